@@ -1,0 +1,73 @@
+"""The one configuration object, built at entry points from defaults, env (FENGQIAO_*), `.env` and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.vocabulary import DEFAULT_ESCALATION_EVENTS, EventType
+
+
+class Settings(BaseSettings):
+    """Fengqiao's configuration; frozen once built."""
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_", env_file=".env", extra="ignore", frozen=True)
+
+    home: Path = Field(Path(".fengqiao"), description="Folder for the embedded store, MLflow and lists.")
+    warehouse_url: str = Field("", description="SQLAlchemy URL of the store; default SQLite under home.")
+    mlflow_tracking_uri: str = Field("", description="MLflow tracking URI; default SQLite under home.")
+    horizon_days: int = Field(30, ge=1, description="Label horizon: escalation within this many days.")
+    escalation_events: tuple[EventType, ...] = Field(DEFAULT_ESCALATION_EVENTS, min_length=1)
+    list_k: int = Field(100, ge=1, description="List length analysts work through (top-k metrics).")
+    list_top_fraction: float = Field(0.05, gt=0, le=1, description="Top share of the list for metrics.")
+    band_high: float = Field(0.20, gt=0, lt=1, description="Calibrated score from which a case is 'high'.")
+    band_medium: float = Field(
+        0.08, gt=0, lt=1, description="Calibrated score from which a case is 'medium'."
+    )
+    seed: int = 42
+    pseudonym_key: SecretStr | None = Field(None, description="HMAC key for pseudonyms (never commit).")
+    model_name: str = "fengqiao-escalation"
+    experiment_name: str = "fengqiao-escalation"
+    snapshot_every_days: int = Field(7, ge=1, description="Spacing of training snapshot dates.")
+    training_window_days: int = Field(365, ge=30, description="How far back training snapshots reach.")
+    burn_in_days: int = Field(30, ge=0, description="Days of history needed before a first snapshot.")
+    validation_share: float = Field(0.25, gt=0, lt=1, description="Share of snapshot dates held out.")
+    language: Literal["zh", "en"] = "zh"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_locations(cls, data: Any) -> Any:
+        """Fill the store and MLflow locations from the home folder when not given."""
+        if not isinstance(data, dict):
+            return data
+        home = Path(data.get("home") or ".fengqiao").expanduser().resolve()
+        data["home"] = home
+        if not data.get("warehouse_url"):
+            data["warehouse_url"] = f"sqlite:///{home / 'warehouse.db'}"
+        if not data.get("mlflow_tracking_uri"):
+            data["mlflow_tracking_uri"] = f"sqlite:///{home / 'mlflow.db'}"
+        return data
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> Settings:
+        if self.band_medium >= self.band_high:
+            raise ValueError("band_medium must be below band_high")
+        return self
+
+    @property
+    def lists_dir(self) -> Path:
+        """Where published list files are written."""
+        return self.home / "lists"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        """Where MLflow stores artifacts when tracking locally."""
+        return self.home / "mlartifacts"
+
+    @property
+    def local_key_file(self) -> Path:
+        """Where the demo keeps a generated pseudonymisation key (outside the repository)."""
+        return self.home / "pseudonym.key"

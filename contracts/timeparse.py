@@ -1,0 +1,84 @@
+"""Parsing of the contract's datetime formats into naive Asia/Shanghai wall-clock times.
+
+Accepted: ISO 8601 (``2025-03-01T08:30:00+08:00``, ``...Z``), ``YYYY-MM-DD HH:MM[:SS]``,
+``YYYY/MM/DD [HH:MM[:SS]]`` and ``YYYY年MM月DD日 [HH:MM[:SS]]``. A value without a zone is
+Asia/Shanghai; a value with one is converted to Asia/Shanghai. Everything is stored as naive
+local time (China has had no daylight saving time since 1991, so this is a fixed UTC+8).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+
+LOCAL_TZ = "Asia/Shanghai"
+
+_PATTERN = (
+    r"^\s*(?P<year>\d{4})\s*[-/年]\s*(?P<month>\d{1,2})\s*[-/月]\s*(?P<day>\d{1,2})\s*日?"
+    r"(?:(?:\s+|T)(?P<hour>\d{1,2})[:：](?P<minute>\d{2})(?:[:：](?P<second>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?)?"
+    r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+def parse_datetimes(values: pd.Series) -> pd.Series:
+    """Parse a series of contract datetime strings; unparseable or empty values become NaT."""
+    text = values.astype("string")
+    parts = text.str.extract(_PATTERN)
+    clock = {unit: parts[unit].fillna("0").str.zfill(2) for unit in ("hour", "minute", "second")}
+    canonical = (
+        parts["year"]
+        + "-"
+        + parts["month"].str.zfill(2)
+        + "-"
+        + parts["day"].str.zfill(2)
+        + " "
+        + clock["hour"]
+        + ":"
+        + clock["minute"]
+        + ":"
+        + clock["second"]
+    )
+    parsed = pd.to_datetime(canonical, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    fraction = pd.to_numeric("0." + parts["frac"].fillna("0"), errors="coerce").fillna(0.0)
+    parsed = parsed + pd.to_timedelta((fraction * 1e6).round().astype("int64"), unit="us")
+    offsets = _zone_offsets(parts["zone"])
+    local = parsed - offsets + pd.Timedelta(hours=8)
+    return pd.Series(local.values.astype("datetime64[us]"), index=values.index, name=values.name)
+
+
+def _zone_offsets(zone: pd.Series) -> pd.Series:
+    """UTC offsets of explicit zones; Asia/Shanghai (+08:00) where none is given."""
+    zone = zone.fillna("+08:00").replace("Z", "+00:00").str.replace(":", "", regex=False)
+    sign = zone.str[0].map({"+": 1, "-": -1}).astype("int64")
+    minutes = zone.str[1:3].astype("int64") * 60 + zone.str[3:5].astype("int64")
+    return pd.to_timedelta(sign * minutes, unit="m")
+
+
+def parse_datetime(value: object) -> datetime:
+    """Parse one contract datetime value; raise ValueError naming the accepted formats."""
+    if isinstance(value, pd.Timestamp):
+        return _to_local_naive(value)
+    if isinstance(value, datetime):
+        return _to_local_naive(pd.Timestamp(value))
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    parsed = parse_datetimes(pd.Series([value], dtype="object")).iloc[0]
+    if pd.isna(parsed):
+        raise ValueError(
+            f"{value!r} is not a date; use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, "
+            "YYYY年MM月DD日 [HH:MM] or ISO 8601"
+        )
+    return parsed.to_pydatetime()
+
+
+def _to_local_naive(stamp: pd.Timestamp) -> datetime:
+    """A timestamp as naive Asia/Shanghai time (naive input is taken to be local already)."""
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(LOCAL_TZ).tz_localize(None)
+    return stamp.to_pydatetime()
+
+
+def as_of_instant(as_of: date) -> pd.Timestamp:
+    """The instant an as-of date stands for: its 00:00 in Asia/Shanghai (naive local)."""
+    return pd.Timestamp(as_of.year, as_of.month, as_of.day)

@@ -1,0 +1,1 @@
+"""Point-in-time features: pure builders from what was known before an as-of instant."""

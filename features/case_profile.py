@@ -1,0 +1,95 @@
+"""Case profile features: what the dispute is, where, how big, how old."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.dictionary import FeatureDoc
+from features.sources import Sources
+
+PREFIX = "profile_"
+
+FEATURES: tuple[FeatureDoc, ...] = (
+    FeatureDoc(
+        "profile_category",
+        "dispute category",
+        "-",
+        "categorical",
+        "纠纷类型为{value}",
+        "the dispute is {value}",
+    ),
+    FeatureDoc(
+        "profile_district",
+        "district of the dispute",
+        "-",
+        "categorical",
+        "所在区县为{value}",
+        "it is in {value}",
+    ),
+    FeatureDoc(
+        "profile_source",
+        "how the dispute reached the system",
+        "-",
+        "categorical",
+        "案件来源为{value}",
+        "it came in through {value}",
+    ),
+    FeatureDoc(
+        "profile_party_count",
+        "people or households involved (1 when unknown)",
+        "-",
+        "numeric",
+        "涉及{value}方当事人",
+        "{value} parties are involved",
+    ),
+    FeatureDoc(
+        "profile_party_count_missing",
+        "party count was not recorded",
+        "-",
+        "flag",
+        "当事人数量未登记",
+        "the number of parties was not recorded",
+    ),
+    FeatureDoc(
+        "profile_amount_log",
+        "log(1 + money at stake in CNY); 0 when unknown",
+        "-",
+        "numeric",
+        "涉及金额较大",
+        "a large sum of money is at stake",
+    ),
+    FeatureDoc(
+        "profile_amount_missing",
+        "money at stake was not recorded",
+        "-",
+        "flag",
+        "涉案金额未登记",
+        "the amount at stake was not recorded",
+    ),
+    FeatureDoc(
+        "profile_age_days",
+        "days since the case was opened",
+        "since opening",
+        "numeric",
+        "已立案{value}天",
+        "the case has been open for {value} days",
+    ),
+)
+
+
+def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
+    """Profile features of the cohort's cases at the instant."""
+    del known
+    out = pd.DataFrame(index=cohort.index)
+    out["profile_category"] = cohort["category"].astype(str)
+    out["profile_district"] = cohort["district"].astype(str)
+    out["profile_source"] = cohort["source"].fillna("unknown").astype(str)
+    parties = pd.to_numeric(cohort["party_count"], errors="coerce")
+    out["profile_party_count"] = parties.fillna(1).astype(float)
+    out["profile_party_count_missing"] = parties.isna().astype(float)
+    amount = pd.to_numeric(cohort["amount"], errors="coerce")
+    out["profile_amount_log"] = np.log1p(amount.fillna(0).astype(float))
+    out["profile_amount_missing"] = amount.isna().astype(float)
+    out["profile_age_days"] = ((instant - cohort["opened_at"]).dt.total_seconds() / 86400).astype(float)
+    return out

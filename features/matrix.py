@@ -1,0 +1,64 @@
+"""Feature frames for one instant and training matrices over many as-of dates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from types import ModuleType
+
+import pandas as pd
+
+from contracts.timeparse import as_of_instant
+from features import case_history, case_profile, hotline_activity
+from features.cohort import escalation_labels, open_cases
+from features.dictionary import FeatureDoc
+from features.sources import Sources
+
+FAMILIES: tuple[ModuleType, ...] = (case_profile, case_history, hotline_activity)
+COHORT_COLUMNS = ("case_id", "district", "town", "category", "opened_at")
+
+
+def feature_docs(families: Sequence[ModuleType] = FAMILIES) -> tuple[FeatureDoc, ...]:
+    """The dictionary entries of every feature the families build."""
+    return tuple(doc for family in families for doc in family.FEATURES)
+
+
+def build_features(sources: Sources, as_of: date, families: Sequence[ModuleType] = FAMILIES) -> pd.DataFrame:
+    """One row per case open at the as-of instant: cohort columns, then every family's features.
+
+    This is the one place where sources are cut to what was known before the instant; families
+    receive only that cut.
+    """
+    instant = as_of_instant(as_of)
+    known = sources.known_before(instant)
+    cohort = open_cases(known, instant)
+    parts = [cohort[list(COHORT_COLUMNS)], *(family.build(cohort, known, instant) for family in families)]
+    frame = pd.concat(parts, axis=1)
+    frame.insert(0, "as_of", as_of)
+    return frame.sort_values("case_id", ignore_index=True)
+
+
+def snapshot_dates(first: date, last: date, every_days: int) -> list[date]:
+    """As-of dates from `last` back to `first`, every `every_days` days, oldest first."""
+    dates = pd.date_range(start=pd.Timestamp(last), end=pd.Timestamp(first), freq=f"-{every_days}D")
+    return sorted(d.date() for d in dates)
+
+
+def training_matrix(
+    sources: Sources,
+    dates: Iterable[date],
+    horizon_days: int,
+    escalation_types: Iterable[str],
+    families: Sequence[ModuleType] = FAMILIES,
+    progress: Callable[[Iterable[date]], Iterable[date]] = iter,
+) -> pd.DataFrame:
+    """Features and labels for every case open at each as-of date, stacked."""
+    types = list(escalation_types)
+    frames = []
+    for as_of in progress(list(dates)):
+        features = build_features(sources, as_of, families)
+        labels = escalation_labels(
+            pd.Index(features["case_id"]), sources.events, as_of_instant(as_of), horizon_days, types
+        )
+        frames.append(features.join(labels, on="case_id"))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,172 @@
+"""Checking delivered rows against the contract and turning good ones into the stored, pseudonymised form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from contracts.fields import FieldSpec, field_specs
+from contracts.records import EVENT_TIME_FIELD, RECORD_KEYS
+from contracts.timeparse import parse_datetimes
+from contracts.vocabulary import RecordKind
+from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, mask_column, pseudonymise_column
+from ingest.readers import ROW_COLUMN
+
+DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"
+QUARANTINE_COLUMNS = ("kind", "source_file", "row", "field", "value", "reason")
+NAME_FIELD = {RecordKind.CASES: "reporter_name", RecordKind.HOTLINE: "caller_name"}
+
+
+class MissingColumnsError(ValueError):
+    """A file lacks columns the contract requires: the whole file is refused."""
+
+
+@dataclass(frozen=True)
+class ValidatedFile:
+    """The outcome of checking one file: stored-form records and quarantine rows."""
+
+    kind: RecordKind
+    source_file: str
+    read: int
+    records: pd.DataFrame
+    quarantine: pd.DataFrame
+
+    @property
+    def quarantined_rows(self) -> int:
+        """How many delivered rows went to quarantine (a row may break several fields)."""
+        return int(self.quarantine["row"].nunique()) if len(self.quarantine) else 0
+
+
+@dataclass(frozen=True)
+class _Checked:
+    values: pd.Series
+    broken: pd.Series
+    reasons: pd.Series
+
+
+def _check(spec: FieldSpec, raw: pd.Series) -> _Checked:
+    """Parse one column by its spec; flag broken cells with a reason a person can act on."""
+    empty = raw == ""
+    if spec.type == "datetime":
+        values = parse_datetimes(raw)
+        wrong = values.isna() & ~empty
+        reasons = "'" + raw + "' is not a valid date/time; " + DATE_HELP
+    elif spec.type in ("integer", "number"):
+        numbers = pd.to_numeric(raw.where(~empty), errors="coerce")
+        not_number = numbers.isna() & ~empty
+        fraction = (numbers % 1 != 0) & numbers.notna() if spec.type == "integer" else False
+        too_small = (numbers < spec.minimum).fillna(False) if spec.minimum is not None else False
+        wrong = not_number | fraction | too_small
+        word = "a whole number" if spec.type == "integer" else "a number"
+        reasons = pd.Series(f"must be >= {spec.minimum:g}", index=raw.index) + ", got '" + raw + "'"
+        reasons = reasons.where(~(not_number | fraction), "'" + raw + f"' is not {word}")
+        values = numbers.astype("Int64") if spec.type == "integer" else numbers.astype("Float64")
+        values = values.where(~wrong)
+    elif spec.type == "enum":
+        wrong = ~raw.isin(spec.choices) & ~empty
+        reasons = "'" + raw + f"' is not a known {spec.name}; expected one of " + ", ".join(spec.choices)
+        values = raw.where(~empty & ~wrong)
+    else:
+        wrong = pd.Series(False, index=raw.index)
+        reasons = pd.Series("", index=raw.index)
+        values = raw.where(~empty)
+    missing = empty & spec.required
+    reasons = reasons.where(~missing, f"required field '{spec.name}' is empty")
+    return _Checked(values=values, broken=wrong | missing, reasons=reasons)
+
+
+def _shown_value(spec: FieldSpec, raw: pd.Series, key: bytes) -> pd.Series:
+    """The value as it may be shown in quarantine: pseudonymised or masked where personal."""
+    if spec.personal:
+        return pseudonymise_column(raw, IDENTIFIER_KIND[spec.name], key).fillna("")
+    if spec.free_text:
+        return mask_column(raw).fillna("")
+    return raw.str.slice(0, 200)
+
+
+def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key: bytes) -> ValidatedFile:
+    """Split a text frame into contract-valid stored records and quarantine rows with reasons."""
+    specs = field_specs(kind)
+    missing = [s.name for s in specs if s.required and s.name not in frame.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"{source_file}: missing required column(s) {', '.join(missing)} for {kind.value}; "
+            "rename them in the export or map them with a column-mapping file"
+        )
+    blank = pd.Series("", index=frame.index)
+    checked: dict[str, _Checked] = {}
+    problems = []
+    for spec in specs:
+        raw = frame[spec.name] if spec.name in frame.columns else blank
+        result = _check(spec, raw)
+        checked[spec.name] = result
+        if result.broken.any():
+            where = result.broken
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "kind": kind.value,
+                        "source_file": source_file,
+                        "row": frame.loc[where, ROW_COLUMN].astype("int64"),
+                        "field": spec.name,
+                        "value": _shown_value(spec, raw[where], key),
+                        "reason": result.reasons[where],
+                    }
+                )
+            )
+    quarantine = (
+        pd.concat(problems, ignore_index=True).sort_values(["row", "field"], ignore_index=True)
+        if problems
+        else empty_quarantine()
+    )
+    bad = np.logical_or.reduce([c.broken.to_numpy() for c in checked.values()]) if checked else False
+    good = pd.DataFrame({name: c.values for name, c in checked.items()})[~bad]
+    records = to_stored_form(good, kind, key)
+    records["source_file"] = source_file
+    records[ROW_COLUMN] = frame.loc[~bad, ROW_COLUMN].to_numpy()
+    return ValidatedFile(kind, source_file, len(frame), records.reset_index(drop=True), quarantine)
+
+
+def empty_quarantine() -> pd.DataFrame:
+    """A quarantine frame with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
+
+
+def to_stored_form(typed: pd.DataFrame, kind: RecordKind, key: bytes) -> pd.DataFrame:
+    """Typed rows -> stored rows: identifiers pseudonymised, text masked, knowledge time, key, hash."""
+    out = typed.copy()
+    names = out.get(NAME_FIELD.get(kind, ""))
+    for spec in field_specs(kind):
+        if spec.free_text:
+            out[spec.name] = mask_column(out[spec.name], names)
+    for spec in field_specs(kind):
+        if spec.personal:
+            pseudonyms = pseudonymise_column(out.pop(spec.name), IDENTIFIER_KIND[spec.name], key)
+            out[spec.name + PSEUDONYM_SUFFIX] = pseudonyms
+    event_time = out[EVENT_TIME_FIELD[kind]]
+    out["known_at"] = out["recorded_at"].where(out["recorded_at"] > event_time, event_time)
+    out["record_key"] = record_keys(out, kind)
+    out["row_hash"] = row_hashes(out.drop(columns=["record_key"]))
+    return out
+
+
+def record_keys(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
+    """One string key per record from the contract's key columns."""
+    parts = []
+    for column in RECORD_KEYS[kind]:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        parts.append(values.astype(str))
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key
+
+
+def row_hashes(frame: pd.DataFrame) -> pd.Series:
+    """A stable content hash per row (hex), to tell duplicates from updates."""
+    hashed = pd.util.hash_pandas_object(frame[sorted(frame.columns)], index=False)
+    return hashed.map(lambda h: f"{h:016x}")

@@ -1,0 +1,1 @@
+"""Estimators, temporal validation, metrics, explanations and the model registry."""

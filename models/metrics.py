@@ -1,0 +1,74 @@
+"""List metrics: precision and recall at the top of the list (tie-aware), and probability metrics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+
+def top_k(n: int, fraction: float) -> int:
+    """The list length for a top share of n cases (at least 1)."""
+    return max(1, math.ceil(n * fraction))
+
+
+def expected_hits_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Expected positives among the top k when ties at the cut are broken at random."""
+    labels = np.asarray(labels, dtype=float)
+    scores = np.asarray(scores, dtype=float)
+    k = min(k, len(scores))
+    if k == 0:
+        return 0.0
+    threshold = np.sort(scores)[::-1][k - 1]
+    above = scores > threshold
+    tied = scores == threshold
+    slots = k - int(above.sum())
+    return float(labels[above].sum() + slots * labels[tied].mean())
+
+
+def precision_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Expected share of escalating cases among the top k (random tie-breaking)."""
+    k = min(k, len(scores))
+    return expected_hits_at_k(labels, scores, k) / k if k else float("nan")
+
+
+def recall_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Expected share of all escalating cases that the top k holds (random tie-breaking)."""
+    positives = float(np.sum(labels))
+    return expected_hits_at_k(labels, scores, k) / positives if positives else float("nan")
+
+
+def list_metrics(labels: np.ndarray, scores: np.ndarray, top_fraction: float) -> dict[str, float]:
+    """Precision/recall at the top share, ROC AUC, average precision and Brier score of one list."""
+    labels = np.asarray(labels, dtype=int)
+    k = top_k(len(labels), top_fraction)
+    both_classes = 0 < labels.sum() < len(labels)
+    return {
+        "n": float(len(labels)),
+        "positives": float(labels.sum()),
+        "k": float(k),
+        "precision_at_k": precision_at_k(labels, scores, k),
+        "recall_at_k": recall_at_k(labels, scores, k),
+        "roc_auc": float(roc_auc_score(labels, scores)) if both_classes else float("nan"),
+        "average_precision": float(average_precision_score(labels, scores)) if both_classes else float("nan"),
+    }
+
+
+def calibration_table(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability and observed rate in equal-count bins of the probabilities."""
+    frame = pd.DataFrame(
+        {"observed": np.asarray(labels, float), "predicted": np.asarray(probabilities, float)}
+    )
+    frame["bin"] = pd.qcut(frame["predicted"].rank(method="first"), q=min(bins, len(frame)), labels=False)
+    return frame.groupby("bin").agg(
+        predicted=("predicted", "mean"), observed=("observed", "mean"), n=("observed", "size")
+    )
+
+
+def probability_metrics(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """Brier score and expected calibration error (equal-count bins) of probabilities."""
+    table = calibration_table(labels, probabilities, bins)
+    ece = float((table["n"] * (table["observed"] - table["predicted"]).abs()).sum() / table["n"].sum())
+    return {"brier": float(brier_score_loss(labels, probabilities)), "ece": ece}

@@ -1,0 +1,222 @@
+"""The `fengqiao` command line: simulate, ingest, train, score, demo."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contracts.settings import Settings
+from contracts.vocabulary import RecordKind
+
+app = typer.Typer(
+    help="Fengqiao (枫桥): early warning for grassroots dispute mediation.", no_args_is_help=True
+)
+console = Console()
+
+AsOf = Annotated[
+    str, typer.Option("--as-of", help="As-of date YYYY-MM-DD (the instant 00:00 Asia/Shanghai).")
+]
+
+
+def _settings(context: typer.Context) -> Settings:
+    """Settings from env/.env with this call's global options on top."""
+    return Settings(**context.obj)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError as error:
+        raise typer.BadParameter(f"{text!r} is not a date in YYYY-MM-DD form") from error
+
+
+@app.callback()
+def main(
+    context: typer.Context,
+    home: Annotated[Path | None, typer.Option(help="Home folder (env FENGQIAO_HOME).")] = None,
+    warehouse_url: Annotated[str | None, typer.Option(help="Store URL (env FENGQIAO_WAREHOUSE_URL).")] = None,
+    mlflow_tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow URI (env FENGQIAO_MLFLOW_TRACKING_URI).")
+    ] = None,
+    horizon_days: Annotated[
+        int | None, typer.Option(help="Label horizon in days (env FENGQIAO_HORIZON_DAYS).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (env FENGQIAO_SEED).")] = None,
+    language: Annotated[str | None, typer.Option(help="Language of reasons: zh or en.")] = None,
+) -> None:
+    """Global options override the environment; the environment overrides defaults."""
+    given = {
+        "home": home,
+        "warehouse_url": warehouse_url,
+        "mlflow_tracking_uri": mlflow_tracking_uri,
+        "horizon_days": horizon_days,
+        "seed": seed,
+        "language": language,
+    }
+    context.obj = {key: value for key, value in given.items() if value is not None}
+
+
+def _table(frame: pd.DataFrame, title: str, columns: dict[str, str] | None = None) -> Table:
+    """A rich table of a frame (optionally a renamed subset of its columns)."""
+    columns = columns or {c: c for c in frame.columns}
+    table = Table(title=title, title_justify="left")
+    for header in columns.values():
+        table.add_column(header, overflow="fold")
+    for row in frame[list(columns)].itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return "" if value is None else str(value)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder for the exports (and truth/ for evaluation only).")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    cases: Annotated[int, typer.Option(help="Number of cases.")] = 20_000,
+    days: Annotated[int, typer.Option(help="Length of the simulated period in days.")] = 540,
+    start: Annotated[str, typer.Option(help="First day YYYY-MM-DD.")] = "2025-01-01",
+    messiness: Annotated[float, typer.Option(help="Share of rows deliberately broken (0 = clean).")] = 0.0,
+) -> None:
+    """Write a simulated city's case log, case events and hotline exports (CSV)."""
+    from ingest.simulate import SimulationConfig, simulate_city, write_city
+
+    config = SimulationConfig(
+        seed=seed, n_cases=cases, days=days, start=_parse_date(start), messiness=messiness
+    )
+    with console.status("Simulating the city..."):
+        paths = write_city(simulate_city(config), out)
+    for name, path in paths.items():
+        console.print(f"[green]{name}[/green]: {path}")
+
+
+@app.command()
+def ingest(
+    context: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    kind: Annotated[
+        RecordKind | None, typer.Option(help="Record kind of every file (else told by name/columns).")
+    ] = None,
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding (else UTF-8, then GB18030).")] = None,
+) -> None:
+    """Validate, pseudonymise and store delivered files; bad rows go to quarantine."""
+    from pipelines.ingest_flow import ingest_flow
+
+    report = ingest_flow(paths, _settings(context), kind=kind, encoding=encoding)
+    _print_ingest(report)
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+def _print_ingest(report: Any) -> None:
+    console.print(
+        _table(
+            report.accounting,
+            f"Ingest run {report.run_id}: read = accepted + updated + duplicates + quarantined",
+        )
+    )
+    for name, reason in report.failed.items():
+        console.print(f"[red]refused[/red] {name}: {reason}")
+
+
+@app.command()
+def train(context: typer.Context, as_of: AsOf) -> None:
+    """Train on what was known before the date, validate on later matured dates, register the champion."""
+    from pipelines.train_flow import train_flow
+
+    report = train_flow(_parse_date(as_of), _settings(context))
+    _print_training(report)
+
+
+def _print_training(report: Any) -> None:
+    summary = report.summary
+    rows = pd.DataFrame(
+        [
+            {
+                "scorer": scorer,
+                "precision@k": summary.get(f"{scorer}.precision_at_k"),
+                "spread": summary.get(f"{scorer}.precision_at_k_std"),
+                "recall@k": summary.get(f"{scorer}.recall_at_k"),
+                "ROC AUC": summary.get(f"{scorer}.roc_auc"),
+            }
+            for scorer in ("model", "rule_calls_7d")
+        ]
+    )
+    console.print(
+        _table(
+            rows, f"Held-out validation ({report.n_snapshots} snapshots, base rate {report.base_rate:.3f})"
+        )
+    )
+    lift = summary.get("lift_precision_at_k_over_rule")
+    if lift is not None:
+        console.print(f"Model precision at the top of the list is {lift:.2f}x the rule's.")
+    console.print(f"Registered [bold]{report.model_version}[/bold] as champion.")
+
+
+@app.command()
+def score(
+    context: typer.Context, as_of: AsOf, top: Annotated[int, typer.Option(help="Rows to show.")] = 15
+) -> None:
+    """Score every case open at the date with the champion and publish the ranked list."""
+    from pipelines.score_flow import score_flow
+
+    report = score_flow(_parse_date(as_of), _settings(context))
+    _print_list(report, top)
+
+
+def _print_list(report: Any, top: int) -> None:
+    shown = {
+        "rank": "#",
+        "case_id": "case",
+        "district": "district",
+        "category": "category",
+        "score": "score",
+        "band": "band",
+        "reasons": "reasons",
+    }
+    console.print(_table(report.listed.head(top), f"Risk list {report.manifest['as_of']} (top {top})", shown))
+    console.print(f"{report.manifest['cases']} open cases; bands {report.manifest['bands']}")
+    for name, path in report.paths.items():
+        console.print(f"{name}: {path}")
+
+
+@app.command()
+def demo(
+    context: typer.Context,
+    cases: Annotated[int, typer.Option(help="Number of simulated cases.")] = 20_000,
+    days: Annotated[int, typer.Option(help="Simulated days.")] = 540,
+    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
+    messiness: Annotated[float, typer.Option(help="Share of deliberately broken rows.")] = 0.002,
+) -> None:
+    """Simulate a city, ingest it, train, and publish today's list: the whole product end to end."""
+    from ingest.simulate import SimulationConfig
+    from pipelines.demo_flow import demo_flow
+
+    settings = _settings(context)
+    report = demo_flow(SimulationConfig(seed=seed, n_cases=cases, days=days, messiness=messiness), settings)
+    _print_ingest(report.ingest)
+    _print_training(report.train)
+    _print_list(report.score, 15)
+    console.print(f"demo exports: {report.data_dir}")
+    console.print(f"store: {settings.warehouse_url}")
+    console.print(f"MLflow: mlflow ui --backend-store-uri {settings.mlflow_tracking_uri}")
+    if settings.pseudonym_key is None:
+        console.print(
+            f"[yellow]pseudonymisation key generated for the demo at {settings.local_key_file}[/yellow]"
+        )
+
+
+if __name__ == "__main__":
+    app()

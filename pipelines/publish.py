@@ -1,0 +1,85 @@
+"""Publishing a list: files written atomically, the store updated in one transaction, manifest last."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.sources import Sources
+from warehouse.store import Warehouse
+
+
+def input_fingerprint(known: Sources) -> str:
+    """A hash of exactly which record versions a list was built from."""
+    digest = hashlib.sha256()
+    for name, frame in (("cases", known.cases), ("events", known.events), ("hotline", known.hotline)):
+        digest.update(name.encode())
+        pairs = frame[["record_key", "row_hash"]].sort_values("record_key")
+        digest.update(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def manifest(
+    listed: pd.DataFrame, as_of: date, model_version: str, fingerprint: str, horizon_days: int
+) -> dict[str, Any]:
+    """The small description published beside a list."""
+    counts = listed["band"].value_counts()
+    return {
+        "as_of": as_of.isoformat(),
+        "generated_at": pd.Timestamp.now(tz="Asia/Shanghai").isoformat(timespec="seconds"),
+        "model_version": model_version,
+        "input_fingerprint": fingerprint,
+        "horizon_days": horizon_days,
+        "cases": len(listed),
+        "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
+    }
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Replace a file in one step: temporary file beside it, fsync, rename (readers never see half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def list_bytes(listed: pd.DataFrame) -> dict[str, bytes]:
+    """The list as Parquet and as Excel-friendly CSV (UTF-8 with BOM), deterministic for equal input."""
+    parquet = io.BytesIO()
+    listed.to_parquet(parquet, index=False)
+    csv = listed.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return {"parquet": parquet.getvalue(), "csv": csv}
+
+
+def publish_list(
+    listed: pd.DataFrame, description: dict[str, Any], lists_dir: Path, warehouse: Warehouse
+) -> dict[str, Path]:
+    """Write list files, then the store's list and manifest in one transaction, then the manifest file."""
+    as_of = date.fromisoformat(description["as_of"])
+    paths = {suffix: lists_dir / f"{as_of.isoformat()}.{suffix}" for suffix in ("parquet", "csv")}
+    for suffix, payload in list_bytes(listed).items():
+        write_atomic(paths[suffix], payload)
+    text = json.dumps(description, ensure_ascii=False, indent=2, sort_keys=True)
+    with warehouse.transaction() as connection:
+        warehouse.replace_list(connection, as_of, listed, text)
+    paths["manifest"] = lists_dir / f"{as_of.isoformat()}.manifest.json"
+    write_atomic(paths["manifest"], text.encode())
+    return paths

@@ -1,0 +1,81 @@
+"""The scoring flow: the champion scores every case open at the as-of date, and the list is published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+
+from contracts.settings import Settings
+from contracts.timeparse import as_of_instant
+from features.matrix import build_features, feature_docs
+from models.registry import Champion, load_champion
+from models.scoring import rank_cases
+from pipelines.publish import input_fingerprint, manifest, publish_list
+from pipelines.runtime import open_warehouse
+from pipelines.tasks import IO_TASK, load_store
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """A published list and where its files are."""
+
+    listed: pd.DataFrame
+    manifest: dict
+    paths: dict[str, Path]
+
+
+@task(name="load-champion", **IO_TASK)
+def champion(settings: Settings) -> Champion:
+    """The current champion model from the registry."""
+    return load_champion(
+        tracking_uri=settings.mlflow_tracking_uri,
+        artifacts_dir=settings.mlflow_artifacts_dir,
+        experiment=settings.experiment_name,
+        model_name=settings.model_name,
+    )
+
+
+@task(name="publish-list", **IO_TASK)
+def publish(listed: pd.DataFrame, description: dict, settings: Settings) -> dict[str, Path]:
+    """Write the list's files and store rows atomically."""
+    return publish_list(listed, description, settings.lists_dir, open_warehouse(settings))
+
+
+@flow(name="score")
+def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
+    """Score the cases open at `as_of` with the champion and publish the ranked list."""
+    settings = settings or Settings()
+    logger = get_run_logger()
+    model = champion(settings)
+    docs = feature_docs()
+    expected = [d.name for d in docs]
+    if model.metadata.get("features") != expected:
+        raise RuntimeError(
+            f"champion {model.version} was trained on other features than this code builds; retrain it"
+        )
+    known = load_store(settings).known_before(as_of_instant(as_of))
+    features = build_features(known, as_of)
+    listed = rank_cases(
+        model.model,
+        features,
+        docs,
+        model_version=model.version,
+        as_of=as_of,
+        band_high=settings.band_high,
+        band_medium=settings.band_medium,
+        language=settings.language,
+    )
+    description = manifest(listed, as_of, model.version, input_fingerprint(known), settings.horizon_days)
+    paths = publish(listed, description, settings)
+    logger.info(
+        "published %d cases for %s (bands %s) with %s",
+        len(listed),
+        as_of,
+        description["bands"],
+        model.version,
+    )
+    return ScoreReport(listed, description, paths)

@@ -1,0 +1,64 @@
+"""Shared fixtures: a pseudonymisation key, an isolated home folder, hand-made sources, Prefect's harness."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from contracts.fields import columns_of
+from contracts.settings import Settings
+from contracts.vocabulary import RecordKind
+from features.sources import Sources
+from ingest.validate import validate_frame
+
+TEST_KEY = b"test-key-not-secret"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's temporary test server, started once for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings with a fresh home folder and a test key, nothing from the developer's environment."""
+    for name in list(os.environ):
+        if name.startswith("FENGQIAO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", TEST_KEY.decode())
+    monkeypatch.chdir(tmp_path)
+    return Settings(home=tmp_path / "home")
+
+
+def text_frame(rows: list[dict[str, str]], kind: RecordKind) -> pd.DataFrame:
+    """A delivered file's rows as text, with 1-based row numbers, as the readers produce them."""
+    frame = pd.DataFrame(rows, columns=list(dict.fromkeys([*columns_of(kind), *(k for r in rows for k in r)])))
+    frame = frame.astype(object).fillna("").astype(str)
+    frame.insert(0, "_row", range(1, len(frame) + 1))
+    return frame
+
+
+def stored(kind: RecordKind, rows: list[dict[str, str]]) -> pd.DataFrame:
+    """Hand-made contract rows in stored form; fails if any row would be quarantined."""
+    validated = validate_frame(text_frame(rows, kind), kind, f"{kind.value}.csv", TEST_KEY)
+    assert validated.quarantine.empty, validated.quarantine.to_dict("records")
+    return validated.records
+
+
+def make_sources(
+    cases: list[dict[str, str]], events: list[dict[str, str]], hotline: list[dict[str, str]]
+) -> Sources:
+    """Sources from hand-made rows of the three kinds."""
+    return Sources(
+        cases=stored(RecordKind.CASES, cases),
+        events=stored(RecordKind.CASE_EVENTS, events),
+        hotline=stored(RecordKind.HOTLINE, hotline),
+    )

@@ -1,0 +1,165 @@
+"""Cohort, labels and the first feature families on a hand-made city; point-in-time cut."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.timeparse import as_of_instant
+from features.cohort import escalation_labels
+from features.matrix import build_features, snapshot_dates, training_matrix
+from features.sources import Sources
+from tests.conftest import make_sources
+
+T = date(2025, 2, 1)
+ESCALATIONS = ["violence", "group_incident", "litigation"]
+
+
+def case(case_id: str, opened_at: str, **extra: str) -> dict[str, str]:
+    return {"case_id": case_id, "opened_at": opened_at, "district": "东湖区", "category": "劳资纠纷", **extra}
+
+
+def ev(case_id: str, event_at: str, event_type: str, recorded_at: str = "") -> dict[str, str]:
+    return {"case_id": case_id, "event_at": event_at, "event_type": event_type, "recorded_at": recorded_at}
+
+
+def call(call_id: str, received_at: str, case_id: str = "", recorded_at: str = "") -> dict[str, str]:
+    return {"call_id": call_id, "received_at": received_at, "district": "东湖区", "case_id": case_id,
+            "recorded_at": recorded_at}
+
+
+CASES = [
+    case("A", "2025-01-01 09:00", party_count="5", amount="20000", source="hotline"),
+    case("B", "2025-01-05"),
+    case("C", "2025-01-03"),
+    case("D", "2025-02-01 00:00"),
+    case("E", "2025-01-10", recorded_at="2025-02-03"),
+]
+EVENTS = [
+    ev("A", "2025-01-01 09:00", "registered"),
+    ev("A", "2025-01-20", "mediation_failed"),
+    ev("A", "2025-01-28", "mediation_failed"),
+    ev("A", "2025-01-31 23:00", "agreement_breached", recorded_at="2025-02-02"),
+    ev("A", "2025-02-01 00:00", "violence"),
+    ev("B", "2025-01-05", "registered"),
+    ev("B", "2025-01-20", "closed"),
+    ev("B", "2025-02-05", "litigation"),
+    ev("C", "2025-01-03", "registered"),
+    ev("C", "2025-01-10", "closed"),
+    ev("C", "2025-01-25", "reopened"),
+    ev("C", "2025-03-03 00:00", "group_incident"),
+]
+CALLS = [
+    call("h1", "2025-01-27 10:00", "A"),
+    call("h2", "2025-01-30 22:00", "A"),
+    call("h3", "2025-01-10 08:00", "A"),
+    call("h4", "2024-12-20 08:00", "A"),
+    call("h5", "2025-02-01 00:00", "A"),
+    call("h6", "2025-01-31 12:00", "A", recorded_at="2025-02-01 08:00"),
+    call("h7", "2025-01-31 12:00", "C"),
+]
+
+
+@pytest.fixture
+def sources() -> Sources:
+    return make_sources(CASES, EVENTS, CALLS)
+
+
+def test_cohort_is_cases_open_and_known_before_the_instant(sources: Sources) -> None:
+    features = build_features(sources, T)
+    assert features["case_id"].tolist() == ["A", "C"]
+
+
+def test_case_history_and_hotline_counts_are_exact(sources: Sources) -> None:
+    row = build_features(sources, T).set_index("case_id").loc["A"]
+    assert row["history_n_mediation_failed"] == 2
+    assert row["history_n_agreement_breached"] == 0
+    assert row["history_n_violence"] == 0
+    assert row["history_days_since_last_event"] == 4.0
+    assert row["hotline_linked_calls_7d"] == 2
+    assert row["hotline_linked_calls_30d"] == 3
+    assert row["profile_age_days"] == pytest.approx(31 - 9 / 24)
+    assert row["profile_party_count"] == 5
+    assert row["profile_amount_log"] == pytest.approx(9.903537, abs=1e-6)
+    assert row["profile_amount_missing"] == 0
+
+
+def test_missing_profile_values_are_imputed_with_flags(sources: Sources) -> None:
+    row = build_features(sources, T).set_index("case_id").loc["C"]
+    assert (row["profile_party_count"], row["profile_party_count_missing"]) == (1.0, 1.0)
+    assert (row["profile_amount_log"], row["profile_amount_missing"]) == (0.0, 1.0)
+    assert row["profile_source"] == "unknown"
+
+
+def test_labels_use_the_half_open_window_from_the_instant(sources: Sources) -> None:
+    labels = escalation_labels(pd.Index(["A", "C"]), sources.events, as_of_instant(T), 30, ESCALATIONS)
+    assert labels.loc["A", "label_violence"] == 1
+    assert labels.loc["A", "label_any"] == 1
+    assert labels.loc["C", "label_group_incident"] == 0
+    later = escalation_labels(pd.Index(["C"]), sources.events, as_of_instant(T), 31, ESCALATIONS)
+    assert later.loc["C", "label_any"] == 1
+
+
+def _future_additions() -> tuple[list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]:
+    return (
+        [case("F", "2025-02-01 08:00"), case("G", "2025-01-20", recorded_at="2025-02-01 00:00")],
+        [ev("A", "2025-01-15", "mediation_failed", recorded_at="2025-02-10"), ev("C", "2025-02-02", "closed"),
+         ev("A", "2025-01-30", "agreement_breached", recorded_at="2025-02-01 00:00")],
+        [call("h8", "2025-01-31", "A", recorded_at="2025-02-01 00:01"), call("h9", "2025-02-01 06:00", "C")],
+    )
+
+
+def test_records_after_the_instant_or_known_after_it_change_nothing(sources: Sources) -> None:
+    extra_cases, extra_events, extra_calls = _future_additions()
+    more = make_sources(CASES + extra_cases, EVENTS + extra_events, CALLS + extra_calls)
+    before = build_features(sources, T)
+    after = build_features(more, T)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_training_matrix_stacks_dates_with_labels(sources: Sources) -> None:
+    matrix = training_matrix(sources, [date(2025, 1, 15), T], 30, ESCALATIONS)
+    assert matrix.groupby("as_of")["case_id"].apply(list).to_dict() == {
+        date(2025, 1, 15): ["A", "B"],
+        T: ["A", "C"],
+    }
+    assert matrix.set_index(["as_of", "case_id"]).loc[(date(2025, 1, 15), "B"), "label_any"] == 1
+
+
+def test_snapshot_dates_end_on_the_last_date() -> None:
+    assert snapshot_dates(date(2025, 1, 1), date(2025, 1, 20), 7) == [
+        date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20)
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C"]),
+            st.integers(min_value=0, max_value=60),
+            st.sampled_from(["visit", "mediation_failed", "closed", "reopened", "violence", "referred"]),
+            st.integers(min_value=0, max_value=20),
+        ),
+        max_size=25,
+    ),
+    st.integers(min_value=5, max_value=55),
+)
+def test_features_at_t_depend_only_on_records_known_before_t(
+    stream: list[tuple[str, int, str, int]], cut_day: int
+) -> None:
+    """For random event streams, dropping everything known at or after T never changes features at T."""
+    start = pd.Timestamp("2025-01-01")
+    cases = [case(c, "2025-01-01 08:00") for c in ("A", "B", "C")]
+    events = [
+        ev(c, str(start + pd.Timedelta(days=d)), t, str(start + pd.Timedelta(days=d + late)))
+        for c, d, t, late in stream
+    ]
+    full = make_sources(cases, events, [])
+    as_of = (start + pd.Timedelta(days=cut_day)).date()
+    trimmed = full.known_before(as_of_instant(as_of))
+    pd.testing.assert_frame_equal(build_features(full, as_of), build_features(trimmed, as_of))

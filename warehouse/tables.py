@@ -1,0 +1,126 @@
+"""The store's tables (SQLAlchemy Core): the three inputs in stored form, quarantine, runs and lists."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text
+
+from contracts.vocabulary import RecordKind
+
+metadata = MetaData()
+
+
+def _bookkeeping() -> list[Column]:
+    """Columns every input table carries besides the contract's: knowledge time, key, hash, lineage."""
+    return [
+        Column("known_at", DateTime, nullable=False, index=True),
+        Column("record_key", String, primary_key=True),
+        Column("row_hash", String(16), nullable=False),
+        Column("source_file", String, nullable=False),
+        Column("ingested_at", DateTime, nullable=False),
+    ]
+
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", String, nullable=False, unique=True),
+    Column("opened_at", DateTime, nullable=False),
+    Column("district", String, nullable=False),
+    Column("town", String),
+    Column("category", String, nullable=False),
+    Column("source", String),
+    Column("description", Text),
+    Column("party_count", Integer),
+    Column("amount", Float),
+    Column("recorded_at", DateTime),
+    Column("reporter_name_pid", String(20)),
+    Column("reporter_phone_pid", String(20)),
+    Column("reporter_id_number_pid", String(20)),
+    Column("address_pid", String(20)),
+    *_bookkeeping(),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("case_id", String, nullable=False, index=True),
+    Column("event_at", DateTime, nullable=False),
+    Column("event_type", String, nullable=False),
+    Column("note", Text),
+    Column("recorded_at", DateTime),
+    *_bookkeeping(),
+)
+
+hotline = Table(
+    "hotline",
+    metadata,
+    Column("call_id", String, nullable=False, unique=True),
+    Column("received_at", DateTime, nullable=False),
+    Column("district", String, nullable=False),
+    Column("category", String),
+    Column("text", Text),
+    Column("channel", String),
+    Column("case_id", String, index=True),
+    Column("recorded_at", DateTime),
+    Column("caller_name_pid", String(20)),
+    Column("caller_phone_pid", String(20)),
+    *_bookkeeping(),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String, nullable=False, index=True),
+    Column("kind", String, nullable=False),
+    Column("source_file", String, nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("field", String, nullable=False),
+    Column("value", Text),
+    Column("reason", Text, nullable=False),
+    Column("quarantined_at", DateTime, nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("source_file", String, primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("read", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("quarantined", Integer, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+)
+
+lists = Table(
+    "lists",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("rank", Integer, nullable=False),
+    Column("case_id", String, primary_key=True),
+    Column("district", String, nullable=False),
+    Column("town", String),
+    Column("category", String, nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("band", String, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("model_version", String, nullable=False),
+)
+
+list_manifests = Table(
+    "list_manifests",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("manifest", Text, nullable=False),
+    Column("published_at", DateTime, nullable=False),
+)
+
+INPUT_TABLES: dict[RecordKind, Table] = {
+    RecordKind.CASES: cases,
+    RecordKind.CASE_EVENTS: case_events,
+    RecordKind.HOTLINE: hotline,
+}
