@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from contracts.timeparse import parse_datetime
 from contracts.vocabulary import EventType, RecordKind
@@ -110,3 +111,18 @@ EVENT_TIME_FIELD: dict[RecordKind, str] = {
 }
 
 LIST_COLUMNS: tuple[str, ...] = tuple(ListRow.model_fields)
+
+
+def check_list(frame: pd.DataFrame) -> None:
+    """Raise ValueError naming the first list row and field that break the contract's list row."""
+    if list(frame.columns) != list(LIST_COLUMNS):
+        raise ValueError(
+            f"list columns {list(frame.columns)} differ from the contract's {list(LIST_COLUMNS)}"
+        )
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for number, row in enumerate(rows, start=1):
+        try:
+            ListRow.model_validate(row)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise ValueError(f"list row {number}, field {first['loc'][0]}: {first['msg']}") from error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from features.dictionary import FeatureDoc
@@ -52,12 +51,12 @@ FEATURES: tuple[FeatureDoc, ...] = (
         "the number of parties was not recorded",
     ),
     FeatureDoc(
-        "profile_amount_log",
-        "log(1 + money at stake in CNY); 0 when unknown",
+        "profile_amount",
+        "money at stake in CNY (0 when unknown; the model takes its logarithm)",
         "-",
         "numeric",
-        "涉及金额较大",
-        "a large sum of money is at stake",
+        "涉案金额{value}元",
+        "CNY {value} is at stake",
     ),
     FeatureDoc(
         "profile_amount_missing",
@@ -89,7 +88,7 @@ def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.Dat
     out["profile_party_count"] = parties.fillna(1).astype(float)
     out["profile_party_count_missing"] = parties.isna().astype(float)
     amount = pd.to_numeric(cohort["amount"], errors="coerce")
-    out["profile_amount_log"] = np.log1p(amount.fillna(0).astype(float))
+    out["profile_amount"] = amount.fillna(0).astype(float)
     out["profile_amount_missing"] = amount.isna().astype(float)
     out["profile_age_days"] = ((instant - cohort["opened_at"]).dt.total_seconds() / 86400).astype(float)
     return out

@@ -28,6 +28,8 @@ class FeatureDoc:
             value = int(value)
         elif isinstance(value, float):
             value = round(value, 1)
+        if isinstance(value, int) and abs(value) >= 10_000:
+            value = f"{value:,}"
         return template.format(value=value)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,6 +52,7 @@ def main(
     language: Annotated[str | None, typer.Option(help="Language of reasons: zh or en.")] = None,
 ) -> None:
     """Global options override the environment; the environment overrides defaults."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     given = {
         "home": home,
         "warehouse_url": warehouse_url,

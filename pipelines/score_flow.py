@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow, get_run_logger, task
 
+from contracts.records import check_list
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features.matrix import build_features, feature_docs
@@ -69,6 +70,7 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
         band_medium=settings.band_medium,
         language=settings.language,
     )
+    check_list(listed)
     description = manifest(listed, as_of, model.version, input_fingerprint(known), settings.horizon_days)
     paths = publish(listed, description, settings)
     logger.info(

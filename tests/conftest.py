@@ -21,6 +21,7 @@ TEST_KEY = b"test-key-not-secret"
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """Prefect's temporary test server, started once for the whole session."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
@@ -40,7 +41,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def text_frame(rows: list[dict[str, str]], kind: RecordKind) -> pd.DataFrame:
     """A delivered file's rows as text, with 1-based row numbers, as the readers produce them."""
-    frame = pd.DataFrame(rows, columns=list(dict.fromkeys([*columns_of(kind), *(k for r in rows for k in r)])))
+    frame = pd.DataFrame(
+        rows, columns=list(dict.fromkeys([*columns_of(kind), *(k for r in rows for k in r)]))
+    )
     frame = frame.astype(object).fillna("").astype(str)
     frame.insert(0, "_row", range(1, len(frame) + 1))
     return frame

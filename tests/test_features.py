@@ -28,8 +28,13 @@ def ev(case_id: str, event_at: str, event_type: str, recorded_at: str = "") -> d
 
 
 def call(call_id: str, received_at: str, case_id: str = "", recorded_at: str = "") -> dict[str, str]:
-    return {"call_id": call_id, "received_at": received_at, "district": "东湖区", "case_id": case_id,
-            "recorded_at": recorded_at}
+    return {
+        "call_id": call_id,
+        "received_at": received_at,
+        "district": "东湖区",
+        "case_id": case_id,
+        "recorded_at": recorded_at,
+    }
 
 
 CASES = [
@@ -84,14 +89,14 @@ def test_case_history_and_hotline_counts_are_exact(sources: Sources) -> None:
     assert row["hotline_linked_calls_30d"] == 3
     assert row["profile_age_days"] == pytest.approx(31 - 9 / 24)
     assert row["profile_party_count"] == 5
-    assert row["profile_amount_log"] == pytest.approx(9.903537, abs=1e-6)
+    assert row["profile_amount"] == 20000
     assert row["profile_amount_missing"] == 0
 
 
 def test_missing_profile_values_are_imputed_with_flags(sources: Sources) -> None:
     row = build_features(sources, T).set_index("case_id").loc["C"]
     assert (row["profile_party_count"], row["profile_party_count_missing"]) == (1.0, 1.0)
-    assert (row["profile_amount_log"], row["profile_amount_missing"]) == (0.0, 1.0)
+    assert (row["profile_amount"], row["profile_amount_missing"]) == (0.0, 1.0)
     assert row["profile_source"] == "unknown"
 
 
@@ -107,8 +112,11 @@ def test_labels_use_the_half_open_window_from_the_instant(sources: Sources) -> N
 def _future_additions() -> tuple[list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]:
     return (
         [case("F", "2025-02-01 08:00"), case("G", "2025-01-20", recorded_at="2025-02-01 00:00")],
-        [ev("A", "2025-01-15", "mediation_failed", recorded_at="2025-02-10"), ev("C", "2025-02-02", "closed"),
-         ev("A", "2025-01-30", "agreement_breached", recorded_at="2025-02-01 00:00")],
+        [
+            ev("A", "2025-01-15", "mediation_failed", recorded_at="2025-02-10"),
+            ev("C", "2025-02-02", "closed"),
+            ev("A", "2025-01-30", "agreement_breached", recorded_at="2025-02-01 00:00"),
+        ],
         [call("h8", "2025-01-31", "A", recorded_at="2025-02-01 00:01"), call("h9", "2025-02-01 06:00", "C")],
     )
 
@@ -132,7 +140,9 @@ def test_training_matrix_stacks_dates_with_labels(sources: Sources) -> None:
 
 def test_snapshot_dates_end_on_the_last_date() -> None:
     assert snapshot_dates(date(2025, 1, 1), date(2025, 1, 20), 7) == [
-        date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20)
+        date(2025, 1, 6),
+        date(2025, 1, 13),
+        date(2025, 1, 20),
     ]
 
 

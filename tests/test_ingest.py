@@ -11,7 +11,7 @@ from contracts.vocabulary import RecordKind
 from ingest.plan import classify, plan_ingest
 from ingest.pseudonymise import ID_MASK, NAME_MASK, PHONE_MASK, is_valid_id_number, mask_text, pseudonym
 from ingest.readers import UnreadableFileError, detect_kind, read_text_frame
-from ingest.validate import MissingColumnsError, validate_frame
+from ingest.validate import MissingColumnsError, ValidatedFile, validate_frame
 from tests.conftest import TEST_KEY, text_frame
 
 VALID_ID = "110101199003074514"
@@ -21,11 +21,27 @@ def test_bad_rows_are_quarantined_with_field_and_reason() -> None:
     frame = text_frame(
         [
             {"case_id": "A", "opened_at": "2025-01-01 10:00", "district": "东湖区", "category": "邻里纠纷"},
-            {"case_id": "B", "opened_at": "2025-13-45", "district": "东湖区", "category": "邻里纠纷", "amount": "-5"},
-            {"case_id": "", "opened_at": "2025/1/2", "district": "东湖区", "category": "邻里纠纷",
-             "party_count": "three"},
-            {"case_id": "D", "opened_at": "2025年1月3日 08:30", "district": "东湖区", "category": "邻里纠纷",
-             "party_count": "0"},
+            {
+                "case_id": "B",
+                "opened_at": "2025-13-45",
+                "district": "东湖区",
+                "category": "邻里纠纷",
+                "amount": "-5",
+            },
+            {
+                "case_id": "",
+                "opened_at": "2025/1/2",
+                "district": "东湖区",
+                "category": "邻里纠纷",
+                "party_count": "three",
+            },
+            {
+                "case_id": "D",
+                "opened_at": "2025年1月3日 08:30",
+                "district": "东湖区",
+                "category": "邻里纠纷",
+                "party_count": "0",
+            },
         ],
         RecordKind.CASES,
     )
@@ -33,8 +49,12 @@ def test_bad_rows_are_quarantined_with_field_and_reason() -> None:
     assert validated.records["case_id"].tolist() == ["A"]
     assert validated.quarantine[["row", "field", "reason"]].values.tolist() == [
         [2, "amount", "must be >= 0, got '-5'"],
-        [2, "opened_at", "'2025-13-45' is not a valid date/time; use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, "
-         "YYYY年MM月DD日 [HH:MM] or ISO 8601"],
+        [
+            2,
+            "opened_at",
+            "'2025-13-45' is not a valid date/time; use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, "
+            "YYYY年MM月DD日 [HH:MM] or ISO 8601",
+        ],
         [3, "case_id", "required field 'case_id' is empty"],
         [3, "party_count", "'three' is not a whole number"],
         [4, "party_count", "must be >= 1, got '0'"],
@@ -43,29 +63,50 @@ def test_bad_rows_are_quarantined_with_field_and_reason() -> None:
 
 
 def test_unknown_event_type_names_the_choices() -> None:
-    frame = text_frame([{"case_id": "A", "event_at": "2025-01-01", "event_type": "phone_call"}], RecordKind.CASE_EVENTS)
-    reason = validate_frame(frame, RecordKind.CASE_EVENTS, "case_events.csv", TEST_KEY).quarantine["reason"][0]
+    frame = text_frame(
+        [{"case_id": "A", "event_at": "2025-01-01", "event_type": "phone_call"}], RecordKind.CASE_EVENTS
+    )
+    reason = validate_frame(frame, RecordKind.CASE_EVENTS, "case_events.csv", TEST_KEY).quarantine["reason"][
+        0
+    ]
     assert reason.startswith("'phone_call' is not a known event_type; expected one of registered, assigned")
 
 
 def test_missing_required_column_refuses_the_file() -> None:
-    frame = text_frame([{"call_id": "h1", "district": "东湖区"}], RecordKind.HOTLINE).drop(columns=["received_at"])
-    with pytest.raises(MissingColumnsError, match="hotline.csv: missing required column"):
+    frame = text_frame([{"call_id": "h1", "district": "东湖区"}], RecordKind.HOTLINE).drop(
+        columns=["received_at"]
+    )
+    with pytest.raises(MissingColumnsError, match=r"hotline\.csv: missing required column"):
         validate_frame(frame, RecordKind.HOTLINE, "hotline.csv", TEST_KEY)
 
 
 def test_personal_data_is_pseudonymised_and_masked() -> None:
     frame = text_frame(
         [
-            {"call_id": "h1", "received_at": "2025-01-01", "district": "东湖区", "caller_name": "王小明",
-             "caller_phone": "+86 138-1234-5678", "text": f"王小明说，电话13812345678，身份证{VALID_ID}"},
-            {"call_id": "h2", "received_at": "2025-01-02", "district": "东湖区", "caller_phone": "13812345678"},
+            {
+                "call_id": "h1",
+                "received_at": "2025-01-01",
+                "district": "东湖区",
+                "caller_name": "王小明",
+                "caller_phone": "+86 138-1234-5678",
+                "text": f"王小明说，电话13812345678，身份证{VALID_ID}",
+            },
+            {
+                "call_id": "h2",
+                "received_at": "2025-01-02",
+                "district": "东湖区",
+                "caller_phone": "13812345678",
+            },
         ],
         RecordKind.HOTLINE,
     )
     records = validate_frame(frame, RecordKind.HOTLINE, "hotline.csv", TEST_KEY).records
     assert "caller_phone" not in records and "caller_name" not in records
-    assert records["caller_phone_pid"][0] == records["caller_phone_pid"][1] == pseudonym("13812345678", "phone", TEST_KEY)
+    assert (
+        records["caller_phone_pid"][0]
+        == records["caller_phone_pid"][1]
+        == pseudonym("13812345678", "phone", TEST_KEY)
+    )
     assert records["text"][0] == f"{NAME_MASK}说，电话{PHONE_MASK}，身份证{ID_MASK}"
     assert "13812345678" not in records.to_string()
 
@@ -83,34 +124,46 @@ def test_pseudonyms_depend_on_the_key() -> None:
 def test_classify_tells_new_updated_and_duplicate() -> None:
     records = pd.DataFrame({"record_key": ["a", "b", "b", "c", "c"], "row_hash": ["1", "2", "2", "3", "4"]})
     existing = pd.Series({"a": "1", "c": "9"})
-    assert classify(records, existing).tolist() == ["duplicate", "accepted", "duplicate", "updated", "updated"]
+    assert classify(records, existing).tolist() == [
+        "duplicate",
+        "accepted",
+        "duplicate",
+        "updated",
+        "updated",
+    ]
 
 
-def _validated(kind: RecordKind, rows: list[dict[str, str]], name: str):  # noqa: ANN202
+def _validated(kind: RecordKind, rows: list[dict[str, str]], name: str) -> ValidatedFile:
     return validate_frame(text_frame(rows, kind), kind, name, TEST_KEY)
 
 
 def test_plan_accounts_for_every_row_and_holds_orphan_events() -> None:
     cases = _validated(
         RecordKind.CASES,
-        [{"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"},
-         {"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"},
-         {"case_id": "B", "opened_at": "bad", "district": "东湖区", "category": "其他"}],
+        [
+            {"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"},
+            {"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"},
+            {"case_id": "B", "opened_at": "bad", "district": "东湖区", "category": "其他"},
+        ],
         "cases.csv",
     )
     events = _validated(
         RecordKind.CASE_EVENTS,
-        [{"case_id": "A", "event_at": "2025-01-01", "event_type": "registered"},
-         {"case_id": "Z", "event_at": "2025-01-01", "event_type": "registered"}],
+        [
+            {"case_id": "A", "event_at": "2025-01-01", "event_type": "registered"},
+            {"case_id": "Z", "event_at": "2025-01-01", "event_type": "registered"},
+        ],
         "case_events.csv",
     )
     plan = plan_ingest([events, cases], {}, set())
     accounting = plan.accounting.set_index("source_file")
-    assert accounting.loc["cases.csv", ["read", "accepted", "updated", "duplicates", "quarantined"]].tolist() == [
-        3, 1, 0, 1, 1
-    ]
+    assert accounting.loc[
+        "cases.csv", ["read", "accepted", "updated", "duplicates", "quarantined"]
+    ].tolist() == [3, 1, 0, 1, 1]
     assert accounting.loc["case_events.csv", ["read", "accepted", "quarantined"]].tolist() == [2, 1, 1]
-    assert (accounting["read"] == accounting[["accepted", "updated", "duplicates", "quarantined"]].sum(axis=1)).all()
+    assert (
+        accounting["read"] == accounting[["accepted", "updated", "duplicates", "quarantined"]].sum(axis=1)
+    ).all()
     orphan = plan.quarantine[plan.quarantine["source_file"] == "case_events.csv"].iloc[0]
     assert (orphan["row"], orphan["field"]) == (2, "case_id")
     assert orphan["reason"] == "case 'Z' is not in the store; ingest its cases file, then this one again"
@@ -121,7 +174,9 @@ def test_readers_detect_kind_and_encoding(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes("call_id,received_at,district\nh1,2025-01-01,东湖区\n".encode("gb18030"))
     frame = read_text_frame(path)
-    assert frame.to_dict("records") == [{"_row": 1, "call_id": "h1", "received_at": "2025-01-01", "district": "东湖区"}]
+    assert frame.to_dict("records") == [
+        {"_row": 1, "call_id": "h1", "received_at": "2025-01-01", "district": "东湖区"}
+    ]
     assert detect_kind(path, list(frame.columns)) is RecordKind.HOTLINE
     assert detect_kind(tmp_path / "case_events_2025.csv", []) is RecordKind.CASE_EVENTS
     with pytest.raises(UnreadableFileError, match="cannot tell its record kind"):
@@ -132,5 +187,5 @@ def test_truncated_parquet_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "hotline.parquet"
     pd.DataFrame({"call_id": ["h1"]}).to_parquet(path)
     path.write_bytes(path.read_bytes()[:20])
-    with pytest.raises(UnreadableFileError, match="hotline.parquet: cannot be read as parquet"):
+    with pytest.raises(UnreadableFileError, match=r"hotline\.parquet: cannot be read as parquet"):
         read_text_frame(path)

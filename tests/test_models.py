@@ -16,7 +16,9 @@ from models.train import LABEL, fit, holdout_dates
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
-    FeatureDoc("hotline_linked_calls_7d", "calls", "7 days", "numeric", "近7天来电{value}次", "{value} calls"),
+    FeatureDoc(
+        "hotline_linked_calls_7d", "calls", "7 days", "numeric", "近7天来电{value}次", "{value} calls"
+    ),
     FeatureDoc("profile_amount_missing", "no amount", "-", "flag", "金额未登记", "no amount recorded"),
 )
 
@@ -73,8 +75,12 @@ def test_contributions_add_up_to_the_log_odds() -> None:
 def test_reasons_name_what_raised_the_score() -> None:
     matrix = _matrix()
     model = fit(matrix, DOCS, seed=1)
-    case = pd.DataFrame({"profile_category": ["劳资纠纷"], "hotline_linked_calls_7d": [6.0], "profile_amount_missing": [0.0]})
-    calm = pd.DataFrame({"profile_category": ["邻里纠纷"], "hotline_linked_calls_7d": [0.0], "profile_amount_missing": [0.0]})
+    case = pd.DataFrame(
+        {"profile_category": ["劳资纠纷"], "hotline_linked_calls_7d": [6.0], "profile_amount_missing": [0.0]}
+    )
+    calm = pd.DataFrame(
+        {"profile_category": ["邻里纠纷"], "hotline_linked_calls_7d": [0.0], "profile_amount_missing": [0.0]}
+    )
     assert reasons(model, case, DOCS, "zh").iloc[0] == "近7天来电6次；纠纷类型为劳资纠纷"
     assert reasons(model, case, DOCS, "en").iloc[0] == "6 calls; it is 劳资纠纷"
     assert reasons(model, calm, DOCS, "zh").iloc[0] == NO_REASON["zh"]
@@ -84,7 +90,13 @@ def test_rank_cases_orders_by_score_then_case_id_with_bands() -> None:
     matrix = _matrix()
     model = fit(matrix, DOCS, seed=1)
     listed = rank_cases(
-        model, matrix, DOCS, model_version="m/v1", as_of=date(2025, 1, 1), band_high=0.5, band_medium=0.2,
+        model,
+        matrix,
+        DOCS,
+        model_version="m/v1",
+        as_of=date(2025, 1, 1),
+        band_high=0.5,
+        band_medium=0.2,
         language="zh",
     )
     assert listed["rank"].tolist() == list(range(1, len(matrix) + 1))

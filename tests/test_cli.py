@@ -1,0 +1,59 @@
+"""The public command line: simulate, ingest, train and score on a tiny city, as a user would run them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from contracts.settings import Settings
+from pipelines.cli import app
+
+runner = CliRunner()
+
+
+def test_simulate_ingest_train_score(prefect_harness: None, settings: Settings, tmp_path: Path) -> None:
+    home = ["--home", str(settings.home)]
+    data = tmp_path / "city"
+    result = runner.invoke(
+        app, ["simulate", "--out", str(data), "--seed", "5", "--cases", "500", "--days", "200"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (data / "cases.csv").exists()
+
+    result = runner.invoke(
+        app,
+        [*home, "ingest", str(data / "cases.csv"), str(data / "case_events.csv"), str(data / "hotline.csv")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "accepted" in result.output and "cases.csv" in result.output
+
+    result = runner.invoke(app, [*home, "train", "--as-of", "2025-07-20"])
+    assert result.exit_code == 0, result.output
+    assert "Registered fengqiao-escalation/v1 as champion" in result.output
+
+    result = runner.invoke(app, [*home, "--language", "en", "score", "--as-of", "2025-07-20", "--top", "5"])
+    assert result.exit_code == 0, result.output
+    listed = pd.read_csv(settings.home / "lists" / "2025-07-20.csv", encoding="utf-8-sig")
+    assert listed["as_of"].unique().tolist() == ["2025-07-20"]
+    assert listed["model_version"].unique().tolist() == ["fengqiao-escalation/v1"]
+    assert not listed["reasons"].str.contains("近").any()
+
+
+def test_ingest_without_a_key_is_refused(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, settings: Settings, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("FENGQIAO_PSEUDONYM_KEY")
+    file = tmp_path / "hotline.csv"
+    file.write_text("call_id,received_at,district\nh1,2025-01-01,东湖区\n", encoding="utf-8")
+    result = runner.invoke(app, ["--home", str(settings.home), "ingest", str(file)])
+    assert result.exit_code != 0
+    assert "no pseudonymisation key" in str(result.exception)
+
+
+def test_bad_date_option_is_explained() -> None:
+    result = runner.invoke(app, ["train", "--as-of", "20250720"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output

@@ -1,0 +1,91 @@
+"""Publishing: atomic file replacement, deterministic bytes, the store's list, the manifest."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from contracts.records import LIST_COLUMNS, check_list
+from pipelines import publish as publishing
+from pipelines.publish import input_fingerprint, list_bytes, manifest, publish_list, write_atomic
+from tests.conftest import make_sources
+from warehouse.store import Warehouse
+
+AS_OF = date(2025, 3, 1)
+
+
+def _listed() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rank": [1, 2],
+            "case_id": ["A", "B"],
+            "district": ["东湖区", "江北区"],
+            "town": ["湖滨街道", None],
+            "category": ["劳资纠纷", "邻里纠纷"],
+            "opened_at": pd.to_datetime(["2025-01-01 09:00", "2025-02-01 00:00"]).astype("datetime64[us]"),
+            "score": [0.31, 0.05],
+            "band": ["high", "low"],
+            "reasons": ["近7天关联热线来电3次", "无明显升高风险的因素"],
+            "model_version": "fengqiao-escalation/v1",
+            "as_of": AS_OF,
+        }
+    )[list(LIST_COLUMNS)]
+
+
+def test_list_rows_meet_the_contract() -> None:
+    check_list(_listed())
+    broken = _listed().assign(score=[0.31, 1.5])
+    with pytest.raises(ValueError, match="list row 2, field score: Input should be less than or equal to 1"):
+        check_list(broken)
+
+
+def test_same_list_gives_identical_bytes() -> None:
+    assert list_bytes(_listed()) == list_bytes(_listed().copy())
+    assert list_bytes(_listed())["csv"].startswith("\ufeffrank,case_id".encode())
+
+
+def test_publish_writes_files_store_and_manifest(tmp_path: Path) -> None:
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    description = manifest(_listed(), AS_OF, "fengqiao-escalation/v1", "abc", 30)
+    paths = publish_list(_listed(), description, tmp_path / "lists", warehouse)
+    assert sorted(p.name for p in (tmp_path / "lists").iterdir()) == [
+        "2025-03-01.csv",
+        "2025-03-01.manifest.json",
+        "2025-03-01.parquet",
+    ]
+    pd.testing.assert_frame_equal(pd.read_parquet(paths["parquet"]), _listed())
+    stored = warehouse.read_list(AS_OF)
+    assert stored["case_id"].tolist() == ["A", "B"]
+    assert warehouse.latest_list_date() == AS_OF
+    written = json.loads(paths["manifest"].read_text())
+    assert written["bands"] == {"high": 1, "medium": 0, "low": 1}
+    assert written["cases"] == 2
+
+
+def test_a_failed_write_leaves_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "list.csv"
+    write_atomic(target, b"old complete list")
+
+    def crash(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publishing.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, b"new list, half written")
+    assert target.read_bytes() == b"old complete list"
+    assert [p.name for p in tmp_path.iterdir()] == ["list.csv"]
+
+
+def test_fingerprint_changes_with_any_record_version() -> None:
+    base = make_sources(
+        [{"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"}], [], []
+    )
+    changed = make_sources(
+        [{"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "婚姻家庭"}], [], []
+    )
+    assert input_fingerprint(base) == input_fingerprint(base)
+    assert input_fingerprint(base) != input_fingerprint(changed)

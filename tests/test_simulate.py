@@ -1,0 +1,389 @@
+"""Tests of the demo-city simulator: contract shape, determinism, truth tables, messiness."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contracts.vocabulary import CATEGORIES, CHANNELS, DEFAULT_ESCALATION_EVENTS, SOURCES, EventType
+from ingest.simulate import (
+    CASE_COLUMNS,
+    EVENT_COLUMNS,
+    HOTLINE_COLUMNS,
+    SimulatedCity,
+    SimulationConfig,
+    simulate_city,
+    truth_as_of_dates,
+    write_city,
+)
+
+SMALL = SimulationConfig(n_cases=300, days=120)
+MEDIUM = SimulationConfig(n_cases=4_000, days=300)
+CONTRACT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%Y-%m-%d %H:%M", "%Y年%m月%d日 %H:%M")
+ESCALATIONS = {e.value for e in DEFAULT_ESCALATION_EVENTS}
+FRAMES = ("cases", "case_events", "hotline", "truth_escalation", "truth_links", "truth_corruptions")
+
+
+@pytest.fixture(scope="module")
+def small() -> SimulatedCity:
+    return simulate_city(SMALL)
+
+
+@pytest.fixture(scope="module")
+def medium() -> SimulatedCity:
+    return simulate_city(MEDIUM)
+
+
+@pytest.fixture(scope="module")
+def messy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("messy")
+    write_city(simulate_city(SimulationConfig(n_cases=300, days=120, messiness=0.05)), out)
+    return out
+
+
+def parse_times(values: pd.Series) -> pd.Series:
+    """Datetimes in any contract format (NaT where none applies)."""
+    text = values.astype(str)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in CONTRACT_FORMATS:
+        out = out.fillna(pd.to_datetime(text, format=fmt, errors="coerce"))
+    return out
+
+
+def parses(value: str) -> bool:
+    for fmt in CONTRACT_FORMATS:
+        try:
+            datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def auc(score: np.ndarray, outcome: np.ndarray) -> float:
+    """Area under the ROC curve by ranks (ties averaged)."""
+    ranks = pd.Series(score).rank().to_numpy()
+    positives = outcome.astype(bool)
+    n_pos, n_neg = positives.sum(), (~positives).sum()
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def id_checksum_ok(number: str) -> bool:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], weights, strict=True))
+    return "10X98765432"[total % 11] == number[17]
+
+
+def as_of_midnights(truth: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(truth["as_of"].astype(str))
+
+
+def linked_calls_last_7_days(city: SimulatedCity) -> np.ndarray:
+    """Per truth row: hotline calls linked to its case by case_id in [D - 7 days, D)."""
+    calls = city.hotline.dropna(subset=["case_id"]).assign(t=lambda f: parse_times(f["received_at"]))
+    rows = pd.DataFrame(
+        {"case_id": city.truth_escalation["case_id"], "D": as_of_midnights(city.truth_escalation)}
+    )
+    pairs = rows.reset_index().merge(calls[["case_id", "t"]], on="case_id")
+    pairs = pairs[(pairs["t"] < pairs["D"]) & (pairs["t"] >= pairs["D"] - pd.Timedelta(days=7))]
+    counts = np.zeros(len(rows))
+    per_row = pairs.groupby("index").size()
+    counts[per_row.index.to_numpy()] = per_row.to_numpy()
+    return counts
+
+
+# ---------------------------------------------------------------- shape and determinism
+
+
+def test_columns_are_exactly_the_contract_columns(small: SimulatedCity) -> None:
+    assert list(small.cases.columns) == list(CASE_COLUMNS) == [
+        "case_id", "opened_at", "district", "town", "category", "source", "description", "party_count",
+        "amount", "reporter_name", "reporter_phone", "reporter_id_number", "address", "recorded_at",
+    ]  # fmt: skip
+    assert list(small.case_events.columns) == list(EVENT_COLUMNS)
+    assert list(small.hotline.columns) == list(HOTLINE_COLUMNS)
+    assert list(small.truth_escalation.columns) == ["as_of", "case_id", "p_escalation", "escalated"]
+    assert list(small.truth_links.columns) == ["call_id", "true_case_id", "linked_in_export"]
+    assert list(small.truth_corruptions.columns) == ["file", "row", "field", "kind_of_corruption"]
+
+
+def test_same_seed_gives_identical_frames(small: SimulatedCity) -> None:
+    again = simulate_city(SMALL)
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(small, name), getattr(again, name))
+
+
+def test_different_seeds_give_different_cities(small: SimulatedCity) -> None:
+    other = simulate_city(SimulationConfig(seed=8, n_cases=300, days=120))
+    assert not small.cases["description"].equals(other.cases["description"])
+    assert not small.case_events.equals(other.case_events)
+
+
+def test_invalid_configs_are_refused() -> None:
+    with pytest.raises(ValueError):
+        SimulationConfig(n_cases=0)
+    with pytest.raises(ValueError):
+        SimulationConfig(messiness=-0.1)
+
+
+# ---------------------------------------------------------------- contract content
+
+
+def test_case_ids_are_unique_and_formatted(small: SimulatedCity) -> None:
+    ids = small.cases["case_id"]
+    assert ids.is_unique
+    assert ids.str.fullmatch(r"FQ\d{4}-\d{6}").all()
+
+
+def test_vocabularies(medium: SimulatedCity) -> None:
+    assert set(medium.cases["category"]) == set(CATEGORIES)
+    assert set(medium.cases["source"].dropna()) <= set(SOURCES)
+    assert set(medium.case_events["event_type"]) == {e.value for e in EventType}
+    assert set(medium.hotline["channel"]) <= set(CHANNELS)
+    assert 6 <= medium.cases["district"].nunique() <= 8
+    assert medium.cases["district"].str.fullmatch(r".+[区县]").all()
+    assert medium.cases["town"].dropna().str.fullmatch(r".+(镇|街道)").all()
+
+
+def test_category_and_district_frequencies_differ(medium: SimulatedCity) -> None:
+    shares = medium.cases["category"].value_counts(normalize=True)
+    assert set(shares.index[:2]) == {"邻里纠纷", "婚姻家庭"}
+    districts = medium.cases["district"].value_counts()
+    assert districts.max() > 1.5 * districts.min()
+
+
+def test_every_event_belongs_to_a_case_and_every_case_is_registered(small: SimulatedCity) -> None:
+    events = small.case_events
+    assert set(events["case_id"]) == set(small.cases["case_id"])
+    registered = events[events["event_type"] == "registered"]
+    assert registered["case_id"].is_unique and len(registered) == len(small.cases)
+
+
+def test_events_never_precede_the_opening(small: SimulatedCity) -> None:
+    opened = small.cases.set_index("case_id")["opened_at"].pipe(parse_times)
+    when = parse_times(small.case_events["event_at"])
+    assert (when.to_numpy() >= opened.reindex(small.case_events["case_id"]).to_numpy()).all()
+
+
+def test_all_times_parse_and_lie_within_the_period(medium: SimulatedCity) -> None:
+    start = pd.Timestamp(MEDIUM.start)
+    end = start + pd.Timedelta(days=MEDIUM.days)
+    columns = {
+        "cases": ("opened_at", "recorded_at"),
+        "case_events": ("event_at", "recorded_at"),
+        "hotline": ("received_at", "recorded_at"),
+    }
+    for name, fields in columns.items():
+        for field in fields:
+            text = getattr(medium, name)[field].dropna()
+            parsed = parse_times(text)
+            assert parsed.notna().all(), (name, field)
+            assert ((parsed >= start) & (parsed < end)).all(), (name, field)
+    main = medium.case_events["event_at"]
+    alternate_share = 1 - main.str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").mean()
+    assert 0.02 < alternate_share < 0.08
+
+
+def test_late_entries_are_a_few_and_later(medium: SimulatedCity) -> None:
+    recorded = medium.cases["recorded_at"].notna()
+    assert 0.02 < recorded.mean() < 0.08
+    late = medium.cases[recorded]
+    lag = parse_times(late["recorded_at"]) - parse_times(late["opened_at"])
+    assert (lag >= pd.Timedelta(hours=1)).all() and (lag <= pd.Timedelta(days=10)).all()
+
+
+def test_id_numbers_pass_the_gb11643_checksum(medium: SimulatedCity) -> None:
+    numbers = medium.cases["reporter_id_number"].dropna()
+    assert len(numbers) > 0.8 * len(medium.cases)
+    assert all(id_checksum_ok(n) for n in numbers)
+
+
+def test_phones_are_mainland_mobiles_in_several_formats(medium: SimulatedCity) -> None:
+    phones = medium.cases["reporter_phone"].dropna()
+    digits = phones.str.replace(r"^\+86", "", regex=True).str.replace(r"[\s-]", "", regex=True)
+    assert digits.str.fullmatch(r"1[35789]\d{9}").all()
+    assert phones.str.fullmatch(r"\d{11}").mean() < 0.9
+    assert phones.str.startswith("+86 ").any() and phones.str.contains(" ").any()
+
+
+def test_party_count_and_amount_are_valid(medium: SimulatedCity) -> None:
+    parties = medium.cases["party_count"].astype(int)
+    assert (parties >= 1).all()
+    crowd = medium.cases["category"].isin(["劳资纠纷", "征地拆迁", "物业纠纷"])
+    assert parties[crowd].mean() > 2 * parties[~crowd].mean()
+    amount = pd.to_numeric(medium.cases["amount"])
+    assert (amount.dropna() >= 0).all()
+    assert 0.2 < amount.isna().mean() < 0.5
+
+
+def test_some_free_texts_carry_phone_or_id_numbers(medium: SimulatedCity) -> None:
+    pii = r"1[35789]\d{9}|1[35789]\d[ -]\d{4}[ -]\d{4}|\d{17}[\dX]"
+    share = medium.cases["description"].str.contains(pii).mean()
+    assert 0.01 < share < 0.06
+    assert medium.hotline["text"].str.contains(pii).any()
+    assert medium.case_events["note"].dropna().str.contains(pii).any()
+
+
+# ---------------------------------------------------------------- hotline and links
+
+
+def test_links_truth_matches_the_hotline_export(medium: SimulatedCity) -> None:
+    links, hotline = medium.truth_links, medium.hotline
+    assert links["call_id"].tolist() == hotline["call_id"].tolist()
+    exported = hotline["case_id"].notna().to_numpy()
+    assert (exported == links["linked_in_export"].to_numpy()).all()
+    assert (hotline["case_id"][exported].to_numpy() == links["true_case_id"][exported].to_numpy()).all()
+    about_cases = links["true_case_id"].notna()
+    assert set(links["true_case_id"][about_cases]) <= set(medium.cases["case_id"])
+    assert 0.35 < links["linked_in_export"][about_cases].mean() < 0.55
+    assert 0.3 < (~about_cases).mean() < 0.5
+
+
+def test_unlinked_calls_mostly_come_from_the_reporters_phone(medium: SimulatedCity) -> None:
+    def digits(values: pd.Series) -> pd.Series:
+        return values.str.replace(r"\D", "", regex=True).str[-11:]
+
+    reporter = digits(medium.cases.set_index("case_id")["reporter_phone"])
+    calls = medium.hotline.assign(true_case_id=medium.truth_links["true_case_id"].to_numpy())
+    unlinked = calls[calls["case_id"].isna() & calls["true_case_id"].notna() & calls["caller_phone"].notna()]
+    same = (
+        digits(unlinked["caller_phone"]).to_numpy() == reporter.reindex(unlinked["true_case_id"]).to_numpy()
+    )
+    assert 0.4 < same.mean() < 0.8
+
+
+# ---------------------------------------------------------------- truth of escalation
+
+
+def test_truth_dates_follow_the_config(small: SimulatedCity) -> None:
+    dates = truth_as_of_dates(SMALL)  # day 30, 37, ... while the 30-day window fits in the 120 days
+    assert dates == [date(2025, 1, 31) + timedelta(days=7 * k) for k in range(9)]
+    assert dates[-1] + timedelta(days=30) <= SMALL.start + timedelta(days=SMALL.days)
+    assert sorted(set(small.truth_escalation["as_of"])) == dates
+
+
+def test_truth_rows_are_exactly_the_open_cases(small: SimulatedCity) -> None:
+    opened = parse_times(small.cases.set_index("case_id")["opened_at"])
+    events = small.case_events.assign(t=lambda f: parse_times(f["event_at"]))
+    status = events[events["event_type"].isin(["closed", "reopened"])].sort_values("t", kind="stable")
+    for as_of in truth_as_of_dates(SMALL):
+        midnight = pd.Timestamp(as_of)
+        latest = status[status["t"] < midnight].groupby("case_id")["event_type"].last()
+        closed = set(latest[latest == "closed"].index)
+        expected = set(opened[opened < midnight].index) - closed
+        rows = small.truth_escalation[small.truth_escalation["as_of"] == as_of]
+        assert set(rows["case_id"]) == expected
+        assert rows["case_id"].is_unique
+
+
+def test_truth_escalated_matches_the_exported_events(small: SimulatedCity) -> None:
+    events = small.case_events.assign(t=lambda f: parse_times(f["event_at"]))
+    escalations = events[events["event_type"].isin(ESCALATIONS)]
+    truth = small.truth_escalation.assign(D=as_of_midnights(small.truth_escalation))
+    pairs = truth.reset_index().merge(escalations[["case_id", "t"]], on="case_id")
+    inside = pairs[(pairs["t"] >= pairs["D"]) & (pairs["t"] < pairs["D"] + pd.Timedelta(days=30))]
+    expected = truth.index.isin(inside["index"])
+    assert (truth["escalated"].to_numpy() == expected).all()
+    assert truth["p_escalation"].between(0, 1).all()
+
+
+def test_base_rate_is_in_a_sane_band(medium: SimulatedCity) -> None:
+    truth = medium.truth_escalation
+    assert 0.02 < truth["escalated"].mean() < 0.10
+    assert 0.5 < truth["p_escalation"].mean() / truth["escalated"].mean() < 2.0
+
+
+def test_recent_calls_are_a_weak_signal_and_the_truth_a_strong_one(medium: SimulatedCity) -> None:
+    outcome = medium.truth_escalation["escalated"].to_numpy()
+    calls = linked_calls_last_7_days(medium)
+    rate_with_calls, rate_without = outcome[calls > 0].mean(), outcome[calls == 0].mean()
+    assert rate_with_calls > 1.5 * rate_without
+    call_auc = auc(calls, outcome)
+    truth_auc = auc(medium.truth_escalation["p_escalation"].to_numpy(), outcome)
+    assert 0.53 < call_auc < 0.70
+    assert truth_auc > call_auc + 0.12
+    assert truth_auc < 0.95
+
+
+def test_failed_mediation_and_breach_carry_signal(medium: SimulatedCity) -> None:
+    events = medium.case_events.assign(t=lambda f: parse_times(f["event_at"]))
+    bad = events[events["event_type"].isin(["mediation_failed", "agreement_breached"])]
+    truth = medium.truth_escalation.assign(D=as_of_midnights(medium.truth_escalation))
+    pairs = truth.reset_index().merge(bad[["case_id", "t"]], on="case_id")
+    had_bad = truth.index.isin(pairs.loc[pairs["t"] < pairs["D"], "index"])
+    assert truth["escalated"][had_bad].mean() > 1.3 * truth["escalated"][~had_bad].mean()
+
+
+# ---------------------------------------------------------------- messiness and files
+
+
+def test_no_messiness_means_clean_files_without_duplicates(medium: SimulatedCity) -> None:
+    assert medium.truth_corruptions.empty
+    for frame in (medium.cases, medium.case_events, medium.hotline):
+        assert not frame.duplicated().any()
+    assert set(medium.case_events["case_id"]) <= set(medium.cases["case_id"])
+
+
+def test_messy_files_are_broken_exactly_at_the_recorded_rows(messy_dir: Path) -> None:
+    log = pd.read_csv(messy_dir / "truth" / "corruptions.csv", dtype={"row": int}, keep_default_na=False)
+    files = {n: pd.read_csv(messy_dir / n, dtype=str, keep_default_na=False) for n in set(log["file"])}
+    assert set(files) == {"cases.csv", "case_events.csv", "hotline.csv"}
+    known_cases = set(files["cases.csv"]["case_id"])
+    checks = {
+        "empty_required": lambda v: v == "",
+        "unparseable_date": lambda v: v != "" and not parses(v),
+        "negative_amount": lambda v: float(v) < 0,
+        "bad_party_count": lambda v: not (v.isdigit() and int(v) >= 1),
+        "unknown_event_type": lambda v: v not in {e.value for e in EventType},
+        "orphan_case_id": lambda v: v != "" and v not in known_cases,
+    }
+    for entry in log.itertuples():
+        frame = files[entry.file]
+        if entry.kind_of_corruption == "duplicate":
+            assert frame.duplicated().iloc[entry.row - 1], entry
+        else:
+            assert checks[entry.kind_of_corruption](frame[entry.field].iloc[entry.row - 1]), entry
+    for name, frame in files.items():
+        entries = log[log["file"] == name]
+        duplicates = entries[entries["kind_of_corruption"] == "duplicate"]
+        broken = entries[entries["kind_of_corruption"] != "duplicate"]
+        assert entries["row"].is_unique
+        assert sorted(np.flatnonzero(frame.duplicated().to_numpy()) + 1) == sorted(duplicates["row"])
+        assert len(broken) == round(0.05 * (len(frame) - len(duplicates)))
+
+
+def test_write_city_writes_all_files(tmp_path: Path, small: SimulatedCity) -> None:
+    paths = write_city(small, tmp_path)
+    assert paths == {
+        "cases": tmp_path / "cases.csv",
+        "case_events": tmp_path / "case_events.csv",
+        "hotline": tmp_path / "hotline.csv",
+        "truth_escalation": tmp_path / "truth" / "escalation.csv",
+        "truth_links": tmp_path / "truth" / "links.csv",
+        "truth_corruptions": tmp_path / "truth" / "corruptions.csv",
+    }
+    assert all(p.is_file() for p in paths.values())
+    cases = pd.read_csv(paths["cases"], dtype=str, keep_default_na=False)
+    assert cases["case_id"].tolist() == small.cases["case_id"].tolist()
+    assert cases["description"].tolist() == small.cases["description"].tolist()
+    assert paths["cases"].read_bytes()[:7] == b"case_id"
+
+
+def test_messiness_does_not_change_the_underlying_city(small: SimulatedCity) -> None:
+    messy = simulate_city(SimulationConfig(n_cases=300, days=120, messiness=0.05))
+    pd.testing.assert_frame_equal(messy.truth_escalation, small.truth_escalation)
+    pd.testing.assert_frame_equal(messy.truth_links, small.truth_links)
+    log = messy.truth_corruptions[messy.truth_corruptions["file"] == "hotline.csv"]
+    duplicate = log["kind_of_corruption"] == "duplicate"
+    kept = np.setdiff1d(np.arange(len(messy.hotline)), log.loc[duplicate, "row"] - 1)
+    deduplicated = messy.hotline.iloc[kept].reset_index(drop=True)
+    assert deduplicated.shape == small.hotline.shape
+    differs = ~((deduplicated == small.hotline) | (deduplicated.isna() & small.hotline.isna())).all(axis=1)
+    assert int(differs.sum()) == int((~duplicate).sum()) > 0
