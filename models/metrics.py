@@ -40,8 +40,10 @@ def recall_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
     return expected_hits_at_k(labels, scores, k) / positives if positives else float("nan")
 
 
-def list_metrics(labels: np.ndarray, scores: np.ndarray, top_fraction: float) -> dict[str, float]:
-    """Precision/recall at the top share, ROC AUC, average precision and Brier score of one list."""
+def list_metrics(
+    labels: np.ndarray, scores: np.ndarray, top_fraction: float, list_k: int
+) -> dict[str, float]:
+    """Precision/recall at the top share and at the first `list_k` rows, ROC AUC and average precision."""
     labels = np.asarray(labels, dtype=int)
     k = top_k(len(labels), top_fraction)
     both_classes = 0 < labels.sum() < len(labels)
@@ -51,6 +53,8 @@ def list_metrics(labels: np.ndarray, scores: np.ndarray, top_fraction: float) ->
         "k": float(k),
         "precision_at_k": precision_at_k(labels, scores, k),
         "recall_at_k": recall_at_k(labels, scores, k),
+        "precision_at_list_k": precision_at_k(labels, scores, list_k),
+        "recall_at_list_k": recall_at_k(labels, scores, list_k),
         "roc_auc": float(roc_auc_score(labels, scores)) if both_classes else float("nan"),
         "average_precision": float(average_precision_score(labels, scores)) if both_classes else float("nan"),
     }

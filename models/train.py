@@ -50,7 +50,7 @@ def holdout_dates(
 
 
 def evaluate_by_date(
-    model: Pipeline, frame: pd.DataFrame, feature_names: tuple[str, ...], top_fraction: float
+    model: Pipeline, frame: pd.DataFrame, feature_names: tuple[str, ...], top_fraction: float, list_k: int
 ) -> pd.DataFrame:
     """Per as-of date: list metrics of the model and of the rule baseline on the same cases."""
     rows = []
@@ -59,7 +59,9 @@ def evaluate_by_date(
     for as_of, index in frame.groupby("as_of").indices.items():
         labels = frame[LABEL].to_numpy()[index]
         for scorer, scores in ((MODEL_NAME, probabilities[index]), (RULE_NAME, rules[index])):
-            rows.append({"as_of": as_of, "scorer": scorer, **list_metrics(labels, scores, top_fraction)})
+            rows.append(
+                {"as_of": as_of, "scorer": scorer, **list_metrics(labels, scores, top_fraction, list_k)}
+            )
         rows[-2].update(probability_metrics(labels, probabilities[index]))
     return pd.DataFrame(rows)
 
@@ -97,6 +99,7 @@ def train(
     horizon_days: int,
     validation_share: float,
     top_fraction: float,
+    list_k: int,
     seed: int,
 ) -> TrainingResult:
     """Validate on the latest dates against the rule, then refit on every matured snapshot."""
@@ -105,7 +108,7 @@ def train(
     fitting, validation_dates = holdout_dates(dates, horizon_days, validation_share)
     held_model = fit(matrix[matrix["as_of"].isin(fitting)], docs, seed)
     held_out = matrix[matrix["as_of"].isin(validation_dates)]
-    validation = evaluate_by_date(held_model, held_out, names, top_fraction)
+    validation = evaluate_by_date(held_model, held_out, names, top_fraction, list_k)
     calibration = calibration_table(held_out[LABEL], held_model.predict_proba(held_out[list(names)])[:, 1])
     final = fit(matrix, docs, seed)
     return TrainingResult(

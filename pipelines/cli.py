@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,6 +30,16 @@ AsOf = Annotated[
 def _settings(context: typer.Context) -> Settings:
     """Settings from env/.env with this call's global options on top."""
     return Settings(**context.obj)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Show a problem the user can fix as one clear line and exit 1, without a traceback."""
+    try:
+        yield
+    except (LookupError, ValueError, FileNotFoundError, RuntimeError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
 
 
 def _parse_date(text: str) -> date:
@@ -116,7 +128,8 @@ def ingest(
     """Validate, pseudonymise and store delivered files; bad rows go to quarantine."""
     from pipelines.ingest_flow import ingest_flow
 
-    report = ingest_flow(paths, _settings(context), kind=kind, encoding=encoding)
+    with _user_errors():
+        report = ingest_flow(paths, _settings(context), kind=kind, encoding=encoding)
     _print_ingest(report)
     if report.failed:
         raise typer.Exit(code=1)
@@ -138,7 +151,9 @@ def train(context: typer.Context, as_of: AsOf) -> None:
     """Train on what was known before the date, validate on later matured dates, register the champion."""
     from pipelines.train_flow import train_flow
 
-    report = train_flow(_parse_date(as_of), _settings(context))
+    as_of_date = _parse_date(as_of)
+    with _user_errors():
+        report = train_flow(as_of_date, _settings(context))
     _print_training(report)
 
 
@@ -174,7 +189,9 @@ def score(
     """Score every case open at the date with the champion and publish the ranked list."""
     from pipelines.score_flow import score_flow
 
-    report = score_flow(_parse_date(as_of), _settings(context))
+    as_of_date = _parse_date(as_of)
+    with _user_errors():
+        report = score_flow(as_of_date, _settings(context))
     _print_list(report, top)
 
 
@@ -207,7 +224,10 @@ def demo(
     from pipelines.demo_flow import demo_flow
 
     settings = _settings(context)
-    report = demo_flow(SimulationConfig(seed=seed, n_cases=cases, days=days, messiness=messiness), settings)
+    with _user_errors():
+        report = demo_flow(
+            SimulationConfig(seed=seed, n_cases=cases, days=days, messiness=messiness), settings
+        )
     _print_ingest(report.ingest)
     _print_training(report.train)
     _print_list(report.score, 15)

@@ -76,6 +76,7 @@ def register(result: TrainingResult, settings: Settings, as_of: date, rows: int,
         "training_window_days": settings.training_window_days,
         "validation_share": settings.validation_share,
         "list_top_fraction": settings.list_top_fraction,
+        "list_k": settings.list_k,
         "seed": settings.seed,
         "n_snapshots": len(result.fit_dates),
         "n_rows": rows,
@@ -123,6 +124,7 @@ def train_flow(as_of: date, settings: Settings | None = None) -> TrainReport:
         settings.horizon_days,
         settings.validation_share,
         settings.list_top_fraction,
+        settings.list_k,
         settings.seed,
     )
     version = register(result, settings, as_of, len(matrix), rate)

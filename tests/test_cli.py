@@ -49,8 +49,16 @@ def test_ingest_without_a_key_is_refused(
     file = tmp_path / "hotline.csv"
     file.write_text("call_id,received_at,district\nh1,2025-01-01,东湖区\n", encoding="utf-8")
     result = runner.invoke(app, ["--home", str(settings.home), "ingest", str(file)])
-    assert result.exit_code != 0
-    assert "no pseudonymisation key" in str(result.exception)
+    assert result.exit_code == 1
+    assert "error: no pseudonymisation key: set FENGQIAO_PSEUDONYM_KEY" in " ".join(result.output.split())
+
+
+def test_score_without_a_model_says_what_to_do(prefect_harness: None, settings: Settings) -> None:
+    result = runner.invoke(app, ["--home", str(settings.home), "score", "--as-of", "2025-07-20"])
+    assert result.exit_code == 1
+    assert "no champion model 'fengqiao-escalation' yet: run `fengqiao train --as-of DATE` first" in " ".join(
+        result.output.split()
+    )
 
 
 def test_bad_date_option_is_explained() -> None:
