@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     burn_in_days: int = Field(30, ge=0, description="Days of history needed before a first snapshot.")
     validation_share: float = Field(0.25, gt=0, lt=1, description="Share of snapshot dates held out.")
     language: Literal["zh", "en"] = "zh"
+    ingest_chunk_rows: int = Field(200_000, ge=1, description="Rows per chunk when streaming a file in.")
 
     @model_validator(mode="before")
     @classmethod

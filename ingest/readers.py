@@ -1,16 +1,21 @@
-"""Reading delivered files into frames of text, and telling which record kind a file holds."""
+"""Reading delivered files as chunks of text, and telling which record kind a file holds."""
 
 from __future__ import annotations
 
+import codecs
+import glob
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from contracts.vocabulary import RecordKind
 
 ROW_COLUMN = "_row"
 SUPPORTED_SUFFIXES = (".csv", ".jsonl", ".json", ".ndjson", ".parquet", ".xlsx")
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+DEFAULT_CHUNK_ROWS = 200_000
+_SNIFF_BYTES = 1 << 20
 
 
 class UnreadableFileError(ValueError):
@@ -23,54 +28,103 @@ class UnreadableFileError(ValueError):
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """The input files named by paths: files as given, folders by their supported files, sorted."""
+    """The input files named by paths: files as given, folders by their supported files, glob patterns."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES))
         elif path.exists():
             found.append(path)
+        elif matches := sorted(glob.glob(str(path), recursive=True)):
+            found.extend(Path(m) for m in matches if Path(m).suffix.lower() in SUPPORTED_SUFFIXES)
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
-    return found
+            raise FileNotFoundError(f"{path}: no such file, folder or matching pattern")
+    return list(dict.fromkeys(found))
 
 
-def read_text_frame(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """Every cell of a delivered file as text ('' when empty), with the 1-based data row in `_row`."""
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        try:
+            while block := handle.read(_SNIFF_BYTES):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8-sig"
+
+
+def iter_text_chunks(
+    path: Path, encoding: str | None = None, sheet: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """A delivered file as frames of text ('' when empty) of at most chunk_rows rows, with the 1-based row."""
     suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableFileError(
+            path, f"unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    first_row = 1
     try:
-        if suffix == ".csv":
-            frame = _read_csv(path, encoding)
-        elif suffix in (".jsonl", ".ndjson", ".json"):
-            frame = pd.read_json(path, lines=True, dtype=False)
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix == ".xlsx":
-            frame = pd.read_excel(path, dtype=object)
-        else:
-            raise UnreadableFileError(
-                path, f"unsupported file type {suffix!r}; use one of {SUPPORTED_SUFFIXES}"
-            )
+        for raw in _raw_chunks(path, suffix, encoding, sheet, chunk_rows):
+            frame = _as_text(raw)
+            frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+            frame.insert(0, ROW_COLUMN, range(first_row, first_row + len(frame)))
+            first_row += len(frame)
+            yield frame
     except UnreadableFileError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise UnreadableFileError(path, f"cannot be read as {suffix[1:]}: {error}") from error
-    frame = _as_text(frame)
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    frame.insert(0, ROW_COLUMN, range(1, len(frame) + 1))
-    return frame
+    except (ValueError, OSError, UnicodeDecodeError, KeyError, pd.errors.ParserError) as error:
+        raise UnreadableFileError(
+            path, f"cannot be read as {suffix[1:]} (after row {first_row - 1}): {error}"
+        ) from error
 
 
-def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
-    """A CSV read as text in the given encoding, else UTF-8 (with or without BOM), else GB18030."""
-    encodings = (encoding,) if encoding else CSV_ENCODINGS
-    last_error: Exception | None = None
-    for candidate in encodings:
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=candidate)
-        except UnicodeDecodeError as error:
-            last_error = error
-    raise UnreadableFileError(path, f"is not text in {' or '.join(encodings)}: {last_error}")
+def _raw_chunks(
+    path: Path, suffix: str, encoding: str | None, sheet: str | None, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    if suffix == ".csv":
+        chosen = encoding or csv_encoding(path)
+        with pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding=chosen, chunksize=chunk_rows
+        ) as reader:
+            yield from reader
+    elif suffix in (".jsonl", ".ndjson", ".json"):
+        with pd.read_json(
+            path, lines=True, dtype=False, chunksize=chunk_rows, encoding=encoding or "utf-8"
+        ) as reader:
+            yield from reader
+    elif suffix == ".parquet":
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+            yield batch.to_pandas()
+    else:
+        yield from _excel_chunks(path, sheet, chunk_rows)
+
+
+def _excel_chunks(path: Path, sheet: str | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Rows of an .xlsx sheet (the first, or the named one) streamed in read-only mode."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        if sheet is not None and sheet not in workbook.sheetnames:
+            raise UnreadableFileError(
+                path, f"has no sheet {sheet!r}; its sheets are {', '.join(workbook.sheetnames)}"
+            )
+        rows = (workbook[sheet] if sheet else workbook.worksheets[0]).iter_rows(values_only=True)
+        header = [("" if h is None else str(h)) for h in next(rows, ())]
+        batch: list[tuple[object, ...]] = []
+        for row in rows:
+            if all(v is None for v in row):
+                continue
+            batch.append(row[: len(header)])
+            if len(batch) == chunk_rows:
+                yield pd.DataFrame(batch, columns=header, dtype=object)
+                batch = []
+        if batch or not header:
+            yield pd.DataFrame(batch, columns=header, dtype=object)
+    finally:
+        workbook.close()
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,17 +133,34 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values):
+            if getattr(values.dt, "tz", None) is not None:
+                values = values.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
             text = values.dt.strftime("%Y-%m-%d %H:%M:%S")
         elif pd.api.types.is_float_dtype(values):
-            text = values.map(
-                lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(v))
-            )
+            whole = values.notna() & (values % 1 == 0)
+            text = values.astype(str).where(~whole, values.round().astype("Int64").astype(str))
+            text = text.where(values.notna(), "")
+        elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+            text = values.astype(str)
+        elif pd.api.types.is_string_dtype(values) and not values.isna().any():
+            text = values
         else:
-            text = values.map(
-                lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
-            )
+            text = values.map(_cell_text, na_action=None)
         out[column] = text.fillna("").astype(str).str.strip()
     return pd.DataFrame(out, index=frame.index)
+
+
+def _cell_text(value: object) -> str:
+    """One cell of mixed type (Excel, JSON) as text."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if hasattr(value, "isoformat") and hasattr(value, "year"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()  # type: ignore[call-arg]
+    return str(value)
 
 
 def detect_kind(path: Path, columns: list[str], given: RecordKind | None = None) -> RecordKind:

@@ -15,7 +15,7 @@ from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, mask_column, 
 from ingest.readers import ROW_COLUMN
 
 DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"
-QUARANTINE_COLUMNS = ("kind", "source_file", "row", "field", "value", "reason")
+QUARANTINE_COLUMNS = ("kind", "source_file", "row", "field", "value", "reason", "record_key")
 NAME_FIELD = {RecordKind.CASES: "reporter_name", RecordKind.HOTLINE: "caller_name"}
 
 
@@ -24,8 +24,8 @@ class MissingColumnsError(ValueError):
 
 
 @dataclass(frozen=True)
-class ValidatedFile:
-    """The outcome of checking one file: stored-form records and quarantine rows."""
+class ValidatedBatch:
+    """The outcome of checking a batch of delivered rows: stored-form records and quarantine rows."""
 
     kind: RecordKind
     source_file: str
@@ -86,7 +86,7 @@ def _shown_value(spec: FieldSpec, raw: pd.Series, key: bytes) -> pd.Series:
     return raw.str.slice(0, 200)
 
 
-def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key: bytes) -> ValidatedFile:
+def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key: bytes) -> ValidatedBatch:
     """Split a text frame into contract-valid stored records and quarantine rows with reasons."""
     specs = field_specs(kind)
     missing = [s.name for s in specs if s.required and s.name not in frame.columns]
@@ -113,6 +113,7 @@ def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key:
                         "field": spec.name,
                         "value": _shown_value(spec, raw[where], key),
                         "reason": result.reasons[where],
+                        "record_key": _quarantine_key(frame, kind)[where],
                     }
                 )
             )
@@ -126,7 +127,16 @@ def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key:
     records = to_stored_form(good, kind, key)
     records["source_file"] = source_file
     records[ROW_COLUMN] = frame.loc[~bad, ROW_COLUMN].to_numpy()
-    return ValidatedFile(kind, source_file, len(frame), records.reset_index(drop=True), quarantine)
+    return ValidatedBatch(kind, source_file, len(frame), records.reset_index(drop=True), quarantine)
+
+
+def _quarantine_key(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
+    """Record keys of delivered rows where the key is one column (a later good version releases them)."""
+    keys = RECORD_KEYS[kind]
+    if len(keys) != 1:
+        return pd.Series(None, index=frame.index, dtype="object")
+    values = frame[keys[0]] if keys[0] in frame.columns else pd.Series("", index=frame.index)
+    return values.where(values != "", None)
 
 
 def empty_quarantine() -> pd.DataFrame:

@@ -119,31 +119,78 @@ def simulate(
 @app.command()
 def ingest(
     context: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or glob patterns to ingest.")],
     kind: Annotated[
         RecordKind | None, typer.Option(help="Record kind of every file (else told by name/columns).")
     ] = None,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding (else UTF-8, then GB18030).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet to read (else the first).")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Column-mapping file (TOML or YAML) for your own headings.")
+    ] = None,
 ) -> None:
     """Validate, pseudonymise and store delivered files; bad rows go to quarantine."""
     from pipelines.ingest_flow import ingest_flow
 
     with _user_errors():
-        report = ingest_flow(paths, _settings(context), kind=kind, encoding=encoding)
+        report = ingest_flow(
+            paths, _settings(context), kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
+        )
     _print_ingest(report)
     if report.failed:
         raise typer.Exit(code=1)
 
 
 def _print_ingest(report: Any) -> None:
-    console.print(
-        _table(
-            report.accounting,
-            f"Ingest run {report.run_id}: read = accepted + updated + duplicates + quarantined",
-        )
-    )
+    title = f"Ingest run {report.run_id}: read = accepted + updated + duplicates + quarantined"
+    columns = {
+        "source_file": "file",
+        "read": "read",
+        "accepted": "accepted",
+        "updated": "updated",
+        "duplicates": "duplicates",
+        "quarantined": "quarantined",
+    }
+    console.print(_table(report.accounting, title, columns))
+    released = int(report.accounting["released"].sum()) if len(report.accounting) else 0
+    if released:
+        console.print(f"{released} earlier quarantine entries released by re-ingesting their files")
     for name, reason in report.failed.items():
         console.print(f"[red]refused[/red] {name}: {reason}")
+    if report.released_events:
+        console.print(f"{report.released_events} held events released: their cases have arrived")
+    quarantined = int(report.accounting["quarantined"].sum()) if len(report.accounting) else 0
+    if quarantined:
+        console.print(f"{quarantined} rows in quarantine: see `fengqiao quarantine`")
+
+
+@app.command()
+def quarantine(
+    context: typer.Context,
+    file: Annotated[str | None, typer.Option(help="Only rows from this file name.")] = None,
+    released: Annotated[bool, typer.Option(help="Show released entries too.")] = False,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+    export: Annotated[Path | None, typer.Option(help="Write all matching entries to this CSV file.")] = None,
+) -> None:
+    """List quarantined rows: file, row, field, value (pseudonymised where personal) and reason."""
+    from pipelines.runtime import open_warehouse
+    from warehouse.tables import quarantine as table
+
+    frame = open_warehouse(_settings(context)).read_table(table)
+    if not released:
+        frame = frame[frame["released_at"].isna()]
+    if file:
+        frame = frame[frame["source_file"] == file]
+    frame = frame.sort_values(["source_file", "row", "field"])
+    summary = frame.groupby(["source_file", "field"]).size().rename("rows").reset_index()
+    console.print(_table(summary, "Quarantine by file and field"))
+    columns = {"source_file": "file", "row": "row", "field": "field", "value": "value", "reason": "reason"}
+    console.print(
+        _table(frame.head(limit), f"First {min(limit, len(frame))} of {len(frame)} entries", columns)
+    )
+    if export:
+        frame.to_csv(export, index=False, encoding="utf-8-sig")
+        console.print(f"written to {export}")
 
 
 @app.command()

@@ -1,58 +1,54 @@
-"""The ingest flow: read delivered files, validate, pseudonymise, and write them in one transaction."""
+"""The ingest flow: delivered files streamed into the store in one transaction, with progress."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from prefect import flow, get_run_logger, task
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
-from ingest.plan import IngestPlan, plan_ingest
-from ingest.readers import UnreadableFileError, detect_kind, expand_paths, read_text_frame
-from ingest.validate import MissingColumnsError, ValidatedFile, validate_frame
+from ingest.mapping import load_mapping
+from ingest.run import IngestReport, ingest_paths
 from pipelines.runtime import open_warehouse, pseudonym_key
-from pipelines.tasks import IO_TASK, PURE_TASK
-from warehouse import tables
-from warehouse.store import Warehouse, append
+from pipelines.tasks import IO_TASK
 
 
-@dataclass(frozen=True)
-class IngestReport:
-    """What one ingest run did: per-file accounting, files that failed, and its run id."""
+@task(name="ingest-files", **IO_TASK)
+def ingest_files(
+    paths: list[Path],
+    settings: Settings,
+    kind: RecordKind | None,
+    encoding: str | None,
+    sheet: str | None,
+    mapping_file: Path | None,
+    allow_local_key: bool,
+) -> IngestReport:
+    """Stream every file into the store; retried as a whole on transient I/O errors (it is atomic)."""
+    key, key_origin = pseudonym_key(settings, allow_local=allow_local_key)
+    get_run_logger().info("pseudonymisation key from %s", key_origin)
+    mapping = load_mapping(mapping_file) if mapping_file else None
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as progress:
+        bars: dict[Path, int] = {}
 
-    run_id: str
-    accounting: pd.DataFrame
-    failed: dict[str, str]
+        def advance(path: Path, rows: int) -> None:
+            if path not in bars:
+                bars[path] = progress.add_task(f"Ingesting {path.name} (rows)", total=None)
+            progress.advance(bars[path], rows)
 
-
-@task(name="read-and-validate", **IO_TASK)
-def read_and_validate(path: Path, kind: RecordKind | None, encoding: str | None, key: bytes) -> ValidatedFile:
-    """One delivered file, read and checked against the contract."""
-    frame = read_text_frame(path, encoding)
-    detected = detect_kind(path, list(frame.columns), kind)
-    return validate_frame(frame, detected, path.name, key)
-
-
-@task(name="plan-ingest", **PURE_TASK)
-def plan(files: list[ValidatedFile], warehouse: Warehouse) -> IngestPlan:
-    """Decide what is new, updated, duplicate or orphaned, against what the store already holds."""
-    existing = {kind: warehouse.existing_hashes(kind) for kind in RecordKind}
-    return plan_ingest(files, existing, warehouse.existing_case_ids())
-
-
-@task(name="write-ingest", **IO_TASK)
-def write(run_plan: IngestPlan, warehouse: Warehouse, run_id: str) -> None:
-    """Write records, quarantine and accounting together: all of it, or (on any error) none of it."""
-    now = pd.Timestamp.now()
-    with warehouse.transaction() as connection:
-        for kind, records in run_plan.writes.items():
-            warehouse.upsert_records(connection, kind, records.assign(ingested_at=now))
-        append(connection, tables.quarantine, run_plan.quarantine.assign(run_id=run_id, quarantined_at=now))
-        append(connection, tables.ingest_runs, run_plan.accounting.assign(run_id=run_id, finished_at=now))
+        return ingest_paths(
+            paths,
+            open_warehouse(settings),
+            key,
+            kind=kind,
+            encoding=encoding,
+            sheet=sheet,
+            mapping=mapping,
+            chunk_rows=settings.ingest_chunk_rows,
+            on_chunk=advance,
+        )
 
 
 @flow(name="ingest")
@@ -61,25 +57,20 @@ def ingest_flow(
     settings: Settings | None = None,
     kind: RecordKind | None = None,
     encoding: str | None = None,
+    sheet: str | None = None,
+    mapping_file: Path | None = None,
     allow_local_key: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders into the store; unreadable files fail alone and change nothing."""
+    """Ingest files, folders and glob patterns; a refused file changes nothing and the others go on."""
     settings = settings or Settings()
     logger = get_run_logger()
-    key, key_origin = pseudonym_key(settings, allow_local=allow_local_key)
-    logger.info("pseudonymisation key from %s", key_origin)
-    warehouse = open_warehouse(settings)
-    run_id = uuid.uuid4().hex[:12]
-    files, failed = [], {}
-    for path in expand_paths([Path(p) for p in paths]):
-        try:
-            files.append(read_and_validate(path, kind, encoding, key))
-        except (UnreadableFileError, MissingColumnsError) as error:
-            failed[path.name] = str(error)
-            logger.error("file refused, nothing of it was ingested: %s", error)
-    run_plan = plan(files, warehouse)
-    write(run_plan, warehouse, run_id)
-    for row in run_plan.accounting.itertuples():
+    report = ingest_files(
+        [Path(p) for p in paths], settings, kind, encoding, sheet, mapping_file, allow_local_key
+    )
+    for row in report.accounting.itertuples():
+        if row.status == "failed":
+            logger.error("%s refused, nothing of it was ingested: %s", row.source_file, row.message)
+            continue
         logger.info(
             "%s (%s): read %d = accepted %d + updated %d + duplicates %d + quarantined %d",
             row.source_file,
@@ -90,4 +81,6 @@ def ingest_flow(
             row.duplicates,
             row.quarantined,
         )
-    return IngestReport(run_id, run_plan.accounting, failed)
+    if report.released_events:
+        logger.info("%d held events released: their cases have arrived", report.released_events)
+    return report

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from contracts.settings import Settings
 from pipelines.cli import app
+from pipelines.runtime import open_warehouse
+from warehouse.tables import ingest_runs
 
 runner = CliRunner()
 
@@ -28,7 +30,10 @@ def test_simulate_ingest_train_score(prefect_harness: None, settings: Settings, 
         [*home, "ingest", str(data / "cases.csv"), str(data / "case_events.csv"), str(data / "hotline.csv")],
     )
     assert result.exit_code == 0, result.output
-    assert "accepted" in result.output and "cases.csv" in result.output
+    assert "Ingest run" in result.output
+    runs = open_warehouse(settings).read_table(ingest_runs)
+    assert sorted(runs["source_file"]) == ["case_events.csv", "cases.csv", "hotline.csv"]
+    assert (runs["read"] == runs["accepted"]).all()
 
     result = runner.invoke(app, [*home, "train", "--as-of", "2025-07-20"])
     assert result.exit_code == 0, result.output

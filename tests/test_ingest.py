@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from contracts.vocabulary import RecordKind
-from ingest.plan import classify, plan_ingest
+from ingest.plan import classify
 from ingest.pseudonymise import ID_MASK, NAME_MASK, PHONE_MASK, is_valid_id_number, mask_text, pseudonym
-from ingest.readers import UnreadableFileError, detect_kind, read_text_frame
-from ingest.validate import MissingColumnsError, ValidatedFile, validate_frame
+from ingest.readers import UnreadableFileError, detect_kind, iter_text_chunks
+from ingest.validate import MissingColumnsError, validate_frame
 from tests.conftest import TEST_KEY, text_frame
 
 VALID_ID = "110101199003074514"
@@ -133,47 +133,10 @@ def test_classify_tells_new_updated_and_duplicate() -> None:
     ]
 
 
-def _validated(kind: RecordKind, rows: list[dict[str, str]], name: str) -> ValidatedFile:
-    return validate_frame(text_frame(rows, kind), kind, name, TEST_KEY)
-
-
-def test_plan_accounts_for_every_row_and_holds_orphan_events() -> None:
-    cases = _validated(
-        RecordKind.CASES,
-        [
-            {"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"},
-            {"case_id": "A", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"},
-            {"case_id": "B", "opened_at": "bad", "district": "东湖区", "category": "其他"},
-        ],
-        "cases.csv",
-    )
-    events = _validated(
-        RecordKind.CASE_EVENTS,
-        [
-            {"case_id": "A", "event_at": "2025-01-01", "event_type": "registered"},
-            {"case_id": "Z", "event_at": "2025-01-01", "event_type": "registered"},
-        ],
-        "case_events.csv",
-    )
-    plan = plan_ingest([events, cases], {}, set())
-    accounting = plan.accounting.set_index("source_file")
-    assert accounting.loc[
-        "cases.csv", ["read", "accepted", "updated", "duplicates", "quarantined"]
-    ].tolist() == [3, 1, 0, 1, 1]
-    assert accounting.loc["case_events.csv", ["read", "accepted", "quarantined"]].tolist() == [2, 1, 1]
-    assert (
-        accounting["read"] == accounting[["accepted", "updated", "duplicates", "quarantined"]].sum(axis=1)
-    ).all()
-    orphan = plan.quarantine[plan.quarantine["source_file"] == "case_events.csv"].iloc[0]
-    assert (orphan["row"], orphan["field"]) == (2, "case_id")
-    assert orphan["reason"] == "case 'Z' is not in the store; ingest its cases file, then this one again"
-    assert len(plan.writes[RecordKind.CASES]) == 1
-
-
 def test_readers_detect_kind_and_encoding(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes("call_id,received_at,district\nh1,2025-01-01,东湖区\n".encode("gb18030"))
-    frame = read_text_frame(path)
+    frame = next(iter_text_chunks(path))
     assert frame.to_dict("records") == [
         {"_row": 1, "call_id": "h1", "received_at": "2025-01-01", "district": "东湖区"}
     ]
@@ -188,4 +151,4 @@ def test_truncated_parquet_is_refused(tmp_path: Path) -> None:
     pd.DataFrame({"call_id": ["h1"]}).to_parquet(path)
     path.write_bytes(path.read_bytes()[:20])
     with pytest.raises(UnreadableFileError, match=r"hotline\.parquet: cannot be read as parquet"):
-        read_text_frame(path)
+        next(iter_text_chunks(path))

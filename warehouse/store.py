@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, delete, event, func, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 
 from contracts.vocabulary import RecordKind
 from warehouse import tables
 
-_DELETE_CHUNK = 500
+_CHUNK = 500
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    """WAL lets the dashboard read while a run writes; busy_timeout waits instead of failing."""
+def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
+    """WAL lets readers work while a run writes; transactions are begun explicitly (so SAVEPOINTs work)."""
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -25,24 +38,22 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the store URL; for SQLite the folder is created and WAL switched on."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _to_rows(frame: pd.DataFrame, table: Table) -> list[dict[str, object]]:
-    """Frame rows as plain Python values (None for missing), restricted to the table's columns."""
-    columns = [c.name for c in table.columns if c.name in frame.columns]
-    subset = frame[columns].astype(object)
-    return subset.where(subset.notna(), None).to_dict("records")
-
-
-def _typed(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+def typed_frame(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Columns read back from the store in pandas types (datetimes parsed, whatever the backend)."""
     for column in table.columns:
         if column.name not in frame.columns:
@@ -52,6 +63,44 @@ def _typed(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
         elif isinstance(column.type, Date):
             frame[column.name] = pd.to_datetime(frame[column.name]).dt.date
     return frame
+
+
+def _db_values(values: pd.Series, column_type: object, sqlite: bool) -> list[object]:
+    """A column as DB-API values: None for missing, ISO text for SQLite datetimes, plain Python scalars."""
+    if isinstance(column_type, DateTime) and pd.api.types.is_datetime64_any_dtype(values):
+        if sqlite:
+            text = values.dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype(object)
+            return text.where(values.notna(), None).tolist()
+        return [None if pd.isna(v) else v.to_pydatetime() for v in values]
+    if isinstance(column_type, Date) and sqlite:
+        return [None if v is None or pd.isna(v) else v.isoformat() for v in values]
+    plain = values.astype(object)
+    return plain.where(values.notna(), None).tolist()
+
+
+def append(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
+    """Insert a frame's rows into a table in bulk (columns not in the table are ignored)."""
+    if frame.empty:
+        return
+    columns = [c for c in table.columns if c.name in frame.columns]
+    sqlite = connection.dialect.name == "sqlite"
+    series = [_db_values(frame[c.name], c.type, sqlite) for c in columns]
+    if sqlite:
+        placeholders = ", ".join("?" for _ in columns)
+        names = ", ".join(f'"{c.name}"' for c in columns)
+        connection.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})', list(zip(*series, strict=True))
+        )
+    else:
+        rows = [
+            dict(zip([c.name for c in columns], values, strict=True)) for values in zip(*series, strict=True)
+        ]
+        connection.execute(table.insert(), rows)
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
 
 
 class Warehouse:
@@ -73,33 +122,63 @@ class Warehouse:
         query = select(table) if where is None else select(table).where(where)
         with self.engine.connect() as connection:
             frame = pd.read_sql(query, connection)
-        return _typed(frame, table)
+        return typed_frame(frame, table)
 
     def read_records(self, kind: RecordKind) -> pd.DataFrame:
         """All stored records of one input kind."""
         return self.read_table(tables.INPUT_TABLES[kind])
 
-    def existing_hashes(self, kind: RecordKind) -> pd.Series:
-        """Content hash per stored record key of one input kind."""
+    @staticmethod
+    def hashes_of(connection: Connection, kind: RecordKind, keys: Iterable[str]) -> pd.Series:
+        """Stored content hash per record key, for the keys that are stored (as `connection` sees them)."""
         table = tables.INPUT_TABLES[kind]
-        with self.engine.connect() as connection:
-            frame = pd.read_sql(select(table.c.record_key, table.c.row_hash), connection)
-        return frame.set_index("record_key")["row_hash"]
-
-    def existing_case_ids(self) -> set[str]:
-        """Case ids already in the store."""
-        with self.engine.connect() as connection:
-            return set(connection.execute(select(tables.cases.c.case_id)).scalars())
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            query = select(table.c.record_key, table.c.row_hash).where(table.c.record_key.in_(chunk))
+            found.update({k: h for k, h in connection.execute(query)})
+        return pd.Series(found, dtype="object")
 
     @staticmethod
-    def upsert_records(connection: Connection, kind: RecordKind, frame: pd.DataFrame) -> None:
-        """Insert records, replacing stored ones with the same key."""
-        table = tables.INPUT_TABLES[kind]
-        keys = frame["record_key"].tolist()
-        for start in range(0, len(keys), _DELETE_CHUNK):
-            chunk = keys[start : start + _DELETE_CHUNK]
-            connection.execute(delete(table).where(table.c.record_key.in_(chunk)))
-        append(connection, table, frame)
+    def stored_case_ids(connection: Connection, case_ids: Iterable[str]) -> set[str]:
+        """Which of the given case ids are in the store (as seen by `connection`)."""
+        present: set[str] = set()
+        for chunk in _chunks(list(dict.fromkeys(case_ids))):
+            present.update(
+                connection.execute(
+                    select(tables.cases.c.case_id).where(tables.cases.c.case_id.in_(chunk))
+                ).scalars()
+            )
+        return present
+
+    @staticmethod
+    def read_rows(connection: Connection, table: Table, column: str, values: Iterable[str]) -> pd.DataFrame:
+        """Rows of a table whose column is among the values (as seen by `connection`)."""
+        frames = [
+            pd.read_sql(select(table).where(table.c[column].in_(chunk)), connection)
+            for chunk in _chunks(list(dict.fromkeys(values)))
+        ]
+        frame = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=[c.name for c in table.columns])
+        )
+        return typed_frame(frame, table)
+
+    @staticmethod
+    def delete_rows(connection: Connection, table: Table, column: str, values: Iterable[str]) -> None:
+        """Delete the rows of a table whose column is among the values."""
+        for chunk in _chunks(list(dict.fromkeys(values))):
+            connection.execute(delete(table).where(table.c[column].in_(chunk)))
+
+    @staticmethod
+    def release_quarantine(connection: Connection, where: object, run_id: str, now: pd.Timestamp) -> int:
+        """Mark open quarantine entries matching a condition as released; how many were."""
+        result = connection.execute(
+            update(tables.quarantine)
+            .where(tables.quarantine.c.released_at.is_(None), where)
+            .values(released_at=now.to_pydatetime(), released_by_run=run_id)
+        )
+        return int(result.rowcount or 0)
 
     @staticmethod
     def replace_list(connection: Connection, as_of: date, frame: pd.DataFrame, manifest: str) -> None:
@@ -123,10 +202,3 @@ class Warehouse:
         with self.engine.connect() as connection:
             value = connection.execute(select(func.max(tables.lists.c.as_of))).scalar()
         return pd.Timestamp(value).date() if value is not None else None
-
-
-def append(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """Insert a frame's rows into a table."""
-    rows = _to_rows(frame, table)
-    if rows:
-        connection.execute(table.insert(), rows)

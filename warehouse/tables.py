@@ -74,24 +74,54 @@ quarantine = Table(
     Column("run_id", String, nullable=False, index=True),
     Column("kind", String, nullable=False),
     Column("source_file", String, nullable=False),
+    Column("source_path", String, nullable=False, index=True),
     Column("row", Integer, nullable=False),
     Column("field", String, nullable=False),
     Column("value", Text),
     Column("reason", Text, nullable=False),
+    Column("record_key", String, index=True),
     Column("quarantined_at", DateTime, nullable=False),
+    Column("released_at", DateTime),
+    Column("released_by_run", String),
+)
+
+# Events whose case is not in the store yet: kept (pseudonymised) until the case arrives.
+held_events = Table(
+    "held_events",
+    metadata,
+    *(Column(c.name, c.type, primary_key=c.primary_key) for c in case_events.columns),
+    Column("source_path", String, nullable=False),
+    Column("row", Integer, nullable=False),
+)
+
+# Earlier versions of updated records: the latest delivery wins, the one it replaced is kept here.
+record_history = Table(
+    "record_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),
+    Column("record_key", String, nullable=False, index=True),
+    Column("row_hash", String(16), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("superseded_at", DateTime, nullable=False),
+    Column("superseded_by_run", String, nullable=False),
 )
 
 ingest_runs = Table(
     "ingest_runs",
     metadata,
     Column("run_id", String, primary_key=True),
-    Column("source_file", String, primary_key=True),
-    Column("kind", String, nullable=False),
+    Column("source_path", String, primary_key=True),
+    Column("source_file", String, nullable=False),
+    Column("kind", String),
+    Column("status", String, nullable=False),
+    Column("message", Text),
     Column("read", Integer, nullable=False),
     Column("accepted", Integer, nullable=False),
     Column("updated", Integer, nullable=False),
     Column("duplicates", Integer, nullable=False),
     Column("quarantined", Integer, nullable=False),
+    Column("released", Integer, nullable=False),
     Column("finished_at", DateTime, nullable=False),
 )
 
