@@ -11,7 +11,7 @@ from functools import cache
 from typing import Literal
 
 import annotated_types
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from contracts.records import RECORD_MODELS, FreeText, Personal
 from contracts.vocabulary import RecordKind
@@ -69,6 +69,10 @@ def _all_metadata(name: str, model: type[BaseModel]) -> list[object]:
     return found
 
 
+# Constraints the vectorised checks implement; any other constraint on a record must be added here first.
+_UNDERSTOOD = (annotated_types.Ge, annotated_types.MinLen, Personal, FreeText, BeforeValidator)
+
+
 @cache
 def field_specs(kind: RecordKind) -> tuple[FieldSpec, ...]:
     """Column specifications of one record kind, in contract order."""
@@ -77,6 +81,11 @@ def field_specs(kind: RecordKind) -> tuple[FieldSpec, ...]:
     for name, info in model.model_fields.items():
         base = _base_type(info.annotation)
         metadata = _all_metadata(name, model)
+        unknown = [m for m in metadata if not isinstance(m, _UNDERSTOOD)]
+        if unknown:
+            raise TypeError(f"{model.__name__}.{name}: frame checks do not implement {unknown}; add them")
+        if any(isinstance(m, annotated_types.MinLen) and m.min_length > 1 for m in metadata):
+            raise TypeError(f"{model.__name__}.{name}: only min_length=1 (non-empty) is implemented")
         minimum = next((m.ge for m in metadata if isinstance(m, annotated_types.Ge)), None)
         choices = tuple(member.value for member in base) if _spec_type(base) == "enum" else ()
         specs.append(

@@ -16,8 +16,9 @@ LOCAL_TZ = "Asia/Shanghai"
 
 _PATTERN = (
     r"^\s*(?P<year>\d{4})\s*[-/年]\s*(?P<month>\d{1,2})\s*[-/月]\s*(?P<day>\d{1,2})\s*日?"
-    r"(?:(?:\s+|T)(?P<hour>\d{1,2})[:：](?P<minute>\d{2})(?:[:：](?P<second>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?)?"
-    r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2})?\s*$"
+    r"(?:(?:\s+|T|(?<=日))(?P<hour>\d{1,2})[:：](?P<minute>\d{2})"
+    r"(?:[:：](?P<second>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?)?"
+    r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?\s*$"
 )
 
 
@@ -51,7 +52,7 @@ def _zone_offsets(zone: pd.Series) -> pd.Series:
     """UTC offsets of explicit zones; Asia/Shanghai (+08:00) where none is given."""
     zone = zone.fillna("+08:00").replace("Z", "+00:00").str.replace(":", "", regex=False)
     sign = zone.str[0].map({"+": 1, "-": -1}).astype("int64")
-    minutes = zone.str[1:3].astype("int64") * 60 + zone.str[3:5].astype("int64")
+    minutes = zone.str[1:3].astype("int64") * 60 + zone.str[3:5].replace("", "0").astype("int64")
     return pd.to_timedelta(sign * minutes, unit="m")
 
 
@@ -77,6 +78,11 @@ def _to_local_naive(stamp: pd.Timestamp) -> datetime:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(LOCAL_TZ).tz_localize(None)
     return stamp.to_pydatetime()
+
+
+def local_now() -> pd.Timestamp:
+    """The current Asia/Shanghai wall-clock time (naive), for bookkeeping columns."""
+    return pd.Timestamp.now(tz=LOCAL_TZ).tz_localize(None).floor("us")
 
 
 def as_of_instant(as_of: date) -> pd.Timestamp:

@@ -19,7 +19,9 @@ def open_cases(known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """
     cases = known.cases[known.cases["opened_at"] < instant]
     status = known.events[known.events["event_type"].isin(_STATUS_EVENTS)]
-    latest = status.sort_values(["event_at", "event_type"]).drop_duplicates("case_id", keep="last")
+    latest = status.sort_values(["event_at", "known_at"], kind="stable").drop_duplicates(
+        "case_id", keep="last"
+    )
     closed_ids = latest.loc[latest["event_type"] == EventType.CLOSED.value, "case_id"]
     return cases[~cases["case_id"].isin(closed_ids)].set_index("case_id", drop=False).rename_axis(None)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import pandas as pd
-
 Language = Literal["zh", "en"]
 
 
@@ -31,17 +29,3 @@ class FeatureDoc:
         if isinstance(value, int) and abs(value) >= 10_000:
             value = f"{value:,}"
         return template.format(value=value)
-
-
-def dictionary_frame(docs: tuple[FeatureDoc, ...]) -> pd.DataFrame:
-    """The dictionary as a table (name, meaning, window, kind)."""
-    return pd.DataFrame(
-        [{"name": d.name, "meaning": d.meaning, "window": d.window, "kind": d.kind} for d in docs]
-    )
-
-
-def dictionary_markdown(docs: tuple[FeatureDoc, ...]) -> str:
-    """The dictionary as a Markdown table for docs/."""
-    lines = ["| feature | meaning | window | kind |", "|---|---|---|---|"]
-    lines += [f"| `{d.name}` | {d.meaning} | {d.window} | {d.kind} |" for d in docs]
-    return "\n".join(lines) + "\n"

@@ -22,9 +22,3 @@ class Sources:
             events=self.events[self.events["known_at"] < instant],
             hotline=self.hotline[self.hotline["known_at"] < instant],
         )
-
-    @property
-    def last_known(self) -> pd.Timestamp:
-        """When the latest record became known."""
-        stamps = [f["known_at"].max() for f in (self.cases, self.events, self.hotline) if len(f)]
-        return max(stamps) if stamps else pd.NaT

@@ -13,11 +13,18 @@ ID_MASK = "[身份证号]"
 NAME_MASK = "[姓名]"
 PSEUDONYM_SUFFIX = "_pid"
 
-_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[-\s]?)?1[3-9]\d(?:[-\s]?\d){8}(?![\d])")
-_LANDLINE = re.compile(r"(?<![\d])0\d{2,3}[-\s]?\d{7,8}(?![\d])")
-_ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+_SEP = r"[-\s.]?"
+_MOBILE = re.compile(rf"(?<!\d)(?:(?:\+|00)?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?!\d)")
+_LANDLINE = re.compile(
+    rf"(?<!\d)(?:(?:\+|00)?86{_SEP})?(?:[(（]0?\d{{2,3}}[)）]|0\d{{2,3}}){_SEP}\d{{3,4}}{_SEP}\d{{4}}(?!\d)"
+)
+_INTERNATIONAL_LANDLINE = re.compile(rf"(?:\+|00)86{_SEP}[1-9]\d{{1,2}}{_SEP}\d{{3,4}}{_SEP}\d{{4}}(?!\d)")
+# 18-character resident IDs (6-digit area, birth date, 3 digits, check character) and 15-digit old ones;
+# a wrong check character is still someone's (mistyped) ID number, so any plausible birth date counts.
+_BIRTH = r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+_ID_NUMBER = re.compile(rf"(?<!\d)\d{{6}}\s?{_BIRTH}\s?\d{{3}}[\dXx](?![\dA-Za-z])")
+_OLD_ID_NUMBER = re.compile(r"(?<!\d)\d{6}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?!\d)")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
 # Identifier namespace per personal field: the same phone in any column gives the same pseudonym.
 IDENTIFIER_KIND = {
@@ -28,14 +35,6 @@ IDENTIFIER_KIND = {
     "reporter_id_number": "id_number",
     "address": "address",
 }
-
-
-def is_valid_id_number(value: str) -> bool:
-    """Whether an 18-character resident ID number has a valid GB 11643 check character."""
-    if len(value) != 18 or not value[:17].isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == value[17].upper()
 
 
 def normalise_identifier(value: str, kind: str) -> str:
@@ -69,9 +68,12 @@ def pseudonymise_column(values: pd.Series, kind: str, key: bytes) -> pd.Series:
 
 
 def mask_text(text: str) -> str:
-    """Free text with mobile, landline and valid resident ID numbers replaced by mask tokens."""
-    text = _ID_NUMBER.sub(lambda m: ID_MASK if is_valid_id_number(m.group()) else m.group(), text)
+    """Free text with mobile and landline numbers and resident ID numbers replaced by mask tokens."""
+    text = text.translate(_FULL_WIDTH_DIGITS)
+    text = _ID_NUMBER.sub(ID_MASK, text)
+    text = _OLD_ID_NUMBER.sub(ID_MASK, text)
     text = _MOBILE.sub(PHONE_MASK, text)
+    text = _INTERNATIONAL_LANDLINE.sub(PHONE_MASK, text)
     return _LANDLINE.sub(PHONE_MASK, text)
 
 
@@ -86,6 +88,6 @@ def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
             ],
             index=text.index,
         )
-    has_digits = text.str.contains(r"\d[\d\s-]{5,}\d", regex=True)
+    has_digits = text.str.contains(r"[\d０-９][\d０-９\s.()（）-]{5,}[\d０-９Xx]", regex=True)
     text = text.where(~has_digits, text[has_digits].map(mask_text))
     return text.where(text != "", None)

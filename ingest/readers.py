@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from contracts.vocabulary import RecordKind
 
 ROW_COLUMN = "_row"
-SUPPORTED_SUFFIXES = (".csv", ".jsonl", ".json", ".ndjson", ".parquet", ".xlsx")
+SUPPORTED_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet", ".xlsx")
 DEFAULT_CHUNK_ROWS = 200_000
 _SNIFF_BYTES = 1 << 20
 
@@ -27,12 +27,19 @@ class UnreadableFileError(ValueError):
         self.reason = reason
 
 
+def _is_input_candidate(path: Path) -> bool:
+    """A file in a folder that may be a delivery: a supported type, not hidden, not an Office lock file."""
+    return (
+        path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith((".", "~$"))
+    )
+
+
 def expand_paths(paths: list[Path]) -> list[Path]:
     """The input files named by paths: files as given, folders by their supported files, glob patterns."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES))
+            found.extend(sorted(p for p in path.rglob("*") if _is_input_candidate(p)))
         elif path.exists():
             found.append(path)
         elif matches := sorted(glob.glob(str(path), recursive=True)):
@@ -83,13 +90,15 @@ def iter_text_chunks(
 def _raw_chunks(
     path: Path, suffix: str, encoding: str | None, sheet: str | None, chunk_rows: int
 ) -> Iterator[pd.DataFrame]:
+    if path.stat().st_size == 0:
+        return
     if suffix == ".csv":
         chosen = encoding or csv_encoding(path)
         with pd.read_csv(
             path, dtype=str, keep_default_na=False, encoding=chosen, chunksize=chunk_rows
         ) as reader:
             yield from reader
-    elif suffix in (".jsonl", ".ndjson", ".json"):
+    elif suffix in (".jsonl", ".ndjson"):
         with pd.read_json(
             path, lines=True, dtype=False, chunksize=chunk_rows, encoding=encoding or "utf-8"
         ) as reader:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, and_, select
 
+from contracts.timeparse import local_now
 from contracts.vocabulary import RecordKind
 from ingest.mapping import ColumnMapping, MappingError, apply_mapping, kind_for
 from ingest.plan import ACCOUNTING_COLUMNS, classify, held_reasons, latest_versions
@@ -94,13 +95,17 @@ def ingest_paths(
     """
     encoding = encoding or (mapping.encoding if mapping else None)
     sheet = sheet or (mapping.sheet if mapping else None)
+    named = {path.resolve() for path in paths if path.is_file()}
     outcomes = [_classify_file(path, kind, encoding, sheet, mapping) for path in expand_paths(paths)]
+    for outcome in outcomes:
+        if outcome.kind is None and outcome.path.resolve() not in named:
+            outcome.status = "skipped"
     outcomes.sort(key=lambda o: (KIND_ORDER.index(o.kind) if o.kind else -1, str(o.path)))
     run_id = uuid.uuid4().hex[:12]
     with warehouse.transaction() as connection:
-        run = _Run(connection, key, run_id, pd.Timestamp.now().floor("us"))
+        run = _Run(connection, key, run_id, local_now())
         for outcome in outcomes:
-            if outcome.status == "failed":
+            if outcome.status != "ingested":
                 continue
             try:
                 with connection.begin_nested():
@@ -133,6 +138,11 @@ def _classify_file(
         return FileOutcome(path, detect_kind(path, columns, found))
     except FILE_ERRORS as error:
         return FileOutcome(path, kind, status="failed", message=str(error))
+
+
+def skipped(report: IngestReport) -> list[str]:
+    """Files found in folders that are not deliveries of any record kind (left alone)."""
+    return report.accounting.loc[report.accounting["status"] == "skipped", "source_file"].tolist()
 
 
 def _ingest_file(

@@ -16,6 +16,7 @@ from ingest.readers import ROW_COLUMN
 
 DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"
 QUARANTINE_COLUMNS = ("kind", "source_file", "row", "field", "value", "reason", "record_key")
+MAX_NUMBER = {"integer": float(2**31 - 1), "number": 1e15}
 NAME_FIELD = {RecordKind.CASES: "reporter_name", RecordKind.HOTLINE: "caller_name"}
 
 
@@ -54,16 +55,20 @@ def _check(spec: FieldSpec, raw: pd.Series) -> _Checked:
         wrong = values.isna() & ~empty
         reasons = "'" + raw + "' is not a valid date/time; " + DATE_HELP
     elif spec.type in ("integer", "number"):
-        numbers = pd.to_numeric(raw.where(~empty), errors="coerce")
-        not_number = numbers.isna() & ~empty
+        numbers = pd.to_numeric(raw.where(~empty), errors="coerce").astype("float64")
+        not_number = (numbers.isna() | ~np.isfinite(numbers)) & ~empty
+        out_of_range = numbers.abs() > MAX_NUMBER[spec.type]
         fraction = (numbers % 1 != 0) & numbers.notna() if spec.type == "integer" else False
         too_small = (numbers < spec.minimum).fillna(False) if spec.minimum is not None else False
-        wrong = not_number | fraction | too_small
+        wrong = not_number | out_of_range | fraction | too_small
         word = "a whole number" if spec.type == "integer" else "a number"
         reasons = pd.Series(f"must be >= {spec.minimum:g}", index=raw.index) + ", got '" + raw + "'"
+        reasons = reasons.where(
+            ~out_of_range, "'" + raw + f"' is out of range (at most {MAX_NUMBER[spec.type]:.0e})"
+        )
         reasons = reasons.where(~(not_number | fraction), "'" + raw + f"' is not {word}")
-        values = numbers.astype("Int64") if spec.type == "integer" else numbers.astype("Float64")
-        values = values.where(~wrong)
+        kept = numbers.where(~wrong)
+        values = kept.astype("Int64") if spec.type == "integer" else kept.astype("Float64")
     elif spec.type == "enum":
         wrong = ~raw.isin(spec.choices) & ~empty
         reasons = "'" + raw + f"' is not a known {spec.name}; expected one of " + ", ".join(spec.choices)
@@ -81,9 +86,7 @@ def _shown_value(spec: FieldSpec, raw: pd.Series, key: bytes) -> pd.Series:
     """The value as it may be shown in quarantine: pseudonymised or masked where personal."""
     if spec.personal:
         return pseudonymise_column(raw, IDENTIFIER_KIND[spec.name], key).fillna("")
-    if spec.free_text:
-        return mask_column(raw).fillna("")
-    return raw.str.slice(0, 200)
+    return mask_column(raw).fillna("").str.slice(0, 200)
 
 
 def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key: bytes) -> ValidatedBatch:
@@ -112,7 +115,7 @@ def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key:
                         "row": frame.loc[where, ROW_COLUMN].astype("int64"),
                         "field": spec.name,
                         "value": _shown_value(spec, raw[where], key),
-                        "reason": result.reasons[where],
+                        "reason": mask_column(result.reasons[where]),
                         "record_key": _quarantine_key(frame, kind)[where],
                     }
                 )
@@ -177,6 +180,21 @@ def record_keys(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
 
 
 def row_hashes(frame: pd.DataFrame) -> pd.Series:
-    """A stable content hash per row (hex), to tell duplicates from updates."""
-    hashed = pd.util.hash_pandas_object(frame[sorted(frame.columns)], index=False)
+    """A stable content hash per row (hex), to tell duplicates from updates.
+
+    Each value is first written as canonical text (missing values as one marker), so the hash does
+    not depend on how pandas happened to type a column in this batch.
+    """
+    columns = sorted(frame.columns)
+    text = pd.Series("", index=frame.index, dtype="object")
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            canonical = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            canonical = values.astype("Float64").astype("string")
+        else:
+            canonical = values.astype("string")
+        text = text + "\x1f" + canonical.fillna("\x00").astype(str)
+    hashed = pd.util.hash_pandas_object(text, index=False)
     return hashed.map(lambda h: f"{h:016x}")

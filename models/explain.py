@@ -47,7 +47,7 @@ def reasons(
             if len(sentences) == top_n or push < MIN_CONTRIBUTION:
                 break
             doc, value = by_name[name], features.at[case_index, name]
-            if doc.kind == "flag" and not value:
+            if doc.kind in ("flag", "numeric") and not value:
                 continue
             sentences.append(doc.reason(value, language))
         texts.append(REASON_SEPARATOR[language].join(sentences) or NO_REASON[language])

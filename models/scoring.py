@@ -15,6 +15,11 @@ from models.explain import reasons
 SCORE_DECIMALS = 6
 
 
+def empty_list() -> pd.DataFrame:
+    """A list with no cases (no case was open), with the contract's columns."""
+    return pd.DataFrame({column: pd.Series(dtype="object") for column in LIST_COLUMNS})
+
+
 def bands(scores: pd.Series, high: float, medium: float) -> pd.Series:
     """'high' from the high threshold, 'medium' from the medium one, else 'low'."""
     return pd.Series(
@@ -36,6 +41,8 @@ def rank_cases(
     """The risk list: every open case with score, band and reasons, best first (ties by case_id)."""
     names = [d.name for d in docs]
     frame = features.reset_index(drop=True)
+    if frame.empty:
+        return empty_list()
     out = frame[["case_id", "district", "town", "category", "opened_at"]].copy()
     out["score"] = np.round(model.predict_proba(frame[names])[:, 1], SCORE_DECIMALS)
     out["band"] = bands(out["score"], band_high, band_medium)

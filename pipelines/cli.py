@@ -142,6 +142,8 @@ def ingest(
 
 
 def _print_ingest(report: Any) -> None:
+    from ingest.run import skipped
+
     title = f"Ingest run {report.run_id}: read = accepted + updated + duplicates + quarantined"
     columns = {
         "source_file": "file",
@@ -157,6 +159,8 @@ def _print_ingest(report: Any) -> None:
         console.print(f"{released} earlier quarantine entries released by re-ingesting their files")
     for name, reason in report.failed.items():
         console.print(f"[red]refused[/red] {name}: {reason}")
+    for name in skipped(report):
+        console.print(f"[yellow]skipped[/yellow] {name}: not a cases, case_events or hotline file")
     if report.released_events:
         console.print(f"{report.released_events} held events released: their cases have arrived")
     quarantined = int(report.accounting["quarantined"].sum()) if len(report.accounting) else 0

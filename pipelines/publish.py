@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from contracts.settings import Settings
 from features.sources import Sources
 from warehouse.store import Warehouse
 
@@ -27,7 +28,7 @@ def input_fingerprint(known: Sources) -> str:
 
 
 def manifest(
-    listed: pd.DataFrame, as_of: date, model_version: str, fingerprint: str, horizon_days: int
+    listed: pd.DataFrame, as_of: date, model_version: str, fingerprint: str, settings: Settings
 ) -> dict[str, Any]:
     """The small description published beside a list."""
     counts = listed["band"].value_counts()
@@ -36,7 +37,10 @@ def manifest(
         "generated_at": pd.Timestamp.now(tz="Asia/Shanghai").isoformat(timespec="seconds"),
         "model_version": model_version,
         "input_fingerprint": fingerprint,
-        "horizon_days": horizon_days,
+        "horizon_days": settings.horizon_days,
+        "escalation_events": [str(t) for t in settings.escalation_events],
+        "band_thresholds": {"high": settings.band_high, "medium": settings.band_medium},
+        "language": settings.language,
         "cases": len(listed),
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
     }

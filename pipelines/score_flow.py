@@ -58,6 +58,12 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
         raise RuntimeError(
             f"champion {model.version} was trained on other features than this code builds; retrain it"
         )
+    target = (model.metadata.get("horizon_days"), model.metadata.get("escalation_events"))
+    if target != (settings.horizon_days, [str(t) for t in settings.escalation_events]):
+        raise RuntimeError(
+            f"champion {model.version} predicts escalation ({target[1]}) within {target[0]} days, but the "
+            f"settings ask for {list(settings.escalation_events)} within {settings.horizon_days}: retrain it"
+        )
     known = load_store(settings).known_before(as_of_instant(as_of))
     features = build_features(known, as_of)
     listed = rank_cases(
@@ -71,7 +77,7 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
         language=settings.language,
     )
     check_list(listed)
-    description = manifest(listed, as_of, model.version, input_fingerprint(known), settings.horizon_days)
+    description = manifest(listed, as_of, model.version, input_fingerprint(known), settings)
     paths = publish(listed, description, settings)
     logger.info(
         "published %d cases for %s (bands %s) with %s",

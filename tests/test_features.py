@@ -159,17 +159,34 @@ def test_snapshot_dates_end_on_the_last_date() -> None:
     ),
     st.integers(min_value=5, max_value=55),
 )
-def test_features_at_t_depend_only_on_records_known_before_t(
+def test_cohort_and_history_match_a_brute_force_count_of_what_was_known(
     stream: list[tuple[str, int, str, int]], cut_day: int
 ) -> None:
-    """For random event streams, dropping everything known at or after T never changes features at T."""
+    """For random event streams, features at T equal an independent count over rows known before T."""
     start = pd.Timestamp("2025-01-01")
     cases = [case(c, "2025-01-01 08:00") for c in ("A", "B", "C")]
     events = [
         ev(c, str(start + pd.Timedelta(days=d)), t, str(start + pd.Timedelta(days=d + late)))
         for c, d, t, late in stream
     ]
-    full = make_sources(cases, events, [])
     as_of = (start + pd.Timedelta(days=cut_day)).date()
-    trimmed = full.known_before(as_of_instant(as_of))
-    pd.testing.assert_frame_equal(build_features(full, as_of), build_features(trimmed, as_of))
+    instant = pd.Timestamp(as_of)
+    known = [
+        (c, start + pd.Timedelta(days=d), t, start + pd.Timedelta(days=d + late)) for c, d, t, late in stream
+    ]
+    known = [row for row in known if row[3] < instant]
+    expected_open = []
+    for case_id in ("A", "B", "C"):
+        status = sorted(
+            (when, seen, t) for c, when, t, seen in known if c == case_id and t in ("closed", "reopened")
+        )
+        if not status or status[-1][2] != "closed":
+            expected_open.append(case_id)
+
+    features = build_features(make_sources(cases, events, []), as_of).set_index("case_id")
+
+    assert features.index.tolist() == expected_open
+    for case_id in expected_open:
+        for event_type in ("visit", "mediation_failed", "violence", "referred", "reopened"):
+            count = sum(1 for c, _, t, _ in known if c == case_id and t == event_type)
+            assert features.at[case_id, f"history_n_{event_type}"] == count

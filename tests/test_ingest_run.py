@@ -154,3 +154,43 @@ def test_a_file_broken_midway_is_rolled_back_alone(tmp_path: Path, warehouse: Wa
     assert report.failed["cases.csv"].startswith("cases.csv: cannot be read as csv (after row 2)")
     assert warehouse.read_records(ingest_run.RecordKind.CASES).empty
     assert len(warehouse.read_records(ingest_run.RecordKind.HOTLINE)) == 1
+
+
+def test_zone_aware_parquet_times_are_stored_in_shanghai_time(tmp_path: Path, warehouse: Warehouse) -> None:
+    path = tmp_path / "hotline.parquet"
+    pd.DataFrame(
+        {
+            "call_id": ["h1"],
+            "received_at": pd.to_datetime(["2025-03-01 00:30"]).tz_localize("UTC"),
+            "district": ["东湖区"],
+        }
+    ).to_parquet(path)
+    ingest_paths([path], warehouse, TEST_KEY)
+    stored = warehouse.read_records(ingest_run.RecordKind.HOTLINE)
+    assert str(stored["received_at"][0]) == "2025-03-01 08:30:00"
+
+
+def test_folders_skip_files_of_no_record_kind_and_empty_files_read_as_nothing(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    write(tmp_path, "cases.csv", CASES)
+    (tmp_path / "truth").mkdir()
+    write(tmp_path / "truth", "links.csv", "call_id_x,true_case_id\n")
+    write(tmp_path, "hotline_empty.csv", "")
+    write(tmp_path, "~$cases.xlsx", "lock")
+    report = ingest_paths([tmp_path], warehouse, TEST_KEY)
+    assert report.failed == {}
+    assert dict(zip(report.accounting["source_file"], report.accounting["status"], strict=True)) == {
+        "cases.csv": "ingested",
+        "hotline_empty.csv": "ingested",
+        "links.csv": "skipped",
+    }
+    assert ingest_run.skipped(report) == ["links.csv"]
+
+
+def test_redelivery_is_a_duplicate_whatever_else_the_file_holds(tmp_path: Path, warehouse: Warehouse) -> None:
+    alone = "case_id,opened_at,district,category,reporter_phone\nA,2025-01-01,东湖区,其他,\n"
+    ingest_paths([write(tmp_path, "cases.csv", alone)], warehouse, TEST_KEY)
+    together = alone + "B,2025-01-02,东湖区,其他,13812345678\n"
+    report = ingest_paths([write(tmp_path, "cases_2.csv", together)], warehouse, TEST_KEY)
+    assert counts(report) == {"cases_2.csv": [2, 1, 0, 1, 0]}

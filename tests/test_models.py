@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from contracts.records import LIST_COLUMNS, check_list
 from features.dictionary import FeatureDoc
 from models.explain import NO_REASON, contributions, reasons
 from models.metrics import precision_at_k, recall_at_k, top_k
@@ -105,3 +106,20 @@ def test_rank_cases_orders_by_score_then_case_id_with_bands() -> None:
     assert ties.all()
     assert set(listed["band"]) <= {"high", "medium", "low"}
     assert bands(pd.Series([0.5, 0.49, 0.2, 0.19]), 0.5, 0.2).tolist() == ["high", "medium", "medium", "low"]
+
+
+def test_a_day_with_no_open_case_gives_an_empty_list() -> None:
+    model = fit(_matrix(), DOCS, seed=1)
+    listed = rank_cases(
+        model,
+        _matrix().iloc[0:0],
+        DOCS,
+        model_version="m/v1",
+        as_of=date(2025, 1, 1),
+        band_high=0.5,
+        band_medium=0.2,
+        language="zh",
+    )
+    assert listed.empty
+    assert list(listed.columns) == list(LIST_COLUMNS)
+    check_list(listed)

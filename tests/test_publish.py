@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from contracts.records import LIST_COLUMNS, check_list
+from contracts.settings import Settings
 from pipelines import publish as publishing
 from pipelines.publish import input_fingerprint, list_bytes, manifest, publish_list, write_atomic
 from tests.conftest import make_sources
@@ -50,7 +51,7 @@ def test_same_list_gives_identical_bytes() -> None:
 
 def test_publish_writes_files_store_and_manifest(tmp_path: Path) -> None:
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
-    description = manifest(_listed(), AS_OF, "fengqiao-escalation/v1", "abc", 30)
+    description = manifest(_listed(), AS_OF, "fengqiao-escalation/v1", "abc", Settings(home=tmp_path))
     paths = publish_list(_listed(), description, tmp_path / "lists", warehouse)
     assert sorted(p.name for p in (tmp_path / "lists").iterdir()) == [
         "2025-03-01.csv",
@@ -60,7 +61,6 @@ def test_publish_writes_files_store_and_manifest(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(paths["parquet"]), _listed())
     stored = warehouse.read_list(AS_OF)
     assert stored["case_id"].tolist() == ["A", "B"]
-    assert warehouse.latest_list_date() == AS_OF
     written = json.loads(paths["manifest"].read_text())
     assert written["bands"] == {"high": 1, "medium": 0, "low": 1}
     assert written["cases"] == 2

@@ -17,11 +17,11 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
-    func,
     select,
     update,
 )
 
+from contracts.timeparse import local_now
 from contracts.vocabulary import RecordKind
 from warehouse import tables
 
@@ -189,16 +189,10 @@ class Warehouse:
         append(
             connection,
             tables.list_manifests,
-            pd.DataFrame({"as_of": [as_of], "manifest": [manifest], "published_at": [pd.Timestamp.now()]}),
+            pd.DataFrame({"as_of": [as_of], "manifest": [manifest], "published_at": [local_now()]}),
         )
 
     def read_list(self, as_of: date) -> pd.DataFrame:
         """The stored list of one as-of date, best first."""
         frame = self.read_table(tables.lists, tables.lists.c.as_of == as_of)
         return frame.sort_values("rank", ignore_index=True)
-
-    def latest_list_date(self) -> date | None:
-        """The most recent as-of date with a published list."""
-        with self.engine.connect() as connection:
-            value = connection.execute(select(func.max(tables.lists.c.as_of))).scalar()
-        return pd.Timestamp(value).date() if value is not None else None

@@ -1,0 +1,1 @@
+"""Benchmarks of Fengqiao (run from the repository root, e.g. ``python -m bench.ingest_bench``)."""

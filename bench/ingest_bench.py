@@ -1,0 +1,609 @@
+"""Ingest benchmark: throughput and peak memory of N synthetic hotline records, CSV and Parquet, into SQLite.
+
+From the repository root::
+
+    python -m bench.ingest_bench [--records 1000000] [--repeats 3] [--chunk-rows 200000] [--out bench]
+    python -m bench.ingest_bench --profile [--records 1000000]
+
+The first form generates the input once (seeded, vectorised), then for each repeat and format runs
+``ingest.run.ingest_paths`` in a fresh subprocess (``--run-one``) into a fresh SQLite store, timing the
+ingest call only and reading the subprocess's peak resident memory. It writes ``results.json`` and
+``results.md`` into ``--out``. The second form runs one in-process Parquet ingest under cProfile and
+writes ``profile_ingest.txt`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+from string import Formatter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from numpy.dtypes import StringDType
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = b"bench-key"
+GENERATOR_VERSION = 1
+FORMATS = ("csv", "parquet")
+TARGET_RECORDS_PER_SECOND = {"csv": 50_000, "parquet": 100_000}
+TARGET_PEAK_MIB = 2048  # "< 2 GB", read as 2 GiB
+ACCOUNTING = ("read", "accepted", "updated", "duplicates", "quarantined")
+COLUMNS = (
+    "call_id",
+    "received_at",
+    "district",
+    "category",
+    "text",
+    "channel",
+    "case_id",
+    "caller_name",
+    "caller_phone",
+    "recorded_at",
+)
+
+DISTRICTS = ("东湖区", "江北区", "南城区", "河口区", "高新区", "青山县", "临川县", "云溪县")
+DISTRICT_WEIGHTS = (0.18, 0.16, 0.13, 0.12, 0.10, 0.11, 0.11, 0.09)
+CHANNELS = ("phone", "web", "app", "wechat")
+CHANNEL_WEIGHTS = (0.62, 0.13, 0.10, 0.15)
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余杜叶程魏苏吕丁任沈姚卢"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌辉力永健鹏海燕春梅晓琳雪飞宇浩然涵欣怡"
+)
+MOBILE_PREFIXES = (
+    *range(130, 140),
+    147,
+    *range(150, 154),
+    *range(155, 160),
+    166,
+    *range(172, 179),
+    *range(180, 190),
+    191,
+    198,
+    199,
+)
+# (text template, the hotline's own category); {district} {phone} {name} {amount} are filled per row.
+TEMPLATES = (
+    ("{district}某小区楼上住户长期深夜噪音扰民，多次上门协商无果，要求相关部门尽快处理。", "噪音扰民"),
+    (
+        "来电人反映在{district}某工地务工，包工头拖欠工资三个月共计{amount}元，联系电话{phone}，请尽快回复。",
+        "劳动保障",
+    ),
+    (
+        "{district}某物业公司未经业主大会同意上调物业费，部分业主拒交，双方矛盾激化，要求街道协调。",
+        "物业管理",
+    ),
+    ("来电人{name}称与邻居因宅基地边界发生争执，对方扬言要动手，请村委会出面调解，回电{phone}。", "邻里矛盾"),
+    ("反映{district}某超市售卖过期食品，商家拒绝退款赔偿，要求市场监管部门查处。", "消费维权"),
+    ("来电人称其丈夫酗酒后经常打骂家人，希望社区和妇联介入处理，本人电话{phone}。", "婚姻家庭"),
+    ("{district}某路段夜间施工噪音大且占道严重，影响周边居民休息和出行。", "城市管理"),
+    ("{district}某村村民对征地补偿款分配有异议，已有二十余人准备集体上访，请尽快答复。", "征地拆迁"),
+    ("来电人反映在{district}医院就诊后病情加重，怀疑存在医疗过错，要求调查，联系方式：{phone}。", "医疗卫生"),
+    ("投诉所住小区电梯长期故障无人维修，老人出行困难，已多次联系物业未果。", "物业管理"),
+)
+TEMPLATE_WEIGHTS = (0.14, 0.12, 0.11, 0.09, 0.10, 0.07, 0.10, 0.07, 0.08, 0.12)
+
+
+# --------------------------------------------------------------------------------------------- input
+
+
+def _strings(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values).astype(StringDType())
+
+
+def _mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n 11-digit mainland mobile numbers as text."""
+    prefixes = np.array(MOBILE_PREFIXES, dtype=np.int64)[rng.integers(0, len(MOBILE_PREFIXES), n)]
+    return _strings(prefixes * 10**8 + rng.integers(0, 10**8, n))
+
+
+def _padded(values: np.ndarray, width: int) -> np.ndarray:
+    """Non-negative integers as zero-padded text of the given width."""
+    return np.strings.slice(_strings(values.astype(np.int64) + 10**width), 1, None)
+
+
+def _fill(template: str, rows: np.ndarray, slots: dict[str, np.ndarray]) -> np.ndarray:
+    """One template filled for the given rows (vectorised, slot by slot)."""
+    out = np.full(len(rows), "", dtype=StringDType())
+    for literal, name, _, _ in Formatter().parse(template):
+        if literal:
+            out = np.strings.add(out, literal)
+        if name:
+            out = np.strings.add(out, slots[name][rows])
+    return out
+
+
+def _timestamps(ts: np.ndarray) -> np.ndarray:
+    return np.strings.replace(_strings(np.datetime_as_string(ts, unit="s")), "T", " ")
+
+
+def generate(n: int, seed: int) -> pa.Table:
+    """n contract-valid hotline records (all text columns; null where a value is absent), seeded."""
+    rng = np.random.default_rng(seed)
+    # Callers: a pool smaller than n (some call often), some anonymous, some give a phone but no name.
+    pool = max(1, n // 4)
+    surnames = np.array(list(SURNAMES), dtype=StringDType())
+    given = np.array(list(GIVEN), dtype=StringDType())
+    pool_names = np.strings.add(
+        np.strings.add(
+            surnames[rng.integers(0, len(surnames), pool)], given[rng.integers(0, len(given), pool)]
+        ),
+        np.where(rng.random(pool) < 0.6, given[rng.integers(0, len(given), pool)], ""),
+    )
+    pool_phones = _mobiles(rng, pool)
+    caller = (pool * rng.random(n) ** 2).astype(np.int64)
+    anonymous = rng.random(n) < 0.07
+    no_name = anonymous | (rng.random(n) < 0.08)
+    caller_name = pool_names[caller]
+    caller_phone = pool_phones[caller]
+
+    # Times: two years, mostly office hours, in time order (as exports are); a few entered late.
+    start = np.datetime64("2024-07-01T00:00:00", "s")
+    day = rng.integers(0, 730, n)
+    seconds = np.where(rng.random(n) < 0.88, rng.integers(8 * 3600, 21 * 3600, n), rng.integers(0, 86400, n))
+    received = np.sort(start + (day * 86400 + seconds).astype("timedelta64[s]"))
+    late = rng.random(n) < 0.06
+    recorded = received + rng.integers(600, 5 * 86400, n).astype("timedelta64[s]")
+
+    # Free text: a handful of templates, some carrying a mobile (the caller's own, or another) or the name.
+    template = rng.choice(len(TEMPLATES), n, p=np.array(TEMPLATE_WEIGHTS) / sum(TEMPLATE_WEIGHTS))
+    district = np.array(DISTRICTS, dtype=StringDType())[
+        rng.choice(len(DISTRICTS), n, p=np.array(DISTRICT_WEIGHTS) / sum(DISTRICT_WEIGHTS))
+    ]
+    own_phone = ~anonymous & (rng.random(n) < 0.7)
+    slots = {
+        "district": district,
+        "phone": np.where(own_phone, caller_phone, _mobiles(rng, n)),
+        "name": np.where(no_name, "", caller_name),
+        "amount": _strings(rng.integers(3, 300, n) * 100),
+    }
+    text = np.full(n, "", dtype=StringDType())
+    for index, (body, _) in enumerate(TEMPLATES):
+        rows = np.flatnonzero(template == index)
+        text[rows] = _fill(body, rows, slots)
+    category = np.array([c for _, c in TEMPLATES], dtype=StringDType())[template]
+    category[rng.random(n) < 0.08] = "咨询"
+
+    linked = rng.random(n) < 0.4
+    year = received.astype("datetime64[Y]").astype(np.int64) + 1970
+    case_id = np.strings.add(
+        np.strings.add(np.strings.add("FQ", _strings(year)), "-"), _padded(rng.integers(1, 200_000, n), 6)
+    )
+    columns = {
+        "call_id": (np.strings.add("HL", _padded(np.arange(1, n + 1), 10)), None),
+        "received_at": (_timestamps(received), None),
+        "district": (district, None),
+        "category": (category, None),
+        "text": (text, None),
+        "channel": (np.array(CHANNELS, dtype=StringDType())[rng.choice(4, n, p=CHANNEL_WEIGHTS)], None),
+        "case_id": (case_id, ~linked),
+        "caller_name": (caller_name, no_name),
+        "caller_phone": (caller_phone, anonymous),
+        "recorded_at": (_timestamps(recorded), ~late),
+    }
+    assert tuple(columns) == COLUMNS
+    return pa.table(
+        {
+            name: pa.array(values.astype(object), type=pa.string(), mask=missing)
+            for name, (values, missing) in columns.items()
+        }
+    )
+
+
+def prepare_inputs(n: int, seed: int, work: Path, regenerate: bool) -> dict[str, object]:
+    """The CSV and Parquet inputs in work/inputs (reused if made by this generator with the same n, seed)."""
+    folder = work / "inputs"
+    meta_path = folder / "meta.json"
+    wanted = {"records": n, "seed": seed, "generator_version": GENERATOR_VERSION}
+    if not regenerate and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if {k: meta.get(k) for k in wanted} == wanted and all(
+            Path(p).exists() for p in meta["files"].values()
+        ):
+            return {**meta, "reused": True}
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    timings = {}
+    start = time.perf_counter()
+    table = generate(n, seed)
+    timings["generate"] = time.perf_counter() - start
+    files = {"csv": folder / "hotline_bench.csv", "parquet": folder / "hotline_bench.parquet"}
+    start = time.perf_counter()
+    pa_csv.write_csv(table, files["csv"], write_options=pa_csv.WriteOptions(quoting_style="needed"))
+    timings["write_csv"] = time.perf_counter() - start
+    start = time.perf_counter()
+    pq.write_table(table, files["parquet"])
+    timings["write_parquet"] = time.perf_counter() - start
+    meta = {
+        **wanted,
+        "files": {k: str(v) for k, v in files.items()},
+        "bytes": {k: v.stat().st_size for k, v in files.items()},
+        "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "parquet": "pyarrow defaults (snappy), all columns string, null where absent",
+        "csv": "UTF-8 without BOM, header row, text values quoted (pyarrow), empty where absent",
+    }
+    meta_path.write_text(json.dumps(meta, indent=2))
+    return {**meta, "reused": False}
+
+
+# ------------------------------------------------------------------------------------------- running
+
+
+def _accounting(report: object) -> dict[str, int]:
+    frame = report.accounting  # type: ignore[attr-defined]
+    return {name: int(frame[name].sum()) for name in ACCOUNTING}
+
+
+def _check_accounting(counts: dict[str, int], failed: dict[str, str], expected: int, what: str) -> None:
+    if failed or counts["read"] != expected or counts["accepted"] != expected:
+        raise SystemExit(
+            f"{what}: accounting is wrong: expected read = accepted = {expected:,}, got {counts}"
+            + (f"; failed files: {failed}" if failed else "")
+        )
+
+
+def _fresh_store(folder: Path) -> str:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return f"sqlite:///{folder / 'warehouse.db'}"
+
+
+def _store_bytes(url: str) -> int:
+    path = Path(url.removeprefix("sqlite:///"))
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def _vm_hwm_kib() -> int | None:
+    """This address space's peak RSS (VmHWM, Linux), which unlike ru_maxrss is not inherited across exec."""
+    try:
+        with open("/proc/self/status") as handle:
+            return next((int(ln.split()[1]) for ln in handle if ln.startswith("VmHWM:")), None)
+    except OSError:
+        return None
+
+
+def _python_module(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """python -m bench.ingest_bench ARGUMENTS in a fresh process from the repository root."""
+    command = [sys.executable, "-m", "bench.ingest_bench", *arguments]
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+
+
+def _json_line(done: subprocess.CompletedProcess[str], what: str) -> dict[str, object]:
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(
+            f"{what} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+        )
+    return json.loads(lines[-1])
+
+
+def prepare_in_child(args: argparse.Namespace) -> dict[str, object]:
+    """The inputs, made in a separate process so that this (parent) process stays small.
+
+    On Linux a process's ru_maxrss survives fork and exec, so a measured child would report the parent's
+    peak if the parent had held the generated table.
+    """
+    arguments = ["--prepare", "--records", str(args.records), "--seed", str(args.seed)]
+    arguments += ["--work-dir", str(args.work_dir), *(["--regenerate"] if args.regenerate else [])]
+    return _json_line(_python_module(*arguments), "generating the inputs")
+
+
+def run_one(path: Path, url: str, chunk_rows: int, expected: int) -> dict[str, object]:
+    """One measured ingest (in this process): wall time of ingest_paths only, this process's peak RSS."""
+    from ingest.run import ingest_paths
+    from warehouse import tables
+    from warehouse.store import Warehouse
+
+    warehouse = Warehouse(url)
+    start = time.perf_counter()
+    report = ingest_paths([path], warehouse, KEY, chunk_rows=chunk_rows)
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    high_water_kib = _vm_hwm_kib()
+    counts = _accounting(report)
+    with warehouse.engine.connect() as connection:
+        stored = connection.exec_driver_sql(f'SELECT count(*) FROM "{tables.hotline.name}"').scalar()
+    warehouse.engine.dispose()
+    _check_accounting(counts, report.failed, expected, path.name)
+    if stored != expected:
+        raise SystemExit(f"{path.name}: {stored:,} rows stored, expected {expected:,}")
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_kib": peak_kib,
+        "vm_hwm_kib": high_water_kib,
+        "stored": stored,
+        "store_bytes": _store_bytes(url),
+        **counts,
+    }
+
+
+def spawn(path: Path, url: str, chunk_rows: int, expected: int) -> dict[str, object]:
+    """run_one in a fresh Python process; its JSON line."""
+    arguments = [
+        "--run-one",
+        str(path),
+        "--db",
+        url,
+        "--chunk-rows",
+        str(chunk_rows),
+        "--records",
+        str(expected),
+    ]
+    return _json_line(_python_module(*arguments), f"the ingest of {path.name}")
+
+
+def machine() -> dict[str, object]:
+    """What the figures were measured on."""
+    cpu, ram_kib = platform.processor() or platform.machine(), 0
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), cpu)
+        with open("/proc/meminfo") as handle:
+            ram_kib = next(int(ln.split()[1]) for ln in handle if ln.startswith("MemTotal"))
+    except (OSError, StopIteration, ValueError):
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu_model": cpu,
+        "logical_cores": os.cpu_count(),
+        "usable_cores": usable,
+        "ram_gib": round(ram_kib / 1024**2, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": version("numpy"),
+        "pandas": version("pandas"),
+        "pyarrow": version("pyarrow"),
+        "sqlalchemy": version("sqlalchemy"),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def summarise(runs: list[dict[str, object]], n: int) -> dict[str, dict[str, object]]:
+    """Per format: median time and throughput, peak memory (median and worst run), and the targets."""
+    summary = {}
+    for fmt in FORMATS:
+        mine = [r for r in runs if r["format"] == fmt]
+        seconds = statistics.median(float(r["seconds"]) for r in mine)
+        peaks = [int(r["peak_rss_kib"]) / 1024 for r in mine]
+        high_water = [int(r["vm_hwm_kib"]) / 1024 for r in mine if r.get("vm_hwm_kib")]
+        rate = n / seconds
+        summary[fmt] = {
+            "runs": len(mine),
+            "median_seconds": round(seconds, 3),
+            "records_per_second": round(rate),
+            "peak_rss_mib_median": round(statistics.median(peaks), 1),
+            "peak_rss_mib_max": round(max(peaks), 1),
+            "vm_hwm_mib_max": round(max(high_water), 1) if high_water else None,
+            "target_records_per_second": TARGET_RECORDS_PER_SECOND[fmt],
+            "target_peak_mib": TARGET_PEAK_MIB,
+            "meets_throughput": rate >= TARGET_RECORDS_PER_SECOND[fmt],
+            "meets_memory": max(peaks) < TARGET_PEAK_MIB,
+        }
+    return summary
+
+
+def _markdown(results: dict[str, object]) -> str:
+    params, inputs, summary, box = (
+        results["parameters"],
+        results["inputs"],
+        results["summary"],
+        results["machine"],
+    )
+    lines = [
+        "# Ingest benchmark results",
+        "",
+        f"Produced {results['date']} by `{results['command']}` (from the repository root).",
+        "",
+        f"Machine: {box['cpu_model']}, {box['usable_cores']} cores, {box['ram_gib']} GiB RAM; Python "
+        f"{box['python']}, pandas {box['pandas']}, pyarrow {box['pyarrow']}, SQLite {box['sqlite']}.",
+        "",
+        f"{params['records']:,} hotline records, chunk_rows {params['chunk_rows']:,}, {params['repeats']} "
+        "repeat(s) per format, each a fresh subprocess into a fresh SQLite store; time is the "
+        "`ingest_paths` call only; peak memory is the subprocess's peak RSS (`ru_maxrss`, worst run; "
+        "the inputs are generated in another process, so the parent's memory does not leak into it).",
+        "",
+        "| format | input MB | records | median s | records/s | target records/s | peak memory MiB "
+        "| target | meets targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for fmt in FORMATS:
+        s = summary[fmt]
+        ok = "yes" if s["meets_throughput"] and s["meets_memory"] else "**no**"
+        lines.append(
+            f"| {fmt} | {inputs['bytes'][fmt] / 1e6:,.0f} | {params['records']:,} "
+            f"| {s['median_seconds']:.1f} "
+            f"| {s['records_per_second']:,} | >= {s['target_records_per_second']:,} "
+            f"| {s['peak_rss_mib_max']:,.0f} | < {TARGET_PEAK_MIB:,} | {ok} |"
+        )
+    lines += ["", "Every run, the machine and the versions are in `results.json`.", ""]
+    return "\n".join(lines)
+
+
+def benchmark(args: argparse.Namespace, console: object) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.table import Table
+
+    work, out, n = args.work_dir, args.out, args.records
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(f"generating {n:,} records", total=None)
+        inputs = prepare_in_child(args)
+        progress.update(task, total=1, completed=1, description=f"inputs ready ({n:,} records)")
+        if inputs["reused"]:
+            progress.console.print(
+                f"reusing the inputs in {work / 'inputs'} (--regenerate to make them again)"
+            )
+        for fmt in FORMATS:
+            progress.console.print(f"  {fmt}: {inputs['files'][fmt]}  {inputs['bytes'][fmt] / 1e6:,.1f} MB")
+        plan = [(repeat, fmt) for repeat in range(1, args.repeats + 1) for fmt in FORMATS]
+        task = progress.add_task("ingest", total=len(plan))
+        runs = []
+        for repeat, fmt in plan:
+            progress.update(task, description=f"ingest {fmt} (repeat {repeat}/{args.repeats})")
+            url = _fresh_store(work / "stores" / f"{fmt}-{repeat}")
+            run = {
+                "format": fmt,
+                "repeat": repeat,
+                **spawn(Path(inputs["files"][fmt]), url, args.chunk_rows, n),
+            }
+            _check_accounting({k: int(run[k]) for k in ACCOUNTING}, {}, n, f"{fmt} repeat {repeat}")
+            runs.append(run)
+            shutil.rmtree(work / "stores" / f"{fmt}-{repeat}", ignore_errors=True)
+            progress.console.print(
+                f"  {fmt} #{repeat}: {run['seconds']:.1f} s, {n / float(run['seconds']):,.0f} records/s, "
+                f"peak {int(run['peak_rss_kib']) / 1024:,.0f} MiB"
+            )
+            progress.advance(task)
+
+    summary = summarise(runs, n)
+    results = {
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": "python -m bench.ingest_bench " + " ".join(args.argv),
+        "machine": machine(),
+        "parameters": {
+            "records": n,
+            "repeats": args.repeats,
+            "chunk_rows": args.chunk_rows,
+            "seed": args.seed,
+        },
+        "inputs": {k: inputs[k] for k in ("bytes", "seconds", "csv", "parquet", "reused")},
+        "parent_peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "runs": runs,
+        "summary": summary,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (out / "results.md").write_text(_markdown(results))
+
+    table = Table(title=f"ingest of {n:,} hotline records ({args.repeats} repeat(s), median)")
+    for heading in ("format", "median s", "records/s", "target", "peak MiB", "target", "ok"):
+        table.add_column(heading, justify="left" if heading in ("format", "ok") else "right")
+    for fmt in FORMATS:
+        s = summary[fmt]
+        ok = s["meets_throughput"] and s["meets_memory"]
+        table.add_row(
+            fmt,
+            f"{s['median_seconds']:.1f}",
+            f"{s['records_per_second']:,}",
+            f">= {s['target_records_per_second']:,}",
+            f"{s['peak_rss_mib_max']:,.0f}",
+            f"< {TARGET_PEAK_MIB:,}",
+            "[green]yes[/]" if ok else "[red]no[/]",
+        )
+    console.print(table)
+    console.print(f"wrote {out / 'results.json'} and {out / 'results.md'}")
+
+
+def profile(args: argparse.Namespace, console: object) -> None:
+    """One in-process Parquet ingest under cProfile: top 30 by cumulative and by own time."""
+    from ingest.run import ingest_paths
+    from warehouse.store import Warehouse
+
+    with console.status(f"generating {args.records:,} records"):
+        inputs = prepare_in_child(args)
+    path = Path(inputs["files"]["parquet"])
+    url = _fresh_store(args.work_dir / "stores" / "profile")
+    warehouse = Warehouse(url)
+    profiler = cProfile.Profile()
+    with console.status(f"profiling the ingest of {path.name}"):
+        start = time.perf_counter()
+        profiler.enable()
+        report = ingest_paths([path], warehouse, KEY, chunk_rows=args.chunk_rows)
+        profiler.disable()
+        seconds = time.perf_counter() - start
+    warehouse.engine.dispose()
+    _check_accounting(_accounting(report), report.failed, args.records, path.name)
+    raw = args.work_dir / "profile_ingest.prof"
+    profiler.dump_stats(raw)
+    stream = io.StringIO()
+    stream.write(
+        f"cProfile of one in-process ingest_paths([{path.name}], ...) of {args.records:,} hotline records, "
+        f"chunk_rows {args.chunk_rows:,}, into a fresh SQLite store.\n"
+        f"Produced {datetime.now().astimezone().isoformat(timespec='seconds')} by "
+        f"`python -m bench.ingest_bench {' '.join(args.argv)}`; wall time under the profiler "
+        f"{seconds:.1f} s (profiling adds overhead). Raw stats: {raw}\n\n"
+        "=== top 30 by cumulative time ===\n"
+    )
+    stats = pstats.Stats(profiler, stream=stream).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(30)
+    stream.write("\n=== top 30 by own (total) time ===\n")
+    stats.sort_stats("tottime").print_stats(30)
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / "profile_ingest.txt"
+    target.write_text(stream.getvalue())
+    shutil.rmtree(args.work_dir / "stores" / "profile", ignore_errors=True)
+    console.print(f"profiled ingest: {seconds:.1f} s under cProfile; wrote {target}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000, help="hotline records to generate")
+    parser.add_argument("--repeats", type=int, default=3, help="measured ingests per format")
+    parser.add_argument("--chunk-rows", type=int, default=200_000, help="chunk_rows passed to ingest_paths")
+    parser.add_argument("--out", type=Path, default=REPO / "bench", help="where results and profile go")
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path("/tmp/fengqiao-bench"), help="inputs and stores"
+    )
+    parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--regenerate", action="store_true", help="make the inputs even if cached")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one in-process Parquet ingest instead"
+    )
+    parser.add_argument("--run-one", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--db", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.argv = argv
+    if args.records < 1 or args.repeats < 1 or args.chunk_rows < 1:
+        parser.error("--records, --repeats and --chunk-rows must be >= 1")
+    if args.prepare:
+        inputs = prepare_inputs(args.records, args.seed, args.work_dir.resolve(), args.regenerate)
+        print(json.dumps(inputs), flush=True)
+        return
+    if args.run_one is not None:
+        if not args.db:
+            parser.error("--run-one needs --db")
+        print(json.dumps(run_one(args.run_one, args.db, args.chunk_rows, args.records)), flush=True)
+        return
+    from rich.console import Console
+
+    console = Console()
+    args.work_dir = args.work_dir.resolve()
+    args.out = args.out.resolve()
+    if args.profile:
+        profile(args, console)
+    else:
+        benchmark(args, console)
+
+
+if __name__ == "__main__":
+    main()
