@@ -25,6 +25,16 @@ _PATTERN = (
 def parse_datetimes(values: pd.Series) -> pd.Series:
     """Parse a series of contract datetime strings; unparseable or empty values become NaT."""
     text = values.astype("string")
+    fast = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    rest = fast.isna() & text.fillna("").str.strip().ne("")
+    if rest.any():
+        fast = fast.astype("datetime64[us]")
+        fast[rest] = _parse_general(text[rest]).to_numpy()
+    return pd.Series(fast.to_numpy().astype("datetime64[us]"), index=values.index, name=values.name)
+
+
+def _parse_general(text: pd.Series) -> pd.Series:
+    """Every accepted form, through one regular expression; NaT where none fits."""
     parts = text.str.extract(_PATTERN)
     clock = {unit: parts[unit].fillna("0").str.zfill(2) for unit in ("hour", "minute", "second")}
     canonical = (
@@ -45,7 +55,7 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     parsed = parsed + pd.to_timedelta((fraction * 1e6).round().astype("int64"), unit="us")
     offsets = _zone_offsets(parts["zone"])
     local = parsed - offsets + pd.Timedelta(hours=8)
-    return pd.Series(local.values.astype("datetime64[us]"), index=values.index, name=values.name)
+    return pd.Series(local.to_numpy().astype("datetime64[us]"), index=text.index)
 
 
 def _zone_offsets(zone: pd.Series) -> pd.Series:

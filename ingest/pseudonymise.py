@@ -67,14 +67,27 @@ def pseudonymise_column(values: pd.Series, kind: str, key: bytes) -> pd.Series:
     return present.map(mapping).where(present != "", None)
 
 
+_ANY_NUMBER = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern.pattern})"
+        for name, pattern in (
+            ("id", _ID_NUMBER),
+            ("old_id", _OLD_ID_NUMBER),
+            ("mobile", _MOBILE),
+            ("international", _INTERNATIONAL_LANDLINE),
+            ("landline", _LANDLINE),
+        )
+    )
+)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    return ID_MASK if match.lastgroup in ("id", "old_id") else PHONE_MASK
+
+
 def mask_text(text: str) -> str:
     """Free text with mobile and landline numbers and resident ID numbers replaced by mask tokens."""
-    text = text.translate(_FULL_WIDTH_DIGITS)
-    text = _ID_NUMBER.sub(ID_MASK, text)
-    text = _OLD_ID_NUMBER.sub(ID_MASK, text)
-    text = _MOBILE.sub(PHONE_MASK, text)
-    text = _INTERNATIONAL_LANDLINE.sub(PHONE_MASK, text)
-    return _LANDLINE.sub(PHONE_MASK, text)
+    return _ANY_NUMBER.sub(_mask_match, text.translate(_FULL_WIDTH_DIGITS))
 
 
 def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
@@ -88,6 +101,9 @@ def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
             ],
             index=text.index,
         )
-    has_digits = text.str.contains(r"[\d０-９][\d０-９\s.()（）-]{5,}[\d０-９Xx]", regex=True)
+    candidates = text.astype("string[pyarrow]").str.contains(
+        r"[0-9０-９][0-9０-９\s.()（）-]{5,}[0-9０-９Xx]"
+    )
+    has_digits = candidates.fillna(False).astype(bool)
     text = text.where(~has_digits, text[has_digits].map(mask_text))
     return text.where(text != "", None)

@@ -151,8 +151,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
             text = text.where(values.notna(), "")
         elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
             text = values.astype(str)
-        elif pd.api.types.is_string_dtype(values) and not values.isna().any():
-            text = values
+        elif pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+            text = values.fillna("")
         else:
             text = values.map(_cell_text, na_action=None)
         out[column] = text.fillna("").astype(str).str.strip()

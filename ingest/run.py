@@ -195,14 +195,12 @@ def _store_records(run: _Run, kind: RecordKind, records: pd.DataFrame) -> pd.Ser
         _keep_history(run, kind, replaced)
         Warehouse.delete_rows(run.connection, table, "record_key", replaced)
     append(run.connection, table, changed.assign(ingested_at=run.now))
-    stored_keys = records["record_key"]
-    if len(stored_keys):
+    now_good = Warehouse.open_quarantine_keys(run.connection, kind) & set(records["record_key"])
+    if now_good:
+        q = tables.quarantine.c
         Warehouse.release_quarantine(
             run.connection,
-            and_(
-                tables.quarantine.c.kind == kind.value,
-                tables.quarantine.c.record_key.in_(list(set(stored_keys))),
-            ),
+            and_(q.kind == kind.value, q.record_key.in_(sorted(now_good))),
             run.run_id,
             run.now,
         )

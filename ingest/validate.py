@@ -161,7 +161,7 @@ def to_stored_form(typed: pd.DataFrame, kind: RecordKind, key: bytes) -> pd.Data
     event_time = out[EVENT_TIME_FIELD[kind]]
     out["known_at"] = out["recorded_at"].where(out["recorded_at"] > event_time, event_time)
     out["record_key"] = record_keys(out, kind)
-    out["row_hash"] = row_hashes(out.drop(columns=["record_key"]))
+    out["row_hash"] = row_hashes(out.drop(columns=["record_key"]), kind)
     return out
 
 
@@ -179,22 +179,23 @@ def record_keys(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
     return key
 
 
-def row_hashes(frame: pd.DataFrame) -> pd.Series:
+def row_hashes(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
     """A stable content hash per row (hex), to tell duplicates from updates.
 
-    Each value is first written as canonical text (missing values as one marker), so the hash does
-    not depend on how pandas happened to type a column in this batch.
+    Each column is first put into one canonical dtype chosen by its declared contract type, never by
+    how pandas happened to type it in this batch (an all-empty column must hash like an empty cell).
     """
-    columns = sorted(frame.columns)
-    text = pd.Series("", index=frame.index, dtype="object")
-    for column in columns:
+    declared = {spec.name: spec.type for spec in field_specs(kind)}
+    declared["known_at"] = "datetime"
+    canonical = {}
+    for column in sorted(frame.columns):
         values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            canonical = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            canonical = values.astype("Float64").astype("string")
+        kind_of_value = declared.get(column, "string")
+        if kind_of_value == "datetime":
+            canonical[column] = pd.to_datetime(values).astype("datetime64[us]").astype("int64")
+        elif kind_of_value in ("integer", "number"):
+            canonical[column] = pd.to_numeric(values).astype("float64")
         else:
-            canonical = values.astype("string")
-        text = text + "\x1f" + canonical.fillna("\x00").astype(str)
-    hashed = pd.util.hash_pandas_object(text, index=False)
-    return hashed.map(lambda h: f"{h:016x}")
+            canonical[column] = values.astype(object).where(values.notna(), "\x00").astype(str)
+    hashed = pd.util.hash_pandas_object(pd.DataFrame(canonical, index=frame.index), index=False)
+    return pd.Series([f"{h:016x}" for h in hashed.to_numpy()], index=frame.index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -22,11 +23,28 @@ from warehouse import tables
 CONFIG = SimulationConfig(seed=3, n_cases=700, days=240, messiness=0.01)
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+LOGS = _Collect()
+
+
 @pytest.fixture(scope="module")
 def demo(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoReport, Settings]:
     home = tmp_path_factory.mktemp("demo") / "home"
     settings = Settings(home=home, pseudonym_key="end-to-end-test-key")
-    return demo_flow(CONFIG, settings), settings
+    root = logging.getLogger()
+    root.addHandler(LOGS)
+    try:
+        return demo_flow(CONFIG, settings), settings
+    finally:
+        root.removeHandler(LOGS)
 
 
 def test_list_has_every_open_case_ranked_with_reasons(demo: tuple[DemoReport, Settings]) -> None:
@@ -85,3 +103,7 @@ def test_no_raw_phone_or_id_number_leaves_ingest(demo: tuple[DemoReport, Setting
         text = re.sub(rb"[\s-]", b"", path.read_bytes())
         leaked = [n for n in phones | ids if n.encode() in text]
         assert leaked == [], f"{path} holds raw personal numbers"
+    logged = re.sub(r"[\s-]", "", "\n".join(LOGS.lines))
+    assert len(LOGS.lines) > 10
+    assert [n for n in phones | ids if n in logged] == []
+    assert "end-to-end-test-key" not in logged

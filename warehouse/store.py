@@ -25,7 +25,7 @@ from contracts.timeparse import local_now
 from contracts.vocabulary import RecordKind
 from warehouse import tables
 
-_CHUNK = 500
+_CHUNK = 5000  # values per IN (...) query; SQLite allows 32,766 parameters since 3.32
 
 
 def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
@@ -98,6 +98,27 @@ def append(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
         connection.execute(table.insert(), rows)
 
 
+def _select_in(
+    connection: Connection, table: Table, columns: tuple[str, ...], column: str, values: Iterable[str]
+) -> list[tuple[object, ...]]:
+    """Rows (of the given columns) whose `column` is among the values, in batched IN queries.
+
+    On SQLite the statement goes to the driver directly: rendering an expanding IN of thousands of
+    values through SQLAlchemy costs more than running it.
+    """
+    found: list[tuple[object, ...]] = []
+    names = ", ".join(f'"{c}"' for c in columns)
+    for chunk in _chunks(list(dict.fromkeys(values))):
+        if connection.dialect.name == "sqlite":
+            marks = ", ".join("?" for _ in chunk)
+            sql = f'SELECT {names} FROM "{table.name}" WHERE "{column}" IN ({marks})'
+            found.extend(tuple(row) for row in connection.exec_driver_sql(sql, tuple(chunk)))
+        else:
+            query = select(*(table.c[c] for c in columns)).where(table.c[column].in_(chunk))
+            found.extend(tuple(row) for row in connection.execute(query))
+    return found
+
+
 def _chunks(values: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
@@ -132,23 +153,22 @@ class Warehouse:
     def hashes_of(connection: Connection, kind: RecordKind, keys: Iterable[str]) -> pd.Series:
         """Stored content hash per record key, for the keys that are stored (as `connection` sees them)."""
         table = tables.INPUT_TABLES[kind]
-        found: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys))):
-            query = select(table.c.record_key, table.c.row_hash).where(table.c.record_key.in_(chunk))
-            found.update({k: h for k, h in connection.execute(query)})
-        return pd.Series(found, dtype="object")
+        rows = _select_in(connection, table, ("record_key", "row_hash"), "record_key", keys)
+        return pd.Series(dict(rows), dtype="object")
 
     @staticmethod
     def stored_case_ids(connection: Connection, case_ids: Iterable[str]) -> set[str]:
         """Which of the given case ids are in the store (as seen by `connection`)."""
-        present: set[str] = set()
-        for chunk in _chunks(list(dict.fromkeys(case_ids))):
-            present.update(
-                connection.execute(
-                    select(tables.cases.c.case_id).where(tables.cases.c.case_id.in_(chunk))
-                ).scalars()
-            )
-        return present
+        return {row[0] for row in _select_in(connection, tables.cases, ("case_id",), "case_id", case_ids)}
+
+    @staticmethod
+    def open_quarantine_keys(connection: Connection, kind: RecordKind) -> set[str]:
+        """Record keys with open quarantine entries of one kind (usually few)."""
+        q = tables.quarantine.c
+        query = select(q.record_key).where(
+            q.released_at.is_(None), q.kind == kind.value, q.record_key.is_not(None)
+        )
+        return set(connection.execute(query).scalars())
 
     @staticmethod
     def read_rows(connection: Connection, table: Table, column: str, values: Iterable[str]) -> pd.DataFrame:

@@ -23,7 +23,7 @@ def _bookkeeping() -> list[Column]:
 cases = Table(
     "cases",
     metadata,
-    Column("case_id", String, nullable=False, unique=True),
+    Column("case_id", String, nullable=False),  # unique through record_key, which is the case_id
     Column("opened_at", DateTime, nullable=False),
     Column("district", String, nullable=False),
     Column("town", String),
@@ -54,7 +54,7 @@ case_events = Table(
 hotline = Table(
     "hotline",
     metadata,
-    Column("call_id", String, nullable=False, unique=True),
+    Column("call_id", String, nullable=False),  # unique through record_key, which is the call_id
     Column("received_at", DateTime, nullable=False),
     Column("district", String, nullable=False),
     Column("category", String),
