@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import io
 import json
 import os
@@ -44,7 +45,9 @@ KEY = b"bench-key"
 GENERATOR_VERSION = 1
 FORMATS = ("csv", "parquet")
 TARGET_RECORDS_PER_SECOND = {"csv": 50_000, "parquet": 100_000}
+CHANGED_WARNING = "the measured code changed during the benchmark; runs may mix versions, run it again"
 TARGET_PEAK_MIB = 2048  # "< 2 GB", read as 2 GiB
+CODE_PACKAGES = ("contracts", "ingest", "warehouse")
 ACCOUNTING = ("read", "accepted", "updated", "duplicates", "quarantined")
 COLUMNS = (
     "call_id",
@@ -316,9 +319,12 @@ def run_one(path: Path, url: str, chunk_rows: int, expected: int) -> dict[str, o
     from warehouse.store import Warehouse
 
     warehouse = Warehouse(url)
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     report = ingest_paths([path], warehouse, KEY, chunk_rows=chunk_rows)
     seconds = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     high_water_kib = _vm_hwm_kib()
     counts = _accounting(report)
@@ -330,6 +336,7 @@ def run_one(path: Path, url: str, chunk_rows: int, expected: int) -> dict[str, o
         raise SystemExit(f"{path.name}: {stored:,} rows stored, expected {expected:,}")
     return {
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
         "peak_rss_kib": peak_kib,
         "vm_hwm_kib": high_water_kib,
         "stored": stored,
@@ -351,6 +358,31 @@ def spawn(path: Path, url: str, chunk_rows: int, expected: int) -> dict[str, obj
         str(expected),
     ]
     return _json_line(_python_module(*arguments), f"the ingest of {path.name}")
+
+
+def code_fingerprint() -> str:
+    """A hash of the measured code (contracts, ingest, warehouse), to notice edits during a benchmark."""
+    digest = hashlib.sha256()
+    for path in sorted(p for package in CODE_PACKAGES for p in (REPO / package).rglob("*.py")):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def code_state() -> dict[str, object]:
+    """The commit, uncommitted changes to the measured packages, and their fingerprint (read-only git)."""
+
+    def git(*arguments: str) -> str | None:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *arguments], cwd=REPO, capture_output=True, text=True, check=False
+        )
+        return done.stdout.rstrip() if done.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--", *CODE_PACKAGES)
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted": status.splitlines() if status else [],
+        "fingerprint": code_fingerprint(),
+    }
 
 
 def machine() -> dict[str, object]:
@@ -385,6 +417,7 @@ def summarise(runs: list[dict[str, object]], n: int) -> dict[str, dict[str, obje
     for fmt in FORMATS:
         mine = [r for r in runs if r["format"] == fmt]
         seconds = statistics.median(float(r["seconds"]) for r in mine)
+        cpu = statistics.median(float(r["cpu_seconds"]) for r in mine)
         peaks = [int(r["peak_rss_kib"]) / 1024 for r in mine]
         high_water = [int(r["vm_hwm_kib"]) / 1024 for r in mine if r.get("vm_hwm_kib")]
         rate = n / seconds
@@ -392,6 +425,8 @@ def summarise(runs: list[dict[str, object]], n: int) -> dict[str, dict[str, obje
             "runs": len(mine),
             "median_seconds": round(seconds, 3),
             "records_per_second": round(rate),
+            "median_cpu_seconds": round(cpu, 3),
+            "records_per_cpu_second": round(n / cpu),
             "peak_rss_mib_median": round(statistics.median(peaks), 1),
             "peak_rss_mib_max": round(max(peaks), 1),
             "vm_hwm_mib_max": round(max(high_water), 1) if high_water else None,
@@ -423,19 +458,27 @@ def _markdown(results: dict[str, object]) -> str:
         "`ingest_paths` call only; peak memory is the subprocess's peak RSS (`ru_maxrss`, worst run; "
         "the inputs are generated in another process, so the parent's memory does not leak into it).",
         "",
-        "| format | input MB | records | median s | records/s | target records/s | peak memory MiB "
-        "| target | meets targets |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| format | input MB | records | median s (each run) | median CPU s | records/s | target records/s "
+        "| peak memory MiB | target | meets targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for fmt in FORMATS:
         s = summary[fmt]
         ok = "yes" if s["meets_throughput"] and s["meets_memory"] else "**no**"
+        each = ", ".join(f"{float(r['seconds']):.1f}" for r in results["runs"] if r["format"] == fmt)
         lines.append(
             f"| {fmt} | {inputs['bytes'][fmt] / 1e6:,.0f} | {params['records']:,} "
-            f"| {s['median_seconds']:.1f} "
+            f"| {s['median_seconds']:.1f} ({each}) | {s['median_cpu_seconds']:.1f} "
             f"| {s['records_per_second']:,} | >= {s['target_records_per_second']:,} "
             f"| {s['peak_rss_mib_max']:,.0f} | < {TARGET_PEAK_MIB:,} | {ok} |"
         )
+    code = results["code"]
+    dirty = f", with uncommitted changes to {len(code['uncommitted'])} file(s)" if code["uncommitted"] else ""
+    lines += ["", f"Code: commit {code['commit']}{dirty} (fingerprint {code['fingerprint']})."]
+    if code["changed_during_benchmark"]:
+        lines += ["", f"**Warning: {CHANGED_WARNING}**"]
+    loads = ", ".join(f"{float(r['load_average_before']):.1f}" for r in results["runs"])
+    lines += ["", f"1-minute load average before each run, in order: {loads}."]
     lines += ["", "Every run, the machine and the versions are in `results.json`.", ""]
     return "\n".join(lines)
 
@@ -466,24 +509,30 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
         plan = [(repeat, fmt) for repeat in range(1, args.repeats + 1) for fmt in FORMATS]
         task = progress.add_task("ingest", total=len(plan))
         runs = []
+        code = code_state()
         for repeat, fmt in plan:
             progress.update(task, description=f"ingest {fmt} (repeat {repeat}/{args.repeats})")
             url = _fresh_store(work / "stores" / f"{fmt}-{repeat}")
             run = {
                 "format": fmt,
                 "repeat": repeat,
+                "code_fingerprint": code_fingerprint(),
+                "load_average_before": round(os.getloadavg()[0], 2),
                 **spawn(Path(inputs["files"][fmt]), url, args.chunk_rows, n),
             }
             _check_accounting({k: int(run[k]) for k in ACCOUNTING}, {}, n, f"{fmt} repeat {repeat}")
             runs.append(run)
             shutil.rmtree(work / "stores" / f"{fmt}-{repeat}", ignore_errors=True)
             progress.console.print(
-                f"  {fmt} #{repeat}: {run['seconds']:.1f} s, {n / float(run['seconds']):,.0f} records/s, "
+                f"  {fmt} #{repeat}: {run['seconds']:.1f} s (CPU {run['cpu_seconds']:.1f} s, load "
+                f"{run['load_average_before']:.1f} before), {n / float(run['seconds']):,.0f} records/s, "
                 f"peak {int(run['peak_rss_kib']) / 1024:,.0f} MiB"
             )
             progress.advance(task)
 
     summary = summarise(runs, n)
+    fingerprints = {r["code_fingerprint"] for r in runs} | {code["fingerprint"], code_fingerprint()}
+    code["changed_during_benchmark"] = len(fingerprints) > 1
     results = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "python -m bench.ingest_bench " + " ".join(args.argv),
@@ -495,6 +544,7 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
             "seed": args.seed,
         },
         "inputs": {k: inputs[k] for k in ("bytes", "seconds", "csv", "parquet", "reused")},
+        "code": code,
         "parent_peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "runs": runs,
         "summary": summary,
@@ -519,16 +569,19 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
             "[green]yes[/]" if ok else "[red]no[/]",
         )
     console.print(table)
+    if code["changed_during_benchmark"]:
+        console.print(f"[red]warning:[/] {CHANGED_WARNING}")
     console.print(f"wrote {out / 'results.json'} and {out / 'results.md'}")
 
 
 def profile(args: argparse.Namespace, console: object) -> None:
     """One in-process Parquet ingest under cProfile: top 30 by cumulative and by own time."""
+    with console.status(f"generating {args.records:,} records"):
+        inputs = prepare_in_child(args)
+    code = code_state()
     from ingest.run import ingest_paths
     from warehouse.store import Warehouse
 
-    with console.status(f"generating {args.records:,} records"):
-        inputs = prepare_in_child(args)
     path = Path(inputs["files"]["parquet"])
     url = _fresh_store(args.work_dir / "stores" / "profile")
     warehouse = Warehouse(url)
@@ -541,6 +594,8 @@ def profile(args: argparse.Namespace, console: object) -> None:
         seconds = time.perf_counter() - start
     warehouse.engine.dispose()
     _check_accounting(_accounting(report), report.failed, args.records, path.name)
+    changed = code_fingerprint() != code["fingerprint"]
+    dirty = f", with uncommitted changes to {len(code['uncommitted'])} file(s)" if code["uncommitted"] else ""
     raw = args.work_dir / "profile_ingest.prof"
     profiler.dump_stats(raw)
     stream = io.StringIO()
@@ -549,7 +604,10 @@ def profile(args: argparse.Namespace, console: object) -> None:
         f"chunk_rows {args.chunk_rows:,}, into a fresh SQLite store.\n"
         f"Produced {datetime.now().astimezone().isoformat(timespec='seconds')} by "
         f"`python -m bench.ingest_bench {' '.join(args.argv)}`; wall time under the profiler "
-        f"{seconds:.1f} s (profiling adds overhead). Raw stats: {raw}\n\n"
+        f"{seconds:.1f} s (profiling adds overhead). Raw stats: {raw}\n"
+        f"Code: commit {code['commit']}{dirty} (fingerprint {code['fingerprint']}).\n"
+        + (f"WARNING: {CHANGED_WARNING}\n" if changed else "")
+        + "\n"
         "=== top 30 by cumulative time ===\n"
     )
     stats = pstats.Stats(profiler, stream=stream).strip_dirs()
@@ -560,6 +618,8 @@ def profile(args: argparse.Namespace, console: object) -> None:
     target = args.out / "profile_ingest.txt"
     target.write_text(stream.getvalue())
     shutil.rmtree(args.work_dir / "stores" / "profile", ignore_errors=True)
+    if changed:
+        console.print(f"[red]warning:[/] {CHANGED_WARNING}")
     console.print(f"profiled ingest: {seconds:.1f} s under cProfile; wrote {target}")
 
 

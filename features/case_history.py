@@ -24,6 +24,14 @@ _WORDS = {
     EventType.LITIGATION: ("进入诉讼", "lawsuits"),
 }
 COUNTED = tuple(_WORDS)
+RECENT = (
+    EventType.MEDIATION_SESSION,
+    EventType.MEDIATION_FAILED,
+    EventType.AGREEMENT_BREACHED,
+    EventType.VISIT,
+    EventType.REFERRED,
+)
+RECENT_DAYS = 30
 
 FEATURES: tuple[FeatureDoc, ...] = (
     *(
@@ -36,6 +44,25 @@ FEATURES: tuple[FeatureDoc, ...] = (
             f"{{value}} {en} so far",
         )
         for t, (zh, en) in _WORDS.items()
+    ),
+    *(
+        FeatureDoc(
+            f"history_n_{t.value}_{RECENT_DAYS}d",
+            f"number of '{t.value}' events in the last {RECENT_DAYS} days",
+            f"{RECENT_DAYS} days",
+            "numeric",
+            f"近{RECENT_DAYS}天{_WORDS[t][0]}{{value}}次",
+            f"{{value}} {_WORDS[t][1]} in the last {RECENT_DAYS} days",
+        )
+        for t in RECENT
+    ),
+    FeatureDoc(
+        "history_failures_since_success",
+        "failed mediations since the last successful one (or since opening): the current losing streak",
+        "since last success",
+        "numeric",
+        "连续调解失败{value}次，其间没有调解成功",
+        "{value} failed mediations in a row since the last success",
     ),
     FeatureDoc(
         "history_days_since_last_event",
@@ -54,7 +81,21 @@ def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.Dat
     counts = pd.crosstab(events["case_id"], events["event_type"])
     counts = counts.reindex(index=cohort.index, columns=[t.value for t in COUNTED]).fillna(0).astype(float)
     out = counts.add_prefix("history_n_")
+    recent = events[events["event_at"] >= instant - pd.Timedelta(days=RECENT_DAYS)]
+    recent_counts = pd.crosstab(recent["case_id"], recent["event_type"])
+    recent_counts = recent_counts.reindex(index=cohort.index, columns=[t.value for t in RECENT]).fillna(0)
+    out = out.join(recent_counts.astype(float).add_prefix("history_n_").add_suffix(f"_{RECENT_DAYS}d"))
+    out["history_failures_since_success"] = failures_since_success(events).reindex(cohort.index).fillna(0)
     last = events.groupby("case_id")["event_at"].max().reindex(cohort.index)
     last = last.fillna(cohort["opened_at"])
     out["history_days_since_last_event"] = ((instant - last).dt.total_seconds() / 86400).astype(float)
     return out
+
+
+def failures_since_success(events: pd.DataFrame) -> pd.Series:
+    """Per case: mediation failures after its last successful mediation (all of them if none succeeded)."""
+    success = events[events["event_type"] == EventType.MEDIATED.value].groupby("case_id")["event_at"].max()
+    failures = events[events["event_type"] == EventType.MEDIATION_FAILED.value]
+    failures = failures[["case_id", "event_at"]].join(success.rename("last_success"), on="case_id")
+    after = failures["last_success"].isna() | (failures["event_at"] > failures["last_success"])
+    return failures[after].groupby("case_id").size().astype(float)

@@ -27,6 +27,14 @@ FEATURES: tuple[FeatureDoc, ...] = (
         "it is in {value}",
     ),
     FeatureDoc(
+        "profile_town",
+        "town or street of the dispute ('unknown' when not recorded; rare towns pooled by the model)",
+        "-",
+        "categorical",
+        "所在乡镇街道为{value}",
+        "it is in {value}",
+    ),
+    FeatureDoc(
         "profile_source",
         "how the dispute reached the system",
         "-",
@@ -83,6 +91,7 @@ def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.Dat
     out = pd.DataFrame(index=cohort.index)
     out["profile_category"] = cohort["category"].astype(str)
     out["profile_district"] = cohort["district"].astype(str)
+    out["profile_town"] = cohort["town"].fillna("unknown").astype(str)
     out["profile_source"] = cohort["source"].fillna("unknown").astype(str)
     parties = pd.to_numeric(cohort["party_count"], errors="coerce")
     out["profile_party_count"] = parties.fillna(1).astype(float)

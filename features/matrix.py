@@ -9,12 +9,27 @@ from types import ModuleType
 import pandas as pd
 
 from contracts.timeparse import as_of_instant
-from features import case_history, case_profile, hotline_activity
+from features import case_history, case_profile, hotline_activity, text_cues
 from features.cohort import escalation_labels, open_cases
 from features.dictionary import FeatureDoc
 from features.sources import Sources
 
-FAMILIES: tuple[ModuleType, ...] = (case_profile, case_history, hotline_activity)
+FAMILIES: tuple[ModuleType, ...] = (case_profile, case_history, hotline_activity, text_cues)
+# The first feature set (issue 2): what every richer family is measured against in the ablation.
+FOUNDATION_FEATURES: tuple[str, ...] = (
+    "profile_category",
+    "profile_district",
+    "profile_source",
+    "profile_party_count",
+    "profile_party_count_missing",
+    "profile_amount",
+    "profile_amount_missing",
+    "profile_age_days",
+    *(f"history_n_{t.value}" for t in case_history.COUNTED),
+    "history_days_since_last_event",
+    "hotline_linked_calls_7d",
+    "hotline_linked_calls_30d",
+)
 COHORT_COLUMNS = ("case_id", "district", "town", "category", "opened_at")
 
 

@@ -39,31 +39,45 @@ IDENTIFIER_KIND = {
 
 def normalise_identifier(value: str, kind: str) -> str:
     """The canonical form of an identifier, so that formatting does not change its pseudonym."""
-    value = value.strip()
+    return str(_normalise(pd.Series([value], dtype="object"), kind).iloc[0])
+
+
+def _normalise(values: pd.Series, kind: str) -> pd.Series:
+    """Canonical forms of identifiers (vectorised): phone digits without +86/0086, IDs upper-cased."""
     if kind == "phone":
-        digits = re.sub(r"\D", "", value)
-        if digits.startswith("0086"):
-            digits = digits[4:]
-        elif digits.startswith("86") and len(digits) == 13:
-            digits = digits[2:]
-        return digits
+        digits = values.str.replace(r"\D", "", regex=True)
+        international = digits.str.startswith("0086") | (
+            digits.str.startswith("86") & (digits.str.len() == 13)
+        )
+        return digits.where(~international, digits.str.replace(r"^(?:0086|86)", "", regex=True))
     if kind == "id_number":
-        return re.sub(r"\s", "", value).upper()
-    return re.sub(r"\s+", "", value)
+        return values.str.replace(r"\s", "", regex=True).str.upper()
+    return values.str.replace(r"\s+", "", regex=True)
 
 
 def pseudonym(value: str, kind: str, key: bytes) -> str:
     """A keyed HMAC-SHA256 pseudonym (hex, 20 characters) of an identifier of the given kind."""
-    canonical = normalise_identifier(value, kind)
-    digest = hmac.new(key, f"{kind}:{canonical}".encode(), hashlib.sha256).hexdigest()
-    return digest[:20]
+    return _pseudonyms([normalise_identifier(value, kind)], kind, key)[0]
+
+
+def _pseudonyms(canonical: list[str], kind: str, key: bytes) -> list[str]:
+    """Pseudonyms of canonical identifiers; the keyed HMAC state is set up once and copied."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    out = []
+    for value in canonical:
+        digest = keyed.copy()
+        digest.update(f"{kind}:{value}".encode())
+        out.append(digest.hexdigest()[:20])
+    return out
 
 
 def pseudonymise_column(values: pd.Series, kind: str, key: bytes) -> pd.Series:
     """Pseudonyms for a column of identifiers; empty cells stay empty (None)."""
-    present = values.fillna("").astype(str).str.strip()
-    uniques = present[present != ""].unique()
-    mapping = {raw: pseudonym(raw, kind, key) for raw in uniques}
+    present = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    uniques = pd.Series(present[present != ""].unique(), dtype="object")
+    mapping = dict(
+        zip(uniques.tolist(), _pseudonyms(_normalise(uniques, kind).tolist(), kind, key), strict=True)
+    )
     return present.map(mapping).where(present != "", None)
 
 
@@ -92,15 +106,10 @@ def mask_text(text: str) -> str:
 
 def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
     """Masked free text; where names are given, each row's own name is masked in its text too."""
-    text = values.fillna("").astype(str)
+    text = values.astype(object).where(values.notna(), "").astype(str)
     if names is not None:
-        text = pd.Series(
-            [
-                t.replace(n, NAME_MASK) if n and len(n) >= 2 else t
-                for t, n in zip(text, names.fillna(""), strict=True)
-            ],
-            index=text.index,
-        )
+        pairs = zip(text.tolist(), names.astype(object).where(names.notna(), "").tolist(), strict=True)
+        text = pd.Series([t.replace(n, NAME_MASK) if len(n) >= 2 else t for t, n in pairs], index=text.index)
     candidates = text.astype("string[pyarrow]").str.contains(
         r"[0-9０-９][0-9０-９\s.()（）-]{5,}[0-9０-９Xx]"
     )

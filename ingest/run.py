@@ -195,7 +195,8 @@ def _store_records(run: _Run, kind: RecordKind, records: pd.DataFrame) -> pd.Ser
         _keep_history(run, kind, replaced)
         Warehouse.delete_rows(run.connection, table, "record_key", replaced)
     append(run.connection, table, changed.assign(ingested_at=run.now))
-    now_good = Warehouse.open_quarantine_keys(run.connection, kind) & set(records["record_key"])
+    open_keys = Warehouse.open_quarantine_keys(run.connection, kind)
+    now_good = open_keys & set(records["record_key"].tolist()) if open_keys else set()
     if now_good:
         q = tables.quarantine.c
         Warehouse.release_quarantine(

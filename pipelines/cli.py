@@ -263,6 +263,32 @@ def _print_list(report: Any, top: int) -> None:
 
 
 @app.command()
+def ablation(context: typer.Context, as_of: AsOf) -> None:
+    """Compare held-out precision of the foundation features, + each feature family, and all of them."""
+    from pipelines.train_flow import ablation_flow
+
+    as_of_date = _parse_date(as_of)
+    with _user_errors():
+        table = ablation_flow(as_of_date, _settings(context))
+    console.print(_table(table, f"Ablation as of {as_of_date} (held-out dates, top share of the list)"))
+
+
+@app.command()
+def dictionary(
+    out: Annotated[Path, typer.Option(help="Where to write the Markdown page.")] = Path(
+        "docs/feature-dictionary.md"
+    ),
+) -> None:
+    """Write the feature dictionary (every feature: meaning, window, kind, how it reads as a reason)."""
+    from features.dictionary import dictionary_markdown
+    from features.matrix import feature_docs
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dictionary_markdown(feature_docs()), encoding="utf-8")
+    console.print(f"{len(feature_docs())} features written to {out}")
+
+
+@app.command()
 def demo(
     context: typer.Context,
     cases: Annotated[int, typer.Option(help="Number of simulated cases.")] = 20_000,

@@ -12,8 +12,9 @@ from rich.progress import track
 
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
-from features.matrix import feature_docs, snapshot_dates, training_matrix
+from features.matrix import FAMILIES, FOUNDATION_FEATURES, feature_docs, snapshot_dates, training_matrix
 from features.sources import Sources
+from models.ablation import ablation_table, family_sets
 from models.plots import calibration_figure, precision_by_date_figure
 from models.registry import register_champion
 from models.train import TrainingResult, base_rate, train
@@ -50,7 +51,7 @@ def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[da
 
 
 @task(name="build-training-matrix", **PURE_TASK)
-def build_matrix(known: Sources, dates: list[date], settings: Settings):
+def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.DataFrame:
     """Features and labels over the snapshot dates."""
     return training_matrix(
         known,
@@ -108,14 +109,36 @@ def register(result: TrainingResult, settings: Settings, as_of: date, rows: int,
             plt.close(figure)
 
 
+def _matrix_as_of(as_of: date, settings: Settings) -> tuple[list[date], pd.DataFrame]:
+    """Snapshot dates and the training matrix from what was known before `as_of`."""
+    known = load_store(settings).known_before(as_of_instant(as_of))
+    dates = training_dates(known, as_of, settings)
+    return dates, build_matrix(known, dates, settings)
+
+
+@flow(name="ablation")
+def ablation_flow(as_of: date, settings: Settings | None = None) -> pd.DataFrame:
+    """Held-out list quality of the foundation features, foundation + each family, and all families."""
+    settings = settings or Settings()
+    _, matrix = _matrix_as_of(as_of, settings)
+    families = {family.__name__.rsplit(".", 1)[-1]: family.FEATURES for family in FAMILIES}
+    return ablation_table(
+        matrix,
+        family_sets(families, FOUNDATION_FEATURES),
+        horizon_days=settings.horizon_days,
+        validation_share=settings.validation_share,
+        top_fraction=settings.list_top_fraction,
+        list_k=settings.list_k,
+        seed=settings.seed,
+    )
+
+
 @flow(name="train")
 def train_flow(as_of: date, settings: Settings | None = None) -> TrainReport:
     """Train on what was known before `as_of`, validate on the latest matured dates, register the champion."""
     settings = settings or Settings()
     logger = get_run_logger()
-    known = load_store(settings).known_before(as_of_instant(as_of))
-    dates = training_dates(known, as_of, settings)
-    matrix = build_matrix(known, dates, settings)
+    dates, matrix = _matrix_as_of(as_of, settings)
     rate = base_rate(matrix)
     logger.info("training matrix: %d snapshots, %d rows, base rate %.3f", len(dates), len(matrix), rate)
     result = train(

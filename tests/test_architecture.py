@@ -39,3 +39,12 @@ def test_nothing_is_built_at_import_time(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_feature_dictionary_page_is_current() -> None:
+    """docs/feature-dictionary.md is what `fengqiao dictionary` writes for the features built now."""
+    from features.dictionary import dictionary_markdown
+    from features.matrix import feature_docs
+
+    page = (ROOT / "docs" / "feature-dictionary.md").read_text(encoding="utf-8")
+    assert page == dictionary_markdown(feature_docs()), "run `fengqiao dictionary` and commit the page"

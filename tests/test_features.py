@@ -190,3 +190,20 @@ def test_cohort_and_history_match_a_brute_force_count_of_what_was_known(
         for event_type in ("visit", "mediation_failed", "violence", "referred", "reopened"):
             count = sum(1 for c, _, t, _ in known if c == case_id and t == event_type)
             assert features.at[case_id, f"history_n_{event_type}"] == count
+
+
+def test_recent_counts_and_losing_streak() -> None:
+    events = [
+        ev("A", "2025-01-01 09:00", "registered"),
+        ev("A", "2025-01-01 10:00", "mediation_failed"),
+        ev("A", "2025-01-06", "mediated"),
+        ev("A", "2025-01-10", "mediation_failed"),
+        ev("A", "2025-01-20", "mediation_failed"),
+        ev("A", "2025-01-31", "visit"),
+    ]
+    row = build_features(make_sources([CASES[0]], events, []), T).set_index("case_id").loc["A"]
+    assert row["history_n_mediation_failed"] == 3
+    assert row["history_n_mediation_failed_30d"] == 2
+    assert row["history_n_visit_30d"] == 1
+    assert row["history_failures_since_success"] == 2
+    assert row["profile_town"] == "unknown"

@@ -108,6 +108,7 @@ def _select_in(
     """
     found: list[tuple[object, ...]] = []
     names = ", ".join(f'"{c}"' for c in columns)
+    values = values.tolist() if isinstance(values, pd.Series) else values
     for chunk in _chunks(list(dict.fromkeys(values))):
         if connection.dialect.name == "sqlite":
             marks = ", ".join("?" for _ in chunk)

@@ -1,0 +1,281 @@
+"""Text cue features: escalation cues (threats, self-harm, gatherings, lawsuits...) in the case's free text.
+
+Three texts are read: the case description, the text of hotline calls linked to the case by case_id and
+received since the case opened, and the notes of the case's events. Each is matched against a LEXICON
+of cue groups, each a tuple of Chinese phrases or simple regular-expression fragments (alternations,
+character classes and bounded gaps only, so that they run unchanged on Python's `re` and on Arrow's
+RE2). A text "mentions" a group when any of the group's entries occurs in it.
+
+Limits, on purpose: matching is by substring, so negation ("不会去上访", "没有起诉") and reported speech
+still count as a mention; no word segmentation, no spelling variants beyond those listed. Entries that
+are common in ordinary mediation records with a harmless sense are narrowed by context (e.g. "组织"
+only before 大家/工友/村民..., because "组织双方调解" is routine; "砍" only before 人/伤/他/你, because
+"林木砍伐" is a land-dispute issue; "动手" not before 术).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.dictionary import FeatureDoc
+from features.sources import Sources
+
+PREFIX = "text_"
+WINDOWS_DAYS = (7, 30)
+CUE_WINDOW_DAYS = 30
+
+_NUM = "[0-9一二两三四五六七八九十]"
+
+LEXICON: dict[str, tuple[str, ...]] = {
+    # Threats of violence, and reports of physical conflict (the usual forerunners of 民转刑).
+    "violence": (
+        "出人命",
+        "弄死",
+        "打死",
+        "同归于尽",
+        "报复",
+        "不客气",
+        "动刀",
+        "整死",
+        "搞死",
+        "砍死",
+        "捅死",
+        "杀人",
+        "杀了(?:他|她|你|他们)",
+        "宰了",
+        "一命换一命",
+        "豁出去",
+        "(?:跟|和|与)[^，。！？,.!?]{0,6}拼(?:命|了)",
+        "找人(?:去|来|收拾|教训|打|砸)",
+        "(?:自己|就|要|敢|先)动手(?:了|打|吧|啊|[，。！？,.!?]|$)",
+        "动手打|动起手|打起来",
+        "过激(?:行为|举动|行动)",
+        "砍(?:人|伤|他|她|你)",
+        "砸(?:了|烂|坏|他|她|你)",
+        "拿刀|持刀|菜刀|持械|凶器",
+        "放火|纵火|炸药",
+        "威胁|恐吓",
+        "打人|打伤|打架|斗殴|殴打|伤人",
+        "肢体冲突|推搡",
+        "家暴|家庭暴力",
+    ),
+    # Suicide or self-harm, said or threatened.
+    "self_harm": (
+        "跳楼",
+        "自杀",
+        "喝农药",
+        "不想活",
+        "寻死",
+        "活不下去",
+        "轻生",
+        "寻短见",
+        "想不开",
+        "一死了之",
+        "以死相逼",
+        "跳(?:河|江|湖|桥|下去)",
+        "喝敌敌畏|喝百草枯|服毒|吃安眠药",
+        "上吊|割腕|自焚|卧轨",
+        "死给(?:你|你们|他|他们|她)看",
+        "死在(?:你们|他|他们|政府|门口|这里)",
+        "撞死在",
+    ),
+    # Gathering people, petitions (上访) and other collective action.
+    "gathering": (
+        "大家一起",
+        "上访",
+        "拉横幅",
+        "围堵",
+        "堵路",
+        "政府门口",
+        "集体(?:上访|去|到|讨|维权|行动|停工|罢工|请愿|找)",
+        "组织(?:大家|工友|工人|村民|业主|群众|家属|亲友|人员)",
+        "一起去(?:政府|信访|讨|找|要|闹|上访|市里|区里|县里|镇里|北京|省里|公司|工地)",
+        "(?:去|到|找)(?:区|市|县|镇|省)?(?:政府|信访)",
+        "(?:拉|挂|打|举|扯)(?:横幅|条幅|标语)|举牌",
+        "堵(?:门|路口|大门|马路)|封路|静坐|聚集|罢工|请愿",
+        "越级|进京|赴京|群访|串联",
+        "闹事|医闹",
+        "(?:几十|上百|数十|数百|好几十)(?:个|名|户|号|位)?(?:人|工友|工人|村民|业主|户|家)",
+    ),
+    # Going to court, arbitration, lawyers.
+    "legal": (
+        "起诉",
+        "打官司",
+        "诉讼",
+        "律师",
+        "仲裁",
+        "告(?:上|到)?法庭|上法庭|法庭上见|法院见",
+        "(?:去|到|上|找|向)(?:人民)?法院",
+        "法院(?:已)?(?:立案|受理|判决|开庭|传票)",
+        "判决|开庭|传票|强制执行",
+        "法律(?:途径|程序|手段)",
+        "告(?:他|她|他们|她们|你们)",
+    ),
+    # Ultimatums: "if it is not solved (by then), I will ...".
+    "ultimatum": (
+        "再不解决就",
+        "最后一次",
+        "否则",
+        "再不(?:解决|处理|给|还|赔|退|管|答复|回复|落实|兑现|发)",
+        "(?:如果|要是|若|假如)(?:还是|再)?不(?:解决|处理|给|还|赔|退|管|答复)",
+        "不(?:解决|处理|给钱|还钱|赔钱|退钱|赔偿|答复)(?:的话)?(?:我们|我)?就",
+        "最后通牒|后果自负|看着办|别怪",
+        "不然(?:的话|我|我们)|要不然",
+        "再这样下去",
+        f"限(?:你们|他|他们)?{_NUM}+天",
+        f"{_NUM}+天之?内(?:不|再不|还不|如不|若不)",
+    ),
+    # Strong anger or exasperation.
+    "anger": (
+        "忍无可忍",
+        "受够了",
+        "气愤",
+        "骗子",
+        "受不了",
+        "忍受不了|忍不下去",
+        "愤怒|气死",
+        "太过分|欺人太甚|欺负人",
+        "无赖|黑心|不要脸|流氓",
+        "(?:强烈|非常|很|十分|极其|极度)不满",
+        "情绪(?:激动|失控|激烈|很大)",
+    ),
+    # Going to the media or exposing the dispute online.
+    "media": (
+        "曝光",
+        "找媒体",
+        "找记者",
+        "记者|媒体|电视台",
+        "网上(?:发|曝|说|投诉)",
+        "发(?:到)?(?:网上|抖音|微博|朋友圈)",
+        "抖音|微博|热搜",
+    ),
+}
+
+CUE_LABELS: dict[str, tuple[str, str]] = {
+    "violence": ("暴力威胁或冲突", "threats of violence or physical conflict"),
+    "self_harm": ("轻生或自伤", "suicide or self-harm"),
+    "gathering": ("群体聚集或上访", "gathering people, petitions (上访) or other group action"),
+    "legal": ("起诉/打官司等法律途径", "lawsuits, arbitration or other legal action"),
+    "ultimatum": ("“再不解决就……”之类的最后通牒", "an ultimatum ('if it is not solved, I will...')"),
+    "anger": ("强烈不满或愤怒情绪", "strong anger or exasperation"),
+    "media": ("找媒体或网上曝光", "going to the media or exposing it online"),
+}
+GROUPS: tuple[str, ...] = tuple(LEXICON)
+PATTERNS: dict[str, str] = {group: "|".join(entries) for group, entries in LEXICON.items()}
+
+
+def examples(group: str, n: int = 5) -> str:
+    """The first n plain phrases (no regex syntax) of a cue group, for the feature dictionary."""
+    plain = [e for e in LEXICON[group] if not any(ch in e for ch in "()[]|?+*{}")]
+    return ", ".join(plain[:n])
+
+
+def _cue_docs(group: str) -> tuple[FeatureDoc, ...]:
+    """The dictionary entries of one cue group: calls per window, description flag, notes flag."""
+    zh, en = CUE_LABELS[group]
+    about = f"{en} (e.g. {examples(group)})"
+    calls = tuple(
+        FeatureDoc(
+            f"text_calls_{group}_{days}d",
+            f"hotline calls linked to the case by case_id, received since the case opened and in the "
+            f"last {days} days, whose text mentions {about}",
+            f"{days} days",
+            "numeric",
+            f"近{days}天来电中{{value}}次提到{zh}",
+            f"{{value}} calls in the last {days} days mentioned {en}",
+        )
+        for days in WINDOWS_DAYS
+    )
+    return (
+        *calls,
+        FeatureDoc(
+            f"text_description_{group}",
+            f"1 if the case description mentions {about}, else 0",
+            "-",
+            "flag",
+            f"案情描述中提到{zh}",
+            f"the case description mentions {en}",
+        ),
+        FeatureDoc(
+            f"text_notes_{group}",
+            f"1 if the note of any of the case's events so far mentions {about}, else 0",
+            "since opening",
+            "flag",
+            f"办理记录中提到{zh}",
+            f"the case's event notes mention {en}",
+        ),
+    )
+
+
+FEATURES: tuple[FeatureDoc, ...] = (
+    *(doc for group in GROUPS for doc in _cue_docs(group)),
+    FeatureDoc(
+        "text_cue_groups_30d",
+        f"number of distinct cue groups ({', '.join(GROUPS)}) mentioned in the last "
+        f"{CUE_WINDOW_DAYS} days by linked calls received since the case opened or by its event notes",
+        f"{CUE_WINDOW_DAYS} days",
+        "numeric",
+        f"近{CUE_WINDOW_DAYS}天来电和办理记录中出现{{value}}类升级信号",
+        f"{{value}} kinds of escalation cues in calls and notes in the last {CUE_WINDOW_DAYS} days",
+    ),
+)
+
+
+def cue_mentions(texts: pd.Series) -> pd.DataFrame:
+    """Per text (same index) and cue group: does the text mention the group (missing text: no).
+
+    Each distinct text is matched once (records repeat standard phrasings), one regex per group.
+    """
+    codes, distinct = pd.factorize(texts)
+    strings = pd.Series(distinct, dtype="string[pyarrow]")
+    hits = {group: strings.str.contains(pattern, regex=True) for group, pattern in PATTERNS.items()}
+    # A missing text has code -1: it indexes the False appended after the distinct texts' results.
+    return pd.DataFrame(
+        {group: np.append(hit.to_numpy(dtype=bool), False)[codes] for group, hit in hits.items()},
+        index=texts.index,
+    )
+
+
+def _per_case(case_ids: pd.Series, hits: pd.DataFrame, index: pd.Index, how: str) -> pd.DataFrame:
+    """Per case of index: the sum ('sum') or any ('any') of the hits of its texts, 0 for cases without."""
+    grouped = hits.astype(int).groupby(case_ids.to_numpy()).agg(how).astype(float)
+    return grouped.reindex(index=index, columns=list(GROUPS), fill_value=0.0)
+
+
+def _recent_calls(cohort: pd.DataFrame, hotline: pd.DataFrame, instant: pd.Timestamp) -> pd.DataFrame:
+    """Calls linked to a cohort case, received in the widest window before the instant and since it opened."""
+    start = instant - pd.Timedelta(days=max(WINDOWS_DAYS))
+    calls = hotline[["case_id", "received_at", "text"]]
+    calls = calls[(calls["received_at"] >= start) & (calls["received_at"] < instant)]
+    calls = calls[calls["case_id"].isin(cohort.index)]
+    return calls[calls["received_at"] >= calls["case_id"].map(cohort["opened_at"])]
+
+
+def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
+    """Cue mentions in the cohort's recent call texts, descriptions and event notes before the instant."""
+    index = cohort.index
+    calls = _recent_calls(cohort, known.hotline, instant)
+    call_hits = cue_mentions(calls["text"])
+    events = known.events[["case_id", "event_at", "note"]]
+    events = events[events["case_id"].isin(index) & (events["event_at"] < instant)]
+    note_hits = cue_mentions(events["note"])
+
+    per_window: dict[int, pd.DataFrame] = {}
+    for days in WINDOWS_DAYS:
+        within = calls["received_at"] >= instant - pd.Timedelta(days=days)
+        per_window[days] = _per_case(calls.loc[within, "case_id"], call_hits[within], index, "sum")
+    description = cue_mentions(cohort["description"]).astype(float)
+    notes = _per_case(events["case_id"], note_hits, index, "any")
+    recent = events["event_at"] >= instant - pd.Timedelta(days=CUE_WINDOW_DAYS)
+    notes_recent = _per_case(events.loc[recent, "case_id"], note_hits[recent], index, "any")
+
+    columns: dict[str, pd.Series] = {}
+    for group in GROUPS:
+        for days in WINDOWS_DAYS:
+            columns[f"text_calls_{group}_{days}d"] = per_window[days][group]
+        columns[f"text_description_{group}"] = description[group]
+        columns[f"text_notes_{group}"] = notes[group]
+    seen = (per_window[CUE_WINDOW_DAYS] > 0) | (notes_recent > 0)
+    columns["text_cue_groups_30d"] = seen.sum(axis=1).astype(float)
+    return pd.DataFrame(columns, index=index)[[d.name for d in FEATURES]].astype(float)
