@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from contracts.vocabulary import EventType
 from features.sources import Sources
@@ -23,7 +25,9 @@ def open_cases(known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
         "case_id", keep="last"
     )
     closed_ids = latest.loc[latest["event_type"] == EventType.CLOSED.value, "case_id"]
-    return cases[~cases["case_id"].isin(closed_ids)].set_index("case_id", drop=False).rename_axis(None)
+    closed = pc.is_in(pa.array(cases["case_id"].astype(str)), value_set=pa.array(closed_ids.astype(str)))
+    still_open = ~closed.to_numpy(zero_copy_only=False)
+    return cases[still_open].set_index("case_id", drop=False).rename_axis(None)
 
 
 def escalation_labels(
