@@ -123,6 +123,28 @@ def train(
     )
 
 
+def select_feature_set(
+    matrix: pd.DataFrame,
+    candidates: dict[str, tuple[FeatureDoc, ...]],
+    horizon_days: int,
+    validation_share: float,
+    top_fraction: float,
+    list_k: int,
+    seed: int,
+) -> tuple[str, TrainingResult, dict[str, float]]:
+    """Train every candidate feature set on the same dates; keep the best held-out precision at the top.
+
+    Ties go to the smaller set. Returns the winner's name, its result, and each candidate's precision.
+    """
+    results = {
+        name: train(matrix, docs, horizon_days, validation_share, top_fraction, list_k, seed)
+        for name, docs in candidates.items()
+    }
+    scores = {name: r.summary[f"{MODEL_NAME}.precision_at_k"] for name, r in results.items()}
+    best = max(results, key=lambda name: (round(scores[name], 6), -len(candidates[name])))
+    return best, results[best], scores
+
+
 def base_rate(matrix: pd.DataFrame) -> float:
     """Share of snapshot cases that escalated within the horizon."""
     return float(np.mean(matrix[LABEL])) if len(matrix) else float("nan")

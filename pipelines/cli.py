@@ -230,6 +230,10 @@ def _print_training(report: Any) -> None:
     lift = summary.get("lift_precision_at_k_over_rule")
     if lift is not None:
         console.print(f"Model precision at the top of the list is {lift:.2f}x the rule's.")
+    shown = ", ".join(f"{name} {score:.3f}" for name, score in report.feature_set_scores.items())
+    console.print(
+        f"Feature set by held-out precision at the top: {shown}; chose [bold]{report.feature_set}[/bold]."
+    )
     console.print(f"Registered [bold]{report.model_version}[/bold] as champion.")
 
 

@@ -52,12 +52,13 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     settings = settings or Settings()
     logger = get_run_logger()
     model = champion(settings)
-    docs = feature_docs()
-    expected = [d.name for d in docs]
-    if model.metadata.get("features") != expected:
+    built = {d.name: d for d in feature_docs()}
+    missing = [name for name in model.metadata.get("features", []) if name not in built]
+    if missing or not model.metadata.get("features"):
         raise RuntimeError(
-            f"champion {model.version} was trained on other features than this code builds; retrain it"
+            f"champion {model.version} uses features this code no longer builds ({missing[:5]}); retrain it"
         )
+    docs = tuple(built[name] for name in model.metadata["features"])
     target = (model.metadata.get("horizon_days"), model.metadata.get("escalation_events"))
     if target != (settings.horizon_days, [str(t) for t in settings.escalation_events]):
         raise RuntimeError(

@@ -17,7 +17,7 @@ from features.sources import Sources
 from models.ablation import ablation_table, family_sets
 from models.plots import calibration_figure, precision_by_date_figure
 from models.registry import register_champion
-from models.train import TrainingResult, base_rate, train
+from models.train import TrainingResult, base_rate, select_feature_set
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 
 
@@ -30,6 +30,8 @@ class TrainReport:
     n_snapshots: int
     n_rows: int
     base_rate: float
+    feature_set: str
+    feature_set_scores: dict[str, float]
 
 
 def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[date]:
@@ -63,7 +65,15 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.Da
 
 
 @task(name="register-model", **IO_TASK)
-def register(result: TrainingResult, settings: Settings, as_of: date, rows: int, rate: float) -> str:
+def register(
+    result: TrainingResult,
+    settings: Settings,
+    as_of: date,
+    rows: int,
+    rate: float,
+    feature_set: str,
+    candidates: dict[str, float],
+) -> str:
     """Log the run and its pictures to MLflow and make the model champion."""
     figures = {
         "precision_by_date": precision_by_date_figure(result.validation, settings.list_top_fraction),
@@ -82,6 +92,8 @@ def register(result: TrainingResult, settings: Settings, as_of: date, rows: int,
         "n_snapshots": len(result.fit_dates),
         "n_rows": rows,
         "estimator": "standardised logistic regression",
+        "feature_set": feature_set,
+        "n_features": len(result.feature_names),
     }
     metadata = {
         "as_of": as_of.isoformat(),
@@ -92,6 +104,8 @@ def register(result: TrainingResult, settings: Settings, as_of: date, rows: int,
         "validation_dates": [d.isoformat() for d in result.validation_dates],
         "base_rate": rate,
         "summary": result.summary,
+        "feature_set": feature_set,
+        "feature_set_precision_at_k": candidates,
     }
     try:
         return register_champion(
@@ -141,15 +155,21 @@ def train_flow(as_of: date, settings: Settings | None = None) -> TrainReport:
     dates, matrix = _matrix_as_of(as_of, settings)
     rate = base_rate(matrix)
     logger.info("training matrix: %d snapshots, %d rows, base rate %.3f", len(dates), len(matrix), rate)
-    result = train(
+    every = feature_docs()
+    candidates = {
+        "foundation": tuple(d for d in every if d.name in FOUNDATION_FEATURES),
+        "all families": every,
+    }
+    chosen, result, scores = select_feature_set(
         matrix,
-        feature_docs(),
+        candidates,
         settings.horizon_days,
         settings.validation_share,
         settings.list_top_fraction,
         settings.list_k,
         settings.seed,
     )
-    version = register(result, settings, as_of, len(matrix), rate)
+    logger.info("held-out precision at the top by feature set: %s; chose %s", scores, chosen)
+    version = register(result, settings, as_of, len(matrix), rate, chosen, scores)
     logger.info("registered %s as champion", version)
-    return TrainReport(version, result.summary, len(dates), len(matrix), rate)
+    return TrainReport(version, result.summary, len(dates), len(matrix), rate, chosen, scores)

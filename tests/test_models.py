@@ -13,7 +13,7 @@ from features.dictionary import FeatureDoc
 from models.explain import NO_REASON, contributions, reasons
 from models.metrics import precision_at_k, recall_at_k, top_k
 from models.scoring import bands, rank_cases
-from models.train import LABEL, fit, holdout_dates
+from models.train import LABEL, fit, holdout_dates, select_feature_set
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -123,3 +123,20 @@ def test_a_day_with_no_open_case_gives_an_empty_list() -> None:
     assert listed.empty
     assert list(listed.columns) == list(LIST_COLUMNS)
     check_list(listed)
+
+
+def test_feature_set_selection_keeps_the_better_list_and_prefers_the_smaller_on_ties() -> None:
+    rng = np.random.default_rng(3)
+    frames = []
+    for week in range(12):
+        frame = _matrix(n=300, seed=week)
+        frame["as_of"] = date(2025, 1, 1) + pd.Timedelta(days=7 * week)
+        frame["noise"] = rng.normal(size=len(frame))
+        frames.append(frame)
+    matrix = pd.concat(frames, ignore_index=True)
+    noise = FeatureDoc("noise", "noise", "-", "numeric", "噪声{value}", "noise {value}")
+    candidates = {"noise only": (noise,), "signal": DOCS, "signal again": DOCS}
+    best, result, scores = select_feature_set(matrix, candidates, 30, 0.25, 0.05, 20, seed=1)
+    assert best == "signal"
+    assert scores["signal"] > scores["noise only"]
+    assert result.feature_names == tuple(d.name for d in DOCS)
