@@ -50,7 +50,7 @@ def open_warehouse(settings: Settings) -> Warehouse:
 
 def load_sources(warehouse: Warehouse) -> Sources:
     """Every stored case, event and hotline record."""
-    return Sources(
+    return Sources.ordered(
         cases=warehouse.read_records(RecordKind.CASES),
         events=warehouse.read_records(RecordKind.CASE_EVENTS),
         hotline=warehouse.read_records(RecordKind.HOTLINE),

@@ -207,3 +207,15 @@ def test_recent_counts_and_losing_streak() -> None:
     assert row["history_n_visit_30d"] == 1
     assert row["history_failures_since_success"] == 2
     assert row["profile_town"] == "unknown"
+
+
+def test_ordered_sources_cut_the_same_records(sources: Sources) -> None:
+    ordered = Sources.ordered(sources.cases, sources.events, sources.hotline)
+    instant = as_of_instant(T)
+    for mine, theirs in zip(
+        (ordered.known_before(instant).events, ordered.known_before(instant).hotline),
+        (sources.known_before(instant).events, sources.known_before(instant).hotline),
+        strict=True,
+    ):
+        assert sorted(mine["record_key"]) == sorted(theirs["record_key"])
+    pd.testing.assert_frame_equal(build_features(ordered, T), build_features(sources, T))
