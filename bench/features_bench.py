@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -31,10 +29,10 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from importlib.metadata import version
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import REPO, code_fingerprint, code_state, machine
+
 KEY = b"bench-key"
 PREPARE_VERSION = 1
 DAYS = 730  # two years
@@ -335,55 +333,6 @@ def _child(arguments: list[str], on_line: Callable[[str], None], what: str) -> d
     return json.loads(found[-1])
 
 
-def code_fingerprint() -> str:
-    """A hash of the measured code (contracts, features), to notice edits during a benchmark."""
-    digest = hashlib.sha256()
-    for path in sorted(p for package in CODE_PACKAGES for p in (REPO / package).rglob("*.py")):
-        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def code_state() -> dict[str, object]:
-    """The commit, uncommitted changes to the measured packages, and their fingerprint (read-only git)."""
-
-    def git(*arguments: str) -> str | None:
-        done = subprocess.run(
-            ["git", "--no-optional-locks", *arguments], cwd=REPO, capture_output=True, text=True, check=False
-        )
-        return done.stdout.rstrip() if done.returncode == 0 else None
-
-    status = git("status", "--porcelain", "--", *CODE_PACKAGES)
-    return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted": status.splitlines() if status else [],
-        "fingerprint": code_fingerprint(),
-    }
-
-
-def machine() -> dict[str, object]:
-    """What the figures were measured on."""
-    cpu, ram_kib = platform.processor() or platform.machine(), 0
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), cpu)
-        with open("/proc/meminfo") as handle:
-            ram_kib = next(int(ln.split()[1]) for ln in handle if ln.startswith("MemTotal"))
-    except (OSError, StopIteration, ValueError):
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cpu_model": cpu,
-        "logical_cores": os.cpu_count(),
-        "usable_cores": usable,
-        "ram_gib": round(ram_kib / 1024**2, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": version("numpy"),
-        "pandas": version("pandas"),
-        "pyarrow": version("pyarrow"),
-    }
-
-
 # ------------------------------------------------------------------------------------------- report
 
 
@@ -538,13 +487,13 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
         plan += [("matrix", r) for r in range(1, args.matrix_repeats + 1)]
         task = progress.add_task("measuring", total=len(plan))
         runs = []
-        code = code_state()
+        code = code_state(CODE_PACKAGES)
         for mode, repeat in plan:
             progress.update(task, description=f"{mode} (repeat {repeat})")
             run = {
                 "mode": mode,
                 "repeat": repeat,
-                "code_fingerprint": code_fingerprint(),
+                "code_fingerprint": code_fingerprint(CODE_PACKAGES),
                 "load_average_before": [round(x, 2) for x in os.getloadavg()],
                 **_child(
                     ["--run-one", mode, "--work-dir", str(args.work_dir), "--dates", str(args.dates)],
@@ -563,7 +512,10 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
             progress.advance(task)
 
     summary = summarise(runs)
-    fingerprints = {r["code_fingerprint"] for r in runs} | {code["fingerprint"], code_fingerprint()}
+    fingerprints = {r["code_fingerprint"] for r in runs} | {
+        code["fingerprint"],
+        code_fingerprint(CODE_PACKAGES),
+    }
     code["changed_during_benchmark"] = len(fingerprints) > 1
     dates = matrix_dates(args.dates)
     results = {

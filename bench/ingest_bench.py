@@ -16,21 +16,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
 import io
 import json
 import os
-import platform
 import pstats
 import resource
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from datetime import datetime
-from importlib.metadata import version
 from pathlib import Path
 from string import Formatter
 
@@ -40,7 +36,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from numpy.dtypes import StringDType
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import REPO, code_fingerprint, code_state, machine
+from contracts.fields import columns_of
+from contracts.vocabulary import RecordKind
+
 KEY = b"bench-key"
 GENERATOR_VERSION = 1
 FORMATS = ("csv", "parquet")
@@ -49,18 +48,7 @@ CHANGED_WARNING = "the measured code changed during the benchmark; runs may mix 
 TARGET_PEAK_MIB = 2048  # "< 2 GB", read as 2 GiB
 CODE_PACKAGES = ("contracts", "ingest", "warehouse")
 ACCOUNTING = ("read", "accepted", "updated", "duplicates", "quarantined")
-COLUMNS = (
-    "call_id",
-    "received_at",
-    "district",
-    "category",
-    "text",
-    "channel",
-    "case_id",
-    "caller_name",
-    "caller_phone",
-    "recorded_at",
-)
+COLUMNS = columns_of(RecordKind.HOTLINE)
 
 DISTRICTS = ("东湖区", "江北区", "南城区", "河口区", "高新区", "青山县", "临川县", "云溪县")
 DISTRICT_WEIGHTS = (0.18, 0.16, 0.13, 0.12, 0.10, 0.11, 0.11, 0.09)
@@ -360,57 +348,6 @@ def spawn(path: Path, url: str, chunk_rows: int, expected: int) -> dict[str, obj
     return _json_line(_python_module(*arguments), f"the ingest of {path.name}")
 
 
-def code_fingerprint() -> str:
-    """A hash of the measured code (contracts, ingest, warehouse), to notice edits during a benchmark."""
-    digest = hashlib.sha256()
-    for path in sorted(p for package in CODE_PACKAGES for p in (REPO / package).rglob("*.py")):
-        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def code_state() -> dict[str, object]:
-    """The commit, uncommitted changes to the measured packages, and their fingerprint (read-only git)."""
-
-    def git(*arguments: str) -> str | None:
-        done = subprocess.run(
-            ["git", "--no-optional-locks", *arguments], cwd=REPO, capture_output=True, text=True, check=False
-        )
-        return done.stdout.rstrip() if done.returncode == 0 else None
-
-    status = git("status", "--porcelain", "--", *CODE_PACKAGES)
-    return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted": status.splitlines() if status else [],
-        "fingerprint": code_fingerprint(),
-    }
-
-
-def machine() -> dict[str, object]:
-    """What the figures were measured on."""
-    cpu, ram_kib = platform.processor() or platform.machine(), 0
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), cpu)
-        with open("/proc/meminfo") as handle:
-            ram_kib = next(int(ln.split()[1]) for ln in handle if ln.startswith("MemTotal"))
-    except (OSError, StopIteration, ValueError):
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cpu_model": cpu,
-        "logical_cores": os.cpu_count(),
-        "usable_cores": usable,
-        "ram_gib": round(ram_kib / 1024**2, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": version("numpy"),
-        "pandas": version("pandas"),
-        "pyarrow": version("pyarrow"),
-        "sqlalchemy": version("sqlalchemy"),
-        "sqlite": sqlite3.sqlite_version,
-    }
-
-
 def summarise(runs: list[dict[str, object]], n: int) -> dict[str, dict[str, object]]:
     """Per format: median time and throughput, peak memory (median and worst run), and the targets."""
     summary = {}
@@ -509,14 +446,14 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
         plan = [(repeat, fmt) for repeat in range(1, args.repeats + 1) for fmt in FORMATS]
         task = progress.add_task("ingest", total=len(plan))
         runs = []
-        code = code_state()
+        code = code_state(CODE_PACKAGES)
         for repeat, fmt in plan:
             progress.update(task, description=f"ingest {fmt} (repeat {repeat}/{args.repeats})")
             url = _fresh_store(work / "stores" / f"{fmt}-{repeat}")
             run = {
                 "format": fmt,
                 "repeat": repeat,
-                "code_fingerprint": code_fingerprint(),
+                "code_fingerprint": code_fingerprint(CODE_PACKAGES),
                 "load_average_before": round(os.getloadavg()[0], 2),
                 **spawn(Path(inputs["files"][fmt]), url, args.chunk_rows, n),
             }
@@ -531,7 +468,10 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
             progress.advance(task)
 
     summary = summarise(runs, n)
-    fingerprints = {r["code_fingerprint"] for r in runs} | {code["fingerprint"], code_fingerprint()}
+    fingerprints = {r["code_fingerprint"] for r in runs} | {
+        code["fingerprint"],
+        code_fingerprint(CODE_PACKAGES),
+    }
     code["changed_during_benchmark"] = len(fingerprints) > 1
     results = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -578,7 +518,7 @@ def profile(args: argparse.Namespace, console: object) -> None:
     """One in-process Parquet ingest under cProfile: top 30 by cumulative and by own time."""
     with console.status(f"generating {args.records:,} records"):
         inputs = prepare_in_child(args)
-    code = code_state()
+    code = code_state(CODE_PACKAGES)
     from ingest.run import ingest_paths
     from warehouse.store import Warehouse
 
@@ -594,7 +534,7 @@ def profile(args: argparse.Namespace, console: object) -> None:
         seconds = time.perf_counter() - start
     warehouse.engine.dispose()
     _check_accounting(_accounting(report), report.failed, args.records, path.name)
-    changed = code_fingerprint() != code["fingerprint"]
+    changed = code_fingerprint(CODE_PACKAGES) != code["fingerprint"]
     dirty = f", with uncommitted changes to {len(code['uncommitted'])} file(s)" if code["uncommitted"] else ""
     raw = args.work_dir / "profile_ingest.prof"
     profiler.dump_stats(raw)

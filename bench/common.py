@@ -1,0 +1,61 @@
+"""What every benchmark records beside its figures: the machine, and which code was measured."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import sqlite3
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def code_fingerprint(packages: tuple[str, ...]) -> str:
+    """A hash of the measured packages' code, to notice edits during a benchmark."""
+    digest = hashlib.sha256()
+    for path in sorted(p for package in packages for p in (REPO / package).rglob("*.py")):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def code_state(packages: tuple[str, ...]) -> dict[str, object]:
+    """The commit, uncommitted changes to the measured packages, and their fingerprint (read-only git)."""
+
+    def git(*arguments: str) -> str | None:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *arguments], cwd=REPO, capture_output=True, text=True, check=False
+        )
+        return done.stdout.rstrip() if done.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--", *packages)
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted": status.splitlines() if status else [],
+        "fingerprint": code_fingerprint(packages),
+    }
+
+
+def machine() -> dict[str, object]:
+    """What the figures were measured on."""
+    cpu, ram_kib = platform.processor() or platform.machine(), 0
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), cpu)
+        with open("/proc/meminfo") as handle:
+            ram_kib = next(int(ln.split()[1]) for ln in handle if ln.startswith("MemTotal"))
+    except (OSError, StopIteration, ValueError):
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu_model": cpu,
+        "logical_cores": os.cpu_count(),
+        "usable_cores": usable,
+        "ram_gib": round(ram_kib / 1024**2, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        **{name: version(name) for name in ("numpy", "pandas", "pyarrow", "sqlalchemy")},
+        "sqlite": sqlite3.sqlite_version,
+    }
