@@ -21,9 +21,9 @@ def open_cases(known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """
     cases = known.cases[known.cases["opened_at"] < instant]
     status = known.events[known.events["event_type"].isin(_STATUS_EVENTS)]
-    latest = status.sort_values(["event_at", "known_at"], kind="stable").drop_duplicates(
-        "case_id", keep="last"
-    )
+    # Ties (same time, same knowledge time) resolve to 'reopened': a case stays on the list when in doubt.
+    order = ["event_at", "known_at", "event_type"]
+    latest = status.sort_values(order, kind="stable").drop_duplicates("case_id", keep="last")
     closed_ids = latest.loc[latest["event_type"] == EventType.CLOSED.value, "case_id"]
     closed = pc.is_in(pa.array(cases["case_id"].astype(str)), value_set=pa.array(closed_ids.astype(str)))
     still_open = ~closed.to_numpy(zero_copy_only=False)

@@ -249,7 +249,8 @@ def _recent_calls(cohort: pd.DataFrame, hotline: pd.DataFrame, instant: pd.Times
     calls = hotline[["case_id", "received_at", "text"]]
     calls = calls[(calls["received_at"] >= start) & (calls["received_at"] < instant)]
     calls = calls[calls["case_id"].isin(cohort.index)]
-    return calls[calls["received_at"] >= calls["case_id"].map(cohort["opened_at"])]
+    opened = calls[["case_id"]].join(cohort["opened_at"].rename("opened"), on="case_id")["opened"]
+    return calls[calls["received_at"] >= opened]
 
 
 def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:

@@ -24,7 +24,7 @@ _INTERNATIONAL_LANDLINE = re.compile(rf"(?:\+|00)86{_SEP}[1-9]\d{{1,2}}{_SEP}\d{
 _BIRTH = r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _ID_NUMBER = re.compile(rf"(?<!\d)\d{{6}}\s?{_BIRTH}\s?\d{{3}}[\dXx](?![\dA-Za-z])")
 _OLD_ID_NUMBER = re.compile(r"(?<!\d)\d{6}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?!\d)")
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－—–‐　", "0123456789+---- ")
 
 # Identifier namespace per personal field: the same phone in any column gives the same pseudonym.
 IDENTIFIER_KIND = {
@@ -111,7 +111,7 @@ def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
         pairs = zip(text.tolist(), names.astype(object).where(names.notna(), "").tolist(), strict=True)
         text = pd.Series([t.replace(n, NAME_MASK) if len(n) >= 2 else t for t, n in pairs], index=text.index)
     candidates = text.astype("string[pyarrow]").str.contains(
-        r"[0-9０-９][0-9０-９\s.()（）-]{5,}[0-9０-９Xx]"
+        r"[0-9０-９][0-9０-９\s.()（）\-－—–‐　]{5,}[0-9０-９Xx]"
     )
     has_digits = candidates.fillna(False).astype(bool)
     text = text.where(~has_digits, text[has_digits].map(mask_text))

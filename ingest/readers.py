@@ -6,6 +6,7 @@ import codecs
 import glob
 from collections.abc import Iterator
 from pathlib import Path
+from zipfile import BadZipFile
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -46,7 +47,10 @@ def expand_paths(paths: list[Path]) -> list[Path]:
             found.extend(Path(m) for m in matches if Path(m).suffix.lower() in SUPPORTED_SUFFIXES)
         else:
             raise FileNotFoundError(f"{path}: no such file, folder or matching pattern")
-    return list(dict.fromkeys(found))
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def csv_encoding(path: Path) -> str:
@@ -81,7 +85,7 @@ def iter_text_chunks(
             yield frame
     except UnreadableFileError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, KeyError, pd.errors.ParserError) as error:
+    except (ValueError, OSError, UnicodeDecodeError, KeyError, pd.errors.ParserError, BadZipFile) as error:
         raise UnreadableFileError(
             path, f"cannot be read as {suffix[1:]} (after row {first_row - 1}): {error}"
         ) from error
@@ -121,7 +125,15 @@ def _excel_chunks(path: Path, sheet: str | None, chunk_rows: int) -> Iterator[pd
                 path, f"has no sheet {sheet!r}; its sheets are {', '.join(workbook.sheetnames)}"
             )
         rows = (workbook[sheet] if sheet else workbook.worksheets[0]).iter_rows(values_only=True)
-        header = [("" if h is None else str(h)) for h in next(rows, ())]
+        header = [
+            (f"Unnamed: {i}" if h is None or str(h).strip() == "" else str(h))
+            for i, h in enumerate(next(rows, ()))
+        ]
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            raise UnreadableFileError(
+                path, f"has repeated column headings {repeated}; rename them in the sheet"
+            )
         batch: list[tuple[object, ...]] = []
         for row in rows:
             if all(v is None for v in row):

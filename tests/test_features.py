@@ -219,3 +219,9 @@ def test_ordered_sources_cut_the_same_records(sources: Sources) -> None:
     ):
         assert sorted(mine["record_key"]) == sorted(theirs["record_key"])
     pd.testing.assert_frame_equal(build_features(ordered, T), build_features(sources, T))
+
+
+def test_a_date_before_any_case_gives_an_empty_frame(sources: Sources) -> None:
+    features = build_features(sources, date(2024, 6, 1))
+    assert features.empty
+    assert "text_cue_groups_30d" in features.columns

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.vocabulary import RecordKind
 from ingest.plan import classify
-from ingest.pseudonymise import ID_MASK, NAME_MASK, PHONE_MASK, mask_text, pseudonym
+from ingest.pseudonymise import ID_MASK, NAME_MASK, PHONE_MASK, mask_column, mask_text, pseudonym
 from ingest.readers import UnreadableFileError, detect_kind, iter_text_chunks
 from ingest.validate import MissingColumnsError, validate_frame
 from tests.conftest import TEST_KEY, text_frame
@@ -174,3 +174,10 @@ def test_truncated_parquet_is_refused(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:20])
     with pytest.raises(UnreadableFileError, match=r"hotline\.parquet: cannot be read as parquet"):
         next(iter_text_chunks(path))
+
+
+@pytest.mark.parametrize(
+    "text", ["138－0013－8000", "138—0013—8000", "0571－87654321", "１３８　００１３　８０００"]
+)
+def test_full_width_separators_do_not_hide_numbers(text: str) -> None:
+    assert PHONE_MASK in mask_column(pd.Series([f"电话{text}"]))[0]

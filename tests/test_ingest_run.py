@@ -194,3 +194,16 @@ def test_redelivery_is_a_duplicate_whatever_else_the_file_holds(tmp_path: Path, 
     together = alone + "B,2025-01-02,东湖区,其他,13812345678\n"
     report = ingest_paths([write(tmp_path, "cases_2.csv", together)], warehouse, TEST_KEY)
     assert counts(report) == {"cases_2.csv": [2, 1, 0, 1, 0]}
+
+
+def test_broken_or_ambiguous_excel_files_are_refused_alone(tmp_path: Path, warehouse: Warehouse) -> None:
+    good = write(tmp_path, "hotline.csv", "call_id,received_at,district\nh1,2025-01-01,东湖区\n")
+    torn = write(tmp_path, "cases.xlsx", "not a zip file")
+    twice = tmp_path / "cases_twice.xlsx"
+    pd.DataFrame(
+        [["A", "2025-01-01", "东湖区", "其他"]], columns=["case_id", "opened_at", "district", "district"]
+    ).to_excel(twice, index=False)
+    report = ingest_paths([good, torn, twice, Path(str(good.resolve()))], warehouse, TEST_KEY)
+    assert sorted(report.failed) == ["cases.xlsx", "cases_twice.xlsx"]
+    assert "repeated column headings ['district']" in report.failed["cases_twice.xlsx"]
+    assert counts(report)["hotline.csv"] == [1, 1, 0, 0, 0]
