@@ -39,6 +39,27 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings(home=tmp_path / "home")
 
 
+def case_row(case_id: str, opened_at: str, **fields: str) -> dict[str, str]:
+    """A hand-made delivered case row (district and category defaulted)."""
+    return {
+        "case_id": case_id,
+        "opened_at": opened_at,
+        "district": "东湖区",
+        "category": "劳资纠纷",
+        **fields,
+    }
+
+
+def event_row(case_id: str, event_at: str, event_type: str, **fields: str) -> dict[str, str]:
+    """A hand-made delivered case-event row."""
+    return {"case_id": case_id, "event_at": event_at, "event_type": event_type, **fields}
+
+
+def call_row(call_id: str, received_at: str, **fields: str) -> dict[str, str]:
+    """A hand-made delivered hotline row (district defaulted)."""
+    return {"call_id": call_id, "received_at": received_at, "district": "东湖区", **fields}
+
+
 def text_frame(rows: list[dict[str, str]], kind: RecordKind) -> pd.DataFrame:
     """A delivered file's rows as text, with 1-based row numbers, as the readers produce them."""
     frame = pd.DataFrame(

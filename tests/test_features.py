@@ -13,28 +13,22 @@ from contracts.timeparse import as_of_instant
 from features.cohort import escalation_labels
 from features.matrix import build_features, snapshot_dates, training_matrix
 from features.sources import Sources
-from tests.conftest import make_sources
+from tests.conftest import call_row, case_row, event_row, make_sources
 
 T = date(2025, 2, 1)
 ESCALATIONS = ["violence", "group_incident", "litigation"]
 
 
 def case(case_id: str, opened_at: str, **extra: str) -> dict[str, str]:
-    return {"case_id": case_id, "opened_at": opened_at, "district": "东湖区", "category": "劳资纠纷", **extra}
+    return case_row(case_id, opened_at, **extra)
 
 
 def ev(case_id: str, event_at: str, event_type: str, recorded_at: str = "") -> dict[str, str]:
-    return {"case_id": case_id, "event_at": event_at, "event_type": event_type, "recorded_at": recorded_at}
+    return event_row(case_id, event_at, event_type, recorded_at=recorded_at)
 
 
 def call(call_id: str, received_at: str, case_id: str = "", recorded_at: str = "") -> dict[str, str]:
-    return {
-        "call_id": call_id,
-        "received_at": received_at,
-        "district": "东湖区",
-        "case_id": case_id,
-        "recorded_at": recorded_at,
-    }
+    return call_row(call_id, received_at, case_id=case_id, recorded_at=recorded_at)
 
 
 CASES = [

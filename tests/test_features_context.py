@@ -16,7 +16,7 @@ from features import context
 from features.cohort import open_cases
 from features.matrix import COHORT_COLUMNS, build_features
 from features.sources import Sources
-from tests.conftest import make_sources
+from tests.conftest import case_row, event_row, make_sources
 
 T = date(2025, 6, 1)  # T - 30 days = 2025-05-02, T - 120 days = 2025-02-01, T - 365 days = 2024-06-01
 EAST, WEST = "东湖区", "西山区"
@@ -28,18 +28,11 @@ CASE_IDS = ["Q", "R2", "R4", "W", "X", "Y", "Z"]
 def case(
     case_id: str, opened_at: str, district: str, town: str, category: str, **extra: str
 ) -> dict[str, str]:
-    return {
-        "case_id": case_id,
-        "opened_at": opened_at,
-        "district": district,
-        "town": town,
-        "category": category,
-        **extra,
-    }
+    return case_row(case_id, opened_at, district=district, town=town, category=category, **extra)
 
 
 def ev(case_id: str, event_at: str, event_type: str, recorded_at: str = "") -> dict[str, str]:
-    return {"case_id": case_id, "event_at": event_at, "event_type": event_type, "recorded_at": recorded_at}
+    return event_row(case_id, event_at, event_type, recorded_at=recorded_at)
 
 
 CASES = [

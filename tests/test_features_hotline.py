@@ -14,7 +14,7 @@ from features import hotline_activity
 from features.cohort import open_cases
 from features.matrix import COHORT_COLUMNS, build_features
 from features.sources import Sources
-from tests.conftest import make_sources
+from tests.conftest import call_row, case_row, make_sources
 
 T = date(2025, 4, 1)
 NAMES = [d.name for d in hotline_activity.FEATURES]
@@ -29,14 +29,7 @@ P1, P1_INTERNATIONAL, P2, P3, P4, P6 = (
 
 
 def case(case_id: str, opened_at: str, phone: str = "", recorded_at: str = "") -> dict[str, str]:
-    return {
-        "case_id": case_id,
-        "opened_at": opened_at,
-        "district": "东湖区",
-        "category": "劳资纠纷",
-        "reporter_phone": phone,
-        "recorded_at": recorded_at,
-    }
+    return case_row(case_id, opened_at, reporter_phone=phone, recorded_at=recorded_at)
 
 
 def call(
@@ -47,15 +40,8 @@ def call(
     channel: str = "",
     recorded_at: str = "",
 ) -> dict[str, str]:
-    return {
-        "call_id": call_id,
-        "received_at": received_at,
-        "district": "东湖区",
-        "case_id": case_id,
-        "caller_phone": phone,
-        "channel": channel,
-        "recorded_at": recorded_at,
-    }
+    fields = {"case_id": case_id, "caller_phone": phone, "channel": channel, "recorded_at": recorded_at}
+    return call_row(call_id, received_at, **fields)
 
 
 CASES = [

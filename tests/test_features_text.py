@@ -12,41 +12,22 @@ from features import text_cues
 from features.matrix import COHORT_COLUMNS, build_features
 from features.sources import Sources
 from ingest.simulate import _CUES as SIMULATED_CUES
-from tests.conftest import make_sources
+from tests.conftest import call_row, case_row, event_row, make_sources
 
 T = date(2025, 2, 1)
 SIMULATED_GROUP = {"threat": "violence", "crowd": "gathering", "court": "legal", "selfharm": "self_harm"}
 
 
 def case(case_id: str, opened_at: str, description: str = "") -> dict[str, str]:
-    return {
-        "case_id": case_id,
-        "opened_at": opened_at,
-        "district": "东湖区",
-        "category": "劳资纠纷",
-        "description": description,
-    }
+    return case_row(case_id, opened_at, description=description)
 
 
 def ev(case_id: str, event_at: str, event_type: str, note: str, recorded_at: str = "") -> dict[str, str]:
-    return {
-        "case_id": case_id,
-        "event_at": event_at,
-        "event_type": event_type,
-        "note": note,
-        "recorded_at": recorded_at,
-    }
+    return event_row(case_id, event_at, event_type, note=note, recorded_at=recorded_at)
 
 
 def call(call_id: str, received_at: str, case_id: str, text: str, recorded_at: str = "") -> dict[str, str]:
-    return {
-        "call_id": call_id,
-        "received_at": received_at,
-        "district": "东湖区",
-        "case_id": case_id,
-        "text": text,
-        "recorded_at": recorded_at,
-    }
+    return call_row(call_id, received_at, case_id=case_id, text=text, recorded_at=recorded_at)
 
 
 CASES = [
