@@ -35,6 +35,30 @@ class Settings(BaseSettings):
     training_window_days: int = Field(365, ge=30, description="How far back training snapshots reach.")
     burn_in_days: int = Field(30, ge=0, description="Days of history needed before a first snapshot.")
     validation_share: float = Field(0.25, gt=0, lt=1, description="Share of snapshot dates held out.")
+    n_folds: int = Field(3, ge=1, description="Rolling-origin folds the held-out dates are split into.")
+    calibration_share: float = Field(
+        0.25, gt=0, lt=1, description="Share of a fold's matured dates kept to calibrate, not to fit."
+    )
+    calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
+    candidates: tuple[Literal["logistic", "logistic_foundation", "trees"], ...] = Field(
+        ("logistic", "logistic_foundation", "trees"), min_length=1, description="Model grid to compare."
+    )
+    logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
+    trees_max_iter: int = Field(200, ge=1, description="Boosting iterations of the gradient-boosted trees.")
+    trees_learning_rate: float = Field(0.05, gt=0, le=1)
+    trees_max_leaf_nodes: int = Field(15, ge=2)
+    trees_min_samples_leaf: int = Field(100, ge=1)
+    trees_l2: float = Field(1.0, ge=0, description="L2 regularisation of the trees' leaf values.")
+    promotion_margin: float = Field(
+        0.005,
+        ge=0,
+        description="Held-out precision at the top a challenger must add to replace the champion.",
+    )
+    band_high_capacity: int = Field(
+        100, ge=1, description="At most this many cases are 'high' on a day (the team's capacity)."
+    )
+    fairness_min_cases: int = Field(50, ge=1, description="Smaller groups are 'insufficient', not judged.")
+    fairness_min_positives: int = Field(10, ge=1, description="Groups with fewer escalations are not judged.")
     language: Literal["zh", "en"] = "zh"
     ingest_chunk_rows: int = Field(200_000, ge=1, description="Rows per chunk when streaming a file in.")
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from features.dictionary import FeatureDoc
-from models.train import MODEL_NAME, train
+from models.estimator import Candidate
+from models.train import MODEL_NAME, TrainingPlan, cross_validate, summarise, training_folds
 
 FOUNDATION = "foundation"
 
@@ -27,19 +28,16 @@ def family_sets(
 
 
 def ablation_table(
-    matrix: pd.DataFrame,
-    sets: dict[str, tuple[FeatureDoc, ...]],
-    *,
-    horizon_days: int,
-    validation_share: float,
-    top_fraction: float,
-    list_k: int,
-    seed: int,
+    matrix: pd.DataFrame, sets: dict[str, tuple[FeatureDoc, ...]], plan: TrainingPlan, logistic_c: float
 ) -> pd.DataFrame:
-    """Held-out precision and recall at the top share, ROC AUC and Brier score of each feature set."""
+    """Precision and recall at the top share, ROC AUC and Brier score of each feature set, same folds."""
+    folds = training_folds(sorted(set(matrix["as_of"])), plan)
     rows = []
     for label, docs in sets.items():
-        summary = train(matrix, docs, horizon_days, validation_share, top_fraction, list_k, seed).summary
+        evaluation = cross_validate(
+            matrix, Candidate(label, "logistic", docs, {"C": logistic_c}), folds, plan
+        )
+        summary = summarise(evaluation.validation, evaluation.fold_precision())
         rows.append(
             {
                 "features": label,

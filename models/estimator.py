@@ -1,9 +1,16 @@
-"""The estimator: one scikit-learn pipeline from feature frame to escalation probability."""
+"""The estimators: scikit-learn pipelines from feature frame to escalation score, and their calibration."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
 import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
@@ -11,22 +18,43 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from features.dictionary import FeatureDoc
 
 SOURCE_SEPARATOR = "="
+Kind = Literal["logistic", "trees"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One entry of the model grid: an estimator kind, its hyperparameters and its feature set."""
+
+    name: str
+    kind: Kind
+    docs: tuple[FeatureDoc, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features the candidate reads, in order."""
+        return tuple(d.name for d in self.docs)
+
+    def describe(self) -> str:
+        """The estimator in a few words, with its hyperparameters."""
+        settings = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
+        kind = "logistic regression" if self.kind == "logistic" else "gradient-boosted trees"
+        return f"{kind} ({settings}; {len(self.docs)} features)"
 
 
 def _one_hot_name(feature: str, category: object) -> str:
     return f"{feature}{SOURCE_SEPARATOR}{category}"
 
 
-def make_estimator(docs: tuple[FeatureDoc, ...], seed: int, c: float = 0.5) -> Pipeline:
-    """A standardised logistic regression over one-hot categoricals and log-scaled numerics.
+def _signed_log1p(values: np.ndarray) -> np.ndarray:
+    """log(1 + |x|) with the sign of x: tames counts and amounts with long tails."""
+    return np.sign(values) * np.log1p(np.abs(values))
 
-    Every transformed column is standardised on the training data, so a case's coefficient times
-    its transformed value is exactly how far that column moves its log-odds from the average case.
-    """
-    categorical = [d.name for d in docs if d.kind == "categorical"]
-    numeric = [d.name for d in docs if d.kind == "numeric"]
-    flags = [d.name for d in docs if d.kind == "flag"]
-    prepare = ColumnTransformer(
+
+def _prepare(docs: tuple[FeatureDoc, ...]) -> ColumnTransformer:
+    """One-hot categoricals (rare levels pooled), log-scaled numerics and flags, in a dense frame."""
+    by_kind = {kind: [d.name for d in docs if d.kind == kind] for kind in ("categorical", "numeric", "flag")}
+    return ColumnTransformer(
         [
             (
                 "categorical",
@@ -36,26 +64,57 @@ def make_estimator(docs: tuple[FeatureDoc, ...], seed: int, c: float = 0.5) -> P
                     sparse_output=False,
                     feature_name_combiner=_one_hot_name,
                 ),
-                categorical,
+                by_kind["categorical"],
             ),
-            ("numeric", FunctionTransformer(_signed_log1p, feature_names_out="one-to-one"), numeric),
-            ("flag", "passthrough", flags),
+            (
+                "numeric",
+                FunctionTransformer(_signed_log1p, feature_names_out="one-to-one"),
+                by_kind["numeric"],
+            ),
+            ("flag", "passthrough", by_kind["flag"]),
         ],
         verbose_feature_names_out=False,
         sparse_threshold=0.0,
     )
+
+
+def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
+    """The candidate's uncalibrated pipeline: prepare, standardise, classify.
+
+    Every transformed column is standardised on the training data (trees do not need it, but it
+    makes 0 mean "the average training case" for every model, which the reasons rely on).
+    """
+    if candidate.kind == "logistic":
+        classify: Any = LogisticRegression(C=candidate.params.get("C", 0.5), max_iter=2000, random_state=seed)
+    else:
+        classify = HistGradientBoostingClassifier(
+            max_iter=candidate.params.get("max_iter", 200),
+            learning_rate=candidate.params.get("learning_rate", 0.05),
+            max_leaf_nodes=candidate.params.get("max_leaf_nodes", 15),
+            min_samples_leaf=candidate.params.get("min_samples_leaf", 100),
+            l2_regularization=candidate.params.get("l2_regularization", 1.0),
+            early_stopping=False,
+            random_state=seed,
+        )
     return Pipeline(
-        [
-            ("prepare", prepare),
-            ("scale", StandardScaler()),
-            ("classify", LogisticRegression(C=c, max_iter=2000, random_state=seed)),
-        ]
+        [("prepare", _prepare(candidate.docs)), ("scale", StandardScaler()), ("classify", classify)]
     )
 
 
-def _signed_log1p(values: np.ndarray) -> np.ndarray:
-    """log(1 + |x|) with the sign of x: tames counts and amounts with long tails."""
-    return np.sign(values) * np.log1p(np.abs(values))
+def calibrate(
+    base: Pipeline, features: pd.DataFrame, labels: np.ndarray, method: Literal["sigmoid", "isotonic"]
+) -> CalibratedClassifierCV:
+    """The fitted base model, frozen, with a probability map fitted on later data it never saw."""
+    calibrated = CalibratedClassifierCV(FrozenEstimator(base), method=method)
+    return calibrated.fit(features, labels)
+
+
+def base_model(model: Pipeline | CalibratedClassifierCV) -> Pipeline:
+    """The uncalibrated pipeline inside a calibrated model (or the pipeline itself)."""
+    if isinstance(model, CalibratedClassifierCV):
+        inner = model.calibrated_classifiers_[0].estimator
+        return inner.estimator if isinstance(inner, FrozenEstimator) else inner
+    return model
 
 
 def source_feature(column: str) -> str:

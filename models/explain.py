@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
+from sklearn.linear_model import LogisticRegression
 
 from features.dictionary import FeatureDoc, Language
-from models.estimator import source_feature
+from models.estimator import base_model, source_feature
 
 MIN_CONTRIBUTION = 0.05
 NO_REASON = {
@@ -17,27 +19,44 @@ NO_REASON = {
 REASON_SEPARATOR = {"zh": "；", "en": "; "}
 
 
-def standardised(model: Pipeline, features: pd.DataFrame) -> pd.DataFrame:
+def standardised(model: Any, features: pd.DataFrame) -> pd.DataFrame:
     """The model's standardised input columns per case (0 = the average training case)."""
-    columns = model[:-1].get_feature_names_out()
-    return pd.DataFrame(np.asarray(model[:-1].transform(features)), columns=columns, index=features.index)
+    prepare = base_model(model)[:-1]
+    columns = prepare.get_feature_names_out()
+    return pd.DataFrame(np.asarray(prepare.transform(features)), columns=columns, index=features.index)
 
 
-def contributions(
-    model: Pipeline, features: pd.DataFrame, levels: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Per case and feature: how far the feature moves the log-odds from the average training case.
+def column_contributions(classifier: Any, levels: pd.DataFrame) -> pd.DataFrame:
+    """Per case and model input column: its push on the uncalibrated log-odds.
 
-    Exact for the standardised linear model: coefficient times standardised value, summed over the
-    one-hot columns of a categorical feature.
+    Exact for a linear model (coefficient times standardised value, relative to the average training
+    case); for trees, TreeSHAP values (relative to the average training prediction), which also add
+    up exactly to the case's log-odds.
     """
+    if isinstance(classifier, LogisticRegression):
+        return levels * classifier.coef_[0]
+    import shap  # imported here: loading it costs seconds and only tree models need it
+
+    values = shap.TreeExplainer(classifier).shap_values(levels.to_numpy())
+    return pd.DataFrame(np.asarray(values), columns=levels.columns, index=levels.index)
+
+
+def contributions(model: Any, features: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per case and feature: how far the feature moves the log-odds, summed over its model columns."""
     levels = standardised(model, features) if levels is None else levels
-    per_column = levels * model[-1].coef_[0]
+    per_column = column_contributions(base_model(model)[-1], levels)
     return per_column.T.groupby([source_feature(c) for c in levels.columns], sort=False).sum().T
 
 
+def importance(model: Any, features: pd.DataFrame) -> pd.DataFrame:
+    """Mean absolute contribution of each feature over the given cases, largest first."""
+    pushes = contributions(model, features).abs().mean()
+    table = pushes.rename("importance").rename_axis("feature").reset_index()
+    return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
 def reasons(
-    model: Pipeline,
+    model: Any,
     features: pd.DataFrame,
     docs: tuple[FeatureDoc, ...],
     language: Language,

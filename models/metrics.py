@@ -76,3 +76,65 @@ def probability_metrics(labels: np.ndarray, probabilities: np.ndarray, bins: int
     table = calibration_table(labels, probabilities, bins)
     ece = float((table["n"] * (table["observed"] - table["predicted"]).abs()).sum() / table["n"].sum())
     return {"brier": float(brier_score_loss(labels, probabilities)), "ece": ece}
+
+
+def listed_flags(frame: pd.DataFrame, top_fraction: float) -> np.ndarray:
+    """Per row: whether the case is in the top share of its as-of date's list (ties by case id)."""
+    order = frame.sort_values(["as_of", "score", "case_id"], ascending=[True, False, True])
+    position = order.groupby("as_of").cumcount().to_numpy()
+    size = order.groupby("as_of")["case_id"].transform("size").to_numpy()
+    cut = np.array([top_k(int(n), top_fraction) for n in size])
+    flags = pd.Series(position < cut, index=order.index)
+    return flags.reindex(frame.index).to_numpy()
+
+
+SUBSET_KINDS = {"new_vs_ongoing": "case_age", "district": "district", "category": "category"}
+
+
+def subset_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Per subset (new vs ongoing cases, district, category): how the day's list did for its cases.
+
+    precision_at_k is the share of the subset's listed cases that escalated, recall_at_k the share of
+    its escalations that were listed, roc_auc the ranking quality within the subset (pooled dates).
+    """
+    rows = []
+    for kind, column in SUBSET_KINDS.items():
+        for subset, group in predictions.groupby(column, sort=True, dropna=False):
+            labels, listed = group["label"].to_numpy(dtype=int), group["listed"].to_numpy(dtype=bool)
+            hits, positives = int(labels[listed].sum()), int(labels.sum())
+            rows.append(
+                {
+                    "subset_kind": kind,
+                    "subset": "" if pd.isna(subset) else str(subset),
+                    "n": len(group),
+                    "positives": positives,
+                    "listed": int(listed.sum()),
+                    "precision_at_k": hits / listed.sum() if listed.any() else float("nan"),
+                    "recall_at_k": hits / positives if positives else float("nan"),
+                    "roc_auc": float(roc_auc_score(labels, group["score"]))
+                    if 0 < positives < len(group)
+                    else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def precision_curve(
+    predictions: pd.DataFrame, fractions: np.ndarray, scorers: dict[str, str]
+) -> pd.DataFrame:
+    """Mean over as-of dates of precision at each top share of the list, per scorer (name -> column)."""
+    rows = []
+    for _, day in predictions.groupby("as_of"):
+        labels = day["label"].to_numpy()
+        for scorer, column in scorers.items():
+            scores = day[column].to_numpy()
+            for fraction in fractions:
+                k = top_k(len(day), float(fraction))
+                rows.append(
+                    {
+                        "scorer": scorer,
+                        "fraction": float(fraction),
+                        "precision": precision_at_k(labels, scores, k),
+                    }
+                )
+    return pd.DataFrame(rows).groupby(["scorer", "fraction"], as_index=False)["precision"].mean()

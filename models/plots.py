@@ -37,3 +37,29 @@ def calibration_figure(calibration: pd.DataFrame) -> Figure:
     axes.legend()
     figure.tight_layout()
     return figure
+
+
+def precision_curve_figure(curve: pd.DataFrame, base_rate: float) -> Figure:
+    """Precision at each depth of the list (top share), model against rule, with the base rate."""
+    figure, axes = plt.subplots(figsize=(6, 3.5))
+    for scorer, group in curve.groupby("scorer"):
+        axes.plot(group["fraction"] * 100, group["precision"], marker=".", label=scorer)
+    axes.axhline(base_rate, linestyle="--", color="grey", label="base rate")
+    axes.set_xlabel("top % of the list worked through")
+    axes.set_ylabel("share that escalated")
+    axes.set_title("Precision by list depth, held-out dates")
+    axes.set_ylim(bottom=0)
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def importance_figure(importance: pd.DataFrame, top: int = 15) -> Figure:
+    """Mean absolute push on the log-odds of the most influential features."""
+    shown = importance.head(top).iloc[::-1]
+    figure, axes = plt.subplots(figsize=(6, 0.3 * len(shown) + 1.2))
+    axes.barh(shown["feature"], shown["importance"])
+    axes.set_xlabel("mean |contribution to log-odds|, held-out cases")
+    axes.set_title("What drives the scores")
+    figure.tight_layout()
+    return figure

@@ -1,4 +1,4 @@
-"""The model registry on MLflow: log a trained model with its metrics, make it champion, load it back.
+"""The model registry on MLflow: log trained models, move the champion alias, list, load, roll back.
 
 The only module that imports MLflow. Tracking defaults to a SQLite file under the home folder;
 any MLflow tracking URI (a tracking server) works by configuration.
@@ -14,88 +14,207 @@ from typing import Any
 
 import mlflow
 import mlflow.sklearn
+import pandas as pd
 from mlflow import MlflowClient
-from sklearn.pipeline import Pipeline
+from mlflow.models import infer_signature
 
 from models.train import TrainingResult
 
 CHAMPION_ALIAS = "champion"
 METADATA_FILE = "fengqiao_model.json"
-TRUSTED_TYPES = ["models.estimator._signed_log1p", "models.estimator._one_hot_name"]
+HISTORY_TAG = "fengqiao.champion_history"
+TRUSTED_TYPES = [
+    "models.estimator._signed_log1p",
+    "models.estimator._one_hot_name",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+]
 
 
 @dataclass(frozen=True)
 class Champion:
-    """The model that scores lists now, with its version label and training metadata."""
+    """A registered model with its version label and training metadata."""
 
-    model: Pipeline
+    model: Any
     version: str
     run_id: str
     metadata: dict[str, Any]
 
 
-def _connect(tracking_uri: str, artifacts_dir: Path, experiment: str) -> str:
-    """Point MLflow at the tracking store and return the experiment's id (creating it if new)."""
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    mlflow.set_tracking_uri(tracking_uri)
-    found = mlflow.get_experiment_by_name(experiment)
-    if found is not None:
-        return found.experiment_id
-    artifacts_dir.mkdir(parents=True, exist_ok=True)
-    return mlflow.create_experiment(experiment, artifact_location=artifacts_dir.resolve().as_uri())
+@dataclass(frozen=True)
+class Registry:
+    """Where models are tracked and registered, under which experiment and model name."""
 
+    tracking_uri: str
+    artifacts_dir: Path
+    experiment: str
+    model_name: str
 
-def register_champion(
-    result: TrainingResult,
-    *,
-    tracking_uri: str,
-    artifacts_dir: Path,
-    experiment: str,
-    model_name: str,
-    params: dict[str, Any],
-    metadata: dict[str, Any],
-    figures: dict[str, Any] | None = None,
-) -> str:
-    """Log params, metrics, validation table, figures and model; register it and make it champion."""
-    experiment_id = _connect(tracking_uri, artifacts_dir, experiment)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{metadata.get('as_of')}"):
-        mlflow.log_params(params)
-        mlflow.log_metrics({k.replace("@", "_at_"): v for k, v in result.summary.items()})
-        mlflow.log_table(result.validation.astype({"as_of": str}), artifact_file="validation_by_date.json")
-        mlflow.log_dict(metadata, METADATA_FILE)
-        for name, figure in (figures or {}).items():
-            mlflow.log_figure(figure, f"{name}.png")
-        info = mlflow.sklearn.log_model(
-            result.model,
-            name="model",
-            registered_model_name=model_name,
-            serialization_format="skops",
-            skops_trusted_types=TRUSTED_TYPES,
-            pip_requirements=["scikit-learn", "skops", "numpy", "pandas"],
-            input_example=None,
+    def connect(self) -> str:
+        """Point MLflow at the tracking store and return the experiment's id (creating it if new)."""
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        mlflow.set_tracking_uri(self.tracking_uri)
+        found = mlflow.get_experiment_by_name(self.experiment)
+        if found is not None:
+            return found.experiment_id
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        return mlflow.create_experiment(
+            self.experiment, artifact_location=self.artifacts_dir.resolve().as_uri()
         )
-    version = str(info.registered_model_version)
-    MlflowClient().set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
-    return version_label(model_name, version)
+
+    def log_model(
+        self,
+        result: TrainingResult,
+        sample: pd.DataFrame,
+        *,
+        params: dict[str, Any],
+        metadata: dict[str, Any],
+        figures: dict[str, Any],
+        tables: dict[str, pd.DataFrame],
+    ) -> tuple[str, str]:
+        """Log a training run (params, metrics, tables, figures, texts, model) and register a new version.
+
+        `sample` holds a few feature rows used only to infer the model's signature (column names and
+        types); no row is stored. Returns the new version number and the run's id; the champion
+        does not move.
+        """
+        experiment_id = self.connect()
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{metadata.get('as_of')}"):
+            mlflow.log_params(params)
+            mlflow.log_metrics({k.replace("@", "_at_"): v for k, v in result.summary.items()})
+            for name, table in tables.items():
+                mlflow.log_table(_loggable(table), artifact_file=f"{name}.json")
+            mlflow.log_dict(metadata, METADATA_FILE)
+            for name, figure in figures.items():
+                mlflow.log_figure(figure, f"{name}.png")
+            signature = infer_signature(sample, result.model.predict_proba(sample)[:, 1])
+            info = mlflow.sklearn.log_model(
+                result.model,
+                name="model",
+                registered_model_name=self.model_name,
+                serialization_format="skops",
+                skops_trusted_types=TRUSTED_TYPES,
+                pip_requirements=["scikit-learn", "skops", "numpy", "pandas"],
+                signature=signature,
+                input_example=None,
+            )
+        return str(info.registered_model_version), info.run_id
+
+    def attach_texts(self, run_id: str, texts: dict[str, str]) -> None:
+        """Add text artifacts (e.g. the model card naming its version) to a logged run."""
+        self.connect()
+        client = MlflowClient()
+        for name, text in texts.items():
+            client.log_text(run_id, text, name)
+
+    def tag_version(self, version: str, tags: dict[str, str]) -> None:
+        """Attach tags (e.g. the promotion decision) to a registered version."""
+        self.connect()
+        client = MlflowClient()
+        for key, value in tags.items():
+            client.set_model_version_tag(self.model_name, version, key, value)
+
+    def champion_version(self) -> str | None:
+        """The version number the champion alias points at, or None."""
+        self.connect()
+        try:
+            return str(MlflowClient().get_model_version_by_alias(self.model_name, CHAMPION_ALIAS).version)
+        except mlflow.exceptions.MlflowException:
+            return None
+
+    def promote(self, version: str) -> None:
+        """Make a version champion, remembering the one it replaces for a rollback."""
+        self.connect()
+        client = MlflowClient()
+        try:
+            client.get_model_version(self.model_name, version)
+        except mlflow.exceptions.MlflowException as error:
+            raise LookupError(
+                f"'{self.model_name}' has no version {version}: see `fengqiao models`"
+            ) from error
+        history = self._history()
+        current = self.champion_version()
+        if current == version:
+            return
+        if current is not None:
+            history.append(current)
+        client.set_registered_model_tag(self.model_name, HISTORY_TAG, ",".join(history))
+        client.set_registered_model_alias(self.model_name, CHAMPION_ALIAS, version)
+
+    def rollback(self) -> str:
+        """Move the champion back to the version it replaced; returns that version."""
+        self.connect()
+        history = self._history()
+        if not history:
+            raise LookupError(f"'{self.model_name}' has no earlier champion to roll back to")
+        previous = history.pop()
+        client = MlflowClient()
+        client.set_registered_model_tag(self.model_name, HISTORY_TAG, ",".join(history))
+        client.set_registered_model_alias(self.model_name, CHAMPION_ALIAS, previous)
+        return previous
+
+    def versions(self) -> pd.DataFrame:
+        """Every registered version, newest first, with its aliases and recorded decision tags."""
+        self.connect()
+        client = MlflowClient()
+        try:
+            found = client.search_model_versions(f"name = '{self.model_name}'")
+            aliases = client.get_registered_model(self.model_name).aliases
+        except mlflow.exceptions.MlflowException:
+            found, aliases = [], {}
+        rows = [
+            {
+                "version": int(v.version),
+                "created": pd.Timestamp(v.creation_timestamp, unit="ms", tz="UTC"),
+                "aliases": ",".join(sorted(a for a, n in aliases.items() if str(n) == str(v.version))),
+                **{k.removeprefix("fengqiao."): value for k, value in v.tags.items()},
+                "run_id": v.run_id,
+            }
+            for v in found
+        ]
+        frame = pd.DataFrame(rows)
+        return frame.sort_values("version", ascending=False, ignore_index=True) if rows else frame
+
+    def load(self, version: str | None = None) -> Champion:
+        """A registered version (default: the champion) with its metadata; a clear error when absent."""
+        self.connect()
+        client = MlflowClient()
+        try:
+            found = (
+                client.get_model_version(self.model_name, version)
+                if version
+                else client.get_model_version_by_alias(self.model_name, CHAMPION_ALIAS)
+            )
+        except mlflow.exceptions.MlflowException as error:
+            what = (
+                f"version {version} of '{self.model_name}'"
+                if version
+                else f"champion model '{self.model_name}'"
+            )
+            raise LookupError(f"no {what} yet: run `fengqiao train --as-of DATE` first") from error
+        model = mlflow.sklearn.load_model(f"models:/{self.model_name}/{found.version}")
+        metadata = mlflow.artifacts.load_dict(f"runs:/{found.run_id}/{METADATA_FILE}")
+        return Champion(model, version_label(self.model_name, str(found.version)), found.run_id, metadata)
+
+    def _history(self) -> list[str]:
+        """Former champions, oldest first."""
+        try:
+            tags = MlflowClient().get_registered_model(self.model_name).tags
+        except mlflow.exceptions.MlflowException:
+            return []
+        return [v for v in tags.get(HISTORY_TAG, "").split(",") if v]
+
+
+def _loggable(table: pd.DataFrame) -> pd.DataFrame:
+    """A table with dates and other objects as text, so MLflow can store it as JSON."""
+    return table.astype(
+        {c: str for c in table.columns if table[c].dtype == object or "date" in str(table[c].dtype)}
+    )
 
 
 def version_label(model_name: str, version: str) -> str:
     """How a model version is named on lists and reports."""
     return f"{model_name}/v{version}"
-
-
-def load_champion(*, tracking_uri: str, artifacts_dir: Path, experiment: str, model_name: str) -> Champion:
-    """The current champion model with its metadata; a clear error when none was trained yet."""
-    _connect(tracking_uri, artifacts_dir, experiment)
-    client = MlflowClient()
-    try:
-        version = client.get_model_version_by_alias(model_name, CHAMPION_ALIAS)
-    except mlflow.exceptions.MlflowException as error:
-        raise LookupError(
-            f"no champion model '{model_name}' yet: run `fengqiao train --as-of DATE` first"
-        ) from error
-    model = mlflow.sklearn.load_model(f"models:/{model_name}@{CHAMPION_ALIAS}")
-    metadata = mlflow.artifacts.load_dict(f"runs:/{version.run_id}/{METADATA_FILE}")
-    return Champion(model, version_label(model_name, version.version), version.run_id, metadata)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from contracts.records import LIST_COLUMNS
 from features.dictionary import FeatureDoc, Language
@@ -20,15 +20,22 @@ def empty_list() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype="object") for column in LIST_COLUMNS})
 
 
-def bands(scores: pd.Series, high: float, medium: float) -> pd.Series:
-    """'high' from the high threshold, 'medium' from the medium one, else 'low'."""
+def bands(scores: pd.Series, high: float, medium: float, high_capacity: int | None = None) -> pd.Series:
+    """'high' from the high threshold, 'medium' from the medium one, else 'low'.
+
+    With a capacity, only the best `high_capacity` scores (in the given order, best first) can be
+    'high'; the rest above the high threshold are 'medium': 'high' means "reach today".
+    """
+    is_high = scores.to_numpy() >= high
+    if high_capacity is not None:
+        is_high &= np.arange(len(scores)) < high_capacity
     return pd.Series(
-        np.select([scores >= high, scores >= medium], ["high", "medium"], default="low"), index=scores.index
+        np.select([is_high, scores >= medium], ["high", "medium"], default="low"), index=scores.index
     )
 
 
 def rank_cases(
-    model: Pipeline,
+    model: Any,
     features: pd.DataFrame,
     docs: tuple[FeatureDoc, ...],
     *,
@@ -37,6 +44,7 @@ def rank_cases(
     band_high: float,
     band_medium: float,
     language: Language,
+    high_capacity: int | None = None,
 ) -> pd.DataFrame:
     """The risk list: every open case with score, band and reasons, best first (ties by case_id)."""
     names = [d.name for d in docs]
@@ -45,10 +53,10 @@ def rank_cases(
         return empty_list()
     out = frame[["case_id", "district", "town", "category", "opened_at"]].copy()
     out["score"] = np.round(model.predict_proba(frame[names])[:, 1], SCORE_DECIMALS)
-    out["band"] = bands(out["score"], band_high, band_medium)
     out["reasons"] = reasons(model, frame[names], docs, language)
     out["model_version"] = model_version
     out["as_of"] = as_of
     out = out.sort_values(["score", "case_id"], ascending=[False, True], ignore_index=True)
+    out["band"] = bands(out["score"], band_high, band_medium, high_capacity)
     out["rank"] = np.arange(1, len(out) + 1)
     return out[list(LIST_COLUMNS)]

@@ -1,75 +1,173 @@
-"""Training with a temporal hold-out: fit on matured snapshots, validate on later dates, refit on all."""
+"""Training with rolling-origin validation: compare the model grid on later dates, refit the best."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
+from sklearn.calibration import CalibratedClassifierCV
 
-from features.dictionary import FeatureDoc
-from models.estimator import make_estimator
-from models.metrics import calibration_table, list_metrics, probability_metrics
+from contracts.timeparse import as_of_instant
+from models.estimator import Candidate, calibrate, make_estimator
+from models.folds import Fold, rolling_origin_folds, split_fit_calibration
+from models.metrics import calibration_table, list_metrics, listed_flags, probability_metrics, subset_metrics
 from models.rules import RULE_NAME, rule_scores
 
 LABEL = "label_any"
 MODEL_NAME = "model"
+NEW_CASE_DAYS = 7
+PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How models are fitted, calibrated and judged."""
+
+    horizon_days: int
+    validation_share: float
+    n_folds: int
+    calibration_share: float
+    calibration_method: str
+    top_fraction: float
+    list_k: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A candidate's calibrated scores on every fold's test dates, with per-date list metrics."""
+
+    candidate: Candidate
+    folds: tuple[Fold, ...]
+    validation: pd.DataFrame
+    predictions: pd.DataFrame
+
+    def fold_precision(self) -> pd.Series:
+        """Mean precision at the top share over each fold's test dates."""
+        rows = self.validation[self.validation["scorer"] == MODEL_NAME]
+        return rows.groupby("fold")["precision_at_k"].mean()
 
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """A fitted model with how it did on held-out later dates, against the rule baseline."""
+    """The chosen model refitted on every matured snapshot, with how every candidate did on later dates."""
 
-    model: Pipeline
-    feature_names: tuple[str, ...]
+    model: CalibratedClassifierCV
+    candidate: Candidate
+    snapshot_dates: tuple[date, ...]
     fit_dates: tuple[date, ...]
-    validation_fit_dates: tuple[date, ...]
-    validation_dates: tuple[date, ...]
-    validation: pd.DataFrame
+    calibration_dates: tuple[date, ...]
+    evaluation: Evaluation
+    grid: pd.DataFrame
     calibration: pd.DataFrame
+    subsets: pd.DataFrame
     summary: dict[str, float]
 
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features the model reads."""
+        return self.candidate.feature_names
 
-def holdout_dates(
-    dates: list[date], horizon_days: int, validation_share: float
-) -> tuple[list[date], list[date]]:
-    """The latest share of dates for validation, and the earlier dates whose labels matured before them."""
-    ordered = sorted(set(dates))
-    n_valid = max(1, round(len(ordered) * validation_share))
-    validation = ordered[-n_valid:]
-    cutoff = validation[0] - timedelta(days=horizon_days)
-    fitting = [d for d in ordered if d <= cutoff]
-    if not fitting:
-        raise ValueError(
-            f"not enough history: no snapshot's {horizon_days}-day label window closes before "
-            f"the first validation date {validation[0]}; simulate or ingest a longer period"
-        )
-    return fitting, validation
+    @property
+    def validation(self) -> pd.DataFrame:
+        """Per held-out date: list metrics of the model and of the rule."""
+        return self.evaluation.validation
+
+    @property
+    def validation_dates(self) -> tuple[date, ...]:
+        """Every fold's test dates."""
+        return tuple(d for fold in self.evaluation.folds for d in fold.test_dates)
 
 
-def evaluate_by_date(
-    model: Pipeline, frame: pd.DataFrame, feature_names: tuple[str, ...], top_fraction: float, list_k: int
-) -> pd.DataFrame:
-    """Per as-of date: list metrics of the model and of the rule baseline on the same cases."""
-    rows = []
-    probabilities = model.predict_proba(frame[list(feature_names)])[:, 1]
-    rules = rule_scores(frame)
-    for as_of, index in frame.groupby("as_of").indices.items():
-        labels = frame[LABEL].to_numpy()[index]
-        for scorer, scores in ((MODEL_NAME, probabilities[index]), (RULE_NAME, rules[index])):
-            rows.append(
-                {"as_of": as_of, "scorer": scorer, **list_metrics(labels, scores, top_fraction, list_k)}
+def with_case_age(frame: pd.DataFrame) -> pd.Series:
+    """'new' for cases opened in the last 7 days before the as-of instant, else 'ongoing'."""
+    instants = pd.Series([as_of_instant(d) for d in frame["as_of"]], index=frame.index)
+    opened = pd.to_datetime(frame["opened_at"])
+    if opened.dt.tz is None and instants.dt.tz is not None:
+        instants = instants.dt.tz_localize(None)
+    new = (instants - opened) < pd.Timedelta(days=NEW_CASE_DAYS)
+    return pd.Series(np.where(new, "new", "ongoing"), index=frame.index, name="case_age")
+
+
+def fit_calibrated(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    fit_dates: Iterable[date],
+    calibration_dates: Iterable[date],
+    plan: TrainingPlan,
+) -> CalibratedClassifierCV:
+    """The candidate fitted on the fitting dates and calibrated on the later calibration dates."""
+    names = list(candidate.feature_names)
+    fitting = matrix[matrix["as_of"].isin(set(fit_dates))]
+    later = matrix[matrix["as_of"].isin(set(calibration_dates))]
+    for part, what in ((fitting, "fitting"), (later, "calibration")):
+        if part[LABEL].nunique() < 2:
+            raise ValueError(
+                f"the {what} snapshots hold no escalations (or only escalations): cannot fit a model; "
+                "ingest a longer period or lower the share of dates held out"
             )
-        rows[-2].update(probability_metrics(labels, probabilities[index]))
+    base = make_estimator(candidate, plan.seed).fit(fitting[names], fitting[LABEL].to_numpy())
+    return calibrate(base, later[names], later[LABEL].to_numpy(), plan.calibration_method)  # type: ignore[arg-type]
+
+
+def metrics_by_date(frame: pd.DataFrame, scores: dict[str, np.ndarray], plan: TrainingPlan) -> pd.DataFrame:
+    """Per as-of date and scorer: list metrics; probability metrics for the model's calibrated scores."""
+    rows = []
+    labels = frame[LABEL].to_numpy()
+    for as_of, index in frame.groupby("as_of").indices.items():
+        for scorer, values in scores.items():
+            row = {"as_of": as_of, "scorer": scorer}
+            row.update(list_metrics(labels[index], values[index], plan.top_fraction, plan.list_k))
+            if scorer == MODEL_NAME:
+                row.update(probability_metrics(labels[index], values[index]))
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
-def summarise(validation: pd.DataFrame) -> dict[str, float]:
+def held_out_predictions(
+    frame: pd.DataFrame, scores: np.ndarray, rules: np.ndarray, plan: TrainingPlan
+) -> pd.DataFrame:
+    """Held-out rows with calibrated and rule scores, and whether they made the top of the day's list."""
+    out = frame[[c for c in PREDICTION_COLUMNS if c != "case_age"]].reset_index(drop=True)
+    out.insert(4, "case_age", with_case_age(frame).to_numpy())
+    out = out.rename(columns={LABEL: "label"})
+    out["score"] = scores
+    out["rule_score"] = rules
+    out["listed"] = listed_flags(out, plan.top_fraction)
+    return out
+
+
+def cross_validate(
+    matrix: pd.DataFrame, candidate: Candidate, folds: Sequence[Fold], plan: TrainingPlan
+) -> Evaluation:
+    """Fit and calibrate the candidate per fold; score its test dates with it and with the rule."""
+    tables, predictions = [], []
+    for number, fold in enumerate(folds, start=1):
+        model = fit_calibrated(matrix, candidate, fold.fit_dates, fold.calibration_dates, plan)
+        tested = matrix[matrix["as_of"].isin(set(fold.test_dates))].reset_index(drop=True)
+        scores = model.predict_proba(tested[list(candidate.feature_names)])[:, 1]
+        rules = rule_scores(tested)
+        table = metrics_by_date(tested, {MODEL_NAME: scores, RULE_NAME: rules}, plan)
+        table.insert(0, "fold", number)
+        tables.append(table)
+        predicted = held_out_predictions(tested, scores, rules, plan)
+        predicted.insert(0, "fold", number)
+        predictions.append(predicted)
+    return Evaluation(
+        candidate,
+        tuple(folds),
+        pd.concat(tables, ignore_index=True),
+        pd.concat(predictions, ignore_index=True),
+    )
+
+
+def summarise(validation: pd.DataFrame, fold_precision: pd.Series | None = None) -> dict[str, float]:
     """Mean and spread over dates of each scorer's metrics, flattened to `scorer.metric[_std]` keys."""
     summary: dict[str, float] = {}
-    numeric = validation.drop(columns=["as_of"]).groupby("scorer")
+    numeric = validation.drop(columns=["as_of", "fold"], errors="ignore").groupby("scorer")
     for scorer, group in numeric:
         for metric in group.columns.drop("scorer"):
             values = group[metric].dropna()
@@ -79,70 +177,67 @@ def summarise(validation: pd.DataFrame) -> dict[str, float]:
     model_p, rule_p = summary.get(f"{MODEL_NAME}.precision_at_k"), summary.get(f"{RULE_NAME}.precision_at_k")
     if model_p is not None and rule_p:
         summary["lift_precision_at_k_over_rule"] = model_p / rule_p
+    if fold_precision is not None and len(fold_precision):
+        summary["folds.precision_at_k_mean"] = float(fold_precision.mean())
+        summary["folds.precision_at_k_std"] = float(fold_precision.std(ddof=0))
     return summary
 
 
-def fit(matrix: pd.DataFrame, docs: tuple[FeatureDoc, ...], seed: int) -> Pipeline:
-    """The estimator fitted on a training matrix."""
-    if matrix[LABEL].nunique() < 2:
-        raise ValueError(
-            "the training snapshots hold no escalations (or only escalations): cannot fit a model"
+def grid_table(evaluations: Sequence[Evaluation], chosen: str) -> pd.DataFrame:
+    """Each candidate's mean and spread over folds of precision at the top, and which one was chosen."""
+    rows = []
+    for evaluation in evaluations:
+        per_fold = evaluation.fold_precision()
+        rows.append(
+            {
+                "candidate": evaluation.candidate.name,
+                "estimator": evaluation.candidate.describe(),
+                "precision_at_k": float(per_fold.mean()),
+                "precision_at_k_std": float(per_fold.std(ddof=0)),
+                "chosen": evaluation.candidate.name == chosen,
+            }
         )
-    model = make_estimator(docs, seed)
-    model.fit(matrix[[d.name for d in docs]], matrix[LABEL].to_numpy())
-    return model
+    return pd.DataFrame(rows)
+
+
+def choose(evaluations: Sequence[Evaluation]) -> Evaluation:
+    """The candidate with the best mean precision at the top over folds; ties go to the earlier one."""
+    return max(evaluations, key=lambda e: (round(float(e.fold_precision().mean()), 6), -evaluations.index(e)))
+
+
+def training_folds(dates: Sequence[date], plan: TrainingPlan) -> list[Fold]:
+    """The rolling-origin folds of the plan over the snapshot dates."""
+    return rolling_origin_folds(
+        dates, plan.horizon_days, plan.validation_share, plan.n_folds, plan.calibration_share
+    )
 
 
 def train(
     matrix: pd.DataFrame,
-    docs: tuple[FeatureDoc, ...],
-    horizon_days: int,
-    validation_share: float,
-    top_fraction: float,
-    list_k: int,
-    seed: int,
+    candidates: Sequence[Candidate],
+    plan: TrainingPlan,
+    progress: Callable[[Iterable[Candidate]], Iterable[Candidate]] = iter,
 ) -> TrainingResult:
-    """Validate on the latest dates against the rule, then refit on every matured snapshot."""
-    names = tuple(d.name for d in docs)
+    """Cross-validate every candidate on rolling folds, choose the best, refit and calibrate it."""
     dates = sorted(set(matrix["as_of"]))
-    fitting, validation_dates = holdout_dates(dates, horizon_days, validation_share)
-    held_model = fit(matrix[matrix["as_of"].isin(fitting)], docs, seed)
-    held_out = matrix[matrix["as_of"].isin(validation_dates)]
-    validation = evaluate_by_date(held_model, held_out, names, top_fraction, list_k)
-    calibration = calibration_table(held_out[LABEL], held_model.predict_proba(held_out[list(names)])[:, 1])
-    final = fit(matrix, docs, seed)
+    folds = training_folds(dates, plan)
+    evaluations = [cross_validate(matrix, candidate, folds, plan) for candidate in progress(candidates)]
+    best = choose(evaluations)
+    fitting, calibrating = split_fit_calibration(dates, plan.horizon_days, plan.calibration_share)
+    final = fit_calibrated(matrix, best.candidate, fitting, calibrating, plan)
+    predictions = best.predictions
     return TrainingResult(
         model=final,
-        feature_names=names,
-        fit_dates=tuple(dates),
-        validation_fit_dates=tuple(fitting),
-        validation_dates=tuple(validation_dates),
-        validation=validation,
-        calibration=calibration,
-        summary=summarise(validation),
+        candidate=best.candidate,
+        snapshot_dates=tuple(dates),
+        fit_dates=tuple(fitting),
+        calibration_dates=tuple(calibrating),
+        evaluation=best,
+        grid=grid_table(evaluations, best.candidate.name),
+        calibration=calibration_table(predictions["label"], predictions["score"]),
+        subsets=subset_metrics(predictions),
+        summary=summarise(best.validation, best.fold_precision()),
     )
-
-
-def select_feature_set(
-    matrix: pd.DataFrame,
-    candidates: dict[str, tuple[FeatureDoc, ...]],
-    horizon_days: int,
-    validation_share: float,
-    top_fraction: float,
-    list_k: int,
-    seed: int,
-) -> tuple[str, TrainingResult, dict[str, float]]:
-    """Train every candidate feature set on the same dates; keep the best held-out precision at the top.
-
-    Ties go to the smaller set. Returns the winner's name, its result, and each candidate's precision.
-    """
-    results = {
-        name: train(matrix, docs, horizon_days, validation_share, top_fraction, list_k, seed)
-        for name, docs in candidates.items()
-    }
-    scores = {name: r.summary[f"{MODEL_NAME}.precision_at_k"] for name, r in results.items()}
-    best = max(results, key=lambda name: (round(scores[name], 6), -len(candidates[name])))
-    return best, results[best], scores
 
 
 def base_rate(matrix: pd.DataFrame) -> float:

@@ -218,23 +218,63 @@ def _print_training(report: Any) -> None:
                 "spread": summary.get(f"{scorer}.precision_at_k_std"),
                 "recall@k": summary.get(f"{scorer}.recall_at_k"),
                 "ROC AUC": summary.get(f"{scorer}.roc_auc"),
+                "ECE": summary.get(f"{scorer}.ece"),
             }
-            for scorer in ("model", "rule_calls_7d")
+            for scorer in ("model", "rule")
         ]
     )
     console.print(
+        _table(report.grid.drop(columns=["estimator"]), "Model grid: precision at the top, mean over folds")
+    )
+    console.print(
         _table(
-            rows, f"Held-out validation ({report.n_snapshots} snapshots, base rate {report.base_rate:.3f})"
+            rows,
+            f"Held-out validation of {report.candidate} ({report.n_snapshots} snapshots, "
+            f"base rate {report.base_rate:.3f})",
         )
     )
     lift = summary.get("lift_precision_at_k_over_rule")
     if lift is not None:
         console.print(f"Model precision at the top of the list is {lift:.2f}x the rule's.")
-    shown = ", ".join(f"{name} {score:.3f}" for name, score in report.feature_set_scores.items())
-    console.print(
-        f"Feature set by held-out precision at the top: {shown}; chose [bold]{report.feature_set}[/bold]."
-    )
-    console.print(f"Registered [bold]{report.model_version}[/bold] as champion.")
+    flagged = report.fairness[report.fairness["status"] == "flagged"]
+    console.print(f"Fairness audit: {len(flagged)} group(s) flagged, details in the model card.")
+    console.print(f"Registered [bold]{report.model_version}[/bold]: {report.decision}")
+
+
+@app.command()
+def models(context: typer.Context) -> None:
+    """List registered model versions with their aliases and promotion decisions."""
+    from pipelines.train_flow import registry
+
+    with _user_errors():
+        table = registry(_settings(context)).versions()
+    if table.empty:
+        console.print("No model registered yet: run `fengqiao train --as-of DATE`.")
+        return
+    shown = [c for c in ("version", "created", "aliases", "promoted", "decision") if c in table]
+    console.print(_table(table[shown], "Registered models"))
+
+
+@app.command()
+def promote(
+    context: typer.Context, version: Annotated[str, typer.Argument(help="Version number to make champion.")]
+) -> None:
+    """Make a registered version the champion (deliberately; `fengqiao rollback` undoes it)."""
+    from pipelines.train_flow import registry
+
+    with _user_errors():
+        registry(_settings(context)).promote(version.removeprefix("v"))
+    console.print(f"Version {version} is now champion.")
+
+
+@app.command()
+def rollback(context: typer.Context) -> None:
+    """Move the champion back to the version it replaced."""
+    from pipelines.train_flow import registry
+
+    with _user_errors():
+        version = registry(_settings(context)).rollback()
+    console.print(f"Champion rolled back to version {version}.")
 
 
 @app.command()

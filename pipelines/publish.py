@@ -39,7 +39,11 @@ def manifest(
         "input_fingerprint": fingerprint,
         "horizon_days": settings.horizon_days,
         "escalation_events": [str(t) for t in settings.escalation_events],
-        "band_thresholds": {"high": settings.band_high, "medium": settings.band_medium},
+        "band_thresholds": {
+            "high": settings.band_high,
+            "medium": settings.band_medium,
+            "high_capacity": settings.band_high_capacity,
+        },
         "language": settings.language,
         "cases": len(listed),
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},

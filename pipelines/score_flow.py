@@ -13,11 +13,12 @@ from contracts.records import check_list
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features.matrix import build_features, feature_docs
-from models.registry import Champion, load_champion
+from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.publish import input_fingerprint, manifest, publish_list
 from pipelines.runtime import open_warehouse
 from pipelines.tasks import IO_TASK, load_store
+from pipelines.train_flow import registry
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,7 @@ class ScoreReport:
 @task(name="load-champion", **IO_TASK)
 def champion(settings: Settings) -> Champion:
     """The current champion model from the registry."""
-    return load_champion(
-        tracking_uri=settings.mlflow_tracking_uri,
-        artifacts_dir=settings.mlflow_artifacts_dir,
-        experiment=settings.experiment_name,
-        model_name=settings.model_name,
-    )
+    return registry(settings).load()
 
 
 @task(name="publish-list", **IO_TASK)
@@ -76,6 +72,7 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
         band_high=settings.band_high,
         band_medium=settings.band_medium,
         language=settings.language,
+        high_capacity=settings.band_high_capacity,
     )
     check_list(listed)
     description = manifest(listed, as_of, model.version, input_fingerprint(known), settings)

@@ -4,34 +4,108 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from rich.progress import track
 
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
+from features.dictionary import FeatureDoc
 from features.matrix import FAMILIES, FOUNDATION_FEATURES, feature_docs, snapshot_dates, training_matrix
 from features.sources import Sources
 from models.ablation import ablation_table, family_sets
-from models.plots import calibration_figure, precision_by_date_figure
-from models.registry import register_champion
-from models.train import TrainingResult, base_rate, select_feature_set
+from models.estimator import Candidate
+from models.explain import importance
+from models.fairness import fairness_audit, fairness_figure, fairness_passes
+from models.metrics import precision_curve
+from models.model_card import ModelCardFacts, model_card_markdown
+from models.plots import (
+    calibration_figure,
+    importance_figure,
+    precision_by_date_figure,
+    precision_curve_figure,
+)
+from models.promotion import Decision, decide
+from models.registry import Champion, Registry, version_label
+from models.rules import RULE_NAME, rule_scores
+from models.train import (
+    MODEL_NAME,
+    TrainingPlan,
+    TrainingResult,
+    base_rate,
+    held_out_predictions,
+    metrics_by_date,
+    train,
+)
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+
+IMPORTANCE_SAMPLE = 5000
+CURVE_FRACTIONS = np.round(np.arange(0.01, 0.2001, 0.01), 2)
 
 
 @dataclass(frozen=True)
 class TrainReport:
-    """What a training run produced."""
+    """What a training run produced and decided."""
 
     model_version: str
+    promoted: bool
+    decision: str
+    champion_version: str | None
     summary: dict[str, float]
     n_snapshots: int
     n_rows: int
     base_rate: float
-    feature_set: str
-    feature_set_scores: dict[str, float]
+    candidate: str
+    grid: pd.DataFrame
+    fairness: pd.DataFrame
+
+
+def training_plan(settings: Settings) -> TrainingPlan:
+    """How models are fitted, calibrated and judged, from the settings."""
+    return TrainingPlan(
+        horizon_days=settings.horizon_days,
+        validation_share=settings.validation_share,
+        n_folds=settings.n_folds,
+        calibration_share=settings.calibration_share,
+        calibration_method=settings.calibration_method,
+        top_fraction=settings.list_top_fraction,
+        list_k=settings.list_k,
+        seed=settings.seed,
+    )
+
+
+def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candidate]:
+    """The configured candidates with their hyperparameters, in order of preference on ties."""
+    foundation = tuple(d for d in every if d.name in FOUNDATION_FEATURES)
+    trees = {
+        "max_iter": settings.trees_max_iter,
+        "learning_rate": settings.trees_learning_rate,
+        "max_leaf_nodes": settings.trees_max_leaf_nodes,
+        "min_samples_leaf": settings.trees_min_samples_leaf,
+        "l2_regularization": settings.trees_l2,
+    }
+    known = {
+        "logistic_foundation": Candidate(
+            "logistic_foundation", "logistic", foundation, {"C": settings.logistic_c}
+        ),
+        "logistic": Candidate("logistic", "logistic", every, {"C": settings.logistic_c}),
+        "trees": Candidate("trees", "trees", every, trees),
+    }
+    return [known[name] for name in settings.candidates]
+
+
+def registry(settings: Settings) -> Registry:
+    """The MLflow registry the settings point at."""
+    return Registry(
+        settings.mlflow_tracking_uri,
+        settings.mlflow_artifacts_dir,
+        settings.experiment_name,
+        settings.model_name,
+    )
 
 
 def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[date]:
@@ -64,65 +138,6 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.Da
     )
 
 
-@task(name="register-model", **IO_TASK)
-def register(
-    result: TrainingResult,
-    settings: Settings,
-    as_of: date,
-    rows: int,
-    rate: float,
-    feature_set: str,
-    candidates: dict[str, float],
-) -> str:
-    """Log the run and its pictures to MLflow and make the model champion."""
-    figures = {
-        "precision_by_date": precision_by_date_figure(result.validation, settings.list_top_fraction),
-        "calibration": calibration_figure(result.calibration),
-    }
-    params = {
-        "as_of": as_of.isoformat(),
-        "horizon_days": settings.horizon_days,
-        "escalation_events": ",".join(settings.escalation_events),
-        "snapshot_every_days": settings.snapshot_every_days,
-        "training_window_days": settings.training_window_days,
-        "validation_share": settings.validation_share,
-        "list_top_fraction": settings.list_top_fraction,
-        "list_k": settings.list_k,
-        "seed": settings.seed,
-        "n_snapshots": len(result.fit_dates),
-        "n_rows": rows,
-        "estimator": "standardised logistic regression",
-        "feature_set": feature_set,
-        "n_features": len(result.feature_names),
-    }
-    metadata = {
-        "as_of": as_of.isoformat(),
-        "features": list(result.feature_names),
-        "horizon_days": settings.horizon_days,
-        "escalation_events": [str(t) for t in settings.escalation_events],
-        "fit_dates": [d.isoformat() for d in result.fit_dates],
-        "validation_dates": [d.isoformat() for d in result.validation_dates],
-        "base_rate": rate,
-        "summary": result.summary,
-        "feature_set": feature_set,
-        "feature_set_precision_at_k": candidates,
-    }
-    try:
-        return register_champion(
-            result,
-            tracking_uri=settings.mlflow_tracking_uri,
-            artifacts_dir=settings.mlflow_artifacts_dir,
-            experiment=settings.experiment_name,
-            model_name=settings.model_name,
-            params=params,
-            metadata=metadata,
-            figures=figures,
-        )
-    finally:
-        for figure in figures.values():
-            plt.close(figure)
-
-
 def _matrix_as_of(as_of: date, settings: Settings) -> tuple[list[date], pd.DataFrame]:
     """Snapshot dates and the training matrix from what was known before `as_of`."""
     known = load_store(settings).known_before(as_of_instant(as_of))
@@ -137,39 +152,253 @@ def ablation_flow(as_of: date, settings: Settings | None = None) -> pd.DataFrame
     _, matrix = _matrix_as_of(as_of, settings)
     families = {family.__name__.rsplit(".", 1)[-1]: family.FEATURES for family in FAMILIES}
     return ablation_table(
+        matrix, family_sets(families, FOUNDATION_FEATURES), training_plan(settings), settings.logistic_c
+    )
+
+
+@task(name="fit-and-validate-models", **PURE_TASK)
+def fit_models(matrix: pd.DataFrame, settings: Settings) -> TrainingResult:
+    """Cross-validate the model grid on rolling folds and refit the best."""
+    return train(
         matrix,
-        family_sets(families, FOUNDATION_FEATURES),
-        horizon_days=settings.horizon_days,
-        validation_share=settings.validation_share,
-        top_fraction=settings.list_top_fraction,
-        list_k=settings.list_k,
+        model_grid(settings, feature_docs()),
+        training_plan(settings),
+        progress=lambda items: track(list(items), description="Validating candidate models"),
+    )
+
+
+@task(name="load-champion", **IO_TASK)
+def current_champion(settings: Settings) -> Champion | None:
+    """The champion now, or None before the first one."""
+    try:
+        return registry(settings).load()
+    except LookupError:
+        return None
+
+
+def champion_precision(
+    champion: Champion | None, matrix: pd.DataFrame, result: TrainingResult, settings: Settings
+) -> tuple[float | None, pd.DataFrame | None]:
+    """The champion's mean precision at the top and fairness audit on the new model's held-out rows.
+
+    None when there is no champion, or when it predicts a different target or reads features this
+    code no longer builds (then only a deliberate `fengqiao promote` replaces it).
+    """
+    target = [settings.horizon_days, [str(t) for t in settings.escalation_events]]
+    if (
+        champion is None
+        or [champion.metadata.get("horizon_days"), champion.metadata.get("escalation_events")] != target
+    ):
+        return None, None
+    names = champion.metadata.get("features", [])
+    if not names or any(name not in matrix for name in names):
+        return None, None
+    held = matrix[matrix["as_of"].isin(set(result.validation_dates))].reset_index(drop=True)
+    scores = champion.model.predict_proba(held[names])[:, 1]
+    plan = training_plan(settings)
+    per_date = metrics_by_date(held, {MODEL_NAME: scores}, plan)
+    return float(per_date["precision_at_k"].mean()), audit(
+        held_out_predictions(held, scores, rule_scores(held), plan), settings
+    )
+
+
+def audit(predictions: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The fairness audit by district and category of held-out lists."""
+    return fairness_audit(
+        predictions,
+        min_cases=settings.fairness_min_cases,
+        min_positives=settings.fairness_min_positives,
         seed=settings.seed,
     )
 
 
+def card_facts(
+    result: TrainingResult,
+    settings: Settings,
+    as_of: date,
+    rows: int,
+    rate: float,
+    fairness: pd.DataFrame,
+    verdict: str,
+    top_features: pd.DataFrame,
+    version: str | None,
+) -> ModelCardFacts:
+    """What the model card says, from the training result and the settings."""
+    return ModelCardFacts(
+        model_name=settings.model_name,
+        version=version,
+        as_of=as_of,
+        estimator=result.candidate.describe(),
+        calibration=settings.calibration_method,
+        horizon_days=settings.horizon_days,
+        escalation_events=tuple(str(t) for t in settings.escalation_events),
+        first_snapshot=result.snapshot_dates[0],
+        last_snapshot=result.snapshot_dates[-1],
+        n_snapshots=len(result.snapshot_dates),
+        n_rows=rows,
+        base_rate=rate,
+        n_folds=len(result.evaluation.folds),
+        validation_dates=result.validation_dates,
+        list_top_fraction=settings.list_top_fraction,
+        list_k=settings.list_k,
+        band_high=settings.band_high,
+        band_medium=settings.band_medium,
+        summary=result.summary,
+        grid=result.grid,
+        subsets=result.subsets,
+        fairness=fairness,
+        fairness_verdict=verdict,
+        features=result.candidate.docs,
+        top_features=top_features,
+    )
+
+
+def held_out_importance(result: TrainingResult, matrix: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Mean absolute contribution per feature over (a sample of) the held-out cases."""
+    held = matrix[matrix["as_of"].isin(set(result.validation_dates))]
+    sample = held.sample(n=min(IMPORTANCE_SAMPLE, len(held)), random_state=seed)
+    return importance(result.model, sample[list(result.feature_names)])
+
+
+@task(name="log-and-register-model", **IO_TASK)
+def register(
+    result: TrainingResult,
+    matrix: pd.DataFrame,
+    settings: Settings,
+    as_of: date,
+    fairness: pd.DataFrame,
+    verdict: str,
+    top_features: pd.DataFrame,
+) -> str:
+    """Log the run, its tables, pictures and model card to MLflow and register a new version."""
+    rows, rate = len(matrix), base_rate(matrix)
+    place = registry(settings)
+    curve = precision_curve(
+        result.evaluation.predictions, CURVE_FRACTIONS, {MODEL_NAME: "score", RULE_NAME: "rule_score"}
+    )
+    figures = {
+        "precision_by_date": precision_by_date_figure(result.validation, settings.list_top_fraction),
+        "precision_by_depth": precision_curve_figure(curve, rate),
+        "calibration": calibration_figure(result.calibration),
+        "feature_importance": importance_figure(top_features),
+        "fairness": fairness_figure(fairness),
+    }
+    params: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "estimator": result.candidate.describe(),
+        "candidate": result.candidate.name,
+        "calibration_method": settings.calibration_method,
+        "horizon_days": settings.horizon_days,
+        "escalation_events": ",".join(settings.escalation_events),
+        "snapshot_every_days": settings.snapshot_every_days,
+        "training_window_days": settings.training_window_days,
+        "first_snapshot": result.snapshot_dates[0].isoformat(),
+        "last_snapshot": result.snapshot_dates[-1].isoformat(),
+        "validation_share": settings.validation_share,
+        "n_folds": len(result.evaluation.folds),
+        "list_top_fraction": settings.list_top_fraction,
+        "list_k": settings.list_k,
+        "seed": settings.seed,
+        "n_snapshots": len(result.snapshot_dates),
+        "n_rows": rows,
+        "n_features": len(result.feature_names),
+    }
+    metadata = {
+        "as_of": as_of.isoformat(),
+        "candidate": result.candidate.name,
+        "features": list(result.feature_names),
+        "horizon_days": settings.horizon_days,
+        "escalation_events": [str(t) for t in settings.escalation_events],
+        "snapshot_dates": [d.isoformat() for d in result.snapshot_dates],
+        "fit_dates": [d.isoformat() for d in result.fit_dates],
+        "calibration_dates": [d.isoformat() for d in result.calibration_dates],
+        "validation_dates": [d.isoformat() for d in result.validation_dates],
+        "base_rate": rate,
+        "summary": result.summary,
+    }
+    held = matrix[matrix["as_of"].isin(set(result.validation_dates))]
+    try:
+        number, run_id = place.log_model(
+            result,
+            held[list(result.feature_names)].head(50),
+            params=params,
+            metadata=metadata,
+            figures=figures,
+            tables={
+                "validation_by_date": result.validation,
+                "model_grid": result.grid,
+                "subsets": result.subsets,
+                "fairness": fairness,
+                "calibration": result.calibration.reset_index(),
+                "precision_by_depth": curve,
+                "feature_importance": top_features,
+            },
+        )
+        version = version_label(settings.model_name, number)
+        facts = card_facts(result, settings, as_of, rows, rate, fairness, verdict, top_features, version)
+        place.attach_texts(
+            run_id,
+            {
+                "model_card.md": model_card_markdown(facts, "zh"),
+                "model_card.en.md": model_card_markdown(facts, "en"),
+            },
+        )
+        return number
+    finally:
+        for figure in figures.values():
+            plt.close(figure)
+
+
+@task(name="decide-promotion", **IO_TASK)
+def settle(version: str, decision: Decision, settings: Settings) -> None:
+    """Record the decision on the new version and move the champion alias when it was promoted."""
+    place = registry(settings)
+    place.tag_version(
+        version, {"fengqiao.decision": decision.reason, "fengqiao.promoted": str(decision.promote)}
+    )
+    if decision.promote:
+        place.promote(version)
+
+
 @flow(name="train")
 def train_flow(as_of: date, settings: Settings | None = None) -> TrainReport:
-    """Train on what was known before `as_of`, validate on the latest matured dates, register the champion."""
+    """Train on what was known before `as_of`, compare with the champion on the same dates, gate, register."""
     settings = settings or Settings()
     logger = get_run_logger()
     dates, matrix = _matrix_as_of(as_of, settings)
     rate = base_rate(matrix)
     logger.info("training matrix: %d snapshots, %d rows, base rate %.3f", len(dates), len(matrix), rate)
-    every = feature_docs()
-    candidates = {
-        "foundation": tuple(d for d in every if d.name in FOUNDATION_FEATURES),
-        "all families": every,
-    }
-    chosen, result, scores = select_feature_set(
-        matrix,
-        candidates,
-        settings.horizon_days,
-        settings.validation_share,
-        settings.list_top_fraction,
-        settings.list_k,
-        settings.seed,
+    result = fit_models(matrix, settings)
+    logger.info("model grid (mean precision at the top over folds):\n%s", result.grid.to_string(index=False))
+    fairness = audit(result.evaluation.predictions, settings)
+    champion = current_champion(settings)
+    champion_p, champion_fairness = champion_precision(champion, matrix, result, settings)
+    fair, verdict = fairness_passes(fairness, champion_fairness)
+    if champion is not None and champion_p is None:
+        decision = Decision(
+            False,
+            f"kept the champion: {champion.version} predicts another target or reads features no "
+            "longer built, so the two cannot be compared on the same dates; compare them and "
+            "`fengqiao promote` by hand",
+        )
+    else:
+        precision = result.summary[f"{MODEL_NAME}.precision_at_k"]
+        decision = decide(precision, champion_p, settings.promotion_margin, fair, verdict)
+    top_features = held_out_importance(result, matrix, settings.seed)
+    number = register(result, matrix, settings, as_of, fairness, verdict, top_features)
+    settle(number, decision, settings)
+    version = version_label(settings.model_name, number)
+    logger.info("registered %s: %s", version, decision.reason)
+    return TrainReport(
+        model_version=version,
+        promoted=decision.promote,
+        decision=decision.reason,
+        champion_version=champion.version if champion else None,
+        summary=result.summary,
+        n_snapshots=len(dates),
+        n_rows=len(matrix),
+        base_rate=rate,
+        candidate=result.candidate.name,
+        grid=result.grid,
+        fairness=fairness,
     )
-    logger.info("held-out precision at the top by feature set: %s; chose %s", scores, chosen)
-    version = register(result, settings, as_of, len(matrix), rate, chosen, scores)
-    logger.info("registered %s as champion", version)
-    return TrainReport(version, result.summary, len(dates), len(matrix), rate, chosen, scores)

@@ -37,7 +37,20 @@ def test_simulate_ingest_train_score(prefect_harness: None, settings: Settings, 
 
     result = runner.invoke(app, [*home, "train", "--as-of", "2025-07-20"])
     assert result.exit_code == 0, result.output
-    assert "Registered fengqiao-escalation/v1 as champion" in result.output
+    assert "Registered fengqiao-escalation/v1: promoted as the first champion" in " ".join(
+        result.output.split()
+    )
+    assert "Model grid" in result.output
+
+    result = runner.invoke(app, [*home, "models"])
+    assert result.exit_code == 0, result.output
+    assert "champion" in result.output
+    result = runner.invoke(app, [*home, "rollback"])
+    assert result.exit_code == 1
+    assert "no earlier champion" in result.output
+    result = runner.invoke(app, [*home, "promote", "v7"])
+    assert result.exit_code == 1
+    assert "has no version 7" in " ".join(result.output.split())
 
     result = runner.invoke(app, [*home, "--language", "en", "score", "--as-of", "2025-07-20", "--top", "5"])
     assert result.exit_code == 0, result.output

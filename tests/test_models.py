@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,10 +11,14 @@ import pytest
 
 from contracts.records import LIST_COLUMNS, check_list
 from features.dictionary import FeatureDoc
-from models.explain import NO_REASON, contributions, reasons
-from models.metrics import precision_at_k, recall_at_k, top_k
+from models.estimator import Candidate, base_model, calibrate, make_estimator
+from models.explain import NO_REASON, contributions, importance, reasons
+from models.folds import rolling_origin_folds
+from models.metrics import listed_flags, precision_at_k, recall_at_k, subset_metrics, top_k
+from models.promotion import decide
+from models.rules import rule_scores
 from models.scoring import bands, rank_cases
-from models.train import LABEL, fit, holdout_dates, select_feature_set
+from models.train import LABEL, TrainingPlan, train
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -33,12 +38,33 @@ def test_precision_and_recall_at_k_break_ties_in_expectation() -> None:
     assert top_k(101, 0.05) == 6
 
 
-def test_holdout_keeps_label_windows_before_the_first_validation_date() -> None:
-    dates = [date(2025, 1, 1) + pd.Timedelta(days=7 * i) for i in range(12)]
-    fitting, validation = holdout_dates(dates, 30, 0.25)
-    assert validation == dates[-3:]
-    assert max(fitting) + pd.Timedelta(days=30) <= validation[0]
-    assert fitting == dates[:5]
+WEEKS = [date(2025, 1, 1) + pd.Timedelta(days=7 * i) for i in range(30)]
+
+
+def test_rolling_folds_never_let_a_label_window_reach_past_what_it_is_judged_on() -> None:
+    folds = rolling_origin_folds(WEEKS, 30, validation_share=0.3, n_folds=3, calibration_share=0.25)
+    assert [f.test_dates for f in folds] == [tuple(WEEKS[21:24]), tuple(WEEKS[24:27]), tuple(WEEKS[27:30])]
+    for fold in folds:
+        assert max(fold.fit_dates) + pd.Timedelta(days=30) <= min(fold.calibration_dates)
+        assert max(fold.calibration_dates) + pd.Timedelta(days=30) <= min(fold.test_dates)
+    first = folds[0]
+    assert first.calibration_dates == tuple(WEEKS[13:17])
+    assert first.fit_dates == tuple(WEEKS[:9])
+    assert len(folds[2].fit_dates) > len(first.fit_dates)
+
+
+def test_folds_refuse_too_short_a_history() -> None:
+    with pytest.raises(ValueError, match="not enough history"):
+        rolling_origin_folds(WEEKS[:6], 30, validation_share=0.5, n_folds=1, calibration_share=0.5)
+
+
+LOGISTIC = Candidate("logistic", "logistic", DOCS, {"C": 0.5})
+TREES = Candidate("trees", "trees", DOCS, {"max_iter": 30, "min_samples_leaf": 20})
+
+
+def fit(matrix: pd.DataFrame, candidate: Candidate = LOGISTIC) -> object:
+    """The candidate's pipeline fitted on the whole matrix."""
+    return make_estimator(candidate, seed=1).fit(matrix[[d.name for d in DOCS]], matrix[LABEL])
 
 
 def _matrix(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -64,7 +90,7 @@ def _matrix(n: int = 400, seed: int = 0) -> pd.DataFrame:
 
 def test_contributions_add_up_to_the_log_odds() -> None:
     matrix = _matrix()
-    model = fit(matrix, DOCS, seed=1)
+    model = fit(matrix)
     features = matrix[[d.name for d in DOCS]]
     pushes = contributions(model, features)
     assert list(pushes.columns) == [d.name for d in DOCS]
@@ -75,7 +101,7 @@ def test_contributions_add_up_to_the_log_odds() -> None:
 
 def test_reasons_name_what_raised_the_score() -> None:
     matrix = _matrix()
-    model = fit(matrix, DOCS, seed=1)
+    model = fit(matrix)
     case = pd.DataFrame(
         {"profile_category": ["劳资纠纷"], "hotline_linked_calls_7d": [6.0], "profile_amount_missing": [0.0]}
     )
@@ -89,7 +115,7 @@ def test_reasons_name_what_raised_the_score() -> None:
 
 def test_rank_cases_orders_by_score_then_case_id_with_bands() -> None:
     matrix = _matrix()
-    model = fit(matrix, DOCS, seed=1)
+    model = fit(matrix)
     listed = rank_cases(
         model,
         matrix,
@@ -109,7 +135,7 @@ def test_rank_cases_orders_by_score_then_case_id_with_bands() -> None:
 
 
 def test_a_day_with_no_open_case_gives_an_empty_list() -> None:
-    model = fit(_matrix(), DOCS, seed=1)
+    model = fit(_matrix())
     listed = rank_cases(
         model,
         _matrix().iloc[0:0],
@@ -125,18 +151,169 @@ def test_a_day_with_no_open_case_gives_an_empty_list() -> None:
     check_list(listed)
 
 
-def test_feature_set_selection_keeps_the_better_list_and_prefers_the_smaller_on_ties() -> None:
+def _weekly(weeks: int = 30, n: int = 300) -> pd.DataFrame:
     rng = np.random.default_rng(3)
     frames = []
-    for week in range(12):
-        frame = _matrix(n=300, seed=week)
-        frame["as_of"] = date(2025, 1, 1) + pd.Timedelta(days=7 * week)
+    for week in range(weeks):
+        frame = _matrix(n=n, seed=week)
+        frame["as_of"] = WEEKS[week]
         frame["noise"] = rng.normal(size=len(frame))
         frames.append(frame)
-    matrix = pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+PLAN = TrainingPlan(
+    horizon_days=30,
+    validation_share=0.3,
+    n_folds=2,
+    calibration_share=0.25,
+    calibration_method="sigmoid",
+    top_fraction=0.05,
+    list_k=20,
+    seed=1,
+)
+
+
+def test_training_chooses_the_better_candidate_over_folds_and_prefers_the_earlier_on_ties() -> None:
     noise = FeatureDoc("noise", "noise", "-", "numeric", "噪声{value}", "noise {value}")
-    candidates = {"noise only": (noise,), "signal": DOCS, "signal again": DOCS}
-    best, result, scores = select_feature_set(matrix, candidates, 30, 0.25, 0.05, 20, seed=1)
-    assert best == "signal"
-    assert scores["signal"] > scores["noise only"]
+    candidates = [
+        Candidate("noise only", "logistic", (noise,), {}),
+        LOGISTIC,
+        Candidate("signal again", "logistic", DOCS, {"C": 0.5}),
+    ]
+    result = train(_weekly(), candidates, PLAN)
+    assert result.candidate.name == "logistic"
+    grid = result.grid.set_index("candidate")
+    assert grid.loc["logistic", "precision_at_k"] > grid.loc["noise only", "precision_at_k"]
+    assert grid["chosen"].tolist() == [False, True, False]
     assert result.feature_names == tuple(d.name for d in DOCS)
+    assert set(result.validation_dates) == set(WEEKS[21:30])
+    assert max(result.fit_dates) + pd.Timedelta(days=30) <= min(result.calibration_dates)
+    assert set(result.subsets["subset_kind"]) == {"new_vs_ongoing", "district", "category"}
+    assert result.summary["model.ece"] < 0.1
+
+
+def test_sigmoid_calibration_turns_overconfident_scores_into_observed_rates() -> None:
+    matrix = _weekly(weeks=4, n=1000)
+    base = fit(matrix[matrix["as_of"] == WEEKS[0]])
+    later = matrix[matrix["as_of"] > WEEKS[0]]
+    shifted = later.assign(**{LABEL: (later[LABEL].to_numpy() * (np.arange(len(later)) % 2)).astype(int)})
+    model = calibrate(base, shifted[[d.name for d in DOCS]], shifted[LABEL].to_numpy(), "sigmoid")
+    predicted = model.predict_proba(shifted[[d.name for d in DOCS]])[:, 1]
+    assert predicted.mean() == pytest.approx(shifted[LABEL].mean(), abs=0.01)
+    assert base_model(model) is base
+
+
+def test_reasons_of_a_linear_model_are_coefficient_times_value() -> None:
+    matrix = _matrix()
+    model = fit(matrix)
+    features = matrix[[d.name for d in DOCS]]
+    pushes = contributions(model, features)
+    scale = model.named_steps["scale"]
+    column = list(model[:-1].get_feature_names_out()).index("hotline_linked_calls_7d")
+    expected = (
+        model[-1].coef_[0][column]
+        * (np.log1p(features["hotline_linked_calls_7d"]) - scale.mean_[column])
+        / scale.scale_[column]
+    )
+    np.testing.assert_allclose(pushes["hotline_linked_calls_7d"], expected, rtol=1e-9)
+
+
+def test_tree_reasons_add_up_to_the_trees_log_odds() -> None:
+    matrix = _matrix(n=800)
+    model = fit(matrix, TREES)
+    features = matrix[[d.name for d in DOCS]]
+    pushes = contributions(model, features)
+    assert list(pushes.columns) == [d.name for d in DOCS]
+    spread = model.decision_function(features) - pushes.sum(axis=1).to_numpy()
+    np.testing.assert_allclose(spread, spread[0], atol=1e-6)
+    assert importance(model, features).loc[0, "feature"] == "hotline_linked_calls_7d"
+
+
+def test_listed_flags_and_subset_metrics_by_hand() -> None:
+    predictions = pd.DataFrame(
+        {
+            "as_of": [WEEKS[0]] * 4 + [WEEKS[1]] * 2,
+            "case_id": ["a", "b", "c", "d", "a", "b"],
+            "district": ["东", "东", "西", "西", "东", "西"],
+            "category": ["x"] * 6,
+            "case_age": ["new", "ongoing", "ongoing", "new", "ongoing", "ongoing"],
+            "label": [1, 0, 1, 0, 0, 1],
+            "score": [0.9, 0.5, 0.5, 0.1, 0.2, 0.3],
+        }
+    )
+    predictions["listed"] = listed_flags(predictions, 0.5)
+    assert predictions["listed"].tolist() == [True, True, False, False, False, True]
+    table = subset_metrics(predictions).set_index(["subset_kind", "subset"])
+    east = table.loc[("district", "东")]
+    assert (east["n"], east["positives"], east["listed"]) == (3, 1, 2)
+    assert east["precision_at_k"] == 0.5
+    assert east["recall_at_k"] == 1.0
+    west = table.loc[("district", "西")]
+    assert west["precision_at_k"] == 1.0
+    assert west["recall_at_k"] == 0.5
+    assert table.loc[("new_vs_ongoing", "new"), "roc_auc"] == 1.0
+
+
+def test_rule_ranks_by_calls_then_by_the_categorys_rate() -> None:
+    frame = pd.DataFrame(
+        {"hotline_linked_calls_7d": [2.0, 2.0, 3.0, 0.0], "context_category_rate": [5.0, 40.0, 0.0, 100.0]}
+    )
+    order = np.argsort(-rule_scores(frame))
+    assert order.tolist() == [2, 1, 0, 3]
+
+
+def test_high_band_is_capped_at_the_teams_capacity() -> None:
+    scores = pd.Series([0.9, 0.8, 0.7, 0.1])
+    assert bands(scores, 0.5, 0.2, high_capacity=2).tolist() == ["high", "high", "medium", "low"]
+
+
+def test_the_gate_refuses_a_worse_or_unfair_model_and_promotes_a_better_one() -> None:
+    assert not decide(0.30, 0.32, 0.005, True, "fair").promote
+    assert not decide(0.324, 0.32, 0.005, True, "fair").promote
+    assert decide(0.33, 0.32, 0.005, True, "fair").promote
+    unfair = decide(0.40, 0.32, 0.005, False, "calibration of district A")
+    assert not unfair.promote and "fairness" in unfair.reason
+    first = decide(0.40, None, 0.005, False, "calibration of district A")
+    assert first.promote and "review the model card" in first.reason
+
+
+def test_registry_round_trip_promote_and_rollback(tmp_path: Path) -> None:
+    from models.registry import Registry
+
+    matrix = _weekly(weeks=26, n=200)
+    result = train(matrix, [LOGISTIC], PLAN)
+    place = Registry(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "artifacts", "test", "escalation")
+    logged = {
+        "params": {"candidate": "logistic"},
+        "metadata": {"as_of": "2025-07-01", "features": list(result.feature_names)},
+        "figures": {},
+        "tables": {"model_grid": result.grid},
+    }
+    first, run_id = place.log_model(result, matrix[list(result.feature_names)].head(5), **logged)
+    assert place.champion_version() is None
+    place.promote(first)
+    second, _ = place.log_model(result, matrix[list(result.feature_names)].head(5), **logged)
+    place.tag_version(second, {"fengqiao.promoted": "True"})
+    place.promote(second)
+    loaded = place.load()
+    assert loaded.version == "escalation/v2"
+    assert loaded.metadata["features"] == list(result.feature_names)
+    features = matrix[list(result.feature_names)].head(20)
+    np.testing.assert_allclose(
+        loaded.model.predict_proba(features), result.model.predict_proba(features), rtol=1e-12
+    )
+    table = place.versions()
+    assert table["version"].tolist() == [2, 1]
+    assert table["aliases"].tolist() == ["champion", ""]
+    assert table.loc[0, "promoted"] == "True"
+    assert place.rollback() == first
+    assert place.champion_version() == first
+    with pytest.raises(LookupError, match="no earlier champion"):
+        place.rollback()
+    with pytest.raises(LookupError, match="no version 9"):
+        place.promote("9")
+    place.attach_texts(run_id, {"model_card.md": "# card"})
+    import mlflow
+
+    assert mlflow.artifacts.load_text(f"runs:/{run_id}/model_card.md") == "# card"
