@@ -14,18 +14,32 @@ def top_k(n: int, fraction: float) -> int:
     return max(1, math.ceil(n * fraction))
 
 
-def expected_hits_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
-    """Expected positives among the top k when ties at the cut are broken at random."""
+def _cut(labels: np.ndarray, scores: np.ndarray, k: int) -> tuple[float, int, int, int]:
+    """At the top-k cut: positives strictly above it, free slots, and tied cases and positives at it."""
     labels = np.asarray(labels, dtype=float)
     scores = np.asarray(scores, dtype=float)
-    k = min(k, len(scores))
-    if k == 0:
-        return 0.0
     threshold = np.sort(scores)[::-1][k - 1]
     above = scores > threshold
     tied = scores == threshold
-    slots = k - int(above.sum())
-    return float(labels[above].sum() + slots * labels[tied].mean())
+    return float(labels[above].sum()), k - int(above.sum()), int(tied.sum()), int(labels[tied].sum())
+
+
+def expected_hits_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Expected positives among the top k when ties at the cut are broken at random."""
+    k = min(k, len(scores))
+    if k == 0:
+        return 0.0
+    hits, slots, tied, tied_positives = _cut(labels, scores, k)
+    return hits + slots * tied_positives / tied
+
+
+def hits_bounds_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> tuple[float, float]:
+    """Fewest and most positives the top k can hold, depending on how ties at the cut are broken."""
+    k = min(k, len(scores))
+    if k == 0:
+        return 0.0, 0.0
+    hits, slots, tied, tied_positives = _cut(labels, scores, k)
+    return hits + max(0, slots - (tied - tied_positives)), hits + min(slots, tied_positives)
 
 
 def precision_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
@@ -43,15 +57,19 @@ def recall_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
 def list_metrics(
     labels: np.ndarray, scores: np.ndarray, top_fraction: float, list_k: int
 ) -> dict[str, float]:
-    """Precision/recall at the top share and at the first `list_k` rows, ROC AUC and average precision."""
+    """Precision/recall at the top share (with the range ties allow) and at the first `list_k` rows,
+    ROC AUC and average precision."""
     labels = np.asarray(labels, dtype=int)
     k = top_k(len(labels), top_fraction)
     both_classes = 0 < labels.sum() < len(labels)
+    low, high = hits_bounds_at_k(labels, scores, k)
     return {
         "n": float(len(labels)),
         "positives": float(labels.sum()),
         "k": float(k),
         "precision_at_k": precision_at_k(labels, scores, k),
+        "precision_at_k_low": low / min(k, len(labels)) if len(labels) else float("nan"),
+        "precision_at_k_high": high / min(k, len(labels)) if len(labels) else float("nan"),
         "recall_at_k": recall_at_k(labels, scores, k),
         "precision_at_list_k": precision_at_k(labels, scores, list_k),
         "recall_at_list_k": recall_at_k(labels, scores, list_k),

@@ -27,11 +27,29 @@ def input_fingerprint(known: Sources) -> str:
     return digest.hexdigest()
 
 
+AUDIT_COLUMNS = (
+    "attribute",
+    "group",
+    "n",
+    "n_listed",
+    "share_listed",
+    "share_listed_ratio",
+    "status",
+    "flagged",
+)
+
+
 def manifest(
-    listed: pd.DataFrame, as_of: date, model_version: str, fingerprint: str, settings: Settings
+    listed: pd.DataFrame,
+    as_of: date,
+    model_version: str,
+    fingerprint: str,
+    settings: Settings,
+    audit: pd.DataFrame,
 ) -> dict[str, Any]:
-    """The small description published beside a list."""
+    """The small description published beside a list, with its fairness audit by district and category."""
     counts = listed["band"].value_counts()
+    rows = audit[list(AUDIT_COLUMNS)].round({"share_listed": 6, "share_listed_ratio": 6})
     return {
         "as_of": as_of.isoformat(),
         "generated_at": pd.Timestamp.now(tz="Asia/Shanghai").isoformat(timespec="seconds"),
@@ -47,6 +65,10 @@ def manifest(
         "language": settings.language,
         "cases": len(listed),
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
+        "fairness": {
+            "listed_means": f"in the top {settings.list_top_fraction:.0%} of the list",
+            "groups": json.loads(rows.to_json(orient="records", force_ascii=False)),
+        },
     }
 
 

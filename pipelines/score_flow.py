@@ -13,6 +13,8 @@ from contracts.records import check_list
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features.matrix import build_features, feature_docs
+from models.fairness import fairness_audit
+from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.publish import input_fingerprint, manifest, publish_list
@@ -40,6 +42,12 @@ def champion(settings: Settings) -> Champion:
 def publish(listed: pd.DataFrame, description: dict, settings: Settings) -> dict[str, Path]:
     """Write the list's files and store rows atomically."""
     return publish_list(listed, description, settings.lists_dir, open_warehouse(settings))
+
+
+def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Fairness audit of a published list (no outcomes yet): share of each district and category listed."""
+    working = listed.assign(listed=listed["rank"] <= top_k(len(listed), settings.list_top_fraction))
+    return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
 
 
 @flow(name="score")
@@ -75,7 +83,8 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
         high_capacity=settings.band_high_capacity,
     )
     check_list(listed)
-    description = manifest(listed, as_of, model.version, input_fingerprint(known), settings)
+    audit = list_audit(listed, settings)
+    description = manifest(listed, as_of, model.version, input_fingerprint(known), settings, audit)
     paths = publish(listed, description, settings)
     logger.info(
         "published %d cases for %s (bands %s) with %s",
@@ -84,4 +93,11 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
         description["bands"],
         model.version,
     )
+    flagged = audit[audit["status"] == "flagged"]
+    if len(flagged):
+        logger.warning(
+            "fairness audit of the list: the share listed differs from the overall share for %s "
+            "(can reflect different risk; see the manifest)",
+            ", ".join(f"{a}={g}" for a, g in zip(flagged["attribute"], flagged["group"], strict=True)),
+        )
     return ScoreReport(listed, description, paths)

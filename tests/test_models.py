@@ -14,7 +14,7 @@ from features.dictionary import FeatureDoc
 from models.estimator import Candidate, base_model, calibrate, make_estimator
 from models.explain import NO_REASON, contributions, importance, reasons
 from models.folds import rolling_origin_folds
-from models.metrics import listed_flags, precision_at_k, recall_at_k, subset_metrics, top_k
+from models.metrics import hits_bounds_at_k, listed_flags, precision_at_k, recall_at_k, subset_metrics, top_k
 from models.promotion import decide
 from models.rules import rule_scores
 from models.scoring import bands, rank_cases
@@ -36,6 +36,9 @@ def test_precision_and_recall_at_k_break_ties_in_expectation() -> None:
     assert precision_at_k(labels, scores, 2) == pytest.approx((1 + 1 / 3) / 2)
     assert recall_at_k(labels, scores, 4) == pytest.approx(2 / 3)
     assert top_k(101, 0.05) == 6
+    assert hits_bounds_at_k(labels, scores, 2) == (1.0, 2.0)
+    assert hits_bounds_at_k(labels, scores, 4) == (2.0, 2.0)
+    assert hits_bounds_at_k(labels, scores, 3) == (1.0, 2.0)
 
 
 WEEKS = [date(2025, 1, 1) + pd.Timedelta(days=7 * i) for i in range(30)]

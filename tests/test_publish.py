@@ -13,6 +13,7 @@ from contracts.records import LIST_COLUMNS, check_list
 from contracts.settings import Settings
 from pipelines import publish as publishing
 from pipelines.publish import input_fingerprint, list_bytes, manifest, publish_list, write_atomic
+from pipelines.score_flow import list_audit
 from tests.conftest import make_sources
 from warehouse.store import Warehouse
 
@@ -51,7 +52,9 @@ def test_same_list_gives_identical_bytes() -> None:
 
 def test_publish_writes_files_store_and_manifest(tmp_path: Path) -> None:
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
-    description = manifest(_listed(), AS_OF, "fengqiao-escalation/v1", "abc", Settings(home=tmp_path))
+    settings = Settings(home=tmp_path, fairness_min_cases=1, list_top_fraction=0.5)
+    audit = list_audit(_listed(), settings)
+    description = manifest(_listed(), AS_OF, "fengqiao-escalation/v1", "abc", settings, audit)
     paths = publish_list(_listed(), description, tmp_path / "lists", warehouse)
     assert sorted(p.name for p in (tmp_path / "lists").iterdir()) == [
         "2025-03-01.csv",
@@ -64,6 +67,11 @@ def test_publish_writes_files_store_and_manifest(tmp_path: Path) -> None:
     written = json.loads(paths["manifest"].read_text())
     assert written["bands"] == {"high": 1, "medium": 0, "low": 1}
     assert written["cases"] == 2
+    groups = {(g["attribute"], g["group"]): g for g in written["fairness"]["groups"]}
+    assert groups[("district", "东湖区")]["n_listed"] == 1
+    assert groups[("district", "东湖区")]["share_listed_ratio"] == 2.0
+    assert groups[("district", "江北区")]["share_listed"] == 0.0
+    assert written["fairness"]["listed_means"] == "in the top 50% of the list"
 
 
 def test_a_failed_write_leaves_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
