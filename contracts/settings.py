@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     )
     fairness_min_cases: int = Field(50, ge=1, description="Smaller groups are 'insufficient', not judged.")
     fairness_min_positives: int = Field(10, ge=1, description="Groups with fewer escalations are not judged.")
+    alert_webhook_url: str = Field(
+        "", description="URL that receives a JSON POST on failures, holds and drift."
+    )
+    daily_cron: str = Field("0 6 * * *", description="When the served daily run starts (Asia/Shanghai).")
+    retrain_cron: str = Field("0 5 * * 1", description="When the served weekly retraining starts.")
     language: Literal["zh", "en"] = "zh"
     ingest_chunk_rows: int = Field(200_000, ge=1, description="Rows per chunk when streaming a file in.")
 
@@ -86,6 +91,16 @@ class Settings(BaseSettings):
     def lists_dir(self) -> Path:
         """Where published list files are written."""
         return self.home / "lists"
+
+    @property
+    def inbox_dir(self) -> Path:
+        """Where deliveries for the daily run are dropped (processed files move to `done/<date>/`)."""
+        return self.home / "inbox"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where each daily run writes its report, drift picture and the outcomes of past lists."""
+        return self.home / "reports"
 
     @property
     def mlflow_artifacts_dir(self) -> Path:

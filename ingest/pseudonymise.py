@@ -6,7 +6,10 @@ import hashlib
 import hmac
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PHONE_MASK = "[电话]"
 ID_MASK = "[身份证号]"
@@ -72,17 +75,23 @@ def _pseudonyms(canonical: list[str], kind: str, key: bytes) -> list[str]:
 
 
 def pseudonymise_column(values: pd.Series, kind: str, key: bytes) -> pd.Series:
-    """Pseudonyms for a column of identifiers; empty cells stay empty (None)."""
-    present = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    uniques = pd.Series(present[present != ""].unique(), dtype="object")
-    mapping = dict(
-        zip(uniques.tolist(), _pseudonyms(_normalise(uniques, kind).tolist(), kind, key), strict=True)
-    )
-    return present.map(mapping).where(present != "", None)
+    """Pseudonyms for a column of identifiers; empty cells stay empty (missing).
+
+    Each distinct value is normalised and hashed once, then mapped back to its rows.
+    """
+    present = _text_series(values).str.strip()
+    codes, uniques = pd.factorize(present)
+    distinct = pd.Series(uniques, dtype="object")
+    hashed = np.array(_pseudonyms(_normalise(distinct, kind).tolist(), kind, key), dtype=object)
+    hashed[distinct.to_numpy() == ""] = None
+    return pd.Series(hashed[codes], index=values.index, dtype="str")
 
 
 _ANY_NUMBER = re.compile(
-    "|".join(
+    # Every alternative starts with a digit, '+' or an opening bracket; saying so up front lets the
+    # engine skip all other positions quickly without changing what matches.
+    r"(?=[\d+(（])(?:"
+    + "|".join(
         f"(?P<{name}>{pattern.pattern})"
         for name, pattern in (
             ("id", _ID_NUMBER),
@@ -92,7 +101,11 @@ _ANY_NUMBER = re.compile(
             ("landline", _LANDLINE),
         )
     )
+    + ")"
 )
+_TRANSLATED = re.compile("[" + re.escape("".join(chr(c) for c in _FULL_WIDTH_DIGITS)) + "]")
+# Texts that may hold a personal number (RE2 syntax, run by pyarrow on whole columns): only these are masked.
+_CANDIDATE = r"[0-9０-９][0-9０-９\s.()（）\-－—–‐　]{5,}[0-9０-９Xx]"
 
 
 def _mask_match(match: re.Match[str]) -> str:
@@ -101,18 +114,43 @@ def _mask_match(match: re.Match[str]) -> str:
 
 def mask_text(text: str) -> str:
     """Free text with mobile and landline numbers and resident ID numbers replaced by mask tokens."""
-    return _ANY_NUMBER.sub(_mask_match, text.translate(_FULL_WIDTH_DIGITS))
+    if _TRANSLATED.search(text):
+        text = text.translate(_FULL_WIDTH_DIGITS)
+    return _ANY_NUMBER.sub(_mask_match, text)
+
+
+def _text_series(values: pd.Series) -> pd.Series:
+    """Cells as text (str dtype), '' where missing."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.fillna("")
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """Cells as an object array of Python strings, '' where missing."""
+    return _text_series(values).to_numpy(dtype=object, na_value="")
+
+
+def _with_names_masked(texts: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Each text with its own row's name (two characters or more) replaced by the name mask."""
+    return np.array(
+        [t.replace(n, NAME_MASK) if len(n) >= 2 else t for t, n in zip(texts, names, strict=True)],
+        dtype=object,
+    )
+
+
+def _candidates(texts: np.ndarray) -> np.ndarray:
+    """Positions of texts with a digit run long enough to be a phone or ID number (vectorised)."""
+    found = pc.match_substring_regex(pa.array(texts, type=pa.string()), _CANDIDATE)
+    return np.flatnonzero(found.to_numpy(zero_copy_only=False))
 
 
 def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
     """Masked free text; where names are given, each row's own name is masked in its text too."""
-    text = values.astype(object).where(values.notna(), "").astype(str)
+    texts = _texts(values)
     if names is not None:
-        pairs = zip(text.tolist(), names.astype(object).where(names.notna(), "").tolist(), strict=True)
-        text = pd.Series([t.replace(n, NAME_MASK) if len(n) >= 2 else t for t, n in pairs], index=text.index)
-    candidates = text.astype("string[pyarrow]").str.contains(
-        r"[0-9０-９][0-9０-９\s.()（）\-－—–‐　]{5,}[0-9０-９Xx]"
-    )
-    has_digits = candidates.fillna(False).astype(bool)
-    text = text.where(~has_digits, text[has_digits].map(mask_text))
-    return text.where(text != "", None)
+        texts = _with_names_masked(texts, _texts(names))
+    for position in _candidates(texts):
+        texts[position] = mask_text(texts[position])
+    texts[texts == ""] = None
+    return pd.Series(texts, index=values.index, dtype="str")

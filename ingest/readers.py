@@ -27,6 +27,10 @@ class UnreadableFileError(ValueError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[UnreadableFileError], tuple[Path, str]]:
+        """Pickled as its path and reason (it crosses from the ingest helper process)."""
+        return (UnreadableFileError, (self.path, self.reason))
+
 
 def _is_input_candidate(path: Path) -> bool:
     """A file in a folder that may be a delivery: a supported type, not hidden, not an Office lock file."""

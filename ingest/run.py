@@ -13,8 +13,9 @@ from sqlalchemy import Connection, and_, select
 
 from contracts.timeparse import local_now
 from contracts.vocabulary import RecordKind
-from ingest.mapping import ColumnMapping, MappingError, apply_mapping, kind_for
+from ingest.mapping import ColumnMapping, MappingError, kind_for
 from ingest.plan import ACCOUNTING_COLUMNS, classify, held_reasons, latest_versions
+from ingest.prefetch import FileJob, prefetched_chunks
 from ingest.readers import (
     DEFAULT_CHUNK_ROWS,
     ROW_COLUMN,
@@ -23,7 +24,7 @@ from ingest.readers import (
     expand_paths,
     iter_text_chunks,
 )
-from ingest.validate import MissingColumnsError, validate_frame
+from ingest.validate import MissingColumnsError
 from warehouse import tables
 from warehouse.store import Warehouse, append, typed_frame
 
@@ -162,10 +163,8 @@ def _ingest_file(
         run.connection, tables.quarantine.c.source_path == source_path, run.run_id, run.now
     )
     section = mapping.kinds.get(kind) if mapping else None
-    for chunk in iter_text_chunks(path, encoding, sheet, chunk_rows):
-        if section is not None:
-            chunk = apply_mapping(chunk, section)
-        batch = validate_frame(chunk, kind, path.name, run.key)
+    job = FileJob(path, kind, run.key, chunk_rows, encoding, sheet, section)
+    for batch in prefetched_chunks(job):
         records, quarantine = batch.records, batch.quarantine
         if kind is RecordKind.CASE_EVENTS:
             present = Warehouse.stored_case_ids(run.connection, records["case_id"])
@@ -176,12 +175,12 @@ def _ingest_file(
         status = _store_records(run, kind, records)
         _quarantine(run, quarantine, source_path)
         counts = outcome.counts
-        counts["read"] += len(chunk)
+        counts["read"] += batch.read
         counts["quarantined"] += int(quarantine["row"].nunique()) if len(quarantine) else 0
         for name, label in (("accepted", "accepted"), ("updated", "updated"), ("duplicates", "duplicate")):
             counts[name] += int((status == label).sum())
         if on_chunk is not None:
-            on_chunk(path, len(chunk))
+            on_chunk(path, batch.read)
 
 
 def _store_records(run: _Run, kind: RecordKind, records: pd.DataFrame) -> pd.Series:

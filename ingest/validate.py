@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from contracts.fields import FieldSpec, field_specs
 from contracts.records import EVENT_TIME_FIELD, RECORD_KEYS
@@ -196,6 +197,25 @@ def row_hashes(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
         elif kind_of_value in ("integer", "number"):
             canonical[column] = pd.to_numeric(values).astype("float64")
         else:
-            canonical[column] = values.astype(object).where(values.notna(), "\x00").astype(str)
+            canonical[column] = _hashable_text(values)
     hashed = pd.util.hash_pandas_object(pd.DataFrame(canonical, index=frame.index), index=False)
-    return pd.Series([f"{h:016x}" for h in hashed.to_numpy()], index=frame.index)
+    return pd.Series(_hex_strings(hashed.to_numpy()), index=frame.index)
+
+
+def _hashable_text(values: pd.Series) -> pd.Series:
+    """A text column as strings, missing cells as '' (str columns without a detour through Python objects).
+
+    Stored hashes have always hashed a missing cell as '': the fill value was written "\\x00", which
+    numpy turned into '' (it drops trailing NULs), and validation never keeps an empty string.
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.fillna("")
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _hex_strings(hashes: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """64-bit hashes as 16-digit lower-case hex strings (what f"{h:016x}" gives), built in one pass."""
+    text = hashes.astype(">u8").tobytes().hex().encode("ascii")
+    offsets = np.arange(0, 16 * (len(hashes) + 1), 16, dtype=np.int64)
+    strings = pa.LargeStringArray.from_buffers(len(hashes), pa.py_buffer(offsets), pa.py_buffer(text))
+    return pd.array(strings, dtype="str")

@@ -306,6 +306,90 @@ def _print_list(report: Any, top: int) -> None:
         console.print(f"{name}: {path}")
 
 
+@app.command("run-daily")
+def run_daily(
+    context: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="Day to run (YYYY-MM-DD); default today.")] = "",
+    override: Annotated[bool, typer.Option(help="Publish even if the health checks say hold.")] = False,
+) -> None:
+    """Ingest the inbox, score, check drift/volume/quarantine, publish or hold, write the run report."""
+    from pipelines.daily_flow import daily_flow
+
+    day = _parse_date(as_of) if as_of else None
+    with _user_errors():
+        report = daily_flow(day, _settings(context), override=override)
+    _print_daily([report])
+
+
+@app.command()
+def backfill(
+    context: typer.Context,
+    first: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    last: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
+    override: Annotated[bool, typer.Option(help="Publish even if the health checks say hold.")] = False,
+) -> None:
+    """Run past days in order (without the inbox); days already published with the same inputs are skipped."""
+    from pipelines.daily_flow import backfill_flow
+
+    with _user_errors():
+        reports = backfill_flow(_parse_date(first), _parse_date(last), _settings(context), override=override)
+    _print_daily(reports)
+
+
+@app.command()
+def rehearse(
+    context: typer.Context,
+    days: Annotated[int, typer.Option(help="Days of daily runs.")] = 30,
+    drift_start: Annotated[int, typer.Option(help="Day (from 0) the drifted week starts.")] = 14,
+    cases: Annotated[int, typer.Option(help="Number of simulated cases.")] = 20_000,
+    city_days: Annotated[int, typer.Option(help="Simulated days in all.")] = 540,
+    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
+) -> None:
+    """Rehearse daily operations on the demo city: a month of deliveries and runs, one drifted week."""
+    from ingest.simulate import SimulationConfig
+    from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
+
+    config = SimulationConfig(seed=seed, n_cases=cases, days=city_days, messiness=0.002)
+    with _user_errors():
+        reports = rehearsal_flow(
+            config, RehearsalPlan(days=days, drift_start_day=drift_start), _settings(context)
+        )
+    _print_daily(reports)
+
+
+def _print_daily(reports: list[Any]) -> None:
+    rows = pd.DataFrame(
+        [
+            {
+                "day": r.as_of.isoformat(),
+                "status": r.status,
+                "read": sum(f.get("read", 0) for f in r.report.get("ingest", [])),
+                "yesterday's records": r.report.get("volume", {}).get("yesterday"),
+                "open cases": r.report.get("open_cases"),
+                "high": r.report.get("bands", {}).get("high"),
+                "why held": " ".join(r.report.get("verdict", {}).get("reasons", [])),
+            }
+            for r in reports
+        ]
+    )
+    console.print(_table(rows, "Daily runs"))
+    if reports:
+        console.print(f"reports: {reports[-1].path.parent}")
+
+
+@app.command()
+def serve(context: typer.Context) -> None:
+    """Serve the daily run and the weekly retraining on their schedules until interrupted."""
+    from pipelines.serve import serve_schedules
+
+    settings = _settings(context)
+    console.print(
+        f"serving 'daily/daily' ({settings.daily_cron}) and 'train/weekly-retrain' "
+        f"({settings.retrain_cron}), Asia/Shanghai; Ctrl-C stops"
+    )
+    serve_schedules(settings)
+
+
 @app.command()
 def ablation(context: typer.Context, as_of: AsOf) -> None:
     """Compare held-out precision of the foundation features, + each feature family, and all of them."""

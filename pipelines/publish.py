@@ -113,3 +113,53 @@ def publish_list(
     paths["manifest"] = lists_dir / f"{as_of.isoformat()}.manifest.json"
     write_atomic(paths["manifest"], text.encode())
     return paths
+
+
+LATEST_FILE = "latest.json"
+
+
+def read_pointer(lists_dir: Path) -> dict[str, Any] | None:
+    """The `latest` pointer: which list readers should show, and whether it is stale (None before any)."""
+    path = lists_dir / LATEST_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def move_latest(lists_dir: Path, as_of: date, model_version: str) -> bool:
+    """Point readers at the list of `as_of`, unless a later day's list is already the latest.
+
+    Written last, atomically, after the list files and the store: a reader following the pointer
+    only ever finds a complete list. Returns whether the pointer moved.
+    """
+    current = read_pointer(lists_dir)
+    if current is not None and date.fromisoformat(current["as_of"]) > as_of:
+        return False
+    pointer = {"as_of": as_of.isoformat(), "model_version": model_version, "stale": False}
+    write_atomic(lists_dir / LATEST_FILE, json.dumps(pointer, ensure_ascii=False, indent=2).encode())
+    return True
+
+
+def mark_stale(lists_dir: Path, held_as_of: date, reasons: list[str]) -> dict[str, Any] | None:
+    """Keep the latest list in place but mark it stale, with the day whose list was held and why."""
+    current = read_pointer(lists_dir)
+    if current is None:
+        return None
+    pointer = {**current, "stale": True, "held": {"as_of": held_as_of.isoformat(), "reasons": reasons}}
+    write_atomic(lists_dir / LATEST_FILE, json.dumps(pointer, ensure_ascii=False, indent=2).encode())
+    return pointer
+
+
+def read_latest(lists_dir: Path) -> tuple[dict[str, Any], pd.DataFrame] | None:
+    """The pointer and the complete list it points at (what a dashboard shows), or None before any."""
+    pointer = read_pointer(lists_dir)
+    if pointer is None:
+        return None
+    return pointer, pd.read_parquet(lists_dir / f"{pointer['as_of']}.parquet")
+
+
+def publish_day(
+    listed: pd.DataFrame, description: dict[str, Any], lists_dir: Path, warehouse: Warehouse
+) -> dict[str, Path]:
+    """Publish a list and then move the `latest` pointer to it: readers see the old list or the new one."""
+    paths = publish_list(listed, description, lists_dir, warehouse)
+    move_latest(lists_dir, date.fromisoformat(description["as_of"]), description["model_version"])
+    return paths

@@ -12,15 +12,28 @@ from prefect import flow, get_run_logger, task
 from contracts.records import check_list
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
+from features.dictionary import FeatureDoc
 from features.matrix import build_features, feature_docs
+from features.sources import Sources
 from models.fairness import fairness_audit
 from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
-from pipelines.publish import input_fingerprint, manifest, publish_list
+from pipelines.publish import input_fingerprint, manifest, publish_day
 from pipelines.runtime import open_warehouse
-from pipelines.tasks import IO_TASK, load_store
+from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from pipelines.train_flow import registry
+
+
+@dataclass(frozen=True)
+class ScoredDay:
+    """A day's list before publishing, with the features and scores it came from and its description."""
+
+    as_of: date
+    listed: pd.DataFrame
+    features: pd.DataFrame
+    audit: pd.DataFrame
+    manifest: dict
 
 
 @dataclass(frozen=True)
@@ -38,10 +51,21 @@ def champion(settings: Settings) -> Champion:
     return registry(settings).load()
 
 
-@task(name="publish-list", **IO_TASK)
-def publish(listed: pd.DataFrame, description: dict, settings: Settings) -> dict[str, Path]:
-    """Write the list's files and store rows atomically."""
-    return publish_list(listed, description, settings.lists_dir, open_warehouse(settings))
+def champion_features(model: Champion, settings: Settings) -> tuple[FeatureDoc, ...]:
+    """The champion's features, after checking this code builds them and it predicts the configured target."""
+    built = {d.name: d for d in feature_docs()}
+    missing = [name for name in model.metadata.get("features", []) if name not in built]
+    if missing or not model.metadata.get("features"):
+        raise RuntimeError(
+            f"champion {model.version} uses features this code no longer builds ({missing[:5]}); retrain it"
+        )
+    target = (model.metadata.get("horizon_days"), model.metadata.get("escalation_events"))
+    if target != (settings.horizon_days, [str(t) for t in settings.escalation_events]):
+        raise RuntimeError(
+            f"champion {model.version} predicts escalation ({target[1]}) within {target[0]} days, but the "
+            f"settings ask for {list(settings.escalation_events)} within {settings.horizon_days}: retrain it"
+        )
+    return tuple(built[name] for name in model.metadata["features"])
 
 
 def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -50,26 +74,13 @@ def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
 
 
-@flow(name="score")
-def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
-    """Score the cases open at `as_of` with the champion and publish the ranked list."""
-    settings = settings or Settings()
-    logger = get_run_logger()
-    model = champion(settings)
-    built = {d.name: d for d in feature_docs()}
-    missing = [name for name in model.metadata.get("features", []) if name not in built]
-    if missing or not model.metadata.get("features"):
-        raise RuntimeError(
-            f"champion {model.version} uses features this code no longer builds ({missing[:5]}); retrain it"
-        )
-    docs = tuple(built[name] for name in model.metadata["features"])
-    target = (model.metadata.get("horizon_days"), model.metadata.get("escalation_events"))
-    if target != (settings.horizon_days, [str(t) for t in settings.escalation_events]):
-        raise RuntimeError(
-            f"champion {model.version} predicts escalation ({target[1]}) within {target[0]} days, but the "
-            f"settings ask for {list(settings.escalation_events)} within {settings.horizon_days}: retrain it"
-        )
-    known = load_store(settings).known_before(as_of_instant(as_of))
+@task(name="score-open-cases", **PURE_TASK)
+def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) -> ScoredDay:
+    """The ranked list of the cases open at `as_of`, checked against the contract, with its manifest.
+
+    `known` is the store as known before the as-of instant.
+    """
+    docs = champion_features(model, settings)
     features = build_features(known, as_of)
     listed = rank_cases(
         model.model,
@@ -85,19 +96,40 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     check_list(listed)
     audit = list_audit(listed, settings)
     description = manifest(listed, as_of, model.version, input_fingerprint(known), settings, audit)
-    paths = publish(listed, description, settings)
+    return ScoredDay(as_of, listed, features, audit, description)
+
+
+@task(name="publish-list", **IO_TASK)
+def publish(day: ScoredDay, settings: Settings) -> dict[str, Path]:
+    """Write the list's files and store rows atomically, then move the `latest` pointer."""
+    return publish_day(day.listed, day.manifest, settings.lists_dir, open_warehouse(settings))
+
+
+def log_published(day: ScoredDay) -> None:
+    """Log what was published, and the groups the list's fairness audit flags."""
+    logger = get_run_logger()
     logger.info(
         "published %d cases for %s (bands %s) with %s",
-        len(listed),
-        as_of,
-        description["bands"],
-        model.version,
+        len(day.listed),
+        day.as_of,
+        day.manifest["bands"],
+        day.manifest["model_version"],
     )
-    flagged = audit[audit["status"] == "flagged"]
+    flagged = day.audit[day.audit["status"] == "flagged"]
     if len(flagged):
         logger.warning(
             "fairness audit of the list: the share listed differs from the overall share for %s "
             "(can reflect different risk; see the manifest)",
             ", ".join(f"{a}={g}" for a, g in zip(flagged["attribute"], flagged["group"], strict=True)),
         )
-    return ScoreReport(listed, description, paths)
+
+
+@flow(name="score")
+def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
+    """Score the cases open at `as_of` with the champion and publish the ranked list."""
+    settings = settings or Settings()
+    known = load_store(settings).known_before(as_of_instant(as_of))
+    day = score_day(as_of, champion(settings), known, settings)
+    paths = publish(day, settings)
+    log_published(day)
+    return ScoreReport(day.listed, day.manifest, paths)

@@ -13,11 +13,12 @@ from prefect import flow, get_run_logger, task
 from rich.progress import track
 
 from contracts.settings import Settings
-from contracts.timeparse import as_of_instant
+from contracts.timeparse import as_of_instant, local_now
 from features.dictionary import FeatureDoc
 from features.matrix import FAMILIES, FOUNDATION_FEATURES, feature_docs, snapshot_dates, training_matrix
 from features.sources import Sources
 from models.ablation import ablation_table, family_sets
+from models.drift import reference_profile
 from models.estimator import Candidate
 from models.explain import importance
 from models.fairness import fairness_audit, fairness_figure, fairness_passes
@@ -253,6 +254,14 @@ def card_facts(
     )
 
 
+def training_reference(result: TrainingResult, matrix: pd.DataFrame) -> dict[str, Any]:
+    """What the model's features and calibrated scores looked like in training, for the drift watch."""
+    names = list(result.feature_names)
+    frame = matrix[names].assign(score=result.model.predict_proba(matrix[names])[:, 1])
+    kinds = {d.name: d.kind for d in result.candidate.docs} | {"score": "numeric"}
+    return reference_profile(frame, kinds)
+
+
 def held_out_importance(result: TrainingResult, matrix: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Mean absolute contribution per feature over (a sample of) the held-out cases."""
     held = matrix[matrix["as_of"].isin(set(result.validation_dates))]
@@ -315,6 +324,7 @@ def register(
         "validation_dates": [d.isoformat() for d in result.validation_dates],
         "base_rate": rate,
         "summary": result.summary,
+        "reference": training_reference(result, matrix),
     }
     held = matrix[matrix["as_of"].isin(set(result.validation_dates))]
     try:
@@ -361,9 +371,10 @@ def settle(version: str, decision: Decision, settings: Settings) -> None:
 
 
 @flow(name="train")
-def train_flow(as_of: date, settings: Settings | None = None) -> TrainReport:
-    """Train on what was known before `as_of`, compare with the champion on the same dates, gate, register."""
+def train_flow(as_of: date | None = None, settings: Settings | None = None) -> TrainReport:
+    """Train on what was known before `as_of` (default today), compare with the champion, gate, register."""
     settings = settings or Settings()
+    as_of = as_of or local_now().date()
     logger = get_run_logger()
     dates, matrix = _matrix_as_of(as_of, settings)
     rate = base_rate(matrix)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts.vocabulary import RecordKind
+from ingest import pseudonymise as pseudonymise_module
 from ingest.plan import classify
-from ingest.pseudonymise import ID_MASK, NAME_MASK, PHONE_MASK, mask_column, mask_text, pseudonym
+from ingest.pseudonymise import (
+    ID_MASK,
+    NAME_MASK,
+    PHONE_MASK,
+    mask_column,
+    mask_text,
+    pseudonym,
+    pseudonymise_column,
+)
 from ingest.readers import UnreadableFileError, detect_kind, iter_text_chunks
-from ingest.validate import MissingColumnsError, validate_frame
+from ingest.validate import MissingColumnsError, _hex_strings, row_hashes, validate_frame
 from tests.conftest import TEST_KEY, text_frame
 
 VALID_ID = "110101199003074514"
@@ -181,3 +194,111 @@ def test_truncated_parquet_is_refused(tmp_path: Path) -> None:
 )
 def test_full_width_separators_do_not_hide_numbers(text: str) -> None:
     assert PHONE_MASK in mask_column(pd.Series([f"电话{text}"]))[0]
+
+
+# --- the vectorised paths give what the row-by-row definitions give --------------------------------
+
+NUMBERY = "0123456789０１２３４５６７８９+＋-－—–‐ 　.()（）Xx王小明电话号\t"
+# The candidate filter mask_column runs through pyarrow (RE2, where \s is [\t\n\f\r ]), in Python terms.
+CANDIDATE = re.compile(r"[0-9０-９][0-9０-９\t\n\f\r .()（）\-－—–‐　]{5,}[0-9０-９Xx]")
+UNGUARDED = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern.pattern})"
+        for name, pattern in (
+            ("id", pseudonymise_module._ID_NUMBER),
+            ("old_id", pseudonymise_module._OLD_ID_NUMBER),
+            ("mobile", pseudonymise_module._MOBILE),
+            ("international", pseudonymise_module._INTERNATIONAL_LANDLINE),
+            ("landline", pseudonymise_module._LANDLINE),
+        )
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=NUMBERY, max_size=40))
+def test_mask_text_matches_the_plain_alternation(text: str) -> None:
+    translated = text.translate(pseudonymise_module._FULL_WIDTH_DIGITS)
+    expected = UNGUARDED.sub(pseudonymise_module._mask_match, translated)
+    assert mask_text(text) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(alphabet=NUMBERY, max_size=40)),
+            st.sampled_from([None, "", "王", "王小明", "小明", "138", "明电"]),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from(["object", "str"]),
+)
+def test_mask_column_matches_mask_text_row_by_row(
+    rows: list[tuple[str | None, str | None]], dtype: str
+) -> None:
+    texts = pd.Series([t for t, _ in rows], dtype=dtype)
+    names = pd.Series([n for _, n in rows], dtype=dtype)
+    expected = []
+    for text, name in rows:
+        text = text or ""
+        if name is not None and len(name) >= 2:
+            text = text.replace(name, NAME_MASK)
+        text = mask_text(text) if CANDIDATE.search(text) else text
+        expected.append(text or None)
+    masked = mask_column(texts, names)
+    assert str(masked.dtype) == "str"
+    assert masked.astype(object).where(masked.notna(), None).tolist() == expected
+
+
+def test_pseudonymise_column_hashes_each_distinct_value_like_pseudonym() -> None:
+    raw = ["13812345678", " +86 138-1234-5678 ", None, "", "   ", "0086 13812345678", "13900000000"]
+    pseudonyms = pseudonymise_column(pd.Series(raw), "phone", TEST_KEY)
+    expected = [None if not (v or "").strip() else pseudonym(v.strip(), "phone", TEST_KEY) for v in raw]
+    assert pseudonyms.astype(object).where(pseudonyms.notna(), None).tolist() == expected
+    assert pseudonyms[0] == pseudonyms[1] == pseudonyms[5] != pseudonyms[6]
+
+
+def test_row_hashes_keep_their_stored_meaning() -> None:
+    """Hashes stored by earlier versions must still tell duplicates: these values were computed before."""
+    calls = text_frame(
+        [
+            {
+                "call_id": "h1",
+                "received_at": "2025-01-01 08:30",
+                "district": "东湖区",
+                "caller_name": "王小明",
+                "caller_phone": "13812345678",
+                "text": "电话13812345678",
+                "recorded_at": "2025-01-02",
+            },
+            {"call_id": "h2", "received_at": "2025-01-02", "district": "江北区", "channel": "web"},
+        ],
+        RecordKind.HOTLINE,
+    )
+    cases = text_frame(
+        [
+            {
+                "case_id": "A",
+                "opened_at": "2025-01-01 10:00",
+                "district": "东湖区",
+                "category": "邻里纠纷",
+                "amount": "12.5",
+                "party_count": "3",
+            },
+            {"case_id": "B", "opened_at": "2025-01-01", "district": "东湖区", "category": "其他"},
+        ],
+        RecordKind.CASES,
+    )
+    hotline = validate_frame(calls, RecordKind.HOTLINE, "hotline.csv", TEST_KEY).records
+    assert hotline["row_hash"].tolist() == ["f2e737f7c940fdbb", "2c6ccbdc3947546a"]
+    stored = validate_frame(cases, RecordKind.CASES, "cases.csv", TEST_KEY).records
+    assert stored["row_hash"].tolist() == ["3bd926fc9b8a8489", "bb316cd93536878b"]
+    as_objects = stored.drop(columns=["record_key", "row_hash", "source_file", "_row"])
+    as_objects = as_objects.astype({c: object for c in ("district", "category", "town")})
+    assert row_hashes(as_objects, RecordKind.CASES).tolist() == stored["row_hash"].tolist()
+
+
+def test_hex_strings_are_zero_padded_lower_case() -> None:
+    hashes = np.array([0, 1, 255, 2**64 - 1], dtype=np.uint64)
+    assert list(_hex_strings(hashes)) == [f"{h:016x}" for h in hashes]

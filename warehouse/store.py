@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import (
     Connection,
     Date,
@@ -65,17 +67,32 @@ def typed_frame(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     return frame
 
 
+# How a missing value is handed to sqlite3: a float NaN is bound as a double without the adaptation
+# lookup sqlite3 makes for None, and SQLite stores a NaN double as NULL (checked in tests/test_ingest.py).
+_SQLITE_NULL = float("nan")
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_datetimes(values: pd.Series) -> pd.Series:
+    """Datetimes as SQLite stores them (ISO text with microseconds), formatted by pyarrow where it can."""
+    if values.dtype == "datetime64[us]":
+        return pd.Series(pc.cast(pa.array(values), pa.string()), index=values.index, dtype="str")
+    return values.dt.strftime(_SQLITE_DATETIME)
+
+
 def _db_values(values: pd.Series, column_type: object, sqlite: bool) -> list[object]:
-    """A column as DB-API values: None for missing, ISO text for SQLite datetimes, plain Python scalars."""
+    """A column as DB-API values: NULL for missing, ISO text for SQLite datetimes, plain Python scalars."""
+    null = _SQLITE_NULL if sqlite else None
     if isinstance(column_type, DateTime) and pd.api.types.is_datetime64_any_dtype(values):
         if sqlite:
-            text = values.dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype(object)
-            return text.where(values.notna(), None).tolist()
+            return _sqlite_datetimes(values).to_numpy(dtype=object, na_value=null).tolist()
         return [None if pd.isna(v) else v.to_pydatetime() for v in values]
     if isinstance(column_type, Date) and sqlite:
-        return [None if v is None or pd.isna(v) else v.isoformat() for v in values]
+        return [null if v is None or pd.isna(v) else v.isoformat() for v in values]
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.to_numpy(dtype=object, na_value=null).tolist()
     plain = values.astype(object)
-    return plain.where(values.notna(), None).tolist()
+    return plain.where(values.notna(), null).tolist()
 
 
 def append(connection: Connection, table: Table, frame: pd.DataFrame) -> None:

@@ -1,0 +1,304 @@
+"""The daily run: deliveries in, the champion's list out only when inputs look healthy, a report always.
+
+For an as-of date D: ingest what is waiting in the inbox, score the cases open at D, compare the
+features, the scores, the day's input volume and quarantine rate with what is normal, then either
+publish the list (files, store, `latest` pointer last) or hold it (yesterday's list stays, marked
+stale, with the reasons), update the outcomes of past lists whose horizon has passed, write the
+run report and alert the operators on holds, drift and failures.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from prefect import flow, get_run_logger, task
+
+from contracts.settings import Settings
+from contracts.timeparse import as_of_instant, local_now
+from features.cohort import escalation_labels
+from features.sources import Sources
+from models.drift import (
+    HealthVerdict,
+    drift_figure,
+    drift_table,
+    health_verdict,
+    quarantine_abnormal,
+    volume_abnormal,
+)
+from models.outcomes import realised_quality
+from models.registry import Champion
+from pipelines.alerts import send_alert
+from pipelines.ingest_flow import ingest_flow
+from pipelines.publish import list_bytes, mark_stale, read_pointer, write_atomic
+from pipelines.runtime import open_warehouse
+from pipelines.score_flow import ScoredDay, champion, log_published, publish, score_day
+from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+
+SCORE_COLUMN = "score"
+VOLUME_DAYS = 28
+OUTCOMES_FILE = "outcomes.json"
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    """What a daily run did: published, held or skipped (already published), and why."""
+
+    as_of: date
+    status: str
+    report: dict[str, Any]
+    path: Path
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Files waiting in the inbox (not in its `done/` or `failed/` folders), in name order."""
+    if not inbox.exists():
+        return []
+    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+
+
+@task(name="file-away-deliveries", **IO_TASK)
+def file_away(accounting: pd.DataFrame, inbox: Path, as_of: date) -> None:
+    """Move ingested files to `done/<date>/` and refused ones to `failed/<date>/` (ingest is idempotent)."""
+    for row in accounting.itertuples():
+        source = inbox / str(row.source_file)
+        if not source.is_file():
+            continue
+        folder = inbox / ("failed" if row.status == "failed" else "done") / as_of.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), folder / source.name)
+
+
+def daily_volumes(known: Sources, as_of: date, days: int) -> pd.Series:
+    """Records (cases, events, calls) that became known on each of the `days` days before `as_of`."""
+    end = as_of_instant(as_of)
+    start = end - pd.Timedelta(days=days)
+    stamps = pd.concat([frame["known_at"] for frame in (known.cases, known.events, known.hotline)])
+    stamps = stamps[(stamps >= start) & (stamps < end)]
+    counts = stamps.dt.floor("D").value_counts()
+    index = pd.date_range(start, end - pd.Timedelta(days=1), freq="D")
+    return counts.reindex(index, fill_value=0).astype(float)
+
+
+def previous_reports(reports_dir: Path, before: date, runs: int) -> list[dict[str, Any]]:
+    """The latest `runs` daily reports before a date, oldest first."""
+    found = []
+    for path in sorted(reports_dir.glob("????-??-??.json")):
+        if date.fromisoformat(path.stem) < before:
+            found.append(json.loads(path.read_text(encoding="utf-8")))
+    return found[-runs:]
+
+
+def quarantine_rate(accounting: pd.DataFrame | None) -> float | None:
+    """Share of the run's read records that went to quarantine (None when nothing was ingested)."""
+    if accounting is None or accounting.empty or accounting["read"].sum() == 0:
+        return None
+    return float(accounting["quarantined"].sum() / accounting["read"].sum())
+
+
+@task(name="check-health", **PURE_TASK)
+def check_health(
+    day: ScoredDay,
+    model: Champion,
+    known: Sources,
+    rate: float | None,
+    history: list[dict[str, Any]],
+    override: bool,
+) -> tuple[HealthVerdict, pd.DataFrame, dict[str, Any]]:
+    """Drift of features and scores against the training reference, input volume and quarantine rate."""
+    profile = model.metadata.get("reference")
+    if profile:
+        drift = drift_table(profile, day.features.merge(day.listed[["case_id", SCORE_COLUMN]], on="case_id"))
+    else:
+        drift = pd.DataFrame(columns=["column", "kind", "psi", "status", "top_shift"])
+    volumes = daily_volumes(known, day.as_of, VOLUME_DAYS + 1)
+    volume = volume_abnormal(volumes.iloc[:-1].tolist(), float(volumes.iloc[-1]))
+    past_rates = [r["quarantine"]["rate"] for r in history if r.get("quarantine", {}).get("rate") is not None]
+    quarantine = (
+        (False, "nothing ingested in this run") if rate is None else quarantine_abnormal(past_rates, rate)
+    )
+    verdict = health_verdict(drift, SCORE_COLUMN, volume, quarantine, override=override)
+    if not profile:
+        verdict = HealthVerdict(
+            verdict.hold,
+            verdict.reasons,
+            (*verdict.warnings, f"{model.version} has no drift reference: retrain it"),
+        )
+    facts = {
+        "volume": {"yesterday": float(volumes.iloc[-1]), "check": volume[1]},
+        "quarantine": {"rate": rate, "check": quarantine[1]},
+    }
+    return verdict, drift, facts
+
+
+@task(name="hold-list", **IO_TASK)
+def hold(as_of: date, reasons: list[str], settings: Settings) -> dict[str, Any] | None:
+    """Keep the latest published list in place, marked stale, with why today's was held."""
+    return mark_stale(settings.lists_dir, as_of, reasons)
+
+
+@task(name="update-outcomes", **IO_TASK)
+def update_outcomes(as_of: date, known: Sources, settings: Settings) -> pd.DataFrame:
+    """Realised precision and calibration of every published list whose horizon has passed by `as_of`."""
+    path = settings.reports_dir / OUTCOMES_FILE
+    done = pd.read_json(path, orient="records", dtype={"as_of": str}) if path.exists() else pd.DataFrame()
+    seen = set(done["as_of"]) if len(done) else set()
+    warehouse = open_warehouse(settings)
+    rows = []
+    for manifest_path in sorted(settings.lists_dir.glob("????-??-??.manifest.json")):
+        listed_on = date.fromisoformat(manifest_path.name[:10])
+        if listed_on.isoformat() in seen or listed_on + timedelta(days=settings.horizon_days) > as_of:
+            continue
+        listed = warehouse.read_list(listed_on)
+        labels = escalation_labels(
+            pd.Index(listed["case_id"]),
+            known.events,
+            as_of_instant(listed_on),
+            settings.horizon_days,
+            [str(t) for t in settings.escalation_events],
+        )["label_any"]
+        quality = realised_quality(listed, labels, settings.list_top_fraction)
+        rows.append(
+            {"as_of": listed_on.isoformat(), "model_version": listed["model_version"].iloc[0], **quality}
+        )
+    table = pd.concat([done, pd.DataFrame(rows)], ignore_index=True) if rows else done
+    if rows:
+        table = table.sort_values("as_of", ignore_index=True)
+        write_atomic(path, table.to_json(orient="records", force_ascii=False, indent=2).encode())
+    return table
+
+
+@task(name="write-run-report", **IO_TASK)
+def write_report(report: dict[str, Any], drift: pd.DataFrame, settings: Settings) -> Path:
+    """The run's report as JSON (and its drift picture), replaced atomically."""
+    as_of = report["as_of"]
+    path = settings.reports_dir / f"{as_of}.json"
+    write_atomic(path, json.dumps(report, ensure_ascii=False, indent=2, default=str).encode())
+    if len(drift):
+        figure = drift_figure(drift)
+        try:
+            figure.savefig(settings.reports_dir / f"{as_of}.drift.png", dpi=100)
+        finally:
+            plt.close(figure)
+    return path
+
+
+def already_published(day: ScoredDay, settings: Settings) -> bool:
+    """Whether this exact list (same model, same rows, byte for byte) is already published for the day.
+
+    The list, not the input fingerprint, decides: records that arrive later but were known before
+    the day (e.g. held events released when their case arrives) change the fingerprint, not the list.
+    """
+    manifest_path = settings.lists_dir / f"{day.as_of.isoformat()}.manifest.json"
+    list_path = settings.lists_dir / f"{day.as_of.isoformat()}.parquet"
+    if not (manifest_path.exists() and list_path.exists()):
+        return False
+    published = json.loads(manifest_path.read_text(encoding="utf-8"))
+    same_model = published.get("model_version") == day.manifest.get("model_version")
+    return same_model and list_path.read_bytes() == list_bytes(day.listed)["parquet"]
+
+
+@flow(name="daily")
+def daily_flow(
+    as_of: date | None = None,
+    settings: Settings | None = None,
+    override: bool = False,
+    use_inbox: bool = True,
+    allow_local_key: bool = False,
+) -> DailyReport:
+    """Run one day: ingest the inbox, score, check health, publish or hold, track outcomes, report.
+
+    `override` publishes despite failed health checks (the checks are still reported);
+    `allow_local_key` lets demos and rehearsals use the generated local pseudonymisation key.
+    """
+    settings = settings or Settings()
+    as_of = as_of or local_now().date()
+    logger = get_run_logger()
+    started = local_now().isoformat(timespec="seconds")
+    try:
+        return _run_day(as_of, settings, override, use_inbox, allow_local_key, started)
+    except Exception as error:
+        logger.error("daily run for %s failed: %s", as_of, error)
+        send_alert(settings.alert_webhook_url, "failed", as_of.isoformat(), {"error": str(error)})
+        raise
+
+
+def _run_day(
+    as_of: date, settings: Settings, override: bool, use_inbox: bool, allow_local_key: bool, started: str
+) -> DailyReport:
+    """The daily run's steps, in order."""
+    logger = get_run_logger()
+    accounting = None
+    files = inbox_files(settings.inbox_dir) if use_inbox else []
+    if files:
+        ingested = ingest_flow(files, settings, allow_local_key=allow_local_key)
+        accounting = ingested.accounting
+        file_away(accounting, settings.inbox_dir, as_of)
+    model = champion(settings)
+    known = load_store(settings).known_before(as_of_instant(as_of))
+    day = score_day(as_of, model, known, settings)
+    report: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "started_at": started,
+        "model_version": model.version,
+        "ingest": []
+        if accounting is None
+        else json.loads(accounting.to_json(orient="records", force_ascii=False)),
+        "open_cases": len(day.listed),
+        "bands": day.manifest["bands"],
+        "input_fingerprint": day.manifest["input_fingerprint"],
+    }
+    if already_published(day, settings):
+        logger.info(
+            "the same list for %s with %s is already published: nothing to do",
+            as_of,
+            model.version,
+        )
+        report.update(status="skipped", reason="the same list is already published")
+        return DailyReport(as_of, "skipped", report, settings.reports_dir / f"{as_of.isoformat()}.json")
+    history = previous_reports(settings.reports_dir, as_of, VOLUME_DAYS)
+    verdict, drift, facts = check_health(day, model, known, quarantine_rate(accounting), history, override)
+    report.update(facts)
+    report["drift"] = json.loads(drift.head(15).to_json(orient="records", force_ascii=False))
+    report["verdict"] = verdict.as_dict()
+    if verdict.hold:
+        pointer = hold(as_of, list(verdict.reasons), settings)
+        report.update(status="held", latest=pointer)
+        logger.warning("list for %s held: %s", as_of, " ".join(verdict.reasons))
+        send_alert(settings.alert_webhook_url, "held", as_of.isoformat(), {"reasons": list(verdict.reasons)})
+    else:
+        publish(day, settings)
+        log_published(day)
+        report.update(status="published", latest=read_pointer(settings.lists_dir))
+    if verdict.warnings:
+        logger.warning("health warnings for %s: %s", as_of, " | ".join(verdict.warnings))
+        if not verdict.hold:
+            send_alert(
+                settings.alert_webhook_url,
+                "warnings",
+                as_of.isoformat(),
+                {"warnings": list(verdict.warnings)},
+            )
+    outcomes = update_outcomes(as_of, known, settings)
+    report["outcomes_tracked"] = len(outcomes)
+    report["finished_at"] = local_now().isoformat(timespec="seconds")
+    path = write_report(report, drift, settings)
+    return DailyReport(as_of, report["status"], report, path)
+
+
+@flow(name="backfill")
+def backfill_flow(
+    first: date, last: date, settings: Settings | None = None, override: bool = False
+) -> list[DailyReport]:
+    """Run past days in order without the inbox; a day whose same list is already published is skipped."""
+    settings = settings or Settings()
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [daily_flow(day, settings, override=override, use_inbox=False) for day in days]

@@ -1,0 +1,224 @@
+"""Daily operations on a tiny simulated city: deliveries, a drifted stretch held, reruns, kills, alerts."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contracts.records import LIST_COLUMNS
+from contracts.settings import Settings
+from ingest.simulate import SimulationConfig
+from models.drift import drift_table, reference_profile
+from pipelines import publish as publishing
+from pipelines.alerts import send_alert
+from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow
+from pipelines.publish import publish_day, read_latest, read_pointer
+from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
+from pipelines.serve import deployments
+from warehouse.store import Warehouse
+
+CONFIG = SimulationConfig(seed=5, n_cases=700, days=240, messiness=0.0)
+PLAN = RehearsalPlan(days=9, drift_start_day=5, drift_days=3, drift_factor=5)
+FIRST = CONFIG.start + timedelta(days=CONFIG.days - PLAN.days)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Receiver.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        return
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def rehearsed(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory, webhook: str
+) -> tuple[list[DailyReport], Settings]:
+    home = tmp_path_factory.mktemp("daily") / "home"
+    settings = Settings(home=home, alert_webhook_url=webhook, candidates=("logistic_foundation",))
+    return rehearsal_flow(CONFIG, PLAN, settings), settings
+
+
+def test_the_drifted_stretch_is_held_and_the_last_good_list_stays_marked_stale(
+    rehearsed: tuple[list[DailyReport], Settings],
+) -> None:
+    reports, settings = rehearsed
+    statuses = {r.as_of: r.status for r in reports}
+    drifted = [FIRST + timedelta(days=PLAN.drift_start_day + i) for i in range(PLAN.drift_days)]
+    assert all(statuses[d] == "held" for d in drifted)
+    before = [d for d in statuses if d < drifted[0]]
+    assert all(statuses[d] == "published" for d in before[1:])
+    held = next(r for r in reports if r.as_of == drifted[0])
+    assert any("Input volume" in reason for reason in held.report["verdict"]["reasons"])
+    pointer = read_pointer(settings.lists_dir)
+    last_published = max(d for d, s in statuses.items() if s == "published")
+    assert pointer is not None and pointer["as_of"] == last_published.isoformat()
+    if statuses[max(statuses)] == "held":
+        assert pointer["stale"] is True
+    assert not (settings.lists_dir / f"{drifted[0].isoformat()}.parquet").exists()
+    report = json.loads((settings.reports_dir / f"{drifted[0].isoformat()}.json").read_text())
+    assert report["status"] == "held" and report["model_version"] == "fengqiao-escalation/v1"
+    assert sum(f["read"] for f in report["ingest"]) > 0
+    assert {"held"} <= {m["event"] for m in _Receiver.received}
+    assert all(m["source"] == "fengqiao" for m in _Receiver.received)
+
+
+def test_deliveries_are_filed_away_and_accounted(rehearsed: tuple[list[DailyReport], Settings]) -> None:
+    reports, settings = rehearsed
+    assert [p.name for p in settings.inbox_dir.iterdir() if p.is_file()] == []
+    done = sorted((settings.inbox_dir / "done").iterdir())
+    assert [p.name for p in done] == [r.as_of.isoformat() for r in reports if r.report["ingest"]]
+    for r in reports:
+        for row in r.report["ingest"]:
+            assert row["read"] == row["accepted"] + row["updated"] + row["duplicates"] + row["quarantined"]
+
+
+def test_a_day_runs_once_and_a_rerun_gives_the_same_bytes(
+    rehearsed: tuple[list[DailyReport], Settings],
+) -> None:
+    reports, settings = rehearsed
+    day = next(r.as_of for r in reports if r.status == "published" and r.as_of > FIRST)
+    again = daily_flow(day, settings, use_inbox=False)
+    assert again.status == "skipped"
+    files = {suffix: settings.lists_dir / f"{day.isoformat()}.{suffix}" for suffix in ("parquet", "csv")}
+    before = {suffix: path.read_bytes() for suffix, path in files.items()}
+    (settings.lists_dir / f"{day.isoformat()}.manifest.json").unlink()
+    [rerun] = backfill_flow(day, day, settings)
+    assert rerun.status == "published"
+    assert {suffix: path.read_bytes() for suffix, path in files.items()} == before
+    assert (
+        read_pointer(settings.lists_dir)["as_of"] != day.isoformat()
+    )  # an old day never moves `latest` back
+
+
+def _listed(as_of: date, score: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rank": [1],
+            "case_id": ["A"],
+            "district": ["东湖区"],
+            "town": [None],
+            "category": ["劳资纠纷"],
+            "opened_at": pd.to_datetime(["2025-01-01 09:00"]).astype("datetime64[us]"),
+            "score": [score],
+            "band": ["high"],
+            "reasons": ["近7天关联热线来电3次"],
+            "model_version": "m/v1",
+            "as_of": as_of,
+        }
+    )[list(LIST_COLUMNS)]
+
+
+def _manifest(as_of: date) -> dict:
+    return {"as_of": as_of.isoformat(), "model_version": "m/v1"}
+
+
+KILL_POINTS = ("parquet mid-write", "csv rename", "store transaction", "manifest rename", "latest pointer")
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_run_killed_at_any_step_leaves_readers_the_previous_complete_list(
+    point: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    lists = tmp_path / "lists"
+    old_day, new_day = date(2025, 3, 1), date(2025, 3, 2)
+    publish_day(_listed(old_day, 0.3), _manifest(old_day), lists, warehouse)
+    calls = {"replace": 0, "fsync": 0}
+    real_replace, real_fsync = os.replace, os.fsync
+    crash_at = {"csv rename": 2, "manifest rename": 3, "latest pointer": 4}
+
+    def replace(source: str, target: str) -> None:
+        calls["replace"] += 1
+        if calls["replace"] == crash_at.get(point):
+            raise KeyboardInterrupt(f"killed at {point}")
+        real_replace(source, target)
+
+    def fsync(descriptor: int) -> None:
+        calls["fsync"] += 1
+        if point == "parquet mid-write" and calls["fsync"] == 1:
+            raise KeyboardInterrupt("killed mid-write")
+        real_fsync(descriptor)
+
+    def replace_list(*_args: object) -> None:
+        raise KeyboardInterrupt("killed in the store transaction")
+
+    monkeypatch.setattr(publishing.os, "replace", replace)
+    monkeypatch.setattr(publishing.os, "fsync", fsync)
+    if point == "store transaction":
+        monkeypatch.setattr(Warehouse, "replace_list", staticmethod(replace_list))
+    with pytest.raises(KeyboardInterrupt):
+        publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse)
+    pointer, shown = read_latest(lists)
+    assert pointer["as_of"] == old_day.isoformat()
+    pd.testing.assert_frame_equal(shown, _listed(old_day, 0.3))
+    monkeypatch.undo()
+    publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse)
+    pointer, shown = read_latest(lists)
+    assert pointer["as_of"] == new_day.isoformat()
+    pd.testing.assert_frame_equal(shown, _listed(new_day, 0.4))
+    assert not [p for p in lists.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_detector_flags_a_shifted_feature_and_not_a_resample_in_repeated_trials() -> None:
+    flagged, quiet = 0, 0
+    for trial in range(20):
+        rng = np.random.default_rng(trial)
+        reference = pd.DataFrame({"calls": rng.poisson(2.0, 5000), "amount": rng.lognormal(9, 1, 5000)})
+        profile = reference_profile(reference, {"calls": "numeric", "amount": "numeric"})
+        shifted = pd.DataFrame({"calls": rng.poisson(3.5, 3000), "amount": rng.lognormal(9, 1, 3000)})
+        resample = pd.DataFrame({"calls": rng.poisson(2.0, 3000), "amount": rng.lognormal(9, 1, 3000)})
+        flagged += drift_table(profile, shifted).set_index("column").loc["calls", "status"] == "alert"
+        quiet += (drift_table(profile, resample)["status"] == "ok").all()
+    assert (flagged, quiet) == (20, 20)
+
+
+def test_an_unreachable_webhook_never_fails_a_run() -> None:
+    assert send_alert("", "held", "2025-03-01", {}) is False
+    assert send_alert("http://127.0.0.1:9/nothing-listens", "held", "2025-03-01", {}) is False
+
+
+def test_schedules_are_daily_at_six_and_weekly_in_shanghai_one_run_at_a_time() -> None:
+    daily, retrain = deployments(Settings(home=Path("/tmp/unused")))
+    assert (daily.name, retrain.name) == ("daily", "weekly-retrain")
+    assert daily.schedules[0].schedule.cron == "0 6 * * *"
+    assert daily.schedules[0].schedule.timezone == "Asia/Shanghai"
+    assert retrain.schedules[0].schedule.cron == "0 5 * * 1"
+    assert daily.concurrency_limit == 1 and retrain.concurrency_limit == 1
+
+
+def test_realised_quality_of_a_past_list_by_hand() -> None:
+    from models.outcomes import realised_quality
+
+    listed = pd.DataFrame({"case_id": ["a", "b", "c", "d"], "score": [0.8, 0.4, 0.2, 0.1]})
+    labels = pd.Series([1, 0, 1], index=["a", "c", "d"])
+    quality = realised_quality(listed, labels, top_fraction=0.5)
+    assert quality["k"] == 2
+    assert quality["precision_at_k"] == 0.5
+    assert quality["recall_at_k"] == 0.5
+    assert quality["observed_rate"] == 0.5
+    assert quality["mean_score"] == pytest.approx(0.375)
