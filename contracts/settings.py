@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         ("logistic", "logistic_foundation", "trees"), min_length=1, description="Model grid to compare."
     )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
+    text_max_terms: int = Field(
+        300, ge=1, description="Character n-grams of the case document the model weighs."
+    )
     trees_max_iter: int = Field(200, ge=1, description="Boosting iterations of the gradient-boosted trees.")
     trees_learning_rate: float = Field(0.05, gt=0, le=1)
     trees_max_leaf_nodes: int = Field(15, ge=2)

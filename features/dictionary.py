@@ -15,7 +15,7 @@ class FeatureDoc:
     name: str
     meaning: str
     window: str
-    kind: Literal["numeric", "categorical", "flag"]
+    kind: Literal["numeric", "categorical", "flag", "text"]
     reason_zh: str
     reason_en: str
 

@@ -9,12 +9,19 @@ from types import ModuleType
 import pandas as pd
 
 from contracts.timeparse import as_of_instant
-from features import case_history, case_profile, context, hotline_activity, text_cues
+from features import case_history, case_profile, context, hotline_activity, text_cues, text_terms
 from features.cohort import escalation_labels, open_cases
 from features.dictionary import FeatureDoc
 from features.sources import Sources
 
-FAMILIES: tuple[ModuleType, ...] = (case_profile, case_history, hotline_activity, text_cues, context)
+FAMILIES: tuple[ModuleType, ...] = (
+    case_profile,
+    case_history,
+    hotline_activity,
+    text_cues,
+    text_terms,
+    context,
+)
 # The first feature set (issue 2): what every richer family is measured against in the ablation.
 FOUNDATION_FEATURES: tuple[str, ...] = (
     "profile_category",

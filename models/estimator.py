@@ -10,14 +10,17 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from features.dictionary import FeatureDoc
+from features.text_terms import DOCUMENT
 
 SOURCE_SEPARATOR = "="
+TEXT_FEATURE = DOCUMENT
 Kind = Literal["logistic", "trees"]
 
 
@@ -51,9 +54,35 @@ def _signed_log1p(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.log1p(np.abs(values))
 
 
-def _prepare(docs: tuple[FeatureDoc, ...]) -> ColumnTransformer:
-    """One-hot categoricals (rare levels pooled), log-scaled numerics and flags, in a dense frame."""
-    by_kind = {kind: [d.name for d in docs if d.kind == kind] for kind in ("categorical", "numeric", "flag")}
+class DocumentTerms(TfidfVectorizer):
+    """Character n-gram TF-IDF of the case document, its columns named `terms_document=<term>`."""
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """The terms, prefixed with the document feature so reasons map them back to it."""
+        terms = super().get_feature_names_out()
+        return np.asarray([f"{TEXT_FEATURE}{SOURCE_SEPARATOR}{term}" for term in terms], dtype=object)
+
+
+def document_terms(max_terms: int) -> DocumentTerms:
+    """Weights of the most frequent character pairs and triples (in at least 0.5% of documents)."""
+    return DocumentTerms(
+        analyzer="char",
+        ngram_range=(2, 3),
+        min_df=0.005,
+        max_df=0.5,
+        max_features=max_terms,
+        sublinear_tf=True,
+    )
+
+
+def _prepare(docs: tuple[FeatureDoc, ...], max_terms: int) -> ColumnTransformer:
+    """One-hot categoricals (rare levels pooled), log-scaled numerics, flags, the document's terms: dense."""
+    by_kind = {
+        kind: [d.name for d in docs if d.kind == kind] for kind in ("categorical", "numeric", "flag", "text")
+    }
+    if by_kind["text"] and by_kind["text"] != [TEXT_FEATURE]:
+        raise ValueError(f"only the text feature {TEXT_FEATURE} is supported, not {by_kind['text']}")
+    text = [("text", document_terms(max_terms), TEXT_FEATURE)] if by_kind["text"] else []
     return ColumnTransformer(
         [
             (
@@ -72,6 +101,7 @@ def _prepare(docs: tuple[FeatureDoc, ...]) -> ColumnTransformer:
                 by_kind["numeric"],
             ),
             ("flag", "passthrough", by_kind["flag"]),
+            *text,
         ],
         verbose_feature_names_out=False,
         sparse_threshold=0.0,
@@ -96,9 +126,8 @@ def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
             early_stopping=False,
             random_state=seed,
         )
-    return Pipeline(
-        [("prepare", _prepare(candidate.docs)), ("scale", StandardScaler()), ("classify", classify)]
-    )
+    prepare = _prepare(candidate.docs, candidate.params.get("max_terms", 300))
+    return Pipeline([("prepare", prepare), ("scale", StandardScaler()), ("classify", classify)])
 
 
 def calibrate(

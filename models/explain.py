@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from features.dictionary import FeatureDoc, Language
-from models.estimator import base_model, source_feature
+from models.estimator import SOURCE_SEPARATOR, base_model, source_feature
 
 MIN_CONTRIBUTION = 0.05
 NO_REASON = {
@@ -17,6 +17,7 @@ NO_REASON = {
     "en": "nothing in particular raises this case's risk (about average or lower)",
 }
 REASON_SEPARATOR = {"zh": "；", "en": "; "}
+TERM_SEPARATOR = {"zh": "」「", "en": "”, “"}
 
 
 def standardised(model: Any, features: pd.DataFrame) -> pd.DataFrame:
@@ -41,11 +42,21 @@ def column_contributions(classifier: Any, levels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(np.asarray(values), columns=levels.columns, index=levels.index)
 
 
+def _by_feature(per_column: pd.DataFrame) -> pd.DataFrame:
+    """Column contributions summed per source feature (one-hot levels and terms map back to theirs)."""
+    return per_column.T.groupby([source_feature(c) for c in per_column.columns], sort=False).sum().T
+
+
 def contributions(model: Any, features: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per case and feature: how far the feature moves the log-odds, summed over its model columns."""
     levels = standardised(model, features) if levels is None else levels
-    per_column = column_contributions(base_model(model)[-1], levels)
-    return per_column.T.groupby([source_feature(c) for c in levels.columns], sort=False).sum().T
+    return _by_feature(column_contributions(base_model(model)[-1], levels))
+
+
+def top_terms(pushes: pd.Series, levels: pd.Series, n: int = 2) -> list[str]:
+    """The terms of a case's document that raised its score most (present more than on average)."""
+    raising = pushes[(pushes > 0) & (levels > 0)].nlargest(n)
+    return [column.split(SOURCE_SEPARATOR, 1)[1] for column in raising.index]
 
 
 def importance(model: Any, features: pd.DataFrame) -> pd.DataFrame:
@@ -69,7 +80,11 @@ def reasons(
     """
     by_name = {d.name: d for d in docs}
     levels = standardised(model, features)
-    pushes = contributions(model, features, levels)
+    per_column = column_contributions(base_model(model)[-1], levels)
+    pushes = _by_feature(per_column)
+    term_columns = {
+        d.name: [c for c in levels.columns if source_feature(c) == d.name] for d in docs if d.kind == "text"
+    }
     texts = []
     for case_index, row in pushes.iterrows():
         sentences = []
@@ -77,7 +92,13 @@ def reasons(
             if len(sentences) == top_n or push < MIN_CONTRIBUTION:
                 break
             doc, value = by_name[name], features.at[case_index, name]
-            if doc.kind in ("flag", "numeric") and not value:
+            if doc.kind == "text":
+                columns = term_columns[name]
+                terms = top_terms(per_column.loc[case_index, columns], levels.loc[case_index, columns])
+                if not terms:
+                    continue
+                value = TERM_SEPARATOR[language].join(terms)
+            elif doc.kind in ("flag", "numeric") and not value:
                 continue
             if doc.kind == "numeric" and levels.at[case_index, name] <= 0:
                 continue

@@ -26,6 +26,7 @@ HISTORY_TAG = "fengqiao.champion_history"
 TRUSTED_TYPES = [
     "models.estimator._signed_log1p",
     "models.estimator._one_hot_name",
+    "models.estimator.DocumentTerms",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

@@ -183,8 +183,11 @@ def summarise(validation: pd.DataFrame, fold_precision: pd.Series | None = None)
     return summary
 
 
-def grid_table(evaluations: Sequence[Evaluation], chosen: str) -> pd.DataFrame:
-    """Each candidate's mean and spread over folds of precision at the top, and which one was chosen."""
+def grid_table(
+    evaluations: Sequence[Evaluation], chosen: str, failures: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Each candidate's mean and spread over folds of precision at the top, which one was chosen, and
+    the candidates that could not be fitted (NaN precision) with why."""
     rows = []
     for evaluation in evaluations:
         per_fold = evaluation.fold_precision()
@@ -195,6 +198,16 @@ def grid_table(evaluations: Sequence[Evaluation], chosen: str) -> pd.DataFrame:
                 "precision_at_k": float(per_fold.mean()),
                 "precision_at_k_std": float(per_fold.std(ddof=0)),
                 "chosen": evaluation.candidate.name == chosen,
+            }
+        )
+    for name, error in (failures or {}).items():
+        rows.append(
+            {
+                "candidate": name,
+                "estimator": f"not fitted: {error}",
+                "precision_at_k": float("nan"),
+                "precision_at_k_std": float("nan"),
+                "chosen": False,
             }
         )
     return pd.DataFrame(rows)
@@ -221,7 +234,14 @@ def train(
     """Cross-validate every candidate on rolling folds, choose the best, refit and calibrate it."""
     dates = sorted(set(matrix["as_of"]))
     folds = training_folds(dates, plan)
-    evaluations = [cross_validate(matrix, candidate, folds, plan) for candidate in progress(candidates)]
+    evaluations, failures = [], {}
+    for candidate in progress(candidates):
+        try:
+            evaluations.append(cross_validate(matrix, candidate, folds, plan))
+        except ValueError as error:  # e.g. no text to weigh in this data: the other candidates go on
+            failures[candidate.name] = str(error)
+    if not evaluations:
+        raise ValueError(f"no candidate model could be fitted: {failures}")
     best = choose(evaluations)
     fitting, calibrating = split_fit_calibration(dates, plan.horizon_days, plan.calibration_share)
     final = fit_calibrated(matrix, best.candidate, fitting, calibrating, plan)
@@ -233,7 +253,7 @@ def train(
         fit_dates=tuple(fitting),
         calibration_dates=tuple(calibrating),
         evaluation=best,
-        grid=grid_table(evaluations, best.candidate.name),
+        grid=grid_table(evaluations, best.candidate.name, failures),
         calibration=calibration_table(predictions["label"], predictions["score"]),
         subsets=subset_metrics(predictions),
         summary=summarise(best.validation, best.fold_precision()),

@@ -89,12 +89,13 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
         "min_samples_leaf": settings.trees_min_samples_leaf,
         "l2_regularization": settings.trees_l2,
     }
+    logistic = {"C": settings.logistic_c, "max_terms": settings.text_max_terms}
     known = {
         "logistic_foundation": Candidate(
             "logistic_foundation", "logistic", foundation, {"C": settings.logistic_c}
         ),
-        "logistic": Candidate("logistic", "logistic", every, {"C": settings.logistic_c}),
-        "trees": Candidate("trees", "trees", every, trees),
+        "logistic": Candidate("logistic", "logistic", every, logistic),
+        "trees": Candidate("trees", "trees", tuple(d for d in every if d.kind != "text"), trees),
     }
     return [known[name] for name in settings.candidates]
 
@@ -257,9 +258,9 @@ def card_facts(
 def training_reference(result: TrainingResult, matrix: pd.DataFrame) -> dict[str, Any]:
     """What the model's features and calibrated scores looked like in training, for the drift watch."""
     names = list(result.feature_names)
-    frame = matrix[names].assign(score=result.model.predict_proba(matrix[names])[:, 1])
-    kinds = {d.name: d.kind for d in result.candidate.docs} | {"score": "numeric"}
-    return reference_profile(frame, kinds)
+    frame = matrix[names].assign(score=result.model.predict_proba(matrix[names])[:, 1])  # text: not profiled
+    kinds = {d.name: d.kind for d in result.candidate.docs if d.kind != "text"} | {"score": "numeric"}
+    return reference_profile(frame[list(kinds)], kinds)
 
 
 def held_out_importance(result: TrainingResult, matrix: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from features import text_cues
+from features import text_cues, text_terms
 from features.matrix import COHORT_COLUMNS, build_features
 from features.sources import Sources
 from ingest.simulate import _CUES as SIMULATED_CUES
@@ -221,3 +221,29 @@ def test_cases_whose_texts_are_all_missing_have_no_cues() -> None:
     hits = text_cues.cue_mentions(pd.Series([None, None], dtype="object"))
     assert not hits.to_numpy().any()
     assert list(hits.index) == [0, 1]
+
+
+def test_the_case_document_holds_its_own_words_known_before_the_instant(sources: Sources) -> None:
+    documents = build_features(sources, T, families=(text_terms,)).set_index("case_id")[text_terms.DOCUMENT]
+    assert documents.to_dict() == {
+        "A": "张某反映公司拖欠工资，当事人扬言要采取过激行为，已多次上访。 "
+        "登记受理。 双方发生肢体冲突，派出所已出警。 当事人情绪激动，扬言要讨说法。 组织双方进行调解。 "
+        "工友们说好了明天一起去讨说法。 我不会去起诉的。 已经找好律师了。 我真的不想活了。 "
+        "再不解决我就去法院起诉，找律师打官司！",
+        "B": "李某称对方借款不还，要去法院起诉。",
+        "C": "要出人命了！ 几十户村民准备集体去上访，拉横幅。 我受够了，太过分了。",
+    }
+    later = [ev("B", "2025-01-31", "visit", "扬言报复", recorded_at="2025-02-03")]
+    more = make_sources(CASES, EVENTS + later, [*CALLS, call("x", "2025-02-01 06:00", "B", "我要跳楼")])
+    again = build_features(more, T, families=(text_terms,)).set_index("case_id")[text_terms.DOCUMENT]
+    pd.testing.assert_series_equal(documents, again)
+
+
+def test_a_long_document_keeps_its_latest_words() -> None:
+    long = [case("L", "2025-01-01", "旧" * (text_terms.MAX_CHARS + 50))]
+    latest = [call("l1", "2025-01-31", "L", "最新的话")]
+    document = build_features(make_sources(long, [], latest), T, families=(text_terms,))[text_terms.DOCUMENT][
+        0
+    ]
+    assert len(document) == text_terms.MAX_CHARS
+    assert document.endswith("旧 最新的话")

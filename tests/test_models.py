@@ -320,3 +320,24 @@ def test_registry_round_trip_promote_and_rollback(tmp_path: Path) -> None:
     import mlflow
 
     assert mlflow.artifacts.load_text(f"runs:/{run_id}/model_card.md") == "# card"
+
+
+def test_text_reasons_name_the_terms_that_raised_the_score() -> None:
+    rng = np.random.default_rng(4)
+    n = 600
+    angry = rng.random(n) < 0.3
+    words = np.where(angry, "当事人扬言要去上访", "双方同意继续调解")
+    matrix = _matrix(n=n).assign(terms_document=words)
+    matrix[LABEL] = (rng.random(n) < np.where(angry, 0.6, 0.05)).astype(int)
+    text = FeatureDoc(
+        "terms_document", "words", "-", "text", "文字中出现「{value}」", "the texts mention “{value}”"
+    )
+    docs = (*DOCS, text)
+    candidate = Candidate("text", "logistic", docs, {"C": 0.5, "max_terms": 50})
+    model = make_estimator(candidate, seed=1).fit(matrix[[d.name for d in docs]], matrix[LABEL])
+    case = matrix[[d.name for d in docs]].iloc[[int(np.argmax(angry))]]
+    said = reasons(model, case, docs, "zh").iloc[0]
+    assert "文字中出现「" in said
+    assert any(term in said for term in ("上访", "扬言", "言要", "要去"))
+    calm = matrix[[d.name for d in docs]].iloc[[int(np.argmin(angry))]]
+    assert "文字中出现" not in reasons(model, calm, docs, "zh").iloc[0]
