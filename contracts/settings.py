@@ -40,8 +40,11 @@ class Settings(BaseSettings):
         0.25, gt=0, lt=1, description="Share of a fold's matured dates kept to calibrate, not to fit."
     )
     calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
-    candidates: tuple[Literal["logistic", "logistic_foundation", "trees"], ...] = Field(
-        ("logistic", "logistic_foundation", "trees"), min_length=1, description="Model grid to compare."
+    candidates: tuple[Literal["logistic", "logistic_foundation", "logistic_text", "trees"], ...] = Field(
+        ("logistic", "logistic_foundation", "trees"),
+        min_length=1,
+        description="Model grid to compare. `logistic_text` also weighs the case's words (opt in: names "
+        "written in free text can become terms of the model; use it where texts are name-masked at source).",
     )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
     text_max_terms: int = Field(

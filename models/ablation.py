@@ -8,7 +8,7 @@ import pandas as pd
 
 from features.dictionary import FeatureDoc
 from models.estimator import Candidate
-from models.train import MODEL_NAME, TrainingPlan, cross_validate, summarise, training_folds
+from models.train import MODEL_NAME, TrainingPlan, cross_validate, summarise, training_folds, usable_folds
 
 FOUNDATION = "foundation"
 
@@ -31,7 +31,7 @@ def ablation_table(
     matrix: pd.DataFrame, sets: dict[str, tuple[FeatureDoc, ...]], plan: TrainingPlan, logistic_c: float
 ) -> pd.DataFrame:
     """Precision and recall at the top share, ROC AUC and Brier score of each feature set, same folds."""
-    folds = training_folds(sorted(set(matrix["as_of"])), plan)
+    folds = usable_folds(matrix, training_folds(sorted(set(matrix["as_of"])), plan))
     rows = []
     for label, docs in sets.items():
         evaluation = cross_validate(

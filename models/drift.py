@@ -26,7 +26,7 @@ HOLD_PSI = 0.2
 HOLD_FEATURE_SHARE = 0.3
 KINDS = ("numeric", "flag", "categorical")
 STATUSES = ("ok", "warn", "alert", "missing")
-COLUMNS = ("column", "kind", "psi", "status", "top_shift")
+COLUMNS = ("column", "kind", "psi", "noise", "status", "top_shift")
 PROFILE_FORMAT = "fengqiao.drift_profile/1"
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -189,11 +189,25 @@ def _status(value: float) -> str:
     return "alert" if value >= HOLD_PSI else "warn" if value >= WARN_PSI else "ok"
 
 
+def sampling_noise(bins: int, n_current: int, n_reference: int) -> float:
+    """The PSI two samples of these sizes from one distribution rarely exceed (about 1 in 40).
+
+    PSI between samples of one distribution is about chi-square with bins - 1 degrees of freedom
+    times (1/n + 1/N): its mean plus two standard deviations. Statuses judge the PSI above this
+    level, so a small city's or district's few open cases do not read as drift.
+    """
+    if bins < 2 or n_current < 1 or n_reference < 1:
+        return 0.0
+    freedom = bins - 1
+    return (freedom + 2 * math.sqrt(2 * freedom)) * (1 / n_current + 1 / n_reference)
+
+
 def drift_table(profile: Mapping[str, Any], current: pd.DataFrame) -> pd.DataFrame:
     """PSI of every profiled column: today's `current` frame against the reference `profile`.
 
-    One row per profiled column with `column`, `kind`, `psi`, `status` ("ok"; "warn" at psi >= WARN_PSI;
-    "alert" at psi >= HOLD_PSI; "missing" with psi NaN when the column is not in `current` or
+    One row per profiled column with `column`, `kind`, `psi`, `noise` (the PSI sampling alone gives
+    at these sizes), `status` ("ok"; "warn" at psi - noise >= WARN_PSI; "alert" at psi - noise >=
+    HOLD_PSI; "missing" with psi NaN when the column is not in `current` or
     `current` has no rows) and `top_shift`, the bin or level whose share moved most, e.g.
     "(2, 5]: 12.0% -> 30.5%". Levels never seen in the reference count as "(other)". Sorted by psi,
     largest first, missing last.
@@ -218,9 +232,13 @@ def drift_table(profile: Mapping[str, Any], current: pd.DataFrame) -> pd.DataFra
         expected = np.asarray(entry["shares"], dtype=float)
         actual = _shares(counts)
         value = psi(expected, actual)
+        noise = sampling_noise(
+            int(np.count_nonzero((expected > 0) | (actual > 0))), len(current), profile["n"]
+        )
         moved = int(np.argmax(np.abs(actual - expected)))
         shift = f"{levels[moved]}: {expected[moved]:.1%} -> {actual[moved]:.1%}"
-        records.append(record | {"psi": value, "status": _status(value), "top_shift": shift})
+        record |= {"psi": value, "noise": noise, "status": _status(value - noise), "top_shift": shift}
+        records.append(record)
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     table["psi"] = table["psi"].astype(float)
     table = table.sort_values("psi", ascending=False, na_position="last", kind="stable")
@@ -327,8 +345,9 @@ def health_verdict(
 ) -> HealthVerdict:
     """Hold publication or not, from the drift table and the volume and quarantine checks.
 
-    Holds when the score's PSI >= HOLD_PSI, when HOLD_FEATURE_SHARE or more of the other profiled
-    columns present today are at PSI >= HOLD_PSI, or when volume or quarantine is abnormal. Warns for
+    Holds when the score's status is "alert" (PSI beyond sampling noise >= HOLD_PSI), when
+    HOLD_FEATURE_SHARE or more of the other profiled columns present today are at "alert", or when
+    volume or quarantine is abnormal. Warns for
     each other column at warn or alert level, for missing columns and for checks without enough
     history. With `override`, never holds: each would-be reason becomes a warning "overridden: ...".
     """
@@ -337,7 +356,7 @@ def health_verdict(
     score = drift[drift["column"] == score_column]
     features = drift[drift["column"] != score_column]
     present = features[features["status"] != "missing"]
-    strong = present[present["psi"] >= HOLD_PSI]
+    strong = present[present["status"] == "alert"]
 
     if score.empty or score["status"].iloc[0] == "missing":
         warnings.append(f"Score drift could not be checked: {score_column!r} is not in today's drift table.")
@@ -347,9 +366,9 @@ def health_verdict(
             f"the score distribution has shifted from the training reference "
             f"(PSI {row['psi']:.2f}; most moved {row['top_shift']})"
         )
-        if row["psi"] >= HOLD_PSI:
+        if row["status"] == "alert":
             reasons.append(f"{sentence[0].upper()}{sentence[1:]}, at or above the hold level {HOLD_PSI:g}.")
-        elif row["psi"] >= WARN_PSI:
+        elif row["status"] == "warn":
             warnings.append(
                 f"{sentence[0].upper()}{sentence[1:]}, at or above the warning level {WARN_PSI:g}."
             )

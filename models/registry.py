@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,6 +201,28 @@ class Registry:
         model = mlflow.sklearn.load_model(f"models:/{self.model_name}/{found.version}")
         metadata = mlflow.artifacts.load_dict(f"runs:/{found.run_id}/{METADATA_FILE}")
         return Champion(model, version_label(self.model_name, str(found.version)), found.run_id, metadata)
+
+    def run_files(self, names: Iterable[str], version: str | None = None) -> tuple[str, dict[str, bytes]]:
+        """A version's (default: the champion's) label and those of the named top-level files of its
+        training run that exist (model cards, tables, figures), as bytes; LookupError when absent."""
+        self.connect()
+        client = MlflowClient()
+        try:
+            found = (
+                client.get_model_version(self.model_name, version)
+                if version
+                else client.get_model_version_by_alias(self.model_name, CHAMPION_ALIAS)
+            )
+        except mlflow.exceptions.MlflowException as error:
+            raise LookupError(f"no champion model '{self.model_name}' yet") from error
+        present = {item.path for item in client.list_artifacts(found.run_id) if not item.is_dir}
+        with tempfile.TemporaryDirectory() as folder:
+            files = {
+                name: Path(client.download_artifacts(found.run_id, name, folder)).read_bytes()
+                for name in names
+                if name in present
+            }
+        return version_label(self.model_name, str(found.version)), files
 
     def _history(self) -> list[str]:
         """Former champions, oldest first."""

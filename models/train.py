@@ -22,6 +22,10 @@ NEW_CASE_DAYS = 7
 PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
 
 
+class CannotFit(ValueError):
+    """This data cannot fit this model (e.g. no escalations in a block, or no text to weigh)."""
+
+
 @dataclass(frozen=True)
 class TrainingPlan:
     """How models are fitted, calibrated and judged."""
@@ -105,10 +109,21 @@ def fit_calibrated(
     later = matrix[matrix["as_of"].isin(set(calibration_dates))]
     for part, what in ((fitting, "fitting"), (later, "calibration")):
         if part[LABEL].nunique() < 2:
-            raise ValueError(
+            raise CannotFit(
                 f"the {what} snapshots hold no escalations (or only escalations): cannot fit a model; "
                 "ingest a longer period or lower the share of dates held out"
             )
+    texts = [d.name for d in candidate.docs if d.kind == "text"]
+    if (
+        texts
+        and not fitting[texts]
+        .fillna("")
+        .astype(str)
+        .apply(lambda column: column.str.strip().ne(""))
+        .any()
+        .any()
+    ):
+        raise CannotFit("the cases carry no text (descriptions, notes, linked calls) to weigh")
     base = make_estimator(candidate, plan.seed).fit(fitting[names], fitting[LABEL].to_numpy())
     return calibrate(base, later[names], later[LABEL].to_numpy(), plan.calibration_method)  # type: ignore[arg-type]
 
@@ -225,6 +240,25 @@ def training_folds(dates: Sequence[date], plan: TrainingPlan) -> list[Fold]:
     )
 
 
+def usable_folds(matrix: pd.DataFrame, folds: Sequence[Fold]) -> list[Fold]:
+    """The folds whose fitting and calibration blocks both hold escalations and non-escalations.
+
+    A rare outcome in a small city can leave an early block without escalations; that fold is left
+    out (its test dates are then not validated) rather than stopping training.
+    """
+
+    def both_classes(dates: tuple[date, ...]) -> bool:
+        return matrix.loc[matrix["as_of"].isin(set(dates)), LABEL].nunique() == 2
+
+    kept = [f for f in folds if both_classes(f.fit_dates) and both_classes(f.calibration_dates)]
+    if not kept:
+        raise CannotFit(
+            "no validation fold has escalations both in its fitting and its calibration snapshots: "
+            "ingest a longer period, lower n_folds, or widen the training window"
+        )
+    return kept
+
+
 def train(
     matrix: pd.DataFrame,
     candidates: Sequence[Candidate],
@@ -233,12 +267,12 @@ def train(
 ) -> TrainingResult:
     """Cross-validate every candidate on rolling folds, choose the best, refit and calibrate it."""
     dates = sorted(set(matrix["as_of"]))
-    folds = training_folds(dates, plan)
+    folds = usable_folds(matrix, training_folds(dates, plan))
     evaluations, failures = [], {}
     for candidate in progress(candidates):
         try:
             evaluations.append(cross_validate(matrix, candidate, folds, plan))
-        except ValueError as error:  # e.g. no text to weigh in this data: the other candidates go on
+        except CannotFit as error:  # e.g. no text to weigh in this data: the other candidates go on
             failures[candidate.name] = str(error)
     if not evaluations:
         raise ValueError(f"no candidate model could be fitted: {failures}")

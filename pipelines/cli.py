@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -16,6 +18,7 @@ from rich.table import Table
 
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
+from warehouse.accounts import Role
 
 app = typer.Typer(
     help="Fengqiao (枫桥): early warning for grassroots dispute mediation.", no_args_is_help=True
@@ -443,6 +446,137 @@ def demo(
         console.print(
             f"[yellow]pseudonymisation key generated for the demo at {settings.local_key_file}[/yellow]"
         )
+
+
+users_app = typer.Typer(help="Dashboard accounts: add, list, remove.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _read_password(name: str) -> str:
+    """A new password: prompted twice, hidden, on a terminal; else the first line of standard input."""
+    if sys.stdin.isatty():
+        return typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("add")
+def users_add(
+    context: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name to log in with.")],
+    role: Annotated[
+        Role, typer.Option(help="admin (everything), analyst (own districts) or viewer (read-only).")
+    ],
+    district: Annotated[
+        list[str] | None, typer.Option("--district", help="A district the user sees (repeat for several).")
+    ] = None,
+) -> None:
+    """Add a dashboard user; the password is prompted for (or read from standard input), never an argument."""
+    from pipelines.runtime import open_warehouse
+    from warehouse.accounts import add_account, check_access
+
+    with _user_errors():
+        districts = tuple(district or ())
+        check_access(name, role, districts)
+        password = _read_password(name)
+        with open_warehouse(_settings(context)).transaction() as connection:
+            account = add_account(connection, name, role, districts, password)
+    where = "、".join(account.districts) or "every district"
+    console.print(f"user [bold]{account.name}[/bold] added: {account.role} ({where})")
+
+
+@users_app.command("list")
+def users_list(context: typer.Context) -> None:
+    """List dashboard users with their roles and districts (never their passwords)."""
+    from pipelines.runtime import open_warehouse
+    from warehouse.accounts import list_accounts
+
+    with open_warehouse(_settings(context)).transaction() as connection:
+        table = list_accounts(connection)
+    if table.empty:
+        console.print("No users yet: add one with `fengqiao users add NAME --role ROLE`.")
+        return
+    console.print(_table(table, "Dashboard users"))
+
+
+@users_app.command("remove")
+def users_remove(
+    context: typer.Context, name: Annotated[str, typer.Argument(help="User name to remove.")]
+) -> None:
+    """Remove a dashboard user (the feedback they recorded stays, under their name)."""
+    from pipelines.runtime import open_warehouse
+    from warehouse.accounts import remove_account
+
+    with open_warehouse(_settings(context)).transaction() as connection:
+        removed = remove_account(connection, name)
+    if not removed:
+        console.print(f"[red]error:[/red] no user {name!r}")
+        raise typer.Exit(code=1)
+    console.print(f"user {name} removed")
+
+
+# Settings the dashboard process must share with this one, passed as FENGQIAO_* variables.
+DASHBOARD_SETTINGS = (
+    "home",
+    "warehouse_url",
+    "mlflow_tracking_uri",
+    "language",
+    "horizon_days",
+    "escalation_events",
+    "model_name",
+    "experiment_name",
+)
+
+
+def dashboard_environment(settings: Settings) -> dict[str, str]:
+    """The current settings as FENGQIAO_* environment variables (lists as JSON, as pydantic reads them)."""
+    values = settings.model_dump(mode="json", include=set(DASHBOARD_SETTINGS))
+    return {
+        f"FENGQIAO_{name.upper()}": json.dumps(value) if isinstance(value, list) else str(value)
+        for name, value in values.items()
+    }
+
+
+def dashboard_command(port: int, address: str) -> list[str]:
+    """The `streamlit run` command line for the dashboard app (found beside this package, not imported)."""
+    script = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+@app.command()
+def dashboard(
+    context: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for the network).")
+    ] = "localhost",
+) -> None:
+    """Start the analysts' dashboard (Streamlit) on the current settings; Ctrl-C stops it."""
+    settings = _settings(context)
+    root = str(Path(__file__).resolve().parents[1])
+    paths = [root, *filter(None, [os.environ.get("PYTHONPATH")])]
+    environment = {**os.environ, **dashboard_environment(settings), "PYTHONPATH": os.pathsep.join(paths)}
+    console.print(f"dashboard on http://{address}:{port} (store {settings.warehouse_url}); Ctrl-C stops")
+    # This process becomes Streamlit, so signals (Ctrl-C, a service manager's SIGTERM) reach it directly.
+    command = dashboard_command(port, address)
+    os.execve(command[0], command, environment)
 
 
 if __name__ == "__main__":

@@ -36,13 +36,15 @@ from models.outcomes import realised_quality
 from models.registry import Champion
 from pipelines.alerts import send_alert
 from pipelines.ingest_flow import ingest_flow
-from pipelines.publish import list_bytes, mark_stale, read_pointer, write_atomic
+from pipelines.publish import mark_stale, read_pointer, write_atomic
 from pipelines.runtime import open_warehouse
 from pipelines.score_flow import ScoredDay, champion, log_published, publish, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 
 SCORE_COLUMN = "score"
 VOLUME_DAYS = 28
+VOLUME_WEEKS = 8
+VOLUME_MIN_WEEKS = 4
 OUTCOMES_FILE = "outcomes.json"
 
 
@@ -117,8 +119,9 @@ def check_health(
         drift = drift_table(profile, day.features.merge(day.listed[["case_id", SCORE_COLUMN]], on="case_id"))
     else:
         drift = pd.DataFrame(columns=["column", "kind", "psi", "status", "top_shift"])
-    volumes = daily_volumes(known, day.as_of, VOLUME_DAYS + 1)
-    volume = volume_abnormal(volumes.iloc[:-1].tolist(), float(volumes.iloc[-1]))
+    volumes = daily_volumes(known, day.as_of, VOLUME_WEEKS * 7 + 1)
+    same_weekday = volumes.iloc[-8::-7].iloc[::-1]  # the same weekday as yesterday, in earlier weeks
+    volume = volume_abnormal(same_weekday.tolist(), float(volumes.iloc[-1]), min_history=VOLUME_MIN_WEEKS)
     past_rates = [r["quarantine"]["rate"] for r in history if r.get("quarantine", {}).get("rate") is not None]
     quarantine = (
         (False, "nothing ingested in this run") if rate is None else quarantine_abnormal(past_rates, rate)
@@ -156,6 +159,8 @@ def update_outcomes(as_of: date, known: Sources, settings: Settings) -> pd.DataF
         if listed_on.isoformat() in seen or listed_on + timedelta(days=settings.horizon_days) > as_of:
             continue
         listed = warehouse.read_list(listed_on)
+        if listed.empty:
+            continue
         labels = escalation_labels(
             pd.Index(listed["case_id"]),
             known.events,
@@ -190,18 +195,18 @@ def write_report(report: dict[str, Any], drift: pd.DataFrame, settings: Settings
 
 
 def already_published(day: ScoredDay, settings: Settings) -> bool:
-    """Whether this exact list (same model, same rows, byte for byte) is already published for the day.
+    """Whether this exact list (same model, same rows) is already published for the day.
 
-    The list, not the input fingerprint, decides: records that arrive later but were known before
-    the day (e.g. held events released when their case arrives) change the fingerprint, not the list.
+    The manifest, written after the list files and the store, holds the list's hash: a manifest
+    with this hash means the whole publication completed. The list, not the input fingerprint,
+    decides: records that arrive later but were known before the day (e.g. held events released
+    when their case arrives) change the fingerprint, not the list.
     """
-    manifest_path = settings.lists_dir / f"{day.as_of.isoformat()}.manifest.json"
-    list_path = settings.lists_dir / f"{day.as_of.isoformat()}.parquet"
-    if not (manifest_path.exists() and list_path.exists()):
+    path = settings.lists_dir / f"{day.as_of.isoformat()}.manifest.json"
+    if not path.exists():
         return False
-    published = json.loads(manifest_path.read_text(encoding="utf-8"))
-    same_model = published.get("model_version") == day.manifest.get("model_version")
-    return same_model and list_path.read_bytes() == list_bytes(day.listed)["parquet"]
+    published = json.loads(path.read_text(encoding="utf-8"))
+    return all(published.get(k) == day.manifest.get(k) for k in ("model_version", "list_sha256"))
 
 
 @flow(name="daily")

@@ -49,6 +49,7 @@ def manifest(
 ) -> dict[str, Any]:
     """The small description published beside a list, with its fairness audit by district and category."""
     counts = listed["band"].value_counts()
+    digest = hashlib.sha256(list_bytes(listed)["parquet"]).hexdigest()
     rows = audit[list(AUDIT_COLUMNS)].round({"share_listed": 6, "share_listed_ratio": 6})
     return {
         "as_of": as_of.isoformat(),
@@ -64,6 +65,7 @@ def manifest(
         },
         "language": settings.language,
         "cases": len(listed),
+        "list_sha256": digest,
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
         "fairness": {
             "listed_means": f"in the top {settings.list_top_fraction:.0%} of the list",
@@ -139,10 +141,13 @@ def move_latest(lists_dir: Path, as_of: date, model_version: str) -> bool:
 
 
 def mark_stale(lists_dir: Path, held_as_of: date, reasons: list[str]) -> dict[str, Any] | None:
-    """Keep the latest list in place but mark it stale, with the day whose list was held and why."""
+    """Keep the latest list in place but mark it stale, with the day whose list was held and why.
+
+    A held day older than the latest list (a backfill) leaves the pointer as it is.
+    """
     current = read_pointer(lists_dir)
-    if current is None:
-        return None
+    if current is None or date.fromisoformat(current["as_of"]) > held_as_of:
+        return current
     pointer = {**current, "stale": True, "held": {"as_of": held_as_of.isoformat(), "reasons": reasons}}
     write_atomic(lists_dir / LATEST_FILE, json.dumps(pointer, ensure_ascii=False, indent=2).encode())
     return pointer

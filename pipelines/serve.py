@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from prefect import serve
@@ -13,7 +14,7 @@ from pipelines.daily_flow import daily_flow
 from pipelines.train_flow import train_flow
 
 TIMEZONE = "Asia/Shanghai"
-SERVED_SETTINGS = ("home", "warehouse_url", "mlflow_tracking_uri", "language", "alert_webhook_url")
+SECRET_SETTINGS = ("pseudonym_key",)
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
@@ -42,12 +43,13 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
-    """The settings served runs must share with this process, as FENGQIAO_* environment variables."""
-    values = settings.model_dump()
+    """Every setting of this process (but secrets, which served runs read from their own environment),
+    as the FENGQIAO_* variables served runs build their settings from."""
+    values = settings.model_dump(mode="json", exclude=set(SECRET_SETTINGS))
     return {
-        f"FENGQIAO_{name.upper()}": str(values[name])
-        for name in SERVED_SETTINGS
-        if values.get(name) not in ("", None)
+        f"FENGQIAO_{name.upper()}": json.dumps(value) if isinstance(value, list | dict) else str(value)
+        for name, value in values.items()
+        if value is not None
     }
 
 

@@ -89,13 +89,15 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
         "min_samples_leaf": settings.trees_min_samples_leaf,
         "l2_regularization": settings.trees_l2,
     }
-    logistic = {"C": settings.logistic_c, "max_terms": settings.text_max_terms}
+    logistic = {"C": settings.logistic_c}
+    no_text = tuple(d for d in every if d.kind != "text")
     known = {
-        "logistic_foundation": Candidate(
-            "logistic_foundation", "logistic", foundation, {"C": settings.logistic_c}
+        "logistic_foundation": Candidate("logistic_foundation", "logistic", foundation, logistic),
+        "logistic": Candidate("logistic", "logistic", no_text, logistic),
+        "logistic_text": Candidate(
+            "logistic_text", "logistic", every, {**logistic, "max_terms": settings.text_max_terms}
         ),
-        "logistic": Candidate("logistic", "logistic", every, logistic),
-        "trees": Candidate("trees", "trees", tuple(d for d in every if d.kind != "text"), trees),
+        "trees": Candidate("trees", "trees", no_text, trees),
     }
     return [known[name] for name in settings.candidates]
 
@@ -180,8 +182,8 @@ def current_champion(settings: Settings) -> Champion | None:
 
 def champion_precision(
     champion: Champion | None, matrix: pd.DataFrame, result: TrainingResult, settings: Settings
-) -> tuple[float | None, pd.DataFrame | None]:
-    """The champion's mean precision at the top and fairness audit on the new model's held-out rows.
+) -> tuple[pd.Series | None, pd.DataFrame | None]:
+    """The champion's precision at the top per held-out date of the new model, and its fairness audit.
 
     None when there is no champion, or when it predicts a different target or reads features this
     code no longer builds (then only a deliberate `fengqiao promote` replaces it).
@@ -198,10 +200,14 @@ def champion_precision(
     held = matrix[matrix["as_of"].isin(set(result.validation_dates))].reset_index(drop=True)
     scores = champion.model.predict_proba(held[names])[:, 1]
     plan = training_plan(settings)
-    per_date = metrics_by_date(held, {MODEL_NAME: scores}, plan)
-    return float(per_date["precision_at_k"].mean()), audit(
-        held_out_predictions(held, scores, rule_scores(held), plan), settings
-    )
+    per_date = metrics_by_date(held, {MODEL_NAME: scores}, plan).set_index("as_of")["precision_at_k"]
+    return per_date, audit(held_out_predictions(held, scores, rule_scores(held), plan), settings)
+
+
+def challenger_precision(result: TrainingResult) -> pd.Series:
+    """The new model's precision at the top per held-out date (from its folds)."""
+    rows = result.validation[result.validation["scorer"] == MODEL_NAME]
+    return rows.set_index("as_of")["precision_at_k"]
 
 
 def audit(predictions: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -394,8 +400,7 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
             "`fengqiao promote` by hand",
         )
     else:
-        precision = result.summary[f"{MODEL_NAME}.precision_at_k"]
-        decision = decide(precision, champion_p, settings.promotion_margin, fair, verdict)
+        decision = decide(challenger_precision(result), champion_p, settings.promotion_margin, fair, verdict)
     top_features = held_out_importance(result, matrix, settings.seed)
     number = register(result, matrix, settings, as_of, fairness, verdict, top_features)
     settle(number, decision, settings)

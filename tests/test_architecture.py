@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_ALL = (
     "import importlib, pkgutil, os\n"
-    "for pkg in ('contracts','warehouse','ingest','features','models','pipelines'):\n"
+    "for pkg in ('contracts','warehouse','ingest','features','models','pipelines','dashboards'):\n"
     "    mod = importlib.import_module(pkg)\n"
     "    for info in pkgutil.walk_packages(mod.__path__, pkg + '.'):\n"
     "        importlib.import_module(info.name)\n"

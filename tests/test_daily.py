@@ -222,3 +222,17 @@ def test_realised_quality_of_a_past_list_by_hand() -> None:
     assert quality["recall_at_k"] == 0.5
     assert quality["observed_rate"] == 0.5
     assert quality["mean_score"] == pytest.approx(0.375)
+
+
+def test_served_runs_get_every_setting_but_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.serve import settings_environment
+
+    chosen = Settings(
+        home=Path("/tmp/served"), horizon_days=60, escalation_events=("violence",), pseudonym_key="k"
+    )
+    environment = settings_environment(chosen)
+    assert "FENGQIAO_PSEUDONYM_KEY" not in environment
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", "k")
+    assert Settings() == chosen

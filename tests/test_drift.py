@@ -176,7 +176,7 @@ def test_new_categorical_level_goes_to_other() -> None:
 def test_missing_column_is_reported_last(reference: pd.DataFrame) -> None:
     profile = reference_profile(reference, KINDS)
     table = drift_table(profile, reference.drop(columns=["district"]))
-    assert list(table.columns) == ["column", "kind", "psi", "status", "top_shift"]
+    assert list(table.columns) == ["column", "kind", "psi", "noise", "status", "top_shift"]
     last = table.iloc[-1]
     assert last["column"] == "district"
     assert last["status"] == "missing"
@@ -345,3 +345,17 @@ def test_profile_is_strict_json_with_infinite_values_and_empty_columns() -> None
     assert profile["columns"]["x"]["edges"] == [1.0]
     assert profile["columns"]["y"]["levels"] == ["(-inf, inf)", "(missing)"]
     assert profile["columns"]["y"]["shares"] == [0.0, 1.0]
+
+
+def test_a_small_day_drawn_from_the_reference_is_not_drift() -> None:
+    from models.drift import drift_table, reference_profile
+
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({"score": rng.beta(1, 12, 50_000)})
+    profile = reference_profile(reference, {"score": "numeric"})
+    statuses = [
+        drift_table(profile, pd.DataFrame({"score": rng.beta(1, 12, 60)}))["status"].iloc[0]
+        for _ in range(40)
+    ]
+    assert statuses.count("alert") == 0
+    assert statuses.count("ok") >= 36

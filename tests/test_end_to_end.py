@@ -107,3 +107,19 @@ def test_no_raw_phone_or_id_number_leaves_ingest(demo: tuple[DemoReport, Setting
     assert len(LOGS.lines) > 10
     assert [n for n in phones | ids if n in logged] == []
     assert "end-to-end-test-key" not in logged
+
+
+def test_retraining_on_the_same_data_registers_a_version_but_keeps_the_champion(
+    demo: tuple[DemoReport, Settings],
+) -> None:
+    from pipelines.train_flow import registry, train_flow
+
+    report, settings = demo
+    again = train_flow(report.as_of, settings)
+    assert again.model_version == "fengqiao-escalation/v2"
+    assert not again.promoted, again.decision
+    assert again.decision.startswith("kept the champion")
+    assert again.champion_version == "fengqiao-escalation/v1"
+    versions = registry(settings).versions().set_index("version")
+    assert versions.loc[1, "aliases"] == "champion"
+    assert versions.loc[2, "promoted"] == "False"

@@ -38,7 +38,10 @@ def bare_city(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -
         path = folder / f"{name}.csv"
         frame.to_csv(path, index=False)
         paths.append(path)
-    return Settings(home=folder / "home", pseudonym_key="minimal-export-test-key"), paths
+    candidates = ("logistic_text", "logistic_foundation", "trees")
+    return Settings(
+        home=folder / "home", pseudonym_key="minimal-export-test-key", candidates=candidates
+    ), paths
 
 
 def test_required_columns_alone_are_enough_to_train_and_list(bare_city: tuple[Settings, list[Path]]) -> None:
@@ -49,10 +52,10 @@ def test_required_columns_alone_are_enough_to_train_and_list(bare_city: tuple[Se
     trained = train_flow(as_of, settings)
     grid = trained.grid.set_index("candidate")
     assert grid["chosen"].sum() == 1
-    assert (
-        grid.loc["logistic", "estimator"].startswith("not fitted")
-        or grid.loc["logistic", "precision_at_k"] >= 0
+    assert grid.loc["logistic_text", "estimator"] == (
+        "not fitted: the cases carry no text (descriptions, notes, linked calls) to weigh"
     )
+    assert grid.loc[["logistic_foundation", "trees"], "precision_at_k"].notna().all()
     scored = score_flow(as_of, settings)
     check_list(scored.listed)
     assert len(scored.listed) > 0

@@ -18,7 +18,7 @@ from models.metrics import hits_bounds_at_k, listed_flags, precision_at_k, recal
 from models.promotion import decide
 from models.rules import rule_scores
 from models.scoring import bands, rank_cases
-from models.train import LABEL, TrainingPlan, train
+from models.train import LABEL, CannotFit, TrainingPlan, train, usable_folds
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -54,6 +54,14 @@ def test_rolling_folds_never_let_a_label_window_reach_past_what_it_is_judged_on(
     assert first.calibration_dates == tuple(WEEKS[13:17])
     assert first.fit_dates == tuple(WEEKS[:9])
     assert len(folds[2].fit_dates) > len(first.fit_dates)
+
+
+def test_a_fold_without_escalations_to_learn_from_is_left_out() -> None:
+    folds = rolling_origin_folds(WEEKS, 30, validation_share=0.3, n_folds=3, calibration_share=0.25)
+    matrix = pd.DataFrame({"as_of": WEEKS, LABEL: [0] * 9 + [1, 0] * 10 + [1]})
+    assert usable_folds(matrix, folds) == folds[1:]
+    with pytest.raises(CannotFit, match="no validation fold"):
+        usable_folds(matrix.assign(**{LABEL: 0}), folds)
 
 
 def test_folds_refuse_too_short_a_history() -> None:
@@ -271,13 +279,19 @@ def test_high_band_is_capped_at_the_teams_capacity() -> None:
     assert bands(scores, 0.5, 0.2, high_capacity=2).tolist() == ["high", "high", "medium", "low"]
 
 
-def test_the_gate_refuses_a_worse_or_unfair_model_and_promotes_a_better_one() -> None:
-    assert not decide(0.30, 0.32, 0.005, True, "fair").promote
-    assert not decide(0.324, 0.32, 0.005, True, "fair").promote
-    assert decide(0.33, 0.32, 0.005, True, "fair").promote
-    unfair = decide(0.40, 0.32, 0.005, False, "calibration of district A")
+def test_the_gate_refuses_a_worse_noisy_or_unfair_model_and_promotes_a_measurably_better_one() -> None:
+    dates = pd.Index(WEEKS[:6], name="as_of")
+    champion = pd.Series([0.30, 0.32, 0.31, 0.33, 0.30, 0.32], index=dates)
+    steady = champion + 0.02
+    noisy = champion + pd.Series([0.15, -0.12, 0.10, -0.08, 0.12, -0.05], index=dates)
+    assert not decide(champion - 0.01, champion, 0.005, True, "fair").promote
+    assert not decide(champion + 0.004, champion, 0.005, True, "fair").promote
+    assert not decide(noisy, champion, 0.005, True, "fair").promote
+    better = decide(steady, champion, 0.005, True, "fair")
+    assert better.promote and "+0.020 ± 0.000" in better.reason
+    unfair = decide(steady, champion, 0.005, False, "calibration of district A")
     assert not unfair.promote and "fairness" in unfair.reason
-    first = decide(0.40, None, 0.005, False, "calibration of district A")
+    first = decide(steady, None, 0.005, False, "calibration of district A")
     assert first.promote and "review the model card" in first.reason
 
 

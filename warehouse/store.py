@@ -25,9 +25,11 @@ from sqlalchemy import (
 
 from contracts.timeparse import local_now
 from contracts.vocabulary import RecordKind
-from warehouse import tables
+from warehouse import dashboard_tables, tables
 
 _CHUNK = 5000  # values per IN (...) query; SQLite allows 32,766 parameters since 3.32
+# Every module that defines tables on the shared metadata, so that `Warehouse` creates them all.
+TABLE_MODULES = (tables, dashboard_tables)
 
 
 def _sqlite_connect(dbapi_connection: object, _record: object) -> None:

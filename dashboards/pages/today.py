@@ -1,0 +1,97 @@
+"""Today's list: the latest published list (or an earlier one) for the viewer's districts, filtered."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import context, present, queries
+
+FILTERS = ("district", "town", "category", "band", "case_age")
+CODED = {"band": "band_", "case_age": "age_"}
+CASE_KEY = "case_id"
+DATE_KEY = "list_date"
+
+
+def _filters(frame: pd.DataFrame, words: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """One multi-select per filterable column; what each holds."""
+    chosen = {}
+    for column, slot in zip(FILTERS, st.columns(len(FILTERS)), strict=True):
+        options = sorted(frame[column].dropna().unique().tolist())
+        prefix = CODED.get(column)
+        chosen[column] = tuple(
+            slot.multiselect(
+                words[column],
+                options,
+                key=f"filter_{column}",
+                placeholder=words["any"],
+                format_func=(lambda v, p=prefix: words.get(f"{p}{v}", v)) if prefix else str,
+            )
+        )
+    return chosen
+
+
+def _stale_notice(pointer: dict | None, words: dict[str, str]) -> None:
+    """Say so when today's list was held and an older one is shown."""
+    if pointer and pointer.get("stale"):
+        held = pointer.get("held", {})
+        st.warning(
+            words["stale_list"].format(
+                held=held.get("as_of", ""), as_of=pointer["as_of"], reasons=" ".join(held.get("reasons", []))
+            )
+        )
+
+
+def main() -> None:
+    """The page."""
+    page = context.page()
+    words, viewer, data = page.words, page.viewer, page.source
+    st.header(words["page_today"])
+    pointer = queries.latest_pointer(data)
+    dates = queries.list_dates(viewer, data)
+    if not dates:
+        st.info(words["no_list"])
+        return
+    _stale_notice(pointer, words)
+    latest = date.fromisoformat(pointer["as_of"]) if pointer else dates[0]
+    as_of = st.selectbox(
+        words["list_date"], dates, index=dates.index(latest) if latest in dates else 0, key=DATE_KEY
+    )
+    frame = queries.risk_list(viewer, data, as_of)
+    with st.expander(words["filters"], expanded=True):
+        shown = queries.filter_list(frame, **_filters(frame, words))
+    left, middle, right = st.columns(3)
+    left.metric(words["cases_shown"], len(shown))
+    middle.metric(words["high_cases"], int((shown["band"] == "high").sum()))
+    right.metric(words["acted_cases"], int((shown["actions"] > 0).sum()))
+    table = present.list_table(shown, words)
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="list_table",
+        column_config={words["score"]: st.column_config.NumberColumn(format="%.3f")},
+    )
+    rows = picked.selection.rows if picked is not None else []
+    if rows:
+        st.session_state[CASE_KEY] = str(shown["case_id"].iloc[rows[0]])
+        if st.button(words["open_case"], type="primary", key="open_case"):
+            st.switch_page("pages/case.py")
+    else:
+        st.caption(words["select_row_hint"])
+    stem = f"fengqiao-{as_of.isoformat()}"
+    csv_column, excel_column = st.columns(2)
+    csv_column.download_button(words["download_csv"], present.csv_bytes(table), f"{stem}.csv", "text/csv")
+    excel_column.download_button(
+        words["download_excel"],
+        present.excel_bytes(table),
+        f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""How query results are shown: labelled columns, translated values, short summaries, export files."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+# Columns whose values are codes with a label of their own: label key = prefix + value.
+VALUE_PREFIXES = {
+    "band": "band_",
+    "case_age": "age_",
+    "action": "action_",
+    "last_action": "action_",
+    "kind": "kind_",
+    "what": "what_",
+}
+LIST_SHOWN = (
+    "rank",
+    "case_id",
+    "district",
+    "town",
+    "category",
+    "opened_at",
+    "case_age",
+    "score",
+    "band",
+    "reasons",
+    "done_so_far",
+)
+
+
+def done_so_far(frame: pd.DataFrame, words: dict[str, str]) -> pd.Series:
+    """'latest action (date, by) ×n' per row of a list with feedback, empty where nothing was done."""
+    has = frame["actions"] > 0
+    text = pd.Series("", index=frame.index, dtype="object")
+    if has.any():
+        rows = frame[has]
+        action = rows["last_action"].map(lambda code: words.get(f"action_{code}", code))
+        when = pd.to_datetime(rows["last_action_at"]).dt.strftime("%m-%d")
+        text[has] = action + " (" + when + ", " + rows["last_user"] + ") ×" + rows["actions"].astype(str)
+    return text
+
+
+def localise(frame: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
+    """A frame with coded values translated and column headings in the language."""
+    shown = frame.copy()
+    for column, prefix in VALUE_PREFIXES.items():
+        if column in shown.columns:
+            shown[column] = shown[column].map(lambda code, p=prefix: words.get(f"{p}{code}", code))
+    return shown.rename(columns={c: words.get(c, c) for c in shown.columns})
+
+
+def list_table(frame: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
+    """The list as analysts read it: chosen columns, done-so-far in words, labels in the language."""
+    shown = frame.assign(done_so_far=done_so_far(frame, words), town=frame["town"].fillna(""))
+    return localise(shown[list(LIST_SHOWN)], words)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as CSV that Excel opens correctly (UTF-8 with BOM)."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def excel_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as an .xlsx workbook."""
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False)
+    return buffer.getvalue()

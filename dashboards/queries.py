@@ -1,0 +1,359 @@
+"""Every read the dashboard makes: functions of (viewer, source, ...) that return frames.
+
+District restriction is enforced here, on the server: every query carries the viewer's districts in
+its SQL and its result is checked again, so no page can receive a row of a district its user is not
+assigned to. No query selects a pseudonym column; texts are the ones stored, masked at ingest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, func, literal, select, true
+
+from contracts.timeparse import as_of_instant
+from dashboards.source import DataSource
+from models.train import NEW_CASE_DAYS
+from pipelines.publish import read_pointer
+from warehouse.accounts import Account as Viewer
+from warehouse.dashboard_tables import feedback
+from warehouse.tables import case_events, cases, hotline, list_manifests, lists
+
+LIST_COLUMNS = ("rank", "case_id", "district", "town", "category", "opened_at", "score", "band", "reasons")
+PROFILE_COLUMNS = (
+    "case_id",
+    "opened_at",
+    "district",
+    "town",
+    "category",
+    "source",
+    "party_count",
+    "amount",
+    "description",
+)
+DONE_COLUMNS = ("actions", "last_action", "last_action_at", "last_user")
+WORKED_BANDS = ("high", "medium")
+MODEL_FILES = (
+    "model_card.md",
+    "model_card.en.md",
+    "fengqiao_model.json",
+    "model_grid.json",
+    "calibration.json",
+    "fairness.json",
+    "subsets.json",
+    "calibration.png",
+    "precision_by_depth.png",
+    "fairness.png",
+)
+CITY_WIDE_FIGURES = ("fairness.png",)  # they name every district: only for users who see all of them
+
+
+def _in_districts(column: Any, viewer: Viewer) -> ColumnElement[bool]:
+    """The SQL condition that restricts a district column to what the viewer may see."""
+    return true() if viewer.every_district else column.in_(viewer.districts)
+
+
+def _guard(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """The same restriction checked again on a result (a second line of defence)."""
+    if "district" not in frame.columns or viewer.every_district:
+        return frame
+    return frame[frame["district"].isin(viewer.districts)].reset_index(drop=True)
+
+
+def latest_pointer(source: DataSource) -> dict[str, Any] | None:
+    """The `latest` pointer: the list that is today's (and whether it is stale, and why)."""
+    return read_pointer(source.settings.lists_dir)
+
+
+def list_dates(viewer: Viewer, source: DataSource) -> list[date]:
+    """Dates with a published list, newest first."""
+    frame = source.read(select(list_manifests.c.as_of).order_by(list_manifests.c.as_of.desc()))
+    return [pd.Timestamp(d).date() for d in frame["as_of"]]
+
+
+def feedback_summary(viewer: Viewer, source: DataSource) -> pd.DataFrame:
+    """Per case: how many actions were recorded, and the latest one (what, when, by whom)."""
+    f = feedback.c
+    query = select(f.case_id, f.district, f.action, f.user_name, f.recorded_at).where(
+        _in_districts(f.district, viewer)
+    )
+    frame = _guard(source.read(query.order_by(f.id), dates=("recorded_at",)), viewer)
+    grouped = frame.groupby("case_id")
+    summary = pd.DataFrame(
+        {
+            "actions": grouped.size(),
+            "last_action": grouped["action"].last(),
+            "last_action_at": grouped["recorded_at"].last(),
+            "last_user": grouped["user_name"].last(),
+        }
+    )
+    return summary.rename_axis("case_id").reset_index()
+
+
+def risk_list(viewer: Viewer, source: DataSource, as_of: date) -> pd.DataFrame:
+    """The published list of a date for the viewer's districts, best first, with new/ongoing and what
+    has been done so far."""
+    c = lists.c
+    query = select(*(c[name] for name in LIST_COLUMNS)).where(
+        c.as_of == as_of, _in_districts(c.district, viewer)
+    )
+    frame = _guard(source.read(query.order_by(c.rank), dates=("opened_at",)), viewer)
+    recent = frame["opened_at"] >= as_of_instant(as_of) - pd.Timedelta(days=NEW_CASE_DAYS)
+    frame["case_age"] = np.where(recent, "new", "ongoing")
+    frame = frame.merge(feedback_summary(viewer, source), on="case_id", how="left")
+    frame["actions"] = frame["actions"].fillna(0).astype(int)
+    return frame
+
+
+def filter_list(frame: pd.DataFrame, **chosen: tuple[str, ...]) -> pd.DataFrame:
+    """The rows whose columns hold one of the chosen values (an empty choice keeps every row)."""
+    keep = pd.Series(True, index=frame.index)
+    for column, values in chosen.items():
+        if values:
+            keep &= frame[column].isin(values)
+    return frame[keep].reset_index(drop=True)
+
+
+def case_district(viewer: Viewer, source: DataSource, case_id: str) -> str | None:
+    """The case's district when the viewer may see the case, else None."""
+    c = cases.c
+    frame = source.read(select(c.district).where(c.case_id == case_id, _in_districts(c.district, viewer)))
+    return None if frame.empty else str(frame["district"].iloc[0])
+
+
+def case_profile(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFrame:
+    """The case as registered (one row, or none when the viewer may not see it)."""
+    c = cases.c
+    query = select(*(c[name] for name in PROFILE_COLUMNS)).where(
+        c.case_id == case_id, _in_districts(c.district, viewer)
+    )
+    return _guard(source.read(query, dates=("opened_at",)), viewer)
+
+
+def case_timeline(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFrame:
+    """The case's events and hotline calls in time order: when, kind, what, text (masked), district."""
+    district = case_district(viewer, source, case_id)
+    if district is None:
+        return pd.DataFrame(columns=["at", "kind", "what", "text", "district"])
+    e, h = case_events.c, hotline.c
+    events = select(
+        e.event_at.label("at"),
+        literal("event").label("kind"),
+        e.event_type.label("what"),
+        e.note.label("text"),
+        literal(district).label("district"),
+    ).where(e.case_id == case_id)
+    calls = select(
+        h.received_at.label("at"),
+        literal("call").label("kind"),
+        h.channel.label("what"),
+        h.text.label("text"),
+        h.district,
+    ).where(h.case_id == case_id, _in_districts(h.district, viewer))
+    frame = pd.concat(
+        [source.read(events, dates=("at",)), source.read(calls, dates=("at",))], ignore_index=True
+    )
+    return _guard(frame.sort_values("at", kind="stable", ignore_index=True), viewer)
+
+
+def score_history(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFrame:
+    """The case's rank, score, band and reasons on every published list it was on."""
+    c = lists.c
+    query = select(c.as_of, c.rank, c.score, c.band, c.reasons, c.model_version, c.district).where(
+        c.case_id == case_id, _in_districts(c.district, viewer)
+    )
+    return _guard(source.read(query.order_by(c.as_of), dates=("as_of",)), viewer)
+
+
+def case_feedback(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFrame:
+    """What analysts recorded about the case, newest first."""
+    f = feedback.c
+    query = select(f.recorded_at, f.user_name, f.action, f.note, f.list_as_of, f.district).where(
+        f.case_id == case_id, _in_districts(f.district, viewer)
+    )
+    return _guard(source.read(query.order_by(f.id.desc()), dates=("recorded_at",)), viewer)
+
+
+def listed_trend(viewer: Viewer, source: DataSource) -> pd.DataFrame:
+    """Listed cases per list date, district, category and band."""
+    c = lists.c
+    query = (
+        select(c.as_of, c.district, c.category, c.band, func.count().label("cases"))
+        .where(_in_districts(c.district, viewer))
+        .group_by(c.as_of, c.district, c.category, c.band)
+    )
+    return _guard(source.read(query, dates=("as_of",)), viewer)
+
+
+def _escalations(viewer: Viewer, source: DataSource) -> pd.DataFrame:
+    """Every escalation event of the viewer's cases: case, when, type, district, category."""
+    e, c = case_events.c, cases.c
+    kinds = [str(t) for t in source.settings.escalation_events]
+    query = (
+        select(e.case_id, e.event_at, e.event_type, c.district, c.category)
+        .join_from(case_events, cases, e.case_id == c.case_id)
+        .where(e.event_type.in_(kinds), _in_districts(c.district, viewer))
+    )
+    return _guard(source.read(query, dates=("event_at",)), viewer)
+
+
+def escalation_trend(viewer: Viewer, source: DataSource) -> pd.DataFrame:
+    """Escalation events per week (starting Monday), district and category."""
+    frame = _escalations(viewer, source)
+    frame["week"] = frame["event_at"].dt.to_period("W-SUN").dt.start_time
+    return frame.groupby(["week", "district", "category"]).size().rename("escalations").reset_index()
+
+
+def realised_precision(viewer: Viewer, source: DataSource) -> pd.DataFrame:
+    """For each list whose horizon has passed (by the latest list's date): per band, how many of the
+    viewer's listed cases escalated within the horizon after the list's date."""
+    columns = ["as_of", "band", "listed", "escalated", "rate"]
+    dates = list_dates(viewer, source)
+    if not dates:
+        return pd.DataFrame(columns=columns)
+    horizon = timedelta(days=source.settings.horizon_days)
+    c = lists.c
+    query = select(c.as_of, c.case_id, c.band, c.district).where(
+        c.as_of <= dates[0] - horizon, _in_districts(c.district, viewer)
+    )
+    listed = _guard(source.read(query, dates=("as_of",)), viewer)
+    if listed.empty:
+        return pd.DataFrame(columns=columns)
+    events = _escalations(viewer, source)[["case_id", "event_at"]]
+    merged = listed.merge(events, on="case_id", how="left")
+    merged["hit"] = (merged["event_at"] >= merged["as_of"]) & (merged["event_at"] < merged["as_of"] + horizon)
+    cases_hit = merged.groupby(["as_of", "band", "case_id"])["hit"].any().reset_index()
+    table = cases_hit.groupby(["as_of", "band"])["hit"].agg(listed="size", escalated="sum").reset_index()
+    table["rate"] = table["escalated"] / table["listed"]
+    return table[columns]
+
+
+def city_outcomes(viewer: Viewer, source: DataSource) -> pd.DataFrame:
+    """The daily run's realised quality of past lists, city-wide (only for users who see every district)."""
+    path = source.settings.reports_dir / "outcomes.json"
+    if not viewer.every_district or not path.exists():
+        return pd.DataFrame()
+    return pd.read_json(path, orient="records", dtype={"as_of": str})
+
+
+def feedback_rates(viewer: Viewer, source: DataSource, days: int = 90) -> pd.DataFrame:
+    """Per district and category, of the cases listed high or medium in the last `days` days: how many
+    got an action (action rate) and how many were last judged 'not a risk' (override rate)."""
+    columns = ["district", "category", "listed", "acted", "action_rate", "not_a_risk", "override_rate"]
+    dates = list_dates(viewer, source)
+    if not dates:
+        return pd.DataFrame(columns=columns)
+    c = lists.c
+    query = (
+        select(c.case_id, c.district, c.category)
+        .where(
+            c.as_of > dates[0] - timedelta(days=days),
+            c.band.in_(WORKED_BANDS),
+            _in_districts(c.district, viewer),
+        )
+        .distinct()
+    )
+    listed = _guard(source.read(query), viewer).drop_duplicates("case_id")
+    merged = listed.merge(feedback_summary(viewer, source), on="case_id", how="left")
+    merged["acted"] = merged["actions"].fillna(0) > 0
+    merged["not_a_risk"] = merged["last_action"] == "not_a_risk"
+    table = (
+        merged.groupby(["district", "category"])
+        .agg(listed=("case_id", "size"), acted=("acted", "sum"), not_a_risk=("not_a_risk", "sum"))
+        .reset_index()
+    )
+    table["action_rate"] = table["acted"] / table["listed"]
+    table["override_rate"] = table["not_a_risk"] / table["listed"]
+    return table[columns]
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """The champion as the Model page shows it."""
+
+    version: str
+    card: str
+    summary: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, bytes] = field(default_factory=dict)
+
+
+def _logged_table(payload: bytes) -> pd.DataFrame:
+    """A table MLflow logged as JSON (columns and data)."""
+    data = json.loads(payload)
+    return pd.DataFrame(data["data"], columns=data["columns"])
+
+
+def _own_groups(table: pd.DataFrame, kind_column: str, group_column: str, viewer: Viewer) -> pd.DataFrame:
+    """A by-group table without the rows of districts the viewer may not see."""
+    other = (table[kind_column] == "district") & ~table[group_column].map(viewer.sees)
+    return table[~other].reset_index(drop=True)
+
+
+def model_view(viewer: Viewer, source: DataSource, language: str) -> ModelView | None:
+    """The champion's version, model card (in the language), validation summary, grid, calibration and
+    fairness tables and figures; None before any model is registered."""
+    try:
+        version, files = source.registry().run_files(MODEL_FILES)
+    except LookupError:
+        return None
+    card = files.get("model_card.en.md" if language == "en" else "model_card.md", b"").decode()
+    metadata = json.loads(files.get("fengqiao_model.json", b"{}"))
+    summary = pd.DataFrame(sorted(metadata.get("summary", {}).items()), columns=["metric", "value"])
+    tables = {
+        name.removesuffix(".json"): _logged_table(files[name])
+        for name in ("model_grid.json", "calibration.json", "fairness.json", "subsets.json")
+        if name in files
+    }
+    if "fairness" in tables:
+        tables["fairness"] = _own_groups(tables["fairness"], "attribute", "group", viewer)
+    if "subsets" in tables:
+        tables["subsets"] = _own_groups(tables["subsets"], "subset_kind", "subset", viewer)
+    figures = {
+        name.removesuffix(".png"): payload
+        for name, payload in files.items()
+        if name.endswith(".png") and (viewer.every_district or name not in CITY_WIDE_FIGURES)
+    }
+    return ModelView(version, card, summary, tables, figures)
+
+
+def run_reports(viewer: Viewer, source: DataSource, limit: int = 30) -> pd.DataFrame:
+    """The latest daily-run reports, newest first: status, model, open cases, bands, why held, warnings."""
+    paths = sorted(source.settings.reports_dir.glob("????-??-??.json"), reverse=True)[:limit]
+    rows = []
+    for path in paths:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        verdict = report.get("verdict", {})
+        rows.append(
+            {
+                "as_of": report.get("as_of"),
+                "status": report.get("status"),
+                "model_version": report.get("model_version"),
+                "open_cases": report.get("open_cases"),
+                "high": report.get("bands", {}).get("high"),
+                "reasons": " ".join(verdict.get("reasons", [])),
+                "warnings": " ".join(verdict.get("warnings", [])),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["as_of", "status", "model_version", "open_cases", "high", "reasons", "warnings"]
+    )
+
+
+def latest_drift(viewer: Viewer, source: DataSource) -> tuple[str | None, pd.DataFrame, bytes | None]:
+    """The newest daily report's date, its drift table (feature, PSI, status) and its drift picture."""
+    paths = sorted(source.settings.reports_dir.glob("????-??-??.json"))
+    if not paths:
+        return None, pd.DataFrame(), None
+    report = json.loads(paths[-1].read_text(encoding="utf-8"))
+    picture = paths[-1].with_name(f"{paths[-1].stem}.drift.png")
+    return (
+        paths[-1].stem,
+        pd.DataFrame(report.get("drift", [])),
+        picture.read_bytes() if picture.exists() else None,
+    )

@@ -1,0 +1,176 @@
+"""A tiny populated home for the dashboard tests: two districts, two published lists, users, a report.
+
+Raw phone and ID numbers are fed in (and must never come out): they are masked or pseudonymised
+at ingest by the same validation a real delivery goes through.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from contracts.records import LIST_COLUMNS
+from contracts.settings import Settings
+from contracts.vocabulary import RecordKind
+from pipelines.publish import mark_stale, publish_day
+from tests.conftest import call_row, case_row, event_row, stored
+from warehouse.accounts import Account, Role, add_account
+from warehouse.store import Warehouse, append
+from warehouse.tables import INPUT_TABLES
+
+EAST, NORTH = "东湖区", "江北区"
+RAW_PHONE, RAW_ID = "13812345678", "110101199003077777"
+SECRET_NUMBERS = (RAW_PHONE, "138 1234 5678", RAW_ID)
+PASSWORD = "correct-horse-9"
+FIRST, SECOND = date(2025, 3, 1), date(2025, 4, 10)
+USERS = {
+    "admin": Account("admin", Role.ADMIN),
+    "ana": Account("ana", Role.ANALYST, (EAST,)),
+    "nora": Account("nora", Role.ANALYST, (NORTH,)),
+    "vic": Account("vic", Role.VIEWER),
+}
+
+
+def _cases() -> list[dict[str, str]]:
+    personal = {"reporter_phone": RAW_PHONE, "reporter_id_number": RAW_ID, "reporter_name": "张三"}
+    return [
+        case_row("E1", "2025-01-05 09:00", town="湖滨街道", description=f"欠薪，电话{RAW_PHONE}", **personal),
+        case_row("E2", "2025-04-05 10:00", category="邻里纠纷", description=f"身份证{RAW_ID}"),
+        case_row("E3", "2025-01-20 08:00", category="物业纠纷"),
+        case_row("N1", "2025-01-10 09:00", district=NORTH, town="江北街道", description="噪音扰民"),
+        case_row("N2", "2025-02-01 11:00", district=NORTH, category="婚姻家庭"),
+    ]
+
+
+def _events() -> list[dict[str, str]]:
+    return [
+        event_row("E1", "2025-01-06 09:00", "assigned"),
+        event_row("E1", "2025-02-10 15:00", "mediation_failed", note=f"当事人电话 {RAW_PHONE} 无人接听"),
+        event_row("E1", "2025-03-10 15:00", "group_incident"),
+        event_row("N1", "2025-01-11 09:00", "visit", note="走访"),
+        event_row("N1", "2025-03-05 09:00", "violence"),
+    ]
+
+
+def _calls() -> list[dict[str, str]]:
+    return [
+        call_row(
+            "C1",
+            "2025-02-20 21:00",
+            case_id="E1",
+            text=f"我的电话是138 1234 5678，身份证{RAW_ID}",
+            caller_phone=RAW_PHONE,
+            channel="phone",
+        ),
+        call_row("C2", "2025-02-21 08:00", district=NORTH, case_id="N1", text="又吵起来了", channel="web"),
+        call_row("C3", "2025-02-22 08:00", district=NORTH, case_id="E1", text="北区打来的", channel="app"),
+    ]
+
+
+def _listed(as_of: date, rows: list[tuple[str, str, str, str, float, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["case_id", "district", "town", "category", "score", "band"])
+    opened = {r["case_id"]: r["opened_at"] for r in _cases()}
+    frame["rank"] = range(1, len(frame) + 1)
+    frame["opened_at"] = pd.to_datetime(frame["case_id"].map(opened)).astype("datetime64[us]")
+    frame["reasons"] = "近7天关联热线来电3次"
+    frame["model_version"] = "fengqiao-escalation/v1"
+    frame["as_of"] = as_of
+    frame["town"] = frame["town"].replace("", None)
+    return frame[list(LIST_COLUMNS)]
+
+
+def _publish(warehouse: Warehouse, settings: Settings) -> None:
+    first = [
+        ("E1", EAST, "湖滨街道", "劳资纠纷", 0.41, "high"),
+        ("N1", NORTH, "江北街道", "劳资纠纷", 0.35, "high"),
+        ("E3", EAST, "", "物业纠纷", 0.10, "medium"),
+        ("N2", NORTH, "", "婚姻家庭", 0.02, "low"),
+    ]
+    second = [
+        ("N1", NORTH, "江北街道", "劳资纠纷", 0.38, "high"),
+        ("E1", EAST, "湖滨街道", "劳资纠纷", 0.30, "high"),
+        ("E2", EAST, "", "邻里纠纷", 0.12, "medium"),
+        ("E3", EAST, "", "物业纠纷", 0.05, "low"),
+        ("N2", NORTH, "", "婚姻家庭", 0.03, "low"),
+    ]
+    for as_of, rows in ((FIRST, first), (SECOND, second)):
+        description = {
+            "as_of": as_of.isoformat(),
+            "model_version": "fengqiao-escalation/v1",
+            "cases": len(rows),
+        }
+        publish_day(_listed(as_of, rows), description, settings.lists_dir, warehouse)
+
+
+def _reports(settings: Settings) -> None:
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    report = {
+        "as_of": "2025-04-11",
+        "status": "held",
+        "model_version": "fengqiao-escalation/v1",
+        "open_cases": 5,
+        "bands": {"high": 2, "medium": 1, "low": 2},
+        "verdict": {"hold": True, "reasons": ["input volume 5x the usual"], "warnings": []},
+        "drift": [{"column": "score", "kind": "score", "psi": 0.31, "status": "drift", "top_shift": ""}],
+    }
+    (settings.reports_dir / "2025-04-11.json").write_text(json.dumps(report, ensure_ascii=False))
+    outcomes = [
+        {"as_of": FIRST.isoformat(), "model_version": "fengqiao-escalation/v1", "precision_at_k": 1.0}
+    ]
+    (settings.reports_dir / "outcomes.json").write_text(json.dumps(outcomes))
+    mark_stale(settings.lists_dir, date(2025, 4, 11), ["input volume 5x the usual"])
+
+
+def build_home(home: Path) -> Settings:
+    """Store, lists, latest pointer (stale), a report and the four users, under `home`."""
+    settings = Settings(home=home, horizon_days=30)
+    warehouse = Warehouse(settings.warehouse_url)
+    now = pd.Timestamp("2025-04-10 06:00")
+    with warehouse.transaction() as connection:
+        for kind, rows in (
+            (RecordKind.CASES, _cases()),
+            (RecordKind.CASE_EVENTS, _events()),
+            (RecordKind.HOTLINE, _calls()),
+        ):
+            append(connection, INPUT_TABLES[kind], stored(kind, rows).assign(ingested_at=now))
+        for account in USERS.values():
+            add_account(connection, account.name, account.role, account.districts, PASSWORD)
+    _publish(warehouse, settings)
+    _reports(settings)
+    warehouse.engine.dispose()
+    return settings
+
+
+def _png() -> bytes:
+    """A tiny valid PNG picture."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class FakeRegistry:
+    """The champion's run files, as `Registry.run_files` returns them."""
+
+    def run_files(self, names: object) -> tuple[str, dict[str, bytes]]:
+        fairness = {
+            "columns": ["attribute", "group", "n", "status"],
+            "data": [
+                ["overall", "all", 9, "ok"],
+                ["district", EAST, 5, "ok"],
+                ["district", NORTH, 4, "flagged"],
+            ],
+        }
+        return "fengqiao-escalation/v3", {
+            "model_card.md": "# 模型说明书".encode(),
+            "model_card.en.md": b"# Model card",
+            "fengqiao_model.json": b'{"summary": {"model.precision_at_k": 0.4}}',
+            "fairness.json": pd.io.json.ujson_dumps(fairness).encode(),
+            "fairness.png": _png(),
+            "calibration.png": _png(),
+        }

@@ -1,0 +1,166 @@
+"""Dashboard queries per role: an analyst never receives a row of another district, from any query."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import delete
+
+from contracts.settings import Settings
+from dashboards import queries
+from dashboards.feedback import record_feedback
+from dashboards.source import DataSource, open_source
+from tests.dashboard_home import EAST, FIRST, NORTH, SECOND, USERS, FakeRegistry, build_home
+from warehouse.accounts import Account, Role
+from warehouse.store import Warehouse
+from warehouse.tables import lists
+
+CASE_QUERIES: dict[str, Callable[[Account, DataSource, str], pd.DataFrame]] = {
+    "profile": queries.case_profile,
+    "timeline": queries.case_timeline,
+    "score_history": queries.score_history,
+    "feedback": queries.case_feedback,
+}
+TABLE_QUERIES: dict[str, Callable[[Account, DataSource], pd.DataFrame]] = {
+    "list": lambda v, s: queries.risk_list(v, s, SECOND),
+    "old_list": lambda v, s: queries.risk_list(v, s, FIRST),
+    "feedback_summary": queries.feedback_summary,
+    "listed_trend": queries.listed_trend,
+    "escalation_trend": queries.escalation_trend,
+    "feedback_rates": queries.feedback_rates,
+}
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> DataSource:
+    settings = build_home(tmp_path_factory.mktemp("dashboard") / "home")
+    warehouse = Warehouse(settings.warehouse_url)
+    for name, case_id in (("ana", "E1"), ("nora", "N1"), ("ana", "E3")):
+        record_feedback(warehouse, USERS[name], case_id, "contacted", "打过电话", SECOND)
+    record_feedback(warehouse, USERS["ana"], "E3", "not_a_risk", "", SECOND)
+    return open_source(settings)
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_QUERIES))
+def test_an_analyst_gets_only_rows_of_their_districts(source: DataSource, name: str) -> None:
+    for viewer, district in ((USERS["ana"], EAST), (USERS["nora"], NORTH)):
+        frame = TABLE_QUERIES[name](viewer, source)
+        if "district" in frame.columns:
+            assert set(frame["district"]) <= {district}, name
+        assert not [c for c in frame.columns if c.endswith("_pid")]
+
+
+@pytest.mark.parametrize("name", sorted(CASE_QUERIES))
+def test_a_case_of_another_district_returns_nothing(source: DataSource, name: str) -> None:
+    query = CASE_QUERIES[name]
+    assert query(USERS["ana"], source, "N1").empty
+    assert query(USERS["nora"], source, "E1").empty
+    assert len(query(USERS["admin"], source, "N1")) > 0
+
+
+def test_admins_and_unrestricted_viewers_see_every_district(source: DataSource) -> None:
+    for viewer in (USERS["admin"], USERS["vic"]):
+        assert set(queries.risk_list(viewer, source, SECOND)["district"]) == {EAST, NORTH}
+    east_viewer = Account("v2", Role.VIEWER, (EAST,))
+    assert set(queries.risk_list(east_viewer, source, SECOND)["district"]) == {EAST}
+
+
+def test_an_analyst_without_districts_sees_nothing(source: DataSource) -> None:
+    broken = Account("x", Role.ANALYST, ())
+    assert queries.risk_list(broken, source, SECOND).empty
+    assert queries.case_timeline(broken, source, "E1").empty
+
+
+def test_timeline_keeps_only_calls_of_visible_districts(source: DataSource) -> None:
+    """Call C3 concerns case E1 but was received for the northern district: the east analyst misses it."""
+    ana = queries.case_timeline(USERS["ana"], source, "E1")
+    admin = queries.case_timeline(USERS["admin"], source, "E1")
+    assert len(admin) - len(ana) == 1
+    assert set(ana["kind"]) == {"event", "call"}
+    assert ana["at"].is_monotonic_increasing
+
+
+def test_list_shows_new_cases_and_what_was_done(source: DataSource) -> None:
+    frame = queries.risk_list(USERS["ana"], source, SECOND).set_index("case_id")
+    assert list(frame.columns[:8]) == [c for c in queries.LIST_COLUMNS if c != "case_id"]
+    assert frame.loc["E2", "case_age"] == "new" and frame.loc["E1", "case_age"] == "ongoing"
+    assert frame.loc["E3", "actions"] == 2 and frame.loc["E3", "last_action"] == "not_a_risk"
+    assert frame.loc["E2", "actions"] == 0
+    assert queries.filter_list(frame.reset_index(), band=("high",))["case_id"].tolist() == ["E1"]
+    assert len(queries.filter_list(frame.reset_index(), band=(), town=())) == 3
+
+
+def test_texts_are_the_masked_ones(source: DataSource) -> None:
+    profile = queries.case_profile(USERS["admin"], source, "E1")
+    timeline = queries.case_timeline(USERS["admin"], source, "E1")
+    assert profile["description"].iloc[0] == "欠薪，电话[电话]"
+    assert any("[电话]" in str(t) and "[身份证号]" in str(t) for t in timeline["text"])
+    assert not [c for c in profile.columns if c.endswith("_pid")]
+
+
+def test_realised_precision_counts_escalations_within_the_horizon(source: DataSource) -> None:
+    """E1 (high on 03-01) had a group incident on 03-10, E3 (medium) nothing; 04-10 has not matured."""
+    east = queries.realised_precision(USERS["ana"], source).set_index("band")
+    assert east.loc["high", "escalated"] == 1 and east.loc["high", "rate"] == 1.0
+    assert east.loc["medium", "escalated"] == 0
+    everyone = queries.realised_precision(USERS["admin"], source).set_index("band")
+    assert everyone.loc["high", "listed"] == 2 and everyone.loc["high", "escalated"] == 2
+
+
+def test_feedback_rates_by_district_and_category(source: DataSource) -> None:
+    rates = queries.feedback_rates(USERS["ana"], source).set_index("category")
+    assert rates.loc["物业纠纷", "override_rate"] == 1.0
+    assert rates.loc["劳资纠纷", "action_rate"] == 1.0 and rates.loc["劳资纠纷", "override_rate"] == 0.0
+    assert rates.loc["邻里纠纷", "action_rate"] == 0.0
+
+
+def test_pointer_reports_and_city_outcomes(source: DataSource) -> None:
+    assert queries.latest_pointer(source)["stale"] is True
+    assert queries.list_dates(USERS["ana"], source) == [SECOND, FIRST]
+    assert queries.run_reports(USERS["ana"], source)["status"].tolist() == ["held"]
+    as_of, drift, _ = queries.latest_drift(USERS["ana"], source)
+    assert as_of == "2025-04-11" and drift["psi"].tolist() == [0.31]
+    assert queries.city_outcomes(USERS["ana"], source).empty
+    assert len(queries.city_outcomes(USERS["admin"], source)) == 1
+
+
+def test_model_view_hides_other_districts_groups(source: DataSource, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DataSource, "registry", lambda self: FakeRegistry())
+    ana = queries.model_view(USERS["ana"], source, "en")
+    assert ana is not None and ana.version == "fengqiao-escalation/v3" and ana.card == "# Model card"
+    assert ana.tables["fairness"]["group"].tolist() == ["all", EAST]
+    assert "fairness" not in ana.figures and "calibration" in ana.figures
+    admin = queries.model_view(USERS["admin"], source, "zh")
+    assert admin.card == "# 模型说明书" and len(admin.tables["fairness"]) == 3 and "fairness" in admin.figures
+    assert admin.summary.to_dict("records") == [{"metric": "model.precision_at_k", "value": 0.4}]
+
+
+def test_reading_never_writes(source: DataSource, tmp_path: Path) -> None:
+    """The dashboard's connection is read-only: a write through it fails."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(OperationalError), source.engine.connect() as connection:
+        connection.execute(text("DELETE FROM lists"))
+    assert len(queries.risk_list(USERS["admin"], source, SECOND)) == 5
+
+
+def test_model_view_is_none_without_a_model(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "empty")
+    assert queries.model_view(USERS["admin"], open_source(settings), "zh") is None
+
+
+def test_reads_go_on_while_a_daily_run_holds_the_write_lock(source: DataSource) -> None:
+    """WAL: a writer's open transaction neither blocks the dashboard nor shows it half a change."""
+    warehouse = Warehouse(source.settings.warehouse_url)
+    with pytest.raises(RuntimeError), warehouse.transaction() as connection:
+        connection.execute(delete(lists))
+        started = time.monotonic()
+        assert len(queries.risk_list(USERS["admin"], source, SECOND)) == 5
+        assert time.monotonic() - started < 2
+        raise RuntimeError("roll the writer back")
+    assert len(queries.risk_list(USERS["admin"], source, SECOND)) == 5
