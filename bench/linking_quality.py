@@ -1,0 +1,363 @@
+"""How well the call linker finds the case behind a call without a case number, on the demo city.
+
+Simulates a city with `ingest.simulate.simulate_city` (its `truth_links` table knows the true case
+behind every call), turns its exports into the stored, pseudonymised form with
+`ingest.validate.validate_frame`, and links the calls of every `--every`-day window (the linker's
+own 30-day window, so each call is judged once) with `features.call_linking.link_calls`, as of
+the end of the window, on what was known then. The truth is read only here, to score the links.
+
+Figures, over the calls without a case_id whose true case exists (the "linkable" calls):
+precision (correct links / all links, background calls linked to some case included), recall
+(correct links / linkable calls), the reachable share (the true case was a candidate: known,
+same district, opened before the call and open at it), a precision/recall table over thresholds,
+what the phone rule alone finds (an unlinked call from a case's reporter phone, received since the
+case opened, counted for every such case: `hotline_activity`'s rule), and how a logistic
+regression fitted on the same signals with the truth (even windows, scored on odd ones) compares
+with the hand-set weights. Writes bench/linking_quality.md and .json.
+
+    python -m bench.linking_quality                       # seed 7, 20,000 cases, 540 days
+    python -m bench.linking_quality --cases 5000 --days 270   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from bench.common import REPO, code_state, machine
+from features import call_linking as cl
+from features.call_linking import LinkConfig, link_calls
+from features.sources import Sources
+
+KEY = b"linking-bench-key"
+START = date(2025, 1, 1)
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+NEGATIVE_SHARE = 0.02  # share of non-matching pairs kept to fit the comparison model
+SIGNALS = ("reporter", "linked_caller", "cosine", "named", "amount", "category_agrees", "category_clashes")
+
+
+def simulated_sources(seed: int, n_cases: int, days: int) -> tuple[Sources, pd.DataFrame]:
+    """The simulated city's stored sources and its truth_links table."""
+    from contracts.vocabulary import RecordKind
+    from ingest.simulate import FILE_NAMES, SimulationConfig, simulate_city
+    from ingest.validate import validate_frame
+
+    city = simulate_city(SimulationConfig(seed=seed, n_cases=n_cases, days=days, start=START))
+    stored = {}
+    for field, kind in (
+        ("cases", RecordKind.CASES),
+        ("case_events", RecordKind.CASE_EVENTS),
+        ("hotline", RecordKind.HOTLINE),
+    ):
+        text = getattr(city, field).fillna("").astype(str)
+        text.insert(0, "_row", range(1, len(text) + 1))
+        stored[field] = validate_frame(text, kind, FILE_NAMES[kind], KEY).records
+    sources = Sources.ordered(stored["cases"], stored["case_events"], stored["hotline"])
+    return sources, city.truth_links
+
+
+def signal_pairs(known: Sources, instant: pd.Timestamp, config: LinkConfig) -> pd.DataFrame:
+    """Every candidate pair of the instant with the linker's signals (its internal steps, for fitting)."""
+    status = cl._status_events(known.events, instant)
+    targets = cl._targets(known.hotline, instant, config)
+    cases = cl._candidate_cases(known.cases, status, instant, config)
+    pairs = cl._pairs(targets, cases, status, config)
+    linked = cl._linked_calls(known.hotline, instant)
+    in_play = np.zeros(len(cases), dtype=bool)
+    in_play[pairs["case"].to_numpy()] = True
+    documents = cl._case_documents(cases, linked, in_play)
+    texts = cl._clean(targets["text"]).astype(object)
+    cl._phone_signals(pairs, targets, cases, linked)
+    cl._text_similarity(pairs, texts, documents, config)
+    cl._shared_things(pairs, texts, documents, config)
+    cl._category_signal(pairs, targets, cases)
+    reporter = pairs["same_reporter"].to_numpy(dtype=bool)
+    return pd.DataFrame(
+        {
+            "call": pairs["call"].to_numpy(),
+            "call_id": targets["call_id"].to_numpy()[pairs["call"].to_numpy()],
+            "case_id": cases["case_id"].to_numpy()[pairs["case"].to_numpy()],
+            "reporter": reporter.astype(float),
+            "linked_caller": (pairs["same_linked_caller"].to_numpy(dtype=bool) & ~reporter).astype(float),
+            "cosine": pairs["cosine"].to_numpy(),
+            "named": np.minimum(pairs["n_named"].to_numpy(), config.max_named),
+            "amount": (pairs["n_amount"].to_numpy() > 0).astype(float),
+            "category_agrees": (pairs["category"].to_numpy() > 0).astype(float),
+            "category_clashes": (pairs["category"].to_numpy() < 0).astype(float),
+        }
+    )
+
+
+def chosen_by(pairs: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:
+    """Per call: the best case under scores z and its confidence (the linker's rule)."""
+    best = cl._best_two(pairs, z)
+    confidence, _ = cl._confidence(best["z1"].to_numpy(), best["z2"].to_numpy())
+    rows = best["row"].to_numpy()
+    return pd.DataFrame(
+        {
+            "call_id": pairs["call_id"].to_numpy()[rows],
+            "case_id": pairs["case_id"].to_numpy()[rows],
+            "confidence": confidence,
+        }
+    )
+
+
+def phone_rule(known: Sources, targets: pd.DataFrame) -> pd.DataFrame:
+    """(call, case) attributions of the phone rule: the caller's phone is a known case's reporter phone
+    and the call came at or after the case's opening."""
+    cases = known.cases.dropna(subset=["reporter_phone_pid"])
+    calls = targets.dropna(subset=["caller_phone_pid"])
+    pairs = calls[["call_id", "received_at", "caller_phone_pid"]].merge(
+        cases[["case_id", "opened_at", "reporter_phone_pid"]],
+        left_on="caller_phone_pid",
+        right_on="reporter_phone_pid",
+    )
+    return pairs.loc[pairs["received_at"] >= pairs["opened_at"], ["call_id", "case_id"]]
+
+
+def scores_table(judged: pd.DataFrame, linkable: int, thresholds: tuple[float, ...]) -> pd.DataFrame:
+    """Precision and recall of the best candidates kept at each threshold."""
+    rows = []
+    for threshold in thresholds:
+        kept = judged[judged["confidence"] >= threshold]
+        correct = int(kept["correct"].sum())
+        rows.append(
+            {
+                "threshold": threshold,
+                "links": len(kept),
+                "correct": correct,
+                "background_linked": int(kept["true_case_id"].isna().sum()),
+                "precision": correct / max(len(kept), 1),
+                "recall": correct / max(linkable, 1),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def judge(choices: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Choices joined with the truth of their calls, and whether each is the true case."""
+    judged = choices.merge(population[["call_id", "true_case_id"]], on="call_id", how="left")
+    judged["correct"] = (judged["case_id"] == judged["true_case_id"]).to_numpy(dtype=bool)
+    return judged
+
+
+def main() -> None:
+    """Measure and write the figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--days", type=int, default=540)
+    parser.add_argument("--every", type=int, default=30, help="days between as-of dates (the call window)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench")
+    args = parser.parse_args()
+    config = LinkConfig(call_window_days=args.every)
+
+    started = time.perf_counter()
+    sources, truth = simulated_sources(args.seed, args.cases, args.days)
+    true_case = truth.set_index("call_id")["true_case_id"]
+    prepare_seconds = time.perf_counter() - started
+    instants = [
+        pd.Timestamp(START + timedelta(days=d)) for d in range(2 * args.every, args.days + 1, args.every)
+    ]
+    hand, test_choices, train, population, phone, seconds = [], [], [], [], [], []
+    model: LogisticRegression | None = None
+    reachable = 0
+    # Even windows first: the comparison model is fitted on them before the odd ones are scored.
+    for number in [*range(0, len(instants), 2), *range(1, len(instants), 2)]:
+        instant = instants[number]
+        known = sources.known_before(instant)
+        began = time.perf_counter()
+        production = link_calls(
+            known.hotline, known.cases, known.hotline, instant, config, events=known.events
+        )
+        seconds.append(time.perf_counter() - began)
+        targets = cl._targets(known.hotline, instant, config).merge(truth, on="call_id", how="left")
+        population.append(targets.assign(window=number))
+        phone.append(phone_rule(known, targets))
+        pairs = signal_pairs(known, instant, config)
+        pairs["label"] = pairs["case_id"].to_numpy() == pairs["call_id"].map(true_case).to_numpy()
+        reachable += int(pairs["label"].sum())
+        choices = chosen_by(pairs, hand_scores(pairs, config)).assign(window=number)
+        same = choices[choices["confidence"] >= config.threshold].sort_values("call_id", ignore_index=True)
+        assert same["case_id"].tolist() == production["case_id"].tolist()
+        assert np.allclose(same["confidence"], production["confidence"])
+        hand.append(choices)
+        if number % 2 == 0:
+            negatives = pairs[~pairs["label"]].sample(frac=NEGATIVE_SHARE, random_state=number)
+            train.append(pd.concat([pairs[pairs["label"]], negatives])[[*SIGNALS, "label"]])
+        else:
+            if model is None:
+                model = fit_comparison(pd.concat(train, ignore_index=True))
+            fitted = chosen_by(pairs, model.decision_function(pairs[list(SIGNALS)]))
+            test_choices.append((choices, fitted.assign(window=number)))
+        print(f"{instant.date()}: {len(targets):,} calls, {len(production):,} links, {seconds[-1]:.1f} s")
+
+    population_frame = pd.concat(population, ignore_index=True)
+    linkable = int(population_frame["true_case_id"].notna().sum())
+    judged = judge(pd.concat(hand, ignore_index=True), population_frame)
+    table = scores_table(judged, linkable, THRESHOLDS)
+    at_threshold = scores_table(judged, linkable, (config.threshold,)).iloc[0].to_dict()
+
+    rule = pd.concat(phone, ignore_index=True).merge(
+        population_frame[["call_id", "true_case_id"]], on="call_id"
+    )
+    rule_correct = rule["case_id"] == rule["true_case_id"]
+    phone_figures = {
+        "attributions": len(rule),
+        "calls": int(rule["call_id"].nunique()),
+        "true_links_found": int(rule_correct.sum()),
+        "recall": float(rule_correct.sum() / max(linkable, 1)),
+        "precision": float(rule_correct.sum() / max(len(rule), 1)),
+    }
+    comparison = fitted_comparison(model, test_choices, population_frame, config)
+    figures = {
+        "command": "python -m bench.linking_quality "
+        + " ".join(f"--{k} {v}" for k, v in vars(args).items() if k != "out"),
+        "simulation": {"seed": args.seed, "cases": args.cases, "days": args.days, "start": START.isoformat()},
+        "as_of_dates": [str(i.date()) for i in instants],
+        "config": asdict(config),
+        "calls_without_case_id": len(population_frame),
+        "linkable_calls": linkable,
+        "background_calls": int(population_frame["true_case_id"].isna().sum()),
+        "reachable_calls": reachable,
+        "reachable_share": reachable / max(linkable, 1),
+        "at_threshold": at_threshold,
+        "by_threshold": table.to_dict(orient="records"),
+        "phone_rule": phone_figures,
+        "fitted_comparison": comparison,
+        "seconds_per_as_of": {"median": float(np.median(seconds)), "max": float(np.max(seconds))},
+        "prepare_seconds": prepare_seconds,
+        "machine": machine(),
+        "code": code_state(("features",)),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "linking_quality.json").write_text(
+        json.dumps(figures, indent=2, default=str), encoding="utf-8"
+    )
+    (args.out / "linking_quality.md").write_text(report(figures, table), encoding="utf-8")
+    print(report(figures, table))
+
+
+def hand_scores(pairs: pd.DataFrame, config: LinkConfig) -> np.ndarray:
+    """The linker's hand-set score z from the signal columns."""
+    return config.bias + pairs[list(SIGNALS)].to_numpy() @ np.array(hand_weights(config))
+
+
+def hand_weights(config: LinkConfig) -> tuple[float, ...]:
+    """The hand-set weights in SIGNALS order."""
+    return (
+        config.w_reporter_phone,
+        config.w_linked_caller,
+        config.w_text,
+        config.w_named,
+        config.w_amount,
+        config.w_category,
+        config.w_category_clash,
+    )
+
+
+def fit_comparison(train: pd.DataFrame) -> LogisticRegression:
+    """A logistic regression of 'this pair is the true one' on the signals (negatives subsampled and
+    weighted back)."""
+    weight = np.where(train["label"], 1.0, 1.0 / NEGATIVE_SHARE)
+    return LogisticRegression(C=1.0, max_iter=1000).fit(
+        train[list(SIGNALS)], train["label"], sample_weight=weight
+    )
+
+
+def fitted_comparison(
+    model: LogisticRegression | None,
+    test_choices: list[tuple[pd.DataFrame, pd.DataFrame]],
+    population: pd.DataFrame,
+    config: LinkConfig,
+) -> dict[str, object]:
+    """The fitted model against the hand-set weights on the odd windows (the linker's choice rule)."""
+    if model is None or not test_choices:
+        return {}
+    test_population = population[population["window"] % 2 == 1]
+    linkable = int(test_population["true_case_id"].notna().sum())
+    tables = {}
+    for name, position in (("hand_set", 0), ("fitted", 1)):
+        choices = pd.concat([pair[position] for pair in test_choices], ignore_index=True)
+        judged = judge(choices, test_population)
+        tables[name] = scores_table(judged, linkable, (0.5, 0.7, 0.9)).to_dict(orient="records")
+    return {
+        "fitted_weights": dict(
+            zip(("bias", *SIGNALS), [float(model.intercept_[0]), *map(float, model.coef_[0])], strict=True)
+        ),
+        "hand_set_weights": dict(zip(("bias", *SIGNALS), (config.bias, *hand_weights(config)), strict=True)),
+        "test_linkable_calls": linkable,
+        "tables": tables,
+    }
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    """A small table as Markdown (no extra dependency)."""
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
+    cells = frame.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v))
+    return header + "".join("| " + " | ".join(row) + " |\n" for row in cells.to_numpy().tolist())
+
+
+def report(figures: dict, table: pd.DataFrame) -> str:
+    """The Markdown page of the figures."""
+    sim, at, phone = figures["simulation"], figures["at_threshold"], figures["phone_rule"]
+    cmp, window = figures["fitted_comparison"], figures["config"]["call_window_days"]
+    seconds = figures["seconds_per_as_of"]
+    lines = [
+        "# Call-to-case linking on the demo city",
+        "",
+        f"Command: `{figures['command']}`. Demo city: seed {sim['seed']}, {sim['cases']:,} cases, "
+        f"{sim['days']} days from {sim['start']}; {len(figures['as_of_dates'])} as-of dates every "
+        f"{window} days, each linking the calls of the {window} days before it from what was known then.",
+        "",
+        f"Calls without a case_id: {figures['calls_without_case_id']:,}; linkable (a true case exists): "
+        f"{figures['linkable_calls']:,}; background (no case): {figures['background_calls']:,}. "
+        f"The true case was among the candidates for {figures['reachable_calls']:,} linkable calls "
+        f"({figures['reachable_share']:.1%}); the rest were about cases closed at the call's time "
+        "(the simulator lets closed cases draw calls) or not yet known.",
+        "",
+        f"**At the chosen threshold {at['threshold']}: precision {at['precision']:.3f}, "
+        f"recall {at['recall']:.3f}** ({int(at['links']):,} links, {int(at['correct']):,} correct, "
+        f"{int(at['background_linked'])} to background calls).",
+        "",
+        _markdown(table),
+        "",
+        "**Phone rule alone** (hotline_activity: an unlinked call from a case's reporter phone since "
+        f"its opening, for every such case): finds {phone['true_links_found']:,} true links "
+        f"(recall {phone['recall']:.3f}) with {phone['attributions']:,} attributions "
+        f"(precision {phone['precision']:.3f}).",
+        "",
+    ]
+    if cmp:
+        lines += [
+            "**Hand-set against fitted weights**: a logistic regression on the same signals, fitted with "
+            "the truth on the even windows, against the hand-set weights, both scored on the odd windows "
+            "with the linker's choice and confidence rule (for comparison only, never in the product); "
+            f"{cmp['test_linkable_calls']:,} linkable calls.",
+            "",
+        ]
+        for name in ("hand_set", "fitted"):
+            lines += [f"{name}:", "", _markdown(pd.DataFrame(cmp["tables"][name])), ""]
+        weights = pd.DataFrame({"hand_set": cmp["hand_set_weights"], "fitted": cmp["fitted_weights"]})
+        lines += [_markdown(weights.reset_index().rename(columns={"index": "weight"})), ""]
+    lines += [
+        f"Linking time per as-of date (production threshold): median {seconds['median']:.1f} s, "
+        f"max {seconds['max']:.1f} s on {figures['machine']['cpu_model']} "
+        f"({figures['machine']['usable_cores']} usable cores, shared with other work).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

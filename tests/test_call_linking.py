@@ -1,0 +1,215 @@
+"""Call-to-case linking and the linked-call features on a hand-made city: exact links, no leakage."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contracts.timeparse import as_of_instant
+from features import linked_activity
+from features.call_linking import LINK_COLUMNS, LinkConfig, link_calls, named_things
+from features.matrix import build_features
+from features.sources import Sources
+from tests.conftest import call_row, case_row, event_row, make_sources
+
+T = date(2025, 4, 1)
+INSTANT = as_of_instant(T)
+CONFIG = LinkConfig()
+P1, P2, P3, P4, P5, P9 = (f"1380000000{i}" for i in (1, 2, 3, 4, 5, 9))
+
+
+def confidence(z1: float, z2: float | None = None) -> float:
+    """The documented confidence: a logit over no case, the best candidate and the runner-up."""
+    runner_up = 0.0 if z2 is None else np.exp(z2)
+    return float(np.exp(z1) / (1 + np.exp(z1) + runner_up))
+
+
+def case(case_id: str, opened_at: str, phone: str = "", **fields: str) -> dict[str, str]:
+    return case_row(case_id, opened_at, reporter_phone=phone, **fields)
+
+
+def call(call_id: str, received_at: str, phone: str = "", text: str = "", **fields: str) -> dict[str, str]:
+    return call_row(call_id, received_at, caller_phone=phone, text=text, **fields)
+
+
+CASES = [
+    case("A", "2025-03-01 09:00", P1, category="邻里纠纷", description="楼上邻居漏水。"),
+    case("B", "2025-03-05 09:00", P2, category="婚姻家庭", description="夫妻因家庭琐事争吵。"),
+    case(
+        "C",
+        "2025-03-10 09:00",
+        P4,
+        category="劳资纠纷",
+        reporter_name="王建国",
+        description="王建国反映在宏达服装厂工作期间被拖欠工资，要求公司支付35000元。",
+    ),
+    # one reporter, two open cases: a wage dispute and a land dispute
+    case(
+        "D", "2025-03-12 09:00", P5, category="劳资纠纷", description="反映鑫源物流有限公司拖欠工资8000元。"
+    ),
+    case("E", "2025-03-15 09:00", P5, category="土地山林", description="金桥村村民因承包地边界发生争执。"),
+    case("W", "2025-03-01 09:00", P1, district="西山区", category="邻里纠纷"),  # another district
+    case("X", "2025-02-01 09:00", P3, category="其他"),  # closed before the calls below
+]
+EVENTS = [event_row("X", "2025-02-20 10:00", "closed")]
+CALLS = [
+    call(
+        "b1", "2025-03-06 10:00", P3, "我老婆又回娘家了。", case_id="B", category="家庭纠纷"
+    ),  # linked by number
+    call("u1", "2025-03-20 10:00", P1),  # the reporter of A (and of W, in another district)
+    call("u2", "2025-03-21 10:00", P3),  # the caller of b1, without the number
+    call("u3", "2025-03-22 10:00", P9, "宏达服装厂还欠我们工资35000元，家里等着用钱。", category="欠薪"),
+    call("u4", "2025-03-23 10:00", P5, "金桥村那块地的事情对方又来闹了。", category="农业农村"),
+    call("u5", "2025-03-24 10:00", P9, "咨询一下公司不给交社保怎么办。", category="劳动保障"),  # weak
+    call("u6", "2025-02-25 10:00", P1),  # before A opened (P3 is X's reporter, closed: not a candidate)
+    call("u7", "2025-03-25 10:00", P1, district="北山区"),  # a district without cases
+    call("u8", "2025-02-25 11:00", P3),  # X's reporter, after X was closed
+]
+
+
+@pytest.fixture
+def sources() -> Sources:
+    return make_sources(CASES, EVENTS, CALLS)
+
+
+def links_of(sources: Sources, config: LinkConfig = CONFIG) -> pd.DataFrame:
+    known = sources.known_before(INSTANT)
+    return link_calls(known.hotline, known.cases, known.hotline, INSTANT, config, events=known.events)
+
+
+def test_links_are_exactly_the_expected_ones(sources: Sources) -> None:
+    links = links_of(sources)
+    assert links.columns.tolist() == list(LINK_COLUMNS)
+    assert dict(zip(links["call_id"], links["case_id"], strict=True)) == {
+        "u1": "A",
+        "u2": "B",
+        "u3": "C",
+        "u4": "E",
+    }
+
+
+def test_same_phone_as_the_reporter_links_with_the_documented_confidence(sources: Sources) -> None:
+    row = links_of(sources).set_index("call_id").loc["u1"]
+    z1, z_other = CONFIG.bias + CONFIG.w_reporter_phone, CONFIG.bias  # no text, no category
+    assert row["confidence"] == pytest.approx(confidence(z1, z_other))
+    assert row["evidence"].startswith("same district; same phone as the case's reporter")
+
+
+def test_same_caller_as_a_call_linked_by_case_number(sources: Sources) -> None:
+    row = links_of(sources).set_index("call_id").loc["u2"]
+    assert row["confidence"] == pytest.approx(confidence(CONFIG.bias + CONFIG.w_linked_caller, CONFIG.bias))
+    assert "same caller as a call linked to the case" in row["evidence"]
+
+
+def test_named_things_text_and_category_link_another_phone(sources: Sources) -> None:
+    row = links_of(sources).set_index("call_id").loc["u3"]
+    assert row["case_id"] == "C"
+    assert "shared: 35000元、宏达服装厂" in row["evidence"]
+    assert "category 欠薪~劳资纠纷" in row["evidence"]
+    assert "phone" not in row["evidence"] and "caller" not in row["evidence"]
+    assert row["confidence"] > 0.5
+
+
+def test_a_weak_call_stays_unlinked_and_a_lower_threshold_links_it(sources: Sources) -> None:
+    assert "u5" not in set(links_of(sources)["call_id"])
+    loose = links_of(sources, LinkConfig(threshold=0.0)).set_index("call_id")
+    assert loose.loc["u5", "confidence"] < CONFIG.threshold
+
+
+def test_other_district_before_opening_and_closed_cases_are_never_candidates(sources: Sources) -> None:
+    loose = links_of(sources, LinkConfig(threshold=0.0))
+    assert "W" not in set(loose["case_id"]) and "X" not in set(loose["case_id"])
+    assert {"u6", "u7", "u8"}.isdisjoint(loose["call_id"])  # no candidate at all
+
+
+def test_ambiguous_call_picks_the_better_case_and_says_so(sources: Sources) -> None:
+    loose = links_of(sources, LinkConfig(threshold=0.0)).set_index("call_id")
+    row = links_of(sources).set_index("call_id").loc["u4"]
+    assert row["case_id"] == "E"  # both D and E have P5 as reporter; E names the village
+    assert "same phone as the case's reporter" in row["evidence"] and "shared: 金桥村" in row["evidence"]
+    assert "category 农业农村~土地山林" in row["evidence"]
+    assert "4 other candidate(s), next" in row["evidence"]  # D, A, B and C
+    assert row["confidence"] == loose.loc["u4", "confidence"]
+    without_d = make_sources([c for c in CASES if c["case_id"] != "D"], EVENTS, CALLS)
+    alone = links_of(without_d).set_index("call_id").loc["u4"]
+    assert alone["case_id"] == "E" and alone["confidence"] > row["confidence"]  # D took a share
+
+
+def test_records_known_after_the_instant_change_nothing(sources: Sources) -> None:
+    late = "2025-04-01 00:00"
+    more = make_sources(
+        [*CASES, case("F", "2025-03-01 08:00", P9, category="劳资纠纷", recorded_at=late)],
+        [*EVENTS, event_row("A", "2025-03-19 10:00", "closed", recorded_at="2025-04-02")],
+        [
+            *CALLS,
+            call("b2", "2025-03-20 09:00", P9, "宏达服装厂", case_id="D", recorded_at=late),
+            call("u9", "2025-03-31 10:00", P2, recorded_at=late),
+            call("u10", "2025-04-01 00:00", P2),
+        ],
+    )
+    pd.testing.assert_frame_equal(links_of(more), links_of(sources))
+
+
+def test_evidence_never_shows_a_phone_pseudonym_or_a_name(sources: Sources) -> None:
+    loose = links_of(sources, LinkConfig(threshold=0.0))
+    pids = pd.concat(
+        [
+            sources.hotline[["caller_phone_pid", "caller_name_pid"]].stack(),
+            sources.cases[["reporter_phone_pid", "reporter_name_pid"]].stack(),
+        ]
+    ).dropna()
+    secrets = {*pids.astype(str), "王建国", *(p for p in (P1, P2, P3, P4, P5, P9))}
+    assert not loose.empty
+    for evidence in loose["evidence"]:
+        assert not any(secret in evidence for secret in secrets)
+
+
+def test_named_things_are_cut_from_their_context() -> None:
+    assert named_things("12名工人反映宏达建筑工程有限公司拖欠工资共计3.5万元，多次讨要未果。") == {
+        "宏达建筑工程有限公司",
+        "35000元",
+    }
+    assert named_things("关于阳光花园的事情之前已经反映过") == {"阳光花园"}
+    assert named_things("物业公司申请调解") == set()  # a generic word before the suffix is too short
+
+
+def test_nothing_to_link_gives_an_empty_frame(sources: Sources) -> None:
+    early = as_of_instant(date(2025, 1, 1))
+    known = sources.known_before(early)
+    links = link_calls(known.hotline, known.cases, known.hotline, early, CONFIG, events=known.events)
+    assert links.empty and links.columns.tolist() == list(LINK_COLUMNS)
+
+
+# ---------------------------------------------------------------- the feature family
+
+
+def test_linked_features_count_the_linker_links(sources: Sources) -> None:
+    frame = build_features(sources, T, families=(linked_activity,)).set_index("case_id")
+    names = [d.name for d in linked_activity.FEATURES]
+    links = links_of(sources).set_index("case_id")
+    expected = pd.DataFrame(
+        {
+            "linked_calls_7d": [0.0, 0, 0, 0, 0, 0],
+            "linked_calls_30d": [1.0, 1, 1, 0, 1, 0],
+            "linked_callers_30d": [1.0, 1, 1, 0, 1, 0],
+            "linked_max_confidence_30d": [100 * links["confidence"].get(c, 0.0) for c in "ABCDEW"],
+        },
+        index=pd.Index(list("ABCDEW"), name="case_id"),
+    )
+    pd.testing.assert_frame_equal(frame[names], expected)
+
+
+def test_linked_dictionary_entries_are_complete() -> None:
+    for doc in linked_activity.FEATURES:
+        assert doc.name.startswith(linked_activity.PREFIX)
+        assert doc.meaning and doc.window and doc.kind == "numeric"
+        assert "{value}" in doc.reason_zh and "{value}" in doc.reason_en
+    assert linked_activity.FEATURES[0].reason(2.0, "zh") == "近7天另有2次未提供案件编号的来电经比对关联到本案"
+
+
+def test_linked_features_of_an_empty_cohort(sources: Sources) -> None:
+    frame = build_features(sources, date(2024, 1, 1), families=(linked_activity,))
+    assert frame.empty
