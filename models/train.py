@@ -90,8 +90,6 @@ def with_case_age(frame: pd.DataFrame) -> pd.Series:
     """'new' for cases opened in the last 7 days before the as-of instant, else 'ongoing'."""
     instants = pd.Series([as_of_instant(d) for d in frame["as_of"]], index=frame.index)
     opened = pd.to_datetime(frame["opened_at"])
-    if opened.dt.tz is None and instants.dt.tz is not None:
-        instants = instants.dt.tz_localize(None)
     new = (instants - opened) < pd.Timedelta(days=NEW_CASE_DAYS)
     return pd.Series(np.where(new, "new", "ongoing"), index=frame.index, name="case_age")
 

@@ -22,7 +22,7 @@ from models.scoring import rank_cases
 from pipelines.publish import input_fingerprint, manifest, publish_day
 from pipelines.runtime import open_warehouse
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
-from pipelines.train_flow import registry
+from pipelines.train_flow import predicts_configured_target, registry
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ def champion_features(model: Champion, settings: Settings) -> tuple[FeatureDoc, 
         raise RuntimeError(
             f"champion {model.version} uses features this code no longer builds ({missing[:5]}); retrain it"
         )
-    target = (model.metadata.get("horizon_days"), model.metadata.get("escalation_events"))
-    if target != (settings.horizon_days, [str(t) for t in settings.escalation_events]):
+    if not predicts_configured_target(model.metadata, settings):
+        target = (model.metadata.get("horizon_days"), model.metadata.get("escalation_events"))
         raise RuntimeError(
             f"champion {model.version} predicts escalation ({target[1]}) within {target[0]} days, but the "
             f"settings ask for {list(settings.escalation_events)} within {settings.horizon_days}: retrain it"

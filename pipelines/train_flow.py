@@ -188,11 +188,7 @@ def champion_precision(
     None when there is no champion, or when it predicts a different target or reads features this
     code no longer builds (then only a deliberate `fengqiao promote` replaces it).
     """
-    target = [settings.horizon_days, [str(t) for t in settings.escalation_events]]
-    if (
-        champion is None
-        or [champion.metadata.get("horizon_days"), champion.metadata.get("escalation_events")] != target
-    ):
+    if champion is None or not predicts_configured_target(champion.metadata, settings):
         return None, None
     names = champion.metadata.get("features", [])
     if not names or any(name not in matrix for name in names):
@@ -202,6 +198,12 @@ def champion_precision(
     plan = training_plan(settings)
     per_date = metrics_by_date(held, {MODEL_NAME: scores}, plan).set_index("as_of")["precision_at_k"]
     return per_date, audit(held_out_predictions(held, scores, rule_scores(held), plan), settings)
+
+
+def predicts_configured_target(metadata: dict[str, Any], settings: Settings) -> bool:
+    """Whether a model's metadata says it predicts the escalation types and horizon the settings ask for."""
+    wanted = (settings.horizon_days, [str(t) for t in settings.escalation_events])
+    return (metadata.get("horizon_days"), metadata.get("escalation_events")) == wanted
 
 
 def challenger_precision(result: TrainingResult) -> pd.Series:

@@ -236,3 +236,14 @@ def test_served_runs_get_every_setting_but_the_key(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", "k")
     assert Settings() == chosen
+
+
+def test_a_champion_for_another_horizon_or_other_events_is_not_used() -> None:
+    from pipelines.train_flow import predicts_configured_target
+
+    settings = Settings(home=Path("/tmp/unused"))
+    events = [str(t) for t in settings.escalation_events]
+    assert predicts_configured_target({"horizon_days": 30, "escalation_events": events}, settings)
+    assert not predicts_configured_target({"horizon_days": 60, "escalation_events": events}, settings)
+    assert not predicts_configured_target({"horizon_days": 30, "escalation_events": events[:1]}, settings)
+    assert not predicts_configured_target({}, settings)
