@@ -261,11 +261,16 @@ def _median_mad(values: np.ndarray) -> tuple[float, float]:
 
 
 def volume_abnormal(
-    history: Sequence[float], today: float, min_history: int = 7, tolerance: float = 4.0
+    history: Sequence[float],
+    today: float,
+    min_history: int = 7,
+    tolerance: float = 4.0,
+    baseline: str = "the last {n} runs",
 ) -> tuple[bool, str]:
     """Whether today's input volume is abnormal against the last 28 runs, and one sentence why.
 
-    Abnormal when |today - median| > tolerance * max(1.4826 * MAD, 10% of the median, 1), or when
+    `baseline` says in words what the history is (with `{n}` for its length). Abnormal when
+    |today - median| > tolerance * max(1.4826 * MAD, 10% of the median, 1), or when
     today is 0 while the median is above 0. With fewer than `min_history` runs it is never abnormal.
     """
     if not math.isfinite(today):
@@ -278,7 +283,7 @@ def volume_abnormal(
         )
     median, spread = _median_mad(values)
     allowed = tolerance * max(spread, 0.1 * median, 1.0)
-    window = f"the median of {median:g} over the last {len(values)} runs"
+    window = f"the median of {median:g} over {baseline.format(n=len(values))}"
     if today == 0 and median > 0:
         return True, f"No input today (volume 0), against {window}."
     if abs(today - median) > allowed:

@@ -121,7 +121,12 @@ def check_health(
         drift = pd.DataFrame(columns=["column", "kind", "psi", "status", "top_shift"])
     volumes = daily_volumes(known, day.as_of, VOLUME_WEEKS * 7 + 1)
     same_weekday = volumes.iloc[-8::-7].iloc[::-1]  # the same weekday as yesterday, in earlier weeks
-    volume = volume_abnormal(same_weekday.tolist(), float(volumes.iloc[-1]), min_history=VOLUME_MIN_WEEKS)
+    volume = volume_abnormal(
+        same_weekday.tolist(),
+        float(volumes.iloc[-1]),
+        min_history=VOLUME_MIN_WEEKS,
+        baseline="the same weekday of the {n} weeks before",
+    )
     past_rates = [r["quarantine"]["rate"] for r in history if r.get("quarantine", {}).get("rate") is not None]
     quarantine = (
         (False, "nothing ingested in this run") if rate is None else quarantine_abnormal(past_rates, rate)
