@@ -46,6 +46,7 @@ VOLUME_DAYS = 28
 VOLUME_WEEKS = 8
 VOLUME_MIN_WEEKS = 4
 OUTCOMES_FILE = "outcomes.json"
+OUTCOME_REFRESH_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,16 @@ def hold(as_of: date, reasons: list[str], settings: Settings) -> dict[str, Any] 
 
 @task(name="update-outcomes", **IO_TASK)
 def update_outcomes(as_of: date, known: Sources, settings: Settings) -> pd.DataFrame:
-    """Realised precision and calibration of every published list whose horizon has passed by `as_of`."""
+    """Realised precision and calibration of every published list whose horizon has passed by `as_of`.
+
+    Lists whose horizon ended in the last OUTCOME_REFRESH_DAYS are computed again on every run, so
+    escalations recorded late still count; older results are final.
+    """
     path = settings.reports_dir / OUTCOMES_FILE
     done = pd.read_json(path, orient="records", dtype={"as_of": str}) if path.exists() else pd.DataFrame()
+    settled = as_of - timedelta(days=settings.horizon_days + OUTCOME_REFRESH_DAYS)
+    if len(done):
+        done = done[pd.to_datetime(done["as_of"]).dt.date < settled]
     seen = set(done["as_of"]) if len(done) else set()
     warehouse = open_warehouse(settings)
     rows = []

@@ -247,3 +247,27 @@ def test_a_champion_for_another_horizon_or_other_events_is_not_used() -> None:
     assert not predicts_configured_target({"horizon_days": 60, "escalation_events": events}, settings)
     assert not predicts_configured_target({"horizon_days": 30, "escalation_events": events[:1]}, settings)
     assert not predicts_configured_target({}, settings)
+
+
+def test_past_lists_get_their_realised_precision_and_late_escalations_still_count(tmp_path: Path) -> None:
+    from pipelines.daily_flow import update_outcomes
+    from tests.conftest import case_row, event_row, make_sources
+
+    settings = Settings(home=tmp_path / "home", list_top_fraction=0.5)
+    warehouse = Warehouse(settings.warehouse_url)
+    listed_on = date(2025, 3, 1)
+    two = pd.concat([_listed(listed_on, 0.4), _listed(listed_on, 0.1).assign(case_id="B", rank=2)])
+    publish_day(two.reset_index(drop=True), _manifest(listed_on), settings.lists_dir, warehouse)
+    cases = [case_row("A", "2025-02-01"), case_row("B", "2025-02-01")]
+    quiet = make_sources(cases, [], [])
+    late = make_sources(cases, [event_row("A", "2025-03-10", "violence", recorded_at="2025-04-05")], [])
+    assert update_outcomes.fn(date(2025, 3, 30), quiet, settings).empty  # its 30 days have not passed
+    first = update_outcomes.fn(date(2025, 4, 1), quiet.known_before(pd.Timestamp("2025-04-01")), settings)
+    assert first[["as_of", "precision_at_k", "positives"]].to_dict("records") == [
+        {"as_of": "2025-03-01", "precision_at_k": 0.0, "positives": 0.0}
+    ]
+    again = update_outcomes.fn(date(2025, 4, 6), late, settings)
+    assert again[["as_of", "precision_at_k", "recall_at_k", "positives"]].to_dict("records") == [
+        {"as_of": "2025-03-01", "precision_at_k": 1.0, "recall_at_k": 1.0, "positives": 1.0}
+    ]
+    assert json.loads((settings.reports_dir / "outcomes.json").read_text())[0]["precision_at_k"] == 1.0
