@@ -86,3 +86,25 @@ def make_sources(
         events=stored(RecordKind.CASE_EVENTS, events),
         hotline=stored(RecordKind.HOTLINE, hotline),
     )
+
+
+POSTGRES_URL = os.environ.get(
+    "FENGQIAO_TEST_POSTGRES_URL", "postgresql+psycopg://fengqiao:fengqiao@127.0.0.1:5432/fengqiao_test"
+)
+
+
+def empty_postgres() -> str:
+    """The test PostgreSQL database with an empty schema, or a skip saying why there is none."""
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+    except Exception as error:  # no driver, no server, no database: the SQLite runs still cover the logic
+        pytest.skip(
+            f"no PostgreSQL test database at {POSTGRES_URL} ({type(error).__name__}); .ci/run starts one"
+        )
+    return POSTGRES_URL

@@ -11,7 +11,7 @@ import pytest
 
 from ingest import run as ingest_run
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, empty_postgres
 from warehouse import tables
 from warehouse.store import Warehouse
 
@@ -28,8 +28,11 @@ def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Warehouse:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
+    """The same store on the embedded default and on a PostgreSQL server (skipped where none runs)."""
+    if request.param == "postgresql":
+        return Warehouse(empty_postgres())
     return Warehouse(f"sqlite:///{tmp_path / 'store.db'}")
 
 
