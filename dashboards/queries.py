@@ -36,7 +36,6 @@ PROFILE_COLUMNS = (
     "amount",
     "description",
 )
-DONE_COLUMNS = ("actions", "last_action", "last_action_at", "last_user")
 WORKED_BANDS = ("high", "medium")
 MODEL_FILES = (
     "model_card.md",

@@ -195,21 +195,21 @@ def _calls_about_cases(hotline: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFr
     return pairs.astype({"pos": np.int64, "via_reporter": bool})
 
 
-def _text_or_none(values: pd.Series) -> np.ndarray:
+def text_or_none(values: pd.Series) -> np.ndarray:
     """Text values as objects, None where missing or blank."""
     return np.where(_is_blank(_strings(values)), None, values.astype(object).to_numpy())
 
 
-def _count(pos: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
+def count_per_case(pos: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
     """Per cohort position, how many pairs (those satisfying the mask, if given) it has."""
     return np.bincount(pos if mask is None else pos[mask], minlength=size).astype(float)
 
 
-def _distinct(pos: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+def distinct_per_case(pos: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Per cohort position, the number of distinct values other than None."""
     chosen = pd.DataFrame({"pos": pos, "value": values})
     chosen = chosen[chosen["value"].notna()].drop_duplicates()
-    return _count(chosen["pos"].to_numpy(), size)
+    return count_per_case(chosen["pos"].to_numpy(), size)
 
 
 def _is_night(received_at: pd.Series) -> np.ndarray:
@@ -237,9 +237,9 @@ def _window_counts(pairs: pd.DataFrame, instant: pd.Timestamp, size: int) -> dic
     for kind, mask in (("linked_calls", ~via_reporter), ("reporter_calls", via_reporter), ("calls", None)):
         for days in WINDOWS_DAYS:
             window = since(days) if mask is None else since(days) & mask
-            out[f"hotline_{kind}_{days}d"] = _count(pos, size, window)
-    recent = _count(pos, size, since(RECENT_DAYS))
-    before = _count(pos, size, since(RECENT_DAYS + BEFORE_DAYS) & ~since(RECENT_DAYS))
+            out[f"hotline_{kind}_{days}d"] = count_per_case(pos, size, window)
+    recent = count_per_case(pos, size, since(RECENT_DAYS))
+    before = count_per_case(pos, size, since(RECENT_DAYS + BEFORE_DAYS) & ~since(RECENT_DAYS))
     out["hotline_calls_trend"] = (recent + 1.0) / (before * RECENT_DAYS / BEFORE_DAYS + 1.0)
     return out
 
@@ -250,14 +250,17 @@ def _recent_callers_and_channels(
     """Who called about each case in the last 30 days, at what hours and through which channels."""
     size = len(cohort)
     recent = pairs[pairs["received_at"] >= instant - PROFILE_DAYS * _DAY]
-    pos, callers = recent["pos"].to_numpy(), _text_or_none(recent["caller_phone_pid"])
-    reporter = _text_or_none(cohort["reporter_phone_pid"])[pos]
+    pos, callers = recent["pos"].to_numpy(), text_or_none(recent["caller_phone_pid"])
+    reporter = text_or_none(cohort["reporter_phone_pid"])[pos]
     other = np.where(callers != reporter, callers, None)
-    n_calls, n_non_phone = _count(pos, size), _count(pos, size, _is_non_phone(recent["channel"]))
+    n_calls, n_non_phone = (
+        count_per_case(pos, size),
+        count_per_case(pos, size, _is_non_phone(recent["channel"])),
+    )
     return {
-        "hotline_distinct_callers_30d": _distinct(pos, callers, size),
-        "hotline_other_callers_30d": _distinct(pos, other, size),
-        "hotline_night_calls_30d": _count(pos, size, _is_night(recent["received_at"])),
+        "hotline_distinct_callers_30d": distinct_per_case(pos, callers, size),
+        "hotline_other_callers_30d": distinct_per_case(pos, other, size),
+        "hotline_night_calls_30d": count_per_case(pos, size, _is_night(recent["received_at"])),
         "hotline_non_phone_share_30d": 100 * n_non_phone / np.maximum(n_calls, 1),
     }
 
@@ -268,7 +271,7 @@ def _recency(pairs: pd.DataFrame, cohort: pd.DataFrame, instant: pd.Timestamp) -
     last = last.set_axis(cohort.index).fillna(cohort["opened_at"])
     return {
         "hotline_days_since_last_call": ((instant - last).dt.total_seconds() / 86400).to_numpy(),
-        "hotline_no_calls_ever": (_count(pairs["pos"].to_numpy(), len(cohort)) == 0).astype(float),
+        "hotline_no_calls_ever": (count_per_case(pairs["pos"].to_numpy(), len(cohort)) == 0).astype(float),
         "hotline_reporter_phone_missing": _is_blank(_strings(cohort["reporter_phone_pid"])).astype(float),
     }
 

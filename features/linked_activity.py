@@ -16,7 +16,7 @@ import pandas as pd
 
 from features.call_linking import LinkConfig, link_calls
 from features.dictionary import FeatureDoc
-from features.hotline_activity import _count, _distinct, _text_or_none
+from features.hotline_activity import count_per_case, distinct_per_case, text_or_none
 from features.sources import Sources
 
 PREFIX = "linked_"
@@ -80,10 +80,12 @@ def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.Dat
     received = links["received_at"].to_numpy() if len(links) else np.array([], dtype="datetime64[us]")
     out: dict[str, np.ndarray] = {}
     for days in WINDOWS_DAYS:
-        out[f"linked_calls_{days}d"] = _count(at, size, received >= (instant - days * _DAY).to_datetime64())
+        out[f"linked_calls_{days}d"] = count_per_case(
+            at, size, received >= (instant - days * _DAY).to_datetime64()
+        )
     recent = received >= (instant - CALLERS_DAYS * _DAY).to_datetime64()
-    callers = _text_or_none(links["caller_phone_pid"][recent]) if len(links) else np.array([], dtype=object)
-    out[f"linked_callers_{CALLERS_DAYS}d"] = _distinct(at[recent], callers, size)
+    callers = text_or_none(links["caller_phone_pid"][recent]) if len(links) else np.array([], dtype=object)
+    out[f"linked_callers_{CALLERS_DAYS}d"] = distinct_per_case(at[recent], callers, size)
     best = np.zeros(size)
     if len(links):
         np.maximum.at(best, at[recent], 100 * links["confidence"].to_numpy(dtype=float)[recent])

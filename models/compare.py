@@ -15,22 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.metrics import list_metrics, listed_flags, probability_metrics, top_k
+from models.metrics import VALIDATION_METRICS, list_metrics, listed_flags, probability_metrics, top_k
 from models.promotion import Decision
 from models.rules import rule_scores
 from models.train import TrainingPlan, held_out_predictions
 
 KEY = ("as_of", "case_id")
-COMPARED_METRICS = (
-    "precision_at_k",
-    "recall_at_k",
-    "precision_at_list_k",
-    "recall_at_list_k",
-    "roc_auc",
-    "average_precision",
-    "brier",
-    "ece",
-)
+COMPARED_METRICS = VALIDATION_METRICS
 OVERLAP_COLUMNS = ("as_of", "k", "both", "only_first", "only_second", "overlap_share", "jaccard", "spearman")
 
 

@@ -25,7 +25,6 @@ WARN_PSI = 0.1
 HOLD_PSI = 0.2
 HOLD_FEATURE_SHARE = 0.3
 KINDS = ("numeric", "flag", "categorical")
-STATUSES = ("ok", "warn", "alert", "missing")
 COLUMNS = ("column", "kind", "psi", "noise", "status", "top_shift")
 PROFILE_FORMAT = "fengqiao.drift_profile/1"
 MISSING = "(missing)"

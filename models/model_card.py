@@ -15,6 +15,8 @@ from datetime import date
 import pandas as pd
 
 from features.dictionary import FeatureDoc, Language
+from models.metrics import SUBSET_KINDS as SUBSET_COLUMNS
+from models.metrics import VALIDATION_METRICS
 
 MISSING = "—"
 TOP_FEATURES = 10
@@ -381,17 +383,8 @@ ATTRIBUTE_NAMES: dict[Language, dict[str, str]] = {
     "zh": {"district": "区县", "category": "纠纷类型", "new_vs_ongoing": "新案与在办"},
 }
 
-SUMMARY_METRICS: tuple[str, ...] = (
-    "precision_at_k",
-    "recall_at_k",
-    "precision_at_list_k",
-    "recall_at_list_k",
-    "roc_auc",
-    "average_precision",
-    "brier",
-    "ece",
-)
-SUBSET_KINDS: tuple[str, ...] = ("new_vs_ongoing", "district", "category")
+SUMMARY_METRICS = VALIDATION_METRICS
+SUBSET_KINDS: tuple[str, ...] = tuple(SUBSET_COLUMNS)
 FAIRNESS_COLUMNS: tuple[str, ...] = (
     "attribute",
     "group",

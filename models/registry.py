@@ -122,10 +122,9 @@ class Registry:
 
     def champion_version(self) -> str | None:
         """The version number the champion alias points at, or None."""
-        self.connect()
         try:
-            return str(MlflowClient().get_model_version_by_alias(self.model_name, CHAMPION_ALIAS).version)
-        except mlflow.exceptions.MlflowException:
+            return str(self._version(None).version)
+        except LookupError:
             return None
 
     def promote(self, version: str) -> None:
@@ -183,21 +182,7 @@ class Registry:
 
     def load(self, version: str | None = None) -> Champion:
         """A registered version (default: the champion) with its metadata; a clear error when absent."""
-        self.connect()
-        client = MlflowClient()
-        try:
-            found = (
-                client.get_model_version(self.model_name, version)
-                if version
-                else client.get_model_version_by_alias(self.model_name, CHAMPION_ALIAS)
-            )
-        except mlflow.exceptions.MlflowException as error:
-            what = (
-                f"version {version} of '{self.model_name}'"
-                if version
-                else f"champion model '{self.model_name}'"
-            )
-            raise LookupError(f"no {what} yet: run `fengqiao train --as-of DATE` first") from error
+        found = self._version(version)
         model = mlflow.sklearn.load_model(f"models:/{self.model_name}/{found.version}")
         metadata = mlflow.artifacts.load_dict(f"runs:/{found.run_id}/{METADATA_FILE}")
         return Champion(model, version_label(self.model_name, str(found.version)), found.run_id, metadata)
@@ -205,16 +190,8 @@ class Registry:
     def run_files(self, names: Iterable[str], version: str | None = None) -> tuple[str, dict[str, bytes]]:
         """A version's (default: the champion's) label and those of the named top-level files of its
         training run that exist (model cards, tables, figures), as bytes; LookupError when absent."""
-        self.connect()
+        found = self._version(version)
         client = MlflowClient()
-        try:
-            found = (
-                client.get_model_version(self.model_name, version)
-                if version
-                else client.get_model_version_by_alias(self.model_name, CHAMPION_ALIAS)
-            )
-        except mlflow.exceptions.MlflowException as error:
-            raise LookupError(f"no champion model '{self.model_name}' yet") from error
         present = {item.path for item in client.list_artifacts(found.run_id) if not item.is_dir}
         with tempfile.TemporaryDirectory() as folder:
             files = {
@@ -223,6 +200,22 @@ class Registry:
                 if name in present
             }
         return version_label(self.model_name, str(found.version)), files
+
+    def _version(self, version: str | None) -> Any:
+        """The registered version (default: the champion's), or a LookupError saying how to get one."""
+        self.connect()
+        client = MlflowClient()
+        try:
+            if version:
+                return client.get_model_version(self.model_name, version)
+            return client.get_model_version_by_alias(self.model_name, CHAMPION_ALIAS)
+        except mlflow.exceptions.MlflowException as error:
+            what = (
+                f"version {version} of '{self.model_name}'"
+                if version
+                else f"champion model '{self.model_name}'"
+            )
+            raise LookupError(f"no {what} yet: run `fengqiao train --as-of DATE` first") from error
 
     def _history(self) -> list[str]:
         """Former champions, oldest first."""

@@ -91,11 +91,8 @@ def daily_volumes(known: Sources, as_of: date, days: int) -> pd.Series:
 
 def previous_reports(reports_dir: Path, before: date, runs: int) -> list[dict[str, Any]]:
     """The latest `runs` daily reports before a date, oldest first."""
-    found = []
-    for path in sorted(reports_dir.glob("????-??-??.json")):
-        if date.fromisoformat(path.stem) < before:
-            found.append(json.loads(path.read_text(encoding="utf-8")))
-    return found[-runs:]
+    earlier = [p for p in sorted(reports_dir.glob("????-??-??.json")) if date.fromisoformat(p.stem) < before]
+    return [json.loads(path.read_text(encoding="utf-8")) for path in earlier[-runs:]]
 
 
 def quarantine_rate(accounting: pd.DataFrame | None) -> float | None:

@@ -18,6 +18,7 @@ from features.dictionary import FeatureDoc
 from features.matrix import FAMILIES, FOUNDATION_FEATURES, feature_docs, snapshot_dates, training_matrix
 from features.sources import Sources
 from models.ablation import ablation_table, family_sets
+from models.compare import precision_by_date
 from models.drift import reference_profile
 from models.estimator import Candidate
 from models.explain import importance
@@ -208,8 +209,7 @@ def predicts_configured_target(metadata: dict[str, Any], settings: Settings) -> 
 
 def challenger_precision(result: TrainingResult) -> pd.Series:
     """The new model's precision at the top per held-out date (from its folds)."""
-    rows = result.validation[result.validation["scorer"] == MODEL_NAME]
-    return rows.set_index("as_of")["precision_at_k"]
+    return precision_by_date(result.validation, MODEL_NAME)
 
 
 def audit(predictions: pd.DataFrame, settings: Settings) -> pd.DataFrame:

@@ -77,8 +77,7 @@ def test_the_drifted_stretch_is_held_and_the_last_good_list_stays_marked_stale(
     pointer = read_pointer(settings.lists_dir)
     last_published = max(d for d, s in statuses.items() if s == "published")
     assert pointer is not None and pointer["as_of"] == last_published.isoformat()
-    if statuses[max(statuses)] == "held":
-        assert pointer["stale"] is True
+    assert pointer["stale"] is (statuses[max(statuses)] == "held")
     assert not (settings.lists_dir / f"{drifted[0].isoformat()}.parquet").exists()
     report = json.loads((settings.reports_dir / f"{drifted[0].isoformat()}.json").read_text())
     assert report["status"] == "held" and report["model_version"] == "fengqiao-escalation/v1"

@@ -30,4 +30,3 @@ def test_the_demo_runs_on_postgresql_and_its_list_is_in_the_server(
     assert not (settings.home / "warehouse.db").exists()
     again = daily_flow(report.as_of, settings, use_inbox=False)
     assert again.status == "skipped"
-
