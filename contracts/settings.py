@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     retrain_cron: str = Field("0 5 * * 1", description="When the served weekly retraining starts.")
     language: Literal["zh", "en"] = "zh"
     ingest_chunk_rows: int = Field(200_000, ge=1, description="Rows per chunk when streaming a file in.")
+    task_runner: Literal["local", "dask"] = Field(
+        "local",
+        description="Where training snapshots are built: in this process, or spread over a Dask cluster.",
+    )
+    dask_address: str = Field(
+        "", description="Dask scheduler (e.g. tcp://scheduler:8786); empty starts a local cluster."
+    )
+    dask_parts: int = Field(
+        2,
+        ge=1,
+        description="With Dask: tasks the snapshot dates are split into (and workers of a local cluster).",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -43,6 +43,7 @@ from models.train import (
     metrics_by_date,
     train,
 )
+from pipelines.runners import parts_of, task_runner
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 
 IMPORTANCE_SAMPLE = 5000
@@ -131,16 +132,40 @@ def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[da
     return snapshot_dates(first, last, settings.snapshot_every_days)
 
 
-@task(name="build-training-matrix", **PURE_TASK)
-def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.DataFrame:
-    """Features and labels over the snapshot dates."""
+@task(name="build-training-snapshots", **PURE_TASK)
+def build_snapshots(
+    known: Sources, dates: list[date], settings: Settings, show_progress: bool
+) -> pd.DataFrame:
+    """Features and labels over some snapshot dates."""
     return training_matrix(
         known,
         dates,
         settings.horizon_days,
         [str(t) for t in settings.escalation_events],
-        progress=lambda items: track(items, description="Building training snapshots"),
+        progress=(lambda items: track(items, description="Building training snapshots"))
+        if show_progress
+        else iter,
     )
+
+
+def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.DataFrame:
+    """Features and labels over the snapshot dates, in date order, built by the configured task runner.
+
+    The dates are cut into consecutive parts, one task each (one part in this process; `dask_parts`
+    tasks on a Dask cluster); the parts are stacked in date order, so the matrix is the same either way.
+    """
+    parts = parts_of(dates, settings)
+    with task_runner(settings) as runner:
+        futures = [
+            runner.submit(
+                build_snapshots,
+                {"known": known, "dates": part, "settings": settings, "show_progress": len(parts) == 1},
+            )
+            for part in parts
+        ]
+        steps = futures if len(parts) == 1 else track(futures, description="Building training snapshots")
+        frames = [future.result() for future in steps]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _matrix_as_of(as_of: date, settings: Settings) -> tuple[list[date], pd.DataFrame]:

@@ -1,0 +1,52 @@
+"""Where work fanned out inside a flow runs: this process, or a Dask cluster, chosen by the settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any, TypeVar
+
+from prefect.client.orchestration import get_client
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from contracts.settings import Settings
+
+T = TypeVar("T")
+
+
+def task_runner(settings: Settings) -> TaskRunner[Any]:
+    """A fresh task runner: one local worker thread, a Dask cluster at `dask_address`, or a local one."""
+    if settings.task_runner == "local":
+        return ThreadPoolTaskRunner(max_workers=1)
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": settings.dask_parts,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+            "silence_logs": logging.WARNING,
+            # The workers report their task runs to this process's Prefect API (else each starts its own).
+            "env": {"PREFECT_API_URL": _api_url()},
+        }
+    )
+
+
+def _api_url() -> str:
+    """The Prefect API this process talks to (the temporary local server in local mode)."""
+    with get_client(sync_client=True) as client:
+        return str(client.api_url)
+
+
+def parts_of(items: Sequence[T], settings: Settings) -> list[list[T]]:
+    """Items cut into consecutive parts, one task each: one part locally, `dask_parts` on Dask."""
+    count = 1 if settings.task_runner == "local" else min(settings.dask_parts, len(items))
+    if count <= 1:
+        return [list(items)]
+    size, extra = divmod(len(items), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [list(items[start:end]) for start, end in pairwise(bounds)]

@@ -1,0 +1,56 @@
+"""Training snapshots built on a Dask cluster give the same model and the same published list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from contracts.settings import Settings
+from ingest.simulate import SimulationConfig
+from pipelines.demo_flow import demo_flow
+from pipelines.runners import parts_of
+
+CONFIG = SimulationConfig(seed=3, n_cases=500, days=200)
+
+
+@pytest.mark.parametrize(
+    ("runner", "parts", "expected"),
+    [
+        ("local", 3, [[1, 2, 3, 4, 5, 6, 7]]),
+        ("dask", 3, [[1, 2, 3], [4, 5], [6, 7]]),
+        ("dask", 2, [[1, 2, 3, 4], [5, 6, 7]]),
+        ("dask", 9, [[1], [2], [3], [4], [5], [6], [7]]),
+    ],
+)
+def test_dates_are_cut_into_consecutive_parts_in_order(
+    runner: str, parts: int, expected: list[list[int]], tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path, task_runner=runner, dask_parts=parts)
+    assert parts_of([1, 2, 3, 4, 5, 6, 7], settings) == expected
+
+
+def test_no_dates_make_one_empty_part(tmp_path: Path) -> None:
+    assert parts_of([], Settings(home=tmp_path, task_runner="dask")) == [[]]
+
+
+def test_a_dask_cluster_and_this_process_publish_identical_lists(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    embedded = Settings(home=tmp_path / "embedded", pseudonym_key="same-key")
+    distributed = Settings(
+        home=tmp_path / "distributed", pseudonym_key="same-key", task_runner="dask", dask_parts=2
+    )
+    local = demo_flow(CONFIG, embedded)
+    spread = demo_flow(CONFIG, distributed)
+
+    assert spread.train.n_snapshots == local.train.n_snapshots > 2
+    assert spread.train.n_rows == local.train.n_rows
+    pd.testing.assert_frame_equal(spread.train.grid, local.train.grid)
+    assert spread.train.summary == local.train.summary
+    for suffix in ("parquet", "csv"):
+        name = f"{local.as_of}.{suffix}"
+        published = (distributed.lists_dir / name).read_bytes()
+        assert published == (embedded.lists_dir / name).read_bytes()
+    assert len(local.score.listed) > 0
