@@ -7,8 +7,8 @@ From the repository root::
 
 The first form generates the input once (seeded, vectorised), then for each repeat and format runs
 ``ingest.run.ingest_paths`` in a fresh subprocess (``--run-one``) into a fresh SQLite store, timing the
-ingest call only and reading the subprocess's peak resident memory. It writes ``results.json`` and
-``results.md`` into ``--out``. The second form runs one in-process Parquet ingest under cProfile and
+ingest call only and reading the subprocess's peak resident memory. It writes ``ingest_results.json`` and
+``ingest_results.md`` into ``--out``. The second form runs one in-process Parquet ingest under cProfile and
 writes ``profile_ingest.txt`` into ``--out``.
 """
 
@@ -423,7 +423,7 @@ def _markdown(results: dict[str, object]) -> str:
         lines += ["", f"**Warning: {CHANGED_WARNING}**"]
     loads = ", ".join(f"{float(r['load_average_before']):.1f}" for r in results["runs"])
     lines += ["", f"1-minute load average before each run, in order: {loads}."]
-    lines += ["", "Every run, the machine and the versions are in `results.json`.", ""]
+    lines += ["", "Every run, the machine and the versions are in `ingest_results.json`.", ""]
     return "\n".join(lines)
 
 
@@ -497,8 +497,8 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
         "summary": summary,
     }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    (out / "results.md").write_text(_markdown(results))
+    (out / "ingest_results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (out / "ingest_results.md").write_text(_markdown(results))
 
     table = Table(title=f"ingest of {n:,} hotline records ({args.repeats} repeat(s), median)")
     for heading in ("format", "median s", "records/s", "target", "peak MiB", "target", "ok"):
@@ -518,7 +518,7 @@ def benchmark(args: argparse.Namespace, console: object) -> None:
     console.print(table)
     if code["changed_during_benchmark"]:
         console.print(f"[red]warning:[/] {CHANGED_WARNING}")
-    console.print(f"wrote {out / 'results.json'} and {out / 'results.md'}")
+    console.print(f"wrote {out / 'ingest_results.json'} and {out / 'ingest_results.md'}")
 
 
 def profile(args: argparse.Namespace, console: object) -> None:
