@@ -1,0 +1,220 @@
+"""One page for every stage at city (and province) scale, from the benchmarks' own result files.
+
+From the repository root, after the stage benchmarks have run (each writes its own JSON)::
+
+    python -m bench.summary [--out bench]
+
+Reads ``ingest_results.json`` (``bench.ingest_bench``), ``features_results.json`` (``bench.features_bench``),
+``training_results.json`` (``bench.training_bench``), ``linking_results.json`` (``bench.linking_bench``) and,
+when present, ``province_results.json`` (``bench.province``), and writes ``results.md`` and ``results.json``:
+each stage's figure, its target and whether it is met, and where the figure comes from. Nothing is
+measured here; a missing result file is reported as "not measured".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DAYS_PER_CITY = 730  # the simulated city spans two years
+SOURCES = {
+    "ingest": "ingest_results.json",
+    "features": "features_results.json",
+    "training": "training_results.json",
+    "linking": "linking_results.json",
+    "province": "province_results.json",
+}
+
+
+def _get(data: dict[str, Any] | None, *keys: str) -> Any:
+    """A nested value, or None when any level is missing."""
+    value: Any = data
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _load(folder: Path) -> dict[str, dict[str, Any] | None]:
+    """Each benchmark's results, or None where it has not been run."""
+    return {
+        name: json.loads((folder / file).read_text(encoding="utf-8")) if (folder / file).exists() else None
+        for name, file in SOURCES.items()
+    }
+
+
+def _row(
+    stage: str, figure: float | None, unit: str, target: float | None, lower_is_better: bool, source: str
+) -> dict[str, Any]:
+    """One stage: its figure, its target and whether the target is met (None when not measured)."""
+    met = None
+    if figure is not None and target is not None:
+        met = figure < target if lower_is_better else figure >= target
+    return {"stage": stage, "figure": figure, "unit": unit, "target": target, "met": met, "source": source}
+
+
+def city_rows(results: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """The city-scale stages with their targets (issue 8: day < 30 s, training < 5 min, memory < 4 GB)."""
+    ingest, features, training, linking = (results[k] for k in ("ingest", "features", "training", "linking"))
+    rate = _get(ingest, "summary", "csv", "records_per_second")
+    rows_by_table = _get(features, "prepared", "rows") or {}
+    city_records = sum(rows_by_table.values()) if rows_by_table else None
+    day_records = city_records / DAYS_PER_CITY if city_records else None
+    day_ingest = day_records / rate if day_records and rate else None
+    day_scoring = _get(training, "seconds", "day")
+    matrix, grid = _get(training, "seconds", "matrix"), _get(training, "seconds", "train")
+    return [
+        _row(
+            "simulate the city",
+            _get(features, "prepared", "seconds", "simulate"),
+            "s",
+            None,
+            True,
+            "features_results.json",
+        ),
+        _row("ingest, Parquet", rate, "records/s", 100_000, False, "ingest_results.json"),
+        _row(
+            "ingest, CSV",
+            _get(ingest, "summary", "csv", "records_per_second"),
+            "records/s",
+            50_000,
+            False,
+            "ingest_results.json",
+        ),
+        _row(
+            "ingest, peak memory",
+            _get(ingest, "summary", "parquet", "peak_rss_mib_max"),
+            "MiB",
+            2048,
+            True,
+            "ingest_results.json",
+        ),
+        _row(
+            "features for one date",
+            _get(features, "summary", "one_date", "median_seconds"),
+            "s",
+            10,
+            True,
+            "features_results.json",
+        ),
+        _row("training matrix", matrix, "s", None, True, "training_results.json"),
+        _row("model grid, rolling-origin validation", grid, "s", None, True, "training_results.json"),
+        _row(
+            "training in all (matrix + grid)",
+            matrix + grid if matrix and grid else None,
+            "s",
+            300,
+            True,
+            "training_results.json",
+        ),
+        _row(
+            "daily run: one day's records ingested (at the CSV rate)",
+            day_ingest,
+            "s",
+            None,
+            True,
+            "ingest_results.json, features_results.json",
+        ),
+        _row(
+            "daily run: features, scores, reasons, bands, fairness, drift",
+            day_scoring,
+            "s",
+            None,
+            True,
+            "training_results.json",
+        ),
+        _row(
+            "daily run in all",
+            day_ingest + day_scoring if day_ingest and day_scoring else None,
+            "s",
+            30,
+            True,
+            "sum of the two rows above",
+        ),
+        _row(
+            "peak memory, training and the day (4 GB = 3.73 GiB)",
+            _get(training, "peak_rss_gib"),
+            "GiB",
+            4 * 1e9 / 2**30,
+            True,
+            "training_results.json",
+        ),
+        _row(
+            "linking one day's calls",
+            _get(linking, "summary", "median_seconds"),
+            "s",
+            10,
+            True,
+            "linking_results.json",
+        ),
+    ]
+
+
+def _cell(value: float | None, unit: str) -> str:
+    if value is None:
+        return "not measured"
+    if unit == "records/s" or value >= 1000:
+        return f"{value:,.0f} {unit}"
+    return f"{value:.1f} {unit}" if value >= 1 else f"{value:.2f} {unit}"
+
+
+def markdown(rows: list[dict[str, Any]], results: dict[str, dict[str, Any] | None], command: str) -> str:
+    """The summary page."""
+    machine = _get(results["training"], "machine") or _get(results["ingest"], "machine") or {}
+    lines = [
+        "# Fengqiao at city scale: every stage",
+        "",
+        f"Written {datetime.now(UTC).isoformat(timespec='seconds')} by `{command}` from the stage "
+        "benchmarks' "
+        "result files (each page beside this one says how its figures were measured, how many runs, and "
+        "the machine's load while they ran).",
+        "",
+        f"Machine: {machine.get('cpu_model', '?')}, {machine.get('logical_cores', '?')} cores, "
+        f"{machine.get('ram_gib', '?')} GiB RAM. City: 200,000 cases, about 1.9 million case events and "
+        "5,000,000 hotline calls over two years.",
+        "",
+        "| stage | figure | target | met | from |",
+        "|---|---:|---:|---|---|",
+    ]
+    for row in rows:
+        unit = row["unit"]
+        target = (
+            ""
+            if row["target"] is None
+            else ("≥ " if unit == "records/s" else "< ") + _cell(row["target"], unit)
+        )
+        met = {True: "yes", False: "**no**", None: ""}[row["met"]]
+        lines.append(
+            f"| {row['stage']} | {_cell(row['figure'], unit)} | {target} | {met} | {row['source']} |"
+        )
+    province = results["province"]
+    lines += ["", "## Province", ""]
+    if province is None:
+        lines.append("Not measured: `province_results.json` is missing (run `python -m bench.province`).")
+    else:
+        lines.append(province.get("summary_markdown", "See `province_results.json`."))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write results.md and results.json from the stage benchmarks' result files."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("bench"))
+    args = parser.parse_args(argv)
+    results = _load(args.out)
+    rows = city_rows(results)
+    command = "python -m bench.summary" + (f" --out {args.out}" if args.out != Path("bench") else "")
+    (args.out / "results.json").write_text(
+        json.dumps({"command": command, "city": rows}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (args.out / "results.md").write_text(markdown(rows, results, command), encoding="utf-8")
+    for row in rows:
+        print(f"{row['stage']:<62} {_cell(row['figure'], row['unit']):>20}  {row['met']}")
+
+
+if __name__ == "__main__":
+    main()
