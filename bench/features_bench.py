@@ -9,7 +9,8 @@ Preparation (once, cached as Parquet under ``--work-dir`` and reused while the p
 simulate a two-year city with ``ingest.simulate.simulate_city``, turn its three text exports into the stored,
 pseudonymised form with ``ingest.validate.validate_frame`` in chunks, and pad the hotline table to ``--calls``
 records with copies of unlinked calls (new call ids, times moved within the period, no case id). Then every
-measurement runs in a fresh subprocess that loads the Parquet files into ``features.sources.Sources``:
+measurement runs in a fresh subprocess that loads the Parquet files into ``features.sources.Sources`` as the
+store is loaded (``load_sources``: the columns the features read, repetitive text as categoricals):
 ``build_features`` for one as-of date near the end (``--repeats`` times), each feature family's ``build``
 for that date (``--repeats`` times), and ``training_matrix`` over ``--dates`` weekly dates ending 30 days
 before the end (``--matrix-repeats`` times). It writes ``features_results.json`` and ``features_results.md``
@@ -30,8 +31,12 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import REPO, code_fingerprint, code_state, machine
+
+if TYPE_CHECKING:
+    from features.sources import Sources
 
 KEY = b"bench-key"
 PREPARE_VERSION = 1
@@ -157,6 +162,26 @@ def _paths(work: Path) -> dict[str, Path]:
     return {field: work / "stored" / f"{name}.parquet" for field, name in TABLES.items()}
 
 
+def load_sources(work: Path, columns: dict[str, tuple[str, ...]] | None = None) -> Sources:
+    """The stored tables as the product loads them (`pipelines.runtime.load_sources`): only the columns
+    read (default: what the features read), repetitive text as categoricals, in knowledge-time order."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from features.sources import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, Sources, compact
+
+    wanted = FEATURE_COLUMNS if columns is None else columns
+    frames = {  # one table at a time: each is compacted before the next is read
+        field: compact(pd.read_parquet(path, columns=list(wanted[field])), CATEGORICAL_COLUMNS[field])
+        for field, path in _paths(work).items()
+    }
+    sources = Sources.ordered(**frames)
+    del frames
+    gc.collect()  # the read tables are garbage in reference cycles until collected
+    pa.default_memory_pool().release_unused()  # and Arrow's allocator keeps their pages otherwise
+    return sources
+
+
 def prepare(
     cases: int, calls: int, seed: int, chunk_rows: int, work: Path, regenerate: bool
 ) -> dict[str, object]:
@@ -249,10 +274,7 @@ def run_one(mode: str, work: Path, n_dates: int) -> dict[str, object]:
     from features.cohort import open_cases
     from features.sources import Sources
 
-    paths = _paths(work)
-    (sources, load_seconds, _) = _timed(
-        lambda: Sources.ordered(**{f: pd.read_parquet(p) for f, p in paths.items()})
-    )
+    (sources, load_seconds, _) = _timed(lambda: load_sources(work))
     assert isinstance(sources, Sources)
     out: dict[str, object] = {
         "load_seconds": round(load_seconds, 3),
@@ -398,7 +420,8 @@ def _markdown(results: dict[str, object]) -> str:
         f"{prep['seconds']['total']:,.0f} s (simulate {prep['seconds']['simulate']:,.0f} s), cached as "
         "Parquet" + (" (reused for this run)." if prep["reused"] else "."),
         "",
-        f"Each run is a fresh subprocess that loads the Parquet files into `Sources` (load not timed; "
+        "Each run is a fresh subprocess that loads the columns the features read from the Parquet files "
+        "into `Sources`, compacted as the store's loader does (load not timed; "
         f"median {summary['one_date']['median_load_seconds']:.1f} s) and times one call. One date: "
         f"`build_features(sources, {results['one_date']})`. Matrix: `training_matrix(sources, dates, "
         f"{HORIZON_DAYS}, {ESCALATION_TYPES})` over {params['dates']} weekly dates "

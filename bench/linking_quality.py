@@ -3,8 +3,9 @@
 Simulates a city with `ingest.simulate.simulate_city` (its `truth_links` table knows the true case
 behind every call), turns its exports into the stored, pseudonymised form with
 `ingest.validate.validate_frame`, and links the calls of every `--every`-day window (the linker's
-own 30-day window, so each call is judged once) with `features.call_linking.link_calls`, as of
-the end of the window, on what was known then. The truth is read only here, to score the links.
+own 30-day window, so each call is judged once) with `features.call_linking.link_calls`: each call
+is decided at the midnight after it became known, from what was known then (as the daily run decides
+it). The truth is read only here, to score the links.
 
 Figures, over the calls without a case_id whose true case exists (the "linkable" calls):
 precision (correct links / all links, background calls linked to some case included), recall
@@ -65,41 +66,46 @@ def simulated_sources(seed: int, n_cases: int, days: int) -> tuple[Sources, pd.D
 
 
 def signal_pairs(known: Sources, instant: pd.Timestamp, config: LinkConfig) -> pd.DataFrame:
-    """Every candidate pair of the instant with the linker's signals (its internal steps, for fitting)."""
-    status = cl._status_events(known.events, instant)
-    targets = cl._targets(known.hotline, instant, config)
-    cases = cl._candidate_cases(known.cases, status, instant, config)
-    pairs = cl._pairs(targets, cases, status, config)
-    linked = cl._linked_calls(known.hotline, instant)
-    in_play = np.zeros(len(cases), dtype=bool)
-    in_play[pairs["case"].to_numpy()] = True
-    documents = cl._case_documents(cases, linked, in_play)
-    texts = cl._clean(targets["text"]).astype(object)
-    cl._phone_signals(pairs, targets, cases, linked)
-    cl._text_similarity(pairs, texts, documents, config)
-    cl._shared_things(pairs, texts, documents, config)
-    cl._category_signal(pairs, targets, cases)
+    """Every candidate pair of the window's calls with the linker's signals (call_linking.candidate_signals),
+    as the columns SIGNALS, and a call number grouping each call's pairs in candidate order."""
+    pairs = cl.candidate_signals(
+        known.hotline, known.cases, known.hotline, instant, config, events=known.events
+    )
     reporter = pairs["same_reporter"].to_numpy(dtype=bool)
     return pd.DataFrame(
         {
-            "call": pairs["call"].to_numpy(),
-            "call_id": targets["call_id"].to_numpy()[pairs["call"].to_numpy()],
-            "case_id": cases["case_id"].to_numpy()[pairs["case"].to_numpy()],
+            "call": pd.factorize(pairs["call_id"])[0],
+            "call_id": pairs["call_id"].to_numpy(),
+            "case_id": pairs["case_id"].to_numpy(),
             "reporter": reporter.astype(float),
             "linked_caller": (pairs["same_linked_caller"].to_numpy(dtype=bool) & ~reporter).astype(float),
-            "cosine": pairs["cosine"].to_numpy(),
-            "named": np.minimum(pairs["n_named"].to_numpy(), config.max_named),
-            "amount": (pairs["n_amount"].to_numpy() > 0).astype(float),
-            "category_agrees": (pairs["category"].to_numpy() > 0).astype(float),
-            "category_clashes": (pairs["category"].to_numpy() < 0).astype(float),
+            "cosine": pairs["cosine"].to_numpy(dtype=float),
+            "named": np.minimum(pairs["n_named"].to_numpy(dtype=float), config.max_named),
+            "amount": (pairs["n_amount"].to_numpy(dtype=float) > 0).astype(float),
+            "category_agrees": (pairs["category"].to_numpy(dtype=float) > 0).astype(float),
+            "category_clashes": (pairs["category"].to_numpy(dtype=float) < 0).astype(float),
         }
     )
 
 
+def best_two(call: np.ndarray, z: np.ndarray) -> pd.DataFrame:
+    """Per call (pairs grouped by call): its best pair (the first on a tie), z1 and the runner-up's z2."""
+    first = np.flatnonzero(np.r_[True, call[1:] != call[:-1]])
+    counts = np.diff(np.r_[first, len(call)])
+    z1 = np.maximum.reduceat(z, first)
+    segment = np.repeat(np.arange(len(first)), counts)
+    is_best = z == z1[segment]
+    best_row = np.full(len(first), len(call))
+    np.minimum.at(best_row, segment[is_best], np.flatnonzero(is_best))
+    rest = z.copy()
+    rest[best_row] = -np.inf
+    return pd.DataFrame({"row": best_row, "z1": z1, "z2": np.maximum.reduceat(rest, first)})
+
+
 def chosen_by(pairs: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:
     """Per call: the best case under scores z and its confidence (the linker's rule)."""
-    best = cl._best_two(pairs, z)
-    confidence, _ = cl._confidence(best["z1"].to_numpy(), best["z2"].to_numpy())
+    best = best_two(pairs["call"].to_numpy(), z)
+    confidence, _ = cl.confidence(best["z1"].to_numpy(), best["z2"].to_numpy())
     rows = best["row"].to_numpy()
     return pd.DataFrame(
         {
@@ -108,6 +114,14 @@ def chosen_by(pairs: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:
             "confidence": confidence,
         }
     )
+
+
+def window_calls(known: Sources, instant: pd.Timestamp, config: LinkConfig) -> pd.DataFrame:
+    """The calls without a case_id received in the window before the instant (and known before it)."""
+    calls = known.hotline
+    start = instant - pd.Timedelta(days=config.call_window_days)
+    inside = (calls["received_at"] >= start) & (calls["received_at"] < instant) & calls["case_id"].isna()
+    return calls.loc[inside, ["call_id", "received_at", "caller_phone_pid"]].reset_index(drop=True)
 
 
 def phone_rule(known: Sources, targets: pd.DataFrame) -> pd.DataFrame:
@@ -181,7 +195,7 @@ def main() -> None:
             known.hotline, known.cases, known.hotline, instant, config, events=known.events
         )
         seconds.append(time.perf_counter() - began)
-        targets = cl._targets(known.hotline, instant, config).merge(truth, on="call_id", how="left")
+        targets = window_calls(known, instant, config).merge(truth, on="call_id", how="left")
         population.append(targets.assign(window=number))
         phone.append(phone_rule(known, targets))
         pairs = signal_pairs(known, instant, config)
@@ -318,7 +332,8 @@ def report(figures: dict, table: pd.DataFrame) -> str:
         "",
         f"Command: `{figures['command']}`. Demo city: seed {sim['seed']}, {sim['cases']:,} cases, "
         f"{sim['days']} days from {sim['start']}; {len(figures['as_of_dates'])} as-of dates every "
-        f"{window} days, each linking the calls of the {window} days before it from what was known then.",
+        f"{window} days, each linking the calls received in the {window} days before it; every call is "
+        "decided at the midnight after it became known, from what was known then (as the daily run does).",
         "",
         f"Calls without a case_id: {figures['calls_without_case_id']:,}; linkable (a true case exists): "
         f"{figures['linkable_calls']:,}; background (no case): {figures['background_calls']:,}. "
@@ -351,7 +366,8 @@ def report(figures: dict, table: pd.DataFrame) -> str:
         weights = pd.DataFrame({"hand_set": cmp["hand_set_weights"], "fitted": cmp["fitted_weights"]})
         lines += [_markdown(weights.reset_index().rename(columns={"index": "weight"})), ""]
     lines += [
-        f"Linking time per as-of date (production threshold): median {seconds['median']:.1f} s, "
+        f"Linking time per as-of date (30 days of decisions, none remembered from another date): "
+        f"median {seconds['median']:.1f} s, "
         f"max {seconds['max']:.1f} s on {figures['machine']['cpu_model']} "
         f"({figures['machine']['usable_cores']} usable cores, shared with other work).",
         "",

@@ -72,6 +72,29 @@ class Settings(BaseSettings):
     retrain_cron: str = Field("0 5 * * 1", description="When the served weekly retraining starts.")
     language: Literal["zh", "en"] = "zh"
     ingest_chunk_rows: int = Field(200_000, ge=1, description="Rows per chunk when streaming a file in.")
+    linked_call_features: bool = Field(
+        False,
+        description="Train on the linked-calls family too (calls without a case number matched to cases by "
+        "the linker); costs about a second per day of calls at city size; no gain on the demo city.",
+    )
+    grievance_window_days: int = Field(
+        7, ge=1, description="Emerging grievances: the rolling window of calls naming the same thing."
+    )
+    grievance_baseline_windows: int = Field(
+        8, ge=1, description="Emerging grievances: earlier windows that set a thing's usual level."
+    )
+    grievance_min_callers: int = Field(
+        3, ge=1, description="Emerging grievances: distinct callers a cluster needs before it is shown."
+    )
+    grievance_emerging_p: float = Field(
+        0.05, gt=0, le=1, description="Emerging grievances: shown when this unusual (Poisson tail below)."
+    )
+    grievance_surge_min_callers: int = Field(
+        5, ge=1, description="Emerging grievances: distinct callers a surge needs."
+    )
+    grievance_surge_p: float = Field(
+        1e-4, gt=0, le=1, description="Emerging grievances: a surge's Poisson tail is below this."
+    )
     task_runner: Literal["local", "dask"] = Field(
         "local",
         description="Where training snapshots are built: in this process, or spread over a Dask cluster.",

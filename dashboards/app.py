@@ -12,6 +12,7 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # (script, title label, URL path); the first is the default page.
 PAGES = (
     ("today.py", "page_today", "today"),
+    ("grievances.py", "page_grievances", "grievances"),
     ("case.py", "page_case", "case"),
     ("trends.py", "page_trends", "trends"),
     ("model.py", "page_model", "model"),

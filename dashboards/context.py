@@ -4,6 +4,8 @@ the writer for feedback, the language, and the logged-in viewer; the login form 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -17,6 +19,10 @@ from warehouse.accounts import Role
 from warehouse.store import Warehouse
 
 LANGUAGE_KEY = "language"
+# The list date picker of the pages that show one day's list, and the last date picked there: kept apart from
+# the widget's own state (which ends with its page), so the choice carries to the other pages.
+LIST_DATE_KEY = "list_date"
+CHOSEN_DATE_KEY = "chosen_list_date"
 
 
 @dataclass(frozen=True)
@@ -133,3 +139,32 @@ def page() -> PageContext:
         st.stop()
     chosen = language(data.settings.language)
     return PageContext(viewer, data, labels(chosen), chosen)
+
+
+def _stale_notice(pointer: dict[str, Any] | None, words: dict[str, str]) -> None:
+    """Say so when today's list was held and an older one is shown."""
+    if pointer and pointer.get("stale"):
+        held = pointer.get("held", {})
+        st.warning(
+            words["stale_list"].format(
+                held=held.get("as_of", ""), as_of=pointer["as_of"], reasons=" ".join(held.get("reasons", []))
+            )
+        )
+
+
+def list_date(page: PageContext) -> date | None:
+    """The list date picker of the pages that show one day's list: the date last picked on any of them, at
+    first the list `latest` points to (with a warning when that list is stale); None (and a note) before
+    any list."""
+    words = page.words
+    dates = queries.list_dates(page.viewer, page.source)
+    if not dates:
+        st.info(words["no_list"])
+        return None
+    pointer = queries.latest_pointer(page.source)
+    _stale_notice(pointer, words)
+    latest = date.fromisoformat(pointer["as_of"]) if pointer else dates[0]
+    shown = next((d for d in (st.session_state.get(CHOSEN_DATE_KEY), latest) if d in dates), dates[0])
+    as_of = st.selectbox(words["list_date"], dates, index=dates.index(shown), key=LIST_DATE_KEY)
+    st.session_state[CHOSEN_DATE_KEY] = as_of
+    return as_of

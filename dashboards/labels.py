@@ -135,6 +135,46 @@ ZH: dict[str, str] = {
     "what_web": "网站",
     "what_app": "App",
     "what_wechat": "微信",
+    "page_grievances": "聚集诉求",
+    "grievances_help": (
+        "**聚集诉求**：近{days}天里，同一区县有好几位不同的来电人（或新登记的案件）提到同一个对象——"
+        "一家企业、一个项目、一个小区或一个村。**激增**是指提到它的来电人数远远高于这个对象平常的水平，"
+        "也高于本区县同类诉求平常的水平；这往往是群体性事件的前兆，值得尽早了解。"
+        "系统只统计来电人数，从不识别来电人是谁；诉求对象只会是单位或地点，不会是个人。"
+    ),
+    "no_grievances": "这份名单没有聚集诉求。",
+    "surges_banner": "{n} 项诉求正在激增：很多不同的来电人近期集中反映同一对象，远高于平常。请优先了解。",
+    "grievance_notice": "本期名单有 {n} 项聚集诉求（{m} 项激增）——见“聚集诉求”页。",
+    "see_grievances": "查看聚集诉求",
+    "grievances_shown": "聚集诉求",
+    "surges": "激增",
+    "open_touched": "涉及的名单上在办案件",
+    "surge": "激增",
+    "surge_flag": "⚠️ 激增",
+    "thing": "诉求对象",
+    "thing_kind": "对象类型",
+    "thing_company": "企业/单位",
+    "thing_project": "项目",
+    "thing_estate": "小区",
+    "thing_village": "村",
+    "thing_hospital": "医院",
+    "thing_school": "学校",
+    "thing_business": "商户",
+    "thing_road": "道路",
+    "distinct_callers": "来电人数",
+    "new_callers": "其中新来电人",
+    "calls": "来电次数",
+    "prior_calls": "前{days}天来电",
+    "growth": "增长倍数",
+    "cases": "涉及案件",
+    "open_on_list": "名单上在办",
+    "first_seen": "首次出现",
+    "surge_reason": "激增原因",
+    "summary": "来电概要",
+    "grievance": "聚集诉求",
+    "grievance_cases": "“{thing}”涉及的在办案件（{as_of} 名单）",
+    "no_open_cases": "您负责的区县在这份名单上没有与此诉求相关的在办案件。",
+    "select_grievance_hint": "在表格中选中一项诉求，查看它涉及的在办案件。",
 }
 
 EN: dict[str, str] = {
@@ -268,6 +308,49 @@ EN: dict[str, str] = {
     "what_web": "web",
     "what_app": "app",
     "what_wechat": "WeChat",
+    "page_grievances": "Emerging grievances",
+    "grievances_help": (
+        "An **emerging grievance**: in the last {days} days, several different callers (or newly registered "
+        "cases) in one district named the same thing — a company, a project, a housing estate or a village. "
+        "A **surge** is when far more callers name it than usual, both for that thing and for such "
+        "grievances in the district; it often comes before a group incident and is worth looking into early. "
+        "Callers are only counted, never identified; a grievance is always about an organisation or a place, "
+        "never a person."
+    ),
+    "no_grievances": "No emerging grievance came with this list.",
+    "surges_banner": "Surging: {n}. Many different callers named the same thing lately, far more than "
+    "usual: look into these first.",
+    "grievance_notice": "Emerging grievances with this list: {n} ({m} surging) — see Emerging grievances.",
+    "see_grievances": "See emerging grievances",
+    "grievances_shown": "Grievances",
+    "surges": "Surging",
+    "open_touched": "Open cases on the list",
+    "surge": "Surge",
+    "surge_flag": "⚠️ surge",
+    "thing": "Named thing",
+    "thing_kind": "Kind",
+    "thing_company": "company",
+    "thing_project": "project",
+    "thing_estate": "housing estate",
+    "thing_village": "village",
+    "thing_hospital": "hospital",
+    "thing_school": "school",
+    "thing_business": "business",
+    "thing_road": "road",
+    "distinct_callers": "Callers",
+    "new_callers": "New callers",
+    "calls": "Calls",
+    "prior_calls": "Calls in the {days} days before",
+    "growth": "Growth (×)",
+    "cases": "Cases touched",
+    "open_on_list": "Open (on the list)",
+    "first_seen": "First seen",
+    "surge_reason": "Why it surges",
+    "summary": "What callers raise",
+    "grievance": "Emerging grievance",
+    "grievance_cases": "Open cases touching “{thing}” (list of {as_of})",
+    "no_open_cases": "No open case of your districts on this list touches this grievance.",
+    "select_grievance_hint": "Select a grievance in the table to see its open cases.",
 }
 
 LABELS: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}

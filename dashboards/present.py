@@ -14,6 +14,7 @@ VALUE_PREFIXES = {
     "last_action": "action_",
     "kind": "kind_",
     "what": "what_",
+    "thing_kind": "thing_",
 }
 LIST_SHOWN = (
     "rank",
@@ -22,6 +23,36 @@ LIST_SHOWN = (
     "town",
     "category",
     "opened_at",
+    "case_age",
+    "score",
+    "band",
+    "grievance",
+    "reasons",
+    "done_so_far",
+)
+GRIEVANCE_SHOWN = (
+    "surge",
+    "thing",
+    "thing_kind",
+    "district",
+    "category",
+    "distinct_callers",
+    "new_callers",
+    "calls",
+    "prior_calls",
+    "growth",
+    "cases",
+    "open_on_list",
+    "first_seen",
+    "surge_reason",
+    "summary",
+)
+# A grievance's open cases as listed that day.
+GRIEVANCE_CASES_SHOWN = (
+    "rank",
+    "case_id",
+    "town",
+    "category",
     "case_age",
     "score",
     "band",
@@ -51,10 +82,30 @@ def localise(frame: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
     return shown.rename(columns={c: words.get(c, c) for c in shown.columns})
 
 
-def list_table(frame: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
-    """The list as analysts read it: chosen columns, done-so-far in words, labels in the language."""
-    shown = frame.assign(done_so_far=done_so_far(frame, words), town=frame["town"].fillna(""))
-    return localise(shown[list(LIST_SHOWN)], words)
+def list_table(
+    frame: pd.DataFrame, words: dict[str, str], columns: tuple[str, ...] = LIST_SHOWN
+) -> pd.DataFrame:
+    """The list as analysts read it: chosen columns, done-so-far in words, labels in the language (the
+    surging grievances a case belongs to when the frame has them)."""
+    shown = frame.assign(
+        done_so_far=done_so_far(frame, words),
+        town=frame["town"].fillna(""),
+        grievance=frame["grievance"] if "grievance" in frame.columns else "",
+    )
+    return localise(shown[list(columns)], words)
+
+
+def grievance_table(frame: pd.DataFrame, words: dict[str, str], days: int = 7) -> pd.DataFrame:
+    """The emerging grievances as analysts read them: surges flagged, the kind of thing and the dates in
+    words, labels in the language (the prior window's length in its heading)."""
+    shown = frame.assign(
+        surge=frame["surge"].map({True: words["surge_flag"], False: ""}).astype(object),
+        first_seen=frame["first_seen"].dt.strftime("%Y-%m-%d").fillna("").astype(object),
+        category=frame["category"].fillna(""),
+    )
+    return localise(
+        shown[list(GRIEVANCE_SHOWN)], {**words, "prior_calls": words["prior_calls"].format(days=days)}
+    )
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

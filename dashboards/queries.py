@@ -23,6 +23,7 @@ from pipelines.publish import read_pointer
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import feedback
 from warehouse.tables import case_events, cases, hotline, list_manifests, lists
+from warehouse.tables import grievances as grievances_table
 
 LIST_COLUMNS = ("rank", "case_id", "district", "town", "category", "opened_at", "score", "band", "reasons")
 PROFILE_COLUMNS = (
@@ -35,6 +36,26 @@ PROFILE_COLUMNS = (
     "party_count",
     "amount",
     "description",
+)
+# The published grievance columns the dashboard reads (not the ids of every touched case: only the open
+# ones, which are then narrowed to the viewer's own list).
+GRIEVANCE_COLUMNS = (
+    "cluster_id",
+    "thing",
+    "thing_kind",
+    "district",
+    "category",
+    "calls",
+    "distinct_callers",
+    "new_callers",
+    "prior_calls",
+    "growth",
+    "cases",
+    "open_case_ids",
+    "first_seen",
+    "surge",
+    "surge_reason",
+    "summary",
 )
 WORKED_BANDS = ("high", "medium")
 MODEL_FILES = (
@@ -107,6 +128,54 @@ def risk_list(viewer: Viewer, source: DataSource, as_of: date) -> pd.DataFrame:
     frame = frame.merge(feedback_summary(viewer, source), on="case_id", how="left")
     frame["actions"] = frame["actions"].fillna(0).astype(int)
     return frame
+
+
+def _case_ids(text: str) -> list[str]:
+    """The case ids of a published comma-joined cell ('' holds none)."""
+    return [case_id for case_id in text.split(",") if case_id]
+
+
+def grievances(viewer: Viewer, source: DataSource, as_of: date) -> pd.DataFrame:
+    """The emerging grievances published with a date's list, for the viewer's districts: surges first, then
+    by distinct callers and calls. `open_case_ids` keeps only the touched open cases on the viewer's own
+    list (a call received in one district may be linked to a case of another), `open_on_list` counts them."""
+    g, c = grievances_table.c, lists.c
+    query = (
+        select(*(g[name] for name in GRIEVANCE_COLUMNS))
+        .where(g.as_of == as_of, _in_districts(g.district, viewer))
+        .order_by(g.surge.desc(), g.distinct_callers.desc(), g.calls.desc(), g.cluster_id)
+    )
+    frame = _guard(source.read(query, dates=("first_seen",)), viewer)
+    visible = set(
+        source.read(select(c.case_id).where(c.as_of == as_of, _in_districts(c.district, viewer)))["case_id"]
+    )
+    own = frame["open_case_ids"].map(lambda text: [i for i in _case_ids(text) if i in visible])
+    return frame.assign(
+        open_case_ids=own.map(",".join),
+        open_on_list=own.map(len).astype(int),
+        surge=frame["surge"].astype(bool),
+    )
+
+
+def surging_things(listed: pd.DataFrame, clusters: pd.DataFrame) -> pd.Series:
+    """Per row of a list: the things of the surging grievances that touch the case ('、'-joined; '' for
+    none)."""
+    surges = clusters[clusters["surge"]]
+    pairs = pd.DataFrame(
+        [
+            (case_id, thing)
+            for ids, thing in zip(surges["open_case_ids"], surges["thing"], strict=True)
+            for case_id in _case_ids(ids)
+        ],
+        columns=["case_id", "thing"],
+    )
+    things = pairs.groupby("case_id")["thing"].agg("、".join).to_dict()
+    return listed["case_id"].map(lambda case_id: things.get(case_id, "")).astype(object)
+
+
+def grievance_cases(listed: pd.DataFrame, open_case_ids: str) -> pd.DataFrame:
+    """The rows of a list (rank order) that are open cases of one grievance."""
+    return listed[listed["case_id"].isin(_case_ids(open_case_ids))].reset_index(drop=True)
 
 
 def filter_list(frame: pd.DataFrame, **chosen: tuple[str, ...]) -> pd.DataFrame:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from contracts.vocabulary import EventType
 from features.dictionary import FeatureDoc
-from features.sources import Sources
+from features.sources import Sources, positions
 
 PREFIX = "history_"
 
@@ -77,25 +78,47 @@ FEATURES: tuple[FeatureDoc, ...] = (
 
 def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """History features of the cohort's cases from events known before the instant."""
-    events = known.events[known.events["case_id"].isin(cohort.index)]
-    counts = pd.crosstab(events["case_id"], events["event_type"])
-    counts = counts.reindex(index=cohort.index, columns=[t.value for t in COUNTED]).fillna(0).astype(float)
-    out = counts.add_prefix("history_n_")
-    recent = events[events["event_at"] >= instant - pd.Timedelta(days=RECENT_DAYS)]
-    recent_counts = pd.crosstab(recent["case_id"], recent["event_type"])
-    recent_counts = recent_counts.reindex(index=cohort.index, columns=[t.value for t in RECENT]).fillna(0)
-    out = out.join(recent_counts.astype(float).add_prefix("history_n_").add_suffix(f"_{RECENT_DAYS}d"))
-    out["history_failures_since_success"] = failures_since_success(events).reindex(cohort.index).fillna(0)
-    last = events.groupby("case_id")["event_at"].max().reindex(cohort.index)
-    last = last.fillna(cohort["opened_at"])
+    events = known.events
+    case = positions(events["case_id"], cohort.index)
+    events = events.loc[case >= 0, ["event_at", "event_type"]].assign(case=case[case >= 0])
+    size, counted, recent = len(cohort), [t.value for t in COUNTED], [t.value for t in RECENT]
+    out = _counts(events, size, counted, cohort.index).add_prefix("history_n_")
+    within = events[events["event_at"] >= instant - pd.Timedelta(days=RECENT_DAYS)]
+    out = out.join(
+        _counts(within, size, recent, cohort.index).add_prefix("history_n_").add_suffix(f"_{RECENT_DAYS}d")
+    )
+    out["history_failures_since_success"] = failures_since_success(events, size)
+    last = pd.Series(_latest(events, size), index=cohort.index).fillna(cohort["opened_at"])
     out["history_days_since_last_event"] = ((instant - last).dt.total_seconds() / 86400).astype(float)
     return out
 
 
-def failures_since_success(events: pd.DataFrame) -> pd.Series:
-    """Per case: mediation failures after its last successful mediation (all of them if none succeeded)."""
-    success = events[events["event_type"] == EventType.MEDIATED.value].groupby("case_id")["event_at"].max()
-    failures = events[events["event_type"] == EventType.MEDIATION_FAILED.value]
-    failures = failures[["case_id", "event_at"]].join(success.rename("last_success"), on="case_id")
-    after = failures["last_success"].isna() | (failures["event_at"] > failures["last_success"])
-    return failures[after].groupby("case_id").size().astype(float)
+def _counts(events: pd.DataFrame, size: int, types: list[str], index: pd.Index) -> pd.DataFrame:
+    """Per case (row `case` of the events): how many events of each type, as floats."""
+    kind = positions(events["event_type"], pd.Index(types))
+    chosen = kind >= 0
+    flat = events["case"].to_numpy()[chosen] * len(types) + kind[chosen]
+    counts = np.bincount(flat, minlength=size * len(types)).reshape(size, len(types)).astype(float)
+    return pd.DataFrame(counts, index=index, columns=pd.Index(types, name="event_type"))
+
+
+def _latest(events: pd.DataFrame, size: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """Per case (row `case` of the events): the latest event_at (of the events in the mask), NaT when none."""
+    case, at = events["case"].to_numpy(), events["event_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
+    latest = np.full(size, np.datetime64("NaT", "us").view(np.int64))  # NaT is the smallest int64
+    if mask is None:
+        np.maximum.at(latest, case, at)
+    else:
+        np.maximum.at(latest, case[mask], at[mask])
+    return latest.view("datetime64[us]")
+
+
+def failures_since_success(events: pd.DataFrame, size: int) -> np.ndarray:
+    """Per case (row `case` of the events): mediation failures after its last successful mediation (all of
+    them if none succeeded)."""
+    success = _latest(events, size, (events["event_type"] == EventType.MEDIATED.value).to_numpy(dtype=bool))
+    failed = (events["event_type"] == EventType.MEDIATION_FAILED.value).to_numpy(dtype=bool)
+    case, at = events["case"].to_numpy()[failed], events["event_at"].to_numpy(dtype="datetime64[us]")[failed]
+    last = success[case]
+    after = np.isnat(last) | (at > last)
+    return np.bincount(case[after], minlength=size).astype(float)

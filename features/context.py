@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from contracts.vocabulary import DEFAULT_ESCALATION_EVENTS
 from features.cohort import open_cases
 from features.dictionary import FeatureDoc
-from features.sources import Sources
+from features.sources import Sources, positions
 
 PREFIX = "context_"
 
@@ -174,23 +174,76 @@ def build(
     cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp, config: ContextConfig = DEFAULT
 ) -> pd.DataFrame:
     """Base rates and local load of the cohort's cases from what was known before the instant."""
-    places = _places(cohort)
+    places = _Places.of(known.cases, cohort)
     out = pd.concat([_rates(places, known, instant, config), _load(places, known, instant)], axis=1)
     return out[[doc.name for doc in FEATURES]].astype(float)
 
 
 # ---------------------------------------------------------------- places
 
-
-def _places(cases: pd.DataFrame) -> pd.DataFrame:
-    """District, town and category of cases as plain keys ("" when blank or missing), by case id."""
-    keys = cases[["district", "town", "category"]].astype(object).fillna("")
-    return keys.apply(lambda column: column.astype(str).str.strip()).astype(object)
+_FIELDS = ("district", "town", "category")
 
 
-def _keyed_cases(cases: pd.DataFrame) -> pd.DataFrame:
-    """Places of stored case rows, indexed by case id."""
-    return _places(cases.set_index("case_id"))
+@dataclass(frozen=True)
+class _Places:
+    """District, town and category as shared integer codes (one column each) of the known cases (`pool`)
+    and of the cohort, with the number of distinct values of each. Values are stripped, "" when blank."""
+
+    pool: np.ndarray
+    cohort: np.ndarray
+    sizes: tuple[int, ...]
+    index: pd.Index  # the cohort's
+    ids: pd.Series  # the cohort's case ids
+    town_missing: np.ndarray  # per cohort case
+
+    @classmethod
+    def of(cls, cases: pd.DataFrame, cohort: pd.DataFrame) -> _Places:
+        """The codes of the stored cases and of the cohort."""
+        columns, sizes, blank_town = [], [], -1
+        for name in _FIELDS:
+            codes, uniques = pd.factorize(pd.concat([cases[name], cohort[name]], ignore_index=True))
+            stripped = (
+                pd.Series([*np.asarray(uniques, dtype=object), ""], dtype=object).astype(str).str.strip()
+            )
+            codes_of_stripped, distinct = pd.factorize(stripped)
+            columns.append(codes_of_stripped[codes])  # a missing value's code -1 picks the appended ""
+            sizes.append(len(distinct))
+            if name == "town":
+                blank_town = int(distinct.get_loc("")) if "" in distinct else -1
+        both = np.stack(columns, axis=1).astype(np.int64)
+        mine = both[len(cases) :]
+        return cls(
+            pool=both[: len(cases)],
+            cohort=mine,
+            sizes=tuple(sizes),
+            index=cohort.index,
+            ids=pd.Series(cohort.index),
+            town_missing=mine[:, _FIELDS.index("town")] == blank_town,
+        )
+
+    def key(self, codes: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+        """One integer per row for its values of the fields."""
+        key = np.zeros(len(codes), dtype=np.int64)
+        for name in fields:
+            at = _FIELDS.index(name)
+            key = key * self.sizes[at] + codes[:, at]
+        return key
+
+    def count(
+        self, pool: np.ndarray, fields: tuple[str, ...], weights: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per cohort case: the pool cases (a mask of the known cases) sharing its values of the fields
+        (summing `weights` of the pool cases instead, when given)."""
+        size = int(np.prod([self.sizes[_FIELDS.index(n)] for n in fields]))
+        totals = np.bincount(self.key(self.pool[pool], fields), weights=weights, minlength=size)
+        return totals[self.key(self.cohort, fields)].astype(float)
+
+    def count_town_or_district(self, pool: np.ndarray, extra: tuple[str, ...], own: np.ndarray) -> np.ndarray:
+        """Matches in the same (district, town), or the whole district where the case's town is missing,
+        less the case itself where `own` says it is in the pool."""
+        by_town = self.count(pool, ("district", "town", *extra))
+        by_district = self.count(pool, ("district", *extra))
+        return np.where(self.town_missing, by_district, by_town) - own
 
 
 def _member(ids: pd.Index | pd.Series, among: pd.Index | pd.Series) -> np.ndarray:
@@ -204,49 +257,23 @@ def _arrow_ids(ids: pd.Index | pd.Series) -> pa.Array:
     return pa.array(pd.Index(ids).astype("str"), type=pa.large_string())
 
 
-def _count_matches(pool: pd.DataFrame, places: pd.DataFrame, keys: list[str], own: np.ndarray) -> np.ndarray:
-    """Per cohort case: pool cases sharing its values of `keys`, less itself where `own` says it is one."""
-    sizes = pool.groupby(keys).size().rename("_n").reset_index()
-    n = places[keys].merge(sizes, how="left", on=keys)["_n"].fillna(0).to_numpy(float)
-    return n - own
-
-
-def _count_town_or_district(
-    pool: pd.DataFrame, places: pd.DataFrame, extra: list[str], own: np.ndarray
-) -> np.ndarray:
-    """Matches in the same (district, town), or the whole district where the case's town is missing."""
-    by_town = _count_matches(pool, places, ["district", "town", *extra], own)
-    by_district = _count_matches(pool, places, ["district", *extra], own)
-    return np.where(_town_missing(places), by_district, by_town)
-
-
-def _town_missing(places: pd.DataFrame) -> np.ndarray:
-    """Whether each case's town is not recorded."""
-    return (places["town"] == "").to_numpy()
-
-
 # ---------------------------------------------------------------- base rates
 
 
-def _reference(known: Sources, instant: pd.Timestamp, config: ContextConfig) -> pd.DataFrame:
-    """Cases whose label window closed by the instant, with `escalated` 1.0 when a known event hit it."""
-    horizon = pd.Timedelta(days=config.horizon_days)
-    opened = known.cases["opened_at"]
-    in_window = (opened >= instant - pd.Timedelta(days=config.lookback_days)) & (opened < instant - horizon)
-    reference = known.cases[in_window]
-    events = known.events[known.events["event_type"].isin(config.escalation_types)]
-    timed = events[["case_id", "event_at"]].merge(reference[["case_id", "opened_at"]], on="case_id")
-    hit = (timed["event_at"] >= timed["opened_at"]) & (timed["event_at"] < timed["opened_at"] + horizon)
-    places = _keyed_cases(reference)
-    places["escalated"] = _member(places.index, timed.loc[hit, "case_id"]).astype(float)
-    return places
-
-
-def _tally(reference: pd.DataFrame, places: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per cohort case: escalated (k) and all (n) reference cases sharing its values of `keys`."""
-    stats = reference.groupby(keys)["escalated"].agg(k="sum", n="size").reset_index()
-    merged = places[keys].merge(stats, how="left", on=keys)
-    return merged["k"].fillna(0).to_numpy(float), merged["n"].fillna(0).to_numpy(float)
+def _escalated(
+    cases: pd.DataFrame, reference: np.ndarray, known: Sources, config: ContextConfig
+) -> np.ndarray:
+    """Per reference case (a mask of the cases): 1.0 when a known escalation event falls within the horizon
+    after its opening."""
+    events = known.events
+    events = events.loc[
+        positions(events["event_type"], pd.Index(config.escalation_types)) >= 0, ["case_id", "event_at"]
+    ]
+    ids, opened = cases["case_id"][reference], cases["opened_at"].to_numpy()[reference]
+    at = positions(events["case_id"], ids)
+    at, when = at[at >= 0], events["event_at"].to_numpy()[at >= 0]
+    hit = (when >= opened[at]) & (when < opened[at] + np.timedelta64(config.horizon_days, "D"))
+    return _member(ids, ids.iloc[at[hit]]).astype(float)
 
 
 def _shrink(k: np.ndarray, n: np.ndarray, prior: np.ndarray | float, strength: float) -> np.ndarray:
@@ -254,23 +281,28 @@ def _shrink(k: np.ndarray, n: np.ndarray, prior: np.ndarray | float, strength: f
     return (k + strength * prior) / (n + strength)
 
 
-def _rates(
-    places: pd.DataFrame, known: Sources, instant: pd.Timestamp, config: ContextConfig
-) -> pd.DataFrame:
+def _rates(places: _Places, known: Sources, instant: pd.Timestamp, config: ContextConfig) -> pd.DataFrame:
     """Shrunk escalation rates (percent) by category, district and both, and n behind the category's."""
-    reference = _reference(known, instant, config)
+    cases, horizon = known.cases, pd.Timedelta(days=config.horizon_days)
+    opened = cases["opened_at"]
+    reference = (
+        (opened >= instant - pd.Timedelta(days=config.lookback_days)) & (opened < instant - horizon)
+    ).to_numpy()
+    escalated = _escalated(cases, reference, known, config)
     m = config.prior_strength
-    overall = float(reference["escalated"].mean()) if len(reference) else 0.0
-    k_cat, n_cat = _tally(reference, places, ["category"])
-    k_dis, n_dis = _tally(reference, places, ["district"])
-    k_both, n_both = _tally(reference, places, ["category", "district"])
-    category_rate = _shrink(k_cat, n_cat, overall, m)
+    overall = float(escalated.mean()) if len(escalated) else 0.0
+    tallies = {
+        fields: (places.count(reference, fields, escalated), places.count(reference, fields))
+        for fields in (("category",), ("district",), ("category", "district"))
+    }
+    category_rate = _shrink(*tallies[("category",)], overall, m)
     return pd.DataFrame(
         {
             "context_category_rate": 100 * category_rate,
-            "context_district_rate": 100 * _shrink(k_dis, n_dis, overall, m),
-            "context_category_district_rate": 100 * _shrink(k_both, n_both, category_rate, m),
-            "context_rate_history_cases": n_cat,
+            "context_district_rate": 100 * _shrink(*tallies[("district",)], overall, m),
+            "context_category_district_rate": 100
+            * _shrink(*tallies[("category", "district")], category_rate, m),
+            "context_rate_history_cases": tallies[("category",)][1],
         },
         index=places.index,
     )
@@ -279,36 +311,34 @@ def _rates(
 # ---------------------------------------------------------------- local load
 
 
-def _opened_within(cases: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Places of the cases opened in [start, end)."""
-    opened = cases["opened_at"]
-    return _keyed_cases(cases[(opened >= start) & (opened < end)])
-
-
-def _load(places: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
+def _load(places: _Places, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """Other open and new cases around each cohort case, and the trend of new ones of its category."""
-    open_now = _places(open_cases(known, instant))
+    cases = known.cases
+    open_now = _member(cases["case_id"], open_cases(known, instant).index)
+    opened = cases["opened_at"]
     recent_start = instant - pd.Timedelta(days=NEW_WINDOW_DAYS)
-    recent = _opened_within(known.cases, recent_start, instant)
-    base = _opened_within(known.cases, recent_start - pd.Timedelta(days=TREND_BASE_DAYS), recent_start)
-    own_open, own_recent, own_base = (_member(places.index, pool.index) for pool in (open_now, recent, base))
-    recent_same = _count_town_or_district(recent, places, ["category"], own_recent)
+    recent = ((opened >= recent_start) & (opened < instant)).to_numpy()
+    base_start = recent_start - pd.Timedelta(days=TREND_BASE_DAYS)
+    base = ((opened >= base_start) & (opened < recent_start)).to_numpy()
+    own_open, own_recent, own_base = (
+        _member(places.ids, cases["case_id"][pool]) for pool in (open_now, recent, base)
+    )
+    recent_same = places.count_town_or_district(recent, ("category",), own_recent)
     per_window = (
-        _count_town_or_district(base, places, ["category"], own_base) * NEW_WINDOW_DAYS / TREND_BASE_DAYS
+        places.count_town_or_district(base, ("category",), own_base) * NEW_WINDOW_DAYS / TREND_BASE_DAYS
     )
     return pd.DataFrame(
         {
-            "context_open_cases_town": _count_town_or_district(open_now, places, [], own_open),
-            "context_open_cases_district": _count_matches(open_now, places, ["district"], own_open),
-            f"context_new_cases_town_{NEW_WINDOW_DAYS}d": _count_town_or_district(
-                recent, places, [], own_recent
+            "context_open_cases_town": places.count_town_or_district(open_now, (), own_open),
+            "context_open_cases_district": places.count(open_now, ("district",)) - own_open,
+            f"context_new_cases_town_{NEW_WINDOW_DAYS}d": places.count_town_or_district(
+                recent, (), own_recent
             ),
-            f"context_new_cases_district_{NEW_WINDOW_DAYS}d": _count_matches(
-                recent, places, ["district"], own_recent
-            ),
+            f"context_new_cases_district_{NEW_WINDOW_DAYS}d": places.count(recent, ("district",))
+            - own_recent,
             "context_new_cases_trend_town_category": (TREND_PSEUDO_COUNT + recent_same)
             / (TREND_PSEUDO_COUNT + per_window),
-            "context_town_missing": _town_missing(places).astype(float),
+            "context_town_missing": places.town_missing.astype(float),
         },
         index=places.index,
     )

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.dictionary import FeatureDoc
-from features.sources import Sources
+from features.sources import Sources, arrow_strings, is_blank, positions
 
 PREFIX = "hotline_"
 WINDOWS_DAYS = (7, 30, 90)
@@ -143,33 +142,20 @@ FEATURES: tuple[FeatureDoc, ...] = (
 )
 
 
-def _strings(values: pd.Series | pd.Index) -> pa.ChunkedArray:
-    """Text values as an Arrow string column, missing values as nulls."""
-    array = pa.array(values, from_pandas=True)
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
-    return pa.chunked_array([chunk.cast(pa.large_string()) for chunk in chunks], type=pa.large_string())
+def _linked_calls(hotline: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+    """Calls linked to a cohort case by case_id: their `row` in the hotline, `received_at`, and the
+    case's position in the cohort as `pos`."""
+    pos = positions(hotline["case_id"], cohort.index)
+    rows = np.flatnonzero(pos >= 0)
+    return pd.DataFrame(
+        {"row": rows, "received_at": hotline["received_at"].to_numpy()[rows], "pos": pos[rows]}
+    )
 
 
-def _is_blank(values: pa.ChunkedArray) -> np.ndarray:
-    """True where a text value is missing or only whitespace."""
-    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True).to_numpy()
-
-
-def _lookup(values: pa.ChunkedArray, keys: pa.ChunkedArray) -> np.ndarray:
-    """Position of each value among the (distinct) keys, -1 where it is not one of them or is missing."""
-    found = pc.index_in(values, value_set=keys.combine_chunks())
-    return pc.fill_null(found, -1).to_numpy().astype(np.int64)
-
-
-def _linked_calls(calls: pd.DataFrame, case_ids: pa.ChunkedArray, cohort: pd.DataFrame) -> pd.DataFrame:
-    """Calls linked to a cohort case by case_id, with the case's position in the cohort as `pos`."""
-    pos = _lookup(case_ids, _strings(cohort.index))
-    return calls[pos >= 0].assign(pos=pos[pos >= 0])
-
-
-def _reporter_calls(calls: pd.DataFrame, unlinked: np.ndarray, cohort: pd.DataFrame) -> pd.DataFrame:
-    """Unlinked calls from a cohort case's reporter phone since its opening, one row per (call, case)."""
-    has_phone = ~_is_blank(_strings(cohort["reporter_phone_pid"]))
+def _reporter_calls(hotline: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+    """Unlinked calls from a cohort case's reporter phone since its opening, one row per (call, case):
+    `row` in the hotline, `received_at`, `pos` in the cohort."""
+    has_phone = ~is_blank(cohort["reporter_phone_pid"])
     phone_code, phones = pd.factorize(cohort["reporter_phone_pid"][has_phone])
     reporters = pd.DataFrame(
         {
@@ -178,26 +164,32 @@ def _reporter_calls(calls: pd.DataFrame, unlinked: np.ndarray, cohort: pd.DataFr
             "opened_at": cohort["opened_at"].to_numpy()[has_phone],
         }
     )
-    code = _lookup(_strings(calls["caller_phone_pid"]), _strings(phones))
-    chosen = unlinked & (code >= 0)
-    pairs = calls[chosen].assign(phone=code[chosen]).merge(reporters, on="phone")
+    code = positions(hotline["caller_phone_pid"], pd.Index(phones))
+    rows = np.flatnonzero(code >= 0)
+    rows = rows[is_blank(hotline["case_id"].iloc[rows])]
+    calls = pd.DataFrame(
+        {"row": rows, "received_at": hotline["received_at"].to_numpy()[rows], "phone": code[rows]}
+    )
+    pairs = calls.merge(reporters, on="phone")
     return pairs[pairs["received_at"] >= pairs["opened_at"]].drop(columns=["phone", "opened_at"])
 
 
 def _calls_about_cases(hotline: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
-    """Every (call, cohort case) pair where the call is about the case; `via_reporter`: linked by phone."""
-    calls = hotline[["received_at", "caller_phone_pid", "channel"]]
-    case_ids = _strings(hotline["case_id"])
-    linked = _linked_calls(calls, case_ids, cohort).assign(via_reporter=False)
-    reporter = _reporter_calls(calls, _is_blank(case_ids), cohort).assign(via_reporter=True)
-    columns = ["pos", "received_at", "caller_phone_pid", "channel", "via_reporter"]
+    """Every (call, cohort case) pair where the call is about the case: `pos` in the cohort, the call's
+    `row` in the hotline and `received_at`; `via_reporter`: linked by the reporter's phone."""
+    linked = _linked_calls(hotline, cohort).assign(via_reporter=False)
+    reporter = _reporter_calls(hotline, cohort).assign(via_reporter=True)
+    columns = ["pos", "row", "received_at", "via_reporter"]
     pairs = pd.concat([linked[columns], reporter[columns]], ignore_index=True)
-    return pairs.astype({"pos": np.int64, "via_reporter": bool})
+    return pairs.astype({"pos": np.int64, "row": np.int64, "via_reporter": bool})
 
 
 def text_or_none(values: pd.Series) -> np.ndarray:
-    """Text values as objects, None where missing or blank."""
-    return np.where(_is_blank(_strings(values)), None, values.astype(object).to_numpy())
+    """Text values as objects, None where missing or blank (each distinct value converted once)."""
+    codes, uniques = pd.factorize(values)
+    distinct = np.asarray(uniques, dtype=object)
+    distinct[is_blank(pd.Series(distinct, dtype="str"))] = None
+    return np.append(distinct, None)[codes]
 
 
 def count_per_case(pos: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
@@ -221,7 +213,7 @@ def _is_night(received_at: pd.Series) -> np.ndarray:
 
 def _is_non_phone(channel: pd.Series) -> np.ndarray:
     """Calls whose recorded channel (trimmed, any case) is something other than the phone."""
-    name = pc.utf8_lower(pc.utf8_trim_whitespace(_strings(channel)))
+    name = pc.utf8_lower(pc.utf8_trim_whitespace(arrow_strings(channel)))
     return pc.fill_null(pc.and_(pc.not_equal(name, ""), pc.not_equal(name, PHONE_CHANNEL)), False).to_numpy()
 
 
@@ -245,17 +237,18 @@ def _window_counts(pairs: pd.DataFrame, instant: pd.Timestamp, size: int) -> dic
 
 
 def _recent_callers_and_channels(
-    pairs: pd.DataFrame, cohort: pd.DataFrame, instant: pd.Timestamp
+    pairs: pd.DataFrame, hotline: pd.DataFrame, cohort: pd.DataFrame, instant: pd.Timestamp
 ) -> dict[str, np.ndarray]:
     """Who called about each case in the last 30 days, at what hours and through which channels."""
     size = len(cohort)
     recent = pairs[pairs["received_at"] >= instant - PROFILE_DAYS * _DAY]
-    pos, callers = recent["pos"].to_numpy(), text_or_none(recent["caller_phone_pid"])
+    rows = recent["row"].to_numpy()
+    pos, callers = recent["pos"].to_numpy(), text_or_none(hotline["caller_phone_pid"].iloc[rows])
     reporter = text_or_none(cohort["reporter_phone_pid"])[pos]
     other = np.where(callers != reporter, callers, None)
     n_calls, n_non_phone = (
         count_per_case(pos, size),
-        count_per_case(pos, size, _is_non_phone(recent["channel"])),
+        count_per_case(pos, size, _is_non_phone(hotline["channel"].iloc[rows])),
     )
     return {
         "hotline_distinct_callers_30d": distinct_per_case(pos, callers, size),
@@ -272,7 +265,7 @@ def _recency(pairs: pd.DataFrame, cohort: pd.DataFrame, instant: pd.Timestamp) -
     return {
         "hotline_days_since_last_call": ((instant - last).dt.total_seconds() / 86400).to_numpy(),
         "hotline_no_calls_ever": (count_per_case(pairs["pos"].to_numpy(), len(cohort)) == 0).astype(float),
-        "hotline_reporter_phone_missing": _is_blank(_strings(cohort["reporter_phone_pid"])).astype(float),
+        "hotline_reporter_phone_missing": is_blank(cohort["reporter_phone_pid"]).astype(float),
     }
 
 
@@ -281,7 +274,7 @@ def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.Dat
     pairs = _calls_about_cases(known.hotline, cohort)
     out = {
         **_window_counts(pairs, instant, len(cohort)),
-        **_recent_callers_and_channels(pairs, cohort, instant),
+        **_recent_callers_and_channels(pairs, known.hotline, cohort, instant),
         **_recency(pairs, cohort, instant),
     }
     return pd.DataFrame(out, index=cohort.index)[[d.name for d in FEATURES]].astype(float)

@@ -1,12 +1,15 @@
 """Linked-call features: calls without a case number that the call linker attached to the case.
 
-`features.call_linking.link_calls` reads the calls without a case_id received in the last 30 days
-(known before the instant) and links each to at most one case open at the call's time, when its
-confidence reaches LINK_CONFIG.threshold (same phone as the reporter or as an earlier caller quoting
-the case number, similar wording, shared named things, agreeing category). These features count
-those links for each open case, apart from `hotline_activity` (which counts calls by case_id and
-calls from the reporter's phone), so that the linker's value can be measured on its own. A call
-from the reporter's phone may be counted by both families.
+`features.call_linking.window_links` takes the calls without a case_id received in the last 30 days and
+known before the instant; each was decided once, at the midnight after it became known, from the
+records known then (so a call known before the instant was decided at or before it), and linked to at
+most one case open at the call's time when its confidence reached LINK_CONFIG.threshold (same phone as
+the reporter or as an earlier caller quoting the case number, similar wording, shared named things,
+agreeing category). These features count those links for each open case, apart from
+`hotline_activity` (which counts calls by case_id and calls from the reporter's phone), so that the
+linker's value can be measured on its own. A call from the reporter's phone may be counted by both
+families. A day's decisions are computed once per process for all the as-of dates whose window holds
+it (`call_linking.MEMO`, keyed by a digest of everything they read).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.call_linking import LinkConfig, link_calls
+from features.call_linking import LinkConfig, window_links
 from features.dictionary import FeatureDoc
 from features.hotline_activity import count_per_case, distinct_per_case, text_or_none
 from features.sources import Sources
@@ -26,7 +29,7 @@ LINK_CONFIG = LinkConfig(call_window_days=max(WINDOWS_DAYS))
 _DAY = pd.Timedelta(days=1)
 _LINKED = (
     "hotline calls without a case_id that the call linker (features.call_linking, confidence at least "
-    f"{LINK_CONFIG.threshold}) attached to the case"
+    f"{LINK_CONFIG.threshold}, decided the midnight after the call became known) attached to the case"
 )
 
 FEATURES: tuple[FeatureDoc, ...] = (
@@ -64,10 +67,9 @@ FEATURES: tuple[FeatureDoc, ...] = (
 
 
 def case_links(known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
-    """The linker's links of the window before the instant, with each call's received_at and phone."""
-    links = link_calls(known.hotline, known.cases, known.hotline, instant, LINK_CONFIG, events=known.events)
-    calls = known.hotline[["call_id", "received_at", "caller_phone_pid"]]
-    return links.merge(calls.drop_duplicates("call_id", keep="last"), on="call_id", how="left")
+    """The linker's links of the calls received in the window before the instant (each as decided the
+    midnight after the call became known), with each call's received_at and phone."""
+    return window_links(known.hotline, known.cases, known.hotline, instant, LINK_CONFIG, events=known.events)
 
 
 def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:

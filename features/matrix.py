@@ -9,7 +9,15 @@ from types import ModuleType
 import pandas as pd
 
 from contracts.timeparse import as_of_instant
-from features import case_history, case_profile, context, hotline_activity, text_cues, text_terms
+from features import (
+    case_history,
+    case_profile,
+    context,
+    hotline_activity,
+    linked_activity,
+    text_cues,
+    text_terms,
+)
 from features.cohort import escalation_labels, open_cases
 from features.dictionary import FeatureDoc
 from features.sources import Sources
@@ -22,6 +30,10 @@ FAMILIES: tuple[ModuleType, ...] = (
     text_terms,
     context,
 )
+# Built when configured (`linked_call_features`) and whenever a model reads them: on the demo city they
+# add nothing to the list (bench/linking_quality.md), and at city size they cost seconds per day of calls.
+OPTIONAL_FAMILIES: tuple[ModuleType, ...] = (linked_activity,)
+ALL_FAMILIES: tuple[ModuleType, ...] = FAMILIES + OPTIONAL_FAMILIES
 # The first feature set (issue 2): what every richer family is measured against in the ablation.
 FOUNDATION_FEATURES: tuple[str, ...] = (
     "profile_category",
@@ -38,6 +50,18 @@ FOUNDATION_FEATURES: tuple[str, ...] = (
     "hotline_linked_calls_30d",
 )
 COHORT_COLUMNS = ("case_id", "district", "town", "category", "opened_at")
+
+
+def families_with(optional: Iterable[ModuleType] = ()) -> tuple[ModuleType, ...]:
+    """The default families, then the chosen optional ones."""
+    chosen = set(optional)
+    return FAMILIES + tuple(family for family in OPTIONAL_FAMILIES if family in chosen)
+
+
+def families_reading(names: Iterable[str]) -> tuple[ModuleType, ...]:
+    """The default families and every optional family that builds one of the named features."""
+    wanted = set(names)
+    return families_with(f for f in OPTIONAL_FAMILIES if wanted & {doc.name for doc in f.FEATURES})
 
 
 def feature_docs(families: Sequence[ModuleType] = FAMILIES) -> tuple[FeatureDoc, ...]:

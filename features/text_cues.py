@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from features.dictionary import FeatureDoc
-from features.sources import Sources
+from features.sources import Sources, positions
 
 PREFIX = "text_"
 WINDOWS_DAYS = (7, 30)
@@ -228,7 +228,7 @@ def cue_mentions(texts: pd.Series) -> pd.DataFrame:
     Each distinct text is matched once (records repeat standard phrasings), one regex per group.
     """
     codes, distinct = pd.factorize(texts)
-    strings = pd.Series(distinct, dtype="string[pyarrow]")
+    strings = pd.Series(np.asarray(distinct, dtype=object), dtype="string[pyarrow]")
     hits = {group: strings.str.contains(pattern, regex=True) for group, pattern in PATTERNS.items()}
     # A missing text has code -1: it indexes the False appended after the distinct texts' results.
     return pd.DataFrame(
@@ -237,46 +237,48 @@ def cue_mentions(texts: pd.Series) -> pd.DataFrame:
     )
 
 
-def _per_case(case_ids: pd.Series, hits: pd.DataFrame, index: pd.Index, how: str) -> pd.DataFrame:
-    """Per case of index: the sum ('sum') or any ('any') of the hits of its texts, 0 for cases without."""
-    grouped = hits.astype(int).groupby(case_ids.to_numpy()).agg(how).astype(float)
-    return grouped.reindex(index=index, columns=list(GROUPS), fill_value=0.0)
+def _per_case(case: np.ndarray, hits: pd.DataFrame, size: int, how: str) -> np.ndarray:
+    """Per case position (0..size-1) and group: the number ('sum') or presence ('any') of its texts' hits."""
+    counts = np.stack([np.bincount(case, hits[group].to_numpy(), minlength=size) for group in GROUPS], axis=1)
+    return np.minimum(counts, 1.0) if how == "any" else counts
 
 
 def _recent_calls(cohort: pd.DataFrame, hotline: pd.DataFrame, instant: pd.Timestamp) -> pd.DataFrame:
-    """Calls linked to a cohort case, received in the widest window before the instant and since it opened."""
+    """Calls linked to a cohort case, received in the widest window before the instant and since it opened,
+    with the case's position in the cohort as `case`."""
+    received = hotline["received_at"]
     start = instant - pd.Timedelta(days=max(WINDOWS_DAYS))
-    calls = hotline[["case_id", "received_at", "text"]]
-    calls = calls[(calls["received_at"] >= start) & (calls["received_at"] < instant)]
-    calls = calls[calls["case_id"].isin(cohort.index)]
-    opened = calls[["case_id"]].join(cohort["opened_at"].rename("opened"), on="case_id")["opened"]
-    return calls[calls["received_at"] >= opened]
+    calls = hotline.loc[(received >= start) & (received < instant), ["case_id", "received_at", "text"]]
+    case = positions(calls["case_id"], cohort.index)
+    calls = calls[case >= 0].assign(case=case[case >= 0])
+    return calls[calls["received_at"].to_numpy() >= cohort["opened_at"].to_numpy()[calls["case"].to_numpy()]]
 
 
 def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """Cue mentions in the cohort's recent call texts, descriptions and event notes before the instant."""
-    index = cohort.index
+    index, size = cohort.index, len(cohort)
     calls = _recent_calls(cohort, known.hotline, instant)
     call_hits = cue_mentions(calls["text"])
-    events = known.events[["case_id", "event_at", "note"]]
-    events = events[events["case_id"].isin(index) & (events["event_at"] < instant)]
+    events = known.events.loc[known.events["event_at"] < instant, ["case_id", "event_at", "note"]]
+    case = positions(events["case_id"], index)
+    events = events[case >= 0].assign(case=case[case >= 0])
     note_hits = cue_mentions(events["note"])
 
-    per_window: dict[int, pd.DataFrame] = {}
+    per_window: dict[int, np.ndarray] = {}
     for days in WINDOWS_DAYS:
-        within = calls["received_at"] >= instant - pd.Timedelta(days=days)
-        per_window[days] = _per_case(calls.loc[within, "case_id"], call_hits[within], index, "sum")
+        within = (calls["received_at"] >= instant - pd.Timedelta(days=days)).to_numpy()
+        per_window[days] = _per_case(calls["case"].to_numpy()[within], call_hits[within], size, "sum")
     description = cue_mentions(cohort["description"]).astype(float)
-    notes = _per_case(events["case_id"], note_hits, index, "any")
-    recent = events["event_at"] >= instant - pd.Timedelta(days=CUE_WINDOW_DAYS)
-    notes_recent = _per_case(events.loc[recent, "case_id"], note_hits[recent], index, "any")
+    notes = _per_case(events["case"].to_numpy(), note_hits, size, "any")
+    recent = (events["event_at"] >= instant - pd.Timedelta(days=CUE_WINDOW_DAYS)).to_numpy()
+    notes_recent = _per_case(events["case"].to_numpy()[recent], note_hits[recent], size, "any")
 
-    columns: dict[str, pd.Series] = {}
-    for group in GROUPS:
+    columns: dict[str, pd.Series | np.ndarray] = {}
+    for at, group in enumerate(GROUPS):
         for days in WINDOWS_DAYS:
-            columns[f"text_calls_{group}_{days}d"] = per_window[days][group]
+            columns[f"text_calls_{group}_{days}d"] = per_window[days][:, at]
         columns[f"text_description_{group}"] = description[group]
-        columns[f"text_notes_{group}"] = notes[group]
+        columns[f"text_notes_{group}"] = notes[:, at]
     seen = (per_window[CUE_WINDOW_DAYS] > 0) | (notes_recent > 0)
     columns["text_cue_groups_30d"] = seen.sum(axis=1).astype(float)
     return pd.DataFrame(columns, index=index)[[d.name for d in FEATURES]].astype(float)

@@ -9,10 +9,13 @@ then names the terms that raised its score, e.g. 文字中出现「上访」「�
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.dictionary import FeatureDoc
-from features.sources import Sources
+from features.sources import Sources, arrow_strings, positions
 
 PREFIX = "terms_"
 CALL_WINDOW_DAYS = 30
@@ -33,36 +36,38 @@ FEATURES: tuple[FeatureDoc, ...] = (
 )
 
 
-def _joined(case_ids: pd.Series, texts: pd.Series, index: pd.Index) -> pd.Series:
-    """Per case of index: its texts joined with a space in the given order ('' for none)."""
-    present = texts.notna() & (texts.astype("string").str.len() > 0)
-    grouped = texts[present].astype(str).groupby(case_ids[present].to_numpy(), sort=False).agg(" ".join)
-    return grouped.reindex(index).fillna("")
+def _joined(case: np.ndarray, texts: pa.Array, size: int) -> pd.Series:
+    """Per case position (0..size-1): its non-empty texts (`case` gives each text's) joined with a space,
+    in the given order ('' for none)."""
+    present = pc.fill_null(pc.greater(pc.utf8_length(texts), 0), False).to_numpy(zero_copy_only=False)
+    chosen = case[present]
+    order = np.argsort(chosen, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(chosen, minlength=size))])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), texts.filter(present).take(order))
+    return pd.Series(pc.binary_join(lists, pa.scalar(" ", pa.large_string())), dtype="str")
+
+
+def _of_cases(frame: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """The rows whose case_id is in the index, with its position there as `case`."""
+    case = positions(frame["case_id"], index)
+    return frame[case >= 0].assign(case=case[case >= 0])
 
 
 def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
-    """One document per cohort case from what was known before the instant."""
+    """One document per cohort case from what was known before the instant: its description, then its
+    notes by event time, then its calls by time of receipt."""
     index = cohort.index
-    events = known.events[["case_id", "event_at", "note"]]
-    events = events[events["case_id"].isin(index) & (events["event_at"] < instant)].sort_values(
-        "event_at", kind="stable"
+    events = known.events.loc[known.events["event_at"] < instant, ["case_id", "event_at", "note"]]
+    events = _of_cases(events, index).sort_values("event_at", kind="stable")
+    received = known.hotline["received_at"]
+    calls = known.hotline.loc[
+        (received >= instant - pd.Timedelta(days=CALL_WINDOW_DAYS)) & (received < instant),
+        ["case_id", "received_at", "text"],
+    ]
+    calls = _of_cases(calls, index).sort_values("received_at", kind="stable")
+    case = np.concatenate([np.arange(len(index)), events["case"].to_numpy(), calls["case"].to_numpy()])
+    texts = pa.concat_arrays(
+        [arrow_strings(t).combine_chunks() for t in (cohort["description"], events["note"], calls["text"])]
     )
-    calls = known.hotline[["case_id", "received_at", "text"]]
-    start = instant - pd.Timedelta(days=CALL_WINDOW_DAYS)
-    calls = calls[
-        calls["case_id"].isin(index) & (calls["received_at"] >= start) & (calls["received_at"] < instant)
-    ]
-    calls = calls.sort_values("received_at", kind="stable")
-    parts = [
-        cohort["description"].astype("string").fillna("").astype(str),
-        _joined(events["case_id"], events["note"], index),
-        _joined(calls["case_id"], calls["text"], index),
-    ]
-    document = _append(_append(parts[0], parts[1]), parts[2]).str[-MAX_CHARS:]
+    document = _joined(case, texts, len(index)).str[-MAX_CHARS:].set_axis(index)
     return pd.DataFrame({DOCUMENT: document.astype(object)}, index=index)
-
-
-def _append(first: pd.Series, then: pd.Series) -> pd.Series:
-    """Each text followed by the other after a space (no space when either is empty)."""
-    both = (first + " " + then).where(first != "", then)
-    return first.where(then == "", both)

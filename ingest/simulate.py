@@ -26,6 +26,19 @@ contract formats; a case's registered event carries the case's own opened_at/rec
 messiness > 0, that share of rows of each file gets one contract violation, and ~1% of (clean) rows are
 repeated later in the file; truth_corruptions lists them by file name, 1-based data row of the written
 file, field (``*`` for a duplicate row) and kind. The clean content does not depend on messiness.
+
+Group grievances (``config.grievances``, from their own random stream, appended after everything else
+and never made messy, so every other row is the same with or without them): a company stops paying
+wages (then a land project's compensation, an estate's developer, in turn). From its onset, calls
+naming it come in at a rate rising exponentially from 0.5 to 6-10 a day over 16-25 days, three in four
+from someone who has not called about it yet (a new phone); 2-4 cases naming it are opened from a
+third of the way on, and a group_incident happens on the largest on the last day of the rise, after
+which calls halve every two days. With several grievances, the last one starts 10-14 days before the
+end of the period and is still rising there (its incident, if it falls in the period, is exported).
+truth_grievances lists each grievance's thing, district, onset, first escalation (time and case) and
+its records (record_kind ``cases`` or ``hotline``, record_id); the grievance's cases also have rows in
+truth_escalation (their p_escalation is the hazard at a scripted tension rising to the incident) and
+its calls in truth_links (about a caller's case once it is open).
 """
 
 from __future__ import annotations
@@ -104,10 +117,13 @@ class SimulationConfig:
     start: date = date(2025, 1, 1)
     messiness: float = 0.0
     truth_every_days: int = 7
+    grievances: int = 2  # group grievances added to the city (the last of several still emerging at the end)
 
     def __post_init__(self) -> None:
         if self.n_cases < 1 or self.days < 1 or self.truth_every_days < 1:
             raise ValueError("n_cases, days and truth_every_days must be positive")
+        if self.grievances < 0:
+            raise ValueError("grievances must be zero or more")
         if not 0.0 <= self.messiness <= 0.5:
             raise ValueError("messiness must be within [0, 0.5]")
 
@@ -122,6 +138,7 @@ class SimulatedCity:
     truth_escalation: pd.DataFrame
     truth_links: pd.DataFrame
     truth_corruptions: pd.DataFrame
+    truth_grievances: pd.DataFrame
 
 
 # ---------------------------------------------------------------- the city: geography and categories
@@ -479,19 +496,26 @@ def simulate_city(config: SimulationConfig) -> SimulatedCity:
     frames, corruptions = _make_messy(
         np.random.default_rng(np.random.SeedSequence([config.seed, 1])), frames, config
     )
-    return SimulatedCity(
+    city = SimulatedCity(
         cases=frames[RecordKind.CASES],
         case_events=frames[RecordKind.CASE_EVENTS],
         hotline=frames[RecordKind.HOTLINE],
         truth_escalation=_truth_escalation(history, cases, config),
         truth_links=_truth_links(calls, cases),
         truth_corruptions=corruptions,
+        truth_grievances=pd.DataFrame({c: pd.Series(dtype=object) for c in GRIEVANCE_COLUMNS}),
     )
+    # Group grievances come from their own stream and are appended (clean) after the messiness, so
+    # every other row is the same with or without them.
+    grievances = _simulate_grievances(
+        np.random.default_rng([config.seed, 10]), cases.case_id, len(calls.call_id), places, config
+    )
+    return _with_grievances(city, grievances)
 
 
 def write_city(city: SimulatedCity, out_dir: Path) -> dict[str, Path]:
     """Writes out_dir/cases.csv, out_dir/case_events.csv, out_dir/hotline.csv (UTF-8, header,
-    pandas to_csv index=False) and out_dir/truth/{escalation.csv,links.csv,corruptions.csv};
+    pandas to_csv index=False) and out_dir/truth/{escalation,links,corruptions,grievances}.csv;
     returns the paths by name."""
     targets = {
         "cases": (city.cases, out_dir / FILE_NAMES[RecordKind.CASES]),
@@ -500,6 +524,7 @@ def write_city(city: SimulatedCity, out_dir: Path) -> dict[str, Path]:
         "truth_escalation": (city.truth_escalation, out_dir / "truth" / "escalation.csv"),
         "truth_links": (city.truth_links, out_dir / "truth" / "links.csv"),
         "truth_corruptions": (city.truth_corruptions, out_dir / "truth" / "corruptions.csv"),
+        "truth_grievances": (city.truth_grievances, out_dir / "truth" / "grievances.csv"),
     }
     for frame, path in targets.values():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -1657,6 +1682,584 @@ def _truth_links(calls: _Calls, cases: _Cases) -> pd.DataFrame:
             ),
             "linked_in_export": calls.linked.astype(bool),
         }
+    )
+
+
+# ---------------------------------------------------------------- group grievances
+
+
+@dataclass(frozen=True)
+class _Scenario:
+    """A kind of group grievance: what is named, by whom, and what the calls and cases say."""
+
+    category: str  # dispute category of its cases
+    entity: str  # kind of place pool the named thing comes from
+    district_kind: str  # where it happens (urban | industrial | rural)
+    hotline_labels: tuple[str, ...]
+    calls: tuple[str, ...]  # what callers say ({entity}, {amount}, {months})
+    crowd: tuple[str, ...]  # what they add as the day of the incident nears
+    descriptions: tuple[str, ...]  # case descriptions ({entity}, {n}, {amount}, {reporter}, {months})
+    people: str  # who gathers (工人, 村民, 业主)
+    place: str  # where they gather
+    per_party: float  # money at stake per party (CNY)
+
+
+_SCENARIOS: tuple[_Scenario, ...] = (
+    _Scenario(
+        "劳资纠纷",
+        "company",
+        "industrial",
+        ("欠薪", "劳动保障"),
+        (
+            "在{entity}干活的工人反映，老板已经{months}个月没发工资了。",
+            "反映{entity}拖欠工资，我一个人就被欠了{amount}，找不到老板。",
+            "关于{entity}欠薪的事，我们很多工友都没拿到钱，家里等着用钱。",
+            "我是{entity}的工人，工资一直拖着不发，车间已经停工了。",
+            "投诉{entity}拖欠农民工工资{amount}，包工头说公司没给钱。",
+        ),
+        (
+            "工友们说好了明天一起去讨说法。",
+            "几十个工人准备集体去区政府上访。",
+            "再不发工资我们就去政府门口拉横幅。",
+        ),
+        (
+            "{n}名工人反映{entity}拖欠工资共计{amount}，老板失联，多次讨要未果。",
+            "{reporter}等{n}人反映在{entity}工作期间工资被拖欠{months}个月，涉及金额{amount}。",
+            "{entity}停工后拖欠{n}名工人工资{amount}，工人情绪激动，要求尽快解决。",
+        ),
+        "工人",
+        "公司门口",
+        9_000.0,
+    ),
+    _Scenario(
+        "征地拆迁",
+        "project",
+        "rural",
+        ("征地拆迁", "住房城乡建设"),
+        (
+            "反映{entity}的补偿款到现在都没有发，拖了{months}个月了。",
+            "关于{entity}征地补偿的问题，我家被少补了{amount}。",
+            "我是{entity}涉及的村民，安置房一直没有落实。",
+            "投诉{entity}强行施工，补偿标准没谈好就开始挖地了。",
+        ),
+        (
+            "村里很多人准备一起去镇政府讨说法。",
+            "几十户村民说好了要去堵路。",
+            "再不给说法我们就集体去市信访局。",
+        ),
+        (
+            "{entity}涉及的{n}户村民反映补偿款{amount}迟迟未发放，多次协商未果。",
+            "{reporter}等{n}户村民对{entity}的补偿标准有异议，涉及金额{amount}。",
+        ),
+        "村民",
+        "项目工地",
+        40_000.0,
+    ),
+    _Scenario(
+        "物业纠纷",
+        "estate",
+        "urban",
+        ("物业管理", "住房城乡建设"),
+        (
+            "反映{entity}的电梯坏了{months}个月了，物业一直不修。",
+            "关于{entity}物业乱收费的问题，每户多收了{amount}。",
+            "我是{entity}的业主，开发商承诺的车位到现在没兑现。",
+            "投诉{entity}停水停电，物业说是开发商欠费。",
+        ),
+        (
+            "业主们准备一起去区政府门口拉横幅。",
+            "几十户业主说好了明天集体去售楼部维权。",
+            "再不解决我们就堵小区大门。",
+        ),
+        (
+            "{entity}业主{n}户反映物业公司长期不作为，要求退还物业费{amount}。",
+            "{reporter}等{n}户业主反映{entity}开发商未兑现承诺，涉及金额{amount}。",
+        ),
+        "业主",
+        "售楼部",
+        3_000.0,
+    ),
+)
+GRIEVANCE_COLUMNS: tuple[str, ...] = (
+    "grievance",
+    "thing",
+    "thing_kind",
+    "district",
+    "onset",
+    "first_escalation_at",
+    "escalation_case_id",
+    "record_kind",
+    "record_id",
+)
+_GRIEVANCE_BASELINE_DAYS = 63  # history before the onset, when the period allows (a detector's baseline)
+_GRIEVANCE_FIRST_RATE = 0.5  # calls a day at the onset ...
+_GRIEVANCE_PEAK_RATE = (6.0, 10.0)  # ... growing exponentially to this on the day of the incident
+_GRIEVANCE_RAMP_DAYS = (16, 25)  # onset to incident
+_GRIEVANCE_AFTER_DAYS = 14  # calls go on, halving every two days, after the incident
+_GRIEVANCE_NEW_CALLER = 0.75  # share of calls from someone who has not called about it yet
+_GRIEVANCE_EMERGING_DAYS = (10, 15)  # the last of several grievances starts this long before the end
+
+
+@dataclass(frozen=True)
+class _Grievances:
+    """The rows a city's group grievances add (export text, like the rest) and their truth."""
+
+    cases: pd.DataFrame
+    case_events: pd.DataFrame
+    hotline: pd.DataFrame
+    truth_escalation: pd.DataFrame
+    truth_links: pd.DataFrame
+    truth: pd.DataFrame
+
+
+@dataclass
+class _GrievanceRows:
+    """Column lists of the added rows, filled grievance by grievance."""
+
+    cases: list[pd.DataFrame] = field(default_factory=list)
+    events: list[pd.DataFrame] = field(default_factory=list)
+    calls: list[pd.DataFrame] = field(default_factory=list)
+    links: list[pd.DataFrame] = field(default_factory=list)
+    escalation: list[pd.DataFrame] = field(default_factory=list)
+    truth: list[pd.DataFrame] = field(default_factory=list)
+
+
+def _grievance_onsets(rng: np.random.Generator, config: SimulationConfig) -> list[tuple[int, int, bool]]:
+    """(onset day, days to the incident, incident within the period) per grievance that fits: the
+    last of several is still emerging at the end of the period; the others escalate within it, their
+    onsets in consecutive parts of the period after a baseline."""
+    n = config.grievances
+    emerging = 1 if n >= 2 else 0
+    ramps = rng.integers(_GRIEVANCE_RAMP_DAYS[0], _GRIEVANCE_RAMP_DAYS[1] + 1, n)
+    first = min(_GRIEVANCE_BASELINE_DAYS, config.days // 2)
+    last = config.days - _GRIEVANCE_RAMP_DAYS[1] - 5
+    plans = []
+    bounds = np.linspace(first, max(last, first), n - emerging + 1)
+    for g in range(n - emerging):
+        low, high = int(bounds[g]), int(max(bounds[g + 1], bounds[g] + 1))
+        if last >= first:
+            plans.append((int(rng.integers(low, high)), int(ramps[g]), True))
+    if emerging:
+        onset = config.days - int(rng.integers(*_GRIEVANCE_EMERGING_DAYS))
+        if onset > 0:
+            plans.append((onset, int(ramps[-1]), onset + int(ramps[-1]) < config.days))
+    return plans
+
+
+def _grievance_call_days(
+    rng: np.random.Generator, onset: int, ramp: int, config: SimulationConfig
+) -> np.ndarray:
+    """The day of each call: a Poisson count per day, rising exponentially to the incident, then halving
+    every two days."""
+    peak = rng.uniform(*_GRIEVANCE_PEAK_RATE)
+    days = np.arange(onset, min(onset + ramp + _GRIEVANCE_AFTER_DAYS, config.days))
+    since = days - onset
+    rate = np.where(
+        since <= ramp,
+        _GRIEVANCE_FIRST_RATE * (peak / _GRIEVANCE_FIRST_RATE) ** (since / ramp),
+        peak * 0.5 ** ((since - ramp) / 2.0),
+    )
+    counts = rng.poisson(rate)
+    counts[0] = max(counts[0], 1)
+    return np.repeat(days, counts)
+
+
+def _grievance_callers(rng: np.random.Generator, n_calls: int) -> np.ndarray:
+    """Per call, the index of its caller: mostly someone new, else one who called before."""
+    new = rng.random(n_calls) < _GRIEVANCE_NEW_CALLER
+    new[0] = True
+    seen_before = np.cumsum(new) - new  # new callers before each call
+    again = np.minimum((rng.random(n_calls) * np.maximum(seen_before, 1)).astype(np.int64), seen_before - 1)
+    return np.where(new, seen_before, np.maximum(again, 0))
+
+
+def _grievance_case_ids(
+    existing: np.ndarray, taken: list[str], opened_sec: np.ndarray, start: date
+) -> np.ndarray:
+    """Ids for added cases: the next numbers of their year after every id already used."""
+    years = (np.datetime64(start, "D") + opened_sec // _DAY).astype("datetime64[Y]").astype(np.int64) + 1970
+    used = pd.Series(np.concatenate([existing.astype(object), np.array(taken, dtype=object)]), dtype=object)
+    parts = used.str.extract(r"^FQ(\d{4})-(\d{6})$").dropna().astype(int)
+    top = parts.groupby(0)[1].max().to_dict()
+    out = []
+    for year in years.tolist():
+        top[year] = top.get(year, 0) + 1
+        out.append(f"FQ{year}-{top[year]:06d}")
+    return np.array(out, dtype=object)
+
+
+def _grievance_place(rng: np.random.Generator, scenario: _Scenario, places: _Places) -> tuple[int, int, str]:
+    """District, town and the named thing of a grievance (a thing of the town's pool)."""
+    weights = np.array([d.weight * (d.kind == scenario.district_kind) for d in _DISTRICTS])
+    district = int(rng.choice(len(_DISTRICTS), p=weights / weights.sum()))
+    town = int(_draw_towns(rng, np.array([district]), places)[0])
+    pool = places.entities[scenario.entity][town]
+    return district, town, str(pool[rng.integers(0, len(pool))])
+
+
+def _grievance_texts(
+    rng: np.random.Generator, scenario: _Scenario, thing: str, heat: np.ndarray, phones: np.ndarray
+) -> np.ndarray:
+    """What the callers say: the thing and its issue, crowd talk as the incident nears, a few phones."""
+    n = len(heat)
+    picks = rng.integers(0, len(scenario.calls), n)
+    amounts = _amount_text(np.round(rng.uniform(0.3, 1.5, n) * scenario.per_party / 100) * 100)
+    texts = _render(
+        scenario.calls,
+        picks,
+        {"entity": np.full(n, thing, dtype=object), "amount": amounts, "months": rng.integers(2, 7, n)},
+    )
+    crowd = rng.random(n) < 0.6 * heat**2
+    texts = _append_where(rng, texts, crowd, scenario.crowd, {})
+    return _append_where(rng, texts, rng.random(n) < 0.04, _CALL_PII[:2], {"phone": phones})
+
+
+@dataclass(frozen=True)
+class _GrievanceCases:
+    """The cases a grievance opens: positions of their reporters among the callers, days, sizes."""
+
+    reporter: np.ndarray
+    day: np.ndarray
+    parties: np.ndarray
+    main: int  # the case on which the incident happens
+
+
+def _grievance_cases(
+    rng: np.random.Generator, onset: int, ramp: int, n_callers: int, config: SimulationConfig
+) -> _GrievanceCases:
+    """2-4 cases opened from a third of the way to the incident until a week before it; the incident
+    happens on the largest."""
+    k = int(rng.integers(2, 5))
+    first, last = onset + max(ramp // 3, 1), onset + ramp - 7
+    day = np.sort(rng.integers(first, max(last, first) + 1, k))
+    parties = rng.integers(12, 60, k)
+    keep = day < config.days
+    day, parties = day[keep], parties[keep]
+    reporter = np.minimum(np.arange(day.size), max(n_callers - 1, 0))
+    return _GrievanceCases(reporter, day, parties, int(np.argmax(parties)) if day.size else -1)
+
+
+def _grievance_events(
+    rng: np.random.Generator, cases: _GrievanceCases, incident: int | None, config: SimulationConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(case position, seconds, event code) of the cases' events after registration, in the period."""
+    rows, days, codes = [], [], []
+
+    def add(case: int, day: int, event: EventType) -> None:
+        if day < config.days:
+            rows.append(case)
+            days.append(day)
+            codes.append(_CODE[event])
+
+    for case, opened in enumerate(cases.day.tolist()):
+        before = [(1, EventType.ASSIGNED), (3, EventType.VISIT), (5, EventType.MEDIATION_SESSION)]
+        for offset, event in before:
+            if incident is None or opened + offset < incident:
+                add(case, opened + offset, event)
+        if incident is None or opened + 5 < incident:
+            add(case, opened + 5, EventType.MEDIATION_FAILED)
+        if incident is None:
+            continue
+        if case == cases.main:
+            add(case, incident, EventType.GROUP_INCIDENT)
+            add(case, incident + 1, EventType.REFERRED)
+            later = ((6, EventType.MEDIATION_SESSION), (6, EventType.MEDIATED), (20, EventType.CLOSED))
+        else:
+            later = ((4, EventType.MEDIATION_SESSION), (4, EventType.MEDIATED), (18, EventType.CLOSED))
+        for offset, event in later:
+            add(case, incident + offset, event)
+    case_at, day_at = np.array(rows, dtype=np.int64), np.array(days, dtype=np.int64)
+    code_at = np.array(codes, dtype=np.int64)
+    escalation = code_at == _CODE[EventType.GROUP_INCIDENT]
+    seconds = day_at * _DAY + _seconds_of_day(rng, _OFFICE_HOURS, len(day_at))
+    seconds[escalation] = day_at[escalation] * _DAY + _seconds_of_day(rng, _ANY_HOURS, int(escalation.sum()))
+    outcome = np.isin(code_at, [_CODE[EventType.MEDIATION_FAILED], _CODE[EventType.MEDIATED]])
+    # An outcome follows its session on the same day (the session is the row before it).
+    seconds[outcome] = np.minimum(
+        seconds[np.flatnonzero(outcome) - 1] + 3600, day_at[outcome] * _DAY + _DAY - 1
+    )
+    return case_at, seconds, code_at
+
+
+def _grievance_notes(
+    rng: np.random.Generator, scenario: _Scenario, thing: str, codes: np.ndarray, parties: np.ndarray
+) -> np.ndarray:
+    """Short notes of the grievance cases' events."""
+    people = scenario.people
+    templates = {
+        EventType.REGISTERED: "受理登记。",
+        EventType.ASSIGNED: "已分派至人民调解委员会。",
+        EventType.VISIT: f"走访{thing}及{people}代表，{people}情绪激动。",
+        EventType.MEDIATION_SESSION: f"组织{thing}与{people}代表进行调解。",
+        EventType.MEDIATION_FAILED: f"{thing}负责人未到场，调解未成功。",
+        EventType.GROUP_INCIDENT: f"约{{crowd}}名{people}聚集在{scenario.place}讨要说法。",
+        EventType.REFERRED: "移交相关部门处理。",
+        EventType.MEDIATED: "达成分期支付协议。",
+        EventType.CLOSED: "已履行完毕，结案归档。",
+    }
+    order = tuple(templates)
+    picks = np.array([order.index(_EVENT_TYPES[c]) for c in codes.tolist()], dtype=np.int64)
+    notes = _render(tuple(templates.values()), picks, {"crowd": np.maximum(parties, 10)})
+    notes[rng.random(len(codes)) >= 0.8] = None
+    return notes
+
+
+def _grievance_truth_p(
+    scenario: _Scenario, parties: np.ndarray, amount: np.ndarray, heat: np.ndarray
+) -> np.ndarray:
+    """Hazard-implied probability of escalation within the horizon at the scripted tension: rising from
+    -0.5 at the onset to 2.5 on the day of the incident, 0.5 after it."""
+    c = CATEGORIES.index(scenario.category)
+    static = _ESCALATION_INTERCEPTS + np.column_stack(
+        [
+            np.full(len(parties), _profile_array("violence")[c]),
+            _profile_array("group")[c] + 0.6 * np.log(parties),
+            _profile_array("litigation")[c] + 0.35 * np.log1p(amount / 10_000),
+        ]
+    )
+    tension = np.where(heat > 1, 0.5, -0.5 + 3.0 * np.clip(heat, 0, 1))
+    return -np.expm1(-HORIZON_DAYS * _escalation_hazards(static, tension).sum(axis=1))
+
+
+def _one_grievance(
+    rng: np.random.Generator,
+    g: int,
+    plan: tuple[int, int, bool],
+    ids: tuple[np.ndarray, int, list[str]],
+    places: _Places,
+    config: SimulationConfig,
+    out: _GrievanceRows,
+) -> int:
+    """Adds one grievance's rows to out; returns the number of calls it added."""
+    onset, ramp, escalates = plan
+    scenario = _SCENARIOS[g % len(_SCENARIOS)]
+    district, town, thing = _grievance_place(rng, scenario, places)
+    existing_cases, first_call, taken = ids
+    incident = onset + ramp if escalates else None
+
+    day = _grievance_call_days(rng, onset, ramp, config)
+    caller = _grievance_callers(rng, day.size)
+    n_callers = int(caller.max()) + 1
+    names, phones = _draw_names(rng, n_callers), _draw_phones(rng, n_callers)
+    cases = _grievance_cases(rng, onset, ramp, n_callers, config)
+    n_cases = cases.day.size
+
+    # Cases: each caller belongs to one of them; the first callers report them.
+    opened_sec = cases.day * _DAY + _seconds_of_day(rng, _OFFICE_HOURS, n_cases)
+    case_ids = _grievance_case_ids(existing_cases, taken, opened_sec, config.start)
+    taken.extend(case_ids.tolist())
+    amount = np.round(cases.parties * scenario.per_party * rng.uniform(0.7, 1.3, n_cases) / 100) * 100
+    category = CATEGORIES.index(scenario.category)
+    towns, districts = np.full(n_cases, town), np.full(n_cases, district)
+    reporter_names, reporter_phones = names[cases.reporter], phones[cases.reporter]
+    descriptions = _render(
+        scenario.descriptions,
+        rng.integers(0, len(scenario.descriptions), n_cases),
+        {
+            "entity": np.full(n_cases, thing, dtype=object),
+            "n": cases.parties,
+            "amount": _amount_text(amount),
+            "reporter": reporter_names,
+            "months": rng.integers(2, 7, n_cases),
+        },
+    )
+    opened_text = _format_datetimes(rng, opened_sec, config.start)
+    district_name = _DISTRICTS[district].name
+    out.cases.append(
+        _text_frame(
+            CASE_COLUMNS,
+            {
+                "case_id": case_ids,
+                "opened_at": opened_text,
+                "district": np.full(n_cases, district_name, dtype=object),
+                "town": places.town_names[towns],
+                "category": np.full(n_cases, scenario.category, dtype=object),
+                "source": _choose(rng, ("hotline", "walk_in", "grid_worker"), n_cases),
+                "description": descriptions,
+                "party_count": np.array([str(p) for p in cases.parties], dtype=object),
+                "amount": np.array([f"{a:.0f}" for a in amount], dtype=object),
+                "reporter_name": reporter_names,
+                "reporter_phone": _format_phones(rng, reporter_phones),
+                "reporter_id_number": _draw_id_numbers(
+                    rng, np.array([f"3699{2 * district + 2:02d}"] * n_cases, dtype=object)
+                ),
+                "address": _draw_addresses(
+                    rng,
+                    districts,
+                    towns,
+                    np.full(n_cases, thing, dtype=object),
+                    np.full(n_cases, category),
+                    places,
+                ),
+                "recorded_at": np.full(n_cases, None, dtype=object),
+            },
+        )
+    )
+
+    # Events: registered (with the case's own opened_at text), the scripted process, the incident.
+    event_case, event_sec, event_code = _grievance_events(rng, cases, incident, config)
+    rows = np.concatenate([np.arange(n_cases), event_case])
+    seconds = np.concatenate([opened_sec, event_sec])
+    codes = np.concatenate([np.full(n_cases, _CODE[EventType.REGISTERED]), event_code])
+    texts = np.concatenate([opened_text, _format_datetimes(rng, event_sec, config.start)])
+    order = np.lexsort((np.arange(len(rows)), seconds))
+    rows, seconds, codes, texts = rows[order], seconds[order], codes[order], texts[order]
+    notes = _grievance_notes(rng, scenario, thing, codes, cases.parties[rows])
+    out.events.append(
+        _text_frame(
+            EVENT_COLUMNS,
+            {
+                "case_id": case_ids[rows],
+                "event_at": texts,
+                "event_type": np.array([e.value for e in _EVENT_TYPES], dtype=object)[codes],
+                "note": notes,
+                "recorded_at": np.full(len(rows), None, dtype=object),
+            },
+        )
+    )
+
+    # Calls: in time order; a caller's call is about their case once it is open, linked by case_id
+    # in about _LINK_SHARE of those.
+    call_sec = _call_seconds(rng, day, np.full(day.size, 0.07))
+    order = np.argsort(call_sec, kind="stable")
+    call_sec, caller = call_sec[order], caller[order]
+    member = caller % max(n_cases, 1)
+    about = call_sec > opened_sec[member] if n_cases else np.zeros(day.size, dtype=bool)
+    linked = about & (rng.random(day.size) < _LINK_SHARE)
+    heat = (call_sec / _DAY - onset) / ramp
+    call_ids = np.array([f"HL{first_call + i:08d}" for i in range(1, day.size + 1)], dtype=object)
+    case_of_call = case_ids[member] if n_cases else np.full(day.size, None, dtype=object)
+    out.calls.append(
+        _text_frame(
+            HOTLINE_COLUMNS,
+            {
+                "call_id": call_ids,
+                "received_at": _format_datetimes(rng, call_sec, config.start),
+                "district": np.full(day.size, district_name, dtype=object),
+                "category": _choose(rng, scenario.hotline_labels, day.size),
+                "text": _grievance_texts(rng, scenario, thing, heat, phones[caller]),
+                "channel": _choose(rng, CHANNELS, day.size, p=np.array([0.65, 0.08, 0.12, 0.15])),
+                "case_id": np.where(linked, case_of_call, None),
+                "caller_name": _caller_names(rng, names[caller]),
+                "caller_phone": _blank(rng, _format_phones(rng, phones[caller], plain_share=0.5), 0.05),
+                "recorded_at": _format_late(rng, call_sec, 0.03, 1.0, 3.0, config),
+            },
+        )
+    )
+    out.links.append(
+        pd.DataFrame(
+            {
+                "call_id": pd.array(call_ids, dtype="str"),
+                "true_case_id": pd.Series(np.where(about, case_of_call, None), dtype=object),
+                "linked_in_export": linked.astype(bool),
+            }
+        )
+    )
+
+    # Truth: the escalation table's rows for the cases open at its dates, and the grievance's records.
+    truth_days = np.array([(d - config.start).days for d in truth_as_of_dates(config)], dtype=np.int64)
+    span_case, span_day = np.meshgrid(np.arange(n_cases), truth_days, indexing="ij")
+    span_case, span_day = span_case.ravel(), span_day.ravel()
+    closed_sec = np.full(n_cases, np.iinfo(np.int64).max)
+    closing = event_code == _CODE[EventType.CLOSED]
+    closed_sec[event_case[closing]] = event_sec[closing]
+    is_open = (opened_sec[span_case] < span_day * _DAY) & (closed_sec[span_case] >= span_day * _DAY)
+    span_case, span_day = span_case[is_open], span_day[is_open]
+    incident_sec = event_sec[event_code == _CODE[EventType.GROUP_INCIDENT]]
+    escalated = (
+        (span_case == cases.main)
+        & (incident_sec.size > 0)
+        & (span_day * _DAY <= (incident_sec.max(initial=-1)))
+        & ((span_day + HORIZON_DAYS) * _DAY > incident_sec.max(initial=-1))
+    )
+    out.escalation.append(
+        pd.DataFrame(
+            {
+                "as_of": pd.Series([config.start + timedelta(days=int(d)) for d in span_day], dtype=object),
+                "case_id": pd.array(case_ids[span_case].astype(object), dtype="str"),
+                "p_escalation": _grievance_truth_p(
+                    scenario, cases.parties[span_case], amount[span_case], (span_day - onset) / ramp
+                ).astype(float),
+                "escalated": escalated.astype(bool),
+            }
+        )
+    )
+    first_escalation = (
+        _format_datetimes(rng, incident_sec[:1], config.start, alt_share=0.0)[0]
+        if incident_sec.size
+        else None
+    )
+    records = [("cases", c) for c in case_ids.tolist()] + [("hotline", c) for c in call_ids.tolist()]
+    out.truth.append(
+        pd.DataFrame(
+            {
+                "grievance": g + 1,
+                "thing": thing,
+                "thing_kind": scenario.entity,
+                "district": district_name,
+                "onset": (config.start + timedelta(days=onset)).isoformat(),
+                "first_escalation_at": first_escalation,
+                "escalation_case_id": case_ids[cases.main] if incident_sec.size else None,
+                "record_kind": [kind for kind, _ in records],
+                "record_id": [record for _, record in records],
+            },
+            columns=list(GRIEVANCE_COLUMNS),
+        )
+    )
+    return day.size
+
+
+def _simulate_grievances(
+    rng: np.random.Generator, case_ids: np.ndarray, n_calls: int, places: _Places, config: SimulationConfig
+) -> _Grievances:
+    """Group grievances: over two to three weeks, more and more people call about the same company
+    (project, estate), a few cases are opened naming it, and a group incident follows on one of them.
+    Drawn from their own random stream and appended, so the rest of the city is the same with or without."""
+    out = _GrievanceRows()
+    taken: list[str] = []
+    for g, plan in enumerate(_grievance_onsets(rng, config)):
+        n_calls += _one_grievance(rng, g, plan, (case_ids, n_calls, taken), places, config, out)
+
+    def stack(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+        if frames:
+            return pd.concat(frames, ignore_index=True)
+        return _text_frame(columns, {c: np.empty(0, dtype=object) for c in columns})
+
+    escalation = pd.concat(out.escalation, ignore_index=True) if out.escalation else None
+    links = pd.concat(out.links, ignore_index=True) if out.links else None
+    truth = (
+        pd.concat(out.truth, ignore_index=True)
+        if out.truth
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in GRIEVANCE_COLUMNS})
+    )
+    return _Grievances(
+        cases=stack(out.cases, CASE_COLUMNS),
+        case_events=stack(out.events, EVENT_COLUMNS),
+        hotline=stack(out.calls, HOTLINE_COLUMNS),
+        truth_escalation=escalation,
+        truth_links=links,
+        truth=truth,
+    )
+
+
+def _with_grievances(city: SimulatedCity, grievances: _Grievances) -> SimulatedCity:
+    """The city with the grievances' rows appended (the truth of escalation re-sorted by date and case,
+    which keeps the order of its other rows)."""
+    escalation = city.truth_escalation
+    if grievances.truth_escalation is not None:
+        escalation = pd.concat([escalation, grievances.truth_escalation], ignore_index=True)
+        escalation = escalation.sort_values(["as_of", "case_id"], kind="stable").reset_index(drop=True)
+    links = city.truth_links
+    if grievances.truth_links is not None:
+        links = pd.concat([links, grievances.truth_links], ignore_index=True)
+    return SimulatedCity(
+        cases=pd.concat([city.cases, grievances.cases], ignore_index=True),
+        case_events=pd.concat([city.case_events, grievances.case_events], ignore_index=True),
+        hotline=pd.concat([city.hotline, grievances.hotline], ignore_index=True),
+        truth_escalation=escalation,
+        truth_links=links,
+        truth_corruptions=city.truth_corruptions,
+        truth_grievances=grievances.truth,
     )
 
 

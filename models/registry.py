@@ -1,7 +1,9 @@
 """The model registry on MLflow: log trained models, move the champion alias, list, load, roll back.
 
-The only module that imports MLflow. Tracking defaults to a SQLite file under the home folder;
-any MLflow tracking URI (a tracking server) works by configuration.
+The only module that imports MLflow. Tracking defaults to a SQLite file under the home folder, with
+artifacts in a folder beside it; any MLflow tracking URI works by configuration. On a tracking server
+(an http(s) URI), artifacts go through the server to its artifact store (`mlflow server
+--artifacts-destination`), so every machine that trains or scores sees the same models.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import mlflow
 import mlflow.sklearn
@@ -47,12 +50,21 @@ class Champion:
 
 @dataclass(frozen=True)
 class Registry:
-    """Where models are tracked and registered, under which experiment and model name."""
+    """Where models are tracked and registered, under which experiment and model name.
+
+    `artifacts_dir` is where a local tracking store keeps artifacts; a tracking server keeps them in
+    its own artifact store instead, and the folder is not used.
+    """
 
     tracking_uri: str
     artifacts_dir: Path
     experiment: str
     model_name: str
+
+    @property
+    def on_server(self) -> bool:
+        """Whether tracking goes to an MLflow tracking server (which then stores the artifacts)."""
+        return urlparse(self.tracking_uri).scheme in ("http", "https")
 
     def connect(self) -> str:
         """Point MLflow at the tracking store and return the experiment's id (creating it if new)."""
@@ -62,7 +74,17 @@ class Registry:
         mlflow.set_tracking_uri(self.tracking_uri)
         found = mlflow.get_experiment_by_name(self.experiment)
         if found is not None:
+            if self.on_server and urlparse(found.artifact_location).scheme == "file":
+                logging.getLogger(__name__).warning(
+                    "experiment '%s' on %s keeps its artifacts on one machine's disk (%s): other machines "
+                    "cannot load its models; use a new FENGQIAO_EXPERIMENT_NAME to store them on the server",
+                    self.experiment,
+                    self.tracking_uri,
+                    found.artifact_location,
+                )
             return found.experiment_id
+        if self.on_server:
+            return mlflow.create_experiment(self.experiment)
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         return mlflow.create_experiment(
             self.experiment, artifact_location=self.artifacts_dir.resolve().as_uri()

@@ -65,6 +65,14 @@ def main(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (env FENGQIAO_SEED).")] = None,
     language: Annotated[str | None, typer.Option(help="Language of reasons: zh or en.")] = None,
+    task_runner: Annotated[
+        str | None,
+        typer.Option(help="Training snapshots built 'local'ly or on 'dask' (env FENGQIAO_TASK_RUNNER)."),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler; empty starts a local cluster (env FENGQIAO_DASK_ADDRESS)."),
+    ] = None,
 ) -> None:
     """Global options override the environment; the environment overrides defaults."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -75,6 +83,8 @@ def main(
         "horizon_days": horizon_days,
         "seed": seed,
         "language": language,
+        "task_runner": task_runner,
+        "dask_address": dask_address,
     }
     context.obj = {key: value for key, value in given.items() if value is not None}
 
@@ -106,12 +116,20 @@ def simulate(
     days: Annotated[int, typer.Option(help="Length of the simulated period in days.")] = 540,
     start: Annotated[str, typer.Option(help="First day YYYY-MM-DD.")] = "2025-01-01",
     messiness: Annotated[float, typer.Option(help="Share of rows deliberately broken (0 = clean).")] = 0.0,
+    grievances: Annotated[
+        int, typer.Option(help="Group grievances (many callers naming one employer, project, estate).")
+    ] = 2,
 ) -> None:
     """Write a simulated city's case log, case events and hotline exports (CSV)."""
     from ingest.simulate import SimulationConfig, simulate_city, write_city
 
     config = SimulationConfig(
-        seed=seed, n_cases=cases, days=days, start=_parse_date(start), messiness=messiness
+        seed=seed,
+        n_cases=cases,
+        days=days,
+        start=_parse_date(start),
+        messiness=messiness,
+        grievances=grievances,
     )
     with console.status("Simulating the city..."):
         paths = write_city(simulate_city(config), out)
@@ -394,6 +412,37 @@ def serve(context: typer.Context) -> None:
 
 
 @app.command()
+def deploy(
+    context: typer.Context,
+    pool: Annotated[str, typer.Option(help="Process work pool (created if missing) the workers poll.")],
+    source: Annotated[
+        str | None,
+        typer.Option(help="Where workers fetch the code: a folder or a git URL (default: this checkout)."),
+    ] = None,
+    ref: Annotated[str | None, typer.Option(help="Branch of the git repository given as --source.")] = None,
+) -> None:
+    """Register the daily run and weekly retraining on a work pool of the Prefect server (PREFECT_API_URL)."""
+    from pipelines.deploy import deploy_to_pool
+
+    settings = _settings(context)
+    with _user_errors():
+        done = deploy_to_pool(settings, pool, source, ref)
+    if done.pool_created:
+        console.print(f"work pool '{done.pool}' (process) created")
+    for name in done.names:
+        console.print(f"[green]{name}[/green] on '{done.pool}' at {done.api_url}, code from {done.source}")
+    for name in done.passwords_removed:
+        console.print(
+            f"[yellow]{name}: its password is not stored in the deployment; give the workers "
+            f"PGPASSWORD or ~/.pgpass[/yellow]"
+        )
+    console.print(
+        f"start workers with FENGQIAO_PSEUDONYM_KEY set: prefect worker start --pool {done.pool}\n"
+        f"a run now: prefect deployment run daily/daily --param as_of=YYYY-MM-DD"
+    )
+
+
+@app.command()
 def ablation(context: typer.Context, as_of: AsOf) -> None:
     """Compare held-out precision of the foundation features, + each feature family, and all of them."""
     from pipelines.train_flow import ablation_flow
@@ -412,11 +461,11 @@ def dictionary(
 ) -> None:
     """Write the feature dictionary (every feature: meaning, window, kind, how it reads as a reason)."""
     from features.dictionary import dictionary_markdown
-    from features.matrix import feature_docs
+    from features.matrix import ALL_FAMILIES, feature_docs
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dictionary_markdown(feature_docs()), encoding="utf-8")
-    console.print(f"{len(feature_docs())} features written to {out}")
+    out.write_text(dictionary_markdown(feature_docs(ALL_FAMILIES)), encoding="utf-8")
+    console.print(f"{len(feature_docs(ALL_FAMILIES))} features written to {out}")
 
 
 @app.command()

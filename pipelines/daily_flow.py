@@ -219,6 +219,15 @@ def already_published(day: ScoredDay, settings: Settings) -> bool:
     return all(published.get(k) == day.manifest.get(k) for k in ("model_version", "list_sha256"))
 
 
+def alert_surges(day: ScoredDay, settings: Settings) -> None:
+    """Tell the team about grievances surging today (things and places, with their published numbers)."""
+    surges = day.grievances[day.grievances["surge"]]
+    if len(surges):
+        columns = ["cluster_id", "thing", "district", "calls", "distinct_callers", "surge_reason"]
+        payload = {"surges": json.loads(surges[columns].to_json(orient="records", force_ascii=False))}
+        send_alert(settings.alert_webhook_url, "surge", day.as_of.isoformat(), payload)
+
+
 @flow(name="daily")
 def daily_flow(
     as_of: date | None = None,
@@ -267,6 +276,8 @@ def _run_day(
         else json.loads(accounting.to_json(orient="records", force_ascii=False)),
         "open_cases": len(day.listed),
         "bands": day.manifest["bands"],
+        "grievances": day.manifest["grievances"],
+        "call_links": len(day.links),
         "input_fingerprint": day.manifest["input_fingerprint"],
     }
     if already_published(day, settings):
@@ -291,6 +302,7 @@ def _run_day(
         publish(day, settings)
         log_published(day)
         report.update(status="published", latest=read_pointer(settings.lists_dir))
+        alert_surges(day, settings)
     if verdict.warnings:
         logger.warning("health warnings for %s: %s", as_of, " | ".join(verdict.warnings))
         if not verdict.hold:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from contracts.settings import Settings
 from features.sources import Sources
+from warehouse import tables
 from warehouse.store import Warehouse
 
 
@@ -46,10 +47,12 @@ def manifest(
     fingerprint: str,
     settings: Settings,
     audit: pd.DataFrame,
+    grievances: pd.DataFrame,
 ) -> dict[str, Any]:
-    """The small description published beside a list, with its fairness audit by district and category."""
+    """The small description published beside a list, with its fairness audit by district and category
+    and how many emerging grievances (and surges) were published with it."""
     counts = listed["band"].value_counts()
-    digest = hashlib.sha256(list_bytes(listed)["parquet"]).hexdigest()
+    digest = hashlib.sha256(table_bytes(listed)["parquet"]).hexdigest()
     rows = audit[list(AUDIT_COLUMNS)].round({"share_listed": 6, "share_listed_ratio": 6})
     return {
         "as_of": as_of.isoformat(),
@@ -67,6 +70,11 @@ def manifest(
         "cases": len(listed),
         "list_sha256": digest,
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
+        "grievances": {
+            "clusters": len(grievances),
+            "surges": int(grievances["surge"].sum()),
+            "sha256": hashlib.sha256(table_bytes(grievances)["parquet"]).hexdigest(),
+        },
         "fairness": {
             "listed_means": f"in the top {settings.list_top_fraction:.0%} of the list",
             "groups": json.loads(rows.to_json(orient="records", force_ascii=False)),
@@ -93,25 +101,37 @@ def write_atomic(path: Path, payload: bytes) -> None:
         os.close(directory)
 
 
-def list_bytes(listed: pd.DataFrame) -> dict[str, bytes]:
-    """The list as Parquet and as Excel-friendly CSV (UTF-8 with BOM), deterministic for equal input."""
+def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
+    """A published table as Parquet and as Excel-friendly CSV (UTF-8 with BOM), the same bytes for equal
+    input."""
     parquet = io.BytesIO()
-    listed.to_parquet(parquet, index=False)
-    csv = listed.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    frame.to_parquet(parquet, index=False)
+    csv = frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
     return {"parquet": parquet.getvalue(), "csv": csv}
 
 
 def publish_list(
-    listed: pd.DataFrame, description: dict[str, Any], lists_dir: Path, warehouse: Warehouse
+    listed: pd.DataFrame,
+    description: dict[str, Any],
+    lists_dir: Path,
+    warehouse: Warehouse,
+    grievances: pd.DataFrame,
+    links: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write list files, then the store's list and manifest in one transaction, then the manifest file."""
+    """Write the list's and the grievances' files, then the store's list, grievances, the day's call links
+    (when given) and manifest in one transaction, then the manifest file."""
     as_of = date.fromisoformat(description["as_of"])
-    paths = {suffix: lists_dir / f"{as_of.isoformat()}.{suffix}" for suffix in ("parquet", "csv")}
-    for suffix, payload in list_bytes(listed).items():
-        write_atomic(paths[suffix], payload)
+    paths: dict[str, Path] = {}
+    for prefix, frame in (("", listed), ("grievances.", grievances)):
+        for suffix, payload in table_bytes(frame).items():
+            paths[prefix + suffix] = lists_dir / f"{as_of.isoformat()}.{prefix}{suffix}"
+            write_atomic(paths[prefix + suffix], payload)
     text = json.dumps(description, ensure_ascii=False, indent=2, sort_keys=True)
     with warehouse.transaction() as connection:
-        warehouse.replace_list(connection, as_of, listed, text)
+        day_tables = {tables.grievances: grievances}
+        if links is not None:
+            day_tables[tables.call_links] = links
+        warehouse.replace_list(connection, as_of, listed, text, day_tables)
     paths["manifest"] = lists_dir / f"{as_of.isoformat()}.manifest.json"
     write_atomic(paths["manifest"], text.encode())
     return paths
@@ -162,9 +182,15 @@ def read_latest(lists_dir: Path) -> tuple[dict[str, Any], pd.DataFrame] | None:
 
 
 def publish_day(
-    listed: pd.DataFrame, description: dict[str, Any], lists_dir: Path, warehouse: Warehouse
+    listed: pd.DataFrame,
+    description: dict[str, Any],
+    lists_dir: Path,
+    warehouse: Warehouse,
+    grievances: pd.DataFrame,
+    links: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Publish a list and then move the `latest` pointer to it: readers see the old list or the new one."""
-    paths = publish_list(listed, description, lists_dir, warehouse)
+    """Publish a list (with its grievances and call links) and then move the `latest` pointer to it:
+    readers see the old list or the new one."""
+    paths = publish_list(listed, description, lists_dir, warehouse, grievances, links)
     move_latest(lists_dir, date.fromisoformat(description["as_of"]), description["model_version"])
     return paths

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pyarrow as pa
 from sqlalchemy.exc import OperationalError
 
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
-from features.sources import Sources
+from features.sources import CATEGORICAL_COLUMNS, STORE_COLUMNS, Sources, compact
 from warehouse.store import Warehouse
 
 KEY_HELP = (
@@ -48,13 +51,24 @@ def open_warehouse(settings: Settings) -> Warehouse:
     return Warehouse(settings.warehouse_url)
 
 
-def load_sources(warehouse: Warehouse) -> Sources:
-    """Every stored case, event and hotline record."""
-    return Sources.ordered(
-        cases=warehouse.read_records(RecordKind.CASES),
-        events=warehouse.read_records(RecordKind.CASE_EVENTS),
-        hotline=warehouse.read_records(RecordKind.HOTLINE),
-    )
+SOURCE_KINDS = {"cases": RecordKind.CASES, "events": RecordKind.CASE_EVENTS, "hotline": RecordKind.HOTLINE}
+
+
+def load_sources(
+    warehouse: Warehouse, columns: Mapping[str, Sequence[str]] | None = STORE_COLUMNS
+) -> Sources:
+    """Every stored case, event and hotline record, with the columns that features, labels, the call
+    linker, the timeline and the list's input fingerprint read (`columns=None`: every column), repetitive
+    text as categoricals (`Sources.compacted`), in knowledge-time order."""
+    frames = {}
+    for name, kind in SOURCE_KINDS.items():  # each table compacted before the next is read
+        frame = warehouse.read_records(kind, None if columns is None else columns[name])
+        frames[name] = compact(frame, CATEGORICAL_COLUMNS[name])
+    sources = Sources.ordered(**frames)
+    del frames
+    gc.collect()  # the fetched chunks are garbage in reference cycles until collected
+    pa.default_memory_pool().release_unused()  # and Arrow's allocator keeps their pages otherwise
+    return sources
 
 
 def retry_transient(_task: object, _task_run: object, state: object) -> bool:

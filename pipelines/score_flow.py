@@ -12,8 +12,11 @@ from prefect import flow, get_run_logger, task
 from contracts.records import check_list
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
+from features import linked_activity
+from features.call_linking import day_links
 from features.dictionary import FeatureDoc
-from features.matrix import build_features, feature_docs
+from features.grievances import GrievanceConfig, grievance_clusters
+from features.matrix import ALL_FAMILIES, build_features, families_reading, feature_docs
 from features.sources import Sources
 from models.fairness import fairness_audit
 from models.metrics import top_k
@@ -34,6 +37,8 @@ class ScoredDay:
     features: pd.DataFrame
     audit: pd.DataFrame
     manifest: dict
+    grievances: pd.DataFrame
+    links: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ def champion(settings: Settings) -> Champion:
 
 def champion_features(model: Champion, settings: Settings) -> tuple[FeatureDoc, ...]:
     """The champion's features, after checking this code builds them and it predicts the configured target."""
-    built = {d.name: d for d in feature_docs()}
+    built = {d.name: d for d in feature_docs(ALL_FAMILIES)}
     missing = [name for name in model.metadata.get("features", []) if name not in built]
     if missing or not model.metadata.get("features"):
         raise RuntimeError(
@@ -74,6 +79,26 @@ def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
 
 
+def grievance_config(settings: Settings) -> GrievanceConfig:
+    """The emerging-grievance rule with the configured window, guards and thresholds."""
+    return GrievanceConfig(
+        window_days=settings.grievance_window_days,
+        baseline_windows=settings.grievance_baseline_windows,
+        min_callers=settings.grievance_min_callers,
+        emerging_p=settings.grievance_emerging_p,
+        surge_min_callers=settings.grievance_surge_min_callers,
+        surge_p=settings.grievance_surge_p,
+    )
+
+
+def published_grievances(clusters: pd.DataFrame) -> pd.DataFrame:
+    """The day's clusters as published beside the list: case ids joined by commas, texts as strings."""
+    joined = {column: clusters[column].map(",".join) for column in ("case_ids", "open_case_ids")}
+    frame = clusters.assign(**joined).reset_index(drop=True)
+    texts = frame.select_dtypes(include=["object", "string"]).columns
+    return frame.astype(dict.fromkeys(texts, "str"))
+
+
 @task(name="score-open-cases", **PURE_TASK)
 def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) -> ScoredDay:
     """The ranked list of the cases open at `as_of`, checked against the contract, with its manifest.
@@ -81,7 +106,7 @@ def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) 
     `known` is the store as known before the as-of instant.
     """
     docs = champion_features(model, settings)
-    features = build_features(known, as_of)
+    features = build_features(known, as_of, families_reading(model.metadata["features"]))
     listed = rank_cases(
         model.model,
         features,
@@ -95,14 +120,21 @@ def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) 
     )
     check_list(listed)
     audit = list_audit(listed, settings)
-    description = manifest(listed, as_of, model.version, input_fingerprint(known), settings, audit)
-    return ScoredDay(as_of, listed, features, audit, description)
+    clusters = grievance_clusters(known, as_of_instant(as_of), grievance_config(settings), settings.language)
+    grievances = published_grievances(clusters)
+    links = day_links(known, as_of, linked_activity.LINK_CONFIG)
+    description = manifest(
+        listed, as_of, model.version, input_fingerprint(known), settings, audit, grievances
+    )
+    return ScoredDay(as_of, listed, features, audit, description, grievances, links)
 
 
 @task(name="publish-list", **IO_TASK)
 def publish(day: ScoredDay, settings: Settings) -> dict[str, Path]:
     """Write the list's files and store rows atomically, then move the `latest` pointer."""
-    return publish_day(day.listed, day.manifest, settings.lists_dir, open_warehouse(settings))
+    return publish_day(
+        day.listed, day.manifest, settings.lists_dir, open_warehouse(settings), day.grievances, day.links
+    )
 
 
 def log_published(day: ScoredDay) -> None:
@@ -115,6 +147,16 @@ def log_published(day: ScoredDay) -> None:
         day.manifest["bands"],
         day.manifest["model_version"],
     )
+    surges = day.grievances[day.grievances["surge"]]
+    if len(surges):
+        logger.warning(
+            "%d emerging grievance(s) surging: %s",
+            len(surges),
+            "; ".join(
+                f"{t} ({d}, {n} callers)"
+                for t, d, n in surges[["thing", "district", "distinct_callers"]].itertuples(index=False)
+            ),
+        )
     flagged = day.audit[day.audit["status"] == "flagged"]
     if len(flagged):
         logger.warning(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import ModuleType
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -14,8 +15,16 @@ from rich.progress import track
 
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
+from features import linked_activity
 from features.dictionary import FeatureDoc
-from features.matrix import FAMILIES, FOUNDATION_FEATURES, feature_docs, snapshot_dates, training_matrix
+from features.matrix import (
+    ALL_FAMILIES,
+    FOUNDATION_FEATURES,
+    families_with,
+    feature_docs,
+    snapshot_dates,
+    training_matrix,
+)
 from features.sources import Sources
 from models.ablation import ablation_table, family_sets
 from models.compare import precision_by_date
@@ -46,6 +55,7 @@ from models.train import (
 from pipelines.runners import parts_of, task_runner
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 
+Families = tuple[ModuleType, ...]
 IMPORTANCE_SAMPLE = 5000
 CURVE_FRACTIONS = np.round(np.arange(0.01, 0.2001, 0.01), 2)
 
@@ -134,7 +144,7 @@ def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[da
 
 @task(name="build-training-snapshots", **PURE_TASK)
 def build_snapshots(
-    known: Sources, dates: list[date], settings: Settings, show_progress: bool
+    known: Sources, dates: list[date], settings: Settings, families: Families, show_progress: bool
 ) -> pd.DataFrame:
     """Features and labels over some snapshot dates."""
     return training_matrix(
@@ -142,13 +152,19 @@ def build_snapshots(
         dates,
         settings.horizon_days,
         [str(t) for t in settings.escalation_events],
+        families,
         progress=(lambda items: track(items, description="Building training snapshots"))
         if show_progress
         else iter,
     )
 
 
-def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.DataFrame:
+def training_families(settings: Settings) -> Families:
+    """The feature families training builds: the default ones, and the configured optional ones."""
+    return families_with([linked_activity] if settings.linked_call_features else [])
+
+
+def build_matrix(known: Sources, dates: list[date], settings: Settings, families: Families) -> pd.DataFrame:
     """Features and labels over the snapshot dates, in date order, built by the configured task runner.
 
     The dates are cut into consecutive parts, one task each (one part in this process; `dask_parts`
@@ -159,7 +175,13 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.Da
         futures = [
             runner.submit(
                 build_snapshots,
-                {"known": known, "dates": part, "settings": settings, "show_progress": len(parts) == 1},
+                {
+                    "known": known,
+                    "dates": part,
+                    "settings": settings,
+                    "families": families,
+                    "show_progress": len(parts) == 1,
+                },
             )
             for part in parts
         ]
@@ -168,19 +190,20 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings) -> pd.Da
     return pd.concat(frames, ignore_index=True)
 
 
-def _matrix_as_of(as_of: date, settings: Settings) -> tuple[list[date], pd.DataFrame]:
-    """Snapshot dates and the training matrix from what was known before `as_of`."""
+def _matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
+    """Snapshot dates and the training matrix of the families from what was known before `as_of`."""
     known = load_store(settings).known_before(as_of_instant(as_of))
     dates = training_dates(known, as_of, settings)
-    return dates, build_matrix(known, dates, settings)
+    return dates, build_matrix(known, dates, settings, families)
 
 
 @flow(name="ablation")
 def ablation_flow(as_of: date, settings: Settings | None = None) -> pd.DataFrame:
-    """Held-out list quality of the foundation features, foundation + each family, and all families."""
+    """Held-out list quality of the foundation features, foundation + each family (the optional ones
+    too), and all families."""
     settings = settings or Settings()
-    _, matrix = _matrix_as_of(as_of, settings)
-    families = {family.__name__.rsplit(".", 1)[-1]: family.FEATURES for family in FAMILIES}
+    _, matrix = _matrix_as_of(as_of, settings, ALL_FAMILIES)
+    families = {family.__name__.rsplit(".", 1)[-1]: family.FEATURES for family in ALL_FAMILIES}
     return ablation_table(
         matrix, family_sets(families, FOUNDATION_FEATURES), training_plan(settings), settings.logistic_c
     )
@@ -191,7 +214,7 @@ def fit_models(matrix: pd.DataFrame, settings: Settings) -> TrainingResult:
     """Cross-validate the model grid on rolling folds and refit the best."""
     return train(
         matrix,
-        model_grid(settings, feature_docs()),
+        model_grid(settings, feature_docs(training_families(settings))),
         training_plan(settings),
         progress=lambda items: track(list(items), description="Validating candidate models"),
     )
@@ -410,7 +433,7 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     settings = settings or Settings()
     as_of = as_of or local_now().date()
     logger = get_run_logger()
-    dates, matrix = _matrix_as_of(as_of, settings)
+    dates, matrix = _matrix_as_of(as_of, settings, training_families(settings))
     rate = base_rate(matrix)
     logger.info("training matrix: %d snapshots, %d rows, base rate %.3f", len(dates), len(matrix), rate)
     result = fit_models(matrix, settings)

@@ -1,4 +1,5 @@
-"""A tiny populated home for the dashboard tests: two districts, two published lists, users, a report.
+"""A tiny populated home for the dashboard tests: two districts, two published lists (the second with its
+emerging grievances: a surge in the east, a quieter cluster in each district), users, a report.
 
 Raw phone and ID numbers are fed in (and must never come out): they are masked or pseudonymised
 at ingest by the same validation a real delivery goes through.
@@ -12,17 +13,21 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from scipy import stats
 
 from contracts.records import LIST_COLUMNS
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
+from features.grievances import cluster_id, empty_clusters
 from pipelines.publish import mark_stale, publish_day
+from pipelines.score_flow import published_grievances
 from tests.conftest import call_row, case_row, event_row, stored
 from warehouse.accounts import Account, Role, add_account
 from warehouse.store import Warehouse, append
 from warehouse.tables import INPUT_TABLES
 
 EAST, NORTH = "东湖区", "江北区"
+SURGING, EAST_QUIET, NORTH_QUIET = "宏达服装厂", "东湖新村", "北岸小区"
 RAW_PHONE, RAW_ID = "13812345678", "110101199003077777"
 SECRET_NUMBERS = (RAW_PHONE, "138 1234 5678", RAW_ID)
 PASSWORD = "correct-horse-9"
@@ -83,6 +88,82 @@ def _listed(as_of: date, rows: list[tuple[str, str, str, str, float, str]]) -> p
     return frame[list(LIST_COLUMNS)]
 
 
+def _cluster(
+    thing: str, kind: str, district: str, category: str, callers: int, calls: int, prior: int, **more: object
+) -> dict[str, object]:
+    """One emerging grievance of the second list, as `features.grievances` returns it (usual level 1)."""
+    p_value = float(stats.poisson.sf(callers - 1, 1.0))
+    surge = callers >= 5 and p_value < 1e-4
+    row = {
+        "cluster_id": cluster_id(district, thing),
+        "thing": thing,
+        "thing_kind": kind,
+        "district": district,
+        "category": category,
+        "calls": calls,
+        "distinct_callers": callers,
+        "new_callers": callers - 1,
+        "prior_calls": prior,
+        "growth": calls / max(prior, 1),
+        "cases_opened": 0,
+        "size": calls,
+        "cases": 0,
+        "case_ids": (),
+        "open_case_ids": (),
+        "first_seen": pd.Timestamp("2025-04-04 09:30"),
+        "usual": 1.0,
+        "p_value": p_value,
+        "surge": surge,
+        "surge_reason": (
+            f"近7天有{callers}位来电人（其中{callers - 1}位此前未反映过）提到{thing}，远高于平常水平"
+            f"（约1.0位）；来电{calls}次，前7天{prior}次"
+            if surge
+            else ""
+        ),
+        "summary": f"{category}类来电；主要反映：物业({calls - 1})、停水停电({calls - 2})",
+    }
+    return row | more
+
+
+def _grievances(as_of: date) -> pd.DataFrame:
+    """The published grievances of a list: none on the first, three on the second (surge first)."""
+    frame = empty_clusters()
+    if as_of == SECOND:
+        rows = [
+            _cluster(
+                SURGING,
+                "company",
+                EAST,
+                "劳资纠纷",
+                7,
+                9,
+                1,
+                cases_opened=1,
+                size=10,
+                cases=2,
+                case_ids=("E1", "E2"),
+                open_case_ids=("E1", "E2"),
+                first_seen=pd.Timestamp("2025-01-05 09:00"),
+                summary="劳资纠纷类来电；主要反映：拖欠工资(8)；升级信号：群体聚集或上访(3)",
+            ),
+            _cluster(
+                NORTH_QUIET,
+                "estate",
+                NORTH,
+                "物业纠纷",
+                4,
+                5,
+                2,
+                cases=2,
+                case_ids=("N1", "E1"),
+                open_case_ids=("N1", "E1"),
+            ),
+            _cluster(EAST_QUIET, "estate", EAST, "物业纠纷", 4, 4, 0),
+        ]
+        frame = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True).astype(frame.dtypes)
+    return published_grievances(frame)
+
+
 def _publish(warehouse: Warehouse, settings: Settings) -> None:
     first = [
         ("E1", EAST, "湖滨街道", "劳资纠纷", 0.41, "high"),
@@ -98,12 +179,14 @@ def _publish(warehouse: Warehouse, settings: Settings) -> None:
         ("N2", NORTH, "", "婚姻家庭", 0.03, "low"),
     ]
     for as_of, rows in ((FIRST, first), (SECOND, second)):
+        grievances = _grievances(as_of)
         description = {
             "as_of": as_of.isoformat(),
             "model_version": "fengqiao-escalation/v1",
             "cases": len(rows),
+            "grievances": {"clusters": len(grievances), "surges": int(grievances["surge"].sum())},
         }
-        publish_day(_listed(as_of, rows), description, settings.lists_dir, warehouse)
+        publish_day(_listed(as_of, rows), description, settings.lists_dir, warehouse, grievances)
 
 
 def _reports(settings: Settings) -> None:

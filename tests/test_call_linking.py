@@ -1,4 +1,5 @@
-"""Call-to-case linking and the linked-call features on a hand-made city: exact links, no leakage."""
+"""Call-to-case linking and the linked-call features on a hand-made city: exact links, decisions made
+once with what was known the midnight after a call became known, no leakage, stored links."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ import pandas as pd
 import pytest
 
 from contracts.timeparse import as_of_instant
-from features import linked_activity
-from features.call_linking import LINK_COLUMNS, LinkConfig, link_calls, named_things
+from features import call_linking, linked_activity
+from features.call_linking import (
+    LINK_COLUMNS,
+    STORED_LINK_COLUMNS,
+    LinkConfig,
+    candidate_signals,
+    confidence,
+    day_links,
+    decision_instants,
+    link_calls,
+    named_things,
+    scores,
+)
 from features.matrix import build_features
 from features.sources import Sources
 from tests.conftest import call_row, case_row, event_row, make_sources
@@ -21,7 +33,7 @@ CONFIG = LinkConfig()
 P1, P2, P3, P4, P5, P9 = (f"1380000000{i}" for i in (1, 2, 3, 4, 5, 9))
 
 
-def confidence(z1: float, z2: float | None = None) -> float:
+def expected_confidence(z1: float, z2: float | None = None) -> float:
     """The documented confidence: a logit over no case, the best candidate and the runner-up."""
     runner_up = 0.0 if z2 is None else np.exp(z2)
     return float(np.exp(z1) / (1 + np.exp(z1) + runner_up))
@@ -94,13 +106,15 @@ def test_links_are_exactly_the_expected_ones(sources: Sources) -> None:
 def test_same_phone_as_the_reporter_links_with_the_documented_confidence(sources: Sources) -> None:
     row = links_of(sources).set_index("call_id").loc["u1"]
     z1, z_other = CONFIG.bias + CONFIG.w_reporter_phone, CONFIG.bias  # no text, no category
-    assert row["confidence"] == pytest.approx(confidence(z1, z_other))
+    assert row["confidence"] == pytest.approx(expected_confidence(z1, z_other))
     assert row["evidence"].startswith("same district; same phone as the case's reporter")
 
 
 def test_same_caller_as_a_call_linked_by_case_number(sources: Sources) -> None:
     row = links_of(sources).set_index("call_id").loc["u2"]
-    assert row["confidence"] == pytest.approx(confidence(CONFIG.bias + CONFIG.w_linked_caller, CONFIG.bias))
+    assert row["confidence"] == pytest.approx(
+        expected_confidence(CONFIG.bias + CONFIG.w_linked_caller, CONFIG.bias)
+    )
     assert "same caller as a call linked to the case" in row["evidence"]
 
 
@@ -151,6 +165,145 @@ def test_records_known_after_the_instant_change_nothing(sources: Sources) -> Non
         ],
     )
     pd.testing.assert_frame_equal(links_of(more), links_of(sources))
+
+
+# ---------------------------------------------------------------- the issue's hand-made case
+
+
+def test_the_issues_case_same_phone_same_company_and_an_unrelated_call_in_the_same_town() -> None:
+    """Two open wage cases in one district, in two towns; calls without a case number: the reporter's
+    own phone, another phone naming the same company, an unrelated call from the first case's town."""
+    cases = [
+        case(
+            "K1",
+            "2025-03-01 09:00",
+            P1,
+            town="甲镇",
+            category="劳资纠纷",
+            description="工人反映在宏达服装厂工作期间被拖欠工资35000元。",
+        ),
+        case(
+            "K2",
+            "2025-03-02 09:00",
+            P2,
+            town="乙镇",
+            category="劳资纠纷",
+            description="反映鑫源物流有限公司拖欠运费8000元。",
+        ),
+    ]
+    calls = [
+        call("same_phone", "2025-03-10 10:00", P1, "工资的事还没有人来处理。"),
+        call(
+            "same_company", "2025-03-11 10:00", P9, "宏达服装厂欠我们工资35000元，老板跑了。", category="欠薪"
+        ),
+        call("unrelated", "2025-03-12 10:00", P3, "甲镇路口的路灯坏了好几天了。", category="城市管理"),
+    ]
+    sources = make_sources(cases, [], calls)
+    links = links_of(sources)
+    assert dict(zip(links["call_id"], links["case_id"], strict=True)) == {
+        "same_phone": "K1",
+        "same_company": "K1",
+    }
+    evidence = links.set_index("call_id")["evidence"]
+    assert "same phone as the case's reporter" in evidence["same_phone"]
+    assert "shared: 35000元、宏达服装厂" in evidence["same_company"]
+    # With towns on the calls (the contract's hotline has none; a mapped export may), a call from the
+    # other town is never compared with the case.
+    hotline = sources.hotline.assign(town=["乙镇", "乙镇", "甲镇"])
+    loose = link_calls(hotline, sources.cases, hotline, INSTANT, LinkConfig(threshold=0.0))
+    assert dict(zip(loose["call_id"], loose["case_id"], strict=True)) == {
+        "same_phone": "K2",  # the only case of its town, with nothing in common
+        "same_company": "K2",
+        "unrelated": "K1",
+    }
+    assert loose.set_index("call_id").loc["same_company", "confidence"] < CONFIG.threshold
+
+
+# ---------------------------------------------------------------- decided once, when known
+
+
+def test_a_call_is_decided_at_the_midnight_after_it_became_known() -> None:
+    known_at = pd.Series(
+        pd.to_datetime(["2025-03-20 00:00:00", "2025-03-20 23:59:59", "2025-03-21 00:00:00"])
+    )
+    assert decision_instants(known_at).tolist() == [
+        pd.Timestamp("2025-03-21").to_datetime64(),
+        pd.Timestamp("2025-03-21").to_datetime64(),
+        pd.Timestamp("2025-03-22").to_datetime64(),
+    ]
+
+
+def test_what_becomes_known_after_a_decision_never_revises_it() -> None:
+    """u2 is decided on 03-22 00:00; a call quoting case B from the same phone, recorded on 03-25, is
+    not known then (u2 stays unlinked whenever asked) but is for a later call from that phone."""
+    late_number = call(
+        "b1", "2025-03-06 10:00", P3, "我老婆又回娘家了。", case_id="B", recorded_at="2025-03-25"
+    )
+    calls = [late_number, *(c for c in CALLS if c["call_id"] != "b1")]
+    calls.append(call("u11", "2025-03-26 10:00", P3))
+    sources = make_sources(CASES, EVENTS, calls)
+    links = links_of(sources).set_index("call_id")
+    assert "u2" not in links.index
+    assert links.loc["u11", "case_id"] == "B"
+    # A closure recorded after a call's decision does not undo its link either.
+    closed_late = make_sources(
+        CASES, [*EVENTS, event_row("A", "2025-03-19 12:00", "closed", recorded_at="2025-03-23")], CALLS
+    )
+    assert links_of(closed_late).set_index("call_id").loc["u1", "case_id"] == "A"
+    closed_early = make_sources(CASES, [*EVENTS, event_row("A", "2025-03-19 12:00", "closed")], CALLS)
+    assert "u1" not in set(links_of(closed_early)["call_id"])
+
+
+def test_day_links_are_the_decisions_of_one_run_ready_to_store(sources: Sources) -> None:
+    stored = day_links(sources, date(2025, 3, 21))  # u1 became known on 03-20
+    assert stored.columns.tolist() == list(STORED_LINK_COLUMNS)
+    assert stored[["as_of", "call_id", "case_id", "threshold"]].to_dict("records") == [
+        {"as_of": date(2025, 3, 21), "call_id": "u1", "case_id": "A", "threshold": CONFIG.threshold}
+    ]
+    window = links_of(sources).set_index("call_id")
+    assert stored["confidence"].iloc[0] == window.loc["u1", "confidence"]
+    assert stored["evidence"].iloc[0] == window.loc["u1", "evidence"]
+    # Computed later, from more records, the same rows; a day without calls gives none.
+    more = make_sources(CASES, EVENTS, [*CALLS, call("u12", "2025-03-21 08:00", P1)])
+    pd.testing.assert_frame_equal(day_links(more, date(2025, 3, 21)), stored)
+    assert day_links(sources, date(2025, 3, 19)).empty
+
+
+def test_remembered_decisions_are_those_computed_afresh(sources: Sources) -> None:
+    call_linking.MEMO.clear()
+    fresh = links_of(sources)
+    assert call_linking.MEMO.entries
+    pd.testing.assert_frame_equal(links_of(sources), fresh)
+    # Any change to what a day's decisions read changes the digest: nothing stale comes back.
+    changed = make_sources(
+        [{**c, "description": "宏达服装厂拖欠工资。"} if c["case_id"] == "B" else c for c in CASES],
+        EVENTS,
+        CALLS,
+    )
+    assert (
+        links_of(changed).set_index("call_id").loc["u3", "confidence"]
+        < fresh.set_index("call_id").loc["u3", "confidence"]
+    )  # B now names the company too and shares the probability
+    call_linking.MEMO.clear()
+
+
+def test_candidate_signals_give_the_links_with_the_documented_score(sources: Sources) -> None:
+    known = sources.known_before(INSTANT)
+    pairs = candidate_signals(known.hotline, known.cases, known.hotline, INSTANT, CONFIG, events=known.events)
+    assert set(pairs["call_id"]) == {"u1", "u2", "u3", "u4", "u5"}
+    u1 = pairs[pairs["call_id"] == "u1"].set_index("case_id")
+    assert bool(u1.loc["A", "same_reporter"]) and not u1.drop(index="A")["same_reporter"].any()
+    u3 = pairs[pairs["call_id"] == "u3"].set_index("case_id")
+    assert u3.loc["C", ["n_named", "n_amount", "category"]].tolist() == [1.0, 1.0, 1.0]
+    # The documented score on these signals, best and runner-up per call, gives the links.
+    pairs = pairs.assign(z=scores(pairs, CONFIG)).sort_values("z", ascending=False, kind="stable")
+    best, runner_up = pairs.groupby("call_id").nth(0), pairs.groupby("call_id").nth(1)
+    z2 = runner_up.set_index("call_id")["z"].reindex(best["call_id"]).fillna(-np.inf).to_numpy()
+    chance, _ = confidence(best["z"].to_numpy(), z2)
+    kept = best.assign(confidence=chance)[chance >= CONFIG.threshold].sort_values("call_id")
+    links = links_of(sources)
+    assert kept["case_id"].tolist() == links["case_id"].tolist()
+    assert np.allclose(kept["confidence"], links["confidence"])
 
 
 def test_evidence_never_shows_a_phone_pseudonym_or_a_name(sources: Sources) -> None:

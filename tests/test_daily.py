@@ -17,6 +17,7 @@ import pytest
 
 from contracts.records import LIST_COLUMNS
 from contracts.settings import Settings
+from features.grievances import empty_clusters
 from ingest.simulate import SimulationConfig
 from models.drift import drift_table, reference_profile
 from pipelines import publish as publishing
@@ -24,6 +25,7 @@ from pipelines.alerts import send_alert
 from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow
 from pipelines.publish import publish_day, read_latest, read_pointer
 from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
+from pipelines.score_flow import published_grievances
 from pipelines.serve import deployments
 from warehouse.store import Warehouse
 
@@ -136,7 +138,15 @@ def _manifest(as_of: date) -> dict:
     return {"as_of": as_of.isoformat(), "model_version": "m/v1"}
 
 
-KILL_POINTS = ("parquet mid-write", "csv rename", "store transaction", "manifest rename", "latest pointer")
+KILL_POINTS = (
+    "parquet mid-write",
+    "csv rename",
+    "grievances rename",
+    "store transaction",
+    "manifest rename",
+    "latest pointer",
+)
+NO_GRIEVANCES = published_grievances(empty_clusters())
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -146,10 +156,10 @@ def test_a_run_killed_at_any_step_leaves_readers_the_previous_complete_list(
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
     lists = tmp_path / "lists"
     old_day, new_day = date(2025, 3, 1), date(2025, 3, 2)
-    publish_day(_listed(old_day, 0.3), _manifest(old_day), lists, warehouse)
+    publish_day(_listed(old_day, 0.3), _manifest(old_day), lists, warehouse, NO_GRIEVANCES)
     calls = {"replace": 0, "fsync": 0}
     real_replace, real_fsync = os.replace, os.fsync
-    crash_at = {"csv rename": 2, "manifest rename": 3, "latest pointer": 4}
+    crash_at = {"csv rename": 2, "grievances rename": 4, "manifest rename": 5, "latest pointer": 6}
 
     def replace(source: str, target: str) -> None:
         calls["replace"] += 1
@@ -171,12 +181,12 @@ def test_a_run_killed_at_any_step_leaves_readers_the_previous_complete_list(
     if point == "store transaction":
         monkeypatch.setattr(Warehouse, "replace_list", staticmethod(replace_list))
     with pytest.raises(KeyboardInterrupt):
-        publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse)
+        publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse, NO_GRIEVANCES)
     pointer, shown = read_latest(lists)
     assert pointer["as_of"] == old_day.isoformat()
     pd.testing.assert_frame_equal(shown, _listed(old_day, 0.3))
     monkeypatch.undo()
-    publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse)
+    publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse, NO_GRIEVANCES)
     pointer, shown = read_latest(lists)
     assert pointer["as_of"] == new_day.isoformat()
     pd.testing.assert_frame_equal(shown, _listed(new_day, 0.4))
@@ -256,7 +266,9 @@ def test_past_lists_get_their_realised_precision_and_late_escalations_still_coun
     warehouse = Warehouse(settings.warehouse_url)
     listed_on = date(2025, 3, 1)
     two = pd.concat([_listed(listed_on, 0.4), _listed(listed_on, 0.1).assign(case_id="B", rank=2)])
-    publish_day(two.reset_index(drop=True), _manifest(listed_on), settings.lists_dir, warehouse)
+    publish_day(
+        two.reset_index(drop=True), _manifest(listed_on), settings.lists_dir, warehouse, NO_GRIEVANCES
+    )
     cases = [case_row("A", "2025-02-01"), case_row("B", "2025-02-01")]
     quiet = make_sources(cases, [], [])
     late = make_sources(cases, [event_row("A", "2025-03-10", "violence", recorded_at="2025-04-05")], [])

@@ -1,5 +1,6 @@
 """The dashboard in a real headless Chromium (Debian's `chromium`, driven by Playwright): an analyst logs
-in, filters the list, opens a case, records an action, and every page is photographed.
+in, filters the list, opens a case, records an action, looks at a grievance's open cases, and every page is
+photographed.
 
 Screenshots go to a temporary folder; with FENGQIAO_SCREENSHOT_HOME set to a populated home (e.g. the
 demo's `.fengqiao`) the app runs on that home and the pictures replace those in docs/screenshots/.
@@ -26,7 +27,7 @@ from tests.dashboard_home import PASSWORD, RAW_PHONE, SECRET_NUMBERS, build_home
 from warehouse.accounts import Role, add_account, find_account
 from warehouse.dashboard_tables import feedback
 from warehouse.store import Warehouse
-from warehouse.tables import lists
+from warehouse.tables import grievances, lists
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -45,7 +46,8 @@ def _free_port() -> int:
 
 
 def _analyst(settings: Settings) -> str:
-    """The analyst to log in as: `ana` on the tiny home; on a demo home one for the top case's district."""
+    """The analyst to log in as: `ana` on the tiny home; on a demo home one for the top case's district (and
+    the latest list's first surge's, if any, so that the grievances page shows one)."""
     if not SHOTS_HOME:
         return "ana"
     warehouse = Warehouse(settings.warehouse_url)
@@ -54,7 +56,13 @@ def _analyst(settings: Settings) -> str:
             top = connection.execute(
                 select(lists.c.district).order_by(lists.c.as_of.desc(), lists.c.rank)
             ).first()
-            add_account(connection, DEMO_ANALYST, Role.ANALYST, (top.district,), PASSWORD)
+            surge = connection.execute(
+                select(grievances.c.district)
+                .where(grievances.c.surge)
+                .order_by(grievances.c.as_of.desc(), grievances.c.distinct_callers.desc())
+            ).first()
+            districts = tuple(dict.fromkeys([top.district, *([surge.district] if surge else [])]))
+            add_account(connection, DEMO_ANALYST, Role.ANALYST, districts, PASSWORD)
     return DEMO_ANALYST
 
 
@@ -120,6 +128,8 @@ def test_analyst_flow_in_chromium(served: tuple[str, Settings], tmp_path: Path) 
         page.get_by_label("密码").fill(PASSWORD)
         page.get_by_role("button", name="登录").click()
         expect(page.get_by_role("heading", name="今日名单")).to_be_visible()
+        if not SHOTS_HOME:
+            expect(page.get_by_text("本期名单有 2 项聚集诉求（1 项激增）")).to_be_visible()
 
         page.locator('[data-testid="stMultiSelect"]').filter(has_text="风险等级").click()
         page.get_by_role("option", name="高", exact=True).click()
@@ -143,6 +153,19 @@ def test_analyst_flow_in_chromium(served: tuple[str, Settings], tmp_path: Path) 
         page.screenshot(path=str(shots / "case.png"))
         assert not leaks()
 
+        page.get_by_role("link", name="聚集诉求", exact=True).click()
+        expect(page.get_by_role("heading", name="聚集诉求")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)
+        tables = page.locator('[data-testid="stDataFrame"]')
+        if not SHOTS_HOME or tables.count():  # a demo district may have no grievance that day
+            grid = tables.first.bounding_box()
+            page.mouse.click(grid["x"] + 18, grid["y"] + 35 + 17)  # the first grievance (a surge if any)
+            expect(page.get_by_role("heading", name="涉及的在办案件")).to_be_visible()
+            page.wait_for_timeout(1500)
+        page.screenshot(path=str(shots / "grievances.png"))
+        assert not leaks()
+
         for title, name in (("趋势", "trends"), ("模型", "model")):
             page.get_by_role("link", name=title).click()
             expect(page.get_by_role("heading", name=title)).to_be_visible()
@@ -154,4 +177,10 @@ def test_analyst_flow_in_chromium(served: tuple[str, Settings], tmp_path: Path) 
 
     notes = Warehouse(settings.warehouse_url).read_table(feedback, feedback.c.user_name == analyst)
     assert notes["note"].iloc[-1] == "已电话联系当事人 [电话]，约定下周调解"
-    assert sorted(p.name for p in shots.glob("*.png")) == ["case.png", "model.png", "today.png", "trends.png"]
+    assert sorted(p.name for p in shots.glob("*.png")) == [
+        "case.png",
+        "grievances.png",
+        "model.png",
+        "today.png",
+        "trends.png",
+    ]

@@ -14,7 +14,18 @@ from contracts.settings import Settings
 from dashboards import queries
 from dashboards.feedback import record_feedback
 from dashboards.source import DataSource, open_source
-from tests.dashboard_home import EAST, FIRST, NORTH, SECOND, USERS, FakeRegistry, build_home
+from tests.dashboard_home import (
+    EAST,
+    EAST_QUIET,
+    FIRST,
+    NORTH,
+    NORTH_QUIET,
+    SECOND,
+    SURGING,
+    USERS,
+    FakeRegistry,
+    build_home,
+)
 from warehouse.accounts import Account, Role
 from warehouse.store import Warehouse
 from warehouse.tables import lists
@@ -32,6 +43,7 @@ TABLE_QUERIES: dict[str, Callable[[Account, DataSource], pd.DataFrame]] = {
     "listed_trend": queries.listed_trend,
     "escalation_trend": queries.escalation_trend,
     "feedback_rates": queries.feedback_rates,
+    "grievances": lambda v, s: queries.grievances(v, s, SECOND),
 }
 
 
@@ -92,6 +104,35 @@ def test_list_shows_new_cases_and_what_was_done(source: DataSource) -> None:
     assert frame.loc["E2", "actions"] == 0
     assert queries.filter_list(frame.reset_index(), band=("high",))["case_id"].tolist() == ["E1"]
     assert len(queries.filter_list(frame.reset_index(), band=(), town=())) == 3
+
+
+def test_grievances_of_the_viewers_districts_surges_first(source: DataSource) -> None:
+    admin = queries.grievances(USERS["admin"], source, SECOND)
+    assert admin["thing"].tolist() == [SURGING, NORTH_QUIET, EAST_QUIET]
+    assert admin["surge"].tolist() == [True, False, False]
+    assert admin["open_case_ids"].tolist() == ["E1,E2", "N1,E1", ""]
+    assert admin["open_on_list"].tolist() == [2, 2, 0]
+    assert admin["first_seen"].dtype.kind == "M" and admin["growth"].iloc[0] == 9.0
+    nora = queries.grievances(USERS["nora"], source, SECOND)
+    assert nora["thing"].tolist() == [NORTH_QUIET] and set(nora["district"]) == {NORTH}
+    assert nora["open_case_ids"].tolist() == ["N1"] and nora["open_on_list"].tolist() == [1]
+    ana = queries.grievances(USERS["ana"], source, SECOND)
+    assert ana["thing"].tolist() == [SURGING, EAST_QUIET] and set(ana["district"]) == {EAST}
+    assert queries.grievances(Account("x", Role.ANALYST, ()), source, SECOND).empty
+    first = queries.grievances(USERS["admin"], source, FIRST)
+    assert first.empty and "surge" in first.columns
+    assert not [c for c in admin.columns if c.endswith("_pid") or c == "case_ids"]
+
+
+def test_list_rows_of_a_surge_and_the_open_cases_of_a_grievance(source: DataSource) -> None:
+    listed = queries.risk_list(USERS["admin"], source, SECOND)
+    clusters = queries.grievances(USERS["admin"], source, SECOND)
+    marks = dict(zip(listed["case_id"], queries.surging_things(listed, clusters), strict=True))
+    assert marks == {"N1": "", "E1": SURGING, "E2": SURGING, "E3": "", "N2": ""}
+    assert set(queries.surging_things(listed, clusters.iloc[0:0])) == {""}
+    touched = queries.grievance_cases(listed, clusters["open_case_ids"].iloc[1])
+    assert touched["case_id"].tolist() == ["N1", "E1"] and touched["rank"].tolist() == [1, 2]
+    assert queries.grievance_cases(listed, "").empty
 
 
 def test_texts_are_the_masked_ones(source: DataSource) -> None:

@@ -12,6 +12,8 @@ import pytest
 from contracts.records import LIST_COLUMNS, check_list
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
+from features import linked_activity
+from features.call_linking import day_links
 from features.cohort import open_cases
 from ingest.simulate import SimulationConfig
 from pipelines.demo_flow import INPUT_FILES, DemoReport, demo_flow
@@ -123,3 +125,23 @@ def test_retraining_on_the_same_data_registers_a_version_but_keeps_the_champion(
     versions = registry(settings).versions().set_index("version")
     assert versions.loc[1, "aliases"] == "champion"
     assert versions.loc[2, "promoted"] == "False"
+
+
+def test_the_days_call_links_and_grievances_are_stored_with_the_list(
+    demo: tuple[DemoReport, Settings],
+) -> None:
+    report, settings = demo
+    warehouse = open_warehouse(settings)
+    stored = warehouse.read_table(tables.call_links)
+    expected = day_links(load_sources(warehouse), report.as_of, linked_activity.LINK_CONFIG)
+    assert len(stored) == len(expected) > 0
+    assert (stored["as_of"] == report.as_of).all()
+    assert (
+        stored.set_index("call_id")["case_id"].to_dict() == expected.set_index("call_id")["case_id"].to_dict()
+    )
+    assert (stored["confidence"] >= stored["threshold"]).all()
+    assert (stored["evidence"].str.len() > 0).all()
+    grievances = warehouse.read_table(tables.grievances)
+    published = pd.read_parquet(settings.lists_dir / f"{report.as_of}.grievances.parquet")
+    assert sorted(grievances["cluster_id"]) == sorted(published["cluster_id"])
+    assert report.score.manifest["grievances"]["clusters"] == len(published)

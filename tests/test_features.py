@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from contracts.timeparse import as_of_instant
 from features.cohort import escalation_labels
 from features.matrix import build_features, snapshot_dates, training_matrix
-from features.sources import Sources
+from features.sources import Sources, as_categorical, compact, is_blank, positions
 from tests.conftest import call_row, case_row, event_row, make_sources
 
 T = date(2025, 2, 1)
@@ -219,3 +219,39 @@ def test_a_date_before_any_case_gives_an_empty_frame(sources: Sources) -> None:
     features = build_features(sources, date(2024, 6, 1))
     assert features.empty
     assert "text_cue_groups_30d" in features.columns
+
+
+TEXTS = pd.Series(["b", "a", None, "a", "  ", "b", "c"], dtype="str")
+
+
+@pytest.mark.parametrize("values", [TEXTS, as_categorical(TEXTS), as_categorical(TEXTS).iloc[1:3]])
+def test_positions_and_blanks_read_plain_and_categorical_text_alike(values: pd.Series) -> None:
+    keys = pd.Index(["x", "a", "b"])
+    expected = TEXTS.loc[values.index]
+    assert positions(values, keys).tolist() == [keys.get_loc(v) if v in keys else -1 for v in expected]
+    assert is_blank(values).tolist() == [
+        v is None or not isinstance(v, str) or not v.strip() for v in expected
+    ]
+
+
+def test_as_categorical_sorts_categories_and_keeps_values_and_missing() -> None:
+    codes = as_categorical(TEXTS)
+    assert list(codes.cat.categories) == ["  ", "a", "b", "c"]
+    assert codes.astype(object).where(codes.notna(), None).tolist() == ["b", "a", None, "a", "  ", "b", "c"]
+    assert as_categorical(TEXTS, max_share=0.5) is TEXTS  # 4 distinct of 7: codes would not pay
+
+
+def test_compact_turns_only_repetitive_listed_columns_into_categoricals() -> None:
+    frame = pd.DataFrame({"kind": ["a", "b"] * 3, "key": list("uvwxyz"), "other": ["a"] * 6})
+    dtypes = compact(frame, ["kind", "key", "absent"]).dtypes.astype(str).to_dict()
+    assert dtypes == {"kind": "category", "key": "str", "other": "str"}
+
+
+def test_ordered_sources_cut_by_slicing_and_keep_cutting_in_order(sources: Sources) -> None:
+    ordered = Sources.ordered(sources.cases, sources.events, sources.hotline)
+    cut = ordered.known_before(as_of_instant(T))
+    assert type(cut) is type(ordered)
+    assert cut.events["known_at"].is_monotonic_increasing
+    assert len(cut.events) == int((sources.events["known_at"] < as_of_instant(T)).sum())
+    already = Sources.ordered(cut.cases, cut.events, cut.hotline)  # in order: nothing is re-sorted
+    assert already.events.index.equals(pd.RangeIndex(len(cut.events)))

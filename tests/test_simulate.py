@@ -26,7 +26,15 @@ SMALL = SimulationConfig(n_cases=300, days=120)
 MEDIUM = SimulationConfig(n_cases=4_000, days=300)
 CONTRACT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%Y-%m-%d %H:%M", "%Y年%m月%d日 %H:%M")
 ESCALATIONS = {e.value for e in DEFAULT_ESCALATION_EVENTS}
-FRAMES = ("cases", "case_events", "hotline", "truth_escalation", "truth_links", "truth_corruptions")
+FRAMES = (
+    "cases",
+    "case_events",
+    "hotline",
+    "truth_escalation",
+    "truth_links",
+    "truth_corruptions",
+    "truth_grievances",
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +120,10 @@ def test_columns_are_exactly_the_contract_columns(small: SimulatedCity) -> None:
     assert list(small.truth_escalation.columns) == ["as_of", "case_id", "p_escalation", "escalated"]
     assert list(small.truth_links.columns) == ["call_id", "true_case_id", "linked_in_export"]
     assert list(small.truth_corruptions.columns) == ["file", "row", "field", "kind_of_corruption"]
+    assert list(small.truth_grievances.columns) == [
+        "grievance", "thing", "thing_kind", "district", "onset", "first_escalation_at", "escalation_case_id",
+        "record_kind", "record_id",
+    ]  # fmt: skip
 
 
 def test_same_seed_gives_identical_frames(small: SimulatedCity) -> None:
@@ -131,6 +143,8 @@ def test_invalid_configs_are_refused() -> None:
         SimulationConfig(n_cases=0)
     with pytest.raises(ValueError):
         SimulationConfig(messiness=-0.1)
+    with pytest.raises(ValueError):
+        SimulationConfig(grievances=-1)
 
 
 # ---------------------------------------------------------------- contract content
@@ -350,13 +364,16 @@ def test_messy_files_are_broken_exactly_at_the_recorded_rows(messy_dir: Path) ->
             assert frame.duplicated().iloc[entry.row - 1], entry
         else:
             assert checks[entry.kind_of_corruption](frame[entry.field].iloc[entry.row - 1]), entry
+    grievance_ids = set(pd.read_csv(messy_dir / "truth" / "grievances.csv", dtype=str)["record_id"])
     for name, frame in files.items():
         entries = log[log["file"] == name]
         duplicates = entries[entries["kind_of_corruption"] == "duplicate"]
         broken = entries[entries["kind_of_corruption"] != "duplicate"]
         assert entries["row"].is_unique
         assert sorted(np.flatnonzero(frame.duplicated().to_numpy()) + 1) == sorted(duplicates["row"])
-        assert len(broken) == round(0.05 * (len(frame) - len(duplicates)))
+        appended = frame.iloc[:, 0].isin(grievance_ids).sum()  # the grievances' rows, clean, at the end
+        assert appended > 0 and frame.iloc[:, 0].isin(grievance_ids).iloc[len(frame) - appended :].all()
+        assert len(broken) == round(0.05 * (len(frame) - len(duplicates) - appended))
 
 
 def test_write_city_writes_all_files(tmp_path: Path, small: SimulatedCity) -> None:
@@ -368,6 +385,7 @@ def test_write_city_writes_all_files(tmp_path: Path, small: SimulatedCity) -> No
         "truth_escalation": tmp_path / "truth" / "escalation.csv",
         "truth_links": tmp_path / "truth" / "links.csv",
         "truth_corruptions": tmp_path / "truth" / "corruptions.csv",
+        "truth_grievances": tmp_path / "truth" / "grievances.csv",
     }
     assert all(p.is_file() for p in paths.values())
     cases = pd.read_csv(paths["cases"], dtype=str, keep_default_na=False)
@@ -387,3 +405,64 @@ def test_messiness_does_not_change_the_underlying_city(small: SimulatedCity) -> 
     assert deduplicated.shape == small.hotline.shape
     differs = ~((deduplicated == small.hotline) | (deduplicated.isna() & small.hotline.isna())).all(axis=1)
     assert int(differs.sum()) == int((~duplicate).sum()) > 0
+
+
+# ---------------------------------------------------------------- group grievances
+
+
+def test_grievances_leave_the_rest_of_the_city_unchanged(small: SimulatedCity) -> None:
+    without = simulate_city(SimulationConfig(n_cases=300, days=120, grievances=0))
+    assert without.truth_grievances.empty
+    added = set(small.truth_grievances["record_id"])
+    keys = {"cases": "case_id", "case_events": "case_id", "hotline": "call_id", "truth_escalation": "case_id"}
+    keys |= {"truth_links": "call_id"}
+    for name, key in keys.items():
+        frame = getattr(small, name)
+        kept = frame[~frame[key].isin(added)].reset_index(drop=True)
+        assert len(kept) < len(frame), name
+        pd.testing.assert_frame_equal(kept, getattr(without, name))
+    pd.testing.assert_frame_equal(small.truth_corruptions, without.truth_corruptions)
+
+
+def test_the_grievance_truth_matches_the_exports(medium: SimulatedCity) -> None:
+    truth = medium.truth_grievances
+    assert sorted(set(truth["grievance"])) == [1, 2]
+    first = truth[truth["grievance"] == 1]
+    info = first.iloc[0]
+    assert info["thing_kind"] == "company" and info["district"] == "河口区"
+    calls = medium.hotline[medium.hotline["call_id"].isin(first["record_id"])]
+    cases = medium.cases[medium.cases["case_id"].isin(first["record_id"])]
+    assert len(calls) == (first["record_kind"] == "hotline").sum() >= 40
+    assert len(cases) == (first["record_kind"] == "cases").sum() >= 2
+    assert calls["text"].str.contains(info["thing"], regex=False).all()
+    assert cases["description"].str.contains(info["thing"], regex=False).all()
+    assert (calls["district"] == info["district"]).all() and (cases["category"] == "劳资纠纷").all()
+    # More and more different people call: far more distinct phones than calls from one phone.
+    phones = calls["caller_phone"].dropna().str.replace(r"\D", "", regex=True).str[-11:]
+    assert phones.nunique() > 0.6 * len(phones)
+    when = parse_times(calls["received_at"])
+    onset, escalation = pd.Timestamp(info["onset"]), pd.Timestamp(info["first_escalation_at"])
+    assert when.min() >= onset and when.min() < onset + pd.Timedelta(days=1)
+    before = when[when < escalation]
+    last_week = (before >= escalation - pd.Timedelta(days=7)).sum()
+    assert last_week > 3 * (before < onset + pd.Timedelta(days=7)).sum()
+    events = medium.case_events.assign(t=lambda f: parse_times(f["event_at"]))
+    escalations = events[events["event_type"].isin(ESCALATIONS) & events["case_id"].isin(cases["case_id"])]
+    first_event = escalations.sort_values("t").iloc[0]
+    assert (first_event["case_id"], first_event["event_type"]) == (
+        info["escalation_case_id"],
+        "group_incident",
+    )
+    assert first_event["t"] == escalation
+    assert (parse_times(cases["opened_at"]) < escalation - pd.Timedelta(days=6)).all()
+
+
+def test_the_emerging_grievance_is_still_rising_at_the_end(medium: SimulatedCity) -> None:
+    emerging = medium.truth_grievances[medium.truth_grievances["grievance"] == 2]
+    onset = pd.Timestamp(emerging["onset"].iloc[0])
+    end = pd.Timestamp(MEDIUM.start) + pd.Timedelta(days=MEDIUM.days)
+    assert pd.Timedelta(days=10) <= end - onset <= pd.Timedelta(days=14)
+    assert emerging["first_escalation_at"].isna().all()
+    calls = medium.hotline[medium.hotline["call_id"].isin(emerging["record_id"])]
+    when = parse_times(calls["received_at"])
+    assert (when >= end - pd.Timedelta(days=4)).sum() > (when < onset + pd.Timedelta(days=4)).sum()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -11,15 +11,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import (
+    Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
     Engine,
+    Float,
+    Integer,
+    String,
     Table,
     create_engine,
     delete,
     event,
     select,
+    type_coerce,
     update,
 )
 
@@ -67,6 +73,29 @@ def typed_frame(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
         elif isinstance(column.type, Date):
             frame[column.name] = pd.to_datetime(frame[column.name]).dt.date
     return frame
+
+
+READ_CHUNK_ROWS = 100_000  # rows per fetch when reading records
+# Fetched columns' pandas types, the same for every chunk: integers nullable, floats with NaN for missing,
+# text as `str` (Text is a String).
+_FETCHED = ((Integer, "Int64"), (Float, "float64"), (String, "str"))
+
+
+def _raw_column(column: Column, dialect: str) -> ColumnElement:
+    """A column to select: SQLite datetimes as their ISO text (parsed in bulk by `typed_frame` instead of
+    one Python datetime per value)."""
+    if dialect == "sqlite" and isinstance(column.type, DateTime):
+        return type_coerce(column, String).label(column.name)
+    return column
+
+
+def _typed_chunk(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Fetched rows in the same pandas types whatever a chunk holds (an all-missing chunk included)."""
+    for column in table.columns:
+        dtype = next((d for kind, d in _FETCHED if isinstance(column.type, kind)), None)
+        if column.name in frame.columns and dtype is not None:
+            frame[column.name] = frame[column.name].astype(dtype)
+    return typed_frame(frame, table)
 
 
 # How a missing value is handed to sqlite3: a float NaN is bound as a double without the adaptation
@@ -165,9 +194,24 @@ class Warehouse:
             frame = pd.read_sql(query, connection)
         return typed_frame(frame, table)
 
-    def read_records(self, kind: RecordKind) -> pd.DataFrame:
-        """All stored records of one input kind."""
-        return self.read_table(tables.INPUT_TABLES[kind])
+    def read_records(
+        self, kind: RecordKind, columns: Sequence[str] | None = None, chunk_rows: int = READ_CHUNK_ROWS
+    ) -> pd.DataFrame:
+        """All stored records of one input kind (only the named columns, if given), in pandas types:
+        text as `str`, integers as `Int64`, floats as `float64`, datetimes parsed.
+
+        Rows are fetched `chunk_rows` at a time (a server-side cursor on PostgreSQL) and each chunk is
+        converted before the next is read, so only one chunk is ever held as Python objects.
+        """
+        table = tables.INPUT_TABLES[kind]
+        names = [c.name for c in table.columns] if columns is None else list(columns)
+        with self.engine.connect() as connection:
+            query = select(*(_raw_column(table.c[name], connection.dialect.name) for name in names))
+            result = connection.execution_options(yield_per=chunk_rows).execute(query)
+            chunks = [_typed_chunk(pd.DataFrame(rows, columns=names), table) for rows in result.partitions()]
+        if not chunks:
+            return _typed_chunk(pd.DataFrame(columns=names), table)
+        return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
     @staticmethod
     def hashes_of(connection: Connection, kind: RecordKind, keys: Iterable[str]) -> pd.Series:
@@ -221,11 +265,20 @@ class Warehouse:
         return int(result.rowcount or 0)
 
     @staticmethod
-    def replace_list(connection: Connection, as_of: date, frame: pd.DataFrame, manifest: str) -> None:
-        """Replace the stored list and manifest of one as-of date."""
-        connection.execute(delete(tables.lists).where(tables.lists.c.as_of == as_of))
-        connection.execute(delete(tables.list_manifests).where(tables.list_manifests.c.as_of == as_of))
+    def replace_list(
+        connection: Connection,
+        as_of: date,
+        frame: pd.DataFrame,
+        manifest: str,
+        day_tables: Mapping[Table, pd.DataFrame] | None = None,
+    ) -> None:
+        """Replace the stored list, its manifest and the day's other published tables of one as-of date."""
+        day_tables = day_tables or {}
+        for table in (tables.lists, tables.list_manifests, *day_tables):
+            connection.execute(delete(table).where(table.c.as_of == as_of))
         append(connection, tables.lists, frame)
+        for table, rows in day_tables.items():
+            append(connection, table, rows.assign(as_of=as_of))
         append(
             connection,
             tables.list_manifests,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text
 
 from contracts.vocabulary import RecordKind
 
@@ -139,6 +139,47 @@ lists = Table(
     Column("band", String, nullable=False),
     Column("reasons", Text, nullable=False),
     Column("model_version", String, nullable=False),
+)
+
+# The day's emerging grievances, published with its list: things and places, never persons.
+grievances = Table(
+    "grievances",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("cluster_id", String, primary_key=True),
+    Column("thing", String, nullable=False),
+    Column("thing_kind", String, nullable=False),
+    Column("district", String, nullable=False),
+    Column("category", String),
+    Column("calls", Integer, nullable=False),
+    Column("distinct_callers", Integer, nullable=False),
+    Column("new_callers", Integer, nullable=False),
+    Column("prior_calls", Integer, nullable=False),
+    Column("growth", Float, nullable=False),
+    Column("cases_opened", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("case_ids", Text, nullable=False),
+    Column("open_case_ids", Text, nullable=False),
+    Column("first_seen", DateTime),
+    Column("usual", Float, nullable=False),
+    Column("p_value", Float, nullable=False),
+    Column("surge", Boolean, nullable=False),
+    Column("surge_reason", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+)
+
+# Each daily run's decisions of the call linker: calls without a case number attached to an open case.
+call_links = Table(
+    "call_links",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("call_id", String, primary_key=True),
+    Column("case_id", String, nullable=False, index=True),
+    Column("confidence", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("digest", String, nullable=False),
 )
 
 list_manifests = Table(

@@ -12,14 +12,13 @@ from dashboards import context, present, queries
 from dashboards.feedback import ACTIONS, record_feedback
 
 CASE_KEY = "case_id"
-DATE_KEY = "list_date"
 FLASH_KEY = "feedback_saved"
 PROFILE_FIELDS = ("district", "town", "category", "source", "opened_at", "party_count", "amount")
 
 
 def _list_date(page: context.PageContext) -> date | None:
-    """The list the analyst was looking at (the Today page's choice), else the latest one."""
-    chosen = st.session_state.get(DATE_KEY)
+    """The list the analyst was looking at (the date last picked on a list page), else the latest one."""
+    chosen = st.session_state.get(context.CHOSEN_DATE_KEY)
     if chosen:
         return chosen
     dates = queries.list_dates(page.viewer, page.source)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +10,6 @@ from dashboards import context, present, queries
 FILTERS = ("district", "town", "category", "band", "case_age")
 CODED = {"band": "band_", "case_age": "age_"}
 CASE_KEY = "case_id"
-DATE_KEY = "list_date"
 
 
 def _filters(frame: pd.DataFrame, words: dict[str, str]) -> dict[str, tuple[str, ...]]:
@@ -33,15 +30,14 @@ def _filters(frame: pd.DataFrame, words: dict[str, str]) -> dict[str, tuple[str,
     return chosen
 
 
-def _stale_notice(pointer: dict | None, words: dict[str, str]) -> None:
-    """Say so when today's list was held and an older one is shown."""
-    if pointer and pointer.get("stale"):
-        held = pointer.get("held", {})
-        st.warning(
-            words["stale_list"].format(
-                held=held.get("as_of", ""), as_of=pointer["as_of"], reasons=" ".join(held.get("reasons", []))
-            )
-        )
+def _grievance_notice(clusters: pd.DataFrame, words: dict[str, str]) -> None:
+    """How many emerging grievances came with the list (a warning when some surge), with a link to them."""
+    if clusters.empty:
+        return
+    surges = int(clusters["surge"].sum())
+    notice = words["grievance_notice"].format(n=len(clusters), m=surges)
+    (st.warning if surges else st.info)(notice, icon=":material/campaign:")
+    st.page_link("pages/grievances.py", label=words["see_grievances"], icon=":material/arrow_forward:")
 
 
 def main() -> None:
@@ -49,17 +45,13 @@ def main() -> None:
     page = context.page()
     words, viewer, data = page.words, page.viewer, page.source
     st.header(words["page_today"])
-    pointer = queries.latest_pointer(data)
-    dates = queries.list_dates(viewer, data)
-    if not dates:
-        st.info(words["no_list"])
+    as_of = context.list_date(page)
+    if as_of is None:
         return
-    _stale_notice(pointer, words)
-    latest = date.fromisoformat(pointer["as_of"]) if pointer else dates[0]
-    as_of = st.selectbox(
-        words["list_date"], dates, index=dates.index(latest) if latest in dates else 0, key=DATE_KEY
-    )
+    clusters = queries.grievances(viewer, data, as_of)
+    _grievance_notice(clusters, words)
     frame = queries.risk_list(viewer, data, as_of)
+    frame["grievance"] = queries.surging_things(frame, clusters)
     with st.expander(words["filters"], expanded=True):
         shown = queries.filter_list(frame, **_filters(frame, words))
     left, middle, right = st.columns(3)

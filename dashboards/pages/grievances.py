@@ -1,0 +1,109 @@
+"""Emerging grievances: many callers naming the same company, project, estate or village in a district,
+published with a day's list (surges first), and the open cases on that list each one touches."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import context, present, queries
+
+CASE_KEY = "case_id"
+COUNTS = ("distinct_callers", "new_callers", "calls", "cases", "open_on_list")  # narrow number columns
+
+
+def _selected(picked: Any, size: int) -> list[int]:
+    """The selected rows of a table that are still in it (a selection outlives a change of date)."""
+    rows = picked.selection.rows if picked is not None else []
+    return [row for row in rows if row < size]
+
+
+def _summary(clusters: pd.DataFrame, words: dict[str, str]) -> None:
+    """The counts above the table, and a banner when some grievances surge."""
+    surges = int(clusters["surge"].sum())
+    if surges:
+        st.warning(words["surges_banner"].format(n=surges), icon=":material/warning:")
+    left, middle, right = st.columns(3)
+    left.metric(words["grievances_shown"], len(clusters))
+    middle.metric(words["surges"], surges)
+    right.metric(words["open_touched"], int(clusters["open_on_list"].sum()))
+
+
+def _open_cases(page: context.PageContext, cluster: pd.Series, as_of: date) -> None:
+    """The chosen grievance's open cases as listed that day, and the button that opens one of them."""
+    words = page.words
+    st.subheader(words["grievance_cases"].format(thing=cluster["thing"], as_of=as_of.isoformat()))
+    for column in ("surge_reason", "summary"):
+        if cluster[column]:
+            st.markdown(f"**{words[column]}**: {cluster[column]}")
+    listed = queries.risk_list(page.viewer, page.source, as_of)
+    touched = queries.grievance_cases(listed, cluster["open_case_ids"])
+    if touched.empty:
+        st.caption(words["no_open_cases"])
+        return
+    picked = st.dataframe(
+        present.list_table(touched, words, present.GRIEVANCE_CASES_SHOWN),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="grievance_cases_table",
+        column_config={words["score"]: st.column_config.NumberColumn(format="%.3f")},
+    )
+    rows = _selected(picked, len(touched))
+    if rows:
+        st.session_state[CASE_KEY] = str(touched["case_id"].iloc[rows[0]])
+        if st.button(words["open_case"], type="primary", key="open_grievance_case"):
+            st.switch_page("pages/case.py")
+    else:
+        st.caption(words["select_row_hint"])
+
+
+def main() -> None:
+    """The page."""
+    page = context.page()
+    words, viewer, data = page.words, page.viewer, page.source
+    st.header(words["page_grievances"])
+    as_of = context.list_date(page)
+    if as_of is None:
+        return
+    days = data.settings.grievance_window_days
+    st.caption(words["grievances_help"].format(days=days))
+    clusters = queries.grievances(viewer, data, as_of)
+    if clusters.empty:
+        st.info(words["no_grievances"])
+        return
+    _summary(clusters, words)
+    table = present.grievance_table(clusters, words, days)
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="grievance_table",
+        column_config={
+            **{words[name]: st.column_config.NumberColumn(width="small") for name in COUNTS},
+            words["growth"]: st.column_config.NumberColumn(format="%.1f", width="small"),
+            words["prior_calls"].format(days=days): st.column_config.NumberColumn(width="small"),
+        },
+    )
+    rows = _selected(picked, len(clusters))
+    if rows:
+        _open_cases(page, clusters.iloc[rows[0]], as_of)
+    else:
+        st.caption(words["select_grievance_hint"])
+    stem = f"fengqiao-grievances-{as_of.isoformat()}"
+    csv_column, excel_column = st.columns(2)
+    csv_column.download_button(words["download_csv"], present.csv_bytes(table), f"{stem}.csv", "text/csv")
+    excel_column.download_button(
+        words["download_excel"],
+        present.excel_bytes(table),
+        f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+if __name__ == "__main__":
+    main()

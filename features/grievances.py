@@ -1,0 +1,642 @@
+"""Emerging grievances: many callers naming the same company, project, estate or village.
+
+A group incident rarely starts as one case; it shows first as calls from many different people naming
+the same thing. `grievance_clusters(known, instant, config)` reads the hotline calls (and the case
+descriptions) known before the instant and returns one row per cluster: a named thing in a district,
+with its calls and distinct callers in the window, its growth against the prior window, the cases it
+touches, a short summary of what is said, and whether it is a surge.
+
+**Keys are things and places, never persons.** Named things are read from the texts by the rule of
+`features.call_linking.named_things` (a run of 2-12 Chinese characters before an organisation or place
+suffix, cut after the last context word such as 反映/在/的, at least two characters before the suffix,
+a few generic words excluded), run on whole columns with Arrow's RE2 (`thing_mentions`) and with a few
+more context words (投诉, 举报, 咨询, 要求, 请问: "投诉宏达服装厂" names 宏达服装厂); the tests check that
+it finds the things `named_things` finds, or their endings. A thing's kind comes from its suffix
+(SUFFIX_KINDS) and only the kinds in `config.thing_kinds` (companies, projects, estates, villages by
+default) become keys, so a key is always an organisation or a place. Besides: pseudonymised phones
+are only counted, never returned; the caller's own name is masked in the text at ingest; a key
+written with a person's name or a place before it and no context word between ("王芳宏达服装厂",
+"青山镇华联村") is read as the key it ends with when that one is named at least as often ("宏达服装厂";
+the prefix must look like a name, two or three characters starting with a common surname, or end with
+区/县/镇/乡/市/街道); and things whose core holds a word never found in names (咨询, 要求, 我们 ...:
+NOT_NAME_WORDS) are dropped. "有限公司"/"有限责任公司" are read as "公司", so "宏达服装有限公司" and
+"宏达服装公司" are one key, shown as the form written most often in the window. The scope of a
+cluster is (district, key).
+
+**Window and usual level.** The window is the `window_days` before the instant; the baseline is the
+`baseline_windows` windows of the same length before it, after a guard band of `guard_windows`
+windows (by default the prior window is left out of the level, as in the CDC's EARS C2 method, so a
+grievance that began last week does not raise its own bar). A cluster is
+measured by its distinct callers (pseudonymised phones; a call without a phone counts as a call, not
+a caller), which, unlike calls, a few insistent callers cannot inflate. Its usual level is
+
+    usual = max(own, peer, min_usual)
+
+where `own` is the thing's mean number of distinct callers per baseline window, and `peer` the place's
+and category's level: over the baseline, the distinct callers per (thing, window) of the district's
+things named in calls of the cluster's category (the window's most frequent hotline category), summed
+and divided by (number of such things x baseline windows). The upper tail p = P(N >= callers) of a
+Poisson count N with mean `usual` says how unusual the window is. A cluster is returned when it has
+at least `min_callers` distinct callers and p < `emerging_p` (a thing many people call about every
+week is not emerging; `emerging_p` = 1 returns every cluster with enough callers). It is a **surge**
+when it also has at least `surge_min_callers` callers and p < `surge_p`.
+
+**Columns** (COLUMNS): cluster_id (stable: a hash of district and key), thing, thing_kind, district,
+category (the window's most frequent hotline category), calls and distinct_callers in the window,
+new_callers (callers in the window who had not named the thing before it, in the guard band or the
+baseline), prior_calls (calls in the prior window), growth (calls / max(prior_calls, 1)), cases_opened
+(touched cases opened in the window), size (calls + cases_opened), cases and case_ids (the cases
+touched: cases of the district whose description names the thing, opened in the `case_lookback_days`,
+and cases the window's calls are linked to by case_id), open_case_ids (those open at the instant: on
+the day's list), first_seen (the first call naming the thing in the lookback, or the opening of the
+first touched case when earlier), usual, p_value, surge, surge_reason (plain words; empty when not a
+surge) and summary (the category, the issues and the escalation-cue groups the window's calls
+mention, with their numbers of calls: labels and counts, never the texts).
+
+Point in time: only records known strictly before the instant are read, and only calls received and
+cases opened before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import stats
+
+from features.cohort import open_cases
+from features.dictionary import Language
+from features.sources import Sources
+from features.text_cues import CUE_LABELS, cue_mentions
+
+# Organisation / place suffixes (longest first where one ends another) and the kind each names. The same
+# suffixes as features.call_linking.NAMED_SUFFIXES.
+SUFFIX_KINDS: dict[str, str] = {
+    "有限公司": "company",
+    "公司": "company",
+    "厂": "company",
+    "项目": "project",
+    "工地": "project",
+    "小区": "estate",
+    "花园": "estate",
+    "家园": "estate",
+    "新村": "estate",
+    "公寓": "estate",
+    "苑": "estate",
+    "村": "village",
+    "卫生院": "hospital",
+    "医院": "hospital",
+    "学校": "school",
+    "酒店": "business",
+    "商场": "business",
+    "超市": "business",
+    "家电城": "business",
+    "会所": "business",
+    "中心": "business",
+    "大道": "road",
+    "路口": "road",
+}
+THING_KINDS: tuple[str, ...] = tuple(dict.fromkeys(SUFFIX_KINDS.values()))
+_SUFFIXES = "|".join(SUFFIX_KINDS)
+NAMED_PATTERN = "[\u4e00-\u9fff]{2,12}?(?:" + _SUFFIXES + ")"
+# Context words: a name is what follows the last of them (features.call_linking.NAME_BOUNDARY's, and
+# words that open a complaint).
+_BOUNDARY_WORDS = (
+    "反映|关于|称|在|与|跟|同|向|对|到|从|给|被|的|了|是|等|及|说|去|找|让|把|投诉|举报|咨询|要求|请问"
+)
+NAME_BOUNDARY = f".*(?:{_BOUNDARY_WORDS})"
+# A name whose word ends like a suffix ("在翠苑家具厂" is read "在翠苑" + "家具厂"): a match left with one
+# character before its suffix, right before the next match, is joined to it ("翠苑家具厂").
+_SPLIT_NAME = f"\x1f((?:[^\x1e]*(?:{_BOUNDARY_WORDS}))?[\u4e00-\u9fff](?:{_SUFFIXES}))\x1e\x1f"
+GENERIC_WORDS = (
+    "物业",
+    "这个",
+    "那个",
+    "这家",
+    "那家",
+    "我们",
+    "他们",
+    "你们",
+    "所在",
+    "当地",
+    "附近",
+    "两个",
+)
+# Words that never occur in the name of a company or place: a core containing one is not a name.
+NOT_NAME_WORDS = (
+    "咨询",
+    "一下",
+    "要求",
+    "请问",
+    "投诉",
+    "举报",
+    "我们",
+    "你们",
+    "他们",
+    "自己",
+    "什么",
+    "怎么",
+    "这个",
+    "那个",
+    "哪个",
+    "没有",
+    "不给",
+    "还是",
+    "已经",
+    "现在",
+    "之前",
+    "以前",
+    "附近",
+    "对面",
+    "隔壁",
+    "老板",
+    "单位",
+)
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+PLACE_UNITS = ("区", "县", "镇", "乡", "市", "街道")
+_MASK = r"\[[^\[\]]{1,6}\]"  # the ingest's mask tokens: [电话] [身份证号] [姓名]
+_CONTROL = "[\x1d-\x1f]"  # separators used below, removed from the texts first
+
+# What is said: short issue labels (zh, en) and the phrases (RE2 regular expressions) that name them.
+ISSUE_TERMS: dict[str, tuple[str, str]] = {
+    "拖欠工资": (
+        "unpaid wages",
+        "拖欠.{0,4}工资|欠.{0,6}工资|欠薪|讨薪|工资.{0,6}(?:没|未|不)(?:发|给|结|付)",
+    ),
+    "工程款": ("construction payments", "工程款|包工头|农民工"),
+    "工伤": ("work injury", "工伤"),
+    "社保": ("social insurance", "社保"),
+    "辞退/停工": ("dismissals or stopped work", "辞退|裁员|停工|停产|倒闭|关门|跑路|失联"),
+    "补偿款": ("compensation", "补偿|征地款|赔偿"),
+    "拆迁安置": ("demolition and resettlement", "拆迁|征迁|安置|棚户区|旧城改造"),
+    "土地": ("land", "土地|宅基地|承包地|山林|青苗"),
+    "物业": ("property management", "物业|电梯|车位|公共收益"),
+    "停水停电": ("water or power cuts", "停水|停电|断水|断电"),
+    "噪音": ("noise", "噪音|扰民|太吵"),
+    "交房/房屋质量": ("housing delivery or quality", "交房|烂尾|漏水|裂缝|房屋质量"),
+    "退款": ("refunds", "退款|退费|退钱|预付|押金"),
+    "借贷集资": ("loans or fund-raising", "借款|借贷|集资|理财|利息"),
+    "环境污染": ("pollution", "废气|污水|排放|污染|异味|气味"),
+}
+
+COLUMNS: tuple[str, ...] = (
+    "cluster_id",
+    "thing",
+    "thing_kind",
+    "district",
+    "category",
+    "calls",
+    "distinct_callers",
+    "new_callers",
+    "prior_calls",
+    "growth",
+    "cases_opened",
+    "size",
+    "cases",
+    "case_ids",
+    "open_case_ids",
+    "first_seen",
+    "usual",
+    "p_value",
+    "surge",
+    "surge_reason",
+    "summary",
+)
+
+
+@dataclass(frozen=True)
+class GrievanceConfig:
+    """Window, baseline, guards and surge rule of the emerging-grievance clusters."""
+
+    window_days: int = 7  # the rolling window before the instant
+    guard_windows: int = 1  # windows before it left out of the usual level (the prior window)
+    baseline_windows: int = 8  # windows of the same length before those that set the usual level
+    min_callers: int = 3  # a cluster is returned only with at least this many distinct callers in the window
+    emerging_p: float = 0.05  # ... and a Poisson upper tail (mean = usual level) below this (1: all)
+    surge_min_callers: int = 5  # a surge needs at least this many distinct callers in the window
+    surge_p: float = 1e-4  # ... and a Poisson upper tail below this
+    min_usual: float = 1.0  # floor of the usual level (distinct callers per window)
+    case_lookback_days: int = 90  # cases naming the thing opened this long before the instant are touched
+    thing_kinds: tuple[str, ...] = ("company", "project", "estate", "village")
+    summary_terms: int = 3  # issue labels named in the summary
+
+    def __post_init__(self) -> None:
+        if self.window_days < 1 or self.baseline_windows < 1:
+            raise ValueError("window_days and baseline_windows must be positive")
+        if self.guard_windows < 0 or self.case_lookback_days < 0:
+            raise ValueError("guard_windows and case_lookback_days must be zero or more")
+        if self.min_callers < 1 or self.surge_min_callers < 1:
+            raise ValueError("min_callers and surge_min_callers must be positive")
+        if not 0 < self.surge_p <= self.emerging_p <= 1:
+            raise ValueError("need 0 < surge_p <= emerging_p <= 1")
+        unknown = set(self.thing_kinds) - set(THING_KINDS)
+        if unknown:
+            raise ValueError(f"unknown thing kinds {sorted(unknown)}; known: {', '.join(THING_KINDS)}")
+
+
+# ---------------------------------------------------------------- named things, vectorised
+
+
+def _distinct_texts(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per text the position of its value among the distinct values (-1 for missing), and those values
+    (for a categorical column: only the categories in use, without materialising the texts)."""
+    if isinstance(texts.dtype, pd.CategoricalDtype):
+        raw = texts.cat.codes.to_numpy()
+        used = np.unique(raw[raw >= 0])
+        codes = np.where(raw >= 0, np.searchsorted(used, raw), -1)
+        return codes, texts.cat.categories.to_numpy(dtype=object)[used]
+    codes, distinct = pd.factorize(texts.astype("string"), use_na_sentinel=True)
+    return codes, np.asarray(distinct, dtype=object)
+
+
+def thing_mentions(texts: pd.Series) -> pd.DataFrame:
+    """One row per (position in texts, named thing) with the thing's kind: what
+    features.call_linking.named_things finds in each text (without amounts of money), on whole
+    columns. Each distinct text is read once; missing texts name nothing."""
+    codes, distinct = _distinct_texts(texts)
+    empty = pd.DataFrame({"pos": np.empty(0, np.int64), "thing": [], "kind": []})
+    if len(distinct) == 0:
+        return empty
+    array = pa.array(distinct, type=pa.large_string())
+    array = pc.replace_substring_regex(array, _CONTROL, "")
+    array = pc.replace_substring_regex(array, _MASK, " ")
+    marked = pc.replace_substring_regex(array, NAMED_PATTERN, "\x1f\\0\x1e")
+    marked = pc.replace_substring_regex(marked, _SPLIT_NAME, "\x1f\\1")
+    # Keep only the marked names, each followed by \x1d; what follows the last name stays at the end.
+    names_only = pc.replace_substring_regex(marked, "[^\x1f\x1e]*\x1f([^\x1e]*)\x1e", "\\1\x1d")
+    parts = pc.split_pattern(names_only, "\x1d")
+    lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+    flat = pc.list_flatten(parts)
+    parent = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)
+    is_name = np.ones(len(flat), dtype=bool)
+    is_name[np.cumsum(lengths) - 1] = False  # the rest after the last name
+    names = pc.replace_substring_regex(pc.filter(flat, pa.array(is_name)), NAME_BOUNDARY, "")
+    parent = parent[is_name]
+    split = pc.extract_regex(names, f"^(?P<core>.*?)(?P<suffix>{_SUFFIXES})$")
+    core = split.field("core")
+    keep = pc.and_(
+        pc.greater_equal(pc.utf8_length(core), 2), pc.invert(pc.is_in(core, pa.array(GENERIC_WORDS)))
+    )
+    keep = pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
+    kinds = pd.Series(split.field("suffix").to_numpy(zero_copy_only=False)).map(SUFFIX_KINDS)
+    per_text = pd.DataFrame(
+        {
+            "code": parent[keep],
+            "thing": pd.Series(names.to_numpy(zero_copy_only=False)[keep], dtype=object),
+            "kind": kinds.to_numpy(dtype=object)[keep],
+        }
+    ).drop_duplicates(["code", "thing"])
+    owners = pd.DataFrame({"pos": np.arange(len(texts)), "code": codes})
+    return owners[codes >= 0].merge(per_text, on="code")[["pos", "thing", "kind"]].reset_index(drop=True)
+
+
+def _canonical(things: pd.Series) -> np.ndarray:
+    """The key of each thing: '有限责任公司'/'有限公司' read as '公司' (each distinct thing once)."""
+    codes, distinct = pd.factorize(things)
+    keys = pd.Series(distinct, dtype=object).str.replace("有限责任公司", "公司", regex=False)
+    return keys.str.replace("有限公司", "公司", regex=False).to_numpy(dtype=object)[codes]
+
+
+def _is_name_like(things: pd.Series) -> np.ndarray:
+    """False where the thing holds a word that is never part of a company's or place's name."""
+    codes, distinct = pd.factorize(things)
+    found = pd.Series(distinct, dtype=object).str.contains("|".join(NOT_NAME_WORDS), regex=True)
+    return ~found.to_numpy(dtype=bool)[codes]
+
+
+def _suffix_of(key: str) -> str:
+    return next((s for s in SUFFIX_KINDS if key.endswith(s)), "")
+
+
+def _prefix_may_be_dropped(prefix: str) -> bool:
+    """A word before a name that is not part of it: a person's name (2-3 characters starting with a
+    common surname) or a place (ending with 区/县/镇/乡/市/街道)."""
+    return (2 <= len(prefix) <= 3 and prefix[0] in SURNAMES) or prefix.endswith(PLACE_UNITS)
+
+
+def known_endings(keys: pd.Series) -> dict[str, str]:
+    """Per distinct key: itself, or the longest key it ends with when what comes before looks like a
+    person's name or a place and the ending is named at least as often ('王芳宏达服装厂' -> '宏达服装厂').
+    A loop over distinct keys (thousands), not rows."""
+    counts = keys.value_counts()
+    mapping = {}
+    for key, n in counts.items():
+        core_length = len(key) - len(_suffix_of(key))
+        mapping[key] = next(
+            (
+                key[i:]
+                for i in range(2, core_length - 1)
+                if _prefix_may_be_dropped(key[:i]) and counts.get(key[i:], 0) >= n
+            ),
+            key,
+        )
+    return mapping
+
+
+# ---------------------------------------------------------------- the clusters
+
+
+_DTYPES = {
+    "calls": "int64",
+    "distinct_callers": "int64",
+    "new_callers": "int64",
+    "prior_calls": "int64",
+    "growth": "float64",
+    "cases_opened": "int64",
+    "size": "int64",
+    "cases": "int64",
+    "first_seen": "datetime64[us]",
+    "usual": "float64",
+    "p_value": "float64",
+    "surge": "bool",
+}
+
+
+def empty_clusters() -> pd.DataFrame:
+    """A clusters frame without rows."""
+    return pd.DataFrame({c: pd.Series(dtype=_DTYPES.get(c, object)) for c in COLUMNS})
+
+
+def _recent_calls(known: Sources, instant: pd.Timestamp, config: GrievanceConfig) -> pd.DataFrame:
+    """Calls received in the window or the baseline before the instant, with their window number
+    (`block`: 0 the window, 1 the prior window, ...; the baseline's are after the guard band)."""
+    width = pd.Timedelta(days=config.window_days)
+    start = instant - width * (1 + config.guard_windows + config.baseline_windows)
+    calls = known.hotline
+    calls = calls[(calls["received_at"] >= start) & (calls["received_at"] < instant)]
+    columns = ["received_at", "district", "category", "text", "case_id", "caller_phone_pid"]
+    calls = calls[columns].reset_index(drop=True)
+    calls["block"] = ((instant - calls["received_at"]) // width).astype(np.int64)
+    return calls
+
+
+def _recent_cases(known: Sources, instant: pd.Timestamp, config: GrievanceConfig) -> pd.DataFrame:
+    """Cases opened in the case lookback before the instant."""
+    cases = known.cases
+    lookback = instant - pd.Timedelta(days=config.case_lookback_days)
+    cases = cases[(cases["opened_at"] >= lookback) & (cases["opened_at"] < instant)]
+    return cases[["case_id", "opened_at", "district", "description"]].reset_index(drop=True)
+
+
+def _mentions(frame: pd.DataFrame, text_column: str, config: GrievanceConfig) -> pd.DataFrame:
+    """(row position, surface form, kind, key, district) of the things of the configured kinds the
+    texts name."""
+    found = thing_mentions(frame[text_column])
+    found = found[found["kind"].isin(config.thing_kinds).to_numpy()].reset_index(drop=True)
+    district = frame["district"].iloc[found["pos"].to_numpy()].to_numpy(dtype=object)
+    return found.assign(key=_canonical(found["thing"]), district=district)
+
+
+def _call_mentions(calls: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """The calls' mentions with what the clusters need of each call (one row per call and key)."""
+    pos = found["pos"].to_numpy()
+    named = calls.iloc[pos]
+    caller = named["caller_phone_pid"].to_numpy(dtype=object)
+    mentions = pd.DataFrame(
+        {
+            "call": pos,
+            "key": found["key"].to_numpy(dtype=object),
+            "surface": found["thing"].to_numpy(dtype=object),
+            "kind": found["kind"].to_numpy(dtype=object),
+            "district": found["district"].to_numpy(dtype=object),
+            "category": named["category"].astype("string").fillna("").to_numpy(dtype=object),
+            "caller": np.where(pd.isna(caller), None, caller),
+            "block": named["block"].to_numpy(),
+            "received_at": named["received_at"].to_numpy(),
+            "case_id": named["case_id"].to_numpy(dtype=object),
+        }
+    )
+    mentions = mentions.drop_duplicates(["call", "key"], ignore_index=True)
+    district, _ = pd.factorize(mentions["district"])
+    key, keys = pd.factorize(mentions["key"])
+    mentions["gid"] = pd.factorize(district.astype(np.int64) * max(len(keys), 1) + key)[0]
+    return mentions
+
+
+def _per_key(mentions: pd.DataFrame, config: GrievanceConfig) -> pd.DataFrame:
+    """Per cluster (gid) with at least min_callers callers in the window: calls, callers and new callers
+    in the window, calls in the prior window, own level, first mention."""
+    with_phone = mentions[mentions["caller"].notna()]
+    callers = with_phone.drop_duplicates(["gid", "block", "caller"])
+    per_block = callers.groupby(["gid", "block"]).size().rename("n").reset_index()
+    in_window = per_block[per_block["block"] == 0].set_index("gid")["n"]
+    gids = in_window.index[in_window >= config.min_callers]
+    frame = pd.DataFrame(index=gids)
+    frame["distinct_callers"] = in_window.reindex(gids)
+    frame["calls"] = mentions[mentions["block"] == 0].groupby("gid").size().reindex(gids)
+    newest = with_phone[with_phone["gid"].isin(gids)].groupby(["gid", "caller"])["block"].max()
+    frame["new_callers"] = (newest == 0).groupby(level="gid").sum().reindex(gids).fillna(0).astype(np.int64)
+    prior = mentions[mentions["block"] == 1].groupby("gid").size()
+    frame["prior_calls"] = prior.reindex(gids).fillna(0).astype(np.int64)
+    in_baseline = per_block[per_block["block"] > config.guard_windows]
+    frame["own"] = (in_baseline.groupby("gid")["n"].sum() / config.baseline_windows).reindex(gids).fillna(0.0)
+    frame["first_seen"] = mentions.groupby("gid")["received_at"].min().reindex(gids)
+    return frame
+
+
+def _peer_levels(mentions: pd.DataFrame, config: GrievanceConfig) -> pd.Series:
+    """Per (district, category): distinct callers per (thing, baseline window) of the district's
+    things named in calls of that category."""
+    baseline = mentions[(mentions["block"] > config.guard_windows) & mentions["caller"].notna()]
+    callers = baseline.drop_duplicates(["district", "category", "gid", "block", "caller"])
+    grouped = callers.groupby(["district", "category"])
+    return grouped.size() / (grouped["gid"].nunique() * config.baseline_windows)
+
+
+def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Per gid: the most frequent value of a column (ties: the smallest value)."""
+    counts = frame.groupby(["gid", column]).size().rename("n").reset_index()
+    counts = counts.sort_values(["gid", "n", column], ascending=[True, False, True], kind="stable")
+    return counts.drop_duplicates("gid").set_index("gid")[column]
+
+
+def _touched_cases(
+    known: Sources,
+    instant: pd.Timestamp,
+    named: pd.DataFrame,
+    window: pd.DataFrame,
+    clusters: pd.DataFrame,
+    config: GrievanceConfig,
+) -> pd.DataFrame:
+    """Per cluster (gid): the cases it touches (cases of its district whose description names the
+    thing, opened in the lookback, and cases its window calls are linked to by case_id), those open at
+    the instant, those opened in the window, and the first opening."""
+    by_text = named.merge(clusters[["gid", "district", "key"]], on=["district", "key"])[["gid", "case_id"]]
+    linked = window[window["gid"].isin(clusters["gid"]) & window["case_id"].notna()][["gid", "case_id"]]
+    touched = pd.concat([by_text, linked], ignore_index=True).astype({"case_id": object}).drop_duplicates()
+    ids = pd.Index(touched["case_id"].unique())
+    cases = known.cases[known.cases["case_id"].isin(ids)]
+    subset = Sources(
+        cases=cases, events=known.events[known.events["case_id"].isin(ids)], hotline=known.hotline.iloc[:0]
+    )
+    open_ids = set(open_cases(subset, instant)["case_id"].astype(object))
+    opened = cases.drop_duplicates("case_id", keep="last").set_index("case_id")["opened_at"]
+    touched["opened_at"] = opened.reindex(touched["case_id"]).to_numpy()
+    touched["open"] = touched["case_id"].isin(open_ids)
+    touched["new"] = touched["opened_at"] >= instant - pd.Timedelta(days=config.window_days)
+    touched = touched.sort_values(["gid", "case_id"], kind="stable")
+    grouped = touched.groupby("gid")
+    return pd.DataFrame(
+        {
+            "cases": grouped.size(),
+            "case_ids": grouped["case_id"].agg(tuple),
+            "open_case_ids": touched[touched["open"]].groupby("gid")["case_id"].agg(tuple),
+            "cases_opened": grouped["new"].sum(),
+            "first_case": grouped["opened_at"].min(),
+        }
+    ).reindex(clusters["gid"])
+
+
+def _term_counts(
+    window: pd.DataFrame, texts: pd.Series, gids: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per cluster: numbers of its window calls mentioning each issue, and each escalation-cue group."""
+    calls = window[window["gid"].isin(gids)]
+    call_texts = texts.iloc[calls["call"].to_numpy()].astype("string").reset_index(drop=True)
+    issues = pd.DataFrame(
+        {
+            label: call_texts.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+            for label, (_, pattern) in ISSUE_TERMS.items()
+        }
+    )
+    owner = calls["gid"].to_numpy()
+    issue_counts = issues.astype(np.int64).groupby(owner).sum().reindex(gids, fill_value=0)
+    cue_counts = cue_mentions(call_texts).astype(np.int64).groupby(owner).sum().reindex(gids, fill_value=0)
+    return issue_counts, cue_counts
+
+
+def _summary(category: str, issues: pd.Series, cues: pd.Series, language: Language) -> str:
+    """'欠薪类来电；主要反映：拖欠工资(8)、工程款(3)；升级信号：群体聚集或上访(4)', or in English."""
+    if language == "zh":
+        parts = [f"{category}类来电" if category else "来电未分类"]
+        if len(issues):
+            parts.append("主要反映：" + "、".join(f"{k}({v})" for k, v in issues.items()))
+        if len(cues):
+            parts.append("升级信号：" + "、".join(f"{CUE_LABELS[k][0]}({v})" for k, v in cues.items()))
+        return "；".join(parts)
+    parts = [f"calls filed as {category}" if category else "calls without a category"]
+    if len(issues):
+        parts.append("about " + ", ".join(f"{ISSUE_TERMS[k][0]} ({v})" for k, v in issues.items()))
+    if len(cues):
+        parts.append("escalation cues: " + ", ".join(f"{CUE_LABELS[k][1]} ({v})" for k, v in cues.items()))
+    return "; ".join(parts)
+
+
+def _summaries(
+    frame: pd.DataFrame,
+    counts: tuple[pd.DataFrame, pd.DataFrame],
+    config: GrievanceConfig,
+    language: Language,
+) -> list[str]:
+    """Per cluster: its category, its most mentioned issues and its escalation cues (a loop over
+    clusters, which are few)."""
+    issue_counts, cue_counts = counts
+    out = []
+    for gid, category in zip(frame["gid"], frame["category"], strict=True):
+        issues = issue_counts.loc[gid]
+        issues = issues[issues > 0].sort_values(ascending=False, kind="stable").iloc[: config.summary_terms]
+        cues = cue_counts.loc[gid]
+        out.append(
+            _summary(category, issues, cues[cues > 0].sort_values(ascending=False, kind="stable"), language)
+        )
+    return out
+
+
+def _surge_reasons(frame: pd.DataFrame, config: GrievanceConfig, language: Language) -> list[str]:
+    """Why a surge is one, in plain words (empty for clusters that are not surges)."""
+    days = config.window_days
+    reasons = []
+    for row in frame.itertuples(index=False):
+        if not row.surge:
+            reasons.append("")
+        elif language == "zh":
+            reasons.append(
+                f"近{days}天有{row.distinct_callers}位来电人（其中{row.new_callers}位此前未反映过）提到"
+                f"{row.thing}，远高于平常水平（约{row.usual:.1f}位）；来电{row.calls}次，"
+                f"前{days}天{row.prior_calls}次"
+            )
+        else:
+            reasons.append(
+                f"{row.distinct_callers} callers ({row.new_callers} of them new) named {row.thing} in the "
+                f"last {days} days, far above the usual level (about {row.usual:.1f}); {row.calls} calls, "
+                f"{row.prior_calls} in the {days} days before"
+            )
+    return reasons
+
+
+def cluster_id(district: str, key: str) -> str:
+    """A stable short id of a cluster: a hash of its district and key."""
+    return "G" + hashlib.sha256(f"{district}|{key}".encode()).hexdigest()[:10]
+
+
+def grievance_clusters(
+    known: Sources,
+    instant: pd.Timestamp,
+    config: GrievanceConfig = GrievanceConfig(),
+    language: Language = "zh",
+) -> pd.DataFrame:
+    """The emerging clusters of calls naming the same thing in a district, in the window before the
+    instant (see the module docstring): one row per cluster, columns COLUMNS, surges first, then by
+    distinct callers, calls and cluster_id. Reads only records known strictly before the instant;
+    reasons and summaries are in `language`."""
+    instant = pd.Timestamp(instant)
+    known = known.known_before(instant)
+    calls = _recent_calls(known, instant, config)
+    cases = _recent_cases(known, instant, config)
+    found = _mentions(calls, "text", config)
+    named = _mentions(cases, "description", config)
+    endings = known_endings(pd.concat([found["key"], named["key"]], ignore_index=True))
+    found["key"], named["key"] = found["key"].map(endings), named["key"].map(endings)
+    found, named = found[_is_name_like(found["key"])], named[_is_name_like(named["key"])]
+    named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])
+    mentions = _call_mentions(calls, found)
+    frame = _per_key(mentions, config)
+    if frame.empty:
+        return empty_clusters()
+
+    keys = mentions.drop_duplicates("gid").set_index("gid")
+    frame = frame.join(keys[["district", "key", "kind"]])
+    window = mentions[mentions["block"] == 0]
+    frame["category"] = _mode(window, "category").reindex(frame.index)
+    peer_index = pd.MultiIndex.from_arrays([frame["district"], frame["category"]])
+    frame["peer"] = _peer_levels(mentions, config).reindex(peer_index).fillna(0.0).to_numpy()
+    frame["usual"] = np.maximum(np.maximum(frame["own"], frame["peer"]), config.min_usual)
+    frame["p_value"] = stats.poisson.sf(frame["distinct_callers"] - 1, frame["usual"])
+    frame = frame[frame["p_value"] < config.emerging_p] if config.emerging_p < 1 else frame
+    if frame.empty:
+        return empty_clusters()
+    frame = frame.reset_index(names="gid")
+    frame["surge"] = (frame["distinct_callers"] >= config.surge_min_callers) & (
+        frame["p_value"] < config.surge_p
+    )
+    frame["growth"] = frame["calls"] / np.maximum(frame["prior_calls"], 1)
+    # Shown as written most often, among the mentions written as the key itself (never a reduced one).
+    as_key = window[_canonical(window["surface"]) == window["key"].to_numpy()]
+    frame["thing"] = (
+        _mode(as_key, "surface").reindex(frame["gid"]).fillna(frame.set_index("gid")["key"]).to_numpy()
+    )
+    frame["thing_kind"] = frame["kind"]
+
+    cases_of = _touched_cases(known, instant, named, window, frame, config)
+    frame["cases"] = cases_of["cases"].fillna(0).to_numpy()
+    frame["case_ids"] = [t if isinstance(t, tuple) else () for t in cases_of["case_ids"]]
+    frame["open_case_ids"] = [t if isinstance(t, tuple) else () for t in cases_of["open_case_ids"]]
+    frame["cases_opened"] = cases_of["cases_opened"].fillna(0).to_numpy()
+    first_case = cases_of["first_case"].to_numpy()
+    frame["first_seen"] = frame["first_seen"].where(
+        ~(first_case < frame["first_seen"].to_numpy()), first_case
+    )
+    frame["size"] = frame["calls"] + frame["cases_opened"]
+    frame["cluster_id"] = [cluster_id(d, k) for d, k in zip(frame["district"], frame["key"], strict=True)]
+    frame["summary"] = _summaries(frame, _term_counts(window, calls["text"], frame["gid"]), config, language)
+    frame["surge_reason"] = _surge_reasons(frame, config, language)
+    order = ["surge", "distinct_callers", "calls", "cluster_id"]
+    frame = frame.sort_values(order, ascending=[False, False, False, True], kind="stable")
+    return frame[list(COLUMNS)].reset_index(drop=True).astype(_DTYPES)

@@ -1,0 +1,381 @@
+"""Emerging grievances: clusters of calls naming the same thing, their surge rule, guards and the
+simulated group grievance."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from contracts.vocabulary import RecordKind
+from features.call_linking import named_things
+from features.grievances import (
+    COLUMNS,
+    GrievanceConfig,
+    cluster_id,
+    grievance_clusters,
+    known_endings,
+    thing_mentions,
+)
+from features.sources import Sources
+from ingest.simulate import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
+from ingest.validate import validate_frame
+from tests.conftest import TEST_KEY, call_row, case_row, event_row, make_sources
+
+START = date(2025, 3, 1)  # the first day of the hand-made surges
+NAMES = ("张伟", "李强", "王芳", "刘建国", "陈静", "赵敏")
+
+
+def phone(n: int) -> str:
+    return f"139{n:08d}"
+
+
+def day(offset: int, hour: int = 10) -> str:
+    return (pd.Timestamp(START) + pd.Timedelta(days=offset, hours=hour)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def instant(offset: int) -> pd.Timestamp:
+    """The as-of instant `offset` days after START (00:00)."""
+    return pd.Timestamp(START) + pd.Timedelta(days=offset)
+
+
+def calls_naming(
+    text: str, per_day: list[int], first_day: int = 0, first_phone: int = 0, **fields: str
+) -> list[dict[str, str]]:
+    """Calls naming a thing: per_day[k] calls on day first_day + k, each from a new phone."""
+    rows, n = [], first_phone
+    for k, count in enumerate(per_day):
+        for i in range(count):
+            call = {"text": text, "category": "欠薪", "caller_phone": phone(n), **fields}
+            rows.append(call_row(f"H{n:05d}", day(first_day + k, 9 + i % 10), **call))
+            n += 1
+    return rows
+
+
+def clusters(hotline: list[dict[str, str]], at: pd.Timestamp, cases=(), events=(), **kw) -> pd.DataFrame:
+    return grievance_clusters(make_sources(list(cases), list(events), hotline), at, **kw)
+
+
+# ---------------------------------------------------------------- named things
+
+
+def test_thing_mentions_are_named_things_or_their_endings(small_city: SimulatedCity) -> None:
+    """The vectorised reader finds, in every text that call_linking.named_things finds a name in, the
+    same names, or their endings (after one of the extra context words such as 投诉), or the names
+    they end (a name split at a word ending like a suffix, 翠苑|家具厂, joined again); and none in the
+    other texts."""
+    texts = pd.concat(
+        [small_city.hotline["text"], small_city.cases["description"], pd.Series(HAND_TEXTS)],
+        ignore_index=True,
+    )
+    found = thing_mentions(texts).groupby("pos")["thing"].agg(set)
+    for position, text in enumerate(texts):
+        reference = (
+            {t for t in named_things(text) if not re.fullmatch(r"\d+元", t)} if pd.notna(text) else set()
+        )
+        mine = found.get(position, set())
+        assert all(any(r.endswith(t) or t.endswith(r) for r in reference) for t in mine), (
+            text,
+            mine,
+            reference,
+        )
+        assert bool(mine) == bool(reference), (text, mine, reference)
+
+
+HAND_TEXTS = (
+    "工人反映在宏达服装厂干活三个月没拿到工资。",
+    "投诉宏达服装厂拖欠工资，联系电话[电话]",
+    "我们小区停水了。",
+    "关于青山村的土地纠纷",
+    "东湖花园和明珠小区都停电了",
+    "物业公司不管事",
+    "在翠苑家具厂干活的工人反映没发工资",
+    "",
+)
+
+
+def test_thing_kinds_come_from_the_suffix() -> None:
+    found = thing_mentions(
+        pd.Series(["东湖花园、明珠小区都停电了，宏达服装有限公司在青山村的项目", "在翠苑家具厂干活"])
+    )
+    kinds = dict(zip(found["thing"], found["kind"], strict=True))
+    assert kinds["东湖花园"] == kinds["明珠小区"] == "estate"
+    assert kinds["宏达服装有限公司"] == kinds["翠苑家具厂"] == "company"
+    assert kinds["青山村"] == "village"
+
+
+def test_known_endings_drop_names_and_places_written_before_a_thing() -> None:
+    keys = pd.Series(
+        ["宏达服装厂"] * 3
+        + ["王芳宏达服装厂", "青山镇华联村", "华联村", "金桥服装厂", "金桥服装厂", "服装厂"]
+    )
+    mapping = known_endings(keys)
+    assert mapping["王芳宏达服装厂"] == "宏达服装厂"  # a name before it
+    assert mapping["青山镇华联村"] == "华联村"  # a place before it
+    assert mapping["金桥服装厂"] == "金桥服装厂"  # 服装厂 is named less often: not a name before it
+    assert mapping["宏达服装厂"] == "宏达服装厂"
+
+
+# ---------------------------------------------------------------- the surge rule
+
+
+def test_a_growing_cluster_is_flagged_on_the_right_day_and_not_before() -> None:
+    """One new caller a day names the company, which nobody named before: the usual level is the floor,
+    1 caller a week. A cluster is shown from P(N >= callers | 1) < 0.05 (4 callers: 0.019; 3: 0.080)
+    and is a surge from p < 1e-4 with at least 5 callers (7 callers: 8.3e-5; 6: 5.9e-4)."""
+    hotline = calls_naming("宏达服装厂拖欠工资三个月了", per_day=[1] * 8)
+    seen = {k: clusters(hotline, instant(k)) for k in range(1, 9)}
+    assert all(seen[k].empty for k in (1, 2, 3))
+    assert all(len(seen[k]) == 1 and not seen[k]["surge"].item() for k in (4, 5, 6))
+    flagged = seen[7].iloc[0]  # the list of day 7 (00:00), after the seventh caller
+    assert flagged["surge"] and flagged["distinct_callers"] == 7 and flagged["new_callers"] == 7
+    assert flagged["p_value"] == pytest.approx(stats.poisson.sf(6, 1.0))
+    assert flagged["usual"] == 1.0 and flagged["calls"] == 7 and flagged["prior_calls"] == 0
+    assert flagged["cluster_id"] == cluster_id("东湖区", "宏达服装厂")
+    assert (flagged["thing"], flagged["thing_kind"], flagged["district"]) == (
+        "宏达服装厂",
+        "company",
+        "东湖区",
+    )
+    assert seen[8]["surge"].item()  # the window keeps the last 7 days: still 7 callers
+
+
+def test_the_usual_level_raises_the_bar() -> None:
+    """With two callers a week over the eight baseline weeks (own level 2), the same growth is
+    flagged a day later: P(N >= 8 | 2) = 1.1e-3, P(N >= 10 | 2) = 4.6e-5."""
+    baseline = [
+        row
+        for week in range(2, 10)  # the baseline starts after the guard week before the window
+        for row in calls_naming(
+            "宏达服装厂拖欠工资", [2], first_day=3 - 7 * week, first_phone=1000 + 2 * week
+        )
+    ]
+    hotline = baseline + calls_naming("宏达服装厂拖欠工资三个月了", per_day=[2, 2, 2, 2, 2])
+    at_4, at_5 = clusters(hotline, instant(4)), clusters(hotline, instant(5))
+    assert at_4["usual"].item() == pytest.approx(2.0) and not at_4["surge"].item()
+    assert at_5["surge"].item() and at_5["distinct_callers"].item() == 10
+
+
+def test_the_prior_window_is_a_guard_band_not_part_of_the_level() -> None:
+    prior = calls_naming("宏达服装厂拖欠工资", [5], first_day=-4, first_phone=500)
+    hotline = prior + calls_naming("宏达服装厂拖欠工资三个月了", per_day=[2, 2, 2, 2])
+    flagged = clusters(hotline, instant(4)).iloc[0]
+    assert flagged["usual"] == 1.0 and flagged["prior_calls"] == 5 and flagged["surge"]
+    assert flagged["growth"] == pytest.approx(8 / 5)
+    assert flagged["first_seen"] == pd.Timestamp(day(-4, 9))
+
+
+def test_many_calls_from_one_caller_are_not_a_cluster() -> None:
+    one_caller = [
+        call_row(f"H{i}", day(i % 5, 9 + i % 8), text="宏达服装厂拖欠工资", caller_phone=phone(1))
+        for i in range(30)
+    ]
+    no_phone = [call_row(f"N{i}", day(i % 5), text="宏达服装厂拖欠工资") for i in range(30)]
+    assert clusters(one_caller, instant(5)).empty
+    assert clusters(no_phone, instant(5)).empty
+    assert clusters(one_caller + no_phone, instant(5)).empty
+
+
+def test_the_thresholds_are_configuration() -> None:
+    hotline = calls_naming("宏达服装厂拖欠工资", per_day=[3])
+    assert clusters(hotline, instant(1)).empty
+    loose = GrievanceConfig(min_callers=2, emerging_p=1.0, surge_min_callers=3, surge_p=0.1)
+    assert clusters(hotline, instant(1), config=loose)["surge"].item()
+    with pytest.raises(ValueError):
+        GrievanceConfig(surge_p=0.5, emerging_p=0.1)
+    with pytest.raises(ValueError):
+        GrievanceConfig(thing_kinds=("person",))
+
+
+def test_the_scope_is_the_thing_and_its_district() -> None:
+    east = calls_naming("宏达服装厂拖欠工资", per_day=[4, 4])
+    north = calls_naming("宏达服装厂拖欠工资", per_day=[4, 4], first_phone=100, district="江北区")
+    found = clusters(east + north, instant(2))
+    assert sorted(found["district"]) == ["东湖区", "江北区"] and found["surge"].all()
+    assert found["cluster_id"].is_unique
+
+
+def test_only_things_of_the_configured_kinds_are_keys() -> None:
+    hotline = calls_naming("清江市人民医院乱收费", per_day=[5, 5])
+    assert clusters(hotline, instant(2)).empty
+    assert clusters(hotline, instant(2), config=GrievanceConfig(thing_kinds=("hospital",)))["surge"].item()
+
+
+# ---------------------------------------------------------------- guards
+
+
+def test_person_names_and_phones_never_become_keys_or_output() -> None:
+    texts = (
+        "张伟说宏达服装厂拖欠工资",
+        "我叫李强，在宏达服装厂打工，工资没发",
+        "王芳宏达服装厂欠我工资",  # a name right before the thing, without a context word
+        "老板刘建国跑了，宏达服装厂没人管",
+        "宏达服装厂欠薪，找陈静要钱她不给",
+        "关于宏达服装厂欠薪的事",
+        "宏达服装厂的工资什么时候发",
+        "赵敏欠我们钱不还",  # a person only: no thing
+    )
+    hotline = [
+        call_row(f"H{i}", day(i % 3), text=text, caller_phone=phone(i), caller_name=NAMES[i % len(NAMES)])
+        for i, text in enumerate(texts * 2)
+    ]
+    people = [
+        call_row(f"P{i}", day(i % 3), text="陈静欠我们钱不还", caller_phone=phone(50 + i)) for i in range(9)
+    ]
+    sources = make_sources([], [], hotline + people)
+    found = grievance_clusters(sources, instant(3), GrievanceConfig(emerging_p=1.0))
+    assert found["thing"].tolist() == ["宏达服装厂"]
+    assert found["distinct_callers"].item() == 14
+    text = " ".join(str(value) for value in found.to_numpy().ravel())
+    assert not any(name in text for name in NAMES)
+    pids = set(sources.hotline["caller_phone_pid"].dropna()) | set(
+        sources.hotline["caller_name_pid"].dropna()
+    )
+    assert not any(pid in text for pid in pids)
+    assert not any(phone(i) in text for i in range(60))
+
+
+def test_summary_names_labels_and_counts_not_texts() -> None:
+    hotline = calls_naming("宏达服装厂拖欠工资，工友们说好了明天一起去区政府上访", per_day=[4, 4])
+    zh = clusters(hotline, instant(2)).iloc[0]
+    en = clusters(hotline, instant(2), language="en").iloc[0]
+    assert zh["summary"] == "欠薪类来电；主要反映：拖欠工资(8)；升级信号：群体聚集或上访(8)"
+    assert en["summary"].startswith("calls filed as 欠薪; about unpaid wages (8); escalation cues: gathering")
+    assert zh["surge_reason"].startswith(
+        "近7天有8位来电人（其中8位此前未反映过）提到宏达服装厂，远高于平常水平"
+    )
+    assert en["surge_reason"].startswith("8 callers (8 of them new) named 宏达服装厂 in the last 7 days")
+
+
+# ---------------------------------------------------------------- point in time and cases
+
+
+def test_calls_known_after_the_instant_do_not_count() -> None:
+    hotline = calls_naming("宏达服装厂拖欠工资", per_day=[4, 4])
+    late = [dict(row, recorded_at=day(5)) for row in calls_naming("宏达服装厂拖欠工资", [4], 1, 200)]
+    later = calls_naming(
+        "宏达服装厂拖欠工资", [6], first_day=2, first_phone=300
+    )  # received on the instant's day
+    found = clusters(hotline + late + later, instant(2))
+    assert found["distinct_callers"].item() == 8
+    assert clusters(hotline + late + later, instant(6))["distinct_callers"].item() == 18
+
+
+def test_the_cases_a_cluster_touches() -> None:
+    cases = [
+        case_row("C1", day(-20), description="12名工人反映宏达服装厂拖欠工资"),
+        case_row("C2", day(-10), description="宏达服装厂欠薪"),
+        case_row("C3", day(1), description="工人反映在宏达服装厂被拖欠工资"),
+        case_row("C4", day(-8), description="邻居装修噪音"),
+        case_row("C5", day(-5), description="宏达服装厂欠薪", district="江北区"),
+        case_row("C6", day(-200), description="宏达服装厂欠薪"),  # older than the lookback
+    ]
+    events = [event_row("C2", day(-3), "closed")]
+    hotline = calls_naming("宏达服装厂拖欠工资", per_day=[4, 4])
+    hotline[0]["case_id"] = "C4"  # linked by case_id: touched too
+    hotline[1]["recorded_at"] = day(9)  # known after the instant: its link does not count
+    hotline[1]["case_id"] = "C6"
+    found = clusters(hotline, instant(2), cases=cases, events=events).iloc[0]
+    assert found["case_ids"] == ("C1", "C2", "C3", "C4") and found["cases"] == 4
+    assert found["open_case_ids"] == ("C1", "C3", "C4")
+    assert found["cases_opened"] == 1 and found["size"] == found["calls"] + 1
+    assert found["first_seen"] == pd.Timestamp(day(-20))
+
+
+def test_categorical_text_columns_give_the_same_clusters() -> None:
+    """Large stores are loaded with repeated text columns as categoricals: same answer."""
+    hotline = calls_naming("宏达服装厂拖欠工资", per_day=[4, 4]) + calls_naming("邻居装修太吵", [3], 0, 50)
+    sources = make_sources([case_row("C1", day(-3), description="宏达服装厂欠薪")], [], hotline)
+    columns = ["text", "district", "category", "caller_phone_pid", "case_id"]
+    compact = Sources(
+        sources.cases, sources.events, sources.hotline.astype(dict.fromkeys(columns, "category"))
+    )
+    plain = grievance_clusters(sources, instant(2))
+    assert len(plain) == 1 and plain["case_ids"].item() == ("C1",)
+    pd.testing.assert_frame_equal(grievance_clusters(compact, instant(2)), plain)
+
+
+def test_an_empty_result_has_the_columns() -> None:
+    found = clusters([], instant(2))
+    assert found.empty and list(found.columns) == list(COLUMNS)
+    assert list(clusters(calls_naming("邻居装修太吵", [9]), instant(1)).columns) == list(COLUMNS)
+
+
+# ---------------------------------------------------------------- the simulated group grievance
+
+SIMULATED = SimulationConfig(seed=7, n_cases=2_000, days=200)
+
+
+def stored_sources(city: SimulatedCity) -> Sources:
+    stored = {}
+    for field, kind in (
+        ("cases", RecordKind.CASES),
+        ("case_events", RecordKind.CASE_EVENTS),
+        ("hotline", RecordKind.HOTLINE),
+    ):
+        text = getattr(city, field).fillna("").astype(str)
+        text.insert(0, "_row", range(1, len(text) + 1))
+        stored[field] = validate_frame(text, kind, FILE_NAMES[kind], TEST_KEY).records
+    return Sources.ordered(stored["cases"], stored["case_events"], stored["hotline"])
+
+
+@pytest.fixture(scope="module")
+def small_city() -> SimulatedCity:
+    return simulate_city(SimulationConfig(n_cases=300, days=120))
+
+
+@pytest.fixture(scope="module")
+def simulated() -> tuple[SimulatedCity, Sources]:
+    city = simulate_city(SIMULATED)
+    return city, stored_sources(city)
+
+
+def surges_of(
+    sources: Sources, thing: str, district: str, days: pd.DatetimeIndex
+) -> dict[pd.Timestamp, bool]:
+    out = {}
+    for at in days:
+        found = grievance_clusters(sources, at)
+        found = found[(found["thing"] == thing) & (found["district"] == district)]
+        out[at] = bool(found["surge"].any())
+    return out
+
+
+def test_the_simulated_grievance_is_flagged_days_before_its_first_escalation(
+    simulated: tuple[SimulatedCity, Sources],
+) -> None:
+    city, sources = simulated
+    truth = city.truth_grievances
+    first = truth[truth["grievance"] == 1].iloc[0]
+    escalation = pd.Timestamp(first["first_escalation_at"])
+    onset = pd.Timestamp(first["onset"])
+    days = pd.date_range(onset - timedelta(days=14), escalation.normalize(), freq="D")
+    flagged = [
+        at for at, surge in surges_of(sources, first["thing"], first["district"], days).items() if surge
+    ]
+    assert flagged, "the grievance was never flagged before its escalation"
+    assert flagged[0] > onset  # never before it began
+    assert escalation - flagged[0] >= pd.Timedelta(days=7)
+    # Once the rise is steep, every day is flagged until the incident.
+    assert all(
+        at in flagged
+        for at in pd.date_range(escalation.normalize() - timedelta(days=5), escalation.normalize())
+    )
+
+
+def test_the_emerging_grievance_is_a_surge_at_the_end_of_the_period(
+    simulated: tuple[SimulatedCity, Sources],
+) -> None:
+    city, sources = simulated
+    emerging = city.truth_grievances[city.truth_grievances["grievance"] == 2].iloc[0]
+    assert emerging["first_escalation_at"] is None or pd.isna(emerging["first_escalation_at"])
+    end = pd.Timestamp(SIMULATED.start + timedelta(days=SIMULATED.days))
+    found = grievance_clusters(sources, end)
+    top = found.iloc[0]
+    assert (top["thing"], top["district"], top["surge"]) == (emerging["thing"], emerging["district"], True)
+    records = city.truth_grievances[city.truth_grievances["grievance"] == 2]
+    cases = set(records.loc[records["record_kind"] == "cases", "record_id"])
+    assert cases and cases <= set(top["case_ids"])
