@@ -64,8 +64,11 @@ def city_rows(results: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]
     city_records = sum(rows_by_table.values()) if rows_by_table else None
     day_records = city_records / DAYS_PER_CITY if city_records else None
     day_ingest = day_records / rate if day_records and rate else None
-    day_scoring = _get(training, "seconds", "day")
-    matrix, grid = _get(training, "seconds", "matrix"), _get(training, "seconds", "train")
+    day_scoring = _get(training, "summary", "seconds", "day")
+    matrix, grid = (
+        _get(training, "summary", "seconds", "matrix"),
+        _get(training, "summary", "seconds", "train"),
+    )
     return [
         _row(
             "simulate the city",
@@ -75,7 +78,14 @@ def city_rows(results: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]
             True,
             "features_results.json",
         ),
-        _row("ingest, Parquet", rate, "records/s", 100_000, False, "ingest_results.json"),
+        _row(
+            "ingest, Parquet",
+            _get(ingest, "summary", "parquet", "records_per_second"),
+            "records/s",
+            100_000,
+            False,
+            "ingest_results.json",
+        ),
         _row(
             "ingest, CSV",
             _get(ingest, "summary", "csv", "records_per_second"),
@@ -136,7 +146,7 @@ def city_rows(results: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]
         ),
         _row(
             "peak memory, training and the day (4 GB = 3.73 GiB)",
-            _get(training, "peak_rss_gib"),
+            _get(training, "summary", "peak_gib"),
             "GiB",
             4 * 1e9 / 2**30,
             True,
@@ -197,7 +207,7 @@ def markdown(rows: list[dict[str, Any]], results: dict[str, dict[str, Any] | Non
 def province_note(results: dict[str, dict[str, Any] | None]) -> str:
     """Why the province was not run here, and what the city's figures imply for it (ten times the city)."""
     rate = _get(results["ingest"], "summary", "csv", "records_per_second")
-    peak = _get(results["training"], "peak_rss_gib")
+    peak = _get(results["training"], "summary", "peak_gib")
     ingest = (
         f"about {50_000_000 / rate / 60:.0f} minutes at the measured CSV rate" if rate else "not measured"
     )
