@@ -166,9 +166,9 @@ def load_sources(work: Path, columns: dict[str, tuple[str, ...]] | None = None) 
     """The stored tables as the product loads them (`pipelines.runtime.load_sources`): only the columns
     read (default: what the features read), repetitive text as categoricals, in knowledge-time order."""
     import pandas as pd
-    import pyarrow as pa
 
     from features.sources import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, Sources, compact
+    from pipelines.runtime import release_memory
 
     wanted = FEATURE_COLUMNS if columns is None else columns
     frames = {  # one table at a time: each is compacted before the next is read
@@ -177,8 +177,7 @@ def load_sources(work: Path, columns: dict[str, tuple[str, ...]] | None = None) 
     }
     sources = Sources.ordered(**frames)
     del frames
-    gc.collect()  # the read tables are garbage in reference cycles until collected
-    pa.default_memory_pool().release_unused()  # and Arrow's allocator keeps their pages otherwise
+    release_memory()
     return sources
 
 

@@ -27,7 +27,6 @@ under 4 GB.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import statistics
@@ -65,24 +64,22 @@ def _stage(call: Callable[[], object]) -> tuple[object, dict[str, float]]:
     return result, {"seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "peak_gib": round(peak, 2)}
 
 
-def _release() -> None:
-    """Free unreachable frames and give Arrow's freed pages back to the system."""
-    import pyarrow as pa
-
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-
-
 def _overrides(pairs: list[str]) -> dict[str, str]:
     """--set KEY=VALUE pairs as a dict (values are parsed by Settings)."""
     return dict(pair.split("=", 1) for pair in pairs)
 
 
 def measure(
-    work: Path, n_dates: int, overrides: dict[str, str], family_names: list[str] | None = None
+    work: Path,
+    n_dates: int,
+    overrides: dict[str, str],
+    family_names: list[str] | None = None,
+    release: bool = True,
 ) -> dict[str, object]:
     """In this process: load the stored tables, then time the matrix, the training and one day (with the
-    named feature families; default `features.matrix.FAMILIES`, optional ones may be named)."""
+    named feature families; default `features.matrix.FAMILIES`, optional ones may be named). With
+    `release`, the memory of the dropped store goes back to the system before the grid
+    (`pipelines.runtime.release_memory`)."""
     import pandas as pd
 
     from contracts.settings import Settings
@@ -94,6 +91,7 @@ def measure(
     from models.metrics import top_k
     from models.scoring import rank_cases
     from models.train import train
+    from pipelines.runtime import release_memory
     from pipelines.train_flow import model_grid, training_plan
 
     settings = Settings(home=work / "home", **overrides)  # type: ignore[arg-type]
@@ -108,8 +106,9 @@ def measure(
         lambda: training_matrix(sources, dates, settings.horizon_days, events, families)
     )
     assert isinstance(matrix, pd.DataFrame)
-    del sources  # as in the training flow, whose loaded store is gone once the matrix is built
-    _release()
+    del sources  # as in the training flow, whose loaded store is gone once the matrix is built,
+    if release:  # and which should then give its memory back (see --keep-heap)
+        release_memory()
     grid = model_grid(settings, feature_docs(families))
     result, stages["train"] = _stage(partial(train, matrix, grid, training_plan(settings)))
     docs = result.candidate.docs
@@ -121,7 +120,7 @@ def measure(
     )
     matrix_rows, matrix_mib = len(matrix), round(matrix.memory_usage(deep=True).sum() / 2**20)
     del matrix  # the daily run is its own process: it has the model, not the matrix, and loads the store
-    _release()
+    release_memory()
     sources, stages["load_day"] = _stage(lambda: load_sources(work, STORE_COLUMNS))
     day = period_end() + timedelta(days=1)
 
@@ -243,6 +242,7 @@ def markdown(results: dict[str, object]) -> str:
         f"| **training: matrix + grid** | **{summary['training_seconds']}** | "  # type: ignore[index]
         f"{round(cpu['matrix'] + cpu['train'], 1)} | | < {TRAINING_TARGET_SECONDS:.0f} s: "
         f"{_verdict(meets['training'])} |",
+        row("load_day", "the daily run's own load of the store", ""),
         row(
             "day",
             "one day: features, scores, reasons, bands, fairness, drift",
@@ -265,8 +265,37 @@ def markdown(results: dict[str, object]) -> str:
         f"1-minute load average before each run (2 cores shared with other work): {loads}; "
         f"after the last: {results['load_average_at_end'][0]:.1f}.",  # type: ignore[index]
         "",
+        *before_and_after(results),
     ]
     return "\n".join(lines)
+
+
+# The issue-8 starting point: one run of `python -m bench.training_bench --dates 48` at commit 02a40e9
+# (every stored column loaded, the feature families before the issue-8 speed-ups), 2026-11-26.
+BEFORE = {"commit": "02a40e9", "matrix": 174.5, "train": 253.7, "day": 16.8, "peak_gib": 5.93}
+
+
+def before_and_after(results: dict[str, object]) -> list[str]:
+    """Markdown lines comparing the medians with the issue-8 starting point."""
+    summary = results["summary"]
+    seconds = summary["seconds"]  # type: ignore[index]
+    now = {**seconds, "training": summary["training_seconds"], "peak_gib": summary["peak_gib"]}  # type: ignore[index]
+    was = {**BEFORE, "training": round(BEFORE["matrix"] + BEFORE["train"], 1)}
+    names = {
+        "matrix": "training matrix, s",
+        "train": "model grid, s",
+        "training": "training (matrix + grid), s",
+        "day": "one day, s",
+        "peak_gib": "peak memory, GiB",
+    }
+    return [
+        f"Before (one run at commit {BEFORE['commit']}, every stored column loaded) and now (medians):",
+        "",
+        "| figure | before | now | ratio |",
+        "|---|---:|---:|---:|",
+        *(f"| {name} | {was[k]} | {now[k]} | {now[k] / was[k]:.2f} |" for k, name in names.items()),
+        "",
+    ]
 
 
 def _run_child(args: argparse.Namespace) -> dict[str, object]:
@@ -274,6 +303,7 @@ def _run_child(args: argparse.Namespace) -> dict[str, object]:
     command = [sys.executable, "-m", "bench.training_bench", "--run-one", "--work-dir", str(args.work_dir)]
     command += ["--dates", str(args.dates), *(f"--set={pair}" for pair in args.set)]
     command += ["--families", args.families] if args.families else []
+    command += ["--keep-heap"] if args.keep_heap else []
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
@@ -304,14 +334,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/fengqiao-bench-features"))
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument(
+        "--keep-heap",
+        action="store_true",
+        help="do not give the dropped store's memory back before the grid (no release_memory)",
+    )
+    parser.add_argument("--render", action="store_true", help="only rewrite the .md from the .json in --out")
     parser.add_argument("--run-one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.render:
+        results = json.loads((args.out / "training_results.json").read_text(encoding="utf-8"))
+        (args.out / "training_results.md").write_text(markdown(results), encoding="utf-8")
+        return
     if args.run_one:
         names = args.families.split(",") if args.families else None
-        print(
-            json.dumps(measure(args.work_dir, args.dates, _overrides(args.set), names), default=str),
-            flush=True,
-        )
+        figures = measure(args.work_dir, args.dates, _overrides(args.set), names, not args.keep_heap)
+        print(json.dumps(figures, default=str), flush=True)
         return
     prepared = prepare(args.cases, args.calls, args.seed, args.chunk_rows, args.work_dir, regenerate=False)
     print(
@@ -335,6 +373,7 @@ def main(argv: list[str] | None = None) -> None:
             "seed": args.seed,
             "settings": _overrides(args.set),
             "families": args.families or "default",
+            "release_memory_before_grid": not args.keep_heap,
         },
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "summary": summary,

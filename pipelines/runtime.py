@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import os
 import secrets
@@ -66,9 +68,18 @@ def load_sources(
         frames[name] = compact(frame, CATEGORICAL_COLUMNS[name])
     sources = Sources.ordered(**frames)
     del frames
-    gc.collect()  # the fetched chunks are garbage in reference cycles until collected
-    pa.default_memory_pool().release_unused()  # and Arrow's allocator keeps their pages otherwise
+    release_memory()
     return sources
+
+
+def release_memory() -> None:
+    """Give the memory of dropped frames back to the system: collect reference cycles, empty Arrow's pool,
+    and trim the C heap, whose allocator (glibc) otherwise keeps freed pages for later use (at city size
+    about 0.6 GiB after a training matrix is built). Call it after dropping the loaded store."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim this way
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def retry_transient(_task: object, _task_run: object, state: object) -> bool:
