@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -106,6 +107,34 @@ class Settings(BaseSettings):
         2,
         ge=1,
         description="With Dask: tasks the snapshot dates are split into (and workers of a local cluster).",
+    )
+
+    earliest_instant: date = Field(
+        date(1990, 1, 1), description="Ingest: dates and times before this are quarantined as implausible."
+    )
+    future_tolerance_days: int = Field(
+        1, ge=0, description="Ingest: dates and times later than the run's time plus this are quarantined."
+    )
+    max_unpacked_mib: int = Field(
+        256, ge=1, description="Ingest: an .xlsx file that unpacks to more than this is refused unread."
+    )
+    dormant_days: int = Field(
+        180,
+        ge=1,
+        description="An open case with no recorded activity for this many days is dormant: not scored, "
+        "counted in the manifest and listed apart.",
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Dashboard: failed logins (per account or address) before waiting is enforced."
+    )
+    login_backoff_seconds: int = Field(
+        30, ge=1, description="Dashboard: the first wait after too many failures; doubles with each failure."
+    )
+    session_idle_minutes: int = Field(
+        30, ge=1, description="Dashboard: a session idle this long must log in again."
+    )
+    prefect_startup_timeout_seconds: int = Field(
+        300, ge=1, description="How long a command waits for Prefect's temporary local server to start."
     )
 
     @model_validator(mode="before")
