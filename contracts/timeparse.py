@@ -8,11 +8,14 @@ local time (China has had no daylight saving time since 1991, so this is a fixed
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
 LOCAL_TZ = "Asia/Shanghai"
+# What Python's datetime (and so every reader of the store) can hold; parsed values outside are NaT.
+_REPRESENTABLE = (pd.Timestamp(datetime.min), pd.Timestamp(datetime.max))
 
 _PATTERN = (
     r"^\s*(?P<year>\d{4})\s*[-/年]\s*(?P<month>\d{1,2})\s*[-/月]\s*(?P<day>\d{1,2})\s*日?"
@@ -30,7 +33,15 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     if rest.any():
         fast = fast.astype("datetime64[us]")
         fast[rest] = _parse_general(text[rest]).to_numpy()
-    return pd.Series(fast.to_numpy().astype("datetime64[us]"), index=values.index, name=values.name)
+    parsed = pd.Series(fast.to_numpy().astype("datetime64[us]"), index=values.index, name=values.name)
+    return parsed.where(parsed.between(*_REPRESENTABLE))
+
+
+def stated_years(values: pd.Series) -> pd.Series:
+    """The year as written in each value of an accepted form (float, NaN where no form fits), so a value
+    beyond what a datetime holds (e.g. 9999-12-31T23:59:59Z) can be told from one that is not a date."""
+    year = values.astype("string").str.extract(_PATTERN)["year"]
+    return pd.to_numeric(year, errors="coerce").astype("float64")
 
 
 def _parse_general(text: pd.Series) -> pd.Series:
@@ -75,7 +86,7 @@ def parse_datetime(value: object) -> datetime:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     parsed = parse_datetimes(pd.Series([value], dtype="object")).iloc[0]
-    if pd.isna(parsed):
+    if pd.isna(parsed):  # not a date, or one beyond what a datetime holds (year 10000 once in local time)
         raise ValueError(
             f"{value!r} is not a date; use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, "
             "YYYY年MM月DD日 [HH:MM] or ISO 8601"
@@ -98,3 +109,32 @@ def local_now() -> pd.Timestamp:
 def as_of_instant(as_of: date) -> pd.Timestamp:
     """The instant an as-of date stands for: its 00:00 in Asia/Shanghai (naive local)."""
     return pd.Timestamp(as_of.year, as_of.month, as_of.day)
+
+
+@dataclass(frozen=True)
+class InstantWindow:
+    """The plausible dates and times of a delivery (naive Asia/Shanghai): anything outside is quarantined."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def ending_after(
+        cls, now: datetime, earliest: date = date(1990, 1, 1), tolerance_days: int = 1
+    ) -> InstantWindow:
+        """From `earliest` 00:00 to `now` plus `tolerance_days` (clocks and time zones of senders differ)."""
+        start = datetime(earliest.year, earliest.month, earliest.day)
+        return cls(start, pd.Timestamp(now).to_pydatetime() + timedelta(days=tolerance_days))
+
+    @classmethod
+    def from_now(cls) -> InstantWindow:
+        """The default window: 1990-01-01 to the current local time plus one day."""
+        return cls.ending_after(local_now().to_pydatetime())
+
+    def contains(self, values: pd.Series) -> pd.Series:
+        """Per value: inside the window (missing values are not)."""
+        return values.between(pd.Timestamp(self.earliest), pd.Timestamp(self.latest))
+
+    def describe(self) -> str:
+        """The window as a person reads it, e.g. '1990-01-01 .. 2026-12-05'."""
+        return f"{self.earliest:%Y-%m-%d} .. {self.latest:%Y-%m-%d}"

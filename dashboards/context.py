@@ -3,17 +3,23 @@ the writer for feedback, the language, and the logged-in viewer; the login form 
 
 from __future__ import annotations
 
+import contextlib
+import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from contracts.settings import Settings
-from dashboards import auth, queries
+from contracts.timeparse import local_now
+from dashboards import audit, auth, queries
 from dashboards.labels import LANGUAGES, labels
+from dashboards.present import plain
 from dashboards.source import DataSource, read_only_engine, store_exists
+from dashboards.throttle import Policy, idle_expired
 from warehouse.accounts import Account as Viewer
 from warehouse.accounts import Role
 from warehouse.store import Warehouse
@@ -23,6 +29,9 @@ LANGUAGE_KEY = "language"
 # the widget's own state (which ends with its page), so the choice carries to the other pages.
 LIST_DATE_KEY = "list_date"
 CHOSEN_DATE_KEY = "chosen_list_date"
+# When the logged-in session last ran a page (for the idle timeout), and why the login form is shown again.
+LAST_ACTIVE_KEY = "last_active"
+NOTICE_KEY = "login_notice"
 
 
 @dataclass(frozen=True)
@@ -85,44 +94,92 @@ def _sidebar_language(default: str) -> dict[str, str]:
     return labels(language(default))
 
 
+def now() -> datetime:
+    """The current local wall-clock time (the audit log's and the idle timeout's clock)."""
+    return local_now().to_pydatetime()
+
+
+def _refusal(attempt: auth.Attempt, words: dict[str, str]) -> None:
+    """Why a login did not succeed, and how long to wait when the account or address must."""
+    if attempt.wait_seconds > 0:
+        st.error(words["login_wait"].format(seconds=math.ceil(attempt.wait_seconds)))
+    else:
+        st.error(words["login_failed"])
+
+
 def _login_form(data: DataSource, words: dict[str, str]) -> None:
     """The login form; on success the viewer's name goes into the session and the app reruns."""
     st.title(words["app_title"])
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(words[notice].format(minutes=data.settings.session_idle_minutes))
     with st.form("login"):
         st.subheader(words["login_title"])
         name = st.text_input(words["user_name"], key="login_name")
         password = st.text_input(words["password"], type="password", key="login_password")
         submitted = st.form_submit_button(words["login"])
     if submitted:
-        viewer = auth.login(data, name, password)
-        if viewer is not None:
-            st.session_state[auth.SESSION_KEY] = viewer.name
+        try:
+            attempt = auth.login(
+                writer(), Policy.of(data.settings), name, password, auth.client_address(), now()
+            )
+        except OperationalError:
+            st.error(words["store_busy"])
+            return
+        if attempt.viewer is not None:
+            st.session_state[auth.SESSION_KEY] = attempt.viewer.name
+            st.session_state[LAST_ACTIVE_KEY] = now()
             st.rerun()
-        st.error(words["login_failed"])
+        _refusal(attempt, words)
     if not auth.has_users(data):
         st.info(words["no_users"])
+
+
+def _end_session(viewer: Viewer, event: str, notice: str | None = None) -> None:
+    """Log the viewer out (audited as a logout or an idle expiry); the login form says why when told."""
+    with contextlib.suppress(OperationalError):  # a busy store must not keep anyone logged in
+        audit.append(writer(), event, now(), auth.client_address(), viewer.name)
+    for key in (auth.SESSION_KEY, LAST_ACTIVE_KEY):
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
 
 
 def _sidebar_user(viewer: Viewer, words: dict[str, str]) -> None:
     """Who is logged in, with which role and districts, and the logout button."""
     districts = words["all_districts"] if viewer.every_district else "、".join(viewer.districts)
     st.sidebar.caption(
-        f"{words['signed_in_as']}: **{viewer.name}** ({words[f'role_{viewer.role}']}) · {districts}"
+        f"{words['signed_in_as']}: **{plain(viewer.name)}** ({words[f'role_{viewer.role}']}) · "
+        f"{plain(districts)}"
     )
     if st.sidebar.button(words["logout"], key="logout"):
-        st.session_state.pop(auth.SESSION_KEY, None)
+        _end_session(viewer, audit.LOGOUT)
         st.rerun()
 
 
+def _active_viewer(data: DataSource) -> Viewer | None:
+    """The logged-in viewer, marked active now; None when nobody is, or when the session was idle too long
+    (then it ends here, audited, and the login form will say why)."""
+    viewer = auth.current(data, st.session_state.get(auth.SESSION_KEY))
+    if viewer is None:
+        return None
+    if idle_expired(st.session_state.get(LAST_ACTIVE_KEY), now(), data.settings.session_idle_minutes):
+        _end_session(viewer, audit.IDLE_EXPIRY, "session_expired")
+        return None
+    st.session_state[LAST_ACTIVE_KEY] = now()
+    return viewer
+
+
 def start() -> PageContext | None:
-    """Language, then the login gate and the sidebar: the page context, or None (nothing else is shown)."""
+    """Language, then the login gate (with the idle timeout) and the sidebar: the page context, or None
+    (nothing else is shown)."""
     data = source()
     words = _sidebar_language(data.settings.language)
     if not store_exists(data.settings):
         st.title(words["app_title"])
         st.info(words["no_store"])
         return None
-    viewer = auth.current(data, st.session_state.get(auth.SESSION_KEY))
+    viewer = _active_viewer(data)
     if viewer is None:
         st.session_state.pop(auth.SESSION_KEY, None)
         _login_form(data, words)
@@ -132,9 +189,10 @@ def start() -> PageContext | None:
 
 
 def page() -> PageContext:
-    """The context for a page script; stops the script when nobody is logged in."""
+    """The context for a page script; stops the script when nobody is logged in (or the session was idle
+    too long: a page can run without the app's gate, as when it is the one Streamlit reruns)."""
     data = source()
-    viewer = auth.current(data, st.session_state.get(auth.SESSION_KEY))
+    viewer = _active_viewer(data)
     if viewer is None:
         st.stop()
     chosen = language(data.settings.language)
@@ -147,7 +205,9 @@ def _stale_notice(pointer: dict[str, Any] | None, words: dict[str, str]) -> None
         held = pointer.get("held", {})
         st.warning(
             words["stale_list"].format(
-                held=held.get("as_of", ""), as_of=pointer["as_of"], reasons=" ".join(held.get("reasons", []))
+                held=plain(str(held.get("as_of", ""))),
+                as_of=plain(str(pointer["as_of"])),
+                reasons=plain(" ".join(held.get("reasons", []))),
             )
         )
 

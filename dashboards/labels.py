@@ -175,6 +175,28 @@ ZH: dict[str, str] = {
     "grievance_cases": "“{thing}”涉及的在办案件（{as_of} 名单）",
     "no_open_cases": "您负责的区县在这份名单上没有与此诉求相关的在办案件。",
     "select_grievance_hint": "在表格中选中一项诉求，查看它涉及的在办案件。",
+    "login_wait": "登录失败次数过多：请等 {seconds} 秒后再试。",
+    "session_expired": "您已有 {minutes} 分钟没有操作，为安全起见已退出登录：请重新登录。",
+    "unexpected_error": (
+        "出错了，这一页暂时无法显示。请稍后再试；如果一直出错，请告诉管理员（详细原因已记入服务器日志）。"
+    ),
+    "audit_log": "审计日志（登录、退出和查看案件，最近 {n} 条）",
+    "audit_event": "事件",
+    "audit_address": "地址",
+    "event_login_success": "登录成功",
+    "event_login_failure": "登录失败",
+    "event_login_refused": "登录被拒（失败过多）",
+    "event_logout": "退出登录",
+    "event_idle_expiry": "闲置超时",
+    "event_case_opened": "查看案件",
+    "dormant_title": "休眠案件",
+    "dormant_help": (
+        "这些在办案件已有 {days} 天以上没有任何记录的进展，不参与风险评分；请核实后结案或重新激活。"
+    ),
+    "dormant_count": "休眠案件数",
+    "dormant_none": "这份名单没有记录休眠案件。",
+    "last_activity_at": "最后进展",
+    "days_inactive": "无进展天数",
 }
 
 EN: dict[str, str] = {
@@ -351,6 +373,32 @@ EN: dict[str, str] = {
     "grievance_cases": "Open cases touching “{thing}” (list of {as_of})",
     "no_open_cases": "No open case of your districts on this list touches this grievance.",
     "select_grievance_hint": "Select a grievance in the table to see its open cases.",
+    "login_wait": "Too many failed logins: wait {seconds} s, then try again.",
+    "session_expired": (
+        "You were idle for {minutes} minutes and were logged out for safety: please log in again."
+    ),
+    "unexpected_error": (
+        "Something went wrong and this page cannot be shown now. Try again in a moment; if it keeps "
+        "happening, tell an administrator (the details are in the server's log)."
+    ),
+    "audit_log": "Audit log (logins, logouts and cases opened; latest {n})",
+    "audit_event": "Event",
+    "audit_address": "Address",
+    "event_login_success": "logged in",
+    "event_login_failure": "login failed",
+    "event_login_refused": "login refused (too many failures)",
+    "event_logout": "logged out",
+    "event_idle_expiry": "idle timeout",
+    "event_case_opened": "case opened",
+    "dormant_title": "Dormant cases",
+    "dormant_help": (
+        "These open cases have had no recorded activity for {days} days or more and are not scored: "
+        "check them, then close or reactivate them."
+    ),
+    "dormant_count": "Dormant cases",
+    "dormant_none": "No dormant cases are recorded for this list.",
+    "last_activity_at": "Last activity",
+    "days_inactive": "Days inactive",
 }
 
 LABELS: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}

@@ -1,10 +1,22 @@
-"""How query results are shown: labelled columns, translated values, short summaries, export files."""
+"""How query results are shown: labelled columns, translated values, short summaries, export files; stored
+texts as plain text wherever Streamlit would read Markdown, and exports no spreadsheet runs as formulas."""
 
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
+
+from contracts.spreadsheet import neutralised
+
+# Characters that start Markdown (or Streamlit's own :colour[...] / :icon: / $math$) anywhere in a line;
+# ':' and '@' also break autolinks (http://, mailto). Each is an ASCII punctuation mark, which CommonMark
+# lets a backslash turn into the plain character.
+_INLINE = re.compile(r"([\\`*_\[\]<>!$~|:@&{}#])")
+# What starts a block at the beginning of a line: a list item, a heading, a quote, a setext rule.
+_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
+_WWW = re.compile(r"(?i)\b(www)\.")
 
 # Columns whose values are codes with a label of their own: label key = prefix + value.
 VALUE_PREFIXES = {
@@ -15,6 +27,7 @@ VALUE_PREFIXES = {
     "kind": "kind_",
     "what": "what_",
     "thing_kind": "thing_",
+    "audit_event": "event_",
 }
 LIST_SHOWN = (
     "rank",
@@ -59,6 +72,19 @@ GRIEVANCE_CASES_SHOWN = (
     "reasons",
     "done_so_far",
 )
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    """A list marker or rule at a line's start escaped ('1.' as '1\\.': a digit cannot be escaped)."""
+    indent, mark = match.groups()
+    return f"{indent}{mark}\\" if mark[0].isdigit() else f"{indent}\\{mark}"
+
+
+def plain(text: object) -> str:
+    """A stored text escaped so that Markdown shows it as written: no link, image, HTML, formatting."""
+    escaped = _INLINE.sub(r"\\\1", str(text))
+    escaped = _WWW.sub(r"\1\\.", escaped)
+    return _LINE_START.sub(_escape_line_start, escaped)
 
 
 def done_so_far(frame: pd.DataFrame, words: dict[str, str]) -> pd.Series:
@@ -108,13 +134,20 @@ def grievance_table(frame: pd.DataFrame, words: dict[str, str], days: int = 7) -
     )
 
 
+def audit_table(frame: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
+    """The audit log as admins read it: events in words, labels in the language."""
+    shown = frame.rename(columns={"event": "audit_event", "address": "audit_address", "user_name": "user"})
+    return localise(shown.assign(user=shown["user"].fillna("")), words)
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A frame as CSV that Excel opens correctly (UTF-8 with BOM)."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """A frame as CSV that Excel opens correctly (UTF-8 with BOM), no cell read as a formula. Rows end in
+    CRLF (RFC 4180), so a cell holding a bare CR is quoted instead of starting a row of its own."""
+    return neutralised(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def excel_bytes(frame: pd.DataFrame) -> bytes:
-    """A frame as an .xlsx workbook."""
+    """A frame as an .xlsx workbook, no cell written as a formula."""
     buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False)
+    neutralised(frame).to_excel(buffer, index=False)
     return buffer.getvalue()

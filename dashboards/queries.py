@@ -58,6 +58,7 @@ GRIEVANCE_COLUMNS = (
     "summary",
 )
 WORKED_BANDS = ("high", "medium")
+DORMANT_COLUMNS = ("case_id", "district", "category", "opened_at", "last_activity_at", "days_inactive")
 MODEL_FILES = (
     "model_card.md",
     "model_card.en.md",
@@ -128,6 +129,40 @@ def risk_list(viewer: Viewer, source: DataSource, as_of: date) -> pd.DataFrame:
     frame = frame.merge(feedback_summary(viewer, source), on="case_id", how="left")
     frame["actions"] = frame["actions"].fillna(0).astype(int)
     return frame
+
+
+@dataclass(frozen=True)
+class Dormant:
+    """A list's dormant cases as the viewer may see them: how many, after how many days without activity,
+    and the rows (None when the list came without a dormant-cases file: older lists)."""
+
+    count: int
+    days: int
+    rows: pd.DataFrame | None
+
+
+def _manifest(source: DataSource, as_of: date) -> dict[str, Any]:
+    """The manifest file published beside a list ({} when there is none)."""
+    path = source.settings.lists_dir / f"{as_of.isoformat()}.manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def dormant_cases(viewer: Viewer, source: DataSource, as_of: date) -> Dormant:
+    """The open cases published as dormant with a date's list (no recorded activity for the manifest's
+    `dormant_days`, not scored), restricted to the viewer's districts exactly as the list rows are. The
+    count is the manifest's for users who see every district, else the number of their own rows."""
+    about = _manifest(source, as_of)
+    days = int(about.get("dormant_days", source.settings.dormant_days))
+    path = source.settings.lists_dir / f"{as_of.isoformat()}.dormant.parquet"
+    if not path.exists():
+        return Dormant(0, days, None)
+    frame = pd.read_parquet(path, columns=list(DORMANT_COLUMNS))
+    for column in ("opened_at", "last_activity_at"):
+        frame[column] = pd.to_datetime(frame[column])
+    rows = _guard(frame[frame["district"].map(viewer.sees)].reset_index(drop=True), viewer)
+    rows = rows.sort_values(["days_inactive", "case_id"], ascending=[False, True], ignore_index=True)
+    count = int(about.get("dormant_cases", len(frame))) if viewer.every_district else len(rows)
+    return Dormant(count, days, rows)
 
 
 def _case_ids(text: str) -> list[str]:

@@ -1,28 +1,69 @@
-"""Deciding what happens to validated records: new, updated or duplicate; events held for a missing case."""
+"""Deciding what happens to validated records: new, updated, duplicate or superseded by a later row of the
+same key; events held for a missing case."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from contracts.vocabulary import RecordKind
+from ingest.pseudonymise import mask_column
 from ingest.readers import ROW_COLUMN
 
 ACCOUNTING_COLUMNS = ("read", "accepted", "updated", "duplicates", "quarantined")
+SUPERSEDED = "superseded"
+SUPERSEDED_FIELD = "record_key"  # the quarantine field of a row superseded by a later row of its key
 
 
 def classify(records: pd.DataFrame, existing: pd.Series) -> pd.Series:
-    """Per record: 'accepted' (new key), 'duplicate' (same content as the version before) or 'updated'."""
-    previous = records.groupby("record_key", sort=False)["row_hash"].shift(1)
-    first = previous.isna()
-    previous = previous.where(~first, records["record_key"].map(existing))
+    """Per record, within one delivery the last row of a key wins: that row is 'accepted' (new key),
+    'updated' or 'duplicate' (same content as the stored version); an earlier row of the key is a
+    'duplicate' when it repeats the last row's content, else 'superseded' (quarantined, not stored)."""
+    keys = records["record_key"]
+    last = ~keys.duplicated(keep="last")
+    last_hash = keys.map(pd.Series(records.loc[last, "row_hash"].to_numpy(), index=keys[last].to_numpy()))
+    stored = keys.map(existing)
     status = pd.Series("updated", index=records.index)
-    status[previous.isna()] = "accepted"
-    status[previous == records["row_hash"]] = "duplicate"
+    status[stored.isna()] = "accepted"
+    status[stored == records["row_hash"]] = "duplicate"
+    status[~last] = "duplicate"
+    status[~last & (records["row_hash"] != last_hash)] = SUPERSEDED
     return status
 
 
 def latest_versions(records: pd.DataFrame, status: pd.Series) -> pd.DataFrame:
-    """The records to write: the last non-duplicate version of each key."""
-    return records[status != "duplicate"].drop_duplicates("record_key", keep="last")
+    """The records to write: the new or changed last version of each key."""
+    return records[status.isin(("accepted", "updated"))].drop_duplicates("record_key", keep="last")
+
+
+def last_rows(records: pd.DataFrame) -> pd.Series:
+    """Per record, the row number of the last row of the same key in the batch."""
+    keys = records["record_key"]
+    last = ~keys.duplicated(keep="last")
+    return keys.map(pd.Series(records.loc[last, ROW_COLUMN].to_numpy(), index=keys[last].to_numpy()))
+
+
+def superseded_reasons(
+    kind: RecordKind, source_file: str, rows: pd.Series, keys: pd.Series, later_rows: pd.Series
+) -> pd.DataFrame:
+    """Quarantine rows for earlier rows of a key whose later row in the same delivery differs (it is kept).
+
+    The field is 'record_key' and the entry carries no record key, so that only a new delivery of the same
+    file releases it (the next delivery reads these entries to know which rows the file supersedes)."""
+    return pd.DataFrame(
+        {
+            "kind": kind.value,
+            "source_file": source_file,
+            "row": rows.astype("int64").to_numpy(),
+            "field": SUPERSEDED_FIELD,
+            "value": mask_column(keys.astype(str)).str.slice(0, 200).to_numpy(),
+            "reason": (
+                "the same record key appears again at row "
+                + later_rows.astype("int64").astype(str)
+                + " with different content; the later row is kept"
+            ).to_numpy(),
+            "record_key": None,
+        }
+    )
 
 
 def held_reasons(orphans: pd.DataFrame, source_file: str) -> pd.DataFrame:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from contracts.timeparse import InstantWindow
 from contracts.vocabulary import RecordKind
 from ingest.mapping import KindMapping, apply_mapping
-from ingest.readers import iter_text_chunks
+from ingest.readers import DEFAULT_MAX_UNPACKED_BYTES, iter_text_chunks
 from ingest.validate import ValidatedBatch, validate_frame
 
 # A helper pays off for a file of more than one chunk and enough rows to outweigh its start (about a
@@ -48,6 +49,8 @@ class FileJob:
     encoding: str | None = None
     sheet: str | None = None
     section: KindMapping | None = None
+    window: InstantWindow | None = None  # plausible instants (None: validation's default)
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES  # an .xlsx unpacking to more is refused
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,10 @@ class _Failure:
 
 def validated_chunks(job: FileJob, skip: int = 0) -> Iterator[ValidatedBatch]:
     """The file's chunks after the first `skip`, mapped and validated, in order (in this process)."""
-    chunks = iter_text_chunks(job.path, job.encoding, job.sheet, job.chunk_rows)
+    chunks = iter_text_chunks(job.path, job.encoding, job.sheet, job.chunk_rows, job.max_unpacked_bytes)
     for chunk in itertools.islice(chunks, skip, None):
         mapped = apply_mapping(chunk, job.section) if job.section is not None else chunk
-        yield validate_frame(mapped, job.kind, job.path.name, job.key)
+        yield validate_frame(mapped, job.kind, job.path.name, job.key, window=job.window)
 
 
 def worth_a_helper(job: FileJob) -> bool:

@@ -4,32 +4,48 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, DateTime, String, and_, cast, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from contracts.timeparse import local_now
+from contracts.timeparse import InstantWindow, local_now
 from contracts.vocabulary import RecordKind
+from ingest.delivery import NOT_SEEN, Delivery
 from ingest.mapping import ColumnMapping, MappingError, kind_for
-from ingest.plan import ACCOUNTING_COLUMNS, classify, held_reasons, latest_versions
+from ingest.plan import (
+    ACCOUNTING_COLUMNS,
+    SUPERSEDED,
+    SUPERSEDED_FIELD,
+    classify,
+    held_reasons,
+    last_rows,
+    latest_versions,
+    superseded_reasons,
+)
 from ingest.prefetch import FileJob, prefetched_chunks
 from ingest.readers import (
     DEFAULT_CHUNK_ROWS,
+    DEFAULT_MAX_UNPACKED_BYTES,
+    RESERVED_COLUMNS,
     ROW_COLUMN,
     UnreadableFileError,
     detect_kind,
     expand_paths,
     iter_text_chunks,
 )
-from ingest.validate import MissingColumnsError
+from ingest.validate import MissingColumnsError, empty_quarantine
 from warehouse import tables
 from warehouse.store import Warehouse, append, typed_frame
 
 KIND_ORDER = (RecordKind.CASES, RecordKind.CASE_EVENTS, RecordKind.HOTLINE)
 FILE_ERRORS = (UnreadableFileError, MissingColumnsError, MappingError)
+# Failures of the store or the machine, not of a delivery: they end the run (rolled back, retried).
+RUN_ERRORS = (SQLAlchemyError, OSError, MemoryError)
 RUN_COLUMNS = ("source_file", "kind", "status", *ACCOUNTING_COLUMNS, "released", "message")
 
 ChunkCallback = Callable[[Path, int], None]
@@ -75,6 +91,18 @@ class _Run:
     key: bytes
     run_id: str
     now: pd.Timestamp
+    window: InstantWindow
+    max_unpacked_bytes: int
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What storing a batch decided: each record's status, quarantine for superseded rows, and how many
+    rows of earlier chunks (by their former status) turned out to be superseded."""
+
+    status: pd.Series
+    quarantine: pd.DataFrame
+    superseded_earlier: Counter[str]
 
 
 def ingest_paths(
@@ -88,31 +116,49 @@ def ingest_paths(
     mapping: ColumnMapping | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_chunk: ChunkCallback | None = None,
+    window: InstantWindow | None = None,
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
 ) -> IngestReport:
     """Ingest files (cases first, then events, then calls); all of it commits together or not at all.
 
-    A file that cannot be read, lacks required columns or does not fit the mapping is refused alone
-    (its savepoint is rolled back) and the others go on.
+    A file that cannot be read, lacks required columns, does not fit the mapping or raises anything else
+    while read, checked or stored is refused alone (its savepoint is rolled back) and the others go on;
+    only failures of the store or the machine (`RUN_ERRORS`) end the run. Dates and times outside
+    `window` (default: 1990-01-01 to the run's time plus a day) are quarantined. An .xlsx file that
+    unpacks to more than `max_unpacked_bytes` is refused unread.
     """
     encoding = encoding or (mapping.encoding if mapping else None)
     sheet = sheet or (mapping.sheet if mapping else None)
     named = {path.resolve() for path in paths if path.is_file()}
-    outcomes = [_classify_file(path, kind, encoding, sheet, mapping) for path in expand_paths(paths)]
+    outcomes = [
+        _classify_file(path, kind, encoding, sheet, mapping, max_unpacked_bytes)
+        for path in expand_paths(paths)
+    ]
     for outcome in outcomes:
         if outcome.kind is None and outcome.path.resolve() not in named:
             outcome.status = "skipped"
     outcomes.sort(key=lambda o: (KIND_ORDER.index(o.kind) if o.kind else -1, str(o.path)))
     run_id = uuid.uuid4().hex[:12]
     with warehouse.transaction() as connection:
-        run = _Run(connection, key, run_id, local_now())
+        now = local_now()
+        run = _Run(
+            connection,
+            key,
+            run_id,
+            now,
+            window or InstantWindow.ending_after(now.to_pydatetime()),
+            max_unpacked_bytes,
+        )
         for outcome in outcomes:
             if outcome.status != "ingested":
                 continue
             try:
                 with connection.begin_nested():
                     _ingest_file(run, outcome, encoding, sheet, mapping, chunk_rows, on_chunk)
-            except FILE_ERRORS as error:
-                outcome.status, outcome.message = "failed", str(error)
+            except RUN_ERRORS:
+                raise
+            except Exception as error:
+                outcome.status, outcome.message = "failed", _refusal(outcome.path, error)
                 outcome.counts = dict.fromkeys(ACCOUNTING_COLUMNS, 0)
                 outcome.released = 0
         released = _release_held_events(run)
@@ -130,15 +176,35 @@ def _classify_file(
     encoding: str | None,
     sheet: str | None,
     mapping: ColumnMapping | None,
+    max_unpacked_bytes: int,
 ) -> FileOutcome:
     """The file's record kind from a look at its header; a file that cannot be read is refused here."""
     try:
-        header = next(iter_text_chunks(path, encoding, sheet, chunk_rows=2), pd.DataFrame())
-        columns = [c for c in header.columns if c != ROW_COLUMN]
+        chunks = iter_text_chunks(path, encoding, sheet, chunk_rows=2, max_unpacked_bytes=max_unpacked_bytes)
+        header = next(chunks, pd.DataFrame())
+        columns = [c for c in header.columns if c not in RESERVED_COLUMNS]
         found = kind or (kind_for(mapping, path.name, columns) if mapping else None)
         return FileOutcome(path, detect_kind(path, columns, found))
-    except FILE_ERRORS as error:
-        return FileOutcome(path, kind, status="failed", message=str(error))
+    except RUN_ERRORS:
+        raise
+    except Exception as error:
+        return FileOutcome(path, _kind_by_name(path, kind), status="failed", message=_refusal(path, error))
+
+
+def _kind_by_name(path: Path, kind: RecordKind | None) -> RecordKind | None:
+    """The kind a file's name promises (cases*, case_events*, hotline*), so an unreadable delivery is
+    refused rather than skipped; None for a file of no kind's name."""
+    try:
+        return detect_kind(path, [], kind)
+    except UnreadableFileError:
+        return None
+
+
+def _refusal(path: Path, error: Exception) -> str:
+    """Why a file was refused: a delivery error's own message, else the error's type and text."""
+    if isinstance(error, FILE_ERRORS):
+        return str(error)
+    return f"{path.name}: refused after an unexpected {type(error).__name__}: {error}"
 
 
 def skipped(report: IngestReport) -> list[str]:
@@ -159,11 +225,15 @@ def _ingest_file(
     kind, path = outcome.kind, outcome.path
     assert kind is not None
     source_path = str(path.resolve())
+    delivery = Delivery(path.name, _superseded_last_time(run, kind, source_path))
     outcome.released = Warehouse.release_quarantine(
         run.connection, tables.quarantine.c.source_path == source_path, run.run_id, run.now
     )
     section = mapping.kinds.get(kind) if mapping else None
-    job = FileJob(path, kind, run.key, chunk_rows, encoding, sheet, section)
+    job = FileJob(
+        path, kind, run.key, chunk_rows, encoding, sheet, section, run.window, run.max_unpacked_bytes
+    )
+    counts = outcome.counts
     for batch in prefetched_chunks(job):
         records, quarantine = batch.records, batch.quarantine
         if kind is RecordKind.CASE_EVENTS:
@@ -172,26 +242,82 @@ def _ingest_file(
             _hold_events(run, records[orphan], source_path)
             quarantine = pd.concat([quarantine, held_reasons(records[orphan], path.name)], ignore_index=True)
             records = records[~orphan]
-        status = _store_records(run, kind, records)
+        waiting = records[ROW_COLUMN].isin(delivery.superseded_before)
+        if waiting.any():
+            delivery.pending.append(records[waiting])
+            records = records[~waiting]
+        stored = _store_records(run, kind, records, delivery)
+        quarantine = pd.concat([quarantine, stored.quarantine], ignore_index=True)
         _quarantine(run, quarantine, source_path)
-        counts = outcome.counts
         counts["read"] += batch.read
-        counts["quarantined"] += int(quarantine["row"].nunique()) if len(quarantine) else 0
-        for name, label in (("accepted", "accepted"), ("updated", "updated"), ("duplicates", "duplicate")):
-            counts[name] += int((status == label).sum())
+        _count(counts, stored, quarantine)
         if on_chunk is not None:
             on_chunk(path, batch.read)
+    if delivery.pending:
+        stored = _store_pending(run, kind, delivery)
+        _quarantine(run, stored.quarantine, source_path)
+        _count(counts, stored, stored.quarantine)
 
 
-def _store_records(run: _Run, kind: RecordKind, records: pd.DataFrame) -> pd.Series:
-    """Write new and changed records (earlier versions go to history); the status of each record."""
+def _count(counts: dict[str, int], stored: _Stored, quarantine: pd.DataFrame) -> None:
+    """Add a batch's outcome to a file's accounting (rows of earlier chunks found superseded move from
+    their former status to quarantined)."""
+    counts["quarantined"] += int(quarantine["row"].nunique()) if len(quarantine) else 0
+    for name, label in (("accepted", "accepted"), ("updated", "updated"), ("duplicates", "duplicate")):
+        counts[name] += int((stored.status == label).sum()) - stored.superseded_earlier[label]
+
+
+def _superseded_last_time(run: _Run, kind: RecordKind, source_path: str) -> frozenset[int]:
+    """Rows the previous delivery of this file found superseded by a later row of their key (still open)."""
+    q = tables.quarantine.c
+    query = select(q.row).where(
+        q.source_path == source_path,
+        q.kind == kind.value,
+        q.field == SUPERSEDED_FIELD,
+        q.released_at.is_(None),
+    )
+    return frozenset(int(row) for row in run.connection.execute(query).scalars())
+
+
+def _store_pending(run: _Run, kind: RecordKind, delivery: Delivery) -> _Stored:
+    """At the end of a file, the rows held back: superseded again if a later row of their key came, else
+    stored like any other row."""
+    pending = pd.concat(delivery.pending, ignore_index=True)
+    later, _ = delivery.earlier(pending["record_key"])
+    again = later > pending[ROW_COLUMN].to_numpy()
+    quarantine = superseded_reasons(
+        kind,
+        delivery.name,
+        pending.loc[again, ROW_COLUMN],
+        pending.loc[again, "record_key"],
+        pd.Series(later[again]),
+    )
+    stored = _store_records(run, kind, pending[~again], delivery)
+    return _Stored(
+        stored.status,
+        pd.concat([quarantine, stored.quarantine], ignore_index=True),
+        stored.superseded_earlier,
+    )
+
+
+def _store_records(
+    run: _Run, kind: RecordKind, records: pd.DataFrame, delivery: Delivery | None = None
+) -> _Stored:
+    """Write new and changed records (earlier versions go to history); the status of each record.
+
+    Within a delivery the last row of a key wins: an earlier row with other content, in this batch or an
+    earlier chunk, is quarantined as superseded, and a version this delivery itself wrote is replaced
+    without a history entry (it was never the store's committed state)."""
     table = tables.INPUT_TABLES[kind]
     existing = Warehouse.hashes_of(run.connection, kind, records["record_key"])
     status = classify(records, existing)
+    quarantine, superseded_earlier, own = empty_quarantine(), Counter[str](), set[str]()
+    if delivery is not None and len(records):
+        quarantine, superseded_earlier, own = _supersede(kind, records, status, delivery)
     changed = latest_versions(records, status)
     replaced = changed.loc[changed["record_key"].isin(existing.index), "record_key"]
     if len(replaced):
-        _keep_history(run, kind, replaced)
+        _keep_history(run, kind, replaced[~replaced.isin(own)])
         Warehouse.delete_rows(run.connection, table, "record_key", replaced)
     append(run.connection, table, changed.assign(ingested_at=run.now))
     open_keys = Warehouse.open_quarantine_keys(run.connection, kind)
@@ -204,12 +330,56 @@ def _store_records(run: _Run, kind: RecordKind, records: pd.DataFrame) -> pd.Ser
             run.run_id,
             run.now,
         )
-    return status
+    return _Stored(status, quarantine, superseded_earlier)
+
+
+def _supersede(
+    kind: RecordKind, records: pd.DataFrame, status: pd.Series, delivery: Delivery
+) -> tuple[pd.DataFrame, Counter[str], set[str]]:
+    """Apply 'the last row of a key wins' across a delivery's chunks (statuses are updated in place).
+
+    Returns quarantine rows for superseded rows (of this batch and of earlier chunks), how many rows of
+    earlier chunks were superseded by their former status, and the keys whose stored version this
+    delivery wrote itself."""
+    inside = status == SUPERSEDED
+    found = [
+        superseded_reasons(
+            kind,
+            delivery.name,
+            records.loc[inside, ROW_COLUMN],
+            records.loc[inside, "record_key"],
+            last_rows(records)[inside],
+        )
+    ]
+    kept = ~records["record_key"].duplicated(keep="last")
+    rows, before = delivery.earlier(records.loc[kept, "record_key"])
+    seen = pd.Series(rows != NOT_SEEN, index=before.index)
+    replacing = seen & (status[kept] != "duplicate")
+    found.append(
+        superseded_reasons(
+            kind,
+            delivery.name,
+            pd.Series(rows[replacing.to_numpy()]),
+            records.loc[replacing[replacing].index, "record_key"],
+            records.loc[replacing[replacing].index, ROW_COLUMN],
+        )
+    )
+    own_version = replacing & before.isin(("accepted", "updated"))
+    status[own_version[own_version].index] = before[own_version]
+    fresh = kept[kept].index.difference(seen[seen & ~replacing].index)  # repeats keep the earlier row
+    delivery.remember(records.loc[fresh, "record_key"], records.loc[fresh, ROW_COLUMN], status[fresh])
+    own = set(records.loc[own_version[own_version].index, "record_key"])
+    return pd.concat(found, ignore_index=True), Counter(before[replacing].tolist()), own
 
 
 def _keep_history(run: _Run, kind: RecordKind, keys: pd.Series) -> None:
-    """Copy the stored versions of records about to be replaced into the history table."""
-    old = Warehouse.read_rows(run.connection, tables.INPUT_TABLES[kind], "record_key", keys)
+    """Copy the stored versions of records about to be replaced into the history table.
+
+    Stored values are read as text and only then parsed, so a value no datetime can hold (a store
+    poisoned before instants were checked) is kept as written instead of stopping the repair."""
+    if keys.empty:
+        return
+    old = _stored_versions(run.connection, tables.INPUT_TABLES[kind], keys)
     payloads = old.drop(columns=["record_key", "row_hash"]).astype(object)
     payloads = payloads.where(payloads.notna(), None).to_dict("records")
     history = pd.DataFrame(
@@ -223,6 +393,26 @@ def _keep_history(run: _Run, kind: RecordKind, keys: pd.Series) -> None:
         }
     )
     append(run.connection, tables.record_history, history)
+
+
+def _stored_versions(connection: Connection, table: tables.Table, keys: pd.Series) -> pd.DataFrame:
+    """Stored rows by record key, datetimes as pandas timestamps where they can be, else their stored text."""
+    columns = [cast(c, String).label(c.name) if isinstance(c.type, DateTime) else c for c in table.columns]
+    frames = [
+        pd.read_sql(select(*columns).where(table.c.record_key.in_(chunk)), connection)
+        for chunk in _batches(list(dict.fromkeys(keys.tolist())))
+    ]
+    old = pd.concat(frames, ignore_index=True)
+    for column in table.columns:
+        if isinstance(column.type, DateTime):
+            text = old[column.name]
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+            old[column.name] = parsed.astype(object).where(parsed.notna(), text)
+    return old
+
+
+def _batches(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 def _hold_events(run: _Run, orphans: pd.DataFrame, source_path: str) -> None:

@@ -10,10 +10,10 @@ import pyarrow as pa
 
 from contracts.fields import FieldSpec, field_specs
 from contracts.records import EVENT_TIME_FIELD, RECORD_KEYS
-from contracts.timeparse import parse_datetimes
+from contracts.timeparse import InstantWindow, parse_datetimes, stated_years
 from contracts.vocabulary import RecordKind
 from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, mask_column, pseudonymise_column
-from ingest.readers import ROW_COLUMN
+from ingest.readers import READER_ERROR_COLUMN, READER_ERROR_FIELD, ROW_COLUMN
 
 DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"
 QUARANTINE_COLUMNS = ("kind", "source_file", "row", "field", "value", "reason", "record_key")
@@ -48,28 +48,13 @@ class _Checked:
     reasons: pd.Series
 
 
-def _check(spec: FieldSpec, raw: pd.Series) -> _Checked:
+def _check(spec: FieldSpec, raw: pd.Series, window: InstantWindow) -> _Checked:
     """Parse one column by its spec; flag broken cells with a reason a person can act on."""
     empty = raw == ""
     if spec.type == "datetime":
-        values = parse_datetimes(raw)
-        wrong = values.isna() & ~empty
-        reasons = "'" + raw + "' is not a valid date/time; " + DATE_HELP
+        values, wrong, reasons = _check_instants(raw, empty, window)
     elif spec.type in ("integer", "number"):
-        numbers = pd.to_numeric(raw.where(~empty), errors="coerce").astype("float64")
-        not_number = (numbers.isna() | ~np.isfinite(numbers)) & ~empty
-        out_of_range = numbers.abs() > MAX_NUMBER[spec.type]
-        fraction = (numbers % 1 != 0) & numbers.notna() if spec.type == "integer" else False
-        too_small = (numbers < spec.minimum).fillna(False) if spec.minimum is not None else False
-        wrong = not_number | out_of_range | fraction | too_small
-        word = "a whole number" if spec.type == "integer" else "a number"
-        reasons = pd.Series(f"must be >= {spec.minimum:g}", index=raw.index) + ", got '" + raw + "'"
-        reasons = reasons.where(
-            ~out_of_range, "'" + raw + f"' is out of range (at most {MAX_NUMBER[spec.type]:.0e})"
-        )
-        reasons = reasons.where(~(not_number | fraction), "'" + raw + f"' is not {word}")
-        kept = numbers.where(~wrong)
-        values = kept.astype("Int64") if spec.type == "integer" else kept.astype("Float64")
+        values, wrong, reasons = _check_numbers(spec, raw, empty)
     elif spec.type == "enum":
         wrong = ~raw.isin(spec.choices) & ~empty
         reasons = "'" + raw + f"' is not a known {spec.name}; expected one of " + ", ".join(spec.choices)
@@ -83,6 +68,45 @@ def _check(spec: FieldSpec, raw: pd.Series) -> _Checked:
     return _Checked(values=values, broken=wrong | missing, reasons=reasons)
 
 
+def _check_instants(
+    raw: pd.Series, empty: pd.Series, window: InstantWindow
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Dates and times: parsed, and inside the plausible window (a year beyond what a datetime holds
+    is outside it too, not merely unreadable)."""
+    values = parse_datetimes(raw)
+    unparsed = values.isna() & ~empty
+    years = stated_years(raw[unparsed]).reindex(raw.index)
+    beyond = unparsed & ~years.between(window.earliest.year, window.latest.year) & years.notna()
+    outside = (values.notna() & ~window.contains(values)) | beyond
+    reasons = ("'" + raw + "' is not a valid date/time; " + DATE_HELP).where(
+        ~outside, "'" + raw + f"' is outside the plausible window {window.describe()}"
+    )
+    return values.where(~outside), unparsed | outside, reasons
+
+
+def _check_numbers(
+    spec: FieldSpec, raw: pd.Series, empty: pd.Series
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers: finite, within the stored range, whole where an integer is due, not below the minimum."""
+    numbers = pd.to_numeric(raw.where(~empty), errors="coerce").astype("float64")
+    not_number = numbers.isna() & ~empty
+    not_finite = ~np.isfinite(numbers) & numbers.notna()
+    out_of_range = (numbers.abs() > MAX_NUMBER[spec.type]) & ~not_finite
+    fraction = (numbers % 1 != 0) & np.isfinite(numbers) if spec.type == "integer" else False
+    too_small = (numbers < spec.minimum).fillna(False) if spec.minimum is not None else False
+    wrong = not_number | not_finite | out_of_range | fraction | too_small
+    word = "a whole number" if spec.type == "integer" else "a number"
+    reasons = pd.Series(f"must be >= {spec.minimum or 0:g}", index=raw.index) + ", got '" + raw + "'"
+    reasons = reasons.where(
+        ~out_of_range, "'" + raw + f"' is out of range (at most {MAX_NUMBER[spec.type]:.15g})"
+    )
+    reasons = reasons.where(~not_finite, "'" + raw + "' is not a finite number")
+    reasons = reasons.where(~(not_number | fraction), "'" + raw + f"' is not {word}")
+    kept = numbers.where(~wrong)
+    values = kept.astype("Int64") if spec.type == "integer" else kept.astype("Float64")
+    return values, wrong, reasons
+
+
 def _shown_value(spec: FieldSpec, raw: pd.Series, key: bytes) -> pd.Series:
     """The value as it may be shown in quarantine: pseudonymised or masked where personal."""
     if spec.personal:
@@ -90,24 +114,37 @@ def _shown_value(spec: FieldSpec, raw: pd.Series, key: bytes) -> pd.Series:
     return mask_column(raw).fillna("").str.slice(0, 200)
 
 
-def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key: bytes) -> ValidatedBatch:
-    """Split a text frame into contract-valid stored records and quarantine rows with reasons."""
+def validate_frame(
+    frame: pd.DataFrame,
+    kind: RecordKind,
+    source_file: str,
+    key: bytes,
+    window: InstantWindow | None = None,
+) -> ValidatedBatch:
+    """Split a text frame into contract-valid stored records and quarantine rows with reasons.
+
+    Dates and times outside `window` (default: 1990-01-01 to now plus a day) are quarantined; rows the
+    reader could not parse (a non-empty reader error) are quarantined with that error, never checked.
+    """
+    window = window or InstantWindow.from_now()
     specs = field_specs(kind)
+    unparsed = _reader_errors(frame)
     missing = [s.name for s in specs if s.required and s.name not in frame.columns]
-    if missing:
+    if missing and not (len(frame) and unparsed.all()):  # a chunk of unparsed lines has no columns yet
         raise MissingColumnsError(
             f"{source_file}: missing required column(s) {', '.join(missing)} for {kind.value}; "
             "rename them in the export or map them with a column-mapping file"
         )
     blank = pd.Series("", index=frame.index)
+    keys = _quarantine_key(frame, kind)
     checked: dict[str, _Checked] = {}
-    problems = []
+    problems = [_unparsed_rows(frame, unparsed, kind, source_file)] if unparsed.any() else []
     for spec in specs:
         raw = frame[spec.name] if spec.name in frame.columns else blank
-        result = _check(spec, raw)
+        result = _check(spec, raw, window)
         checked[spec.name] = result
-        if result.broken.any():
-            where = result.broken
+        where = result.broken & ~unparsed
+        if where.any():
             problems.append(
                 pd.DataFrame(
                     {
@@ -117,7 +154,7 @@ def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key:
                         "field": spec.name,
                         "value": _shown_value(spec, raw[where], key),
                         "reason": mask_column(result.reasons[where]),
-                        "record_key": _quarantine_key(frame, kind)[where],
+                        "record_key": keys[where],
                     }
                 )
             )
@@ -126,12 +163,38 @@ def validate_frame(frame: pd.DataFrame, kind: RecordKind, source_file: str, key:
         if problems
         else empty_quarantine()
     )
-    bad = np.logical_or.reduce([c.broken.to_numpy() for c in checked.values()]) if checked else False
+    broken = [c.broken.to_numpy() for c in checked.values()]
+    bad = np.logical_or.reduce([unparsed.to_numpy(), *broken])
     good = pd.DataFrame({name: c.values for name, c in checked.items()})[~bad]
     records = to_stored_form(good, kind, key)
     records["source_file"] = source_file
     records[ROW_COLUMN] = frame.loc[~bad, ROW_COLUMN].to_numpy()
     return ValidatedBatch(kind, source_file, len(frame), records.reset_index(drop=True), quarantine)
+
+
+def _reader_errors(frame: pd.DataFrame) -> pd.Series:
+    """Rows the reader could not parse into fields (its error column non-empty), if it gave one."""
+    if READER_ERROR_COLUMN not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    errors = frame[READER_ERROR_COLUMN]
+    return errors.notna() & errors.astype(str).ne("")
+
+
+def _unparsed_rows(
+    frame: pd.DataFrame, unparsed: pd.Series, kind: RecordKind, source_file: str
+) -> pd.DataFrame:
+    """One quarantine row per row the reader could not parse, with the reader's error as the reason."""
+    return pd.DataFrame(
+        {
+            "kind": kind.value,
+            "source_file": source_file,
+            "row": frame.loc[unparsed, ROW_COLUMN].astype("int64"),
+            "field": READER_ERROR_FIELD,
+            "value": "",
+            "reason": mask_column(frame.loc[unparsed, READER_ERROR_COLUMN].astype(str)),
+            "record_key": None,
+        }
+    )
 
 
 def _quarantine_key(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:

@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger, task
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.settings import Settings
+from contracts.timeparse import InstantWindow, local_now
 from contracts.vocabulary import RecordKind
 from ingest.mapping import load_mapping
 from ingest.run import IngestReport, ingest_paths
@@ -48,6 +49,10 @@ def ingest_files(
             mapping=mapping,
             chunk_rows=settings.ingest_chunk_rows,
             on_chunk=advance,
+            window=InstantWindow.ending_after(
+                local_now().to_pydatetime(), settings.earliest_instant, settings.future_tolerance_days
+            ),
+            max_unpacked_bytes=settings.max_unpacked_mib * 1024 * 1024,
         )
 
 

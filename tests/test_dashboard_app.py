@@ -77,9 +77,16 @@ def rendered(app: AppTest) -> str:
     return "\n".join(_texts(app._tree))
 
 
+def assert_no_error(app: AppTest) -> None:
+    """No exception, and no page failure turned into the user's error message by the app."""
+    assert not app.exception, app.exception
+    failures = {ZH["unexpected_error"], EN["unexpected_error"], ZH["store_busy"], EN["store_busy"]}
+    assert not failures & {e.value for e in app.error}, [e.value for e in app.error]
+
+
 def visit(app: AppTest, page: str) -> AppTest:
     app.switch_page(page).run()
-    assert not app.exception, app.exception
+    assert_no_error(app)
     return app
 
 

@@ -161,9 +161,9 @@ def test_classify_tells_new_updated_and_duplicate() -> None:
     existing = pd.Series({"a": "1", "c": "9"})
     assert classify(records, existing).tolist() == [
         "duplicate",
-        "accepted",
         "duplicate",
-        "updated",
+        "accepted",
+        "superseded",
         "updated",
     ]
 

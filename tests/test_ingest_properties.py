@@ -35,7 +35,7 @@ case_rows = st.lists(
     st.fixed_dictionaries(
         {
             "opened_at": st.datetimes(
-                min_value=pd.Timestamp("2024-01-01"), max_value=pd.Timestamp("2026-12-31")
+                min_value=pd.Timestamp("2024-01-01"), max_value=pd.Timestamp("2026-06-30")
             ).map(lambda d: d.strftime("%Y-%m-%d %H:%M")),
             "district": st.sampled_from(["东湖区", "江北区", "青山县"]),
             "category": st.sampled_from(["邻里纠纷", "劳资纠纷", "其他"]),

@@ -1,4 +1,5 @@
-"""The dashboard's tables: analysts' accounts and their append-only feedback on listed cases."""
+"""The dashboard's tables: analysts' accounts, their append-only feedback on listed cases, and the
+append-only audit log of logins, logouts and cases opened (which also holds the login throttle's state)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,27 @@ feedback = Table(
     Column("list_as_of", Date),  # the list the analyst was looking at, if any
 )
 
-for _operation in ("UPDATE", "DELETE"):
-    event.listen(
-        feedback,
-        "after_create",
-        DDL(
-            f"CREATE TRIGGER IF NOT EXISTS feedback_no_{_operation.lower()} BEFORE {_operation} ON feedback "
-            "BEGIN SELECT RAISE(ABORT, 'feedback is append-only'); END"
-        ).execute_if(dialect="sqlite"),
-    )
+# Who logged in, failed, was refused, logged out, timed out or opened a case: one row per event, never
+# updated or deleted. Failed logins in it are the throttle's state, shared by every session and process.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("event", String, nullable=False),  # see dashboards.audit.EVENTS
+    Column("user_name", String),  # an existing account's name only: a typed name that is none is not kept
+    Column("login_key", String, index=True),  # digest of the name typed at login (throttle per account)
+    Column("address", String, nullable=False, index=True),  # the client's address, or "unknown"
+    Column("case_id", String),  # the case opened
+)
+
+for _table in (feedback, audit_log):
+    for _operation in ("UPDATE", "DELETE"):
+        event.listen(
+            _table,
+            "after_create",
+            DDL(
+                f"CREATE TRIGGER IF NOT EXISTS {_table.name}_no_{_operation.lower()} BEFORE {_operation} "
+                f"ON {_table.name} BEGIN SELECT RAISE(ABORT, '{_table.name} is append-only'); END"
+            ).execute_if(dialect="sqlite"),
+        )

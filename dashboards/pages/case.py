@@ -8,11 +8,13 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
-from dashboards import context, present, queries
+from dashboards import audit, auth, context, present, queries
 from dashboards.feedback import ACTIONS, record_feedback
 
 CASE_KEY = "case_id"
 FLASH_KEY = "feedback_saved"
+# The case whose opening was last written to the audit log in this session (a rerun is not a new opening).
+AUDITED_KEY = "audited_case"
 PROFILE_FIELDS = ("district", "town", "category", "source", "opened_at", "party_count", "amount")
 
 
@@ -45,9 +47,11 @@ def _profile(profile: pd.Series, words: dict[str, str]) -> None:
         value = profile[name]
         if isinstance(value, pd.Timestamp):
             value = value.strftime("%Y-%m-%d")
-        slot.markdown(f"**{words[name]}**  \n{'' if pd.isna(value) else value}")
+        slot.markdown(f"**{words[name]}**")
+        slot.text("" if pd.isna(value) else str(value))
     if isinstance(profile["description"], str):
-        st.markdown(f"**{words['description']}**: {profile['description']}")
+        st.markdown(f"**{words['description']}**")
+        st.text(profile["description"])
 
 
 def _history(history: pd.DataFrame, words: dict[str, str]) -> None:
@@ -55,7 +59,7 @@ def _history(history: pd.DataFrame, words: dict[str, str]) -> None:
     if history.empty:
         return
     st.subheader(words["current_reasons"])
-    st.info(history["reasons"].iloc[-1])
+    st.info(present.plain(history["reasons"].iloc[-1]))
     st.subheader(words["score_history"])
     if len(history) > 1:
         st.line_chart(history.set_index("as_of")["score"], height=200)
@@ -105,6 +109,21 @@ def _feedback(page: context.PageContext, case_id: str, as_of: date | None) -> No
     _feedback_form(page, case_id, as_of)
 
 
+def _audit_opening(page: context.PageContext, case_id: str) -> bool:
+    """Write who opened which case to the audit log (once per case opened in a session); False, with the
+    error shown, when the store cannot take it (the case is then not shown)."""
+    if st.session_state.get(AUDITED_KEY) == case_id:
+        return True
+    try:
+        address = auth.client_address()
+        audit.append(context.writer(), audit.CASE_OPENED, context.now(), address, page.viewer.name, case_id)
+    except OperationalError:
+        st.error(page.words["store_busy"])
+        return False
+    st.session_state[AUDITED_KEY] = case_id
+    return True
+
+
 def main() -> None:
     """The page."""
     page = context.page()
@@ -115,6 +134,8 @@ def main() -> None:
     profile = queries.case_profile(page.viewer, page.source, case_id) if case_id else pd.DataFrame()
     if profile.empty:
         st.warning(words["case_not_found"])
+        return
+    if not _audit_opening(page, str(case_id)):
         return
     _profile(profile.iloc[0], words)
     _history(queries.score_history(page.viewer, page.source, case_id), words)

@@ -35,10 +35,12 @@ def _summary(clusters: pd.DataFrame, words: dict[str, str]) -> None:
 def _open_cases(page: context.PageContext, cluster: pd.Series, as_of: date) -> None:
     """The chosen grievance's open cases as listed that day, and the button that opens one of them."""
     words = page.words
-    st.subheader(words["grievance_cases"].format(thing=cluster["thing"], as_of=as_of.isoformat()))
+    thing = present.plain(cluster["thing"])
+    st.subheader(words["grievance_cases"].format(thing=thing, as_of=as_of.isoformat()))
     for column in ("surge_reason", "summary"):
         if cluster[column]:
-            st.markdown(f"**{words[column]}**: {cluster[column]}")
+            st.markdown(f"**{words[column]}**")
+            st.text(cluster[column])
     listed = queries.risk_list(page.viewer, page.source, as_of)
     touched = queries.grievance_cases(listed, cluster["open_case_ids"])
     if touched.empty:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import context, present, queries
+from dashboards import audit, context, present, queries
+from warehouse.accounts import Role
 
 FEEDBACK_DAYS = 90
+AUDIT_ROWS = 200
 
 
 def _champion(page: context.PageContext) -> None:
@@ -79,12 +81,26 @@ def _operations(page: context.PageContext) -> None:
             st.image(picture)
 
 
+def _audit_log(page: context.PageContext) -> None:
+    """The latest logins, refusals, logouts, idle timeouts and cases opened (administrators only)."""
+    if page.viewer.role is not Role.ADMIN:
+        return
+    words = page.words
+    with st.expander(words["audit_log"].format(n=AUDIT_ROWS)):
+        events = audit.recent(page.source, AUDIT_ROWS)
+        if events.empty:
+            st.caption(words["no_data"])
+        else:
+            st.dataframe(present.audit_table(events, words), hide_index=True, key="audit_table")
+
+
 def main() -> None:
     """The page."""
     page = context.page()
     st.header(page.words["page_model"])
     _champion(page)
     _operations(page)
+    _audit_log(page)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -38,6 +40,24 @@ def _grievance_notice(clusters: pd.DataFrame, words: dict[str, str]) -> None:
     notice = words["grievance_notice"].format(n=len(clusters), m=surges)
     (st.warning if surges else st.info)(notice, icon=":material/campaign:")
     st.page_link("pages/grievances.py", label=words["see_grievances"], icon=":material/arrow_forward:")
+
+
+def _dormant(page: context.PageContext, as_of: date) -> None:
+    """The list's dormant cases, apart and collapsed: how many, why they are not scored, and the rows."""
+    words = page.words
+    dormant = queries.dormant_cases(page.viewer, page.source, as_of)
+    with st.expander(f"{words['dormant_title']} ({dormant.count})", expanded=False):
+        if dormant.rows is None:
+            st.caption(words["dormant_none"])
+            return
+        st.caption(words["dormant_help"].format(days=dormant.days))
+        st.metric(words["dormant_count"], dormant.count)
+        if len(dormant.rows):
+            shown = dormant.rows.assign(
+                opened_at=dormant.rows["opened_at"].dt.strftime("%Y-%m-%d"),
+                last_activity_at=dormant.rows["last_activity_at"].dt.strftime("%Y-%m-%d"),
+            )
+            st.dataframe(present.localise(shown, words), hide_index=True, key="dormant_table")
 
 
 def main() -> None:
@@ -83,6 +103,7 @@ def main() -> None:
         f"{stem}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+    _dormant(page, as_of)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,58 @@
+"""What one delivery (a file, across its chunks) has stored so far, so that the last row of a key wins.
+
+Per chunk it keeps, for each key's kept row, a 64-bit hash of the key, the row number and its status:
+17 bytes a row, far less than the chunk itself, so memory stays bounded by the chunk for any file that
+fits a store. Rows that the previous delivery of the same file found superseded wait (`pending`) until
+the end of the file, when it is known whether a later row of their key came again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+STATUS_CODES = ("accepted", "updated", "duplicate")
+NOT_SEEN = -1
+
+
+def key_hashes(keys: pd.Series) -> np.ndarray:
+    """A 64-bit hash per record key (collisions among a file's keys are negligible at 2^-64 a pair)."""
+    text = keys if isinstance(keys.dtype, pd.StringDtype) else keys.astype(str)  # same hash, no copy
+    return pd.util.hash_pandas_object(text, index=False).to_numpy()
+
+
+@dataclass
+class Delivery:
+    """The kept rows of one file's chunks so far, and the rows held back until its end."""
+
+    name: str
+    superseded_before: frozenset[int] = frozenset()
+    pending: list[pd.DataFrame] = field(default_factory=list)
+    _chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def remember(self, keys: pd.Series, rows: pd.Series, statuses: pd.Series) -> None:
+        """Record each key's kept row of a chunk (keys unique) and its status."""
+        if len(keys) == 0:
+            return
+        hashes = key_hashes(keys)
+        order = np.argsort(hashes, kind="stable")
+        codes = statuses.map({s: i for i, s in enumerate(STATUS_CODES)}).to_numpy(dtype="int8")
+        self._chunks.append((hashes[order], rows.to_numpy(dtype="int64")[order], codes[order]))
+
+    def earlier(self, keys: pd.Series) -> tuple[np.ndarray, pd.Series]:
+        """Per key, the row number of its latest remembered row (NOT_SEEN if none) and that row's status."""
+        hashes = key_hashes(keys)
+        rows = np.full(len(hashes), NOT_SEEN, dtype="int64")
+        codes = np.full(len(hashes), NOT_SEEN, dtype="int8")
+        for known, known_rows, known_codes in reversed(self._chunks):
+            todo = np.flatnonzero(rows == NOT_SEEN)
+            if todo.size == 0:
+                break
+            at = np.searchsorted(known, hashes[todo]).clip(max=known.size - 1)
+            hit = known[at] == hashes[todo]
+            rows[todo[hit]] = known_rows[at[hit]]
+            codes[todo[hit]] = known_codes[at[hit]]
+        names = np.array([*STATUS_CODES, ""], dtype=object)  # NOT_SEEN (-1) picks the last, ''
+        return rows, pd.Series(names[codes], index=keys.index, dtype=object)
