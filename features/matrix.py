@@ -18,7 +18,7 @@ from features import (
     text_cues,
     text_terms,
 )
-from features.cohort import escalation_labels, open_cases
+from features.cohort import DORMANT_DAYS, escalation_labels, open_cases
 from features.dictionary import FeatureDoc
 from features.sources import Sources
 
@@ -69,15 +69,21 @@ def feature_docs(families: Sequence[ModuleType] = FAMILIES) -> tuple[FeatureDoc,
     return tuple(doc for family in families for doc in family.FEATURES)
 
 
-def build_features(sources: Sources, as_of: date, families: Sequence[ModuleType] = FAMILIES) -> pd.DataFrame:
-    """One row per case open at the as-of instant: cohort columns, then every family's features.
+def build_features(
+    sources: Sources,
+    as_of: date,
+    families: Sequence[ModuleType] = FAMILIES,
+    dormant_days: int | None = DORMANT_DAYS,
+) -> pd.DataFrame:
+    """One row per case open and not dormant at the as-of instant: cohort columns, then every family's
+    features.
 
     This is the one place where sources are cut to what was known before the instant; families
     receive only that cut.
     """
     instant = as_of_instant(as_of)
     known = sources.known_before(instant)
-    cohort = open_cases(known, instant)
+    cohort = open_cases(known, instant, dormant_days)
     parts = [cohort[list(COHORT_COLUMNS)], *(family.build(cohort, known, instant) for family in families)]
     frame = pd.concat(parts, axis=1)
     frame.insert(0, "as_of", as_of)
@@ -97,12 +103,13 @@ def training_matrix(
     escalation_types: Iterable[str],
     families: Sequence[ModuleType] = FAMILIES,
     progress: Callable[[Iterable[date]], Iterable[date]] = iter,
+    dormant_days: int | None = DORMANT_DAYS,
 ) -> pd.DataFrame:
-    """Features and labels for every case open at each as-of date, stacked."""
+    """Features and labels for every case open and not dormant at each as-of date, stacked."""
     types = list(escalation_types)
     frames = []
     for as_of in progress(list(dates)):
-        features = build_features(sources, as_of, families)
+        features = build_features(sources, as_of, families, dormant_days)
         labels = escalation_labels(
             pd.Index(features["case_id"]), sources.events, as_of_instant(as_of), horizon_days, types
         )

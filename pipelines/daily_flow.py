@@ -1,17 +1,23 @@
 """The daily run: deliveries in, the champion's list out only when inputs look healthy, a report always.
 
-For an as-of date D: ingest what is waiting in the inbox, score the cases open at D, compare the
-features, the scores, the day's input volume and quarantine rate with what is normal, then either
-publish the list (files, store, `latest` pointer last) or hold it (yesterday's list stays, marked
-stale, with the reasons), update the outcomes of past lists whose horizon has passed, write the
+For an as-of date D: ingest what is waiting in the inbox, score the cases open (and not dormant) at D,
+compare the features, the scores, the day's input volume and quarantine rate with what is normal,
+then either publish the list (files, store, `latest` pointer last) or hold it (yesterday's list stays,
+marked stale, with the reasons), update the outcomes of past lists whose horizon has passed, write the
 run report and alert the operators on holds, drift and failures.
+
+A delivery never stops a day. A file ingest refuses goes to `inbox/failed/<D>/` with its reason beside
+it (`<name>.reason.txt`) and the others are ingested as usual. Should ingest itself raise, each file is
+ingested again alone: the ones that go in are filed under `done/`, the ones that raise again under
+`failed/<D>/` (so no file fails every day after), and the day's list is held with the error as its
+reason. A run that fails anywhere still writes its report and marks `latest` stale with the reason.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +25,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from sqlalchemy.exc import OperationalError
 
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
@@ -36,7 +43,7 @@ from models.outcomes import realised_quality
 from models.registry import Champion
 from pipelines.alerts import send_alert
 from pipelines.ingest_flow import ingest_flow
-from pipelines.publish import mark_stale, read_pointer, write_atomic
+from pipelines.publish import mark_stale, read_pointer, remove_leftovers, write_atomic
 from pipelines.runtime import open_warehouse
 from pipelines.score_flow import ScoredDay, champion, log_published, publish, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
@@ -66,16 +73,85 @@ def inbox_files(inbox: Path) -> list[Path]:
     return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
 
 
+@dataclass
+class Intake:
+    """What became of the inbox's files: ingest's accounting, the files refused (with why and where they
+    went) and, when ingest raised, the error and what was decided."""
+
+    accounting: pd.DataFrame | None = None
+    refused: list[dict[str, str]] = field(default_factory=list)
+    ingest_error: dict[str, Any] | None = None
+
+
+def _environmental(error: BaseException) -> bool:
+    """An error of the machine or the store (disk, database), not of a delivered file: the files stay."""
+    if isinstance(error, FileNotFoundError | PermissionError | IsADirectoryError):
+        return False
+    return isinstance(error, OSError | OperationalError)
+
+
+def take_in(files: list[Path], settings: Settings, allow_local_key: bool) -> Intake:
+    """Ingest the inbox's files; if ingest raises, ingest each file alone to find the ones that make it
+    raise (a machine or store error is raised as it is: the files stay for the next run)."""
+    try:
+        return Intake(ingest_flow(files, settings, allow_local_key=allow_local_key).accounting)
+    except Exception as error:
+        if _environmental(error):
+            raise
+        get_run_logger().error("ingest raised (%s): ingesting each file alone", error)
+        accountings, crashed = [], []
+        for path in files:
+            try:
+                accountings.append(ingest_flow([path], settings, allow_local_key=allow_local_key).accounting)
+            except Exception as alone:
+                if _environmental(alone):
+                    raise
+                crashed.append(
+                    {"file": path.name, "reason": f"ingest raised: {type(alone).__name__}: {alone}"}
+                )
+        accounting = pd.concat(accountings, ignore_index=True) if accountings else None
+        went_in = len(files) - len(crashed)
+        decision = (
+            f"each file was ingested again alone: {went_in} went in (filed under done/), {len(crashed)} "
+            "raised again and were moved to failed/ so that later runs go on without them; "
+            + ("the day goes on with what went in" if went_in else "nothing went in, so the list is held")
+        )
+        return Intake(
+            accounting,
+            crashed,
+            {
+                "error": f"{type(error).__name__}: {error}",
+                "files": [c["file"] for c in crashed],
+                "ingested_alone": went_in,
+                "decision": decision,
+            },
+        )
+
+
 @task(name="file-away-deliveries", **IO_TASK)
-def file_away(accounting: pd.DataFrame, inbox: Path, as_of: date) -> None:
-    """Move ingested files to `done/<date>/` and refused ones to `failed/<date>/` (ingest is idempotent)."""
-    for row in accounting.itertuples():
-        source = inbox / str(row.source_file)
+def file_away(intake: Intake, inbox: Path, as_of: date) -> list[dict[str, str]]:
+    """Move ingested files to `done/<date>/` and refused ones to `failed/<date>/` with their reason beside
+    them (`<name>.reason.txt`); the refused files, why and where they went."""
+    refused = {r["file"]: r["reason"] for r in intake.refused}
+    done: list[str] = []
+    if intake.accounting is not None:
+        for row in intake.accounting.itertuples():
+            if row.status == "failed":
+                refused[str(row.source_file)] = str(row.message) or "refused by ingest"
+            else:
+                done.append(str(row.source_file))
+    moved = []
+    for name, folder in [(n, "done") for n in done] + [(n, "failed") for n in refused]:
+        source = inbox / name
         if not source.is_file():
             continue
-        folder = inbox / ("failed" if row.status == "failed" else "done") / as_of.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(source), folder / source.name)
+        target = inbox / folder / as_of.isoformat()
+        target.mkdir(parents=True, exist_ok=True)
+        if name in refused:
+            write_atomic(target / f"{name}.reason.txt", (refused[name] + "\n").encode())
+            moved.append({"file": name, "reason": refused[name], "moved_to": str(target / name)})
+        shutil.move(str(source), target / name)
+    return moved
 
 
 def daily_volumes(known: Sources, as_of: date, days: int) -> pd.Series:
@@ -244,42 +320,97 @@ def daily_flow(
     settings = settings or Settings()
     as_of = as_of or local_now().date()
     logger = get_run_logger()
-    started = local_now().isoformat(timespec="seconds")
+    report: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "started_at": local_now().isoformat(timespec="seconds"),
+    }
     try:
-        return _run_day(as_of, settings, override, use_inbox, allow_local_key, started)
+        return _run_day(as_of, settings, override, use_inbox, allow_local_key, report)
     except Exception as error:
         logger.error("daily run for %s failed: %s", as_of, error)
+        record_failure(report, error, settings)
         send_alert(settings.alert_webhook_url, "failed", as_of.isoformat(), {"error": str(error)})
         raise
 
 
+def record_failure(report: dict[str, Any], error: BaseException, settings: Settings) -> None:
+    """A failed run still leaves its report (what it got to, and the error) and marks `latest` stale."""
+    reason = f"the daily run failed: {type(error).__name__}: {error}"
+    try:
+        pointer = mark_stale(settings.lists_dir, date.fromisoformat(report["as_of"]), [reason])
+        report.update(status="failed", error=reason, latest=pointer)
+        report["finished_at"] = local_now().isoformat(timespec="seconds")
+        path = settings.reports_dir / f"{report['as_of']}.json"
+        write_atomic(path, json.dumps(report, ensure_ascii=False, indent=2, default=str).encode())
+    except Exception as secondary:  # the original error is what the operator must see
+        get_run_logger().error("could not record the failure: %s", secondary)
+
+
+def ingest_hold(intake: Intake, override: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Extra (reasons, warnings) of the day's verdict when ingest raised: held when no file went in even
+    alone (the day's inputs are missing), else a warning; with `override`, never held."""
+    if intake.ingest_error is None:
+        return (), ()
+    files = ", ".join(intake.ingest_error["files"]) or "no file alone"
+    sentence = (
+        f"Ingest raised unexpectedly ({intake.ingest_error['error']}); made it raise: {files} "
+        "(moved to inbox/failed/, see the report)"
+    )
+    if intake.ingest_error["ingested_alone"]:
+        return (), (f"{sentence}; the other files went in.",)
+    reason = f"{sentence}; nothing of the day's deliveries went in."
+    return ((), (f"overridden: {reason}",)) if override else ((reason,), ())
+
+
 def _run_day(
-    as_of: date, settings: Settings, override: bool, use_inbox: bool, allow_local_key: bool, started: str
+    as_of: date,
+    settings: Settings,
+    override: bool,
+    use_inbox: bool,
+    allow_local_key: bool,
+    report: dict[str, Any],
 ) -> DailyReport:
-    """The daily run's steps, in order."""
+    """The daily run's steps, in order; `report` is filled in as they go."""
     logger = get_run_logger()
-    accounting = None
+    for folder in (settings.lists_dir, settings.reports_dir):
+        remove_leftovers(folder)
+    intake = Intake()
     files = inbox_files(settings.inbox_dir) if use_inbox else []
     if files:
-        ingested = ingest_flow(files, settings, allow_local_key=allow_local_key)
-        accounting = ingested.accounting
-        file_away(accounting, settings.inbox_dir, as_of)
+        intake = take_in(files, settings, allow_local_key)
+        report["ingest_error"] = intake.ingest_error
+        report["ingest"] = (
+            []
+            if intake.accounting is None
+            else json.loads(intake.accounting.to_json(orient="records", force_ascii=False))
+        )
+        report["refused"] = file_away(intake, settings.inbox_dir, as_of)
+        for refused in report["refused"]:
+            logger.error(
+                "%s refused and moved to %s: %s", refused["file"], refused["moved_to"], refused["reason"]
+            )
+        if report["refused"]:
+            payload = {"refused": report["refused"], "ingest_error": intake.ingest_error}
+            send_alert(settings.alert_webhook_url, "refused", as_of.isoformat(), payload)
+    accounting = intake.accounting
     model = champion(settings)
     known = load_store(settings).known_before(as_of_instant(as_of))
     day = score_day(as_of, model, known, settings)
-    report: dict[str, Any] = {
-        "as_of": as_of.isoformat(),
-        "started_at": started,
-        "model_version": model.version,
-        "ingest": []
-        if accounting is None
-        else json.loads(accounting.to_json(orient="records", force_ascii=False)),
-        "open_cases": len(day.listed),
-        "bands": day.manifest["bands"],
-        "grievances": day.manifest["grievances"],
-        "call_links": len(day.links),
-        "input_fingerprint": day.manifest["input_fingerprint"],
-    }
+    report.update(
+        {
+            "model_version": model.version,
+            "ingest": report.get("ingest", []),
+            "refused": report.get("refused", []),
+            "ingest_error": intake.ingest_error,
+            "open_cases": len(day.listed),
+            "dormant_cases": len(day.dormant),
+            "empty_reason": day.manifest["empty_reason"],
+            "bands": day.manifest["bands"],
+            "grievances": day.manifest["grievances"],
+            "call_links": len(day.links),
+            "input_fingerprint": day.manifest["input_fingerprint"],
+        }
+    )
     if already_published(day, settings):
         logger.info(
             "the same list for %s with %s is already published: nothing to do",
@@ -290,6 +421,11 @@ def _run_day(
         return DailyReport(as_of, "skipped", report, settings.reports_dir / f"{as_of.isoformat()}.json")
     history = previous_reports(settings.reports_dir, as_of, VOLUME_DAYS)
     verdict, drift, facts = check_health(day, model, known, quarantine_rate(accounting), history, override)
+    reasons, warnings = ingest_hold(intake, override)
+    if reasons or warnings:
+        verdict = HealthVerdict(
+            verdict.hold or bool(reasons), (*verdict.reasons, *reasons), (*verdict.warnings, *warnings)
+        )
     report.update(facts)
     report["drift"] = json.loads(drift.head(15).to_json(orient="records", force_ascii=False))
     report["verdict"] = verdict.as_dict()

