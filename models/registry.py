@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import mlflow
@@ -23,7 +23,8 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
-from models.train import TrainingResult
+if TYPE_CHECKING:
+    from models.train import TrainingResult
 
 CHAMPION_ALIAS = "champion"
 METADATA_FILE = "fengqiao_model.json"

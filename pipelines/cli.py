@@ -25,6 +25,13 @@ app = typer.Typer(
 )
 console = Console()
 
+# Files the commands create are the owner's only (the home holds personal data and password hashes).
+PRIVATE_UMASK = 0o077
+# Commands that never run a flow: they do not import Prefect, so its settings are not prepared for them.
+NO_FLOW_COMMANDS = frozenset(
+    {"simulate", "quarantine", "models", "promote", "rollback", "dictionary", "users", "dashboard"}
+)
+
 AsOf = Annotated[
     str, typer.Option("--as-of", help="As-of date YYYY-MM-DD (the instant 00:00 Asia/Shanghai).")
 ]
@@ -75,7 +82,7 @@ def main(
     ] = None,
 ) -> None:
     """Global options override the environment; the environment overrides defaults."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.umask(PRIVATE_UMASK)
     given = {
         "home": home,
         "warehouse_url": warehouse_url,
@@ -87,6 +94,11 @@ def main(
         "dask_address": dask_address,
     }
     context.obj = {key: value for key, value in given.items() if value is not None}
+    if context.invoked_subcommand not in NO_FLOW_COMMANDS:
+        from pipelines.prefect_runtime import prepare_prefect
+
+        with _user_errors():
+            prepare_prefect(_settings(context))
 
 
 def _table(frame: pd.DataFrame, title: str, columns: dict[str, str] | None = None) -> Table:
@@ -149,14 +161,36 @@ def ingest(
     mapping: Annotated[
         Path | None, typer.Option(help="Column-mapping file (TOML or YAML) for your own headings.")
     ] = None,
+    rotate_key: Annotated[
+        bool,
+        typer.Option(
+            "--rotate-key",
+            help="Re-pseudonymise the store under the key now set, from every raw export ever ingested "
+            "(all given here); refused, changing nothing, if a stored case or call is not in them.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, pseudonymise and store delivered files; bad rows go to quarantine."""
-    from pipelines.ingest_flow import ingest_flow
+    from pipelines.runtime import check_key, open_warehouse, pseudonym_key, rotate_pseudonyms
 
+    settings = _settings(context)
     with _user_errors():
-        report = ingest_flow(
-            paths, _settings(context), kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
-        )
+        key, _ = pseudonym_key(settings)
+        if rotate_key:
+            report = rotate_pseudonyms(
+                paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
+            )
+            console.print(
+                "[green]key rotated[/green]: every case and call re-pseudonymised under the new key"
+            )
+        else:
+            with open_warehouse(settings).transaction() as connection:
+                check_key(connection, key)  # before Prefect starts: a different key is refused at once
+            from pipelines.ingest_flow import ingest_flow
+
+            report = ingest_flow(
+                paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
+            )
     _print_ingest(report)
     if report.failed:
         raise typer.Exit(code=1)
@@ -214,7 +248,9 @@ def quarantine(
         _table(frame.head(limit), f"First {min(limit, len(frame))} of {len(frame)} entries", columns)
     )
     if export:
-        frame.to_csv(export, index=False, encoding="utf-8-sig")
+        from contracts.spreadsheet import neutralised
+
+        neutralised(frame).to_csv(export, index=False, encoding="utf-8-sig")
         console.print(f"written to {export}")
 
 
@@ -265,7 +301,7 @@ def _print_training(report: Any) -> None:
 @app.command()
 def models(context: typer.Context) -> None:
     """List registered model versions with their aliases and promotion decisions."""
-    from pipelines.train_flow import registry
+    from pipelines.runtime import registry
 
     with _user_errors():
         table = registry(_settings(context)).versions()
@@ -281,7 +317,7 @@ def promote(
     context: typer.Context, version: Annotated[str, typer.Argument(help="Version number to make champion.")]
 ) -> None:
     """Make a registered version the champion (deliberately; `fengqiao rollback` undoes it)."""
-    from pipelines.train_flow import registry
+    from pipelines.runtime import registry
 
     with _user_errors():
         registry(_settings(context)).promote(version.removeprefix("v"))
@@ -291,7 +327,7 @@ def promote(
 @app.command()
 def rollback(context: typer.Context) -> None:
     """Move the champion back to the version it replaced."""
-    from pipelines.train_flow import registry
+    from pipelines.runtime import registry
 
     with _user_errors():
         version = registry(_settings(context)).rollback()
@@ -388,12 +424,19 @@ def _print_daily(reports: list[Any]) -> None:
                 "yesterday's records": r.report.get("volume", {}).get("yesterday"),
                 "open cases": r.report.get("open_cases"),
                 "high": r.report.get("bands", {}).get("high"),
+                "dormant": r.report.get("dormant_cases"),
                 "why held": " ".join(r.report.get("verdict", {}).get("reasons", [])),
             }
             for r in reports
         ]
     )
     console.print(_table(rows, "Daily runs"))
+    for r in reports:
+        for refused in r.report.get("refused", []):
+            console.print(
+                f"[red]refused[/red] {r.as_of}: {refused.get('file')} -> {refused.get('moved_to')}: "
+                f"{refused.get('reason')}"
+            )
     if reports:
         console.print(f"reports: {reports[-1].path.parent}")
 
@@ -577,8 +620,10 @@ DASHBOARD_SETTINGS = (
 
 
 def dashboard_environment(settings: Settings) -> dict[str, str]:
-    """The current settings as FENGQIAO_* environment variables (lists as JSON, as pydantic reads them)."""
-    values = settings.model_dump(mode="json", include=set(DASHBOARD_SETTINGS))
+    """The current settings as FENGQIAO_* environment variables (lists as JSON, as pydantic reads them),
+    with the login throttle's, the idle timeout's and the dormant cases' settings."""
+    security = {"login_max_failures", "login_backoff_seconds", "session_idle_minutes", "dormant_days"}
+    values = settings.model_dump(mode="json", include=set(DASHBOARD_SETTINGS) | security)
     return {
         f"FENGQIAO_{name.upper()}": json.dumps(value) if isinstance(value, list) else str(value)
         for name, value in values.items()
@@ -586,7 +631,8 @@ def dashboard_environment(settings: Settings) -> dict[str, str]:
 
 
 def dashboard_command(port: int, address: str) -> list[str]:
-    """The `streamlit run` command line for the dashboard app (found beside this package, not imported)."""
+    """The `streamlit run` command line for the dashboard app (found beside this package, not imported);
+    errors reach the browser without their details (the app says what happened; the log has the rest)."""
     script = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
     return [
         sys.executable,
@@ -606,6 +652,8 @@ def dashboard_command(port: int, address: str) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        "--client.showErrorDetails",
+        "none",
     ]
 
 

@@ -44,7 +44,7 @@ from models.registry import Champion
 from pipelines.alerts import send_alert
 from pipelines.ingest_flow import ingest_flow
 from pipelines.publish import mark_stale, read_pointer, remove_leftovers, write_atomic
-from pipelines.runtime import open_warehouse
+from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse
 from pipelines.score_flow import ScoredDay, champion, log_published, publish, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 
@@ -84,7 +84,10 @@ class Intake:
 
 
 def _environmental(error: BaseException) -> bool:
-    """An error of the machine or the store (disk, database), not of a delivered file: the files stay."""
+    """An error of the machine, the store (disk, database) or the key (missing, short, not the store's),
+    not of a delivered file: the files stay."""
+    if isinstance(error, MissingKeyError | KeyMismatchError):
+        return True
     if isinstance(error, FileNotFoundError | PermissionError | IsADirectoryError):
         return False
     return isinstance(error, OSError | OperationalError)

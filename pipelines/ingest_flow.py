@@ -8,11 +8,9 @@ from prefect import flow, get_run_logger, task
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.settings import Settings
-from contracts.timeparse import InstantWindow, local_now
 from contracts.vocabulary import RecordKind
-from ingest.mapping import load_mapping
-from ingest.run import IngestReport, ingest_paths
-from pipelines.runtime import open_warehouse, pseudonym_key
+from ingest.run import IngestReport
+from pipelines.runtime import ingest_keyed, pseudonym_key
 from pipelines.tasks import IO_TASK
 
 
@@ -29,7 +27,6 @@ def ingest_files(
     """Stream every file into the store; retried as a whole on transient I/O errors (it is atomic)."""
     key, key_origin = pseudonym_key(settings, allow_local=allow_local_key)
     get_run_logger().info("pseudonymisation key from %s", key_origin)
-    mapping = load_mapping(mapping_file) if mapping_file else None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True) as progress:
         bars: dict[Path, int] = {}
@@ -39,20 +36,15 @@ def ingest_files(
                 bars[path] = progress.add_task(f"Ingesting {path.name} (rows)", total=None)
             progress.advance(bars[path], rows)
 
-        return ingest_paths(
+        return ingest_keyed(
             paths,
-            open_warehouse(settings),
+            settings,
             key,
             kind=kind,
             encoding=encoding,
             sheet=sheet,
-            mapping=mapping,
-            chunk_rows=settings.ingest_chunk_rows,
+            mapping_file=mapping_file,
             on_chunk=advance,
-            window=InstantWindow.ending_after(
-                local_now().to_pydatetime(), settings.earliest_instant, settings.future_tolerance_days
-            ),
-            max_unpacked_bytes=settings.max_unpacked_mib * 1024 * 1024,
         )
 
 

@@ -5,52 +5,257 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import hashlib
+import hmac
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from contracts.settings import Settings
+from contracts.timeparse import InstantWindow, local_now
 from contracts.vocabulary import RecordKind
 from features.sources import CATEGORICAL_COLUMNS, STORE_COLUMNS, Sources, compact
-from warehouse.store import Warehouse
+from warehouse import tables
+from warehouse.store import (
+    PRIVATE_FILE,
+    PRIVATE_FOLDER,
+    Warehouse,
+    forget_pseudonymised,
+    make_private,
+    read_meta,
+    sqlite_path,
+    stored_keys,
+    write_meta,
+)
+
+if TYPE_CHECKING:
+    from ingest.run import ChunkCallback, IngestReport
+    from models.registry import Registry
 
 KEY_HELP = (
     'set FENGQIAO_PSEUDONYM_KEY to a long random secret (for example `python -c "import secrets; '
     'print(secrets.token_hex(32))"`), keep it out of the repository, and use the same key for every run'
 )
+MIN_KEY_BYTES = 32
+KEY_FINGERPRINT = "pseudonym_key_fingerprint"
+# The constant whose HMAC under the key tells keys apart without revealing them.
+_FINGERPRINT_MESSAGE = b"fengqiao pseudonymisation key fingerprint v1"
+SHOWN_FINGERPRINT = 12  # hex characters of a fingerprint shown in messages
 
 
 class MissingKeyError(RuntimeError):
-    """Ingest refuses to run without a pseudonymisation key."""
+    """Ingest refuses to run without a pseudonymisation key, or with one too short to be secret."""
+
+
+class KeyMismatchError(RuntimeError):
+    """The key differs from the one the store was pseudonymised with."""
+
+
+class RotationError(RuntimeError):
+    """A key rotation that would lose records is refused (and nothing is changed)."""
 
 
 def pseudonym_key(settings: Settings, allow_local: bool = False) -> tuple[bytes, str]:
-    """The HMAC key and where it came from; the demo may create a local key file under the home folder."""
+    """The HMAC key and where it came from; the demo may create a local key file under the home folder.
+    A key shorter than 32 bytes is refused: pseudonyms of phone numbers under a guessable key can be
+    reversed by trying every number."""
     if settings.pseudonym_key is not None:
-        return settings.pseudonym_key.get_secret_value().encode(), "FENGQIAO_PSEUDONYM_KEY"
+        origin = "FENGQIAO_PSEUDONYM_KEY"
+        return _checked(settings.pseudonym_key.get_secret_value().encode(), origin), origin
     if not allow_local:
         raise MissingKeyError(f"no pseudonymisation key: {KEY_HELP}")
     path = settings.local_key_file
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         _write_private(path, secrets.token_hex(32))
-    return path.read_text().strip().encode(), str(path)
+    path.chmod(PRIVATE_FILE)
+    return _checked(path.read_text().strip().encode(), str(path)), str(path)
+
+
+def _checked(key: bytes, origin: str) -> bytes:
+    """The key, if long enough to be a secret."""
+    if not key.strip():
+        raise MissingKeyError(f"the pseudonymisation key from {origin} is empty: {KEY_HELP}")
+    if len(key) < MIN_KEY_BYTES:
+        raise MissingKeyError(
+            f"the pseudonymisation key from {origin} is {len(key)} bytes; at least {MIN_KEY_BYTES} are "
+            f"needed: {KEY_HELP}"
+        )
+    return key
 
 
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
 
 
+def key_fingerprint(key: bytes) -> str:
+    """What tells keys apart without revealing them: HMAC-SHA256 (hex) of a fixed constant under the key."""
+    return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
+
+
+def check_key(connection: Connection, key: bytes) -> None:
+    """Refuse a key other than the one the store was pseudonymised with (a store without a recorded
+    fingerprint accepts any key)."""
+    stored = read_meta(connection, KEY_FINGERPRINT)
+    if stored is not None and not hmac.compare_digest(stored, key_fingerprint(key)):
+        raise KeyMismatchError(
+            f"this store was pseudonymised with a different key (fingerprint {stored[:SHOWN_FINGERPRINT]}…); "
+            "use the original key, or re-pseudonymise with --rotate-key (see the runbook, section 2)"
+        )
+
+
+def remember_key(connection: Connection, key: bytes) -> None:
+    """Record the fingerprint of the key the store is pseudonymised with."""
+    if read_meta(connection, KEY_FINGERPRINT) != key_fingerprint(key):
+        write_meta(connection, KEY_FINGERPRINT, key_fingerprint(key))
+
+
+@contextlib.contextmanager
+def keyed_store(warehouse: Warehouse, key: bytes, rotate: bool = False) -> Iterator[Warehouse]:
+    """The store for one run that pseudonymises with `key`, all in one transaction.
+
+    First the key is checked against the store's fingerprint (a different key is refused before anything
+    is read); with `rotate`, every row carrying an old pseudonym is removed instead, and what is run inside
+    must store again every case and call the store held (the complete raw exports, under the new key), or
+    the whole rotation is refused and rolled back. At the end the key's fingerprint is recorded.
+    """
+    with warehouse.within() as view, view.transaction() as connection:
+        before: dict[RecordKind, set[str]] = {}
+        if rotate:
+            before = {kind: stored_keys(connection, kind) for kind in tables.PSEUDONYMISED_KINDS}
+            forget_pseudonymised(connection)
+        else:
+            check_key(connection, key)
+        yield view
+        if rotate:
+            _check_rotation(connection, before)
+        remember_key(connection, key)
+
+
+def _check_rotation(connection: Connection, before: Mapping[RecordKind, set[str]]) -> None:
+    """Refuse a rotation whose exports stored no case, or left out records the store held."""
+    if not stored_keys(connection, RecordKind.CASES):
+        raise RotationError(
+            "key rotation refused, nothing changed: the given paths stored no cases; give every raw export "
+            "ever ingested (cases, and calls if you have them)"
+        )
+    for kind, keys in before.items():
+        missing = sorted(keys - stored_keys(connection, kind))
+        if missing:
+            raise RotationError(
+                f"key rotation refused, nothing changed: {len(missing)} stored {kind.value} records are not "
+                f"in the given exports (e.g. {', '.join(missing[:3])}); give every raw export ever ingested"
+            )
+
+
+def ingest_keyed(
+    paths: Sequence[Path],
+    settings: Settings,
+    key: bytes,
+    *,
+    rotate: bool = False,
+    kind: RecordKind | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    mapping_file: Path | None = None,
+    on_chunk: ChunkCallback | None = None,
+) -> IngestReport:
+    """One ingest run into the configured store under `key` (checked against the store's fingerprint, or
+    with `rotate` the store re-pseudonymised from the complete raw exports; see `keyed_store`), with the
+    settings' plausible-instant window and size limits."""
+    from ingest.mapping import load_mapping
+    from ingest.run import ingest_paths
+
+    mapping = load_mapping(mapping_file) if mapping_file else None
+    window = InstantWindow.ending_after(
+        local_now().to_pydatetime(), settings.earliest_instant, settings.future_tolerance_days
+    )
+    with keyed_store(open_warehouse(settings), key, rotate=rotate) as store:
+        return ingest_paths(
+            list(paths),
+            store,
+            key,
+            kind=kind,
+            encoding=encoding,
+            sheet=sheet,
+            mapping=mapping,
+            chunk_rows=settings.ingest_chunk_rows,
+            on_chunk=on_chunk,
+            window=window,
+            max_unpacked_bytes=settings.max_unpacked_mib * 1024 * 1024,
+        )
+
+
+def rotate_pseudonyms(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    kind: RecordKind | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    mapping_file: Path | None = None,
+) -> IngestReport:
+    """Re-pseudonymise the store under the key now configured, from the complete raw exports: in one
+    transaction, every row carrying an old pseudonym is removed, the exports are ingested again, and the
+    new key's fingerprint is recorded; refused (nothing changed) if a stored case or call is not in them."""
+    key, _ = pseudonym_key(settings)
+    return ingest_keyed(
+        paths,
+        settings,
+        key,
+        rotate=True,
+        kind=kind,
+        encoding=encoding,
+        sheet=sheet,
+        mapping_file=mapping_file,
+    )
+
+
+def secure_home(settings: Settings) -> None:
+    """Make the home folder the owner's only (0700) and its store, key and MLflow files 0600 (what this
+    user owns: a home another account runs is left as its owner made it)."""
+    home = settings.home
+    home.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    if home.stat().st_uid != os.getuid():
+        return
+    home.chmod(PRIVATE_FOLDER)
+    for url in (settings.warehouse_url, settings.mlflow_tracking_uri):
+        if (path := sqlite_path(url)) is not None and (
+            not path.exists() or path.stat().st_uid == os.getuid()
+        ):
+            make_private(path)
+    if settings.local_key_file.exists():
+        settings.local_key_file.chmod(PRIVATE_FILE)
+
+
 def open_warehouse(settings: Settings) -> Warehouse:
-    """The store named by the settings."""
+    """The store named by the settings (the home folder and its files made private first)."""
+    secure_home(settings)
     return Warehouse(settings.warehouse_url)
+
+
+def registry(settings: Settings) -> Registry:
+    """The MLflow registry the settings point at (MLflow imported here, only by commands that need it)."""
+    from models.registry import Registry
+
+    secure_home(settings)
+    place = Registry(
+        settings.mlflow_tracking_uri,
+        settings.mlflow_artifacts_dir,
+        settings.experiment_name,
+        settings.model_name,
+    )
+    secure_home(settings)  # MLflow has created its database by now
+    return place
 
 
 SOURCE_KINDS = {"cases": RecordKind.CASES, "events": RecordKind.CASE_EVENTS, "hotline": RecordKind.HOTLINE}

@@ -41,7 +41,7 @@ from models.plots import (
     precision_curve_figure,
 )
 from models.promotion import Decision, decide
-from models.registry import Champion, Registry, version_label
+from models.registry import Champion, version_label
 from models.rules import RULE_NAME, rule_scores
 from models.train import (
     MODEL_NAME,
@@ -53,6 +53,7 @@ from models.train import (
     train,
 )
 from pipelines.runners import parts_of, task_runner
+from pipelines.runtime import registry
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 
 Families = tuple[ModuleType, ...]
@@ -114,16 +115,6 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
     return [known[name] for name in settings.candidates]
 
 
-def registry(settings: Settings) -> Registry:
-    """The MLflow registry the settings point at."""
-    return Registry(
-        settings.mlflow_tracking_uri,
-        settings.mlflow_artifacts_dir,
-        settings.experiment_name,
-        settings.model_name,
-    )
-
-
 def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[date]:
     """Snapshot dates whose label window closed by `as_of`, within the window and after the burn-in."""
     last = as_of - timedelta(days=settings.horizon_days)
@@ -156,6 +147,7 @@ def build_snapshots(
         progress=(lambda items: track(items, description="Building training snapshots"))
         if show_progress
         else iter,
+        dormant_days=settings.dormant_days,
     )
 
 

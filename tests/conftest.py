@@ -15,7 +15,7 @@ from contracts.vocabulary import RecordKind
 from features.sources import Sources
 from ingest.validate import validate_frame
 
-TEST_KEY = b"test-key-not-secret"
+TEST_KEY = b"test-key-not-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")

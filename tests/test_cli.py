@@ -16,7 +16,13 @@ from warehouse.tables import ingest_runs
 runner = CliRunner()
 
 
-def test_simulate_ingest_train_score(prefect_harness: None, settings: Settings, tmp_path: Path) -> None:
+LONG_KEY = "cli-test-key-0123456789abcdef0123456789"  # keys shorter than 32 bytes are refused
+
+
+def test_simulate_ingest_train_score(
+    prefect_harness: None, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", LONG_KEY)
     home = ["--home", str(settings.home)]
     data = tmp_path / "city"
     result = runner.invoke(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pydantic import SecretStr
 
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
@@ -20,7 +21,7 @@ from pipelines.daily_flow import DailyReport, daily_flow
 from pipelines.ingest_flow import ingest_flow
 from pipelines.publish import read_pointer
 from pipelines.rehearsal import drop, split_deliveries
-from pipelines.runtime import load_sources, open_warehouse
+from pipelines.runtime import KeyMismatchError, load_sources, open_warehouse
 from pipelines.train_flow import train_flow
 
 # Busy enough (about 140 records a day) that four quarantined rows stay under the 5% quarantine ceiling.
@@ -189,4 +190,17 @@ def test_an_environmental_error_leaves_the_files_in_the_inbox(
     monkeypatch.setattr(daily_module, "ingest_flow", disk_full)
     with pytest.raises(OSError, match="No space left"):
         daily_module.take_in([inbox / "cases-x.csv"], settings, allow_local_key=True)
+    assert [p.name for p in inbox.iterdir()] == ["cases-x.csv"]
+
+
+def test_a_key_other_than_the_stores_leaves_the_files_in_the_inbox(
+    home: tuple[Settings, dict], tmp_path: Path
+) -> None:
+    settings, _daily = home
+    other = settings.model_copy(update={"pseudonym_key": SecretStr("another-key-0123456789abcdef0123456789")})
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "cases-x.csv").write_text("case_id,opened_at,district,category\nK1,2025-07-10,D,C\n")
+    with pytest.raises(KeyMismatchError, match="pseudonymised with a different key"):
+        daily_module.take_in([inbox / "cases-x.csv"], other, allow_local_key=True)
     assert [p.name for p in inbox.iterdir()] == ["cases-x.csv"]

@@ -38,9 +38,12 @@ def test_no_dates_make_one_empty_part(tmp_path: Path) -> None:
 def test_a_dask_cluster_and_this_process_publish_identical_lists(
     prefect_harness: None, tmp_path: Path
 ) -> None:
-    embedded = Settings(home=tmp_path / "embedded", pseudonym_key="same-key")
+    embedded = Settings(home=tmp_path / "embedded", pseudonym_key="same-key-0123456789abcdef0123456789")
     distributed = Settings(
-        home=tmp_path / "distributed", pseudonym_key="same-key", task_runner="dask", dask_parts=2
+        home=tmp_path / "distributed",
+        pseudonym_key="same-key-0123456789abcdef0123456789",
+        task_runner="dask",
+        dask_parts=2,
     )
     local = demo_flow(CONFIG, embedded)
     spread = demo_flow(CONFIG, distributed)

@@ -40,7 +40,7 @@ LOGS = _Collect()
 @pytest.fixture(scope="module")
 def demo(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoReport, Settings]:
     home = tmp_path_factory.mktemp("demo") / "home"
-    settings = Settings(home=home, pseudonym_key="end-to-end-test-key")
+    settings = Settings(home=home, pseudonym_key="end-to-end-test-key-0123456789abcdef")
     root = logging.getLogger()
     root.addHandler(LOGS)
     try:
@@ -108,7 +108,7 @@ def test_no_raw_phone_or_id_number_leaves_ingest(demo: tuple[DemoReport, Setting
     logged = re.sub(r"[\s-]", "", "\n".join(LOGS.lines))
     assert len(LOGS.lines) > 10
     assert [n for n in phones | ids if n in logged] == []
-    assert "end-to-end-test-key" not in logged
+    assert "end-to-end-test-key-0123456789abcdef" not in logged
 
 
 def test_retraining_on_the_same_data_registers_a_version_but_keeps_the_champion(

@@ -40,7 +40,7 @@ def bare_city(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -
         paths.append(path)
     candidates = ("logistic_text", "logistic_foundation", "trees")
     return Settings(
-        home=folder / "home", pseudonym_key="minimal-export-test-key", candidates=candidates
+        home=folder / "home", pseudonym_key="minimal-export-test-key-0123456789abcdef", candidates=candidates
     ), paths
 
 

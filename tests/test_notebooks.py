@@ -27,7 +27,10 @@ def home(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Pat
     """A home folder with the tiny city ingested, a champion (v1) trained and a list published."""
     home = tmp_path_factory.mktemp("notebooks") / "home"
     demo_flow(
-        CONFIG, Settings(home=home, pseudonym_key="notebook-test-key", candidates=("logistic_foundation",))
+        CONFIG,
+        Settings(
+            home=home, pseudonym_key="notebook-test-key-0123456789abcdef", candidates=("logistic_foundation",)
+        ),
     )
     return home
 

@@ -20,7 +20,9 @@ def test_the_demo_runs_on_postgresql_and_its_list_is_in_the_server(
     prefect_harness: None, tmp_path: Path
 ) -> None:
     url = empty_postgres()
-    settings = Settings(home=tmp_path / "home", warehouse_url=url, pseudonym_key="postgres-test-key")
+    settings = Settings(
+        home=tmp_path / "home", warehouse_url=url, pseudonym_key="postgres-test-key-0123456789abcdef"
+    )
     report = demo_flow(CONFIG, settings)
     stored = Warehouse(url).read_list(report.as_of)
     assert stored["case_id"].tolist() == report.score.listed["case_id"].tolist()

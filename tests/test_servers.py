@@ -31,7 +31,7 @@ from tests.conftest import POSTGRES_URL, empty_postgres
 
 CONFIG = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.0)
 END = CONFIG.start + timedelta(days=CONFIG.days)  # the day after the exports end
-KEY = "servers-test-key"
+KEY = "servers-test-key-0123456789abcdef"
 POOL = "fengqiao-test-pool"
 WORKERS = ("fengqiao-worker-a", "fengqiao-worker-b")
 NEVER = "0 3 29 2 *"  # the deployments' schedules stay out of the way: only the runs started here run

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -52,10 +54,39 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other backends and in-memory databases)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def make_private(path: Path) -> None:
+    """Make a SQLite database and its side files (WAL, shared memory, journal) readable by the owner only."""
+    for name in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        if name.exists():
+            name.chmod(PRIVATE_FILE)
+
+
+def _create_private(path: Path) -> None:
+    """Create the folder (owner only, if new) and an empty database file readable by the owner only, so
+    SQLite, which gives its WAL and shared-memory files the database file's mode, never writes one that
+    others can read."""
+    path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    make_private(path)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for the store URL; for SQLite the folder is created and WAL switched on."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    """An engine for the store URL; for SQLite the file is made private and WAL switched on."""
+    if (path := sqlite_path(url)) is not None:
+        _create_private(path)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -173,8 +204,42 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
         yield values[start : start + _CHUNK]
 
 
+def read_meta(connection: Connection, name: str) -> str | None:
+    """A stored fact about the store, or None if it was never recorded."""
+    query = select(tables.store_meta.c.value).where(tables.store_meta.c.name == name)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def write_meta(connection: Connection, name: str, value: str) -> None:
+    """Record (or replace) a fact about the store."""
+    connection.execute(delete(tables.store_meta).where(tables.store_meta.c.name == name))
+    connection.execute(tables.store_meta.insert().values(name=name, value=value, updated_at=local_now()))
+
+
+def stored_keys(connection: Connection, kind: RecordKind) -> set[str]:
+    """Every stored record key of one input kind."""
+    return set(connection.execute(select(tables.INPUT_TABLES[kind].c.record_key)).scalars())
+
+
+def forget_pseudonymised(connection: Connection) -> dict[str, int]:
+    """Delete every stored row that carries a pseudonym: the records of the pseudonymised kinds (cases,
+    calls), their earlier versions and their quarantine entries; how many rows of each table went. Events,
+    held events, lists, feedback and accounts carry case numbers, not pseudonyms, and stay."""
+    kinds = [kind.value for kind in tables.PSEUDONYMISED_KINDS]
+    removed = {}
+    for kind in tables.PSEUDONYMISED_KINDS:
+        table = tables.INPUT_TABLES[kind]
+        removed[table.name] = int(connection.execute(delete(table)).rowcount or 0)
+    for table in (tables.record_history, tables.quarantine):
+        result = connection.execute(delete(table).where(table.c.kind.in_(kinds)))
+        removed[table.name] = int(result.rowcount or 0)
+    return removed
+
+
 class Warehouse:
     """Read and write Fengqiao's tables; every write happens inside one transaction."""
+
+    _bound: Connection | None = None  # set on the view `within()` yields
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -183,14 +248,39 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A connection whose writes commit together at the end, or not at all."""
+        """A connection whose writes commit together at the end, or not at all (inside `within()`: a
+        savepoint of the enclosing transaction)."""
+        if self._bound is not None:
+            with self._bound.begin_nested():
+                yield self._bound
+            return
         with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def within(self) -> Iterator[Warehouse]:
+        """The store seen through one open transaction: what is done through the view (transactions become
+        savepoints, reads see its uncommitted writes) commits together at the end, or not at all."""
+        if self._bound is not None:
+            yield self
+            return
+        with self.engine.begin() as connection:
+            view = copy.copy(self)
+            view._bound = connection
+            yield view
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        if self._bound is not None:
+            yield self._bound
+            return
+        with self.engine.connect() as connection:
             yield connection
 
     def read_table(self, table: Table, where: object | None = None) -> pd.DataFrame:
         """A whole table (optionally filtered) as a frame in pandas types."""
         query = select(table) if where is None else select(table).where(where)
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             frame = pd.read_sql(query, connection)
         return typed_frame(frame, table)
 
@@ -205,9 +295,9 @@ class Warehouse:
         """
         table = tables.INPUT_TABLES[kind]
         names = [c.name for c in table.columns] if columns is None else list(columns)
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             query = select(*(_raw_column(table.c[name], connection.dialect.name) for name in names))
-            result = connection.execution_options(yield_per=chunk_rows).execute(query)
+            result = connection.execute(query.execution_options(yield_per=chunk_rows))
             chunks = [_typed_chunk(pd.DataFrame(rows, columns=names), table) for rows in result.partitions()]
         if not chunks:
             return _typed_chunk(pd.DataFrame(columns=names), table)

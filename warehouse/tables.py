@@ -190,8 +190,22 @@ list_manifests = Table(
     Column("published_at", DateTime, nullable=False),
 )
 
+# Facts about the store itself, one value per name (e.g. the pseudonymisation key's fingerprint).
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
 INPUT_TABLES: dict[RecordKind, Table] = {
     RecordKind.CASES: cases,
     RecordKind.CASE_EVENTS: case_events,
     RecordKind.HOTLINE: hotline,
 }
+
+# Input kinds whose stored rows carry pseudonyms (`*_pid` columns): what a key rotation must recompute.
+PSEUDONYMISED_KINDS: tuple[RecordKind, ...] = tuple(
+    kind for kind, table in INPUT_TABLES.items() if any(c.name.endswith("_pid") for c in table.columns)
+)
