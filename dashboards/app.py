@@ -50,6 +50,7 @@ def main() -> None:
     """The app, with errors told in the user's words: the traceback goes to the server's log, never to the
     browser (Streamlit itself is told to show no error details either)."""
     st.set_option("client.showErrorDetails", "none")
+    st.set_option("client.disableDataExport", True)  # exports go through present.py, formulas neutralised
     st.set_page_config(page_title="枫桥 Fengqiao", page_icon="🍁", layout="wide")
     try:
         _run()

@@ -29,9 +29,15 @@ UNKNOWN_ADDRESS = "unknown"
 AUDIT_COLUMNS = ("at", "event", "user_name", "address", "case_id")
 
 
-def login_key(name: str) -> str:
-    """The digest a typed login name is throttled and logged under (the same for every spelling's trim)."""
-    return hashlib.sha256(f"fengqiao-login\0{name.strip()}".encode()).hexdigest()[:32]
+UNKNOWN_NAME_BUCKET_DIGITS = 2
+
+
+def login_key(name: str, known: bool = True) -> str:
+    """What a typed login name is throttled and logged under: a digest of an account's name; for a name that
+    is no account (perhaps a password typed in the wrong field), one of 256 buckets, which says next to
+    nothing about what was typed but still throttles guessing under made-up names."""
+    digest = hashlib.sha256(f"fengqiao-login\0{name.strip()}".encode()).hexdigest()
+    return digest[:32] if known else "unknown-" + digest[:UNKNOWN_NAME_BUCKET_DIGITS]
 
 
 def record(

@@ -40,13 +40,12 @@ def _valid_address(text: str) -> str | None:
 
 def address_of(remote_ip: str | None, headers: Any) -> str:
     """The client's address: the connection's, or, when the connection is from this machine (a reverse
-    proxy), the address the proxy appended last to X-Forwarded-For (or its X-Real-IP); else "unknown".
-    Earlier X-Forwarded-For entries are the client's own claims and are not believed."""
+    proxy), the address the proxy appended last to X-Forwarded-For; else "unknown". Earlier X-Forwarded-For
+    entries and X-Real-IP are the client's own claims and are not believed."""
     if remote_ip:
         return _valid_address(remote_ip) or audit.UNKNOWN_ADDRESS
     forwarded = str(headers.get("X-Forwarded-For") or "").split(",")[-1]
-    real = str(headers.get("X-Real-IP") or "")
-    return _valid_address(forwarded) or _valid_address(real) or audit.UNKNOWN_ADDRESS
+    return _valid_address(forwarded) or audit.UNKNOWN_ADDRESS
 
 
 def client_address() -> str:
@@ -72,10 +71,10 @@ def login(
     name = name.strip()
     if not name or not password:
         return Attempt(None)
-    key = audit.login_key(name)
     with warehouse.transaction() as connection:
         known = find_account(connection, name)
         user_name = known.name if known is not None else None
+        key = audit.login_key(name, known is not None)
         wait = login_wait(connection, key, address, now, policy)
         if wait > 0:
             audit.record(connection, audit.LOGIN_REFUSED, now, address, user_name, key)

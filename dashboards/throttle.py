@@ -7,7 +7,7 @@ failed logins, so every session and process of the dashboard sees the same count
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
@@ -19,6 +19,9 @@ from warehouse.dashboard_tables import audit_log
 # Failures older than this are forgotten, and no wait is longer: an hour of waiting always clears them.
 WINDOW = timedelta(hours=1)
 MAX_DOUBLINGS = 20  # 2**20 waits are far beyond the window already
+# An address may be an office behind one NAT or a proxy: it is let through this many times as many
+# failures as an account before waiting, so a few typos there do not lock everyone out.
+ADDRESS_FAILURE_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def login_wait(connection: Connection, key: str, address: str, now: datetime, po
     """Seconds the account typed (its login key) or the address must still wait; 0 when it may try.
 
     An account's failures count since its last successful login; an address's do not reset on a success
-    (a valid account of one's own would otherwise clear the way to guessing others'). The address
+    (a valid account of one's own would otherwise clear the way to guessing others') and let through
+    ADDRESS_FAILURE_FACTOR times as many failures, since many people may share it. The address
     "unknown" (the local machine, e.g. a reverse proxy that sends no address) is shared by everyone
     behind it, so it is not throttled: one person could otherwise lock every user out.
     """
@@ -77,5 +81,6 @@ def login_wait(connection: Connection, key: str, address: str, now: datetime, po
     ).scalar()
     waits = [wait_seconds(_failures(connection, a.login_key == key, start, success), now, policy)]
     if address != UNKNOWN_ADDRESS:
-        waits.append(wait_seconds(_failures(connection, a.address == address, start, None), now, policy))
+        shared = replace(policy, max_failures=policy.max_failures * ADDRESS_FAILURE_FACTOR)
+        waits.append(wait_seconds(_failures(connection, a.address == address, start, None), now, shared))
     return max(waits)

@@ -24,11 +24,10 @@ DORMANT_DAYS: int = Settings.model_fields["dormant_days"].default
 DORMANT_COLUMNS = ("case_id", "district", "category", "opened_at", "last_activity_at", "days_inactive")
 
 
-def open_cases(
-    known: Sources, instant: pd.Timestamp, dormant_days: int | None = DORMANT_DAYS
-) -> pd.DataFrame:
-    """Cases opened before the instant whose latest closed/reopened event before it is not 'closed',
-    without the dormant ones (no activity in the `dormant_days` before the instant; None keeps them).
+def open_cases(known: Sources, instant: pd.Timestamp, dormant_days: int | None = None) -> pd.DataFrame:
+    """Cases opened before the instant whose latest closed/reopened event before it is not 'closed';
+    with `dormant_days`, without the dormant ones (no activity in the `dormant_days` before the instant).
+    The scored and trained cohort leaves dormant cases out; context counts and grievances keep them.
 
     `known` must already be cut to what was known before the instant (Sources.known_before).
     """

@@ -25,6 +25,7 @@ import io
 import itertools
 import json
 import math
+import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -193,7 +194,9 @@ def _raw_chunks(
     elif suffix in (".jsonl", ".ndjson"):
         yield from _jsonl_chunks(path, encoding or "utf-8", chunk_rows)
     elif suffix == ".parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+        parquet = pq.ParquetFile(path)
+        _refuse_reserved(path, (str(name) for name in parquet.schema_arrow.names))
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
             yield _parquet_frame(batch)
     else:
         yield from _excel_chunks(path, sheet, chunk_rows, max_unpacked)
@@ -319,6 +322,7 @@ def _arrow_frame(table: pa.Table, names: list[str]) -> pd.DataFrame:
 
 def _csv_records(path: Path, lines: Iterable[str]) -> Iterator[list[str]]:
     """The non-blank records of CSV text; a quoted field left open at the end refuses the file."""
+    csv.field_size_limit(sys.maxsize)  # a long description is a field like any other, not an error
     reader = csv.reader(itertools.chain(lines, ["\n", _EOF_MARK + "\n"]))
     count = 0
     for fields in reader:

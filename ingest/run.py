@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, DateTime, String, and_, cast, select
+from sqlalchemy import Connection, and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.timeparse import InstantWindow, local_now
@@ -37,6 +37,7 @@ from ingest.readers import (
     detect_kind,
     expand_paths,
     iter_text_chunks,
+    kind_from_name,
 )
 from ingest.validate import MissingColumnsError, empty_quarantine
 from warehouse import tables
@@ -188,16 +189,7 @@ def _classify_file(
     except RUN_ERRORS:
         raise
     except Exception as error:
-        return FileOutcome(path, _kind_by_name(path, kind), status="failed", message=_refusal(path, error))
-
-
-def _kind_by_name(path: Path, kind: RecordKind | None) -> RecordKind | None:
-    """The kind a file's name promises (cases*, case_events*, hotline*), so an unreadable delivery is
-    refused rather than skipped; None for a file of no kind's name."""
-    try:
-        return detect_kind(path, [], kind)
-    except UnreadableFileError:
-        return None
+        return FileOutcome(path, kind or kind_from_name(path), status="failed", message=_refusal(path, error))
 
 
 def _refusal(path: Path, error: Exception) -> str:
@@ -379,7 +371,7 @@ def _keep_history(run: _Run, kind: RecordKind, keys: pd.Series) -> None:
     poisoned before instants were checked) is kept as written instead of stopping the repair."""
     if keys.empty:
         return
-    old = _stored_versions(run.connection, tables.INPUT_TABLES[kind], keys)
+    old = Warehouse.read_rows(run.connection, tables.INPUT_TABLES[kind], "record_key", keys)
     payloads = old.drop(columns=["record_key", "row_hash"]).astype(object)
     payloads = payloads.where(payloads.notna(), None).to_dict("records")
     history = pd.DataFrame(
@@ -393,26 +385,6 @@ def _keep_history(run: _Run, kind: RecordKind, keys: pd.Series) -> None:
         }
     )
     append(run.connection, tables.record_history, history)
-
-
-def _stored_versions(connection: Connection, table: tables.Table, keys: pd.Series) -> pd.DataFrame:
-    """Stored rows by record key, datetimes as pandas timestamps where they can be, else their stored text."""
-    columns = [cast(c, String).label(c.name) if isinstance(c.type, DateTime) else c for c in table.columns]
-    frames = [
-        pd.read_sql(select(*columns).where(table.c.record_key.in_(chunk)), connection)
-        for chunk in _batches(list(dict.fromkeys(keys.tolist())))
-    ]
-    old = pd.concat(frames, ignore_index=True)
-    for column in table.columns:
-        if isinstance(column.type, DateTime):
-            text = old[column.name]
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-            old[column.name] = parsed.astype(object).where(parsed.notna(), text)
-    return old
-
-
-def _batches(values: list[str], size: int = 500) -> list[list[str]]:
-    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 def _hold_events(run: _Run, orphans: pd.DataFrame, source_path: str) -> None:

@@ -654,6 +654,8 @@ def dashboard_command(port: int, address: str) -> list[str]:
         "minimal",
         "--client.showErrorDetails",
         "none",
+        "--client.disableDataExport",  # tables' own CSV download would write formulas as they are
+        "true",
     ]
 
 

@@ -337,11 +337,16 @@ def daily_flow(
 
 
 def record_failure(report: dict[str, Any], error: BaseException, settings: Settings) -> None:
-    """A failed run still leaves its report (what it got to, and the error) and marks `latest` stale."""
+    """A failed run still leaves its report (what it got to, and the error) and marks `latest` stale,
+    unless the day's list was already published (a failure after that, e.g. tracking outcomes, leaves
+    the good list as it is)."""
     reason = f"the daily run failed: {type(error).__name__}: {error}"
     try:
-        pointer = mark_stale(settings.lists_dir, date.fromisoformat(report["as_of"]), [reason])
-        report.update(status="failed", error=reason, latest=pointer)
+        if report.get("status") == "published":
+            report.update(error=reason)
+        else:
+            pointer = mark_stale(settings.lists_dir, date.fromisoformat(report["as_of"]), [reason])
+            report.update(status="failed", error=reason, latest=pointer)
         report["finished_at"] = local_now().isoformat(timespec="seconds")
         path = settings.reports_dir / f"{report['as_of']}.json"
         write_atomic(path, json.dumps(report, ensure_ascii=False, indent=2, default=str).encode())

@@ -204,3 +204,13 @@ def test_a_key_other_than_the_stores_leaves_the_files_in_the_inbox(
     with pytest.raises(KeyMismatchError, match="pseudonymised with a different key"):
         daily_module.take_in([inbox / "cases-x.csv"], other, allow_local_key=True)
     assert [p.name for p in inbox.iterdir()] == ["cases-x.csv"]
+
+
+def test_a_failure_after_publishing_keeps_the_published_list_fresh(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    report: dict[str, Any] = {"as_of": "2026-01-02", "status": "published"}
+    daily_module.record_failure(report, RuntimeError("outcomes unreachable"), settings)
+    written = _written_report(settings, date(2026, 1, 2))
+    assert written["status"] == "published"
+    assert written["error"] == "the daily run failed: RuntimeError: outcomes unreachable"
+    assert not (settings.lists_dir / "latest.json").exists()  # nothing marked stale

@@ -49,7 +49,7 @@ def _city() -> tuple:
 
 def test_an_open_case_without_activity_for_the_period_is_dormant_and_a_call_reactivates() -> None:
     known = _city().known_before(INSTANT)
-    assert sorted(open_cases(known, INSTANT)["case_id"]) == ["ACTIVE", "CALLED", "NEW"]
+    assert sorted(open_cases(known, INSTANT, DORMANT_DAYS)["case_id"]) == ["ACTIVE", "CALLED", "NEW"]
     assert sorted(open_cases(known, INSTANT, dormant_days=None)["case_id"]) == [
         "ACTIVE",
         "CALLED",
@@ -83,7 +83,7 @@ def test_activity_known_only_after_the_instant_does_not_count_and_counts_once_kn
     sources = _city()
     later = as_of_instant(date(2025, 7, 3))
     assert "LATE" in set(dormant_cases(sources.known_before(INSTANT), INSTANT)["case_id"])
-    assert "LATE" in set(open_cases(sources.known_before(later), later)["case_id"])
+    assert "LATE" in set(open_cases(sources.known_before(later), later, DORMANT_DAYS)["case_id"])
 
 
 def test_the_boundary_is_exactly_dormant_days_before_the_instant() -> None:
@@ -93,7 +93,7 @@ def test_the_boundary_is_exactly_dormant_days_before_the_instant() -> None:
     for instant, dormant in ((edge, False), (edge + pd.Timedelta(seconds=1), True)):
         known = sources.known_before(instant)
         assert ("DORMANT" in set(dormant_cases(known, instant)["case_id"])) is dormant
-        assert ("DORMANT" in set(open_cases(known, instant)["case_id"])) is not dormant
+        assert ("DORMANT" in set(open_cases(known, instant, DORMANT_DAYS)["case_id"])) is not dormant
 
 
 def test_last_activity_is_the_latest_opening_event_or_quoting_call() -> None:

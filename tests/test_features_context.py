@@ -290,13 +290,14 @@ def _naive(cases: list[tuple], events: list[tuple], instant: pd.Timestamp) -> di
         k = sum(escalated[c[0]] for c in chosen)
         return (k + 20 * prior) / (len(chosen) + 20), len(chosen)
 
-    def active(cid: str, opened: pd.Timestamp) -> bool:
+    open_ids = [c for c in known_cases if status_open(c[0])]
+
+    def active(cid: str, opened: pd.Timestamp) -> bool:  # the scored cohort leaves dormant cases out
         since = instant - 180 * day
         return opened >= since or any(c == cid and at >= since for c, at, _, _ in known_events)
 
-    open_ids = [c for c in known_cases if status_open(c[0]) and active(c[0], c[1])]
     out = {}
-    for cid, _, district, town, _, category in open_ids:
+    for cid, _, district, town, _, category in (c for c in open_ids if active(c[0], c[1])):
 
         def same_town(c: tuple, district: str = district, town: str = town) -> bool:
             return c[2] == district and (c[3] == town or not town)

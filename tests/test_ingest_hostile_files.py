@@ -296,3 +296,20 @@ def test_arrow_and_csv_module_paths_give_the_same_rows(tmp_path: Path) -> None:
     exact = rows_of(tmp_path / "ragged.csv")
     assert [{k: v for k, v in r.items() if k != READER_ERROR_COLUMN} for r in exact[:2]] == fast
     assert fast[1]["case_id"] == 'B "b"' and fast[0]["category"] == "其他"
+
+
+def test_a_parquet_column_with_a_reserved_name_refuses_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cases.parquet"
+    pd.DataFrame({"case_id": ["A"], "_row": ["7"]}).to_parquet(path)
+    with pytest.raises(UnreadableFileError, match="names reserved for ingest"):
+        list(iter_text_chunks(path))
+
+
+def test_a_long_field_after_a_ragged_row_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    long = "长" * 200_000
+    path.write_text(f"case_id,description\nA,{long}\nB,x,extra\n", encoding="utf-8")
+    frames = list(iter_text_chunks(path))
+    frame = pd.concat(frames, ignore_index=True)
+    assert frame["description"].tolist()[0] == long
+    assert frame[READER_ERROR_COLUMN].tolist() == ["", "row 2 has 3 fields, the header has 2"]

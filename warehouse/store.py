@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    cast,
     create_engine,
     delete,
     event,
@@ -326,17 +327,25 @@ class Warehouse:
 
     @staticmethod
     def read_rows(connection: Connection, table: Table, column: str, values: Iterable[str]) -> pd.DataFrame:
-        """Rows of a table whose column is among the values (as seen by `connection`)."""
+        """Rows of a table whose column is among the values (as seen by `connection`), as stored: datetimes
+        as pandas timestamps where they can be, else their stored text (a row stored before the plausible
+        window existed may hold a year beyond pandas' range, and must still be readable to be replaced)."""
+        columns = [
+            cast(c, String).label(c.name) if isinstance(c.type, DateTime) else c for c in table.columns
+        ]
         frames = [
-            pd.read_sql(select(table).where(table.c[column].in_(chunk)), connection)
+            pd.read_sql(select(*columns).where(table.c[column].in_(chunk)), connection)
             for chunk in _chunks(list(dict.fromkeys(values)))
         ]
-        frame = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=[c.name for c in table.columns])
-        )
-        return typed_frame(frame, table)
+        if not frames:
+            return pd.DataFrame(columns=[c.name for c in table.columns])
+        rows = pd.concat(frames, ignore_index=True)
+        for stored in table.columns:
+            if isinstance(stored.type, DateTime):
+                text = rows[stored.name]
+                parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+                rows[stored.name] = parsed.astype(object).where(parsed.notna(), text)
+        return rows
 
     @staticmethod
     def delete_rows(connection: Connection, table: Table, column: str, values: Iterable[str]) -> None:
