@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from contracts.timeparse import local_now
-from ingest.pseudonymise import mask_text
+from ingest.pseudonymise import mask_free_text
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import feedback
 from warehouse.store import Warehouse
@@ -19,7 +19,7 @@ MAX_NOTE = 2000
 
 def clean_note(note: str) -> str:
     """A note as stored: trimmed, at most MAX_NOTE characters, phone and ID numbers masked."""
-    return mask_text(note.strip()[:MAX_NOTE])
+    return mask_free_text(note.strip()[:MAX_NOTE])
 
 
 def record_feedback(

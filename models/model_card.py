@@ -73,7 +73,8 @@ TEXT: dict[Language, dict[str, str]] = {
             " {n_rows} case-snapshots, of which {base_rate} escalated within {horizon} days.\n"
             "- Only what was known before {as_of} was used, including whether a dispute escalated.\n"
             "- Personal data is pseudonymised when it is loaded: names, phone numbers and ID numbers"
-            " become keyed codes and are masked inside free text. The model never sees them.\n"
+            " become keyed codes; phone and ID numbers and people's names are masked inside free text."
+            " The model never sees them.\n"
             "- Protected attributes (ethnicity, religion and the like) are never features.\n"
             "- {audited}"
         ),
@@ -240,7 +241,7 @@ TEXT: dict[Language, dict[str, str]] = {
             "合计{n_rows}条案件快照，其中{base_rate}在{horizon}天内升级。\n"
             "- 只使用{as_of}之前已知的信息，包括纠纷后来是否升级。\n"
             "- 个人信息在导入时即做假名化处理：姓名、电话号码和身份证号转为加密编码，"
-            "文字记录中的号码被遮蔽。模型看不到这些信息。\n"
+            "文字记录中的号码和人名被遮蔽。模型看不到这些信息。\n"
             "- 民族、宗教等受保护的个人特征从不作为模型特征。\n"
             "- {audited}"
         ),

@@ -1,0 +1,186 @@
+"""Masking of free text: phone and ID numbers in any Unicode spelling, other people's names, ordinary words
+kept, a minimum recall on labelled texts, and the fast prefilter never narrower than the masker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest import pseudonymise as ps
+from ingest.person_names import ALLOW_LIST, name_spans
+from ingest.pseudonymise import ID_MASK, NAME_MASK, PHONE_MASK, mask_column, mask_free_text, mask_text
+
+LABELLED = Path(__file__).resolve().parent.parent / "bench" / "data" / "masking_labelled.jsonl"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "139\u00a02468\u00a01357",
+        "139\u20092468\u20091357",
+        "139\u202f2468\u202f1357",
+        "139\u30002468\u30001357",
+        "139\u200b2468\u200b1357",
+        "138 - 1234 - 5678",
+        "138/1234/5678",
+        "138  1234  5678",
+        "138.1234.5678",
+        "１３８－１２３４－５６７８",
+        "１３８／１２３４／５６７８",
+        "+86 138 1234 5678",
+        "＋８６ １３８ １２３４ ５６７８",
+        "0086-138-1234-5678",
+        "+86 571 8877 6655",
+        "0571 - 8877 6655",
+    ],
+)
+def test_phone_numbers_in_any_unicode_spelling_are_masked(number: str) -> None:
+    assert mask_text(f"电话{number}。") == f"电话{PHONE_MASK}。"
+    assert mask_column(pd.Series([f"电话{number}。"]))[0] == f"电话{PHONE_MASK}。"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "11010119900307451Ｘ",
+        "11010119900307451ｘ",
+        "110101 19900307 451X",
+        "110101-19900307-4514",
+        "１１０１０１１９９００３０７４５１４",
+    ],
+)
+def test_id_numbers_with_full_width_characters_or_separators_are_masked(number: str) -> None:
+    assert mask_column(pd.Series([f"身份证{number}。"]))[0] == f"身份证{ID_MASK}。"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "赔偿金额12000元",
+        "2025年3月1日",
+        "5号楼2单元301室",
+        "(2025)浙0106民初1234号",
+        "订单号123456789012345678",
+    ],
+)
+def test_ordinary_numbers_are_kept(text: str) -> None:
+    assert mask_column(pd.Series([text]))[0] == text
+
+
+def test_full_width_digits_give_the_same_pseudonym() -> None:
+    assert ps.pseudonym("１３８１２３４５６７８", "phone", b"k") == ps.pseudonym("13812345678", "phone", b"k")
+    assert ps.pseudonym("11010119900307451Ｘ", "id_number", b"k") == ps.pseudonym(
+        "11010119900307451x", "id_number", b"k"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("吴云反映与邻居陈建国因宅基地边界发生争执。", "[姓名]反映与邻居[姓名]因宅基地边界发生争执。"),
+        ("申请人与被申请人欧阳娜娜系邻居。", "申请人与被申请人[姓名]系邻居。"),
+        ("指派调解员黄晓燕跟进。", "指派调解员[姓名]跟进。"),
+        ("村民李某某与王某发生口角。", "村民[姓名]与[姓名]发生口角。"),
+        ("张先生和刘女士称楼上漏水。", "[姓名]和[姓名]称楼上漏水。"),
+        ("老王说小李欠钱不还。", "[姓名]说[姓名]欠钱不还。"),
+        ("司马强被赵文斌打伤。", "[姓名]被[姓名]打伤。"),
+    ],
+)
+def test_other_peoples_names_are_masked(text: str, expected: str) -> None:
+    assert mask_column(pd.Series([text]))[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "高新区创业大道施工噪音扰民。",
+        "文明路段共享单车乱停放。",
+        "在华为授权店购买的手机故障。",
+        "金华市场周边流动摊贩较多。",
+        "江山村村委会公示低保名单。",
+        "海宁皮革城内商户销售假冒商品。",
+        "平安大街红绿灯故障。",
+        "向阳小区电梯长期故障。",
+        "当事人已向人民法院提起诉讼。",
+        "申请人要求赔偿损失2000元。",
+    ],
+)
+def test_place_and_organisation_words_are_kept(text: str) -> None:
+    assert mask_column(pd.Series([text]))[0] == text
+
+
+def test_allow_listed_words_alone_are_never_names() -> None:
+    assert all(name_spans(f"{word}。") == [] for word in ALLOW_LIST)
+
+
+def test_the_rows_own_name_is_masked_first() -> None:
+    masked = mask_column(pd.Series(["王小明说邻居吴云占地"]), pd.Series(["王小明"]))
+    assert masked[0] == f"{NAME_MASK}说邻居{NAME_MASK}占地"
+
+
+def test_each_distinct_text_is_masked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = ps.mask_names
+    monkeypatch.setattr(ps, "mask_names", lambda text, mask: calls.append(text) or original(text, mask))
+    masked = mask_column(pd.Series(["邻居吴云占地", "邻居吴云占地", None, "邻居吴云占地"]))
+    assert calls == ["邻居吴云占地"]
+    assert masked.tolist()[:2] == ["邻居[姓名]占地"] * 2 and pd.isna(masked[2])
+
+
+@pytest.fixture(scope="session")
+def labelled() -> list[dict[str, object]]:
+    return [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_recall_and_false_masks_on_the_hand_written_set(labelled: list[dict[str, object]]) -> None:
+    found = total = 0
+    ordinary = masked_ordinary = 0
+    for row in labelled[:80]:
+        text, names = str(row["text"]), [str(n) for n in row["names"]]  # type: ignore[attr-defined]
+        spans = name_spans(text)
+        covered = {i for s, e in spans for i in range(s, e)}
+        labelled_chars: set[int] = set()
+        for name in names:
+            start = text.find(name)
+            total += 1
+            found += all(i in covered for i in range(start, start + len(name)))
+            labelled_chars |= set(range(start, start + len(name)))
+        for i, ch in enumerate(text):
+            if i not in labelled_chars and "\u4e00" <= ch <= "\u9fff":
+                ordinary += 1
+                masked_ordinary += i in covered
+    assert found / total >= 0.9
+    assert masked_ordinary / ordinary <= 0.02
+
+
+DIGITS = "0123456789０１２３４５６７８９٣"
+SEPARATORS = " \u00a0\u2009\u202f\u3000\u200b-－—–‐./／()（）+＋\t\n"
+NUMBERY = st.text(alphabet=DIGITS + SEPARATORS + "XxＸｘ王电话号", max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(NUMBERY, min_size=1, max_size=20))
+def test_the_prefilter_selects_every_text_the_number_masker_changes(texts: list[str]) -> None:
+    selected = set(ps._candidates(np.array(texts, dtype=object)).tolist())
+    for i, text in enumerate(texts):
+        if ps._ANY_NUMBER.search(text.translate(ps._FULL_WIDTH_DIGITS)):
+            assert i in selected, text
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="王李欧阳吴云与邻居称因老小某先生高新区文明华为的了。，12", max_size=20), max_size=10
+    )
+)
+def test_mask_column_equals_the_row_by_row_masker(texts: list[str]) -> None:
+    masked = mask_column(pd.Series(texts, dtype="object"))
+    assert masked.astype(object).where(masked.notna(), None).tolist() == [
+        mask_free_text(t) or None for t in texts
+    ]
