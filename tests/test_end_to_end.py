@@ -14,7 +14,7 @@ from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features import linked_activity
 from features.call_linking import day_links
-from features.cohort import open_cases
+from features.cohort import DORMANT_DAYS, open_cases
 from ingest.simulate import SimulationConfig
 from pipelines.demo_flow import INPUT_FILES, DemoReport, demo_flow
 from pipelines.ingest_flow import ingest_flow
@@ -53,8 +53,14 @@ def test_list_has_every_open_case_ranked_with_reasons(demo: tuple[DemoReport, Se
     report, settings = demo
     listed = report.score.listed
     sources = load_sources(open_warehouse(settings))
-    expected = open_cases(sources.known_before(as_of_instant(report.as_of)), as_of_instant(report.as_of))
+    instant = as_of_instant(report.as_of)
+    known = sources.known_before(instant)
+    expected = open_cases(known, instant, DORMANT_DAYS)
     assert sorted(listed["case_id"]) == sorted(expected["case_id"])
+    dormant = pd.read_parquet(settings.lists_dir / f"{report.as_of.isoformat()}.dormant.parquet")
+    every_open = open_cases(known, instant)
+    assert sorted([*listed["case_id"], *dormant["case_id"]]) == sorted(every_open["case_id"])
+    assert report.score.manifest["dormant_cases"] == len(dormant) > 0
     assert list(listed.columns) == list(LIST_COLUMNS)
     check_list(listed)
     assert listed["rank"].tolist() == list(range(1, len(listed) + 1))

@@ -226,11 +226,11 @@ def test_cases_whose_texts_are_all_missing_have_no_cues() -> None:
 def test_the_case_document_holds_its_own_words_known_before_the_instant(sources: Sources) -> None:
     documents = build_features(sources, T, families=(text_terms,)).set_index("case_id")[text_terms.DOCUMENT]
     assert documents.to_dict() == {
-        "A": "张某反映公司拖欠工资，当事人扬言要采取过激行为，已多次上访。 "
+        "A": "[姓名]反映公司拖欠工资，当事人扬言要采取过激行为，已多次上访。 "
         "登记受理。 双方发生肢体冲突，派出所已出警。 当事人情绪激动，扬言要讨说法。 组织双方进行调解。 "
         "工友们说好了明天一起去讨说法。 我不会去起诉的。 已经找好律师了。 我真的不想活了。 "
         "再不解决我就去法院起诉，找律师打官司！",
-        "B": "李某称对方借款不还，要去法院起诉。",
+        "B": "[姓名]称对方借款不还，要去法院起诉。",  # names in free text are masked at ingest
         "C": "要出人命了！ 几十户村民准备集体去上访，拉横幅。 我受够了，太过分了。",
     }
     later = [ev("B", "2025-01-31", "visit", "扬言报复", recorded_at="2025-02-03")]
