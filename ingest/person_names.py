@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -212,10 +212,26 @@ def _word_tags(tokenizer: Any) -> dict[str, str]:
     return jieba.posseg.dt.word_tag_tab
 
 
+# Names never span these; texts are judged clause by clause, and a clause seen before is not judged again
+# (reports repeat phrases even when whole texts differ).
+_CLAUSE_END = re.compile(r"[，。！？；、,!?;\n]")
+CLAUSE_CACHE_SIZE = 1 << 17
+
+
 def name_spans(text: str) -> list[tuple[int, int]]:
     """Character spans [start, end) of people's names in text, sorted and not overlapping."""
-    if not text:
-        return []
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
+        if end > start:
+            spans.extend((start + a, start + b) for a, b in _clause_spans(text[start:end]))
+        start = end + 1
+    return spans
+
+
+@lru_cache(maxsize=CLAUSE_CACHE_SIZE)
+def _clause_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Name spans of one clause (no clause punctuation inside)."""
     tokenizer = _tokenizer()
     spans = [
         m.span()
@@ -243,7 +259,7 @@ def name_spans(text: str) -> list[tuple[int, int]]:
             end -= 1
         if _plausible(tokenizer, text, start, end):
             spans.append((start, end))
-    return _merged(spans)
+    return tuple(_merged(spans))
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
