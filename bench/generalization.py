@@ -7,7 +7,9 @@ date the published list is compared with the city's truth (`truth/escalation.csv
 true escalation probability and whether it escalated within the 30-day horizon): precision in the top 5%
 of the open cases (P@5%) of the product's list, of the cases ranked by their true probabilities (the
 ceiling) and of the rule baseline (`models.rules`: most case-linked calls in 7 days, then the category's
-rate). Writes bench/generalization.md and .json.
+rate). Also, per date, the recall in the top 5% among the escalating new cases (opened fewer than
+`models.train.NEW_CASE_DAYS` days before the date) and among the ongoing ones, for the product and the
+truth. Writes bench/generalization.md and .json.
 
     python -m bench.generalization                              # every scenario, 8,000 cases, 540 days
     python -m bench.generalization --scenarios demo-default,demo-messy --cases 4000 --days 400
@@ -39,7 +41,9 @@ import numpy as np
 import pandas as pd
 
 from bench.common import REPO, code_state, machine
+from contracts.timeparse import as_of_instant, parse_datetimes
 from models.metrics import top_k
+from models.train import NEW_CASE_DAYS
 
 SCORE_DATES = 7
 STEP_DAYS = 14
@@ -49,6 +53,10 @@ TRUTH_COLUMNS = ("as_of", "case_id", "p_escalation", "escalated")
 EXPORTS = ("cases", "case_events", "hotline")
 # Targets of issue 16, on every scenario and on the mean over scenarios.
 TARGET_TRUTH, TARGET_RULE, TARGET_MEAN_TRUTH = 0.85, 1.6, 0.90
+# and recall in the top 5% among new cases within this of that among ongoing cases (the product's).
+TARGET_RECALL_GAP = 0.1
+AGES = ("new", "ongoing")
+RECALL_RANKINGS = ("product", "truth")
 BENCH_KEY = "generalization-benchmark-key-not-a-secret-0123456789"
 DEMO_FAMILY = "demo simulator"
 CITIES_FAMILY = "cities generator"
@@ -70,14 +78,50 @@ def precision_at_share(
 ) -> float:
     """Share of escalations among the top `fraction` of cases by score (at least one case); equal scores
     are ordered by `tie_order` of their case ids, so the figure is the same on every run."""
-    labels, scores = np.asarray(labels, dtype=float), np.asarray(scores, dtype=float)
+    labels = np.asarray(labels, dtype=float)
     if len(labels) == 0:
         return float("nan")
+    top = in_top_share(scores, case_ids, fraction)
+    return float(labels[top].sum() / top.sum())
+
+
+def in_top_share(scores: np.ndarray, case_ids: Sequence[str], fraction: float = TOP_FRACTION) -> np.ndarray:
+    """Whether each case is among the top `fraction` of cases by score (at least one case), equal scores
+    ordered by `tie_order` of their case ids."""
+    scores = np.asarray(scores, dtype=float)
     if np.isnan(scores).any():
         raise ValueError("scores hold NaN: give unranked cases the lowest score instead")
-    order = np.lexsort((tie_order(case_ids), -scores))
-    k = top_k(len(labels), fraction)
-    return float(labels[order[:k]].sum() / k)
+    top = np.zeros(len(scores), dtype=bool)
+    if len(scores):
+        top[np.lexsort((tie_order(case_ids), -scores))[: top_k(len(scores), fraction)]] = True
+    return top
+
+
+def recall_among(labels: np.ndarray, top: np.ndarray, group: np.ndarray) -> float | None:
+    """Share of the group's escalations that are in the top (None when the group has no escalation)."""
+    escalated = np.asarray(labels, dtype=bool) & np.asarray(group, dtype=bool)
+    return float(top[escalated].mean()) if escalated.any() else None
+
+
+def case_ages(as_of: date, opened_at: pd.Series) -> np.ndarray:
+    """'new' for cases opened fewer than `models.train.NEW_CASE_DAYS` days before the as-of instant (the
+    product's own split), 'ongoing' for older ones, 'unknown' where the opening time is missing."""
+    opened = pd.to_datetime(opened_at).to_numpy()
+    age = as_of_instant(as_of).to_datetime64() - opened
+    new = age < np.timedelta64(NEW_CASE_DAYS, "D")
+    return np.where(pd.isna(opened), "unknown", np.where(new, "new", "ongoing"))
+
+
+def opening_times(stored: pd.DataFrame, exported: pd.DataFrame) -> pd.Series:
+    """When each case was opened, by case id: the store's `opened_at` (what the product sees), else the
+    first parseable `opened_at` of the case in the city's exported cases (cases quarantined at ingest)."""
+    kept = pd.Series(pd.to_datetime(stored["opened_at"]).to_numpy(), index=stored["case_id"].astype(str))
+    raw = pd.Series(
+        parse_datetimes(exported["opened_at"]).to_numpy(), index=exported["case_id"].astype(str)
+    ).dropna()
+    raw = raw[~raw.index.duplicated()]
+    kept = kept[~kept.index.duplicated()]
+    return kept.combine_first(raw).astype("datetime64[us]")
 
 
 def list_scores(case_ids: Sequence[str], listed: pd.DataFrame) -> np.ndarray:
@@ -89,7 +133,9 @@ def list_scores(case_ids: Sequence[str], listed: pd.DataFrame) -> np.ndarray:
 
 
 def date_figures(day: pd.DataFrame, fraction: float = TOP_FRACTION) -> dict[str, Any]:
-    """One date's figures from its open cases (`case_id`, `escalated` and a score column per ranking)."""
+    """One date's figures from its open cases (`case_id`, `escalated` and a score column per ranking);
+    with a `case_age` column ('new', 'ongoing' or 'unknown'), also the recall in the top `fraction` among
+    the escalating new and ongoing cases for the product and the truth, and how many there are."""
     labels = day["escalated"].to_numpy(dtype=float)
     ids = day["case_id"].astype(str).tolist()
     row: dict[str, Any] = {
@@ -98,6 +144,12 @@ def date_figures(day: pd.DataFrame, fraction: float = TOP_FRACTION) -> dict[str,
         "base_rate": float(labels.mean()) if len(day) else float("nan"),
     }
     row.update({name: precision_at_share(labels, day[name].to_numpy(), ids, fraction) for name in RANKINGS})
+    if "case_age" in day:
+        age = day["case_age"].to_numpy()
+        for name in RECALL_RANKINGS:
+            top = in_top_share(day[name].to_numpy(), ids, fraction)
+            row.update({f"{name}_recall_{a}": recall_among(labels, top, age == a) for a in AGES})
+        row.update({f"escalated_{a}": int(((age == a) & (labels > 0)).sum()) for a in (*AGES, "unknown")})
     return row
 
 
@@ -108,11 +160,17 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return float(numerator / denominator)
 
 
+RECALLS = tuple(f"{name}_recall_{a}" for name in RECALL_RANKINGS for a in AGES)
+COUNTS = tuple(f"escalated_{a}" for a in AGES)
+
+
 def scenario_figures(dates: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """A scenario's figures from its dates: mean P@5% of each ranking, the product's ratio to the truth
-    and to the rule (ratios of the means), base rate and open cases per date."""
+    and to the rule (ratios of the means), base rate and open cases per date; when the dates have them,
+    the mean recalls among new and ongoing escalating cases (over the dates that have such cases), the
+    product's gap (ongoing minus new) and the escalating new and ongoing cases per date."""
     means = {name: float(np.mean([d[name] for d in dates])) for name in RANKINGS}
-    return {
+    figures = {
         **means,
         "product_sd": float(np.std([d["product"] for d in dates])),
         "ratio_to_truth": ratio(means["product"], means["truth"]),
@@ -120,6 +178,17 @@ def scenario_figures(dates: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "base_rate": float(np.mean([d["base_rate"] for d in dates])),
         "open_cases": float(np.mean([d["n"] for d in dates])),
     }
+    if dates and all(m in d for d in dates for m in RECALLS):
+        figures.update({m: _mean_of_known([d[m] for d in dates]) for m in RECALLS})
+        figures.update({m: float(np.mean([d[m] for d in dates])) for m in COUNTS})
+        new, ongoing = figures["product_recall_new"], figures["product_recall_ongoing"]
+        figures["recall_gap"] = None if new is None or ongoing is None else ongoing - new
+    return figures
+
+
+def _mean_of_known(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
 
 
 MEASURES = ("product", "truth", "rule", "ratio_to_truth", "ratio_to_rule", "base_rate", "open_cases")
@@ -142,24 +211,48 @@ def overall(scenarios: Sequence[dict[str, Any]]) -> dict[str, Any]:
         lowest = min(scored, key=lambda s: (s[measure], s["name"]))
         return {"scenario": lowest["name"], measure: lowest[measure]}
 
-    means = {m: mean(m) for m in MEASURES}
+    measured = [m for m in (*RECALLS, *COUNTS) if any(m in s for s in scenarios)]
+    means = {m: mean(m) for m in (*MEASURES, *measured)}
     low_truth, low_rule = worst("ratio_to_truth"), worst("ratio_to_rule")
+    gap = worst_recall_gap(scenarios)
     return {
         "scenarios": len(scenarios),
         "mean": means,
         "worst_ratio_to_truth": low_truth,
         "worst_ratio_to_rule": low_rule,
+        "worst_recall_gap": gap,
         "targets": {
             "every_ratio_to_truth": TARGET_TRUTH,
             "every_ratio_to_rule": TARGET_RULE,
             "mean_ratio_to_truth": TARGET_MEAN_TRUTH,
+            "every_recall_gap": TARGET_RECALL_GAP,
         },
         "met": {
             "every_ratio_to_truth": _at_least(low_truth["ratio_to_truth"], TARGET_TRUTH),
             "every_ratio_to_rule": _at_least(low_rule["ratio_to_rule"], TARGET_RULE),
             "mean_ratio_to_truth": _at_least(means["ratio_to_truth"], TARGET_MEAN_TRUTH),
+            "every_recall_gap": recall_gap_met(gap),
         },
     }
+
+
+def worst_recall_gap(scenarios: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Of the scenarios with both product recalls, the one whose recall among new cases is furthest from
+    that among ongoing cases, its gap (ongoing minus new) and the scenarios without the figure."""
+    known = [s for s in scenarios if s.get("recall_gap") is not None]
+    lacking = [s["name"] for s in scenarios if s.get("recall_gap") is None]
+    if not known:
+        return {"scenario": None, "recall_gap": None, "lacking": lacking}
+    furthest = max(known, key=lambda s: (abs(s["recall_gap"]), s["name"]))
+    return {"scenario": furthest["name"], "recall_gap": furthest["recall_gap"], "lacking": lacking}
+
+
+def recall_gap_met(gap: dict[str, Any]) -> bool | None:
+    """Whether every scenario's |gap| is at most TARGET_RECALL_GAP: False as soon as one is over it, None
+    when the others cannot tell (a scenario without the figure), else True."""
+    if gap["recall_gap"] is not None and abs(gap["recall_gap"]) > TARGET_RECALL_GAP + 1e-12:
+        return False
+    return None if gap["lacking"] or gap["recall_gap"] is None else True
 
 
 def _at_least(value: float | None, target: float) -> bool:
@@ -189,8 +282,34 @@ def _times(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}×"
 
 
-def _mark(ok: bool) -> str:
-    return "met" if ok else "**not met**"
+def _mark(ok: bool | None) -> str:
+    return "n/a" if ok is None else "met" if ok else "**not met**"
+
+
+def _field(figures: dict[str, Any], key: str, digits: int = 2) -> str:
+    """A figure that results written before it existed lack: 'n/a' there, '–' when it is None."""
+    return "n/a" if key not in figures else _num(figures[key], digits)
+
+
+def _pair(figures: dict[str, Any], first: str, second: str, digits: int = 2) -> str:
+    return f"{_field(figures, first, digits)} / {_field(figures, second, digits)}"
+
+
+def _recall_target(summary: dict[str, Any]) -> str:
+    """The line on the recall target: met or not, and the worst gap (n/a for results without it)."""
+    gap = summary.get("worst_recall_gap")
+    if gap is None:
+        return f"recall among new cases within {TARGET_RECALL_GAP} of ongoing: n/a (not measured here)."
+    worst = (
+        f"worst gap (ongoing − new) {round(gap['recall_gap'], 2) + 0.0:+.2f} on **{gap['scenario']}**"
+        if gap["recall_gap"] is not None
+        else "no scenario has both figures"
+    )
+    lacking = f"; without the figure: {', '.join(gap['lacking'])}" if gap["lacking"] else ""
+    return (
+        f"recall among new cases within {TARGET_RECALL_GAP} of ongoing: "
+        f"{_mark(summary['met'].get('every_recall_gap'))} ({worst}{lacking})."
+    )
 
 
 def _ingested(accounting: dict[str, dict[str, int]] | None) -> str:
@@ -216,14 +335,15 @@ def render(results: dict[str, Any]) -> str:
         f"{results['settings']['horizon_days']} days (the city's truth), mean over the dates.",
         "",
         "| scenario | generator | open cases / date | base rate | product P@5% | truth P@5% (ceiling) "
-        "| rule P@5% | × truth | × rule | chosen | minutes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| rule P@5% | × truth | × rule | recall new | recall ongoing | chosen | minutes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for s in scenarios:
         lines.append(
             f"| {s['name']} | {s['family']} | {s['open_cases']:,.0f} | {_num(s['base_rate'])} | "
             f"**{_num(s['product'])}** | {_num(s['truth'])} | {_num(s['rule'])} | "
-            f"{_times(s['ratio_to_truth'])} | {_times(s['ratio_to_rule'])} | {s['candidate']} | "
+            f"{_times(s['ratio_to_truth'])} | {_times(s['ratio_to_rule'])} | "
+            f"{_field(s, 'product_recall_new')} | {_field(s, 'product_recall_ongoing')} | {s['candidate']} | "
             f"{s['seconds']['total'] / 60:.1f} |"
         )
     if summary:
@@ -231,7 +351,8 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"| **mean of {summary['scenarios']}** | | {m['open_cases']:,.0f} | {_num(m['base_rate'])} | "
             f"**{_num(m['product'])}** | {_num(m['truth'])} | {_num(m['rule'])} | "
-            f"{_times(m['ratio_to_truth'])} | {_times(m['ratio_to_rule'])} | | |"
+            f"{_times(m['ratio_to_truth'])} | {_times(m['ratio_to_rule'])} | "
+            f"{_field(m, 'product_recall_new')} | {_field(m, 'product_recall_ongoing')} | | |"
         )
         wt, wr = summary["worst_ratio_to_truth"], summary["worst_ratio_to_rule"]
         met = summary["met"]
@@ -243,7 +364,13 @@ def render(results: dict[str, Any]) -> str:
             f"Targets of issue 16: every scenario ≥ {TARGET_TRUTH}× the truth: "
             f"{_mark(met['every_ratio_to_truth'])}; every scenario ≥ {TARGET_RULE}× the rule: "
             f"{_mark(met['every_ratio_to_rule'])}; mean ≥ {TARGET_MEAN_TRUTH}× the truth: "
-            f"{_mark(met['mean_ratio_to_truth'])}.",
+            f"{_mark(met['mean_ratio_to_truth'])}; {_recall_target(summary)}",
+            "",
+            "Recall new / ongoing: the share of the cases escalating within the horizon that are in the "
+            f"product's top {results['settings']['top_fraction']:.0%}, among cases opened fewer than "
+            f"{NEW_CASE_DAYS} days before the date (new) and older ones (ongoing), mean over the dates with "
+            "such cases. Few cases escalate while new (see the per-date counts), so the new figure is noisy. "
+            "n/a: the results were written before this was measured; –: no escalating case of the kind.",
         ]
     lines += ["", "## Scenarios", ""]
     lines += [f"- **{s['name']}** ({s['family']}): {s['description']}" for s in scenarios]
@@ -257,15 +384,27 @@ def render(results: dict[str, Any]) -> str:
             f"{s['seconds']['score']:.0f} s.{_ingested(s.get('ingest'))}",
             "",
             "| as_of | open cases | k | base rate | product | truth | rule | on the list "
-            "| listed, no truth |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| listed, no truth | product recall new / ongoing | truth recall new / ongoing "
+            "| escalating new / ongoing |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *(
                 f"| {d['as_of']} | {d['n']:,} | {d['k']} | {_num(d['base_rate'])} | {_num(d['product'])} | "
-                f"{_num(d['truth'])} | {_num(d['rule'])} | {d['on_list']:,} | {d['listed_without_truth']:,} |"
+                f"{_num(d['truth'])} | {_num(d['rule'])} | {d['on_list']:,} | {d['listed_without_truth']:,} "
+                f"| {_pair(d, 'product_recall_new', 'product_recall_ongoing')} | "
+                f"{_pair(d, 'truth_recall_new', 'truth_recall_ongoing')} | "
+                f"{_pair(d, 'escalated_new', 'escalated_ongoing', 0)} |"
                 for d in s["dates"]
             ),
             "",
         ]
+        if "escalated_new" in s:
+            lines += [
+                "Mean over the dates: product recall new / ongoing "
+                f"{_pair(s, 'product_recall_new', 'product_recall_ongoing')}, truth "
+                f"{_pair(s, 'truth_recall_new', 'truth_recall_ongoing')}; escalating new / ongoing cases "
+                f"per date {_pair(s, 'escalated_new', 'escalated_ongoing', 1)}.",
+                "",
+            ]
     lines += [
         "## How it is measured",
         "",
@@ -435,6 +574,15 @@ def read_truth(path: Path) -> pd.DataFrame:
     return truth
 
 
+def exported_openings(path: Path) -> pd.DataFrame:
+    """`case_id` and `opened_at` (text) of a city's exported cases; no rows when the file does not name
+    those columns (then only the store says when cases were opened). Malformed lines are skipped."""
+    try:
+        return pd.read_csv(path, dtype=str, usecols=["case_id", "opened_at"], on_bad_lines="skip")
+    except ValueError:
+        return pd.DataFrame({"case_id": pd.Series(dtype=str), "opened_at": pd.Series(dtype=str)})
+
+
 def _settings(home: Path) -> Any:
     from contracts.settings import Settings
 
@@ -444,7 +592,6 @@ def _settings(home: Path) -> Any:
 def run_scenario(scenario: Scenario, work_dir: Path) -> dict[str, Any]:
     """Write the city, ingest it into a fresh home, train as of the first truth date of the evaluation,
     score the evaluation dates and compare each list with the truth and the rule."""
-    from contracts.timeparse import as_of_instant
     from features import context, hotline_activity
     from features.matrix import build_features
     from models.rules import RULE_FEATURE, RULE_TIEBREAK, rule_scores
@@ -489,6 +636,7 @@ def run_scenario(scenario: Scenario, work_dir: Path) -> dict[str, Any]:
     seconds["score"] = time.perf_counter() - clock
 
     sources = load_sources(open_warehouse(settings))
+    opened = opening_times(sources.cases, exported_openings(data / "cases.csv"))
     rows = []
     for d in dates:
         day = truth[truth["as_of"] == d][["case_id", "p_escalation", "escalated"]].reset_index(drop=True)
@@ -498,6 +646,7 @@ def run_scenario(scenario: Scenario, work_dir: Path) -> dict[str, Any]:
         day["truth"] = day["p_escalation"].astype(float)
         day["rule"] = day["case_id"].map(rule).fillna(-1.0).to_numpy(dtype=float)
         day["product"] = list_scores(day["case_id"], lists[d])
+        day["case_age"] = case_ages(d, day["case_id"].map(opened))
         listed = set(lists[d]["case_id"].astype(str))
         rows.append(
             {
@@ -572,7 +721,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 traceback.print_exc()
                 notes.append(f"{scenario.name} failed, not in the table: {type(error).__name__}: {error}")
                 continue
-            print(json.dumps({k: results[-1][k] for k in ("name", *MEASURES)}, default=str), flush=True)
+            shown = ("name", *MEASURES, "product_recall_new", "product_recall_ongoing")
+            print(json.dumps({k: results[-1].get(k) for k in shown}, default=str), flush=True)
     settings = _settings(Path(scratch))
     figures = {
         "command": "python -m bench.generalization"

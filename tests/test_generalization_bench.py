@@ -11,14 +11,19 @@ import pandas as pd
 import pytest
 
 from bench.generalization import (
+    case_ages,
     date_figures,
     describe_config,
     evaluation_dates,
+    exported_openings,
+    in_top_share,
     list_scores,
+    opening_times,
     overall,
     precision_at_share,
     ratio,
     read_truth,
+    recall_among,
     render,
     scenario_figures,
     sized_config,
@@ -127,6 +132,7 @@ def test_overall_gives_the_mean_the_worst_and_the_targets() -> None:
         "every_ratio_to_truth": False,
         "every_ratio_to_rule": True,
         "mean_ratio_to_truth": False,
+        "every_recall_gap": None,  # these scenarios lack the recalls
     }
     assert overall([]) == {}
 
@@ -178,10 +184,13 @@ def test_render_writes_one_row_per_scenario_then_the_mean_and_the_worst() -> Non
     }
     text = render(results)
     assert (
-        "| a | demo simulator | 1,000 | 0.060 | **0.360** | 0.400 | 0.200 | 0.90× | 1.80× | trees | 2.0 |"
+        "| a | demo simulator | 1,000 | 0.060 | **0.360** | 0.400 | 0.200 | 0.90× | 1.80× | n/a | n/a "
+        "| trees | 2.0 |" in text
+    )
+    assert (
+        "| **mean of 2** | | 1,000 | 0.060 | **0.330** | 0.400 | 0.175 | 0.82× | 1.90× | n/a | n/a | | |"
         in text
     )
-    assert "| **mean of 2** | | 1,000 | 0.060 | **0.330** | 0.400 | 0.175 | 0.82× | 1.90× | | |" in text
     assert "against the truth: **b** (0.75×)" in text
     assert "every scenario ≥ 0.85× the truth: **not met**" in text
     assert "every scenario ≥ 1.6× the rule: met" in text
@@ -205,3 +214,179 @@ def test_a_generated_city_is_sized_like_the_others_and_described_by_what_differs
     assert (config.n_cases, config.days, config.seed) == (4000, 400, 2)
     assert describe_config(config) == "_Config: signal=calls; seed=2"
     assert describe_config(_Config(noise=0.5, signal="notes")) == "_Config: signal=notes; noise=0.5"
+
+
+# ---------------------------------------------------------------- recall among new and ongoing cases
+
+
+def test_case_ages_split_at_the_products_seven_days_before_the_as_of_midnight() -> None:
+    stamps = [
+        "2026-03-09 23:59:59",
+        "2026-03-03 00:00:01",
+        "2026-03-03 00:00:00",
+        "2026-01-01 08:00:00",
+        None,
+    ]
+    opened = pd.Series(pd.to_datetime(stamps))
+    ages = case_ages(date(2026, 3, 10), opened)
+    assert ages.tolist() == ["new", "new", "ongoing", "ongoing", "unknown"]
+
+
+def test_opening_times_prefer_the_store_and_fill_in_quarantined_cases_from_the_export() -> None:
+    stored = pd.DataFrame({"case_id": ["a", "b"], "opened_at": pd.to_datetime(["2026-01-02", "2026-01-03"])})
+    exported = pd.DataFrame(
+        {
+            "case_id": ["a", "c", "c", "d"],
+            "opened_at": ["2025-12-31 10:00:00", "not a date", "2026年1月4日 09:30", ""],
+        }
+    )
+    opened = opening_times(stored, exported)
+    assert opened.to_dict() == {
+        "a": pd.Timestamp("2026-01-02"),
+        "b": pd.Timestamp("2026-01-03"),
+        "c": pd.Timestamp("2026-01-04 09:30"),
+    }
+
+
+def test_exported_openings_read_the_two_columns_or_nothing(tmp_path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("case_id,district,opened_at\n007,东区,2026-01-02 10:00:00\n")
+    assert exported_openings(path).to_dict(orient="records") == [
+        {"case_id": "007", "opened_at": "2026-01-02 10:00:00"}
+    ]
+    path.write_text("编号,立案时间\n007,2026-01-02\n")
+    assert exported_openings(path).empty
+
+
+def test_in_top_share_and_recall_among_a_group() -> None:
+    ids = [f"c{i}" for i in range(20)]
+    top = in_top_share(np.arange(20, 0, -1, dtype=float), ids, 0.10)  # c0 and c1
+    assert top.nonzero()[0].tolist() == [0, 1]
+    labels = np.zeros(20)
+    labels[[0, 5, 6, 7]] = 1
+    group = np.zeros(20, dtype=bool)
+    group[[0, 1, 5]] = True  # escalating in the group: c0 (top), c5 (not)
+    assert recall_among(labels, top, group) == 0.5
+    assert recall_among(labels, top, ~group) == 0.0  # c6, c7
+    assert recall_among(labels, top, np.zeros(20, dtype=bool)) is None
+
+
+def _aged_day() -> pd.DataFrame:
+    """40 open cases, k = 2: 3 escalating new cases (c0, c1, c2) and 2 escalating ongoing ones (c3, c4)
+    and one of unknown age (c5). The product's top 2 are c0 and c3; the truth's c0 and c1."""
+    product = np.zeros(40)
+    product[[0, 3]] = [2.0, 1.0]
+    truth = np.zeros(40)
+    truth[[0, 1]] = [0.9, 0.8]
+    return pd.DataFrame(
+        {
+            "case_id": [f"c{i}" for i in range(40)],
+            "escalated": [True] * 6 + [False] * 34,
+            "product": product,
+            "truth": truth,
+            "rule": np.zeros(40),
+            "case_age": ["new"] * 3 + ["ongoing"] * 2 + ["unknown"] + ["new"] * 4 + ["ongoing"] * 30,
+        }
+    )
+
+
+def test_date_figures_give_the_recalls_among_new_and_ongoing_escalations_and_their_counts() -> None:
+    row = date_figures(_aged_day())
+    assert (row["k"], row["product"], row["truth"]) == (2, 1.0, 1.0)
+    assert row["product_recall_new"] == pytest.approx(1 / 3)
+    assert row["product_recall_ongoing"] == 0.5
+    assert row["truth_recall_new"] == pytest.approx(2 / 3)
+    assert row["truth_recall_ongoing"] == 0.0
+    assert (row["escalated_new"], row["escalated_ongoing"], row["escalated_unknown"]) == (3, 2, 1)
+
+
+def test_scenario_recalls_are_means_over_the_dates_that_have_such_escalations() -> None:
+    first = date_figures(_aged_day())
+    later = date_figures(_aged_day().assign(escalated=lambda d: d["case_age"].eq("ongoing") & d["escalated"]))
+    assert later["product_recall_new"] is None and later["escalated_new"] == 0
+    figures = scenario_figures([first, later])
+    assert figures["product_recall_new"] == pytest.approx(1 / 3)  # the later date has no escalating new case
+    assert figures["product_recall_ongoing"] == 0.5
+    assert figures["recall_gap"] == pytest.approx(0.5 - 1 / 3)
+    assert (figures["escalated_new"], figures["escalated_ongoing"]) == (1.5, 2.0)
+    assert "recall_gap" not in scenario_figures([{k: v for k, v in first.items() if "recall" not in k}])
+
+
+def _with_recalls(name: str, new: float | None, ongoing: float | None) -> dict:
+    scenario = _scenario(name, 0.36, 0.40, 0.20)
+    gap = None if new is None or ongoing is None else ongoing - new
+    return {
+        **scenario,
+        "product_recall_new": new,
+        "product_recall_ongoing": ongoing,
+        "recall_gap": gap,
+        "escalated_new": 2.0,
+        "escalated_ongoing": 40.0,
+    }
+
+
+def test_overall_recall_target_is_the_worst_absolute_gap_over_scenarios() -> None:
+    close = [_with_recalls("a", 0.30, 0.35), _with_recalls("b", 0.50, 0.42)]
+    summary = overall(close)
+    assert summary["worst_recall_gap"] == {"scenario": "b", "recall_gap": pytest.approx(-0.08), "lacking": []}
+    assert summary["met"]["every_recall_gap"] is True
+    assert summary["mean"]["product_recall_new"] == pytest.approx(0.40)
+    apart = overall([*close, _with_recalls("c", 0.0, 0.12)])
+    assert apart["worst_recall_gap"]["scenario"] == "c"
+    assert apart["met"]["every_recall_gap"] is False
+    unknown = overall([*close, _with_recalls("d", None, 0.4)])
+    assert unknown["worst_recall_gap"]["lacking"] == ["d"]
+    assert unknown["met"]["every_recall_gap"] is None
+    old = overall([_scenario("e", 0.36, 0.40, 0.20)])
+    assert old["worst_recall_gap"] == {"scenario": None, "recall_gap": None, "lacking": ["e"]}
+    assert old["met"]["every_recall_gap"] is None
+
+
+def _results(scenarios: list[dict], summary: dict) -> dict:
+    return {
+        "command": "python -m bench.generalization --cases 1000",
+        "date": "2026-01-02",
+        "settings": {
+            "cases": 1000,
+            "days": 400,
+            "score_dates": 7,
+            "step_days": 14,
+            "top_fraction": 0.05,
+            "horizon_days": 30,
+        },
+        "notes": [],
+        "scenarios": scenarios,
+        "summary": summary,
+        "machine": {"cpu_model": "cpu", "usable_cores": 2},
+        "code": {"commit": "abc1234", "fingerprint": "f" * 16, "uncommitted": []},
+    }
+
+
+def test_render_shows_the_recalls_and_the_target_and_n_a_for_results_without_them() -> None:
+    a = _with_recalls("a", 0.30, 0.45)
+    a["dates"] = [
+        {
+            **a["dates"][0],
+            "product_recall_new": 0.25,
+            "product_recall_ongoing": 0.5,
+            "truth_recall_new": None,
+            "truth_recall_ongoing": 0.625,
+            "escalated_new": 0,
+            "escalated_ongoing": 8,
+        }
+    ]
+    text = render(_results([a], overall([a])))
+    assert "| 0.90× | 1.80× | 0.30 | 0.45 | trees | 2.0 |" in text
+    assert "| 0.90× | 1.80× | 0.30 | 0.45 | | |" in text
+    assert "within 0.1 of ongoing: **not met** (worst gap (ongoing − new) +0.15 on **a**)." in text
+    assert "| 990 | 0 | 0.25 / 0.50 | – / 0.62 | 0 / 8 |" in text
+    assert "escalating new / ongoing cases per date 2.0 / 40.0." in text
+    # results written before recalls were measured: every new figure is n/a, nothing fails
+    old = _scenario("b", 0.36, 0.40, 0.20)
+    summary = overall([old])
+    del summary["worst_recall_gap"], summary["met"]["every_recall_gap"]
+    assert "product_recall_new" not in summary["mean"]
+    text = render(_results([old], summary))
+    assert "| 0.90× | 1.80× | n/a | n/a | trees | 2.0 |" in text
+    assert "within 0.1 of ongoing: n/a (not measured here)." in text
+    assert "| 990 | 0 | n/a / n/a | n/a / n/a | n/a / n/a |" in text
