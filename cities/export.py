@@ -15,36 +15,13 @@ from cities.process import KIND, KINDS, History
 from cities.scenario import HawkesScenario
 from cities.texts import background_texts, call_texts, descriptions, notes
 from cities.vocabulary import CATEGORIES, CHANNEL_SHARES, CHANNELS, DISTRICTS, SOURCES
+from contracts.fields import field_specs
+from contracts.vocabulary import RecordKind
 
-CASE_COLUMNS = (
-    "case_id",
-    "opened_at",
-    "district",
-    "town",
-    "category",
-    "source",
-    "description",
-    "party_count",
-    "amount",
-    "reporter_name",
-    "reporter_phone",
-    "reporter_id_number",
-    "address",
-    "recorded_at",
-)
-EVENT_COLUMNS = ("case_id", "event_at", "event_type", "note", "recorded_at")
-HOTLINE_COLUMNS = (
-    "call_id",
-    "received_at",
-    "district",
-    "category",
-    "text",
-    "channel",
-    "case_id",
-    "caller_name",
-    "caller_phone",
-    "recorded_at",
-)
+# The contract's columns, in its order.
+CASE_COLUMNS = tuple(spec.name for spec in field_specs(RecordKind.CASES))
+EVENT_COLUMNS = tuple(spec.name for spec in field_specs(RecordKind.CASE_EVENTS))
+HOTLINE_COLUMNS = tuple(spec.name for spec in field_specs(RecordKind.HOTLINE))
 _DAY = 86_400
 _EXPORTED_TYPE = {k: ("visit" if k == "conflict_visit" else k) for k in KINDS}
 
