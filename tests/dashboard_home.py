@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from scipy import stats
 
 from contracts.records import LIST_COLUMNS
@@ -257,3 +258,21 @@ class FakeRegistry:
             "fairness.png": _png(),
             "calibration.png": _png(),
         }
+
+
+def use_home(home: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the app at the home through FENGQIAO_* only (nothing else from the environment), run it from
+    `folder`, with the model from a fake registry and no cached data."""
+    import os
+
+    import streamlit as st
+
+    from dashboards.source import DataSource
+
+    for name in list(os.environ):
+        if name.startswith("FENGQIAO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FENGQIAO_HOME", str(home))
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(DataSource, "registry", lambda self: FakeRegistry())
+    st.cache_data.clear()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboards import app as dashboard
 from dashboards.labels import EN, ZH
-from dashboards.source import DataSource
 from features.grievances import THING_KINDS
 from ingest.pseudonymise import pseudonym
 from tests.conftest import TEST_KEY
@@ -25,8 +22,8 @@ from tests.dashboard_home import (
     RAW_PHONE,
     SECRET_NUMBERS,
     SURGING,
-    FakeRegistry,
     build_home,
+    use_home,
 )
 
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
@@ -43,13 +40,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def environment(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The app reads its settings from FENGQIAO_* only; the model comes from a fake registry."""
-    for name in list(os.environ):
-        if name.startswith("FENGQIAO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FENGQIAO_HOME", str(home))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(DataSource, "registry", lambda self: FakeRegistry())
-    st.cache_data.clear()
+    use_home(home, tmp_path, monkeypatch)
 
 
 def start() -> AppTest:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -26,11 +25,11 @@ from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from dashboards import audit, auth, context, present, queries
 from dashboards.labels import EN, ZH
-from dashboards.source import DataSource, open_source
+from dashboards.source import open_source
 from dashboards.throttle import ADDRESS_FAILURE_FACTOR, WINDOW, Policy, idle_expired, wait_seconds
 from pipelines.cli import dashboard_command, dashboard_environment
 from tests.conftest import call_row, case_row, event_row, stored
-from tests.dashboard_home import EAST, NORTH, PASSWORD, SECOND, USERS, FakeRegistry, build_home
+from tests.dashboard_home import EAST, NORTH, PASSWORD, SECOND, USERS, build_home, use_home
 from warehouse.accounts import Account, Role, add_account
 from warehouse.dashboard_tables import audit_log
 from warehouse.store import Warehouse, append
@@ -282,13 +281,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def environment(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("FENGQIAO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FENGQIAO_HOME", str(home))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(DataSource, "registry", lambda self: FakeRegistry())
-    st.cache_data.clear()
+    use_home(home, tmp_path, monkeypatch)
 
 
 def logged_in(name: str, password: str = PASSWORD) -> AppTest:
