@@ -165,22 +165,8 @@ def test_read_truth_names_the_file_line_and_field(tmp_path) -> None:
 
 def test_render_writes_one_row_per_scenario_then_the_mean_and_the_worst() -> None:
     scenarios = [_scenario("a", 0.36, 0.40, 0.20), _scenario("b", 0.30, 0.40, 0.15)]
-    results = {
-        "command": "python -m bench.generalization --cases 1000",
-        "date": "2026-01-02",
-        "settings": {
-            "cases": 1000,
-            "days": 400,
-            "score_dates": 7,
-            "step_days": 14,
-            "top_fraction": 0.05,
-            "horizon_days": 30,
-        },
-        "notes": ["the `cities` generator is not importable"],
-        "scenarios": scenarios,
-        "summary": overall(scenarios),
-        "machine": {"cpu_model": "cpu", "usable_cores": 2},
-        "code": {"commit": "abc1234", "fingerprint": "f" * 16, "uncommitted": []},
+    results = _results(scenarios, overall(scenarios)) | {
+        "notes": ["the `cities` generator is not importable"]
     }
     text = render(results)
     assert (
