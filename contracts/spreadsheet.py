@@ -22,7 +22,9 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
+        if isinstance(values.dtype, pd.CategoricalDtype):  # its categories are the cells' texts
+            out[column] = values.cat.rename_categories([neutralise_cell(c) for c in values.cat.categories])
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
             out[column] = values.map(neutralise_cell, na_action="ignore").astype(values.dtype)
     out.columns = [neutralise_cell(c) for c in out.columns]
     return out
