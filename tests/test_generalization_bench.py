@@ -74,7 +74,18 @@ def test_date_figures_compare_the_three_rankings_on_the_same_cases() -> None:
             "rule": np.r_[0.0, 5.0, np.zeros(18)],  # c1 first: a miss
         }
     )
-    assert date_figures(day) == {"n": 20, "k": 1, "base_rate": 0.1, "product": 1.0, "truth": 1.0, "rule": 0.0}
+    assert date_figures(day) == {
+        "n": 20,
+        "k": 1,
+        "base_rate": 0.1,
+        "product": 1.0,
+        "truth": 1.0,
+        "rule": 0.0,
+        # the mean true probability of each ranking's top case: c0 (0.0), c19 (0.95), c1 (0.05)
+        "expected_product": 0.0,
+        "expected_truth": 0.95,
+        "expected_rule": 0.05,
+    }
 
 
 def test_ratios_and_scenario_means() -> None:
@@ -91,6 +102,21 @@ def test_ratios_and_scenario_means() -> None:
     assert figures["open_cases"] == 200.0
     assert figures["base_rate"] == pytest.approx(0.06)
     assert figures["product_sd"] == pytest.approx(0.1)
+    assert "expected_ratio_to_truth" not in figures  # dates written before it was measured
+
+
+def test_expected_ratios_are_ratios_of_the_mean_true_probabilities_of_the_tops() -> None:
+    dates = [
+        {"n": 100, "base_rate": 0.05, "product": 0.2, "truth": 0.4, "rule": 0.1}
+        | {"expected_product": 0.2, "expected_truth": 0.4, "expected_rule": 0.1},
+        {"n": 100, "base_rate": 0.05, "product": 0.2, "truth": 0.4, "rule": 0.1}
+        | {"expected_product": 0.4, "expected_truth": 0.4, "expected_rule": 0.3},
+    ]
+    figures = scenario_figures(dates)
+    assert figures["expected_ratio_to_truth"] == pytest.approx(0.75)
+    assert figures["expected_ratio_to_rule"] == pytest.approx(1.5)
+    summary = overall([{**figures, "name": "a"}])
+    assert summary["mean"]["expected_ratio_to_truth"] == pytest.approx(0.75)
 
 
 def _scenario(name: str, product: float, truth: float, rule: float) -> dict:
@@ -170,11 +196,11 @@ def test_render_writes_one_row_per_scenario_then_the_mean_and_the_worst() -> Non
     }
     text = render(results)
     assert (
-        "| a | demo simulator | 1,000 | 0.060 | **0.360** | 0.400 | 0.200 | 0.90× | 1.80× | n/a | n/a "
+        "| a | demo simulator | 1,000 | 0.060 | **0.360** | 0.400 | 0.200 | 0.90× | 1.80× | n/a | n/a | n/a "
         "| trees | 2.0 |" in text
     )
     assert (
-        "| **mean of 2** | | 1,000 | 0.060 | **0.330** | 0.400 | 0.175 | 0.82× | 1.90× | n/a | n/a | | |"
+        "| **mean of 2** | | 1,000 | 0.060 | **0.330** | 0.400 | 0.175 | 0.82× | 1.90× | n/a | n/a | n/a | | |"
         in text
     )
     assert "against the truth: **b** (0.75×)" in text
@@ -362,8 +388,8 @@ def test_render_shows_the_recalls_and_the_target_and_n_a_for_results_without_the
         }
     ]
     text = render(_results([a], overall([a])))
-    assert "| 0.90× | 1.80× | 0.30 | 0.45 | trees | 2.0 |" in text
-    assert "| 0.90× | 1.80× | 0.30 | 0.45 | | |" in text
+    assert "| 0.90× | 1.80× | n/a | 0.30 | 0.45 | trees | 2.0 |" in text
+    assert "| 0.90× | 1.80× | n/a | 0.30 | 0.45 | | |" in text
     assert "within 0.1 of ongoing: **not met** (worst gap (ongoing − new) +0.15 on **a**)." in text
     assert "| 990 | 0 | 0.25 / 0.50 | – / 0.62 | 0 / 8 |" in text
     assert "escalating new / ongoing cases per date 2.0 / 40.0." in text
@@ -373,6 +399,6 @@ def test_render_shows_the_recalls_and_the_target_and_n_a_for_results_without_the
     del summary["worst_recall_gap"], summary["met"]["every_recall_gap"]
     assert "product_recall_new" not in summary["mean"]
     text = render(_results([old], summary))
-    assert "| 0.90× | 1.80× | n/a | n/a | trees | 2.0 |" in text
+    assert "| 0.90× | 1.80× | n/a | n/a | n/a | trees | 2.0 |" in text
     assert "within 0.1 of ongoing: n/a (not measured here)." in text
     assert "| 990 | 0 | n/a / n/a | n/a / n/a | n/a / n/a |" in text
