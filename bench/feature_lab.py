@@ -74,7 +74,7 @@ def feature_sets(only: Sequence[str]) -> dict[str, tuple[Any, ...]]:
 
     families = {f.__name__.rsplit(".", 1)[-1]: f.FEATURES for f in ALL_FAMILIES}
     sets = family_sets(families, FOUNDATION_FEATURES)
-    sets["all, no text"] = tuple(d for d in sets["all"] if d.kind != "text")
+    sets["all but text"] = tuple(d for d in sets["all"] if d.kind != "text")
     return {k: v for k, v in sets.items() if not only or k in only}
 
 

@@ -11,7 +11,9 @@ from features.sources import Sources, positions
 
 PREFIX = "history_"
 
-_WORDS = {
+# How a mediator names each event type: (Chinese, English plural); every type of the contract.
+EVENT_WORDS: dict[EventType, tuple[str, str]] = {
+    EventType.REGISTERED: ("立案登记", "registrations"),
     EventType.ASSIGNED: ("分派", "assignments"),
     EventType.VISIT: ("走访", "visits"),
     EventType.MEDIATION_SESSION: ("调解", "mediation sessions"),
@@ -20,11 +22,13 @@ _WORDS = {
     EventType.AGREEMENT_BREACHED: ("协议被违反", "breached agreements"),
     EventType.REFERRED: ("移交", "referrals"),
     EventType.REOPENED: ("重新开启", "reopenings"),
+    EventType.CLOSED: ("结案", "closings"),
     EventType.VIOLENCE: ("发生暴力事件", "violent incidents"),
     EventType.GROUP_INCIDENT: ("发生群体性事件", "group incidents"),
     EventType.LITIGATION: ("进入诉讼", "lawsuits"),
 }
-COUNTED = tuple(_WORDS)
+# Counted since opening: every type but the opening and the closing (an open case has one and none).
+COUNTED = tuple(t for t in EVENT_WORDS if t not in (EventType.REGISTERED, EventType.CLOSED))
 RECENT = (
     EventType.MEDIATION_SESSION,
     EventType.MEDIATION_FAILED,
@@ -41,10 +45,10 @@ FEATURES: tuple[FeatureDoc, ...] = (
             f"number of '{t.value}' events so far",
             "since opening",
             "numeric",
-            f"{zh}{{value}}次",
-            f"{{value}} {en} so far",
+            f"{EVENT_WORDS[t][0]}{{value}}次",
+            f"{{value}} {EVENT_WORDS[t][1]} so far",
         )
-        for t, (zh, en) in _WORDS.items()
+        for t in COUNTED
     ),
     *(
         FeatureDoc(
@@ -52,8 +56,8 @@ FEATURES: tuple[FeatureDoc, ...] = (
             f"number of '{t.value}' events in the last {RECENT_DAYS} days",
             f"{RECENT_DAYS} days",
             "numeric",
-            f"近{RECENT_DAYS}天{_WORDS[t][0]}{{value}}次",
-            f"{{value}} {_WORDS[t][1]} in the last {RECENT_DAYS} days",
+            f"近{RECENT_DAYS}天{EVENT_WORDS[t][0]}{{value}}次",
+            f"{{value}} {EVENT_WORDS[t][1]} in the last {RECENT_DAYS} days",
         )
         for t in RECENT
     ),
@@ -96,20 +100,32 @@ def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.Dat
 def _counts(events: pd.DataFrame, size: int, types: list[str], index: pd.Index) -> pd.DataFrame:
     """Per case (row `case` of the events): how many events of each type, as floats."""
     kind = positions(events["event_type"], pd.Index(types))
-    chosen = kind >= 0
-    flat = events["case"].to_numpy()[chosen] * len(types) + kind[chosen]
-    counts = np.bincount(flat, minlength=size * len(types)).reshape(size, len(types)).astype(float)
+    counts = counts_per_slot(events["case"].to_numpy(), kind, size, len(types))
     return pd.DataFrame(counts, index=index, columns=pd.Index(types, name="event_type"))
+
+
+def counts_per_slot(
+    row: np.ndarray, kind: np.ndarray, size: int, kinds: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """A (size, kinds) float matrix: per row and kind, how many items (or the sum of their weights);
+    items whose kind is -1 are left out."""
+    chosen = kind >= 0
+    flat = row[chosen] * kinds + kind[chosen]
+    chosen_weights = None if weights is None else weights[chosen]
+    counts = np.bincount(flat, weights=chosen_weights, minlength=size * kinds)
+    return counts.reshape(size, kinds).astype(float)
 
 
 def _latest(events: pd.DataFrame, size: int, mask: np.ndarray | None = None) -> np.ndarray:
     """Per case (row `case` of the events): the latest event_at (of the events in the mask), NaT when none."""
-    case, at = events["case"].to_numpy(), events["event_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
+    case, at = events["case"].to_numpy(), events["event_at"].to_numpy(dtype="datetime64[us]")
+    return latest_per_slot(case, at, size) if mask is None else latest_per_slot(case[mask], at[mask], size)
+
+
+def latest_per_slot(slot: np.ndarray, at: np.ndarray, size: int) -> np.ndarray:
+    """Per slot 0..size-1: the latest of the times `at` (datetime64[us]) of its items, NaT when none."""
     latest = np.full(size, np.datetime64("NaT", "us").view(np.int64))  # NaT is the smallest int64
-    if mask is None:
-        np.maximum.at(latest, case, at)
-    else:
-        np.maximum.at(latest, case[mask], at[mask])
+    np.maximum.at(latest, slot, at.astype("datetime64[us]").view(np.int64))
     return latest.view("datetime64[us]")
 
 

@@ -174,7 +174,7 @@ def build(
     cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp, config: ContextConfig = DEFAULT
 ) -> pd.DataFrame:
     """Base rates and local load of the cohort's cases from what was known before the instant."""
-    places = _Places.of(known.cases, cohort)
+    places = Places.of(known.cases, cohort)
     out = pd.concat([_rates(places, known, instant, config), _load(places, known, instant)], axis=1)
     return out[[doc.name for doc in FEATURES]].astype(float)
 
@@ -185,7 +185,7 @@ _FIELDS = ("district", "town", "category")
 
 
 @dataclass(frozen=True)
-class _Places:
+class Places:
     """District, town and category as shared integer codes (one column each) of the known cases (`pool`)
     and of the cohort, with the number of distinct values of each. Values are stripped, "" when blank."""
 
@@ -197,7 +197,7 @@ class _Places:
     town_missing: np.ndarray  # per cohort case
 
     @classmethod
-    def of(cls, cases: pd.DataFrame, cohort: pd.DataFrame) -> _Places:
+    def of(cls, cases: pd.DataFrame, cohort: pd.DataFrame) -> Places:
         """The codes of the stored cases and of the cohort."""
         columns, sizes, blank_town = [], [], -1
         for name in _FIELDS:
@@ -281,7 +281,7 @@ def _shrink(k: np.ndarray, n: np.ndarray, prior: np.ndarray | float, strength: f
     return (k + strength * prior) / (n + strength)
 
 
-def _rates(places: _Places, known: Sources, instant: pd.Timestamp, config: ContextConfig) -> pd.DataFrame:
+def _rates(places: Places, known: Sources, instant: pd.Timestamp, config: ContextConfig) -> pd.DataFrame:
     """Shrunk escalation rates (percent) by category, district and both, and n behind the category's."""
     cases, horizon = known.cases, pd.Timedelta(days=config.horizon_days)
     opened = cases["opened_at"]
@@ -311,7 +311,7 @@ def _rates(places: _Places, known: Sources, instant: pd.Timestamp, config: Conte
 # ---------------------------------------------------------------- local load
 
 
-def _load(places: _Places, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
+def _load(places: Places, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """Other open and new cases around each cohort case, and the trend of new ones of its category."""
     cases = known.cases
     open_now = _member(cases["case_id"], open_cases(known, instant).index)

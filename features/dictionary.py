@@ -18,10 +18,15 @@ class FeatureDoc:
     kind: Literal["numeric", "categorical", "flag", "text"]
     reason_zh: str
     reason_en: str
+    labels: tuple[tuple[str, str, str], ...] = ()  # (value, zh, en): how a categorical value reads
 
     def reason(self, value: object, language: Language) -> str:
         """The feature and its value as a sentence a mediator understands."""
         template = self.reason_zh if language == "zh" else self.reason_en
+        for raw, zh, en in self.labels:
+            if value == raw:
+                value = zh if language == "zh" else en
+                break
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         elif isinstance(value, float):

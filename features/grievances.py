@@ -304,7 +304,7 @@ def _canonical(things: pd.Series) -> np.ndarray:
     return keys.str.replace("有限公司", "公司", regex=False).to_numpy(dtype=object)[codes]
 
 
-def _is_name_like(things: pd.Series) -> np.ndarray:
+def is_name_like(things: pd.Series) -> np.ndarray:
     """False where the thing holds a word that is never part of a company's or place's name."""
     codes, distinct = pd.factorize(things)
     found = pd.Series(distinct, dtype=object).str.contains("|".join(NOT_NAME_WORDS), regex=True)
@@ -385,7 +385,7 @@ def _recent_cases(known: Sources, instant: pd.Timestamp, config: GrievanceConfig
     return cases[["case_id", "opened_at", "district", "description"]].reset_index(drop=True)
 
 
-def _mentions(frame: pd.DataFrame, text_column: str, config: GrievanceConfig) -> pd.DataFrame:
+def configured_mentions(frame: pd.DataFrame, text_column: str, config: GrievanceConfig) -> pd.DataFrame:
     """(row position, surface form, kind, key, district) of the things of the configured kinds the
     texts name."""
     found = thing_mentions(frame[text_column])
@@ -590,11 +590,11 @@ def grievance_clusters(
     known = known.known_before(instant)
     calls = _recent_calls(known, instant, config)
     cases = _recent_cases(known, instant, config)
-    found = _mentions(calls, "text", config)
-    named = _mentions(cases, "description", config)
+    found = configured_mentions(calls, "text", config)
+    named = configured_mentions(cases, "description", config)
     endings = known_endings(pd.concat([found["key"], named["key"]], ignore_index=True))
     found["key"], named["key"] = found["key"].map(endings), named["key"].map(endings)
-    found, named = found[_is_name_like(found["key"])], named[_is_name_like(named["key"])]
+    found, named = found[is_name_like(found["key"])], named[is_name_like(named["key"])]
     named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])
     mentions = _call_mentions(calls, found)
     frame = _per_key(mentions, config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.dictionary import FeatureDoc
@@ -174,9 +175,10 @@ def _reporter_calls(hotline: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame
     return pairs[pairs["received_at"] >= pairs["opened_at"]].drop(columns=["phone", "opened_at"])
 
 
-def _calls_about_cases(hotline: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+def calls_about_cases(hotline: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
     """Every (call, cohort case) pair where the call is about the case: `pos` in the cohort, the call's
-    `row` in the hotline and `received_at`; `via_reporter`: linked by the reporter's phone."""
+    `row` in the hotline and `received_at`; `via_reporter`: linked by the reporter's phone (see the module
+    docstring for what "about" means)."""
     linked = _linked_calls(hotline, cohort).assign(via_reporter=False)
     reporter = _reporter_calls(hotline, cohort).assign(via_reporter=True)
     columns = ["pos", "row", "received_at", "via_reporter"]
@@ -211,9 +213,14 @@ def _is_night(received_at: pd.Series) -> np.ndarray:
     return (((hour >= NIGHT_FROM_HOUR) | (hour < NIGHT_UNTIL_HOUR)) & ~date_only).to_numpy()
 
 
+def channel_names(channel: pd.Series | np.ndarray) -> pa.ChunkedArray:
+    """Recorded channels as they are compared with the contract's names: trimmed, in lower case."""
+    return pc.utf8_lower(pc.utf8_trim_whitespace(arrow_strings(channel)))
+
+
 def _is_non_phone(channel: pd.Series) -> np.ndarray:
     """Calls whose recorded channel (trimmed, any case) is something other than the phone."""
-    name = pc.utf8_lower(pc.utf8_trim_whitespace(arrow_strings(channel)))
+    name = channel_names(channel)
     return pc.fill_null(pc.and_(pc.not_equal(name, ""), pc.not_equal(name, PHONE_CHANNEL)), False).to_numpy()
 
 
@@ -271,7 +278,7 @@ def _recency(pairs: pd.DataFrame, cohort: pd.DataFrame, instant: pd.Timestamp) -
 
 def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """Hotline activity features of the cohort's cases from calls known before the instant."""
-    pairs = _calls_about_cases(known.hotline, cohort)
+    pairs = calls_about_cases(known.hotline, cohort)
     out = {
         **_window_counts(pairs, instant, len(cohort)),
         **_recent_callers_and_channels(pairs, known.hotline, cohort, instant),

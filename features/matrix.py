@@ -10,10 +10,12 @@ import pandas as pd
 
 from contracts.timeparse import as_of_instant
 from features import (
+    activity,
     case_history,
     case_profile,
     context,
     hotline_activity,
+    intake,
     linked_activity,
     text_cues,
     text_terms,
@@ -30,9 +32,11 @@ FAMILIES: tuple[ModuleType, ...] = (
     text_terms,
     context,
 )
-# Built when configured (`linked_call_features`) and whenever a model reads them: on the demo city they
-# add nothing to the list (bench/linking_quality.md), and at city size they cost seconds per day of calls.
-OPTIONAL_FAMILIES: tuple[ModuleType, ...] = (linked_activity,)
+# Built when configured (`optional_features`) and whenever a model reads them. Linked calls add nothing
+# to the list on the demo city (bench/linking_quality.md) and cost seconds per day of calls at city size;
+# the generic activity and intake families did not raise the list on any city of the feature lab
+# (bench/feature_lab.md): the logistic model is worse with them on the demo city.
+OPTIONAL_FAMILIES: tuple[ModuleType, ...] = (linked_activity, activity, intake)
 ALL_FAMILIES: tuple[ModuleType, ...] = FAMILIES + OPTIONAL_FAMILIES
 # The first feature set (issue 2): what every richer family is measured against in the ablation.
 FOUNDATION_FEATURES: tuple[str, ...] = (

@@ -4,22 +4,31 @@ Three texts are read: the case description, the text of hotline calls linked to 
 received since the case opened, and the notes of the case's events. Each is matched against a LEXICON
 of cue groups, each a tuple of Chinese phrases or simple regular-expression fragments (alternations,
 character classes and bounded gaps only, so that they run unchanged on Python's `re` and on Arrow's
-RE2). A text "mentions" a group when any of the group's entries occurs in it.
+RE2). A text "mentions" a group when any of the group's entries occurs in it outside a negation scope.
 
-Limits, on purpose: matching is by substring, so negation ("不会去上访", "没有起诉") and reported speech
-still count as a mention; no word segmentation, no spelling variants beyond those listed. Entries that
-are common in ordinary mediation records with a harmless sense are narrowed by context (e.g. "组织"
-only before 大家/工友/村民..., because "组织双方调解" is routine; "砍" only before 人/伤/他/你, because
-"林木砍伐" is a land-dispute issue; "动手" not before 术).
+A cue inside a negation scope (`features.text_words`: 不会去上访, 没有起诉, 未发生肢体冲突) is not a
+mention; the Arrow (RE2) match finds the candidate texts and only those holding a negator are looked at
+word by word. Notes are counted both ever (a flag) and by window (how many notes in the last 7 and 30
+days), as recent staff notes of confrontations are a signal of their own.
+
+Limits: reported speech and conditionals still count (他说要去上访, 如果不解决就上访: a reported or
+conditional threat is still a threat); negation is found by word rules, not by parsing; no spelling
+variants beyond those listed. Entries that are common
+in ordinary mediation records with a harmless sense are narrowed by context (e.g. "组织" only before
+大家/工友/村民..., because "组织双方调解" is routine; "砍" only before 人/伤/他/你, because "林木砍伐" is
+a land-dispute issue; "动手" not before 术).
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 
 from features.dictionary import FeatureDoc
 from features.sources import Sources, positions
+from features.text_words import NEGATOR_PATTERN, in_spans, negated_spans
 
 PREFIX = "text_"
 WINDOWS_DAYS = (7, 30)
@@ -163,6 +172,7 @@ CUE_LABELS: dict[str, tuple[str, str]] = {
 }
 GROUPS: tuple[str, ...] = tuple(LEXICON)
 PATTERNS: dict[str, str] = {group: "|".join(entries) for group, entries in LEXICON.items()}
+_COMPILED = {group: re.compile(pattern) for group, pattern in PATTERNS.items()}
 
 
 def examples(group: str, n: int = 5) -> str:
@@ -172,7 +182,7 @@ def examples(group: str, n: int = 5) -> str:
 
 
 def _cue_docs(group: str) -> tuple[FeatureDoc, ...]:
-    """The dictionary entries of one cue group: calls per window, description flag, notes flag."""
+    """The dictionary entries of one cue group: calls by window, the description, notes ever and by window."""
     zh, en = CUE_LABELS[group]
     about = f"{en} (e.g. {examples(group)})"
     calls = tuple(
@@ -184,6 +194,17 @@ def _cue_docs(group: str) -> tuple[FeatureDoc, ...]:
             "numeric",
             f"近{days}天来电中{{value}}次提到{zh}",
             f"{{value}} calls in the last {days} days mentioned {en}",
+        )
+        for days in WINDOWS_DAYS
+    )
+    notes = tuple(
+        FeatureDoc(
+            f"text_notes_{group}_{days}d",
+            f"number of the case's event notes of the last {days} days that mention {about}",
+            f"{days} days",
+            "numeric",
+            f"近{days}天办理记录中{{value}}条提到{zh}",
+            f"{{value}} event notes in the last {days} days mentioned {en}",
         )
         for days in WINDOWS_DAYS
     )
@@ -205,6 +226,7 @@ def _cue_docs(group: str) -> tuple[FeatureDoc, ...]:
             f"办理记录中提到{zh}",
             f"the case's event notes mention {en}",
         ),
+        *notes,
     )
 
 
@@ -223,24 +245,64 @@ FEATURES: tuple[FeatureDoc, ...] = (
 
 
 def cue_mentions(texts: pd.Series) -> pd.DataFrame:
-    """Per text (same index) and cue group: does the text mention the group (missing text: no).
+    """Per text (same index) and cue group: does the text mention the group outside a negation scope
+    (missing text: no).
 
-    Each distinct text is matched once (records repeat standard phrasings), one regex per group.
+    Each distinct text is matched once (records repeat standard phrasings), one regex per group; only the
+    texts that match and hold a negator are looked at word by word.
     """
     codes, distinct = pd.factorize(texts)
     strings = pd.Series(np.asarray(distinct, dtype=object), dtype="string[pyarrow]")
-    hits = {group: strings.str.contains(pattern, regex=True) for group, pattern in PATTERNS.items()}
+    hits = {
+        group: strings.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+        for group, pattern in PATTERNS.items()
+    }
+    matched = np.flatnonzero(np.logical_or.reduce([np.zeros(len(strings), bool), *hits.values()]))
+    negatable = strings.iloc[matched].str.contains(NEGATOR_PATTERN, regex=True).to_numpy(dtype=bool)
+    for position in matched[negatable]:
+        _drop_negated(str(strings.iat[position]), position, hits)
     # A missing text has code -1: it indexes the False appended after the distinct texts' results.
     return pd.DataFrame(
-        {group: np.append(hit.to_numpy(dtype=bool), False)[codes] for group, hit in hits.items()},
-        index=texts.index,
+        {group: np.append(hit, False)[codes] for group, hit in hits.items()}, index=texts.index
     )
+
+
+def _drop_negated(text: str, position: int, hits: dict[str, np.ndarray]) -> None:
+    """Unmark the groups whose every occurrence in the text (the distinct text at position) is negated."""
+    spans = negated_spans(text)
+    if not spans:
+        return
+    for group, hit in hits.items():
+        if hit[position] and not _asserted(_COMPILED[group], text, spans):
+            hit[position] = False
+
+
+def _asserted(pattern: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether the pattern matches text starting outside every negated span."""
+    start = 0
+    while (match := pattern.search(text, start)) is not None:
+        end = in_spans(match.start(), spans)
+        if end is None:
+            return True
+        start = end
+    return False
 
 
 def _per_case(case: np.ndarray, hits: pd.DataFrame, size: int, how: str) -> np.ndarray:
     """Per case position (0..size-1) and group: the number ('sum') or presence ('any') of its texts' hits."""
     counts = np.stack([np.bincount(case, hits[group].to_numpy(), minlength=size) for group in GROUPS], axis=1)
     return np.minimum(counts, 1.0) if how == "any" else counts
+
+
+def _per_window(
+    case: np.ndarray, at: pd.Series, hits: pd.DataFrame, size: int, instant: pd.Timestamp
+) -> dict[int, np.ndarray]:
+    """Per window (days): per case position and group, how many of its texts dated in the window hit."""
+    out = {}
+    for days in WINDOWS_DAYS:
+        within = (at >= instant - pd.Timedelta(days=days)).to_numpy()
+        out[days] = _per_case(case[within], hits[within], size, "sum")
+    return out
 
 
 def _recent_calls(cohort: pd.DataFrame, hotline: pd.DataFrame, instant: pd.Timestamp) -> pd.DataFrame:
@@ -258,27 +320,24 @@ def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.Dat
     """Cue mentions in the cohort's recent call texts, descriptions and event notes before the instant."""
     index, size = cohort.index, len(cohort)
     calls = _recent_calls(cohort, known.hotline, instant)
-    call_hits = cue_mentions(calls["text"])
+    calls_per_window = _per_window(
+        calls["case"].to_numpy(), calls["received_at"], cue_mentions(calls["text"]), size, instant
+    )
     events = known.events.loc[known.events["event_at"] < instant, ["case_id", "event_at", "note"]]
     case = positions(events["case_id"], index)
     events = events[case >= 0].assign(case=case[case >= 0])
     note_hits = cue_mentions(events["note"])
-
-    per_window: dict[int, np.ndarray] = {}
-    for days in WINDOWS_DAYS:
-        within = (calls["received_at"] >= instant - pd.Timedelta(days=days)).to_numpy()
-        per_window[days] = _per_case(calls["case"].to_numpy()[within], call_hits[within], size, "sum")
-    description = cue_mentions(cohort["description"]).astype(float)
     notes = _per_case(events["case"].to_numpy(), note_hits, size, "any")
-    recent = (events["event_at"] >= instant - pd.Timedelta(days=CUE_WINDOW_DAYS)).to_numpy()
-    notes_recent = _per_case(events["case"].to_numpy()[recent], note_hits[recent], size, "any")
+    notes_per_window = _per_window(events["case"].to_numpy(), events["event_at"], note_hits, size, instant)
+    description = cue_mentions(cohort["description"]).astype(float)
 
     columns: dict[str, pd.Series | np.ndarray] = {}
     for at, group in enumerate(GROUPS):
         for days in WINDOWS_DAYS:
-            columns[f"text_calls_{group}_{days}d"] = per_window[days][:, at]
+            columns[f"text_calls_{group}_{days}d"] = calls_per_window[days][:, at]
+            columns[f"text_notes_{group}_{days}d"] = notes_per_window[days][:, at]
         columns[f"text_description_{group}"] = description[group]
         columns[f"text_notes_{group}"] = notes[:, at]
-    seen = (per_window[CUE_WINDOW_DAYS] > 0) | (notes_recent > 0)
+    seen = (calls_per_window[CUE_WINDOW_DAYS] > 0) | (notes_per_window[CUE_WINDOW_DAYS] > 0)
     columns["text_cue_groups_30d"] = seen.sum(axis=1).astype(float)
     return pd.DataFrame(columns, index=index)[[d.name for d in FEATURES]].astype(float)

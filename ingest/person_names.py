@@ -14,14 +14,11 @@ ordinary words jieba tags as names) and words followed by a place or organisatio
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
-import jieba
+from contracts.segmenter import tokenizer as _tokenizer
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -121,23 +118,6 @@ _ADDRESSED = re.compile(
 )
 # Surname characters for the prefilter (RE2 syntax, run by pyarrow): texts without one hold no name.
 SURNAME_PREFILTER = "[" + SURNAMES + "]"
-
-
-@cache
-def _tokenizer() -> Any:
-    """jieba's default tokenizer, initialised once per process (its dictionary loads in about a second)."""
-    jieba.setLogLevel(logging.WARNING)
-    jieba.dt.tmp_dir = str(_private_cache())  # not the shared /tmp, where anyone could plant a dictionary
-    jieba.initialize()
-    return jieba.dt
-
-
-def _private_cache() -> Path:
-    """A cache folder only this account can write (jieba keeps its prepared dictionary there)."""
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fengqiao"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
-    return folder
 
 
 def _split_surname(word: str) -> tuple[str, str] | None:

@@ -1,4 +1,4 @@
-"""Text cue features on a hand-made city: the lexicon, exact counts per window, the point-in-time cut."""
+"""Text cue features on a hand-made city: the lexicon, negation, exact counts by window, point in time."""
 
 from __future__ import annotations
 
@@ -69,13 +69,14 @@ EXPECTED_NONZERO = {
         "text_calls_self_harm_30d": 1,
         "text_calls_gathering_30d": 1,
         "text_calls_legal_7d": 1,
-        "text_calls_legal_30d": 3,
+        "text_calls_legal_30d": 2,  # not h10 "我不会去起诉的": a negated cue is no mention
         "text_calls_ultimatum_7d": 1,
         "text_calls_ultimatum_30d": 1,
         "text_description_violence": 1,
         "text_description_gathering": 1,
         "text_notes_violence": 1,
         "text_notes_anger": 1,
+        "text_notes_anger_30d": 1,  # the note at 2025-01-02 00:00, the first instant of the window
         "text_cue_groups_30d": 5,
     },
     "B": {"text_description_legal": 1},
@@ -189,8 +190,63 @@ def test_lexicon_catches_real_phrasing_and_not_routine_wording(text: str, groups
     assert set(row[row].index) == groups
 
 
-def test_negation_is_out_of_scope() -> None:
-    assert text_cues.cue_mentions(pd.Series(["我不会去起诉的"])).at[0, "legal"]
+@pytest.mark.parametrize(
+    ("text", "groups"),
+    [
+        ("我不会去起诉的", set()),
+        ("不会去上访", set()),
+        ("说要去上访", {"gathering"}),  # reported intent still counts
+        ("他说不打算起诉了，但是还要上访", {"gathering"}),
+        ("没有人受伤。明天去法院起诉", {"legal"}),
+        ("双方未发生肢体冲突，劝其不要上访", set()),
+        ("他没有起诉，但说下周要去法院起诉", {"legal"}),  # one asserted occurrence is enough
+        ("不会放弃起诉", {"legal"}),  # two negators cancel
+        ("如果不解决就去上访", {"gathering", "ultimatum"}),  # conditional: still a threat
+        ("我真的不想活了", {"self_harm"}),  # the cue itself holds the negator
+        ("再不解决就别怪我不客气了", {"violence", "ultimatum"}),
+        ("实在没办法只能喝农药", {"self_harm"}),
+    ],
+)
+def test_a_cue_inside_a_negation_scope_is_no_mention(text: str, groups: set[str]) -> None:
+    row = text_cues.cue_mentions(pd.Series([text])).iloc[0]
+    assert set(row[row].index) == groups
+
+
+NOTED = [case("N", "2025-01-01")]
+NOTES = [
+    ev("N", "2025-01-01 12:00", "registered", "登记受理。"),
+    ev("N", "2025-01-10", "visit", "对方已请律师。"),
+    ev("N", "2025-01-24 23:59", "visit", "双方发生推搡。"),
+    ev("N", "2025-01-25 00:00", "visit", "当事人扬言要找人来收拾对方。"),
+    ev("N", "2025-01-28", "visit", "工友们准备集体上访，他说不打算起诉了。"),
+    ev("N", "2025-01-31", "visit", "当事人称没有打人，也不会去上访。"),
+]
+
+
+def test_notes_are_counted_per_window_from_the_first_instant_of_the_window() -> None:
+    """7 days before 2025-02-01 is 2025-01-25 00:00: that note is in, the one a minute earlier is not."""
+    features = text_features(make_sources(NOTED, NOTES, []))[NAMES].loc["N"]
+    nonzero = {
+        "text_notes_violence": 1,
+        "text_notes_violence_7d": 1,
+        "text_notes_violence_30d": 2,
+        "text_notes_gathering": 1,
+        "text_notes_gathering_7d": 1,
+        "text_notes_gathering_30d": 1,
+        "text_notes_legal": 1,
+        "text_notes_legal_30d": 1,
+        "text_cue_groups_30d": 3,
+    }
+    assert features.to_dict() == {name: float(nonzero.get(name, 0)) for name in NAMES}
+
+
+def test_notes_known_or_made_after_the_instant_change_nothing() -> None:
+    later = [
+        ev("N", "2025-01-31 08:00", "visit", "当事人扬言报复。", recorded_at="2025-02-01 00:00"),
+        ev("N", "2025-02-01 00:00", "visit", "当事人扬言要去法院起诉。"),
+    ]
+    before = text_features(make_sources(NOTED, NOTES, []))
+    pd.testing.assert_frame_equal(before, text_features(make_sources(NOTED, NOTES + later, [])))
 
 
 def test_missing_and_empty_texts_mention_nothing() -> None:
@@ -202,13 +258,14 @@ def test_missing_and_empty_texts_mention_nothing() -> None:
 
 def test_dictionary_documents_the_lexicon_and_reasons_read_naturally() -> None:
     assert set(text_cues.CUE_LABELS) == set(text_cues.LEXICON)
-    assert len(NAMES) == len(set(NAMES)) == 4 * len(text_cues.GROUPS) + 1
+    assert len(NAMES) == len(set(NAMES)) == 6 * len(text_cues.GROUPS) + 1
     assert all(n.startswith(text_cues.PREFIX) for n in NAMES)
     by_name = {d.name: d for d in text_cues.FEATURES}
     assert "起诉" in by_name["text_calls_legal_7d"].meaning
     assert "跳楼" in by_name["text_description_self_harm"].meaning
     assert by_name["text_calls_legal_7d"].reason(2.0, "zh") == "近7天来电中2次提到起诉/打官司等法律途径"
     assert by_name["text_description_gathering"].reason(1.0, "zh") == "案情描述中提到群体聚集或上访"
+    assert by_name["text_notes_violence_7d"].reason(2.0, "zh") == "近7天办理记录中2条提到暴力威胁或冲突"
     assert by_name["text_cue_groups_30d"].reason(3.0, "en") == (
         "3 kinds of escalation cues in calls and notes in the last 30 days"
     )
