@@ -200,8 +200,8 @@ def test_render_writes_one_row_per_scenario_then_the_mean_and_the_worst() -> Non
         "| trees | 2.0 |" in text
     )
     assert (
-        "| **mean of 2** | | 1,000 | 0.060 | **0.330** | 0.400 | 0.175 | 0.82× | 1.90× | n/a | n/a | n/a | | |"
-        in text
+        "| **mean of 2** | | 1,000 | 0.060 | **0.330** | 0.400 | 0.175 | 0.82× | 1.90× | n/a | n/a | n/a "
+        "| | |" in text
     )
     assert "against the truth: **b** (0.75×)" in text
     assert "every scenario ≥ 0.85× the truth: **not met**" in text
