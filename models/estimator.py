@@ -1,48 +1,100 @@
-"""The estimators: scikit-learn pipelines from feature frame to escalation score, and their calibration."""
+"""The estimators: scikit-learn pipelines from feature frame to escalation score, their blend and their
+calibration."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from features.text_terms import DOCUMENT
+from features.text_words import NEGATED_PREFIX, words
+
+if TYPE_CHECKING:
+    from models.search import SearchBudget
 
 SOURCE_SEPARATOR = "="
+WORD_MARK = "W:"  # word columns: terms_document=W:<word>; never a character n-gram (those are lower-cased)
 TEXT_FEATURE = DOCUMENT
-Kind = Literal["logistic", "trees"]
+Kind = Literal["logistic", "trees", "blend"]
+KIND_NAMES = {"logistic": "logistic regression", "trees": "gradient-boosted trees"}
+
+
+def _setting(name: str) -> Any:
+    """The default of a setting (every hyperparameter's default lives in contracts/settings.py)."""
+    return Settings.model_fields[name].default
+
+
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "logistic": {"C": _setting("logistic_c"), "max_terms": _setting("text_max_terms")},
+    "trees": {
+        "max_iter": _setting("trees_max_iter"),
+        "learning_rate": _setting("trees_learning_rate"),
+        "max_leaf_nodes": _setting("trees_max_leaf_nodes"),
+        "min_samples_leaf": _setting("trees_min_samples_leaf"),
+        "l2_regularization": _setting("trees_l2"),
+        "max_features": _setting("trees_max_features"),
+        "max_terms": _setting("text_max_terms"),
+    },
+    "blend": {},
+}
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One entry of the model grid: an estimator kind, its hyperparameters and its feature set."""
+    """One entry of the model grid: an estimator kind, its hyperparameters and its feature set.
+
+    A blend averages the calibrated probabilities of its `parts`; a candidate with a `tuning` budget
+    has its hyperparameters searched (from `params`) before it is validated.
+    """
 
     name: str
     kind: Kind
     docs: tuple[FeatureDoc, ...]
     params: dict[str, Any] = field(default_factory=dict)
+    parts: tuple[Candidate, ...] = ()
+    tuning: SearchBudget | None = None
 
     @property
     def feature_names(self) -> tuple[str, ...]:
         """The features the candidate reads, in order."""
         return tuple(d.name for d in self.docs)
 
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """Its hyperparameters: the given ones over the settings' defaults for its kind."""
+        return {**DEFAULT_PARAMS[self.kind], **self.params}
+
     def describe(self) -> str:
         """The estimator in a few words, with its hyperparameters."""
-        settings = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        kind = "logistic regression" if self.kind == "logistic" else "gradient-boosted trees"
-        return f"{kind} ({settings}; {len(self.docs)} features)"
+        if self.kind == "blend":
+            return "mean of the calibrated probabilities of " + " and ".join(p.describe() for p in self.parts)
+        shown = {k: v for k, v in self.hyperparameters.items() if k != "max_terms" or self._reads_text}
+        settings = ", ".join(f"{k}={_short(v)}" for k, v in sorted(shown.items()))
+        searched = "; hyperparameters to be searched" if self.tuning else ""
+        return f"{KIND_NAMES[self.kind]} ({settings}; {len(self.docs)} features{searched})"
+
+    @property
+    def _reads_text(self) -> bool:
+        return any(d.kind == "text" for d in self.docs)
+
+
+def _short(value: Any) -> Any:
+    """A hyperparameter as shown: floats to 4 significant digits."""
+    return float(f"{value:.4g}") if isinstance(value, float) else value
 
 
 def _one_hot_name(feature: str, category: object) -> str:
@@ -63,15 +115,28 @@ class DocumentTerms(TfidfVectorizer):
         return np.asarray([f"{TEXT_FEATURE}{SOURCE_SEPARATOR}{term}" for term in terms], dtype=object)
 
 
-def document_terms(max_terms: int) -> DocumentTerms:
-    """Weights of the most frequent character pairs and triples (in at least 0.5% of documents)."""
-    return DocumentTerms(
-        analyzer="char",
-        ngram_range=(2, 3),
-        min_df=0.005,
-        max_df=0.5,
-        max_features=max_terms,
-        sublinear_tf=True,
+class DocumentWords(TfidfVectorizer):
+    """Word TF-IDF of the case document (`features.text_words.words`: jieba words, negated ones marked),
+    its columns named `terms_document=W:<word>`."""
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """The words, prefixed with the document feature and the word mark."""
+        terms = super().get_feature_names_out()
+        return np.asarray(
+            [f"{TEXT_FEATURE}{SOURCE_SEPARATOR}{WORD_MARK}{term}" for term in terms], dtype=object
+        )
+
+
+def document_terms(max_terms: int) -> FeatureUnion:
+    """Weights of the most frequent character pairs and triples and of the most frequent words (each in
+    at least 0.5% and at most half of the documents; `max_terms` of each)."""
+    common = {"min_df": 0.005, "max_df": 0.5, "max_features": max_terms, "sublinear_tf": True}
+    return FeatureUnion(
+        [
+            ("characters", DocumentTerms(analyzer="char", ngram_range=(2, 3), **common)),
+            ("words", DocumentWords(analyzer=words, **common)),
+        ],
+        verbose_feature_names_out=False,
     )
 
 
@@ -109,25 +174,66 @@ def _prepare(docs: tuple[FeatureDoc, ...], max_terms: int) -> ColumnTransformer:
 
 
 def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
-    """The candidate's uncalibrated pipeline: prepare, standardise, classify.
+    """The candidate's uncalibrated pipeline: prepare, standardise, classify (not for a blend: its parts
+    are fitted and calibrated one by one, then averaged by `Blend`).
 
     Every transformed column is standardised on the training data (trees do not need it, but it
     makes 0 mean "the average training case" for every model, which the reasons rely on).
     """
+    params = candidate.hyperparameters
     if candidate.kind == "logistic":
-        classify: Any = LogisticRegression(C=candidate.params.get("C", 0.5), max_iter=2000, random_state=seed)
-    else:
+        classify: Any = LogisticRegression(C=params["C"], max_iter=2000, random_state=seed)
+    elif candidate.kind == "trees":
         classify = HistGradientBoostingClassifier(
-            max_iter=candidate.params.get("max_iter", 200),
-            learning_rate=candidate.params.get("learning_rate", 0.05),
-            max_leaf_nodes=candidate.params.get("max_leaf_nodes", 15),
-            min_samples_leaf=candidate.params.get("min_samples_leaf", 100),
-            l2_regularization=candidate.params.get("l2_regularization", 1.0),
+            max_iter=params["max_iter"],
+            learning_rate=params["learning_rate"],
+            max_leaf_nodes=params["max_leaf_nodes"],
+            min_samples_leaf=params["min_samples_leaf"],
+            l2_regularization=params["l2_regularization"],
+            max_features=params["max_features"],
             early_stopping=False,
             random_state=seed,
         )
-    prepare = _prepare(candidate.docs, candidate.params.get("max_terms", 300))
+    else:
+        raise ValueError(f"{candidate.name}: a {candidate.kind} is made of its parts' fitted models")
+    prepare = _prepare(candidate.docs, params["max_terms"])
     return Pipeline([("prepare", prepare), ("scale", StandardScaler()), ("classify", classify)])
+
+
+class Blend(ClassifierMixin, BaseEstimator):
+    """The mean of fitted models' probabilities of escalation; each member reads its own features.
+
+    The members come fitted (each calibrated on data later than it was fitted on), so `fit` only checks
+    that they predict the same classes and records them.
+    """
+
+    def __init__(self, members: list[Any], features: list[list[str]]) -> None:
+        self.members = members
+        self.features = features
+
+    def fit(self, features: object = None, labels: object = None) -> Blend:
+        """Record the members' classes (they must agree)."""
+        classes = [np.asarray(member.classes_) for member in self.members]
+        if not classes or any(not np.array_equal(c, classes[0]) for c in classes):
+            raise ValueError("a blend needs fitted members that predict the same classes")
+        self.classes_ = classes[0]
+        return self
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        """The members' probabilities, averaged."""
+        return np.mean(
+            [m.predict_proba(features[cols]) for m, cols in zip(self.members, self.features, strict=True)],
+            axis=0,
+        )
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """The more probable class of each case."""
+        return self.classes_[np.argmax(self.predict_proba(features), axis=1)]
+
+    def decision_function(self, features: pd.DataFrame) -> np.ndarray:
+        """The log-odds of the averaged probability (what sigmoid calibration maps)."""
+        p = np.clip(self.predict_proba(features)[:, 1], 1e-12, 1 - 1e-12)
+        return np.log(p) - np.log1p(-p)
 
 
 def calibrate(
@@ -138,8 +244,8 @@ def calibrate(
     return calibrated.fit(features, labels)
 
 
-def base_model(model: Pipeline | CalibratedClassifierCV) -> Pipeline:
-    """The uncalibrated pipeline inside a calibrated model (or the pipeline itself)."""
+def base_model(model: Any) -> Any:
+    """The uncalibrated pipeline (or blend) inside a calibrated model (or the model itself)."""
     if isinstance(model, CalibratedClassifierCV):
         inner = model.calibrated_classifiers_[0].estimator
         return inner.estimator if isinstance(inner, FrozenEstimator) else inner
@@ -149,3 +255,10 @@ def base_model(model: Pipeline | CalibratedClassifierCV) -> Pipeline:
 def source_feature(column: str) -> str:
     """The feature a transformed column comes from (one-hot columns map back to their feature)."""
     return column.split(SOURCE_SEPARATOR, 1)[0]
+
+
+def term_text(column: str) -> str:
+    """How a term column of the document reads in a reason: the character n-gram, or the word (a negated
+    word as 不…word)."""
+    term = column.split(SOURCE_SEPARATOR, 1)[1].removeprefix(WORD_MARK)
+    return f"不…{term.removeprefix(NEGATED_PREFIX)}" if term.startswith(NEGATED_PREFIX) else term

@@ -1,25 +1,39 @@
-"""Training with rolling-origin validation: compare the model grid on later dates, refit the best."""
+"""Training with rolling-origin validation: compare the model grid on later dates, refit the chosen one."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.pipeline import Pipeline
 
 from contracts.timeparse import as_of_instant
-from models.estimator import Candidate, calibrate, make_estimator
+from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator
 from models.folds import Fold, rolling_origin_folds, split_fit_calibration
-from models.metrics import calibration_table, list_metrics, listed_flags, probability_metrics, subset_metrics
+from models.metrics import (
+    calibration_table,
+    list_metrics,
+    listed_flags,
+    precision_at_k,
+    probability_metrics,
+    subset_metrics,
+    top_k,
+)
 from models.rules import RULE_NAME, rule_scores
+from models.search import Search, search
 
 LABEL = "label_any"
 MODEL_NAME = "model"
 NEW_CASE_DAYS = 7
 PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
+# Simplest first: within one standard error of the best, the earliest of these wins (others come after).
+SIMPLICITY = ("logistic_foundation", "logistic", "logistic_text", "trees", "trees_tuned", "blend")
 
 
 class CannotFit(ValueError):
@@ -42,17 +56,32 @@ class TrainingPlan:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """A candidate's calibrated scores on every fold's test dates, with per-date list metrics."""
+    """A candidate's calibrated scores on every fold's test dates, with per-date list metrics, its
+    calibrated model of each fold and, for a searched candidate, the search."""
 
     candidate: Candidate
     folds: tuple[Fold, ...]
     validation: pd.DataFrame
     predictions: pd.DataFrame
+    models: tuple[Any, ...] = ()
+    search: Search | None = None
 
     def fold_precision(self) -> pd.Series:
         """Mean precision at the top share over each fold's test dates."""
         rows = self.validation[self.validation["scorer"] == MODEL_NAME]
         return rows.groupby("fold")["precision_at_k"].mean()
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How a candidate did over the folds and where that puts it under the one-standard-error rule."""
+
+    name: str
+    mean: float
+    std: float
+    standard_error: float
+    chosen: bool
+    why: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +98,7 @@ class TrainingResult:
     calibration: pd.DataFrame
     subsets: pd.DataFrame
     summary: dict[str, float]
+    evaluations: tuple[Evaluation, ...] = ()
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -94,23 +124,23 @@ def with_case_age(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(new, "new", "ongoing"), index=frame.index, name="case_age")
 
 
-def fit_calibrated(
-    matrix: pd.DataFrame,
-    candidate: Candidate,
-    fit_dates: Iterable[date],
-    calibration_dates: Iterable[date],
-    plan: TrainingPlan,
-) -> CalibratedClassifierCV:
-    """The candidate fitted on the fitting dates and calibrated on the later calibration dates."""
+def _rows(matrix: pd.DataFrame, dates: Iterable[date], what: str) -> pd.DataFrame:
+    """The snapshots of the dates, refused when they do not hold both escalations and non-escalations."""
+    rows = matrix[matrix["as_of"].isin(set(dates))]
+    if rows[LABEL].nunique() < 2:
+        raise CannotFit(
+            f"the {what} snapshots hold no escalations (or only escalations): cannot fit a model; "
+            "ingest a longer period or lower the share of dates held out"
+        )
+    return rows
+
+
+def fit_base(
+    matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
+) -> Pipeline:
+    """The candidate's uncalibrated pipeline fitted on the fitting dates."""
     names = list(candidate.feature_names)
-    fitting = matrix[matrix["as_of"].isin(set(fit_dates))]
-    later = matrix[matrix["as_of"].isin(set(calibration_dates))]
-    for part, what in ((fitting, "fitting"), (later, "calibration")):
-        if part[LABEL].nunique() < 2:
-            raise CannotFit(
-                f"the {what} snapshots hold no escalations (or only escalations): cannot fit a model; "
-                "ingest a longer period or lower the share of dates held out"
-            )
+    fitting = _rows(matrix, fit_dates, "fitting")
     texts = [d.name for d in candidate.docs if d.kind == "text"]
     if (
         texts
@@ -122,8 +152,49 @@ def fit_calibrated(
         .any()
     ):
         raise CannotFit("the cases carry no text (descriptions, notes, linked calls) to weigh")
-    base = make_estimator(candidate, plan.seed).fit(fitting[names], fitting[LABEL].to_numpy())
+    return make_estimator(candidate, plan.seed).fit(fitting[names], fitting[LABEL].to_numpy())
+
+
+def calibrated(
+    matrix: pd.DataFrame,
+    base: Any,
+    candidate: Candidate,
+    calibration_dates: Iterable[date],
+    plan: TrainingPlan,
+) -> CalibratedClassifierCV:
+    """A fitted base model, frozen, with a probability map fitted on the later calibration dates."""
+    later = _rows(matrix, calibration_dates, "calibration")
+    names = list(candidate.feature_names)
     return calibrate(base, later[names], later[LABEL].to_numpy(), plan.calibration_method)  # type: ignore[arg-type]
+
+
+def blend_of(blend: Candidate, members: Sequence[Any]) -> Blend:
+    """The blend of its parts' fitted (calibrated) models."""
+    return Blend(list(members), [list(part.feature_names) for part in blend.parts]).fit()
+
+
+def fit_calibrated(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    fit_dates: Iterable[date],
+    calibration_dates: Iterable[date],
+    plan: TrainingPlan,
+) -> CalibratedClassifierCV:
+    """The candidate fitted on the fitting dates and calibrated on the later calibration dates.
+
+    A blend's parts are each fitted and calibrated so, then averaged, and the average calibrated again
+    (averaging calibrated probabilities pulls them towards the mean). A candidate still to be searched
+    is fitted with its starting hyperparameters.
+    """
+    fit_dates, calibration_dates = list(fit_dates), list(calibration_dates)
+    if candidate.kind == "blend":
+        members = [
+            fit_calibrated(matrix, part, fit_dates, calibration_dates, plan) for part in candidate.parts
+        ]
+        base: Any = blend_of(candidate, members)
+    else:
+        base = fit_base(matrix, candidate, fit_dates, plan)
+    return calibrated(matrix, base, candidate, calibration_dates, plan)
 
 
 def metrics_by_date(frame: pd.DataFrame, scores: dict[str, np.ndarray], plan: TrainingPlan) -> pd.DataFrame:
@@ -154,12 +225,22 @@ def held_out_predictions(
 
 
 def cross_validate(
-    matrix: pd.DataFrame, candidate: Candidate, folds: Sequence[Fold], plan: TrainingPlan
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    folds: Sequence[Fold],
+    plan: TrainingPlan,
+    models: Sequence[Any] | None = None,
 ) -> Evaluation:
-    """Fit and calibrate the candidate per fold; score its test dates with it and with the rule."""
-    tables, predictions = [], []
+    """Fit and calibrate the candidate per fold (or take its given calibrated fold `models`); score its
+    test dates with it and with the rule."""
+    tables, predictions, fitted = [], [], []
     for number, fold in enumerate(folds, start=1):
-        model = fit_calibrated(matrix, candidate, fold.fit_dates, fold.calibration_dates, plan)
+        model = (
+            models[number - 1]
+            if models is not None
+            else fit_calibrated(matrix, candidate, fold.fit_dates, fold.calibration_dates, plan)
+        )
+        fitted.append(model)
         tested = matrix[matrix["as_of"].isin(set(fold.test_dates))].reset_index(drop=True)
         scores = model.predict_proba(tested[list(candidate.feature_names)])[:, 1]
         rules = rule_scores(tested)
@@ -174,7 +255,109 @@ def cross_validate(
         tuple(folds),
         pd.concat(tables, ignore_index=True),
         pd.concat(predictions, ignore_index=True),
+        tuple(fitted),
     )
+
+
+def held_out_precision(
+    matrix: pd.DataFrame, base: Any, candidate: Candidate, fold: Fold, plan: TrainingPlan
+) -> float:
+    """Mean precision at the top share over the fold's test dates of a fitted (uncalibrated) model: sigmoid
+    calibration keeps the order, so this is the figure cross-validation gives it."""
+    tested = matrix[matrix["as_of"].isin(set(fold.test_dates))]
+    scores = base.predict_proba(tested[list(candidate.feature_names)])[:, 1]
+    labels = tested[LABEL].to_numpy()
+    return float(
+        np.mean(
+            [
+                precision_at_k(labels[index], scores[index], top_k(len(index), plan.top_fraction))
+                for index in tested.groupby("as_of").indices.values()
+            ]
+        )
+    )
+
+
+def _same_model(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates fit the same model (kind, features, hyperparameters and parts)."""
+    return (a.kind, a.feature_names, a.hyperparameters, a.parts) == (
+        b.kind,
+        b.feature_names,
+        b.hyperparameters,
+        b.parts,
+    )
+
+
+def tuned(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    folds: Sequence[Fold],
+    plan: TrainingPlan,
+    earlier: Sequence[Evaluation] = (),
+) -> Evaluation:
+    """Search the candidate's hyperparameters on the folds (fitted on each fold's fitting dates, judged on
+    its test dates), then validate the best like any candidate, reusing the search's fitted models.
+
+    A trial that fits the same model as an earlier evaluation on the same folds (the first trial, when
+    the `trees` candidate came before) reuses its fold models.
+    """
+    assert candidate.tuning is not None
+    reusable = [e for e in earlier if e.models and e.folds == tuple(folds)]
+
+    def objective(params: dict[str, Any]) -> tuple[float, tuple[Any, ...]]:
+        trial = replace(candidate, params=params, tuning=None)
+        same = next((e for e in reusable if _same_model(e.candidate, trial)), None)
+        bases = (
+            tuple(base_model(m) for m in same.models)
+            if same
+            else tuple(fit_base(matrix, trial, fold.fit_dates, plan) for fold in folds)
+        )
+        precision = [held_out_precision(matrix, b, trial, f, plan) for b, f in zip(bases, folds, strict=True)]
+        return float(np.mean(precision)), bases
+
+    found = search(candidate.hyperparameters, objective, candidate.tuning, plan.seed)
+    best = replace(candidate, params=found.params, tuning=None)
+    models = [
+        calibrated(matrix, b, best, f.calibration_dates, plan)
+        for b, f in zip(found.fitted, folds, strict=True)
+    ]
+    return replace(cross_validate(matrix, best, folds, plan, models), search=found)
+
+
+def blended(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    folds: Sequence[Fold],
+    plan: TrainingPlan,
+    earlier: Sequence[Evaluation] = (),
+) -> Evaluation:
+    """Validate a blend: per fold, its parts' calibrated models (from their earlier evaluations by name,
+    else evaluated here) averaged and calibrated again on the fold's calibration dates."""
+    parts = [evaluate(matrix, part, folds, plan, earlier) for part in candidate.parts]
+    blend = replace(candidate, parts=tuple(p.candidate for p in parts))
+    models = [
+        calibrated(matrix, blend_of(blend, [p.models[k] for p in parts]), blend, fold.calibration_dates, plan)
+        for k, fold in enumerate(folds)
+    ]
+    return cross_validate(matrix, blend, folds, plan, models)
+
+
+def evaluate(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    folds: Sequence[Fold],
+    plan: TrainingPlan,
+    earlier: Sequence[Evaluation] = (),
+) -> Evaluation:
+    """Cross-validate a candidate: searched first when it has a tuning budget, a blend from its parts;
+    an earlier evaluation of the same name is reused."""
+    done = {e.candidate.name: e for e in earlier}
+    if candidate.name in done:
+        return done[candidate.name]
+    if candidate.tuning is not None:
+        return tuned(matrix, candidate, folds, plan, earlier)
+    if candidate.kind == "blend":
+        return blended(matrix, candidate, folds, plan, earlier)
+    return cross_validate(matrix, candidate, folds, plan)
 
 
 def summarise(validation: pd.DataFrame, fold_precision: pd.Series | None = None) -> dict[str, float]:
@@ -196,21 +379,73 @@ def summarise(validation: pd.DataFrame, fold_precision: pd.Series | None = None)
     return summary
 
 
+def standings(evaluations: Sequence[Evaluation]) -> list[Standing]:
+    """Each candidate's mean, spread and standard error of precision at the top over folds, and the choice.
+
+    The one-standard-error rule: the simplest candidate (SIMPLICITY order, then grid order) whose mean
+    is within one standard error of the best mean wins. The standard error is the best candidate's
+    sample standard deviation over folds / sqrt(folds): each fold is a model fitted and judged on its
+    own block of dates, whereas dates inside a fold share the model and, a week apart with a 30-day
+    horizon, much of their cases and outcomes, so a spread over dates would overstate the certainty.
+    With one fold there is no spread to measure and the best mean wins (the simpler on ties).
+    """
+    figures = []
+    for evaluation in evaluations:
+        per_fold = evaluation.fold_precision()
+        std = float(per_fold.std(ddof=1)) if len(per_fold) > 1 else 0.0
+        figures.append(
+            (evaluation.candidate.name, float(per_fold.mean()), std, std / math.sqrt(len(per_fold)))
+        )
+    if not figures:
+        return []
+    best = min(range(len(figures)), key=lambda i: (-round(figures[i][1], 6), _simplicity(figures, i)))
+    best_name, best_mean, _, margin = figures[best]
+    close = [i for i, f in enumerate(figures) if round(f[1], 6) >= round(best_mean - margin, 6)]
+    chosen = min(close, key=lambda i: _simplicity(figures, i))
+    out = []
+    for i, (name, mean, std, error) in enumerate(figures):
+        if i == chosen and i == best:
+            why = "best mean"
+        elif i == chosen:
+            why = f"simplest within 1 SE of the best ({best_name} {best_mean:.3f} - {margin:.3f})"
+        elif i == best:
+            why = f"best mean, but {figures[chosen][0]} is simpler and within 1 SE ({margin:.3f})"
+        elif i in close:
+            why = f"within 1 SE of the best, but {figures[chosen][0]} is simpler"
+        else:
+            why = f"more than 1 SE ({margin:.3f}) below the best"
+        out.append(Standing(name, mean, std, error, i == chosen, why))
+    return out
+
+
+def _simplicity(figures: Sequence[tuple[str, float, float, float]], i: int) -> tuple[int, int]:
+    """Sort key of the i-th candidate by simplicity: its place in SIMPLICITY (unknown names after), then
+    its place in the grid."""
+    name = figures[i][0]
+    return (SIMPLICITY.index(name) if name in SIMPLICITY else len(SIMPLICITY), i)
+
+
 def grid_table(
     evaluations: Sequence[Evaluation], chosen: str, failures: dict[str, str] | None = None
 ) -> pd.DataFrame:
-    """Each candidate's mean and spread over folds of precision at the top, which one was chosen, and
-    the candidates that could not be fitted (NaN precision) with why."""
+    """Each candidate's mean, spread (sample standard deviation) and standard error over folds of
+    precision at the top, which one was chosen and why, and the candidates that could not be fitted
+    (NaN precision) with why."""
     rows = []
-    for evaluation in evaluations:
-        per_fold = evaluation.fold_precision()
+    for evaluation, standing in zip(evaluations, standings(evaluations), strict=True):
+        estimator = evaluation.candidate.describe()
+        if evaluation.search is not None:
+            capped = ", stopped by the time cap" if evaluation.search.timed_out else ""
+            estimator += f"; best of {evaluation.search.trials} searched settings{capped}"
         rows.append(
             {
-                "candidate": evaluation.candidate.name,
-                "estimator": evaluation.candidate.describe(),
-                "precision_at_k": float(per_fold.mean()),
-                "precision_at_k_std": float(per_fold.std(ddof=0)),
-                "chosen": evaluation.candidate.name == chosen,
+                "candidate": standing.name,
+                "estimator": estimator,
+                "precision_at_k": standing.mean,
+                "precision_at_k_std": standing.std,
+                "precision_at_k_se": standing.standard_error,
+                "chosen": standing.name == chosen,
+                "why": standing.why,
             }
         )
     for name, error in (failures or {}).items():
@@ -220,15 +455,19 @@ def grid_table(
                 "estimator": f"not fitted: {error}",
                 "precision_at_k": float("nan"),
                 "precision_at_k_std": float("nan"),
+                "precision_at_k_se": float("nan"),
                 "chosen": False,
+                "why": "could not be fitted on this data",
             }
         )
     return pd.DataFrame(rows)
 
 
 def choose(evaluations: Sequence[Evaluation]) -> Evaluation:
-    """The candidate with the best mean precision at the top over folds; ties go to the earlier one."""
-    return max(evaluations, key=lambda e: (round(float(e.fold_precision().mean()), 6), -evaluations.index(e)))
+    """The simplest candidate within one standard error of the best mean precision at the top over folds
+    (see `standings`)."""
+    chosen = [s.chosen for s in standings(evaluations)]
+    return evaluations[chosen.index(True)]
 
 
 def training_folds(dates: Sequence[date], plan: TrainingPlan) -> list[Fold]:
@@ -263,13 +502,15 @@ def train(
     plan: TrainingPlan,
     progress: Callable[[Iterable[Candidate]], Iterable[Candidate]] = iter,
 ) -> TrainingResult:
-    """Cross-validate every candidate on rolling folds, choose the best, refit and calibrate it."""
+    """Cross-validate every candidate on rolling folds (searching and blending as they ask), choose by the
+    one-standard-error rule, refit and calibrate the chosen one."""
     dates = sorted(set(matrix["as_of"]))
     folds = usable_folds(matrix, training_folds(dates, plan))
-    evaluations, failures = [], {}
+    evaluations: list[Evaluation] = []
+    failures = {}
     for candidate in progress(candidates):
         try:
-            evaluations.append(cross_validate(matrix, candidate, folds, plan))
+            evaluations.append(evaluate(matrix, candidate, folds, plan, evaluations))
         except CannotFit as error:  # e.g. no text to weigh in this data: the other candidates go on
             failures[candidate.name] = str(error)
     if not evaluations:
@@ -289,6 +530,7 @@ def train(
         calibration=calibration_table(predictions["label"], predictions["score"]),
         subsets=subset_metrics(predictions),
         summary=summarise(best.validation, best.fold_precision()),
+        evaluations=tuple(evaluations),
     )
 
 

@@ -43,6 +43,7 @@ from models.plots import (
 from models.promotion import Decision, decide
 from models.registry import Champion, version_label
 from models.rules import RULE_NAME, rule_scores
+from models.search import SearchBudget
 from models.train import (
     MODEL_NAME,
     TrainingPlan,
@@ -93,7 +94,7 @@ def training_plan(settings: Settings) -> TrainingPlan:
 
 
 def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candidate]:
-    """The configured candidates with their hyperparameters, in order of preference on ties."""
+    """The configured candidates with their hyperparameters, in the configured order."""
     foundation = tuple(d for d in every if d.name in FOUNDATION_FEATURES)
     trees = {
         "max_iter": settings.trees_max_iter,
@@ -101,9 +102,11 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
         "max_leaf_nodes": settings.trees_max_leaf_nodes,
         "min_samples_leaf": settings.trees_min_samples_leaf,
         "l2_regularization": settings.trees_l2,
+        "max_features": settings.trees_max_features,
     }
     logistic = {"C": settings.logistic_c}
     no_text = tuple(d for d in every if d.kind != "text")
+    budget = SearchBudget(settings.tuning_trials, settings.tuning_timeout_seconds)
     known = {
         "logistic_foundation": Candidate("logistic_foundation", "logistic", foundation, logistic),
         "logistic": Candidate("logistic", "logistic", no_text, logistic),
@@ -111,7 +114,10 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
             "logistic_text", "logistic", every, {**logistic, "max_terms": settings.text_max_terms}
         ),
         "trees": Candidate("trees", "trees", no_text, trees),
+        "trees_tuned": Candidate("trees_tuned", "trees", no_text, trees, tuning=budget),
     }
+    blended_trees = known["trees_tuned" if "trees_tuned" in settings.candidates else "trees"]
+    known["blend"] = Candidate("blend", "blend", no_text, parts=(known["logistic"], blended_trees))
     return [known[name] for name in settings.candidates]
 
 

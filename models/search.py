@@ -1,0 +1,99 @@
+"""Hyperparameter search for the gradient-boosted trees: Optuna's TPE sampler under a budget of trials.
+
+The objective is given by the caller (`models.train`: mean precision at the top share over the rolling
+folds' test dates, the figure candidates are chosen by); this module owns the search space, the sampler
+and the budget. The first trial is the starting hyperparameters (the settings' trees), so the search
+never ends below them; with the same seed, objective and budget it tries the same trials, unless the
+wall-clock cap cut it short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# name: (type, low, high, log scale) -- HistGradientBoostingClassifier's hyperparameters; a fit costs about
+# max_iter x max_leaf_nodes, so the ranges stop where a trial would cost several times the default trees
+SPACE: dict[str, tuple[type, float, float, bool]] = {
+    "learning_rate": (float, 0.01, 0.3, True),
+    "max_iter": (int, 30, 300, True),
+    "max_leaf_nodes": (int, 4, 31, True),
+    "min_samples_leaf": (int, 10, 1000, True),
+    "l2_regularization": (float, 1e-3, 10.0, True),
+    "max_features": (float, 0.2, 1.0, False),
+}
+MAX_STARTUP_TRIALS = 10
+
+Objective = Callable[[dict[str, Any]], tuple[float, Any]]
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """How much a search may try: at most `trials` settings, and no new one after `timeout_seconds`."""
+
+    trials: int
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class Search:
+    """The best hyperparameters found, their objective value, and what the objective fitted for them."""
+
+    params: dict[str, Any]
+    value: float
+    trials: int
+    timed_out: bool
+    fitted: Any
+
+
+def startup_trials(trials: int) -> int:
+    """Trials sampled at random (after the enqueued start) before TPE models the results: a third of the
+    budget, at most Optuna's default of 10."""
+    return max(1, min(MAX_STARTUP_TRIALS, trials // 3))
+
+
+def space_around(start: dict[str, Any]) -> dict[str, tuple[type, float, float, bool]]:
+    """SPACE, each range widened to hold the starting value (settings may lie outside it)."""
+    space = {}
+    for name, (kind, low, high, log) in SPACE.items():
+        value = start.get(name, low)
+        space[name] = (kind, kind(min(low, value)), kind(max(high, value)), log)
+    return space
+
+
+def suggest(trial: Any, space: dict[str, tuple[type, float, float, bool]]) -> dict[str, Any]:
+    """One point of the search space, drawn by the trial's sampler."""
+    drawn = {}
+    for name, (kind, low, high, log) in space.items():
+        draw = trial.suggest_int if kind is int else trial.suggest_float
+        drawn[name] = draw(name, low, high, log=log)
+    return drawn
+
+
+def search(start: dict[str, Any], objective: Objective, budget: SearchBudget, seed: int) -> Search:
+    """The hyperparameters (of SPACE widened to hold `start`, over `start`) with the highest objective,
+    the first trial being `start` itself; `objective(params)` returns the value to maximise and what it
+    fitted. Ties go to the earlier trial."""
+    import optuna  # imported here: only training searches, and loading it costs time
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials(budget.trials))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.enqueue_trial({name: start[name] for name in SPACE if name in start})
+    best: dict[str, Any] = {}
+    space = space_around(start)
+
+    def run(trial: Any) -> float:
+        params = {**start, **suggest(trial, space)}
+        value, fitted = objective(params)
+        if not best or value > best["value"]:
+            best.update(value=value, params=params, fitted=fitted)
+        return value
+
+    began = time.monotonic()
+    study.optimize(run, n_trials=budget.trials, timeout=budget.timeout_seconds)
+    ran = len(study.trials)
+    timed_out = ran < budget.trials and time.monotonic() - began >= budget.timeout_seconds
+    return Search(best["params"], best["value"], ran, timed_out, best["fitted"])
