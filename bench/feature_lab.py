@@ -196,8 +196,25 @@ def _expected_p_at(scores: pd.Series, truth: pd.DataFrame) -> float:
     return float(truth["p_escalation"].to_numpy(dtype=float)[top].mean())
 
 
+def _table(results: Sequence[dict[str, Any]], label: str, rows: Sequence[tuple[str, str]]) -> list[str]:
+    """A table of expected × truth: one line per (features, kind) pair, scenarios across, then the mean."""
+    lines = [f"| {label} | " + " | ".join(r["name"] for r in results) + " | mean |", "|---|"]
+    lines[-1] += "---:|" * (len(results) + 1)
+    for features, kind in rows:
+        cells = []
+        for r in results:
+            row = next((x for x in r["rows"] if x["kind"] == kind and x["features"] == features), None)
+            cells.append(row.get("expected_x_truth") if row else None)
+        known = [c for c in cells if c is not None]
+        mean = sum(known) / len(known) if known else None
+        shown = [f"{c:.2f}×" if c is not None else "–" for c in (*cells, mean)]
+        lines.append(f"| {kind if label == 'candidate' else features} | " + " | ".join(shown) + " |")
+    return [*lines, ""]
+
+
 def render(results: Sequence[dict[str, Any]]) -> str:
-    """One table per estimator: feature sets down, scenarios across, × truth (validation P@5% below)."""
+    """The grid's candidates (when run), then one table per estimator with the feature sets down; scenarios
+    across; expected P@5% as a multiple of the truth's."""
     lines = [
         "# Feature lab: feature sets and estimators against each city's truth",
         "",
@@ -205,31 +222,21 @@ def render(results: Sequence[dict[str, Any]]) -> str:
         "the 7 evaluation dates: the realised P@5% without the noise of who happened to escalate.",
         "",
     ]
-    scenarios = [r["name"] for r in results]
-    kinds = sorted({row["kind"] for r in results for row in r["rows"]})
-    for kind in kinds:
-        lines += [f"## {kind}", "", "| features | " + " | ".join(scenarios) + " | mean |", "|---|"]
-        lines[-1] += "---:|" * (len(scenarios) + 1)
-        labels = list(
-            dict.fromkeys(row["features"] for r in results for row in r["rows"] if row["kind"] == kind)
-        )
-        for label in labels:
-            cells = []
-            for r in results:
-                row = next((x for x in r["rows"] if x["kind"] == kind and x["features"] == label), None)
-                cells.append(row.get("expected_x_truth") if row else None)
-            known = [c for c in cells if c is not None]
-            mean = sum(known) / len(known) if known else None
-            shown = [f"{c:.2f}×" if c is not None else "–" for c in (*cells, mean)]
-            lines.append(f"| {label} | " + " | ".join(shown) + " |")
-        lines.append("")
+    pairs = list(dict.fromkeys((row["features"], row["kind"]) for r in results for row in r["rows"]))
+    grid = [p for p in pairs if p[0].startswith("grid")]
+    for features in dict.fromkeys(f for f, _ in grid):
+        lines += [f"## The model grid ({features})", ""]
+        lines += _table(results, "candidate", [p for p in grid if p[0] == features])
+    for kind in dict.fromkeys(k for f, k in pairs if (f, k) not in grid):
+        lines += [f"## {kind}: feature sets", ""]
+        lines += _table(results, "features", [p for p in pairs if p[1] == kind and p not in grid])
     grids = [r for r in results if r.get("grid")]
     if grids:
         lines += [
             "## The grid's choice",
             "",
-            "| scenario | chosen | validation | × truth |",
-            "|---|---|---:|---:|",
+            "| scenario | chosen | validation P@5% | realised × truth | expected × truth |",
+            "|---|---|---:|---:|---:|",
         ]
         for r in grids:
             g = r["grid"]
