@@ -279,12 +279,11 @@ def held_out_precision(
 
 def _same_model(a: Candidate, b: Candidate) -> bool:
     """Whether two candidates fit the same model (kind, features, hyperparameters and parts)."""
-    return (a.kind, a.feature_names, a.hyperparameters, a.parts) == (
-        b.kind,
-        b.feature_names,
-        b.hyperparameters,
-        b.parts,
-    )
+
+    def key(c: Candidate) -> tuple[Any, ...]:
+        return (c.kind, c.feature_names, c.hyperparameters, c.parts)
+
+    return key(a) == key(b)
 
 
 def tuned(

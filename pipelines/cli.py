@@ -281,7 +281,10 @@ def _print_training(report: Any) -> None:
         ]
     )
     console.print(
-        _table(report.grid.drop(columns=["estimator"]), "Model grid: precision at the top, mean over folds")
+        _table(
+            report.grid.drop(columns=["estimator", "why"], errors="ignore"),
+            "Model grid: precision at the top, mean over folds",
+        )
     )
     console.print(
         _table(

@@ -17,7 +17,8 @@ from features import activity
 from features.cohort import open_cases
 from features.matrix import build_features
 from features.sources import Sources
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.conftest import case_row, event_row, make_sources
+from tests.test_features_hotline import call
 
 T = date(2025, 4, 1)
 INSTANT = as_of_instant(T)
@@ -32,18 +33,6 @@ def case(case_id: str, opened_at: str, phone: str = "") -> dict[str, str]:
 
 def ev(case_id: str, event_at: str, event_type: str, recorded_at: str = "") -> dict[str, str]:
     return event_row(case_id, event_at, event_type, recorded_at=recorded_at)
-
-
-def call(
-    call_id: str,
-    received_at: str,
-    case_id: str = "",
-    phone: str = "",
-    channel: str = "",
-    recorded_at: str = "",
-) -> dict[str, str]:
-    fields = {"case_id": case_id, "caller_phone": phone, "channel": channel, "recorded_at": recorded_at}
-    return call_row(call_id, received_at, **fields)
 
 
 CASES = [
