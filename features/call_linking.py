@@ -78,6 +78,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from contracts.masks import MASK_REGEX
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import EventType
 from features.sources import Sources
@@ -146,7 +147,7 @@ GENERIC_WORDS = frozenset(
     ("物业", "这个", "那个", "这家", "那家", "我们", "他们", "你们", "所在", "当地", "附近", "两个")
 )
 AMOUNT_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?元")
-MASK_PATTERN = re.compile(r"\[[^\[\]]{1,6}\]")  # the ingest masks: [电话] [身份证号] [姓名]
+MASK_PATTERN = re.compile(MASK_REGEX)  # the ingest masks: [电话] [身份证号] [姓名]
 _STATUS = (EventType.CLOSED.value, EventType.REOPENED.value)
 _DAY = np.timedelta64(1, "D")
 LINKER_VERSION = 1  # part of every digest: change it when the same inputs would be decided differently

@@ -68,6 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from contracts.masks import MASK_REGEX
 from features.cohort import open_cases
 from features.dictionary import Language
 from features.sources import Sources
@@ -161,7 +162,7 @@ SURNAMES = (
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
 PLACE_UNITS = ("区", "县", "镇", "乡", "市", "街道")
-_MASK = r"\[[^\[\]]{1,6}\]"  # the ingest's mask tokens: [电话] [身份证号] [姓名]
+_MASK = MASK_REGEX  # the ingest's mask tokens: [电话] [身份证号] [姓名]
 _CONTROL = "[\x1d-\x1f]"  # separators used below, removed from the texts first
 
 # What is said: short issue labels (zh, en) and the phrases (RE2 regular expressions) that name them.

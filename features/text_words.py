@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from contracts.masks import MASK_REGEX
 from contracts.segmenter import tokenizer
 
 NEGATED_PREFIX = "不_"
@@ -78,7 +79,7 @@ SINGLE_WORD_SCOPE = frozenset(
 # A text can hold a negation only if one of these occurs in it (RE2 and Python syntax).
 NEGATOR_PATTERN = "|".join(sorted(NEGATORS, key=len, reverse=True))
 
-MASK_PATTERN = re.compile(r"\[[^\[\]]{1,6}\]")  # the ingest's mask tokens: [电话] [身份证号] [姓名]
+MASK_PATTERN = re.compile(MASK_REGEX)  # the ingest's mask tokens: [电话] [身份证号] [姓名]
 _CLAUSE = re.compile(r"[^，。！？；：,.!?;:…（）()【】\s]+")
 _PUNCTUATION = re.compile(r"[\W_]+")
 _NUMBER = re.compile(r"\d+")

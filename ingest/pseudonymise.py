@@ -12,11 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from contracts.masks import ID_MASK, NAME_MASK, PHONE_MASK
 from ingest.person_names import SURNAME_PREFILTER, mask_names
 
-PHONE_MASK = "[电话]"
-ID_MASK = "[身份证号]"
-NAME_MASK = "[姓名]"
 PSEUDONYM_SUFFIX = "_pid"
 
 # Texts are matched after a one-to-one character translation (_FULL_WIDTH_DIGITS): every Unicode decimal
