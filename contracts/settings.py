@@ -105,6 +105,13 @@ class Settings(BaseSettings):
         description="Train on the linked-calls family too (calls without a case number matched to cases by "
         "the linker); costs about a second per day of calls at city size; no gain on the demo city.",
     )
+    extra_feature_families: tuple[Literal["activity", "intake"], ...] = Field(
+        (),
+        description="Optional families training also builds and the candidates read: `activity` (every event "
+        "type and channel over 7/30/90/365 days, decayed counts, recency, rates, last types), `intake` (what "
+        "is known at opening: the reporter's earlier calls, the grievance the case names, the crowd). Off: "
+        "neither raised the list on the feature lab's cities (bench/feature_lab.md).",
+    )
     grievance_window_days: int = Field(
         7, ge=1, description="Emerging grievances: the rolling window of calls naming the same thing."
     )

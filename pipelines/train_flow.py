@@ -20,6 +20,7 @@ from features.dictionary import FeatureDoc
 from features.matrix import (
     ALL_FAMILIES,
     FOUNDATION_FEATURES,
+    OPTIONAL_FAMILIES,
     families_with,
     feature_docs,
     snapshot_dates,
@@ -159,7 +160,10 @@ def build_snapshots(
 
 def training_families(settings: Settings) -> Families:
     """The feature families training builds: the default ones, and the configured optional ones."""
-    return families_with([linked_activity] if settings.linked_call_features else [])
+    chosen = [
+        f for f in OPTIONAL_FAMILIES if f.__name__.rsplit(".", 1)[-1] in settings.extra_feature_families
+    ]
+    return families_with([linked_activity] * settings.linked_call_features + chosen)
 
 
 def build_matrix(known: Sources, dates: list[date], settings: Settings, families: Families) -> pd.DataFrame:

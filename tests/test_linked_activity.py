@@ -13,7 +13,7 @@ import pytest
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import RecordKind
-from features import call_linking, linked_activity
+from features import activity, call_linking, intake, linked_activity
 from features.call_linking import WINDOW_LINK_COLUMNS, day_links, window_links
 from features.matrix import (
     FAMILIES,
@@ -229,3 +229,5 @@ def test_the_linked_family_is_optional_and_built_whenever_a_model_reads_it(tmp_p
     assert families_reading(["profile_amount", "linked_calls_7d"]) == (*FAMILIES, linked_activity)
     assert training_families(Settings(home=tmp_path)) == FAMILIES
     assert training_families(Settings(home=tmp_path, linked_call_features=True))[-1] is linked_activity
+    extra = training_families(Settings(home=tmp_path, extra_feature_families=("intake", "activity")))
+    assert extra == (*FAMILIES, activity, intake)  # in the optional families' order
