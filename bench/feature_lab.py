@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from datetime import date
@@ -58,8 +59,6 @@ def prepared(scenario: Any, work_dir: Path) -> tuple[Settings, pd.DataFrame]:
     settings = lab_settings(home)
     if not (folder / READY).exists():
         if folder.exists():
-            import shutil
-
             shutil.rmtree(folder)
         scenario.write(data)
         key, _ = pseudonym_key(settings)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.dictionary import FeatureDoc
-from features.sources import Sources, arrow_strings, is_blank, positions
+from features.sources import Sources, arrow_strings, is_blank, positions, smoothed_trend
 
 PREFIX = "hotline_"
 WINDOWS_DAYS = (7, 30, 90)
@@ -239,7 +239,7 @@ def _window_counts(pairs: pd.DataFrame, instant: pd.Timestamp, size: int) -> dic
             out[f"hotline_{kind}_{days}d"] = count_per_case(pos, size, window)
     recent = count_per_case(pos, size, since(RECENT_DAYS))
     before = count_per_case(pos, size, since(RECENT_DAYS + BEFORE_DAYS) & ~since(RECENT_DAYS))
-    out["hotline_calls_trend"] = (recent + 1.0) / (before * RECENT_DAYS / BEFORE_DAYS + 1.0)
+    out["hotline_calls_trend"] = smoothed_trend(recent, before, RECENT_DAYS, BEFORE_DAYS)
     return out
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 from features.context import Places
 from features.dictionary import FeatureDoc
 from features.grievances import GrievanceConfig, configured_mentions, is_name_like, known_endings
-from features.sources import Sources, is_blank, positions
+from features.sources import Sources, is_blank, positions, smoothed_trend
 
 PREFIX = "intake_"
 
@@ -44,13 +44,12 @@ REPORTER_WINDOWS_DAYS = (30, 365)  # the reporter's calls before opening
 RECENT_DAYS = 7  # recent window of the grievance and the crowd
 WINDOW_DAYS = 30  # longer window of the grievance and the crowd; other cases naming the thing
 BEFORE_DAYS = 30  # trends: the last RECENT_DAYS against the BEFORE_DAYS before them
-PSEUDO_COUNT = 1.0  # trends: (a + recent) / (a + before * RECENT_DAYS / BEFORE_DAYS)
 THINGS = GrievanceConfig()  # which kinds of things are keys (companies, projects, estates, villages)
 _DAY_US = 86_400_000_000  # a day in microseconds
 _EVER = np.iinfo(np.int64).min
 
 _TREND = (
-    f"(n{RECENT_DAYS} + {PSEUDO_COUNT:g}) / (n_before * {RECENT_DAYS}/{BEFORE_DAYS} + {PSEUDO_COUNT:g}), "
+    f"(n{RECENT_DAYS} + 1) / (n_before * {RECENT_DAYS}/{BEFORE_DAYS} + 1), "
     f"n{RECENT_DAYS} in the last {RECENT_DAYS} days and n_before in the {BEFORE_DAYS} days before them "
     f"(days {RECENT_DAYS + 1}-{RECENT_DAYS + BEFORE_DAYS}); 1 = flat or none, above 1 = growing"
 )
@@ -231,7 +230,7 @@ def _phone_codes(values: pd.Series, phones: pd.Index) -> np.ndarray:
 
 def _trend(recent: np.ndarray, before: np.ndarray) -> np.ndarray:
     """Smoothed ratio of the recent window's count to the count before it, scaled to the same length."""
-    return (PSEUDO_COUNT + recent) / (PSEUDO_COUNT + before * RECENT_DAYS / BEFORE_DAYS)
+    return smoothed_trend(recent, before, RECENT_DAYS, BEFORE_DAYS)
 
 
 # ---------------------------------------------------------------- the reporter

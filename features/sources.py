@@ -194,3 +194,9 @@ def is_blank(values: pd.Series) -> np.ndarray:
     if distinct is None:
         return blank(arrow_strings(values))
     return _answer(distinct[0], blank(distinct[1]), True)
+
+
+def smoothed_trend(recent: np.ndarray, before: np.ndarray, recent_days: int, before_days: int) -> np.ndarray:
+    """(1 + recent) / (1 + before scaled to the recent window's length): above 1 when things came more
+    often lately, 1 when there was nothing."""
+    return (1.0 + recent) / (1.0 + before * recent_days / before_days)
