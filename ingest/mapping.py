@@ -2,9 +2,10 @@
 
 A mapping file is TOML (or YAML for ``.yaml``/``.yml``) with one optional table per record kind
 (``cases``, ``case_events``, ``hotline``) and optional top-level ``encoding`` and ``sheet``. Each table
-says which files it applies to, which source heading is which contract column, how source values
-map to contract values, constant values, extra date formats and headings to discard. The export
-itself is never edited. See ``examples/mappings/README.md``.
+says which files it applies to, which source heading is which contract column, which contract columns
+are derived from several headings (a template joining them, or the first non-empty of them), how
+source values map to contract values, constant values, extra date formats and headings to discard.
+The export itself is never edited. See ``examples/mappings/README.md``.
 """
 
 from __future__ import annotations
@@ -26,14 +27,44 @@ from contracts.timeparse import LOCAL_TZ
 from contracts.vocabulary import RecordKind
 
 ROW_COLUMN = "_row"  # same as ingest.readers.ROW_COLUMN; kept here so this module imports only contracts
+READER_ERROR_COLUMN = "_reader_error"  # same as ingest.readers.READER_ERROR_COLUMN
 CANONICAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 YAML_SUFFIXES = (".yaml", ".yml")
 TOP_LEVEL_KEYS = ("encoding", "sheet")
-SECTION_KEYS = ("files", "columns", "values", "fixed", "date_formats", "drop")
+SECTION_KEYS = ("files", "columns", "derive", "values", "fixed", "date_formats", "drop")
+DERIVE_KEYS = ("template", "first_of")
+DERIVE_EXAMPLE = 'text = { template = "{主题}：{内容}" } or caller_phone = { first_of = ["手机", "电话"] }'
+SHOWN_HEADINGS = 12  # headings listed in an error about a heading the file lacks
 
 
 class MappingError(ValueError):
     """A column-mapping file that is invalid, or that cannot be applied to a file's columns."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A contract column joined from headings and text: prefix {h1} separator {h2} ... {hn} suffix.
+
+    Each heading owns the text after it up to the next heading (the last one: the suffix), and the
+    first also owns the prefix. A heading whose cell is empty is left out with the text it owns, and
+    a separator is left out when no later heading has a value, so none is left dangling; a row whose
+    cells are all empty gets an empty cell. Cells are taken without surrounding spaces.
+    """
+
+    prefix: str
+    headings: tuple[str, ...]
+    separators: tuple[str, ...]  # the text after each heading but the last
+    suffix: str
+
+
+@dataclass(frozen=True)
+class FirstOf:
+    """A contract column taken from the first of several headings whose cell is not empty."""
+
+    headings: tuple[str, ...]
+
+
+Derivation = Template | FirstOf
 
 
 @dataclass(frozen=True)
@@ -42,6 +73,7 @@ class KindMapping:
 
     files: tuple[str, ...] = ()
     columns: dict[str, str] = field(default_factory=dict)
+    derive: dict[str, Derivation] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
     date_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -208,6 +240,7 @@ def _kind_mapping(path: Path, kind: RecordKind, body: object) -> KindMapping:
     for column, table in _table(path, section.get("values", {}), f"{name}.values").items():
         _check_target(path, kind, column, f"{name}.values.{column}")
         values[column] = _text_table(path, table, f"{name}.values.{column}", allow_empty_values=True)
+    derive = _derivations(path, kind, section.get("derive", {}), columns, drop)
     fixed = _text_table(path, section.get("fixed", {}), f"{name}.fixed")
     for column in fixed:
         _check_target(path, kind, column, f"{name}.fixed.{column}")
@@ -231,12 +264,101 @@ def _kind_mapping(path: Path, kind: RecordKind, body: object) -> KindMapping:
     return KindMapping(
         files=files,
         columns=columns,
+        derive=derive,
         values=values,
         fixed=fixed,
         date_formats=date_formats,
         drop=drop,
         origin=f"{path} [{name}]",
     )
+
+
+def _derivations(
+    path: Path, kind: RecordKind, body: object, columns: Mapping[str, str], drop: tuple[str, ...]
+) -> dict[str, Derivation]:
+    """The `derive` table: contract column -> template or first_of over source headings."""
+    name = kind.value
+    mapped = {target: heading for heading, target in columns.items()}
+    out: dict[str, Derivation] = {}
+    for column, spec in _table(path, body, f"{name}.derive").items():
+        key = f"{name}.derive.{column}"
+        _check_target(path, kind, column, key)
+        if column in mapped:
+            raise MappingError(
+                f"{path}: '{key}': '{column}' is also mapped from '{mapped[column]}' under '{name}.columns'; "
+                "a column is either mapped or derived, keep one of them"
+            )
+        rule = _derivation(path, key, spec)
+        for heading in rule.headings:
+            if heading == ROW_COLUMN:
+                raise MappingError(f"{path}: '{key}': the column '{ROW_COLUMN}' is reserved; do not use it")
+            if heading in drop:
+                raise MappingError(
+                    f"{path}: '{key}' uses '{heading}', which '{name}.drop' discards; keep it in one of them"
+                )
+        out[column] = rule
+    return out
+
+
+def _derivation(path: Path, key: str, spec: object) -> Derivation:
+    """One derived column's rule: a table with exactly one of `template`, `first_of`."""
+    given = [k for k in spec if k in DERIVE_KEYS] if isinstance(spec, dict) else []
+    if not isinstance(spec, dict) or len(given) != 1 or len(spec) != 1:
+        raise MappingError(
+            f"{path}: '{key}' must be a table with one of {', '.join(DERIVE_KEYS)}, got {spec!r}; "
+            f"e.g. {DERIVE_EXAMPLE}"
+        )
+    if "first_of" in spec:
+        headings = tuple(clean_heading(h) for h in _text_list(path, spec["first_of"], f"{key}.first_of"))
+        if len(headings) < 2:
+            raise MappingError(
+                f"{path}: '{key}.first_of' names one heading; list two or more, or map a single heading "
+                "under 'columns'"
+            )
+        if len(set(headings)) < len(headings):
+            raise MappingError(f"{path}: '{key}.first_of' names a heading twice: {list(headings)}")
+        return FirstOf(headings)
+    text = spec["template"]
+    if not isinstance(text, str) or not text.strip():
+        raise MappingError(f"{path}: '{key}.template' must be non-empty text in quotes, got {text!r}")
+    try:
+        template = parse_template(text)
+    except ValueError as error:
+        raise MappingError(f"{path}: '{key}.template' {text!r}: {error}") from error
+    if not template.headings:
+        raise MappingError(
+            f"{path}: '{key}.template' {text!r} names no {{heading}}; for a constant use the 'fixed' table"
+        )
+    return template
+
+
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def parse_template(text: str) -> Template:
+    """A template like '{留言主题}：{留言详情}'; '{{' and '}}' are literal braces.
+
+    Raises ValueError for an unbalanced brace or an empty '{}'.
+    """
+    literals, headings = [""], []
+    end = 0
+    for match in _TEMPLATE_TOKEN.finditer(text):
+        literals[-1] += text[end : match.start()]
+        token, end = match.group(0), match.end()
+        if token in ("{{", "}}"):
+            literals[-1] += token[0]
+        elif match.group(1) is None:
+            raise ValueError(
+                f"unbalanced '{token}' at character {match.start() + 1}; "
+                f"write each heading as {{heading}} and a literal brace as '{token * 2}'"
+            )
+        elif not clean_heading(match.group(1)):
+            raise ValueError(f"'{token}' at character {match.start() + 1} names no heading")
+        else:
+            headings.append(clean_heading(match.group(1)))
+            literals.append("")
+    literals[-1] += text[end:]
+    return Template(literals[0], tuple(headings), tuple(literals[1:-1]), literals[-1])
 
 
 def _format_problem(date_format: str) -> str:
@@ -258,9 +380,10 @@ def _format_problem(date_format: str) -> str:
 def kind_for(mapping: ColumnMapping, file_name: str, columns: list[str]) -> RecordKind | None:
     """The section that applies to a file: by its name's patterns first, else by the columns it covers.
 
-    By columns, a section applies when its mapped headings (and contract-named columns) present in
-    the file cover all of the kind's required columns; when several do, the one recognising most of
-    the file's columns wins, and a tie gives None (pass the kind explicitly).
+    By columns, a section applies when the contract columns it makes from the file (mapped headings,
+    contract-named columns, derived columns whose headings are all present, fixed columns) cover all
+    of the kind's required columns; when several do, the one recognising most of the file's columns
+    wins, and a tie gives None (pass the kind explicitly).
     """
     name = PurePath(file_name).name.lower()
     for kind, section in mapping.kinds.items():
@@ -270,9 +393,12 @@ def kind_for(mapping: ColumnMapping, file_name: str, columns: list[str]) -> Reco
     scores: dict[RecordKind, int] = {}
     for kind, section in mapping.kinds.items():
         recognised = _recognised(section, kind, headings)
+        derived = {c: r for c, r in section.derive.items() if set(r.headings) <= set(headings)}
+        made = {*recognised.values(), *derived, *section.fixed}
         required = {spec.name for spec in field_specs(kind) if spec.required}
-        if required <= set(recognised.values()):
-            scores[kind] = len(recognised)
+        if required <= made:
+            read = set(recognised).union(*(r.headings for r in derived.values()))
+            scores[kind] = len(read)
     if not scores:
         return None
     best = max(scores.values())
@@ -299,15 +425,26 @@ def _recognised(section: KindMapping, kind: RecordKind, headings: list[str]) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def apply_mapping(frame: pd.DataFrame, kind_mapping: KindMapping) -> pd.DataFrame:
+def apply_mapping(frame: pd.DataFrame, kind_mapping: KindMapping, source_file: str = "") -> pd.DataFrame:
     """A text frame with source headings turned into contract columns, values mapped, dates rewritten.
 
-    Renames mapped headings, drops listed ones (others are kept as they are), maps values (exact
+    Derives columns from the headings as delivered (a heading may feed a derived column and be mapped
+    too), renames mapped headings, drops listed ones (others are kept as they are), maps values (exact
     match after strip; unmapped values are left for validation to report), rewrites dates given in
     extra formats as 'YYYY-MM-DD HH:MM:SS' (cells no extra format parses are left untouched) and
-    fills fixed values where a cell is empty or the column is absent. `_row` is kept.
+    fills fixed values where a cell is empty or the column is absent; derived columns go through the
+    same value maps, dates and fixed values as mapped ones. `_row` is kept. A heading a derivation
+    needs that the frame lacks is a MappingError naming `source_file`.
     """
+    derived = _derived(frame, kind_mapping, source_file)
     out = _renamed(frame, kind_mapping)
+    for column, values in derived.items():
+        if column in out.columns and column not in kind_mapping.derive[column].headings:
+            raise MappingError(
+                f"{_where(kind_mapping, source_file)}: the file's column '{column}' and 'derive.{column}' "
+                f"would both become '{column}'; list the column under 'drop' or remove 'derive.{column}'"
+            )
+        out[column] = values
     for column, table in kind_mapping.values.items():
         if column in out.columns and table:
             out[column] = map_values(out[column], table)
@@ -319,6 +456,65 @@ def apply_mapping(frame: pd.DataFrame, kind_mapping: KindMapping) -> pd.DataFram
             out[column] = fill_empty(out[column], value)
         else:
             out[column] = value
+    return out
+
+
+def _where(kind_mapping: KindMapping, source_file: str) -> str:
+    """'<file>: <mapping file> [<kind>]' for error messages (either part left out when unknown)."""
+    return ": ".join(filter(None, (source_file, kind_mapping.origin or "column mapping")))
+
+
+def _derived(frame: pd.DataFrame, kind_mapping: KindMapping, source_file: str) -> dict[str, pd.Series]:
+    """The derived columns of a frame, from its headings as delivered (before drop and renames)."""
+    reserved = (ROW_COLUMN, READER_ERROR_COLUMN)
+    by_heading = {clean_heading(c): c for c in frame.columns if c not in reserved}
+    if len(frame) and READER_ERROR_COLUMN in frame.columns and (frame[READER_ERROR_COLUMN] != "").all():
+        return {}  # only unparsed lines (no headings yet): validation quarantines each of them
+    out = {}
+    for column, rule in kind_mapping.derive.items():
+        missing = [h for h in rule.headings if h not in by_heading]
+        if missing:
+            shown = ", ".join(f"'{h}'" for h in list(by_heading)[:SHOWN_HEADINGS])
+            more = f" and {len(by_heading) - SHOWN_HEADINGS} more" if len(by_heading) > SHOWN_HEADINGS else ""
+            raise MappingError(
+                f"{_where(kind_mapping, source_file)}: 'derive.{column}' uses the heading '{missing[0]}', "
+                f"which the file does not have; its headings are {shown or 'none'}{more}"
+            )
+        cells = [frame[by_heading[h]] for h in rule.headings]
+        out[column] = fill_template(rule, cells) if isinstance(rule, Template) else first_non_empty(cells)
+    return out
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Cells without surrounding spaces, '' where missing."""
+    return _as_text(values).str.strip().fillna("")
+
+
+def fill_template(template: Template, cells: list[pd.Series]) -> pd.Series:
+    """The template filled row by row from one series per heading (see Template for empty cells)."""
+    values = [_stripped(c) for c in cells]
+    values[0] = _around(values[0], template.prefix, "")
+    values[-1] = _around(values[-1], "", template.suffix)
+    text = values[-1]  # built from the right: non-empty exactly when a non-empty cell is in it
+    for value, separator in zip(values[-2::-1], template.separators[::-1], strict=True):
+        joined = (value + separator + text).where(text != "", value)
+        text = joined.where(value != "", text)
+    return text
+
+
+def _around(values: pd.Series, before: str, after: str) -> pd.Series:
+    """Non-empty cells with text before and after them; empty cells stay empty."""
+    if not (before or after):
+        return values
+    return (before + values + after).where(values != "", "")
+
+
+def first_non_empty(cells: list[pd.Series]) -> pd.Series:
+    """Row by row, the first cell that is not empty (without surrounding spaces); '' when all are."""
+    values = [_stripped(c) for c in cells]
+    out = values[0]
+    for value in values[1:]:
+        out = out.where(out != "", value)
     return out
 
 

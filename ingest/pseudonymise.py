@@ -97,15 +97,17 @@ def _pseudonyms(canonical: list[str], kind: str, key: bytes) -> list[str]:
 
 
 def pseudonymise_column(values: pd.Series, kind: str, key: bytes) -> pd.Series:
-    """Pseudonyms for a column of identifiers; empty cells stay empty (missing).
+    """Pseudonyms for a column of identifiers; empty cells, and cells with nothing of an identifier in
+    them (a phone cell reading 不详), stay empty (missing).
 
     Each distinct value is normalised and hashed once, then mapped back to its rows.
     """
     present = _text_series(values).str.strip()
     codes, uniques = pd.factorize(present)
     distinct = pd.Series(uniques, dtype="object")
-    hashed = np.array(_pseudonyms(_normalise(distinct, kind).tolist(), kind, key), dtype=object)
-    hashed[distinct.to_numpy() == ""] = None
+    canonical = _normalise(distinct, kind)
+    hashed = np.array(_pseudonyms(canonical.tolist(), kind, key), dtype=object)
+    hashed[(distinct.to_numpy() == "") | (canonical.to_numpy() == "")] = None
     return pd.Series(hashed[codes], index=values.index, dtype="str")
 
 

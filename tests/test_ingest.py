@@ -253,6 +253,14 @@ def test_pseudonymise_column_hashes_each_distinct_value_like_pseudonym() -> None
     assert pseudonyms[0] == pseudonyms[1] == pseudonyms[5] != pseudonyms[6]
 
 
+def test_an_identifier_cell_without_an_identifier_is_missing_not_one_shared_person() -> None:
+    """不详, 无 and 网友甲 in a phone column hold no digits: they must not become one 'repeat caller'."""
+    raw = ["不详", "无", "网友甲", "138 1234 5678", "-"]
+    pseudonyms = pseudonymise_column(pd.Series(raw), "phone", TEST_KEY)
+    kept = pseudonyms.astype(object).where(pseudonyms.notna(), None).tolist()
+    assert kept == [None, None, None, pseudonym("13812345678", "phone", TEST_KEY), None]
+
+
 def test_row_hashes_keep_their_stored_meaning() -> None:
     """Hashes stored by earlier versions must still tell duplicates: these values were computed before."""
     calls = text_frame(
