@@ -212,12 +212,12 @@ def _stale_notice(pointer: dict[str, Any] | None, words: dict[str, str]) -> None
         )
 
 
-def list_date(page: PageContext) -> date | None:
-    """The list date picker of the pages that show one day's list: the date last picked on any of them, at
-    first the list `latest` points to (with a warning when that list is stale); None (and a note) before
-    any list."""
+def list_date(page: PageContext, dates: list[date] | None = None) -> date | None:
+    """The date picker of the pages that show one day's list (or, given `dates`, one day of other
+    published tables): the date last picked on any of them, at first the list `latest` points to (with a
+    warning when that list is stale), else the newest; None (and a note) when there is no date."""
     words = page.words
-    dates = queries.list_dates(page.viewer, page.source)
+    dates = queries.list_dates(page.viewer, page.source) if dates is None else dates
     if not dates:
         st.info(words["no_list"])
         return None

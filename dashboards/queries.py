@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, func, literal, select, true
 from contracts.timeparse import as_of_instant
 from dashboards.source import DataSource
 from models.train import NEW_CASE_DAYS
-from pipelines.publish import read_pointer
+from pipelines.publish import published_grievance_dates, read_pointer
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import feedback
 from warehouse.tables import case_events, cases, hotline, list_manifests, lists
@@ -97,6 +97,13 @@ def list_dates(viewer: Viewer, source: DataSource) -> list[date]:
     return [pd.Timestamp(d).date() for d in frame["as_of"]]
 
 
+def grievance_dates(viewer: Viewer, source: DataSource) -> list[date]:
+    """Dates whose emerging grievances are published, with a list or alone (before any model), newest
+    first."""
+    published = set(published_grievance_dates(source.settings.lists_dir))
+    return sorted(published | set(list_dates(viewer, source)), reverse=True)
+
+
 def feedback_summary(viewer: Viewer, source: DataSource) -> pd.DataFrame:
     """Per case: how many actions were recorded, and the latest one (what, when, by whom)."""
     f = feedback.c
@@ -171,9 +178,10 @@ def _case_ids(text: str) -> list[str]:
 
 
 def grievances(viewer: Viewer, source: DataSource, as_of: date) -> pd.DataFrame:
-    """The emerging grievances published with a date's list, for the viewer's districts: surges first, then
-    by distinct callers and calls. `open_case_ids` keeps only the touched open cases on the viewer's own
-    list (a call received in one district may be linked to a case of another), `open_on_list` counts them."""
+    """The emerging grievances published for a date (with its list or alone), for the viewer's districts:
+    surges first, then by distinct callers and calls. `open_case_ids` keeps only the touched open cases on
+    the viewer's own list of that date (a call received in one district may be linked to a case of
+    another; none without a list), `open_on_list` counts them."""
     g, c = grievances_table.c, lists.c
     query = (
         select(*(g[name] for name in GRIEVANCE_COLUMNS))

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 from contracts.settings import Settings
@@ -29,7 +30,17 @@ console = Console()
 PRIVATE_UMASK = 0o077
 # Commands that never run a flow: they do not import Prefect, so its settings are not prepared for them.
 NO_FLOW_COMMANDS = frozenset(
-    {"simulate", "quarantine", "models", "promote", "rollback", "dictionary", "users", "dashboard"}
+    {
+        "simulate",
+        "quarantine",
+        "models",
+        "promote",
+        "rollback",
+        "dictionary",
+        "users",
+        "dashboard",
+        "grievances",
+    }
 )
 
 AsOf = Annotated[
@@ -366,6 +377,82 @@ def _print_list(report: Any, top: int) -> None:
         console.print(f"{name}: {path}")
 
 
+@app.command()
+def grievances(
+    context: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="Day to publish (YYYY-MM-DD).")] = "",
+    first: Annotated[str, typer.Option("--from", help="First day of a range (YYYY-MM-DD).")] = "",
+    last: Annotated[str, typer.Option("--to", help="Last day of a range (YYYY-MM-DD).")] = "",
+    top: Annotated[int, typer.Option(help="Grievances to show.")] = 15,
+) -> None:
+    """Publish the emerging grievances of a day (or of each day from --from to --to) from the stored
+    records alone: hotline records suffice, no case register or model is needed; lists stay as they are."""
+    from pipelines.grievance_flow import days_from, publish_day_grievances
+    from pipelines.runtime import load_sources, open_warehouse
+
+    one_day, a_range = bool(as_of), bool(first and last)
+    if one_day == a_range or bool(first) != bool(last):
+        raise typer.BadParameter("give --as-of DATE, or --from DATE and --to DATE")
+    settings = _settings(context)
+    with _user_errors():
+        days = [_parse_date(as_of)] if as_of else days_from(_parse_date(first), _parse_date(last))
+        with console.status("Reading the stored records..."):
+            known = load_sources(open_warehouse(settings))
+        if known.hotline.empty:
+            console.print("[yellow]no hotline record is stored yet: `fengqiao ingest` them first[/yellow]")
+        shown = (
+            track(days, "Publishing grievances", console=console, transient=True) if len(days) > 1 else days
+        )
+        published = [publish_day_grievances(day, known, settings) for day in shown]
+    if one_day:
+        _print_grievances(published[0], top)
+    else:
+        _print_grievance_days(published)
+        console.print(f"files: {settings.lists_dir}")
+
+
+GRIEVANCE_SHOWN = {
+    "thing": "thing",
+    "district": "district",
+    "category": "category",
+    "distinct_callers": "callers",
+    "new_callers": "new",
+    "calls": "calls",
+    "surge": "surge",
+}
+
+
+def _print_grievances(published: Any, top: int) -> None:
+    frame = published.grievances
+    day = published.as_of.isoformat()
+    if frame.empty:
+        console.print(f"No emerging grievance on {day}.")
+    else:
+        shown = frame.head(top).assign(surge=frame["surge"].map({True: "SURGE", False: ""}))
+        first = f", the first {top}" if len(frame) > top else ""
+        title = f"Emerging grievances {day}: {len(frame)}, {len(published.surges)} surging{first}"
+        console.print(_table(shown, title, GRIEVANCE_SHOWN))
+    for name, path in published.paths.items():
+        console.print(f"{name}: {path}")
+
+
+def _print_grievance_days(published: list[Any]) -> None:
+    from pipelines.grievance_flow import surge_names
+
+    rows = pd.DataFrame(
+        [
+            {
+                "day": p.as_of.isoformat(),
+                "grievances": len(p.grievances),
+                "surging": len(p.surges),
+                "what surges": surge_names(p.grievances),
+            }
+            for p in published
+        ]
+    )
+    console.print(_table(rows, f"Emerging grievances, {len(published)} days"))
+
+
 @app.command("run-daily")
 def run_daily(
     context: typer.Context,
@@ -418,6 +505,8 @@ def rehearse(
 
 
 def _print_daily(reports: list[Any]) -> None:
+    from pipelines.daily_flow import NO_MODEL
+
     rows = pd.DataFrame(
         [
             {
@@ -428,6 +517,8 @@ def _print_daily(reports: list[Any]) -> None:
                 "open cases": r.report.get("open_cases"),
                 "high": r.report.get("bands", {}).get("high"),
                 "dormant": r.report.get("dormant_cases"),
+                "grievances": r.report.get("grievances", {}).get("clusters"),
+                "surging": r.report.get("grievances", {}).get("surges"),
                 "why held": " ".join(r.report.get("verdict", {}).get("reasons", [])),
             }
             for r in reports
@@ -435,6 +526,8 @@ def _print_daily(reports: list[Any]) -> None:
     )
     console.print(_table(rows, "Daily runs"))
     for r in reports:
+        if r.status == NO_MODEL:
+            console.print(f"[yellow]{r.report['reason']}[/yellow]")
         for refused in r.report.get("refused", []):
             console.print(
                 f"[red]refused[/red] {r.as_of}: {refused.get('file')} -> {refused.get('moved_to')}: "

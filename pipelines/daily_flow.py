@@ -6,6 +6,9 @@ then either publish the list (files, store, `latest` pointer last) or hold it (y
 marked stale, with the reasons), update the outcomes of past lists whose horizon has passed, write the
 run report and alert the operators on holds, drift and failures.
 
+Before any model is trained (no champion), no list is scored: the day's emerging grievances are published
+alone from the records (hotline records suffice), `latest` stays as it is, and the report says why.
+
 A delivery never stops a day. A file ingest refuses goes to `inbox/failed/<D>/` with its reason beside
 it (`<name>.reason.txt`) and the others are ingested as usual. Should ingest itself raise, each file is
 ingested again alone: the ones that go in are filed under `done/`, the ones that raise again under
@@ -42,9 +45,10 @@ from models.drift import (
 from models.outcomes import realised_quality
 from models.registry import Champion
 from pipelines.alerts import send_alert
+from pipelines.grievance_flow import PublishedGrievances, days_from, publish_day_grievances
 from pipelines.ingest_flow import ingest_flow
-from pipelines.publish import mark_stale, read_pointer, remove_leftovers, write_atomic
-from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse
+from pipelines.publish import grievance_summary, mark_stale, read_pointer, remove_leftovers, write_atomic
+from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse, registry
 from pipelines.score_flow import ScoredDay, champion, log_published, publish, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 
@@ -54,6 +58,11 @@ VOLUME_WEEKS = 8
 VOLUME_MIN_WEEKS = 4
 OUTCOMES_FILE = "outcomes.json"
 OUTCOME_REFRESH_DAYS = 60
+NO_MODEL = "no_model"  # a day's status when no champion exists yet: grievances published, no list
+NO_MODEL_MESSAGE = (
+    "no list was scored for {as_of}: no model is trained yet (ingest the case register and run "
+    "`fengqiao train --as-of DATE`); the day's emerging grievances were published from the records alone"
+)
 
 
 @dataclass(frozen=True)
@@ -298,13 +307,47 @@ def already_published(day: ScoredDay, settings: Settings) -> bool:
     return all(published.get(k) == day.manifest.get(k) for k in ("model_version", "list_sha256"))
 
 
-def alert_surges(day: ScoredDay, settings: Settings) -> None:
+def alert_surges(as_of: date, grievances: pd.DataFrame, settings: Settings) -> None:
     """Tell the team about grievances surging today (things and places, with their published numbers)."""
-    surges = day.grievances[day.grievances["surge"]]
+    surges = grievances[grievances["surge"]]
     if len(surges):
         columns = ["cluster_id", "thing", "district", "calls", "distinct_callers", "surge_reason"]
         payload = {"surges": json.loads(surges[columns].to_json(orient="records", force_ascii=False))}
-        send_alert(settings.alert_webhook_url, "surge", day.as_of.isoformat(), payload)
+        send_alert(settings.alert_webhook_url, "surge", as_of.isoformat(), payload)
+
+
+def has_champion(settings: Settings) -> bool:
+    """Whether a champion model is registered (none before the first training)."""
+    return registry(settings).champion_version() is not None
+
+
+@task(name="publish-grievances", **IO_TASK)
+def publish_grievances_alone(as_of: date, known: Sources, settings: Settings) -> PublishedGrievances:
+    """Build the day's grievances and publish them without a list (retried whole: it is atomic)."""
+    return publish_day_grievances(as_of, known, settings)
+
+
+def publish_grievances_only(as_of: date, settings: Settings, report: dict[str, Any]) -> DailyReport:
+    """A day without a champion: no list is scored, the day's grievances are published alone (the `latest`
+    pointer stays as it is), surges are alerted, and the report says why there is no list."""
+    known = load_store(settings).known_before(as_of_instant(as_of))
+    published = publish_grievances_alone(as_of, known, settings)
+    message = NO_MODEL_MESSAGE.format(as_of=as_of.isoformat())
+    get_run_logger().warning(message)
+    report.update(
+        {
+            "status": NO_MODEL,
+            "reason": message,
+            "ingest": report.get("ingest", []),
+            "refused": report.get("refused", []),
+            "ingest_error": report.get("ingest_error"),
+            "grievances": grievance_summary(published.grievances),
+            "finished_at": local_now().isoformat(timespec="seconds"),
+        }
+    )
+    alert_surges(as_of, published.grievances, settings)
+    path = write_report(report, pd.DataFrame(), settings)
+    return DailyReport(as_of, NO_MODEL, report, path)
 
 
 @flow(name="daily")
@@ -401,6 +444,8 @@ def _run_day(
             payload = {"refused": report["refused"], "ingest_error": intake.ingest_error}
             send_alert(settings.alert_webhook_url, "refused", as_of.isoformat(), payload)
     accounting = intake.accounting
+    if not has_champion(settings):
+        return publish_grievances_only(as_of, settings, report)
     model = champion(settings)
     known = load_store(settings).known_before(as_of_instant(as_of))
     day = score_day(as_of, model, known, settings)
@@ -446,7 +491,7 @@ def _run_day(
         publish(day, settings)
         log_published(day)
         report.update(status="published", latest=read_pointer(settings.lists_dir))
-        alert_surges(day, settings)
+        alert_surges(as_of, day.grievances, settings)
     if verdict.warnings:
         logger.warning("health warnings for %s: %s", as_of, " | ".join(verdict.warnings))
         if not verdict.hold:
@@ -469,7 +514,4 @@ def backfill_flow(
 ) -> list[DailyReport]:
     """Run past days in order without the inbox; a day whose same list is already published is skipped."""
     settings = settings or Settings()
-    if last < first:
-        raise ValueError(f"--to {last} is before --from {first}")
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return [daily_flow(day, settings, override=override, use_inbox=False) for day in days]
+    return [daily_flow(day, settings, override=override, use_inbox=False) for day in days_from(first, last)]

@@ -4,6 +4,9 @@ Every file is written to a temporary file in its own folder (`.<name>.<pid>.tmp`
 over its final name, so no reader ever sees half a file. A day's files are all staged before any is
 renamed, and the `latest` pointer moves last: a reader following it sees the previous complete day or
 the new one. Temporary files left by a killed writer are removed when the next publication starts.
+
+A day's emerging grievances are published with its list, or alone (before any model, or without one):
+then only their files and store rows are replaced, and the list, its manifest and `latest` stay as they are.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Connection, Table, delete
 
 from contracts.settings import Settings
 from contracts.spreadsheet import neutralised
 from features.sources import Sources
 from warehouse import tables
-from warehouse.store import Warehouse
+from warehouse.store import Warehouse, append
 
 
 def input_fingerprint(known: Sources) -> str:
@@ -83,15 +87,20 @@ def manifest(
         "dormant_cases": dormant_count,
         "list_sha256": digest,
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
-        "grievances": {
-            "clusters": len(grievances),
-            "surges": int(grievances["surge"].sum()),
-            "sha256": hashlib.sha256(table_bytes(grievances)["parquet"]).hexdigest(),
-        },
+        "grievances": grievance_summary(grievances),
         "fairness": {
             "listed_means": f"in the top {settings.list_top_fraction:.0%} of the list",
             "groups": json.loads(rows.to_json(orient="records", force_ascii=False)),
         },
+    }
+
+
+def grievance_summary(grievances: pd.DataFrame) -> dict[str, Any]:
+    """How many grievances (and surges) a day published, and the hash of their Parquet file."""
+    return {
+        "clusters": len(grievances),
+        "surges": int(grievances["surge"].sum()),
+        "sha256": hashlib.sha256(table_bytes(grievances)["parquet"]).hexdigest(),
     }
 
 
@@ -196,6 +205,20 @@ def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
     return {"parquet": parquet.getvalue(), "csv": csv}
 
 
+GRIEVANCES_PREFIX = "grievances."
+
+
+def table_files(
+    lists_dir: Path, as_of: date, frame: pd.DataFrame, prefix: str = ""
+) -> dict[str, tuple[Path, bytes]]:
+    """A day's published table as files, by name (`prefix` + parquet or csv): the path
+    `<as_of>.<prefix><suffix>` in the lists folder and the bytes (`table_bytes`)."""
+    return {
+        prefix + suffix: (lists_dir / f"{as_of.isoformat()}.{prefix}{suffix}", payload)
+        for suffix, payload in table_bytes(frame).items()
+    }
+
+
 def dormant_bytes(dormant: pd.DataFrame) -> bytes:
     """The day's dormant cases as Parquet."""
     buffer = io.BytesIO()
@@ -219,10 +242,10 @@ def publish_list(
     remove_leftovers(lists_dir)
     paths: dict[str, Path] = {}
     files: dict[Path, bytes] = {}
-    for prefix, frame in (("", listed), ("grievances.", grievances)):
-        for suffix, payload in table_bytes(frame).items():
-            paths[prefix + suffix] = lists_dir / f"{as_of.isoformat()}.{prefix}{suffix}"
-            files[paths[prefix + suffix]] = payload
+    for prefix, frame in (("", listed), (GRIEVANCES_PREFIX, grievances)):
+        for name, (path, payload) in table_files(lists_dir, as_of, frame, prefix).items():
+            paths[name] = path
+            files[path] = payload
     if dormant is not None:
         paths["dormant"] = lists_dir / f"{as_of.isoformat()}.dormant.parquet"
         files[paths["dormant"]] = dormant_bytes(dormant)
@@ -236,6 +259,33 @@ def publish_list(
     paths["manifest"] = lists_dir / f"{as_of.isoformat()}.manifest.json"
     write_atomic(paths["manifest"], text.encode())
     return paths
+
+
+def replace_day_rows(connection: Connection, table: Table, as_of: date, rows: pd.DataFrame) -> None:
+    """Replace the rows of one as-of date in a published day table (e.g. the grievances) by these."""
+    connection.execute(delete(table).where(table.c.as_of == as_of))
+    append(connection, table, rows.assign(as_of=as_of))
+
+
+def publish_grievances(
+    grievances: pd.DataFrame, as_of: date, lists_dir: Path, warehouse: Warehouse
+) -> dict[str, Path]:
+    """Publish a day's grievances alone: their Parquet and CSV files and the store's grievance rows of the
+    day, replaced together. The files are staged and renamed inside the store's transaction, after its
+    rows are written, so a failure before the commit changes neither. The day's list, its manifest and
+    `latest` are left as they are. Temporary files left by a killed earlier writer are removed first."""
+    remove_leftovers(lists_dir)
+    files = table_files(lists_dir, as_of, grievances, GRIEVANCES_PREFIX)
+    with warehouse.transaction() as connection:
+        replace_day_rows(connection, tables.grievances, as_of, grievances)
+        write_all_atomic(dict(files.values()))
+    return {name: path for name, (path, _) in files.items()}
+
+
+def published_grievance_dates(lists_dir: Path) -> list[date]:
+    """The days whose grievances are published (with a list or alone), newest first."""
+    found = lists_dir.glob(f"????-??-??.{GRIEVANCES_PREFIX}parquet")
+    return sorted({date.fromisoformat(path.name[:10]) for path in found}, reverse=True)
 
 
 LATEST_FILE = "latest.json"

@@ -17,13 +17,13 @@ from features import linked_activity
 from features.call_linking import day_links
 from features.cohort import dormant_cases
 from features.dictionary import FeatureDoc
-from features.grievances import GrievanceConfig, grievance_clusters
 from features.matrix import ALL_FAMILIES, build_features, families_reading, feature_docs
 from features.sources import Sources
 from models.fairness import fairness_audit
 from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
+from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.publish import input_fingerprint, manifest, publish_day
 from pipelines.runtime import open_warehouse
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
@@ -82,26 +82,6 @@ def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
 
 
-def grievance_config(settings: Settings) -> GrievanceConfig:
-    """The emerging-grievance rule with the configured window, guards and thresholds."""
-    return GrievanceConfig(
-        window_days=settings.grievance_window_days,
-        baseline_windows=settings.grievance_baseline_windows,
-        min_callers=settings.grievance_min_callers,
-        emerging_p=settings.grievance_emerging_p,
-        surge_min_callers=settings.grievance_surge_min_callers,
-        surge_p=settings.grievance_surge_p,
-    )
-
-
-def published_grievances(clusters: pd.DataFrame) -> pd.DataFrame:
-    """The day's clusters as published beside the list: case ids joined by commas, texts as strings."""
-    joined = {column: clusters[column].map(",".join) for column in ("case_ids", "open_case_ids")}
-    frame = clusters.assign(**joined).reset_index(drop=True)
-    texts = frame.select_dtypes(include=["object", "string"]).columns
-    return frame.astype(dict.fromkeys(texts, "str"))
-
-
 @task(name="score-open-cases", **PURE_TASK)
 def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) -> ScoredDay:
     """The ranked list of the cases open and not dormant at `as_of`, checked against the contract, with
@@ -126,8 +106,7 @@ def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) 
     )
     check_list(listed)
     audit = list_audit(listed, settings)
-    clusters = grievance_clusters(known, as_of_instant(as_of), grievance_config(settings), settings.language)
-    grievances = published_grievances(clusters)
+    grievances = day_grievances(known, as_of, settings)
     links = day_links(known, as_of, linked_activity.LINK_CONFIG)
     description = manifest(
         listed, as_of, model.version, input_fingerprint(known), settings, audit, grievances, dormant
@@ -162,16 +141,9 @@ def log_published(day: ScoredDay) -> None:
     )
     if day.manifest.get("empty_reason"):
         logger.warning("the list for %s is empty: %s", day.as_of, day.manifest["empty_reason"])
-    surges = day.grievances[day.grievances["surge"]]
-    if len(surges):
-        logger.warning(
-            "%d emerging grievance(s) surging: %s",
-            len(surges),
-            "; ".join(
-                f"{t} ({d}, {n} callers)"
-                for t, d, n in surges[["thing", "district", "distinct_callers"]].itertuples(index=False)
-            ),
-        )
+    surges = int(day.grievances["surge"].sum())
+    if surges:
+        logger.warning("%d emerging grievance(s) surging: %s", surges, surge_names(day.grievances))
     flagged = day.audit[day.audit["status"] == "flagged"]
     if len(flagged):
         logger.warning(

@@ -20,8 +20,8 @@ from contracts.records import LIST_COLUMNS
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from features.grievances import cluster_id, empty_clusters
+from pipelines.grievance_flow import published_grievances
 from pipelines.publish import mark_stale, publish_day
-from pipelines.score_flow import published_grievances
 from tests.conftest import call_row, case_row, event_row, stored
 from warehouse.accounts import Account, Role, add_account
 from warehouse.store import Warehouse, append

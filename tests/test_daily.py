@@ -23,9 +23,9 @@ from models.drift import drift_table, reference_profile
 from pipelines import publish as publishing
 from pipelines.alerts import send_alert
 from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow
+from pipelines.grievance_flow import published_grievances
 from pipelines.publish import publish_day, read_latest, read_pointer
 from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
-from pipelines.score_flow import published_grievances
 from pipelines.serve import deployments
 from warehouse.store import Warehouse
 

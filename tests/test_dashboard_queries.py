@@ -14,6 +14,7 @@ from contracts.settings import Settings
 from dashboards import queries
 from dashboards.feedback import record_feedback
 from dashboards.source import DataSource, open_source
+from pipelines.publish import publish_grievances
 from tests.dashboard_home import (
     EAST,
     EAST_QUIET,
@@ -122,6 +123,27 @@ def test_grievances_of_the_viewers_districts_surges_first(source: DataSource) ->
     first = queries.grievances(USERS["admin"], source, FIRST)
     assert first.empty and "surge" in first.columns
     assert not [c for c in admin.columns if c.endswith("_pid") or c == "case_ids"]
+
+
+def test_grievances_published_without_a_list_are_read_for_their_date(
+    source: DataSource, tmp_path: Path
+) -> None:
+    """A home where the second day's grievances were published alone (no model, no list): the date is
+    offered, each viewer gets their districts' grievances, and no open case is on a list that day."""
+    assert queries.grievance_dates(USERS["ana"], source) == [SECOND, FIRST]
+    alone = open_source(Settings(home=tmp_path / "home"))
+    published = pd.read_parquet(source.settings.lists_dir / f"{SECOND}.grievances.parquet")
+    publish_grievances(published, SECOND, alone.settings.lists_dir, Warehouse(alone.settings.warehouse_url))
+    assert queries.list_dates(USERS["admin"], alone) == []
+    assert queries.grievance_dates(USERS["nora"], alone) == [SECOND]
+    admin = queries.grievances(USERS["admin"], alone, SECOND)
+    assert admin["thing"].tolist() == [SURGING, NORTH_QUIET, EAST_QUIET]
+    assert admin["open_case_ids"].tolist() == ["", "", ""] and admin["open_on_list"].tolist() == [0, 0, 0]
+    assert queries.grievances(USERS["ana"], alone, SECOND)["thing"].tolist() == [SURGING, EAST_QUIET]
+    assert queries.grievances(USERS["nora"], alone, SECOND)["thing"].tolist() == [NORTH_QUIET]
+    nothing = Settings(home=tmp_path / "nothing")
+    Warehouse(nothing.warehouse_url)  # a store, nothing published
+    assert queries.grievance_dates(USERS["admin"], open_source(nothing)) == []
 
 
 def test_list_rows_of_a_surge_and_the_open_cases_of_a_grievance(source: DataSource) -> None:

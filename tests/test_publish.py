@@ -20,17 +20,21 @@ from contracts.records import LIST_COLUMNS, check_list
 from contracts.settings import Settings
 from features.grievances import empty_clusters
 from pipelines import publish as publishing
+from pipelines.grievance_flow import published_grievances
 from pipelines.publish import (
     dormant_bytes,
     input_fingerprint,
     manifest,
     publish_day,
+    publish_grievances,
     publish_list,
+    published_grievance_dates,
     read_latest,
+    read_pointer,
     table_bytes,
     write_atomic,
 )
-from pipelines.score_flow import list_audit, published_grievances
+from pipelines.score_flow import list_audit
 from tests.conftest import make_sources
 from warehouse import tables
 from warehouse.store import Warehouse
@@ -318,3 +322,51 @@ def test_an_empty_list_says_why() -> None:
         "and listed apart"
     )
     assert nothing_open["empty_reason"] == "no case was open at 2025-03-01"
+
+
+def test_grievances_published_alone_replace_only_their_files_and_rows(tmp_path: Path) -> None:
+    """Grievances republished for a day with a list: their files and store rows change; the list, its
+    manifest, its store rows and `latest` do not."""
+    lists, warehouse = tmp_path / "lists", Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    listed, description = _day(AS_OF, tmp_path)
+    publish_day(listed, description, lists, warehouse, _grievances(), dormant=DORMANT)
+    kept = {p.name: p.read_bytes() for p in lists.iterdir() if ".grievances." not in p.name}
+    pointer = read_pointer(lists)
+    calmer = _grievances().assign(surge=False, surge_reason="")
+    paths = publish_grievances(calmer, AS_OF, lists, warehouse)
+    assert {name: path.name for name, path in paths.items()} == {
+        "grievances.parquet": "2025-03-01.grievances.parquet",
+        "grievances.csv": "2025-03-01.grievances.csv",
+    }
+    assert {name: path.read_bytes() for name, path in paths.items()} == {
+        f"grievances.{suffix}": payload for suffix, payload in table_bytes(calmer).items()
+    }
+    assert {name: (lists / name).read_bytes() for name in kept} == kept and read_pointer(lists) == pointer
+    assert warehouse.read_list(AS_OF)["case_id"].tolist() == ["A", "B"]
+    stored = warehouse.read_table(tables.grievances)
+    assert stored[["as_of", "cluster_id", "surge"]].to_dict("records") == [
+        {"as_of": AS_OF, "cluster_id": "Gabc", "surge": False}
+    ]
+    publish_grievances(calmer.iloc[:0], NEW_DAY, lists, warehouse)  # a day without any grievance
+    assert published_grievance_dates(lists) == [NEW_DAY, AS_OF]
+    assert len(warehouse.read_table(tables.grievances)) == 1
+    assert read_pointer(lists) == pointer
+
+
+@pytest.mark.parametrize("failure", ["staging a file", "the store"])
+def test_grievances_published_alone_change_nothing_when_publishing_fails(
+    failure: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lists, warehouse = tmp_path / "lists", Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    publish_grievances(_grievances(), AS_OF, lists, warehouse)
+    files = {p.name: p.read_bytes() for p in lists.iterdir()}
+    rows = warehouse.read_table(tables.grievances)
+
+    def crash(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publishing, "append" if failure == "the store" else "_stage", crash)
+    with pytest.raises(OSError, match="disk full"):
+        publish_grievances(_grievances().assign(surge=False), AS_OF, lists, warehouse)
+    assert {p.name: p.read_bytes() for p in lists.iterdir()} == files
+    pd.testing.assert_frame_equal(warehouse.read_table(tables.grievances), rows)

@@ -1,5 +1,6 @@
 """Emerging grievances: many callers naming the same company, project, estate or village in a district,
-published with a day's list (surges first), and the open cases on that list each one touches."""
+published with a day's list or alone (surges first), and the open cases on that day's list each one touches.
+Before any list is published (no model yet), the days whose grievances were published alone are shown."""
 
 from __future__ import annotations
 
@@ -32,15 +33,18 @@ def _summary(clusters: pd.DataFrame, words: dict[str, str]) -> None:
     right.metric(words["open_touched"], int(clusters["open_on_list"].sum()))
 
 
-def _open_cases(page: context.PageContext, cluster: pd.Series, as_of: date) -> None:
-    """The chosen grievance's open cases as listed that day, and the button that opens one of them."""
+def _open_cases(page: context.PageContext, cluster: pd.Series, as_of: date, on_list: bool) -> None:
+    """Why the chosen grievance is shown, and, when a list was published that day (`on_list`), its open
+    cases as listed then with the button that opens one of them."""
     words = page.words
     thing = present.plain(cluster["thing"])
-    st.subheader(words["grievance_cases"].format(thing=thing, as_of=as_of.isoformat()))
+    st.subheader(words["grievance_cases"].format(thing=thing, as_of=as_of.isoformat()) if on_list else thing)
     for column in ("surge_reason", "summary"):
         if cluster[column]:
             st.markdown(f"**{words[column]}**")
             st.text(cluster[column])
+    if not on_list:
+        return
     listed = queries.risk_list(page.viewer, page.source, as_of)
     touched = queries.grievance_cases(listed, cluster["open_case_ids"])
     if touched.empty:
@@ -68,7 +72,7 @@ def main() -> None:
     page = context.page()
     words, viewer, data = page.words, page.viewer, page.source
     st.header(words["page_grievances"])
-    as_of = context.list_date(page)
+    as_of = context.list_date(page, queries.grievance_dates(viewer, data))
     if as_of is None:
         return
     days = data.settings.grievance_window_days
@@ -93,7 +97,7 @@ def main() -> None:
     )
     rows = _selected(picked, len(clusters))
     if rows:
-        _open_cases(page, clusters.iloc[rows[0]], as_of)
+        _open_cases(page, clusters.iloc[rows[0]], as_of, as_of in queries.list_dates(viewer, data))
     else:
         st.caption(words["select_grievance_hint"])
     stem = f"fengqiao-grievances-{as_of.isoformat()}"
