@@ -138,7 +138,7 @@ ZH: dict[str, str] = {
     "page_grievances": "聚集诉求",
     "grievances_help": (
         "**聚集诉求**：近{days}天里，同一区县有好几位不同的来电人（或新登记的案件）提到同一个对象——"
-        "一家企业、一个项目、一个小区或一个村。**激增**是指提到它的来电人数远远高于这个对象平常的水平，"
+        "一家企业、一个项目、一个小区、一个村、一所学校、一家医院、一个平台或一条道路。**激增**是指提到它的来电人数远远高于这个对象平常的水平，"
         "也高于本区县同类诉求平常的水平；这往往是群体性事件的前兆，值得尽早了解。"
         "系统只统计来电人数，从不识别来电人是谁；诉求对象只会是单位或地点，不会是个人。"
     ),
@@ -160,7 +160,8 @@ ZH: dict[str, str] = {
     "thing_hospital": "医院",
     "thing_school": "学校",
     "thing_business": "商户",
-    "thing_road": "道路",
+    "thing_road": "道路/线路/站点",
+    "thing_platform": "平台/APP",
     "distinct_callers": "来电人数",
     "new_callers": "其中新来电人",
     "calls": "来电次数",
@@ -333,7 +334,8 @@ EN: dict[str, str] = {
     "page_grievances": "Emerging grievances",
     "grievances_help": (
         "An **emerging grievance**: in the last {days} days, several different callers (or newly registered "
-        "cases) in one district named the same thing — a company, a project, a housing estate or a village. "
+        "cases) in one district named the same thing — a company, a project, a housing estate, a village, "
+        "a school, a hospital, a platform or a road. "
         "A **surge** is when far more callers name it than usual, both for that thing and for such "
         "grievances in the district; it often comes before a group incident and is worth looking into early. "
         "Callers are only counted, never identified; a grievance is always about an organisation or a place, "
@@ -358,7 +360,8 @@ EN: dict[str, str] = {
     "thing_hospital": "hospital",
     "thing_school": "school",
     "thing_business": "business",
-    "thing_road": "road",
+    "thing_road": "road, line or station",
+    "thing_platform": "platform or app",
     "distinct_callers": "Callers",
     "new_callers": "New callers",
     "calls": "Calls",

@@ -43,8 +43,8 @@ Texts: the ingest's mask tokens are removed, letters lower-cased and runs of whi
 space; a text's character n-grams (`ngram_range`, at most 3) are counted, a document's counts are
 the sums of its texts' counts, and the weights are sublinear (1 + ln count) times the batch's smooth
 IDF, ln((1 + n) / (1 + df)) + 1, over the batch's calls and the documents of the cases that are some
-call's candidate, l2-normalised. Named things read by NAMED_PATTERN are cut from their context (the
-text after the last of the NAME_BOUNDARY words), need two characters before the suffix, and are ignored
+call's candidate, l2-normalised. Named things are read by the grammar of `features.named_things` (the
+text after the last context word before a suffix, at least two characters before it), and are ignored
 when more than `max_named_cases` of the batch's candidate cases name them (too common to tell cases
 apart). The contract's hotline rows carry no town; a `town` column on the calls is used when present.
 
@@ -81,6 +81,7 @@ from scipy import sparse
 from contracts.masks import MASK_REGEX
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import EventType
+from features.named_things import read_names
 from features.sources import Sources
 
 LINK_COLUMNS = ("call_id", "case_id", "confidence", "evidence")
@@ -111,46 +112,11 @@ HOTLINE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "公安交管": ("交通事故",),
 }
 
-# Named things: a run of 2-12 Chinese characters (lazily, so the first suffix ends it) before a
-# suffix that names an organisation or a place. Longer suffixes first.
-NAMED_SUFFIXES: tuple[str, ...] = (
-    "有限公司",
-    "公司",
-    "厂",
-    "项目",
-    "工地",
-    "小区",
-    "花园",
-    "家园",
-    "新村",
-    "公寓",
-    "苑",
-    "村",
-    "卫生院",
-    "医院",
-    "学校",
-    "酒店",
-    "商场",
-    "超市",
-    "家电城",
-    "会所",
-    "中心",
-    "大道",
-    "路口",
-)
-NAMED_PATTERN = re.compile(r"[\u4e00-\u9fff]{2,12}?(?:" + "|".join(NAMED_SUFFIXES) + ")")
-# Words that end the context before a name ("工人反映在宏达服装厂" -> 宏达服装厂); a name is what
-# follows the last of them.
-NAME_BOUNDARY = re.compile(r".*(?:反映|关于|称|在|与|跟|同|向|对|到|从|给|被|的|了|是|等|及|说|去|找|让|把)")
-# Words that are not names when they are all that stands before the suffix (物业公司, 这个小区...).
-GENERIC_WORDS = frozenset(
-    ("物业", "这个", "那个", "这家", "那家", "我们", "他们", "你们", "所在", "当地", "附近", "两个")
-)
 AMOUNT_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?元")
 MASK_PATTERN = re.compile(MASK_REGEX)  # the ingest masks: [电话] [身份证号] [姓名]
 _STATUS = (EventType.CLOSED.value, EventType.REOPENED.value)
 _DAY = np.timedelta64(1, "D")
-LINKER_VERSION = 1  # part of every digest: change it when the same inputs would be decided differently
+LINKER_VERSION = 2  # part of every digest: change it when the same inputs would be decided differently
 _SEPARATOR = "\x00"  # between texts when they are counted together (never inside a normalised text)
 _CODE_BITS = 21  # a Unicode code point fits in 21 bits, so an n-gram of up to 3 fits in 63
 
@@ -256,14 +222,9 @@ def _norms(rows: sparse.csr_matrix, squared_weights: np.ndarray) -> np.ndarray:
 
 
 def named_things(text: str) -> set[str]:
-    """The organisation/place names and amounts of money a text mentions (amounts as 'N元')."""
-    things = set()
-    for match in NAMED_PATTERN.finditer(text):
-        name = NAME_BOUNDARY.sub("", match.group())
-        suffix = next(s for s in NAMED_SUFFIXES if name.endswith(s))
-        core = name[: len(name) - len(suffix)]
-        if len(core) >= 2 and core not in GENERIC_WORDS:
-            things.add(name)
+    """The organisation/place names (features.named_things.read_names) and amounts of money a text
+    mentions (amounts as 'N元')."""
+    things = {name for name, _ in read_names(text)}
     for number, wan in AMOUNT_PATTERN.findall(text):
         value = float(number) * (10_000 if wan else 1)
         if value > 0:

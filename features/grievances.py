@@ -1,27 +1,29 @@
-"""Emerging grievances: many callers naming the same company, project, estate or village.
+"""Emerging grievances: many callers naming the same company, project, estate, village, school, hospital,
+platform or road.
 
 A group incident rarely starts as one case; it shows first as calls from many different people naming
 the same thing. `grievance_clusters(known, instant, config)` reads the hotline calls (and the case
 descriptions) known before the instant and returns one row per cluster: a named thing in a district,
 with its calls and distinct callers in the window, its growth against the prior window, the cases it
-touches, a short summary of what is said, and whether it is a surge.
+touches, a short summary of what is said, and whether it is a surge. `cluster_calls` lists which
+cluster each call of the window is keyed to.
 
-**Keys are things and places, never persons.** Named things are read from the texts by the rule of
-`features.call_linking.named_things` (a run of 2-12 Chinese characters before an organisation or place
-suffix, cut after the last context word such as 反映/在/的, at least two characters before the suffix,
-a few generic words excluded), run on whole columns with Arrow's RE2 (`thing_mentions`) and with a few
-more context words (投诉, 举报, 咨询, 要求, 请问: "投诉宏达服装厂" names 宏达服装厂); the tests check that
-it finds the things `named_things` finds, or their endings. A thing's kind comes from its suffix
-(SUFFIX_KINDS) and only the kinds in `config.thing_kinds` (companies, projects, estates, villages by
-default) become keys, so a key is always an organisation or a place. Besides: pseudonymised phones
-are only counted, never returned; the caller's own name is masked in the text at ingest; a key
-written with a person's name or a place before it and no context word between ("王芳宏达服装厂",
-"青山镇华联村") is read as the key it ends with when that one is named at least as often ("宏达服装厂";
-the prefix must look like a name, two or three characters starting with a common surname, or end with
-区/县/镇/乡/市/街道); and things whose core holds a word never found in names (咨询, 要求, 我们 ...:
-NOT_NAME_WORDS) are dropped. "有限公司"/"有限责任公司" are read as "公司", so "宏达服装有限公司" and
-"宏达服装公司" are one key, shown as the form written most often in the window. The scope of a
-cluster is (district, key).
+**Keys are things and places, never persons.** Named things are read by the grammar of
+`features.named_things` (a run of Chinese characters before a suffix that says its kind, cut after the
+last context word; the same grammar as call linking's `named_things`), on whole columns with Arrow's
+RE2 (`thing_mentions`), with a few more context words (投诉, 举报, 咨询, 要求, 请问) and the texts
+prepared first: NFKC, building/unit/room numbers and letter codes of places ("3幢", "A市") and spaces
+inside names removed. Only the kinds in `config.thing_kinds` become keys (all but shops and centres by
+default). Each thing's key is normalised (`features.grievance_keys.normalise_keys`: administrative
+places and descriptor words before it taken off, '有限公司' read as '公司', a project named after a
+place is the place; a key naming only a trade, "自来水公司", or nothing, "整个小区", is dropped); a
+person's name or a place before a known key is dropped (`known_endings`); keys holding a word never
+found in names are dropped (NOT_NAME_WORDS); keys that are words in common use, learned from the calls
+(spread over districts and categories like named things in general, seldom named twice by a caller),
+are never keys (`generic_keys`); and within a district the keys that are one thing written differently
+are merged (`alias_roots`: one containing the other, one character miswritten, the same callers). The
+scope of a cluster is (district, root key); it is shown as the form written most often in the window.
+Pseudonymised phones are only counted, never returned; the caller's own name is masked at ingest.
 
 **Window and usual level.** The window is the `window_days` before the instant; the baseline is the
 `baseline_windows` windows of the same length before it, after a guard band of `guard_windows`
@@ -41,7 +43,7 @@ at least `min_callers` distinct callers and p < `emerging_p` (a thing many peopl
 week is not emerging; `emerging_p` = 1 returns every cluster with enough callers). It is a **surge**
 when it also has at least `surge_min_callers` callers and p < `surge_p`.
 
-**Columns** (COLUMNS): cluster_id (stable: a hash of district and key), thing, thing_kind, district,
+**Columns** (COLUMNS): cluster_id (stable: a hash of district and root key), thing, thing_kind, district,
 category (the window's most frequent hotline category), calls and distinct_callers in the window,
 new_callers (callers in the window who had not named the thing before it, in the guard band or the
 baseline), prior_calls (calls in the prior window), growth (calls / max(prior_calls, 1)), cases_opened
@@ -71,63 +73,41 @@ from scipy import stats
 from contracts.masks import MASK_REGEX
 from features.cohort import open_cases
 from features.dictionary import Language
+from features.grievance_keys import alias_roots, generic_keys, normalise_keys, spelling
+from features.named_things import (
+    BOUNDARY_WORDS,
+    COMPLAINT_WORDS,
+    PROTECTED,
+    RUN,
+    SEPARATOR,
+    STRONG_PATTERN,
+    STRONG_SUFFIXES,
+    THING_KINDS,
+    WEAK_PATTERN,
+    boundary_pattern,
+    kind_of,
+    restore,
+    split_suffix,
+)
 from features.sources import Sources
 from features.text_cues import CUE_LABELS, cue_mentions
 
-# Organisation / place suffixes (longest first where one ends another) and the kind each names. The same
-# suffixes as features.call_linking.NAMED_SUFFIXES.
-SUFFIX_KINDS: dict[str, str] = {
-    "有限公司": "company",
-    "公司": "company",
-    "厂": "company",
-    "项目": "project",
-    "工地": "project",
-    "小区": "estate",
-    "花园": "estate",
-    "家园": "estate",
-    "新村": "estate",
-    "公寓": "estate",
-    "苑": "estate",
-    "村": "village",
-    "卫生院": "hospital",
-    "医院": "hospital",
-    "学校": "school",
-    "酒店": "business",
-    "商场": "business",
-    "超市": "business",
-    "家电城": "business",
-    "会所": "business",
-    "中心": "business",
-    "大道": "road",
-    "路口": "road",
-}
-THING_KINDS: tuple[str, ...] = tuple(dict.fromkeys(SUFFIX_KINDS.values()))
-_SUFFIXES = "|".join(SUFFIX_KINDS)
-NAMED_PATTERN = "[\u4e00-\u9fff]{2,12}?(?:" + _SUFFIXES + ")"
-# Context words: a name is what follows the last of them (features.call_linking.NAME_BOUNDARY's, and
-# words that open a complaint).
-_BOUNDARY_WORDS = (
-    "反映|关于|称|在|与|跟|同|向|对|到|从|给|被|的|了|是|等|及|说|去|找|让|把|投诉|举报|咨询|要求|请问"
-)
-NAME_BOUNDARY = f".*(?:{_BOUNDARY_WORDS})"
+# A name is what follows the last context word (the grammar's, and words that open a complaint).
+NAME_BOUNDARY = boundary_pattern((*BOUNDARY_WORDS, *COMPLAINT_WORDS))
+_BOUNDARY_WORDS = "|".join((*BOUNDARY_WORDS, *COMPLAINT_WORDS))
+_STRONG = "|".join(sorted(STRONG_SUFFIXES, key=len, reverse=True))
 # A name whose word ends like a suffix ("在翠苑家具厂" is read "在翠苑" + "家具厂"): a match left with one
 # character before its suffix, right before the next match, is joined to it ("翠苑家具厂").
-_SPLIT_NAME = f"\x1f((?:[^\x1e]*(?:{_BOUNDARY_WORDS}))?[\u4e00-\u9fff](?:{_SUFFIXES}))\x1e\x1f"
-GENERIC_WORDS = (
-    "物业",
-    "这个",
-    "那个",
-    "这家",
-    "那家",
-    "我们",
-    "他们",
-    "你们",
-    "所在",
-    "当地",
-    "附近",
-    "两个",
+_SPLIT_NAME = f"\x1f((?:[^\x1e]*(?:{_BOUNDARY_WORDS}))?[{RUN}](?:{_STRONG}))\x1e\x1f"
+# Written between names before reading: building, unit, room, section and workshop numbers and letter
+# codes of places ("3幢2单元1201室", "5号楼", "二期", "A市", "K9县"); a number before 号 unless a line's.
+_NUMBERED = (
+    "[0-9A-Za-z]+(?:号楼|号院|号房|号门|号厂房|号车间|幢|栋|单元|室|层|楼|期|组|弄|座|标段|车间"
+    "|省|市|区|县|镇|乡|街道)|[一二三四五六七八九十两]{1,3}(?:号楼|幢|栋|单元|期|标段|车间)"
+    "|[0-9]+号([^线0-9]|$)"
 )
-# Words that never occur in the name of a company or place: a core containing one is not a name.
+_SPACED = "([\u4e00-\u9fff])\\s+([\u4e00-\u9fff]|(?i:app))"  # a space inside a name
+# Words that never occur in the name of a company or place: a key containing one is not a name.
 NOT_NAME_WORDS = (
     "咨询",
     "一下",
@@ -147,6 +127,7 @@ NOT_NAME_WORDS = (
     "没有",
     "不给",
     "还是",
+    "还有",
     "已经",
     "现在",
     "之前",
@@ -156,6 +137,42 @@ NOT_NAME_WORDS = (
     "隔壁",
     "老板",
     "单位",
+    "孩子",
+    "我家",
+    "一名",
+    "一个",
+    "一所",
+    "一位",
+    "强行",
+    "违法",
+    "违规",
+    "暴力",
+    "野蛮",
+    "非法",
+    "擅自",
+    "私自",
+    "拖欠",
+    "导致",
+    "造成",
+    "是否",
+    "能否",
+    "为什么",
+    "如何",
+    "部门",
+    "几十",
+    "十几",
+    "几百",
+    "上百",
+    "数十",
+    "部分",
+    "全体",
+    "广大",
+    "很多",
+    "许多",
+    "大量",
+    "多名",
+    "多户",
+    "众多",
 )
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -214,7 +231,7 @@ COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class GrievanceConfig:
-    """Window, baseline, guards and surge rule of the emerging-grievance clusters."""
+    """Window, baseline, guards, surge rule and keys of the emerging-grievance clusters."""
 
     window_days: int = 7  # the rolling window before the instant
     guard_windows: int = 1  # windows before it left out of the usual level (the prior window)
@@ -225,18 +242,36 @@ class GrievanceConfig:
     surge_p: float = 1e-4  # ... and a Poisson upper tail below this
     min_usual: float = 1.0  # floor of the usual level (distinct callers per window)
     case_lookback_days: int = 90  # cases naming the thing opened this long before the instant are touched
-    thing_kinds: tuple[str, ...] = ("company", "project", "estate", "village")
+    thing_kinds: tuple[str, ...] = (
+        "company",
+        "project",
+        "estate",
+        "village",
+        "school",
+        "hospital",
+        "platform",
+        "road",
+    )
     summary_terms: int = 3  # issue labels named in the summary
+    # A key is a word in common use, never a cluster, when over the window, guard and baseline at least
+    # generic_min_callers callers named it, spread over at least generic_spread times as many districts
+    # and categories as all named things' callers (effective numbers), and at most generic_max_repeat of
+    # them named it in more than one window.
+    generic_min_callers: int = 10
+    generic_spread: float = 0.5
+    generic_max_repeat: float = 0.2
 
     def __post_init__(self) -> None:
         if self.window_days < 1 or self.baseline_windows < 1:
             raise ValueError("window_days and baseline_windows must be positive")
         if self.guard_windows < 0 or self.case_lookback_days < 0:
             raise ValueError("guard_windows and case_lookback_days must be zero or more")
-        if self.min_callers < 1 or self.surge_min_callers < 1:
-            raise ValueError("min_callers and surge_min_callers must be positive")
+        if self.min_callers < 1 or self.surge_min_callers < 1 or self.generic_min_callers < 1:
+            raise ValueError("min_callers, surge_min_callers and generic_min_callers must be positive")
         if not 0 < self.surge_p <= self.emerging_p <= 1:
             raise ValueError("need 0 < surge_p <= emerging_p <= 1")
+        if self.generic_spread <= 0 or not 0 <= self.generic_max_repeat <= 1:
+            raise ValueError("need generic_spread > 0 and 0 <= generic_max_repeat <= 1")
         unknown = set(self.thing_kinds) - set(THING_KINDS)
         if unknown:
             raise ValueError(f"unknown thing kinds {sorted(unknown)}; known: {', '.join(THING_KINDS)}")
@@ -257,19 +292,27 @@ def _distinct_texts(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(distinct, dtype=object)
 
 
-def thing_mentions(texts: pd.Series) -> pd.DataFrame:
-    """One row per (position in texts, named thing) with the thing's kind: what
-    features.call_linking.named_things finds in each text (without amounts of money), on whole
-    columns. Each distinct text is read once; missing texts name nothing."""
-    codes, distinct = _distinct_texts(texts)
-    empty = pd.DataFrame({"pos": np.empty(0, np.int64), "thing": [], "kind": []})
-    if len(distinct) == 0:
-        return empty
-    array = pa.array(distinct, type=pa.large_string())
+def _prepared(distinct: np.ndarray) -> pa.Array:
+    """The texts as they are read: NFKC (full-width letters and digits as ASCII), without the mask
+    tokens, numbers of buildings and units and letter codes of places (each a separator), nor spaces
+    inside names, and with the suffix characters of ordinary words protected (features.named_things)."""
+    array = pc.utf8_normalize(pa.array(distinct, type=pa.large_string()), "NFKC")
     array = pc.replace_substring_regex(array, _CONTROL, "")
-    array = pc.replace_substring_regex(array, _MASK, " ")
-    marked = pc.replace_substring_regex(array, NAMED_PATTERN, "\x1f\\0\x1e")
-    marked = pc.replace_substring_regex(marked, _SPLIT_NAME, "\x1f\\1")
+    array = pc.replace_substring_regex(array, _MASK, SEPARATOR)
+    array = pc.replace_substring_regex(array, _NUMBERED, SEPARATOR + "\\1")
+    for _ in range(2):  # a single character between spaces is joined on the second pass
+        array = pc.replace_substring_regex(array, _SPACED, "\\1\\2")
+    for pattern, replacement in PROTECTED:
+        array = pc.replace_substring_regex(array, pattern, replacement)
+    return array
+
+
+def _read(array: pa.Array, pattern: str, join: bool) -> tuple[pa.Array, np.ndarray]:
+    """Every match of the pattern in the texts (cut after the last context word) and the position of
+    its text; with `join`, a match with one character before its suffix is joined to the next."""
+    marked = pc.replace_substring_regex(array, pattern, "\x1f\\0\x1e")
+    if join:
+        marked = pc.replace_substring_regex(marked, _SPLIT_NAME, "\x1f\\1")
     # Keep only the marked names, each followed by \x1d; what follows the last name stays at the end.
     names_only = pc.replace_substring_regex(marked, "[^\x1f\x1e]*\x1f([^\x1e]*)\x1e", "\\1\x1d")
     parts = pc.split_pattern(names_only, "\x1d")
@@ -279,19 +322,35 @@ def thing_mentions(texts: pd.Series) -> pd.DataFrame:
     is_name = np.ones(len(flat), dtype=bool)
     is_name[np.cumsum(lengths) - 1] = False  # the rest after the last name
     names = pc.replace_substring_regex(pc.filter(flat, pa.array(is_name)), NAME_BOUNDARY, "")
-    parent = parent[is_name]
-    split = pc.extract_regex(names, f"^(?P<core>.*?)(?P<suffix>{_SUFFIXES})$")
-    core = split.field("core")
-    keep = pc.and_(
-        pc.greater_equal(pc.utf8_length(core), 2), pc.invert(pc.is_in(core, pa.array(GENERIC_WORDS)))
+    return names, parent[is_name]
+
+
+def thing_mentions(texts: pd.Series) -> pd.DataFrame:
+    """One row per (position in texts, named thing) with the thing's kind: what
+    features.call_linking.named_things finds in each text (without amounts of money), on whole
+    columns, with a few more context words and the texts prepared first (`_prepared`). Each distinct
+    text is read once; missing texts name nothing."""
+    codes, distinct = _distinct_texts(texts)
+    empty = pd.DataFrame({"pos": np.empty(0, np.int64), "thing": [], "kind": []})
+    if len(distinct) == 0:
+        return empty
+    array = _prepared(distinct)
+    strong, strong_parent = _read(array, STRONG_PATTERN, join=True)
+    weak, weak_parent = _read(
+        pc.replace_substring_regex(array, STRONG_PATTERN, SEPARATOR), WEAK_PATTERN, False
     )
-    keep = pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
-    kinds = pd.Series(split.field("suffix").to_numpy(zero_copy_only=False)).map(SUFFIX_KINDS)
+    names = np.concatenate(
+        [strong.to_numpy(zero_copy_only=False), weak.to_numpy(zero_copy_only=False)]
+    ).astype(object)
+    name_code, distinct_names = pd.factorize(names)
+    read = [restore(name) for name in distinct_names]
+    kinds = np.array([*(kind_of(name) for name in read), None], dtype=object)[name_code]
+    keep = pd.notna(kinds)
     per_text = pd.DataFrame(
         {
-            "code": parent[keep],
-            "thing": pd.Series(names.to_numpy(zero_copy_only=False)[keep], dtype=object),
-            "kind": kinds.to_numpy(dtype=object)[keep],
+            "code": np.concatenate([strong_parent, weak_parent])[keep],
+            "thing": np.array([*read, ""], dtype=object)[name_code][keep],
+            "kind": kinds[keep],
         }
     ).drop_duplicates(["code", "thing"])
     owners = pd.DataFrame({"pos": np.arange(len(texts)), "code": codes})
@@ -299,10 +358,10 @@ def thing_mentions(texts: pd.Series) -> pd.DataFrame:
 
 
 def _canonical(things: pd.Series) -> np.ndarray:
-    """The key of each thing: '有限责任公司'/'有限公司' read as '公司' (each distinct thing once)."""
+    """Each thing as spelled in a key ('有限公司' read as '公司' ...: grievance_keys.spelling), each
+    distinct thing once."""
     codes, distinct = pd.factorize(things)
-    keys = pd.Series(distinct, dtype=object).str.replace("有限责任公司", "公司", regex=False)
-    return keys.str.replace("有限公司", "公司", regex=False).to_numpy(dtype=object)[codes]
+    return np.array([spelling(t) for t in distinct] + [""], dtype=object)[codes]
 
 
 def is_name_like(things: pd.Series) -> np.ndarray:
@@ -310,10 +369,6 @@ def is_name_like(things: pd.Series) -> np.ndarray:
     codes, distinct = pd.factorize(things)
     found = pd.Series(distinct, dtype=object).str.contains("|".join(NOT_NAME_WORDS), regex=True)
     return ~found.to_numpy(dtype=bool)[codes]
-
-
-def _suffix_of(key: str) -> str:
-    return next((s for s in SUFFIX_KINDS if key.endswith(s)), "")
 
 
 def _prefix_may_be_dropped(prefix: str) -> bool:
@@ -329,7 +384,7 @@ def known_endings(keys: pd.Series) -> dict[str, str]:
     counts = keys.value_counts()
     mapping = {}
     for key, n in counts.items():
-        core_length = len(key) - len(_suffix_of(key))
+        core_length = len(split_suffix(key)[0])
         mapping[key] = next(
             (
                 key[i:]
@@ -372,7 +427,7 @@ def _recent_calls(known: Sources, instant: pd.Timestamp, config: GrievanceConfig
     start = instant - width * (1 + config.guard_windows + config.baseline_windows)
     calls = known.hotline
     calls = calls[(calls["received_at"] >= start) & (calls["received_at"] < instant)]
-    columns = ["received_at", "district", "category", "text", "case_id", "caller_phone_pid"]
+    columns = ["call_id", "received_at", "district", "category", "text", "case_id", "caller_phone_pid"]
     calls = calls[columns].reset_index(drop=True)
     calls["block"] = ((instant - calls["received_at"]) // width).astype(np.int64)
     return calls
@@ -388,11 +443,58 @@ def _recent_cases(known: Sources, instant: pd.Timestamp, config: GrievanceConfig
 
 def configured_mentions(frame: pd.DataFrame, text_column: str, config: GrievanceConfig) -> pd.DataFrame:
     """(row position, surface form, kind, key, district) of the things of the configured kinds the
-    texts name."""
+    texts name: the key and kind as normalised (grievance_keys.normalise_keys), keys naming a trade or
+    nothing left out."""
     found = thing_mentions(frame[text_column])
-    found = found[found["kind"].isin(config.thing_kinds).to_numpy()].reset_index(drop=True)
+    normal = normalise_keys(found["thing"], found["kind"])
+    found = found.assign(kind=normal["kind"].to_numpy(dtype=object), key=normal["key"].to_numpy(dtype=object))
+    keep = (found["key"] != "") & found["kind"].isin(config.thing_kinds)
+    found = found[keep.to_numpy()].reset_index(drop=True)
     district = frame["district"].iloc[found["pos"].to_numpy()].to_numpy(dtype=object)
-    return found.assign(key=_canonical(found["thing"]), district=district)
+    return found.assign(district=district)
+
+
+def _keyed(
+    calls: pd.DataFrame, found: pd.DataFrame, named: pd.DataFrame, config: GrievanceConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The calls' and the cases' mentions with their cluster key: the names before known things dropped
+    (known_endings), keys that are not names left out, and those that are words in common use
+    (grievance_keys.generic_keys); `member` is the key as written, `key` the root of its aliases in the
+    district (grievance_keys.alias_roots)."""
+    endings = known_endings(pd.concat([found["key"], named["key"]], ignore_index=True))
+    found, named = found.assign(key=found["key"].map(endings)), named.assign(key=named["key"].map(endings))
+    found, named = found[is_name_like(found["key"])], named[is_name_like(named["key"])]
+    rows = calls.iloc[found["pos"].to_numpy()]
+    caller = rows["caller_phone_pid"].to_numpy(dtype=object)
+    said = pd.DataFrame(
+        {
+            "key": found["key"].to_numpy(dtype=object),
+            "district": found["district"].astype("string").fillna("").to_numpy(dtype=object),
+            "kind": found["kind"].to_numpy(dtype=object),
+            "category": rows["category"].astype("string").fillna("").to_numpy(dtype=object),
+            "caller": np.where(pd.isna(caller), None, caller),
+            "block": rows["block"].to_numpy(),
+        }
+    )
+    generic = generic_keys(said, config.generic_min_callers, config.generic_spread, config.generic_max_repeat)
+    found, named = found[~found["key"].isin(generic)], named[~named["key"].isin(generic)]
+    said = said[~said["key"].isin(generic)]
+    written = pd.DataFrame(
+        {
+            "key": named["key"].to_numpy(dtype=object),
+            "district": named["district"].astype("string").fillna("").to_numpy(dtype=object),
+            "kind": named["kind"].to_numpy(dtype=object),
+            "caller": None,
+        }
+    )
+    roots = alias_roots(pd.concat([said[list(written.columns)], written], ignore_index=True))
+    root = roots.set_index(["district", "key"])["root"]
+
+    def rooted(frame: pd.DataFrame) -> pd.DataFrame:
+        where = pd.MultiIndex.from_arrays([frame["district"].astype("string").fillna(""), frame["key"]])
+        return frame.assign(member=frame["key"], key=root.reindex(where).to_numpy(dtype=object))
+
+    return rooted(found).reset_index(drop=True), rooted(named).reset_index(drop=True)
 
 
 def _call_mentions(calls: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
@@ -404,6 +506,7 @@ def _call_mentions(calls: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
         {
             "call": pos,
             "key": found["key"].to_numpy(dtype=object),
+            "member": found["member"].to_numpy(dtype=object),
             "surface": found["thing"].to_numpy(dtype=object),
             "kind": found["kind"].to_numpy(dtype=object),
             "district": found["district"].to_numpy(dtype=object),
@@ -577,6 +680,38 @@ def cluster_id(district: str, key: str) -> str:
     return "G" + hashlib.sha256(f"{district}|{key}".encode()).hexdigest()[:10]
 
 
+def _keyed_mentions(
+    known: Sources, instant: pd.Timestamp, config: GrievanceConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The calls of the window, guard and baseline before the instant, their mentions and those of the
+    case descriptions of the case lookback (with case_id), keyed (`_keyed`). `known` is already cut."""
+    calls = _recent_calls(known, instant, config)
+    cases = _recent_cases(known, instant, config)
+    found, named = _keyed(
+        calls,
+        configured_mentions(calls, "text", config),
+        configured_mentions(cases, "description", config),
+        config,
+    )
+    named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])
+    return calls, found, named
+
+
+def cluster_calls(
+    known: Sources, instant: pd.Timestamp, config: GrievanceConfig = GrievanceConfig()
+) -> pd.DataFrame:
+    """(call_id, cluster_id) of every call received in the window before the instant (and known before
+    it) and each cluster it is keyed to, whether or not the cluster is returned that day."""
+    instant = pd.Timestamp(instant)
+    calls, found, _ = _keyed_mentions(known.known_before(instant), instant, config)
+    found = found[(calls["block"].to_numpy()[found["pos"].to_numpy()] == 0)]
+    ids = [cluster_id(d, k) for d, k in zip(found["district"], found["key"], strict=True)]
+    call_ids = calls["call_id"].astype(object).to_numpy()[found["pos"].to_numpy()]
+    return pd.DataFrame({"call_id": call_ids, "cluster_id": ids}, dtype=object).drop_duplicates(
+        ignore_index=True
+    )
+
+
 def grievance_clusters(
     known: Sources,
     instant: pd.Timestamp,
@@ -589,14 +724,7 @@ def grievance_clusters(
     reasons and summaries are in `language`."""
     instant = pd.Timestamp(instant)
     known = known.known_before(instant)
-    calls = _recent_calls(known, instant, config)
-    cases = _recent_cases(known, instant, config)
-    found = configured_mentions(calls, "text", config)
-    named = configured_mentions(cases, "description", config)
-    endings = known_endings(pd.concat([found["key"], named["key"]], ignore_index=True))
-    found["key"], named["key"] = found["key"].map(endings), named["key"].map(endings)
-    found, named = found[is_name_like(found["key"])], named[is_name_like(named["key"])]
-    named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])
+    calls, found, named = _keyed_mentions(known, instant, config)
     mentions = _call_mentions(calls, found)
     frame = _per_key(mentions, config)
     if frame.empty:
@@ -618,11 +746,11 @@ def grievance_clusters(
         frame["p_value"] < config.surge_p
     )
     frame["growth"] = frame["calls"] / np.maximum(frame["prior_calls"], 1)
-    # Shown as written most often, among the mentions written as the key itself (never a reduced one).
-    as_key = window[_canonical(window["surface"]) == window["key"].to_numpy()]
-    frame["thing"] = (
-        _mode(as_key, "surface").reindex(frame["gid"]).fillna(frame.set_index("gid")["key"]).to_numpy()
-    )
+    # Shown as written most often, among the mentions written as one of its keys (never a reduced one),
+    # else as the key written most often.
+    as_key = window[_canonical(window["surface"]) == window["member"].to_numpy()]
+    written = _mode(window, "member").reindex(frame["gid"]).fillna(frame.set_index("gid")["key"])
+    frame["thing"] = _mode(as_key, "surface").reindex(frame["gid"]).fillna(written).to_numpy()
     frame["thing_kind"] = frame["kind"]
 
     cases_of = _touched_cases(known, instant, named, window, frame, config)

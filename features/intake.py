@@ -44,7 +44,7 @@ REPORTER_WINDOWS_DAYS = (30, 365)  # the reporter's calls before opening
 RECENT_DAYS = 7  # recent window of the grievance and the crowd
 WINDOW_DAYS = 30  # longer window of the grievance and the crowd; other cases naming the thing
 BEFORE_DAYS = 30  # trends: the last RECENT_DAYS against the BEFORE_DAYS before them
-THINGS = GrievanceConfig()  # which kinds of things are keys (companies, projects, estates, villages)
+THINGS = GrievanceConfig(thing_kinds=("company", "project", "estate", "village"))  # the kinds that are keys
 _DAY_US = 86_400_000_000  # a day in microseconds
 _EVER = np.iinfo(np.int64).min
 

@@ -29,22 +29,38 @@ file, field (``*`` for a duplicate row) and kind. The clean content does not dep
 
 Group grievances (``config.grievances``, from their own random stream, appended after everything else
 and never made messy, so every other row is the same with or without them): a company stops paying
-wages (then a land project's compensation, an estate's developer, in turn). From its onset, calls
+wages (then a land project's compensation, an estate's developer, and with ``grievance_more_kinds`` a
+college's internships, a loan platform, road or metro works, in turn). From its onset, calls
 naming it come in at a rate rising exponentially from 0.5 to 6-10 a day over 16-25 days, three in four
 from someone who has not called about it yet (a new phone); 2-4 cases naming it are opened from a
 third of the way on, and a group_incident happens on the largest on the last day of the rise, after
 which calls halve every two days. With several grievances, the last one starts 10-14 days before the
 end of the period and is still rising there (its incident, if it falls in the period, is exported).
 truth_grievances lists each grievance's thing, district, onset, first escalation (time and case) and
-its records (record_kind ``cases`` or ``hotline``, record_id); the grievance's cases also have rows in
-truth_escalation (their p_escalation is the hazard at a scripted tension rising to the incident) and
-its calls in truth_links (about a caller's case once it is open).
+its records (record_kind ``cases`` or ``hotline``, record_id, and named_as: how the record names the
+thing, empty for a call that names none); the grievance's cases also have rows in truth_escalation
+(their p_escalation is the hazard at a scripted tension rising to the incident) and its calls in
+truth_links (about a caller's case once it is open).
+
+Callers name a grievance's thing as they would on a real message board (issue 17): with
+``grievance_name_variety`` a call names it another way than by its full name (a short form such as the
+name without its suffix, "宏达建工", "锦绣小区", "棚改项目"; a province, city, district or town before it;
+"商品房"/"安置房" before an estate; a building, unit or room number after it, "3幢2单元", sometimes in
+full-width digits), with ``grievance_typo_rate`` one of its characters is a homophone or near form, and
+with ``grievance_topic_only`` the call names no thing, only what is wrong ("晚上施工噪音太大"). With
+``grievance_more_kinds`` the fourth to sixth grievances are about things without an organisation or place
+suffix: a college's internship programme (XX职业技术学院), a loan platform (XX网贷平台 / XX金融APP, a
+quarter of its calls from other districts) and road or metro works. ``generic_call_share`` adds
+background calls naming generic things (GENERIC_THINGS: 整个小区, 导致小区, 建设项目, 自来水公司 ...)
+over every district and several hotline categories, some in outage bursts from one town. These come from
+streams of their own (the generic calls are appended before the grievances' rows): with
+``config.plain_grievances()`` the exports are those of the simulator before issue 17.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from string import Formatter
@@ -118,6 +134,13 @@ class SimulationConfig:
     messiness: float = 0.0
     truth_every_days: int = 7
     grievances: int = 2  # group grievances added to the city (the last of several still emerging at the end)
+    # How callers on a real message board name a grievance's thing (`plain_grievances()`: all off, the
+    # simulator before issue 17, each thing named one clean way).
+    grievance_name_variety: float = 0.6  # share of its calls naming the thing other than by its full name
+    grievance_typo_rate: float = 0.03  # share of its calls with a character of the name miswritten
+    grievance_topic_only: float = 0.15  # share of its calls naming no thing, only what is wrong
+    grievance_more_kinds: bool = True  # grievances 4-6 about a college's internships, a loan platform, works
+    generic_call_share: float = 0.03  # more background calls naming generic words (整个小区 ...), x calls
 
     def __post_init__(self) -> None:
         if self.n_cases < 1 or self.days < 1 or self.truth_every_days < 1:
@@ -126,6 +149,26 @@ class SimulationConfig:
             raise ValueError("grievances must be zero or more")
         if not 0.0 <= self.messiness <= 0.5:
             raise ValueError("messiness must be within [0, 0.5]")
+        shares = (
+            self.grievance_name_variety,
+            self.grievance_typo_rate,
+            self.grievance_topic_only,
+            self.generic_call_share,
+        )
+        if not all(0.0 <= share <= 1.0 for share in shares):
+            raise ValueError("grievance name shares and generic_call_share must be within [0, 1]")
+
+    def plain_grievances(self) -> SimulationConfig:
+        """This config with every thing named one clean way, three kinds of grievance and no generic calls:
+        the exports of the simulator before issue 17 (its grievance truth has the `named_as` column more)."""
+        return replace(
+            self,
+            grievance_name_variety=0.0,
+            grievance_typo_rate=0.0,
+            grievance_topic_only=0.0,
+            grievance_more_kinds=False,
+            generic_call_share=0.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -505,12 +548,17 @@ def simulate_city(config: SimulationConfig) -> SimulatedCity:
         truth_corruptions=corruptions,
         truth_grievances=pd.DataFrame({c: pd.Series(dtype=object) for c in GRIEVANCE_COLUMNS}),
     )
-    # Group grievances come from their own stream and are appended (clean) after the messiness, so
-    # every other row is the same with or without them.
+    # Generic calls, then group grievances, come from their own streams and are appended (clean) after
+    # the messiness, so every other row is the same with or without them.
+    generic = _generic_calls(np.random.default_rng([config.seed, 12]), len(calls.call_id), places, config)
     grievances = _simulate_grievances(
-        np.random.default_rng([config.seed, 10]), cases.case_id, len(calls.call_id), places, config
+        np.random.default_rng([config.seed, 10]),
+        cases.case_id,
+        len(calls.call_id) + len(generic.hotline),
+        places,
+        config,
     )
-    return _with_grievances(city, grievances)
+    return _with_grievances(_with_generic_calls(city, generic), grievances)
 
 
 def write_city(city: SimulatedCity, out_dir: Path) -> dict[str, Path]:
@@ -1702,6 +1750,9 @@ class _Scenario:
     people: str  # who gathers (工人, 村民, 业主)
     place: str  # where they gather
     per_party: float  # money at stake per party (CNY)
+    topics: tuple[str, ...] = ()  # what callers say naming no thing ({amount}, {months})
+    names: tuple[str, ...] = ()  # suffixes of its thing's name when the city has no pool of such things
+    spread: float = 0.0  # share of its calls made from other districts (a thing known across the city)
 
 
 _SCENARIOS: tuple[_Scenario, ...] = (
@@ -1730,6 +1781,12 @@ _SCENARIOS: tuple[_Scenario, ...] = (
         "工人",
         "公司门口",
         9_000.0,
+        topics=(
+            "老板拖欠工资{months}个月了，工友们都找不到人。",
+            "厂里停工好几天了，工资一直没发，怎么办？",
+            "我们一起干活的几十个人都没拿到工资，包工头也联系不上。",
+            "反映拖欠农民工工资的问题，一共{amount}。",
+        ),
     ),
     _Scenario(
         "征地拆迁",
@@ -1754,6 +1811,12 @@ _SCENARIOS: tuple[_Scenario, ...] = (
         "村民",
         "项目工地",
         40_000.0,
+        topics=(
+            "村里征地的补偿款一直没发下来，拖了{months}个月了。",
+            "我家的地被征了，补偿标准太低，只给了{amount}。",
+            "挖掘机已经开进地里了，补偿还没谈好。",
+            "拆迁安置房迟迟不落实，村民意见很大。",
+        ),
     ),
     _Scenario(
         "物业纠纷",
@@ -1778,8 +1841,110 @@ _SCENARIOS: tuple[_Scenario, ...] = (
         "业主",
         "售楼部",
         3_000.0,
+        topics=(
+            "电梯又坏了，老人上不了楼，物业不管。",
+            "楼里停水两天了，物业说是开发商欠费。",
+            "物业乱收费，每户多收了{amount}，业主都很不满意。",
+            "开发商承诺的车位到现在没兑现，业主要求退钱。",
+        ),
+    ),
+    # More kinds of things (config.grievance_more_kinds): names without an organisation or place suffix.
+    _Scenario(
+        "劳资纠纷",
+        "school",
+        "urban",
+        ("教育", "劳动保障"),
+        (
+            "我孩子是{entity}的学生，被学校安排到外地工厂实习，工资被扣了{amount}。",
+            "反映{entity}组织的顶岗实习，每天上班十二个小时，不去就不给毕业证。",
+            "关于{entity}实习的问题，学生在厂里上夜班，实习补贴{months}个月没发。",
+            "投诉{entity}强制学生去电子厂实习，学生都不愿意。",
+        ),
+        (
+            "家长们准备一起去学校讨说法。",
+            "几十个家长说好了明天去教育局上访。",
+            "再不解决我们就去学校门口拉横幅。",
+        ),
+        (
+            "{n}名学生家长反映{entity}组织的顶岗实习拖欠实习补贴共计{amount}，要求学校解决。",
+            "{reporter}等{n}人反映{entity}强制安排学生实习，实习补贴{months}个月未发放。",
+        ),
+        "家长",
+        "学校门口",
+        4_000.0,
+        topics=(
+            "学校安排孩子去厂里顶岗实习，每天上十二个小时班。",
+            "实习工资被学校扣了一大半，孩子一个月只拿到几百块。",
+            "不去实习就不给毕业证，这合理吗？",
+            "学生实习被安排上夜班，还不给加班费。",
+        ),
+        names=("职业技术学院",),
+    ),
+    _Scenario(
+        "其他",
+        "platform",
+        "urban",
+        ("金融", "市场监管"),
+        (
+            "我在{entity}上投了{amount}，现在提不出来了。",
+            "反映{entity}无法提现的问题，客服电话一直打不通。",
+            "关于{entity}爆雷的事，我们很多人的本金都取不出来。",
+            "投诉{entity}，说好的{months}个月到期还本，现在人找不到了。",
+        ),
+        (
+            "投资人准备一起去市公安局报案。",
+            "几十个投资人说好了明天去市政府门口。",
+            "再不还钱我们就集体上访。",
+        ),
+        (
+            "{n}名投资人反映{entity}无法提现，涉及金额{amount}，要求追回本金。",
+            "{reporter}等{n}人反映在{entity}投资的本金{amount}到期未兑付。",
+        ),
+        "投资人",
+        "市政府门口",
+        50_000.0,
+        topics=(
+            "在网上投的钱提不出来了，客服也联系不上。",
+            "理财平台爆雷了，我投了{amount}。",
+            "借贷平台关停了，本金一直不退。",
+            "网贷突然无法提现，很多人的钱都取不出来。",
+        ),
+        names=("网贷平台", "金融APP"),
+        spread=0.25,
+    ),
+    _Scenario(
+        "其他",
+        "works",
+        "urban",
+        ("城市管理", "住房城乡建设"),
+        (
+            "{entity}晚上一直施工，噪音太大，吵得睡不着。",
+            "反映{entity}施工把我家的墙震裂了，要求赔偿{amount}。",
+            "关于{entity}的扬尘问题，整条街都是灰。",
+            "投诉{entity}夜间施工扰民，已经持续{months}个月了。",
+        ),
+        (
+            "居民们准备一起去项目部讨说法。",
+            "几十户居民说好了明天去区政府反映。",
+            "再不停工我们就去堵工地大门。",
+        ),
+        (
+            "{n}户居民反映{entity}施工导致房屋开裂，要求赔偿{amount}。",
+            "{reporter}等{n}户居民反映{entity}夜间施工扰民{months}个月，多次协商未果。",
+        ),
+        "居民",
+        "项目部",
+        8_000.0,
+        topics=(
+            "晚上施工噪音太大，吵得睡不着。",
+            "附近修路灰尘太大，窗户都不敢开。",
+            "修地铁把我家墙震裂了，没人来管。",
+            "工地上有股刺鼻的气味，居民都很难受。",
+        ),
+        names=("路改造工程", "大道拓宽工程", "地铁站项目"),
     ),
 )
+_PLAIN_SCENARIOS = 3  # the kinds of the simulator before issue 17 (config.grievance_more_kinds off)
 GRIEVANCE_COLUMNS: tuple[str, ...] = (
     "grievance",
     "thing",
@@ -1790,6 +1955,7 @@ GRIEVANCE_COLUMNS: tuple[str, ...] = (
     "escalation_case_id",
     "record_kind",
     "record_id",
+    "named_as",
 )
 _GRIEVANCE_BASELINE_DAYS = 63  # history before the onset, when the period allows (a detector's baseline)
 _GRIEVANCE_FIRST_RATE = 0.5  # calls a day at the onset ...
@@ -1798,6 +1964,157 @@ _GRIEVANCE_RAMP_DAYS = (16, 25)  # onset to incident
 _GRIEVANCE_AFTER_DAYS = 14  # calls go on, halving every two days, after the incident
 _GRIEVANCE_NEW_CALLER = 0.75  # share of calls from someone who has not called about it yet
 _GRIEVANCE_EMERGING_DAYS = (10, 15)  # the last of several grievances starts this long before the end
+
+
+# How callers name a grievance's thing, given that they name it other than by its full name: a short
+# form (its word with one of the endings below, or without the first character of a long word) with
+# _SHORT_SHARE, a property word before an estate with _PROPERTY_SHARE, a building, unit or room number
+# after it with _UNIT_SHARE (in full-width digits with _FULL_WIDTH_SHARE), a place before it with
+# _PLACE_SHARE; a short form when none of these applies.
+_SHORT_ENDINGS: dict[str, tuple[str, ...]] = {
+    "建筑工程有限公司": ("建筑公司", "建筑", "建工", "公司", "工程公司"),
+    "服装厂": ("服装", "厂", "制衣厂", "服装公司"),
+    "电子科技有限公司": ("电子", "科技", "电子公司", "科技公司", "电子厂"),
+    "物流有限公司": ("物流", "物流公司"),
+    "食品有限公司": ("食品", "食品厂", "食品公司"),
+    "家具厂": ("家具", "厂", "家具公司"),
+    "装饰工程有限公司": ("装饰", "装饰公司", "装修公司"),
+    "机械制造有限公司": ("机械", "机械厂", "机械公司"),
+    "花园": ("", "小区"),
+    "小区": ("",),
+    "家园": ("", "小区"),
+    "苑": ("小区", "苑小区"),
+    "新村": ("", "小区"),
+    "公寓": ("", "小区"),
+    "片区棚户区改造项目": ("棚改项目", "片区棚改", "棚改", "片区改造项目"),
+    "高速公路征迁项目": ("高速征迁", "高速项目", "征迁项目", "高速公路项目"),
+    "工业园区征地项目": ("工业园征地", "工业园", "征地项目", "园区项目"),
+    "旧城改造项目": ("旧改项目", "旧改", "改造项目"),
+    "职业技术学院": ("职院", "职业学院", "技术学院", "职校"),
+    "网贷平台": ("网贷", "平台", "理财平台", "APP"),
+    "金融APP": ("金融", "金融app", "金融平台", "APP"),
+    "路改造工程": ("路", "路施工", "路工地", "路改造"),
+    "大道拓宽工程": ("大道", "大道施工", "大道工地"),
+    "地铁站项目": ("地铁站", "站工地", "地铁站施工"),
+}
+_UNITS: dict[str, tuple[str, ...]] = {
+    "estate": ("{a}幢{b}单元", "{a}栋", "{a}号楼", "{a}栋{b}单元{c}室", "二期", "{a}幢"),
+    "company": ("{a}号厂房", "二车间", "{a}号车间", "宿舍"),
+    "project": ("{a}标段", "工地", "二期"),
+    "works": ("{a}标段", "工地"),
+}
+_PROPERTY_WORDS = ("商品房", "安置房", "还建房")
+_PROVINCE = "江南省"
+_SHORT_SHARE, _PROPERTY_SHARE, _UNIT_SHARE, _FULL_WIDTH_SHARE, _PLACE_SHARE = 0.5, 0.25, 0.3, 0.3, 0.4
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+# A character of a name and one a caller (or the operator typing the call) writes for it by mistake: a
+# homophone or a near form.
+_MISWRITTEN = dict(
+    zip(
+        "宏达鑫源华联永盛金鹰恒泰东方新世纪锦绣翠苑富康兴旺长青明珠阳光天成瑞丰嘉禾福临远大顺发乐桥绿洲星河湖园",
+        "洪大新原化连勇胜今英衡太冬芳欣市记金秀萃院福慷星望常清鸣株杨广添城睿峰佳和富林源达舜法勒乔禄州兴和胡元",
+        strict=True,
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Naming:
+    """A grievance's thing and what callers may write for it."""
+
+    full: str
+    word: str  # the distinctive part before the suffix
+    suffix: str
+    kind: str
+    places: tuple[str, ...]  # places written before it (province, city, district, town ...)
+
+
+def _naming(thing: str, scenario: _Scenario, district: int, town: int, places: _Places) -> _Naming:
+    """How the grievance's thing is built (its word and suffix) and the places that may precede it."""
+    suffixes = sorted((*_ENTITY_SUFFIXES.get(scenario.entity, ()), *scenario.names), key=len, reverse=True)
+    suffix = next((x for x in suffixes if thing.endswith(x) and len(thing) > len(x)), "")
+    d, t = _DISTRICTS[district].name, str(places.town_names[town])
+    where = (_PROVINCE + _CITY, _CITY, d, d[:-1], t, _CITY + d, d + t, _PROVINCE + _CITY + d + t)
+    return _Naming(thing, thing[: len(thing) - len(suffix)], suffix, scenario.entity, where)
+
+
+def _short_forms(naming: _Naming) -> tuple[str, ...]:
+    """The thing's short forms: its word with a shorter ending, or a long word without its first
+    character."""
+    forms = [naming.word + e for e in _SHORT_ENDINGS.get(naming.suffix, ("",))]
+    if len(naming.word) >= 3:
+        forms.append(naming.word[1:] + naming.suffix)
+    return tuple(dict.fromkeys(f for f in forms if f != naming.full))
+
+
+def _unit(rng: np.random.Generator, kind: str) -> str:
+    """A building, unit, room, workshop or section number written after the thing."""
+    options = _UNITS[kind]
+    text = options[int(rng.integers(len(options)))].format(
+        a=int(rng.integers(1, 31)), b=int(rng.integers(1, 7)), c=int(rng.integers(101, 2_601))
+    )
+    return text.translate(_FULL_WIDTH) if rng.random() < _FULL_WIDTH_SHARE else text
+
+
+def _varied_name(rng: np.random.Generator, naming: _Naming) -> str:
+    """One way of naming the thing other than its full name (see _SHORT_ENDINGS)."""
+    short = _short_forms(naming)
+    name = short[int(rng.integers(len(short)))] if rng.random() < _SHORT_SHARE else naming.full
+    if naming.kind == "estate" and rng.random() < _PROPERTY_SHARE:
+        name = _PROPERTY_WORDS[int(rng.integers(len(_PROPERTY_WORDS)))] + name
+    if naming.kind in _UNITS and rng.random() < _UNIT_SHARE:
+        name += _unit(rng, naming.kind)
+    if rng.random() < _PLACE_SHARE:
+        name = naming.places[int(rng.integers(len(naming.places)))] + name
+    return name if name != naming.full else short[int(rng.integers(len(short)))]
+
+
+def _miswritten(rng: np.random.Generator, name: str) -> str:
+    """The name with one of its characters written as a homophone or near form (unchanged when none has
+    one)."""
+    positions = [i for i, c in enumerate(name) if c in _MISWRITTEN]
+    if not positions:
+        return name
+    i = positions[int(rng.integers(len(positions)))]
+    return name[:i] + _MISWRITTEN[name[i]] + name[i + 1 :]
+
+
+def _call_names(rng: np.random.Generator, naming: _Naming, n: int, config: SimulationConfig) -> np.ndarray:
+    """Per call of a grievance, how it names the thing: by its full name, another way (with
+    config.grievance_name_variety), with a character miswritten (config.grievance_typo_rate), or not at
+    all (None, with config.grievance_topic_only)."""
+    topic_only = rng.random(n) < config.grievance_topic_only
+    varied = rng.random(n) < config.grievance_name_variety
+    typo = rng.random(n) < config.grievance_typo_rate
+    out = np.full(n, naming.full, dtype=object)
+    for i in np.flatnonzero(varied).tolist():
+        out[i] = _varied_name(rng, naming)
+    for i in np.flatnonzero(typo).tolist():
+        out[i] = _miswritten(rng, out[i])
+    out[topic_only] = None
+    return out
+
+
+def _topic_texts(rng: np.random.Generator, scenario: _Scenario, names: np.ndarray) -> np.ndarray:
+    """What the calls naming no thing (names None) say instead: the issue in their own words."""
+    rows = np.flatnonzero(pd.isna(names))
+    out = np.full(len(names), None, dtype=object)
+    if rows.size:
+        amounts = _amount_text(np.round(rng.uniform(0.3, 1.5, rows.size) * scenario.per_party / 100) * 100)
+        out[rows] = _render(
+            scenario.topics,
+            rng.integers(0, len(scenario.topics), rows.size),
+            {"amount": amounts, "months": rng.integers(2, 7, rows.size)},
+        )
+    return out
+
+
+def _call_districts(rng: np.random.Generator, scenario: _Scenario, district: int, n: int) -> np.ndarray:
+    """The district of each call: the grievance's, or with scenario.spread another (by size)."""
+    weights = np.array([d.weight for d in _DISTRICTS])
+    weights[district] = 0.0
+    elsewhere = rng.choice(len(_DISTRICTS), n, p=weights / weights.sum())
+    return np.where(rng.random(n) < scenario.spread, elsewhere, district)
 
 
 @dataclass(frozen=True)
@@ -1889,26 +2206,38 @@ def _grievance_case_ids(
 
 
 def _grievance_place(rng: np.random.Generator, scenario: _Scenario, places: _Places) -> tuple[int, int, str]:
-    """District, town and the named thing of a grievance (a thing of the town's pool)."""
+    """District, town and the named thing of a grievance (a thing of the town's pool, or a word and one
+    of the scenario's suffixes for kinds the city keeps no pool of)."""
     weights = np.array([d.weight * (d.kind == scenario.district_kind) for d in _DISTRICTS])
     district = int(rng.choice(len(_DISTRICTS), p=weights / weights.sum()))
     town = int(_draw_towns(rng, np.array([district]), places)[0])
+    if scenario.entity not in places.entities:
+        word = _WORDS[int(rng.integers(len(_WORDS)))]
+        return district, town, word + scenario.names[int(rng.integers(len(scenario.names)))]
     pool = places.entities[scenario.entity][town]
     return district, town, str(pool[rng.integers(0, len(pool))])
 
 
 def _grievance_texts(
-    rng: np.random.Generator, scenario: _Scenario, thing: str, heat: np.ndarray, phones: np.ndarray
+    rng: np.random.Generator,
+    scenario: _Scenario,
+    names: np.ndarray,
+    topics: np.ndarray,
+    heat: np.ndarray,
+    phones: np.ndarray,
 ) -> np.ndarray:
-    """What the callers say: the thing and its issue, crowd talk as the incident nears, a few phones."""
+    """What the callers say: the thing as each names it and its issue (the topic text where a call names
+    no thing), crowd talk as the incident nears, a few phones."""
     n = len(heat)
     picks = rng.integers(0, len(scenario.calls), n)
     amounts = _amount_text(np.round(rng.uniform(0.3, 1.5, n) * scenario.per_party / 100) * 100)
+    unnamed = pd.isna(names)
     texts = _render(
         scenario.calls,
         picks,
-        {"entity": np.full(n, thing, dtype=object), "amount": amounts, "months": rng.integers(2, 7, n)},
+        {"entity": np.where(unnamed, "", names), "amount": amounts, "months": rng.integers(2, 7, n)},
     )
+    texts[unnamed] = topics[unnamed]
     crowd = rng.random(n) < 0.6 * heat**2
     texts = _append_where(rng, texts, crowd, scenario.crowd, {})
     return _append_where(rng, texts, rng.random(n) < 0.04, _CALL_PII[:2], {"phone": phones})
@@ -2030,9 +2359,12 @@ def _one_grievance(
     config: SimulationConfig,
     out: _GrievanceRows,
 ) -> int:
-    """Adds one grievance's rows to out; returns the number of calls it added."""
+    """Adds one grievance's rows to out; returns the number of calls it added. How its calls name the
+    thing (and from which districts) is drawn from a stream of its own, so that everything else is the
+    same whatever the config's naming shares."""
     onset, ramp, escalates = plan
-    scenario = _SCENARIOS[g % len(_SCENARIOS)]
+    scenarios = _SCENARIOS if config.grievance_more_kinds else _SCENARIOS[:_PLAIN_SCENARIOS]
+    scenario = scenarios[g % len(scenarios)]
     district, town, thing = _grievance_place(rng, scenario, places)
     existing_cases, first_call, taken = ids
     incident = onset + ramp if escalates else None
@@ -2129,15 +2461,19 @@ def _one_grievance(
     heat = (call_sec / _DAY - onset) / ramp
     call_ids = np.array([f"HL{first_call + i:08d}" for i in range(1, day.size + 1)], dtype=object)
     case_of_call = case_ids[member] if n_cases else np.full(day.size, None, dtype=object)
+    naming_rng = np.random.default_rng([config.seed, 11, g])
+    named_as = _call_names(naming_rng, _naming(thing, scenario, district, town, places), day.size, config)
+    topics = _topic_texts(naming_rng, scenario, named_as)
+    call_districts = _call_districts(naming_rng, scenario, district, day.size)
     out.calls.append(
         _text_frame(
             HOTLINE_COLUMNS,
             {
                 "call_id": call_ids,
                 "received_at": _format_datetimes(rng, call_sec, config.start),
-                "district": np.full(day.size, district_name, dtype=object),
+                "district": np.array([d.name for d in _DISTRICTS], dtype=object)[call_districts],
                 "category": _choose(rng, scenario.hotline_labels, day.size),
-                "text": _grievance_texts(rng, scenario, thing, heat, phones[caller]),
+                "text": _grievance_texts(rng, scenario, named_as, topics, heat, phones[caller]),
                 "channel": _choose(rng, CHANNELS, day.size, p=np.array([0.65, 0.08, 0.12, 0.15])),
                 "case_id": np.where(linked, case_of_call, None),
                 "caller_name": _caller_names(rng, names[caller]),
@@ -2189,7 +2525,8 @@ def _one_grievance(
         if incident_sec.size
         else None
     )
-    records = [("cases", c) for c in case_ids.tolist()] + [("hotline", c) for c in call_ids.tolist()]
+    records = [("cases", c, thing) for c in case_ids.tolist()]
+    records += [("hotline", c, name) for c, name in zip(call_ids.tolist(), named_as.tolist(), strict=True)]
     out.truth.append(
         pd.DataFrame(
             {
@@ -2200,8 +2537,9 @@ def _one_grievance(
                 "onset": (config.start + timedelta(days=onset)).isoformat(),
                 "first_escalation_at": first_escalation,
                 "escalation_case_id": case_ids[cases.main] if incident_sec.size else None,
-                "record_kind": [kind for kind, _ in records],
-                "record_id": [record for _, record in records],
+                "record_kind": [kind for kind, _, _ in records],
+                "record_id": [record for _, record, _ in records],
+                "named_as": pd.Series([name for _, _, name in records], dtype=object),
             },
             columns=list(GRIEVANCE_COLUMNS),
         )
@@ -2213,7 +2551,7 @@ def _simulate_grievances(
     rng: np.random.Generator, case_ids: np.ndarray, n_calls: int, places: _Places, config: SimulationConfig
 ) -> _Grievances:
     """Group grievances: over two to three weeks, more and more people call about the same company
-    (project, estate), a few cases are opened naming it, and a group incident follows on one of them.
+    (project, estate ...), a few cases are opened naming it, and a group incident follows on one of them.
     Drawn from their own random stream and appended, so the rest of the city is the same with or without."""
     out = _GrievanceRows()
     taken: list[str] = []
@@ -2260,6 +2598,136 @@ def _with_grievances(city: SimulatedCity, grievances: _Grievances) -> SimulatedC
         truth_links=links,
         truth_corruptions=city.truth_corruptions,
         truth_grievances=grievances.truth,
+    )
+
+
+# ---------------------------------------------------------------- generic calls
+
+# Words the simulated calls write like the names of things but that name none (what a grievance detector
+# must not take for one): those of the generic calls below, and the factories of the internship
+# grievance's texts. Then the generic calls: (hotline category, text, said in an outage's burst).
+GENERIC_THINGS: tuple[str, ...] = (
+    "整个小区",
+    "导致小区",
+    "建设项目",
+    "自来水公司",
+    "供电公司",
+    "燃气公司",
+    "市政工程有限公司",
+    "物业公司",
+    "电子厂",
+    "外地工厂",
+)
+_GENERIC_CALLS: tuple[tuple[str, str, bool], ...] = (
+    ("公用事业", "水管爆裂，导致小区停水一整天，什么时候恢复？", True),
+    ("公用事业", "整个小区从昨晚开始停电，供电公司一直没来人。", True),
+    ("公用事业", "{estate}整个小区都停水了，自来水公司电话打不通。", True),
+    ("公用事业", "整个小区水压太低，高层用不上水，自来水公司说在检修。", True),
+    ("公用事业", "线路老化，导致小区频繁跳闸，供电公司不管。", True),
+    ("住房城乡建设", "市政工程有限公司挖断了水管，导致小区停水。", True),
+    ("公用事业", "自来水公司多收了水费，要求核实。", False),
+    ("公用事业", "燃气公司上门安检要收费，是否合理？", False),
+    ("城市管理", "小区旁边的建设项目晚上一直施工，噪音扰民。", False),
+    ("城市管理", "建设项目的渣土车撒漏，道路很脏。", False),
+    ("住房城乡建设", "{estate}门口的路被市政工程有限公司挖开后一直没有恢复。", False),
+    ("环境保护", "建设项目工地扬尘很大，整个小区都是灰。", False),
+    ("交通运输", "建设项目占道施工，导致小区出行困难。", False),
+    ("咨询", "咨询一下物业公司可以随便涨价吗？", False),
+    ("物业管理", "物业公司不作为，整个小区的垃圾没人清理。", False),
+)
+_GENERIC_BURST_SHARE = (
+    0.4  # of the generic calls, made in bursts: an outage, many callers of a town in 2 days
+)
+_GENERIC_BURST_SIZE = (6, 20)
+
+
+@dataclass(frozen=True)
+class _GenericCalls:
+    """The hotline rows of the generic calls and their truth links (about no case)."""
+
+    hotline: pd.DataFrame
+    truth_links: pd.DataFrame
+
+
+def _generic_days_and_places(
+    rng: np.random.Generator, size: int, places: _Places, config: SimulationConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Day, district, town and template of each generic call: scattered over the period and the city
+    (districts by size), except _GENERIC_BURST_SHARE of them in outage bursts of 6-20 calls from one town
+    over two days."""
+    weights = np.array([d.weight for d in _DISTRICTS])
+    district = rng.choice(len(_DISTRICTS), size, p=weights / weights.sum())
+    day = rng.integers(0, config.days, size)
+    template = rng.integers(0, len(_GENERIC_CALLS), size)
+    in_bursts = round(_GENERIC_BURST_SHARE * size)
+    sizes = rng.integers(_GENERIC_BURST_SIZE[0], _GENERIC_BURST_SIZE[1] + 1, max(in_bursts, 1))
+    burst = np.repeat(np.arange(sizes.size), sizes)[:in_bursts]
+    n_bursts = int(burst.max()) + 1 if in_bursts else 0
+    outages = np.flatnonzero([outage for _, _, outage in _GENERIC_CALLS])
+    day[:in_bursts] = np.minimum(
+        rng.integers(0, config.days, n_bursts)[burst] + rng.integers(0, 2, in_bursts), config.days - 1
+    )
+    district[:in_bursts] = rng.choice(len(_DISTRICTS), n_bursts, p=weights / weights.sum())[burst]
+    template[:in_bursts] = outages[rng.integers(0, outages.size, in_bursts)]
+    town = _draw_towns(rng, district, places)
+    if in_bursts:
+        town[:in_bursts] = town[
+            np.searchsorted(burst, burst)
+        ]  # a burst's calls come from its first call's town
+    return day, district, town, template
+
+
+def _generic_calls(
+    rng: np.random.Generator, n_calls: int, places: _Places, config: SimulationConfig
+) -> _GenericCalls:
+    """config.generic_call_share x n_calls background calls naming generic things (整个小区, 建设项目,
+    自来水公司 ...) across districts and hotline categories, some with an estate of the town, with new
+    callers; in time order, their ids after the first n_calls."""
+    size = round(config.generic_call_share * n_calls)
+    day, district, town, template = _generic_days_and_places(rng, size, places, config)
+    texts = _render(
+        tuple(t for _, t, _ in _GENERIC_CALLS),
+        template,
+        {"estate": _pick_in_town(rng, places.entities["estate"], town)},
+    )
+    phones = _draw_phones(rng, size)
+    texts = _append_where(rng, texts, rng.random(size) < 0.03, _CALL_PII[:2], {"phone": phones})
+    seconds = _call_seconds(rng, day, np.full(size, 0.07))
+    order = np.argsort(seconds, kind="stable")
+    call_ids = np.array([f"HL{n_calls + i:08d}" for i in range(1, size + 1)], dtype=object)
+    hotline = _text_frame(
+        HOTLINE_COLUMNS,
+        {
+            "call_id": call_ids,
+            "received_at": _format_datetimes(rng, seconds[order], config.start),
+            "district": np.array([d.name for d in _DISTRICTS], dtype=object)[district[order]],
+            "category": np.array([c for c, _, _ in _GENERIC_CALLS], dtype=object)[template[order]],
+            "text": texts[order],
+            "channel": _choose(rng, CHANNELS, size, p=np.array([0.65, 0.08, 0.12, 0.15])),
+            "case_id": np.full(size, None, dtype=object),
+            "caller_name": _caller_names(rng, _draw_names(rng, size))[order],
+            "caller_phone": _blank(rng, _format_phones(rng, phones, plain_share=0.5), 0.05)[order],
+            "recorded_at": _format_late(rng, seconds[order], 0.03, 1.0, 3.0, config),
+        },
+    )
+    links = pd.DataFrame(
+        {
+            "call_id": pd.array(call_ids, dtype="str"),
+            "true_case_id": pd.Series(np.full(size, None, dtype=object), dtype=object),
+            "linked_in_export": np.zeros(size, dtype=bool),
+        }
+    )
+    return _GenericCalls(hotline, links)
+
+
+def _with_generic_calls(city: SimulatedCity, generic: _GenericCalls) -> SimulatedCity:
+    """The city with the generic calls appended to its hotline and its truth of links."""
+    if generic.hotline.empty:
+        return city
+    return replace(
+        city,
+        hotline=pd.concat([city.hotline, generic.hotline], ignore_index=True),
+        truth_links=pd.concat([city.truth_links, generic.truth_links], ignore_index=True),
     )
 
 

@@ -142,6 +142,13 @@ def simulate(
     grievances: Annotated[
         int, typer.Option(help="Group grievances (many callers naming one employer, project, estate).")
     ] = 2,
+    plain_grievances: Annotated[
+        bool,
+        typer.Option(
+            "--plain-grievances",
+            help="Name each grievance's thing one clean way, with no generic calls (as before issue 17).",
+        ),
+    ] = False,
 ) -> None:
     """Write a simulated city's case log, case events and hotline exports (CSV)."""
     from ingest.simulate import SimulationConfig, simulate_city, write_city
@@ -154,6 +161,8 @@ def simulate(
         messiness=messiness,
         grievances=grievances,
     )
+    if plain_grievances:
+        config = config.plain_grievances()
     with console.status("Simulating the city..."):
         paths = write_city(simulate_city(config), out)
     for name, path in paths.items():

@@ -329,6 +329,13 @@ def test_named_things_are_cut_from_their_context() -> None:
     assert named_things("物业公司申请调解") == set()  # a generic word before the suffix is too short
 
 
+def test_named_things_read_the_shared_grammar() -> None:
+    """The grammar of features.named_things: schools, platforms and roads too, not ordinary words."""
+    assert named_things("青山职业技术学院拖欠实习补贴3000元") == {"青山职业技术学院", "3000元"}
+    assert named_things("反映快易贷APP，在金桥路也有人说") == {"快易贷APP", "金桥路"}
+    assert named_things("工人们找不到出路，路灯也不亮") == set()
+
+
 def test_nothing_to_link_gives_an_empty_frame(sources: Sources) -> None:
     early = as_of_instant(date(2025, 1, 1))
     known = sources.known_before(early)

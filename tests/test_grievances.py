@@ -15,6 +15,7 @@ from features.call_linking import named_things
 from features.grievances import (
     COLUMNS,
     GrievanceConfig,
+    cluster_calls,
     cluster_id,
     grievance_clusters,
     known_endings,
@@ -99,12 +100,29 @@ HAND_TEXTS = (
 
 def test_thing_kinds_come_from_the_suffix() -> None:
     found = thing_mentions(
-        pd.Series(["东湖花园、明珠小区都停电了，宏达服装有限公司在青山村的项目", "在翠苑家具厂干活"])
+        pd.Series(
+            [
+                "东湖花园、明珠小区都停电了，宏达服装有限公司在青山村的项目",
+                "在翠苑家具厂干活",
+                "青山职业技术学院的实习，快易贷APP催收，县人民医院收费，金桥路施工",
+            ]
+        )
     )
     kinds = dict(zip(found["thing"], found["kind"], strict=True))
     assert kinds["东湖花园"] == kinds["明珠小区"] == "estate"
     assert kinds["宏达服装有限公司"] == kinds["翠苑家具厂"] == "company"
     assert kinds["青山村"] == "village"
+    assert (kinds["青山职业技术学院"], kinds["快易贷APP"]) == ("school", "platform")
+    assert (kinds["县人民医院"], kinds["金桥路"]) == ("hospital", "road")
+
+
+def test_texts_are_read_without_numbers_codes_full_width_forms_and_spaces() -> None:
+    found = thing_mentions(
+        pd.Series(
+            ["阳光花园3幢2单元1201室漏水", "Ａ市Ａ５区阳光花园５号楼", "阳光 花园 停水", "阳光花园二期"]
+        )
+    )
+    assert found["thing"].tolist() == ["阳光花园"] * 4
 
 
 def test_known_endings_drop_names_and_places_written_before_a_thing() -> None:
@@ -199,9 +217,102 @@ def test_the_scope_is_the_thing_and_its_district() -> None:
 
 
 def test_only_things_of_the_configured_kinds_are_keys() -> None:
-    hotline = calls_naming("清江市人民医院乱收费", per_day=[5, 5])
+    hotline = calls_naming("清江大酒店乱收费", per_day=[5, 5])
     assert clusters(hotline, instant(2)).empty
-    assert clusters(hotline, instant(2), config=GrievanceConfig(thing_kinds=("hospital",)))["surge"].item()
+    assert clusters(hotline, instant(2), config=GrievanceConfig(thing_kinds=("business",)))["surge"].item()
+
+
+# ---------------------------------------------------------------- keys
+
+
+def test_one_estate_written_many_ways_by_different_callers_is_one_cluster() -> None:
+    """Prefixes of places, a property word, building numbers, the estate suffix twice, full-width
+    letters: one key, every caller counted, shown as written most often."""
+    forms = (
+        "杭州市西湖区阳光花园",
+        "商品房阳光花园",
+        "阳光花园3幢",
+        "阳光花园小区",
+        "ＸＸ阳光花园",
+        "阳光花园",
+        "阳光花园",
+    )
+    hotline = [
+        row
+        for i, form in enumerate(forms)
+        for row in calls_naming(f"{form}的开发商捆绑销售车位", [1], first_day=i % 3, first_phone=10 * i)
+    ]
+    found = clusters(hotline, instant(3), config=GrievanceConfig(emerging_p=1.0))
+    assert len(found) == 1
+    top = found.iloc[0]
+    assert (top["thing"], top["thing_kind"], top["distinct_callers"], top["calls"]) == (
+        "阳光花园",
+        "estate",
+        7,
+        7,
+    )
+    assert top["cluster_id"] == cluster_id("东湖区", "阳光花园")
+
+
+def test_two_estates_sharing_an_ending_stay_two_clusters() -> None:
+    hotline = calls_naming("阳光花园停水三天", [4]) + calls_naming("明月花园停水三天", [4], first_phone=50)
+    found = clusters(hotline, instant(1))
+    assert sorted(found["thing"]) == ["明月花园", "阳光花园"]
+    assert found["distinct_callers"].tolist() == [4, 4]
+
+
+def test_a_key_named_everywhere_about_everything_is_never_a_cluster() -> None:
+    """星光大厦项目 is named across five districts and five categories by callers who never come back:
+    a word in common use, so its burst in one district this week is no cluster; the same burst naming
+    a thing nobody names elsewhere is one."""
+    districts = ("东湖区", "江北区", "云溪县", "青山区", "南湖区")
+    categories = ("供水", "物业管理", "噪音", "城市管理", "交通运输")
+    spread = [
+        call_row(
+            f"S{i}",
+            day(-10 - i),
+            text="星光大厦项目那边又出事了",
+            caller_phone=phone(500 + i),
+            district=districts[i % 5],
+            category=categories[(i // 5) % 5],
+        )
+        for i in range(25)
+    ]
+    background = [
+        row
+        for d, (district, category) in enumerate(zip(districts, categories, strict=True))
+        for row in calls_naming(f"宏达{d}厂欠薪", [4], first_day=-20, first_phone=800 + 10 * d)
+        for row in [dict(row, district=district, category=category)]
+    ]
+    burst = calls_naming("星光大厦项目那边又出事了", [3, 3])
+    assert clusters(spread + background + burst, instant(2)).empty
+    other = calls_naming("金星大厦项目那边又出事了", [3, 3])
+    assert clusters(spread + background + other, instant(2))["thing"].tolist() == ["金星大厦项目"]
+
+
+def test_a_college_and_a_loan_platform_are_keys() -> None:
+    college = calls_naming("青山职业技术学院组织顶岗实习不发补贴", [4, 4])
+    platform = calls_naming("快易贷APP暴力催收", [3, 3], first_phone=100) + calls_naming(
+        "快易贷平台无法提现", [2], first_phone=200
+    )
+    found = clusters(college + platform, instant(2)).set_index("thing")
+    assert found.loc["青山职业技术学院", "thing_kind"] == "school"
+    assert found.loc["快易贷APP", "thing_kind"] == "platform"
+    assert found.loc["快易贷APP", "distinct_callers"] == 8  # 快易贷平台 is the same platform
+    assert found["surge"].all()
+
+
+def test_cluster_calls_are_the_window_calls_of_each_cluster() -> None:
+    hotline = (
+        calls_naming("商品房阳光花园漏水", [2], first_day=-8)  # in the prior window: not listed
+        + calls_naming("阳光花园5号楼漏水", [2], first_phone=10)
+        + calls_naming("邻居装修太吵", [2], first_phone=20)
+    )
+    pairs = cluster_calls(make_sources([], [], hotline), instant(1))
+    assert pairs.to_dict("list") == {
+        "call_id": ["H00010", "H00011"],
+        "cluster_id": [cluster_id("东湖区", "阳光花园")] * 2,
+    }
 
 
 # ---------------------------------------------------------------- guards
@@ -333,15 +444,11 @@ def simulated() -> tuple[SimulatedCity, Sources]:
     return city, stored_sources(city)
 
 
-def surges_of(
-    sources: Sources, thing: str, district: str, days: pd.DatetimeIndex
-) -> dict[pd.Timestamp, bool]:
-    out = {}
-    for at in days:
-        found = grievance_clusters(sources, at)
-        found = found[(found["thing"] == thing) & (found["district"] == district)]
-        out[at] = bool(found["surge"].any())
-    return out
+def truth_cluster(sources: Sources, records: pd.DataFrame, at: pd.Timestamp) -> str:
+    """The cluster most of a true grievance's calls of the window before `at` are keyed to."""
+    calls = set(records.loc[records["record_kind"] == "hotline", "record_id"].astype(str))
+    pairs = cluster_calls(sources, at)
+    return pairs[pairs["call_id"].astype(str).isin(calls)]["cluster_id"].mode().iloc[0]
 
 
 def test_the_simulated_grievance_is_flagged_days_before_its_first_escalation(
@@ -349,13 +456,17 @@ def test_the_simulated_grievance_is_flagged_days_before_its_first_escalation(
 ) -> None:
     city, sources = simulated
     truth = city.truth_grievances
-    first = truth[truth["grievance"] == 1].iloc[0]
+    records = truth[truth["grievance"] == 1]
+    first = records.iloc[0]
     escalation = pd.Timestamp(first["first_escalation_at"])
     onset = pd.Timestamp(first["onset"])
+    wanted = truth_cluster(sources, records, escalation.normalize())
     days = pd.date_range(onset - timedelta(days=14), escalation.normalize(), freq="D")
-    flagged = [
-        at for at, surge in surges_of(sources, first["thing"], first["district"], days).items() if surge
-    ]
+    flagged = []
+    for at in days:
+        found = grievance_clusters(sources, at)
+        if found.loc[found["cluster_id"] == wanted, "surge"].any():
+            flagged.append(at)
     assert flagged, "the grievance was never flagged before its escalation"
     assert flagged[0] > onset  # never before it began
     assert escalation - flagged[0] >= pd.Timedelta(days=7)
@@ -370,12 +481,16 @@ def test_the_emerging_grievance_is_a_surge_at_the_end_of_the_period(
     simulated: tuple[SimulatedCity, Sources],
 ) -> None:
     city, sources = simulated
-    emerging = city.truth_grievances[city.truth_grievances["grievance"] == 2].iloc[0]
+    records = city.truth_grievances[city.truth_grievances["grievance"] == 2]
+    emerging = records.iloc[0]
     assert emerging["first_escalation_at"] is None or pd.isna(emerging["first_escalation_at"])
     end = pd.Timestamp(SIMULATED.start + timedelta(days=SIMULATED.days))
-    found = grievance_clusters(sources, end)
-    top = found.iloc[0]
-    assert (top["thing"], top["district"], top["surge"]) == (emerging["thing"], emerging["district"], True)
-    records = city.truth_grievances[city.truth_grievances["grievance"] == 2]
+    top = grievance_clusters(sources, end).iloc[0]
+    assert (top["cluster_id"], top["district"], top["surge"]) == (
+        truth_cluster(sources, records, end),
+        emerging["district"],
+        True,
+    )
+    assert emerging["thing"].startswith(top["thing"])  # shown by its name, or the name's first words
     cases = set(records.loc[records["record_kind"] == "cases", "record_id"])
     assert cases and cases <= set(top["case_ids"])

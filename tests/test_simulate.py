@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from contracts.vocabulary import CATEGORIES, CHANNELS, DEFAULT_ESCALATION_EVENTS
 from ingest.simulate import (
     CASE_COLUMNS,
     EVENT_COLUMNS,
+    GENERIC_THINGS,
+    GRIEVANCE_COLUMNS,
     HOTLINE_COLUMNS,
     SimulatedCity,
     SimulationConfig,
@@ -23,6 +27,7 @@ from ingest.simulate import (
 )
 
 SMALL = SimulationConfig(n_cases=300, days=120)
+MESSY = SimulationConfig(n_cases=300, days=120, messiness=0.05)
 MEDIUM = SimulationConfig(n_cases=4_000, days=300)
 CONTRACT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%Y-%m-%d %H:%M", "%Y年%m月%d日 %H:%M")
 ESCALATIONS = {e.value for e in DEFAULT_ESCALATION_EVENTS}
@@ -50,7 +55,7 @@ def medium() -> SimulatedCity:
 @pytest.fixture(scope="module")
 def messy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("messy")
-    write_city(simulate_city(SimulationConfig(n_cases=300, days=120, messiness=0.05)), out)
+    write_city(simulate_city(MESSY), out)
     return out
 
 
@@ -122,7 +127,7 @@ def test_columns_are_exactly_the_contract_columns(small: SimulatedCity) -> None:
     assert list(small.truth_corruptions.columns) == ["file", "row", "field", "kind_of_corruption"]
     assert list(small.truth_grievances.columns) == [
         "grievance", "thing", "thing_kind", "district", "onset", "first_escalation_at", "escalation_case_id",
-        "record_kind", "record_id",
+        "record_kind", "record_id", "named_as",
     ]  # fmt: skip
 
 
@@ -145,6 +150,10 @@ def test_invalid_configs_are_refused() -> None:
         SimulationConfig(messiness=-0.1)
     with pytest.raises(ValueError):
         SimulationConfig(grievances=-1)
+    with pytest.raises(ValueError):
+        SimulationConfig(grievance_topic_only=1.5)
+    with pytest.raises(ValueError):
+        SimulationConfig(generic_call_share=-0.01)
 
 
 # ---------------------------------------------------------------- contract content
@@ -365,15 +374,21 @@ def test_messy_files_are_broken_exactly_at_the_recorded_rows(messy_dir: Path) ->
         else:
             assert checks[entry.kind_of_corruption](frame[entry.field].iloc[entry.row - 1]), entry
     grievance_ids = set(pd.read_csv(messy_dir / "truth" / "grievances.csv", dtype=str)["record_id"])
+    # The city without grievances and generic calls: the rows that messiness may touch (its clean content
+    # does not depend on messiness).
+    base = simulate_city(replace(MESSY, messiness=0.0, grievances=0).plain_grievances())
+    base_rows = {"cases.csv": base.cases, "case_events.csv": base.case_events, "hotline.csv": base.hotline}
     for name, frame in files.items():
         entries = log[log["file"] == name]
         duplicates = entries[entries["kind_of_corruption"] == "duplicate"]
         broken = entries[entries["kind_of_corruption"] != "duplicate"]
         assert entries["row"].is_unique
         assert sorted(np.flatnonzero(frame.duplicated().to_numpy()) + 1) == sorted(duplicates["row"])
-        appended = frame.iloc[:, 0].isin(grievance_ids).sum()  # the grievances' rows, clean, at the end
-        assert appended > 0 and frame.iloc[:, 0].isin(grievance_ids).iloc[len(frame) - appended :].all()
-        assert len(broken) == round(0.05 * (len(frame) - len(duplicates) - appended))
+        messy_rows = len(base_rows[name]) + len(duplicates)
+        assert entries["row"].max() <= messy_rows  # the appended rows (generic calls, grievances) are clean
+        assert frame.iloc[messy_rows:, 0].isin(grievance_ids).any()
+        assert not frame.iloc[:messy_rows, 0].isin(grievance_ids).any()
+        assert len(broken) == round(0.05 * len(base_rows[name]))
 
 
 def test_write_city_writes_all_files(tmp_path: Path, small: SimulatedCity) -> None:
@@ -434,7 +449,10 @@ def test_the_grievance_truth_matches_the_exports(medium: SimulatedCity) -> None:
     cases = medium.cases[medium.cases["case_id"].isin(first["record_id"])]
     assert len(calls) == (first["record_kind"] == "hotline").sum() >= 40
     assert len(cases) == (first["record_kind"] == "cases").sum() >= 2
-    assert calls["text"].str.contains(info["thing"], regex=False).all()
+    named_as = first.set_index("record_id")["named_as"]
+    named = calls[calls["call_id"].map(named_as).notna()]
+    assert all(n in t for n, t in zip(named["call_id"].map(named_as), named["text"], strict=True))
+    assert (first.loc[first["record_kind"] == "cases", "named_as"] == info["thing"]).all()
     assert cases["description"].str.contains(info["thing"], regex=False).all()
     assert (calls["district"] == info["district"]).all() and (cases["category"] == "劳资纠纷").all()
     # More and more different people call: far more distinct phones than calls from one phone.
@@ -466,3 +484,163 @@ def test_the_emerging_grievance_is_still_rising_at_the_end(medium: SimulatedCity
     calls = medium.hotline[medium.hotline["call_id"].isin(emerging["record_id"])]
     when = parse_times(calls["received_at"])
     assert (when >= end - pd.Timedelta(days=4)).sum() > (when < onset + pd.Timedelta(days=4)).sum()
+
+
+# ---------------------------------------------------------------- naming as on a real message board
+
+# The exports of the simulator before issue 17 (sha256 of to_csv, first 16 hex digits), by frame.
+BEFORE_ISSUE_17: dict[str, dict[str, str]] = {
+    "small": {
+        "cases": "bea23781d24e70f4",
+        "case_events": "5714f708712b042d",
+        "hotline": "fa54b68a99fcdfcf",
+        "truth_escalation": "ca62da7ec271b231",
+        "truth_links": "f3f2ab1af2886201",
+        "truth_corruptions": "96029384065c53cf",
+        "truth_grievances": "f4625ea88cc353f5",
+    },
+    "messy": {
+        "cases": "7089870d257a1216",
+        "case_events": "53f25a8677dd9115",
+        "hotline": "058e8921dfa6367d",
+        "truth_escalation": "8c77bbd9586545bc",
+        "truth_links": "587e62b977a6a56a",
+        "truth_corruptions": "1ac9d1b6b9d82f62",
+        "truth_grievances": "1845ecbb20068727",
+    },
+    "default": {
+        "cases": "cb13b02db3f275b7",
+        "case_events": "94bee16e826ea775",
+        "hotline": "649c7db4420e5f88",
+        "truth_escalation": "cb65339a8f99564d",
+        "truth_links": "804d6a4ad5c5e7fa",
+        "truth_corruptions": "96029384065c53cf",
+        "truth_grievances": "15256d1f6a887e0a",
+    },
+}
+RECORDED_CONFIGS = {
+    "small": SMALL,
+    "messy": SimulationConfig(seed=3, n_cases=600, days=200, messiness=0.05, grievances=4),
+    "default": SimulationConfig(),
+}
+SIX_KINDS = SimulationConfig(seed=11, n_cases=1_500, days=300, grievances=6)
+TRUTH_BEFORE_ISSUE_17 = [c for c in GRIEVANCE_COLUMNS if c != "named_as"]
+PLACE_UNIT = r"[0-9０-９]+(?:幢|栋|号楼|标段|号厂房|号车间)"
+
+
+def digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()[:16]
+
+
+@pytest.fixture(scope="module")
+def default_pair() -> tuple[SimulatedCity, SimulatedCity]:
+    """The default city, plain and as on a message board."""
+    return simulate_city(SimulationConfig().plain_grievances()), simulate_city(SimulationConfig())
+
+
+@pytest.fixture(scope="module")
+def six_kinds() -> SimulatedCity:
+    return simulate_city(SIX_KINDS)
+
+
+def grievance_calls(city: SimulatedCity) -> pd.DataFrame:
+    """The grievances' call records with their hotline rows."""
+    truth = city.truth_grievances
+    calls = truth[truth["record_kind"] == "hotline"]
+    return calls.merge(city.hotline, left_on="record_id", right_on="call_id", suffixes=("", "_call"))
+
+
+@pytest.mark.parametrize("name", list(RECORDED_CONFIGS))
+def test_the_plain_config_reproduces_the_simulator_before_issue_17(
+    name: str, default_pair: tuple[SimulatedCity, SimulatedCity]
+) -> None:
+    config = RECORDED_CONFIGS[name]
+    city = default_pair[0] if name == "default" else simulate_city(config.plain_grievances())
+    for frame in FRAMES:
+        shown = getattr(city, frame)
+        if frame == "truth_grievances":
+            assert (shown["named_as"] == shown["thing"]).all()  # every record names it by its full name
+            shown = shown[TRUTH_BEFORE_ISSUE_17]
+        assert digest(shown) == BEFORE_ISSUE_17[name][frame], frame
+
+
+def test_naming_changes_only_the_grievances_texts_and_adds_generic_calls(
+    default_pair: tuple[SimulatedCity, SimulatedCity],
+) -> None:
+    plain, city = default_pair
+    added = set(plain.truth_grievances["record_id"])
+    for frame, key in (("cases", "case_id"), ("case_events", "case_id"), ("truth_escalation", "case_id")):
+        base = getattr(plain, frame)
+        base = base[~base[key].isin(added)].reset_index(drop=True)
+        shown = getattr(city, frame)
+        shown = shown[~shown[key].isin(set(city.truth_grievances["record_id"]))].reset_index(drop=True)
+        pd.testing.assert_frame_equal(shown, base)
+    n_base = len(plain.hotline) - plain.truth_grievances["record_kind"].eq("hotline").sum()
+    for frame in ("hotline", "truth_links"):
+        pd.testing.assert_frame_equal(getattr(city, frame).iloc[:n_base], getattr(plain, frame).iloc[:n_base])
+    pd.testing.assert_frame_equal(city.truth_corruptions, plain.truth_corruptions)
+    # The grievances' calls are the same calls (times, callers, links) whatever their words.
+    same = ["grievance", "received_at", "district", "channel", "caller_phone", "case_id"]
+    before, after = grievance_calls(plain)[same], grievance_calls(city)[same]
+    pd.testing.assert_frame_equal(after.reset_index(drop=True), before.reset_index(drop=True))
+    assert (grievance_calls(city)["text"] != grievance_calls(plain)["text"]).mean() > 0.4
+
+
+def test_calls_name_a_grievance_many_ways(six_kinds: SimulatedCity) -> None:
+    calls = grievance_calls(six_kinds)
+    named = calls[calls["named_as"].notna()]
+    assert all(n in t for n, t in zip(named["named_as"], named["text"], strict=True))
+    topic_only = calls[calls["named_as"].isna()]
+    assert 0.08 < len(topic_only) / len(calls) < 0.25
+    for thing, texts in topic_only.groupby("thing")["text"]:
+        assert not texts.str.contains(thing[:2], regex=False).any()
+    for _, forms in named.groupby("grievance")["named_as"]:
+        assert forms.nunique() >= 5
+        assert 0.15 < (forms == named.loc[forms.index, "thing"]).mean() < 0.6
+    forms = named["named_as"]
+    places = ("江南省", "清江市", *[d for d in named["district"].unique()])
+    assert forms.str.startswith(places).mean() > 0.1
+    assert forms.str.contains(PLACE_UNIT).any() and forms.str.contains("[０-９]").any()
+    assert forms.str.startswith(("商品房", "安置房", "还建房")).any()
+    # A character miswritten: the full name's length with exactly one character different.
+    things = named["thing"]
+    one_off = [
+        len(f) == len(t) and sum(a != b for a, b in zip(f, t, strict=True)) == 1
+        for f, t in zip(forms, things, strict=True)
+    ]
+    assert 0 < sum(one_off) < 0.1 * len(forms)
+
+
+def test_more_kinds_of_things_and_a_platform_known_across_the_city(six_kinds: SimulatedCity) -> None:
+    truth = six_kinds.truth_grievances.drop_duplicates("grievance").set_index("grievance")
+    assert truth["thing_kind"].tolist() == ["company", "project", "estate", "school", "platform", "works"]
+    assert truth.loc[4, "thing"].endswith("职业技术学院")
+    assert truth.loc[5, "thing"].endswith(("网贷平台", "金融APP"))
+    calls = grievance_calls(six_kinds)
+    for grievance, districts in calls.groupby("grievance")["district_call"]:
+        home = truth.loc[grievance, "district"]
+        if grievance == 5:
+            assert 0.6 < (districts == home).mean() < 0.9 and districts.nunique() >= 3
+        else:
+            assert (districts == home).all()
+    plain = simulate_city(SIX_KINDS.plain_grievances()).truth_grievances
+    assert plain.drop_duplicates("grievance")["thing_kind"].tolist() == ["company", "project", "estate"] * 2
+
+
+def test_generic_calls_spread_over_the_city_with_outage_bursts(
+    default_pair: tuple[SimulatedCity, SimulatedCity],
+) -> None:
+    plain, city = default_pair
+    start = len(plain.hotline) - plain.truth_grievances["record_kind"].eq("hotline").sum()
+    generic = city.hotline.iloc[start : start + len(city.hotline) - len(plain.hotline)]
+    assert len(generic) == round(0.03 * start)
+    assert generic["text"].str.contains("|".join(GENERIC_THINGS)).all()
+    assert generic["case_id"].isna().all()
+    assert city.truth_links.set_index("call_id").loc[generic["call_id"], "true_case_id"].isna().all()
+    assert generic["district"].nunique() == 7 and generic["category"].nunique() >= 5
+    day = parse_times(generic["received_at"]).dt.normalize()
+    per_district_day = generic.groupby([generic["district"], day]).size()
+    assert per_district_day.max() >= 6  # a burst: many callers of one place within days
+    assert (per_district_day == 1).mean() > 0.5  # most are scattered
+    phones = generic["caller_phone"].dropna().str.replace(r"\D", "", regex=True).str[-11:]
+    assert phones.nunique() > 0.95 * len(phones)

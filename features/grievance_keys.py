@@ -1,0 +1,725 @@
+"""Keys of the emerging grievances: one key for a thing however callers write it, and no key for words
+that name no particular thing.
+
+- `normalise_keys`: the key of each thing read from a text: '有限公司' read as '公司' and 'app' as 'APP';
+  a project named after a place is that place ("XX地铁站项目" is the station); administrative places
+  before the name taken off ("浙江省杭州市西湖区阳光花园", "青山镇华联村": any run of two or more
+  characters ending with 省/市/区/县/镇/乡/街道 ..., not 小区/社区/超市/城市 ...), unless what is left
+  would be a generic institution ("清江市人民医院" stays); property and descriptor words before it
+  ("商品房", "整个", "导致" ...); metro lines written with digits. A key whose core (what stands before the
+  suffix) is only trade words ("自来水公司", "建设项目", "市政工程公司") names a trade, not a thing, and is
+  dropped (''), as is one left without a core ("整个小区"). Building, unit and room numbers, letter codes
+  of places ("A市", "K9县"), full-width forms and spaces are handled in the texts before they are read
+  (`features.grievances.thing_mentions`).
+- `generic_keys`: learned from the calls: a key whose callers are spread over the districts and over the
+  hotline categories about as widely as all named things' callers are, and who seldom name it in more
+  than one window, is a word in common use, not a thing.
+- `alias_roots`: within a district and a kind, keys that are one thing written differently are merged:
+  the same core ("宏达服装厂"/"宏达服装公司"), one key ending another ("滨河苑"/"伊景园滨河苑") or one
+  core starting or ending another of at least three characters ("伊景园小区"/"伊景园滨河苑"), or, for
+  organisations, schools and hospitals, the same trade name with fewer (or abbreviated) words of the
+  trade ("鑫源公司", "鑫源建工公司"/"鑫源建筑工程公司"), when the shorter one is contained in no other
+  unrelated key (or, when in several, the same callers name it and one of them only); one character
+  written differently in a distinctive name (the trade name of an
+  organisation, the core of a place) of at least three characters, the rest the same
+  ("伊景园宾河苑"/"伊景园滨河苑"); or the same callers naming both, when they share rare character pairs.
+  Suffixes must be the same or one must stand for any of the kind (小区 for an estate, 公司 or 厂 for
+  a company ...: STANDS_FOR), so 红星小学 and 红星中学 stay apart; two estates that share only a generic
+  ending ("阳光花园", "明月花园") share no character pair of their cores and stay apart. A key written
+  with a suffix that stands for others ("红星学校") is contained in those of the same core. A merged
+  key's root is the member named by most callers (then most often, then the longest, then the first in
+  order).
+
+Pure functions on Series and DataFrames; loops run over distinct keys, never over records.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from features.named_things import LINE_SUFFIX, SUFFIX_KINDS, kind_of, split_suffix
+
+# Administrative places before a name: a province (its name may be cut short by the 12-character reading
+# window), or two or more characters ending with a unit word that is not part of an ordinary word.
+_ADMIN = re.compile(
+    "^(?:[\u4e00-\u9fff]{0,8}?(?:省|自治区|特别行政区)"
+    "|[\u4e00-\u9fff]{2,8}?(?:自治州|自治县|自治旗|地区|街道办事处|街道办|街道|县"
+    "|(?<![超城都门集菜夜股上花鱼楼])市|(?<![小社校厂景园片户宅活业场矿营库站港税营])区"
+    "|(?<![小古])镇|(?<![水家故老])乡|(?<![红国])旗|(?<![联])盟))"
+)
+# Words before a name that describe it, not name it.
+DESCRIPTORS: tuple[str, ...] = (
+    "商品房",
+    "安置房",
+    "保障房",
+    "经济适用房",
+    "经适房",
+    "廉租房",
+    "公租房",
+    "回迁房",
+    "拆迁房",
+    "还建房",
+    "小产权房",
+    "限价房",
+    "商住房",
+    "人才房",
+    "新建",
+    "在建",
+    "已建",
+    "拟建",
+    "整个",
+    "整栋",
+    "全体",
+    "导致",
+    "造成",
+    "影响",
+    "位于",
+    "地处",
+    "坐落于",
+    "所在",
+    "所属",
+    "我们",
+    "我家",
+    "家住",
+    "居住",
+    "这个",
+    "那个",
+    "这些",
+    "那些",
+    "业主",
+    "楼盘",
+    "附近",
+    "周边",
+    "旁边",
+    "隔壁",
+    "对面",
+    "门口",
+    "当地",
+    "本地",
+    "外地",
+    "外省",
+    "异地",
+    "老旧",
+    "某",
+)
+_DESCRIPTOR = re.compile("^(?:" + "|".join(sorted(DESCRIPTORS, key=len, reverse=True)) + ")")
+# Words that say what trade an organisation or works is in: a core of only these names no one thing.
+TRADE_WORDS: tuple[str, ...] = (
+    "建设",
+    "建筑",
+    "建工",
+    "工程",
+    "市政",
+    "水利",
+    "绿化",
+    "道路",
+    "公路",
+    "房屋",
+    "安装",
+    "装修",
+    "装饰",
+    "维修",
+    "改造",
+    "整改",
+    "施工",
+    "拆迁",
+    "征迁",
+    "征地",
+    "征收",
+    "安置",
+    "土地",
+    "物业",
+    "开发",
+    "房地产",
+    "地产",
+    "置业",
+    "自来水",
+    "供水",
+    "水务",
+    "燃气",
+    "天然气",
+    "煤气",
+    "供电",
+    "电力",
+    "电网",
+    "热力",
+    "供热",
+    "供暖",
+    "通信",
+    "移动",
+    "联通",
+    "电信",
+    "网络",
+    "宽带",
+    "快递",
+    "物流",
+    "运输",
+    "客运",
+    "出租车",
+    "网约车",
+    "外卖",
+    "银行",
+    "保险",
+    "金融",
+    "理财",
+    "投资",
+    "贷款",
+    "网贷",
+    "借贷",
+    "小额",
+    "车贷",
+    "信息",
+    "科技",
+    "技术",
+    "服务",
+    "管理",
+    "咨询",
+    "培训",
+    "教育",
+    "医疗",
+    "商贸",
+    "贸易",
+    "实业",
+    "集团",
+    "控股",
+    "环保",
+    "环卫",
+    "保洁",
+    "保安",
+    "劳务",
+    "人力资源",
+    "中介",
+    "家政",
+    "餐饮",
+    "提质",
+    "提升",
+    "拓宽",
+    "旧城",
+    "旧改",
+    "棚改",
+    "棚户区",
+    "城中村",
+    "扩建",
+    "改建",
+    "重点",
+    "民生",
+    "公共",
+    "管网",
+    "污水",
+    "雨污分流",
+    "管道",
+    "电梯",
+    "消防",
+    "建材",
+    "水电",
+    "城建",
+    "城投",
+    "公用事业",
+    "交通",
+    "地铁",
+    "公交",
+    "新建",
+    "在建",
+    "相关",
+    "有关",
+    "片区",
+    "电子",
+    "电器",
+    "服装",
+    "制衣",
+    "纺织",
+    "鞋业",
+    "家具",
+    "木业",
+    "食品",
+    "机械",
+    "制造",
+    "化工",
+    "印刷",
+    "包装",
+    "塑料",
+    "塑胶",
+    "五金",
+    "模具",
+    "玩具",
+    "钢铁",
+    "钢结构",
+    "水泥",
+    "陶瓷",
+    "玻璃",
+    "汽车",
+    "汽配",
+    "农业",
+    "养殖",
+    "文化",
+    "传媒",
+    "广告",
+    "旅游",
+    "酒店",
+    "健身",
+    "美容",
+    "生物",
+    "医药",
+    "能源",
+    "新能源",
+    "材料",
+    "新材料",
+    "机电",
+    "设备",
+    "工贸",
+    "发展",
+)
+# Words of institutions' common names: a name of only these and trade words needs the place before it.
+INSTITUTION_WORDS: tuple[str, ...] = (
+    "人民",
+    "中心",
+    "第[一二三四五六七八九十]+",
+    "实验",
+    "中医",
+    "中西医结合",
+    "妇幼保健",
+    "妇幼",
+    "儿童",
+    "精神",
+    "口腔",
+    "眼科",
+    "骨科",
+    "肿瘤",
+    "职业技术",
+    "职业",
+    "师范",
+    "理工",
+    "财经",
+    "农业",
+    "工业",
+    "商业",
+    "城市",
+    "外国语",
+    "附属",
+    "卫生",
+    "社区卫生服务",
+    "民族",
+    "公安",
+    "政务服务",
+    "广播电视",
+    "开放",
+    "体育",
+    "艺术",
+    "机关",
+    "中心卫生",
+)
+_ORGANISATIONS = ("company", "project", "platform", "business")  # kinds whose name may be a trade only
+# Kinds whose names are a trade name followed by words of their trade or institution ("鑫源" + "建筑工程"),
+# so that a short form keeps the trade name and fewer of those words ("鑫源公司", "鑫源工程公司").
+_TRADE_NAMED = (*_ORGANISATIONS, "school", "hospital")
+_TRADE = re.compile("(?:" + "|".join(sorted(TRADE_WORDS, key=len, reverse=True)) + ")+")
+_TRAILING_GENERIC = re.compile(
+    "(?:" + "|".join(sorted((*TRADE_WORDS, *INSTITUTION_WORDS), key=len, reverse=True)) + ")+$"
+)
+_GENERIC_NAME = re.compile(
+    "(?:" + "|".join(sorted((*TRADE_WORDS, *INSTITUTION_WORDS), key=len, reverse=True)) + ")+"
+)
+_NUMERALS = dict(zip("一二三四五六七八九", "123456789", strict=True))
+_LINE = re.compile(f"^(.*?)([一二三四五六七八九十]+){LINE_SUFFIX}$")
+
+
+def _line_number(chinese: str) -> str:
+    """A Chinese numeral up to 99 in digits ('十二' -> '12', '二十' -> '20')."""
+    if "十" not in chinese:
+        return "".join(_NUMERALS.get(c, c) for c in chinese)
+    tens, _, units = chinese.partition("十")
+    return str(int(_NUMERALS.get(tens, "1")) * 10 + int(_NUMERALS.get(units, "0")))
+
+
+def spelling(name: str) -> str:
+    """'有限责任公司'/'有限公司' read as '公司', 'app'/'App' as 'APP', metro lines with digits."""
+    name = name.replace("有限责任公司", "公司").replace("有限公司", "公司")
+    if name[-3:].upper() == "APP":
+        name = name[:-3] + "APP"
+    line = _LINE.match(name)
+    return f"{line.group(1)}{_line_number(line.group(2))}{LINE_SUFFIX}" if line else name
+
+
+def _is_generic_name(core: str) -> bool:
+    return _GENERIC_NAME.fullmatch(core) is not None
+
+
+def _undescribed(key: str) -> str:
+    """The key without descriptor words before it ('' when they leave no name)."""
+    while (descriptor := _DESCRIPTOR.match(key)) is not None:
+        key = key[descriptor.end() :]
+        if len(split_suffix(key)[0]) < 2:
+            return ""
+    return key
+
+
+def _stripped(key: str) -> str:
+    """The key without administrative places and descriptor words before it ('' when descriptors leave
+    no name, with or without places before them: "整个小区", "麓谷街道某小区")."""
+    while True:
+        key = _undescribed(key)
+        admin = _ADMIN.match(key)
+        if not key or admin is None or admin.end() == len(key):
+            return key
+        rest = _undescribed(key[admin.end() :])
+        if not rest:
+            return ""
+        core = split_suffix(rest)[0]
+        if len(core) < 2 or _is_generic_name(core):
+            return key
+        key = rest
+
+
+def normalise_key(name: str, kind: str) -> tuple[str, str]:
+    """(key, kind) of a thing read from a text (see the module docstring); key '' when it names a trade
+    or nothing."""
+    name = spelling(unicodedata.normalize("NFKC", name).replace(" ", ""))
+    core, _ = split_suffix(name)
+    place = kind_of(core) if kind == "project" else None
+    if place is not None and place != "project":
+        name, kind = core, place
+    key = _stripped(name)
+    core = split_suffix(key)[0]
+    if not key or (kind in _ORGANISATIONS and _TRADE.fullmatch(core) is not None):
+        return "", kind
+    return key, kind
+
+
+def normalise_keys(things: pd.Series, kinds: pd.Series) -> pd.DataFrame:
+    """Per thing (with its kind as read): its key and kind (`normalise_key`), same index. A loop over
+    the distinct (thing, kind) pairs."""
+    pairs = pd.Series(list(zip(things.to_numpy(dtype=object), kinds.to_numpy(dtype=object), strict=True)))
+    codes, distinct = pd.factorize(pairs)
+    done = pd.DataFrame([normalise_key(thing, kind) for thing, kind in distinct], columns=["key", "kind"])
+    return pd.DataFrame(
+        {
+            "key": done["key"].to_numpy(dtype=object)[codes],
+            "kind": done["kind"].to_numpy(dtype=object)[codes],
+        },
+        index=things.index,
+    )
+
+
+# ---------------------------------------------------------------- generic keys, from the data
+
+
+def _effective_number(counts: pd.Series, level: str) -> pd.Series:
+    """Per value of `level` of a (level, other) count series: the inverse Simpson index of the other."""
+    shares = counts / counts.groupby(level=level).transform("sum")
+    return 1.0 / (shares**2).groupby(level=level).sum()
+
+
+def _spread(pairs: pd.DataFrame, column: str) -> tuple[pd.Series, float]:
+    """Per key: the effective number of `column` values its callers are spread over; and the same over
+    all keys' callers together."""
+    pairs = pairs[pairs[column] != ""]
+    per_key = pairs.drop_duplicates(["key", "caller", column]).groupby(["key", column]).size()
+    overall = pairs.drop_duplicates(["key", "caller", column])[column].value_counts()
+    everyone = float(1.0 / ((overall / overall.sum()) ** 2).sum()) if len(overall) else 0.0
+    return _effective_number(per_key, "key"), everyone
+
+
+def generic_keys(mentions: pd.DataFrame, min_callers: int, spread: float, max_repeat: float) -> pd.Index:
+    """The keys that are words in common use: named by at least `min_callers` distinct callers, whose
+    callers are spread over at least max(2, `spread` x that of all named things' callers) districts and
+    as many hotline categories (effective numbers: inverse Simpson indices), and of whose callers at
+    most `max_repeat` named it in more than one window. `mentions`: key, district, category ('' when
+    none), caller (None when unknown) and block (the window) of every call's mention."""
+    known = mentions[mentions["caller"].notna()]
+    if known.empty:
+        return pd.Index([], dtype=object)
+    callers = known.groupby("key")["caller"].nunique()
+    windows = known.drop_duplicates(["key", "caller", "block"]).groupby(["key", "caller"]).size()
+    repeat = (windows > 1).groupby(level="key").mean()
+    districts, all_districts = _spread(known, "district")
+    categories, all_categories = _spread(known, "category")
+    frame = pd.DataFrame({"callers": callers, "repeat": repeat})
+    frame["districts"] = districts.reindex(frame.index).fillna(0.0)
+    frame["categories"] = categories.reindex(frame.index).fillna(0.0)
+    generic = (
+        (frame["callers"] >= min_callers)
+        & (frame["districts"] >= max(2.0, spread * all_districts))
+        & (frame["categories"] >= max(2.0, spread * all_categories))
+        & (frame["repeat"] <= max_repeat)
+    )
+    return frame.index[generic.to_numpy()]
+
+
+# ---------------------------------------------------------------- aliases
+
+
+RARE_PAIR_KEYS = 30  # a character pair of cores found in more keys of a district and kind is not rare
+# Per kind, the suffixes that may stand for any other of the kind (an estate is a 小区 too, a factory a
+# 公司, a platform its APP): keys with other different suffixes (红星小学, 红星中学) are different things.
+STANDS_FOR: dict[str, frozenset[str]] = {
+    "estate": frozenset({"小区"}),
+    "company": frozenset({"公司", "厂"}),
+    "project": frozenset({"项目", "工程", "工地", "改造", "拆迁"}),
+    "school": frozenset({"学校"}),
+    "platform": frozenset(s for s, kind in SUFFIX_KINDS.items() if kind == "platform"),
+    "road": frozenset({"路口"}),
+}
+
+
+def _grams(core: str) -> list[str]:
+    """The character pairs of a core (a two-character core is its own pair)."""
+    return [core[i : i + 2] for i in range(max(len(core) - 1, 1))]
+
+
+def trade_name(core: str) -> tuple[str, str]:
+    """(trade name, trade words) of an organisation's core: what comes before the trade and institution
+    words it ends with ('鑫源建筑工程' -> ('鑫源', '建筑工程'))."""
+    found = _TRAILING_GENERIC.search(core)
+    return (core[: found.start()], core[found.start() :]) if found else (core, "")
+
+
+def _described(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Per distinct (district, key): kind, mentions, distinct callers, core, suffix, distinctive name
+    and trade words (the trade name and its words for organisations, schools and hospitals; the core
+    and nothing for places), and block (district and kind)."""
+    grouped = mentions.groupby(["district", "key"], sort=True)
+    keys = grouped.agg(kind=("kind", "first"), mentions=("kind", "size"), callers=("caller", "nunique"))
+    keys = keys.reset_index()
+    split = [split_suffix(k) for k in keys["key"].tolist()]
+    keys["core"] = pd.Series([c for c, _ in split], dtype=object)
+    keys["suffix"] = pd.Series([x for _, x in split], dtype=object)
+    named = [
+        trade_name(core) if kind in _TRADE_NAMED else (core, "")
+        for core, kind in zip(keys["core"].tolist(), keys["kind"].tolist(), strict=True)
+    ]
+    keys["name"] = pd.Series([n for n, _ in named], dtype=object)
+    keys["trade"] = pd.Series([t for _, t in named], dtype=object)
+    keys["block"] = pd.factorize(pd.MultiIndex.from_frame(keys[["district", "kind"]]))[0]
+    return keys
+
+
+def _interchangeable(keys: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of key positions (same kind): their suffixes are the same or one stands for the other."""
+    suffix, kind = keys["suffix"].tolist(), keys["kind"].tolist()
+    return np.array(
+        [
+            suffix[x] == suffix[y] or bool({suffix[x], suffix[y]} & STANDS_FOR.get(kind[x], frozenset()))
+            for x, y in zip(a.tolist(), b.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def _candidate_pairs(keys: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (id_a < id_b, positions in keys) of the same district and kind sharing a rare character
+    pair of their cores: how many pairs they share (`common`), the share of their pairs' weight (idf)
+    they have in common (`similarity`), and whether their suffixes may stand for each other
+    (`interchangeable`)."""
+    grams = pd.DataFrame(
+        [(i, g) for i, core in enumerate(keys["core"].tolist()) for g in dict.fromkeys(_grams(core))],
+        columns=["id", "gram"],
+    )
+    grams["block"] = keys["block"].to_numpy()[grams["id"].to_numpy()]
+    df = grams.groupby(["block", "gram"])["id"].transform("size")
+    grams["weight"] = np.log1p(keys.groupby("block")["key"].transform("size").to_numpy()[grams["id"]] / df)
+    total = grams.groupby("id")["weight"].sum()
+    rare = grams[df.to_numpy() <= RARE_PAIR_KEYS]
+    pairs = rare.merge(rare, on=["block", "gram"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["id_a"] < pairs["id_b"]]
+    shared = pairs.groupby(["id_a", "id_b"]).agg(weight=("weight_a", "sum"), common=("gram", "size"))
+    shared = shared.reset_index()
+    union = total.reindex(shared["id_a"]).to_numpy() + total.reindex(shared["id_b"]).to_numpy()
+    shared["similarity"] = shared["weight"] / (union - shared["weight"])
+    shared["interchangeable"] = _interchangeable(keys, shared["id_a"].to_numpy(), shared["id_b"].to_numpy())
+    return shared
+
+
+def _shared_callers(mentions: pd.DataFrame, keys: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Per candidate pair: the number of callers who named both keys."""
+    if pairs.empty:
+        return np.zeros(0, dtype=np.int64)
+    position = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["district", "key"]]))
+    named = mentions[mentions["caller"].notna()].drop_duplicates(["district", "key", "caller"])
+    ids = position.reindex(pd.MultiIndex.from_frame(named[["district", "key"]])).to_numpy()
+    callers = pd.DataFrame({"id": ids, "caller": named["caller"].to_numpy(dtype=object)})
+    callers = callers[callers["id"].isin(np.union1d(pairs["id_a"], pairs["id_b"]))]
+    both = callers.merge(callers, on="caller", suffixes=("_a", "_b"))
+    counts = both.groupby(["id_a", "id_b"]).size()
+    index = pd.MultiIndex.from_frame(pairs[["id_a", "id_b"]])
+    return counts.reindex(index).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _one_thing(
+    keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate pair with interchangeable suffixes: whether the two keys are one thing by the same
+    core (the same suffix, or both standing for others), one character of the distinctive name written
+    differently (two in names of six or more characters; the name of at least three, the trade words
+    the same), or the same callers (at least two, half of the fewer's, with a weighted share of
+    character pairs of at least 0.3); and whether by the same callers."""
+    a, b = pairs["id_a"].to_numpy(), pairs["id_b"].to_numpy()
+    core, name = keys["core"].to_numpy(dtype=object), keys["name"].to_numpy(dtype=object)
+    trade = keys["trade"].to_numpy(dtype=object)
+    length = keys["name"].str.len().to_numpy()
+    shortest = np.minimum(length[a], length[b])
+    maybe = (trade[a] == trade[b]) & (shortest >= 3) & (np.abs(length[a] - length[b]) <= 2)
+    distance = np.full(len(pairs), 99, dtype=np.int64)
+    if maybe.any():
+        distance[maybe] = process.cpdist(
+            name[a[maybe]], name[b[maybe]], scorer=Levenshtein.distance, workers=1
+        )
+    typo = maybe & (distance <= np.where(shortest < 6, 1, 2))
+    callers = keys["callers"].to_numpy()
+    fewer = np.minimum(callers[a], callers[b])
+    similar = pairs["similarity"].to_numpy() >= 0.3
+    same_callers = (shared_callers >= 2) & (shared_callers >= 0.5 * fewer) & similar
+    same_core = (core[a] == core[b]) & (_stands_for(keys, a) == _stands_for(keys, b))
+    interchangeable = pairs["interchangeable"].to_numpy(dtype=bool)
+    return (same_core | typo | same_callers) & interchangeable, same_callers & interchangeable
+
+
+def _stands_for(keys: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+    """Per key position: its suffix stands for any of its kind (STANDS_FOR)."""
+    suffix, kind = keys["suffix"].to_numpy(dtype=object)[at], keys["kind"].to_numpy(dtype=object)[at]
+    return np.array(
+        [x in STANDS_FOR.get(k, frozenset()) for x, k in zip(suffix.tolist(), kind.tolist(), strict=True)],
+        dtype=bool,
+    )
+
+
+def _contains(long: str, short: str, long_core: str, short_core: str) -> bool:
+    """The shorter key ends the longer one, or its core (of at least three characters) starts or ends
+    the longer one's core."""
+    if len(short) >= len(long):
+        return False
+    if long.endswith(short):
+        return True
+    return len(short_core) >= 3 and (long_core.startswith(short_core) or long_core.endswith(short_core))
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """The characters of `short` occur in `long` in order, and `short` is shorter ('建工' of '建筑工程')."""
+    rest = iter(long)
+    return len(short) < len(long) and all(c in rest for c in short)
+
+
+def _same_trade_name(keys: pd.DataFrame) -> list[tuple[int, int]]:
+    """(shorter, longer) pairs of keys of an organisation kind in the same district with the same trade
+    name (of at least two characters, shared by at most RARE_PAIR_KEYS keys) and interchangeable
+    suffixes, whose trade words the shorter one abbreviates ('鑫源公司', '鑫源工程公司' of
+    '鑫源建筑工程公司')."""
+    frame = keys[keys["kind"].isin(_TRADE_NAMED) & (keys["name"].str.len() >= 2)][["block", "name"]]
+    frame = frame[frame.groupby(["block", "name"])["name"].transform("size").between(2, RARE_PAIR_KEYS)]
+    pairs = frame.reset_index().merge(frame.reset_index(), on=["block", "name"], suffixes=("_a", "_b"))
+    a, b = pairs["index_a"].to_numpy(), pairs["index_b"].to_numpy()
+    trades = keys["trade"].tolist()
+    return [
+        (x, y)
+        for x, y, same in zip(a.tolist(), b.tolist(), _interchangeable(keys, a, b), strict=True)
+        if same and _abbreviates(trades[x], trades[y])
+    ]
+
+
+def _contained(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]:
+    """(shorter, longer) of the pairs of keys where one contains the other: of the candidate pairs with
+    interchangeable suffixes by `_contains` (only pairs whose shorter core shares all its character
+    pairs can, so only those are looked at) or by the same core with a suffix standing for the other,
+    and by `_same_trade_name`."""
+    key, core = keys["key"].tolist(), keys["core"].tolist()
+    grams = np.array([len(_grams(c)) for c in core] + [0], dtype=np.int64)
+    a, b = pairs["id_a"].to_numpy(), pairs["id_b"].to_numpy()
+    whole = pairs["common"].to_numpy() == np.minimum(grams[a], grams[b])
+    whole &= pairs["interchangeable"].to_numpy(dtype=bool)
+    general = _stands_for(keys, np.arange(len(keys))).tolist()
+    out = []
+    for x, y in zip(a[whole].tolist(), b[whole].tolist(), strict=True):
+        if core[x] == core[y]:  # contained when one suffix only stands for others (红星学校, 红星小学)
+            if general[x] != general[y]:
+                out.append((x, y) if general[x] else (y, x))
+        elif _contains(key[x], key[y], core[x], core[y]):
+            out.append((y, x))
+        elif _contains(key[y], key[x], core[y], core[x]):
+            out.append((x, y))
+    return list(dict.fromkeys(out + _same_trade_name(keys)))
+
+
+class _Forest:
+    """Disjoint sets of key positions (union-find); a set is named by its smallest position."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = np.arange(size)
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return int(x)
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        self.parent[max(ra, rb)] = min(ra, rb)
+
+    def components(self) -> np.ndarray:
+        return np.array([self.find(x) for x in range(len(self.parent))], dtype=np.int64)
+
+
+def _components(keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray) -> np.ndarray:
+    """Per key, its merged thing (see the module docstring): the candidate pairs that are one thing
+    joined first, then each shorter key contained in longer ones (longest shorter keys first) with
+    them, unless two of those are (by then) different things whose cores neither start nor end one
+    another; then with those having the same callers, if they may be one thing."""
+    forest = _Forest(len(keys))
+    contained = _contained(keys, pairs)
+    one, same_callers = _one_thing(keys, pairs, shared_callers)
+    ordered = pd.MultiIndex.from_tuples([(min(x, y), max(x, y)) for x, y in contained], names=["a", "b"])
+    key_pairs = pd.MultiIndex.from_arrays([pairs["id_a"], pairs["id_b"]], names=["a", "b"])
+    one &= ~key_pairs.isin(ordered)  # a contained key is merged only by the rule for contained keys
+    for a, b in zip(
+        pairs["id_a"].to_numpy()[one].tolist(), pairs["id_b"].to_numpy()[one].tolist(), strict=True
+    ):
+        forest.join(a, b)
+    backed = set(key_pairs[same_callers].tolist())
+    inside: dict[int, list[int]] = {}
+    for short, long in contained:
+        inside.setdefault(short, []).append(long)
+    key, core = keys["key"].tolist(), keys["core"].tolist()
+
+    def compatible(x: int, y: int) -> bool:  # may be one thing: one core starts or ends the other
+        shorter, longer = sorted((core[x], core[y]), key=len)
+        same_kind_of = _interchangeable(keys, np.array([x]), np.array([y]))[0]
+        return bool(same_kind_of) and (longer.startswith(shorter) or longer.endswith(shorter))
+
+    for short in sorted(inside, key=lambda x: (-len(key[x]), key[x])):
+        longs = inside[short]
+        things = {forest.find(long): long for long in longs}
+        if any(not compatible(x, y) for x in things.values() for y in things.values()):
+            # in several things that cannot be one: the same callers decide
+            things = {forest.find(x): x for x in longs if (min(short, x), max(short, x)) in backed}
+        if len(things) >= 1 and all(compatible(x, y) for x in things.values() for y in things.values()):
+            for long in things.values():
+                forest.join(short, long)
+    return forest.components()
+
+
+def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Per distinct (district, key): the root key of its merged thing (itself when it has no alias).
+    `mentions`: district, key, kind and caller (None when unknown) of every mention, calls and cases."""
+    if mentions.empty:
+        return pd.DataFrame({"district": [], "key": [], "root": []}, dtype=object)
+    keys = _described(mentions)
+    pairs = _candidate_pairs(keys)
+    component = _components(keys, pairs, _shared_callers(mentions, keys, pairs))
+    order = keys.assign(component=component, length=keys["key"].str.len()).sort_values(
+        ["component", "callers", "mentions", "length", "key"],
+        ascending=[True, False, False, False, True],
+        kind="stable",
+    )
+    root = order.drop_duplicates("component").set_index("component")["key"]
+    return pd.DataFrame(
+        {
+            "district": keys["district"].to_numpy(dtype=object),
+            "key": keys["key"].to_numpy(dtype=object),
+            "root": root.reindex(component).to_numpy(dtype=object),
+        }
+    )
