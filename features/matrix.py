@@ -53,6 +53,12 @@ FOUNDATION_FEATURES: tuple[str, ...] = (
     "hotline_linked_calls_7d",
     "hotline_linked_calls_30d",
 )
+# What the foundation logistic candidate reads: the foundation and the whole case history family (recent
+# counts, failures since the last success). Across the feature lab's cities the history raised that
+# logistic or tied on every one (bench/feature_lab.md), where every other family lowered it somewhere.
+LOGISTIC_CORE_FEATURES: tuple[str, ...] = tuple(
+    dict.fromkeys((*FOUNDATION_FEATURES, *(d.name for d in case_history.FEATURES)))
+)
 COHORT_COLUMNS = ("case_id", "district", "town", "category", "opened_at")
 
 

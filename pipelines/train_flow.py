@@ -20,6 +20,7 @@ from features.dictionary import FeatureDoc
 from features.matrix import (
     ALL_FAMILIES,
     FOUNDATION_FEATURES,
+    LOGISTIC_CORE_FEATURES,
     OPTIONAL_FAMILIES,
     families_with,
     feature_docs,
@@ -96,7 +97,7 @@ def training_plan(settings: Settings) -> TrainingPlan:
 
 def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candidate]:
     """The configured candidates with their hyperparameters, in the configured order."""
-    foundation = tuple(d for d in every if d.name in FOUNDATION_FEATURES)
+    foundation = tuple(d for d in every if d.name in LOGISTIC_CORE_FEATURES)
     trees = {
         "max_iter": settings.trees_max_iter,
         "learning_rate": settings.trees_learning_rate,
