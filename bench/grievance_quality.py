@@ -9,19 +9,21 @@ grievance_clusters` with the product's settings: `grievance_config(Settings(...)
 
 A cluster belongs to the true grievance (truth/grievances.csv) that more than half of its window's calls
 come from, else to none; its calls are those the product keys to it (`features.grievances.cluster_calls`
-when the product has it, else recomputed here with the product's own functions, checked against the
-day's table). Per true grievance: the distinct clusters it is shown as over the period (one cluster or
-several), the keys its calls fall in and the share of its calls in the main one, the days from its first
-call to its first appearance and to its first surge (and how many days before its first escalation), the
-share of its active days (at least `surge_min_callers` distinct callers among its calls in the window)
-on which it is in the day's top 10, and whether it surged by the end. Per city: false surges (surge
-episodes, consecutive days, of clusters belonging to no grievance) per month, and generic keys (things
+when the product has it, else recomputed here with the product's own functions, checked against the day's
+table). Per true grievance: the distinct clusters it is shown as over the period (one cluster or several;
+how many of them topics, the product's clusters of calls naming no thing), the keys its calls fall in and
+the share of its calls in the main one, the days from its first call to its first appearance and to its
+first surge (and how many days before its first escalation), the share of its active days (at least
+`surge_min_callers` distinct callers among its calls in the window) on which it is in the day's top 10,
+and whether it surged by the end. Per city: false surges (surge episodes, consecutive days, of clusters
+belonging to no grievance) per month (and those of topics), and generic keys (things, not topics' labels,
 ending with one of `ingest.simulate.GENERIC_THINGS`) in any day's top 10. The same cities with plainly
 named grievances (`SimulationConfig.plain_grievances()`, the simulator before issue 17: the same calls at
 the same times, each naming the thing by its full name) are the reference for the flag's timing.
 
     python -m bench.grievance_quality                       # 3 cities, 3,000 cases, 300 days: a few minutes
     python -m bench.grievance_quality --seeds 11,23 --grievances 6,6 --no-reference
+    python -m bench.grievance_quality --topic-only 0.8 --no-reference --out DIR  # callers name little
     python -m bench.grievance_quality --render             # the md again from the json
 """
 
@@ -50,6 +52,7 @@ from features.sources import Sources
 from ingest.simulate import FILE_NAMES, GENERIC_THINGS, SimulationConfig, simulate_city, write_city
 
 TOP = 10  # the day's top clusters a user reads
+TOPIC = "topic"  # the kind of the product's clusters of calls naming no thing
 TARGET_ONE_CLUSTER = 0.95  # share of true grievances shown as exactly one cluster
 TARGET_TOP_SHARE = 0.90  # share of each grievance's active days on which it is in the day's top 10
 DAYS_PER_MONTH = 30.4375
@@ -61,6 +64,7 @@ JUDGED_COLUMNS = (
     "rank",
     "cluster_id",
     "thing",
+    "thing_kind",
     "district",
     "surge",
     "distinct_callers",
@@ -136,7 +140,7 @@ def is_generic(things: pd.Series, generic: Sequence[str] = GENERIC_THINGS) -> np
 def judged_clusters(clusters: pd.DataFrame, members: pd.DataFrame, grievance_of: pd.Series) -> pd.DataFrame:
     """The day's clusters in the product's order (rank 1 first) with their calls (`members`), the true
     grievance more than half of them come from (`grievance_of`: call_id -> grievance; 0 for none) and
-    its share of them, and whether the thing is generic."""
+    its share of them, and whether the thing is generic (a topic's label, words said, never is)."""
     owner = members["call_id"].map(grievance_of).fillna(0).astype(np.int64)
     counts = members.assign(grievance=owner.to_numpy()).groupby(["cluster_id", "grievance"]).size()
     totals = counts.groupby(level="cluster_id").sum()
@@ -149,13 +153,14 @@ def judged_clusters(clusters: pd.DataFrame, members: pd.DataFrame, grievance_of:
             "rank": np.arange(1, len(clusters) + 1),
             "cluster_id": clusters["cluster_id"].to_numpy(dtype=object),
             "thing": clusters["thing"].to_numpy(dtype=object),
+            "thing_kind": clusters["thing_kind"].to_numpy(dtype=object),
             "district": clusters["district"].to_numpy(dtype=object),
             "surge": clusters["surge"].to_numpy(dtype=bool),
             "distinct_callers": clusters["distinct_callers"].to_numpy(dtype=np.int64),
             "members": totals.reindex(clusters["cluster_id"]).fillna(0).to_numpy(dtype=np.int64),
             "grievance": np.where(share > 0.5, grievance, 0),
             "grievance_share": share,
-            "generic": is_generic(clusters["thing"]),
+            "generic": is_generic(clusters["thing"]) & (clusters["thing_kind"] != TOPIC).to_numpy(),
         }
     )
 
@@ -208,6 +213,7 @@ def grievance_figures(
     escalation = info.get("first_escalation_at")
     escalation_day = pd.Timestamp(escalation).date() if isinstance(escalation, str) and escalation else None
     first_surge = _first_day(own.loc[own["surge"], "day"])
+    shown = own.groupby("thing").size()
     return {
         **info,
         "calls": len(calls),
@@ -215,7 +221,8 @@ def grievance_figures(
         "keys": len(per_key),
         "main_key_share": float(per_key.iloc[0] / len(calls)) if len(per_key) and len(calls) else 0.0,
         "clusters": int(own["cluster_id"].nunique()),
-        "shown_as": own.groupby("thing").size().sort_values(ascending=False).index[:5].tolist(),
+        "topic_clusters": int(own.loc[own["thing_kind"] == TOPIC, "cluster_id"].nunique()),
+        "shown_as": shown.sort_values(ascending=False, kind="stable").index[:5].tolist(),
         "days_to_appear": _days_between(first_call, _first_day(own["day"])),
         "days_to_flag": _days_between(first_call, first_surge),
         "flag_before_escalation": _days_between(first_surge, escalation_day),
@@ -228,10 +235,11 @@ def grievance_figures(
 
 def false_surges(judged: pd.DataFrame) -> pd.DataFrame:
     """Surge episodes (a cluster surging on consecutive days) of clusters belonging to no grievance: one
-    row each with the thing, district, first day and days."""
+    row each with the thing, its kind, district, first day and days."""
     wrong = judged[judged["surge"] & (judged["grievance"] == 0)].sort_values(["cluster_id", "day"])
     if wrong.empty:
-        return pd.DataFrame({c: [] for c in ("cluster_id", "thing", "district", "first_day", "days")})
+        columns = ("cluster_id", "thing", "thing_kind", "district", "first_day", "days")
+        return pd.DataFrame({c: [] for c in columns})
     day_number = pd.to_datetime(pd.Series(wrong["day"].to_numpy())).map(pd.Timestamp.toordinal).to_numpy()
     same = wrong["cluster_id"].to_numpy()
     new = np.ones(len(wrong), dtype=bool)
@@ -242,6 +250,7 @@ def false_surges(judged: pd.DataFrame) -> pd.DataFrame:
         {
             "cluster_id": grouped["cluster_id"].first(),
             "thing": grouped["thing"].first(),
+            "thing_kind": grouped["thing_kind"].first(),
             "district": grouped["district"].first(),
             "first_day": grouped["day"].min(),
             "days": grouped.size(),
@@ -345,6 +354,7 @@ def run_city(
             for info in grievance_info(truth)
         ],
         "false_surges": len(wrong),
+        "false_surges_of_topics": int((wrong["thing_kind"] == TOPIC).sum()),
         "false_surges_per_month": len(wrong) / months if months else None,
         "false_surge_days": int((table["surge"] & (table["grievance"] == 0)).sum()),
         "false_surge_things": wrong.groupby(["thing", "district"])
@@ -421,11 +431,15 @@ def overall(cities: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "grievances": len(rows),
         "one_cluster_share": mean([g["clusters"] == 1 for g in rows]),
         "mean_clusters": mean([g["clusters"] for g in rows]),
+        "mean_topic_clusters": mean([g.get("topic_clusters", 0) for g in rows]),
         "mean_main_key_share": mean([g["main_key_share"] for g in rows]),
         "min_top_share": min(shares) if shares else None,
         "mean_top_share": mean(shares),
         "flagged_share": mean([g["flagged"] for g in rows]),
         "false_surges_per_month": sum(c["false_surges"] for c in cities) / months if months else None,
+        "topic_false_surges_per_month": (
+            sum(c.get("false_surges_of_topics", 0) for c in cities) / months if months else None
+        ),
         "generic_top_days": sum(r["days"] for c in cities for r in c["generic_in_top"]),
     }
 
@@ -488,11 +502,13 @@ COMPARED = {
     "grievances": "true grievances",
     "one_cluster_share": "share shown as exactly one cluster",
     "mean_clusters": "clusters per grievance, mean",
+    "mean_topic_clusters": "of which topics (calls naming no thing), mean",
     "mean_main_key_share": "share of its calls in its main key, mean",
     "min_top_share": "share of active days in the top 10, worst",
     "mean_top_share": "share of active days in the top 10, mean",
     "flagged_share": "share flagged (surge) by the end",
     "false_surges_per_month": "false surges per month",
+    "topic_false_surges_per_month": "of which topics, per month",
     "generic_top_days": "days × generic keys in a top 10",
 }
 
@@ -531,7 +547,13 @@ def render(figures: dict[str, Any]) -> str:
         "",
         f"{_count(len(figures['cities']), 'city', 'cities')} of the demo simulator, "
         f"{figures['settings']['cases']:,} cases and {figures['settings']['days']} days each, callers "
-        "naming things as on a message board; every day from day "
+        "naming things as on a message board"
+        + (
+            f" ({topic_only:.0%} of a grievance's calls naming no thing)"
+            if (topic_only := figures["settings"].get("topic_only")) is not None
+            else ""
+        )
+        + "; every day from day "
         f"{figures['settings']['warmup_days']} to the morning after the period judged with the "
         "product's grievance settings. A cluster belongs to the true grievance more than half of its calls "
         "come from.",
@@ -551,9 +573,9 @@ def render(figures: dict[str, Any]) -> str:
     lines += [
         "## Per true grievance",
         "",
-        "| seed | # | kind | thing (district) | calls | forms | topic only | keys | main key | clusters | "
-        "shown as | days to appear | days to flag | plain: to flag | flag before escalation | active days | "
-        "in top 10 | median rank | flagged |",
+        "| seed | # | kind | thing (district) | calls | forms | topic only | keys | main key | "
+        "clusters (topics) | shown as | days to appear | days to flag | plain: to flag | "
+        "flag before escalation | active days | in top 10 | median rank | flagged |",
         "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     plain = {(p["seed"], p["grievance"]): p["reference_days_to_flag"] for p in s["paired_timing"]}
@@ -563,7 +585,8 @@ def render(figures: dict[str, Any]) -> str:
             lines.append(
                 f"| {seed} | {g['grievance']} | {g['thing_kind']} | {g['thing']} ({g['district']}) | "
                 f"{g['calls']} | {g['named_forms']} | {g['topic_only_share']:.0%} | {g['keys']} | "
-                f"{g['main_key_share']:.0%} | {g['clusters']} | {'、'.join(g['shown_as'][:3]) or '–'} | "
+                f"{g['main_key_share']:.0%} | {g['clusters']} ({g.get('topic_clusters', 0)}) | "
+                f"{' / '.join(g['shown_as'][:3]) or '–'} | "
                 f"{_num(g['days_to_appear'])} | {_num(g['days_to_flag'])} | "
                 f"{_num(plain.get((seed, g['grievance'])))} | {_num(g['flag_before_escalation'])} | "
                 f"{g['active_days']} | {_num(g['top_share'])} | {_num(g.get('median_rank'), 1)} | "
@@ -573,14 +596,15 @@ def render(figures: dict[str, Any]) -> str:
         "",
         "## False surges and generic keys per city",
         "",
-        "| seed | days | false surges | per month | surge-days | top-10 rows of no grievance | "
+        "| seed | days | false surges (topics) | per month | surge-days | top-10 rows of no grievance | "
         "generic keys in a top 10 (days) | clusters without calls |",
         "|---|---:|---:|---:|---:|---:|---|---:|",
     ]
     for city in figures["cities"]:
         generic = ", ".join(f"{r['thing']} {r['district']} ({r['days']})" for r in city["generic_in_top"][:6])
         lines.append(
-            f"| {city['config']['seed']} | {city['evaluated_days']} | {city['false_surges']} | "
+            f"| {city['config']['seed']} | {city['evaluated_days']} | {city['false_surges']} "
+            f"({city.get('false_surges_of_topics', 0)}) | "
             f"{_num(city['false_surges_per_month'])} | {city['false_surge_days']} | "
             f"{city['top_rows_of_no_grievance']}/{city['top_rows']} | {generic or 'none'} | "
             f"{city['clusters_without_calls']} |"
@@ -591,12 +615,13 @@ def render(figures: dict[str, Any]) -> str:
         for r in c["false_surge_things"]
     ]
     if things:
-        lines += ["", "False surges, most frequent things (episodes): " + "、".join(things[:12]) + "."]
+        lines += ["", "False surges, most frequent things (episodes): " + "; ".join(things[:12]) + "."]
     lines += [
         "",
         "Keys: the distinct clusters (district, key) the grievance's calls are keyed to over the period; "
         "main key: the share of its calls in the most frequent one; clusters: the distinct clusters of the "
-        "days' tables that belong to it; days to appear / flag: from its first call to the first day it is "
+        "days' tables that belong to it (topics: clusters of calls naming no thing, shown by their label); "
+        "days to appear / flag: from its first call to the first day it is "
         "in the table / surges (plain: the same city named plainly); flag before escalation: days from its "
         "first surge to its first escalation; active days: days with at least `surge_min_callers` distinct "
         "callers among its calls in the window; median rank: of its best cluster on its active days (– when "
@@ -611,11 +636,15 @@ def render(figures: dict[str, Any]) -> str:
 
 
 def city_configs(
-    seeds: Sequence[int], grievances: Sequence[int], cases: int, days: int
+    seeds: Sequence[int], grievances: Sequence[int], cases: int, days: int, topic_only: float | None = None
 ) -> list[SimulationConfig]:
-    """One city per seed, with the given numbers of grievances (cycled) and the default naming."""
+    """One city per seed, with the given numbers of grievances (cycled) and the default naming (or
+    `topic_only`, the share of a grievance's calls naming no thing)."""
+    shares = {} if topic_only is None else {"grievance_topic_only": topic_only}
     return [
-        SimulationConfig(seed=seed, n_cases=cases, days=days, grievances=grievances[i % len(grievances)])
+        SimulationConfig(
+            seed=seed, n_cases=cases, days=days, grievances=grievances[i % len(grievances)], **shares
+        )
         for i, seed in enumerate(seeds)
     ]
 
@@ -636,6 +665,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=3_000)
     parser.add_argument("--days", type=int, default=300)
     parser.add_argument("--warmup-days", type=int, default=56, help="days before the first judged day")
+    parser.add_argument(
+        "--topic-only", type=float, default=None, help="share of a grievance's calls naming no thing (0.15)"
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip the plainly named reference cities")
     parser.add_argument("--work-dir", type=Path, default=None, help="folder for the cities and homes (kept)")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
@@ -645,7 +677,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.render:
         md_path.write_text(render(json.loads(json_path.read_text(encoding="utf-8"))), encoding="utf-8")
         return
-    configs = city_configs(_integers(args.seeds), _integers(args.grievances), args.cases, args.days)
+    configs = city_configs(
+        _integers(args.seeds), _integers(args.grievances), args.cases, args.days, args.topic_only
+    )
     cities, references = [], []
     with tempfile.TemporaryDirectory(prefix="fengqiao-grievance-quality-") as scratch:
         work = args.work_dir or Path(scratch)
@@ -664,6 +698,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "cases": args.cases,
             "days": args.days,
             "warmup_days": args.warmup_days,
+            "topic_only": args.topic_only,
             "product_config": dataclasses.asdict(product_config(bench_settings(Path(scratch)))),
             "keys_from": "features.grievances.cluster_calls"
             if hasattr(product, "cluster_calls")

@@ -1,11 +1,11 @@
 """Emerging grievances: many callers naming the same company, project, estate, village, school, hospital,
-platform or road.
+platform or road, or saying the same thing in different words without naming one.
 
-A group incident rarely starts as one case; it shows first as calls from many different people naming
-the same thing. `grievance_clusters(known, instant, config)` reads the hotline calls (and the case
-descriptions) known before the instant and returns one row per cluster: a named thing in a district,
-with its calls and distinct callers in the window, its growth against the prior window, the cases it
-touches, a short summary of what is said, and whether it is a surge. `cluster_calls` lists which
+A group incident rarely starts as one case; it shows first as calls from many different people naming the
+same thing. `grievance_clusters(known, instant, config)` reads the hotline calls (and the case
+descriptions) known before the instant and returns one row per cluster: a named thing (or a topic) in a
+district, with its calls and distinct callers in the window, its growth against the prior window, the
+cases it touches, a short summary of what is said, and whether it is a surge. `cluster_calls` lists which
 cluster each call of the window is keyed to.
 
 **Keys are things and places, never persons.** Named things are read by the grammar of
@@ -25,34 +25,46 @@ are merged (`alias_roots`: one containing the other, one character miswritten, t
 scope of a cluster is (district, root key); it is shown as the form written most often in the window.
 Pseudonymised phones are only counted, never returned; the caller's own name is masked at ingest.
 
+**Topics.** With the kind "topic" in `config.thing_kinds` (opt in: `settings.grievance_topics`),
+the calls left without a key (naming no thing, or only things dropped above) are grouped by what
+they say, within each district, over the window, guard and baseline
+(`features.grievance_topics.topic_groups` with `config.topics`): a group is a cluster of kind
+"topic" with the key '话题:噪音·广场' (never merged as aliases nor judged generic), shown by its
+label, its most distinctive words ('噪音、广场、音响、扰民'), never a text. A topic whose calls are filed
+under no one hotline category at least `topic_category_share` of the time shares wording
+("对方根本不理会"), not an issue, and is left out. A call naming a thing is counted with that thing
+only. Case descriptions have no topics.
+
 **Window and usual level.** The window is the `window_days` before the instant; the baseline is the
 `baseline_windows` windows of the same length before it, after a guard band of `guard_windows`
 windows (by default the prior window is left out of the level, as in the CDC's EARS C2 method, so a
 grievance that began last week does not raise its own bar). A cluster is
-measured by its distinct callers (pseudonymised phones; a call without a phone counts as a call, not
+measured by its distinct callers (pseudonymised phones, else the pseudonymised account or name, as on a
+message board; a call with neither counts as a call, not
 a caller), which, unlike calls, a few insistent callers cannot inflate. Its usual level is
 
     usual = max(own, peer, min_usual)
 
 where `own` is the thing's mean number of distinct callers per baseline window, and `peer` the place's
 and category's level: over the baseline, the distinct callers per (thing, window) of the district's
-things named in calls of the cluster's category (the window's most frequent hotline category), summed
-and divided by (number of such things x baseline windows). The upper tail p = P(N >= callers) of a
-Poisson count N with mean `usual` says how unusual the window is. A cluster is returned when it has
-at least `min_callers` distinct callers and p < `emerging_p` (a thing many people call about every
-week is not emerging; `emerging_p` = 1 returns every cluster with enough callers). It is a **surge**
-when it also has at least `surge_min_callers` callers and p < `surge_p`.
+things named in calls of the cluster's category (the window's most frequent hotline category; for a
+topic, of the district's topics in calls of that category), summed and divided by (number of such things
+x baseline windows). The upper tail p = P(N >= callers) of a Poisson count N with mean `usual` says how
+unusual the window is. A cluster is returned when it has at least `min_callers` distinct callers and p <
+`emerging_p` (a thing many people call about every week is not emerging; `emerging_p` = 1 returns every
+cluster with enough callers). It is a **surge** when it also has at least `surge_min_callers` callers and
+p < `surge_p`.
 
-**Columns** (COLUMNS): cluster_id (stable: a hash of district and root key), thing, thing_kind, district,
-category (the window's most frequent hotline category), calls and distinct_callers in the window,
-new_callers (callers in the window who had not named the thing before it, in the guard band or the
-baseline), prior_calls (calls in the prior window), growth (calls / max(prior_calls, 1)), cases_opened
-(touched cases opened in the window), size (calls + cases_opened), cases and case_ids (the cases
-touched: cases of the district whose description names the thing, opened in the `case_lookback_days`,
-and cases the window's calls are linked to by case_id), open_case_ids (those open at the instant: on
-the day's list), first_seen (the first call naming the thing in the lookback, or the opening of the
-first touched case when earlier), usual, p_value, surge, surge_reason (plain words; empty when not a
-surge) and summary (the category, the issues and the escalation-cue groups the window's calls
+**Columns** (COLUMNS): cluster_id (stable: a hash of district and root key), thing (a topic's label),
+thing_kind, district, category (the window's most frequent hotline category), calls and distinct_callers
+in the window, new_callers (callers in the window who had not named the thing before it, in the guard
+band or the baseline), prior_calls (calls in the prior window), growth (calls / max(prior_calls, 1)),
+cases_opened (touched cases opened in the window), size (calls + cases_opened), cases and case_ids (the
+cases touched: cases of the district whose description names the thing, opened in the
+`case_lookback_days`, and cases the window's calls are linked to by case_id), open_case_ids (those open
+at the instant: on the day's list), first_seen (the first call naming the thing in the lookback, or the
+opening of the first touched case when earlier), usual, p_value, surge, surge_reason (plain words; empty
+when not a surge) and summary (the category, the issues and the escalation-cue groups the window's calls
 mention, with their numbers of calls: labels and counts, never the texts).
 
 Point in time: only records known strictly before the instant are read, and only calls received and
@@ -62,7 +74,7 @@ cases opened before it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -74,6 +86,7 @@ from contracts.masks import MASK_REGEX
 from features.cohort import open_cases
 from features.dictionary import Language
 from features.grievance_keys import alias_roots, generic_keys, normalise_keys, spelling
+from features.grievance_topics import TopicConfig, topic_groups
 from features.named_things import (
     BOUNDARY_WORDS,
     COMPLAINT_WORDS,
@@ -82,15 +95,18 @@ from features.named_things import (
     SEPARATOR,
     STRONG_PATTERN,
     STRONG_SUFFIXES,
-    THING_KINDS,
     WEAK_PATTERN,
     boundary_pattern,
     kind_of,
     restore,
     split_suffix,
 )
+from features.named_things import THING_KINDS as NAMED_KINDS
 from features.sources import Sources
 from features.text_cues import CUE_LABELS, cue_mentions
+
+TOPIC = "topic"  # the kind of a cluster of calls naming no thing that say the same (grievance_topics)
+THING_KINDS: tuple[str, ...] = (*NAMED_KINDS, TOPIC)  # the kinds a cluster may be of
 
 # A name is what follows the last context word (the grammar's, and words that open a complaint).
 NAME_BOUNDARY = boundary_pattern((*BOUNDARY_WORDS, *COMPLAINT_WORDS))
@@ -251,7 +267,11 @@ class GrievanceConfig:
         "hospital",
         "platform",
         "road",
-    )
+    )  # add TOPIC to group the calls naming no thing by what they say (settings.grievance_topics)
+    topics: TopicConfig = field(default_factory=TopicConfig)  # grouping of the calls naming no thing
+    # A topic is one issue when its calls are filed under one hotline category at least this share of the
+    # time (a group spread over many categories shares wording, "对方根本不理会", not an issue).
+    topic_category_share: float = 1 / 3
     summary_terms: int = 3  # issue labels named in the summary
     # A key is a word in common use, never a cluster, when over the window, guard and baseline at least
     # generic_min_callers callers named it, spread over at least generic_spread times as many districts
@@ -272,6 +292,8 @@ class GrievanceConfig:
             raise ValueError("need 0 < surge_p <= emerging_p <= 1")
         if self.generic_spread <= 0 or not 0 <= self.generic_max_repeat <= 1:
             raise ValueError("need generic_spread > 0 and 0 <= generic_max_repeat <= 1")
+        if not 0 <= self.topic_category_share <= 1:
+            raise ValueError("topic_category_share must be within [0, 1]")
         unknown = set(self.thing_kinds) - set(THING_KINDS)
         if unknown:
             raise ValueError(f"unknown thing kinds {sorted(unknown)}; known: {', '.join(THING_KINDS)}")
@@ -427,10 +449,21 @@ def _recent_calls(known: Sources, instant: pd.Timestamp, config: GrievanceConfig
     start = instant - width * (1 + config.guard_windows + config.baseline_windows)
     calls = known.hotline
     calls = calls[(calls["received_at"] >= start) & (calls["received_at"] < instant)]
-    columns = ["call_id", "received_at", "district", "category", "text", "case_id", "caller_phone_pid"]
-    calls = calls[columns].reset_index(drop=True)
+    columns = ["call_id", "received_at", "district", "category", "text", "case_id"]
+    calls, caller = calls[columns].reset_index(drop=True), _callers(calls).reset_index(drop=True)
+    calls["caller"] = caller
     calls["block"] = ((instant - calls["received_at"]) // width).astype(np.int64)
     return calls
+
+
+def _callers(calls: pd.DataFrame) -> pd.Series:
+    """Who called, as a pseudonym: the phone's, else the account's or name's (a message board's user has
+    no phone); None when neither is known."""
+    phone = calls["caller_phone_pid"].astype(object)
+    if "caller_name_pid" not in calls:
+        return phone.where(phone.notna(), None)
+    account = calls["caller_name_pid"].astype(object)
+    return phone.where(phone.notna(), account).where(lambda c: c.notna(), None)
 
 
 def _recent_cases(known: Sources, instant: pd.Timestamp, config: GrievanceConfig) -> pd.DataFrame:
@@ -465,7 +498,7 @@ def _keyed(
     found, named = found.assign(key=found["key"].map(endings)), named.assign(key=named["key"].map(endings))
     found, named = found[is_name_like(found["key"])], named[is_name_like(named["key"])]
     rows = calls.iloc[found["pos"].to_numpy()]
-    caller = rows["caller_phone_pid"].to_numpy(dtype=object)
+    caller = rows["caller"].to_numpy(dtype=object)
     said = pd.DataFrame(
         {
             "key": found["key"].to_numpy(dtype=object),
@@ -497,11 +530,39 @@ def _keyed(
     return rooted(found).reset_index(drop=True), rooted(named).reset_index(drop=True)
 
 
+def _topic_mentions(calls: pd.DataFrame, found: pd.DataFrame, config: GrievanceConfig) -> pd.DataFrame:
+    """The calls without a key after keying (`found`: the calls' keyed mentions) that say the same as
+    other callers of their district (grievance_topics.topic_groups), as mentions of kind "topic": the
+    topic's label as the thing, its key as key and member; topics whose calls are not filed under one
+    hotline category at least `topic_category_share` of the time left out."""
+    unnamed = np.setdiff1d(np.arange(len(calls)), found["pos"].to_numpy())
+    rows = calls.iloc[unnamed][["text", "district", "received_at", "caller"]].reset_index(drop=True)
+    topics = topic_groups(rows, config.topics)
+    pos = unnamed[topics["pos"].to_numpy()]
+    mentions = pd.DataFrame(
+        {
+            "pos": pos,
+            "thing": topics["label"].to_numpy(dtype=object),
+            "kind": TOPIC,
+            "key": topics["key"].to_numpy(dtype=object),
+            "member": topics["key"].to_numpy(dtype=object),
+            "district": calls["district"].to_numpy(dtype=object)[pos],
+        }
+    )
+    if mentions.empty:
+        return mentions
+    category = calls["category"].astype("string").fillna("").to_numpy(dtype=object)[pos]
+    topic = mentions.groupby(["district", "key"]).ngroup().to_numpy()
+    filed = pd.crosstab(topic, category)
+    coherent = (filed.max(axis=1) / filed.sum(axis=1)) >= config.topic_category_share - 1e-9
+    return mentions[coherent.reindex(topic).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
 def _call_mentions(calls: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
     """The calls' mentions with what the clusters need of each call (one row per call and key)."""
     pos = found["pos"].to_numpy()
     named = calls.iloc[pos]
-    caller = named["caller_phone_pid"].to_numpy(dtype=object)
+    caller = named["caller"].to_numpy(dtype=object)
     mentions = pd.DataFrame(
         {
             "call": pos,
@@ -546,11 +607,11 @@ def _per_key(mentions: pd.DataFrame, config: GrievanceConfig) -> pd.DataFrame:
 
 
 def _peer_levels(mentions: pd.DataFrame, config: GrievanceConfig) -> pd.Series:
-    """Per (district, category): distinct callers per (thing, baseline window) of the district's
-    things named in calls of that category."""
+    """Per (district, category, topic): distinct callers per (cluster, baseline window) of the
+    district's named things (topic False), or its topics (True), in calls of that category."""
     baseline = mentions[(mentions["block"] > config.guard_windows) & mentions["caller"].notna()]
     callers = baseline.drop_duplicates(["district", "category", "gid", "block", "caller"])
-    grouped = callers.groupby(["district", "category"])
+    grouped = callers.groupby(["district", "category", callers["kind"] == TOPIC])
     return grouped.size() / (grouped["gid"].nunique() * config.baseline_windows)
 
 
@@ -658,18 +719,20 @@ def _surge_reasons(frame: pd.DataFrame, config: GrievanceConfig, language: Langu
     days = config.window_days
     reasons = []
     for row in frame.itertuples(index=False):
+        topic = row.thing_kind == TOPIC
         if not row.surge:
             reasons.append("")
         elif language == "zh":
+            said = f"反映同一问题（{row.thing}）" if topic else f"提到{row.thing}"
             reasons.append(
-                f"近{days}天有{row.distinct_callers}位来电人（其中{row.new_callers}位此前未反映过）提到"
-                f"{row.thing}，远高于平常水平（约{row.usual:.1f}位）；来电{row.calls}次，"
-                f"前{days}天{row.prior_calls}次"
+                f"近{days}天有{row.distinct_callers}位来电人（其中{row.new_callers}位此前未反映过）{said}，"
+                f"远高于平常水平（约{row.usual:.1f}位）；来电{row.calls}次，前{days}天{row.prior_calls}次"
             )
         else:
+            said = f"raised the same issue ({row.thing})" if topic else f"named {row.thing}"
             reasons.append(
-                f"{row.distinct_callers} callers ({row.new_callers} of them new) named {row.thing} in the "
-                f"last {days} days, far above the usual level (about {row.usual:.1f}); {row.calls} calls, "
+                f"{row.distinct_callers} callers ({row.new_callers} of them new) {said} in the last {days} "
+                f"days, far above the usual level (about {row.usual:.1f}); {row.calls} calls, "
                 f"{row.prior_calls} in the {days} days before"
             )
     return reasons
@@ -684,7 +747,8 @@ def _keyed_mentions(
     known: Sources, instant: pd.Timestamp, config: GrievanceConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The calls of the window, guard and baseline before the instant, their mentions and those of the
-    case descriptions of the case lookback (with case_id), keyed (`_keyed`). `known` is already cut."""
+    case descriptions of the case lookback (with case_id), keyed (`_keyed`); with the kind "topic", the
+    calls' topics after them (`_topic_mentions`). `known` is already cut."""
     calls = _recent_calls(known, instant, config)
     cases = _recent_cases(known, instant, config)
     found, named = _keyed(
@@ -693,6 +757,8 @@ def _keyed_mentions(
         configured_mentions(cases, "description", config),
         config,
     )
+    if TOPIC in config.thing_kinds:
+        found = pd.concat([found, _topic_mentions(calls, found, config)], ignore_index=True)
     named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])
     return calls, found, named
 
@@ -718,10 +784,10 @@ def grievance_clusters(
     config: GrievanceConfig = GrievanceConfig(),
     language: Language = "zh",
 ) -> pd.DataFrame:
-    """The emerging clusters of calls naming the same thing in a district, in the window before the
-    instant (see the module docstring): one row per cluster, columns COLUMNS, surges first, then by
-    distinct callers, calls and cluster_id. Reads only records known strictly before the instant;
-    reasons and summaries are in `language`."""
+    """The emerging clusters of calls naming the same thing (or saying the same: a topic) in a district,
+    in the window before the instant (see the module docstring): one row per cluster, columns COLUMNS,
+    surges first, then by distinct callers, calls and cluster_id. Reads only records known strictly
+    before the instant; reasons and summaries are in `language`."""
     instant = pd.Timestamp(instant)
     known = known.known_before(instant)
     calls, found, named = _keyed_mentions(known, instant, config)
@@ -734,7 +800,7 @@ def grievance_clusters(
     frame = frame.join(keys[["district", "key", "kind"]])
     window = mentions[mentions["block"] == 0]
     frame["category"] = _mode(window, "category").reindex(frame.index)
-    peer_index = pd.MultiIndex.from_arrays([frame["district"], frame["category"]])
+    peer_index = pd.MultiIndex.from_arrays([frame["district"], frame["category"], frame["kind"] == TOPIC])
     frame["peer"] = _peer_levels(mentions, config).reindex(peer_index).fillna(0.0).to_numpy()
     frame["usual"] = np.maximum(np.maximum(frame["own"], frame["peer"]), config.min_usual)
     frame["p_value"] = stats.poisson.sf(frame["distinct_callers"] - 1, frame["usual"])
@@ -747,10 +813,12 @@ def grievance_clusters(
     )
     frame["growth"] = frame["calls"] / np.maximum(frame["prior_calls"], 1)
     # Shown as written most often, among the mentions written as one of its keys (never a reduced one),
-    # else as the key written most often.
-    as_key = window[_canonical(window["surface"]) == window["member"].to_numpy()]
+    # else as the key written most often; a topic by its label.
+    things = window[window["kind"] != TOPIC]
+    as_key = things[_canonical(things["surface"]) == things["member"].to_numpy()]
     written = _mode(window, "member").reindex(frame["gid"]).fillna(frame.set_index("gid")["key"])
-    frame["thing"] = _mode(as_key, "surface").reindex(frame["gid"]).fillna(written).to_numpy()
+    shown = pd.concat([_mode(as_key, "surface"), _mode(window[window["kind"] == TOPIC], "surface")])
+    frame["thing"] = shown.reindex(frame["gid"]).fillna(written).to_numpy()
     frame["thing_kind"] = frame["kind"]
 
     cases_of = _touched_cases(known, instant, named, window, frame, config)

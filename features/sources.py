@@ -37,6 +37,7 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
         "district",
         "category",
         "caller_phone_pid",
+        "caller_name_pid",
         "channel",
         "text",
         "known_at",
@@ -53,7 +54,7 @@ STORE_COLUMNS: dict[str, tuple[str, ...]] = {
 CATEGORICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": (),
     "events": ("case_id", "event_type", "note"),
-    "hotline": ("case_id", "caller_phone_pid", "channel", "text", "district", "category"),
+    "hotline": ("case_id", "caller_phone_pid", "caller_name_pid", "channel", "text", "district", "category"),
 }
 CATEGORICAL_MAX_SHARE = 0.5  # a column becomes categorical when its distinct values are at most this share
 

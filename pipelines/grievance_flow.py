@@ -15,7 +15,7 @@ import pandas as pd
 
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
-from features.grievances import GrievanceConfig, grievance_clusters
+from features.grievances import TOPIC, GrievanceConfig, grievance_clusters
 from features.sources import Sources
 from pipelines.publish import publish_grievances
 from pipelines.runtime import open_warehouse
@@ -51,6 +51,7 @@ def grievance_config(settings: Settings) -> GrievanceConfig:
         emerging_p=settings.grievance_emerging_p,
         surge_min_callers=settings.grievance_surge_min_callers,
         surge_p=settings.grievance_surge_p,
+        thing_kinds=(*GrievanceConfig().thing_kinds, *((TOPIC,) if settings.grievance_topics else ())),
     )
 
 

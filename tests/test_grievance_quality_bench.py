@@ -32,12 +32,14 @@ from ingest.simulate import SimulationConfig
 DAY = date(2025, 3, 1)
 
 
-def clusters(*rows: tuple[str, str, bool]) -> pd.DataFrame:
-    """A day's cluster table (cluster_id, thing, surge), in the product's order."""
+def clusters(*rows: tuple[str, str, bool], kinds: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A day's cluster table (cluster_id, thing, surge; estates unless `kinds` says), in the product's
+    order."""
     return pd.DataFrame(
         {
             "cluster_id": [r[0] for r in rows],
             "thing": [r[1] for r in rows],
+            "thing_kind": list(kinds) or ["estate"] * len(rows),
             "district": "东湖区",
             "surge": [r[2] for r in rows],
             "distinct_callers": 5,
@@ -45,12 +47,15 @@ def clusters(*rows: tuple[str, str, bool]) -> pd.DataFrame:
     )
 
 
-def judged_row(day: date, rank: int, cluster: str, grievance: int, surge: bool, thing: str = "x") -> dict:
+def judged_row(
+    day: date, rank: int, cluster: str, grievance: int, surge: bool, thing: str = "x", kind: str = "estate"
+) -> dict:
     return {
         "day": day,
         "rank": rank,
         "cluster_id": cluster,
         "thing": thing,
+        "thing_kind": kind,
         "district": "东湖区",
         "surge": surge,
         "distinct_callers": 5,
@@ -88,6 +93,15 @@ def test_a_cluster_belongs_to_the_grievance_more_than_half_its_calls_come_from()
     assert judged["generic"].tolist() == [False, False, True, False]
 
 
+def test_a_topic_s_label_is_never_a_generic_key() -> None:
+    """A topic is shown by words said ('实习、强制、电子厂'), not a key naming a thing."""
+    table = clusters(("A", "实习、强制、电子厂", True), ("B", "电子厂", False), kinds=("topic", "company"))
+    members = pd.DataFrame({"call_id": ["a1", "b1"], "cluster_id": ["A", "B"]})
+    judged = judged_clusters(table, members, pd.Series(dtype=int))
+    assert judged["generic"].tolist() == [False, True]
+    assert judged["thing_kind"].tolist() == ["topic", "company"]
+
+
 def test_an_empty_day_is_judged_empty() -> None:
     empty = judged_clusters(clusters(), pd.DataFrame({"call_id": [], "cluster_id": []}), pd.Series(dtype=int))
     assert empty.empty
@@ -96,9 +110,11 @@ def test_an_empty_day_is_judged_empty() -> None:
 def test_false_surges_are_episodes_of_consecutive_days_of_clusters_of_no_grievance() -> None:
     rows = [judged_row(DAY + timedelta(days=d), 1, "X", 0, True, "导致小区") for d in (0, 1, 2, 4)]
     rows += [judged_row(DAY, 2, "G", 1, True), judged_row(DAY, 3, "Y", 0, False)]
+    rows += [judged_row(DAY, 4, "T", 0, True, "停水、水管", "topic")]
     episodes = false_surges(pd.DataFrame(rows))
-    assert episodes["days"].tolist() == [3, 1]
-    assert episodes["first_day"].tolist() == [DAY, DAY + timedelta(days=4)]
+    assert episodes["days"].tolist() == [1, 3, 1]
+    assert episodes["first_day"].tolist() == [DAY, DAY, DAY + timedelta(days=4)]
+    assert episodes["thing_kind"].tolist() == ["topic", "estate", "estate"]
     assert false_surges(pd.DataFrame([judged_row(DAY, 1, "G", 1, True)])).empty
 
 
@@ -133,16 +149,18 @@ def test_a_grievance_s_figures() -> None:
     rows = [judged_row(DAY + timedelta(days=4), 12, "A", 1, False, "锦绣花园")]
     rows += [judged_row(DAY + timedelta(days=d), 2, "A", 1, d >= 6, "锦绣花园") for d in range(5, 12)]
     rows += [judged_row(DAY + timedelta(days=9), 5, "B", 1, False, "锦绣小区")]
+    rows += [judged_row(DAY + timedelta(days=10), 6, "T", 1, False, "补偿、安置", "topic")]
     judged = pd.DataFrame(rows)
     members = pd.DataFrame(
-        {"call_id": [f"c{i}" for i in range(8)] + ["c8", "c9"], "cluster_id": ["A"] * 8 + ["B", "B"]}
+        {"call_id": [f"c{i}" for i in range(8)] + ["c8", "c9"], "cluster_id": ["A"] * 8 + ["B", "T"]}
     )
     info = {"grievance": 1, "thing": "锦绣花园", "first_escalation_at": "2025-03-15 10:00:00"}
     config = GrievanceConfig(surge_min_callers=5)
     figures = grievance_figures(info, calls, judged, members, days, config)
     assert figures["calls"] == 10 and figures["first_call"] == "2025-03-01"
-    assert (figures["keys"], figures["main_key_share"], figures["clusters"]) == (2, 0.8, 2)
-    assert figures["shown_as"] == ["锦绣花园", "锦绣小区"]
+    assert (figures["keys"], figures["main_key_share"], figures["clusters"]) == (3, 0.8, 3)
+    assert figures["topic_clusters"] == 1
+    assert figures["shown_as"] == ["锦绣花园", "补偿、安置", "锦绣小区"]
     assert (figures["days_to_appear"], figures["days_to_flag"], figures["flag_before_escalation"]) == (
         4,
         6,
@@ -243,6 +261,7 @@ def test_the_report_shows_every_target_met_or_not() -> None:
     assert "| true grievances shown as exactly one cluster | 50% | ≥ 95% | **not met** |" in text
     assert "| days × generic keys in a day's top 10 | 0 | 0 | met |" in text
     assert "| 1 | 2 | school | thing2 (东湖区) | 50 |" in text
+    assert "| 60% | 2 (0) | thing2 |" in text  # clusters (of which topics), shown as
     assert "1 city of the demo simulator" in text
 
 

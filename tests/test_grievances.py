@@ -315,6 +315,156 @@ def test_cluster_calls_are_the_window_calls_of_each_cluster() -> None:
     }
 
 
+# ---------------------------------------------------------------- topics: calls naming no thing
+
+# One complaint (the square dance's loudspeakers at night), said five ways, naming no thing; with masks,
+# a neighbour's name and numbers.
+DANCE = (
+    "市民来电反映：楼下广场舞音响声音太大，每天晚上跳到10点多，噪音扰民。联系电话[电话]",
+    "[姓名]来电称楼下广场舞的音响太吵了，晚上噪音扰民，孩子没法写作业，请相关部门核实处理。",
+    "晚上广场舞音响开得特别大，噪音吵得睡不着觉，邻居张伟也说受不了，希望有人管管。",
+    "来电人反映楼下跳广场舞音响噪音扰民，每天晚上都很吵，3号楼的老人休息不好，要求处理。",
+    "广场舞音响声音太大了，晚上10点还在跳，噪音扰民，张伟家的老人休息不好。",
+)
+DANCE_LABEL = "噪音、广场、音响、扰民"
+DANCE_KEY = "话题:噪音·广场"
+NAMED_KINDS = GrievanceConfig().thing_kinds  # topics are opt in
+WITH_TOPICS = (*NAMED_KINDS, "topic")
+
+
+def calls_saying(texts: tuple[str, ...], first_phone: int = 0, **fields: str) -> list[dict[str, str]]:
+    """One call per text on days 0, 1, ... (cycled over five days), each from a new phone."""
+    return [
+        call_row(
+            f"T{first_phone + i:05d}",
+            day(i % 5, 9 + i % 10),
+            text=text,
+            category="城市管理",
+            caller_phone=phone(first_phone + i),
+            **fields,
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+def test_five_callers_saying_one_thing_in_different_words_are_one_topic_cluster() -> None:
+    hotline = calls_saying(DANCE) + calls_saying(("咨询社保缴费基数怎么调整。", "公交车司机态度恶劣。"), 50)
+    found = clusters(hotline, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS))
+    assert len(found) == 1
+    top = found.iloc[0]
+    assert (top["thing"], top["thing_kind"], top["district"], top["category"]) == (
+        DANCE_LABEL,
+        "topic",
+        "东湖区",
+        "城市管理",
+    )
+    assert (top["calls"], top["distinct_callers"], top["new_callers"], top["usual"]) == (5, 5, 5, 1.0)
+    assert top["p_value"] == pytest.approx(stats.poisson.sf(4, 1.0)) and not top["surge"]
+    assert top["cluster_id"] == cluster_id("东湖区", DANCE_KEY)
+    assert top["summary"] == "城市管理类来电；主要反映：噪音(5)；升级信号：强烈不满或愤怒情绪(1)"
+    assert not any(ch.isdigit() for ch in top["thing"]) and "张伟" not in " ".join(map(str, top.to_numpy()))
+    pairs = cluster_calls(make_sources([], [], hotline), instant(5), GrievanceConfig(thing_kinds=WITH_TOPICS))
+    assert pairs.to_dict("list") == {
+        "call_id": [f"T{i:05d}" for i in range(5)],
+        "cluster_id": [cluster_id("东湖区", DANCE_KEY)] * 5,
+    }
+
+
+def test_a_topic_surge_says_callers_raised_the_same_issue() -> None:
+    hotline = calls_saying(DANCE * 2)
+    zh = clusters(hotline, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS)).iloc[0]
+    en = clusters(hotline, instant(5), language="en", config=GrievanceConfig(thing_kinds=WITH_TOPICS)).iloc[0]
+    assert zh["surge"] and zh["distinct_callers"] == 10 and zh["thing"] == DANCE_LABEL
+    assert zh["surge_reason"] == (
+        f"近7天有10位来电人（其中10位此前未反映过）反映同一问题（{DANCE_LABEL}），"
+        "远高于平常水平（约1.0位）；来电10次，前7天0次"
+    )
+    assert en["surge_reason"] == (
+        f"10 callers (10 of them new) raised the same issue ({DANCE_LABEL}) in the last 7 days, far above "
+        "the usual level (about 1.0); 10 calls, 0 in the 7 days before"
+    )
+
+
+def test_a_call_naming_a_thing_is_counted_with_the_thing_not_in_a_topic() -> None:
+    """Three more callers say the same naming their estate: they are the estate's cluster, not the
+    topic's (which would otherwise take them in)."""
+    named = tuple("阳光花园" + text for text in DANCE[:3])
+    hotline = calls_saying(DANCE) + calls_saying(named, 100)
+    found = clusters(
+        hotline, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0)
+    ).set_index("thing_kind")
+    assert found.loc["topic", "thing"] == DANCE_LABEL and found.loc["topic", "distinct_callers"] == 5
+    assert found.loc["estate", "thing"] == "阳光花园" and found.loc["estate", "distinct_callers"] == 3
+    pairs = cluster_calls(make_sources([], [], hotline), instant(5), GrievanceConfig(thing_kinds=WITH_TOPICS))
+    assert pairs["call_id"].is_unique and len(pairs) == 8
+
+
+def test_topics_and_named_things_are_not_each_other_s_peers() -> None:
+    """Four callers a week voice the dance complaint over the baseline (a topic's level of 4); a company
+    of the same category named by seven new callers keeps the floor as its usual level."""
+    baseline = [
+        dict(row, received_at=day(2 - 7 * week + i % 3), caller_phone=phone(1000 + 10 * week + i))
+        for week in range(2, 10)
+        for i, row in enumerate(calls_saying(DANCE[:4], 1000 + 10 * week))
+    ]
+    company = [dict(row, category="城市管理") for row in calls_naming("宏达服装厂拖欠工资", [7])]
+    found = clusters(
+        baseline + company, instant(1), config=GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0)
+    )
+    assert found["thing_kind"].tolist() == ["company"]
+    assert found["usual"].item() == 1.0 and found["surge"].item()
+    steady = calls_saying(DANCE[:4], 2000)  # the topic's window: four callers, its usual level
+    found = clusters(
+        baseline + steady, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0)
+    )
+    assert (found["thing_kind"].tolist(), found["usual"].tolist()) == (["topic"], [4.0])
+
+
+def test_a_topic_filed_under_many_categories_shares_wording_not_an_issue() -> None:
+    """The five calls filed under five hotline categories (a share of 1/5 under the main one) are no
+    topic; with topic_category_share 0.2 they are one."""
+    categories = ("城市管理", "环境保护", "住房城乡建设", "邻里矛盾", "咨询")
+    hotline = [dict(row, category=c) for row, c in zip(calls_saying(DANCE), categories, strict=True)]
+    assert clusters(
+        hotline, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0)
+    ).empty
+    found = clusters(
+        hotline,
+        instant(5),
+        config=GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0, topic_category_share=0.2),
+    )
+    assert (found["thing"].tolist(), found["distinct_callers"].tolist()) == ([DANCE_LABEL], [5])
+    with pytest.raises(ValueError):
+        GrievanceConfig(thing_kinds=WITH_TOPICS, topic_category_share=1.5)
+
+
+def test_without_the_topic_kind_there_are_no_topic_clusters() -> None:
+    hotline = calls_saying(DANCE * 2) + calls_naming("宏达服装厂拖欠工资", per_day=[4, 4], first_phone=100)
+    config = GrievanceConfig(thing_kinds=NAMED_KINDS)
+    found = clusters(hotline, instant(5), config=config)
+    assert found["thing_kind"].tolist() == ["company"]
+    assert set(cluster_calls(make_sources([], [], hotline), instant(5), config)["cluster_id"]) == {
+        cluster_id("东湖区", "宏达服装厂")
+    }
+    assert sorted(
+        clusters(hotline, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS))["thing_kind"]
+    ) == ["company", "topic"]
+
+
+def test_topic_calls_known_after_the_instant_are_not_read() -> None:
+    """Two of the five calls are recorded after the instant (and another caller calls on the instant's
+    day): three callers are known at the instant, six the next day."""
+    hotline = calls_saying(DANCE)
+    for row in hotline[3:]:
+        row["recorded_at"] = day(5, 20)
+    hotline += calls_saying(DANCE[:1], 200)
+    hotline[-1]["received_at"] = hotline[-1]["recorded_at"] = day(5, 11)
+    loose = GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0)
+    at_5 = clusters(hotline, instant(5), config=loose)
+    assert (at_5["thing_kind"].tolist(), at_5["distinct_callers"].tolist()) == (["topic"], [3])
+    assert clusters(hotline, instant(6), config=loose)["distinct_callers"].tolist() == [6]
+
+
 # ---------------------------------------------------------------- guards
 
 
@@ -337,7 +487,7 @@ def test_person_names_and_phones_never_become_keys_or_output() -> None:
         call_row(f"P{i}", day(i % 3), text="陈静欠我们钱不还", caller_phone=phone(50 + i)) for i in range(9)
     ]
     sources = make_sources([], [], hotline + people)
-    found = grievance_clusters(sources, instant(3), GrievanceConfig(emerging_p=1.0))
+    found = grievance_clusters(sources, instant(3), GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0))
     assert found["thing"].tolist() == ["宏达服装厂"]
     assert found["distinct_callers"].item() == 14
     text = " ".join(str(value) for value in found.to_numpy().ravel())
@@ -494,3 +644,18 @@ def test_the_emerging_grievance_is_a_surge_at_the_end_of_the_period(
     assert emerging["thing"].startswith(top["thing"])  # shown by its name, or the name's first words
     cases = set(records.loc[records["record_kind"] == "cases", "record_id"])
     assert cases and cases <= set(top["case_ids"])
+
+
+def test_message_board_accounts_without_a_phone_count_as_callers() -> None:
+    """A message board's users have no phone: their pseudonymised accounts are the distinct callers, and a
+    post with neither counts as a call only."""
+    posts = [
+        call_row(f"B{i:03d}", day(i % 3, 9 + i), text="宏达服装厂拖欠工资三个月了", caller_name=f"网友{i}")
+        for i in range(6)
+    ]
+    posts += [call_row("B100", day(2, 10), text="宏达服装厂拖欠工资", caller_name="网友0")]
+    posts += [call_row("B101", day(2, 11), text="宏达服装厂拖欠工资")]
+    found = clusters(posts, instant(3), config=GrievanceConfig(emerging_p=1.0))
+    assert found[["thing", "calls", "distinct_callers"]].to_dict("records") == [
+        {"thing": "宏达服装厂", "calls": 8, "distinct_callers": 6}
+    ]

@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 
 from contracts.settings import Settings
+from features.matrix import LOGISTIC_CORE_FEATURES
 from ingest.simulate import SimulationConfig
 from pipelines.demo_flow import demo_flow
 from pipelines.train_flow import registry
@@ -82,7 +83,8 @@ def test_notebooks_are_committed_without_outputs() -> None:
 def test_retrain_notebook_registers_a_challenger_without_promoting_it(home: Path) -> None:
     notebook = execute("01-retrain-and-compare.ipynb", home, NB_CHALLENGER_C="0.05")
     text = "".join(outputs(notebook, "stdout"))
-    assert "challenger: logistic regression (C=0.05; 22 features)" in text
+    n_features = len(LOGISTIC_CORE_FEATURES)  # the foundation logistic's features (the notebook's grid)
+    assert f"challenger: logistic regression (C=0.05; {n_features} features)" in text
     assert "fengqiao promote 2" in text
     assert len(outputs(notebook, "image/png")) >= 6  # precision, depth, calibration, 2 fairness, overlap
     place = registry(Settings(home=home))
