@@ -102,7 +102,7 @@ def test_the_loaded_store_gives_the_same_matrix(backend: str, tmp_path: Path) ->
     url = f"sqlite:///{tmp_path / 'store.db'}" if backend == "sqlite" else empty_postgres()
     warehouse = _store(url)
     loaded = load_sources(warehouse)
-    assert "row_hash" in loaded.hotline.columns and "caller_name_pid" not in loaded.hotline.columns
+    assert "row_hash" in loaded.hotline.columns and "recorded_at" not in loaded.hotline.columns
     for kind in KINDS.values():
         whole = warehouse.read_records(kind)
         chunked = warehouse.read_records(kind, chunk_rows=500)
