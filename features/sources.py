@@ -37,7 +37,7 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
         "district",
         "category",
         "caller_phone_pid",
-        "caller_name_pid",
+        "caller_name_pid",  # loaded only for calls without a phone (pipelines.runtime.load_sources)
         "channel",
         "text",
         "known_at",

@@ -270,6 +270,9 @@ def load_sources(
     frames = {}
     for name, kind in SOURCE_KINDS.items():  # each table compacted before the next is read
         frame = warehouse.read_records(kind, None if columns is None else columns[name])
+        if {"caller_name_pid", "caller_phone_pid"} <= set(frame.columns):
+            # the name or account is read only as the caller of a call without a phone (a message board's)
+            frame["caller_name_pid"] = frame["caller_name_pid"].where(frame["caller_phone_pid"].isna())
         frames[name] = compact(frame, CATEGORICAL_COLUMNS[name])
     sources = Sources.ordered(**frames)
     del frames
