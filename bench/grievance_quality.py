@@ -8,9 +8,9 @@ the period, the day's clusters are built as the product builds them (`features.g
 grievance_clusters` with the product's settings: `grievance_config(Settings(...))`).
 
 A cluster belongs to the true grievance (truth/grievances.csv) that more than half of its window's calls
-come from, else to none; its calls are those the product keys to it (`features.grievances.cluster_calls`
-when the product has it, else recomputed here with the product's own functions, checked against the day's
-table). Per true grievance: the distinct clusters it is shown as over the period (one cluster or several;
+come from, else to none; its calls are those the product keys to it (`features.grievances.cluster_calls`,
+checked against the day's table). Per true grievance: the distinct clusters it is shown as over the
+period (one cluster or several;
 how many of them topics, the product's clusters of calls naming no thing), the keys its calls fall in and
 the share of its calls in the main one, the days from its first call to its first appearance and to its
 first surge (and how many days before its first escalation), the share of its active days (at least
@@ -50,6 +50,7 @@ from features import grievances as product
 from features.grievances import GrievanceConfig, grievance_clusters
 from features.sources import Sources
 from ingest.simulate import FILE_NAMES, GENERIC_THINGS, SimulationConfig, simulate_city, write_city
+from pipelines.grievance_flow import grievance_config
 
 TOP = 10  # the day's top clusters a user reads
 TOPIC = "topic"  # the kind of the product's clusters of calls naming no thing
@@ -79,45 +80,15 @@ JUDGED_COLUMNS = (
 
 
 def product_config(settings: Settings) -> GrievanceConfig:
-    """The product's grievance rule for the settings (from wherever the pipelines keep it)."""
-    try:
-        from pipelines.grievance_flow import grievance_config
-    except ImportError:  # before the grievance flow had its own module
-        from pipelines.score_flow import grievance_config  # type: ignore[attr-defined,no-redef]
+    """The product's grievance rule for the settings."""
     return grievance_config(settings)
 
 
-def recomputed_cluster_calls(known: Sources, instant: pd.Timestamp, config: GrievanceConfig) -> pd.DataFrame:
-    """(call_id, cluster_id) of every call of the window before the instant and each cluster it is keyed
-    to, recomputed with the product's functions the way `grievance_clusters` keys calls."""
-    known = known.known_before(instant)
-    width = pd.Timedelta(days=config.window_days)
-    calls = known.hotline
-    start = instant - width * (1 + config.guard_windows + config.baseline_windows)
-    calls = calls[(calls["received_at"] >= start) & (calls["received_at"] < instant)].reset_index(drop=True)
-    cases = known.cases
-    lookback = instant - pd.Timedelta(days=config.case_lookback_days)
-    cases = cases[(cases["opened_at"] >= lookback) & (cases["opened_at"] < instant)].reset_index(drop=True)
-    found = product.configured_mentions(calls, "text", config)
-    named = product.configured_mentions(cases, "description", config)
-    endings = product.known_endings(pd.concat([found["key"], named["key"]], ignore_index=True))
-    found["key"] = found["key"].map(endings)
-    found = found[product.is_name_like(found["key"])]
-    in_window = (calls["received_at"].iloc[found["pos"].to_numpy()] >= instant - width).to_numpy()
-    found = found[in_window]
-    ids = [product.cluster_id(d, k) for d, k in zip(found["district"], found["key"], strict=True)]
-    call_ids = calls["call_id"].astype(str).to_numpy()[found["pos"].to_numpy()]
-    return pd.DataFrame({"call_id": call_ids, "cluster_id": ids}).drop_duplicates(ignore_index=True)
-
-
 def cluster_calls(known: Sources, instant: pd.Timestamp, config: GrievanceConfig) -> pd.DataFrame:
-    """(call_id, cluster_id) of the window's calls: the product's own `cluster_calls` when it has one, else
-    `recomputed_cluster_calls`."""
-    own = getattr(product, "cluster_calls", None)
-    if own is not None:
-        pairs = own(known, instant, config)
-        return pairs[["call_id", "cluster_id"]].astype({"call_id": str}).drop_duplicates(ignore_index=True)
-    return recomputed_cluster_calls(known, instant, config)
+    """(call_id, cluster_id) of the window's calls, as the product keys them (`features.grievances.
+    cluster_calls`)."""
+    pairs = product.cluster_calls(known, instant, config)
+    return pairs[["call_id", "cluster_id"]].astype({"call_id": str}).drop_duplicates(ignore_index=True)
 
 
 # ---------------------------------------------------------------- judging clusters (pure)
@@ -700,9 +671,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "warmup_days": args.warmup_days,
             "topic_only": args.topic_only,
             "product_config": dataclasses.asdict(product_config(bench_settings(Path(scratch)))),
-            "keys_from": "features.grievances.cluster_calls"
-            if hasattr(product, "cluster_calls")
-            else "bench recomputation (features.grievances.configured_mentions, known_endings, is_name_like)",
+            "keys_from": "features.grievances.cluster_calls",
         },
         "cities": cities,
         "references": references,
