@@ -1,4 +1,4 @@
-"""Pydantic records for the contract's inputs and its output list row (CONTRACT.md, executable form).
+"""Pydantic records for the contract's inputs and its output list row (docs/contract.md, executable form).
 
 The input records describe a delivered row before pseudonymisation. Ingest validates whole frames
 with the vectorised checks in :mod:`contracts.fields`, which are derived from these models, so the
