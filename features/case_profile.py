@@ -17,6 +17,18 @@ FEATURES: tuple[FeatureDoc, ...] = (
         "categorical",
         "纠纷类型为{value}",
         "the dispute is {value}",
+        labels=(
+            ("邻里纠纷", "邻里纠纷", "a neighbour dispute"),
+            ("婚姻家庭", "婚姻家庭", "a marriage or family dispute"),
+            ("劳资纠纷", "劳资纠纷", "a labour dispute"),
+            ("土地山林", "土地山林", "a land or forest dispute"),
+            ("征地拆迁", "征地拆迁", "about land requisition or demolition"),
+            ("物业纠纷", "物业纠纷", "a property management dispute"),
+            ("消费纠纷", "消费纠纷", "a consumer dispute"),
+            ("医疗纠纷", "医疗纠纷", "a medical dispute"),
+            ("交通事故", "交通事故", "about a traffic accident"),
+            ("其他", "其他", "of another kind"),
+        ),
     ),
     FeatureDoc(
         "profile_district",
@@ -41,6 +53,14 @@ FEATURES: tuple[FeatureDoc, ...] = (
         "categorical",
         "案件来源为{value}",
         "it came in through {value}",
+        labels=(
+            ("hotline", "12345热线", "the hotline"),
+            ("police", "公安机关", "the police"),
+            ("mediation_committee", "人民调解委员会", "a mediation committee"),
+            ("court", "法院", "a court"),
+            ("walk_in", "群众来访", "a walk-in visit"),
+            ("grid_worker", "网格员", "a grid worker"),
+        ),
     ),
     FeatureDoc(
         "profile_party_count",

@@ -7,6 +7,11 @@ from typing import Literal
 
 Language = Literal["zh", "en"]
 
+# A flag named `<feature>_missing` says that feature's value was not recorded (the value is then a fill).
+MISSING_SUFFIX = "_missing"
+# Categorical values that stand for "not recorded" (compared stripped and case-folded).
+NOT_RECORDED = frozenset({"", "unknown", "nan", "<na>", "未知", "不详", "未登记"})
+
 
 @dataclass(frozen=True)
 class FeatureDoc:
@@ -19,6 +24,8 @@ class FeatureDoc:
     reason_zh: str
     reason_en: str
     labels: tuple[tuple[str, str, str], ...] = ()  # (value, zh, en): how a categorical value reads
+    # The missing-data flag whose value 1 means this value is a fill, not a record (besides `<name>_missing`).
+    recorded_by: str = ""
 
     def reason(self, value: object, language: Language) -> str:
         """The feature and its value as a sentence a mediator understands."""
@@ -34,6 +41,29 @@ class FeatureDoc:
         if isinstance(value, int) and abs(value) >= 10_000:
             value = f"{value:,}"
         return template.format(value=value)
+
+    @property
+    def flags_missing(self) -> bool:
+        """True for a flag that says some value was not recorded (missing data, never a risk)."""
+        return self.kind == "flag" and self.name.endswith(MISSING_SUFFIX)
+
+    def not_recorded(self, value: object) -> bool:
+        """True where this feature's value says nothing was recorded: a missing-data flag that is set, or a
+        categorical value standing for "not recorded"."""
+        if self.flags_missing:
+            return bool(value)
+        return self.kind == "categorical" and (value is None or str(value).strip().casefold() in NOT_RECORDED)
+
+    def unrecorded(self, language: Language) -> str:
+        """That this feature was not recorded, as a note: a missing-data flag's own sentence; for another
+        feature its sentence with "not recorded" for the value."""
+        if self.flags_missing:
+            return self.reason(1, language)
+        if language == "zh":
+            if "为{value}" in self.reason_zh:
+                return self.reason_zh.replace("为{value}", "未登记")
+            return self.reason_zh.format(value="未登记")
+        return f"{self.meaning.split(' (')[0]} was not recorded"
 
 
 def dictionary_markdown(docs: tuple[FeatureDoc, ...]) -> str:

@@ -30,8 +30,9 @@ _DAY = pd.Timedelta(days=1)
 _ABOUT = "calls about the case (linked by case_id, or unlinked calls from the reporter's phone since opening)"
 
 
-def _window_docs(kind: str, meaning: str, zh: str, en: str) -> tuple[FeatureDoc, ...]:
-    """One numeric count per window: `meaning`, `zh` and `en` take the number of days as {days}."""
+def _window_docs(kind: str, meaning: str, zh: str, en: str, recorded_by: str = "") -> tuple[FeatureDoc, ...]:
+    """One numeric count per window: `meaning`, `zh` and `en` take the number of days as {days};
+    `recorded_by` names the flag that says when the count could not be known (see FeatureDoc)."""
     return tuple(
         FeatureDoc(
             f"hotline_{kind}_{days}d",
@@ -40,6 +41,7 @@ def _window_docs(kind: str, meaning: str, zh: str, en: str) -> tuple[FeatureDoc,
             "numeric",
             zh.format(days=days, value="{value}"),
             en.format(days=days, value="{value}"),
+            recorded_by=recorded_by,
         )
         for days in WINDOWS_DAYS
     )
@@ -60,6 +62,7 @@ FEATURES: tuple[FeatureDoc, ...] = (
         "case with that reporter phone",
         "近{days}天报案人电话来电{value}次（未提供案件编号）",
         "{value} calls from the reporter's phone without the case number in the last {days} days",
+        recorded_by="hotline_reporter_phone_missing",
     ),
     *_window_docs(
         "calls",

@@ -1,4 +1,5 @@
-"""Per-case reasons: the features that most raised this case's score, in words from the dictionary."""
+"""Per-case reasons: the features that most raised (and lowered) a case's score, in words from the dictionary;
+data that was not recorded as a note, never as a reason."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from features.dictionary import FeatureDoc, Language
+from features.dictionary import MISSING_SUFFIX, FeatureDoc, Language
 from models.estimator import Blend, base_model, source_feature, term_text
 
 MIN_CONTRIBUTION = 0.05
@@ -17,6 +18,9 @@ NO_REASON = {
     "en": "nothing in particular raises this case's risk (about average or lower)",
 }
 REASON_SEPARATOR = {"zh": "；", "en": "; "}
+SECTION_SEPARATOR = {"zh": "。", "en": ". "}
+LOWERING_LABEL = {"zh": "降低风险：", "en": "Lowers the risk: "}
+NOTE_LABEL = {"zh": "注意：", "en": "Note: "}
 TERM_SEPARATOR = {"zh": "」「", "en": "”, “"}
 
 
@@ -85,11 +89,12 @@ def contributions(model: Any, features: pd.DataFrame, levels: pd.DataFrame | Non
     return _by_feature(column_contributions(base_model(model)[-1], levels))
 
 
-def top_terms(pushes: pd.Series, levels: pd.Series, n: int = 2) -> list[str]:
-    """The terms of a case's document that raised its score most (present more than on average), as
-    they read (a word and the same character n-gram are named once)."""
-    raising = pushes[(pushes > 0) & (levels > 0)].sort_values(ascending=False, kind="stable")
-    return list(dict.fromkeys(term_text(column) for column in raising.index))[:n]
+def top_terms(pushes: pd.Series, levels: pd.Series, n: int = 2, *, lowering: bool = False) -> list[str]:
+    """The terms of a case's document that raised its score most (or, `lowering`, lowered it most), present
+    more than on average, as they read (a word and the same character n-gram are named once)."""
+    pushing = pushes[(pushes < 0 if lowering else pushes > 0) & (levels > 0)]
+    ordered = pushing.sort_values(ascending=lowering, kind="stable")
+    return list(dict.fromkeys(term_text(column) for column in ordered.index))[:n]
 
 
 def importance(model: Any, features: pd.DataFrame) -> pd.DataFrame:
@@ -99,41 +104,121 @@ def importance(model: Any, features: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("importance", ascending=False, ignore_index=True)
 
 
+def missing_pairs(docs: tuple[FeatureDoc, ...]) -> dict[str, str]:
+    """Each feature that has a missing-data flag (`<feature>_missing`), with that flag."""
+    names = {d.name for d in docs}
+    flagged = (d.name for d in docs if not d.flags_missing)
+    return {name: name + MISSING_SUFFIX for name in flagged if name + MISSING_SUFFIX in names}
+
+
+def item_pushes(pushes: pd.DataFrame, docs: tuple[FeatureDoc, ...]) -> pd.DataFrame:
+    """Per case and feature: its push, a value and its missing-data flag pushing together (both columns
+    hold the sum): the amount and whether it was recorded are one fact, so neither half is read alone."""
+    items = pushes.copy()
+    for value, flag in missing_pairs(docs).items():
+        items[value] = items[flag] = pushes[value] + pushes[flag]
+    return items
+
+
+def unrecorded(features: pd.DataFrame, docs: tuple[FeatureDoc, ...]) -> pd.DataFrame:
+    """Per case and feature: True where the value was not recorded (a missing-data flag that is set, a value
+    such a flag says is a fill, a categorical value standing for "not recorded")."""
+    gaps = pd.DataFrame(
+        {d.name: features[d.name].map(d.not_recorded).astype(bool) for d in docs}, index=features.index
+    )
+    flags = {**missing_pairs(docs), **{d.name: d.recorded_by for d in docs if d.recorded_by in gaps}}
+    for value, flag in flags.items():
+        gaps[value] |= gaps[flag]
+    return gaps
+
+
+def sayable(doc: FeatureDoc, value: object, level: float, lowering: bool) -> bool:
+    """Whether a (non-text) feature's value can be said truthfully as what raised or lowered a score.
+
+    An absent flag is never said; a number raises the score as a reason only when it is above the average
+    case's (a risk raised by having *less* of something than usual would read as nonsense: "0 visits" is
+    not why a case is listed), while any number can lower it ("0 calls in 30 days").
+    """
+    if pd.isna(value) or (doc.kind == "flag" and not value):
+        return False
+    return lowering or doc.kind != "numeric" or bool(value and level > 0)
+
+
+def compose(raising: list[str], lowering: list[str], notes: list[str], language: Language) -> str:
+    """The reason text: what raised the score (or that nothing did, unless something lowered it), then
+    what lowered it and the notes, each labelled."""
+    joined = REASON_SEPARATOR[language].join
+    parts = [joined(raising)] if raising else [] if lowering else [NO_REASON[language]]
+    if lowering:
+        parts.append(LOWERING_LABEL[language] + joined(lowering))
+    if notes:
+        parts.append(NOTE_LABEL[language] + joined(notes))
+    return SECTION_SEPARATOR[language].join(parts)
+
+
 def reasons(
     model: Any,
     features: pd.DataFrame,
     docs: tuple[FeatureDoc, ...],
     language: Language,
     top_n: int = 3,
+    lowering: pd.Series | None = None,
 ) -> pd.Series:
-    """One reason text per case: its top positive contributions as sentences, most important first.
+    """One reason text per case: the features that raised its score most, as sentences, most important
+    first; where `lowering` is True (e.g. the low and medium bands), then those that lowered it most; then,
+    as a note, what was not recorded where that moved the score.
 
-    A number is given as a reason only when it is above the average case's (a risk raised by having
-    *less* of something than usual would read as nonsense: "0 visits" is not why a case is listed).
+    Missing data is never a reason either way: a value and its missing-data flag push as one fact, said
+    only where the value was recorded, and a categorical value standing for "not recorded" is no reason.
     """
     by_name = {d.name: d for d in docs}
     levels, per_column = column_pushes(model, features)
-    pushes = _by_feature(per_column)
+    pushes = item_pushes(_by_feature(per_column), docs)
+    gaps = unrecorded(features[list(by_name)], docs)[pushes.columns]
+    never_said = pushes.columns.isin([d.name for d in docs if d.flags_missing])
+    notable = pushes.columns.isin([d.name for d in docs if d.flags_missing or d.kind == "categorical"])
+    wanted = (
+        pd.Series(False, index=features.index)
+        if lowering is None
+        else lowering.reindex(features.index, fill_value=False).astype(bool)
+    )
     term_columns = {
         d.name: [c for c in levels.columns if source_feature(c) == d.name] for d in docs if d.kind == "text"
     }
-    texts = []
-    for case_index, row in pushes.iterrows():
-        sentences = []
-        for name, push in row.sort_values(ascending=False).items():
-            if len(sentences) == top_n or push < MIN_CONTRIBUTION:
+
+    def sentences(case_index: Any, ordered: pd.Series, down: bool) -> list[str]:
+        """Up to `top_n` sentences of the features in the given order while they push the score up (or,
+        `down`, down) by at least MIN_CONTRIBUTION, those that cannot be said truthfully left out."""
+        said: list[str] = []
+        for name, push in ordered.items():
+            if len(said) == top_n or (-push if down else push) < MIN_CONTRIBUTION:
                 break
             doc, value = by_name[name], features.at[case_index, name]
             if doc.kind == "text":
                 columns = term_columns[name]
-                terms = top_terms(per_column.loc[case_index, columns], levels.loc[case_index, columns])
-                if not terms:
-                    continue
-                value = TERM_SEPARATOR[language].join(terms)
-            elif doc.kind in ("flag", "numeric") and not value:
-                continue
-            if doc.kind == "numeric" and levels.at[case_index, name] <= 0:
-                continue
-            sentences.append(doc.reason(value, language))
-        texts.append(REASON_SEPARATOR[language].join(sentences) or NO_REASON[language])
+                terms = top_terms(
+                    per_column.loc[case_index, columns], levels.loc[case_index, columns], lowering=down
+                )
+                if terms:
+                    said.append(doc.reason(TERM_SEPARATOR[language].join(terms), language))
+            elif sayable(doc, value, levels.at[case_index, name] if doc.kind == "numeric" else 0.0, down):
+                said.append(doc.reason(value, language))
+        return said
+
+    texts = []
+    for case_index, row in pushes.iterrows():
+        gap = gaps.loc[case_index].to_numpy()
+        candidates = row[~gap & ~never_said]
+        raising = sentences(case_index, candidates.sort_values(ascending=False, kind="stable"), down=False)
+        falling = (
+            sentences(case_index, candidates.sort_values(kind="stable"), down=True)
+            if wanted.at[case_index]
+            else []
+        )
+        noted = row[gap & notable & (row.abs() >= MIN_CONTRIBUTION).to_numpy()]
+        notes = [
+            by_name[name].unrecorded(language)
+            for name in noted.abs().sort_values(ascending=False, kind="stable").index
+        ]
+        texts.append(compose(raising, falling, notes, language))
     return pd.Series(texts, index=features.index, name="reasons")

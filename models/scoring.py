@@ -46,17 +46,18 @@ def rank_cases(
     language: Language,
     high_capacity: int | None = None,
 ) -> pd.DataFrame:
-    """The risk list: every open case with score, band and reasons, best first (ties by case_id)."""
+    """The risk list: every open case with score, band and reasons, best first (ties by case_id); the
+    reasons of the medium and low bands also say what lowered the score."""
     names = [d.name for d in docs]
     frame = features.reset_index(drop=True)
     if frame.empty:
         return empty_list()
-    out = frame[["case_id", "district", "town", "category", "opened_at"]].copy()
-    out["score"] = np.round(model.predict_proba(frame[names])[:, 1], SCORE_DECIMALS)
-    out["reasons"] = reasons(model, frame[names], docs, language)
+    frame["score"] = np.round(model.predict_proba(frame[names])[:, 1], SCORE_DECIMALS)
+    frame = frame.sort_values(["score", "case_id"], ascending=[False, True], ignore_index=True)
+    out = frame[["case_id", "district", "town", "category", "opened_at", "score"]].copy()
+    out["band"] = bands(out["score"], band_high, band_medium, high_capacity)
+    out["reasons"] = reasons(model, frame[names], docs, language, lowering=out["band"] != "high")
     out["model_version"] = model_version
     out["as_of"] = as_of
-    out = out.sort_values(["score", "case_id"], ascending=[False, True], ignore_index=True)
-    out["band"] = bands(out["score"], band_high, band_medium, high_capacity)
     out["rank"] = np.arange(1, len(out) + 1)
     return out[list(LIST_COLUMNS)]
