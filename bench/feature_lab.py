@@ -68,14 +68,35 @@ def prepared(scenario: Any, work_dir: Path) -> tuple[Settings, pd.DataFrame]:
 
 
 def feature_sets(only: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-    """The ablation's feature sets over every family (default and optional), or the named ones."""
-    from features.matrix import ALL_FAMILIES, FOUNDATION_FEATURES
-    from models.ablation import family_sets
+    """The ablation's feature sets over every family (default and optional): foundation, + each family,
+    all; and the core logistic's (`core`, `core + family`); or the named ones."""
+    from features.matrix import ALL_FAMILIES, FOUNDATION_FEATURES, LOGISTIC_CORE_FEATURES
+    from models.ablation import FOUNDATION, family_sets
 
     families = {f.__name__.rsplit(".", 1)[-1]: f.FEATURES for f in ALL_FAMILIES}
     sets = family_sets(families, FOUNDATION_FEATURES)
     sets["all but text"] = tuple(d for d in sets["all"] if d.kind != "text")
-    return {k: v for k, v in sets.items() if not only or k in only}
+    core = family_sets(families, LOGISTIC_CORE_FEATURES)
+    sets["core"] = core.pop(FOUNDATION)
+    sets.update({f"core {label}": docs for label, docs in core.items() if label.startswith("+")})
+    every = {d.name: d for docs in families.values() for d in docs}
+    composed = {label: _composed(label, sets, families, every) for label in only if label not in sets}
+    return {**{k: v for k, v in sets.items() if not only or k in only}, **composed}
+
+
+def _composed(
+    label: str, sets: dict[str, tuple[Any, ...]], families: dict[str, tuple[Any, ...]], every: dict[str, Any]
+) -> tuple[Any, ...]:
+    """A set named `base + part + part`: a named set, then families or single features added."""
+    base, *parts = [p.strip() for p in label.split(" + ")]
+    if base not in sets:
+        raise SystemExit(f"unknown feature set {base!r} in {label!r}")
+    docs = {d.name: d for d in sets[base]}
+    for part in parts:
+        if part not in families and part not in every:
+            raise SystemExit(f"{part!r} in {label!r} is neither a family nor a feature")
+        docs.update({d.name: d for d in families.get(part, (every.get(part),))})
+    return tuple(docs.values())
 
 
 def run_lab(
@@ -138,10 +159,12 @@ def run_lab(
     params = {c.kind: c.params for c in model_grid(settings, ())}
     for label, docs in feature_sets(sets).items():
         for kind in kinds:
-            if kind not in params:
+            base, _, strength = kind.partition("@")  # "logistic@0.02": the logistic with C = 0.02
+            if base not in params:
                 continue
-            usable = tuple(d for d in docs if d.kind != "text" or kind == "logistic")
-            figures = judged(Candidate(f"{kind}:{label}", kind, usable, params[kind]))  # type: ignore[arg-type]
+            chosen_params = {**params[base], **({"C": float(strength)} if strength else {})}
+            usable = tuple(d for d in docs if d.kind != "text" or base == "logistic")
+            figures = judged(Candidate(f"{kind}:{label}", base, usable, chosen_params))  # type: ignore[arg-type]
             rows.append({"features": label, "kind": kind, "n_features": len(usable), **figures})
             print(json.dumps({"scenario": scenario.name, **rows[-1]}, default=str), flush=True)
     chosen = None
@@ -256,7 +279,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=8_000)
     parser.add_argument("--days", type=int, default=540)
     parser.add_argument("--sets", default="", help="comma-separated feature sets (default: the ablation's)")
-    parser.add_argument("--kinds", default="logistic,trees", help="estimator kinds of the model grid")
+    parser.add_argument(
+        "--kinds",
+        default="logistic,trees",
+        help="estimator kinds of the model grid; `logistic@0.02` is the logistic with C = 0.02",
+    )
     parser.add_argument(
         "--grid",
         choices=("", "default", "all"),
