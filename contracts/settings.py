@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.vocabulary import DEFAULT_ESCALATION_EVENTS, EventType
@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     daily_cron: str = Field("0 6 * * *", description="When the served daily run starts (Asia/Shanghai).")
     retrain_cron: str = Field("0 5 * * 1", description="When the served weekly retraining starts.")
     language: Literal["zh", "en"] = "zh"
+    routing_file: Path | None = Field(
+        None,
+        description="TOML file saying which unit acts on each high and medium case of a list (by district, "
+        "town, category and band), in how many days, and each unit's cases a day (examples/routing.toml); "
+        "empty: the shipped default (contracts/routing.py).",
+    )
     ingest_chunk_rows: int = Field(200_000, ge=1, description="Rows per chunk when streaming a file in.")
     linked_call_features: bool = Field(
         False,
@@ -190,6 +196,12 @@ class Settings(BaseSettings):
         if not data.get("mlflow_tracking_uri"):
             data["mlflow_tracking_uri"] = f"sqlite:///{home / 'mlflow.db'}"
         return data
+
+    @field_validator("routing_file", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        """An empty FENGQIAO_ROUTING_FILE means the shipped default, not the current folder."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _bands_ordered(self) -> Settings:

@@ -1,15 +1,16 @@
-"""Recording what analysts did about a case: append-only, with who and when, numbers in notes masked."""
+"""Recording what analysts did about a case: append-only, with who, when and for which unit (the one the
+case was assigned to), numbers in notes masked."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from contracts.timeparse import local_now
 from ingest.pseudonymise import mask_free_text
 from warehouse.accounts import Account as Viewer
-from warehouse.dashboard_tables import feedback
+from warehouse.dashboard_tables import assignments, feedback
 from warehouse.store import Warehouse
 from warehouse.tables import cases
 
@@ -22,6 +23,16 @@ def clean_note(note: str) -> str:
     return mask_free_text(note.strip()[:MAX_NOTE])
 
 
+def assigned_unit(connection: Connection, case_id: str, list_as_of: date | None) -> str | None:
+    """The unit the case was assigned to on the list of `list_as_of` (None when that list did not assign
+    it); without a list, on the latest list that assigned it (None when none did)."""
+    a = assignments.c
+    query = select(a.unit).where(a.case_id == case_id)
+    if list_as_of is not None:
+        query = query.where(a.as_of == list_as_of)
+    return connection.execute(query.order_by(a.as_of.desc()).limit(1)).scalar()
+
+
 def record_feedback(
     warehouse: Warehouse,
     viewer: Viewer,
@@ -30,7 +41,8 @@ def record_feedback(
     note: str = "",
     list_as_of: date | None = None,
 ) -> int:
-    """Append one action on a case by the viewer and return its id.
+    """Append one action on a case by the viewer, for the unit the case was assigned to on the list the
+    viewer was looking at (`assigned_unit`), and return its id.
 
     PermissionError for read-only users and cases outside the viewer's districts; ValueError for an
     unknown action or case. Nothing here updates or deletes feedback (the store refuses it too).
@@ -54,6 +66,7 @@ def record_feedback(
                 user_name=viewer.name,
                 recorded_at=local_now().to_pydatetime(),
                 list_as_of=list_as_of,
+                unit=assigned_unit(connection, case_id, list_as_of),
             )
         )
         return int(result.inserted_primary_key[0])

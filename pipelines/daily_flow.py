@@ -3,8 +3,9 @@
 For an as-of date D: ingest what is waiting in the inbox, score the cases open (and not dormant) at D,
 compare the features, the scores, the day's input volume and quarantine rate with what is normal,
 then either publish the list (files, store, `latest` pointer last) or hold it (yesterday's list stays,
-marked stale, with the reasons), update the outcomes of past lists whose horizon has passed, write the
-run report and alert the operators on holds, drift and failures.
+marked stale, with the reasons), update the outcomes of past lists whose horizon has passed, count each
+unit's work (cases assigned, overdue, actions recorded the day before), write the run report and alert
+the operators on holds, drift and failures.
 
 Before any model is trained (no champion), no list is scored: the day's emerging grievances are published
 alone from the records (hotline records suffice), `latest` stays as it is, and the report says why.
@@ -30,6 +31,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from sqlalchemy.exc import OperationalError
 
+from contracts.routing import UNIT_SUMMARY_COLUMNS, unit_summary, work_status
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features.cohort import escalation_labels
@@ -47,10 +49,19 @@ from models.registry import Champion
 from pipelines.alerts import send_alert
 from pipelines.grievance_flow import PublishedGrievances, days_from, publish_day_grievances
 from pipelines.ingest_flow import ingest_flow
-from pipelines.publish import grievance_summary, mark_stale, read_pointer, remove_leftovers, write_atomic
+from pipelines.publish import (
+    grievance_summary,
+    mark_stale,
+    newest_list_date,
+    read_assignments,
+    read_pointer,
+    remove_leftovers,
+    write_atomic,
+)
 from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse, registry
-from pipelines.score_flow import ScoredDay, champion, log_published, publish, score_day
+from pipelines.score_flow import ScoredDay, champion, log_published, previous, publish, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+from warehouse.dashboard_tables import feedback
 
 SCORE_COLUMN = "score"
 VOLUME_DAYS = 28
@@ -277,6 +288,47 @@ def update_outcomes(as_of: date, known: Sources, settings: Settings) -> pd.DataF
     return table
 
 
+def unit_report(status: pd.DataFrame, day_actions: pd.DataFrame, list_as_of: date) -> pd.DataFrame:
+    """Per unit (by name): `unit_summary` of a list's assigned cases, and `actions`, the actions recorded
+    for the unit in `day_actions` (one day's feedback: unit); a unit that acted but has no case on the
+    list is counted too, and actions recorded for no unit are left out."""
+    summary = unit_summary(status, list_as_of)
+    counted = day_actions.dropna(subset=["unit"]).groupby("unit").size().rename("actions").reset_index()
+    table = summary.merge(counted, on="unit", how="outer")
+    numbers = [c for c in UNIT_SUMMARY_COLUMNS if c not in ("unit", "capacity", "over_capacity")]
+    table[[*numbers, "actions"]] = table[[*numbers, "actions"]].fillna(0).astype("int64")
+    table["capacity"] = table["capacity"].astype("Int64")
+    table["over_capacity"] = table["over_capacity"].fillna(False).astype(bool)
+    return table.sort_values("unit", ignore_index=True)
+
+
+@task(name="count-unit-work", **IO_TASK)
+def unit_work(as_of: date, settings: Settings) -> dict[str, Any]:
+    """Each unit's work as the run of `as_of` sees it: on the newest list published by then, the cases
+    assigned to it, new, acted on and overdue (no action since assigned, due before `as_of`), and the
+    actions recorded for it on the day before `as_of`."""
+    warehouse = open_warehouse(settings)
+    shown = newest_list_date(warehouse, as_of)
+    if shown is None:
+        return {"list_as_of": None, "units": []}
+    assigned = read_assignments(warehouse, shown)
+    day_before = as_of - timedelta(days=1)
+    since = min([day_before, *assigned["assigned_on"]])
+    f = feedback.c
+    actions = warehouse.read_table(
+        feedback, (f.recorded_at >= as_of_instant(since)) & (f.recorded_at < as_of_instant(as_of))
+    )
+    status = work_status(assigned, actions, as_of)
+    day_actions = actions[actions["recorded_at"] >= as_of_instant(day_before)]
+    table = unit_report(status, day_actions, shown)
+    return {
+        "list_as_of": shown.isoformat(),
+        "actions_recorded_on": day_before.isoformat(),
+        "overdue": int(table["overdue"].sum()),
+        "units": json.loads(table.to_json(orient="records", force_ascii=False)),
+    }
+
+
 @task(name="write-run-report", **IO_TASK)
 def write_report(report: dict[str, Any], drift: pd.DataFrame, settings: Settings) -> Path:
     """The run's report as JSON (and its drift picture), replaced atomically."""
@@ -448,7 +500,7 @@ def _run_day(
         return publish_grievances_only(as_of, settings, report)
     model = champion(settings)
     known = load_store(settings).known_before(as_of_instant(as_of))
-    day = score_day(as_of, model, known, settings)
+    day = score_day(as_of, model, known, settings, previous(as_of, settings))
     report.update(
         {
             "model_version": model.version,
@@ -503,6 +555,12 @@ def _run_day(
             )
     outcomes = update_outcomes(as_of, known, settings)
     report["outcomes_tracked"] = len(outcomes)
+    report["unit_work"] = unit_work(as_of, settings)
+    if report["unit_work"].get("overdue"):
+        logger.warning(
+            "%d assigned cases are overdue (no action recorded by their due date): see unit_work",
+            report["unit_work"]["overdue"],
+        )
     report["finished_at"] = local_now().isoformat(timespec="seconds")
     path = write_report(report, drift, settings)
     return DailyReport(as_of, report["status"], report, path)

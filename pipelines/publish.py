@@ -7,6 +7,10 @@ the new one. Temporary files left by a killed writer are removed when the next p
 
 A day's emerging grievances are published with its list, or alone (before any model, or without one):
 then only their files and store rows are replaced, and the list, its manifest and `latest` stay as they are.
+
+The list's CSV is for people: headings and band words in the list's language (`language` in its manifest);
+its Parquet file and the store keep the contract's names and values. Who acts on the list's cases (the
+routing's assignments) is stored with the list, in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, delete
+from sqlalchemy import Connection, Table, delete, func, select
 
+from contracts.routing import ASSIGNMENT_COLUMNS, Routing
 from contracts.settings import Settings
 from contracts.spreadsheet import neutralised
 from features.sources import Sources
 from warehouse import tables
+from warehouse.dashboard_tables import assignments as assignments_table
 from warehouse.store import Warehouse, append
 
 
@@ -60,13 +66,14 @@ def manifest(
     audit: pd.DataFrame,
     grievances: pd.DataFrame,
     dormant: pd.DataFrame | None = None,
+    routing: Routing | None = None,
 ) -> dict[str, Any]:
     """The small description published beside a list, with its fairness audit by district and category,
-    how many emerging grievances (and surges) and dormant cases were published with it, and why the
-    list is empty when it is."""
+    how many emerging grievances (and surges) and dormant cases were published with it, why the list is
+    empty when it is, and (when routed) which routing file assigned its cases to how many units."""
     counts = listed["band"].value_counts()
     dormant_count = 0 if dormant is None else len(dormant)
-    digest = hashlib.sha256(table_bytes(listed)["parquet"]).hexdigest()
+    digest = hashlib.sha256(parquet_bytes(listed)).hexdigest()
     rows = audit[list(AUDIT_COLUMNS)].round({"share_listed": 6, "share_listed_ratio": 6})
     return {
         "as_of": as_of.isoformat(),
@@ -88,10 +95,23 @@ def manifest(
         "list_sha256": digest,
         "bands": {band: int(counts.get(band, 0)) for band in ("high", "medium", "low")},
         "grievances": grievance_summary(grievances),
+        **({} if routing is None else {"routing": routing_summary(listed, routing)}),
         "fairness": {
             "listed_means": f"in the top {settings.list_top_fraction:.0%} of the list",
             "groups": json.loads(rows.to_json(orient="records", force_ascii=False)),
         },
+    }
+
+
+def routing_summary(listed: pd.DataFrame, routing: Routing) -> dict[str, Any]:
+    """Which routing file assigned a list's cases (its path or "default", and the SHA-256 of its text), how
+    many cases it assigned and to how many units."""
+    units = listed["unit"].dropna() if "unit" in listed.columns else pd.Series(dtype=object)
+    return {
+        "file": routing.source,
+        "sha256": routing.sha256,
+        "assigned": len(units),
+        "units": int(units.nunique()),
     }
 
 
@@ -100,7 +120,7 @@ def grievance_summary(grievances: pd.DataFrame) -> dict[str, Any]:
     return {
         "clusters": len(grievances),
         "surges": int(grievances["surge"].sum()),
-        "sha256": hashlib.sha256(table_bytes(grievances)["parquet"]).hexdigest(),
+        "sha256": hashlib.sha256(parquet_bytes(grievances)).hexdigest(),
     }
 
 
@@ -195,27 +215,71 @@ def write_atomic(path: Path, payload: bytes) -> None:
     write_all_atomic({path: payload})
 
 
-def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
-    """A published table as Parquet (values as they are) and as Excel-friendly CSV (UTF-8 with BOM, CRLF
-    rows as RFC 4180 says, so a text cell holding a bare CR or LF is quoted; text cells that a spreadsheet
-    would run as a formula neutralised), the same bytes for equal input."""
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """A published table as Parquet: the values as they are."""
     parquet = io.BytesIO()
     frame.to_parquet(parquet, index=False)
-    csv = neutralised(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-    return {"parquet": parquet.getvalue(), "csv": csv}
+    return parquet.getvalue()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A published table as Excel-friendly CSV: UTF-8 with BOM, CRLF rows as RFC 4180 says (so a text cell
+    holding a bare CR or LF is quoted), text cells that a spreadsheet would run as a formula neutralised."""
+    return neutralised(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
+    """A published table as Parquet and as CSV (`parquet_bytes`, `csv_bytes`), the same bytes for equal
+    input."""
+    return {"parquet": parquet_bytes(frame), "csv": csv_bytes(frame)}
+
+
+# The list's CSV in Chinese: headings and band words (English keeps the contract's names and values).
+LIST_HEADINGS_ZH = {
+    "rank": "排名",
+    "case_id": "案件编号",
+    "district": "区县",
+    "town": "乡镇/街道",
+    "category": "纠纷类型",
+    "opened_at": "登记时间",
+    "score": "风险概率",
+    "band": "风险等级",
+    "reasons": "主要原因",
+    "model_version": "模型版本",
+    "as_of": "名单日期",
+    "unit": "责任单位",
+    "assigned_on": "交办日期",
+    "due_date": "办理期限",
+}
+BAND_WORDS_ZH = {"high": "高", "medium": "中", "low": "低"}
+DEFAULT_LANGUAGE = Settings.model_fields["language"].default
+
+
+def for_people(listed: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The list as its CSV shows it: in Chinese, headings and band words in Chinese; in English, as it is."""
+    if language != "zh":
+        return listed
+    return listed.assign(band=listed["band"].map(BAND_WORDS_ZH).fillna(listed["band"])).rename(
+        columns=LIST_HEADINGS_ZH
+    )
+
+
+def list_bytes(listed: pd.DataFrame, language: str) -> dict[str, bytes]:
+    """The list as Parquet (the contract's names and values) and as a CSV for people in its language."""
+    return {"parquet": parquet_bytes(listed), "csv": csv_bytes(for_people(listed, language))}
 
 
 GRIEVANCES_PREFIX = "grievances."
 
 
 def table_files(
-    lists_dir: Path, as_of: date, frame: pd.DataFrame, prefix: str = ""
+    lists_dir: Path, as_of: date, payloads: dict[str, bytes], prefix: str = ""
 ) -> dict[str, tuple[Path, bytes]]:
     """A day's published table as files, by name (`prefix` + parquet or csv): the path
-    `<as_of>.<prefix><suffix>` in the lists folder and the bytes (`table_bytes`)."""
+    `<as_of>.<prefix><suffix>` in the lists folder and the bytes (`table_bytes` or `list_bytes`)."""
     return {
         prefix + suffix: (lists_dir / f"{as_of.isoformat()}.{prefix}{suffix}", payload)
-        for suffix, payload in table_bytes(frame).items()
+        for suffix, payload in payloads.items()
     }
 
 
@@ -234,16 +298,20 @@ def publish_list(
     grievances: pd.DataFrame,
     links: pd.DataFrame | None = None,
     dormant: pd.DataFrame | None = None,
+    assignments: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write the list's, the grievances' and (when given) the dormant cases' files, then the store's
-    list, grievances, the day's call links (when given) and manifest in one transaction, then the
-    manifest file. Temporary files left by a killed earlier writer are removed first."""
+    """Write the list's (its CSV in the manifest's language), the grievances' and (when given) the dormant
+    cases' files, then the store's list, grievances, who acts on the list's cases (`assignments`, none when
+    not given), the day's call links (when given) and manifest in one transaction, then the manifest
+    file. Temporary files left by a killed earlier writer are removed first."""
     as_of = date.fromisoformat(description["as_of"])
     remove_leftovers(lists_dir)
     paths: dict[str, Path] = {}
     files: dict[Path, bytes] = {}
-    for prefix, frame in (("", listed), (GRIEVANCES_PREFIX, grievances)):
-        for name, (path, payload) in table_files(lists_dir, as_of, frame, prefix).items():
+    language = description.get("language", DEFAULT_LANGUAGE)
+    published = {"": list_bytes(listed, language), GRIEVANCES_PREFIX: table_bytes(grievances)}
+    for prefix, payloads in published.items():
+        for name, (path, payload) in table_files(lists_dir, as_of, payloads, prefix).items():
             paths[name] = path
             files[path] = payload
     if dormant is not None:
@@ -252,7 +320,11 @@ def publish_list(
     write_all_atomic(files)
     text = json.dumps(description, ensure_ascii=False, indent=2, sort_keys=True)
     with warehouse.transaction() as connection:
-        day_tables = {tables.grievances: grievances}
+        unassigned = pd.DataFrame(columns=list(ASSIGNMENT_COLUMNS))
+        day_tables = {
+            tables.grievances: grievances,
+            assignments_table: unassigned if assignments is None else assignments,
+        }
         if links is not None:
             day_tables[tables.call_links] = links
         warehouse.replace_list(connection, as_of, listed, text, day_tables)
@@ -275,7 +347,7 @@ def publish_grievances(
     rows are written, so a failure before the commit changes neither. The day's list, its manifest and
     `latest` are left as they are. Temporary files left by a killed earlier writer are removed first."""
     remove_leftovers(lists_dir)
-    files = table_files(lists_dir, as_of, grievances, GRIEVANCES_PREFIX)
+    files = table_files(lists_dir, as_of, table_bytes(grievances), GRIEVANCES_PREFIX)
     with warehouse.transaction() as connection:
         replace_day_rows(connection, tables.grievances, as_of, grievances)
         write_all_atomic(dict(files.values()))
@@ -332,6 +404,28 @@ def read_latest(lists_dir: Path) -> tuple[dict[str, Any], pd.DataFrame] | None:
     return pointer, pd.read_parquet(lists_dir / f"{pointer['as_of']}.parquet")
 
 
+def newest_list_date(warehouse: Warehouse, by: date, before: bool = False) -> date | None:
+    """The day of the newest list published on or before `by` (strictly before, with `before`)."""
+    day = tables.list_manifests.c.as_of
+    with warehouse.transaction() as connection:
+        found = connection.execute(select(func.max(day)).where(day < by if before else day <= by)).scalar()
+    return None if found is None else pd.Timestamp(found).date()
+
+
+def read_assignments(warehouse: Warehouse, as_of: date | None) -> pd.DataFrame:
+    """Who acts on the cases of the list of `as_of` (`ASSIGNMENT_COLUMNS`; none for None, or a list
+    published without assignments)."""
+    if as_of is None:
+        return pd.DataFrame(columns=list(ASSIGNMENT_COLUMNS))
+    rows = warehouse.read_table(assignments_table, assignments_table.c.as_of == as_of)
+    return rows[list(ASSIGNMENT_COLUMNS)].reset_index(drop=True)
+
+
+def previous_assignments(warehouse: Warehouse, as_of: date) -> pd.DataFrame:
+    """Who acts on the cases of the newest list published before `as_of` (none before the first list)."""
+    return read_assignments(warehouse, newest_list_date(warehouse, as_of, before=True))
+
+
 def publish_day(
     listed: pd.DataFrame,
     description: dict[str, Any],
@@ -340,9 +434,10 @@ def publish_day(
     grievances: pd.DataFrame,
     links: pd.DataFrame | None = None,
     dormant: pd.DataFrame | None = None,
+    assignments: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Publish a list (with its grievances, call links and dormant cases) and then move the `latest`
-    pointer to it: readers see the old list or the new one."""
-    paths = publish_list(listed, description, lists_dir, warehouse, grievances, links, dormant)
+    """Publish a list (with its grievances, call links, dormant cases and who acts on its cases) and then
+    move the `latest` pointer to it: readers see the old list or the new one."""
+    paths = publish_list(listed, description, lists_dir, warehouse, grievances, links, dormant, assignments)
     move_latest(lists_dir, date.fromisoformat(description["as_of"]), description["model_version"])
     return paths

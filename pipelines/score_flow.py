@@ -1,5 +1,6 @@
-"""The scoring flow: the champion scores every case open and not dormant at the as-of date, and the list
-is published with the dormant cases beside it."""
+"""The scoring flow: the champion scores every case open and not dormant at the as-of date, the routing
+table says who acts on its high and medium cases, and the list is published with the dormant cases
+beside it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 
 from contracts.records import check_list
+from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features import linked_activity
@@ -24,7 +26,7 @@ from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.grievance_flow import day_grievances, surge_names
-from pipelines.publish import input_fingerprint, manifest, publish_day
+from pipelines.publish import input_fingerprint, manifest, previous_assignments, publish_day
 from pipelines.runtime import open_warehouse
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from pipelines.train_flow import predicts_configured_target, registry
@@ -32,7 +34,8 @@ from pipelines.train_flow import predicts_configured_target, registry
 
 @dataclass(frozen=True)
 class ScoredDay:
-    """A day's list before publishing, with the features and scores it came from and its description."""
+    """A day's list before publishing (with who acts on its cases), the features and scores it came from
+    and its description."""
 
     as_of: date
     listed: pd.DataFrame
@@ -42,6 +45,7 @@ class ScoredDay:
     grievances: pd.DataFrame
     links: pd.DataFrame
     dormant: pd.DataFrame
+    assignments: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,30 @@ def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
 
 
+def routing(settings: Settings, known: Sources) -> Routing:
+    """The configured routing table (the shipped default when none is), checked against the districts and
+    towns of the stored cases: RoutingError names the file, the rule and the field of a mistake."""
+    return load_routing(settings.routing_file, known.cases["district"], known.cases["town"].dropna())
+
+
+@task(name="read-previous-assignments", **IO_TASK)
+def previous(as_of: date, settings: Settings) -> pd.DataFrame:
+    """Who acted on the cases of the newest list published before `as_of`."""
+    return previous_assignments(open_warehouse(settings), as_of)
+
+
 @task(name="score-open-cases", **PURE_TASK)
-def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) -> ScoredDay:
+def score_day(
+    as_of: date, model: Champion, known: Sources, settings: Settings, before: pd.DataFrame | None = None
+) -> ScoredDay:
     """The ranked list of the cases open and not dormant at `as_of`, checked against the contract, with
-    its manifest and the dormant cases.
+    who acts on its high and medium cases (`before`: the previous list's assignments, which a case kept
+    by the same unit continues), its manifest and the dormant cases.
 
     `known` is the store as known before the as-of instant.
     """
     docs = champion_features(model, settings)
+    who_acts = routing(settings, known)  # a mistake in the routing file is told before the scoring
     dormant = dormant_cases(known, as_of_instant(as_of), settings.dormant_days)
     families = families_reading(model.metadata["features"])
     features = build_features(known, as_of, families, settings.dormant_days)
@@ -105,13 +125,16 @@ def score_day(as_of: date, model: Champion, known: Sources, settings: Settings) 
         high_capacity=settings.band_high_capacity,
     )
     check_list(listed)
+    routed = assign_units(listed, who_acts.table, as_of, before)
+    check_routed(routed)
     audit = list_audit(listed, settings)
     grievances = day_grievances(known, as_of, settings)
     links = day_links(known, as_of, linked_activity.LINK_CONFIG)
     description = manifest(
-        listed, as_of, model.version, input_fingerprint(known), settings, audit, grievances, dormant
+        routed, as_of, model.version, input_fingerprint(known), settings, audit, grievances, dormant, who_acts
     )
-    return ScoredDay(as_of, listed, features, audit, description, grievances, links, dormant)
+    assigned = assignment_rows(routed, who_acts.table)
+    return ScoredDay(as_of, routed, features, audit, description, grievances, links, dormant, assigned)
 
 
 @task(name="publish-list", **IO_TASK)
@@ -125,6 +148,7 @@ def publish(day: ScoredDay, settings: Settings) -> dict[str, Path]:
         day.grievances,
         day.links,
         day.dormant,
+        day.assignments,
     )
 
 
@@ -132,11 +156,13 @@ def log_published(day: ScoredDay) -> None:
     """Log what was published, and the groups the list's fairness audit flags."""
     logger = get_run_logger()
     logger.info(
-        "published %d cases for %s (bands %s) with %s; %d dormant cases listed apart",
+        "published %d cases for %s (bands %s) with %s; %d assigned to %d units; %d dormant listed apart",
         len(day.listed),
         day.as_of,
         day.manifest["bands"],
         day.manifest["model_version"],
+        len(day.assignments),
+        day.assignments["unit"].nunique(),
         len(day.dormant),
     )
     if day.manifest.get("empty_reason"):
@@ -158,7 +184,7 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     """Score the cases open at `as_of` with the champion and publish the ranked list."""
     settings = settings or Settings()
     known = load_store(settings).known_before(as_of_instant(as_of))
-    day = score_day(as_of, champion(settings), known, settings)
+    day = score_day(as_of, champion(settings), known, settings, previous(as_of, settings))
     paths = publish(day, settings)
     log_published(day)
     return ScoreReport(day.listed, day.manifest, paths)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from contracts.records import LIST_COLUMNS, check_list
+from contracts.routing import ROUTING_COLUMNS, check_routed
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features import linked_activity
@@ -61,8 +62,9 @@ def test_list_has_every_open_case_ranked_with_reasons(demo: tuple[DemoReport, Se
     every_open = open_cases(known, instant)
     assert sorted([*listed["case_id"], *dormant["case_id"]]) == sorted(every_open["case_id"])
     assert report.score.manifest["dormant_cases"] == len(dormant) > 0
-    assert list(listed.columns) == list(LIST_COLUMNS)
-    check_list(listed)
+    assert list(listed.columns) == [*LIST_COLUMNS, *ROUTING_COLUMNS]
+    check_list(listed[list(LIST_COLUMNS)])
+    check_routed(listed)
     assert listed["rank"].tolist() == list(range(1, len(listed) + 1))
     assert (listed["reasons"].str.len() > 0).all()
     assert report.score.manifest["model_version"] == "fengqiao-escalation/v1"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts.records import check_list
+from contracts.records import LIST_COLUMNS, check_list
 from contracts.settings import Settings
 from ingest.simulate import SimulationConfig, simulate_city
 from pipelines.ingest_flow import ingest_flow
@@ -57,7 +57,7 @@ def test_required_columns_alone_are_enough_to_train_and_list(bare_city: tuple[Se
     )
     assert grid.loc[["logistic_foundation", "trees"], "precision_at_k"].notna().all()
     scored = score_flow(as_of, settings)
-    check_list(scored.listed)
+    check_list(scored.listed[list(LIST_COLUMNS)])
     assert len(scored.listed) > 0
     assert (scored.listed["reasons"].str.len() > 0).all()
     assert set(scored.listed["district"]) & set(RENAMED_DISTRICTS.values())

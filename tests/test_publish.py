@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from contracts.records import LIST_COLUMNS, check_list
+from contracts.routing import ROUTING_COLUMNS, assign_units, assignment_rows, load_routing
 from contracts.settings import Settings
 from features.grievances import empty_clusters
 from pipelines import publish as publishing
@@ -24,7 +25,9 @@ from pipelines.grievance_flow import published_grievances
 from pipelines.publish import (
     dormant_bytes,
     input_fingerprint,
+    list_bytes,
     manifest,
+    previous_assignments,
     publish_day,
     publish_grievances,
     publish_list,
@@ -37,6 +40,7 @@ from pipelines.publish import (
 from pipelines.score_flow import list_audit
 from tests.conftest import make_sources
 from warehouse import tables
+from warehouse.dashboard_tables import assignments
 from warehouse.store import Warehouse
 
 AS_OF = date(2025, 3, 1)
@@ -278,8 +282,8 @@ def test_a_publish_killed_mid_write_leaves_no_partial_file_and_the_next_cleans_u
     assert pointer["as_of"] == OLD_DAY.isoformat()
     pd.testing.assert_frame_equal(shown, old_list)
     expected = {
-        f"{NEW_DAY}.parquet": table_bytes(new_list)["parquet"],
-        f"{NEW_DAY}.csv": table_bytes(new_list)["csv"],
+        f"{NEW_DAY}.parquet": list_bytes(new_list, "zh")["parquet"],
+        f"{NEW_DAY}.csv": list_bytes(new_list, "zh")["csv"],
         f"{NEW_DAY}.grievances.parquet": table_bytes(_grievances())["parquet"],
         f"{NEW_DAY}.grievances.csv": table_bytes(_grievances())["csv"],
         f"{NEW_DAY}.dormant.parquet": dormant_bytes(DORMANT),
@@ -370,3 +374,72 @@ def test_grievances_published_alone_change_nothing_when_publishing_fails(
         publish_grievances(_grievances().assign(surge=False), AS_OF, lists, warehouse)
     assert {p.name: p.read_bytes() for p in lists.iterdir()} == files
     pd.testing.assert_frame_equal(warehouse.read_table(tables.grievances), rows)
+
+
+def _routed() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The list with who acts (the shipped routing), and its assignments as the store keeps them."""
+    table = load_routing(None).table
+    routed = assign_units(_listed(), table, AS_OF)
+    return routed, assignment_rows(routed, table)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_list_csv_is_in_the_list_language_and_the_parquet_keeps_the_contract(
+    language: str, tmp_path: Path
+) -> None:
+    routed, assigned = _routed()
+    description = {"as_of": AS_OF.isoformat(), "model_version": "m/v1", "language": language}
+    paths = publish_day(
+        routed,
+        description,
+        tmp_path / "lists",
+        Warehouse(f"sqlite:///{tmp_path / 'w.db'}"),
+        _grievances(),
+        assignments=assigned,
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(paths["parquet"]), routed)
+    assert list(routed.columns) == [*LIST_COLUMNS, *ROUTING_COLUMNS]
+    people = pd.read_csv(paths["csv"], encoding="utf-8-sig", keep_default_na=False)
+    if language == "zh":
+        assert list(people.columns) == [
+            "排名",
+            "案件编号",
+            "区县",
+            "乡镇/街道",
+            "纠纷类型",
+            "登记时间",
+            "风险概率",
+            "风险等级",
+            "主要原因",
+            "模型版本",
+            "名单日期",
+            "责任单位",
+            "交办日期",
+            "办理期限",
+        ]
+        assert people["风险等级"].tolist() == ["高", "低"]
+        assert people["责任单位"].tolist() == ["东湖区矛调中心", ""]
+        assert people["办理期限"].tolist() == ["2025-03-03", ""]
+    else:
+        assert list(people.columns) == [*LIST_COLUMNS, *ROUTING_COLUMNS]
+        assert people["band"].tolist() == ["high", "low"] and people["unit"].tolist() == [
+            "东湖区矛调中心",
+            "",
+        ]
+    assert paths["csv"].read_bytes() == list_bytes(routed, language)["csv"]
+
+
+def test_who_acts_is_stored_with_the_list_replaced_with_it_and_read_back_by_the_next_day(
+    tmp_path: Path,
+) -> None:
+    warehouse, lists = Warehouse(f"sqlite:///{tmp_path / 'w.db'}"), tmp_path / "lists"
+    routed, assigned = _routed()
+    description = {"as_of": AS_OF.isoformat(), "model_version": "m/v1"}
+    publish_day(routed, description, lists, warehouse, _grievances(), assignments=assigned)
+    stored = warehouse.read_table(assignments)
+    assert stored.drop(columns="as_of").to_dict("records") == assigned.to_dict("records")
+    assert stored["as_of"].tolist() == [AS_OF]
+    assert previous_assignments(warehouse, NEW_DAY).to_dict("records") == assigned.to_dict("records")
+    assert previous_assignments(warehouse, AS_OF).empty  # nothing was published before
+    publish_day(_listed(), description, lists, warehouse, _grievances())  # the day again, unrouted
+    assert warehouse.read_table(assignments).empty and previous_assignments(warehouse, NEW_DAY).empty

@@ -1,9 +1,29 @@
-"""The dashboard's tables: analysts' accounts, their append-only feedback on listed cases, and the
-append-only audit log of logins, logouts and cases opened (which also holds the login throttle's state)."""
+"""The dashboard's tables: analysts' accounts, their append-only feedback on listed cases, the append-only
+audit log of logins, logouts and cases opened (which also holds the login throttle's state), and who acts
+on each published list's cases (the worklists).
+
+A column added here later must be nullable: a store made before it gets it when next opened
+(`add_missing_columns`, run after every `create_all`), so old stores stay readable and writable.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Column, Date, DateTime, Integer, String, Table, Text, event
+from typing import Any
+
+from sqlalchemy import (
+    DDL,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    inspect,
+)
 
 from warehouse.tables import metadata
 
@@ -30,6 +50,21 @@ feedback = Table(
     Column("user_name", String, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
     Column("list_as_of", Date),  # the list the analyst was looking at, if any
+    Column("unit", String),  # the unit the case was assigned to on that list (else on its latest list)
+)
+
+# Who acts on each published list's high and medium cases (contracts.routing), replaced with the list in
+# its transaction; the unit's capacity (cases a day) as the routing file said when the list was published.
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("case_id", String, primary_key=True),
+    Column("district", String, nullable=False, index=True),
+    Column("unit", String, nullable=False, index=True),
+    Column("capacity", Integer, nullable=False),
+    Column("assigned_on", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
 )
 
 # Who logged in, failed, was refused, logged out, timed out or opened a case: one row per event, never
@@ -56,3 +91,27 @@ for _table in (feedback, audit_log):
                 f"ON {_table.name} BEGIN SELECT RAISE(ABORT, '{_table.name} is append-only'); END"
             ).execute_if(dialect="sqlite"),
         )
+
+
+def add_missing_columns(connection: Connection, tables: list[Table]) -> list[str]:
+    """Add to existing tables the nullable columns their definition has and the store lacks (a store made
+    by an earlier version); the columns added, as 'table.column'."""
+    present = inspect(connection)
+    added = []
+    for table in tables:
+        if not present.has_table(table.name):
+            continue
+        stored = {column["name"] for column in present.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in stored or not column.nullable or column.primary_key:
+                continue
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+            added.append(f"{table.name}.{column.name}")
+    return added
+
+
+@event.listens_for(metadata, "after_create")
+def _migrate(target: MetaData, connection: Connection, **_: Any) -> None:
+    """After every `create_all` (each time a store is opened): add the columns this module's tables gained."""
+    add_missing_columns(connection, [users, feedback, audit_log, assignments])
