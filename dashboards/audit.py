@@ -1,4 +1,5 @@
-"""The audit log: who logged in, failed, was refused, logged out, timed out or opened a case, and when.
+"""The audit log: who logged in, failed, was refused, came back with a session cookie, logged out, timed out,
+opened a case or was refused one, and when.
 
 Rows are appended in the caller's transaction and never changed (the store refuses it). A name typed at
 login is kept only as a digest unless it is an existing account's name, so a password typed into the
@@ -24,7 +25,18 @@ LOGIN_REFUSED = "login_refused"  # too many failures: refused without checking t
 LOGOUT = "logout"
 IDLE_EXPIRY = "idle_expiry"
 CASE_OPENED = "case_opened"
-EVENTS = (LOGIN_SUCCESS, LOGIN_FAILURE, LOGIN_REFUSED, LOGOUT, IDLE_EXPIRY, CASE_OPENED)
+SESSION_RESUMED = "session_resumed"  # a reload or a new tab let in by a valid session cookie
+CASE_REFUSED = "case_refused"  # a link to a case that does not exist or is outside the user's districts
+EVENTS = (
+    LOGIN_SUCCESS,
+    LOGIN_FAILURE,
+    LOGIN_REFUSED,
+    LOGOUT,
+    IDLE_EXPIRY,
+    CASE_OPENED,
+    SESSION_RESUMED,
+    CASE_REFUSED,
+)
 UNKNOWN_ADDRESS = "unknown"
 AUDIT_COLUMNS = ("at", "event", "user_name", "address", "case_id")
 
@@ -72,7 +84,8 @@ def append(
     user_name: str | None = None,
     case_id: str | None = None,
 ) -> None:
-    """Append one event in a transaction of its own (a logout, an idle expiry, a case opened)."""
+    """Append one event in a transaction of its own (a logout, an idle expiry, a resumed session, a case
+    opened or refused)."""
     with warehouse.transaction() as connection:
         record(connection, event, at, address, user_name, case_id=case_id)
 

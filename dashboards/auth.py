@@ -1,25 +1,38 @@
-"""Who is looking: logging in against the store's accounts (throttled, audited) and keeping the user in the
-session; where the client connects from."""
+"""Who is looking: logging in against the store's accounts (throttled, audited), keeping the user in the
+session and, across reloads and tabs, in a signed session cookie; where the client connects from."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from contracts.settings import Settings
 from dashboards import audit
 from dashboards.source import DataSource
 from dashboards.throttle import Policy, login_wait
 from warehouse.accounts import Account as Viewer
 from warehouse.accounts import authenticate, find_account
-from warehouse.dashboard_tables import users
+from warehouse.dashboard_tables import audit_log, users
 from warehouse.store import Warehouse
 
 SESSION_KEY = "viewer_name"
+# The signed session cookie: who logged in and when, refreshed while the user is active; it expires after the
+# idle timeout, and a logout voids every session of that login.
+SESSION_COOKIE = "fengqiao_session"
+SESSION_KEY_FILE = "dashboard-session.key"  # under the home folder, beside the demo's pseudonymisation key
+_TOKEN_SALT = "fengqiao-dashboard-session"
+_PRIVATE_FILE = 0o600
 
 
 @dataclass(frozen=True)
@@ -105,3 +118,72 @@ def has_users(source: DataSource) -> bool:
             return bool(connection.execute(select(func.count()).select_from(users)).scalar())
     except OperationalError:
         return False
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in session as its cookie carries it: the account's name and when it logged in."""
+
+    name: str
+    since: datetime
+
+
+def session_key(settings: Settings) -> bytes:
+    """The secret that signs session cookies: a random key kept in a file only its owner can read under the
+    home folder (made on first use, as the demo's pseudonymisation key is), so every dashboard process on the
+    home shares it and a restart keeps sessions. Deleting the file logs everyone out. OSError when the home
+    cannot hold it."""
+    path = Path(settings.home) / SESSION_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process made it first: read theirs
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_FILE)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < 32:
+        raise OSError(f"the session key in {path} is too short: delete the file to make a new one")
+    return key.encode()
+
+
+def _serializer(key: bytes) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=_TOKEN_SALT)
+
+
+def issue_token(key: bytes, session: Session) -> str:
+    """A signed, time-stamped token for the session (URL-safe: cookie-safe too)."""
+    return _serializer(key).dumps({"name": session.name, "since": session.since.isoformat()})
+
+
+def read_token(key: bytes, token: str | None, max_age_seconds: int) -> Session | None:
+    """The session of a token signed with the key and issued less than `max_age_seconds` ago; None for a
+    missing, forged, altered, expired or malformed one."""
+    if not token:
+        return None
+    try:
+        payload = _serializer(key).loads(token, max_age=max_age_seconds)
+        return Session(str(payload["name"]), datetime.fromisoformat(payload["since"]))
+    except (BadSignature, KeyError, TypeError, ValueError, json.JSONDecodeError):
+        return None
+
+
+def logged_out_since(source: DataSource, name: str, since: datetime) -> bool:
+    """Whether the account logged out at or after `since` (which voids a session that began then). A store
+    that cannot be read counts as a logout: a busy store must not let a session back in."""
+    a = audit_log.c
+    query = select(func.max(a.at)).where(a.event == audit.LOGOUT, a.user_name == name)
+    try:
+        with source.engine.connect() as connection:
+            last = connection.execute(query).scalar()
+    except OperationalError:
+        return True
+    return last is not None and last >= since
+
+
+def cookie_script(name: str, value: str | None, max_age_seconds: int, secure: bool) -> str:
+    """The script that sets a cookie of this site (or deletes it, for no value): strict same-site, for the
+    whole app, kept `max_age_seconds`. Name and value are written as JSON strings, never as markup."""
+    attributes = f"; Path=/; SameSite=Strict; Max-Age={max_age_seconds if value else 0}"
+    attributes += "; Secure" if secure else ""
+    text = json.dumps(f"{name}={value or ''}{attributes}").replace("</", "<\\/")
+    return f"<script>document.cookie = {text};</script>"

@@ -8,6 +8,8 @@ assigned to. No query selects a pseudonym column; texts are the ones stored, mas
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +20,9 @@ from sqlalchemy import ColumnElement, func, literal, select, true
 
 from contracts.timeparse import as_of_instant
 from dashboards.source import DataSource
-from models.train import NEW_CASE_DAYS
+from features.matrix import ALL_FAMILIES, feature_docs
+from models.rules import RULE_NAME
+from models.train import MODEL_NAME, NEW_CASE_DAYS
 from pipelines.publish import published_grievance_dates, read_pointer
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import feedback
@@ -59,19 +63,33 @@ GRIEVANCE_COLUMNS = (
 )
 WORKED_BANDS = ("high", "medium")
 DORMANT_COLUMNS = ("case_id", "district", "category", "opened_at", "last_activity_at", "days_inactive")
+# The tables a training run logs that the Model page reads (`<name>.json`), and all the files it reads.
+LOGGED_TABLES = (
+    "model_grid",
+    "calibration",
+    "fairness",
+    "subsets",
+    "precision_by_depth",
+    "validation_by_date",
+)
 MODEL_FILES = (
     "model_card.md",
     "model_card.en.md",
     "fengqiao_model.json",
-    "model_grid.json",
-    "calibration.json",
-    "fairness.json",
-    "subsets.json",
-    "calibration.png",
-    "precision_by_depth.png",
-    "fairness.png",
+    *(f"{name}.json" for name in LOGGED_TABLES),
 )
-CITY_WIDE_FIGURES = ("fairness.png",)  # they name every district: only for users who see all of them
+# The validation metrics the Model page shows, each for the model and for the rule it is compared with.
+SUMMARY_METRICS = (
+    "precision_at_k",
+    "recall_at_k",
+    "precision_at_list_k",
+    "recall_at_list_k",
+    "roc_auc",
+    "average_precision",
+    "brier",
+    "ece",
+)
+LIFT_KEY = f"lift_precision_at_k_over_{RULE_NAME}"
 
 
 def _in_districts(column: Any, viewer: Viewer) -> ColumnElement[bool]:
@@ -345,9 +363,10 @@ def realised_precision(viewer: Viewer, source: DataSource) -> pd.DataFrame:
 
 
 def city_outcomes(viewer: Viewer, source: DataSource) -> pd.DataFrame:
-    """The daily run's realised quality of past lists, city-wide (only for users who see every district)."""
+    """The daily run's realised quality of past lists: city totals only (no district's figures), so every
+    user may read them."""
     path = source.settings.reports_dir / "outcomes.json"
-    if not viewer.every_district or not path.exists():
+    if not path.exists():
         return pd.DataFrame()
     return pd.read_json(path, orient="records", dtype={"as_of": str})
 
@@ -385,13 +404,92 @@ def feedback_rates(viewer: Viewer, source: DataSource, days: int = 90) -> pd.Dat
 
 @dataclass(frozen=True)
 class ModelView:
-    """The champion as the Model page shows it."""
+    """The champion as the Model page shows it to one viewer: what it was trained on, its card, its validation
+    metrics and its logged tables, with other districts' figures left out."""
 
     version: str
     card: str
     summary: pd.DataFrame
+    trained_as_of: str | None = None
+    base_rate: float | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, bytes] = field(default_factory=dict)
+
+
+def champion_version(source: DataSource) -> str | None:
+    """The version number the champion alias points at (None before any model is registered)."""
+    return source.registry().champion_version()
+
+
+def model_files(source: DataSource, version: str) -> tuple[str, dict[str, bytes]]:
+    """A registered version's label and the files of its training run that the Model page reads (the slow
+    part: cache it per version, a run's files never change)."""
+    return source.registry().run_files(MODEL_FILES, version)
+
+
+def hidden_districts(viewer: Viewer, source: DataSource) -> frozenset[str]:
+    """The store's districts the viewer may not see (none for users who see every district): what city-wide
+    texts and tables shown to the viewer must leave out."""
+    if viewer.every_district:
+        return frozenset()
+    names = source.read(select(cases.c.district).distinct())["district"].dropna().astype(str)
+    return frozenset(name for name in names if not viewer.sees(name))
+
+
+def _cells(line: str) -> set[str]:
+    """The stripped cells of a Markdown table row."""
+    return {cell.strip() for cell in line.strip().strip("|").split("|")}
+
+
+def without_districts(text: str, hidden: Collection[str], mask: str) -> str:
+    """A (Markdown) text without the table rows that have a hidden district as a cell, and with every other
+    mention of one replaced by `mask`."""
+    if not hidden:
+        return text
+    names = set(hidden)
+    kept = "".join(
+        line
+        for line in text.splitlines(keepends=True)
+        if not (line.lstrip().startswith("|") and _cells(line) & names)
+    )
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)))
+    return pattern.sub(mask, kept)
+
+
+def _masked(
+    frame: pd.DataFrame, columns: tuple[str, ...], hidden: Collection[str], mask: str
+) -> pd.DataFrame:
+    """A frame whose text columns name no hidden district (each mention replaced by `mask`)."""
+    if not hidden:
+        return frame
+    shown = frame.copy()
+    for column in columns:
+        if column in shown.columns:
+            shown[column] = shown[column].map(
+                lambda text: without_districts(text, hidden, mask) if isinstance(text, str) else text
+            )
+    return shown
+
+
+def validation_summary(summary: Mapping[str, float]) -> pd.DataFrame:
+    """The validation metrics of a model's metadata, one row each: the model's and the rule's mean over the
+    held-out dates and their standard deviations (NaN where a scorer has none), then the model's lift over
+    the rule at the top of the list."""
+    columns = ["metric", "model", "model_std", "rule", "rule_std"]
+    rows = [
+        {
+            "metric": metric,
+            **{
+                f"{column}{suffix}": summary.get(f"{scorer}.{metric}{suffix}", np.nan)
+                for column, scorer in (("model", MODEL_NAME), ("rule", RULE_NAME))
+                for suffix in ("", "_std")
+            },
+        }
+        for metric in SUMMARY_METRICS
+        if f"{MODEL_NAME}.{metric}" in summary
+    ]
+    if LIFT_KEY in summary:
+        rows.append({"metric": "lift", "model": summary[LIFT_KEY]})
+    return pd.DataFrame(rows, columns=columns).astype({c: float for c in columns[1:]})
 
 
 def _logged_table(payload: bytes) -> pd.DataFrame:
@@ -406,35 +504,46 @@ def _own_groups(table: pd.DataFrame, kind_column: str, group_column: str, viewer
     return table[~other].reset_index(drop=True)
 
 
-def model_view(viewer: Viewer, source: DataSource, language: str) -> ModelView | None:
-    """The champion's version, model card (in the language), validation summary, grid, calibration and
-    fairness tables and figures; None before any model is registered."""
-    try:
-        version, files = source.registry().run_files(MODEL_FILES)
-    except LookupError:
-        return None
+def model_view_of(
+    viewer: Viewer,
+    label: str,
+    files: Mapping[str, bytes],
+    language: str,
+    hidden: Collection[str] = (),
+    mask: str = "…",
+) -> ModelView:
+    """What the viewer may see of a version's run files: the card in the language without the `hidden`
+    districts (their table rows left out, other mentions masked), the validation summary, and the logged
+    tables without other districts' groups."""
     card = files.get("model_card.en.md" if language == "en" else "model_card.md", b"").decode()
     metadata = json.loads(files.get("fengqiao_model.json", b"{}"))
-    summary = pd.DataFrame(sorted(metadata.get("summary", {}).items()), columns=["metric", "value"])
-    tables = {
-        name.removesuffix(".json"): _logged_table(files[name])
-        for name in ("model_grid.json", "calibration.json", "fairness.json", "subsets.json")
-        if name in files
-    }
+    tables = {name: _logged_table(files[f"{name}.json"]) for name in LOGGED_TABLES if f"{name}.json" in files}
     if "fairness" in tables:
         tables["fairness"] = _own_groups(tables["fairness"], "attribute", "group", viewer)
     if "subsets" in tables:
         tables["subsets"] = _own_groups(tables["subsets"], "subset_kind", "subset", viewer)
-    figures = {
-        name.removesuffix(".png"): payload
-        for name, payload in files.items()
-        if name.endswith(".png") and (viewer.every_district or name not in CITY_WIDE_FIGURES)
-    }
-    return ModelView(version, card, summary, tables, figures)
+    return ModelView(
+        version=label,
+        card=without_districts(card, hidden, mask),
+        summary=validation_summary(metadata.get("summary", {})),
+        trained_as_of=metadata.get("as_of"),
+        base_rate=metadata.get("base_rate"),
+        tables=tables,
+    )
 
 
-def run_reports(viewer: Viewer, source: DataSource, limit: int = 30) -> pd.DataFrame:
-    """The latest daily-run reports, newest first: status, model, open cases, bands, why held, warnings."""
+def model_view(viewer: Viewer, source: DataSource, language: str, mask: str = "…") -> ModelView | None:
+    """The champion as the viewer may see it; None before any model is registered."""
+    version = champion_version(source)
+    if version is None:
+        return None
+    label, files = model_files(source, version)
+    return model_view_of(viewer, label, files, language, hidden_districts(viewer, source), mask)
+
+
+def run_reports(viewer: Viewer, source: DataSource, limit: int = 30, mask: str = "…") -> pd.DataFrame:
+    """The latest daily-run reports, newest first: status, model, open cases and high cases of the city, why
+    held, warnings (other districts' names masked for a restricted viewer)."""
     paths = sorted(source.settings.reports_dir.glob("????-??-??.json"), reverse=True)[:limit]
     rows = []
     for path in paths:
@@ -451,20 +560,27 @@ def run_reports(viewer: Viewer, source: DataSource, limit: int = 30) -> pd.DataF
                 "warnings": " ".join(verdict.get("warnings", [])),
             }
         )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         rows, columns=["as_of", "status", "model_version", "open_cases", "high", "reasons", "warnings"]
     )
+    return _masked(frame, ("reasons", "warnings"), hidden_districts(viewer, source), mask)
 
 
-def latest_drift(viewer: Viewer, source: DataSource) -> tuple[str | None, pd.DataFrame, bytes | None]:
-    """The newest daily report's date, its drift table (feature, PSI, status) and its drift picture."""
+def latest_drift(viewer: Viewer, source: DataSource, mask: str = "…") -> tuple[str | None, pd.DataFrame]:
+    """The newest daily report's date and its drift table (feature, kind, PSI, status, what moved most; other
+    districts' names masked for a restricted viewer)."""
     paths = sorted(source.settings.reports_dir.glob("????-??-??.json"))
     if not paths:
-        return None, pd.DataFrame(), None
+        return None, pd.DataFrame()
     report = json.loads(paths[-1].read_text(encoding="utf-8"))
-    picture = paths[-1].with_name(f"{paths[-1].stem}.drift.png")
-    return (
-        paths[-1].stem,
-        pd.DataFrame(report.get("drift", [])),
-        picture.read_bytes() if picture.exists() else None,
-    )
+    drift = pd.DataFrame(report.get("drift", []))
+    return paths[-1].stem, _masked(drift, ("top_shift",), hidden_districts(viewer, source), mask)
+
+
+def feature_phrases(language: str) -> dict[str, str]:
+    """Each feature as users read it: in Chinese its reason on the list with the value left open (e.g.
+    '调解失败…次'), in English its meaning (without the remark in brackets)."""
+    docs = feature_docs(ALL_FAMILIES)
+    if language == "en":
+        return {doc.name: doc.meaning.split(" (")[0] for doc in docs}
+    return {doc.name: doc.reason_zh.replace("{value}", "…") for doc in docs}

@@ -308,13 +308,30 @@ _CJK_FONTS = (
     "Heiti SC",
     "Arial Unicode MS",
 )
+RATIO_NAMES = {
+    "share_listed_ratio": "share listed ratio",
+    "recall_ratio": "recall ratio",
+    "fpr_ratio": "false-positive ratio",
+    "calibration_ratio": "calibration ratio",
+}
 
 
-def _label_fonts() -> list[str] | None:
-    """A font list that can draw Chinese group names, if such a font is installed (else None)."""
+def label_fonts() -> list[str] | None:
+    """A font list that draws Chinese group names and Latin text: an installed CJK font, then DejaVu Sans;
+    None when no CJK font is installed."""
     installed = {font.name for font in font_manager.fontManager.ttflist}
     found = [name for name in _CJK_FONTS if name in installed]
     return [*found[:1], "DejaVu Sans"] if found else None
+
+
+def drawable_name(group: str, fonts: list[str] | None) -> str:
+    """A group's name as the figure can draw it: as it is with a CJK font, else in pinyin (东湖区 ->
+    Dong Hu Qu), never as boxes."""
+    if fonts or group.isascii():
+        return group
+    from pypinyin import lazy_pinyin  # imported here: only figures on a server without CJK fonts need it
+
+    return " ".join(lazy_pinyin(group)).title()
 
 
 def fairness_figure(table: pd.DataFrame) -> Figure:
@@ -345,7 +362,7 @@ def fairness_figure(table: pd.DataFrame) -> Figure:
     left = float(np.clip(np.min(shown, initial=lower / 1.6), 0.05, None))
     right = float(np.clip(np.max(shown, initial=upper * 1.6), None, 20.0))
 
-    fonts = _label_fonts()
+    fonts = label_fonts()
     ticks = [t for t in (0.1, 0.25, 0.5, lower, 1.0, upper, 2.0, 4.0, 10.0) if left <= t <= right]
     offsets = np.linspace(-0.15, 0.15, len(metrics)) if len(metrics) > 1 else np.zeros(1)
     for axes, attribute in zip(axes_list, attributes or [""], strict=True):
@@ -369,19 +386,18 @@ def fairness_figure(table: pd.DataFrame) -> Figure:
         axes.set_yticks(
             y,
             [
-                f"{g} (n={n}{', too few' if bad else ''})"
+                f"{drawable_name(str(g), fonts)} (n={n}{', too few' if bad else ''})"
                 for g, n, bad in zip(part["group"], part["n"], insufficient, strict=True)
             ],
+            **({"fontfamily": fonts} if fonts else {}),
         )
-        for tick, bad in zip(axes.get_yticklabels(), insufficient, strict=True):
-            if fonts:
-                tick.set_fontfamily(fonts)
+        for tick, bad in zip(axes.yaxis.get_major_ticks(len(y)), insufficient, strict=True):
             if bad:
-                tick.set_color("grey")
+                tick.label1.set_color("grey")
         axes.set_ylim(-0.7, len(part) - 0.3)
         axes.set_title(f"by {attribute}" if attribute else "no groups", fontsize=10)
     handles = [Patch(color="tab:green", alpha=0.12, label=f"bounds {lower:g} to {upper:g}")]
-    handles += [Line2D([], [], color=c, marker="o", label=m) for m, c in metrics.items()]
+    handles += [Line2D([], [], color=c, marker="o", label=RATIO_NAMES[m]) for m, c in metrics.items()]
     handles.append(Line2D([], [], color="lightgrey", marker="o", label="too few cases to judge"))
     figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
     axes_list[-1].set_xlabel(

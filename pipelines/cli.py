@@ -378,6 +378,8 @@ def _print_list(report: Any, top: int) -> None:
         "category": "category",
         "score": "score",
         "band": "band",
+        "unit": "unit",
+        "due_date": "due",
         "reasons": "reasons",
     }
     console.print(_table(report.listed.head(top), f"Risk list {report.manifest['as_of']} (top {top})", shown))
@@ -666,16 +668,27 @@ def users_add(
     district: Annotated[
         list[str] | None, typer.Option("--district", help="A district the user sees (repeat for several).")
     ] = None,
+    new_district: Annotated[
+        bool,
+        typer.Option(
+            "--new-district", help="Accept districts no stored case or call names yet (else refused: typos)."
+        ),
+    ] = False,
 ) -> None:
-    """Add a dashboard user; the password is prompted for (or read from standard input), never an argument."""
+    """Add a dashboard user; the password is prompted for (or read from standard input), never an argument.
+    A district the store does not know is refused, with the closest known names, unless --new-district."""
     from pipelines.runtime import open_warehouse
-    from warehouse.accounts import add_account, check_access
+    from warehouse.accounts import add_account, check_access, check_districts, known_districts
 
     with _user_errors():
         districts = tuple(district or ())
         check_access(name, role, districts)
+        warehouse = open_warehouse(_settings(context))
+        if districts and not new_district:
+            with warehouse.transaction() as connection:
+                check_districts(districts, known_districts(connection))
         password = _read_password(name)
-        with open_warehouse(_settings(context)).transaction() as connection:
+        with warehouse.transaction() as connection:
             account = add_account(connection, name, role, districts, password)
     where = "、".join(account.districts) or "every district"
     console.print(f"user [bold]{account.name}[/bold] added: {account.role} ({where})")

@@ -17,6 +17,7 @@ import pytest
 from scipy import stats
 
 from contracts.records import LIST_COLUMNS
+from contracts.routing import assign_units, assignment_rows, load_routing
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from features.grievances import cluster_id, empty_clusters
@@ -165,7 +166,7 @@ def _grievances(as_of: date) -> pd.DataFrame:
     return published_grievances(frame)
 
 
-def _publish(warehouse: Warehouse, settings: Settings) -> None:
+def _publish(warehouse: Warehouse, settings: Settings, routed: bool) -> None:
     first = [
         ("E1", EAST, "湖滨街道", "劳资纠纷", 0.41, "high"),
         ("N1", NORTH, "江北街道", "劳资纠纷", 0.35, "high"),
@@ -179,6 +180,8 @@ def _publish(warehouse: Warehouse, settings: Settings) -> None:
         ("E3", EAST, "", "物业纠纷", 0.05, "low"),
         ("N2", NORTH, "", "婚姻家庭", 0.03, "low"),
     ]
+    routing = load_routing(None)  # the shipped default, as a deployment without its own file routes
+    previous: pd.DataFrame | None = None
     for as_of, rows in ((FIRST, first), (SECOND, second)):
         grievances = _grievances(as_of)
         description = {
@@ -187,7 +190,13 @@ def _publish(warehouse: Warehouse, settings: Settings) -> None:
             "cases": len(rows),
             "grievances": {"clusters": len(grievances), "surges": int(grievances["surge"].sum())},
         }
-        publish_day(_listed(as_of, rows), description, settings.lists_dir, warehouse, grievances)
+        listed = _listed(as_of, rows)
+        if not routed:
+            publish_day(listed, description, settings.lists_dir, warehouse, grievances)
+            continue
+        listed = assign_units(listed, routing.table, as_of, previous)
+        previous = assignment_rows(listed, routing.table)
+        publish_day(listed, description, settings.lists_dir, warehouse, grievances, assignments=previous)
 
 
 def _reports(settings: Settings) -> None:
@@ -209,8 +218,9 @@ def _reports(settings: Settings) -> None:
     mark_stale(settings.lists_dir, date(2025, 4, 11), ["input volume 5x the usual"])
 
 
-def build_home(home: Path) -> Settings:
-    """Store, lists, latest pointer (stale), a report and the four users, under `home`."""
+def build_home(home: Path, routed: bool = False) -> Settings:
+    """Store, lists, latest pointer (stale), a report and the four users, under `home`; `routed`: the lists
+    assign who acts by the shipped routing table, each continuing the one before (as the daily run does)."""
     settings = Settings(home=home, horizon_days=30)
     warehouse = Warehouse(settings.warehouse_url)
     now = pd.Timestamp("2025-04-10 06:00")
@@ -223,7 +233,7 @@ def build_home(home: Path) -> Settings:
             append(connection, INPUT_TABLES[kind], stored(kind, rows).assign(ingested_at=now))
         for account in USERS.values():
             add_account(connection, account.name, account.role, account.districts, PASSWORD)
-    _publish(warehouse, settings)
+    _publish(warehouse, settings, routed)
     _reports(settings)
     warehouse.engine.dispose()
     return settings
@@ -241,7 +251,10 @@ def _png() -> bytes:
 class FakeRegistry:
     """The champion's run files, as `Registry.run_files` returns them."""
 
-    def run_files(self, names: object) -> tuple[str, dict[str, bytes]]:
+    def champion_version(self) -> str | None:
+        return "3"
+
+    def run_files(self, names: object, version: str | None = None) -> tuple[str, dict[str, bytes]]:
         fairness = {
             "columns": ["attribute", "group", "n", "status"],
             "data": [

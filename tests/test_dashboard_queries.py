@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import delete
@@ -24,7 +26,6 @@ from tests.dashboard_home import (
     SECOND,
     SURGING,
     USERS,
-    FakeRegistry,
     build_home,
 )
 from warehouse.accounts import Account, Role
@@ -185,21 +186,81 @@ def test_pointer_reports_and_city_outcomes(source: DataSource) -> None:
     assert queries.latest_pointer(source)["stale"] is True
     assert queries.list_dates(USERS["ana"], source) == [SECOND, FIRST]
     assert queries.run_reports(USERS["ana"], source)["status"].tolist() == ["held"]
-    as_of, drift, _ = queries.latest_drift(USERS["ana"], source)
+    as_of, drift = queries.latest_drift(USERS["ana"], source)
     assert as_of == "2025-04-11" and drift["psi"].tolist() == [0.31]
-    assert queries.city_outcomes(USERS["ana"], source).empty
-    assert len(queries.city_outcomes(USERS["admin"], source)) == 1
+    for viewer in (USERS["ana"], USERS["admin"]):  # city totals, no district's figures: everyone reads them
+        assert queries.city_outcomes(viewer, source)["precision_at_k"].tolist() == [1.0]
 
 
-def test_model_view_hides_other_districts_groups(source: DataSource, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(DataSource, "registry", lambda self: FakeRegistry())
-    ana = queries.model_view(USERS["ana"], source, "en")
-    assert ana is not None and ana.version == "fengqiao-escalation/v3" and ana.card == "# Model card"
-    assert ana.tables["fairness"]["group"].tolist() == ["all", EAST]
-    assert "fairness" not in ana.figures and "calibration" in ana.figures
-    admin = queries.model_view(USERS["admin"], source, "zh")
-    assert admin.card == "# 模型说明书" and len(admin.tables["fairness"]) == 3 and "fairness" in admin.figures
-    assert admin.summary.to_dict("records") == [{"metric": "model.precision_at_k", "value": 0.4}]
+def test_reports_name_no_district_an_analyst_may_not_see(source: DataSource) -> None:
+    """A daily report whose warnings and drift name both districts: the east analyst reads 'other' for the
+    north, the admin reads both."""
+    path = source.settings.reports_dir / "2025-04-12.json"
+    report = {
+        "as_of": "2025-04-12",
+        "status": "published",
+        "verdict": {
+            "reasons": [],
+            "warnings": [f"Feature profile_district has shifted (most moved {NORTH})."],
+        },
+        "drift": [
+            {"column": "profile_district", "psi": 0.12, "status": "warn", "top_shift": f"{NORTH} 10%→20%"}
+        ],
+    }
+    path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    try:
+        ana = queries.run_reports(USERS["ana"], source, mask="其他区县")
+        assert ana["warnings"].iloc[0] == "Feature profile_district has shifted (most moved 其他区县)."
+        assert queries.latest_drift(USERS["ana"], source, mask="其他区县")[1]["top_shift"].tolist() == [
+            "其他区县 10%→20%"
+        ]
+        admin = queries.run_reports(USERS["admin"], source, mask="其他区县")
+        assert NORTH in admin["warnings"].iloc[0]
+        assert queries.latest_drift(USERS["admin"], source)[1]["top_shift"].tolist() == [f"{NORTH} 10%→20%"]
+    finally:
+        path.unlink()
+
+
+def test_hidden_districts_are_the_stores_others(source: DataSource) -> None:
+    assert queries.hidden_districts(USERS["ana"], source) == {NORTH}
+    assert queries.hidden_districts(USERS["nora"], source) == {EAST}
+    assert queries.hidden_districts(USERS["admin"], source) == frozenset()
+    assert queries.hidden_districts(USERS["vic"], source) == frozenset()
+
+
+def test_a_text_without_hidden_districts() -> None:
+    """Table rows with a hidden district as a cell go, other mentions are masked, the rest stays as is."""
+    card = (
+        "# 说明\n\n| 属性 | 群体 | 纠纷数 |\n|---|---|---|\n"
+        f"| 区县 | {EAST} | 5 |\n| 区县 | {NORTH} | 4 |\n| 纠纷类型 | 劳资纠纷 | 9 |\n\n"
+        f"结论：district={NORTH}、{EAST}。\n"
+    )
+    kept = queries.without_districts(card, {NORTH}, "其他区县")
+    assert kept == card.replace(f"| 区县 | {NORTH} | 4 |\n", "").replace(f"={NORTH}", "=其他区县")
+    assert queries.without_districts(card, (), "其他区县") == card
+
+
+def test_features_in_words() -> None:
+    assert queries.feature_phrases("zh")["history_n_visit"] == "走访…次"
+    assert queries.feature_phrases("en")["history_n_visit"] == "number of 'visit' events so far"
+    assert queries.feature_phrases("en")["profile_town"] == "town or street of the dispute"
+
+
+def test_validation_summary_of_a_models_metadata() -> None:
+    summary = {
+        "model.precision_at_k": 0.39,
+        "model.precision_at_k_std": 0.03,
+        "rule.precision_at_k": 0.2,
+        "model.ece": 0.01,
+        "lift_precision_at_k_over_rule": 1.95,
+        "folds.precision_at_k_mean": 0.39,
+        "model.n": 2000.0,
+    }
+    table = queries.validation_summary(summary)
+    assert table["metric"].tolist() == ["precision_at_k", "ece", "lift"]
+    assert table.iloc[0, 1:].tolist()[:3] == [0.39, 0.03, 0.2] and np.isnan(table.iloc[0]["rule_std"])
+    assert table.set_index("metric").loc["lift", "model"] == 1.95
+    assert table.set_index("metric").loc["ece", ["rule", "rule_std"]].isna().all()
 
 
 def test_reading_never_writes(source: DataSource, tmp_path: Path) -> None:
@@ -213,6 +274,7 @@ def test_reading_never_writes(source: DataSource, tmp_path: Path) -> None:
 
 
 def test_model_view_is_none_without_a_model(tmp_path: Path) -> None:
+    """The real registry, on a home where nothing was ever trained."""
     settings = Settings(home=tmp_path / "empty")
     assert queries.model_view(USERS["admin"], open_source(settings), "zh") is None
 

@@ -1,12 +1,16 @@
-"""The dashboard is safe to expose: throttled and audited logins, idle timeout, no tracebacks, stored texts as
-plain text, exports no spreadsheet runs, and dormant cases listed apart (district-scoped)."""
+"""The dashboard is safe to expose: throttled and audited logins, signed session cookies that expire and that
+a logout voids, idle timeout, no tracebacks, stored texts as plain text, exports no spreadsheet runs, and
+dormant cases listed apart (district-scoped)."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -198,6 +202,49 @@ def test_the_audit_log_is_append_only(accounts: Warehouse) -> None:
     assert events(accounts) == [("case_opened", "ana", "unknown")]
 
 
+# ---------------------------------------------------------------- session cookies
+
+
+def test_the_session_key_is_private_made_once_and_shared(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    key = auth.session_key(settings)
+    path = settings.home / auth.SESSION_KEY_FILE
+    assert len(key) == 64 and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert auth.session_key(settings) == key  # every process of the home reads the same key
+    path.write_text("short")
+    with pytest.raises(OSError, match="too short"):
+        auth.session_key(settings)
+
+
+def test_a_session_token_is_refused_when_altered_foreign_expired_or_malformed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key, other = b"k" * 64, b"o" * 64
+    session = auth.Session("ana", T0)
+    token = auth.issue_token(key, session)
+    assert auth.read_token(key, token, 60) == session
+    payload, rest = token.split(".", 1)
+    for bad in (token[:-2] + "xx", payload[::-1] + "." + rest, "", None, "not-a-token", "a.b.c"):
+        assert auth.read_token(key, bad, 60) is None, bad
+    assert auth.read_token(other, token, 60) is None
+    issued_long_ago = time.time() - 61
+    monkeypatch.setattr(time, "time", lambda: issued_long_ago)
+    old = auth.issue_token(key, session)
+    monkeypatch.undo()
+    assert auth.read_token(key, old, 60) is None and auth.read_token(key, old, 120) == session
+
+
+def test_the_cookie_script_writes_one_cookie_and_no_markup() -> None:
+    script = auth.cookie_script("fengqiao_session", "abc.def", 1800, secure=True)
+    assert script == (
+        '<script>document.cookie = "fengqiao_session=abc.def; Path=/; SameSite=Strict; Max-Age=1800; '
+        'Secure";</script>'
+    )
+    hostile = auth.cookie_script("x", '"</script><img src=x onerror=alert(1)>', 60, secure=False)
+    assert hostile.count("</script>") == 1 and hostile.endswith(";</script>") and "<img" in hostile
+    assert "Max-Age=0" in auth.cookie_script("x", None, 1800, secure=False)
+
+
 # ---------------------------------------------------------------- texts and exports
 
 
@@ -325,7 +372,7 @@ def test_logins_logouts_idle_expiry_and_opened_cases_are_audited(home: Path) -> 
     idle = context.now() - timedelta(minutes=31)
     app = logged_in("ana")
     app.session_state["case_id"] = "E1"
-    app.switch_page("pages/case.py").run()
+    app.switch_page(context.page_script("case")).run()
     app.run()  # a rerun of the same case is not a second opening
     app.session_state[context.LAST_ACTIVE_KEY] = idle
     app.run()  # a page run after 31 idle minutes: nothing shown, logged out
@@ -356,27 +403,27 @@ def test_logins_logouts_idle_expiry_and_opened_cases_are_audited(home: Path) -> 
 def test_admins_see_the_audit_log_and_others_do_not() -> None:
     admin = logged_in("admin")
     admin.session_state["case_id"] = "E2"
-    admin.switch_page("pages/case.py").run()
-    admin.switch_page("pages/model.py").run()
+    admin.switch_page(context.page_script("case")).run()
+    admin.switch_page(context.page_script("model")).run()
     assert not admin.exception
     log = next(t.value for t in admin.dataframe if ZH["audit_event"] in t.value.columns)
     assert {"查看案件", "登录成功"} <= set(log[ZH["audit_event"]])
     assert "E2" in log[ZH["case_id"]].tolist()
     analyst = logged_in("ana")
-    analyst.switch_page("pages/model.py").run()
+    analyst.switch_page(context.page_script("model")).run()
     assert not [t for t in analyst.dataframe if ZH["audit_event"] in t.value.columns]
 
 
 def test_stored_texts_are_shown_as_plain_text() -> None:
     app = logged_in("admin")
     app.session_state["case_id"] = "E4"
-    app.switch_page("pages/case.py").run()
+    app.switch_page(context.page_script("case")).run()
     assert not app.exception
     assert HOSTILE in [t.value for t in app.text]
     for body in markdown_bodies(app):
         assert "](" not in body and "<img" not in body and "**急" not in body, body
     timeline = next(t.value for t in app.dataframe if ZH["text"] in t.value.columns)
-    assert timeline[ZH["text"]].tolist() == [HOSTILE_NOTE, HOSTILE]  # as stored, in a table of plain cells
+    assert timeline[ZH["text"]].tolist() == [HOSTILE, HOSTILE_NOTE]  # as stored, newest first, plain cells
     for table in app.dataframe:
         config = json.loads(table.proto.columns or "{}")
         kinds = {column.get("type_config", {}).get("type") for column in config.values()}

@@ -319,7 +319,7 @@ def _grievance_page(name: str) -> AppTest:
     app_test.text_input(key="login_name").input(name)
     app_test.text_input(key="login_password").input(PASSWORD)
     app_test.button[0].click().run()
-    app_test.switch_page("pages/grievances.py").run()
+    app_test.switch_page("views/grievances.py").run()
     assert not app_test.exception, app_test.exception
     return app_test
 

@@ -77,3 +77,38 @@ def test_unknown_district_is_explained() -> None:
         district_timeline(city(), "无此区")
     with pytest.raises(ValueError, match="known districts"):
         district_categories(city(), "无此区")
+
+
+# ---------------------------------------------------------------- a case's timeline as the dashboard shows it
+
+
+def test_a_case_timeline_is_shown_newest_first_in_words_with_empty_texts_blank() -> None:
+    from dashboards.labels import EN, ZH
+    from dashboards.present import timeline_table
+
+    frame = pd.DataFrame(
+        {
+            "at": pd.to_datetime(["2026-03-02 09:00", "2026-03-11 10:00", "2026-03-05 08:30", None]),
+            "kind": ["event", "event", "call", "event"],
+            "what": ["registered", "violence", "wechat", "an_unknown_code"],
+            "text": [None, "打伤", float("nan"), "某事"],
+            "district": ["东湖区"] * 4,
+        }
+    )
+    shown = timeline_table(frame, EN)
+    assert list(shown.columns) == [EN["at"], EN["kind"], EN["what"], EN["text"]]
+    assert shown[EN["at"]].tolist() == ["2026-03-11 10:00", "2026-03-05 08:30", "2026-03-02 09:00", ""]
+    assert shown[EN["kind"]].tolist() == ["event", "call", "event", "event"]
+    assert shown[EN["what"]].tolist() == ["violence", "WeChat", "registered", "an_unknown_code"]
+    assert shown[EN["text"]].tolist() == ["打伤", "", "", "某事"]
+    assert timeline_table(frame, ZH)[ZH["what"]].tolist() == ["民转刑", "微信", "受理登记", "an_unknown_code"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(209500.0, "¥209,500"), (1234.5, "¥1,234.50"), (0, "¥0"), (None, ""), (float("nan"), "")],
+)
+def test_amounts_are_written_in_yuan(amount: float | None, text: str) -> None:
+    from dashboards.present import money
+
+    assert money(amount) == text

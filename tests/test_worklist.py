@@ -3,7 +3,6 @@ feedback recording the unit, the page in both languages, old stores still readab
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -12,14 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from contracts.routing import assign_units, assignment_rows, load_routing
 from contracts.settings import Settings
 from dashboards import worklist
 from dashboards.feedback import record_feedback
 from dashboards.labels import EN, ZH
 from dashboards.source import open_source
 from pipelines.daily_flow import unit_work
-from pipelines.publish import previous_assignments, publish_day
 from tests.dashboard_home import FIRST, PASSWORD, SECOND, USERS, build_home, use_home
 from warehouse.dashboard_tables import feedback
 from warehouse.store import Warehouse
@@ -31,22 +28,8 @@ EAST_VILLAGES, EAST_JUSTICE = "东湖区村（社区）调委会", "东湖区司
 
 
 def routed_home(home: Path) -> Settings:
-    """The dashboard tests' home with both lists published again as the daily run does: routed by the
-    shipped routing table, each continuing the one before."""
-    settings = build_home(home)
-    warehouse = Warehouse(settings.warehouse_url)
-    table = load_routing(None).table
-    for as_of in (FIRST, SECOND):
-        listed = warehouse.read_list(as_of).drop(columns="as_of").assign(as_of=as_of)
-        routed = assign_units(listed, table, as_of, previous_assignments(warehouse, as_of))
-        folder = settings.lists_dir
-        description = json.loads((folder / f"{as_of}.manifest.json").read_text(encoding="utf-8"))
-        grievances = pd.read_parquet(folder / f"{as_of}.grievances.parquet")
-        publish_day(
-            routed, description, folder, warehouse, grievances, assignments=assignment_rows(routed, table)
-        )
-    warehouse.engine.dispose()
-    return settings
+    """The dashboard tests' home, both lists routed by the shipped routing table as the daily run does."""
+    return build_home(home, routed=True)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +125,7 @@ def _logged_in(name: str) -> AppTest:
 
 
 def _visit(app: AppTest) -> AppTest:
-    app.switch_page("pages/worklist.py").run()
+    app.switch_page("views/worklist.py").run()
     assert not app.exception, app.exception
     return app
 

@@ -1,4 +1,5 @@
-"""Dashboard accounts in the store: roles, assigned districts and scrypt password hashes."""
+"""Dashboard accounts in the store: roles, assigned districts (checked against the districts the store
+knows) and scrypt password hashes."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
-from sqlalchemy import Connection, delete, select
+from rapidfuzz import fuzz, process
+from sqlalchemy import Connection, delete, select, union
 
 from contracts.timeparse import local_now
 from warehouse.dashboard_tables import users
+from warehouse.tables import cases, hotline
 
 # scrypt cost: 16 MiB of memory and about 50 ms per check; stored with each hash so it can change.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LENGTH = 2**14, 8, 1, 32
 MIN_PASSWORD_LENGTH = 8
+# How alike a typed district and a stored one must be (rapidfuzz's ratio, 0-100) to be suggested, and how
+# many are suggested: 南成区 for 南城区 scores 67.
+SUGGESTION_CUTOFF, SUGGESTIONS = 50.0, 3
 
 
 class Role(StrEnum):
@@ -87,6 +93,38 @@ def check_access(name: str, role: Role, districts: tuple[str, ...]) -> None:
         raise ValueError("an analyst needs at least one --district")
     if role is Role.ADMIN and districts:
         raise ValueError("an admin sees every district: give no --district")
+
+
+def known_districts(connection: Connection) -> list[str]:
+    """The districts the store's cases and hotline calls name, sorted."""
+    query = union(select(cases.c.district), select(hotline.c.district))
+    return sorted({row[0] for row in connection.execute(query) if row[0]})
+
+
+def similar_districts(district: str, known: list[str]) -> list[str]:
+    """The known districts most like a typed one (best first; none when nothing is close)."""
+    found = process.extract(
+        district, known, scorer=fuzz.ratio, limit=SUGGESTIONS, score_cutoff=SUGGESTION_CUTOFF
+    )
+    return [name for name, _, _ in found]
+
+
+def check_districts(districts: tuple[str, ...], known: list[str]) -> None:
+    """Raise ValueError naming each district that no stored case or call names, with the known districts
+    closest to it (a typo would leave an analyst an empty list for ever)."""
+    unknown = [district for district in districts if district not in known]
+    if not unknown:
+        return
+    problems = []
+    for district in unknown:
+        close = similar_districts(district, known)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        problems.append(f"{district!r}{hint}")
+    stored = "the store names no district yet" if not known else f"{len(known)} districts are stored"
+    raise ValueError(
+        f"unknown district {', '.join(problems)}: no stored case or call names it ({stored}); check the "
+        "spelling, or pass --new-district if it is right and its data has not arrived yet"
+    )
 
 
 def check_password(password: str) -> None:

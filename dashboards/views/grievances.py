@@ -12,7 +12,6 @@ import streamlit as st
 
 from dashboards import context, present, queries
 
-CASE_KEY = "case_id"
 COUNTS = ("distinct_callers", "new_callers", "calls", "cases", "open_on_list")  # narrow number columns
 
 
@@ -35,7 +34,7 @@ def _summary(clusters: pd.DataFrame, words: dict[str, str]) -> None:
 
 def _open_cases(page: context.PageContext, cluster: pd.Series, as_of: date, on_list: bool) -> None:
     """Why the chosen grievance is shown, and, when a list was published that day (`on_list`), its open
-    cases as listed then with the button that opens one of them."""
+    cases as listed then, each case number a link that opens the case."""
     words = page.words
     thing = present.plain(cluster["thing"])
     st.subheader(words["grievance_cases"].format(thing=thing, as_of=as_of.isoformat()) if on_list else thing)
@@ -50,21 +49,21 @@ def _open_cases(page: context.PageContext, cluster: pd.Series, as_of: date, on_l
     if touched.empty:
         st.caption(words["no_open_cases"])
         return
-    picked = st.dataframe(
-        present.list_table(touched, words, present.GRIEVANCE_CASES_SHOWN),
+    table = present.list_table(touched, words, present.GRIEVANCE_CASES_SHOWN)
+    st.dataframe(
+        table.assign(**{words["case_id"]: touched["case_id"].map(present.case_link)}),
         hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
         key="grievance_cases_table",
-        column_config={words["score"]: st.column_config.NumberColumn(format="%.3f")},
+        placeholder="",
+        column_config={
+            words["case_id"]: st.column_config.LinkColumn(
+                display_text=r"case\?case=(.+)$", help=words["open_case_link_help"]
+            ),
+            words["score"]: st.column_config.NumberColumn(format="%.3f"),
+            words["reasons"]: st.column_config.TextColumn(width="large"),
+        },
     )
-    rows = _selected(picked, len(touched))
-    if rows:
-        st.session_state[CASE_KEY] = str(touched["case_id"].iloc[rows[0]])
-        if st.button(words["open_case"], type="primary", key="open_grievance_case"):
-            st.switch_page("pages/case.py")
-    else:
-        st.caption(words["select_row_hint"])
+    st.caption(words["open_case_link_help"])
 
 
 def main() -> None:
@@ -72,7 +71,8 @@ def main() -> None:
     page = context.page()
     words, viewer, data = page.words, page.viewer, page.source
     st.header(words["page_grievances"])
-    as_of = context.list_date(page, queries.grievance_dates(viewer, data))
+    with st.columns([1, 4])[0]:
+        as_of = context.list_date(page, queries.grievance_dates(viewer, data))
     if as_of is None:
         return
     days = data.settings.grievance_window_days
@@ -89,6 +89,7 @@ def main() -> None:
         on_select="rerun",
         selection_mode="single-row",
         key="grievance_table",
+        placeholder="",
         column_config={
             **{words[name]: st.column_config.NumberColumn(width="small") for name in COUNTS},
             words["growth"]: st.column_config.NumberColumn(format="%.1f", width="small"),
@@ -101,7 +102,7 @@ def main() -> None:
     else:
         st.caption(words["select_grievance_hint"])
     stem = f"fengqiao-grievances-{as_of.isoformat()}"
-    csv_column, excel_column = st.columns(2)
+    csv_column, excel_column, _ = st.columns([1, 1, 4])
     csv_column.download_button(words["download_csv"], present.csv_bytes(table), f"{stem}.csv", "text/csv")
     excel_column.download_button(
         words["download_excel"],
@@ -112,4 +113,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    context.guarded(main)
