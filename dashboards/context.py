@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -365,3 +366,15 @@ def list_date(page: PageContext, dates: list[date] | None = None) -> date | None
     as_of = st.selectbox(words["list_date"], dates, index=dates.index(shown), key=LIST_DATE_KEY)
     st.session_state[CHOSEN_DATE_KEY] = as_of
     return as_of
+
+
+def export_buttons(table: pd.DataFrame, stem: str, words: dict[str, str]) -> None:
+    """Download buttons for a table as CSV and as Excel (`stem`.csv, `stem`.xlsx), formulas neutralised."""
+    csv_column, excel_column, _ = st.columns([1, 1, 4])
+    csv_column.download_button(words["download_csv"], present.csv_bytes(table), f"{stem}.csv", "text/csv")
+    excel_column.download_button(
+        words["download_excel"],
+        present.excel_bytes(table),
+        f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -101,15 +101,7 @@ def main() -> None:
         _open_cases(page, clusters.iloc[rows[0]], as_of, as_of in queries.list_dates(viewer, data))
     else:
         st.caption(words["select_grievance_hint"])
-    stem = f"fengqiao-grievances-{as_of.isoformat()}"
-    csv_column, excel_column, _ = st.columns([1, 1, 4])
-    csv_column.download_button(words["download_csv"], present.csv_bytes(table), f"{stem}.csv", "text/csv")
-    excel_column.download_button(
-        words["download_excel"],
-        present.excel_bytes(table),
-        f"{stem}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    context.export_buttons(table, f"fengqiao-grievances-{as_of.isoformat()}", words)
 
 
 if __name__ == "__main__":

@@ -168,15 +168,7 @@ def main() -> None:
         _reasons_beside(None if row is None else rows.iloc[row], words)
     if row is not None:
         st.session_state[CASE_KEY] = str(shown["case_id"].iloc[row])
-    stem = f"fengqiao-{as_of.isoformat()}"
-    csv_column, excel_column, _ = st.columns([1, 1, 4])
-    csv_column.download_button(words["download_csv"], present.csv_bytes(table), f"{stem}.csv", "text/csv")
-    excel_column.download_button(
-        words["download_excel"],
-        present.excel_bytes(table),
-        f"{stem}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    context.export_buttons(table, f"fengqiao-{as_of.isoformat()}", words)
     _dormant(page, as_of)
 
 
