@@ -40,6 +40,9 @@ DAY = "%Y-%m-%d"
 MINUTE = "%Y-%m-%d %H:%M"
 # What splits a list's reasons text into its reasons (the Chinese and the English separator).
 _REASON_SPLIT = re.compile(r"[；;]\s*")
+# The sections of a reasons text (models.explain.compose): what raised the score, then the labelled ones.
+_SECTION_SPLIT = re.compile(r"。\s*|\.\s+(?=(?:Lowers the risk|Note): )")
+_SECTION_LABEL = re.compile(r"降低风险：|注意：|Lowers the risk: |Note: ")
 # Characters a case id may not carry as they are into a link's query value.
 _URL_UNSAFE = set('%&#+=?/\\:"<>`{}|^[] ')
 LIST_SHOWN = (
@@ -144,10 +147,17 @@ def localise(frame: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
 
 
 def reason_items(text: object) -> list[str]:
-    """A list's reasons text as its separate reasons (none for a missing or empty text)."""
+    """A list's reasons text as its separate reasons (none for a missing or empty text); a reason of the
+    labelled sections (what lowered the score, notes) keeps its section's label."""
     if not isinstance(text, str):
         return []
-    return [item.strip() for item in _REASON_SPLIT.split(text) if item.strip()]
+    items = []
+    for section in _SECTION_SPLIT.split(text):
+        label = _SECTION_LABEL.match(section)
+        prefix = label.group(0) if label else ""
+        body = section[len(prefix) :]
+        items += [prefix + item.strip() for item in _REASON_SPLIT.split(body) if item.strip()]
+    return items
 
 
 def case_link(case_id: str) -> str:

@@ -502,3 +502,33 @@ def test_no_raw_number_pseudonym_or_pseudonym_column_reaches_the_page() -> None:
         text = rendered(visit(app, page))
         assert not [number for number in SECRET_NUMBERS if number in text], page
         assert phone_pid not in text and "_pid" not in text, page
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        (
+            "调解失败17次；近30天来电4次。降低风险：调解成功1次；来电0次。注意：涉案金额未登记",
+            [
+                "调解失败17次",
+                "近30天来电4次",
+                "降低风险：调解成功1次",
+                "降低风险：来电0次",
+                "注意：涉案金额未登记",
+            ],
+        ),
+        (
+            "4 calls. Lowers the risk: 1 successful mediations so far; 0 calls. Note: no amount",
+            [
+                "4 calls",
+                "Lowers the risk: 1 successful mediations so far",
+                "Lowers the risk: 0 calls",
+                "Note: no amount",
+            ],
+        ),
+        ("涉案金额85,100.5元", ["涉案金额85,100.5元"]),
+        (None, []),
+    ],
+)
+def test_reason_items_keep_each_section_s_label(text: object, items: list[str]) -> None:
+    assert present.reason_items(text) == items

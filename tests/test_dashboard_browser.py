@@ -122,6 +122,7 @@ def _worklist(page: Any, words: dict[str, str], unit: str) -> None:
     expect(page.get_by_role("heading", name=words["page_worklist"])).to_be_visible()
     _settled(page)
     page.locator('[data-testid="stSelectbox"]').filter(has_text=words["unit"]).first.click()
+    page.keyboard.type(unit)  # a city has many units: the picker's search narrows the options to it
     page.get_by_role("option").filter(has_text=unit).first.click()
     expect(page.get_by_role("heading", name=words["worklist_unit_title"].format(unit=unit))).to_be_visible()
     _settled(page)
