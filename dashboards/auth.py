@@ -167,17 +167,21 @@ def read_token(key: bytes, token: str | None, max_age_seconds: int) -> Session |
         return None
 
 
-def logged_out_since(source: DataSource, name: str, since: datetime) -> bool:
-    """Whether the account logged out at or after `since` (which voids a session that began then). A store
-    that cannot be read counts as a logout: a busy store must not let a session back in."""
+def logged_out_since(source: DataSource, name: str, since: datetime, unreadable: bool = True) -> bool:
+    """Whether a session of the account that began at `since` is void: the account logged out at or after
+    it, or was (re)created at or after it (a password is changed by removing and adding the account, and a
+    name may pass to someone else), or no longer exists. A store that cannot be read gives `unreadable`
+    (by default a logout: a busy store must not let a session back in)."""
     a = audit_log.c
-    query = select(func.max(a.at)).where(a.event == audit.LOGOUT, a.user_name == name)
+    logout = select(func.max(a.at)).where(a.event == audit.LOGOUT, a.user_name == name)
+    created = select(users.c.created_at).where(users.c.name == name)
     try:
         with source.engine.connect() as connection:
-            last = connection.execute(query).scalar()
+            last = connection.execute(logout).scalar()
+            made = connection.execute(created).scalar()
     except OperationalError:
-        return True
-    return last is not None and last >= since
+        return unreadable
+    return made is None or made >= since or (last is not None and last >= since)
 
 
 def cookie_script(name: str, value: str | None, max_age_seconds: int, secure: bool) -> str:

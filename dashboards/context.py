@@ -10,7 +10,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -166,6 +166,11 @@ def now() -> datetime:
     return local_now().to_pydatetime()
 
 
+def today() -> date:
+    """The current local day (the day a list's age is counted to)."""
+    return now().date()
+
+
 def _refusal(attempt: auth.Attempt, words: dict[str, str]) -> None:
     """Why a login did not succeed, and how long to wait when the account or address must."""
     if attempt.wait_seconds > 0:
@@ -290,6 +295,10 @@ def _active_viewer(data: DataSource) -> Viewer | None:
     viewer = auth.current(data, st.session_state.get(auth.SESSION_KEY))
     if viewer is None:
         return None
+    since = st.session_state.get(SINCE_KEY)
+    if since is not None and auth.logged_out_since(data, viewer.name, since, unreadable=False):  # another tab
+        _end_session(viewer, audit.LOGOUT)
+        return None
     if idle_expired(st.session_state.get(LAST_ACTIVE_KEY), now(), data.settings.session_idle_minutes):
         _end_session(viewer, audit.IDLE_EXPIRY, "session_expired")
         return None
@@ -346,8 +355,12 @@ def freshness_notice(page: PageContext) -> None:
     held or its run failed, no model scored it, or no daily run has published since)."""
     reports = queries.run_reports(page.viewer, page.source, limit=1)
     last_run = None if reports.empty else (str(reports["as_of"].iloc[0]), str(reports["status"].iloc[0]))
-    stale = present.staleness(queries.latest_pointer(page.source), last_run, now().date())
+    stale = present.staleness(queries.latest_pointer(page.source), last_run, today())
     if stale is not None:
+        hidden = queries.hidden_districts(page.viewer, page.source)  # the run's words may name any district
+        stale = replace(
+            stale, reasons=queries.without_districts(stale.reasons, hidden, page.words["other_district"])
+        )
         st.warning(present.staleness_text(stale, page.words), icon=":material/schedule:")
 
 

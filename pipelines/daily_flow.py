@@ -59,7 +59,7 @@ from pipelines.publish import (
     write_atomic,
 )
 from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse, registry
-from pipelines.score_flow import ScoredDay, champion, log_published, previous, publish, score_day
+from pipelines.score_flow import ScoredDay, champion, log_published, previous, publish, routing, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from warehouse.dashboard_tables import feedback
 
@@ -499,8 +499,9 @@ def _run_day(
     if not has_champion(settings):
         return publish_grievances_only(as_of, settings, report)
     model = champion(settings)
-    known = load_store(settings).known_before(as_of_instant(as_of))
-    day = score_day(as_of, model, known, settings, previous(as_of, settings))
+    stored = load_store(settings)
+    known = stored.known_before(as_of_instant(as_of))
+    day = score_day(as_of, model, known, settings, previous(as_of, settings), routing(settings, stored))
     report.update(
         {
             "model_version": model.version,

@@ -86,10 +86,11 @@ def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
 
 
-def routing(settings: Settings, known: Sources) -> Routing:
+def routing(settings: Settings, stored: Sources) -> Routing:
     """The configured routing table (the shipped default when none is), checked against the districts and
-    towns of the stored cases: RoutingError names the file, the rule and the field of a mistake."""
-    return load_routing(settings.routing_file, known.cases["district"], known.cases["town"].dropna())
+    towns of every stored case (not only those known before a day being rerun: a rule for a place whose
+    cases came later is no mistake): RoutingError names the file, the rule and the field of a mistake."""
+    return load_routing(settings.routing_file, stored.cases["district"], stored.cases["town"].dropna())
 
 
 @task(name="read-previous-assignments", **IO_TASK)
@@ -100,16 +101,22 @@ def previous(as_of: date, settings: Settings) -> pd.DataFrame:
 
 @task(name="score-open-cases", **PURE_TASK)
 def score_day(
-    as_of: date, model: Champion, known: Sources, settings: Settings, before: pd.DataFrame | None = None
+    as_of: date,
+    model: Champion,
+    known: Sources,
+    settings: Settings,
+    before: pd.DataFrame | None = None,
+    who_acts: Routing | None = None,
 ) -> ScoredDay:
     """The ranked list of the cases open and not dormant at `as_of`, checked against the contract, with
     who acts on its high and medium cases (`before`: the previous list's assignments, which a case kept
     by the same unit continues), its manifest and the dormant cases.
 
-    `known` is the store as known before the as-of instant.
+    `known` is the store as known before the as-of instant; `who_acts` the routing table checked against the
+    whole store (by default, against `known`).
     """
     docs = champion_features(model, settings)
-    who_acts = routing(settings, known)  # a mistake in the routing file is told before the scoring
+    who_acts = who_acts or routing(settings, known)  # a mistake in the routing file is told before scoring
     dormant = dormant_cases(known, as_of_instant(as_of), settings.dormant_days)
     families = families_reading(model.metadata["features"])
     features = build_features(known, as_of, families, settings.dormant_days)
@@ -183,8 +190,10 @@ def log_published(day: ScoredDay) -> None:
 def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     """Score the cases open at `as_of` with the champion and publish the ranked list."""
     settings = settings or Settings()
-    known = load_store(settings).known_before(as_of_instant(as_of))
-    day = score_day(as_of, champion(settings), known, settings, previous(as_of, settings))
+    stored = load_store(settings)
+    known = stored.known_before(as_of_instant(as_of))
+    who_acts = routing(settings, stored)
+    day = score_day(as_of, champion(settings), known, settings, previous(as_of, settings), who_acts)
     paths = publish(day, settings)
     log_published(day)
     return ScoreReport(day.listed, day.manifest, paths)
