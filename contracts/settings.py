@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveFloat, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.vocabulary import DEFAULT_ESCALATION_EVENTS, EventType
@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         "of the model; use it where texts are name-masked at source).",
     )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
+    logistic_c_grid: tuple[PositiveFloat, ...] = Field(
+        (0.02, 0.002),
+        description="Stronger L2 strengths the logistic candidates also try on the rolling folds (the best "
+        "mean precision at the top wins, logistic_c on ties); empty: logistic_c only. Across the feature "
+        "lab's cities the best strength differs by city (bench/feature_lab.md).",
+    )
     text_max_terms: int = Field(
         300,
         ge=1,

@@ -1,4 +1,5 @@
-"""Hyperparameter search for the gradient-boosted trees: Optuna's TPE sampler under a budget of trials.
+"""Hyperparameter search: Optuna's TPE sampler under a budget of trials for the gradient-boosted trees,
+or a few given points tried in order (the logistic regression's L2 strength).
 
 The objective is given by the caller (`models.train`: mean precision at the top share over the rolling
 folds' test dates, the figure candidates are chosen by); this module owns the search space, the sampler
@@ -31,10 +32,12 @@ Objective = Callable[[dict[str, Any]], tuple[float, Any]]
 
 @dataclass(frozen=True)
 class SearchBudget:
-    """How much a search may try: at most `trials` settings, and no new one after `timeout_seconds`."""
+    """How much a search may try: at most `trials` settings, and no new one after `timeout_seconds`;
+    with `grid`, the start and then those points in order instead of sampled ones."""
 
     trials: int
     timeout_seconds: float
+    grid: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,29 @@ def suggest(trial: Any, space: dict[str, tuple[type, float, float, bool]]) -> di
     return drawn
 
 
+def grid_search(start: dict[str, Any], objective: Objective, budget: SearchBudget) -> Search:
+    """The best of `start` and the budget's grid points (each over `start`), tried in order until the
+    trials or the time run out; ties go to the earlier trial."""
+    began, best, ran = time.monotonic(), None, 0
+    for point in ({}, *budget.grid)[: budget.trials]:
+        if ran and time.monotonic() - began >= budget.timeout_seconds:
+            break
+        params = {**start, **point}
+        value, fitted = objective(params)
+        ran += 1
+        if best is None or value > best.value:
+            best = Search(params, value, ran, False, fitted)
+    assert best is not None
+    timed_out = ran < min(budget.trials, len(budget.grid) + 1)
+    return Search(best.params, best.value, ran, timed_out, best.fitted)
+
+
 def search(start: dict[str, Any], objective: Objective, budget: SearchBudget, seed: int) -> Search:
-    """The hyperparameters (of SPACE widened to hold `start`, over `start`) with the highest objective,
-    the first trial being `start` itself; `objective(params)` returns the value to maximise and what it
-    fitted. Ties go to the earlier trial."""
+    """The hyperparameters (of SPACE widened to hold `start`, over `start`; or of the budget's grid) with
+    the highest objective, the first trial being `start` itself; `objective(params)` returns the value to
+    maximise and what it fitted. Ties go to the earlier trial."""
+    if budget.grid:
+        return grid_search(start, objective, budget)
     import optuna  # imported here: only training searches, and loading it costs time
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

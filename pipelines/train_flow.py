@@ -109,9 +109,15 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
     logistic = {"C": settings.logistic_c}
     no_text = tuple(d for d in every if d.kind != "text")
     budget = SearchBudget(settings.tuning_trials, settings.tuning_timeout_seconds)
+    strengths = tuple({"C": c} for c in settings.logistic_c_grid if c != settings.logistic_c)
+    strength = (
+        SearchBudget(len(strengths) + 1, settings.tuning_timeout_seconds, strengths) if strengths else None
+    )
     known = {
-        "logistic_foundation": Candidate("logistic_foundation", "logistic", foundation, logistic),
-        "logistic": Candidate("logistic", "logistic", no_text, logistic),
+        "logistic_foundation": Candidate(
+            "logistic_foundation", "logistic", foundation, logistic, tuning=strength
+        ),
+        "logistic": Candidate("logistic", "logistic", no_text, logistic, tuning=strength),
         "logistic_text": Candidate(
             "logistic_text", "logistic", every, {**logistic, "max_terms": settings.text_max_terms}
         ),

@@ -165,6 +165,35 @@ def test_the_search_maximises_the_objective_within_its_budget() -> None:
     assert found.fitted == f"model {values.index(found.value) + 1}"
 
 
+def test_a_grid_search_tries_the_start_then_each_point_in_order() -> None:
+    calls: list[dict[str, object]] = []
+    values = {0.5: 0.30, 0.02: 0.34, 0.002: 0.34}
+
+    def objective(params: dict[str, object]) -> tuple[float, str]:
+        calls.append(params)
+        return values[params["C"]], f"model C={params['C']}"  # type: ignore[index]
+
+    grid = ({"C": 0.02}, {"C": 0.002})
+    found = search({"C": 0.5, "max_terms": 9}, objective, SearchBudget(3, 600, grid), seed=0)
+    assert [c["C"] for c in calls] == [0.5, 0.02, 0.002]
+    assert all(c["max_terms"] == 9 for c in calls)
+    assert (found.params["C"], found.value, found.fitted, found.trials) == (0.02, 0.34, "model C=0.02", 3)
+    assert not found.timed_out  # a tie goes to the earlier point
+    once = search({"C": 0.5}, objective, SearchBudget(1, 600, grid), seed=0)
+    assert (once.params, once.trials, once.timed_out) == ({"C": 0.5}, 1, False)  # the budget, not the clock
+
+
+def test_the_logistic_candidates_try_the_configured_strengths() -> None:
+    grid = {c.name: c for c in model_grid(Settings(logistic_c=0.5, logistic_c_grid=(0.02, 0.5)), DOCS)}
+    expected = SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.02},))
+    assert grid["logistic"].tuning == grid["logistic_foundation"].tuning == expected
+    assert grid["logistic"].hyperparameters["C"] == 0.5
+    plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=()), DOCS)}
+    assert plain["logistic"].tuning is None and plain["logistic_foundation"].tuning is None
+    with pytest.raises(pydantic.ValidationError):
+        Settings(logistic_c_grid=(0.0,))
+
+
 def test_a_blend_is_the_mean_of_its_parts_probabilities() -> None:
     fitting = MATRIX[MATRIX["as_of"] < WEEKS[10]]
     parts = [
