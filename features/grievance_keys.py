@@ -1,34 +1,57 @@
 """Keys of the emerging grievances: one key for a thing however callers write it, and no key for words
 that name no particular thing.
 
-- `normalise_keys`: the key of each thing read from a text: '有限公司' read as '公司' and 'app' as 'APP';
-  a project named after a place is that place ("XX地铁站项目" is the station); administrative places
-  before the name taken off ("浙江省杭州市西湖区阳光花园", "青山镇华联村": any run of two or more
-  characters ending with 省/市/区/县/镇/乡/街道 ..., not 小区/社区/超市/城市 ...), unless what is left
-  would be a generic institution ("清江市人民医院" stays); property and descriptor words before it
+- `normalise_keys`: the key of each thing read from a text: '有限公司' read as '公司', any platform's
+  suffix as '平台' ('宏达金融APP' is '宏达金融平台'), a short form of a suffix written in full ('职院' as
+  '职业学院', '高速公路' as '高速': ABBREVIATED_SUFFIXES); a project named after a place is that place
+  ("XX地铁站项目" is the station);
+  administrative places before the name taken off ("浙江省杭州市西湖区阳光花园", "青山镇华联村": any run of
+  two or more characters ending with 省/市/区/县/镇/乡/街道 ..., not 小区/社区/超市/城市 ...), unless what
+  is left would be a generic institution ("清江市人民医院" stays); property and descriptor words before it
   ("商品房", "整个", "导致" ...); metro lines written with digits. A key whose core (what stands before the
-  suffix) is only trade words ("自来水公司", "建设项目", "市政工程公司") names a trade, not a thing, and is
-  dropped (''), as is one left without a core ("整个小区"). Building, unit and room numbers, letter codes
-  of places ("A市", "K9县"), full-width forms and spaces are handled in the texts before they are read
-  (`features.grievances.thing_mentions`).
+  suffix) is only trade words ("自来水公司", "建设项目", "市政工程公司", "工业园区征地项目") names a trade,
+  not a thing, and is dropped (''), as is one left without a core ("整个小区"). Building, unit and room
+  numbers, letter codes of places ("A市", "K9县"), full-width forms and spaces are handled in the texts
+  before they are read (`features.grievances.thing_mentions`).
+- `home_districts`: a thing in no place (an online platform) is one thing in the district most of its
+  mentions are in, not one per district its callers live in (for `features.grievances` to key it by).
 - `generic_keys`: learned from the calls: a key whose callers are spread over the districts and over the
   hotline categories about as widely as all named things' callers are, and who seldom name it in more
   than one window, is a word in common use, not a thing.
-- `alias_roots`: within a district and a kind, keys that are one thing written differently are merged:
-  the same core ("宏达服装厂"/"宏达服装公司"), one key ending another ("滨河苑"/"伊景园滨河苑") or one
-  core starting or ending another of at least three characters ("伊景园小区"/"伊景园滨河苑"), or, for
-  organisations, schools and hospitals, the same trade name with fewer (or abbreviated) words of the
-  trade ("鑫源公司", "鑫源建工公司"/"鑫源建筑工程公司"), when the shorter one is contained in no other
-  unrelated key (or, when in several, the same callers name it and one of them only); one character
-  written differently in a distinctive name (the trade name of an
-  organisation, the core of a place) of at least three characters, the rest the same
-  ("伊景园宾河苑"/"伊景园滨河苑"); or the same callers naming both, when they share rare character pairs.
-  Suffixes must be the same or one must stand for any of the kind (小区 for an estate, 公司 or 厂 for
-  a company ...: STANDS_FOR), so 红星小学 and 红星中学 stay apart; two estates that share only a generic
-  ending ("阳光花园", "明月花园") share no character pair of their cores and stay apart. A key written
-  with a suffix that stands for others ("红星学校") is contained in those of the same core. A merged
-  key's root is the member named by most callers (then most often, then the longest, then the first in
-  order).
+- `alias_roots`: keys are first compared without the administrative places they start with, learned from
+  the data (`place_names`: the districts of the district column and the provinces and cities keys start
+  with, also without their unit word: "临川世纪高速" is "世纪高速" where 临川县 is a district). Within a
+  district and a kind, keys that are one thing written differently are merged: the same core
+  ("宏达服装厂"/"宏达服装公司"), one key ending another ("滨河苑"/"伊景园滨河苑"), one core starting or
+  ending another of at least three characters ("伊景园小区"/"伊景园滨河苑") or written with characters
+  left out, the first two kept ("翠湖天地苑"/"翠湖国际新天地苑"), or, for organisations, schools and
+  hospitals, the same trade name with fewer (or abbreviated) words of the trade ("鑫源公司",
+  "鑫源建工公司"/"鑫源建筑工程公司"); one character written differently in a distinctive name (the trade
+  name of an organisation, the core of a place) of at least three characters, two apart from each other
+  in one of six or more, the rest the same ("伊景园宾河苑"/"伊景园滨河苑", but not
+  "东方明珠国际花园"/"星河明珠国际花园"); or the same callers naming both, when they share rare
+  character pairs.
+  Suffixes must be the same or one must stand for any of the kind (小区 for an estate, 公司 or 厂 for a
+  company, any platform's suffix for another ...: STANDS_FOR), so 红星小学 and 红星中学, 长青苑 and
+  长青花园 stay apart; two estates that share only a generic ending ("阳光花园", "明月花园") share no
+  character pair of their cores and stay apart. A key written with a suffix that stands for others
+  ("红星学校") is contained in those of the same core.
+  **A shorter form inside several things that cannot be one** ("鑫源公司" with 鑫源建筑工程公司 and
+  鑫源装饰工程公司 in one district; "长青小区" with 长青苑 and 长青花园) is merged with the one the same
+  callers name; else with the one named by at least DOMINANT_CALLERS callers and DOMINANCE times as many
+  as the others together (a caller who writes the short form most likely means the thing most callers
+  talk about: three chances in four or more); else it stays apart, shown on its own, because merging two
+  different things is worse for an analyst than showing one thing twice. The short forms that are clear
+  are merged before those that are not. When the windows of the calls are known (a `block` column),
+  the callers counted are those of the windows the short form was named in (the thing most named at the
+  same time). Then a project named by a place's name only ("绿洲征迁项目") is that place ("绿洲高速", an
+  estate, village or road) when the place surges in the windows the project is named in: named there by
+  CO_TIMING times its usual callers a window or more (a shared name alone is no evidence: a district's
+  "锦绣片区改造项目" and "锦绣花园" are two things most of the time).
+  A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
+  week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
+  is listed first (`SUFFIX_KINDS`: 公司 before 厂), then named by most callers, not a
+  shorter form of another, named most often, the longest and the first in order.
 
 Pure functions on Series and DataFrames; loops run over distinct keys, never over records.
 """
@@ -43,7 +66,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from features.named_things import LINE_SUFFIX, SUFFIX_KINDS, kind_of, split_suffix
+from features.named_things import GENERIC_WORDS, LINE_SUFFIX, SUFFIX_KINDS, kind_of, split_suffix
 
 # Administrative places before a name: a province (its name may be cut short by the 12-character reading
 # window), or two or more characters ending with a unit word that is not part of an ordinary word.
@@ -52,6 +75,13 @@ _ADMIN = re.compile(
     "|[\u4e00-\u9fff]{2,8}?(?:自治州|自治县|自治旗|地区|街道办事处|街道办|街道|县"
     "|(?<![超城都门集菜夜股上花鱼楼])市|(?<![小社校厂景园片户宅活业场矿营库站港税营])区"
     "|(?<![小古])镇|(?<![水家故老])乡|(?<![红国])旗|(?<![联])盟))"
+)
+# A province or city at the start of a key, and the unit word ending an administrative place.
+_PROVINCE_OR_CITY = re.compile(
+    "^([\u4e00-\u9fff]{2,6}?(?:省|自治区|自治州|(?<![超城都门集菜夜股上花鱼楼])市))"
+)
+_PLACE_UNIT = re.compile(
+    "(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道办|街道|新区|地区|省|市|区|县|旗|盟|镇|乡)$"
 )
 # Words before a name that describe it, not name it.
 DESCRIPTORS: tuple[str, ...] = (
@@ -229,6 +259,12 @@ TRADE_WORDS: tuple[str, ...] = (
     "相关",
     "有关",
     "片区",
+    "园区",
+    "工业园区",
+    "工业园",
+    "产业园区",
+    "产业园",
+    "开发区",
     "电子",
     "电器",
     "服装",
@@ -293,6 +329,7 @@ INSTITUTION_WORDS: tuple[str, ...] = (
     "肿瘤",
     "职业技术",
     "职业",
+    "技工",
     "师范",
     "理工",
     "财经",
@@ -325,6 +362,15 @@ _TRAILING_GENERIC = re.compile(
 _GENERIC_NAME = re.compile(
     "(?:" + "|".join(sorted((*TRADE_WORDS, *INSTITUTION_WORDS), key=len, reverse=True)) + ")+"
 )
+PLATFORM = "平台"  # the suffix of every platform's key
+# Short forms of a suffix written in full: a school's (职院 for 职业学院 ...) and a road's (高速公路 is 高速).
+ABBREVIATED_SUFFIXES: dict[str, str] = {
+    "职院": "职业学院",
+    "职校": "职业学校",
+    "技校": "技工学校",
+    "卫校": "卫生学校",
+    "高速公路": "高速",
+}
 _NUMERALS = dict(zip("一二三四五六七八九", "123456789", strict=True))
 _LINE = re.compile(f"^(.*?)([一二三四五六七八九十]+){LINE_SUFFIX}$")
 
@@ -338,10 +384,18 @@ def _line_number(chinese: str) -> str:
 
 
 def spelling(name: str) -> str:
-    """'有限责任公司'/'有限公司' read as '公司', 'app'/'App' as 'APP', metro lines with digits."""
+    """'有限责任公司'/'有限公司' read as '公司', any platform's suffix as '平台' ('快易贷APP', '快易贷网贷'
+    and '快易贷平台' are one key: one kind of thing, PLATFORM), metro lines with digits, a short form of a
+    suffix written in full (ABBREVIATED_SUFFIXES: '职院' as '职业学院')."""
     name = name.replace("有限责任公司", "公司").replace("有限公司", "公司")
     if name[-3:].upper() == "APP":
         name = name[:-3] + "APP"
+    core, suffix = split_suffix(name)
+    if core and SUFFIX_KINDS.get(suffix) == "platform":
+        name = core + PLATFORM
+    for short, full in ABBREVIATED_SUFFIXES.items():
+        if name.endswith(short) and len(name) > len(short):
+            name = name[: -len(short)] + full
     line = _LINE.match(name)
     return f"{line.group(1)}{_line_number(line.group(2))}{LINE_SUFFIX}" if line else name
 
@@ -406,6 +460,31 @@ def normalise_keys(things: pd.Series, kinds: pd.Series) -> pd.DataFrame:
     )
 
 
+# ---------------------------------------------------------------- things in no place
+
+
+PLACELESS_KINDS = ("platform",)  # things in no district: an online platform's callers live anywhere
+
+
+def home_districts(districts: pd.Series, keys: pd.Series, kinds: pd.Series) -> np.ndarray:
+    """Per mention (district, key and kind, one row each): its district, or for a thing in no place
+    (PLACELESS_KINDS) the district most mentions of its distinctive name are in (`trade_name`: '宏达' of
+    '宏达金融APP', '宏达APP' and '宏达金融平台'), so that one platform is one thing in one district."""
+    out = districts.astype(object).to_numpy(copy=True)
+    placeless = kinds.isin(PLACELESS_KINDS).to_numpy()
+    if not placeless.any():
+        return out
+    codes, distinct = pd.factorize(keys[placeless])
+    names = np.array([trade_name(split_suffix(k)[0])[0] for k in distinct], dtype=object)[codes]
+    frame = pd.DataFrame({"name": names, "district": out[placeless]})
+    counts = frame[frame["district"].notna()].value_counts(["name", "district"], sort=False).reset_index()
+    counts = counts.sort_values(["name", "count", "district"], ascending=[True, False, True], kind="stable")
+    home = counts.drop_duplicates("name").set_index("name")["district"]
+    found = home.reindex(frame["name"]).to_numpy(dtype=object)
+    out[placeless] = np.where(pd.notna(found), found, out[placeless])
+    return out
+
+
 # ---------------------------------------------------------------- generic keys, from the data
 
 
@@ -455,6 +534,18 @@ def generic_keys(mentions: pd.DataFrame, min_callers: int, spread: float, max_re
 
 
 RARE_PAIR_KEYS = 30  # a character pair of cores found in more keys of a district and kind is not rare
+# A short form inside several things that cannot be one is the thing named by at least DOMINANT_CALLERS
+# callers and DOMINANCE times as many as the others together (a caller who writes "鑫源公司" when
+# twenty-five name 鑫源建筑工程公司 and five 鑫源装饰工程公司 most likely means the first); else it stays
+# apart: merging two things is worse for an analyst than showing one twice.
+_SUFFIX_RANK = {suffix: rank for rank, suffix in enumerate(SUFFIX_KINDS)}  # the root's suffix: first listed
+DOMINANT_CALLERS = 5
+DOMINANCE = 3.0
+PLACE_KINDS = ("estate", "village", "road")  # kinds of places a project may be named after
+# A place named by this many times its usual callers a window (the median over the other windows, plus
+# one) in the windows a project of its name is named in: it surges then.
+CO_TIMING = 4.0
+CO_TIMING_CALLERS = 2  # ... by at least this many callers
 # Per kind, the suffixes that may stand for any other of the kind (an estate is a 小区 too, a factory a
 # 公司, a platform its APP): keys with other different suffixes (红星小学, 红星中学) are different things.
 STANDS_FOR: dict[str, frozenset[str]] = {
@@ -555,9 +646,9 @@ def _one_thing(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate pair with interchangeable suffixes: whether the two keys are one thing by the same
     core (the same suffix, or both standing for others), one character of the distinctive name written
-    differently (two in names of six or more characters; the name of at least three, the trade words
-    the same), or the same callers (at least two, half of the fewer's, with a weighted share of
-    character pairs of at least 0.3); and whether by the same callers."""
+    differently (two apart from each other in names of six or more characters; the name of at least
+    three, the trade words the same), or the same callers (at least two, half of the fewer's, with a
+    weighted share of character pairs of at least 0.3); and whether by the same callers."""
     a, b = pairs["id_a"].to_numpy(), pairs["id_b"].to_numpy()
     core, name = keys["core"].to_numpy(dtype=object), keys["name"].to_numpy(dtype=object)
     trade = keys["trade"].to_numpy(dtype=object)
@@ -570,6 +661,8 @@ def _one_thing(
             name[a[maybe]], name[b[maybe]], scorer=Levenshtein.distance, workers=1
         )
     typo = maybe & (distance <= np.where(shortest < 6, 1, 2))
+    twice = np.flatnonzero(typo & (distance == 2))
+    typo[twice] = [_apart(name[a[i]], name[b[i]]) for i in twice.tolist()]
     callers = keys["callers"].to_numpy()
     fewer = np.minimum(callers[a], callers[b])
     similar = pairs["similarity"].to_numpy() >= 0.3
@@ -577,6 +670,13 @@ def _one_thing(
     same_core = (core[a] == core[b]) & (_stands_for(keys, a) == _stands_for(keys, b))
     interchangeable = pairs["interchangeable"].to_numpy(dtype=bool)
     return (same_core | typo | same_callers) & interchangeable, same_callers & interchangeable
+
+
+def _apart(a: str, b: str) -> bool:
+    """Two characters written differently are apart in the names (a word of two characters written
+    differently is another name: '东方明珠国际'/'星河明珠国际')."""
+    places = sorted({op.src_pos for op in Levenshtein.editops(a, b)})
+    return len(places) == 2 and places[1] - places[0] > 1
 
 
 def _stands_for(keys: pd.DataFrame, at: np.ndarray) -> np.ndarray:
@@ -596,6 +696,12 @@ def _contains(long: str, short: str, long_core: str, short_core: str) -> bool:
     if long.endswith(short):
         return True
     return len(short_core) >= 3 and (long_core.startswith(short_core) or long_core.endswith(short_core))
+
+
+def _shortened(short: str, long: str) -> bool:
+    """A core of three or more characters written with characters of a longer one left out, the first
+    two kept ('翠湖天地' of '翠湖国际新天地')."""
+    return len(short) >= 3 and short[:2] == long[:2] and _abbreviates(short, long)
 
 
 def _abbreviates(short: str, long: str) -> bool:
@@ -629,8 +735,8 @@ def _contained(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]
     key, core = keys["key"].tolist(), keys["core"].tolist()
     grams = np.array([len(_grams(c)) for c in core] + [0], dtype=np.int64)
     a, b = pairs["id_a"].to_numpy(), pairs["id_b"].to_numpy()
-    whole = pairs["common"].to_numpy() == np.minimum(grams[a], grams[b])
-    whole &= pairs["interchangeable"].to_numpy(dtype=bool)
+    interchangeable = pairs["interchangeable"].to_numpy(dtype=bool)
+    whole = (pairs["common"].to_numpy() == np.minimum(grams[a], grams[b])) & interchangeable
     general = _stands_for(keys, np.arange(len(keys))).tolist()
     out = []
     for x, y in zip(a[whole].tolist(), b[whole].tolist(), strict=True):
@@ -641,6 +747,11 @@ def _contained(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]
             out.append((y, x))
         elif _contains(key[y], key[x], core[y], core[x]):
             out.append((x, y))
+    for x, y in zip(a[interchangeable & ~whole].tolist(), b[interchangeable & ~whole].tolist(), strict=True):
+        if _shortened(core[x], core[y]):
+            out.append((x, y))
+        elif _shortened(core[y], core[x]):
+            out.append((y, x))
     return list(dict.fromkeys(out + _same_trade_name(keys)))
 
 
@@ -664,11 +775,14 @@ class _Forest:
         return np.array([self.find(x) for x in range(len(self.parent))], dtype=np.int64)
 
 
-def _components(keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray) -> np.ndarray:
+def _components(
+    keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray, windows: pd.Series | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per key, its merged thing (see the module docstring): the candidate pairs that are one thing
     joined first, then each shorter key contained in longer ones (longest shorter keys first) with
     them, unless two of those are (by then) different things whose cores neither start nor end one
-    another; then with those having the same callers, if they may be one thing."""
+    another; then with those having the same callers, if they may be one thing, else with the one
+    most named (`_Callers.dominant`). And per key whether it was merged as a shorter form of another."""
     forest = _Forest(len(keys))
     contained = _contained(keys, pairs)
     one, same_callers = _one_thing(keys, pairs, shared_callers)
@@ -690,36 +804,187 @@ def _components(keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndar
         same_kind_of = _interchangeable(keys, np.array([x]), np.array([y]))[0]
         return bool(same_kind_of) and (longer.startswith(shorter) or longer.endswith(shorter))
 
-    for short in sorted(inside, key=lambda x: (-len(key[x]), key[x])):
-        longs = inside[short]
-        things = {forest.find(long): long for long in longs}
-        if any(not compatible(x, y) for x in things.values() for y in things.values()):
-            # in several things that cannot be one: the same callers decide
-            things = {forest.find(x): x for x in longs if (min(short, x), max(short, x)) in backed}
-        if len(things) >= 1 and all(compatible(x, y) for x in things.values() for y in things.values()):
-            for long in things.values():
-                forest.join(short, long)
-    return forest.components()
+    callers, shorter = _Callers(keys, forest, windows), np.zeros(len(keys), dtype=bool)
+    for by_most_named in (False, True):  # the short forms that are clear first, then the others
+        for short in sorted(inside, key=lambda x: (-len(key[x]), key[x])):
+            if shorter[short]:
+                continue
+            longs = inside[short]
+            things = {forest.find(long): long for long in longs}
+            if any(not compatible(x, y) for x in things.values() for y in things.values()):
+                # in several things that cannot be one: the same callers decide, else the one most named
+                things = {forest.find(x): x for x in longs if (min(short, x), max(short, x)) in backed}
+                if by_most_named and not things:
+                    things = callers.dominant({forest.find(x): x for x in longs}, short)
+            if len(things) >= 1 and all(compatible(x, y) for x in things.values() for y in things.values()):
+                for long in things.values():
+                    forest.join(short, long)
+                shorter[short] = True
+    for project, place in _projects_of_places(keys, callers):
+        forest.join(project, place)
+    return forest.components(), shorter
+
+
+class _Callers:
+    """The callers of the merged things of a district, as they are merged (each key's distinct callers
+    summed over the keys of the thing), over all windows or over those a given key was named in."""
+
+    def __init__(self, keys: pd.DataFrame, forest: _Forest, windows: pd.Series | None) -> None:
+        self.forest, self.callers = forest, keys["callers"].to_numpy()
+        self.district = {d: np.asarray(at) for d, at in keys.groupby("district").indices.items()}
+        self.of = keys["district"].tolist()
+        self.windows: dict[int, dict[int, int]] = {}
+        if windows is not None:
+            for (at, block), n in windows.items():
+                self.windows.setdefault(int(at), {})[int(block)] = int(n)
+
+    def of_thing(self, root: int, blocks: set[int] | None = None) -> int:
+        """The callers of the merged thing named by its root position (in the windows `blocks` only)."""
+        members = [i for i in self.district[self.of[root]].tolist() if self.forest.find(i) == root]
+        if blocks is None:
+            return int(sum(int(self.callers[i]) for i in members))
+        return sum(n for i in members for b, n in self.windows.get(i, {}).items() if b in blocks)
+
+    def dominant(self, things: dict[int, int], short: int) -> dict[int, int]:
+        """Of several things (root: member) a short form may be, the one named by at least
+        DOMINANT_CALLERS callers and DOMINANCE times as many as the others together (empty when none
+        is), in the windows the short form was named in when they are known (a short form is most
+        likely the thing most named at the same time), else over all."""
+        blocks = set(self.windows[short]) if short in self.windows else None
+        named = {root: self.of_thing(root, blocks) for root in things}
+        most = max(named, key=lambda r: (named[r], -r))
+        others = sum(named.values()) - named[most]
+        if named[most] >= DOMINANT_CALLERS and named[most] >= DOMINANCE * others:
+            return {most: things[most]}
+        return {}
+
+
+def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
+    """(project, place) positions of the projects named by the name of a place of their district only
+    ('绿洲征迁项目' and the road '绿洲高速', an estate, village or road: PLACE_KINDS) when the windows of
+    the calls are known and, in the windows the project was named in, that place is named by most
+    callers (`_Callers.dominant`) and by at least CO_TIMING times its usual callers a window (the median
+    over the other windows, plus one): the place surges when the project is named. A place's name alone is no
+    evidence (a district's '锦绣片区改造项目' and '锦绣花园' are two things most of the time)."""
+    if not callers.windows:
+        return []
+    places = keys[keys["kind"].isin(PLACE_KINDS) & (keys["core"].str.len() >= 2)]
+    at_place = places.groupby(["district", "core"]).indices
+    projects = keys[(keys["kind"] == "project") & (keys["name"].str.len() >= 2)]
+    every = {b for seen in callers.windows.values() for b in seen}
+    out = []
+    for project, district, name in zip(
+        projects.index.tolist(), projects["district"].tolist(), projects["name"].tolist(), strict=True
+    ):
+        found = at_place.get((district, name))
+        named_by = sum(callers.windows.get(project, {}).values())
+        if found is None or named_by < CO_TIMING_CALLERS or _is_generic_name(name):
+            continue
+        blocks = set(callers.windows[project])
+        rest = every - blocks
+        things = {callers.forest.find(int(p)): int(p) for p in places.index.to_numpy()[found]}
+        for root, place in callers.dominant(things, project).items():
+            then = callers.of_thing(root, blocks) / len(blocks)
+            usual = float(np.median([callers.of_thing(root, {b}) for b in rest])) + 1.0 if rest else np.inf
+            if then >= CO_TIMING * usual:
+                out.append((project, place))
+    return out
+
+
+def _window_callers(mentions: pd.DataFrame, keys: pd.DataFrame) -> pd.Series | None:
+    """Distinct callers per (key position, window) of the mentions with a caller and a window (`block`),
+    None without a block column."""
+    if "block" not in mentions:
+        return None
+    known = mentions[mentions["caller"].notna() & mentions["block"].notna()]
+    position = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["district", "key"]]))
+    at = position.reindex(pd.MultiIndex.from_frame(known[["district", "key"]])).to_numpy()
+    frame = pd.DataFrame({"at": at, "block": known["block"].to_numpy(), "caller": known["caller"].to_numpy()})
+    return frame.groupby(["at", "block"])["caller"].nunique()
+
+
+def place_names(districts: pd.Series, keys: pd.Series) -> tuple[str, ...]:
+    """The administrative places a key may be written after, learned from the data: every district of
+    the district column, and every province or city that at least two distinct keys start with, each
+    also without its unit word when two or more characters are left ('临川县' and '临川', '清江市' and
+    '清江'); longest first."""
+    distinct = pd.Series(pd.unique(keys.astype(object)), dtype=object)
+    found = distinct.str.extract(_PROVINCE_OR_CITY, expand=False).dropna()
+    counted = found.value_counts()
+    places = {str(d) for d in pd.unique(districts.astype(object)) if isinstance(d, str) and d}
+    places |= set(counted.index[counted >= 2].tolist())
+    bare = {_PLACE_UNIT.sub("", place) for place in places}
+    return tuple(sorted(places | {b for b in bare if len(b) >= 2}, key=lambda p: (-len(p), p)))
+
+
+def _is_name(key: str) -> bool:
+    """The key still names a thing: a core of at least two characters that is neither generic nor a
+    suffix itself ('花园' of '花园小区')."""
+    core, suffix = split_suffix(key)
+    return (
+        bool(suffix)
+        and len(core) >= 2
+        and len(split_suffix(core)[0]) >= 2
+        and core not in GENERIC_WORDS
+        and not _is_generic_name(core)
+    )
+
+
+def without_places(key: str, places: tuple[str, ...]) -> str:
+    """The key without the places (`place_names`) it starts with, when a name is left ('临川绿洲征迁项目'
+    -> '绿洲征迁项目'; '东湖花园' and '东湖人民医院' stay)."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for place in places:
+            if key.startswith(place) and _is_name(key[len(place) :]):
+                key, stripped = key[len(place) :], True
+                break
+    return key
 
 
 def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
     """Per distinct (district, key): the root key of its merged thing (itself when it has no alias).
-    `mentions`: district, key, kind and caller (None when unknown) of every mention, calls and cases."""
+    `mentions`: district, key, kind and caller (None when unknown) of every mention, calls and cases,
+    and optionally block (the window of a call's mention, missing for a case's): a short form inside
+    several things is then judged by the callers of the windows it was named in (`_Callers.dominant`).
+    Keys are compared without the administrative places they start with (`without_places`), so the
+    root may be such a key without its place."""
     if mentions.empty:
         return pd.DataFrame({"district": [], "key": [], "root": []}, dtype=object)
-    keys = _described(mentions)
+    places = place_names(mentions["district"], mentions["key"])
+    codes, distinct = pd.factorize(mentions["key"])
+    bare = np.array([without_places(k, places) for k in distinct], dtype=object)
+    keys = _described(mentions.assign(key=bare[codes]))
     pairs = _candidate_pairs(keys)
-    component = _components(keys, pairs, _shared_callers(mentions, keys, pairs))
-    order = keys.assign(component=component, length=keys["key"].str.len()).sort_values(
-        ["component", "callers", "mentions", "length", "key"],
-        ascending=[True, False, False, False, True],
+    bare_mentions = mentions.assign(key=bare[codes])
+    shared = _shared_callers(bare_mentions, keys, pairs)
+    component, shorter = _components(keys, pairs, shared, _window_callers(bare_mentions, keys))
+    ranked = keys.assign(
+        component=component,
+        shorter=shorter,
+        general=_stands_for(keys, np.arange(len(keys))),
+        suffix_rank=keys["suffix"].map(_SUFFIX_RANK).fillna(len(_SUFFIX_RANK)),
+        length=keys["key"].str.len(),
+    )
+    order = ranked.sort_values(
+        ["component", "general", "suffix_rank", "callers", "shorter", "mentions", "length", "key"],
+        ascending=[True, True, True, False, True, False, False, True],
         kind="stable",
     )
     root = order.drop_duplicates("component").set_index("component")["key"]
+    root_of = pd.Series(
+        root.reindex(component).to_numpy(dtype=object),
+        index=pd.MultiIndex.from_frame(keys[["district", "key"]]),
+    )
+    written = mentions[["district", "key"]].drop_duplicates().sort_values(["district", "key"])
+    as_compared = pd.MultiIndex.from_arrays(
+        [written["district"], pd.Series(bare[pd.Index(distinct).get_indexer(written["key"])])]
+    )
     return pd.DataFrame(
         {
-            "district": keys["district"].to_numpy(dtype=object),
-            "key": keys["key"].to_numpy(dtype=object),
-            "root": root.reindex(component).to_numpy(dtype=object),
+            "district": written["district"].to_numpy(dtype=object),
+            "key": written["key"].to_numpy(dtype=object),
+            "root": root_of.reindex(as_compared).to_numpy(dtype=object),
         }
     )

@@ -85,7 +85,7 @@ from scipy import stats
 from contracts.masks import MASK_REGEX
 from features.cohort import open_cases
 from features.dictionary import Language
-from features.grievance_keys import alias_roots, generic_keys, normalise_keys, spelling
+from features.grievance_keys import alias_roots, generic_keys, home_districts, normalise_keys, spelling
 from features.grievance_topics import TopicConfig, topic_groups
 from features.named_things import (
     BOUNDARY_WORDS,
@@ -497,6 +497,12 @@ def _keyed(
     endings = known_endings(pd.concat([found["key"], named["key"]], ignore_index=True))
     found, named = found.assign(key=found["key"].map(endings)), named.assign(key=named["key"].map(endings))
     found, named = found[is_name_like(found["key"])], named[is_name_like(named["key"])]
+    home = home_districts(
+        pd.concat([found["district"], named["district"]], ignore_index=True),
+        pd.concat([found["key"], named["key"]], ignore_index=True),
+        pd.concat([found["kind"], named["kind"]], ignore_index=True),
+    )
+    found, named = found.assign(district=home[: len(found)]), named.assign(district=home[len(found) :])
     rows = calls.iloc[found["pos"].to_numpy()]
     caller = rows["caller"].to_numpy(dtype=object)
     said = pd.DataFrame(
@@ -520,7 +526,7 @@ def _keyed(
             "caller": None,
         }
     )
-    roots = alias_roots(pd.concat([said[list(written.columns)], written], ignore_index=True))
+    roots = alias_roots(pd.concat([said[[*written.columns, "block"]], written], ignore_index=True))
     root = roots.set_index(["district", "key"])["root"]
 
     def rooted(frame: pd.DataFrame) -> pd.DataFrame:

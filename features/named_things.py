@@ -10,8 +10,10 @@ left before the suffix that are not a generic word (这个, 物业 ...). It is r
 站, 工程, 改造, 拆迁 and metro lines such as 地铁3号线), which also end ordinary words and would
 otherwise cut names short ("丝路花园", "中山路小学" and "宏达路桥公司" are read whole in the first
 pass). A suffix character inside an ordinary word ("路灯", "出路", "站出来", "街道", "工程款",
-"坐公交") is first replaced by a private stand-in (PROTECTED) that still counts as a character of a
-name but not as a suffix, and is written back in the names read.
+"坐公交"), or an estate's suffix where the name of a school or hospital goes on
+("清江市翠苑职业技术学院", not the estate "清江市翠苑"), is first replaced by a private stand-in
+(PROTECTED) that still counts as a character of a name but not as a suffix, and is written back in the
+names read.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ STRONG_SUFFIXES: dict[str, str] = {
     "小学": "school",
     "幼儿园": "school",
     "学校": "school",
+    "职院": "school",  # short for 职业(技术)学院, as 职校 for 职业学校 ...
+    "职校": "school",
+    "技校": "school",
+    "卫校": "school",
     "平台": "platform",
     "网贷": "platform",
     "商城": "platform",
@@ -112,6 +118,11 @@ GENERIC_WORDS: frozenset[str] = frozenset(
 # stand-ins private-use characters that count as characters of a name but end none.
 _STAND_IN = {"路": "\ue000", "街": "\ue001", "站": "\ue002", "工": "\ue003", "拆": "\ue004", "高": "\ue005"}
 _STAND_IN["公"] = "\ue006"
+_STAND_IN["苑"] = "\ue007"
+_STAND_IN["园"] = "\ue008"
+# What starts the name of a school or hospital: an estate suffix before it is part of that name
+# ("翠苑职业技术学院", "阳光花园小学"), not the end of an estate's.
+_INSTITUTION_START = "职业|技术|职院|职校|技校|卫校|学院|大学|中学|小学|幼儿园|学校|实验|外国语|医院|卫生院"
 PROTECTED: tuple[tuple[str, str], ...] = (
     # 路 starting a word (路灯, 路面 ...) and ending one (出路, 走路 ...; 路口 is a suffix)
     ("路(灯|面|边|过|费|途|况|人|子|程|径|桥|由|基|牌|障|沿|政|线|演|数|考)", _STAND_IN["路"] + r"\1"),
@@ -128,6 +139,9 @@ PROTECTED: tuple[tuple[str, str], ...] = (
     ("拆迁(户|办|款|费)", _STAND_IN["拆"] + r"迁\1"),
     ("高速(发展|增长|运转|行驶|旋转|运行|度)", _STAND_IN["高"] + r"速\1"),
     ("(坐|乘|等|搭|乘坐)公交", r"\1" + _STAND_IN["公"] + "交"),
+    # 苑 and the 园 of 花园/家园 inside the name of a school or hospital
+    (f"苑({_INSTITUTION_START})", _STAND_IN["苑"] + r"\1"),
+    (f"(花|家)园({_INSTITUTION_START})", r"\1" + _STAND_IN["园"] + r"\2"),
 )
 _ORIGINAL = {stand_in: character for character, stand_in in _STAND_IN.items()}
 RUN = "\u4e00-\u9fff" + "".join(_STAND_IN.values())  # characters of a name

@@ -29,6 +29,11 @@ from features.named_things import read_names
         ("中山路小学门口", [("中山路小学", "school")]),
         ("宏达路桥公司拖欠工资", [("宏达路桥公司", "company")]),
         ("西湖街道阳光花园停水", [("西湖街道阳光花园", "estate")]),
+        # an estate's suffix where a school's or hospital's name goes on is part of that name
+        ("关于清江市翠苑职业技术学院实习", [("清江市翠苑职业技术学院", "school")]),
+        ("清江市翠苑职院实习补贴", [("清江市翠苑职院", "school")]),
+        ("阳光花园小学门口", [("阳光花园小学", "school")]),
+        ("清江市翠苑停水", [("清江市翠苑", "estate")]),
         # ordinary words ending or starting with a suffix's character are not things
         ("工人们找不到出路", []),
         ("小区门口路灯不亮", []),
@@ -68,9 +73,14 @@ def test_a_weak_suffix_is_read_only_where_no_strong_one_is() -> None:
         ("长沙市岳麓区麓谷街道某小区", "estate", ("", "estate")),  # places before no name
         ("安置房锦绣家园", "estate", ("锦绣家园", "estate")),
         ("宏达服装有限公司", "company", ("宏达服装公司", "company")),
-        ("快易贷app", "platform", ("快易贷APP", "platform")),
+        ("快易贷app", "platform", ("快易贷平台", "platform")),  # one key for any platform's suffix
+        ("速借网贷", "platform", ("速借平台", "platform")),
         ("地铁十二号线", "road", ("地铁12号线", "road")),
         ("地铁三号线", "road", ("地铁3号线", "road")),
+        # short forms of a suffix written in full
+        ("江南省清江市翠苑职院", "school", ("翠苑职业学院", "school")),
+        ("翠苑职校", "school", ("翠苑职业学校", "school")),
+        ("绿洲高速公路", "road", ("绿洲高速", "road")),
         # a project named after a place is the place
         ("永盛地铁站项目", "project", ("永盛地铁站", "road")),
         ("宏达公司项目", "project", ("宏达公司", "company")),
@@ -86,6 +96,7 @@ def test_a_weak_suffix_is_read_only_where_no_strong_one_is() -> None:
         ("整个小区", "estate", ("", "estate")),
         ("导致小区", "estate", ("", "estate")),
         ("建设项目", "project", ("", "project")),
+        ("工业园区征地项目", "project", ("", "project")),
         ("市政工程有限公司", "company", ("", "company")),
         ("自来水公司", "company", ("", "company")),
         ("清江市自来水公司", "company", ("清江市自来水公司", "company")),
@@ -269,5 +280,5 @@ def test_case_descriptions_without_callers_take_part() -> None:
     found = roots(
         named("宏达服装厂", range(3), kind="company"), named("宏达服装公司", [None, None], kind="company")
     )
-    assert set(found.values()) == {"宏达服装厂"}
+    assert set(found.values()) == {"宏达服装公司"}  # one thing, its root by the order of suffixes
     assert alias_roots(named("宏达服装厂", [], kind="company")).empty

@@ -1,0 +1,182 @@
+"""One real-world thing is one grievance key (issue 17): administrative places learned from the data,
+short forms inside several things, shortened names, miswritten names, the root's stability and things in
+no place (features.grievance_keys)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.grievance_keys import alias_roots, home_districts, place_names, without_places
+
+
+def named(
+    key: str, callers: range | list[int], district: str = "东湖区", kind: str = "estate"
+) -> pd.DataFrame:
+    callers = [f"p{c}" for c in callers]
+    return pd.DataFrame({"district": district, "key": key, "kind": kind, "caller": callers})
+
+
+def roots(*frames: pd.DataFrame) -> dict[tuple[str, str], str]:
+    found = alias_roots(pd.concat(frames, ignore_index=True))
+    return {(d, k): r for d, k, r in zip(found["district"], found["key"], found["root"], strict=True)}
+
+
+# ---------------------------------------------------------------- administrative places
+
+
+def test_places_are_learned_from_the_district_column_and_the_keys() -> None:
+    districts = pd.Series(["临川县", "东湖区", "临川县", None])
+    keys = pd.Series(["清江市翠苑", "清江市华联小区", "江南省宏达公司", "超市"])
+    assert place_names(districts, keys) == ("东湖区", "临川县", "清江市", "东湖", "临川", "清江")
+
+
+def test_a_place_is_taken_off_only_when_a_name_is_left() -> None:
+    places = ("临川县", "东湖区", "临川", "东湖")
+    assert without_places("临川绿洲征迁项目", places) == "绿洲征迁项目"
+    assert without_places("东湖临川世纪高速", places) == "世纪高速"
+    assert without_places("东湖花园", places) == "东湖花园"  # no name left
+    assert without_places("东湖花园小区", places) == "东湖花园小区"  # only a suffix left
+    assert without_places("东湖人民医院", places) == "东湖人民医院"  # a generic institution left
+
+
+def test_a_key_written_after_its_county_is_the_thing() -> None:
+    """世纪高速 is inside 新世纪高速 and 临川世纪高速; 临川 being the county 临川县, the three are one."""
+    found = roots(
+        named("新世纪高速", range(20), district="临川县", kind="road"),
+        named("世纪高速", range(20, 24), district="临川县", kind="road"),
+        named("临川世纪高速", [30], district="临川县", kind="road"),
+    )
+    assert set(found.values()) == {"新世纪高速"}
+
+
+# ---------------------------------------------------------------- short forms inside several things
+
+
+def test_a_short_form_inside_several_things_is_the_one_most_named() -> None:
+    """鑫源公司 could be either 鑫源 company, but twenty-five callers name one and five the other; with six
+    and four it stays apart (an analyst is better served by a split than by two things made one)."""
+    forms = (
+        named("鑫源公司", range(100, 107), kind="company"),
+        named("鑫源工程公司", range(110, 116), kind="company"),
+        named("鑫源装饰工程公司", range(200, 205), kind="company"),
+    )
+    found = roots(named("鑫源建筑工程公司", range(25), kind="company"), *forms)
+    assert found[("东湖区", "鑫源公司")] == "鑫源建筑工程公司"
+    assert found[("东湖区", "鑫源工程公司")] == "鑫源建筑工程公司"
+    assert found[("东湖区", "鑫源装饰工程公司")] == "鑫源装饰工程公司"
+    close = roots(named("鑫源建筑工程公司", range(6), kind="company"), *forms)
+    assert close[("东湖区", "鑫源公司")] == "鑫源公司"
+
+
+def test_an_estate_written_with_xiaoqu_is_the_estate_most_named_of_that_name() -> None:
+    found = roots(
+        named("长青苑", range(28)), named("长青小区", range(30, 39)), named("长青花园", range(40, 43))
+    )
+    assert found == {
+        ("东湖区", "长青苑"): "长青苑",
+        ("东湖区", "长青小区"): "长青苑",
+        ("东湖区", "长青花园"): "长青花园",
+    }
+
+
+# ---------------------------------------------------------------- shortened and miswritten names
+
+
+def test_a_name_written_with_characters_left_out_is_the_longer_name() -> None:
+    found = roots(named("翠湖国际新天地苑", range(6)), named("翠湖天地苑", range(6, 9)))
+    assert set(found.values()) == {"翠湖国际新天地苑"}
+
+
+def test_a_two_character_name_is_not_a_shortened_longer_one() -> None:
+    found = roots(named("阳光城市花园", range(6)), named("阳光花园", range(6, 9)))
+    assert found == {("东湖区", "阳光城市花园"): "阳光城市花园", ("东湖区", "阳光花园"): "阳光花园"}
+
+
+def test_two_miswritten_characters_must_be_apart() -> None:
+    """Two characters written differently, apart, in a long name are typing mistakes; a word of two
+    characters written differently is another name."""
+    found = roots(
+        named("东方明珠国际花园", range(8)),
+        named("东万明珠国标花园", [20]),
+        named("星河明珠国际花园", range(30, 34)),
+    )
+    assert found == {
+        ("东湖区", "东方明珠国际花园"): "东方明珠国际花园",
+        ("东湖区", "东万明珠国标花园"): "东方明珠国际花园",
+        ("东湖区", "星河明珠国际花园"): "星河明珠国际花园",
+    }
+
+
+def test_a_school_written_by_its_short_name_is_the_school() -> None:
+    found = roots(
+        named("翠苑职业技术学院", range(10), kind="school"),
+        named("翠苑职业学院", range(10, 13), kind="school"),  # '翠苑职院' as normalised
+        named("翠苑职业学校", range(13, 15), kind="school"),  # '翠苑职校'
+        named("翠苑技术学院", [15], kind="school"),
+    )
+    assert set(found.values()) == {"翠苑职业技术学院"}
+
+
+# ---------------------------------------------------------------- the root
+
+
+def test_the_root_is_the_precise_name_whichever_form_is_most_named_that_day() -> None:
+    """顺发小区 may be written more often than 顺发花园 some weeks: the cluster stays 顺发花园."""
+    found = roots(named("顺发花园", range(4)), named("顺发小区", range(10, 22)))
+    assert set(found.values()) == {"顺发花园"}
+
+
+# ---------------------------------------------------------------- things in no place
+
+
+def test_a_platform_is_one_thing_in_the_district_most_of_its_mentions_are_in() -> None:
+    districts = pd.Series(["南城区", "江北区", "南城区", "江北区", "东湖区", None, "东湖区"])
+    keys = pd.Series(["宏达金融APP", "宏达APP", "宏达金融平台", "快贷APP", "阳光花园", "宏达APP", "快贷APP"])
+    kinds = pd.Series(["platform"] * 4 + ["estate", "platform", "platform"])
+    assert home_districts(districts, keys, kinds).tolist() == [
+        "南城区",
+        "南城区",
+        "南城区",
+        "东湖区",  # a tie: the first district in order
+        "东湖区",
+        "南城区",
+        "东湖区",
+    ]
+
+
+# ---------------------------------------------------------------- the windows of the calls
+
+
+def in_windows(frame: pd.DataFrame, blocks: list[int]) -> pd.DataFrame:
+    """The mentions with their windows, taken in turn."""
+    return frame.assign(block=[blocks[i % len(blocks)] for i in range(len(frame))])
+
+
+def test_a_short_form_is_the_thing_most_named_in_its_windows() -> None:
+    """Over ten windows 鑫源建筑工程公司 has ten callers and 鑫源装饰工程公司 five: neither dominates. In
+    the window 鑫源公司 is named in, the first has eight and the second none."""
+    frames = (
+        in_windows(named("鑫源建筑工程公司", range(10), kind="company"), [0] * 8 + [5, 6]),
+        in_windows(named("鑫源装饰工程公司", range(20, 25), kind="company"), [1, 3, 5, 7, 9]),
+        in_windows(named("鑫源公司", range(30, 33), kind="company"), [0]),
+    )
+    assert roots(*frames)[("东湖区", "鑫源公司")] == "鑫源建筑工程公司"
+    without = [frame.drop(columns="block") for frame in frames]
+    assert roots(*without)[("东湖区", "鑫源公司")] == "鑫源公司"
+
+
+def test_a_project_named_by_a_surging_place_is_that_place() -> None:
+    """绿洲征迁项目 is named in the windows the road 绿洲高速 surges in (twelve callers a window, usually
+    one): one thing. 锦绣片区改造项目 shares its name with the estate 锦绣花园, named as usual (four
+    callers a window): two."""
+    found = roots(
+        in_windows(
+            named("绿洲高速", range(30), district="临川县", kind="road"),
+            [0] * 12 + [1] * 12 + list(range(2, 8)),
+        ),
+        in_windows(named("绿洲征迁项目", range(40, 43), district="临川县", kind="project"), [0, 1]),
+        in_windows(named("锦绣花园", range(100, 140), district="临川县"), list(range(10))),
+        in_windows(named("锦绣片区改造项目", range(70, 74), district="临川县", kind="project"), [0, 1]),
+    )
+    assert found[("临川县", "绿洲征迁项目")] == "绿洲高速"
+    assert found[("临川县", "锦绣片区改造项目")] == "锦绣片区改造项目"
