@@ -22,6 +22,7 @@ from dashboards.source import DataSource, open_source
 from models import fairness
 from models.fairness import fairness_audit, fairness_figure
 from tests.dashboard_home import EAST, NORTH, USERS, build_home
+from tests.test_dashboard_app import rendered
 from warehouse.accounts import Account
 
 PAGES = Path(__file__).resolve().parents[1] / "dashboards" / "views"
@@ -192,20 +193,6 @@ def run_page(
     app = AppTest.from_file(str(PAGES / script), default_timeout=60).run()
     assert not app.exception, app.exception
     return app
-
-
-def _texts(node: Any) -> list[str]:
-    found = [str(node.proto)] if getattr(node, "proto", None) is not None else []
-    if type(node).__name__ == "Dataframe":
-        found.append(node.value.to_csv())
-    for child in getattr(node, "children", {}).values():
-        found.extend(_texts(child))
-    return found
-
-
-def rendered(app: AppTest) -> str:
-    """Everything the page sent to the browser (element protos, chart specs and table contents)."""
-    return "\n".join(_texts(app._tree))
 
 
 def _titles(spec: Any) -> list[str]:
