@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from contracts.settings import Settings
+from dashboards import auth
 from dashboards.labels import EN, ZH
 from dashboards.present import reason_items
 from tests.dashboard_home import PASSWORD, RAW_PHONE, SECRET_NUMBERS, build_home
@@ -234,6 +235,7 @@ def test_analyst_day_in_chromium(served: tuple[str, Settings], tmp_path: Path) -
             page.get_by_role("heading", name=ZH["profile"])
         ).to_be_visible()  # the linked case, after login
         assert page.url.endswith(f"/case?case={walk.first}")
+        page.wait_for_function(f"document.cookie.includes('{auth.SESSION_COOKIE}=')")  # written by the page
 
         # Today's list after a reload (the session survives it): every reason of a row readable beside it.
         page.goto(url)
