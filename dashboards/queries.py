@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, func, literal, select, true
 from contracts.timeparse import as_of_instant
 from dashboards.source import DataSource
 from features.matrix import ALL_FAMILIES, feature_docs
+from models.metrics import VALIDATION_METRICS
 from models.rules import RULE_NAME
 from models.train import MODEL_NAME, NEW_CASE_DAYS
 from pipelines.publish import published_grievance_dates, read_pointer
@@ -79,16 +80,7 @@ MODEL_FILES = (
     *(f"{name}.json" for name in LOGGED_TABLES),
 )
 # The validation metrics the Model page shows, each for the model and for the rule it is compared with.
-SUMMARY_METRICS = (
-    "precision_at_k",
-    "recall_at_k",
-    "precision_at_list_k",
-    "recall_at_list_k",
-    "roc_auc",
-    "average_precision",
-    "brier",
-    "ece",
-)
+SUMMARY_METRICS = VALIDATION_METRICS
 LIFT_KEY = f"lift_precision_at_k_over_{RULE_NAME}"
 
 
