@@ -24,7 +24,7 @@ from features.grievances import (
 from features.sources import Sources
 from ingest.simulate import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from ingest.validate import validate_frame
-from tests.conftest import TEST_KEY, call_row, case_row, event_row, make_sources
+from tests.builders import TEST_KEY, call_row, case_row, event_row, make_sources
 
 START = date(2025, 3, 1)  # the first day of the hand-made surges
 NAMES = ("张伟", "李强", "王芳", "刘建国", "陈静", "赵敏")

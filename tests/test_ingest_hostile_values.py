@@ -23,7 +23,7 @@ from ingest import run as ingest_run
 from ingest.pseudonymise import PHONE_MASK
 from ingest.run import IngestReport, ingest_paths
 from ingest.validate import MAX_NUMBER, READER_ERROR_COLUMN, _check, row_hashes, validate_frame
-from tests.conftest import TEST_KEY, case_row, text_frame
+from tests.builders import TEST_KEY, case_row, text_frame
 from warehouse import tables
 from warehouse.store import Warehouse
 

@@ -15,7 +15,7 @@ from ingest import prefetch
 from ingest import run as ingest_run
 from ingest.prefetch import FileJob, prefetched_chunks, validated_chunks, worth_a_helper
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse, append
 

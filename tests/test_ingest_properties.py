@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from contracts.vocabulary import RecordKind
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse
 

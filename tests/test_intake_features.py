@@ -16,7 +16,7 @@ from features.cohort import open_cases
 from features.grievances import thing_mentions
 from features.matrix import build_features
 from features.sources import Sources
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.builders import call_row, case_row, event_row, make_sources
 
 T = date(2025, 6, 1)  # T - 7 days = 05-25, T - 30 days = 05-02, T - 37 days = 04-25
 INSTANT = as_of_instant(T)

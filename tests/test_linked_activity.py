@@ -27,7 +27,7 @@ from features.sources import Sources
 from ingest.simulate import FILE_NAMES, SimulationConfig, simulate_city
 from ingest.validate import validate_frame
 from pipelines.train_flow import training_families
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 
 CITY = SimulationConfig(seed=11, n_cases=800, days=150)
 DATES = snapshot_dates(date(2025, 4, 20), date(2025, 5, 29), 7)

@@ -22,7 +22,7 @@ from features import case_history, case_profile, context, hotline_activity, sour
 from features.matrix import training_matrix
 from features.sources import Sources
 from pipelines.runtime import load_sources
-from tests.conftest import empty_postgres
+from tests.builders import empty_postgres
 from warehouse import tables
 from warehouse.store import Warehouse, append
 

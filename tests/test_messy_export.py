@@ -12,7 +12,7 @@ from contracts.vocabulary import RecordKind
 from ingest.mapping import ColumnMapping, load_mapping
 from ingest.run import ingest_paths
 from ingest.simulate import SimulatedCity, SimulationConfig, simulate_city
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse
 

@@ -3,7 +3,6 @@ logistic and trees, the one-standard-error choice, and that both train, explain 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pydantic
 import pytest
-from threadpoolctl import threadpool_limits
 
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
@@ -93,14 +91,6 @@ def _week(n: int, seed: int) -> pd.DataFrame:
 def _weekly(n: int = 150) -> pd.DataFrame:
     frames = [_week(n, seed).assign(as_of=day) for seed, day in enumerate(WEEKS)]
     return pd.concat(frames, ignore_index=True)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """One OpenMP thread: the trees' fits are tiny here, and threads on a busy shared machine wait more
-    than they work."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 MATRIX = _weekly()
