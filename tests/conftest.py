@@ -4,6 +4,7 @@ Builders (hand-made rows, the test key, ...) live in `tests/builders.py`."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     ]
     if unmarked:
         raise pytest.UsageError(f"flow tests without @pytest.mark.slow: {', '.join(unmarked)}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _installed_packages_scanned_once() -> Iterator[None]:
+    """Streamlit's app tests scan every installed package for components on each run (over a second with
+    this project's dependencies); the packages do not change during the session, so the scan is made once."""
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:  # a Streamlit without that scan: nothing to keep
+        yield
+        return
+    scan = manifest_scanner.scan_component_manifests
+    manifest_scanner.scan_component_manifests = functools.cache(scan)
+    yield
+    manifest_scanner.scan_component_manifests = scan
 
 
 @pytest.fixture(scope="session")

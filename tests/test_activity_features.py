@@ -239,6 +239,7 @@ START = pd.Timestamp("2025-01-01")
 TYPES = ["mediation_failed", "visit", "agreement_breached", "violence"]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(

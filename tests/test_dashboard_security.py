@@ -178,6 +178,7 @@ def test_unknown_names_wait_alike_and_no_typed_secret_is_stored(accounts: Wareho
     assert stored_bytes and b"attempted" not in stored_bytes and typed.encode() not in stored_bytes
 
 
+@pytest.mark.slow
 def test_the_count_is_shared_across_processes(accounts: Warehouse) -> None:
     """Five failures in another process: this one refuses the account."""
     script = (

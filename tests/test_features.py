@@ -140,6 +140,7 @@ def test_snapshot_dates_end_on_the_last_date() -> None:
     ]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

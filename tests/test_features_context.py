@@ -325,6 +325,7 @@ def _naive(cases: list[tuple], events: list[tuple], instant: pd.Timestamp) -> di
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

@@ -231,6 +231,7 @@ def _brute_force(opened: dict[str, pd.Timestamp], calls: list[tuple], instant: p
     return result
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     st.lists(

@@ -263,6 +263,7 @@ print(result.exit_code, "prefect" in sys.modules, "mlflow" in sys.modules)
 """
 
 
+@pytest.mark.slow
 def test_the_command_starts_no_flow_server(home: Settings) -> None:
     """Prefect (whose temporary server takes ~20 s to start and may fail under load) is never imported."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("FENGQIAO_", "PREFECT_"))}

@@ -163,6 +163,7 @@ def _contract_rows(values: list[list[object]]) -> list[list[object]]:
     return [[f"C{i % 4}", *base[1:], *row] if i % 5 else row for i, row in enumerate(values)]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     form=st.sampled_from(FORMATS),

@@ -209,6 +209,7 @@ CELL = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(
     kind=st.sampled_from(list(RecordKind)),
@@ -240,6 +241,7 @@ def test_any_text_is_either_stored_or_quarantined_with_a_reason(
     assert row_hashes(content, kind).equals(batch.records["row_hash"])
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(values=st.lists(CELL, min_size=1, max_size=20))
 def test_every_field_check_either_keeps_a_sound_value_or_gives_a_reason(values: list[str]) -> None:

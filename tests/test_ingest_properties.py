@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ from ingest.run import ingest_paths
 from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse
+
+pytestmark = pytest.mark.slow  # many random deliveries, each ingested into a new store
 
 BREAKERS = {
     "empty_id": ("case_id", ""),

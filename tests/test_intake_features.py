@@ -330,6 +330,7 @@ def brute_force(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> 
     return pd.DataFrame.from_dict(rows, orient="index")[NAMES].astype(float)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("as_of", [date(2024, 3, 1), date(2024, 4, 10)])
 def test_features_match_a_brute_force_count_on_a_random_city(as_of: date) -> None:
     sources = synthetic_sources(n_cases=400, n_calls=3_000, days=120, seed=as_of.day, phones=60)

@@ -37,6 +37,7 @@ def city() -> SimulatedCity:
     return simulate_city(SimulationConfig(seed=11, n_cases=300, days=120, messiness=0.03))
 
 
+@pytest.mark.slow
 def test_messy_export_loses_no_good_record(tmp_path: Path, city: SimulatedCity) -> None:
     mapping = load_mapping(EXAMPLE)
     cases = as_export(city.cases, RecordKind.CASES, mapping)

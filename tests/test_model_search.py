@@ -276,6 +276,7 @@ def _round_trip(result: object, tmp_path: Path) -> object:
     return place.load(version).model
 
 
+@pytest.mark.slow
 def test_the_blend_of_tuned_trees_trains_calibrates_explains_and_round_trips(tmp_path: Path) -> None:
     tuned = replace(TUNED, params={**TUNED.params, "max_features": 0.5})
     blend = Candidate("blend", "blend", DOCS, parts=(LOGISTIC, tuned))
@@ -302,6 +303,7 @@ def test_the_blend_of_tuned_trees_trains_calibrates_explains_and_round_trips(tmp
     pd.testing.assert_series_equal(reasons(loaded, cases, DOCS, "zh"), said)
 
 
+@pytest.mark.slow
 def test_tuned_trees_alone_train_explain_and_round_trip(tmp_path: Path) -> None:
     result = train(MATRIX, [replace(TUNED, params={**TUNED.params, "max_features": 0.5})], PLAN)
     assert result.candidate.tuning is None and result.candidate.name == "trees_tuned"
