@@ -4,8 +4,10 @@ Builders (hand-made rows, the test key, ...) live in `tests/builders.py`."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,15 +47,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _installed_packages_scanned_once() -> Iterator[None]:
     """Streamlit's app tests scan every installed package for components on each run (over a second with
     this project's dependencies); the packages do not change during the session, so the scan is made once."""
-    try:
-        from streamlit.components.v2 import manifest_scanner
-    except ImportError:  # a Streamlit without that scan: nothing to keep
+    with pytest.MonkeyPatch.context() as patch:
+        if "streamlit" in sys.modules:  # an app test was collected
+            with contextlib.suppress(ImportError):  # a Streamlit without that scan: nothing to keep
+                from streamlit.components.v2 import manifest_scanner
+
+                scan = functools.cache(manifest_scanner.scan_component_manifests)
+                patch.setattr(manifest_scanner, "scan_component_manifests", scan)
         yield
-        return
-    scan = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(scan)
-    yield
-    manifest_scanner.scan_component_manifests = scan
 
 
 @pytest.fixture(scope="session")
