@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cities.demo import SimulationConfig
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig
 from pipelines.demo_flow import demo_flow
 from pipelines.runners import parts_of
 

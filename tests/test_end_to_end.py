@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cities.demo import SimulationConfig
 from contracts.records import LIST_COLUMNS, check_list
 from contracts.routing import ROUTING_COLUMNS, check_routed
 from contracts.settings import Settings
@@ -16,7 +17,6 @@ from contracts.timeparse import as_of_instant
 from features import linked_activity
 from features.call_linking import day_links
 from features.cohort import DORMANT_DAYS, open_cases
-from ingest.simulate import SimulationConfig
 from pipelines.demo_flow import INPUT_FILES, DemoReport, demo_flow
 from pipelines.ingest_flow import ingest_flow
 from pipelines.runtime import load_sources, open_warehouse

@@ -10,9 +10,9 @@ import pytest
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
+from cities.demo import SimulationConfig
 from contracts.settings import Settings
 from features.matrix import LOGISTIC_CORE_FEATURES
-from ingest.simulate import SimulationConfig
 from pipelines.demo_flow import demo_flow
 from pipelines.train_flow import registry
 

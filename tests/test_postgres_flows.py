@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cities.demo import SimulationConfig
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig
 from pipelines.daily_flow import daily_flow
 from pipelines.demo_flow import demo_flow
 from tests.conftest import empty_postgres
