@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pytest
 
+from cities.demo import SimulationConfig
 from contracts.fields import columns_of
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from features.sources import Sources
-from ingest.simulate import SimulationConfig
 from ingest.validate import validate_frame
 
 if TYPE_CHECKING:

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cities.demo import SimulationConfig
 from contracts.records import LIST_COLUMNS
 from contracts.settings import Settings
 from features.grievances import empty_clusters
-from ingest.simulate import SimulationConfig
 from models.drift import drift_table, reference_profile
 from pipelines import publish as publishing
 from pipelines.alerts import send_alert

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from pydantic import SecretStr
 
+from cities.demo import SimulationConfig, simulate_city
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
-from ingest.simulate import SimulationConfig, simulate_city
 from pipelines import daily_flow as daily_module
 from pipelines.daily_flow import DailyReport, daily_flow
 from pipelines.ingest_flow import ingest_flow

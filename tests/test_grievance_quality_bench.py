@@ -26,8 +26,8 @@ from bench.grievance_quality import (
     run_city,
     summary,
 )
+from cities.demo import SimulationConfig
 from features.grievances import GrievanceConfig, grievance_clusters
-from ingest.simulate import SimulationConfig
 
 DAY = date(2025, 3, 1)
 

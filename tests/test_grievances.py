@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cities.demo import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from contracts.vocabulary import RecordKind
 from features.call_linking import named_things
 from features.grievances import (
@@ -22,7 +23,6 @@ from features.grievances import (
     thing_mentions,
 )
 from features.sources import Sources
-from ingest.simulate import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from ingest.validate import validate_frame
 from tests.builders import TEST_KEY, call_row, case_row, event_row, make_sources
 

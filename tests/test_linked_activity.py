@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cities.demo import FILE_NAMES, SimulationConfig, simulate_city
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import RecordKind
@@ -24,7 +25,6 @@ from features.matrix import (
     training_matrix,
 )
 from features.sources import Sources
-from ingest.simulate import FILE_NAMES, SimulationConfig, simulate_city
 from ingest.validate import validate_frame
 from pipelines.train_flow import training_families
 from tests.builders import TEST_KEY

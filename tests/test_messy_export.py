@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cities.demo import SimulatedCity, SimulationConfig, simulate_city
 from contracts.timeparse import parse_datetimes
 from contracts.vocabulary import RecordKind
 from ingest.mapping import ColumnMapping, load_mapping
 from ingest.run import ingest_paths
-from ingest.simulate import SimulatedCity, SimulationConfig, simulate_city
 from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse

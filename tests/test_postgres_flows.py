@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cities.demo import SimulationConfig
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig
 from pipelines.daily_flow import daily_flow
 from pipelines.demo_flow import demo_flow
 from tests.builders import empty_postgres

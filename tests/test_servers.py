@@ -25,8 +25,8 @@ from uuid import UUID
 import httpx
 import pytest
 
+from cities.demo import SimulationConfig, simulate_city, write_city
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig, simulate_city, write_city
 from tests.builders import POSTGRES_URL, empty_postgres
 
 CONFIG = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.0)

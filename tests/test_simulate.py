@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from contracts.vocabulary import CATEGORIES, CHANNELS, DEFAULT_ESCALATION_EVENTS, SOURCES, EventType
-from ingest.simulate import (
+from cities.demo import (
     CASE_COLUMNS,
     EVENT_COLUMNS,
     GENERIC_THINGS,
@@ -25,6 +24,7 @@ from ingest.simulate import (
     truth_as_of_dates,
     write_city,
 )
+from contracts.vocabulary import CATEGORIES, CHANNELS, DEFAULT_ESCALATION_EVENTS, SOURCES, EventType
 
 SMALL = SimulationConfig(n_cases=300, days=120)
 MESSY = SimulationConfig(n_cases=300, days=120, messiness=0.05)
