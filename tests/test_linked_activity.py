@@ -27,7 +27,7 @@ from features.matrix import (
 from features.sources import Sources
 from ingest.validate import validate_frame
 from pipelines.train_flow import training_families
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 
 CITY = SimulationConfig(seed=11, n_cases=800, days=150)
 DATES = snapshot_dates(date(2025, 4, 20), date(2025, 5, 29), 7)
@@ -64,6 +64,7 @@ def test_the_city_has_links_to_compare(city: Sources) -> None:
     assert len(links) > 50 and links["case_id"].nunique() > 20
 
 
+@pytest.mark.slow
 def test_decisions_remembered_across_dates_equal_fresh_ones(city: Sources) -> None:
     fresh = {as_of: fresh_window(city, as_of) for as_of in DATES}
     call_linking.MEMO.clear()
@@ -75,6 +76,7 @@ def test_decisions_remembered_across_dates_equal_fresh_ones(city: Sources) -> No
     call_linking.MEMO.clear()
 
 
+@pytest.mark.slow
 def test_a_window_is_the_days_decisions_each_made_from_its_own_cut(city: Sources) -> None:
     """Every call of the window was decided by the run of the day after it became known, from what was
     known before that day began: the run's stored links, computed on a store cut there, are the links."""
@@ -96,6 +98,7 @@ def test_a_window_is_the_days_decisions_each_made_from_its_own_cut(city: Sources
     call_linking.MEMO.clear()
 
 
+@pytest.mark.slow
 def test_stored_decisions_given_back_are_not_decided_again(
     city: Sources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,6 +129,7 @@ def fresh_window_kept(sources: Sources, as_of: date) -> pd.DataFrame:
     return window_links(known.hotline, known.cases, known.hotline, instant, CONFIG, events=known.events)
 
 
+@pytest.mark.slow
 def test_the_family_over_many_dates_equals_each_date_built_alone(city: Sources) -> None:
     call_linking.MEMO.clear()
     matrix = training_matrix(city, DATES, 30, ["violence"], families=(linked_activity,))

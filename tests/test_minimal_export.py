@@ -22,6 +22,8 @@ REQUIRED = {
 }
 RENAMED_DISTRICTS = {"东湖区": "甲区", "江北区": "乙区"}
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def bare_city(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[Path]]:

@@ -3,7 +3,6 @@ logistic and trees, the one-standard-error choice, and that both train, explain 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pydantic
 import pytest
-from threadpoolctl import threadpool_limits
 
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
@@ -25,6 +23,7 @@ from models.train import (
     MODEL_NAME,
     Evaluation,
     TrainingPlan,
+    TrainingResult,
     choose,
     evaluate,
     grid_table,
@@ -93,14 +92,6 @@ def _week(n: int, seed: int) -> pd.DataFrame:
 def _weekly(n: int = 150) -> pd.DataFrame:
     frames = [_week(n, seed).assign(as_of=day) for seed, day in enumerate(WEEKS)]
     return pd.concat(frames, ignore_index=True)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """One OpenMP thread: the trees' fits are tiny here, and threads on a busy shared machine wait more
-    than they work."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 MATRIX = _weekly()
@@ -286,6 +277,7 @@ def _round_trip(result: object, tmp_path: Path) -> object:
     return place.load(version).model
 
 
+@pytest.mark.slow
 def test_the_blend_of_tuned_trees_trains_calibrates_explains_and_round_trips(tmp_path: Path) -> None:
     tuned = replace(TUNED, params={**TUNED.params, "max_features": 0.5})
     blend = Candidate("blend", "blend", DOCS, parts=(LOGISTIC, tuned))
@@ -312,6 +304,7 @@ def test_the_blend_of_tuned_trees_trains_calibrates_explains_and_round_trips(tmp
     pd.testing.assert_series_equal(reasons(loaded, cases, DOCS, "zh"), said)
 
 
+@pytest.mark.slow
 def test_tuned_trees_alone_train_explain_and_round_trip(tmp_path: Path) -> None:
     result = train(MATRIX, [replace(TUNED, params={**TUNED.params, "max_features": 0.5})], PLAN)
     assert result.candidate.tuning is None and result.candidate.name == "trees_tuned"
@@ -324,19 +317,34 @@ def test_tuned_trees_alone_train_explain_and_round_trip(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.predict_proba(cases), result.model.predict_proba(cases), rtol=1e-12)
 
 
-def test_the_text_model_weighs_words_and_character_pairs_names_them_and_round_trips(tmp_path: Path) -> None:
-    docs = (*DOCS, TEXT)
-    result = train(MATRIX, [Candidate("logistic_text", "logistic", docs, {"C": 0.5, "max_terms": 100})], PLAN)
+TEXT_DOCS = (*DOCS, TEXT)
+
+
+def _text_model() -> tuple[TrainingResult, pd.DataFrame, pd.DataFrame]:
+    """The text model trained on the matrix, the last week's cases, and three of them naming 上访."""
+    text = Candidate("logistic_text", "logistic", TEXT_DOCS, {"C": 0.5, "max_terms": 100})
+    result = train(MATRIX, [text], PLAN)
+    cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][[d.name for d in TEXT_DOCS]]
+    return result, cases, cases[cases["terms_document"].str.contains("上访")].head(3)
+
+
+def test_the_text_model_weighs_words_and_character_pairs_and_names_them() -> None:
+    result, _cases, angry = _text_model()
     columns = list(base_model(result.model)[:-1].get_feature_names_out())
     assert {"terms_document=上访", "terms_document=W:上访", "terms_document=W:不_起诉"} <= set(columns)
-    cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][[d.name for d in docs]]
-    angry = cases[cases["terms_document"].str.contains("上访")].head(3)
-    said = reasons(result.model, angry, docs, "zh")
+    said = reasons(result.model, angry, TEXT_DOCS, "zh")
     assert said.str.contains("文字中出现「").all()
     assert not said.str.contains("W:").any()
+
+
+@pytest.mark.slow
+def test_the_text_model_round_trips(tmp_path: Path) -> None:
+    result, cases, angry = _text_model()
     loaded = _round_trip(result, tmp_path)
     np.testing.assert_allclose(loaded.predict_proba(cases), result.model.predict_proba(cases), rtol=1e-12)
-    pd.testing.assert_series_equal(reasons(loaded, angry, docs, "zh"), said)
+    pd.testing.assert_series_equal(
+        reasons(loaded, angry, TEXT_DOCS, "zh"), reasons(result.model, angry, TEXT_DOCS, "zh")
+    )
 
 
 def test_term_columns_read_as_the_term_a_negated_word_with_its_negation() -> None:
