@@ -184,11 +184,15 @@ def test_a_grid_search_tries_the_start_then_each_point_in_order() -> None:
 
 
 def test_the_logistic_candidates_try_the_configured_strengths() -> None:
-    grid = {c.name: c for c in model_grid(Settings(logistic_c=0.5, logistic_c_grid=(0.02, 0.5)), DOCS)}
+    every = ("logistic", "logistic_foundation")
+    grid = {
+        c.name: c
+        for c in model_grid(Settings(logistic_c=0.5, logistic_c_grid=(0.02, 0.5), candidates=every), DOCS)
+    }
     expected = SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.02},))
     assert grid["logistic"].tuning == grid["logistic_foundation"].tuning == expected
     assert grid["logistic"].hyperparameters["C"] == 0.5
-    plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=()), DOCS)}
+    plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=(), candidates=every), DOCS)}
     assert plain["logistic"].tuning is None and plain["logistic_foundation"].tuning is None
     with pytest.raises(pydantic.ValidationError):
         Settings(logistic_c_grid=(0.0,))
@@ -346,7 +350,7 @@ def test_term_columns_read_as_the_term_a_negated_word_with_its_negation() -> Non
 
 
 def test_settings_name_the_new_candidates_and_budget(settings: Settings) -> None:
-    assert settings.candidates == ("logistic", "logistic_foundation", "trees", "trees_tuned", "blend")
+    assert settings.candidates == ("logistic_blend", "trees_tuned", "blend")
     assert settings.tuning_trials >= 1 and settings.tuning_timeout_seconds > 0
     for wrong in ({"candidates": ("forest",)}, {"tuning_trials": 0}, {"tuning_timeout_seconds": 0}):
         with pytest.raises(pydantic.ValidationError):
