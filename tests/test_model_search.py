@@ -175,11 +175,15 @@ def test_a_grid_search_tries_the_start_then_each_point_in_order() -> None:
 
 
 def test_the_logistic_candidates_try_the_configured_strengths() -> None:
-    grid = {c.name: c for c in model_grid(Settings(logistic_c=0.5, logistic_c_grid=(0.02, 0.5)), DOCS)}
+    every = ("logistic", "logistic_foundation")
+    grid = {
+        c.name: c
+        for c in model_grid(Settings(logistic_c=0.5, logistic_c_grid=(0.02, 0.5), candidates=every), DOCS)
+    }
     expected = SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.02},))
     assert grid["logistic"].tuning == grid["logistic_foundation"].tuning == expected
     assert grid["logistic"].hyperparameters["C"] == 0.5
-    plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=()), DOCS)}
+    plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=(), candidates=every), DOCS)}
     assert plain["logistic"].tuning is None and plain["logistic_foundation"].tuning is None
     with pytest.raises(pydantic.ValidationError):
         Settings(logistic_c_grid=(0.0,))
@@ -354,7 +358,7 @@ def test_term_columns_read_as_the_term_a_negated_word_with_its_negation() -> Non
 
 
 def test_settings_name_the_new_candidates_and_budget(settings: Settings) -> None:
-    assert settings.candidates == ("logistic", "logistic_foundation", "trees", "trees_tuned", "blend")
+    assert settings.candidates == ("logistic_blend", "trees_tuned", "blend")
     assert settings.tuning_trials >= 1 and settings.tuning_timeout_seconds > 0
     for wrong in ({"candidates": ("forest",)}, {"tuning_trials": 0}, {"tuning_timeout_seconds": 0}):
         with pytest.raises(pydantic.ValidationError):
@@ -389,3 +393,42 @@ def test_a_fold_without_both_classes_refuses_the_search_like_any_fit() -> None:
     fold = Fold(tuple(WEEKS[:8]), tuple(WEEKS[13:16]), tuple(WEEKS[20:]))
     with pytest.raises(CannotFit, match="fitting"):
         evaluate(empty, TUNED, [fold], PLAN)
+
+
+def test_the_sparse_logistic_tries_its_l1_strengths_and_the_logistic_blend_averages_both() -> None:
+    chosen = ("logistic_foundation", "logistic_sparse", "logistic_blend")
+    grid = {c.name: c for c in model_grid(Settings(candidates=chosen, sparse_c_grid=(0.05, 0.01)), DOCS)}
+    sparse = grid["logistic_sparse"]
+    assert sparse.hyperparameters["penalty"] == "l1" and sparse.hyperparameters["C"] == 0.05
+    assert sparse.tuning == SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.01},))
+    assert sparse.feature_names == tuple(NAMES)
+    assert [p.name for p in grid["logistic_blend"].parts] == ["logistic_foundation", "logistic_sparse"]
+    one = {c.name: c for c in model_grid(Settings(candidates=chosen, sparse_c_grid=(0.02,)), DOCS)}
+    assert one["logistic_sparse"].tuning is None
+    with pytest.raises(pydantic.ValidationError):
+        Settings(sparse_c_grid=())
+
+
+def test_the_l1_penalty_drops_a_noise_feature_and_keeps_the_signal() -> None:
+    fitting = MATRIX[MATRIX["as_of"] < WEEKS[12]]
+    sparse = make_estimator(Candidate("s", "logistic", DOCS, {"C": 0.01, "penalty": "l1"}), seed=0)
+    sparse.fit(fitting[NAMES], fitting[LABEL])
+    weights = dict(zip(sparse[:-1].get_feature_names_out(), sparse[-1].coef_[0], strict=True))
+    assert weights["profile_amount_missing"] == 0.0  # drawn at random: no signal
+    assert weights["hotline_linked_calls_7d"] > 0.0
+    dense = make_estimator(Candidate("d", "logistic", DOCS, {"C": 0.01}), seed=0)
+    assert dense.fit(fitting[NAMES], fitting[LABEL])[-1].coef_[0].min() != 0.0  # L2 keeps every weight
+
+
+def test_the_logistic_blend_trains_on_its_searched_parts_and_explains() -> None:
+    chosen = ("logistic_foundation", "logistic_sparse", "logistic_blend")
+    grid = model_grid(Settings(candidates=chosen, sparse_c_grid=(0.05, 0.01), logistic_c_grid=()), DOCS)
+    result = train(MATRIX, grid, PLAN)
+    assert result.grid["candidate"].tolist() == list(chosen)
+    blend = next(e for e in result.evaluations if e.candidate.name == "logistic_blend")
+    searched = next(e for e in result.evaluations if e.candidate.name == "logistic_sparse")
+    assert blend.candidate.parts[1] == searched.candidate and searched.candidate.tuning is None
+    assert searched.candidate.params["C"] in (0.05, 0.01)
+    final = train(MATRIX, [grid[2]], PLAN)
+    cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][NAMES]
+    assert reasons(final.model, cases, DOCS, "zh").str.contains("近7天来电").any()
