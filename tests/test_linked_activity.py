@@ -231,7 +231,9 @@ def test_the_linked_family_is_optional_and_built_whenever_a_model_reads_it(tmp_p
     assert families_with([linked_activity]) == (*FAMILIES, linked_activity)
     assert families_reading(["profile_amount", "history_n_assigned"]) == FAMILIES
     assert families_reading(["profile_amount", "linked_calls_7d"]) == (*FAMILIES, linked_activity)
-    assert training_families(Settings(home=tmp_path)) == FAMILIES
-    assert training_families(Settings(home=tmp_path, linked_call_features=True))[-1] is linked_activity
-    extra = training_families(Settings(home=tmp_path, extra_feature_families=("intake", "activity")))
+    assert training_families(Settings(home=tmp_path)) == (*FAMILIES, linked_activity, activity, intake)
+    none = Settings(home=tmp_path, linked_call_features=False, extra_feature_families=())
+    assert training_families(none) == FAMILIES
+    assert training_families(none.model_copy(update={"linked_call_features": True}))[-1] is linked_activity
+    extra = training_families(none.model_copy(update={"extra_feature_families": ("intake", "activity")}))
     assert extra == (*FAMILIES, activity, intake)  # in the optional families' order
