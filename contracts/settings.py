@@ -11,6 +11,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.vocabulary import DEFAULT_ESCALATION_EVENTS, EventType
 
+# The model grid's candidates, simplest first (the order the one-standard-error rule prefers).
+CandidateName = Literal[
+    "logistic_foundation",
+    "logistic",
+    "logistic_sparse",
+    "logistic_blend",
+    "logistic_text",
+    "trees",
+    "trees_tuned",
+    "blend",
+]
+
 
 class Settings(BaseSettings):
     """Fengqiao's configuration; frozen once built."""
@@ -41,19 +53,7 @@ class Settings(BaseSettings):
         0.25, gt=0, lt=1, description="Share of a fold's matured dates kept to calibrate, not to fit."
     )
     calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
-    candidates: tuple[
-        Literal[
-            "logistic",
-            "logistic_foundation",
-            "logistic_sparse",
-            "logistic_blend",
-            "logistic_text",
-            "trees",
-            "trees_tuned",
-            "blend",
-        ],
-        ...,
-    ] = Field(
+    candidates: tuple[CandidateName, ...] = Field(
         ("logistic_blend", "trees_tuned", "blend"),
         min_length=1,
         description="Model grid to compare by mean precision at the top over the rolling folds; a simpler "

@@ -6,13 +6,14 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
+from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
 from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator
 from models.folds import Fold, rolling_origin_folds, split_fit_calibration
@@ -33,16 +34,7 @@ MODEL_NAME = "model"
 NEW_CASE_DAYS = 7
 PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
 # Simplest first: within one standard error of the best, the earliest of these wins (others come after).
-SIMPLICITY = (
-    "logistic_foundation",
-    "logistic",
-    "logistic_sparse",
-    "logistic_blend",
-    "logistic_text",
-    "trees",
-    "trees_tuned",
-    "blend",
-)
+SIMPLICITY: tuple[str, ...] = get_args(CandidateName)
 
 
 class CannotFit(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import ModuleType
@@ -109,11 +110,7 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
     logistic = {"C": settings.logistic_c}
     no_text = tuple(d for d in every if d.kind != "text")
     budget = SearchBudget(settings.tuning_trials, settings.tuning_timeout_seconds)
-    strengths = tuple({"C": c} for c in settings.logistic_c_grid if c != settings.logistic_c)
-    strength = (
-        SearchBudget(len(strengths) + 1, settings.tuning_timeout_seconds, strengths) if strengths else None
-    )
-    sparse = tuple({"C": c} for c in settings.sparse_c_grid)
+    strength = _strengths([c for c in settings.logistic_c_grid if c != settings.logistic_c], settings)
     known = {
         "logistic_foundation": Candidate(
             "logistic_foundation", "logistic", foundation, logistic, tuning=strength
@@ -124,9 +121,7 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
             "logistic",
             no_text,
             {"C": settings.sparse_c_grid[0], "penalty": "l1"},
-            tuning=SearchBudget(len(sparse), settings.tuning_timeout_seconds, sparse[1:])
-            if sparse[1:]
-            else None,
+            tuning=_strengths(settings.sparse_c_grid[1:], settings),
         ),
         "logistic_text": Candidate(
             "logistic_text", "logistic", every, {**logistic, "max_terms": settings.text_max_terms}
@@ -141,6 +136,12 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
         "logistic_blend", "blend", no_text, parts=(known["logistic_foundation"], known["logistic_sparse"])
     )
     return [known[name] for name in settings.candidates]
+
+
+def _strengths(others: Sequence[float], settings: Settings) -> SearchBudget | None:
+    """The search of a logistic's C: its start, then each of `others` on the folds (none without others)."""
+    points = tuple({"C": c} for c in others)
+    return SearchBudget(len(points) + 1, settings.tuning_timeout_seconds, points) if points else None
 
 
 def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[date]:

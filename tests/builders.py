@@ -82,21 +82,27 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-def empty_postgres() -> str:
-    """The test PostgreSQL database with an empty schema, or a skip saying why there is none."""
+def empty_database(url: str, what: str = "test PostgreSQL database") -> str:
+    """The PostgreSQL database at `url` with an empty schema, or a skip saying why there is none."""
     import sqlalchemy
 
     try:
-        engine = sqlalchemy.create_engine(POSTGRES_URL)
+        engine = sqlalchemy.create_engine(url)
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             connection.exec_driver_sql("CREATE SCHEMA public")
         engine.dispose()
     except Exception as error:  # no driver, no server, no database: the SQLite runs still cover the logic
         pytest.skip(
-            f"no PostgreSQL test database at {POSTGRES_URL} ({type(error).__name__}); .ci/run starts one"
+            f"no {what} at {sqlalchemy.engine.make_url(url)!r} ({type(error).__name__}); "
+            ".ci/postgres.sh creates it"
         )
-    return POSTGRES_URL
+    return url
+
+
+def empty_postgres() -> str:
+    """The warehouse's test PostgreSQL database with an empty schema, or a skip saying why there is none."""
+    return empty_database(POSTGRES_URL)
 
 
 # ---------------------------------------------------------------- the trained home the flow tests share

@@ -27,7 +27,7 @@ import pytest
 
 from cities.demo import SimulationConfig, simulate_city, write_city
 from contracts.settings import Settings
-from tests.builders import POSTGRES_URL, empty_postgres
+from tests.builders import POSTGRES_URL, empty_database, empty_postgres
 
 CONFIG = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.0)
 END = CONFIG.start + timedelta(days=CONFIG.days)  # the day after the exports end
@@ -45,24 +45,6 @@ def _mlflow_database_url() -> str:
 
     default = make_url(POSTGRES_URL).set(database="fengqiao_mlflow_test")
     return os.environ.get("FENGQIAO_TEST_MLFLOW_POSTGRES_URL", default.render_as_string(hide_password=False))
-
-
-def _empty_database(url: str) -> str:
-    """An empty schema in the database at `url`, or a skip saying why there is none."""
-    import sqlalchemy
-
-    try:
-        engine = sqlalchemy.create_engine(url)
-        with engine.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
-        engine.dispose()
-    except Exception as error:  # no driver, no server, no database
-        pytest.skip(
-            f"no PostgreSQL database for the MLflow server at {sqlalchemy.engine.make_url(url)!r} "
-            f"({type(error).__name__}); .ci/postgres.sh creates it"
-        )
-    return url
 
 
 def _password(url: str) -> str:
@@ -171,7 +153,7 @@ def servers(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> 
     from pipelines.train_flow import train_flow
 
     warehouse_url = empty_postgres()  # skips, saying why, where no PostgreSQL runs
-    mlflow_database = _empty_database(_mlflow_database_url())
+    mlflow_database = empty_database(_mlflow_database_url(), "PostgreSQL database for the MLflow server")
     folder = tmp_path_factory.mktemp("servers")
     port = _free_port()
     mlflow_url = f"http://127.0.0.1:{port}"
