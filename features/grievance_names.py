@@ -87,30 +87,31 @@ def _stands_alone(text: str, start: int, end: int, before_words: tuple[str, ...]
     return text[end] == "的" or _NAME_CHARACTER.fullmatch(text[end]) is None
 
 
-def _heads(names: pd.DataFrame) -> tuple[re.Pattern[str], dict[str, list[int]]]:
-    """A pattern finding (overlapping) the first two characters of the names, and per such pair the
-    rows of the names starting with it."""
+def _heads(names: pd.DataFrame) -> dict[str, list[int]]:
+    """Per first two characters of the names: the rows of the names starting with them."""
     by_head: dict[str, list[int]] = {}
     for row, core in enumerate(names["core"].tolist()):
         by_head.setdefault(core[:2], []).append(row)
-    return re.compile("(?=(" + "|".join(map(re.escape, sorted(by_head))) + "))"), by_head
+    return by_head
 
 
 def _read_text(
     text: str,
     cores: list[str],
     roots: list[str],
-    heads: tuple[re.Pattern[str], dict[str, list[int]]],
+    heads: dict[str, list[int]],
     before_words: tuple[str, ...],
     named: list[str],
 ) -> list[tuple[int, int, int]]:
     """(name row, start, end) of the names read alone in one text (`cores`: those of its district,
-    `roots`: the things they name; `named`: the things the text names with a suffix)."""
-    pattern, by_head = heads
+    `roots`: the things they name, `heads`: `_heads` of them; `named`: the things the text names with
+    a suffix)."""
     out = []
-    for hit in pattern.finditer(text):
-        start = hit.start()
-        read = [(_read_at(text, start, cores[row]), row) for row in by_head[hit.group(1)]]
+    for start in range(len(text) - 1):
+        rows = heads.get(text[start : start + 2])
+        if rows is None:
+            continue
+        read = [(_read_at(text, start, cores[row]), row) for row in rows]
         longest = max(length for length, _ in read)
         best = [row for length, row in read if length == longest]
         name = text[start : start + longest]
