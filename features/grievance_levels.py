@@ -12,10 +12,12 @@ over the baseline: the `baseline_windows` windows before a guard band of `guard_
 default the window just before is left out, as in the CDC's EARS C2 method, so a grievance that began
 last week does not raise its own bar).
 
-- `own` is the **median** of the thing's distinct callers over the baseline windows (0 for a window it
-  was not named in): robust to the thing's own weeks of grievance, so that a grievance still named by
-  many callers after its peak is not judged by the peak (a mean would be), while a thing many people
-  name in most weeks keeps a level as high as usual.
+- `own` is the thing's **mean** distinct callers over the baseline windows (0 for a window it was not
+  named in), **leaving out the windows it surged in**: those with at least `surge_min_callers` callers
+  and a Poisson tail below `surge_p` against the larger of its median window and `min_usual`. A
+  grievance still named by many callers after its peak is judged by its usual weeks, not by its peak
+  (the plain mean would hide it), while a thing one or two callers name most weeks keeps its mean (a
+  median would underestimate it, and make such weeks of seven callers surges).
 - `peer` is the place's and category's level: over the baseline, the distinct callers per (thing,
   window) of the district's **other** things named in calls of the cluster's category (the window's
   most frequent hotline category; for a topic, the district's other topics in calls of that category),
@@ -32,6 +34,8 @@ p < `surge_p`.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -39,18 +43,34 @@ from scipy import stats
 TOPIC = "topic"  # the kind of a cluster of calls naming no thing (features.grievance_topics)
 
 
-def window_counts(
-    mentions: pd.DataFrame, min_callers: int, guard_windows: int, baseline_windows: int
-) -> pd.DataFrame:
+class LevelRule(Protocol):
+    """The windows and thresholds the levels are measured with (`features.grievances.GrievanceConfig`)."""
+
+    @property
+    def min_callers(self) -> int: ...
+    @property
+    def guard_windows(self) -> int: ...
+    @property
+    def baseline_windows(self) -> int: ...
+    @property
+    def min_usual(self) -> float: ...
+    @property
+    def surge_min_callers(self) -> int: ...
+    @property
+    def surge_p(self) -> float: ...
+
+
+def window_counts(mentions: pd.DataFrame, rule: LevelRule) -> pd.DataFrame:
     """Per cluster (gid index) with at least `min_callers` distinct callers in the window: calls,
     distinct callers and new callers (not naming it before the window) in the window, calls in the prior
-    window, its own level (`own`), whether it is new (no call named it before the window) and its first
-    mention. `mentions`: gid, block, caller (None when unknown) and received_at of every call's mention."""
+    window, its own level (`own_levels`), whether it is new (no call named it before the window) and its
+    first mention. `mentions`: gid, block, caller (None when unknown) and received_at of every call's
+    mention."""
     with_caller = mentions[mentions["caller"].notna()]
     callers = with_caller.drop_duplicates(["gid", "block", "caller"])
     per_block = callers.groupby(["gid", "block"]).size().rename("n").reset_index()
     in_window = per_block[per_block["block"] == 0].set_index("gid")["n"]
-    gids = in_window.index[in_window >= min_callers]
+    gids = in_window.index[in_window >= rule.min_callers]
     frame = pd.DataFrame(index=gids)
     frame["distinct_callers"] = in_window.reindex(gids)
     frame["calls"] = mentions[mentions["block"] == 0].groupby("gid").size().reindex(gids)
@@ -58,31 +78,31 @@ def window_counts(
     frame["new_callers"] = (newest == 0).groupby(level="gid").sum().reindex(gids).fillna(0).astype(np.int64)
     prior = mentions[mentions["block"] == 1].groupby("gid").size()
     frame["prior_calls"] = prior.reindex(gids).fillna(0).astype(np.int64)
-    frame["own"] = own_levels(per_block[per_block["gid"].isin(gids)], gids, guard_windows, baseline_windows)
+    frame["own"] = own_levels(per_block[per_block["gid"].isin(gids)], gids, rule)
     frame["new"] = (mentions.groupby("gid")["block"].max().reindex(gids) == 0).to_numpy(dtype=bool)
     frame["first_seen"] = mentions.groupby("gid")["received_at"].min().reindex(gids)
     return frame
 
 
-def own_levels(
-    per_block: pd.DataFrame, gids: pd.Index, guard_windows: int, baseline_windows: int
-) -> np.ndarray:
-    """Per gid: the median of its distinct callers (`n` per gid and block) over the baseline windows,
-    0 for a window it has no row in."""
-    blocks = range(guard_windows + 1, guard_windows + baseline_windows + 1)
+def own_levels(per_block: pd.DataFrame, gids: pd.Index, rule: LevelRule) -> np.ndarray:
+    """Per gid: the mean of its distinct callers (`n` per gid and block; 0 for a window it has no row
+    in) over the baseline windows it did not surge in (see the module docstring)."""
+    blocks = range(rule.guard_windows + 1, rule.guard_windows + rule.baseline_windows + 1)
     baseline = per_block[per_block["block"].isin(blocks)]
     table = baseline.pivot_table(index="gid", columns="block", values="n", aggfunc="sum")
-    table = table.reindex(index=gids, columns=blocks).fillna(0.0)
-    return np.median(table.to_numpy(dtype=float), axis=1) if len(gids) else np.zeros(0)
+    counts = table.reindex(index=gids, columns=blocks).fillna(0.0).to_numpy(dtype=float)
+    if counts.size == 0:
+        return np.zeros(len(gids))
+    robust = np.maximum(np.median(counts, axis=1), rule.min_usual)[:, None]
+    surged = (counts >= rule.surge_min_callers) & (upper_tail(counts, robust) < rule.surge_p)
+    return np.where(surged, 0.0, counts).sum(axis=1) / (~surged).sum(axis=1)
 
 
-def peer_levels(
-    mentions: pd.DataFrame, frame: pd.DataFrame, guard_windows: int, baseline_windows: int
-) -> np.ndarray:
+def peer_levels(mentions: pd.DataFrame, frame: pd.DataFrame, rule: LevelRule) -> np.ndarray:
     """Per cluster of `frame` (gid index; district, category, kind): distinct callers per (thing,
     baseline window) of the other things of its district named in calls of its category (of its other
     topics for a topic). `mentions`: gid, block, caller, district, category and kind of every mention."""
-    baseline = mentions[(mentions["block"] > guard_windows) & mentions["caller"].notna()]
+    baseline = mentions[(mentions["block"] > rule.guard_windows) & mentions["caller"].notna()]
     callers = baseline.drop_duplicates(["district", "category", "gid", "block", "caller"])
     per_thing = callers.groupby(["district", "category", callers["kind"] == TOPIC, "gid"]).size()
     groups = per_thing.groupby(level=[0, 1, 2]).agg(["sum", "size"])
@@ -92,7 +112,7 @@ def peer_levels(
     own_at = pd.MultiIndex.from_arrays([frame["district"], frame["category"], topic, frame.index])
     own = per_thing.reindex(own_at).fillna(0).to_numpy(dtype=float)
     others = things - (own > 0)
-    return np.where(others > 0, (total - own) / np.maximum(others, 1) / baseline_windows, 0.0)
+    return np.where(others > 0, (total - own) / np.maximum(others, 1) / rule.baseline_windows, 0.0)
 
 
 def upper_tail(callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray) -> np.ndarray:

@@ -40,9 +40,10 @@ only. Case descriptions have no topics.
 
 **Window, usual level, shown, surge** (`features.grievance_levels`). The window is the `window_days`
 before the instant. A cluster is measured by its distinct callers against its usual level: the larger of
-the median of its own distinct callers over the `baseline_windows` windows before a guard band of
-`guard_windows` windows (the week just before is left out, as in the CDC's EARS C2), the level of the
-other things of its district named in calls of its category, and `min_usual`. The Poisson upper tail p
+the mean of its own distinct callers over the `baseline_windows` windows before a guard band of
+`guard_windows` windows (the week just before is left out, as in the CDC's EARS C2), leaving out the
+windows it surged in, the level of the other things of its district named in calls of its category, and
+`min_usual`. The Poisson upper tail p
 says how unusual the window is. A cluster with at least `min_callers` distinct callers is returned when
 p < `emerging_p` (`emerging_p` = 1 returns every cluster with enough callers), or when it is new (with
 `show_new`: no call named it before the window); it is a **surge** when it also has at least
@@ -693,7 +694,7 @@ def grievance_clusters(
     known = known.known_before(instant)
     calls, found, named = _keyed_mentions(known, instant, config)
     mentions = _call_mentions(calls, found)
-    frame = window_counts(mentions, config.min_callers, config.guard_windows, config.baseline_windows)
+    frame = window_counts(mentions, config)
     if frame.empty:
         return empty_clusters()
 
@@ -701,7 +702,7 @@ def grievance_clusters(
     frame = frame.join(keys[["district", "key", "kind"]])
     window = mentions[mentions["block"] == 0]
     frame["category"] = _mode(window, "category").reindex(frame.index)
-    frame["peer"] = peer_levels(mentions, frame, config.guard_windows, config.baseline_windows)
+    frame["peer"] = peer_levels(mentions, frame, config)
     frame["usual"] = np.maximum(np.maximum(frame["own"], frame["peer"]), config.min_usual)
     frame["p_value"] = upper_tail(frame["distinct_callers"], frame["usual"])
     shown = (frame["p_value"] < config.emerging_p) | (frame["new"] & config.show_new)

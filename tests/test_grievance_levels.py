@@ -25,16 +25,20 @@ def weeks_naming(text: str, callers_per_week: dict[int, int], first_phone: int, 
     return rows
 
 
-def test_the_own_level_is_the_median_of_the_baseline_weeks() -> None:
-    per_block = pd.DataFrame({"gid": [0, 0, 0, 1, 1, 1, 1, 1], "block": [2, 3, 4, 2, 3, 4, 5, 6]})
-    per_block["n"] = [9, 12, 20, 3, 2, 3, 4, 3]
-    levels = own_levels(per_block, pd.Index([0, 1, 2]), guard_windows=1, baseline_windows=8)
-    assert levels.tolist() == [0.0, 2.5, 0.0]  # 1 is named in 5 of 8 weeks: (2 + 3) / 2
+def test_the_own_level_is_the_mean_of_the_baseline_weeks_it_did_not_surge_in() -> None:
+    """0 had three weeks of a grievance (9, 12, 20 callers: surges against its median week, 0, floored at
+    1) and is 0 in the others; 1 is named by one or two callers most weeks and five once (P(N >= 5 | 1)
+    = 0.004: no surge), so its level is its mean, 12 / 8 (its median, 1, would be too low)."""
+    per_block = pd.DataFrame({"gid": [0] * 3 + [1] * 7, "block": [2, 3, 4, 2, 3, 4, 5, 7, 8, 9]})
+    per_block["n"] = [9, 12, 20, 1, 1, 1, 1, 1, 2, 5]
+    levels = own_levels(per_block, pd.Index([0, 1, 2]), GrievanceConfig())
+    assert levels.tolist() == [0.0, 1.5, 0.0]
 
 
 def test_a_grievance_after_its_peak_is_judged_by_its_usual_weeks_not_its_peak() -> None:
-    """Three baseline weeks of a grievance (30, 20, 12 callers) and five quiet ones: the median is 0, so
-    the six callers of the window are still unusual (the mean, 7.75, would hide them)."""
+    """Three baseline weeks of a grievance (30, 20, 12 callers) and five quiet ones: its usual weeks are
+    quiet, so the six callers of the window are still unusual (the mean of all eight weeks, 7.75, would
+    hide them)."""
     past = weeks_naming(FACTORY, {2: 12, 3: 20, 4: 30}, first_phone=1000)
     now = calls_naming(FACTORY, [6], first_day=2)
     found = clusters(past + now, instant(7)).iloc[0]
@@ -66,7 +70,7 @@ def test_the_peer_level_leaves_the_cluster_itself_out() -> None:
     frame = pd.DataFrame(
         {"district": "东湖区", "category": "欠薪", "kind": "company"}, index=pd.Index([0, 1, 2])
     )
-    levels = peer_levels(mentions, frame, guard_windows=1, baseline_windows=8)
+    levels = peer_levels(mentions, frame, GrievanceConfig())
     assert levels == pytest.approx(np.array([1 / 8, 30 / 8, 31 / 16]))
 
 
