@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         "grievance_min_callers callers (a grievance's first days), before it is unusual against the floor of "
         "one caller a week.",
     )
+    grievance_show_after_surge: bool = Field(
+        True,
+        description="Emerging grievances: also show a thing the week after it surged, while it has "
+        "grievance_min_callers callers (a grievance is followed while it dies down).",
+    )
     grievance_bare_names: bool = Field(
         True,
         description="Emerging grievances: count a call naming a thing already known in its district by its "

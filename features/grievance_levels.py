@@ -28,8 +28,10 @@ The upper tail p = P(N >= callers) of a Poisson count N with mean `usual` says h
 is. A cluster with at least `min_callers` distinct callers is **shown** when p < `emerging_p`, or when it
 is **new**: no call named it before the window, in the guard band or the baseline (a thing nobody named
 for weeks that several people name now is how a grievance starts, before it can be unusual against a
-level of one caller a week). It is a **surge** when it also has at least `surge_min_callers` callers and
-p < `surge_p`.
+level of one caller a week), or when it **surged the week before**: its distinct callers in the prior
+window would have been a surge against the same usual level (a grievance is followed while it dies
+down, not dropped the week its callers fall back). It is a **surge** when it also has at least
+`surge_min_callers` callers and p < `surge_p`.
 """
 
 from __future__ import annotations
@@ -62,10 +64,10 @@ class LevelRule(Protocol):
 
 def window_counts(mentions: pd.DataFrame, rule: LevelRule) -> pd.DataFrame:
     """Per cluster (gid index) with at least `min_callers` distinct callers in the window: calls,
-    distinct callers and new callers (not naming it before the window) in the window, calls in the prior
-    window, its own level (`own_levels`), whether it is new (no call named it before the window) and its
-    first mention. `mentions`: gid, block, caller (None when unknown) and received_at of every call's
-    mention."""
+    distinct callers and new callers (not naming it before the window) in the window, calls and distinct
+    callers in the prior window, its own level (`own_levels`), whether it is new (no call named it
+    before the window) and its first mention. `mentions`: gid, block, caller (None when unknown) and
+    received_at of every call's mention."""
     with_caller = mentions[mentions["caller"].notna()]
     callers = with_caller.drop_duplicates(["gid", "block", "caller"])
     per_block = callers.groupby(["gid", "block"]).size().rename("n").reset_index()
@@ -78,6 +80,8 @@ def window_counts(mentions: pd.DataFrame, rule: LevelRule) -> pd.DataFrame:
     frame["new_callers"] = (newest == 0).groupby(level="gid").sum().reindex(gids).fillna(0).astype(np.int64)
     prior = mentions[mentions["block"] == 1].groupby("gid").size()
     frame["prior_calls"] = prior.reindex(gids).fillna(0).astype(np.int64)
+    in_prior = per_block[per_block["block"] == 1].set_index("gid")["n"]
+    frame["prior_callers"] = in_prior.reindex(gids).fillna(0).astype(np.int64)
     frame["own"] = own_levels(per_block[per_block["gid"].isin(gids)], gids, rule)
     frame["new"] = (mentions.groupby("gid")["block"].max().reindex(gids) == 0).to_numpy(dtype=bool)
     frame["first_seen"] = mentions.groupby("gid")["received_at"].min().reindex(gids)
@@ -94,8 +98,8 @@ def own_levels(per_block: pd.DataFrame, gids: pd.Index, rule: LevelRule) -> np.n
     if counts.size == 0:
         return np.zeros(len(gids))
     robust = np.maximum(np.median(counts, axis=1), rule.min_usual)[:, None]
-    surged = (counts >= rule.surge_min_callers) & (upper_tail(counts, robust) < rule.surge_p)
-    return np.where(surged, 0.0, counts).sum(axis=1) / (~surged).sum(axis=1)
+    left_out = surged(counts, robust, rule)
+    return np.where(left_out, 0.0, counts).sum(axis=1) / (~left_out).sum(axis=1)
 
 
 def peer_levels(mentions: pd.DataFrame, frame: pd.DataFrame, rule: LevelRule) -> np.ndarray:
@@ -118,3 +122,9 @@ def peer_levels(mentions: pd.DataFrame, frame: pd.DataFrame, rule: LevelRule) ->
 def upper_tail(callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray) -> np.ndarray:
     """P(N >= callers) for a Poisson count N with mean `usual`."""
     return np.asarray(stats.poisson.sf(np.asarray(callers) - 1, np.asarray(usual)), dtype=float)
+
+
+def surged(callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray, rule: LevelRule) -> np.ndarray:
+    """Whether so many distinct callers are a surge against the usual level: at least
+    `surge_min_callers` and a Poisson tail below `surge_p`."""
+    return (np.asarray(callers) >= rule.surge_min_callers) & (upper_tail(callers, usual) < rule.surge_p)

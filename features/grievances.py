@@ -45,9 +45,10 @@ the mean of its own distinct callers over the `baseline_windows` windows before 
 windows it surged in, the level of the other things of its district named in calls of its category, and
 `min_usual`. The Poisson upper tail p
 says how unusual the window is. A cluster with at least `min_callers` distinct callers is returned when
-p < `emerging_p` (`emerging_p` = 1 returns every cluster with enough callers), or when it is new (with
-`show_new`: no call named it before the window); it is a **surge** when it also has at least
-`surge_min_callers` callers and p < `surge_p`.
+p < `emerging_p` (`emerging_p` = 1 returns every cluster with enough callers), when it is new (with
+`show_new`: no call named it before the window), or when it surged the week before (with
+`show_after_surge`: its callers of the prior window were a surge against the same level); it is a
+**surge** when it also has at least `surge_min_callers` callers and p < `surge_p`.
 
 **Columns** (COLUMNS): cluster_id (stable: a hash of district and root key), thing (a topic's label),
 thing_kind, district, category (the window's most frequent hotline category), calls and distinct_callers
@@ -86,7 +87,7 @@ from features.grievance_keys import (
     place_names,
     spelling,
 )
-from features.grievance_levels import TOPIC, peer_levels, upper_tail, window_counts
+from features.grievance_levels import TOPIC, peer_levels, surged, upper_tail, window_counts
 from features.grievance_names import bare_mentions
 from features.grievance_summaries import summaries, surge_reasons, term_counts
 from features.grievance_topics import TopicConfig, topic_groups
@@ -237,6 +238,7 @@ class GrievanceConfig:
     surge_p: float = 1e-4  # ... and a Poisson upper tail below this
     min_usual: float = 1.0  # floor of the usual level (distinct callers per window)
     show_new: bool = True  # ... or returned when no call named the thing before the window (it is new)
+    show_after_surge: bool = True  # ... or when its callers of the prior window were a surge
     bare_names: bool = True  # count calls naming a known thing of their district without its suffix
     case_lookback_days: int = 90  # cases naming the thing opened this long before the instant are touched
     thing_kinds: tuple[str, ...] = (
@@ -705,14 +707,13 @@ def grievance_clusters(
     frame["peer"] = peer_levels(mentions, frame, config)
     frame["usual"] = np.maximum(np.maximum(frame["own"], frame["peer"]), config.min_usual)
     frame["p_value"] = upper_tail(frame["distinct_callers"], frame["usual"])
-    shown = (frame["p_value"] < config.emerging_p) | (frame["new"] & config.show_new)
+    after_surge = surged(frame["prior_callers"], frame["usual"], config) & config.show_after_surge
+    shown = (frame["p_value"] < config.emerging_p) | (frame["new"] & config.show_new) | after_surge
     frame = frame[shown] if config.emerging_p < 1 else frame
     if frame.empty:
         return empty_clusters()
     frame = frame.reset_index(names="gid")
-    frame["surge"] = (frame["distinct_callers"] >= config.surge_min_callers) & (
-        frame["p_value"] < config.surge_p
-    )
+    frame["surge"] = surged(frame["distinct_callers"], frame["usual"], config)
     frame["growth"] = frame["calls"] / np.maximum(frame["prior_calls"], 1)
     # Shown as written most often, among the mentions written as one of its keys (never a reduced one),
     # else as the key written most often; a topic by its label.

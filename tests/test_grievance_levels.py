@@ -82,3 +82,17 @@ def test_a_new_thing_is_shown_from_min_callers_and_a_known_one_only_when_unusual
     known = weeks_naming(FACTORY, {4: 1}, first_phone=1000) + calls_naming(FACTORY, [3], first_day=3)
     assert clusters(known, instant(7)).empty
     assert clusters(calls_naming(FACTORY, [2], first_day=3), instant(7)).empty  # below min_callers
+
+
+def test_a_thing_that_surged_the_week_before_is_followed_while_it_dies_down() -> None:
+    """Eight callers in the week before (a surge against the floor level, 1) and three in the window:
+    shown though P(N >= 3 | 1) = 0.08, not without the rule; four callers the week before are no surge."""
+    past = weeks_naming(FACTORY, {4: 1}, first_phone=1000)  # named once a month ago: not new
+    now = calls_naming(FACTORY, [3], first_day=3)
+    surge_before = calls_naming(FACTORY, [8], first_day=-3, first_phone=100)
+    found = clusters(past + surge_before + now, instant(7))
+    assert found[["distinct_callers", "prior_calls", "surge"]].values.tolist() == [[3, 8, False]]
+    assert clusters(
+        past + surge_before + now, instant(7), config=GrievanceConfig(show_after_surge=False)
+    ).empty
+    assert clusters(past + calls_naming(FACTORY, [4], first_day=-3, first_phone=100) + now, instant(7)).empty
