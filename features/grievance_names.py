@@ -29,6 +29,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.grievance_keys import DESCRIPTORS, PLACELESS_KINDS, is_generic_name
 from features.named_things import BOUNDARY_WORDS, COMPLAINT_WORDS, GENERIC_WORDS, split_suffix
@@ -125,6 +127,15 @@ def _read_text(
     return out
 
 
+def _may_name(texts: pd.Series, cores: pd.Series) -> np.ndarray:
+    """Whether each text holds the first two characters of one of the cores (missing texts do not): only
+    those are read (RE2 over the whole column)."""
+    heads = sorted(set(cores.str[:2]))
+    array = pa.array(texts.where(texts.notna(), None).tolist(), type=pa.large_string())
+    found = pc.match_substring_regex(array, "|".join(map(re.escape, heads)))
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def bare_mentions(
     texts: pd.Series,
     districts: pd.Series,
@@ -144,38 +155,33 @@ def bare_mentions(
     if names.empty or texts.empty:
         return empty
     before_words = (*BOUNDARY_WORDS, *COMPLAINT_WORDS, *_PLACE_UNITS, *places, *DESCRIPTORS)
-    suffixed = {} if named is None else named.groupby("pos")["thing"].agg(list).to_dict()
-    everywhere = names[names["district"] == _ANYWHERE]
-    frame = pd.DataFrame(
-        {"text": texts.astype("string").to_numpy(), "district": districts.to_numpy(dtype=object)}
-    )
+    frame = pd.DataFrame({"text": texts.to_numpy(dtype=object), "district": districts.to_numpy(dtype=object)})
     frame["pos"] = np.arange(len(frame))
-    frame = frame[frame["text"].notna()]
-    rows = []
-    for district, group in frame.groupby("district", sort=False, dropna=False):
+    frame = frame[_may_name(frame["text"], names["core"])]
+    # Each distinct (district, text) is read once.
+    frame["code"] = frame.groupby(["district", "text"], sort=False, dropna=False).ngroup()
+    distinct = frame.drop_duplicates("code")
+    suffixed: dict[int, list[str]] = {}
+    if named is not None and len(named):
+        code_of = pd.Series(frame["code"].to_numpy(), index=frame["pos"].to_numpy())
+        with_code = named.assign(code=code_of.reindex(named["pos"]).to_numpy())
+        suffixed = with_code.dropna(subset=["code"]).groupby("code")["thing"].agg(list).to_dict()
+    everywhere = names[names["district"] == _ANYWHERE]
+    read = []
+    for district, group in distinct.groupby("district", sort=False, dropna=False):
         local = pd.concat([names[names["district"] == district], everywhere], ignore_index=True)
         local = local.drop_duplicates("core", keep=False)
         if local.empty:
             continue
         cores, roots, heads = local["core"].tolist(), local["key"].tolist(), _heads(local)
-        for text, positions in group.groupby("text", sort=False)["pos"]:
-            first = int(positions.iloc[0])
-            for row, start, end in _read_text(
-                str(text), cores, roots, heads, before_words, suffixed.get(first, [])
+        described = local[["kind", "key", "member", "home"]].to_numpy(dtype=object)
+        for code, text in zip(group["code"].tolist(), group["text"].tolist(), strict=True):
+            for row, begin, end in _read_text(
+                text, cores, roots, heads, before_words, suffixed.get(code, [])
             ):
-                thing = local.iloc[row]
-                for pos in positions.tolist():
-                    rows.append(
-                        (
-                            pos,
-                            str(text)[start:end],
-                            thing["kind"],
-                            thing["key"],
-                            thing["member"],
-                            thing["home"],
-                        )
-                    )
-    if not rows:
+                read.append((code, text[begin:end], *described[row]))
+    if not read:
         return empty
-    found = pd.DataFrame(rows, columns=list(_COLUMNS)).astype({c: object for c in _COLUMNS[1:]})
+    found = pd.DataFrame(read, columns=["code", "thing", "kind", "key", "member", "district"], dtype=object)
+    found = frame[["pos", "code"]].merge(found.astype({"code": np.int64}), on="code")[list(_COLUMNS)]
     return found.drop_duplicates(["pos", "key"]).sort_values("pos", kind="stable").reset_index(drop=True)

@@ -330,23 +330,26 @@ def _read(array: pa.Array, pattern: str, join: bool) -> tuple[pa.Array, np.ndarr
     return names, parent[is_name]
 
 
-def prepared_texts(texts: pd.Series) -> pd.Series:
-    """The texts as they are read (`_prepared`), with the suffix characters of ordinary words written
-    back; same index, missing texts missing."""
-    codes, distinct = _distinct_texts(texts)
-    read = [restore(text) for text in _prepared(distinct).to_pylist()] if len(distinct) else []
-    return pd.Series(np.array([*read, None], dtype=object)[codes], index=texts.index, dtype=object)
+_RESTORED = str.maketrans({c: restore(c) for c in RUN if restore(c) != c})  # the stand-ins written back
 
 
-def thing_mentions(texts: pd.Series) -> pd.DataFrame:
-    """One row per (position in texts, named thing) with the thing's kind: what
-    features.call_linking.named_things finds in each text (without amounts of money), on whole
-    columns, with a few more context words and the texts prepared first (`_prepared`). Each distinct
-    text is read once; missing texts name nothing."""
+def _as_read(codes: np.ndarray, prepared: pa.Array, positions: np.ndarray) -> pd.Series:
+    """The texts at `positions` (`codes` into the distinct texts `prepared` by `_prepared`, -1 for a
+    missing text) as they were read, with the suffix characters of ordinary words written back."""
+    at = codes[positions]
+    used, inverse = np.unique(np.where(at >= 0, at, len(prepared)), return_inverse=True)
+    taken = prepared.take(pa.array(used[used < len(prepared)])).to_pylist()
+    read = np.array([*(text.translate(_RESTORED) for text in taken), None], dtype=object)
+    return pd.Series(read[np.minimum(inverse, len(taken))], dtype=object)
+
+
+def _read_column(texts: pd.Series) -> tuple[pd.DataFrame, np.ndarray, pa.Array]:
+    """`thing_mentions` of the texts, with the position of each text among the distinct texts (-1 for
+    a missing one) and the distinct texts as read (`_prepared`)."""
     codes, distinct = _distinct_texts(texts)
     empty = pd.DataFrame({"pos": np.empty(0, np.int64), "thing": [], "kind": []})
     if len(distinct) == 0:
-        return empty
+        return empty, codes, pa.array([], type=pa.large_string())
     array = _prepared(distinct)
     strong, strong_parent = _read(array, STRONG_PATTERN, join=True)
     weak, weak_parent = _read(
@@ -367,7 +370,16 @@ def thing_mentions(texts: pd.Series) -> pd.DataFrame:
         }
     ).drop_duplicates(["code", "thing"])
     owners = pd.DataFrame({"pos": np.arange(len(texts)), "code": codes})
-    return owners[codes >= 0].merge(per_text, on="code")[["pos", "thing", "kind"]].reset_index(drop=True)
+    found = owners[codes >= 0].merge(per_text, on="code")[["pos", "thing", "kind"]].reset_index(drop=True)
+    return found, codes, array
+
+
+def thing_mentions(texts: pd.Series) -> pd.DataFrame:
+    """One row per (position in texts, named thing) with the thing's kind: what
+    features.call_linking.named_things finds in each text (without amounts of money), on whole
+    columns, with a few more context words and the texts prepared first (`_prepared`). Each distinct
+    text is read once; missing texts name nothing."""
+    return _read_column(texts)[0]
 
 
 def _canonical(things: pd.Series) -> np.ndarray:
@@ -465,11 +477,13 @@ def _recent_cases(known: Sources, instant: pd.Timestamp, config: GrievanceConfig
     return cases[["case_id", "opened_at", "district", "description"]].reset_index(drop=True)
 
 
-def configured_mentions(frame: pd.DataFrame, text_column: str, config: GrievanceConfig) -> pd.DataFrame:
+def configured_mentions(
+    frame: pd.DataFrame, text_column: str, config: GrievanceConfig, found: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """(row position, surface form, kind, key, district) of the things of the configured kinds the
-    texts name: the key and kind as normalised (grievance_keys.normalise_keys), keys naming a trade or
-    nothing left out."""
-    found = thing_mentions(frame[text_column])
+    texts name (`found`: their `thing_mentions` when already read): the key and kind as normalised
+    (grievance_keys.normalise_keys), keys naming a trade or nothing left out."""
+    found = thing_mentions(frame[text_column]) if found is None else found
     normal = normalise_keys(found["thing"], found["kind"])
     found = found.assign(kind=normal["kind"].to_numpy(dtype=object), key=normal["key"].to_numpy(dtype=object))
     keep = (found["key"] != "") & found["kind"].isin(config.thing_kinds)
@@ -528,16 +542,25 @@ def _keyed(
     return rooted(found).reset_index(drop=True), rooted(named).reset_index(drop=True)
 
 
-def _bare_mentions(calls: pd.DataFrame, found: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:
-    """The calls without a key after keying (`found`: the calls' keyed mentions; `named`: the cases')
+def _bare_mentions(
+    calls: pd.DataFrame,
+    keyed: pd.DataFrame,
+    named: pd.DataFrame,
+    read: tuple[pd.DataFrame, np.ndarray, pa.Array],
+) -> pd.DataFrame:
+    """The calls without a key after keying (`keyed`: the calls' keyed mentions; `named`: the cases')
     that name a thing known in their district by its name alone (grievance_names.bare_mentions), as
-    mentions of that thing."""
-    unnamed = np.setdiff1d(np.arange(len(calls)), found["pos"].to_numpy())
-    texts = prepared_texts(calls["text"].iloc[unnamed]).reset_index(drop=True)
-    things = pd.concat([found, named], ignore_index=True)
+    mentions of that thing; `read`: `_read_column` of the calls' texts."""
+    found, codes, prepared = read
+    unnamed = np.setdiff1d(np.arange(len(calls)), keyed["pos"].to_numpy())
+    texts = _as_read(codes, prepared, unnamed)
+    things = pd.concat([keyed, named], ignore_index=True)
     places = place_names(things["district"], things["member"])
     districts = calls["district"].iloc[unnamed].reset_index(drop=True)
-    bare = bare_mentions(texts, districts, things, places, thing_mentions(texts))
+    at = pd.Series(np.arange(len(unnamed)), index=unnamed)
+    suffixed = found[found["pos"].isin(unnamed)]
+    suffixed = suffixed.assign(pos=at.reindex(suffixed["pos"]).to_numpy())
+    bare = bare_mentions(texts, districts, things, places, suffixed)
     return bare.assign(pos=unnamed[bare["pos"].to_numpy()])
 
 
@@ -653,14 +676,15 @@ def _keyed_mentions(
     calls' topics after them (`_topic_mentions`). `known` is already cut."""
     calls = _recent_calls(known, instant, config)
     cases = _recent_cases(known, instant, config)
+    read = _read_column(calls["text"])
     found, named = _keyed(
         calls,
-        configured_mentions(calls, "text", config),
+        configured_mentions(calls, "text", config, read[0]),
         configured_mentions(cases, "description", config),
         config,
     )
     if config.bare_names:
-        found = pd.concat([found, _bare_mentions(calls, found, named)], ignore_index=True)
+        found = pd.concat([found, _bare_mentions(calls, found, named, read)], ignore_index=True)
     if TOPIC in config.thing_kinds:
         found = pd.concat([found, _topic_mentions(calls, found, config)], ignore_index=True)
     named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])
