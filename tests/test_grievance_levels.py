@@ -1,5 +1,5 @@
-"""The usual level of a grievance cluster: the median of its own weeks, its district's other things, and
-new things shown from their first callers."""
+"""The usual level of a grievance cluster (the mean of its own weeks without its surges, its district's
+other things) and what is shown although not unusual: new things, and things the week after a surge."""
 
 from __future__ import annotations
 
