@@ -42,7 +42,7 @@ from bench.generalization import (
 from contracts.settings import Settings
 
 READY = "ingested.ok"
-GRID_CANDIDATES = ("logistic", "logistic_foundation", "trees", "trees_tuned", "blend")
+GRID_CANDIDATES = ("logistic", "logistic_foundation", "logistic_sparse", "trees", "trees_tuned", "blend")
 
 
 def lab_settings(home: Path) -> Settings:
@@ -100,7 +100,12 @@ def _composed(
 
 
 def run_lab(
-    scenario: Any, work_dir: Path, sets: Sequence[str], kinds: Sequence[str], grid: bool
+    scenario: Any,
+    work_dir: Path,
+    sets: Sequence[str],
+    kinds: Sequence[str],
+    grid: str,
+    candidates: Sequence[str] = GRID_CANDIDATES,
 ) -> dict[str, Any]:
     """Every (feature set, estimator) of the scenario against its truth on the evaluation dates."""
     from contracts.timeparse import as_of_instant
@@ -174,7 +179,7 @@ def run_lab(
         from features.matrix import OPTIONAL_FAMILIES, families_with, feature_docs
 
         families = families_with(OPTIONAL_FAMILIES if grid == "all" else ())
-        grid_settings = settings.model_copy(update={"candidates": GRID_CANDIDATES})
+        grid_settings = settings.model_copy(update={"candidates": tuple(candidates)})
         result = train(matrix, model_grid(grid_settings, feature_docs(families)), plan)
         for evaluation in result.evaluations:
             candidate = replace(evaluation.candidate, tuning=None)
@@ -291,13 +296,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="also run the full model grid (tuned trees and blend too) on the default or all families, "
         "judge every candidate and the grid's choice",
     )
+    parser.add_argument(
+        "--candidates",
+        default=",".join(GRID_CANDIDATES),
+        help="the model grid's candidates (with --grid), comma-separated",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     args = parser.parse_args(argv)
     scenarios, _ = all_scenarios(args.cases, args.days)
     chosen = _chosen(scenarios, args.scenarios)
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    results = [run_lab(s, args.work_dir, sets, kinds, args.grid) for s in chosen]
+    candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    results = [run_lab(s, args.work_dir, sets, kinds, args.grid, candidates) for s in chosen]
     figures = {
         "command": "python -m bench.feature_lab " + " ".join(argv or []),
         "date": date.today().isoformat(),

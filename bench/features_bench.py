@@ -6,7 +6,7 @@ From the repository root::
     python -m bench.features_bench --prepare-only [--cases 200000] [--calls 5000000]
 
 Preparation (once, cached as Parquet under ``--work-dir`` and reused while the parameters are the same):
-simulate a two-year city with ``ingest.simulate.simulate_city``, turn its three text exports into the stored,
+simulate a two-year city with ``cities.demo.simulate_city``, turn its three text exports into the stored,
 pseudonymised form with ``ingest.validate.validate_frame`` in chunks, and pad the hotline table to ``--calls``
 records with copies of unlinked calls (new call ids, times moved within the period, no case id). Then every
 measurement runs in a fresh subprocess that loads the Parquet files into ``features.sources.Sources`` as the
@@ -88,8 +88,8 @@ def _stored(export: object, kind_value: str, chunk_rows: int) -> tuple[object, d
     """One export (text) -> stored form through validate_frame in chunks, as the store would hold it."""
     import pandas as pd
 
+    from cities.demo import FILE_NAMES
     from contracts.vocabulary import RecordKind
-    from ingest.simulate import FILE_NAMES
     from ingest.validate import validate_frame
 
     kind = RecordKind(kind_value)
@@ -195,7 +195,7 @@ def prepare(
         meta = json.loads(meta_path.read_text())
         if meta.get("parameters") == wanted:
             return {**meta, "reused": True}
-    from ingest.simulate import SimulationConfig, simulate_city
+    from cities.demo import SimulationConfig, simulate_city
 
     (work / "stored").mkdir(parents=True, exist_ok=True)
     meta_path.unlink(missing_ok=True)

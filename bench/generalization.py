@@ -15,7 +15,7 @@ truth. Writes bench/generalization.md and .json.
     python -m bench.generalization --scenarios demo-default,demo-messy --cases 4000 --days 400
     python -m bench.generalization --render                     # the md again from the json
 
-Scenarios: the demo simulator (`ingest.simulate`) at several settings of its `SimulationConfig`, and
+Scenarios: the demo simulator (`cities.demo`) at several settings of its `SimulationConfig`, and
 the scenarios of the separately written generator in `cities/` when that package is importable.
 """
 
@@ -478,7 +478,7 @@ class Scenario:
 def demo_scenarios(cases: int, days: int) -> list[Scenario]:
     """The demo simulator at settings its `SimulationConfig` allows, which change the city's draw, size,
     record quality and group grievances (the mechanics, vocabularies and texts stay the simulator's)."""
-    from ingest.simulate import SimulationConfig, simulate_city, write_city
+    from cities.demo import SimulationConfig, simulate_city, write_city
 
     variants = {
         "demo-default": ({"seed": 7}, "the demo city's settings (seed 7, clean records, 2 grievances)"),

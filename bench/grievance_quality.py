@@ -1,6 +1,6 @@
 """Grievance quality: do the emerging-grievance clusters find each city's true group grievances (issue 17)?
 
-Cities of the demo simulator (`ingest.simulate`, whose callers name a grievance's thing as on a real
+Cities of the demo simulator (`cities.demo`, whose callers name a grievance's thing as on a real
 message board: short forms, place prefixes, building numbers, typos, calls naming no thing; with calls
 naming generic words such as 整个小区 or 自来水公司, and things without an organisation suffix) are
 ingested into a temporary home (no Prefect). For every day from the end of a warm-up to the morning after
@@ -17,7 +17,7 @@ first surge (and how many days before its first escalation), the share of its ac
 `surge_min_callers` distinct callers among its calls in the window) on which it is in the day's top 10,
 and whether it surged by the end. Per city: false surges (surge episodes, consecutive days, of clusters
 belonging to no grievance) per month (and those of topics), and generic keys (things, not topics' labels,
-ending with one of `ingest.simulate.GENERIC_THINGS`) in any day's top 10. The same cities with plainly
+ending with one of `cities.demo.GENERIC_THINGS`) in any day's top 10. The same cities with plainly
 named grievances (`SimulationConfig.plain_grievances()`, the simulator before issue 17: the same calls at
 the same times, each naming the thing by its full name) are the reference for the flag's timing.
 
@@ -44,12 +44,12 @@ import numpy as np
 import pandas as pd
 
 from bench.common import REPO, code_state, machine
+from cities.demo import FILE_NAMES, GENERIC_THINGS, SimulationConfig, simulate_city, write_city
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features import grievances as product
 from features.grievances import GrievanceConfig, grievance_clusters
 from features.sources import Sources
-from ingest.simulate import FILE_NAMES, GENERIC_THINGS, SimulationConfig, simulate_city, write_city
 from pipelines.grievance_flow import grievance_config
 
 TOP = 10  # the day's top clusters a user reads
@@ -677,7 +677,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "references": references,
         "summary": summary(cities, references),
         "machine": machine(),
-        "code": code_state(("features", "pipelines", "ingest", "bench")),
+        "code": code_state(("features", "pipelines", "ingest", "cities", "bench")),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str), encoding="utf-8")

@@ -1,6 +1,6 @@
 """How well the call linker finds the case behind a call without a case number, on the demo city.
 
-Simulates a city with `ingest.simulate.simulate_city` (its `truth_links` table knows the true case
+Simulates a city with `cities.demo.simulate_city` (its `truth_links` table knows the true case
 behind every call), turns its exports into the stored, pseudonymised form with
 `ingest.validate.validate_frame`, and links the calls of every `--every`-day window (the linker's
 own 30-day window, so each call is judged once) with `features.call_linking.link_calls`: each call
@@ -47,8 +47,8 @@ SIGNALS = ("reporter", "linked_caller", "cosine", "named", "amount", "category_a
 
 def simulated_sources(seed: int, n_cases: int, days: int) -> tuple[Sources, pd.DataFrame]:
     """The simulated city's stored sources and its truth_links table."""
+    from cities.demo import FILE_NAMES, SimulationConfig, simulate_city
     from contracts.vocabulary import RecordKind
-    from ingest.simulate import FILE_NAMES, SimulationConfig, simulate_city
     from ingest.validate import validate_frame
 
     city = simulate_city(SimulationConfig(seed=seed, n_cases=n_cases, days=days, start=START))

@@ -1,10 +1,10 @@
 """How well free-text masking finds people's names and phone/ID numbers, and what it costs.
 
 Two labelled sets: (a) the demo simulator's case descriptions, event notes and call texts (seed 7, 2,000
-cases, 200 days): every name the simulator draws is recorded (its `_draw_names`), every phone and ID
-number it formats (`_format_phones`) or appends (`_append_where`), and each occurrence of one in a text is
-a label; (b) the hand-written 12345-hotline and mediation texts in `bench/data/masking_labelled.jsonl`
-(names and numbers listed per text).
+cases, 200 days): every name the simulator draws is recorded (its `draw_names`), every phone and ID
+number it formats (`format_phones`) or appends (`append_where`), in every module of `cities.demo` that
+uses them, and each occurrence of one in a text is a label; (b) the hand-written 12345-hotline and
+mediation texts in `bench/data/masking_labelled.jsonl` (names and numbers listed per text).
 
 Figures, per set and per kind (names; numbers):
 - recall: labelled occurrences whose every character lies inside a masked span / labelled occurrences;
@@ -21,12 +21,15 @@ and after, in ms. Writes bench/masking_quality.md and .json.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
+import pkgutil
 import re
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -35,8 +38,9 @@ import jieba
 import numpy as np
 import pandas as pd
 
-import ingest.simulate as sim
+import cities.demo as demo
 from bench.common import REPO, code_state, machine
+from cities.demo import SimulationConfig, people, simulate_city, templates
 from ingest.person_names import name_spans
 from ingest.pseudonymise import _ANY_NUMBER, _FULL_WIDTH_DIGITS, mask_column
 
@@ -44,11 +48,19 @@ LABELLED = REPO / "bench" / "data" / "masking_labelled.jsonl"
 Span = tuple[int, int]
 
 
+def _patched_everywhere(stack: ExitStack, name: str, replacement: object) -> None:
+    """Replaces name in every module of the demo simulator that binds it, until the stack closes."""
+    for info in pkgutil.iter_modules(demo.__path__, demo.__name__ + "."):
+        module = importlib.import_module(info.name)
+        if hasattr(module, name):
+            stack.enter_context(mock.patch.object(module, name, replacement))
+
+
 def simulated_texts(n_cases: int = 2000, days: int = 200) -> list[dict[str, Any]]:
     """Distinct simulator texts with the names and numbers the simulator put in them."""
     names: set[str] = set()
     numbers: set[str] = set()
-    draw, append, phones = sim._draw_names, sim._append_where, sim._format_phones
+    draw, append, phones = people.draw_names, templates.append_where, people.format_phones
 
     def recording_draw(rng: np.random.Generator, size: int) -> np.ndarray:
         out = draw(rng, size)
@@ -66,12 +78,11 @@ def simulated_texts(n_cases: int = 2000, days: int = 200) -> list[dict[str, Any]
         numbers.update(str(v) for v in out if v)
         return out
 
-    with (
-        mock.patch.object(sim, "_draw_names", recording_draw),
-        mock.patch.object(sim, "_format_phones", recording_phones),
-        mock.patch.object(sim, "_append_where", recording_append),
-    ):
-        city = sim.simulate_city(sim.SimulationConfig(seed=7, n_cases=n_cases, days=days))
+    with ExitStack() as stack:
+        _patched_everywhere(stack, "draw_names", recording_draw)
+        _patched_everywhere(stack, "format_phones", recording_phones)
+        _patched_everywhere(stack, "append_where", recording_append)
+        city = simulate_city(SimulationConfig(seed=7, n_cases=n_cases, days=days))
     texts = pd.concat([city.cases["description"], city.case_events["note"], city.hotline["text"]])
     distinct = list(dict.fromkeys(texts.dropna().astype(str)))
     return [{"text": t, "names": sorted(names), "numbers": sorted(numbers)} for t in distinct]
@@ -179,7 +190,7 @@ def main() -> None:
         "results": results,
         "speed": {"distinct_texts": min(len(many), 10_000), **speed(many)},
         "machine": machine(),
-        "code": code_state(("ingest",)),
+        "code": code_state(("ingest", "cities")),
     }
     (REPO / "bench" / "masking_quality.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n"

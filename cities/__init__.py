@@ -1,5 +1,8 @@
-"""Simulated cities for benchmarks and tests, kept out of the product's layers (nothing in it imports them).
+"""Simulated cities for the demo, benchmarks and tests, kept out of the product's layers (they read only
+`contracts`; the product imports them only where it runs the demo: import-linter contracts in pyproject.toml).
 
+`cities.demo`: the demo city 清江市 (`fengqiao simulate`, `demo`, `rehearse`; docs/design/simulator.md).
 `cities.hawkes`: a city whose calls and incidents come from self-exciting processes, with scenarios
 (`cities.scenario.scenarios()`) that put the risk signal in different sources, and exact true risks.
+`cities.bulk_hotline`: many hotline records, fast, for the ingest throughput benchmark.
 """

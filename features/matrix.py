@@ -32,10 +32,9 @@ FAMILIES: tuple[ModuleType, ...] = (
     text_terms,
     context,
 )
-# Built when configured (`optional_features`) and whenever a model reads them. Linked calls add nothing
-# to the list on the demo city (bench/linking_quality.md) and cost seconds per day of calls at city size;
-# the generic activity and intake families did not raise the list on any city of the feature lab
-# (bench/feature_lab.md): the logistic model is worse with them on the demo city.
+# Built when configured (`linked_call_features`, `extra_feature_families`: on by default) and whenever a
+# model reads them. Many correlated counts: an L2 logistic overfits them, the sparse (L1) logistic picks
+# what helps in each city (bench/feature_lab.md). Linked calls cost seconds per day of calls at city size.
 OPTIONAL_FAMILIES: tuple[ModuleType, ...] = (linked_activity, activity, intake)
 ALL_FAMILIES: tuple[ModuleType, ...] = FAMILIES + OPTIONAL_FAMILIES
 # The first feature set (issue 2): what every richer family is measured against in the ablation.

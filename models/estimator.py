@@ -181,8 +181,12 @@ def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
     makes 0 mean "the average training case" for every model, which the reasons rely on).
     """
     params = candidate.hyperparameters
-    if candidate.kind == "logistic":
-        classify: Any = LogisticRegression(C=params["C"], max_iter=2000, random_state=seed)
+    if candidate.kind == "logistic" and params.get("penalty") == "l1":
+        classify: Any = LogisticRegression(
+            C=params["C"], l1_ratio=1.0, solver="liblinear", max_iter=2000, random_state=seed
+        )
+    elif candidate.kind == "logistic":
+        classify = LogisticRegression(C=params["C"], max_iter=2000, random_state=seed)
     elif candidate.kind == "trees":
         classify = HistGradientBoostingClassifier(
             max_iter=params["max_iter"],

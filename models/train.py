@@ -33,7 +33,16 @@ MODEL_NAME = "model"
 NEW_CASE_DAYS = 7
 PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
 # Simplest first: within one standard error of the best, the earliest of these wins (others come after).
-SIMPLICITY = ("logistic_foundation", "logistic", "logistic_text", "trees", "trees_tuned", "blend")
+SIMPLICITY = (
+    "logistic_foundation",
+    "logistic",
+    "logistic_sparse",
+    "logistic_blend",
+    "logistic_text",
+    "trees",
+    "trees_tuned",
+    "blend",
+)
 
 
 class CannotFit(ValueError):

@@ -151,7 +151,7 @@ def simulate(
     ] = False,
 ) -> None:
     """Write a simulated city's case log, case events and hotline exports (CSV)."""
-    from ingest.simulate import SimulationConfig, simulate_city, write_city
+    from cities.demo import SimulationConfig, simulate_city, write_city
 
     config = SimulationConfig(
         seed=seed,
@@ -504,7 +504,7 @@ def rehearse(
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
 ) -> None:
     """Rehearse daily operations on the demo city: a month of deliveries and runs, one drifted week."""
-    from ingest.simulate import SimulationConfig
+    from cities.demo import SimulationConfig
     from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
 
     config = SimulationConfig(seed=seed, n_cases=cases, days=city_days, messiness=0.002)
@@ -627,7 +627,7 @@ def demo(
     messiness: Annotated[float, typer.Option(help="Share of deliberately broken rows.")] = 0.002,
 ) -> None:
     """Simulate a city, ingest it, train, and publish today's list: the whole product end to end."""
-    from ingest.simulate import SimulationConfig
+    from cities.demo import SimulationConfig
     from pipelines.demo_flow import demo_flow
 
     settings = _settings(context)

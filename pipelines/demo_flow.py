@@ -8,8 +8,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from cities.demo import SimulationConfig, simulate_city, write_city
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig, simulate_city, write_city
 from pipelines.ingest_flow import IngestReport, ingest_flow
 from pipelines.score_flow import ScoreReport, score_flow
 from pipelines.tasks import IO_TASK

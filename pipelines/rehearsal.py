@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow, get_run_logger
 
+from cities.demo import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, parse_datetimes
 from contracts.vocabulary import RecordKind
-from ingest.simulate import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from pipelines.daily_flow import DailyReport, daily_flow
 from pipelines.ingest_flow import ingest_flow
 from pipelines.train_flow import train_flow

@@ -113,11 +113,21 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
     strength = (
         SearchBudget(len(strengths) + 1, settings.tuning_timeout_seconds, strengths) if strengths else None
     )
+    sparse = tuple({"C": c} for c in settings.sparse_c_grid)
     known = {
         "logistic_foundation": Candidate(
             "logistic_foundation", "logistic", foundation, logistic, tuning=strength
         ),
         "logistic": Candidate("logistic", "logistic", no_text, logistic, tuning=strength),
+        "logistic_sparse": Candidate(
+            "logistic_sparse",
+            "logistic",
+            no_text,
+            {"C": settings.sparse_c_grid[0], "penalty": "l1"},
+            tuning=SearchBudget(len(sparse), settings.tuning_timeout_seconds, sparse[1:])
+            if sparse[1:]
+            else None,
+        ),
         "logistic_text": Candidate(
             "logistic_text", "logistic", every, {**logistic, "max_terms": settings.text_max_terms}
         ),
@@ -125,7 +135,11 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
         "trees_tuned": Candidate("trees_tuned", "trees", no_text, trees, tuning=budget),
     }
     blended_trees = known["trees_tuned" if "trees_tuned" in settings.candidates else "trees"]
-    known["blend"] = Candidate("blend", "blend", no_text, parts=(known["logistic"], blended_trees))
+    blended_logistic = known["logistic_sparse" if "logistic_sparse" in settings.candidates else "logistic"]
+    known["blend"] = Candidate("blend", "blend", no_text, parts=(blended_logistic, blended_trees))
+    known["logistic_blend"] = Candidate(
+        "logistic_blend", "blend", no_text, parts=(known["logistic_foundation"], known["logistic_sparse"])
+    )
     return [known[name] for name in settings.candidates]
 
 

@@ -1,21 +1,60 @@
-"""Shared fixtures: a pseudonymisation key, an isolated home folder, hand-made sources, Prefect's harness."""
+"""Shared fixtures: an isolated home folder, Prefect's harness, the trained home the flow tests share.
+
+Builders (hand-made rows, the test key, ...) live in `tests/builders.py`."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
-from contracts.fields import columns_of
 from contracts.settings import Settings
-from contracts.vocabulary import RecordKind
-from features.sources import Sources
-from ingest.validate import validate_frame
+from tests.builders import TEST_KEY, TrainedHome, build_trained_home, copy_home
 
-TEST_KEY = b"test-key-not-secret-0123456789abcdef"
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One OpenMP and BLAS thread in this process and those the tests start, unless OMP_NUM_THREADS says
+    otherwise: the tests' fits are small, and on a busy 2-core machine threads wait for each other far
+    longer than they work (the results are the same). The variable reaches scikit-learn's OpenMP, which
+    loads later, and new processes; NumPy's BLAS, already loaded, is limited directly."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = "1"
+        threadpool_limits(limits=1, user_api="blas")
+
+
+FLOW_FIXTURES = frozenset({"prefect_harness", "trained_home"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that runs flows (it uses Prefect's server or the trained home) without the `slow`
+    marker, so that `pytest -m "not slow"` stays fast."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if FLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"flow tests without @pytest.mark.slow: {', '.join(unmarked)}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _installed_packages_scanned_once() -> Iterator[None]:
+    """Streamlit's app tests scan every installed package for components on each run (over a second with
+    this project's dependencies); the packages do not change during the session, so the scan is made once."""
+    with pytest.MonkeyPatch.context() as patch:
+        if "streamlit" in sys.modules:  # an app test was collected
+            with contextlib.suppress(ImportError):  # a Streamlit without that scan: nothing to keep
+                from streamlit.components.v2 import manifest_scanner
+
+                scan = functools.cache(manifest_scanner.scan_component_manifests)
+                patch.setattr(manifest_scanner, "scan_component_manifests", scan)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -39,72 +78,14 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings(home=tmp_path / "home")
 
 
-def case_row(case_id: str, opened_at: str, **fields: str) -> dict[str, str]:
-    """A hand-made delivered case row (district and category defaulted)."""
-    return {
-        "case_id": case_id,
-        "opened_at": opened_at,
-        "district": "东湖区",
-        "category": "劳资纠纷",
-        **fields,
-    }
+@pytest.fixture(scope="session")
+def trained_home(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> TrainedHome:
+    """The tiny city simulated, ingested, trained and listed once for the session; read it only
+    (a test that changes a home takes `trained_copy`)."""
+    return build_trained_home(tmp_path_factory.mktemp("trained") / "home")
 
 
-def event_row(case_id: str, event_at: str, event_type: str, **fields: str) -> dict[str, str]:
-    """A hand-made delivered case-event row."""
-    return {"case_id": case_id, "event_at": event_at, "event_type": event_type, **fields}
-
-
-def call_row(call_id: str, received_at: str, **fields: str) -> dict[str, str]:
-    """A hand-made delivered hotline row (district defaulted)."""
-    return {"call_id": call_id, "received_at": received_at, "district": "东湖区", **fields}
-
-
-def text_frame(rows: list[dict[str, str]], kind: RecordKind) -> pd.DataFrame:
-    """A delivered file's rows as text, with 1-based row numbers, as the readers produce them."""
-    frame = pd.DataFrame(
-        rows, columns=list(dict.fromkeys([*columns_of(kind), *(k for r in rows for k in r)]))
-    )
-    frame = frame.astype(object).fillna("").astype(str)
-    frame.insert(0, "_row", range(1, len(frame) + 1))
-    return frame
-
-
-def stored(kind: RecordKind, rows: list[dict[str, str]]) -> pd.DataFrame:
-    """Hand-made contract rows in stored form; fails if any row would be quarantined."""
-    validated = validate_frame(text_frame(rows, kind), kind, f"{kind.value}.csv", TEST_KEY)
-    assert validated.quarantine.empty, validated.quarantine.to_dict("records")
-    return validated.records
-
-
-def make_sources(
-    cases: list[dict[str, str]], events: list[dict[str, str]], hotline: list[dict[str, str]]
-) -> Sources:
-    """Sources from hand-made rows of the three kinds."""
-    return Sources(
-        cases=stored(RecordKind.CASES, cases),
-        events=stored(RecordKind.CASE_EVENTS, events),
-        hotline=stored(RecordKind.HOTLINE, hotline),
-    )
-
-
-POSTGRES_URL = os.environ.get(
-    "FENGQIAO_TEST_POSTGRES_URL", "postgresql+psycopg://fengqiao:fengqiao@127.0.0.1:5432/fengqiao_test"
-)
-
-
-def empty_postgres() -> str:
-    """The test PostgreSQL database with an empty schema, or a skip saying why there is none."""
-    import sqlalchemy
-
-    try:
-        engine = sqlalchemy.create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
-        engine.dispose()
-    except Exception as error:  # no driver, no server, no database: the SQLite runs still cover the logic
-        pytest.skip(
-            f"no PostgreSQL test database at {POSTGRES_URL} ({type(error).__name__}); .ci/run starts one"
-        )
-    return POSTGRES_URL
+@pytest.fixture
+def trained_copy(trained_home: TrainedHome, tmp_path: Path) -> Settings:
+    """The settings of a private copy of the trained home, for a test that changes it."""
+    return copy_home(trained_home, tmp_path / "home")

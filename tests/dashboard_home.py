@@ -23,7 +23,7 @@ from contracts.vocabulary import RecordKind
 from features.grievances import cluster_id, empty_clusters
 from pipelines.grievance_flow import published_grievances
 from pipelines.publish import mark_stale, publish_day
-from tests.conftest import call_row, case_row, event_row, stored
+from tests.builders import call_row, case_row, event_row, stored
 from warehouse.accounts import Account, Role, add_account
 from warehouse.store import Warehouse, append
 from warehouse.tables import INPUT_TABLES

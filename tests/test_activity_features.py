@@ -17,7 +17,7 @@ from features import activity
 from features.cohort import open_cases
 from features.matrix import build_features
 from features.sources import Sources
-from tests.conftest import case_row, event_row, make_sources
+from tests.builders import case_row, event_row, make_sources
 from tests.test_features_hotline import call
 
 T = date(2025, 4, 1)
@@ -239,6 +239,7 @@ START = pd.Timestamp("2025-01-01")
 TYPES = ["mediation_failed", "visit", "agreement_breached", "violence"]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_ALL = (
     "import importlib, pkgutil, os\n"
@@ -25,6 +27,7 @@ def test_import_contracts_hold() -> None:
     assert "0 broken" in result.stdout
 
 
+@pytest.mark.slow
 def test_nothing_is_built_at_import_time(tmp_path: Path) -> None:
     """Importing every module creates no home folder, store or MLflow database in the working folder."""
     work, home = tmp_path / "work", tmp_path / "home"

@@ -25,7 +25,7 @@ from features.call_linking import (
 )
 from features.matrix import build_features
 from features.sources import Sources
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.builders import call_row, case_row, event_row, make_sources
 
 T = date(2025, 4, 1)
 INSTANT = as_of_instant(T)

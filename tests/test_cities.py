@@ -22,7 +22,7 @@ from contracts.timeparse import as_of_instant
 from features.cohort import open_cases
 from ingest.run import ingest_paths
 from pipelines.runtime import load_sources
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse.store import Warehouse
 
 TINY = HawkesScenario(name="tiny", seed=3, n_cases=300, days=100)

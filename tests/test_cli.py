@@ -19,6 +19,7 @@ runner = CliRunner()
 LONG_KEY = "cli-test-key-0123456789abcdef0123456789"  # keys shorter than 32 bytes are refused
 
 
+@pytest.mark.slow
 def test_simulate_ingest_train_score(
     prefect_harness: None, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -66,6 +67,7 @@ def test_simulate_ingest_train_score(
     assert not listed["reasons"].str.contains("近").any()
 
 
+@pytest.mark.slow
 def test_ingest_without_a_key_is_refused(
     prefect_harness: None, monkeypatch: pytest.MonkeyPatch, settings: Settings, tmp_path: Path
 ) -> None:
@@ -77,6 +79,7 @@ def test_ingest_without_a_key_is_refused(
     assert "error: no pseudonymisation key: set FENGQIAO_PSEUDONYM_KEY" in " ".join(result.output.split())
 
 
+@pytest.mark.slow
 def test_score_without_a_model_says_what_to_do(prefect_harness: None, settings: Settings) -> None:
     result = runner.invoke(app, ["--home", str(settings.home), "score", "--as-of", "2025-07-20"])
     assert result.exit_code == 1

@@ -85,6 +85,7 @@ def read_only_runs(home: Path) -> list[dict[str, object]]:
     return _probe(commands)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(READ_ONLY)), ids=[" ".join(a) for a, _ in READ_ONLY])
 def test_read_only_commands_do_not_import_prefect(
     read_only_runs: list[dict[str, object]], index: int
@@ -96,10 +97,12 @@ def test_read_only_commands_do_not_import_prefect(
     assert seen["mlflow"] is (index >= WITHOUT_MLFLOW)
 
 
+@pytest.mark.slow
 def test_dictionary_is_written(home: Path, read_only_runs: list[dict[str, object]]) -> None:
     assert (home / "dictionary.md").read_text(encoding="utf-8").startswith("#")
 
 
+@pytest.mark.slow
 def test_flow_commands_set_the_startup_timeout_before_prefect(tmp_path: Path) -> None:
     """`ingest` with a short key is refused before any flow starts, with Prefect's timeout already set."""
     ingest = [["--home", str(tmp_path), "ingest", str(tmp_path)]]
@@ -113,6 +116,7 @@ def test_flow_commands_set_the_startup_timeout_before_prefect(tmp_path: Path) ->
     assert _probe(ingest, prefects)[0]["timeout"] == "77"
 
 
+@pytest.mark.slow
 def test_prefect_reads_the_prepared_timeout() -> None:
     script = (
         "from contracts.settings import Settings\n"

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cities.demo import SimulationConfig
 from contracts.records import LIST_COLUMNS
 from contracts.settings import Settings
 from features.grievances import empty_clusters
-from ingest.simulate import SimulationConfig
 from models.drift import drift_table, reference_profile
 from pipelines import publish as publishing
 from pipelines.alerts import send_alert
@@ -65,6 +65,7 @@ def rehearsed(
     return rehearsal_flow(CONFIG, PLAN, settings), settings
 
 
+@pytest.mark.slow
 def test_the_drifted_stretch_is_held_and_the_last_good_list_stays_marked_stale(
     rehearsed: tuple[list[DailyReport], Settings],
 ) -> None:
@@ -88,6 +89,7 @@ def test_the_drifted_stretch_is_held_and_the_last_good_list_stays_marked_stale(
     assert all(m["source"] == "fengqiao" for m in _Receiver.received)
 
 
+@pytest.mark.slow
 def test_deliveries_are_filed_away_and_accounted(rehearsed: tuple[list[DailyReport], Settings]) -> None:
     reports, settings = rehearsed
     assert [p.name for p in settings.inbox_dir.iterdir() if p.is_file()] == []
@@ -98,6 +100,7 @@ def test_deliveries_are_filed_away_and_accounted(rehearsed: tuple[list[DailyRepo
             assert row["read"] == row["accepted"] + row["updated"] + row["duplicates"] + row["quarantined"]
 
 
+@pytest.mark.slow
 def test_a_day_runs_once_and_a_rerun_gives_the_same_bytes(
     rehearsed: tuple[list[DailyReport], Settings],
 ) -> None:
@@ -260,7 +263,7 @@ def test_a_champion_for_another_horizon_or_other_events_is_not_used() -> None:
 
 def test_past_lists_get_their_realised_precision_and_late_escalations_still_count(tmp_path: Path) -> None:
     from pipelines.daily_flow import update_outcomes
-    from tests.conftest import case_row, event_row, make_sources
+    from tests.builders import case_row, event_row, make_sources
 
     settings = Settings(home=tmp_path / "home", list_top_fraction=0.5)
     warehouse = Warehouse(settings.warehouse_url)

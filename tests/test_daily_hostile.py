@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from pydantic import SecretStr
 
+from cities.demo import SimulationConfig, simulate_city
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
-from ingest.simulate import SimulationConfig, simulate_city
 from pipelines import daily_flow as daily_module
 from pipelines.daily_flow import DailyReport, daily_flow
 from pipelines.ingest_flow import ingest_flow
@@ -74,6 +74,7 @@ def _written_report(settings: Settings, day: date) -> dict[str, Any]:
     return json.loads((settings.reports_dir / f"{day.isoformat()}.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_a_poisoned_delivery_is_filed_with_its_reason_and_the_day_and_the_next_publish(
     home: tuple[Settings, dict], alerts: list
 ) -> None:
@@ -116,6 +117,7 @@ def test_a_poisoned_delivery_is_filed_with_its_reason_and_the_day_and_the_next_p
     assert read_pointer(settings.lists_dir)["as_of"] == next_day.isoformat()
 
 
+@pytest.mark.slow
 def test_when_ingest_raises_the_day_is_held_the_files_are_set_aside_and_the_next_day_publishes(
     home: tuple[Settings, dict], alerts: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -154,6 +156,7 @@ def test_when_ingest_raises_the_day_is_held_the_files_are_set_aside_and_the_next
     }
 
 
+@pytest.mark.slow
 def test_a_run_that_fails_after_ingest_still_writes_its_report_and_marks_latest_stale(
     home: tuple[Settings, dict], alerts: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,6 +179,7 @@ def test_a_run_that_fails_after_ingest_still_writes_its_report_and_marks_latest_
     assert ("failed", {"error": "registry unreachable"}) in alerts
 
 
+@pytest.mark.slow
 def test_an_environmental_error_leaves_the_files_in_the_inbox(
     home: tuple[Settings, dict], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -193,6 +197,7 @@ def test_an_environmental_error_leaves_the_files_in_the_inbox(
     assert [p.name for p in inbox.iterdir()] == ["cases-x.csv"]
 
 
+@pytest.mark.slow
 def test_a_key_other_than_the_stores_leaves_the_files_in_the_inbox(
     home: tuple[Settings, dict], tmp_path: Path
 ) -> None:

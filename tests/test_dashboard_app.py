@@ -20,7 +20,7 @@ from dashboards.labels import EN, ZH
 from dashboards.source import open_source
 from features.grievances import THING_KINDS
 from ingest.pseudonymise import pseudonym
-from tests.conftest import TEST_KEY, event_row, stored
+from tests.builders import TEST_KEY, event_row, stored
 from tests.dashboard_home import (
     EAST_QUIET,
     FIRST,

@@ -44,9 +44,12 @@ DEMO_ANALYST = "analyst-demo"
 VIEWPORT = {"width": 1440, "height": 900}
 PAGE_NAMES = ("today", "case", "grievances", "trends", "model", "worklist")  # what Streamlit would list
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+    ),
+]
 
 
 @dataclass(frozen=True)

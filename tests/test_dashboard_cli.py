@@ -13,7 +13,7 @@ from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from pipelines import cli
 from pipelines.cli import app, dashboard_command, dashboard_environment
-from tests.conftest import call_row, case_row, stored
+from tests.builders import call_row, case_row, stored
 from warehouse.accounts import authenticate, similar_districts, verify_password
 from warehouse.dashboard_tables import users
 from warehouse.store import Warehouse, append

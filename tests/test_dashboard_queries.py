@@ -273,6 +273,7 @@ def test_reading_never_writes(source: DataSource, tmp_path: Path) -> None:
     assert len(queries.risk_list(USERS["admin"], source, SECOND)) == 5
 
 
+@pytest.mark.slow
 def test_model_view_is_none_without_a_model(tmp_path: Path) -> None:
     """The real registry, on a home where nothing was ever trained."""
     settings = Settings(home=tmp_path / "empty")

@@ -32,7 +32,7 @@ from dashboards.labels import EN, ZH
 from dashboards.source import open_source
 from dashboards.throttle import ADDRESS_FAILURE_FACTOR, WINDOW, Policy, idle_expired, wait_seconds
 from pipelines.cli import dashboard_command, dashboard_environment
-from tests.conftest import call_row, case_row, event_row, stored
+from tests.builders import call_row, case_row, event_row, stored
 from tests.dashboard_home import EAST, NORTH, PASSWORD, SECOND, USERS, build_home, use_home
 from warehouse.accounts import Account, Role, add_account
 from warehouse.dashboard_tables import audit_log
@@ -178,6 +178,7 @@ def test_unknown_names_wait_alike_and_no_typed_secret_is_stored(accounts: Wareho
     assert stored_bytes and b"attempted" not in stored_bytes and typed.encode() not in stored_bytes
 
 
+@pytest.mark.slow
 def test_the_count_is_shared_across_processes(accounts: Warehouse) -> None:
     """Five failures in another process: this one refuses the account."""
     script = (

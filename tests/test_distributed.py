@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig
 from pipelines.demo_flow import demo_flow
 from pipelines.runners import parts_of
-
-CONFIG = SimulationConfig(seed=3, n_cases=500, days=200)
+from tests.builders import TRAINED_CITY, TrainedHome, trained_settings
 
 
 @pytest.mark.parametrize(
@@ -35,18 +33,13 @@ def test_no_dates_make_one_empty_part(tmp_path: Path) -> None:
     assert parts_of([], Settings(home=tmp_path, task_runner="dask")) == [[]]
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_and_this_process_publish_identical_lists(
-    prefect_harness: None, tmp_path: Path
+    trained_home: TrainedHome, tmp_path: Path
 ) -> None:
-    embedded = Settings(home=tmp_path / "embedded", pseudonym_key="same-key-0123456789abcdef0123456789")
-    distributed = Settings(
-        home=tmp_path / "distributed",
-        pseudonym_key="same-key-0123456789abcdef0123456789",
-        task_runner="dask",
-        dask_parts=2,
-    )
-    local = demo_flow(CONFIG, embedded)
-    spread = demo_flow(CONFIG, distributed)
+    local, embedded = trained_home.report, trained_home.settings  # the same city, run in this process
+    distributed = trained_settings(tmp_path / "distributed", task_runner="dask", dask_parts=2)
+    spread = demo_flow(TRAINED_CITY, distributed)
 
     assert spread.train.n_snapshots == local.train.n_snapshots > 2
     assert spread.train.n_rows == local.train.n_rows

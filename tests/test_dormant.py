@@ -17,7 +17,7 @@ from features.matrix import FOUNDATION_FEATURES, build_features, feature_docs
 from models.estimator import Candidate, make_estimator
 from models.registry import Champion
 from pipelines.score_flow import score_day
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.builders import call_row, case_row, event_row, make_sources
 
 AS_OF = date(2025, 7, 1)
 INSTANT = as_of_instant(AS_OF)

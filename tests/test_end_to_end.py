@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
@@ -16,42 +15,18 @@ from contracts.timeparse import as_of_instant
 from features import linked_activity
 from features.call_linking import day_links
 from features.cohort import DORMANT_DAYS, open_cases
-from ingest.simulate import SimulationConfig
-from pipelines.demo_flow import INPUT_FILES, DemoReport, demo_flow
+from pipelines.demo_flow import INPUT_FILES
 from pipelines.ingest_flow import ingest_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import score_flow
+from tests.builders import TRAINED_KEY, TrainedHome
 from warehouse import tables
 
-CONFIG = SimulationConfig(seed=3, n_cases=700, days=240, messiness=0.01)
+pytestmark = pytest.mark.slow
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-LOGS = _Collect()
-
-
-@pytest.fixture(scope="module")
-def demo(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoReport, Settings]:
-    home = tmp_path_factory.mktemp("demo") / "home"
-    settings = Settings(home=home, pseudonym_key="end-to-end-test-key-0123456789abcdef")
-    root = logging.getLogger()
-    root.addHandler(LOGS)
-    try:
-        return demo_flow(CONFIG, settings), settings
-    finally:
-        root.removeHandler(LOGS)
-
-
-def test_list_has_every_open_case_ranked_with_reasons(demo: tuple[DemoReport, Settings]) -> None:
-    report, settings = demo
+def test_list_has_every_open_case_ranked_with_reasons(trained_home: TrainedHome) -> None:
+    report, settings = trained_home.report, trained_home.settings
     listed = report.score.listed
     sources = load_sources(open_warehouse(settings))
     instant = as_of_instant(report.as_of)
@@ -72,8 +47,8 @@ def test_list_has_every_open_case_ranked_with_reasons(demo: tuple[DemoReport, Se
     pd.testing.assert_frame_equal(stored, listed)
 
 
-def test_accounting_holds_and_broken_rows_are_quarantined(demo: tuple[DemoReport, Settings]) -> None:
-    report, settings = demo
+def test_accounting_holds_and_broken_rows_are_quarantined(trained_home: TrainedHome) -> None:
+    report, settings = trained_home.report, trained_home.settings
     accounting = report.ingest.accounting
     parts = accounting[["accepted", "updated", "duplicates", "quarantined"]].sum(axis=1)
     assert (accounting["read"] == parts).all()
@@ -90,9 +65,9 @@ def test_accounting_holds_and_broken_rows_are_quarantined(demo: tuple[DemoReport
 
 
 def test_rerun_gives_byte_identical_list_and_reingest_changes_nothing(
-    demo: tuple[DemoReport, Settings],
+    trained_home: TrainedHome, trained_copy: Settings
 ) -> None:
-    report, settings = demo
+    report, settings = trained_home.report, trained_copy
     before = {name: path.read_bytes() for name, path in report.score.paths.items() if name != "manifest"}
     again = ingest_flow([report.data_dir / f"{name}.csv" for name in INPUT_FILES], settings)
     assert again.accounting["accepted"].sum() == 0
@@ -101,8 +76,8 @@ def test_rerun_gives_byte_identical_list_and_reingest_changes_nothing(
     assert {name: rescored.paths[name].read_bytes() for name in before} == before
 
 
-def test_no_raw_phone_or_id_number_leaves_ingest(demo: tuple[DemoReport, Settings]) -> None:
-    report, settings = demo
+def test_no_raw_phone_or_id_number_leaves_ingest(trained_home: TrainedHome) -> None:
+    report, settings = trained_home.report, trained_home.settings
     raw = "".join((report.data_dir / f"{name}.csv").read_text(encoding="utf-8") for name in INPUT_FILES)
     phones = {re.sub(r"\D", "", m)[-11:] for m in re.findall(r"(?:\+86[ -]?)?1[3-9]\d[\d -]{8,11}", raw)}
     ids = set(re.findall(r"\d{17}[\dX]", raw))
@@ -113,18 +88,20 @@ def test_no_raw_phone_or_id_number_leaves_ingest(demo: tuple[DemoReport, Setting
         text = re.sub(rb"[\s-]", b"", path.read_bytes())
         leaked = [n for n in phones | ids if n.encode() in text]
         assert leaked == [], f"{path} holds raw personal numbers"
-    logged = re.sub(r"[\s-]", "", "\n".join(LOGS.lines))
-    assert len(LOGS.lines) > 10
+    logged = re.sub(r"[\s-]", "", "\n".join(trained_home.logs))
+    assert len(trained_home.logs) > 10
     assert [n for n in phones | ids if n in logged] == []
-    assert "end-to-end-test-key-0123456789abcdef" not in logged
+    assert TRAINED_KEY not in logged
 
 
 def test_retraining_on_the_same_data_registers_a_version_but_keeps_the_champion(
-    demo: tuple[DemoReport, Settings],
+    trained_home: TrainedHome, trained_copy: Settings
 ) -> None:
     from pipelines.train_flow import registry, train_flow
 
-    report, settings = demo
+    report, settings = trained_home.report, trained_copy
+    shared = trained_home.settings.mlflow_artifacts_dir
+    artifacts_before = sorted(shared.rglob("*"))
     again = train_flow(report.as_of, settings)
     assert again.model_version == "fengqiao-escalation/v2"
     assert not again.promoted, again.decision
@@ -133,12 +110,13 @@ def test_retraining_on_the_same_data_registers_a_version_but_keeps_the_champion(
     versions = registry(settings).versions().set_index("version")
     assert versions.loc[1, "aliases"] == "champion"
     assert versions.loc[2, "promoted"] == "False"
+    # The copy trained on its own: the shared home has its one version and its artifacts as they were.
+    assert registry(trained_home.settings).versions()["version"].tolist() == [1]
+    assert sorted(shared.rglob("*")) == artifacts_before
 
 
-def test_the_days_call_links_and_grievances_are_stored_with_the_list(
-    demo: tuple[DemoReport, Settings],
-) -> None:
-    report, settings = demo
+def test_the_days_call_links_and_grievances_are_stored_with_the_list(trained_home: TrainedHome) -> None:
+    report, settings = trained_home.report, trained_home.settings
     warehouse = open_warehouse(settings)
     stored = warehouse.read_table(tables.call_links)
     expected = day_links(load_sources(warehouse), report.as_of, linked_activity.LINK_CONFIG)

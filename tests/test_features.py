@@ -13,7 +13,7 @@ from contracts.timeparse import as_of_instant
 from features.cohort import escalation_labels
 from features.matrix import build_features, snapshot_dates, training_matrix
 from features.sources import Sources, as_categorical, compact, is_blank, positions
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.builders import call_row, case_row, event_row, make_sources
 
 T = date(2025, 2, 1)
 ESCALATIONS = ["violence", "group_incident", "litigation"]
@@ -140,6 +140,7 @@ def test_snapshot_dates_end_on_the_last_date() -> None:
     ]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

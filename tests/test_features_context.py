@@ -16,7 +16,7 @@ from features import context
 from features.cohort import open_cases
 from features.matrix import COHORT_COLUMNS, build_features
 from features.sources import Sources
-from tests.conftest import case_row, event_row, make_sources
+from tests.builders import case_row, event_row, make_sources
 
 T = date(2025, 6, 1)  # T - 30 days = 2025-05-02, T - 120 days = 2025-02-01, T - 365 days = 2024-06-01
 EAST, WEST = "东湖区", "西山区"
@@ -325,6 +325,7 @@ def _naive(cases: list[tuple], events: list[tuple], instant: pd.Timestamp) -> di
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

@@ -14,7 +14,7 @@ from features import hotline_activity
 from features.cohort import open_cases
 from features.matrix import COHORT_COLUMNS, build_features
 from features.sources import Sources
-from tests.conftest import call_row, case_row, make_sources
+from tests.builders import call_row, case_row, make_sources
 
 T = date(2025, 4, 1)
 NAMES = [d.name for d in hotline_activity.FEATURES]
@@ -231,6 +231,7 @@ def _brute_force(opened: dict[str, pd.Timestamp], calls: list[tuple], instant: p
     return result
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     st.lists(

@@ -8,11 +8,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from cities.demo.texts import CUES as SIMULATED_CUES
 from features import text_cues, text_terms
 from features.matrix import COHORT_COLUMNS, build_features
 from features.sources import Sources
-from ingest.simulate import _CUES as SIMULATED_CUES
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.builders import call_row, case_row, event_row, make_sources
 
 T = date(2025, 2, 1)
 SIMULATED_GROUP = {"threat": "violence", "crowd": "gathering", "court": "legal", "selfharm": "self_harm"}

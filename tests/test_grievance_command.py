@@ -27,7 +27,7 @@ from pipelines.cli import app
 from pipelines.grievance_flow import published_grievances
 from pipelines.publish import publish_day, read_pointer, table_bytes
 from pipelines.runtime import ingest_keyed
-from tests.conftest import TEST_KEY, call_row
+from tests.builders import TEST_KEY, call_row
 from tests.dashboard_home import use_home
 from warehouse import tables
 from warehouse.accounts import Role, add_account
@@ -264,6 +264,7 @@ print(result.exit_code, "prefect" in sys.modules, "mlflow" in sys.modules)
 """
 
 
+@pytest.mark.slow
 def test_the_command_starts_no_flow_server(home: Settings) -> None:
     """Prefect (whose temporary server takes ~20 s to start and may fail under load) is never imported."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("FENGQIAO_", "PREFECT_"))}
@@ -279,6 +280,7 @@ def test_the_command_starts_no_flow_server(home: Settings) -> None:
     assert len(_published(home, DAY)) == 2
 
 
+@pytest.mark.slow
 def test_a_daily_run_without_a_model_publishes_the_grievances_and_says_why(
     prefect_harness: None, settings: Settings
 ) -> None:

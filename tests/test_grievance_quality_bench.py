@@ -26,8 +26,8 @@ from bench.grievance_quality import (
     run_city,
     summary,
 )
+from cities.demo import SimulationConfig
 from features.grievances import GrievanceConfig, grievance_clusters
-from ingest.simulate import SimulationConfig
 
 DAY = date(2025, 3, 1)
 
@@ -270,6 +270,7 @@ def test_the_judged_days_run_from_the_warm_up_to_the_morning_after_the_period() 
     assert days[0] == date(2025, 2, 26) and days[-1] == date(2025, 4, 11) and len(days) == 45
 
 
+@pytest.mark.slow
 def test_a_tiny_city_is_judged_with_the_calls_of_every_cluster(tmp_path: Path) -> None:
     config = SimulationConfig(seed=5, n_cases=300, days=110, grievances=2)
     sources, truth, settings = ingested(config, tmp_path)

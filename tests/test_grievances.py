@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cities.demo import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from contracts.vocabulary import RecordKind
 from features.call_linking import named_things
 from features.grievances import (
@@ -22,9 +23,8 @@ from features.grievances import (
     thing_mentions,
 )
 from features.sources import Sources
-from ingest.simulate import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from ingest.validate import validate_frame
-from tests.conftest import TEST_KEY, call_row, case_row, event_row, make_sources
+from tests.builders import TEST_KEY, call_row, case_row, event_row, make_sources
 
 START = date(2025, 3, 1)  # the first day of the hand-made surges
 NAMES = ("张伟", "李强", "王芳", "刘建国", "陈静", "赵敏")
@@ -604,6 +604,7 @@ def truth_cluster(sources: Sources, records: pd.DataFrame, at: pd.Timestamp) -> 
     return pairs[pairs["call_id"].astype(str).isin(calls)]["cluster_id"].mode().iloc[0]
 
 
+@pytest.mark.slow
 def test_the_simulated_grievance_is_flagged_days_before_its_first_escalation(
     simulated: tuple[SimulatedCity, Sources],
 ) -> None:
@@ -630,6 +631,7 @@ def test_the_simulated_grievance_is_flagged_days_before_its_first_escalation(
     )
 
 
+@pytest.mark.slow
 def test_the_emerging_grievance_is_a_surge_at_the_end_of_the_period(
     simulated: tuple[SimulatedCity, Sources],
 ) -> None:

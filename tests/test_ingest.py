@@ -25,7 +25,7 @@ from ingest.pseudonymise import (
 )
 from ingest.readers import UnreadableFileError, detect_kind, iter_text_chunks
 from ingest.validate import MissingColumnsError, _hex_strings, row_hashes, validate_frame
-from tests.conftest import TEST_KEY, text_frame
+from tests.builders import TEST_KEY, text_frame
 
 VALID_ID = "110101199003074514"
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from ingest.readers import READER_ERROR_COLUMN, ROW_COLUMN, UnreadableFileError, iter_text_chunks
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse.store import Warehouse
 
 FORMATS = ("csv-utf-8", "csv-gb18030", "jsonl", "parquet", "xlsx")
@@ -163,6 +163,7 @@ def _contract_rows(values: list[list[object]]) -> list[list[object]]:
     return [[f"C{i % 4}", *base[1:], *row] if i % 5 else row for i, row in enumerate(values)]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     form=st.sampled_from(FORMATS),

@@ -23,7 +23,7 @@ from ingest.readers import (
     kind_from_name,
 )
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse
 

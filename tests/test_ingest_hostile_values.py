@@ -23,7 +23,7 @@ from ingest import run as ingest_run
 from ingest.pseudonymise import PHONE_MASK
 from ingest.run import IngestReport, ingest_paths
 from ingest.validate import MAX_NUMBER, READER_ERROR_COLUMN, _check, row_hashes, validate_frame
-from tests.conftest import TEST_KEY, case_row, text_frame
+from tests.builders import TEST_KEY, case_row, text_frame
 from warehouse import tables
 from warehouse.store import Warehouse
 
@@ -209,6 +209,7 @@ CELL = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(
     kind=st.sampled_from(list(RecordKind)),
@@ -240,6 +241,7 @@ def test_any_text_is_either_stored_or_quarantined_with_a_reason(
     assert row_hashes(content, kind).equals(batch.records["row_hash"])
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(values=st.lists(CELL, min_size=1, max_size=20))
 def test_every_field_check_either_keeps_a_sound_value_or_gives_a_reason(values: list[str]) -> None:

@@ -15,7 +15,7 @@ from ingest import prefetch
 from ingest import run as ingest_run
 from ingest.prefetch import FileJob, prefetched_chunks, validated_chunks, worth_a_helper
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse, append
 
@@ -53,6 +53,7 @@ def stored(warehouse: Warehouse) -> dict[str, list[dict[str, object]]]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_helper_batches_equal_local_batches(tmp_path: Path, encoding: str) -> None:
     path = write(tmp_path / "hotline.csv", calls_csv(40), encoding)
@@ -66,6 +67,7 @@ def test_helper_batches_equal_local_batches(tmp_path: Path, encoding: str) -> No
         assert mine.read == theirs.read
 
 
+@pytest.mark.slow
 def test_helper_run_stores_what_a_local_run_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = write(tmp_path / "hotline.csv", calls_csv(30), "gb18030")
     overlap = calls_csv(30, start=20).replace("东湖区", "江北区", 3).replace("来电 25", "来电 二十五")
@@ -88,6 +90,7 @@ def test_helper_run_stores_what_a_local_run_stores(tmp_path: Path, monkeypatch: 
     assert len(tables_seen["record_history"]) == 4
 
 
+@pytest.mark.slow
 def test_a_file_broken_after_the_first_chunk_is_refused_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

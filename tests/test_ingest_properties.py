@@ -7,14 +7,17 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts.vocabulary import RecordKind
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse
+
+pytestmark = pytest.mark.slow  # many random deliveries, each ingested into a new store
 
 BREAKERS = {
     "empty_id": ("case_id", ""),

@@ -11,7 +11,7 @@ import pytest
 
 from ingest import run as ingest_run
 from ingest.run import ingest_paths
-from tests.conftest import TEST_KEY, empty_postgres
+from tests.builders import TEST_KEY, empty_postgres
 from warehouse import tables
 from warehouse.store import Warehouse
 

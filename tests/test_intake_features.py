@@ -16,7 +16,7 @@ from features.cohort import open_cases
 from features.grievances import thing_mentions
 from features.matrix import build_features
 from features.sources import Sources
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.builders import call_row, case_row, event_row, make_sources
 
 T = date(2025, 6, 1)  # T - 7 days = 05-25, T - 30 days = 05-02, T - 37 days = 04-25
 INSTANT = as_of_instant(T)
@@ -330,6 +330,7 @@ def brute_force(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> 
     return pd.DataFrame.from_dict(rows, orient="index")[NAMES].astype(float)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("as_of", [date(2024, 3, 1), date(2024, 4, 10)])
 def test_features_match_a_brute_force_count_on_a_random_city(as_of: date) -> None:
     sources = synthetic_sources(n_cases=400, n_calls=3_000, days=120, seed=as_of.day, phones=60)

@@ -243,6 +243,7 @@ def test_a_new_store_and_its_wal_files_are_private_whatever_the_umask(tmp_path: 
     assert files == dict.fromkeys(["warehouse.db", "warehouse.db-wal", "warehouse.db-shm"], 0o600)
 
 
+@pytest.mark.slow
 def test_a_command_leaves_the_home_private(tmp_path: Path) -> None:
     """The command line sets umask 077: a new home, its store and its WAL files are the owner's only."""
     home = tmp_path / "cli-home"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cities.demo import FILE_NAMES, SimulationConfig, simulate_city
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import RecordKind
@@ -24,10 +25,9 @@ from features.matrix import (
     training_matrix,
 )
 from features.sources import Sources
-from ingest.simulate import FILE_NAMES, SimulationConfig, simulate_city
 from ingest.validate import validate_frame
 from pipelines.train_flow import training_families
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 
 CITY = SimulationConfig(seed=11, n_cases=800, days=150)
 DATES = snapshot_dates(date(2025, 4, 20), date(2025, 5, 29), 7)
@@ -64,6 +64,7 @@ def test_the_city_has_links_to_compare(city: Sources) -> None:
     assert len(links) > 50 and links["case_id"].nunique() > 20
 
 
+@pytest.mark.slow
 def test_decisions_remembered_across_dates_equal_fresh_ones(city: Sources) -> None:
     fresh = {as_of: fresh_window(city, as_of) for as_of in DATES}
     call_linking.MEMO.clear()
@@ -75,6 +76,7 @@ def test_decisions_remembered_across_dates_equal_fresh_ones(city: Sources) -> No
     call_linking.MEMO.clear()
 
 
+@pytest.mark.slow
 def test_a_window_is_the_days_decisions_each_made_from_its_own_cut(city: Sources) -> None:
     """Every call of the window was decided by the run of the day after it became known, from what was
     known before that day began: the run's stored links, computed on a store cut there, are the links."""
@@ -96,6 +98,7 @@ def test_a_window_is_the_days_decisions_each_made_from_its_own_cut(city: Sources
     call_linking.MEMO.clear()
 
 
+@pytest.mark.slow
 def test_stored_decisions_given_back_are_not_decided_again(
     city: Sources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,6 +129,7 @@ def fresh_window_kept(sources: Sources, as_of: date) -> pd.DataFrame:
     return window_links(known.hotline, known.cases, known.hotline, instant, CONFIG, events=known.events)
 
 
+@pytest.mark.slow
 def test_the_family_over_many_dates_equals_each_date_built_alone(city: Sources) -> None:
     call_linking.MEMO.clear()
     matrix = training_matrix(city, DATES, 30, ["violence"], families=(linked_activity,))
@@ -227,7 +231,9 @@ def test_the_linked_family_is_optional_and_built_whenever_a_model_reads_it(tmp_p
     assert families_with([linked_activity]) == (*FAMILIES, linked_activity)
     assert families_reading(["profile_amount", "history_n_assigned"]) == FAMILIES
     assert families_reading(["profile_amount", "linked_calls_7d"]) == (*FAMILIES, linked_activity)
-    assert training_families(Settings(home=tmp_path)) == FAMILIES
-    assert training_families(Settings(home=tmp_path, linked_call_features=True))[-1] is linked_activity
-    extra = training_families(Settings(home=tmp_path, extra_feature_families=("intake", "activity")))
+    assert training_families(Settings(home=tmp_path)) == (*FAMILIES, linked_activity, activity, intake)
+    none = Settings(home=tmp_path, linked_call_features=False, extra_feature_families=())
+    assert training_families(none) == FAMILIES
+    assert training_families(none.model_copy(update={"linked_call_features": True}))[-1] is linked_activity
+    extra = training_families(none.model_copy(update={"extra_feature_families": ("intake", "activity")}))
     assert extra == (*FAMILIES, activity, intake)  # in the optional families' order

@@ -23,7 +23,7 @@ from ingest.mapping import (
 )
 from ingest.run import ingest_paths
 from ingest.validate import validate_frame
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse
 

@@ -22,7 +22,7 @@ from features import case_history, case_profile, context, hotline_activity, sour
 from features.matrix import training_matrix
 from features.sources import Sources
 from pipelines.runtime import load_sources
-from tests.conftest import empty_postgres
+from tests.builders import empty_postgres
 from warehouse import tables
 from warehouse.store import Warehouse, append
 
@@ -58,6 +58,7 @@ def recorded_matrix(sources_: Sources) -> pd.DataFrame:
     return training_matrix(sources_, DATES, 30, ESCALATIONS, RECORDED)
 
 
+@pytest.mark.slow
 def test_the_matrix_has_the_recorded_values() -> None:
     expected = json.loads((DATA / "expected.json").read_text())
     actual = fingerprint(recorded_matrix(Sources.ordered(**stored())))
@@ -96,6 +97,7 @@ def _store(url: str) -> Warehouse:
     return warehouse
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_loaded_store_gives_the_same_matrix(backend: str, tmp_path: Path) -> None:
     """Through the store (only the columns read, fetched in chunks, compacted) the matrix is unchanged."""

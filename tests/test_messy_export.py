@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cities.demo import SimulatedCity, SimulationConfig, simulate_city
 from contracts.timeparse import parse_datetimes
 from contracts.vocabulary import RecordKind
 from ingest.mapping import ColumnMapping, load_mapping
 from ingest.run import ingest_paths
-from ingest.simulate import SimulatedCity, SimulationConfig, simulate_city
-from tests.conftest import TEST_KEY
+from tests.builders import TEST_KEY
 from warehouse import tables
 from warehouse.store import Warehouse
 
@@ -37,6 +37,7 @@ def city() -> SimulatedCity:
     return simulate_city(SimulationConfig(seed=11, n_cases=300, days=120, messiness=0.03))
 
 
+@pytest.mark.slow
 def test_messy_export_loses_no_good_record(tmp_path: Path, city: SimulatedCity) -> None:
     mapping = load_mapping(EXAMPLE)
     cases = as_export(city.cases, RecordKind.CASES, mapping)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cities.demo import SimulationConfig, simulate_city
 from contracts.records import LIST_COLUMNS, check_list
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig, simulate_city
 from pipelines.ingest_flow import ingest_flow
 from pipelines.score_flow import score_flow
 from pipelines.train_flow import train_flow
@@ -21,6 +21,8 @@ REQUIRED = {
     "hotline": ["call_id", "received_at", "district"],
 }
 RENAMED_DISTRICTS = {"东湖区": "甲区", "江北区": "乙区"}
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

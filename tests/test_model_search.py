@@ -3,7 +3,6 @@ logistic and trees, the one-standard-error choice, and that both train, explain 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pydantic
 import pytest
-from threadpoolctl import threadpool_limits
 
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
@@ -25,6 +23,7 @@ from models.train import (
     MODEL_NAME,
     Evaluation,
     TrainingPlan,
+    TrainingResult,
     choose,
     evaluate,
     grid_table,
@@ -93,14 +92,6 @@ def _week(n: int, seed: int) -> pd.DataFrame:
 def _weekly(n: int = 150) -> pd.DataFrame:
     frames = [_week(n, seed).assign(as_of=day) for seed, day in enumerate(WEEKS)]
     return pd.concat(frames, ignore_index=True)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """One OpenMP thread: the trees' fits are tiny here, and threads on a busy shared machine wait more
-    than they work."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 MATRIX = _weekly()
@@ -184,11 +175,15 @@ def test_a_grid_search_tries_the_start_then_each_point_in_order() -> None:
 
 
 def test_the_logistic_candidates_try_the_configured_strengths() -> None:
-    grid = {c.name: c for c in model_grid(Settings(logistic_c=0.5, logistic_c_grid=(0.02, 0.5)), DOCS)}
+    every = ("logistic", "logistic_foundation")
+    grid = {
+        c.name: c
+        for c in model_grid(Settings(logistic_c=0.5, logistic_c_grid=(0.02, 0.5), candidates=every), DOCS)
+    }
     expected = SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.02},))
     assert grid["logistic"].tuning == grid["logistic_foundation"].tuning == expected
     assert grid["logistic"].hyperparameters["C"] == 0.5
-    plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=()), DOCS)}
+    plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=(), candidates=every), DOCS)}
     assert plain["logistic"].tuning is None and plain["logistic_foundation"].tuning is None
     with pytest.raises(pydantic.ValidationError):
         Settings(logistic_c_grid=(0.0,))
@@ -286,6 +281,7 @@ def _round_trip(result: object, tmp_path: Path) -> object:
     return place.load(version).model
 
 
+@pytest.mark.slow
 def test_the_blend_of_tuned_trees_trains_calibrates_explains_and_round_trips(tmp_path: Path) -> None:
     tuned = replace(TUNED, params={**TUNED.params, "max_features": 0.5})
     blend = Candidate("blend", "blend", DOCS, parts=(LOGISTIC, tuned))
@@ -312,6 +308,7 @@ def test_the_blend_of_tuned_trees_trains_calibrates_explains_and_round_trips(tmp
     pd.testing.assert_series_equal(reasons(loaded, cases, DOCS, "zh"), said)
 
 
+@pytest.mark.slow
 def test_tuned_trees_alone_train_explain_and_round_trip(tmp_path: Path) -> None:
     result = train(MATRIX, [replace(TUNED, params={**TUNED.params, "max_features": 0.5})], PLAN)
     assert result.candidate.tuning is None and result.candidate.name == "trees_tuned"
@@ -324,19 +321,34 @@ def test_tuned_trees_alone_train_explain_and_round_trip(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.predict_proba(cases), result.model.predict_proba(cases), rtol=1e-12)
 
 
-def test_the_text_model_weighs_words_and_character_pairs_names_them_and_round_trips(tmp_path: Path) -> None:
-    docs = (*DOCS, TEXT)
-    result = train(MATRIX, [Candidate("logistic_text", "logistic", docs, {"C": 0.5, "max_terms": 100})], PLAN)
+TEXT_DOCS = (*DOCS, TEXT)
+
+
+def _text_model() -> tuple[TrainingResult, pd.DataFrame, pd.DataFrame]:
+    """The text model trained on the matrix, the last week's cases, and three of them naming 上访."""
+    text = Candidate("logistic_text", "logistic", TEXT_DOCS, {"C": 0.5, "max_terms": 100})
+    result = train(MATRIX, [text], PLAN)
+    cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][[d.name for d in TEXT_DOCS]]
+    return result, cases, cases[cases["terms_document"].str.contains("上访")].head(3)
+
+
+def test_the_text_model_weighs_words_and_character_pairs_and_names_them() -> None:
+    result, _cases, angry = _text_model()
     columns = list(base_model(result.model)[:-1].get_feature_names_out())
     assert {"terms_document=上访", "terms_document=W:上访", "terms_document=W:不_起诉"} <= set(columns)
-    cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][[d.name for d in docs]]
-    angry = cases[cases["terms_document"].str.contains("上访")].head(3)
-    said = reasons(result.model, angry, docs, "zh")
+    said = reasons(result.model, angry, TEXT_DOCS, "zh")
     assert said.str.contains("文字中出现「").all()
     assert not said.str.contains("W:").any()
+
+
+@pytest.mark.slow
+def test_the_text_model_round_trips(tmp_path: Path) -> None:
+    result, cases, angry = _text_model()
     loaded = _round_trip(result, tmp_path)
     np.testing.assert_allclose(loaded.predict_proba(cases), result.model.predict_proba(cases), rtol=1e-12)
-    pd.testing.assert_series_equal(reasons(loaded, angry, docs, "zh"), said)
+    pd.testing.assert_series_equal(
+        reasons(loaded, angry, TEXT_DOCS, "zh"), reasons(result.model, angry, TEXT_DOCS, "zh")
+    )
 
 
 def test_term_columns_read_as_the_term_a_negated_word_with_its_negation() -> None:
@@ -346,7 +358,7 @@ def test_term_columns_read_as_the_term_a_negated_word_with_its_negation() -> Non
 
 
 def test_settings_name_the_new_candidates_and_budget(settings: Settings) -> None:
-    assert settings.candidates == ("logistic", "logistic_foundation", "trees", "trees_tuned", "blend")
+    assert settings.candidates == ("logistic_blend", "trees_tuned", "blend")
     assert settings.tuning_trials >= 1 and settings.tuning_timeout_seconds > 0
     for wrong in ({"candidates": ("forest",)}, {"tuning_trials": 0}, {"tuning_timeout_seconds": 0}):
         with pytest.raises(pydantic.ValidationError):
@@ -381,3 +393,42 @@ def test_a_fold_without_both_classes_refuses_the_search_like_any_fit() -> None:
     fold = Fold(tuple(WEEKS[:8]), tuple(WEEKS[13:16]), tuple(WEEKS[20:]))
     with pytest.raises(CannotFit, match="fitting"):
         evaluate(empty, TUNED, [fold], PLAN)
+
+
+def test_the_sparse_logistic_tries_its_l1_strengths_and_the_logistic_blend_averages_both() -> None:
+    chosen = ("logistic_foundation", "logistic_sparse", "logistic_blend")
+    grid = {c.name: c for c in model_grid(Settings(candidates=chosen, sparse_c_grid=(0.05, 0.01)), DOCS)}
+    sparse = grid["logistic_sparse"]
+    assert sparse.hyperparameters["penalty"] == "l1" and sparse.hyperparameters["C"] == 0.05
+    assert sparse.tuning == SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.01},))
+    assert sparse.feature_names == tuple(NAMES)
+    assert [p.name for p in grid["logistic_blend"].parts] == ["logistic_foundation", "logistic_sparse"]
+    one = {c.name: c for c in model_grid(Settings(candidates=chosen, sparse_c_grid=(0.02,)), DOCS)}
+    assert one["logistic_sparse"].tuning is None
+    with pytest.raises(pydantic.ValidationError):
+        Settings(sparse_c_grid=())
+
+
+def test_the_l1_penalty_drops_a_noise_feature_and_keeps_the_signal() -> None:
+    fitting = MATRIX[MATRIX["as_of"] < WEEKS[12]]
+    sparse = make_estimator(Candidate("s", "logistic", DOCS, {"C": 0.01, "penalty": "l1"}), seed=0)
+    sparse.fit(fitting[NAMES], fitting[LABEL])
+    weights = dict(zip(sparse[:-1].get_feature_names_out(), sparse[-1].coef_[0], strict=True))
+    assert weights["profile_amount_missing"] == 0.0  # drawn at random: no signal
+    assert weights["hotline_linked_calls_7d"] > 0.0
+    dense = make_estimator(Candidate("d", "logistic", DOCS, {"C": 0.01}), seed=0)
+    assert dense.fit(fitting[NAMES], fitting[LABEL])[-1].coef_[0].min() != 0.0  # L2 keeps every weight
+
+
+def test_the_logistic_blend_trains_on_its_searched_parts_and_explains() -> None:
+    chosen = ("logistic_foundation", "logistic_sparse", "logistic_blend")
+    grid = model_grid(Settings(candidates=chosen, sparse_c_grid=(0.05, 0.01), logistic_c_grid=()), DOCS)
+    result = train(MATRIX, grid, PLAN)
+    assert result.grid["candidate"].tolist() == list(chosen)
+    blend = next(e for e in result.evaluations if e.candidate.name == "logistic_blend")
+    searched = next(e for e in result.evaluations if e.candidate.name == "logistic_sparse")
+    assert blend.candidate.parts[1] == searched.candidate and searched.candidate.tuning is None
+    assert searched.candidate.params["C"] in (0.05, 0.01)
+    final = train(MATRIX, [grid[2]], PLAN)
+    cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][NAMES]
+    assert reasons(final.model, cases, DOCS, "zh").str.contains("近7天来电").any()

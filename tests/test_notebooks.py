@@ -12,28 +12,12 @@ from nbformat import NotebookNode
 
 from contracts.settings import Settings
 from features.matrix import LOGISTIC_CORE_FEATURES
-from ingest.simulate import SimulationConfig
-from pipelines.demo_flow import demo_flow
 from pipelines.train_flow import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-CONFIG = SimulationConfig(seed=3, n_cases=700, days=240, messiness=0.01)
 CELL_TIMEOUT = 300
 pytestmark = pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
-
-
-@pytest.fixture(scope="module")
-def home(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home folder with the tiny city ingested, a champion (v1) trained and a list published."""
-    home = tmp_path_factory.mktemp("notebooks") / "home"
-    demo_flow(
-        CONFIG,
-        Settings(
-            home=home, pseudonym_key="notebook-test-key-0123456789abcdef", candidates=("logistic_foundation",)
-        ),
-    )
-    return home
 
 
 def execute(name: str, home: Path, **parameters: str) -> NotebookNode:
@@ -80,7 +64,9 @@ def test_notebooks_are_committed_without_outputs() -> None:
         assert dirty == [], f"{name}: cells {dirty} have outputs; clear them before committing"
 
 
-def test_retrain_notebook_registers_a_challenger_without_promoting_it(home: Path) -> None:
+@pytest.mark.slow
+def test_retrain_notebook_registers_a_challenger_without_promoting_it(trained_copy: Settings) -> None:
+    home = trained_copy.home  # the tiny city ingested, a champion (v1) trained and a list published
     notebook = execute("01-retrain-and-compare.ipynb", home, NB_CHALLENGER_C="0.05")
     text = "".join(outputs(notebook, "stdout"))
     n_features = len(LOGISTIC_CORE_FEATURES)  # the foundation logistic's features (the notebook's grid)
@@ -95,8 +81,9 @@ def test_retrain_notebook_registers_a_challenger_without_promoting_it(home: Path
     assert "`fengqiao promote 2`" in versions.loc[2, "decision"]
 
 
-def test_district_notebook_draws_a_district(home: Path) -> None:
-    notebook = execute("02-explore-a-district.ipynb", home, NB_DISTRICT="江北区")
+@pytest.mark.slow
+def test_district_notebook_draws_a_district(trained_copy: Settings) -> None:
+    notebook = execute("02-explore-a-district.ipynb", trained_copy.home, NB_DISTRICT="江北区")
     text = "".join(outputs(notebook, "stdout"))
     assert "exploring 江北区" in text
     assert "open cases are in 江北区" in text

@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from cities.demo import SimulationConfig
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig
 from pipelines.daily_flow import daily_flow
 from pipelines.demo_flow import demo_flow
-from tests.conftest import empty_postgres
+from tests.builders import empty_postgres
 from warehouse.store import Warehouse
 
 CONFIG = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.01)
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_demo_runs_on_postgresql_and_its_list_is_in_the_server(

@@ -38,7 +38,7 @@ from pipelines.publish import (
     write_atomic,
 )
 from pipelines.score_flow import list_audit
-from tests.conftest import make_sources
+from tests.builders import make_sources
 from warehouse import tables
 from warehouse.dashboard_tables import assignments
 from warehouse.store import Warehouse

@@ -26,7 +26,7 @@ from contracts.routing import (
 from contracts.settings import Settings
 from pipelines.daily_flow import unit_report
 from pipelines.score_flow import routing
-from tests.conftest import case_row, make_sources
+from tests.builders import case_row, make_sources
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "routing.toml"
 AS_OF = date(2025, 3, 10)

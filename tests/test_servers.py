@@ -25,9 +25,9 @@ from uuid import UUID
 import httpx
 import pytest
 
+from cities.demo import SimulationConfig, simulate_city, write_city
 from contracts.settings import Settings
-from ingest.simulate import SimulationConfig, simulate_city, write_city
-from tests.conftest import POSTGRES_URL, empty_postgres
+from tests.builders import POSTGRES_URL, empty_postgres
 
 CONFIG = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.0)
 END = CONFIG.start + timedelta(days=CONFIG.days)  # the day after the exports end
@@ -247,6 +247,7 @@ def _finished(ids: list[UUID], logs: list[Path]) -> list[Any]:
             time.sleep(1)
 
 
+@pytest.mark.slow
 def test_two_workers_retrain_and_publish_through_the_servers(servers: Servers) -> None:
     from mlflow import MlflowClient
     from prefect.client.orchestration import get_client

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from contracts.vocabulary import CATEGORIES, CHANNELS, DEFAULT_ESCALATION_EVENTS, SOURCES, EventType
-from ingest.simulate import (
+from cities.demo import (
     CASE_COLUMNS,
     EVENT_COLUMNS,
     GENERIC_THINGS,
@@ -25,6 +24,7 @@ from ingest.simulate import (
     truth_as_of_dates,
     write_city,
 )
+from contracts.vocabulary import CATEGORIES, CHANNELS, DEFAULT_ESCALATION_EVENTS, SOURCES, EventType
 
 SMALL = SimulationConfig(n_cases=300, days=120)
 MESSY = SimulationConfig(n_cases=300, days=120, messiness=0.05)
@@ -550,6 +550,7 @@ def grievance_calls(city: SimulatedCity) -> pd.DataFrame:
     return calls.merge(city.hotline, left_on="record_id", right_on="call_id", suffixes=("", "_call"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(RECORDED_CONFIGS))
 def test_the_plain_config_reproduces_the_simulator_before_issue_17(
     name: str, default_pair: tuple[SimulatedCity, SimulatedCity]
@@ -564,6 +565,7 @@ def test_the_plain_config_reproduces_the_simulator_before_issue_17(
         assert digest(shown) == BEFORE_ISSUE_17[name][frame], frame
 
 
+@pytest.mark.slow
 def test_naming_changes_only_the_grievances_texts_and_adds_generic_calls(
     default_pair: tuple[SimulatedCity, SimulatedCity],
 ) -> None:
@@ -627,6 +629,7 @@ def test_more_kinds_of_things_and_a_platform_known_across_the_city(six_kinds: Si
     assert plain.drop_duplicates("grievance")["thing_kind"].tolist() == ["company", "project", "estate"] * 2
 
 
+@pytest.mark.slow
 def test_generic_calls_spread_over_the_city_with_outage_bursts(
     default_pair: tuple[SimulatedCity, SimulatedCity],
 ) -> None:

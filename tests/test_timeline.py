@@ -7,7 +7,7 @@ import pytest
 
 from features.sources import Sources
 from features.timeline import TIMELINE_COLUMNS, district_categories, district_timeline, districts
-from tests.conftest import call_row, case_row, event_row, make_sources
+from tests.builders import call_row, case_row, event_row, make_sources
 
 
 def city() -> Sources:
