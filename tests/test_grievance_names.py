@@ -6,7 +6,7 @@ import pandas as pd
 
 from features.grievance_names import bare_mentions, known_names
 from features.grievances import cluster_calls, thing_mentions
-from tests.conftest import make_sources
+from tests.builders import make_sources
 from tests.test_grievances import calls_naming, clusters, instant
 
 EAST, NORTH = "东湖区", "江北区"
