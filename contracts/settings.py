@@ -166,6 +166,23 @@ class Settings(BaseSettings):
     grievance_surge_p: float = Field(
         1e-4, gt=0, le=1, description="Emerging grievances: a surge's Poisson tail is below this."
     )
+    grievance_show_new: bool = Field(
+        True,
+        description="Emerging grievances: also show a thing no call named in the weeks before from "
+        "grievance_min_callers callers (a grievance's first days), before it is unusual against the floor of "
+        "one caller a week.",
+    )
+    grievance_show_after_surge: bool = Field(
+        True,
+        description="Emerging grievances: also show a thing the week after it surged, while it has "
+        "grievance_min_callers callers (a grievance is followed while it dies down).",
+    )
+    grievance_bare_names: bool = Field(
+        True,
+        description="Emerging grievances: count a call naming a thing already known in its district by its "
+        "name alone, without the suffix that says its kind (顺发 for 顺发花园, 鑫源建工 for "
+        "鑫源建筑工程公司).",
+    )
     grievance_topics: bool = Field(
         False,
         description="Emerging grievances: also group the calls naming no thing by what they say (topics). "

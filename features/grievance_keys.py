@@ -50,8 +50,11 @@ that name no particular thing.
   "锦绣片区改造项目" and "锦绣花园" are two things most of the time).
   A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
-  is listed first (`SUFFIX_KINDS`: 公司 before 厂), then named by most callers, not a
-  shorter form of another, named most often, the longest and the first in order.
+  is listed first (`SUFFIX_KINDS`: 公司 before 厂), then, when the times of the mentions are known (a
+  `first` column), the one named first (which form most callers write changes from day to day while few
+  have called, and a fuller form may be written later: the first one stays while it is in the lookback),
+  then named by most callers, not a shorter form of another, named most often, the longest and the first
+  in order.
 
 Pure functions on Series and DataFrames; loops run over distinct keys, never over records.
 """
@@ -400,7 +403,8 @@ def spelling(name: str) -> str:
     return f"{line.group(1)}{_line_number(line.group(2))}{LINE_SUFFIX}" if line else name
 
 
-def _is_generic_name(core: str) -> bool:
+def is_generic_name(core: str) -> bool:
+    """The core is a generic name (a trade or institution's common name, no particular thing)."""
     return _GENERIC_NAME.fullmatch(core) is not None
 
 
@@ -425,7 +429,7 @@ def _stripped(key: str) -> str:
         if not rest:
             return ""
         core = split_suffix(rest)[0]
-        if len(core) < 2 or _is_generic_name(core):
+        if len(core) < 2 or is_generic_name(core):
             return key
         key = rest
 
@@ -571,11 +575,13 @@ def trade_name(core: str) -> tuple[str, str]:
 
 
 def _described(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Per distinct (district, key): kind, mentions, distinct callers, core, suffix, distinctive name
-    and trade words (the trade name and its words for organisations, schools and hospitals; the core
-    and nothing for places), and block (district and kind)."""
+    """Per distinct (district, key): kind, mentions, distinct callers, first mention (NaT when the
+    mentions have no `first` time), core, suffix, distinctive name and trade words (the trade name and
+    its words for organisations, schools and hospitals; the core and nothing for places), and block
+    (district and kind)."""
     grouped = mentions.groupby(["district", "key"], sort=True)
     keys = grouped.agg(kind=("kind", "first"), mentions=("kind", "size"), callers=("caller", "nunique"))
+    keys["first"] = grouped["first"].min() if "first" in mentions else pd.NaT
     keys = keys.reset_index()
     split = [split_suffix(k) for k in keys["key"].tolist()]
     keys["core"] = pd.Series([c for c, _ in split], dtype=object)
@@ -878,7 +884,7 @@ def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int
     ):
         found = at_place.get((district, name))
         named_by = sum(callers.windows.get(project, {}).values())
-        if found is None or named_by < CO_TIMING_CALLERS or _is_generic_name(name):
+        if found is None or named_by < CO_TIMING_CALLERS or is_generic_name(name):
             continue
         blocks = set(callers.windows[project])
         rest = every - blocks
@@ -926,7 +932,7 @@ def _is_name(key: str) -> bool:
         and len(core) >= 2
         and len(split_suffix(core)[0]) >= 2
         and core not in GENERIC_WORDS
-        and not _is_generic_name(core)
+        and not is_generic_name(core)
     )
 
 
@@ -947,7 +953,9 @@ def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
     """Per distinct (district, key): the root key of its merged thing (itself when it has no alias).
     `mentions`: district, key, kind and caller (None when unknown) of every mention, calls and cases,
     and optionally block (the window of a call's mention, missing for a case's): a short form inside
-    several things is then judged by the callers of the windows it was named in (`_Callers.dominant`).
+    several things is then judged by the callers of the windows it was named in (`_Callers.dominant`);
+    and first (the time of a call's mention, missing for a case's): the root is then the form named
+    first among those of the most precise suffix.
     Keys are compared without the administrative places they start with (`without_places`), so the
     root may be such a key without its place."""
     if mentions.empty:
@@ -968,8 +976,9 @@ def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
         length=keys["key"].str.len(),
     )
     order = ranked.sort_values(
-        ["component", "general", "suffix_rank", "callers", "shorter", "mentions", "length", "key"],
-        ascending=[True, True, True, False, True, False, False, True],
+        ["component", "general", "suffix_rank", "first", "callers", "shorter", "mentions", "length", "key"],
+        ascending=[True, True, True, True, False, True, False, False, True],
+        na_position="last",
         kind="stable",
     )
     root = order.drop_duplicates("component").set_index("component")["key"]

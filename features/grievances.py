@@ -23,10 +23,13 @@ found in names are dropped (NOT_NAME_WORDS); keys that are words in common use, 
 are never keys (`generic_keys`); and within a district the keys that are one thing written differently
 are merged (`alias_roots`: one containing the other, one character miswritten, the same callers). The
 scope of a cluster is (district, root key); it is shown as the form written most often in the window.
-Pseudonymised phones are only counted, never returned; the caller's own name is masked at ingest.
+With `bare_names`, a call left without a key that names a thing known in its district by its name
+alone, without its suffix ("反映顺发的电梯坏了" for 顺发花园, "鑫源建工" for 鑫源建筑工程公司), is a mention
+of that thing (`features.grievance_names.bare_mentions`). Pseudonymised phones are only counted, never
+returned; the caller's own name is masked at ingest.
 
 **Topics.** With the kind "topic" in `config.thing_kinds` (opt in: `settings.grievance_topics`),
-the calls left without a key (naming no thing, or only things dropped above) are grouped by what
+the calls still left without a key (naming no thing, or only things dropped above) are grouped by what
 they say, within each district, over the window, guard and baseline
 (`features.grievance_topics.topic_groups` with `config.topics`): a group is a cluster of kind
 "topic" with the key '话题:噪音·广场' (never merged as aliases nor judged generic), shown by its
@@ -35,25 +38,17 @@ under no one hotline category at least `topic_category_share` of the time shares
 ("对方根本不理会"), not an issue, and is left out. A call naming a thing is counted with that thing
 only. Case descriptions have no topics.
 
-**Window and usual level.** The window is the `window_days` before the instant; the baseline is the
-`baseline_windows` windows of the same length before it, after a guard band of `guard_windows`
-windows (by default the prior window is left out of the level, as in the CDC's EARS C2 method, so a
-grievance that began last week does not raise its own bar). A cluster is
-measured by its distinct callers (pseudonymised phones, else the pseudonymised account or name, as on a
-message board; a call with neither counts as a call, not
-a caller), which, unlike calls, a few insistent callers cannot inflate. Its usual level is
-
-    usual = max(own, peer, min_usual)
-
-where `own` is the thing's mean number of distinct callers per baseline window, and `peer` the place's
-and category's level: over the baseline, the distinct callers per (thing, window) of the district's
-things named in calls of the cluster's category (the window's most frequent hotline category; for a
-topic, of the district's topics in calls of that category), summed and divided by (number of such things
-x baseline windows). The upper tail p = P(N >= callers) of a Poisson count N with mean `usual` says how
-unusual the window is. A cluster is returned when it has at least `min_callers` distinct callers and p <
-`emerging_p` (a thing many people call about every week is not emerging; `emerging_p` = 1 returns every
-cluster with enough callers). It is a **surge** when it also has at least `surge_min_callers` callers and
-p < `surge_p`.
+**Window, usual level, shown, surge** (`features.grievance_levels`). The window is the `window_days`
+before the instant. A cluster is measured by its distinct callers against its usual level: the larger of
+the mean of its own distinct callers over the `baseline_windows` windows before a guard band of
+`guard_windows` windows (the week just before is left out, as in the CDC's EARS C2), leaving out the
+windows it surged in, the level of the other things of its district named in calls of its category, and
+`min_usual`. The Poisson upper tail p
+says how unusual the window is. A cluster with at least `min_callers` distinct callers is returned when
+p < `emerging_p` (`emerging_p` = 1 returns every cluster with enough callers), when it is new (with
+`show_new`: no call named it before the window), or when it surged the week before (with
+`show_after_surge`: its callers of the prior window were a surge against the same level); it is a
+**surge** when it also has at least `surge_min_callers` callers and p < `surge_p`.
 
 **Columns** (COLUMNS): cluster_id (stable: a hash of district and root key), thing (a topic's label),
 thing_kind, district, category (the window's most frequent hotline category), calls and distinct_callers
@@ -80,12 +75,21 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
 
 from contracts.masks import MASK_REGEX
 from features.cohort import open_cases
 from features.dictionary import Language
-from features.grievance_keys import alias_roots, generic_keys, home_districts, normalise_keys, spelling
+from features.grievance_keys import (
+    alias_roots,
+    generic_keys,
+    home_districts,
+    normalise_keys,
+    place_names,
+    spelling,
+)
+from features.grievance_levels import TOPIC, peer_levels, surged, upper_tail, window_counts
+from features.grievance_names import bare_mentions
+from features.grievance_summaries import summaries, surge_reasons, term_counts
 from features.grievance_topics import TopicConfig, topic_groups
 from features.named_things import (
     BOUNDARY_WORDS,
@@ -103,9 +107,7 @@ from features.named_things import (
 )
 from features.named_things import THING_KINDS as NAMED_KINDS
 from features.sources import Sources
-from features.text_cues import CUE_LABELS, cue_mentions
 
-TOPIC = "topic"  # the kind of a cluster of calls naming no thing that say the same (grievance_topics)
 THING_KINDS: tuple[str, ...] = (*NAMED_KINDS, TOPIC)  # the kinds a cluster may be of
 
 # A name is what follows the last context word (the grammar's, and words that open a complaint).
@@ -198,28 +200,6 @@ PLACE_UNITS = ("区", "县", "镇", "乡", "市", "街道")
 _MASK = MASK_REGEX  # the ingest's mask tokens: [电话] [身份证号] [姓名]
 _CONTROL = "[\x1d-\x1f]"  # separators used below, removed from the texts first
 
-# What is said: short issue labels (zh, en) and the phrases (RE2 regular expressions) that name them.
-ISSUE_TERMS: dict[str, tuple[str, str]] = {
-    "拖欠工资": (
-        "unpaid wages",
-        "拖欠.{0,4}工资|欠.{0,6}工资|欠薪|讨薪|工资.{0,6}(?:没|未|不)(?:发|给|结|付)",
-    ),
-    "工程款": ("construction payments", "工程款|包工头|农民工"),
-    "工伤": ("work injury", "工伤"),
-    "社保": ("social insurance", "社保"),
-    "辞退/停工": ("dismissals or stopped work", "辞退|裁员|停工|停产|倒闭|关门|跑路|失联"),
-    "补偿款": ("compensation", "补偿|征地款|赔偿"),
-    "拆迁安置": ("demolition and resettlement", "拆迁|征迁|安置|棚户区|旧城改造"),
-    "土地": ("land", "土地|宅基地|承包地|山林|青苗"),
-    "物业": ("property management", "物业|电梯|车位|公共收益"),
-    "停水停电": ("water or power cuts", "停水|停电|断水|断电"),
-    "噪音": ("noise", "噪音|扰民|太吵"),
-    "交房/房屋质量": ("housing delivery or quality", "交房|烂尾|漏水|裂缝|房屋质量"),
-    "退款": ("refunds", "退款|退费|退钱|预付|押金"),
-    "借贷集资": ("loans or fund-raising", "借款|借贷|集资|理财|利息"),
-    "环境污染": ("pollution", "废气|污水|排放|污染|异味|气味"),
-}
-
 COLUMNS: tuple[str, ...] = (
     "cluster_id",
     "thing",
@@ -257,6 +237,9 @@ class GrievanceConfig:
     surge_min_callers: int = 5  # a surge needs at least this many distinct callers in the window
     surge_p: float = 1e-4  # ... and a Poisson upper tail below this
     min_usual: float = 1.0  # floor of the usual level (distinct callers per window)
+    show_new: bool = True  # ... or returned when no call named the thing before the window (it is new)
+    show_after_surge: bool = True  # ... or when its callers of the prior window were a surge
+    bare_names: bool = True  # count calls naming a known thing of their district without its suffix
     case_lookback_days: int = 90  # cases naming the thing opened this long before the instant are touched
     thing_kinds: tuple[str, ...] = (
         "company",
@@ -347,15 +330,26 @@ def _read(array: pa.Array, pattern: str, join: bool) -> tuple[pa.Array, np.ndarr
     return names, parent[is_name]
 
 
-def thing_mentions(texts: pd.Series) -> pd.DataFrame:
-    """One row per (position in texts, named thing) with the thing's kind: what
-    features.call_linking.named_things finds in each text (without amounts of money), on whole
-    columns, with a few more context words and the texts prepared first (`_prepared`). Each distinct
-    text is read once; missing texts name nothing."""
+_RESTORED = str.maketrans({c: restore(c) for c in RUN if restore(c) != c})  # the stand-ins written back
+
+
+def _as_read(codes: np.ndarray, prepared: pa.Array, positions: np.ndarray) -> pd.Series:
+    """The texts at `positions` (`codes` into the distinct texts `prepared` by `_prepared`, -1 for a
+    missing text) as they were read, with the suffix characters of ordinary words written back."""
+    at = codes[positions]
+    used, inverse = np.unique(np.where(at >= 0, at, len(prepared)), return_inverse=True)
+    taken = prepared.take(pa.array(used[used < len(prepared)])).to_pylist()
+    read = np.array([*(text.translate(_RESTORED) for text in taken), None], dtype=object)
+    return pd.Series(read[np.minimum(inverse, len(taken))], dtype=object)
+
+
+def _read_column(texts: pd.Series) -> tuple[pd.DataFrame, np.ndarray, pa.Array]:
+    """`thing_mentions` of the texts, with the position of each text among the distinct texts (-1 for
+    a missing one) and the distinct texts as read (`_prepared`)."""
     codes, distinct = _distinct_texts(texts)
     empty = pd.DataFrame({"pos": np.empty(0, np.int64), "thing": [], "kind": []})
     if len(distinct) == 0:
-        return empty
+        return empty, codes, pa.array([], type=pa.large_string())
     array = _prepared(distinct)
     strong, strong_parent = _read(array, STRONG_PATTERN, join=True)
     weak, weak_parent = _read(
@@ -376,7 +370,16 @@ def thing_mentions(texts: pd.Series) -> pd.DataFrame:
         }
     ).drop_duplicates(["code", "thing"])
     owners = pd.DataFrame({"pos": np.arange(len(texts)), "code": codes})
-    return owners[codes >= 0].merge(per_text, on="code")[["pos", "thing", "kind"]].reset_index(drop=True)
+    found = owners[codes >= 0].merge(per_text, on="code")[["pos", "thing", "kind"]].reset_index(drop=True)
+    return found, codes, array
+
+
+def thing_mentions(texts: pd.Series) -> pd.DataFrame:
+    """One row per (position in texts, named thing) with the thing's kind: what
+    features.call_linking.named_things finds in each text (without amounts of money), on whole
+    columns, with a few more context words and the texts prepared first (`_prepared`). Each distinct
+    text is read once; missing texts name nothing."""
+    return _read_column(texts)[0]
 
 
 def _canonical(things: pd.Series) -> np.ndarray:
@@ -474,11 +477,13 @@ def _recent_cases(known: Sources, instant: pd.Timestamp, config: GrievanceConfig
     return cases[["case_id", "opened_at", "district", "description"]].reset_index(drop=True)
 
 
-def configured_mentions(frame: pd.DataFrame, text_column: str, config: GrievanceConfig) -> pd.DataFrame:
+def configured_mentions(
+    frame: pd.DataFrame, text_column: str, config: GrievanceConfig, found: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """(row position, surface form, kind, key, district) of the things of the configured kinds the
-    texts name: the key and kind as normalised (grievance_keys.normalise_keys), keys naming a trade or
-    nothing left out."""
-    found = thing_mentions(frame[text_column])
+    texts name (`found`: their `thing_mentions` when already read): the key and kind as normalised
+    (grievance_keys.normalise_keys), keys naming a trade or nothing left out."""
+    found = thing_mentions(frame[text_column]) if found is None else found
     normal = normalise_keys(found["thing"], found["kind"])
     found = found.assign(kind=normal["kind"].to_numpy(dtype=object), key=normal["key"].to_numpy(dtype=object))
     keep = (found["key"] != "") & found["kind"].isin(config.thing_kinds)
@@ -513,6 +518,7 @@ def _keyed(
             "category": rows["category"].astype("string").fillna("").to_numpy(dtype=object),
             "caller": np.where(pd.isna(caller), None, caller),
             "block": rows["block"].to_numpy(),
+            "first": rows["received_at"].to_numpy(),
         }
     )
     generic = generic_keys(said, config.generic_min_callers, config.generic_spread, config.generic_max_repeat)
@@ -526,7 +532,7 @@ def _keyed(
             "caller": None,
         }
     )
-    roots = alias_roots(pd.concat([said[[*written.columns, "block"]], written], ignore_index=True))
+    roots = alias_roots(pd.concat([said[[*written.columns, "block", "first"]], written], ignore_index=True))
     root = roots.set_index(["district", "key"])["root"]
 
     def rooted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -534,6 +540,28 @@ def _keyed(
         return frame.assign(member=frame["key"], key=root.reindex(where).to_numpy(dtype=object))
 
     return rooted(found).reset_index(drop=True), rooted(named).reset_index(drop=True)
+
+
+def _bare_mentions(
+    calls: pd.DataFrame,
+    keyed: pd.DataFrame,
+    named: pd.DataFrame,
+    read: tuple[pd.DataFrame, np.ndarray, pa.Array],
+) -> pd.DataFrame:
+    """The calls without a key after keying (`keyed`: the calls' keyed mentions; `named`: the cases')
+    that name a thing known in their district by its name alone (grievance_names.bare_mentions), as
+    mentions of that thing; `read`: `_read_column` of the calls' texts."""
+    found, codes, prepared = read
+    unnamed = np.setdiff1d(np.arange(len(calls)), keyed["pos"].to_numpy())
+    texts = _as_read(codes, prepared, unnamed)
+    things = pd.concat([keyed, named], ignore_index=True)
+    places = place_names(things["district"], things["member"])
+    districts = calls["district"].iloc[unnamed].reset_index(drop=True)
+    at = pd.Series(np.arange(len(unnamed)), index=unnamed)
+    suffixed = found[found["pos"].isin(unnamed)]
+    suffixed = suffixed.assign(pos=at.reindex(suffixed["pos"]).to_numpy())
+    bare = bare_mentions(texts, districts, things, places, suffixed)
+    return bare.assign(pos=unnamed[bare["pos"].to_numpy()])
 
 
 def _topic_mentions(calls: pd.DataFrame, found: pd.DataFrame, config: GrievanceConfig) -> pd.DataFrame:
@@ -591,36 +619,6 @@ def _call_mentions(calls: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
     return mentions
 
 
-def _per_key(mentions: pd.DataFrame, config: GrievanceConfig) -> pd.DataFrame:
-    """Per cluster (gid) with at least min_callers callers in the window: calls, callers and new callers
-    in the window, calls in the prior window, own level, first mention."""
-    with_phone = mentions[mentions["caller"].notna()]
-    callers = with_phone.drop_duplicates(["gid", "block", "caller"])
-    per_block = callers.groupby(["gid", "block"]).size().rename("n").reset_index()
-    in_window = per_block[per_block["block"] == 0].set_index("gid")["n"]
-    gids = in_window.index[in_window >= config.min_callers]
-    frame = pd.DataFrame(index=gids)
-    frame["distinct_callers"] = in_window.reindex(gids)
-    frame["calls"] = mentions[mentions["block"] == 0].groupby("gid").size().reindex(gids)
-    newest = with_phone[with_phone["gid"].isin(gids)].groupby(["gid", "caller"])["block"].max()
-    frame["new_callers"] = (newest == 0).groupby(level="gid").sum().reindex(gids).fillna(0).astype(np.int64)
-    prior = mentions[mentions["block"] == 1].groupby("gid").size()
-    frame["prior_calls"] = prior.reindex(gids).fillna(0).astype(np.int64)
-    in_baseline = per_block[per_block["block"] > config.guard_windows]
-    frame["own"] = (in_baseline.groupby("gid")["n"].sum() / config.baseline_windows).reindex(gids).fillna(0.0)
-    frame["first_seen"] = mentions.groupby("gid")["received_at"].min().reindex(gids)
-    return frame
-
-
-def _peer_levels(mentions: pd.DataFrame, config: GrievanceConfig) -> pd.Series:
-    """Per (district, category, topic): distinct callers per (cluster, baseline window) of the
-    district's named things (topic False), or its topics (True), in calls of that category."""
-    baseline = mentions[(mentions["block"] > config.guard_windows) & mentions["caller"].notna()]
-    callers = baseline.drop_duplicates(["district", "category", "gid", "block", "caller"])
-    grouped = callers.groupby(["district", "category", callers["kind"] == TOPIC])
-    return grouped.size() / (grouped["gid"].nunique() * config.baseline_windows)
-
-
 def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
     """Per gid: the most frequent value of a column (ties: the smallest value)."""
     counts = frame.groupby(["gid", column]).size().rename("n").reset_index()
@@ -665,85 +663,6 @@ def _touched_cases(
     ).reindex(clusters["gid"])
 
 
-def _term_counts(
-    window: pd.DataFrame, texts: pd.Series, gids: pd.Series
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per cluster: numbers of its window calls mentioning each issue, and each escalation-cue group."""
-    calls = window[window["gid"].isin(gids)]
-    call_texts = texts.iloc[calls["call"].to_numpy()].astype("string").reset_index(drop=True)
-    issues = pd.DataFrame(
-        {
-            label: call_texts.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
-            for label, (_, pattern) in ISSUE_TERMS.items()
-        }
-    )
-    owner = calls["gid"].to_numpy()
-    issue_counts = issues.astype(np.int64).groupby(owner).sum().reindex(gids, fill_value=0)
-    cue_counts = cue_mentions(call_texts).astype(np.int64).groupby(owner).sum().reindex(gids, fill_value=0)
-    return issue_counts, cue_counts
-
-
-def _summary(category: str, issues: pd.Series, cues: pd.Series, language: Language) -> str:
-    """'欠薪类来电；主要反映：拖欠工资(8)、工程款(3)；升级信号：群体聚集或上访(4)', or in English."""
-    if language == "zh":
-        parts = [f"{category}类来电" if category else "来电未分类"]
-        if len(issues):
-            parts.append("主要反映：" + "、".join(f"{k}({v})" for k, v in issues.items()))
-        if len(cues):
-            parts.append("升级信号：" + "、".join(f"{CUE_LABELS[k][0]}({v})" for k, v in cues.items()))
-        return "；".join(parts)
-    parts = [f"calls filed as {category}" if category else "calls without a category"]
-    if len(issues):
-        parts.append("about " + ", ".join(f"{ISSUE_TERMS[k][0]} ({v})" for k, v in issues.items()))
-    if len(cues):
-        parts.append("escalation cues: " + ", ".join(f"{CUE_LABELS[k][1]} ({v})" for k, v in cues.items()))
-    return "; ".join(parts)
-
-
-def _summaries(
-    frame: pd.DataFrame,
-    counts: tuple[pd.DataFrame, pd.DataFrame],
-    config: GrievanceConfig,
-    language: Language,
-) -> list[str]:
-    """Per cluster: its category, its most mentioned issues and its escalation cues (a loop over
-    clusters, which are few)."""
-    issue_counts, cue_counts = counts
-    out = []
-    for gid, category in zip(frame["gid"], frame["category"], strict=True):
-        issues = issue_counts.loc[gid]
-        issues = issues[issues > 0].sort_values(ascending=False, kind="stable").iloc[: config.summary_terms]
-        cues = cue_counts.loc[gid]
-        out.append(
-            _summary(category, issues, cues[cues > 0].sort_values(ascending=False, kind="stable"), language)
-        )
-    return out
-
-
-def _surge_reasons(frame: pd.DataFrame, config: GrievanceConfig, language: Language) -> list[str]:
-    """Why a surge is one, in plain words (empty for clusters that are not surges)."""
-    days = config.window_days
-    reasons = []
-    for row in frame.itertuples(index=False):
-        topic = row.thing_kind == TOPIC
-        if not row.surge:
-            reasons.append("")
-        elif language == "zh":
-            said = f"反映同一问题（{row.thing}）" if topic else f"提到{row.thing}"
-            reasons.append(
-                f"近{days}天有{row.distinct_callers}位来电人（其中{row.new_callers}位此前未反映过）{said}，"
-                f"远高于平常水平（约{row.usual:.1f}位）；来电{row.calls}次，前{days}天{row.prior_calls}次"
-            )
-        else:
-            said = f"raised the same issue ({row.thing})" if topic else f"named {row.thing}"
-            reasons.append(
-                f"{row.distinct_callers} callers ({row.new_callers} of them new) {said} in the last {days} "
-                f"days, far above the usual level (about {row.usual:.1f}); {row.calls} calls, "
-                f"{row.prior_calls} in the {days} days before"
-            )
-    return reasons
-
-
 def cluster_id(district: str, key: str) -> str:
     """A stable short id of a cluster: a hash of its district and key."""
     return "G" + hashlib.sha256(f"{district}|{key}".encode()).hexdigest()[:10]
@@ -757,12 +676,15 @@ def _keyed_mentions(
     calls' topics after them (`_topic_mentions`). `known` is already cut."""
     calls = _recent_calls(known, instant, config)
     cases = _recent_cases(known, instant, config)
+    read = _read_column(calls["text"])
     found, named = _keyed(
         calls,
-        configured_mentions(calls, "text", config),
+        configured_mentions(calls, "text", config, read[0]),
         configured_mentions(cases, "description", config),
         config,
     )
+    if config.bare_names:
+        found = pd.concat([found, _bare_mentions(calls, found, named, read)], ignore_index=True)
     if TOPIC in config.thing_kinds:
         found = pd.concat([found, _topic_mentions(calls, found, config)], ignore_index=True)
     named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])
@@ -798,7 +720,7 @@ def grievance_clusters(
     known = known.known_before(instant)
     calls, found, named = _keyed_mentions(known, instant, config)
     mentions = _call_mentions(calls, found)
-    frame = _per_key(mentions, config)
+    frame = window_counts(mentions, config)
     if frame.empty:
         return empty_clusters()
 
@@ -806,17 +728,16 @@ def grievance_clusters(
     frame = frame.join(keys[["district", "key", "kind"]])
     window = mentions[mentions["block"] == 0]
     frame["category"] = _mode(window, "category").reindex(frame.index)
-    peer_index = pd.MultiIndex.from_arrays([frame["district"], frame["category"], frame["kind"] == TOPIC])
-    frame["peer"] = _peer_levels(mentions, config).reindex(peer_index).fillna(0.0).to_numpy()
+    frame["peer"] = peer_levels(mentions, frame, config)
     frame["usual"] = np.maximum(np.maximum(frame["own"], frame["peer"]), config.min_usual)
-    frame["p_value"] = stats.poisson.sf(frame["distinct_callers"] - 1, frame["usual"])
-    frame = frame[frame["p_value"] < config.emerging_p] if config.emerging_p < 1 else frame
+    frame["p_value"] = upper_tail(frame["distinct_callers"], frame["usual"])
+    after_surge = surged(frame["prior_callers"], frame["usual"], config) & config.show_after_surge
+    shown = (frame["p_value"] < config.emerging_p) | (frame["new"] & config.show_new) | after_surge
+    frame = frame[shown] if config.emerging_p < 1 else frame
     if frame.empty:
         return empty_clusters()
     frame = frame.reset_index(names="gid")
-    frame["surge"] = (frame["distinct_callers"] >= config.surge_min_callers) & (
-        frame["p_value"] < config.surge_p
-    )
+    frame["surge"] = surged(frame["distinct_callers"], frame["usual"], config)
     frame["growth"] = frame["calls"] / np.maximum(frame["prior_calls"], 1)
     # Shown as written most often, among the mentions written as one of its keys (never a reduced one),
     # else as the key written most often; a topic by its label.
@@ -838,8 +759,9 @@ def grievance_clusters(
     )
     frame["size"] = frame["calls"] + frame["cases_opened"]
     frame["cluster_id"] = [cluster_id(d, k) for d, k in zip(frame["district"], frame["key"], strict=True)]
-    frame["summary"] = _summaries(frame, _term_counts(window, calls["text"], frame["gid"]), config, language)
-    frame["surge_reason"] = _surge_reasons(frame, config, language)
+    counts = term_counts(window, calls["text"], frame["gid"])
+    frame["summary"] = summaries(frame, counts, config.summary_terms, language)
+    frame["surge_reason"] = surge_reasons(frame, config.window_days, language)
     order = ["surge", "distinct_callers", "calls", "cluster_id"]
     frame = frame.sort_values(order, ascending=[False, False, False, True], kind="stable")
     return frame[list(COLUMNS)].reset_index(drop=True).astype(_DTYPES)

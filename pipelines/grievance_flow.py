@@ -51,6 +51,9 @@ def grievance_config(settings: Settings) -> GrievanceConfig:
         emerging_p=settings.grievance_emerging_p,
         surge_min_callers=settings.grievance_surge_min_callers,
         surge_p=settings.grievance_surge_p,
+        show_new=settings.grievance_show_new,
+        show_after_surge=settings.grievance_show_after_surge,
+        bare_names=settings.grievance_bare_names,
         thing_kinds=(*GrievanceConfig().thing_kinds, *((TOPIC,) if settings.grievance_topics else ())),
     )
 

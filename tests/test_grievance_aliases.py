@@ -126,6 +126,16 @@ def test_the_root_is_the_precise_name_whichever_form_is_most_named_that_day() ->
     assert set(found.values()) == {"顺发花园"}
 
 
+def test_the_root_is_the_form_named_first_when_the_times_are_known() -> None:
+    """While few callers have named a college, which form most of them wrote changes from day to day; the
+    form written first stays its identity (without times: the form most callers wrote)."""
+    first = named("鑫源技术学院", [1], kind="school").assign(first=pd.Timestamp("2025-03-01 09:00"))
+    later = named("鑫源职业技术学院", [2, 3, 4], kind="school").assign(first=pd.Timestamp("2025-03-03"))
+    assert set(roots(first, later).values()) == {"鑫源技术学院"}
+    untimed = [frame.drop(columns="first") for frame in (first, later)]
+    assert set(roots(*untimed).values()) == {"鑫源职业技术学院"}
+
+
 # ---------------------------------------------------------------- things in no place
 
 

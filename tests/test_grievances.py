@@ -142,12 +142,14 @@ def test_known_endings_drop_names_and_places_written_before_a_thing() -> None:
 
 def test_a_growing_cluster_is_flagged_on_the_right_day_and_not_before() -> None:
     """One new caller a day names the company, which nobody named before: the usual level is the floor,
-    1 caller a week. A cluster is shown from P(N >= callers | 1) < 0.05 (4 callers: 0.019; 3: 0.080)
-    and is a surge from p < 1e-4 with at least 5 callers (7 callers: 8.3e-5; 6: 5.9e-4)."""
+    1 caller a week. A new thing is shown from min_callers (3) callers, though P(N >= 3 | 1) = 0.080 is
+    not below 0.05, and is a surge from p < 1e-4 with at least 5 callers (7 callers: 8.3e-5; 6:
+    5.9e-4)."""
     hotline = calls_naming("宏达服装厂拖欠工资三个月了", per_day=[1] * 8)
     seen = {k: clusters(hotline, instant(k)) for k in range(1, 9)}
-    assert all(seen[k].empty for k in (1, 2, 3))
-    assert all(len(seen[k]) == 1 and not seen[k]["surge"].item() for k in (4, 5, 6))
+    assert all(seen[k].empty for k in (1, 2))
+    assert seen[3]["p_value"].item() == pytest.approx(stats.poisson.sf(2, 1.0))
+    assert all(len(seen[k]) == 1 and not seen[k]["surge"].item() for k in (3, 4, 5, 6))
     flagged = seen[7].iloc[0]  # the list of day 7 (00:00), after the seventh caller
     assert flagged["surge"] and flagged["distinct_callers"] == 7 and flagged["new_callers"] == 7
     assert flagged["p_value"] == pytest.approx(stats.poisson.sf(6, 1.0))
@@ -199,7 +201,8 @@ def test_many_calls_from_one_caller_are_not_a_cluster() -> None:
 
 def test_the_thresholds_are_configuration() -> None:
     hotline = calls_naming("宏达服装厂拖欠工资", per_day=[3])
-    assert clusters(hotline, instant(1)).empty
+    assert not clusters(hotline, instant(1))["surge"].item()  # shown: nobody named it before
+    assert clusters(hotline, instant(1), config=GrievanceConfig(show_new=False)).empty
     loose = GrievanceConfig(min_callers=2, emerging_p=1.0, surge_min_callers=3, surge_p=0.1)
     assert clusters(hotline, instant(1), config=loose)["surge"].item()
     with pytest.raises(ValueError):
