@@ -18,19 +18,34 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, func, literal, select, true
 
+from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME, VALIDATION_METRICS
 from contracts.timeparse import as_of_instant
 from dashboards.source import DataSource
 from features.matrix import ALL_FAMILIES, feature_docs
-from models.metrics import VALIDATION_METRICS
-from models.rules import RULE_NAME
-from models.train import MODEL_NAME, NEW_CASE_DAYS
-from pipelines.publish import published_grievance_dates, read_pointer
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import feedback
+from warehouse.lists import (
+    published_grievance_dates,
+    read_dormant,
+    read_manifest,
+    read_outcomes,
+    read_pointer,
+)
 from warehouse.tables import case_events, cases, hotline, list_manifests, lists
 from warehouse.tables import grievances as grievances_table
 
-LIST_COLUMNS = ("rank", "case_id", "district", "town", "category", "opened_at", "score", "band", "reasons")
+# The list's columns the Today page reads (of the contract's `LIST_COLUMNS`).
+SHOWN_LIST_COLUMNS = (
+    "rank",
+    "case_id",
+    "district",
+    "town",
+    "category",
+    "opened_at",
+    "score",
+    "band",
+    "reasons",
+)
 PROFILE_COLUMNS = (
     "case_id",
     "opened_at",
@@ -81,7 +96,6 @@ MODEL_FILES = (
 )
 # The validation metrics the Model page shows, each for the model and for the rule it is compared with.
 SUMMARY_METRICS = VALIDATION_METRICS
-LIFT_KEY = f"lift_precision_at_k_over_{RULE_NAME}"
 
 
 def _in_districts(column: Any, viewer: Viewer) -> ColumnElement[bool]:
@@ -137,7 +151,7 @@ def risk_list(viewer: Viewer, source: DataSource, as_of: date) -> pd.DataFrame:
     """The published list of a date for the viewer's districts, best first, with new/ongoing and what
     has been done so far."""
     c = lists.c
-    query = select(*(c[name] for name in LIST_COLUMNS)).where(
+    query = select(*(c[name] for name in SHOWN_LIST_COLUMNS)).where(
         c.as_of == as_of, _in_districts(c.district, viewer)
     )
     frame = _guard(source.read(query.order_by(c.rank), dates=("opened_at",)), viewer)
@@ -158,22 +172,15 @@ class Dormant:
     rows: pd.DataFrame | None
 
 
-def _manifest(source: DataSource, as_of: date) -> dict[str, Any]:
-    """The manifest file published beside a list ({} when there is none)."""
-    path = source.settings.lists_dir / f"{as_of.isoformat()}.manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 def dormant_cases(viewer: Viewer, source: DataSource, as_of: date) -> Dormant:
     """The open cases published as dormant with a date's list (no recorded activity for the manifest's
     `dormant_days`, not scored), restricted to the viewer's districts exactly as the list rows are. The
     count is the manifest's for users who see every district, else the number of their own rows."""
-    about = _manifest(source, as_of)
+    about = read_manifest(source.settings.lists_dir, as_of)
     days = int(about.get("dormant_days", source.settings.dormant_days))
-    path = source.settings.lists_dir / f"{as_of.isoformat()}.dormant.parquet"
-    if not path.exists():
+    frame = read_dormant(source.settings.lists_dir, as_of, DORMANT_COLUMNS)
+    if frame is None:
         return Dormant(0, days, None)
-    frame = pd.read_parquet(path, columns=list(DORMANT_COLUMNS))
     for column in ("opened_at", "last_activity_at"):
         frame[column] = pd.to_datetime(frame[column])
     rows = _guard(frame[frame["district"].map(viewer.sees)].reset_index(drop=True), viewer)
@@ -357,10 +364,7 @@ def realised_precision(viewer: Viewer, source: DataSource) -> pd.DataFrame:
 def city_outcomes(viewer: Viewer, source: DataSource) -> pd.DataFrame:
     """The daily run's realised quality of past lists: city totals only (no district's figures), so every
     user may read them."""
-    path = source.settings.reports_dir / "outcomes.json"
-    if not path.exists():
-        return pd.DataFrame()
-    return pd.read_json(path, orient="records", dtype={"as_of": str})
+    return read_outcomes(source.settings.reports_dir)
 
 
 def feedback_rates(viewer: Viewer, source: DataSource, days: int = 90) -> pd.DataFrame:

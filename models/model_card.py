@@ -16,7 +16,7 @@ import pandas as pd
 
 from features.dictionary import FeatureDoc, Language
 from models.metrics import SUBSET_KINDS as SUBSET_COLUMNS
-from models.metrics import VALIDATION_METRICS
+from contracts.evaluation import VALIDATION_METRICS
 
 MISSING = "—"
 TOP_FEATURES = 10

@@ -14,6 +14,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from rich.progress import track
 
+from contracts.evaluation import MODEL_NAME, RULE_NAME
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features import linked_activity
@@ -45,10 +46,9 @@ from models.plots import (
 )
 from models.promotion import Decision, decide
 from models.registry import Champion, version_label
-from models.rules import RULE_NAME, rule_scores
+from models.rules import rule_scores
 from models.search import SearchBudget
 from models.train import (
-    MODEL_NAME,
     TrainingPlan,
     TrainingResult,
     base_rate,

@@ -16,7 +16,6 @@ from contracts.settings import Settings
 from dashboards import queries
 from dashboards.feedback import record_feedback
 from dashboards.source import DataSource, open_source
-from pipelines.publish import publish_grievances
 from tests.dashboard_home import (
     EAST,
     EAST_QUIET,
@@ -29,6 +28,7 @@ from tests.dashboard_home import (
     build_home,
 )
 from warehouse.accounts import Account, Role
+from warehouse.lists import publish_grievances
 from warehouse.store import Warehouse
 from warehouse.tables import lists
 
@@ -100,7 +100,7 @@ def test_timeline_keeps_only_calls_of_visible_districts(source: DataSource) -> N
 
 def test_list_shows_new_cases_and_what_was_done(source: DataSource) -> None:
     frame = queries.risk_list(USERS["ana"], source, SECOND).set_index("case_id")
-    assert list(frame.columns[:8]) == [c for c in queries.LIST_COLUMNS if c != "case_id"]
+    assert list(frame.columns[:8]) == [c for c in queries.SHOWN_LIST_COLUMNS if c != "case_id"]
     assert frame.loc["E2", "case_age"] == "new" and frame.loc["E1", "case_age"] == "ongoing"
     assert frame.loc["E3", "actions"] == 2 and frame.loc["E3", "last_action"] == "not_a_risk"
     assert frame.loc["E2", "actions"] == 0
