@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from bench.common import REPO, code_state, machine
+from contracts.evaluation import NEW_CASE_DAYS
 from contracts.timeparse import as_of_instant, parse_datetimes
 from models.metrics import top_k
-from contracts.evaluation import NEW_CASE_DAYS
 
 SCORE_DATES = 7
 STEP_DAYS = 14
