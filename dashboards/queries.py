@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, func, literal, select, true
+from sqlalchemy import ColumnElement, func, literal, or_, select, true
 
 from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME, VALIDATION_METRICS
 from contracts.timeparse import as_of_instant
@@ -31,7 +31,7 @@ from warehouse.lists import (
     read_outcomes,
     read_pointer,
 )
-from warehouse.tables import case_events, cases, hotline, list_manifests, lists
+from warehouse.tables import call_links, case_events, cases, hotline, list_manifests, lists
 from warehouse.tables import grievances as grievances_table
 
 # The list's columns the Today page reads (of the contract's `LIST_COLUMNS`).
@@ -264,7 +264,9 @@ def case_profile(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFra
 
 
 def case_timeline(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFrame:
-    """The case's events and hotline calls in time order: when, kind, what, text (masked), district."""
+    """The case's events and hotline calls in time order: when, kind, what, text (masked), district. Calls
+    quoting the case number are of kind 'call'; calls without one that a daily run's linker attached to the
+    case (`call_links`, stored with the list) are of kind 'linked_call', each once."""
     district = case_district(viewer, source, case_id)
     if district is None:
         return pd.DataFrame(columns=["at", "kind", "what", "text", "district"])
@@ -283,9 +285,26 @@ def case_timeline(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFr
         h.text.label("text"),
         h.district,
     ).where(h.case_id == case_id, _in_districts(h.district, viewer))
-    frame = pd.concat(
-        [source.read(events, dates=("at",)), source.read(calls, dates=("at",))], ignore_index=True
+    link = call_links.c
+    linked = (
+        select(
+            h.received_at.label("at"),
+            literal("linked_call").label("kind"),
+            h.channel.label("what"),
+            h.text.label("text"),
+            h.district,
+            h.call_id,
+        )
+        .join_from(call_links, hotline, link.call_id == h.call_id)
+        .where(
+            link.case_id == case_id,
+            or_(h.case_id.is_(None), h.case_id != case_id),
+            _in_districts(h.district, viewer),
+        )
     )
+    linked_calls = source.read(linked, dates=("at",)).drop_duplicates("call_id").drop(columns="call_id")
+    parts = [source.read(events, dates=("at",)), source.read(calls, dates=("at",)), linked_calls]
+    frame = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     return _guard(frame.sort_values("at", kind="stable", ignore_index=True), viewer)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,11 @@ import pytest
 from sqlalchemy import delete
 
 from contracts.settings import Settings
+from contracts.vocabulary import RecordKind
 from dashboards import queries
 from dashboards.feedback import record_feedback
 from dashboards.source import DataSource, open_source
+from tests.builders import call_row, stored
 from tests.dashboard_home import (
     EAST,
     EAST_QUIET,
@@ -29,8 +32,8 @@ from tests.dashboard_home import (
 )
 from warehouse.accounts import Account, Role
 from warehouse.lists import publish_grievances
-from warehouse.store import Warehouse
-from warehouse.tables import lists
+from warehouse.store import Warehouse, append
+from warehouse.tables import INPUT_TABLES, call_links, lists
 
 CASE_QUERIES: dict[str, Callable[[Account, DataSource, str], pd.DataFrame]] = {
     "profile": queries.case_profile,
@@ -96,6 +99,39 @@ def test_timeline_keeps_only_calls_of_visible_districts(source: DataSource) -> N
     assert len(admin) - len(ana) == 1
     assert set(ana["kind"]) == {"event", "call"}
     assert ana["at"].is_monotonic_increasing
+
+
+def test_timeline_shows_the_calls_the_linker_attached_once_each(tmp_path: Path) -> None:
+    """L1 (no case number) was linked to E1 by two runs, L2 too but was received for the northern district,
+    and C1, which quotes E1's number, was linked as well: the east analyst sees L1 once as a linked call and
+    C1 only as a call."""
+    settings = build_home(tmp_path / "home")
+    warehouse = Warehouse(settings.warehouse_url)
+    calls = [
+        call_row("L1", "2025-02-25 10:00", text="老板拖欠工资", channel="phone"),
+        call_row("L2", "2025-02-26 10:00", district=NORTH, text="工地工资", channel="web"),
+    ]
+    link = {"case_id": "E1", "confidence": 0.9, "threshold": 0.5, "evidence": "同一来电人", "digest": "00"}
+    links = pd.DataFrame(
+        [
+            {"as_of": date(2025, 2, 26), "call_id": "L1", **link},
+            {"as_of": date(2025, 2, 27), "call_id": "L1", **link},
+            {"as_of": date(2025, 2, 27), "call_id": "L2", **link},
+            {"as_of": date(2025, 2, 27), "call_id": "C1", **link},
+        ]
+    )
+    with warehouse.transaction() as connection:
+        rows = stored(RecordKind.HOTLINE, calls).assign(ingested_at=pd.Timestamp("2025-04-10 06:00"))
+        append(connection, INPUT_TABLES[RecordKind.HOTLINE], rows)
+        append(connection, call_links, links)
+    source = open_source(settings)
+    ana = queries.case_timeline(USERS["ana"], source, "E1")
+    admin = queries.case_timeline(USERS["admin"], source, "E1")
+    linked = ana[ana["kind"] == "linked_call"]
+    assert linked[["what", "text", "district"]].values.tolist() == [["phone", "老板拖欠工资", EAST]]
+    assert sorted(admin.loc[admin["kind"] == "linked_call", "text"]) == ["工地工资", "老板拖欠工资"]
+    assert (ana["kind"] == "call").sum() == 1 and ana["at"].is_monotonic_increasing
+    assert queries.case_timeline(USERS["nora"], source, "E1").empty
 
 
 def test_list_shows_new_cases_and_what_was_done(source: DataSource) -> None:
