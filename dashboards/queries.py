@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement, func, literal, or_, select, true
 from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME, VALIDATION_METRICS
 from contracts.timeparse import as_of_instant
 from dashboards.source import DataSource
-from features.matrix import ALL_FAMILIES, feature_docs
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import feedback
 from warehouse.lists import (
@@ -87,6 +86,7 @@ LOGGED_TABLES = (
     "subsets",
     "precision_by_depth",
     "validation_by_date",
+    "feature_dictionary",
 )
 MODEL_FILES = (
     "model_card.md",
@@ -592,10 +592,13 @@ def latest_drift(viewer: Viewer, source: DataSource, mask: str = "…") -> tuple
     return paths[-1].stem, _masked(drift, ("top_shift",), hidden_districts(viewer, source), mask)
 
 
-def feature_phrases(language: str) -> dict[str, str]:
-    """Each feature as users read it: in Chinese its reason on the list with the value left open (e.g.
-    '调解失败…次'), in English its meaning (without the remark in brackets)."""
-    docs = feature_docs(ALL_FAMILIES)
+def feature_phrases(view: ModelView | None, language: str) -> dict[str, str]:
+    """Each feature of the model as users read it, from the dictionary logged with it: in Chinese its reason
+    on the list with the value left open (e.g. '调解失败…次'), in English its meaning (without the remark in
+    brackets). None without a model, or for a model logged without its dictionary (then names are shown)."""
+    table = None if view is None else view.tables.get("feature_dictionary")
+    if table is None:
+        return {}
     if language == "en":
-        return {doc.name: doc.meaning.split(" (")[0] for doc in docs}
-    return {doc.name: doc.reason_zh.replace("{value}", "…") for doc in docs}
+        return dict(zip(table["name"], table["meaning"].str.split(" (", regex=False).str[0], strict=True))
+    return dict(zip(table["name"], table["reason_zh"].str.replace("{value}", "…", regex=False), strict=True))

@@ -18,6 +18,7 @@ from contracts.vocabulary import RecordKind
 from dashboards import queries
 from dashboards.feedback import record_feedback
 from dashboards.source import DataSource, open_source
+from pipelines.train_flow import feature_dictionary
 from tests.builders import call_row, stored
 from tests.dashboard_home import (
     EAST,
@@ -276,10 +277,21 @@ def test_a_text_without_hidden_districts() -> None:
     assert queries.without_districts(card, (), "其他区县") == card
 
 
-def test_features_in_words() -> None:
-    assert queries.feature_phrases("zh")["history_n_visit"] == "走访…次"
-    assert queries.feature_phrases("en")["history_n_visit"] == "number of 'visit' events so far"
-    assert queries.feature_phrases("en")["profile_town"] == "town or street of the dispute"
+def test_features_in_words_from_the_dictionary_logged_with_the_model() -> None:
+    table = feature_dictionary(["history_n_visit", "profile_town"])
+    logged = {"columns": list(table.columns), "data": table.to_numpy().tolist()}
+    files = {"feature_dictionary.json": json.dumps(logged).encode()}
+    view = queries.model_view_of(USERS["admin"], "v1", files, "zh")
+    assert queries.feature_phrases(view, "zh") == {
+        "history_n_visit": "走访…次",
+        "profile_town": "所在乡镇街道为…",
+    }
+    assert queries.feature_phrases(view, "en") == {
+        "history_n_visit": "number of 'visit' events so far",
+        "profile_town": "town or street of the dispute",
+    }
+    older = queries.model_view_of(USERS["admin"], "v0", {}, "zh")  # logged before models carried it
+    assert queries.feature_phrases(older, "en") == {} and queries.feature_phrases(None, "zh") == {}
 
 
 def test_validation_summary_of_a_models_metadata() -> None:
