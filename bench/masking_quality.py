@@ -13,7 +13,7 @@ Figures, per set and per kind (names; numbers):
   with at least one masked character / ordinary words;
 - false-mask rate (characters): the same over ordinary word characters.
 Spans are those of `contracts.person_names.name_spans` and of the number patterns of `contracts.masking` on
-the original text. Speed: `mask_column` on 10,000 distinct texts before (the committed `pseudonymise.py`)
+the original text. Speed: `mask_column` on 10,000 distinct texts before (the committed `contracts/masking.py`)
 and after, in ms. Writes bench/masking_quality.md and .json.
 
     python -m bench.masking_quality
