@@ -447,3 +447,30 @@ def test_who_acts_is_stored_with_the_list_replaced_with_it_and_read_back_by_the_
     assert previous_assignments(warehouse, AS_OF).empty  # nothing was published before
     publish_day(_listed(), description, lists, warehouse, _grievances())  # the day again, unrouted
     assert warehouse.read_table(assignments).empty and previous_assignments(warehouse, NEW_DAY).empty
+
+
+@pytest.mark.parametrize("failure", ["staging a file", "the store"])
+def test_a_day_republished_changes_nothing_when_publishing_fails(
+    failure: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun of the latest day that fails (a disk or a store error) leaves its files, its store rows and
+    `latest` as the first run published them."""
+    lists, warehouse = tmp_path / "lists", Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    listed, description = _day(AS_OF, tmp_path)
+    publish_day(listed, description, lists, warehouse, _grievances(), dormant=DORMANT)
+    files = {p.name: p.read_bytes() for p in lists.iterdir()}
+    stored = {table.name: warehouse.read_table(table) for table in (tables.lists, tables.grievances)}
+
+    def crash(*_args: object) -> None:
+        raise OSError("disk full")
+
+    if failure == "the store":
+        monkeypatch.setattr(publishing, "append", crash)
+    else:
+        monkeypatch.setattr(atomic_files, "_stage", crash)
+    rescored, calmer = listed.assign(score=listed["score"] / 2), _grievances().assign(surge=False)
+    with pytest.raises(OSError, match="disk full"):
+        publish_day(rescored, description, lists, warehouse, calmer, dormant=DORMANT)
+    assert {p.name: p.read_bytes() for p in lists.iterdir()} == files
+    for table in (tables.lists, tables.grievances):
+        pd.testing.assert_frame_equal(warehouse.read_table(table), stored[table.name])

@@ -247,10 +247,12 @@ def publish_list(
     dormant: pd.DataFrame | None = None,
     assignments: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write the list's (its CSV in the manifest's language), the grievances' and (when given) the dormant
-    cases' files, then the store's list, grievances, who acts on the list's cases (`assignments`, none when
-    not given), the day's call links (when given) and manifest in one transaction, then the manifest
-    file. Temporary files left by a killed earlier writer are removed first."""
+    """Replace the list's files (its CSV in the manifest's language), the grievances' and (when given) the
+    dormant cases', and the store's list, grievances, who acts on the list's cases (`assignments`, none when
+    not given), the day's call links (when given) and manifest, together; then write the manifest file.
+    The files are staged and renamed inside the store's transaction, after its rows are written, so a
+    failure before the commit changes neither. Temporary files left by a killed earlier writer are removed
+    first."""
     as_of = date.fromisoformat(description["as_of"])
     remove_leftovers(lists_dir)
     paths: dict[str, Path] = {}
@@ -264,7 +266,6 @@ def publish_list(
     if dormant is not None:
         paths["dormant"] = day_file(lists_dir, as_of, DORMANT_SUFFIX)
         files[paths["dormant"]] = dormant_bytes(dormant)
-    write_all_atomic(files)
     text = json.dumps(description, ensure_ascii=False, indent=2, sort_keys=True)
     with warehouse.transaction() as connection:
         unassigned = pd.DataFrame(columns=list(ASSIGNMENT_COLUMNS))
@@ -275,6 +276,7 @@ def publish_list(
         if links is not None:
             day_tables[tables.call_links] = links
         replace_list(connection, as_of, listed, text, day_tables)
+        write_all_atomic(files)
     paths["manifest"] = day_file(lists_dir, as_of, MANIFEST_SUFFIX)
     write_atomic(paths["manifest"], text.encode())
     return paths
