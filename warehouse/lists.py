@@ -198,7 +198,7 @@ def table_files(
     """A day's published table as files, by name (`prefix` + parquet or csv): the path
     `<as_of>.<prefix><suffix>` in the lists folder and the bytes (`table_bytes` or `list_bytes`)."""
     return {
-        prefix + suffix: (lists_dir / f"{as_of.isoformat()}.{prefix}{suffix}", payload)
+        prefix + suffix: (day_file(lists_dir, as_of, prefix + suffix), payload)
         for suffix, payload in payloads.items()
     }
 
@@ -214,7 +214,7 @@ def replace_list(
     connection: Connection,
     as_of: date,
     frame: pd.DataFrame,
-    manifest: str,
+    manifest_text: str,
     day_tables: Mapping[Table, pd.DataFrame] | None = None,
 ) -> None:
     """Replace the stored list, its manifest and the day's other published tables of one as-of date."""
@@ -227,7 +227,7 @@ def replace_list(
     append(
         connection,
         tables.list_manifests,
-        pd.DataFrame({"as_of": [as_of], "manifest": [manifest], "published_at": [local_now()]}),
+        pd.DataFrame({"as_of": [as_of], "manifest": [manifest_text], "published_at": [local_now()]}),
     )
 
 
