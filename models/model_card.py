@@ -14,9 +14,9 @@ from datetime import date
 
 import pandas as pd
 
+from contracts.evaluation import VALIDATION_METRICS
 from features.dictionary import FeatureDoc, Language
 from models.metrics import SUBSET_KINDS as SUBSET_COLUMNS
-from models.metrics import VALIDATION_METRICS
 
 MISSING = "—"
 TOP_FEATURES = 10

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
+from contracts.evaluation import MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
 from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator
@@ -26,12 +27,10 @@ from models.metrics import (
     subset_metrics,
     top_k,
 )
-from models.rules import RULE_NAME, rule_scores
+from models.rules import rule_scores
 from models.search import Search, search
 
 LABEL = "label_any"
-MODEL_NAME = "model"
-NEW_CASE_DAYS = 7
 PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
 # Simplest first: within one standard error of the best, the earliest of these wins (others come after).
 SIMPLICITY: tuple[str, ...] = get_args(CandidateName)

@@ -14,6 +14,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from rich.progress import track
 
+from contracts.evaluation import MODEL_NAME, RULE_NAME
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features import linked_activity
@@ -45,10 +46,9 @@ from models.plots import (
 )
 from models.promotion import Decision, decide
 from models.registry import Champion, version_label
-from models.rules import RULE_NAME, rule_scores
+from models.rules import rule_scores
 from models.search import SearchBudget
 from models.train import (
-    MODEL_NAME,
     TrainingPlan,
     TrainingResult,
     base_rate,
@@ -350,6 +350,17 @@ def held_out_importance(result: TrainingResult, matrix: pd.DataFrame, seed: int)
     return importance(result.model, sample[list(result.feature_names)])
 
 
+FEATURE_DICTIONARY_COLUMNS = ("name", "meaning", "reason_zh", "reason_en")
+
+
+def feature_dictionary(names: Sequence[str]) -> pd.DataFrame:
+    """The dictionary entries of the named features (what each means, how it reads as a reason), logged with
+    the model so that its readers (the dashboard's drift table) can name its features."""
+    docs = {doc.name: doc for doc in feature_docs(ALL_FAMILIES)}
+    rows = [[getattr(docs[name], column) for column in FEATURE_DICTIONARY_COLUMNS] for name in names]
+    return pd.DataFrame(rows, columns=list(FEATURE_DICTIONARY_COLUMNS))
+
+
 @task(name="log-and-register-model", **IO_TASK)
 def register(
     result: TrainingResult,
@@ -423,6 +434,7 @@ def register(
                 "calibration": result.calibration.reset_index(),
                 "precision_by_depth": curve,
                 "feature_importance": top_features,
+                "feature_dictionary": feature_dictionary(result.feature_names),
             },
         )
         version = version_label(settings.model_name, number)
