@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
-from contracts.evaluation import MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
+from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
 from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator, refitted
@@ -397,7 +397,7 @@ def summarise(validation: pd.DataFrame, fold_precision: pd.Series | None = None)
                 summary[f"{scorer}.{metric}_std"] = float(values.std(ddof=0))
     model_p, rule_p = summary.get(f"{MODEL_NAME}.precision_at_k"), summary.get(f"{RULE_NAME}.precision_at_k")
     if model_p is not None and rule_p:
-        summary["lift_precision_at_k_over_rule"] = model_p / rule_p
+        summary[LIFT_KEY] = model_p / rule_p
     if fold_precision is not None and len(fold_precision):
         summary["folds.precision_at_k_mean"] = float(fold_precision.mean())
         summary["folds.precision_at_k_std"] = float(fold_precision.std(ddof=0))
