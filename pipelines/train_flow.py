@@ -51,10 +51,13 @@ from models.train import (
     metrics_by_date,
     train,
 )
+from pipelines.champions import current_champion, predicts_configured_target
 from pipelines.configuration import hyperparameters, model_grid, training_plan
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+
+__all__ = ["TrainReport", "ablation_flow", "train_flow"]
 
 Families = tuple[ModuleType, ...]
 IMPORTANCE_SAMPLE = 5000
@@ -181,15 +184,6 @@ def fit_models(matrix: pd.DataFrame, settings: Settings) -> TrainingResult:
     )
 
 
-@task(name="load-champion", **IO_TASK)
-def current_champion(settings: Settings) -> Champion | None:
-    """The champion now, or None before the first one."""
-    try:
-        return registry(settings).load()
-    except LookupError:
-        return None
-
-
 def champion_precision(
     champion: Champion | None, matrix: pd.DataFrame, result: TrainingResult, settings: Settings
 ) -> tuple[pd.Series | None, pd.DataFrame | None]:
@@ -208,12 +202,6 @@ def champion_precision(
     plan = training_plan(settings)
     per_date = metrics_by_date(held, {MODEL_NAME: scores}, plan).set_index("as_of")["precision_at_k"]
     return per_date, audit(held_out_predictions(held, scores, rule_scores(held), plan), settings)
-
-
-def predicts_configured_target(metadata: dict[str, Any], settings: Settings) -> bool:
-    """Whether a model's metadata says it predicts the escalation types and horizon the settings ask for."""
-    wanted = (settings.horizon_days, [str(t) for t in settings.escalation_events])
-    return (metadata.get("horizon_days"), metadata.get("escalation_events")) == wanted
 
 
 def challenger_precision(result: TrainingResult) -> pd.Series:

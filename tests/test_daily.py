@@ -252,7 +252,7 @@ def test_served_runs_get_every_setting_but_the_key(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_champion_for_another_horizon_or_other_events_is_not_used() -> None:
-    from pipelines.train_flow import predicts_configured_target
+    from pipelines.champions import predicts_configured_target
 
     settings = Settings(home=Path("/tmp/unused"))
     events = [str(t) for t in settings.escalation_events]

@@ -16,7 +16,7 @@ from features.cohort import DORMANT_COLUMNS, DORMANT_DAYS, dormant_cases, last_a
 from features.matrix import FOUNDATION_FEATURES, build_features, feature_docs
 from models.estimator import make_estimator
 from models.registry import Champion
-from pipelines.score_flow import score_day
+from pipelines.day_list import score_day
 from tests.builders import call_row, case_row, event_row, make_candidate, make_sources
 
 AS_OF = date(2025, 7, 1)
