@@ -1,4 +1,5 @@
-"""The settings translated into the domain's configs: the training plan and the model grid."""
+"""The settings translated into the domain's configs: the training plan, the model grid and its
+hyperparameters, the emerging-grievance rule (into environment variables: `Settings.environment`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
+from features.grievances import TOPIC, GrievanceConfig
 from features.matrix import LOGISTIC_CORE_FEATURES
 from models.estimator import Candidate, Kind
 from models.search import SearchBudget
@@ -82,3 +84,19 @@ def _strengths(others: Sequence[float], settings: Settings) -> SearchBudget | No
     """The search of a logistic's C: its start, then each of `others` on the folds (none without others)."""
     points = tuple({"C": c} for c in others)
     return SearchBudget(len(points) + 1, settings.tuning_timeout_seconds, points) if points else None
+
+
+def grievance_config(settings: Settings) -> GrievanceConfig:
+    """The emerging-grievance rule with the configured window, guards and thresholds."""
+    return GrievanceConfig(
+        window_days=settings.grievance_window_days,
+        baseline_windows=settings.grievance_baseline_windows,
+        min_callers=settings.grievance_min_callers,
+        emerging_p=settings.grievance_emerging_p,
+        surge_min_callers=settings.grievance_surge_min_callers,
+        surge_p=settings.grievance_surge_p,
+        show_new=settings.grievance_show_new,
+        show_after_surge=settings.grievance_show_after_surge,
+        bare_names=settings.grievance_bare_names,
+        thing_kinds=(*GrievanceConfig().thing_kinds, *((TOPIC,) if settings.grievance_topics else ())),
+    )
