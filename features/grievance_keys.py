@@ -48,13 +48,23 @@ that name no particular thing.
   estate, village or road) when the place surges in the windows the project is named in: named there by
   CO_TIMING times its usual callers a window or more (a shared name alone is no evidence: a district's
   "锦绣片区改造项目" and "锦绣花园" are two things most of the time).
+  **Another name of a thing**: keys with the same distinctive name (an organisation's trade name, a
+  place's core) but other trade words or another suffix ("福临装修公司"/"福临装饰工程公司",
+  "远大小区"/"远大苑") are one thing only when the data says so: the other name is named only in the
+  windows the thing is named in, under the hotline categories the thing's calls are filed under there,
+  by fewer callers than the thing (at least DOMINANT_CALLERS of them): it has no life of its own. A
+  name shared by more than RARE_PAIR_KEYS keys of a district and kind, or generic, never is. When the
+  categories of the calls are known (a `category` column), a short form inside several things also
+  counts only the callers of its windows filed under its categories, its own callers towards
+  DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
   A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
-  is listed first (`SUFFIX_KINDS`: 公司 before 厂), then, when the times of the mentions are known (a
+  is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
+  named by at least a DOMINANCE-th as many callers (盛世建筑公司 is never the root of
+  盛世建筑工程公司, whichever was named first), then, when the times of the mentions are known (a
   `first` column), the one named first (which form most callers write changes from day to day while few
-  have called, and a fuller form may be written later: the first one stays while it is in the lookback),
-  then named by most callers, not a shorter form of another, named most often, the longest and the first
-  in order.
+  have called: the first one stays while it is in the lookback), then named by most callers, named most
+  often, the longest and the first in order.
 
 Pure functions on Series and DataFrames; loops run over distinct keys, never over records.
 """
@@ -761,6 +771,26 @@ def _contained(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]
     return list(dict.fromkeys(out + _same_trade_name(keys)))
 
 
+def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(alias, thing) position pairs, both ways, of keys of the same district and kind with the same
+    distinctive name (the trade name of an organisation, school or hospital, the core of a place: at
+    least two characters, neither generic nor shared by more than RARE_PAIR_KEYS keys) but other trade
+    words or another suffix ('福临装修公司'/'福临装饰工程公司', '远大小区'/'远大苑'), not already one
+    containing the other. Whether they are one thing is for the data to say (`_Callers.variant_of`)."""
+    names = keys["name"]
+    usable = (names.str.len() >= 2) & ~names.isin(GENERIC_WORDS) & ~names.map(is_generic_name).astype(bool)
+    frame = keys[usable][["block", "name"]]
+    frame = frame[frame.groupby(["block", "name"])["name"].transform("size").between(2, RARE_PAIR_KEYS)]
+    pairs = frame.reset_index().merge(frame.reset_index(), on=["block", "name"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["index_a"] != pairs["index_b"]]
+    known = set(contained) | {(y, x) for x, y in contained}
+    return sorted(
+        (x, y)
+        for x, y in zip(pairs["index_a"].tolist(), pairs["index_b"].tolist(), strict=True)
+        if (x, y) not in known
+    )
+
+
 class _Forest:
     """Disjoint sets of key positions (union-find); a set is named by its smallest position."""
 
@@ -782,13 +812,15 @@ class _Forest:
 
 
 def _components(
-    keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray, windows: pd.Series | None
-) -> tuple[np.ndarray, np.ndarray]:
+    keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray, windows: pd.DataFrame | None
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Per key, its merged thing (see the module docstring): the candidate pairs that are one thing
     joined first, then each shorter key contained in longer ones (longest shorter keys first) with
     them, unless two of those are (by then) different things whose cores neither start nor end one
     another; then with those having the same callers, if they may be one thing, else with the one
-    most named (`_Callers.dominant`). And per key whether it was merged as a shorter form of another."""
+    most named (`_Callers.dominant`); then another name of a thing with it when the data says so
+    (`_variants`, `_Callers.variant_of`). And the (form, thing) position pairs merged as a shorter or
+    other name of a thing."""
     forest = _Forest(len(keys))
     contained = _contained(keys, pairs)
     one, same_callers = _one_thing(keys, pairs, shared_callers)
@@ -811,6 +843,7 @@ def _components(
         return bool(same_kind_of) and (longer.startswith(shorter) or longer.endswith(shorter))
 
     callers, shorter = _Callers(keys, forest, windows), np.zeros(len(keys), dtype=bool)
+    forms: list[tuple[int, int]] = []
     for by_most_named in (False, True):  # the short forms that are clear first, then the others
         for short in sorted(inside, key=lambda x: (-len(key[x]), key[x])):
             if shorter[short]:
@@ -825,44 +858,88 @@ def _components(
             if len(things) >= 1 and all(compatible(x, y) for x in things.values() for y in things.values()):
                 for long in things.values():
                     forest.join(short, long)
+                    forms.append((short, long))
                 shorter[short] = True
+    for alias, thing in _variants(keys, contained):  # another name of a thing: when the data says so
+        if forest.find(alias) != forest.find(thing) and callers.variant_of(alias, thing):
+            forest.join(alias, thing)
+            forms.append((alias, thing))
     for project, place in _projects_of_places(keys, callers):
         forest.join(project, place)
-    return forest.components(), shorter
+    return forest.components(), forms
 
 
 class _Callers:
     """The callers of the merged things of a district, as they are merged (each key's distinct callers
-    summed over the keys of the thing), over all windows or over those a given key was named in."""
+    summed over the keys of the thing), over all windows or over those a given key was named in (and,
+    when the hotline categories are known, in the categories its calls were filed under)."""
 
-    def __init__(self, keys: pd.DataFrame, forest: _Forest, windows: pd.Series | None) -> None:
+    def __init__(self, keys: pd.DataFrame, forest: _Forest, windows: pd.DataFrame | None) -> None:
         self.forest, self.callers = forest, keys["callers"].to_numpy()
         self.district = {d: np.asarray(at) for d, at in keys.groupby("district").indices.items()}
         self.of = keys["district"].tolist()
         self.windows: dict[int, dict[int, int]] = {}
+        self.filed: dict[int, dict[tuple[int, str], int]] = {}
         if windows is not None:
-            for (at, block), n in windows.items():
+            for (at, block), n in windows.groupby(["at", "block"])["caller"].nunique().items():
                 self.windows.setdefault(int(at), {})[int(block)] = int(n)
+            for (at, block, category), n in (
+                windows.groupby(["at", "block", "category"])["caller"].nunique().items()
+            ):
+                self.filed.setdefault(int(at), {})[(int(block), str(category))] = int(n)
+        self.categories = any(category for seen in self.filed.values() for _, category in seen)
+
+    def members(self, root: int) -> list[int]:
+        """The key positions of the merged thing named by its root position."""
+        return [i for i in self.district[self.of[root]].tolist() if self.forest.find(i) == root]
 
     def of_thing(self, root: int, blocks: set[int] | None = None) -> int:
         """The callers of the merged thing named by its root position (in the windows `blocks` only)."""
-        members = [i for i in self.district[self.of[root]].tolist() if self.forest.find(i) == root]
         if blocks is None:
-            return int(sum(int(self.callers[i]) for i in members))
-        return sum(n for i in members for b, n in self.windows.get(i, {}).items() if b in blocks)
+            return int(sum(int(self.callers[i]) for i in self.members(root)))
+        return sum(n for i in self.members(root) for b, n in self.windows.get(i, {}).items() if b in blocks)
+
+    def filed_as(self, root: int, key: int) -> dict[tuple[int, str], int]:
+        """Per (window, category) the key at position `key` was named in and filed under (category ''
+        when unknown): the callers of the merged thing named by its root position."""
+        named = dict.fromkeys(self.filed.get(key, {}), 0)
+        for i in self.members(root):
+            for at, n in self.filed.get(i, {}).items():
+                if at in named:
+                    named[at] += n
+        return named
 
     def dominant(self, things: dict[int, int], short: int) -> dict[int, int]:
         """Of several things (root: member) a short form may be, the one named by at least
         DOMINANT_CALLERS callers and DOMINANCE times as many as the others together (empty when none
         is), in the windows the short form was named in when they are known (a short form is most
-        likely the thing most named at the same time), else over all."""
-        blocks = set(self.windows[short]) if short in self.windows else None
-        named = {root: self.of_thing(root, blocks) for root in things}
+        likely the thing most named at the same time), else over all. When the categories of the calls
+        are known, only the callers of those windows filed under the short form's categories count
+        (its callers complain of what the thing's callers complain of), and the short form's own
+        callers count towards DOMINANT_CALLERS."""
+        if short in self.filed:
+            named = {root: sum(self.filed_as(root, short).values()) for root in things}
+        else:
+            named = {root: self.of_thing(root) for root in things}
+        own = sum(self.filed_as(self.forest.find(short), short).values()) if self.categories else 0
         most = max(named, key=lambda r: (named[r], -r))
         others = sum(named.values()) - named[most]
-        if named[most] >= DOMINANT_CALLERS and named[most] >= DOMINANCE * others:
+        if named[most] > 0 and named[most] + own >= DOMINANT_CALLERS and named[most] >= DOMINANCE * others:
             return {most: things[most]}
         return {}
+
+    def variant_of(self, alias: int, thing: int) -> bool:
+        """The key at position `alias` is another name of the merged thing of the key at `thing`: that
+        thing was named in each window the alias was named in and under each category the alias's
+        calls were filed under there (when the categories are known), by at least DOMINANT_CALLERS
+        callers in all and by more than the alias's own thing: the alias has no life of its own. False
+        when the windows are unknown."""
+        if alias not in self.filed:
+            return False
+        named = self.filed_as(self.forest.find(thing), alias)
+        own = sum(self.filed_as(self.forest.find(alias), alias).values())
+        total = sum(named.values())
+        return all(named.values()) and total >= DOMINANT_CALLERS and total > own
 
 
 def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
@@ -897,16 +974,24 @@ def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int
     return out
 
 
-def _window_callers(mentions: pd.DataFrame, keys: pd.DataFrame) -> pd.Series | None:
-    """Distinct callers per (key position, window) of the mentions with a caller and a window (`block`),
-    None without a block column."""
+def _window_callers(mentions: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame | None:
+    """The distinct (key position, window, category, caller) of the mentions with a caller and a window
+    (`block`; category '' when the mentions have none), None without a block column."""
     if "block" not in mentions:
         return None
     known = mentions[mentions["caller"].notna() & mentions["block"].notna()]
     position = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["district", "key"]]))
     at = position.reindex(pd.MultiIndex.from_frame(known[["district", "key"]])).to_numpy()
-    frame = pd.DataFrame({"at": at, "block": known["block"].to_numpy(), "caller": known["caller"].to_numpy()})
-    return frame.groupby(["at", "block"])["caller"].nunique()
+    category = known["category"].fillna("") if "category" in known else pd.Series("", index=known.index)
+    frame = pd.DataFrame(
+        {
+            "at": at,
+            "block": known["block"].to_numpy(),
+            "category": category.astype(object).to_numpy(),
+            "caller": known["caller"].to_numpy(),
+        }
+    )
+    return frame.drop_duplicates(ignore_index=True)
 
 
 def place_names(districts: pd.Series, keys: pd.Series) -> tuple[str, ...]:
@@ -949,13 +1034,27 @@ def without_places(key: str, places: tuple[str, ...]) -> str:
     return key
 
 
+def _forms_of_named(keys: pd.DataFrame, forms: list[tuple[int, int]]) -> np.ndarray:
+    """Per key position: it was merged as a shorter or other name of a key named by at least a
+    DOMINANCE-th as many callers (a form of a thing its callers name too: never its root; a form of a
+    name hardly written, '新世纪平台' of '新世纪理财平台' named by one caller of ten, may be)."""
+    callers = keys["callers"].to_numpy()
+    out = np.zeros(len(keys), dtype=bool)
+    for form, thing in forms:
+        out[form] |= bool(callers[thing] * DOMINANCE >= callers[form])
+    return out
+
+
 def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
     """Per distinct (district, key): the root key of its merged thing (itself when it has no alias).
     `mentions`: district, key, kind and caller (None when unknown) of every mention, calls and cases,
     and optionally block (the window of a call's mention, missing for a case's): a short form inside
-    several things is then judged by the callers of the windows it was named in (`_Callers.dominant`);
-    and first (the time of a call's mention, missing for a case's): the root is then the form named
-    first among those of the most precise suffix.
+    several things is then judged by the callers of the windows it was named in (`_Callers.dominant`),
+    and another name of a thing by the windows it was named in (`_Callers.variant_of`); category (the
+    hotline category of a call's mention, missing or '' for a case's): only the callers of those
+    windows filed under the same categories are then counted; and first (the time of a call's mention,
+    missing for a case's): the root is then the form named first among those of the most precise suffix
+    that are not forms of another.
     Keys are compared without the administrative places they start with (`without_places`), so the
     root may be such a key without its place."""
     if mentions.empty:
@@ -967,17 +1066,27 @@ def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
     pairs = _candidate_pairs(keys)
     bare_mentions = mentions.assign(key=bare[codes])
     shared = _shared_callers(bare_mentions, keys, pairs)
-    component, shorter = _components(keys, pairs, shared, _window_callers(bare_mentions, keys))
+    component, forms = _components(keys, pairs, shared, _window_callers(bare_mentions, keys))
     ranked = keys.assign(
         component=component,
-        shorter=shorter,
+        form=_forms_of_named(keys, forms),
         general=_stands_for(keys, np.arange(len(keys))),
         suffix_rank=keys["suffix"].map(_SUFFIX_RANK).fillna(len(_SUFFIX_RANK)),
         length=keys["key"].str.len(),
     )
     order = ranked.sort_values(
-        ["component", "general", "suffix_rank", "first", "callers", "shorter", "mentions", "length", "key"],
-        ascending=[True, True, True, True, False, True, False, False, True],
+        [
+            "component",
+            "general",
+            "suffix_rank",
+            "form",
+            "first",
+            "callers",
+            "mentions",
+            "length",
+            "key",
+        ],
+        ascending=[True, True, True, True, True, False, False, False, True],
         na_position="last",
         kind="stable",
     )

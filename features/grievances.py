@@ -532,7 +532,9 @@ def _keyed(
             "caller": None,
         }
     )
-    roots = alias_roots(pd.concat([said[[*written.columns, "block", "first"]], written], ignore_index=True))
+    roots = alias_roots(
+        pd.concat([said[[*written.columns, "block", "first", "category"]], written], ignore_index=True)
+    )
     root = roots.set_index(["district", "key"])["root"]
 
     def rooted(frame: pd.DataFrame) -> pd.DataFrame:
