@@ -1,12 +1,13 @@
 """One real-world thing is one grievance key (issue 17): administrative places learned from the data,
 short forms inside several things, shortened names, miswritten names, the root's stability and things in
-no place (features.grievance_keys)."""
+no place (features.grievance_aliases, features.grievance_keys)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from features.grievance_keys import alias_roots, home_districts, place_names, without_places
+from features.grievance_aliases import alias_roots
+from features.grievance_keys import home_districts, place_names, without_places
 
 
 def named(
