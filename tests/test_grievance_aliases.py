@@ -167,6 +167,9 @@ def test_a_company_named_with_other_trade_words_only_while_it_is_named_is_the_co
     found = roots(*frames)
     assert found[("东湖区", "福临装修公司")] == "福临装饰工程公司"
     assert found[("东湖区", "福临服装厂")] == "福临服装厂"
+    first = pd.Timestamp("2025-03-01")  # the other name written first is still not the root
+    timed = [frame.assign(first=first + pd.Timedelta(days=i)) for i, frame in enumerate(reversed(frames))]
+    assert roots(*timed)[("东湖区", "福临装修公司")] == "福临装饰工程公司"
     untimed = roots(*(frame.drop(columns=["block", "category"]) for frame in frames))
     assert untimed[("东湖区", "福临装修公司")] == "福临装修公司"
 
