@@ -374,12 +374,14 @@ def _components(
                     forest.join(short, long)
                     forms.append((short, long))
                 shorter[short] = True
-    for alias, thing in _variants(keys, contained):  # another name of a thing: when the data says so
+    variants, named = _variants(keys, contained), keys["callers"].to_numpy()
+    for alias, thing in variants:  # another name of a thing: when the data says so
         if forest.find(alias) != forest.find(thing) and callers.variant_of(alias, thing):
             forest.join(alias, thing)
-            forms.append((alias, thing))
     for project, place in _projects_of_places(keys, callers):
         forest.join(project, place)
+    # of two names of one thing however merged (the same callers ...), the less named is the other name
+    forms += [(a, t) for a, t in variants if forest.find(a) == forest.find(t) and named[t] > named[a]]
     return forest.components(), forms
 
 

@@ -174,6 +174,16 @@ def test_a_company_named_with_other_trade_words_only_while_it_is_named_is_the_co
     assert untimed[("东湖区", "福临装修公司")] == "福临装修公司"
 
 
+def test_of_two_names_the_same_callers_merge_the_less_named_is_not_the_root() -> None:
+    """福临装修公司, written first, and 福临装饰公司 are one company by their callers: the name fewer
+    callers write is the other name, never the root."""
+    found = roots(
+        named("福临装修公司", [1, 2, 3], kind="company").assign(first=pd.Timestamp("2025-03-01")),
+        named("福临装饰公司", range(1, 9), kind="company").assign(first=pd.Timestamp("2025-03-02")),
+    )
+    assert set(found.values()) == {"福临装饰公司"}
+
+
 def test_a_thing_named_in_other_weeks_or_by_few_is_not_another_name() -> None:
     """福临装修公司 named in a week without 福临装饰工程公司 has a life of its own; next to a company named
     by four callers only, nothing says they are one."""
