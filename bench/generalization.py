@@ -8,7 +8,7 @@ true escalation probability and whether it escalated within the 30-day horizon):
 of the open cases (P@5%) of the product's list, of the cases ranked by their true probabilities (the
 ceiling) and of the rule baseline (`models.rules`: most case-linked calls in 7 days, then the category's
 rate). Also, per date, the recall in the top 5% among the escalating new cases (opened fewer than
-`models.train.NEW_CASE_DAYS` days before the date) and among the ongoing ones, for the product and the
+`contracts.evaluation.NEW_CASE_DAYS` days before the date) and among the ongoing ones, for the product and the
 truth. Writes bench/generalization.md and .json.
 
     python -m bench.generalization                              # every scenario, 8,000 cases, 540 days
@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from bench.common import REPO, code_state, machine
+from contracts.evaluation import NEW_CASE_DAYS
 from contracts.timeparse import as_of_instant, parse_datetimes
 from models.metrics import top_k
-from models.train import NEW_CASE_DAYS
 
 SCORE_DATES = 7
 STEP_DAYS = 14
@@ -104,8 +104,8 @@ def recall_among(labels: np.ndarray, top: np.ndarray, group: np.ndarray) -> floa
 
 
 def case_ages(as_of: date, opened_at: pd.Series) -> np.ndarray:
-    """'new' for cases opened fewer than `models.train.NEW_CASE_DAYS` days before the as-of instant (the
-    product's own split), 'ongoing' for older ones, 'unknown' where the opening time is missing."""
+    """'new' for cases opened fewer than `contracts.evaluation.NEW_CASE_DAYS` days before the as-of instant
+    (the product's own split), 'ongoing' for older ones, 'unknown' where the opening time is missing."""
     opened = pd.to_datetime(opened_at).to_numpy()
     age = as_of_instant(as_of).to_datetime64() - opened
     new = age < np.timedelta64(NEW_CASE_DAYS, "D")

@@ -12,8 +12,8 @@ Figures, per set and per kind (names; numbers):
   with a word character (letter, digit, Han) and no character inside any label; the rate is ordinary words
   with at least one masked character / ordinary words;
 - false-mask rate (characters): the same over ordinary word characters.
-Spans are those of `ingest.person_names.name_spans` and of the number patterns of `ingest.pseudonymise` on
-the original text. Speed: `mask_column` on 10,000 distinct texts before (the committed `pseudonymise.py`)
+Spans are those of `contracts.person_names.name_spans` and of the number patterns of `contracts.masking` on
+the original text. Speed: `mask_column` on 10,000 distinct texts before (the committed `contracts/masking.py`)
 and after, in ms. Writes bench/masking_quality.md and .json.
 
     python -m bench.masking_quality
@@ -41,8 +41,8 @@ import pandas as pd
 import cities.demo as demo
 from bench.common import REPO, code_state, machine
 from cities.demo import SimulationConfig, people, simulate_city, templates
-from ingest.person_names import name_spans
-from ingest.pseudonymise import _ANY_NUMBER, _FULL_WIDTH_DIGITS, mask_column
+from contracts.masking import _ANY_NUMBER, FULL_WIDTH_DIGITS, mask_column
+from contracts.person_names import name_spans
 
 LABELLED = REPO / "bench" / "data" / "masking_labelled.jsonl"
 Span = tuple[int, int]
@@ -104,7 +104,7 @@ def occurrences(text: str, strings: list[str]) -> list[Span]:
 
 def number_spans(text: str) -> list[Span]:
     """Spans the number masker replaces (matched on the translated text, same positions)."""
-    return [m.span() for m in _ANY_NUMBER.finditer(text.translate(_FULL_WIDTH_DIGITS))]
+    return [m.span() for m in _ANY_NUMBER.finditer(text.translate(FULL_WIDTH_DIGITS))]
 
 
 def _covered(spans: list[Span]) -> set[int]:
@@ -143,9 +143,9 @@ def score(rows: list[dict[str, Any]], kind: str) -> dict[str, float]:
 
 
 def _committed_mask_column() -> Any:
-    """mask_column of the committed pseudonymise.py (the 'before' of the speed comparison)."""
+    """mask_column of the committed contracts/masking.py (the 'before' of the speed comparison)."""
     source = subprocess.run(
-        ["git", "--no-optional-locks", "show", "HEAD:ingest/pseudonymise.py"],
+        ["git", "--no-optional-locks", "show", "HEAD:contracts/masking.py"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         0.25, gt=0, lt=1, description="Share of a fold's matured dates kept to calibrate, not to fit."
     )
     calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
+    refit_final: bool = Field(
+        True,
+        description="After the chosen model's probability map is fitted on the latest dates, fit the model "
+        "again on every matured date, keeping the map (a sigmoid's level set again on the latest dates), so "
+        "the model learns from its latest months too (bench/generalization.md).",
+    )
     candidates: tuple[CandidateName, ...] = Field(
         ("logistic_blend", "trees_tuned", "blend"),
         min_length=1,

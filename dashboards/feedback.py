@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
+from contracts.masking import mask_free_text
 from contracts.timeparse import local_now
-from ingest.pseudonymise import mask_free_text
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import assignments, feedback
 from warehouse.store import Warehouse

@@ -16,21 +16,35 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, func, literal, select, true
+from sqlalchemy import ColumnElement, func, literal, or_, select, true
 
+from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME, VALIDATION_METRICS
 from contracts.timeparse import as_of_instant
 from dashboards.source import DataSource
-from features.matrix import ALL_FAMILIES, feature_docs
-from models.metrics import VALIDATION_METRICS
-from models.rules import RULE_NAME
-from models.train import MODEL_NAME, NEW_CASE_DAYS
-from pipelines.publish import published_grievance_dates, read_pointer
 from warehouse.accounts import Account as Viewer
 from warehouse.dashboard_tables import feedback
-from warehouse.tables import case_events, cases, hotline, list_manifests, lists
+from warehouse.lists import (
+    published_grievance_dates,
+    read_dormant,
+    read_manifest,
+    read_outcomes,
+    read_pointer,
+)
+from warehouse.tables import call_links, case_events, cases, hotline, list_manifests, lists
 from warehouse.tables import grievances as grievances_table
 
-LIST_COLUMNS = ("rank", "case_id", "district", "town", "category", "opened_at", "score", "band", "reasons")
+# The list's columns the Today page reads (of the contract's `LIST_COLUMNS`).
+SHOWN_LIST_COLUMNS = (
+    "rank",
+    "case_id",
+    "district",
+    "town",
+    "category",
+    "opened_at",
+    "score",
+    "band",
+    "reasons",
+)
 PROFILE_COLUMNS = (
     "case_id",
     "opened_at",
@@ -72,6 +86,7 @@ LOGGED_TABLES = (
     "subsets",
     "precision_by_depth",
     "validation_by_date",
+    "feature_dictionary",
 )
 MODEL_FILES = (
     "model_card.md",
@@ -81,7 +96,6 @@ MODEL_FILES = (
 )
 # The validation metrics the Model page shows, each for the model and for the rule it is compared with.
 SUMMARY_METRICS = VALIDATION_METRICS
-LIFT_KEY = f"lift_precision_at_k_over_{RULE_NAME}"
 
 
 def _in_districts(column: Any, viewer: Viewer) -> ColumnElement[bool]:
@@ -137,7 +151,7 @@ def risk_list(viewer: Viewer, source: DataSource, as_of: date) -> pd.DataFrame:
     """The published list of a date for the viewer's districts, best first, with new/ongoing and what
     has been done so far."""
     c = lists.c
-    query = select(*(c[name] for name in LIST_COLUMNS)).where(
+    query = select(*(c[name] for name in SHOWN_LIST_COLUMNS)).where(
         c.as_of == as_of, _in_districts(c.district, viewer)
     )
     frame = _guard(source.read(query.order_by(c.rank), dates=("opened_at",)), viewer)
@@ -158,22 +172,15 @@ class Dormant:
     rows: pd.DataFrame | None
 
 
-def _manifest(source: DataSource, as_of: date) -> dict[str, Any]:
-    """The manifest file published beside a list ({} when there is none)."""
-    path = source.settings.lists_dir / f"{as_of.isoformat()}.manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 def dormant_cases(viewer: Viewer, source: DataSource, as_of: date) -> Dormant:
     """The open cases published as dormant with a date's list (no recorded activity for the manifest's
     `dormant_days`, not scored), restricted to the viewer's districts exactly as the list rows are. The
     count is the manifest's for users who see every district, else the number of their own rows."""
-    about = _manifest(source, as_of)
+    about = read_manifest(source.settings.lists_dir, as_of)
     days = int(about.get("dormant_days", source.settings.dormant_days))
-    path = source.settings.lists_dir / f"{as_of.isoformat()}.dormant.parquet"
-    if not path.exists():
+    frame = read_dormant(source.settings.lists_dir, as_of, DORMANT_COLUMNS)
+    if frame is None:
         return Dormant(0, days, None)
-    frame = pd.read_parquet(path, columns=list(DORMANT_COLUMNS))
     for column in ("opened_at", "last_activity_at"):
         frame[column] = pd.to_datetime(frame[column])
     rows = _guard(frame[frame["district"].map(viewer.sees)].reset_index(drop=True), viewer)
@@ -257,7 +264,9 @@ def case_profile(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFra
 
 
 def case_timeline(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFrame:
-    """The case's events and hotline calls in time order: when, kind, what, text (masked), district."""
+    """The case's events and hotline calls in time order: when, kind, what, text (masked), district. Calls
+    quoting the case number are of kind 'call'; calls without one that a daily run's linker attached to the
+    case (`call_links`, stored with the list) are of kind 'linked_call', each once."""
     district = case_district(viewer, source, case_id)
     if district is None:
         return pd.DataFrame(columns=["at", "kind", "what", "text", "district"])
@@ -276,9 +285,26 @@ def case_timeline(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFr
         h.text.label("text"),
         h.district,
     ).where(h.case_id == case_id, _in_districts(h.district, viewer))
-    frame = pd.concat(
-        [source.read(events, dates=("at",)), source.read(calls, dates=("at",))], ignore_index=True
+    link = call_links.c
+    linked = (
+        select(
+            h.received_at.label("at"),
+            literal("linked_call").label("kind"),
+            h.channel.label("what"),
+            h.text.label("text"),
+            h.district,
+            h.call_id,
+        )
+        .join_from(call_links, hotline, link.call_id == h.call_id)
+        .where(
+            link.case_id == case_id,
+            or_(h.case_id.is_(None), h.case_id != case_id),
+            _in_districts(h.district, viewer),
+        )
     )
+    linked_calls = source.read(linked, dates=("at",)).drop_duplicates("call_id").drop(columns="call_id")
+    parts = [source.read(events, dates=("at",)), source.read(calls, dates=("at",)), linked_calls]
+    frame = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     return _guard(frame.sort_values("at", kind="stable", ignore_index=True), viewer)
 
 
@@ -357,10 +383,7 @@ def realised_precision(viewer: Viewer, source: DataSource) -> pd.DataFrame:
 def city_outcomes(viewer: Viewer, source: DataSource) -> pd.DataFrame:
     """The daily run's realised quality of past lists: city totals only (no district's figures), so every
     user may read them."""
-    path = source.settings.reports_dir / "outcomes.json"
-    if not path.exists():
-        return pd.DataFrame()
-    return pd.read_json(path, orient="records", dtype={"as_of": str})
+    return read_outcomes(source.settings.reports_dir)
 
 
 def feedback_rates(viewer: Viewer, source: DataSource, days: int = 90) -> pd.DataFrame:
@@ -569,10 +592,13 @@ def latest_drift(viewer: Viewer, source: DataSource, mask: str = "…") -> tuple
     return paths[-1].stem, _masked(drift, ("top_shift",), hidden_districts(viewer, source), mask)
 
 
-def feature_phrases(language: str) -> dict[str, str]:
-    """Each feature as users read it: in Chinese its reason on the list with the value left open (e.g.
-    '调解失败…次'), in English its meaning (without the remark in brackets)."""
-    docs = feature_docs(ALL_FAMILIES)
+def feature_phrases(view: ModelView | None, language: str) -> dict[str, str]:
+    """Each feature of the model as users read it, from the dictionary logged with it: in Chinese its reason
+    on the list with the value left open (e.g. '调解失败…次'), in English its meaning (without the remark in
+    brackets). None without a model, or for a model logged without its dictionary (then names are shown)."""
+    table = None if view is None else view.tables.get("feature_dictionary")
+    if table is None:
+        return {}
     if language == "en":
-        return {doc.name: doc.meaning.split(" (")[0] for doc in docs}
-    return {doc.name: doc.reason_zh.replace("{value}", "…") for doc in docs}
+        return dict(zip(table["name"], table["meaning"].str.split(" (", regex=False).str[0], strict=True))
+    return dict(zip(table["name"], table["reason_zh"].str.replace("{value}", "…", regex=False), strict=True))

@@ -52,17 +52,10 @@ class DataSource:
         return frame
 
     def registry(self) -> Registry:
-        """The MLflow registry of the settings (as `pipelines.train_flow.registry`, without Prefect);
-        MLflow is imported only here, when a page needs the model."""
+        """The MLflow registry of the settings; MLflow is imported only here, when a page needs the model."""
         from models.registry import Registry
 
-        settings = self.settings
-        return Registry(
-            settings.mlflow_tracking_uri,
-            settings.mlflow_artifacts_dir,
-            settings.experiment_name,
-            settings.model_name,
-        )
+        return Registry.of(self.settings)
 
 
 def store_exists(settings: Settings) -> bool:

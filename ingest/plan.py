@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from contracts.masking import mask_column
 from contracts.vocabulary import RecordKind
-from ingest.pseudonymise import mask_column
 from ingest.readers import ROW_COLUMN
 
 ACCOUNTING_COLUMNS = ("read", "accepted", "updated", "duplicates", "quarantined")

@@ -9,10 +9,11 @@ import pandas as pd
 import pyarrow as pa
 
 from contracts.fields import FieldSpec, field_specs
+from contracts.masking import mask_column
 from contracts.records import EVENT_TIME_FIELD, RECORD_KEYS
 from contracts.timeparse import InstantWindow, parse_datetimes, stated_years
 from contracts.vocabulary import RecordKind
-from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, mask_column, pseudonymise_column
+from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, pseudonymise_column
 from ingest.readers import READER_ERROR_COLUMN, READER_ERROR_FIELD, ROW_COLUMN
 
 DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"

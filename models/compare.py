@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.metrics import VALIDATION_METRICS, list_metrics, listed_flags, probability_metrics, top_k
+from contracts.evaluation import VALIDATION_METRICS
+from models.metrics import list_metrics, listed_flags, probability_metrics, top_k
 from models.promotion import Decision
 from models.rules import rule_scores
 from models.train import TrainingPlan, held_out_predictions

@@ -3,11 +3,14 @@ calibration."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -246,6 +249,33 @@ def calibrate(
     """The fitted base model, frozen, with a probability map fitted on later data it never saw."""
     calibrated = CalibratedClassifierCV(FrozenEstimator(base), method=method)
     return calibrated.fit(features, labels)
+
+
+def refitted(
+    model: CalibratedClassifierCV, base: Any, features: pd.DataFrame, labels: np.ndarray
+) -> CalibratedClassifierCV:
+    """The calibrated model with its base replaced by `base` (the same candidate fitted on more dates) and
+    its probability map kept; a sigmoid map's intercept is moved so that the mean probability over
+    `features` (the calibration dates) is their escalation rate `labels.mean()`."""
+    inner = copy.copy(model.calibrated_classifiers_[0])
+    inner.estimator = FrozenEstimator(base)
+    inner.calibrators = [copy.copy(calibrator) for calibrator in inner.calibrators]
+    out = copy.copy(model)
+    out.calibrated_classifiers_ = [inner]
+    sigmoid = inner.calibrators[0]
+    if model.method == "sigmoid":
+        slope_scores = sigmoid.a_ * _response(base, features)
+        rate = float(np.mean(labels))
+        reach = float(np.max(np.abs(slope_scores))) + 50.0
+        sigmoid.b_ = brentq(lambda b: float(np.mean(expit(-(slope_scores + b)))) - rate, -reach, reach)
+    return out
+
+
+def _response(model: Any, features: pd.DataFrame) -> np.ndarray:
+    """What calibration maps: the decision function where the model has one, else P(escalation)."""
+    if hasattr(model, "decision_function"):
+        return np.asarray(model.decision_function(features), dtype=float)
+    return np.asarray(model.predict_proba(features)[:, 1], dtype=float)
 
 
 def base_model(model: Any) -> Any:

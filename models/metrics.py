@@ -106,17 +106,6 @@ def listed_flags(frame: pd.DataFrame, top_fraction: float) -> np.ndarray:
     return flags.reindex(frame.index).to_numpy()
 
 
-# What validation reports per date and scorer, in reading order (cards, comparisons).
-VALIDATION_METRICS: tuple[str, ...] = (
-    "precision_at_k",
-    "recall_at_k",
-    "precision_at_list_k",
-    "recall_at_list_k",
-    "roc_auc",
-    "average_precision",
-    "brier",
-    "ece",
-)
 SUBSET_KINDS = {"new_vs_ongoing": "case_age", "district": "district", "category": "category"}
 
 

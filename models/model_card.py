@@ -14,9 +14,9 @@ from datetime import date
 
 import pandas as pd
 
+from contracts.evaluation import LIFT_KEY, VALIDATION_METRICS
 from features.dictionary import FeatureDoc, Language
 from models.metrics import SUBSET_KINDS as SUBSET_COLUMNS
-from models.metrics import VALIDATION_METRICS
 
 MISSING = "—"
 TOP_FEATURES = 10
@@ -602,7 +602,7 @@ class _Card:
                 [label, self.summary_cell("model", metric, fmt), self.summary_cell(self.rule, metric, fmt)]
             )
         lines += _table([self.t["col_measure"], self.t["col_model"], self.t["col_rule"]], rows)
-        lift = f.summary.get("lift_precision_at_k_over_rule")
+        lift = f.summary.get(LIFT_KEY)
         if not _missing(lift):
             lines += ["", self.say("lift", top=self.top, lift=ratio(lift))]
         lines += ["", self.say("grid_intro", top=self.top), ""]

@@ -23,6 +23,8 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
+from contracts.settings import Settings
+
 if TYPE_CHECKING:
     from models.train import TrainingResult
 
@@ -64,6 +66,16 @@ class Registry:
     artifacts_dir: Path
     experiment: str
     model_name: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Registry:
+        """The registry the settings point at (nothing is opened until it is used)."""
+        return cls(
+            settings.mlflow_tracking_uri,
+            settings.mlflow_artifacts_dir,
+            settings.experiment_name,
+            settings.model_name,
+        )
 
     @property
     def on_server(self) -> bool:

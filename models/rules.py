@@ -7,7 +7,6 @@ import pandas as pd
 
 RULE_FEATURE = "hotline_linked_calls_7d"
 RULE_TIEBREAK = "context_category_rate"
-RULE_NAME = "rule"
 
 
 def rule_scores(features: pd.DataFrame) -> np.ndarray:

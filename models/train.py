@@ -13,9 +13,10 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
+from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
-from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator
+from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator, refitted
 from models.folds import Fold, rolling_origin_folds, split_fit_calibration
 from models.metrics import (
     calibration_table,
@@ -26,12 +27,10 @@ from models.metrics import (
     subset_metrics,
     top_k,
 )
-from models.rules import RULE_NAME, rule_scores
+from models.rules import rule_scores
 from models.search import Search, search
 
 LABEL = "label_any"
-MODEL_NAME = "model"
-NEW_CASE_DAYS = 7
 PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
 # Simplest first: within one standard error of the best, the earliest of these wins (others come after).
 SIMPLICITY: tuple[str, ...] = get_args(CandidateName)
@@ -50,6 +49,7 @@ class TrainingPlan:
     n_folds: int
     calibration_share: float
     calibration_method: str
+    refit_final: bool
     top_fraction: float
     list_k: int
     seed: int
@@ -172,6 +172,31 @@ def calibrated(
 def blend_of(blend: Candidate, members: Sequence[Any]) -> Blend:
     """The blend of its parts' fitted (calibrated) models."""
     return Blend(list(members), [list(part.feature_names) for part in blend.parts]).fit()
+
+
+def refit_calibrated(
+    matrix: pd.DataFrame,
+    model: CalibratedClassifierCV,
+    candidate: Candidate,
+    dates: Iterable[date],
+    calibration_dates: Iterable[date],
+    plan: TrainingPlan,
+) -> CalibratedClassifierCV:
+    """The calibrated model (of `fit_calibrated`) fitted again on `dates` (its fitting and calibration
+    dates), its probability maps kept with their level set on the calibration dates (`refitted`); a blend's
+    parts each so, then the blend's own map."""
+    dates, calibration_dates = list(dates), list(calibration_dates)
+    if candidate.kind == "blend":
+        parts = base_model(model).members
+        members = [
+            refit_calibrated(matrix, member, part, dates, calibration_dates, plan)
+            for member, part in zip(parts, candidate.parts, strict=True)
+        ]
+        base: Any = blend_of(candidate, members)
+    else:
+        base = fit_base(matrix, candidate, dates, plan)
+    later = _rows(matrix, calibration_dates, "calibration")
+    return refitted(model, base, later[list(candidate.feature_names)], later[LABEL].to_numpy())
 
 
 def fit_calibrated(
@@ -372,7 +397,7 @@ def summarise(validation: pd.DataFrame, fold_precision: pd.Series | None = None)
                 summary[f"{scorer}.{metric}_std"] = float(values.std(ddof=0))
     model_p, rule_p = summary.get(f"{MODEL_NAME}.precision_at_k"), summary.get(f"{RULE_NAME}.precision_at_k")
     if model_p is not None and rule_p:
-        summary["lift_precision_at_k_over_rule"] = model_p / rule_p
+        summary[LIFT_KEY] = model_p / rule_p
     if fold_precision is not None and len(fold_precision):
         summary["folds.precision_at_k_mean"] = float(fold_precision.mean())
         summary["folds.precision_at_k_std"] = float(fold_precision.std(ddof=0))
@@ -518,6 +543,9 @@ def train(
     best = choose(evaluations)
     fitting, calibrating = split_fit_calibration(dates, plan.horizon_days, plan.calibration_share)
     final = fit_calibrated(matrix, best.candidate, fitting, calibrating, plan)
+    if plan.refit_final:  # every snapshot's label window has closed by the training date
+        fitting = dates
+        final = refit_calibrated(matrix, final, best.candidate, fitting, calibrating, plan)
     predictions = best.predictions
     return TrainingResult(
         model=final,

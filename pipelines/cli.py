@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from contracts.evaluation import LIFT_KEY
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from warehouse.accounts import Role
@@ -313,8 +314,7 @@ def _print_training(report: Any) -> None:
             f"base rate {report.base_rate:.3f})",
         )
     )
-    lift = summary.get("lift_precision_at_k_over_rule")
-    if lift is not None:
+    if (lift := summary.get(LIFT_KEY)) is not None:
         console.print(f"Model precision at the top of the list is {lift:.2f}x the rule's.")
     flagged = report.fairness[report.fairness["status"] == "flagged"]
     console.print(f"Fairness audit: {len(flagged)} group(s) flagged, details in the model card.")

@@ -49,25 +49,27 @@ from models.registry import Champion
 from pipelines.alerts import send_alert
 from pipelines.grievance_flow import PublishedGrievances, days_from, publish_day_grievances
 from pipelines.ingest_flow import ingest_flow
-from pipelines.publish import (
-    grievance_summary,
-    mark_stale,
-    newest_list_date,
-    read_assignments,
-    read_pointer,
-    remove_leftovers,
-    write_atomic,
-)
 from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse, registry
 from pipelines.score_flow import ScoredDay, champion, log_published, previous, publish, routing, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+from warehouse.atomic_files import remove_leftovers, write_atomic
 from warehouse.dashboard_tables import feedback
+from warehouse.lists import (
+    grievance_summary,
+    mark_stale,
+    newest_list_date,
+    published_list_dates,
+    read_assignments,
+    read_list,
+    read_outcomes,
+    read_pointer,
+    write_outcomes,
+)
 
 SCORE_COLUMN = "score"
 VOLUME_DAYS = 28
 VOLUME_WEEKS = 8
 VOLUME_MIN_WEEKS = 4
-OUTCOMES_FILE = "outcomes.json"
 OUTCOME_REFRESH_DAYS = 60
 NO_MODEL = "no_model"  # a day's status when no champion exists yet: grievances published, no list
 NO_MODEL_MESSAGE = (
@@ -255,19 +257,17 @@ def update_outcomes(as_of: date, known: Sources, settings: Settings) -> pd.DataF
     Lists whose horizon ended in the last OUTCOME_REFRESH_DAYS are computed again on every run, so
     escalations recorded late still count; older results are final.
     """
-    path = settings.reports_dir / OUTCOMES_FILE
-    done = pd.read_json(path, orient="records", dtype={"as_of": str}) if path.exists() else pd.DataFrame()
+    done = read_outcomes(settings.reports_dir)
     settled = as_of - timedelta(days=settings.horizon_days + OUTCOME_REFRESH_DAYS)
     if len(done):
         done = done[pd.to_datetime(done["as_of"]).dt.date < settled]
     seen = set(done["as_of"]) if len(done) else set()
     warehouse = open_warehouse(settings)
     rows = []
-    for manifest_path in sorted(settings.lists_dir.glob("????-??-??.manifest.json")):
-        listed_on = date.fromisoformat(manifest_path.name[:10])
+    for listed_on in published_list_dates(settings.lists_dir):
         if listed_on.isoformat() in seen or listed_on + timedelta(days=settings.horizon_days) > as_of:
             continue
-        listed = warehouse.read_list(listed_on)
+        listed = read_list(warehouse, listed_on)
         if listed.empty:
             continue
         labels = escalation_labels(
@@ -284,7 +284,7 @@ def update_outcomes(as_of: date, known: Sources, settings: Settings) -> pd.DataF
     table = pd.concat([done, pd.DataFrame(rows)], ignore_index=True) if rows else done
     if rows:
         table = table.sort_values("as_of", ignore_index=True)
-        write_atomic(path, table.to_json(orient="records", force_ascii=False, indent=2).encode())
+        write_outcomes(settings.reports_dir, table)
     return table
 
 

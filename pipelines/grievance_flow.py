@@ -17,8 +17,8 @@ from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features.grievances import TOPIC, GrievanceConfig, grievance_clusters
 from features.sources import Sources
-from pipelines.publish import publish_grievances
 from pipelines.runtime import open_warehouse
+from warehouse.lists import publish_grievances
 
 
 @dataclass(frozen=True)

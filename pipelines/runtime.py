@@ -248,12 +248,7 @@ def registry(settings: Settings) -> Registry:
     from models.registry import Registry
 
     secure_home(settings)
-    place = Registry(
-        settings.mlflow_tracking_uri,
-        settings.mlflow_artifacts_dir,
-        settings.experiment_name,
-        settings.model_name,
-    )
+    place = Registry.of(settings)
     secure_home(settings)  # MLflow has created its database by now
     return place
 

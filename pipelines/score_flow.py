@@ -4,6 +4,7 @@ beside it."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,10 +27,20 @@ from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.grievance_flow import day_grievances, surge_names
-from pipelines.publish import input_fingerprint, manifest, previous_assignments, publish_day
 from pipelines.runtime import open_warehouse
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from pipelines.train_flow import predicts_configured_target, registry
+from warehouse.lists import manifest, previous_assignments, publish_day
+
+
+def input_fingerprint(known: Sources) -> str:
+    """A hash of exactly which record versions a list was built from."""
+    digest = hashlib.sha256()
+    for name, frame in (("cases", known.cases), ("events", known.events), ("hotline", known.hotline)):
+        digest.update(name.encode())
+        pairs = frame[["record_key", "row_hash"]].sort_values("record_key")
+        digest.update(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from rich.progress import track
 
+from contracts.evaluation import MODEL_NAME, RULE_NAME
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features import linked_activity
@@ -45,10 +46,9 @@ from models.plots import (
 )
 from models.promotion import Decision, decide
 from models.registry import Champion, version_label
-from models.rules import RULE_NAME, rule_scores
+from models.rules import rule_scores
 from models.search import SearchBudget
 from models.train import (
-    MODEL_NAME,
     TrainingPlan,
     TrainingResult,
     base_rate,
@@ -90,6 +90,7 @@ def training_plan(settings: Settings) -> TrainingPlan:
         n_folds=settings.n_folds,
         calibration_share=settings.calibration_share,
         calibration_method=settings.calibration_method,
+        refit_final=settings.refit_final,
         top_fraction=settings.list_top_fraction,
         list_k=settings.list_k,
         seed=settings.seed,
@@ -350,6 +351,17 @@ def held_out_importance(result: TrainingResult, matrix: pd.DataFrame, seed: int)
     return importance(result.model, sample[list(result.feature_names)])
 
 
+FEATURE_DICTIONARY_COLUMNS = ("name", "meaning", "reason_zh", "reason_en")
+
+
+def feature_dictionary(names: Sequence[str]) -> pd.DataFrame:
+    """The dictionary entries of the named features (what each means, how it reads as a reason), logged with
+    the model so that its readers (the dashboard's drift table) can name its features."""
+    docs = {doc.name: doc for doc in feature_docs(ALL_FAMILIES)}
+    rows = [[getattr(docs[name], column) for column in FEATURE_DICTIONARY_COLUMNS] for name in names]
+    return pd.DataFrame(rows, columns=list(FEATURE_DICTIONARY_COLUMNS))
+
+
 @task(name="log-and-register-model", **IO_TASK)
 def register(
     result: TrainingResult,
@@ -378,6 +390,7 @@ def register(
         "estimator": result.candidate.describe(),
         "candidate": result.candidate.name,
         "calibration_method": settings.calibration_method,
+        "refit_final": settings.refit_final,
         "horizon_days": settings.horizon_days,
         "escalation_events": ",".join(settings.escalation_events),
         "snapshot_every_days": settings.snapshot_every_days,
@@ -423,6 +436,7 @@ def register(
                 "calibration": result.calibration.reset_index(),
                 "precision_by_depth": curve,
                 "feature_importance": top_features,
+                "feature_dictionary": feature_dictionary(result.feature_names),
             },
         )
         version = version_label(settings.model_name, number)

@@ -22,9 +22,9 @@ from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from features.grievances import cluster_id, empty_clusters
 from pipelines.grievance_flow import published_grievances
-from pipelines.publish import mark_stale, publish_day
 from tests.builders import call_row, case_row, event_row, stored
 from warehouse.accounts import Account, Role, add_account
+from warehouse.lists import mark_stale, publish_day
 from warehouse.store import Warehouse, append
 from warehouse.tables import INPUT_TABLES
 

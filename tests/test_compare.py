@@ -26,6 +26,7 @@ PLAN = TrainingPlan(
     n_folds=1,
     calibration_share=0.25,
     calibration_method="sigmoid",
+    refit_final=False,
     top_fraction=0.2,
     list_k=2,
     seed=0,

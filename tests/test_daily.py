@@ -20,13 +20,14 @@ from contracts.records import LIST_COLUMNS
 from contracts.settings import Settings
 from features.grievances import empty_clusters
 from models.drift import drift_table, reference_profile
-from pipelines import publish as publishing
 from pipelines.alerts import send_alert
 from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow
 from pipelines.grievance_flow import published_grievances
-from pipelines.publish import publish_day, read_latest, read_pointer
 from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
 from pipelines.serve import deployments
+from warehouse import atomic_files
+from warehouse import lists as publishing
+from warehouse.lists import publish_day, read_latest, read_pointer
 from warehouse.store import Warehouse
 
 CONFIG = SimulationConfig(seed=5, n_cases=700, days=240, messiness=0.0)
@@ -179,10 +180,10 @@ def test_a_run_killed_at_any_step_leaves_readers_the_previous_complete_list(
     def replace_list(*_args: object) -> None:
         raise KeyboardInterrupt("killed in the store transaction")
 
-    monkeypatch.setattr(publishing.os, "replace", replace)
-    monkeypatch.setattr(publishing.os, "fsync", fsync)
+    monkeypatch.setattr(atomic_files.os, "replace", replace)
+    monkeypatch.setattr(atomic_files.os, "fsync", fsync)
     if point == "store transaction":
-        monkeypatch.setattr(Warehouse, "replace_list", staticmethod(replace_list))
+        monkeypatch.setattr(publishing, "replace_list", replace_list)
     with pytest.raises(KeyboardInterrupt):
         publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse, NO_GRIEVANCES)
     pointer, shown = read_latest(lists)

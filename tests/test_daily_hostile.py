@@ -19,10 +19,10 @@ from contracts.vocabulary import RecordKind
 from pipelines import daily_flow as daily_module
 from pipelines.daily_flow import DailyReport, daily_flow
 from pipelines.ingest_flow import ingest_flow
-from pipelines.publish import read_pointer
 from pipelines.rehearsal import drop, split_deliveries
 from pipelines.runtime import KeyMismatchError, load_sources, open_warehouse
 from pipelines.train_flow import train_flow
+from warehouse.lists import read_pointer
 
 # Busy enough (about 140 records a day) that four quarantined rows stay under the 5% quarantine ceiling.
 CONFIG = SimulationConfig(seed=11, n_cases=1500, days=200, messiness=0.0)

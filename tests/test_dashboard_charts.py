@@ -21,6 +21,7 @@ from dashboards.labels import EN, ZH, labels
 from dashboards.source import DataSource, open_source
 from models import fairness
 from models.fairness import fairness_audit, fairness_figure
+from pipelines.train_flow import feature_dictionary
 from tests.dashboard_home import EAST, NORTH, USERS, build_home
 from tests.test_dashboard_app import rendered
 from warehouse.accounts import Account
@@ -151,6 +152,7 @@ def run_files() -> dict[str, bytes]:
             )
         ),
         "validation_by_date.json": _table(validation),
+        "feature_dictionary.json": _table(feature_dictionary(["profile_district"])),
     }
 
 
@@ -321,6 +323,33 @@ def test_the_model_page_names_every_metric_in_words(
     assert len(specs(app)) >= 4 and all(
         spec["config"]["locale"]["time"]["months"][0] == "一月" for spec in specs(app)
     )
+
+
+def test_the_drift_table_names_features_by_the_champions_dictionary(
+    source: DataSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = {
+        "as_of": "2025-04-12",
+        "status": "published",
+        "model_version": "fengqiao-escalation/v3",
+        "open_cases": 9,
+        "bands": {"high": 2},
+        "drift": [  # as the daily run writes them, with what moved most
+            {"column": "profile_district", "kind": "categorical", "psi": 0.3, "status": "drift"},
+            {"column": "history_n_visit", "kind": "numeric", "psi": 0.01, "status": "ok"},
+        ],
+    }
+    for row in report["drift"]:
+        row["top_shift"] = ""
+    path = source.settings.reports_dir / "2025-04-12.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    try:
+        app = run_page("model.py", USERS["admin"], source, monkeypatch)
+    finally:
+        path.unlink()
+    drift = next(t.value for t in app.dataframe if ZH["drift_feature"] in t.value.columns)
+    # the champion's dictionary names its features; a column it does not know keeps its name
+    assert drift[ZH["drift_feature"]].tolist() == ["所在区县为…", "history_n_visit"]
 
 
 def test_an_analyst_sees_their_districts_and_the_city_totals_only(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,12 @@ import pytest
 from sqlalchemy import delete
 
 from contracts.settings import Settings
+from contracts.vocabulary import RecordKind
 from dashboards import queries
 from dashboards.feedback import record_feedback
 from dashboards.source import DataSource, open_source
-from pipelines.publish import publish_grievances
+from pipelines.train_flow import feature_dictionary
+from tests.builders import call_row, stored
 from tests.dashboard_home import (
     EAST,
     EAST_QUIET,
@@ -29,8 +32,9 @@ from tests.dashboard_home import (
     build_home,
 )
 from warehouse.accounts import Account, Role
-from warehouse.store import Warehouse
-from warehouse.tables import lists
+from warehouse.lists import publish_grievances
+from warehouse.store import Warehouse, append
+from warehouse.tables import INPUT_TABLES, call_links, lists
 
 CASE_QUERIES: dict[str, Callable[[Account, DataSource, str], pd.DataFrame]] = {
     "profile": queries.case_profile,
@@ -98,9 +102,42 @@ def test_timeline_keeps_only_calls_of_visible_districts(source: DataSource) -> N
     assert ana["at"].is_monotonic_increasing
 
 
+def test_timeline_shows_the_calls_the_linker_attached_once_each(tmp_path: Path) -> None:
+    """L1 (no case number) was linked to E1 by two runs, L2 too but was received for the northern district,
+    and C1, which quotes E1's number, was linked as well: the east analyst sees L1 once as a linked call and
+    C1 only as a call."""
+    settings = build_home(tmp_path / "home")
+    warehouse = Warehouse(settings.warehouse_url)
+    calls = [
+        call_row("L1", "2025-02-25 10:00", text="老板拖欠工资", channel="phone"),
+        call_row("L2", "2025-02-26 10:00", district=NORTH, text="工地工资", channel="web"),
+    ]
+    link = {"case_id": "E1", "confidence": 0.9, "threshold": 0.5, "evidence": "同一来电人", "digest": "00"}
+    links = pd.DataFrame(
+        [
+            {"as_of": date(2025, 2, 26), "call_id": "L1", **link},
+            {"as_of": date(2025, 2, 27), "call_id": "L1", **link},
+            {"as_of": date(2025, 2, 27), "call_id": "L2", **link},
+            {"as_of": date(2025, 2, 27), "call_id": "C1", **link},
+        ]
+    )
+    with warehouse.transaction() as connection:
+        rows = stored(RecordKind.HOTLINE, calls).assign(ingested_at=pd.Timestamp("2025-04-10 06:00"))
+        append(connection, INPUT_TABLES[RecordKind.HOTLINE], rows)
+        append(connection, call_links, links)
+    source = open_source(settings)
+    ana = queries.case_timeline(USERS["ana"], source, "E1")
+    admin = queries.case_timeline(USERS["admin"], source, "E1")
+    linked = ana[ana["kind"] == "linked_call"]
+    assert linked[["what", "text", "district"]].values.tolist() == [["phone", "老板拖欠工资", EAST]]
+    assert sorted(admin.loc[admin["kind"] == "linked_call", "text"]) == ["工地工资", "老板拖欠工资"]
+    assert (ana["kind"] == "call").sum() == 1 and ana["at"].is_monotonic_increasing
+    assert queries.case_timeline(USERS["nora"], source, "E1").empty
+
+
 def test_list_shows_new_cases_and_what_was_done(source: DataSource) -> None:
     frame = queries.risk_list(USERS["ana"], source, SECOND).set_index("case_id")
-    assert list(frame.columns[:8]) == [c for c in queries.LIST_COLUMNS if c != "case_id"]
+    assert list(frame.columns[:8]) == [c for c in queries.SHOWN_LIST_COLUMNS if c != "case_id"]
     assert frame.loc["E2", "case_age"] == "new" and frame.loc["E1", "case_age"] == "ongoing"
     assert frame.loc["E3", "actions"] == 2 and frame.loc["E3", "last_action"] == "not_a_risk"
     assert frame.loc["E2", "actions"] == 0
@@ -240,10 +277,21 @@ def test_a_text_without_hidden_districts() -> None:
     assert queries.without_districts(card, (), "其他区县") == card
 
 
-def test_features_in_words() -> None:
-    assert queries.feature_phrases("zh")["history_n_visit"] == "走访…次"
-    assert queries.feature_phrases("en")["history_n_visit"] == "number of 'visit' events so far"
-    assert queries.feature_phrases("en")["profile_town"] == "town or street of the dispute"
+def test_features_in_words_from_the_dictionary_logged_with_the_model() -> None:
+    table = feature_dictionary(["history_n_visit", "profile_town"])
+    logged = {"columns": list(table.columns), "data": table.to_numpy().tolist()}
+    files = {"feature_dictionary.json": json.dumps(logged).encode()}
+    view = queries.model_view_of(USERS["admin"], "v1", files, "zh")
+    assert queries.feature_phrases(view, "zh") == {
+        "history_n_visit": "走访…次",
+        "profile_town": "所在乡镇街道为…",
+    }
+    assert queries.feature_phrases(view, "en") == {
+        "history_n_visit": "number of 'visit' events so far",
+        "profile_town": "town or street of the dispute",
+    }
+    older = queries.model_view_of(USERS["admin"], "v0", {}, "zh")  # logged before models carried it
+    assert queries.feature_phrases(older, "en") == {} and queries.feature_phrases(None, "zh") == {}
 
 
 def test_validation_summary_of_a_models_metadata() -> None:

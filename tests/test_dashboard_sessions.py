@@ -11,10 +11,10 @@ import pytest
 from contracts.settings import Settings
 from dashboards import auth, context
 from dashboards.labels import ZH
-from pipelines.publish import mark_stale
 from tests import test_dashboard_app as app_test
 from tests.dashboard_home import build_home, use_home
 from warehouse.accounts import Role, add_account, remove_account
+from warehouse.lists import mark_stale
 from warehouse.store import Warehouse
 
 

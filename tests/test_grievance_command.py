@@ -25,12 +25,12 @@ from dashboards.labels import ZH
 from features.grievances import cluster_id, empty_clusters
 from pipelines.cli import app
 from pipelines.grievance_flow import published_grievances
-from pipelines.publish import publish_day, read_pointer, table_bytes
 from pipelines.runtime import ingest_keyed
 from tests.builders import TEST_KEY, call_row
 from tests.dashboard_home import use_home
 from warehouse import tables
 from warehouse.accounts import Role, add_account
+from warehouse.lists import publish_day, read_list, read_pointer, table_bytes
 from warehouse.store import Warehouse
 
 runner = CliRunner()
@@ -232,7 +232,7 @@ def test_a_range_writes_each_day_and_leaves_the_latest_list_as_it_was(home: Sett
     assert read_pointer(home.lists_dir) == pointer and pointer["as_of"] == before.isoformat()
     assert {name: (home.lists_dir / name).read_bytes() for name in list_files} == list_files
     warehouse = Warehouse(home.warehouse_url)
-    stored_list = warehouse.read_list(before)[list(LIST_COLUMNS)]
+    stored_list = read_list(warehouse, before)[list(LIST_COLUMNS)]
     pd.testing.assert_frame_equal(stored_list, _listed(before), check_dtype=False)
     stored = warehouse.read_table(tables.grievances).groupby("as_of").size().to_dict()
     assert stored == {DAY - timedelta(days=2): 2, before: 2, DAY: 2}

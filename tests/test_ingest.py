@@ -11,18 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts import masking as masking_module
+from contracts.masking import mask_column, mask_text
+from contracts.masks import ID_MASK, NAME_MASK, PHONE_MASK
 from contracts.vocabulary import RecordKind
-from ingest import pseudonymise as pseudonymise_module
 from ingest.plan import classify
-from ingest.pseudonymise import (
-    ID_MASK,
-    NAME_MASK,
-    PHONE_MASK,
-    mask_column,
-    mask_text,
-    pseudonym,
-    pseudonymise_column,
-)
+from ingest.pseudonymise import pseudonym, pseudonymise_column
 from ingest.readers import UnreadableFileError, detect_kind, iter_text_chunks
 from ingest.validate import MissingColumnsError, _hex_strings, row_hashes, validate_frame
 from tests.builders import TEST_KEY, text_frame
@@ -205,11 +199,11 @@ UNGUARDED = re.compile(
     "|".join(
         f"(?P<{name}>{pattern.pattern})"
         for name, pattern in (
-            ("id", pseudonymise_module._ID_NUMBER),
-            ("old_id", pseudonymise_module._OLD_ID_NUMBER),
-            ("mobile", pseudonymise_module._MOBILE),
-            ("international", pseudonymise_module._INTERNATIONAL_LANDLINE),
-            ("landline", pseudonymise_module._LANDLINE),
+            ("id", masking_module._ID_NUMBER),
+            ("old_id", masking_module._OLD_ID_NUMBER),
+            ("mobile", masking_module._MOBILE),
+            ("international", masking_module._INTERNATIONAL_LANDLINE),
+            ("landline", masking_module._LANDLINE),
         )
     )
 )
@@ -218,8 +212,8 @@ UNGUARDED = re.compile(
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=NUMBERY, max_size=40))
 def test_mask_text_matches_the_plain_alternation(text: str) -> None:
-    translated = text.translate(pseudonymise_module._FULL_WIDTH_DIGITS)
-    expected = UNGUARDED.sub(pseudonymise_module._mask_match, translated)
+    translated = text.translate(masking_module.FULL_WIDTH_DIGITS)
+    expected = UNGUARDED.sub(masking_module._mask_match, translated)
     assert mask_text(text) == expected
 
 
@@ -239,7 +233,7 @@ def test_mask_column_matches_mask_text_row_by_row(
 ) -> None:
     texts = pd.Series([t for t, _ in rows], dtype=dtype)
     names = pd.Series([n for _, n in rows], dtype=dtype)
-    expected = [pseudonymise_module.mask_free_text(text or "", name) or None for text, name in rows]
+    expected = [masking_module.mask_free_text(text or "", name) or None for text, name in rows]
     masked = mask_column(texts, names)
     assert str(masked.dtype) == "str"
     assert masked.astype(object).where(masked.notna(), None).tolist() == expected

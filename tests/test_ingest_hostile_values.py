@@ -17,10 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from contracts.fields import field_specs
+from contracts.masks import PHONE_MASK
 from contracts.timeparse import InstantWindow, parse_datetime, parse_datetimes
 from contracts.vocabulary import RecordKind
 from ingest import run as ingest_run
-from ingest.pseudonymise import PHONE_MASK
 from ingest.run import IngestReport, ingest_paths
 from ingest.validate import MAX_NUMBER, READER_ERROR_COLUMN, _check, row_hashes, validate_frame
 from tests.builders import TEST_KEY, case_row, text_frame

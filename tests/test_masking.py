@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest import pseudonymise as ps
-from ingest.person_names import ALLOW_LIST, name_spans
-from ingest.pseudonymise import ID_MASK, NAME_MASK, PHONE_MASK, mask_column, mask_free_text, mask_text
+from contracts import masking as ps
+from contracts.masking import mask_column, mask_free_text, mask_text
+from contracts.masks import ID_MASK, NAME_MASK, PHONE_MASK
+from contracts.person_names import ALLOW_LIST, name_spans
+from ingest.pseudonymise import pseudonym
 
 LABELLED = Path(__file__).resolve().parent.parent / "bench" / "data" / "masking_labelled.jsonl"
 
@@ -74,8 +76,8 @@ def test_ordinary_numbers_are_kept(text: str) -> None:
 
 
 def test_full_width_digits_give_the_same_pseudonym() -> None:
-    assert ps.pseudonym("１３８１２３４５６７８", "phone", b"k") == ps.pseudonym("13812345678", "phone", b"k")
-    assert ps.pseudonym("11010119900307451Ｘ", "id_number", b"k") == ps.pseudonym(
+    assert pseudonym("１３８１２３４５６７８", "phone", b"k") == pseudonym("13812345678", "phone", b"k")
+    assert pseudonym("11010119900307451Ｘ", "id_number", b"k") == pseudonym(
         "11010119900307451x", "id_number", b"k"
     )
 
@@ -179,7 +181,7 @@ NUMBERY = st.text(alphabet=DIGITS + SEPARATORS + "XxＸｘ王电话号", max_siz
 def test_the_prefilter_selects_every_text_the_number_masker_changes(texts: list[str]) -> None:
     selected = set(ps._candidates(np.array(texts, dtype=object)).tolist())
     for i, text in enumerate(texts):
-        if ps._ANY_NUMBER.search(text.translate(ps._FULL_WIDTH_DIGITS)):
+        if ps._ANY_NUMBER.search(text.translate(ps.FULL_WIDTH_DIGITS)):
             assert i in selected, text
 
 

@@ -53,6 +53,7 @@ PLAN = TrainingPlan(
     n_folds=2,
     calibration_share=0.25,
     calibration_method="sigmoid",
+    refit_final=False,
     top_fraction=0.1,
     list_k=10,
     seed=3,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -11,14 +12,14 @@ import pytest
 
 from contracts.records import LIST_COLUMNS, check_list
 from features.dictionary import FeatureDoc
-from models.estimator import Candidate, base_model, calibrate, make_estimator
+from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator, refitted
 from models.explain import NO_REASON, contributions, importance, reasons
 from models.folds import rolling_origin_folds
 from models.metrics import hits_bounds_at_k, listed_flags, precision_at_k, recall_at_k, subset_metrics, top_k
 from models.promotion import decide
 from models.rules import rule_scores
 from models.scoring import bands, rank_cases
-from models.train import LABEL, CannotFit, TrainingPlan, train, usable_folds
+from models.train import LABEL, CannotFit, TrainingPlan, fit_calibrated, refit_calibrated, train, usable_folds
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -179,6 +180,7 @@ PLAN = TrainingPlan(
     n_folds=2,
     calibration_share=0.25,
     calibration_method="sigmoid",
+    refit_final=False,
     top_fraction=0.05,
     list_k=20,
     seed=1,
@@ -213,6 +215,54 @@ def test_sigmoid_calibration_turns_overconfident_scores_into_observed_rates() ->
     predicted = model.predict_proba(shifted[[d.name for d in DOCS]])[:, 1]
     assert predicted.mean() == pytest.approx(shifted[LABEL].mean(), abs=0.01)
     assert base_model(model) is base
+
+
+def test_a_refitted_model_keeps_its_map_slope_and_matches_the_calibration_rate() -> None:
+    matrix = _weekly(weeks=6, n=800)
+    names = [d.name for d in DOCS]
+    early, later = matrix[matrix["as_of"] <= WEEKS[2]], matrix[matrix["as_of"] > WEEKS[2]]
+    model = calibrate(fit(early), later[names], later[LABEL].to_numpy(), "sigmoid")
+    again = fit(matrix)
+    moved = refitted(model, again, later[names], later[LABEL].to_numpy())
+    assert base_model(moved) is again
+    assert base_model(model) is not again  # the original is left as it was
+    slopes = [m.calibrated_classifiers_[0].calibrators[0].a_ for m in (model, moved)]
+    assert slopes[0] == slopes[1]
+    assert moved.predict_proba(later[names])[:, 1].mean() == pytest.approx(later[LABEL].mean(), abs=1e-9)
+
+
+def test_training_refits_the_chosen_model_on_every_matured_date() -> None:
+    matrix = _weekly()
+    result = train(matrix, [LOGISTIC], replace(PLAN, refit_final=True))
+    held = train(matrix, [LOGISTIC], PLAN)
+    assert result.fit_dates == tuple(WEEKS)  # all matured by the training date, the calibration dates too
+    assert len(held.fit_dates) == 18
+    assert result.calibration_dates == held.calibration_dates
+    names = [d.name for d in DOCS]
+    direct = make_estimator(LOGISTIC, seed=1).fit(
+        matrix.loc[matrix["as_of"].isin(result.fit_dates), names],
+        matrix.loc[matrix["as_of"].isin(result.fit_dates), LABEL],
+    )
+    np.testing.assert_allclose(base_model(result.model)[-1].coef_, direct[-1].coef_, rtol=1e-9)
+    later = matrix[matrix["as_of"].isin(result.calibration_dates)]
+    mean = result.model.predict_proba(later[names])[:, 1].mean()
+    assert mean == pytest.approx(later[LABEL].mean(), abs=1e-9)
+
+
+def test_a_blend_is_refitted_part_by_part() -> None:
+    blend = Candidate("blend", "blend", DOCS, {}, parts=(LOGISTIC, TREES))
+    matrix = _weekly(weeks=8, n=600)
+    names = [d.name for d in DOCS]
+    plan = replace(PLAN, refit_final=True)
+    first, later_dates = WEEKS[:4], WEEKS[4:8]
+    model = fit_calibrated(matrix, blend, first, later_dates, plan)
+    again = refit_calibrated(matrix, model, blend, WEEKS[:8], later_dates, plan)
+    parts = base_model(again)
+    assert isinstance(parts, Blend)
+    direct = make_estimator(LOGISTIC, seed=1).fit(matrix[names], matrix[LABEL])
+    np.testing.assert_allclose(base_model(parts.members[0])[-1].coef_, direct[-1].coef_, rtol=1e-9)
+    later = matrix[matrix["as_of"].isin(later_dates)]
+    assert again.predict_proba(later[names])[:, 1].mean() == pytest.approx(later[LABEL].mean(), abs=1e-9)
 
 
 def test_reasons_of_a_linear_model_are_coefficient_times_value() -> None:

@@ -20,11 +20,15 @@ from contracts.records import LIST_COLUMNS, check_list
 from contracts.routing import ROUTING_COLUMNS, assign_units, assignment_rows, load_routing
 from contracts.settings import Settings
 from features.grievances import empty_clusters
-from pipelines import publish as publishing
 from pipelines.grievance_flow import published_grievances
-from pipelines.publish import (
+from pipelines.score_flow import input_fingerprint, list_audit
+from tests.builders import make_sources
+from warehouse import atomic_files, tables
+from warehouse import lists as publishing
+from warehouse.atomic_files import write_atomic
+from warehouse.dashboard_tables import assignments
+from warehouse.lists import (
     dormant_bytes,
-    input_fingerprint,
     list_bytes,
     manifest,
     previous_assignments,
@@ -33,14 +37,10 @@ from pipelines.publish import (
     publish_list,
     published_grievance_dates,
     read_latest,
+    read_list,
     read_pointer,
     table_bytes,
-    write_atomic,
 )
-from pipelines.score_flow import list_audit
-from tests.builders import make_sources
-from warehouse import tables
-from warehouse.dashboard_tables import assignments
 from warehouse.store import Warehouse
 
 AS_OF = date(2025, 3, 1)
@@ -127,7 +127,7 @@ def test_publish_writes_files_store_and_manifest(tmp_path: Path) -> None:
         {"as_of": AS_OF, "cluster_id": "Gabc", "open_case_ids": "A,B", "surge": True}
     ]
     pd.testing.assert_frame_equal(pd.read_parquet(paths["parquet"]), _listed())
-    stored = warehouse.read_list(AS_OF)
+    stored = read_list(warehouse, AS_OF)
     assert stored["case_id"].tolist() == ["A", "B"]
     written = json.loads(paths["manifest"].read_text())
     assert written["bands"] == {"high": 1, "medium": 0, "low": 1}
@@ -148,7 +148,7 @@ def test_a_failed_write_leaves_the_previous_file(tmp_path: Path, monkeypatch: py
     def crash(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(publishing.os, "replace", crash)
+    monkeypatch.setattr(atomic_files.os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         write_atomic(target, b"new list, half written")
     assert target.read_bytes() == b"old complete list"
@@ -215,8 +215,9 @@ OLD_DAY, NEW_DAY = date(2025, 3, 1), date(2025, 3, 2)
 CHILD = """
 import os, pickle, sys, time
 from pathlib import Path
-from pipelines import publish as publishing
-from pipelines.publish import publish_day
+from warehouse import atomic_files
+from warehouse import lists as publishing
+from warehouse.lists import publish_day
 from warehouse.store import Warehouse
 
 point, count, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
@@ -235,9 +236,9 @@ def hooked(real):
     return call
 
 if point == "store":
-    Warehouse.replace_list = lambda *args: hang()
+    publishing.replace_list = lambda *args: hang()
 else:
-    setattr(publishing.os, point, hooked(getattr(os, point)))
+    setattr(atomic_files.os, point, hooked(getattr(os, point)))
 warehouse = Warehouse(f"sqlite:///{folder / 'w.db'}")
 listed, description, grievances, dormant = pickle.loads((folder / "day.pickle").read_bytes())
 publish_day(listed, description, folder / "lists", warehouse, grievances, dormant=dormant)
@@ -346,7 +347,7 @@ def test_grievances_published_alone_replace_only_their_files_and_rows(tmp_path: 
         f"grievances.{suffix}": payload for suffix, payload in table_bytes(calmer).items()
     }
     assert {name: (lists / name).read_bytes() for name in kept} == kept and read_pointer(lists) == pointer
-    assert warehouse.read_list(AS_OF)["case_id"].tolist() == ["A", "B"]
+    assert read_list(warehouse, AS_OF)["case_id"].tolist() == ["A", "B"]
     stored = warehouse.read_table(tables.grievances)
     assert stored[["as_of", "cluster_id", "surge"]].to_dict("records") == [
         {"as_of": AS_OF, "cluster_id": "Gabc", "surge": False}
@@ -369,7 +370,10 @@ def test_grievances_published_alone_change_nothing_when_publishing_fails(
     def crash(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(publishing, "append" if failure == "the store" else "_stage", crash)
+    if failure == "the store":
+        monkeypatch.setattr(publishing, "append", crash)
+    else:
+        monkeypatch.setattr(atomic_files, "_stage", crash)
     with pytest.raises(OSError, match="disk full"):
         publish_grievances(_grievances().assign(surge=False), AS_OF, lists, warehouse)
     assert {p.name: p.read_bytes() for p in lists.iterdir()} == files
@@ -443,3 +447,30 @@ def test_who_acts_is_stored_with_the_list_replaced_with_it_and_read_back_by_the_
     assert previous_assignments(warehouse, AS_OF).empty  # nothing was published before
     publish_day(_listed(), description, lists, warehouse, _grievances())  # the day again, unrouted
     assert warehouse.read_table(assignments).empty and previous_assignments(warehouse, NEW_DAY).empty
+
+
+@pytest.mark.parametrize("failure", ["staging a file", "the store"])
+def test_a_day_republished_changes_nothing_when_publishing_fails(
+    failure: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun of the latest day that fails (a disk or a store error) leaves its files, its store rows and
+    `latest` as the first run published them."""
+    lists, warehouse = tmp_path / "lists", Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    listed, description = _day(AS_OF, tmp_path)
+    publish_day(listed, description, lists, warehouse, _grievances(), dormant=DORMANT)
+    files = {p.name: p.read_bytes() for p in lists.iterdir()}
+    stored = {table.name: warehouse.read_table(table) for table in (tables.lists, tables.grievances)}
+
+    def crash(*_args: object) -> None:
+        raise OSError("disk full")
+
+    if failure == "the store":
+        monkeypatch.setattr(publishing, "append", crash)
+    else:
+        monkeypatch.setattr(atomic_files, "_stage", crash)
+    rescored, calmer = listed.assign(score=listed["score"] / 2), _grievances().assign(surge=False)
+    with pytest.raises(OSError, match="disk full"):
+        publish_day(rescored, description, lists, warehouse, calmer, dormant=DORMANT)
+    assert {p.name: p.read_bytes() for p in lists.iterdir()} == files
+    for table in (tables.lists, tables.grievances):
+        pd.testing.assert_frame_equal(warehouse.read_table(table), stored[table.name])

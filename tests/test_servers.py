@@ -234,6 +234,7 @@ def test_two_workers_retrain_and_publish_through_the_servers(servers: Servers) -
     from mlflow import MlflowClient
     from prefect.client.orchestration import get_client
 
+    from warehouse.lists import read_list
     from warehouse.store import Warehouse
 
     settings = servers.settings
@@ -256,7 +257,7 @@ def test_two_workers_retrain_and_publish_through_the_servers(servers: Servers) -
         assert (settings.lists_dir / f"{day.isoformat()}.csv").is_file()
         manifest = json.loads((settings.lists_dir / f"{day.isoformat()}.manifest.json").read_text("utf-8"))
         assert manifest["model_version"] in {f"{settings.model_name}/v1", f"{settings.model_name}/v2"}
-        assert not Warehouse(settings.warehouse_url).read_list(day).empty
+        assert not read_list(Warehouse(settings.warehouse_url), day).empty
     assert settings.warehouse_url.startswith("postgresql")
     assert not (settings.home / "warehouse.db").exists()
 

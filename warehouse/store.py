@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -362,29 +361,3 @@ class Warehouse:
             .values(released_at=now.to_pydatetime(), released_by_run=run_id)
         )
         return int(result.rowcount or 0)
-
-    @staticmethod
-    def replace_list(
-        connection: Connection,
-        as_of: date,
-        frame: pd.DataFrame,
-        manifest: str,
-        day_tables: Mapping[Table, pd.DataFrame] | None = None,
-    ) -> None:
-        """Replace the stored list, its manifest and the day's other published tables of one as-of date."""
-        day_tables = day_tables or {}
-        for table in (tables.lists, tables.list_manifests, *day_tables):
-            connection.execute(delete(table).where(table.c.as_of == as_of))
-        append(connection, tables.lists, frame)
-        for table, rows in day_tables.items():
-            append(connection, table, rows.assign(as_of=as_of))
-        append(
-            connection,
-            tables.list_manifests,
-            pd.DataFrame({"as_of": [as_of], "manifest": [manifest], "published_at": [local_now()]}),
-        )
-
-    def read_list(self, as_of: date) -> pd.DataFrame:
-        """The stored list of one as-of date, best first."""
-        frame = self.read_table(tables.lists, tables.lists.c.as_of == as_of)
-        return frame.sort_values("rank", ignore_index=True)

@@ -259,14 +259,14 @@ def _fairness(view: queries.ModelView, page: context.PageContext, top: str) -> N
         st.dataframe(subsets_table(view.tables["subsets"], words, top), hide_index=True)
 
 
-def _champion(page: context.PageContext) -> None:
-    """The champion's version, card, validation and fairness."""
+def _champion(page: context.PageContext) -> queries.ModelView | None:
+    """The champion's version, card, validation and fairness (the champion as shown; None before any)."""
     words = page.words
     with st.spinner(words["loading_model"]):
         view = _view(page)
     if view is None:
         st.info(words["no_model"])
-        return
+        return None
     st.metric(words["champion"], view.version)
     if view.trained_as_of:
         st.caption(words["model_trained_on"].format(as_of=view.trained_as_of))
@@ -277,10 +277,11 @@ def _champion(page: context.PageContext) -> None:
     top = f"{page.source.settings.list_top_fraction:.0%}"
     _validation(view, page, top)
     _fairness(view, page, top)
+    return view
 
 
-def _operations(page: context.PageContext) -> None:
-    """Feedback rates, the daily runs and the latest drift."""
+def _operations(page: context.PageContext, view: queries.ModelView | None) -> None:
+    """Feedback rates, the daily runs and the latest drift (features named by the champion's dictionary)."""
     words, viewer, data = page.words, page.viewer, page.source
     st.subheader(words["feedback_rates"].format(days=FEEDBACK_DAYS))
     rates = queries.feedback_rates(viewer, data, FEEDBACK_DAYS)
@@ -305,7 +306,7 @@ def _operations(page: context.PageContext) -> None:
     if as_of is not None and len(drift):
         st.subheader(words["drift"].format(as_of=as_of))
         st.caption(words["model_drift_help"])
-        phrases = queries.feature_phrases(page.language) | {"score": words["drift_score"]}
+        phrases = queries.feature_phrases(view, page.language) | {"score": words["drift_score"]}
         shown = drift.assign(feature=drift["column"].map(lambda column: phrases.get(column, column)))
         if shown["psi"].notna().any():
             _chart(charts.drift_chart(shown, words, page.language))
@@ -329,8 +330,8 @@ def main() -> None:
     """The page."""
     page = context.page()
     st.header(page.words["page_model"])
-    _champion(page)
-    _operations(page)
+    view = _champion(page)
+    _operations(page, view)
     _audit_log(page)
 
 

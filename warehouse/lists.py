@@ -1,9 +1,11 @@
-"""Publishing a list: files written atomically, the store updated in one transaction, manifest last.
+"""The published list, one artefact kept three ways (Parquet and CSV files in the lists folder, rows in the
+store): publishing it, reading it back (by date, or the `latest`), its manifest, the pointer, and what is
+recorded with it (grievances, call links, assignments, dormant cases, the outcomes of past lists).
 
-Every file is written to a temporary file in its own folder (`.<name>.<pid>.tmp`), fsynced and renamed
-over its final name, so no reader ever sees half a file. A day's files are all staged before any is
-renamed, and the `latest` pointer moves last: a reader following it sees the previous complete day or
-the new one. Temporary files left by a killed writer are removed when the next publication starts.
+A day's files are all staged (`warehouse.atomic_files`) before any is renamed, then the store's rows are
+replaced in one transaction, the manifest file is written, and the `latest` pointer moves last: a reader
+following it sees the previous complete day or the new one. Temporary files left by a killed writer are
+removed when the next publication starts.
 
 A day's emerging grievances are published with its list, or alone (before any model, or without one):
 then only their files and store rows are replaced, and the list, its manifest and `latest` stay as they are.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,21 +31,11 @@ from sqlalchemy import Connection, Table, delete, func, select
 from contracts.routing import ASSIGNMENT_COLUMNS, Routing
 from contracts.settings import Settings
 from contracts.spreadsheet import neutralised
-from features.sources import Sources
+from contracts.timeparse import local_now
 from warehouse import tables
+from warehouse.atomic_files import remove_leftovers, write_all_atomic, write_atomic
 from warehouse.dashboard_tables import assignments as assignments_table
 from warehouse.store import Warehouse, append
-
-
-def input_fingerprint(known: Sources) -> str:
-    """A hash of exactly which record versions a list was built from."""
-    digest = hashlib.sha256()
-    for name, frame in (("cases", known.cases), ("events", known.events), ("hotline", known.hotline)):
-        digest.update(name.encode())
-        pairs = frame[["record_key", "row_hash"]].sort_values("record_key")
-        digest.update(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
 
 AUDIT_COLUMNS = (
     "attribute",
@@ -136,85 +128,6 @@ def empty_reason(cases: int, dormant: int, as_of: date, dormant_days: int) -> st
     return f"no case was open at {as_of.isoformat()}"
 
 
-TEMPORARY_SUFFIX = ".tmp"
-
-
-def temporary_path(path: Path) -> Path:
-    """Where a file is written before it replaces `path`: same folder, hidden, named by the writer."""
-    return path.with_name(f".{path.name}.{os.getpid()}{TEMPORARY_SUFFIX}")
-
-
-def _writer_alive(temporary: Path) -> bool:
-    """Whether the process that named this temporary file still runs (False when the name has no pid)."""
-    pid = temporary.name.removesuffix(TEMPORARY_SUFFIX).rsplit(".", 1)[-1]
-    if not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_leftovers(folder: Path) -> list[Path]:
-    """Delete temporary files a killed writer left in a folder (their writer no longer runs)."""
-    if not folder.is_dir():
-        return []
-    left = [
-        p
-        for p in folder.iterdir()
-        if p.name.startswith(".") and p.name.endswith(TEMPORARY_SUFFIX) and not _writer_alive(p)
-    ]
-    for path in left:
-        path.unlink(missing_ok=True)
-    return left
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make renames in a folder durable."""
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def _stage(path: Path, payload: bytes) -> Path:
-    """Write the payload to the file's temporary path and fsync it; the temporary path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_path(path)
-    with open(temporary, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return temporary
-
-
-def write_all_atomic(files: dict[Path, bytes]) -> None:
-    """Replace several files, each in one step: all are staged (written, fsynced) before the first
-    rename, so a writer killed while writing leaves no new file under its final name."""
-    staged: list[Path] = []
-    try:
-        for path, payload in files.items():
-            staged.append(_stage(path, payload))
-        for path, temporary in zip(files, staged, strict=True):
-            os.replace(temporary, path)
-    finally:
-        for temporary in staged:
-            temporary.unlink(missing_ok=True)
-    for folder in {path.parent for path in files}:
-        _fsync_folder(folder)
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Replace a file in one step: temporary file beside it, fsync, rename (readers never see half)."""
-    write_all_atomic({path: payload})
-
-
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
     """A published table as Parquet: the values as they are."""
     parquet = io.BytesIO()
@@ -270,6 +183,13 @@ def list_bytes(listed: pd.DataFrame, language: str) -> dict[str, bytes]:
 
 
 GRIEVANCES_PREFIX = "grievances."
+MANIFEST_SUFFIX = "manifest.json"
+DORMANT_SUFFIX = "dormant.parquet"
+
+
+def day_file(lists_dir: Path, as_of: date, suffix: str) -> Path:
+    """A day's published file in the lists folder: `<as_of>.<suffix>` (e.g. parquet, manifest.json)."""
+    return lists_dir / f"{as_of.isoformat()}.{suffix}"
 
 
 def table_files(
@@ -278,7 +198,7 @@ def table_files(
     """A day's published table as files, by name (`prefix` + parquet or csv): the path
     `<as_of>.<prefix><suffix>` in the lists folder and the bytes (`table_bytes` or `list_bytes`)."""
     return {
-        prefix + suffix: (lists_dir / f"{as_of.isoformat()}.{prefix}{suffix}", payload)
+        prefix + suffix: (day_file(lists_dir, as_of, prefix + suffix), payload)
         for suffix, payload in payloads.items()
     }
 
@@ -288,6 +208,33 @@ def dormant_bytes(dormant: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     dormant.to_parquet(buffer, index=False)
     return buffer.getvalue()
+
+
+def replace_list(
+    connection: Connection,
+    as_of: date,
+    frame: pd.DataFrame,
+    manifest_text: str,
+    day_tables: Mapping[Table, pd.DataFrame] | None = None,
+) -> None:
+    """Replace the stored list, its manifest and the day's other published tables of one as-of date."""
+    day_tables = day_tables or {}
+    for table in (tables.lists, tables.list_manifests, *day_tables):
+        connection.execute(delete(table).where(table.c.as_of == as_of))
+    append(connection, tables.lists, frame)
+    for table, rows in day_tables.items():
+        append(connection, table, rows.assign(as_of=as_of))
+    append(
+        connection,
+        tables.list_manifests,
+        pd.DataFrame({"as_of": [as_of], "manifest": [manifest_text], "published_at": [local_now()]}),
+    )
+
+
+def read_list(warehouse: Warehouse, as_of: date) -> pd.DataFrame:
+    """The stored list of one as-of date, best first."""
+    frame = warehouse.read_table(tables.lists, tables.lists.c.as_of == as_of)
+    return frame.sort_values("rank", ignore_index=True)
 
 
 def publish_list(
@@ -300,10 +247,12 @@ def publish_list(
     dormant: pd.DataFrame | None = None,
     assignments: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write the list's (its CSV in the manifest's language), the grievances' and (when given) the dormant
-    cases' files, then the store's list, grievances, who acts on the list's cases (`assignments`, none when
-    not given), the day's call links (when given) and manifest in one transaction, then the manifest
-    file. Temporary files left by a killed earlier writer are removed first."""
+    """Replace the list's files (its CSV in the manifest's language), the grievances' and (when given) the
+    dormant cases', and the store's list, grievances, who acts on the list's cases (`assignments`, none when
+    not given), the day's call links (when given) and manifest, together; then write the manifest file.
+    The files are staged and renamed inside the store's transaction, after its rows are written, so a
+    failure before the commit changes neither. Temporary files left by a killed earlier writer are removed
+    first."""
     as_of = date.fromisoformat(description["as_of"])
     remove_leftovers(lists_dir)
     paths: dict[str, Path] = {}
@@ -315,9 +264,8 @@ def publish_list(
             paths[name] = path
             files[path] = payload
     if dormant is not None:
-        paths["dormant"] = lists_dir / f"{as_of.isoformat()}.dormant.parquet"
+        paths["dormant"] = day_file(lists_dir, as_of, DORMANT_SUFFIX)
         files[paths["dormant"]] = dormant_bytes(dormant)
-    write_all_atomic(files)
     text = json.dumps(description, ensure_ascii=False, indent=2, sort_keys=True)
     with warehouse.transaction() as connection:
         unassigned = pd.DataFrame(columns=list(ASSIGNMENT_COLUMNS))
@@ -327,8 +275,9 @@ def publish_list(
         }
         if links is not None:
             day_tables[tables.call_links] = links
-        warehouse.replace_list(connection, as_of, listed, text, day_tables)
-    paths["manifest"] = lists_dir / f"{as_of.isoformat()}.manifest.json"
+        replace_list(connection, as_of, listed, text, day_tables)
+        write_all_atomic(files)
+    paths["manifest"] = day_file(lists_dir, as_of, MANIFEST_SUFFIX)
     write_atomic(paths["manifest"], text.encode())
     return paths
 
@@ -401,7 +350,41 @@ def read_latest(lists_dir: Path) -> tuple[dict[str, Any], pd.DataFrame] | None:
     pointer = read_pointer(lists_dir)
     if pointer is None:
         return None
-    return pointer, pd.read_parquet(lists_dir / f"{pointer['as_of']}.parquet")
+    return pointer, pd.read_parquet(day_file(lists_dir, date.fromisoformat(pointer["as_of"]), "parquet"))
+
+
+def read_manifest(lists_dir: Path, as_of: date) -> dict[str, Any]:
+    """The manifest file published beside a day's list ({} when there is none)."""
+    path = day_file(lists_dir, as_of, MANIFEST_SUFFIX)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def published_list_dates(lists_dir: Path) -> list[date]:
+    """The days whose list is published (a manifest file beside it), oldest first."""
+    found = lists_dir.glob(f"????-??-??.{MANIFEST_SUFFIX}")
+    return sorted(date.fromisoformat(path.name[:10]) for path in found)
+
+
+def read_dormant(lists_dir: Path, as_of: date, columns: Sequence[str]) -> pd.DataFrame | None:
+    """The columns of the dormant cases published with a day's list (None when the list came without a
+    dormant-cases file: older lists)."""
+    path = day_file(lists_dir, as_of, DORMANT_SUFFIX)
+    return pd.read_parquet(path, columns=list(columns)) if path.exists() else None
+
+
+OUTCOMES_FILE = "outcomes.json"
+
+
+def read_outcomes(reports_dir: Path) -> pd.DataFrame:
+    """The recorded realised quality of past lists, one row per list (empty before any)."""
+    path = reports_dir / OUTCOMES_FILE
+    return pd.read_json(path, orient="records", dtype={"as_of": str}) if path.exists() else pd.DataFrame()
+
+
+def write_outcomes(reports_dir: Path, outcomes: pd.DataFrame) -> None:
+    """Replace the recorded realised quality of past lists (atomically)."""
+    payload = outcomes.to_json(orient="records", force_ascii=False, indent=2).encode()
+    write_atomic(reports_dir / OUTCOMES_FILE, payload)
 
 
 def newest_list_date(warehouse: Warehouse, by: date, before: bool = False) -> date | None:
