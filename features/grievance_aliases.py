@@ -446,8 +446,8 @@ class _Callers:
 
     def variant_of(self, alias: int, thing: int) -> bool:
         """The key at position `alias` is another name of the merged thing of the key at `thing`: that
-        thing was named in each window the alias was named in and under each category the alias's
-        calls were filed under there (when the categories are known), by at least DOMINANT_CALLERS
+        thing was named in each window the alias was named in, under a category the alias's calls were
+        filed under there (when the categories are known), by at least DOMINANT_CALLERS
         callers in all and by more than the alias's own thing: the alias has no life of its own. False
         when the windows are unknown."""
         if alias not in self.filed:
@@ -455,7 +455,9 @@ class _Callers:
         named = self.filed_as(self.forest.find(thing), alias)
         own = sum(self.filed_as(self.forest.find(alias), alias).values())
         total = sum(named.values())
-        return all(named.values()) and total >= DOMINANT_CALLERS and total > own
+        windows = {block for block, _ in named}
+        in_each = all(any(n for (b, _), n in named.items() if b == block) for block in windows)
+        return in_each and total >= DOMINANT_CALLERS and total > own
 
 
 def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
