@@ -446,8 +446,8 @@ class _Callers:
 
     def variant_of(self, alias: int, thing: int) -> bool:
         """The key at position `alias` is another name of the merged thing of the key at `thing`: that
-        thing was named in each window the alias was named in, under a category the alias's calls were
-        filed under there (when the categories are known), by at least DOMINANT_CALLERS
+        thing was named in each window the alias was named in and, in those windows under the categories
+        the alias's calls were filed under (when the categories are known), by at least DOMINANT_CALLERS
         callers in all and by more than the alias's own thing: the alias has no life of its own. False
         when the windows are unknown."""
         if alias not in self.filed:
@@ -455,8 +455,8 @@ class _Callers:
         named = self.filed_as(self.forest.find(thing), alias)
         own = sum(self.filed_as(self.forest.find(alias), alias).values())
         total = sum(named.values())
-        windows = {block for block, _ in named}
-        in_each = all(any(n for (b, _), n in named.items() if b == block) for block in windows)
+        seen = {b for i in self.members(self.forest.find(thing)) for b in self.windows.get(i, {})}
+        in_each = set(self.windows.get(alias, {})) <= seen
         return in_each and total >= DOMINANT_CALLERS and total > own
 
 
