@@ -9,7 +9,9 @@ HMM, as unknown names are) is a name; a dictionary word, or a surname jieba left
 given characters, is a name only between a cue (start, punctuation, 与/和/跟/被, 邻居, 调解员, 申请人...) and
 what follows names (反映, 称, 因, 等, punctuation...). Words in the allow-list (places, organisations and
 ordinary words jieba tags as names) and words followed by a place or organisation suffix (区, 村, 小区,
-公司...) are never names. Roles without a surname (申请人, 当事人, 调解员) are not names.
+公司...) are never names, nor is an estate's name between a property word and a part of the estate
+(安置房顺发二期, 小区金海3栋: a surname character may end the property word, 房 of 安置房). Roles without a
+surname (申请人, 当事人, 调解员) are not names.
 """
 
 from __future__ import annotations
@@ -172,11 +174,29 @@ def _place_follows(text: str, end: int) -> bool:
     return any(text.startswith(suffix, end) for suffix in _PLACE_SUFFIXES)
 
 
+# A property word's last character (安置房, 3号楼, 小区, 翠苑, 公园...) and a part of an estate after its
+# name, with its number (二期, 3号楼, 5栋, 2单元, A座).
+_PROPERTY_END = re.compile(r"[房楼区苑园]$")
+_ESTATE_PART = re.compile(r"^(?:[0-9A-Za-z０-９一二三四五六七八九十两]+)?(?:期|号|栋|幢|单元|座)")
+
+
+def _estate_name(text: str, start: int, end: int) -> bool:
+    """Whether the candidate is the name of an estate: right after a property word, or its surname
+    character ending one (安置房 + 顺发), and right before a part of the estate ('安置房顺发二期',
+    '小区金海3栋')."""
+    ends_property = _PROPERTY_END.search(text[:start]) is not None
+    completes_property = start > 0 and _HAN.match(text[start - 1]) and _PROPERTY_END.search(text[start])
+    return (ends_property or bool(completes_property)) and _ESTATE_PART.match(text[end:]) is not None
+
+
 def _plausible(tokenizer: Any, text: str, start: int, end: int) -> bool:
-    """A candidate name that is not an allowed word, not a non-name dictionary word, not before a place."""
+    """A candidate name that is not an allowed word, not a non-name dictionary word, not before a place
+    nor the name of an estate."""
     word = text[start:end]
     split = _split_surname(word)
     if split is None or not _given_ok(split[1]) or word in ALLOW_LIST or _place_follows(text, end):
+        return False
+    if _estate_name(text, start, end):
         return False
     tag = _word_tags(tokenizer).get(word)
     known = tokenizer.FREQ.get(word, 0) > 0

@@ -32,7 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.grievance_keys import DESCRIPTORS, PLACELESS_KINDS, is_generic_name
+from features.grievance_keys import PLACELESS_KINDS, is_generic_name
+from features.grievance_words import DESCRIPTORS
 from features.named_things import BOUNDARY_WORDS, COMPLAINT_WORDS, GENERIC_WORDS, split_suffix
 
 MIN_ABBREVIATION = 4  # characters of an abbreviation of a core (the first two kept, the rest in order)

@@ -20,9 +20,10 @@ place is the place; a key naming only a trade, "自来水公司", or nothing, "�
 person's name or a place before a known key is dropped (`known_endings`); keys holding a word never
 found in names are dropped (NOT_NAME_WORDS); keys that are words in common use, learned from the calls
 (spread over districts and categories like named things in general, seldom named twice by a caller),
-are never keys (`generic_keys`); and within a district the keys that are one thing written differently
-are merged (`alias_roots`: one containing the other, one character miswritten, the same callers). The
-scope of a cluster is (district, root key); it is shown as the form written most often in the window.
+are never keys (`features.grievance_generic_keys`); and within a district the keys that are one thing
+written differently are merged (`features.grievance_aliases.alias_roots`: one containing the other, one
+character miswritten, the same callers, another name named only when the thing is). The scope of a
+cluster is (district, root key); it is shown as the form written most often in the window.
 With `bare_names`, a call left without a key that names a thing known in its district by its name
 alone, without its suffix ("反映顺发的电梯坏了" for 顺发花园, "鑫源建工" for 鑫源建筑工程公司), is a mention
 of that thing (`features.grievance_names.bare_mentions`). Pseudonymised phones are only counted, never
@@ -79,14 +80,9 @@ import pyarrow.compute as pc
 from contracts.masks import MASK_REGEX
 from features.cohort import open_cases
 from features.dictionary import Language
-from features.grievance_keys import (
-    alias_roots,
-    generic_keys,
-    home_districts,
-    normalise_keys,
-    place_names,
-    spelling,
-)
+from features.grievance_aliases import alias_roots
+from features.grievance_generic_keys import generic_keys
+from features.grievance_keys import home_districts, normalise_keys, place_names, spelling
 from features.grievance_levels import TOPIC, peer_levels, surged, upper_tail, window_counts
 from features.grievance_names import bare_mentions
 from features.grievance_summaries import summaries, surge_reasons, term_counts
@@ -497,8 +493,8 @@ def _keyed(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The calls' and the cases' mentions with their cluster key: the names before known things dropped
     (known_endings), keys that are not names left out, and those that are words in common use
-    (grievance_keys.generic_keys); `member` is the key as written, `key` the root of its aliases in the
-    district (grievance_keys.alias_roots)."""
+    (grievance_generic_keys.generic_keys); `member` is the key as written, `key` the root of its aliases
+    in the district (grievance_aliases.alias_roots)."""
     endings = known_endings(pd.concat([found["key"], named["key"]], ignore_index=True))
     found, named = found.assign(key=found["key"].map(endings)), named.assign(key=named["key"].map(endings))
     found, named = found[is_name_like(found["key"])], named[is_name_like(named["key"])]
@@ -532,7 +528,9 @@ def _keyed(
             "caller": None,
         }
     )
-    roots = alias_roots(pd.concat([said[[*written.columns, "block", "first"]], written], ignore_index=True))
+    roots = alias_roots(
+        pd.concat([said[[*written.columns, "block", "first", "category"]], written], ignore_index=True)
+    )
     root = roots.set_index(["district", "key"])["root"]
 
     def rooted(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,12 +1,13 @@
 """One real-world thing is one grievance key (issue 17): administrative places learned from the data,
 short forms inside several things, shortened names, miswritten names, the root's stability and things in
-no place (features.grievance_keys)."""
+no place (features.grievance_aliases, features.grievance_keys)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from features.grievance_keys import alias_roots, home_districts, place_names, without_places
+from features.grievance_aliases import alias_roots
+from features.grievance_keys import home_districts, place_names, without_places
 
 
 def named(
@@ -129,11 +130,89 @@ def test_the_root_is_the_precise_name_whichever_form_is_most_named_that_day() ->
 def test_the_root_is_the_form_named_first_when_the_times_are_known() -> None:
     """While few callers have named a college, which form most of them wrote changes from day to day; the
     form written first stays its identity (without times: the form most callers wrote)."""
+    first = named("翠苑国际职业技术学院", [1, 5], kind="school").assign(
+        first=pd.Timestamp("2025-03-01 09:00")
+    )
+    later = named("翠苑国标职业技术学院", [2, 3, 4], kind="school").assign(first=pd.Timestamp("2025-03-03"))
+    assert set(roots(first, later).values()) == {"翠苑国际职业技术学院"}
+    untimed = [frame.drop(columns="first") for frame in (first, later)]
+    assert set(roots(*untimed).values()) == {"翠苑国标职业技术学院"}
+
+
+def test_a_short_form_named_first_is_not_the_root() -> None:
+    """鑫源技术学院 is a short form of 鑫源职业技术学院: the longer form is the college's identity from the
+    day it is named, whichever was named first (the first-named form would change as calls leave the
+    lookback)."""
     first = named("鑫源技术学院", [1], kind="school").assign(first=pd.Timestamp("2025-03-01 09:00"))
     later = named("鑫源职业技术学院", [2, 3, 4], kind="school").assign(first=pd.Timestamp("2025-03-03"))
-    assert set(roots(first, later).values()) == {"鑫源技术学院"}
-    untimed = [frame.drop(columns="first") for frame in (first, later)]
-    assert set(roots(*untimed).values()) == {"鑫源职业技术学院"}
+    assert set(roots(first, later).values()) == {"鑫源职业技术学院"}
+
+
+# ---------------------------------------------------------------- other names of a thing, by the data
+
+
+def filed(frame: pd.DataFrame, blocks: list[int], category: str = "住房城乡建设") -> pd.DataFrame:
+    """The mentions in their windows (taken in turn), filed under one hotline category."""
+    return in_windows(frame, blocks).assign(category=category)
+
+
+def test_a_company_named_with_other_trade_words_only_while_it_is_named_is_the_company() -> None:
+    """福临装修公司 is named only in the weeks 福临装饰工程公司 is, by its callers' complaint: one company.
+    福临服装厂 is named in weeks of its own: another. Without the windows nothing says so: apart."""
+    frames = (
+        filed(named("福临装饰工程公司", range(30), kind="company"), [0] * 14 + [1] * 14 + [5, 6]),
+        filed(named("福临装修公司", range(40, 46), kind="company"), [0, 1]),
+        filed(named("福临服装厂", range(50, 56), kind="company"), [0, 2, 3, 4, 6, 7], "劳动和社会保障"),
+    )
+    found = roots(*frames)
+    assert found[("东湖区", "福临装修公司")] == "福临装饰工程公司"
+    assert found[("东湖区", "福临服装厂")] == "福临服装厂"
+    first = pd.Timestamp("2025-03-01")  # the other name written first is still not the root
+    timed = [frame.assign(first=first + pd.Timedelta(days=i)) for i, frame in enumerate(reversed(frames))]
+    assert roots(*timed)[("东湖区", "福临装修公司")] == "福临装饰工程公司"
+    untimed = roots(*(frame.drop(columns=["block", "category"]) for frame in frames))
+    assert untimed[("东湖区", "福临装修公司")] == "福临装修公司"
+
+
+def test_of_two_names_the_same_callers_merge_the_less_named_is_not_the_root() -> None:
+    """福临装修公司, written first, and 福临装饰公司 are one company by their callers: the name fewer
+    callers write is the other name, never the root."""
+    found = roots(
+        named("福临装修公司", [1, 2, 3], kind="company").assign(first=pd.Timestamp("2025-03-01")),
+        named("福临装饰公司", range(1, 9), kind="company").assign(first=pd.Timestamp("2025-03-02")),
+    )
+    assert set(found.values()) == {"福临装饰公司"}
+
+
+def test_a_thing_named_in_other_weeks_or_by_few_is_not_another_name() -> None:
+    """福临装修公司 named in a week without 福临装饰工程公司 has a life of its own; next to a company named
+    by four callers only, nothing says they are one."""
+    lived = roots(
+        filed(named("福临装饰工程公司", range(30), kind="company"), [0] * 15 + [1] * 15),
+        filed(named("福临装修公司", range(40, 46), kind="company"), [0, 4]),
+    )
+    assert lived[("东湖区", "福临装修公司")] == "福临装修公司"
+    few = roots(
+        filed(named("福临装饰工程公司", range(4), kind="company"), [0]),
+        filed(named("福临装修公司", range(40, 42), kind="company"), [0]),
+    )
+    assert few[("东湖区", "福临装修公司")] == "福临装修公司"
+
+
+def test_an_estate_written_with_xiaoqu_is_the_estate_its_callers_complain_like() -> None:
+    """远大小区 could be 远大苑 or 远大公寓; in its week, two callers name 远大苑 with the same complaint
+    and two name 远大公寓 with another: 远大苑. Without the categories neither is named three times as
+    often: apart."""
+    frames = (
+        filed(named("远大苑", range(10), district="东湖区"), [0, 0, 3, 4, 5, 6, 7, 8, 9, 9], "城市管理"),
+        filed(named("远大苑", [20, 21]), [0]),
+        filed(named("远大公寓", range(30, 32)), [0], "城市管理"),
+        filed(named("远大公寓", range(33, 38)), [2, 4, 6, 8, 9], "城市管理"),
+        filed(named("远大小区", range(40, 43)), [0]),
+    )
+    assert roots(*frames)[("东湖区", "远大小区")] == "远大苑"
+    uncategorised = roots(*(frame.drop(columns="category") for frame in frames))
+    assert uncategorised[("东湖区", "远大小区")] == "远大小区"
 
 
 # ---------------------------------------------------------------- things in no place

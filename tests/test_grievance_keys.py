@@ -1,12 +1,15 @@
 """Keys of the emerging grievances: the grammar of named things (features.named_things), normalised keys,
-generic keys learned from the calls and aliases merged within a district (features.grievance_keys)."""
+generic keys learned from the calls and aliases merged within a district (features.grievance_keys,
+grievance_generic_keys, grievance_aliases)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from features.grievance_keys import alias_roots, generic_keys, normalise_key, normalise_keys
+from features.grievance_aliases import alias_roots
+from features.grievance_generic_keys import generic_keys
+from features.grievance_keys import normalise_key, normalise_keys
 from features.named_things import read_names
 
 # ---------------------------------------------------------------- the grammar

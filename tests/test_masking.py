@@ -92,6 +92,12 @@ def test_full_width_digits_give_the_same_pseudonym() -> None:
         ("张先生和刘女士称楼上漏水。", "[姓名]和[姓名]称楼上漏水。"),
         ("老王说小李欠钱不还。", "[姓名]说[姓名]欠钱不还。"),
         ("司马强被赵文斌打伤。", "[姓名]被[姓名]打伤。"),
+        # names next to property words and estate parts
+        ("商品房房小明反映漏水。", "商品房[姓名]反映漏水。"),
+        ("安置房业主张伟称要维权。", "安置房业主[姓名]称要维权。"),
+        ("二号楼邻居房立新反映噪音。", "二号楼邻居[姓名]反映噪音。"),
+        ("安置房与房小明协商未果。", "安置房与[姓名]协商未果。"),
+        ("安置房，房小明二期的住户。", "安置房，[姓名]二期的住户。"),
     ],
 )
 def test_other_peoples_names_are_masked(text: str, expected: str) -> None:
@@ -111,6 +117,10 @@ def test_other_peoples_names_are_masked(text: str, expected: str) -> None:
         "向阳小区电梯长期故障。",
         "当事人已向人民法院提起诉讼。",
         "申请人要求赔偿损失2000元。",
+        # an estate's name between a property word and a part of the estate
+        "安置房顺发二期漏水严重。",
+        "商品房顺发3号楼电梯故障。",
+        "小区金海5栋外墙脱落。",
     ],
 )
 def test_place_and_organisation_words_are_kept(text: str) -> None:

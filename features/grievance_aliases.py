@@ -1,0 +1,586 @@
+"""One thing's keys merged: within a district, the keys of the emerging grievances that name one thing
+written differently share one root key (the keys: `features.grievance_keys`).
+
+- `alias_roots`: keys are first compared without the administrative places they start with, learned from
+  the data (`place_names`: the districts of the district column and the provinces and cities keys start
+  with, also without their unit word: "临川世纪高速" is "世纪高速" where 临川县 is a district). Within a
+  district and a kind, keys that are one thing written differently are merged: the same core
+  ("宏达服装厂"/"宏达服装公司"), one key ending another ("滨河苑"/"伊景园滨河苑"), one core starting or
+  ending another of at least three characters ("伊景园小区"/"伊景园滨河苑") or written with characters
+  left out, the first two kept ("翠湖天地苑"/"翠湖国际新天地苑"), or, for organisations, schools and
+  hospitals, the same trade name with fewer (or abbreviated) words of the trade ("鑫源公司",
+  "鑫源建工公司"/"鑫源建筑工程公司"); one character written differently in a distinctive name (the trade
+  name of an organisation, the core of a place) of at least three characters, two apart from each other
+  in one of six or more, the rest the same ("伊景园宾河苑"/"伊景园滨河苑", but not
+  "东方明珠国际花园"/"星河明珠国际花园"); or the same callers naming both, when they share rare
+  character pairs.
+  Suffixes must be the same or one must stand for any of the kind (小区 for an estate, 公司 or 厂 for a
+  company, any platform's suffix for another ...: STANDS_FOR), so 红星小学 and 红星中学, 长青苑 and
+  长青花园 stay apart; two estates that share only a generic ending ("阳光花园", "明月花园") share no
+  character pair of their cores and stay apart. A key written with a suffix that stands for others
+  ("红星学校") is contained in those of the same core.
+  **A shorter form inside several things that cannot be one** ("鑫源公司" with 鑫源建筑工程公司 and
+  鑫源装饰工程公司 in one district; "长青小区" with 长青苑 and 长青花园) is merged with the one the same
+  callers name; else with the one named by at least DOMINANT_CALLERS callers and DOMINANCE times as many
+  as the others together (a caller who writes the short form most likely means the thing most callers
+  talk about: three chances in four or more); else it stays apart, shown on its own, because merging two
+  different things is worse for an analyst than showing one thing twice. The short forms that are clear
+  are merged before those that are not. When the windows of the calls are known (a `block` column),
+  the callers counted are those of the windows the short form was named in (the thing most named at the
+  same time). Then a project named by a place's name only ("绿洲征迁项目") is that place ("绿洲高速", an
+  estate, village or road) when the place surges in the windows the project is named in: named there by
+  CO_TIMING times its usual callers a window or more (a shared name alone is no evidence: a district's
+  "锦绣片区改造项目" and "锦绣花园" are two things most of the time).
+  **Another name of a thing**: keys with the same distinctive name (an organisation's trade name, a
+  place's core) but other trade words or another suffix ("福临装修公司"/"福临装饰工程公司",
+  "远大小区"/"远大苑") are one thing only when the data says so: the other name is named only in the
+  windows the thing is named in, under the hotline categories the thing's calls are filed under there,
+  by fewer callers than the thing (at least DOMINANT_CALLERS of them): it has no life of its own. A
+  name shared by more than RARE_PAIR_KEYS keys of a district and kind, or generic, never is. When the
+  categories of the calls are known (a `category` column), a short form inside several things also
+  counts only the callers of its windows filed under its categories, its own callers towards
+  DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
+  A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
+  week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
+  is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
+  named by at least a DOMINANCE-th as many callers (盛世建筑公司 is never the root of
+  盛世建筑工程公司, whichever was named first), then, when the times of the mentions are known (a
+  `first` column), the one named first (which form most callers write changes from day to day while few
+  have called: the first one stays while it is in the lookback), then named by most callers, named most
+  often, the longest and the first in order.
+
+Pure functions on Series and DataFrames; loops run over distinct keys, never over records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from features.grievance_keys import (
+    TRADE_NAMED_KINDS,
+    is_generic_name,
+    place_names,
+    trade_name,
+    without_places,
+)
+from features.named_things import GENERIC_WORDS, SUFFIX_KINDS, split_suffix
+
+RARE_PAIR_KEYS = 30  # a character pair of cores found in more keys of a district and kind is not rare
+# A short form inside several things that cannot be one is the thing named by at least DOMINANT_CALLERS
+# callers and DOMINANCE times as many as the others together (a caller who writes "鑫源公司" when
+# twenty-five name 鑫源建筑工程公司 and five 鑫源装饰工程公司 most likely means the first); else it stays
+# apart: merging two things is worse for an analyst than showing one twice.
+_SUFFIX_RANK = {suffix: rank for rank, suffix in enumerate(SUFFIX_KINDS)}  # the root's suffix: first listed
+DOMINANT_CALLERS = 5
+DOMINANCE = 3.0
+PLACE_KINDS = ("estate", "village", "road")  # kinds of places a project may be named after
+# A place named by this many times its usual callers a window (the median over the other windows, plus
+# one) in the windows a project of its name is named in: it surges then.
+CO_TIMING = 4.0
+CO_TIMING_CALLERS = 2  # ... by at least this many callers
+# Per kind, the suffixes that may stand for any other of the kind (an estate is a 小区 too, a factory a
+# 公司, a platform its APP): keys with other different suffixes (红星小学, 红星中学) are different things.
+STANDS_FOR: dict[str, frozenset[str]] = {
+    "estate": frozenset({"小区"}),
+    "company": frozenset({"公司", "厂"}),
+    "project": frozenset({"项目", "工程", "工地", "改造", "拆迁"}),
+    "school": frozenset({"学校"}),
+    "platform": frozenset(s for s, kind in SUFFIX_KINDS.items() if kind == "platform"),
+    "road": frozenset({"路口"}),
+}
+
+
+def _grams(core: str) -> list[str]:
+    """The character pairs of a core (a two-character core is its own pair)."""
+    return [core[i : i + 2] for i in range(max(len(core) - 1, 1))]
+
+
+def _described(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Per distinct (district, key): kind, mentions, distinct callers, first mention (NaT when the
+    mentions have no `first` time), core, suffix, distinctive name and trade words (the trade name and
+    its words for organisations, schools and hospitals; the core and nothing for places), and block
+    (district and kind)."""
+    grouped = mentions.groupby(["district", "key"], sort=True)
+    keys = grouped.agg(kind=("kind", "first"), mentions=("kind", "size"), callers=("caller", "nunique"))
+    keys["first"] = grouped["first"].min() if "first" in mentions else pd.NaT
+    keys = keys.reset_index()
+    split = [split_suffix(k) for k in keys["key"].tolist()]
+    keys["core"] = pd.Series([c for c, _ in split], dtype=object)
+    keys["suffix"] = pd.Series([x for _, x in split], dtype=object)
+    named = [
+        trade_name(core) if kind in TRADE_NAMED_KINDS else (core, "")
+        for core, kind in zip(keys["core"].tolist(), keys["kind"].tolist(), strict=True)
+    ]
+    keys["name"] = pd.Series([n for n, _ in named], dtype=object)
+    keys["trade"] = pd.Series([t for _, t in named], dtype=object)
+    keys["block"] = pd.factorize(pd.MultiIndex.from_frame(keys[["district", "kind"]]))[0]
+    return keys
+
+
+def _interchangeable(keys: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of key positions (same kind): their suffixes are the same or one stands for the other."""
+    suffix, kind = keys["suffix"].tolist(), keys["kind"].tolist()
+    return np.array(
+        [
+            suffix[x] == suffix[y] or bool({suffix[x], suffix[y]} & STANDS_FOR.get(kind[x], frozenset()))
+            for x, y in zip(a.tolist(), b.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def _candidate_pairs(keys: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (id_a < id_b, positions in keys) of the same district and kind sharing a rare character
+    pair of their cores: how many pairs they share (`common`), the share of their pairs' weight (idf)
+    they have in common (`similarity`), and whether their suffixes may stand for each other
+    (`interchangeable`)."""
+    grams = pd.DataFrame(
+        [(i, g) for i, core in enumerate(keys["core"].tolist()) for g in dict.fromkeys(_grams(core))],
+        columns=["id", "gram"],
+    )
+    grams["block"] = keys["block"].to_numpy()[grams["id"].to_numpy()]
+    df = grams.groupby(["block", "gram"])["id"].transform("size")
+    grams["weight"] = np.log1p(keys.groupby("block")["key"].transform("size").to_numpy()[grams["id"]] / df)
+    total = grams.groupby("id")["weight"].sum()
+    rare = grams[df.to_numpy() <= RARE_PAIR_KEYS]
+    pairs = rare.merge(rare, on=["block", "gram"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["id_a"] < pairs["id_b"]]
+    shared = pairs.groupby(["id_a", "id_b"]).agg(weight=("weight_a", "sum"), common=("gram", "size"))
+    shared = shared.reset_index()
+    union = total.reindex(shared["id_a"]).to_numpy() + total.reindex(shared["id_b"]).to_numpy()
+    shared["similarity"] = shared["weight"] / (union - shared["weight"])
+    shared["interchangeable"] = _interchangeable(keys, shared["id_a"].to_numpy(), shared["id_b"].to_numpy())
+    return shared
+
+
+def _shared_callers(mentions: pd.DataFrame, keys: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Per candidate pair: the number of callers who named both keys."""
+    if pairs.empty:
+        return np.zeros(0, dtype=np.int64)
+    position = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["district", "key"]]))
+    named = mentions[mentions["caller"].notna()].drop_duplicates(["district", "key", "caller"])
+    ids = position.reindex(pd.MultiIndex.from_frame(named[["district", "key"]])).to_numpy()
+    callers = pd.DataFrame({"id": ids, "caller": named["caller"].to_numpy(dtype=object)})
+    callers = callers[callers["id"].isin(np.union1d(pairs["id_a"], pairs["id_b"]))]
+    both = callers.merge(callers, on="caller", suffixes=("_a", "_b"))
+    counts = both.groupby(["id_a", "id_b"]).size()
+    index = pd.MultiIndex.from_frame(pairs[["id_a", "id_b"]])
+    return counts.reindex(index).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _one_thing(
+    keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate pair with interchangeable suffixes: whether the two keys are one thing by the same
+    core (the same suffix, or both standing for others), one character of the distinctive name written
+    differently (two apart from each other in names of six or more characters; the name of at least
+    three, the trade words the same), or the same callers (at least two, half of the fewer's, with a
+    weighted share of character pairs of at least 0.3); and whether by the same callers."""
+    a, b = pairs["id_a"].to_numpy(), pairs["id_b"].to_numpy()
+    core, name = keys["core"].to_numpy(dtype=object), keys["name"].to_numpy(dtype=object)
+    trade = keys["trade"].to_numpy(dtype=object)
+    length = keys["name"].str.len().to_numpy()
+    shortest = np.minimum(length[a], length[b])
+    maybe = (trade[a] == trade[b]) & (shortest >= 3) & (np.abs(length[a] - length[b]) <= 2)
+    distance = np.full(len(pairs), 99, dtype=np.int64)
+    if maybe.any():
+        distance[maybe] = process.cpdist(
+            name[a[maybe]], name[b[maybe]], scorer=Levenshtein.distance, workers=1
+        )
+    typo = maybe & (distance <= np.where(shortest < 6, 1, 2))
+    twice = np.flatnonzero(typo & (distance == 2))
+    typo[twice] = [_apart(name[a[i]], name[b[i]]) for i in twice.tolist()]
+    callers = keys["callers"].to_numpy()
+    fewer = np.minimum(callers[a], callers[b])
+    similar = pairs["similarity"].to_numpy() >= 0.3
+    same_callers = (shared_callers >= 2) & (shared_callers >= 0.5 * fewer) & similar
+    same_core = (core[a] == core[b]) & (_stands_for(keys, a) == _stands_for(keys, b))
+    interchangeable = pairs["interchangeable"].to_numpy(dtype=bool)
+    return (same_core | typo | same_callers) & interchangeable, same_callers & interchangeable
+
+
+def _apart(a: str, b: str) -> bool:
+    """Two characters written differently are apart in the names (a word of two characters written
+    differently is another name: '东方明珠国际'/'星河明珠国际')."""
+    places = sorted({op.src_pos for op in Levenshtein.editops(a, b)})
+    return len(places) == 2 and places[1] - places[0] > 1
+
+
+def _stands_for(keys: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+    """Per key position: its suffix stands for any of its kind (STANDS_FOR)."""
+    suffix, kind = keys["suffix"].to_numpy(dtype=object)[at], keys["kind"].to_numpy(dtype=object)[at]
+    return np.array(
+        [x in STANDS_FOR.get(k, frozenset()) for x, k in zip(suffix.tolist(), kind.tolist(), strict=True)],
+        dtype=bool,
+    )
+
+
+def _contains(long: str, short: str, long_core: str, short_core: str) -> bool:
+    """The shorter key ends the longer one, or its core (of at least three characters) starts or ends
+    the longer one's core."""
+    if len(short) >= len(long):
+        return False
+    if long.endswith(short):
+        return True
+    return len(short_core) >= 3 and (long_core.startswith(short_core) or long_core.endswith(short_core))
+
+
+def _shortened(short: str, long: str) -> bool:
+    """A core of three or more characters written with characters of a longer one left out, the first
+    two kept ('翠湖天地' of '翠湖国际新天地')."""
+    return len(short) >= 3 and short[:2] == long[:2] and _abbreviates(short, long)
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """The characters of `short` occur in `long` in order, and `short` is shorter ('建工' of '建筑工程')."""
+    rest = iter(long)
+    return len(short) < len(long) and all(c in rest for c in short)
+
+
+def _same_trade_name(keys: pd.DataFrame) -> list[tuple[int, int]]:
+    """(shorter, longer) pairs of keys of an organisation kind in the same district with the same trade
+    name (of at least two characters, shared by at most RARE_PAIR_KEYS keys) and interchangeable
+    suffixes, whose trade words the shorter one abbreviates ('鑫源公司', '鑫源工程公司' of
+    '鑫源建筑工程公司')."""
+    frame = keys[keys["kind"].isin(TRADE_NAMED_KINDS) & (keys["name"].str.len() >= 2)][["block", "name"]]
+    frame = frame[frame.groupby(["block", "name"])["name"].transform("size").between(2, RARE_PAIR_KEYS)]
+    pairs = frame.reset_index().merge(frame.reset_index(), on=["block", "name"], suffixes=("_a", "_b"))
+    a, b = pairs["index_a"].to_numpy(), pairs["index_b"].to_numpy()
+    trades = keys["trade"].tolist()
+    return [
+        (x, y)
+        for x, y, same in zip(a.tolist(), b.tolist(), _interchangeable(keys, a, b), strict=True)
+        if same and _abbreviates(trades[x], trades[y])
+    ]
+
+
+def _contained(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]:
+    """(shorter, longer) of the pairs of keys where one contains the other: of the candidate pairs with
+    interchangeable suffixes by `_contains` (only pairs whose shorter core shares all its character
+    pairs can, so only those are looked at) or by the same core with a suffix standing for the other,
+    and by `_same_trade_name`."""
+    key, core = keys["key"].tolist(), keys["core"].tolist()
+    grams = np.array([len(_grams(c)) for c in core] + [0], dtype=np.int64)
+    a, b = pairs["id_a"].to_numpy(), pairs["id_b"].to_numpy()
+    interchangeable = pairs["interchangeable"].to_numpy(dtype=bool)
+    whole = (pairs["common"].to_numpy() == np.minimum(grams[a], grams[b])) & interchangeable
+    general = _stands_for(keys, np.arange(len(keys))).tolist()
+    out = []
+    for x, y in zip(a[whole].tolist(), b[whole].tolist(), strict=True):
+        if core[x] == core[y]:  # contained when one suffix only stands for others (红星学校, 红星小学)
+            if general[x] != general[y]:
+                out.append((x, y) if general[x] else (y, x))
+        elif _contains(key[x], key[y], core[x], core[y]):
+            out.append((y, x))
+        elif _contains(key[y], key[x], core[y], core[x]):
+            out.append((x, y))
+    for x, y in zip(a[interchangeable & ~whole].tolist(), b[interchangeable & ~whole].tolist(), strict=True):
+        if _shortened(core[x], core[y]):
+            out.append((x, y))
+        elif _shortened(core[y], core[x]):
+            out.append((y, x))
+    return list(dict.fromkeys(out + _same_trade_name(keys)))
+
+
+def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(alias, thing) position pairs, both ways, of keys of the same district and kind with the same
+    distinctive name (the trade name of an organisation, school or hospital, the core of a place: at
+    least two characters, neither generic nor shared by more than RARE_PAIR_KEYS keys) but other trade
+    words or another suffix ('福临装修公司'/'福临装饰工程公司', '远大小区'/'远大苑'), not already one
+    containing the other. Whether they are one thing is for the data to say (`_Callers.variant_of`)."""
+    names = keys["name"]
+    usable = (names.str.len() >= 2) & ~names.isin(GENERIC_WORDS) & ~names.map(is_generic_name).astype(bool)
+    frame = keys[usable][["block", "name"]]
+    frame = frame[frame.groupby(["block", "name"])["name"].transform("size").between(2, RARE_PAIR_KEYS)]
+    pairs = frame.reset_index().merge(frame.reset_index(), on=["block", "name"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["index_a"] != pairs["index_b"]]
+    known = set(contained) | {(y, x) for x, y in contained}
+    return sorted(
+        (x, y)
+        for x, y in zip(pairs["index_a"].tolist(), pairs["index_b"].tolist(), strict=True)
+        if (x, y) not in known
+    )
+
+
+class _Forest:
+    """Disjoint sets of key positions (union-find); a set is named by its smallest position."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = np.arange(size)
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return int(x)
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        self.parent[max(ra, rb)] = min(ra, rb)
+
+    def components(self) -> np.ndarray:
+        return np.array([self.find(x) for x in range(len(self.parent))], dtype=np.int64)
+
+
+def _components(
+    keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray, windows: pd.DataFrame | None
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Per key, its merged thing (see the module docstring): the candidate pairs that are one thing
+    joined first, then each shorter key contained in longer ones (longest shorter keys first) with
+    them, unless two of those are (by then) different things whose cores neither start nor end one
+    another; then with those having the same callers, if they may be one thing, else with the one
+    most named (`_Callers.dominant`); then another name of a thing with it when the data says so
+    (`_variants`, `_Callers.variant_of`). And the (form, thing) position pairs merged as a shorter or
+    other name of a thing."""
+    forest = _Forest(len(keys))
+    contained = _contained(keys, pairs)
+    one, same_callers = _one_thing(keys, pairs, shared_callers)
+    ordered = pd.MultiIndex.from_tuples([(min(x, y), max(x, y)) for x, y in contained], names=["a", "b"])
+    key_pairs = pd.MultiIndex.from_arrays([pairs["id_a"], pairs["id_b"]], names=["a", "b"])
+    one &= ~key_pairs.isin(ordered)  # a contained key is merged only by the rule for contained keys
+    for a, b in zip(
+        pairs["id_a"].to_numpy()[one].tolist(), pairs["id_b"].to_numpy()[one].tolist(), strict=True
+    ):
+        forest.join(a, b)
+    backed = set(key_pairs[same_callers].tolist())
+    inside: dict[int, list[int]] = {}
+    for short, long in contained:
+        inside.setdefault(short, []).append(long)
+    key, core = keys["key"].tolist(), keys["core"].tolist()
+
+    def compatible(x: int, y: int) -> bool:  # may be one thing: one core starts or ends the other
+        shorter, longer = sorted((core[x], core[y]), key=len)
+        same_kind_of = _interchangeable(keys, np.array([x]), np.array([y]))[0]
+        return bool(same_kind_of) and (longer.startswith(shorter) or longer.endswith(shorter))
+
+    callers, shorter = _Callers(keys, forest, windows), np.zeros(len(keys), dtype=bool)
+    forms: list[tuple[int, int]] = []
+    for by_most_named in (False, True):  # the short forms that are clear first, then the others
+        for short in sorted(inside, key=lambda x: (-len(key[x]), key[x])):
+            if shorter[short]:
+                continue
+            longs = inside[short]
+            things = {forest.find(long): long for long in longs}
+            if any(not compatible(x, y) for x in things.values() for y in things.values()):
+                # in several things that cannot be one: the same callers decide, else the one most named
+                things = {forest.find(x): x for x in longs if (min(short, x), max(short, x)) in backed}
+                if by_most_named and not things:
+                    things = callers.dominant({forest.find(x): x for x in longs}, short)
+            if len(things) >= 1 and all(compatible(x, y) for x in things.values() for y in things.values()):
+                for long in things.values():
+                    forest.join(short, long)
+                    forms.append((short, long))
+                shorter[short] = True
+    variants, named = _variants(keys, contained), keys["callers"].to_numpy()
+    for alias, thing in variants:  # another name of a thing: when the data says so
+        if forest.find(alias) != forest.find(thing) and callers.variant_of(alias, thing):
+            forest.join(alias, thing)
+    for project, place in _projects_of_places(keys, callers):
+        forest.join(project, place)
+    # of two names of one thing however merged (the same callers ...), the less named is the other name
+    forms += [(a, t) for a, t in variants if forest.find(a) == forest.find(t) and named[t] > named[a]]
+    return forest.components(), forms
+
+
+class _Callers:
+    """The callers of the merged things of a district, as they are merged (each key's distinct callers
+    summed over the keys of the thing), over all windows or over those a given key was named in (and,
+    when the hotline categories are known, in the categories its calls were filed under)."""
+
+    def __init__(self, keys: pd.DataFrame, forest: _Forest, windows: pd.DataFrame | None) -> None:
+        self.forest, self.callers = forest, keys["callers"].to_numpy()
+        self.district = {d: np.asarray(at) for d, at in keys.groupby("district").indices.items()}
+        self.of = keys["district"].tolist()
+        self.windows: dict[int, dict[int, int]] = {}
+        self.filed: dict[int, dict[tuple[int, str], int]] = {}
+        if windows is not None:
+            for (at, block), n in windows.groupby(["at", "block"])["caller"].nunique().items():
+                self.windows.setdefault(int(at), {})[int(block)] = int(n)
+            for (at, block, category), n in (
+                windows.groupby(["at", "block", "category"])["caller"].nunique().items()
+            ):
+                self.filed.setdefault(int(at), {})[(int(block), str(category))] = int(n)
+        self.categories = any(category for seen in self.filed.values() for _, category in seen)
+
+    def members(self, root: int) -> list[int]:
+        """The key positions of the merged thing named by its root position."""
+        return [i for i in self.district[self.of[root]].tolist() if self.forest.find(i) == root]
+
+    def of_thing(self, root: int, blocks: set[int] | None = None) -> int:
+        """The callers of the merged thing named by its root position (in the windows `blocks` only)."""
+        if blocks is None:
+            return int(sum(int(self.callers[i]) for i in self.members(root)))
+        return sum(n for i in self.members(root) for b, n in self.windows.get(i, {}).items() if b in blocks)
+
+    def filed_as(self, root: int, key: int) -> dict[tuple[int, str], int]:
+        """Per (window, category) the key at position `key` was named in and filed under (category ''
+        when unknown): the callers of the merged thing named by its root position."""
+        named = dict.fromkeys(self.filed.get(key, {}), 0)
+        for i in self.members(root):
+            for at, n in self.filed.get(i, {}).items():
+                if at in named:
+                    named[at] += n
+        return named
+
+    def dominant(self, things: dict[int, int], short: int) -> dict[int, int]:
+        """Of several things (root: member) a short form may be, the one named by at least
+        DOMINANT_CALLERS callers and DOMINANCE times as many as the others together (empty when none
+        is), in the windows the short form was named in when they are known (a short form is most
+        likely the thing most named at the same time), else over all. When the categories of the calls
+        are known, only the callers of those windows filed under the short form's categories count
+        (its callers complain of what the thing's callers complain of), and the short form's own
+        callers count towards DOMINANT_CALLERS."""
+        if short in self.filed:
+            named = {root: sum(self.filed_as(root, short).values()) for root in things}
+        else:
+            named = {root: self.of_thing(root) for root in things}
+        own = sum(self.filed_as(self.forest.find(short), short).values()) if self.categories else 0
+        most = max(named, key=lambda r: (named[r], -r))
+        others = sum(named.values()) - named[most]
+        if named[most] > 0 and named[most] + own >= DOMINANT_CALLERS and named[most] >= DOMINANCE * others:
+            return {most: things[most]}
+        return {}
+
+    def variant_of(self, alias: int, thing: int) -> bool:
+        """The key at position `alias` is another name of the merged thing of the key at `thing`: that
+        thing was named in each window the alias was named in and, in those windows under the categories
+        the alias's calls were filed under (when the categories are known), by at least DOMINANT_CALLERS
+        callers in all and by more than the alias's own thing: the alias has no life of its own. False
+        when the windows are unknown."""
+        if alias not in self.filed:
+            return False
+        named = self.filed_as(self.forest.find(thing), alias)
+        own = sum(self.filed_as(self.forest.find(alias), alias).values())
+        total = sum(named.values())
+        seen = {b for i in self.members(self.forest.find(thing)) for b in self.windows.get(i, {})}
+        in_each = set(self.windows.get(alias, {})) <= seen
+        return in_each and total >= DOMINANT_CALLERS and total > own
+
+
+def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
+    """(project, place) positions of the projects named by the name of a place of their district only
+    ('绿洲征迁项目' and the road '绿洲高速', an estate, village or road: PLACE_KINDS) when the windows of
+    the calls are known and, in the windows the project was named in, that place is named by most
+    callers (`_Callers.dominant`) and by at least CO_TIMING times its usual callers a window (the median
+    over the other windows, plus one): the place surges when the project is named. A place's name alone is no
+    evidence (a district's '锦绣片区改造项目' and '锦绣花园' are two things most of the time)."""
+    if not callers.windows:
+        return []
+    places = keys[keys["kind"].isin(PLACE_KINDS) & (keys["core"].str.len() >= 2)]
+    at_place = places.groupby(["district", "core"]).indices
+    projects = keys[(keys["kind"] == "project") & (keys["name"].str.len() >= 2)]
+    every = {b for seen in callers.windows.values() for b in seen}
+    out = []
+    for project, district, name in zip(
+        projects.index.tolist(), projects["district"].tolist(), projects["name"].tolist(), strict=True
+    ):
+        found = at_place.get((district, name))
+        named_by = sum(callers.windows.get(project, {}).values())
+        if found is None or named_by < CO_TIMING_CALLERS or is_generic_name(name):
+            continue
+        blocks = set(callers.windows[project])
+        rest = every - blocks
+        things = {callers.forest.find(int(p)): int(p) for p in places.index.to_numpy()[found]}
+        for root, place in callers.dominant(things, project).items():
+            then = callers.of_thing(root, blocks) / len(blocks)
+            usual = float(np.median([callers.of_thing(root, {b}) for b in rest])) + 1.0 if rest else np.inf
+            if then >= CO_TIMING * usual:
+                out.append((project, place))
+    return out
+
+
+def _window_callers(mentions: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame | None:
+    """The distinct (key position, window, category, caller) of the mentions with a caller and a window
+    (`block`; category '' when the mentions have none), None without a block column."""
+    if "block" not in mentions:
+        return None
+    known = mentions[mentions["caller"].notna() & mentions["block"].notna()]
+    position = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["district", "key"]]))
+    at = position.reindex(pd.MultiIndex.from_frame(known[["district", "key"]])).to_numpy()
+    category = known["category"].fillna("") if "category" in known else pd.Series("", index=known.index)
+    frame = pd.DataFrame(
+        {
+            "at": at,
+            "block": known["block"].to_numpy(),
+            "category": category.astype(object).to_numpy(),
+            "caller": known["caller"].to_numpy(),
+        }
+    )
+    return frame.drop_duplicates(ignore_index=True)
+
+
+def _forms_of_named(keys: pd.DataFrame, forms: list[tuple[int, int]]) -> np.ndarray:
+    """Per key position: it was merged as a shorter or other name of a key named by at least a
+    DOMINANCE-th as many callers (a form of a thing its callers name too: never its root; a form of a
+    name hardly written, '新世纪平台' of '新世纪理财平台' named by one caller of ten, may be)."""
+    callers = keys["callers"].to_numpy()
+    out = np.zeros(len(keys), dtype=bool)
+    for form, thing in forms:
+        out[form] |= bool(callers[thing] * DOMINANCE >= callers[form])
+    return out
+
+
+def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Per distinct (district, key): the root key of its merged thing (itself when it has no alias).
+    `mentions`: district, key, kind and caller (None when unknown) of every mention, calls and cases,
+    and optionally block (the window of a call's mention, missing for a case's): a short form inside
+    several things is then judged by the callers of the windows it was named in (`_Callers.dominant`),
+    and another name of a thing by the windows it was named in (`_Callers.variant_of`); category (the
+    hotline category of a call's mention, missing or '' for a case's): only the callers of those
+    windows filed under the same categories are then counted; and first (the time of a call's mention,
+    missing for a case's): the root is then the form named first among those of the most precise suffix
+    that are not forms of another.
+    Keys are compared without the administrative places they start with (`without_places`), so the
+    root may be such a key without its place."""
+    if mentions.empty:
+        return pd.DataFrame({"district": [], "key": [], "root": []}, dtype=object)
+    places = place_names(mentions["district"], mentions["key"])
+    codes, distinct = pd.factorize(mentions["key"])
+    bare = np.array([without_places(k, places) for k in distinct], dtype=object)
+    keys = _described(mentions.assign(key=bare[codes]))
+    pairs = _candidate_pairs(keys)
+    bare_mentions = mentions.assign(key=bare[codes])
+    shared = _shared_callers(bare_mentions, keys, pairs)
+    component, forms = _components(keys, pairs, shared, _window_callers(bare_mentions, keys))
+    ranked = keys.assign(
+        component=component,
+        form=_forms_of_named(keys, forms),
+        general=_stands_for(keys, np.arange(len(keys))),
+        suffix_rank=keys["suffix"].map(_SUFFIX_RANK).fillna(len(_SUFFIX_RANK)),
+        length=keys["key"].str.len(),
+    )
+    order = ranked.sort_values(
+        [
+            "component",
+            "general",
+            "suffix_rank",
+            "form",
+            "first",
+            "callers",
+            "mentions",
+            "length",
+            "key",
+        ],
+        ascending=[True, True, True, True, True, False, False, False, True],
+        na_position="last",
+        kind="stable",
+    )
+    root = order.drop_duplicates("component").set_index("component")["key"]
+    root_of = pd.Series(
+        root.reindex(component).to_numpy(dtype=object),
+        index=pd.MultiIndex.from_frame(keys[["district", "key"]]),
+    )
+    written = mentions[["district", "key"]].drop_duplicates().sort_values(["district", "key"])
+    as_compared = pd.MultiIndex.from_arrays(
+        [written["district"], pd.Series(bare[pd.Index(distinct).get_indexer(written["key"])])]
+    )
+    return pd.DataFrame(
+        {
+            "district": written["district"].to_numpy(dtype=object),
+            "key": written["key"].to_numpy(dtype=object),
+            "root": root_of.reindex(as_compared).to_numpy(dtype=object),
+        }
+    )
