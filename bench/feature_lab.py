@@ -113,8 +113,9 @@ def run_lab(
     from models.estimator import Candidate
     from models.folds import split_fit_calibration
     from models.train import CannotFit, cross_validate, fit_calibrated, train, training_folds, usable_folds
+    from pipelines.configuration import model_grid, training_plan
     from pipelines.runtime import load_sources, open_warehouse
-    from pipelines.train_flow import model_grid, training_dates, training_plan
+    from pipelines.train_flow import training_dates
 
     clock = time.perf_counter()
     settings, truth = prepared(scenario, work_dir)

@@ -50,7 +50,7 @@ from contracts.timeparse import as_of_instant
 from features import grievances as product
 from features.grievances import GrievanceConfig, grievance_clusters
 from features.sources import Sources
-from pipelines.grievance_flow import grievance_config
+from pipelines.configuration import grievance_config
 
 TOP = 10  # the day's top clusters a user reads
 TOPIC = "topic"  # the kind of the product's clusters of calls naming no thing

@@ -26,8 +26,9 @@ from contracts.timeparse import as_of_instant
 from features.matrix import feature_docs, training_matrix
 from models.metrics import precision_at_k, top_k
 from models.train import train
+from pipelines.configuration import model_grid, training_plan
 from pipelines.runtime import load_sources, open_warehouse
-from pipelines.train_flow import model_grid, training_dates, training_plan
+from pipelines.train_flow import training_dates
 
 SCORERS = {"model": "score", "rule": "rule_score", "truth": "p_escalation"}
 

@@ -91,8 +91,8 @@ def measure(
     from models.metrics import top_k
     from models.scoring import rank_cases
     from models.train import train
+    from pipelines.configuration import model_grid, training_plan
     from pipelines.runtime import release_memory
-    from pipelines.train_flow import model_grid, training_plan
 
     settings = Settings(home=work / "home", **overrides)  # type: ignore[arg-type]
     named = {f.__name__.rsplit(".", 1)[-1]: f for f in ALL_FAMILIES}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +24,9 @@ CandidateName = Literal[
     "trees_tuned",
     "blend",
 ]
+
+# Never passed on to other processes: they read secrets from their own environment.
+SECRET_SETTINGS = frozenset({"pseudonym_key"})
 
 
 class Settings(BaseSettings):
@@ -261,6 +266,19 @@ class Settings(BaseSettings):
         if self.band_medium >= self.band_high:
             raise ValueError("band_medium must be below band_high")
         return self
+
+    def environment(self, only: Iterable[str] | None = None) -> dict[str, str]:
+        """These settings (`only` those named, else all) but secrets, as the FENGQIAO_* variables another
+        process builds the same settings from: lists and mappings as JSON, unset ones left out."""
+        names = set(type(self).model_fields) if only is None else set(only)
+        values = self.model_dump(mode="json", include=names - SECRET_SETTINGS)
+        return {
+            f"{self.model_config['env_prefix']}{name.upper()}": json.dumps(value)
+            if isinstance(value, list | dict)
+            else str(value)
+            for name, value in values.items()
+            if value is not None
+        }
 
     @property
     def lists_dir(self) -> Path:

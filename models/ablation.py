@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -28,15 +29,17 @@ def family_sets(
 
 
 def ablation_table(
-    matrix: pd.DataFrame, sets: dict[str, tuple[FeatureDoc, ...]], plan: TrainingPlan, logistic_c: float
+    matrix: pd.DataFrame,
+    sets: dict[str, tuple[FeatureDoc, ...]],
+    plan: TrainingPlan,
+    logistic: dict[str, Any],
 ) -> pd.DataFrame:
-    """Precision and recall at the top share, ROC AUC and Brier score of each feature set, same folds."""
+    """Precision and recall at the top share, ROC AUC and Brier score of each feature set read by a logistic
+    regression with the hyperparameters `logistic`, same folds."""
     folds = usable_folds(matrix, training_folds(sorted(set(matrix["as_of"])), plan))
     rows = []
     for label, docs in sets.items():
-        evaluation = cross_validate(
-            matrix, Candidate(label, "logistic", docs, {"C": logistic_c}), folds, plan
-        )
+        evaluation = cross_validate(matrix, Candidate(label, "logistic", docs, logistic), folds, plan)
         summary = summarise(evaluation.validation, evaluation.fold_precision())
         rows.append(
             {

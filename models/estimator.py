@@ -21,7 +21,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from features.text_terms import DOCUMENT
 from features.text_words import NEGATED_PREFIX, words
@@ -36,23 +35,21 @@ Kind = Literal["logistic", "trees", "blend"]
 KIND_NAMES = {"logistic": "logistic regression", "trees": "gradient-boosted trees"}
 
 
-def _setting(name: str) -> Any:
-    """The default of a setting (every hyperparameter's default lives in contracts/settings.py)."""
-    return Settings.model_fields[name].default
-
-
-DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "logistic": {"C": _setting("logistic_c"), "max_terms": _setting("text_max_terms")},
-    "trees": {
-        "max_iter": _setting("trees_max_iter"),
-        "learning_rate": _setting("trees_learning_rate"),
-        "max_leaf_nodes": _setting("trees_max_leaf_nodes"),
-        "min_samples_leaf": _setting("trees_min_samples_leaf"),
-        "l2_regularization": _setting("trees_l2"),
-        "max_features": _setting("trees_max_features"),
-        "max_terms": _setting("text_max_terms"),
-    },
-    "blend": {},
+# The hyperparameters each kind of candidate must be given (their values come from the settings only).
+REQUIRED_PARAMS: dict[Kind, frozenset[str]] = {
+    "logistic": frozenset({"C", "max_terms"}),
+    "trees": frozenset(
+        {
+            "max_iter",
+            "learning_rate",
+            "max_leaf_nodes",
+            "min_samples_leaf",
+            "l2_regularization",
+            "max_features",
+            "max_terms",
+        }
+    ),
+    "blend": frozenset(),
 }
 
 
@@ -61,7 +58,8 @@ class Candidate:
     """One entry of the model grid: an estimator kind, its hyperparameters and its feature set.
 
     A blend averages the calibrated probabilities of its `parts`; a candidate with a `tuning` budget
-    has its hyperparameters searched (from `params`) before it is validated.
+    has its hyperparameters searched (from `params`) before it is validated. `params` holds every
+    hyperparameter its kind needs (REQUIRED_PARAMS); a missing one is an error, never a default.
     """
 
     name: str
@@ -71,21 +69,21 @@ class Candidate:
     parts: tuple[Candidate, ...] = ()
     tuning: SearchBudget | None = None
 
+    def __post_init__(self) -> None:
+        missing = REQUIRED_PARAMS[self.kind] - set(self.params)
+        if missing:
+            raise ValueError(f"candidate {self.name}: hyperparameters missing: {', '.join(sorted(missing))}")
+
     @property
     def feature_names(self) -> tuple[str, ...]:
         """The features the candidate reads, in order."""
         return tuple(d.name for d in self.docs)
 
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        """Its hyperparameters: the given ones over the settings' defaults for its kind."""
-        return {**DEFAULT_PARAMS[self.kind], **self.params}
-
     def describe(self) -> str:
         """The estimator in a few words, with its hyperparameters."""
         if self.kind == "blend":
             return "mean of the calibrated probabilities of " + " and ".join(p.describe() for p in self.parts)
-        shown = {k: v for k, v in self.hyperparameters.items() if k != "max_terms" or self._reads_text}
+        shown = {k: v for k, v in self.params.items() if k != "max_terms" or self._reads_text}
         settings = ", ".join(f"{k}={_short(v)}" for k, v in sorted(shown.items()))
         searched = "; hyperparameters to be searched" if self.tuning else ""
         return f"{KIND_NAMES[self.kind]} ({settings}; {len(self.docs)} features{searched})"
@@ -183,7 +181,7 @@ def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
     Every transformed column is standardised on the training data (trees do not need it, but it
     makes 0 mean "the average training case" for every model, which the reasons rely on).
     """
-    params = candidate.hyperparameters
+    params = candidate.params
     if candidate.kind == "logistic" and params.get("penalty") == "l1":
         classify: Any = LogisticRegression(
             C=params["C"], l1_ratio=1.0, solver="liblinear", max_iter=2000, random_state=seed

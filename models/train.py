@@ -307,7 +307,7 @@ def _same_model(a: Candidate, b: Candidate) -> bool:
     """Whether two candidates fit the same model (kind, features, hyperparameters and parts)."""
 
     def key(c: Candidate) -> tuple[Any, ...]:
-        return (c.kind, c.feature_names, c.hyperparameters, c.parts)
+        return (c.kind, c.feature_names, c.params, c.parts)
 
     return key(a) == key(b)
 
@@ -339,7 +339,7 @@ def tuned(
         precision = [held_out_precision(matrix, b, trial, f, plan) for b, f in zip(bases, folds, strict=True)]
         return float(np.mean(precision)), bases
 
-    found = search(candidate.hyperparameters, objective, candidate.tuning, plan.seed)
+    found = search(candidate.params, objective, candidate.tuning, plan.seed)
     best = replace(candidate, params=found.params, tuning=None)
     models = [
         calibrated(matrix, b, best, f.calibration_dates, plan)

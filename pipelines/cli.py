@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -724,28 +723,24 @@ def users_remove(
     console.print(f"user {name} removed")
 
 
-# Settings the dashboard process must share with this one, passed as FENGQIAO_* variables.
-DASHBOARD_SETTINGS = (
-    "home",
-    "warehouse_url",
-    "mlflow_tracking_uri",
-    "language",
-    "horizon_days",
-    "escalation_events",
-    "model_name",
-    "experiment_name",
-)
-
-
-def dashboard_environment(settings: Settings) -> dict[str, str]:
-    """The current settings as FENGQIAO_* environment variables (lists as JSON, as pydantic reads them),
-    with the login throttle's, the idle timeout's and the dormant cases' settings."""
-    security = {"login_max_failures", "login_backoff_seconds", "session_idle_minutes", "dormant_days"}
-    values = settings.model_dump(mode="json", include=set(DASHBOARD_SETTINGS) | security)
-    return {
-        f"FENGQIAO_{name.upper()}": json.dumps(value) if isinstance(value, list) else str(value)
-        for name, value in values.items()
+# What the dashboard process must share with this one: the store, the registry, the question the model
+# answers, the language, the login throttle, the idle timeout and the dormant cases.
+DASHBOARD_SETTINGS = frozenset(
+    {
+        "home",
+        "warehouse_url",
+        "mlflow_tracking_uri",
+        "language",
+        "horizon_days",
+        "escalation_events",
+        "model_name",
+        "experiment_name",
+        "login_max_failures",
+        "login_backoff_seconds",
+        "session_idle_minutes",
+        "dormant_days",
     }
+)
 
 
 def dashboard_command(port: int, address: str) -> list[str]:
@@ -789,7 +784,11 @@ def dashboard(
     settings = _settings(context)
     root = str(Path(__file__).resolve().parents[1])
     paths = [root, *filter(None, [os.environ.get("PYTHONPATH")])]
-    environment = {**os.environ, **dashboard_environment(settings), "PYTHONPATH": os.pathsep.join(paths)}
+    environment = {
+        **os.environ,
+        **settings.environment(DASHBOARD_SETTINGS),
+        "PYTHONPATH": os.pathsep.join(paths),
+    }
     console.print(f"dashboard on http://{address}:{port} (store {settings.warehouse_url}); Ctrl-C stops")
     # This process becomes Streamlit, so signals (Ctrl-C, a service manager's SIGTERM) reach it directly.
     command = dashboard_command(port, address)

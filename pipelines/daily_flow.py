@@ -47,10 +47,11 @@ from models.drift import (
 from models.outcomes import realised_quality
 from models.registry import Champion
 from pipelines.alerts import send_alert
+from pipelines.champions import champion
+from pipelines.day_list import ScoredDay, log_published, previous, publish, routing, score_day
 from pipelines.grievance_flow import PublishedGrievances, days_from, publish_day_grievances
 from pipelines.ingest_flow import ingest_flow
 from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse, registry
-from pipelines.score_flow import ScoredDay, champion, log_published, previous, publish, routing, score_day
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from warehouse.atomic_files import remove_leftovers, write_atomic
 from warehouse.dashboard_tables import feedback
@@ -65,6 +66,8 @@ from warehouse.lists import (
     read_pointer,
     write_outcomes,
 )
+
+__all__ = ["NO_MODEL", "DailyReport", "backfill_flow", "daily_flow"]
 
 SCORE_COLUMN = "score"
 VOLUME_DAYS = 28

@@ -15,6 +15,8 @@ from pipelines.score_flow import ScoreReport, score_flow
 from pipelines.tasks import IO_TASK
 from pipelines.train_flow import TrainReport, train_flow
 
+__all__ = ["DemoReport", "demo_flow"]
+
 INPUT_FILES = ("cases", "case_events", "hotline")
 
 

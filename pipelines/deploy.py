@@ -24,7 +24,7 @@ from prefect.settings import get_current_settings
 from prefect.workers.process import ProcessWorker
 
 from contracts.settings import Settings
-from pipelines.serve import deployments, settings_environment
+from pipelines.serve import deployments
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -69,7 +69,7 @@ def without_password(value: str) -> str:
 def deployment_environment(settings: Settings) -> tuple[dict[str, str], tuple[str, ...]]:
     """The settings as FENGQIAO_* variables for the deployment (the key excluded, as in `serve`), with
     passwords taken out of URLs; and the names of the variables that lost one."""
-    environment = settings_environment(settings)
+    environment = settings.environment()
     cleaned = {name: without_password(value) for name, value in environment.items()}
     return cleaned, tuple(name for name in environment if cleaned[name] != environment[name])
 

@@ -15,8 +15,9 @@ import pandas as pd
 
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
-from features.grievances import TOPIC, GrievanceConfig, grievance_clusters
+from features.grievances import grievance_clusters
 from features.sources import Sources
+from pipelines.configuration import grievance_config
 from pipelines.runtime import open_warehouse
 from warehouse.lists import publish_grievances
 
@@ -40,22 +41,6 @@ def surge_names(grievances: pd.DataFrame) -> str:
     surges = grievances.loc[grievances["surge"], ["thing", "district", "distinct_callers"]]
     rows = surges.itertuples(index=False)
     return "; ".join(f"{thing} ({district}, {n} callers)" for thing, district, n in rows)
-
-
-def grievance_config(settings: Settings) -> GrievanceConfig:
-    """The emerging-grievance rule with the configured window, guards and thresholds."""
-    return GrievanceConfig(
-        window_days=settings.grievance_window_days,
-        baseline_windows=settings.grievance_baseline_windows,
-        min_callers=settings.grievance_min_callers,
-        emerging_p=settings.grievance_emerging_p,
-        surge_min_callers=settings.grievance_surge_min_callers,
-        surge_p=settings.grievance_surge_p,
-        show_new=settings.grievance_show_new,
-        show_after_surge=settings.grievance_show_after_surge,
-        bare_names=settings.grievance_bare_names,
-        thing_kinds=(*GrievanceConfig().thing_kinds, *((TOPIC,) if settings.grievance_topics else ())),
-    )
 
 
 def published_grievances(clusters: pd.DataFrame) -> pd.DataFrame:

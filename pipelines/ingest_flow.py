@@ -13,6 +13,8 @@ from ingest.run import IngestReport
 from pipelines.runtime import ingest_keyed, pseudonym_key
 from pipelines.tasks import IO_TASK
 
+__all__ = ["IngestReport", "ingest_flow"]
+
 
 @task(name="ingest-files", **IO_TASK)
 def ingest_files(

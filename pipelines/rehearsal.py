@@ -24,6 +24,8 @@ from pipelines.daily_flow import DailyReport, daily_flow
 from pipelines.ingest_flow import ingest_flow
 from pipelines.train_flow import train_flow
 
+__all__ = ["RehearsalPlan", "rehearsal_flow"]
+
 TIMESTAMPS = {
     RecordKind.CASES: "opened_at",
     RecordKind.CASE_EVENTS: "event_at",

@@ -4,59 +4,20 @@ beside it."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from prefect import flow, get_run_logger, task
+from prefect import flow
 
-from contracts.records import check_list
-from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
-from features import linked_activity
-from features.call_linking import day_links
-from features.cohort import dormant_cases
-from features.dictionary import FeatureDoc
-from features.matrix import ALL_FAMILIES, build_features, families_reading, feature_docs
-from features.sources import Sources
-from models.fairness import fairness_audit
-from models.metrics import top_k
-from models.registry import Champion
-from models.scoring import rank_cases
-from pipelines.grievance_flow import day_grievances, surge_names
-from pipelines.runtime import open_warehouse
-from pipelines.tasks import IO_TASK, PURE_TASK, load_store
-from pipelines.train_flow import predicts_configured_target, registry
-from warehouse.lists import manifest, previous_assignments, publish_day
+from pipelines.champions import champion
+from pipelines.day_list import log_published, previous, publish, routing, score_day
+from pipelines.tasks import load_store
 
-
-def input_fingerprint(known: Sources) -> str:
-    """A hash of exactly which record versions a list was built from."""
-    digest = hashlib.sha256()
-    for name, frame in (("cases", known.cases), ("events", known.events), ("hotline", known.hotline)):
-        digest.update(name.encode())
-        pairs = frame[["record_key", "row_hash"]].sort_values("record_key")
-        digest.update(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class ScoredDay:
-    """A day's list before publishing (with who acts on its cases), the features and scores it came from
-    and its description."""
-
-    as_of: date
-    listed: pd.DataFrame
-    features: pd.DataFrame
-    audit: pd.DataFrame
-    manifest: dict
-    grievances: pd.DataFrame
-    links: pd.DataFrame
-    dormant: pd.DataFrame
-    assignments: pd.DataFrame
+__all__ = ["ScoreReport", "score_flow"]
 
 
 @dataclass(frozen=True)
@@ -66,135 +27,6 @@ class ScoreReport:
     listed: pd.DataFrame
     manifest: dict
     paths: dict[str, Path]
-
-
-@task(name="load-champion", **IO_TASK)
-def champion(settings: Settings) -> Champion:
-    """The current champion model from the registry."""
-    return registry(settings).load()
-
-
-def champion_features(model: Champion, settings: Settings) -> tuple[FeatureDoc, ...]:
-    """The champion's features, after checking this code builds them and it predicts the configured target."""
-    built = {d.name: d for d in feature_docs(ALL_FAMILIES)}
-    missing = [name for name in model.metadata.get("features", []) if name not in built]
-    if missing or not model.metadata.get("features"):
-        raise RuntimeError(
-            f"champion {model.version} uses features this code no longer builds ({missing[:5]}); retrain it"
-        )
-    if not predicts_configured_target(model.metadata, settings):
-        target = (model.metadata.get("horizon_days"), model.metadata.get("escalation_events"))
-        raise RuntimeError(
-            f"champion {model.version} predicts escalation ({target[1]}) within {target[0]} days, but the "
-            f"settings ask for {list(settings.escalation_events)} within {settings.horizon_days}: retrain it"
-        )
-    return tuple(built[name] for name in model.metadata["features"])
-
-
-def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Fairness audit of a published list (no outcomes yet): share of each district and category listed."""
-    working = listed.assign(listed=listed["rank"] <= top_k(len(listed), settings.list_top_fraction))
-    return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
-
-
-def routing(settings: Settings, stored: Sources) -> Routing:
-    """The configured routing table (the shipped default when none is), checked against the districts and
-    towns of every stored case (not only those known before a day being rerun: a rule for a place whose
-    cases came later is no mistake): RoutingError names the file, the rule and the field of a mistake."""
-    return load_routing(settings.routing_file, stored.cases["district"], stored.cases["town"].dropna())
-
-
-@task(name="read-previous-assignments", **IO_TASK)
-def previous(as_of: date, settings: Settings) -> pd.DataFrame:
-    """Who acted on the cases of the newest list published before `as_of`."""
-    return previous_assignments(open_warehouse(settings), as_of)
-
-
-@task(name="score-open-cases", **PURE_TASK)
-def score_day(
-    as_of: date,
-    model: Champion,
-    known: Sources,
-    settings: Settings,
-    before: pd.DataFrame | None = None,
-    who_acts: Routing | None = None,
-) -> ScoredDay:
-    """The ranked list of the cases open and not dormant at `as_of`, checked against the contract, with
-    who acts on its high and medium cases (`before`: the previous list's assignments, which a case kept
-    by the same unit continues), its manifest and the dormant cases.
-
-    `known` is the store as known before the as-of instant; `who_acts` the routing table checked against the
-    whole store (by default, against `known`).
-    """
-    docs = champion_features(model, settings)
-    who_acts = who_acts or routing(settings, known)  # a mistake in the routing file is told before scoring
-    dormant = dormant_cases(known, as_of_instant(as_of), settings.dormant_days)
-    families = families_reading(model.metadata["features"])
-    features = build_features(known, as_of, families, settings.dormant_days)
-    listed = rank_cases(
-        model.model,
-        features,
-        docs,
-        model_version=model.version,
-        as_of=as_of,
-        band_high=settings.band_high,
-        band_medium=settings.band_medium,
-        language=settings.language,
-        high_capacity=settings.band_high_capacity,
-    )
-    check_list(listed)
-    routed = assign_units(listed, who_acts.table, as_of, before)
-    check_routed(routed)
-    audit = list_audit(listed, settings)
-    grievances = day_grievances(known, as_of, settings)
-    links = day_links(known, as_of, linked_activity.LINK_CONFIG)
-    description = manifest(
-        routed, as_of, model.version, input_fingerprint(known), settings, audit, grievances, dormant, who_acts
-    )
-    assigned = assignment_rows(routed, who_acts.table)
-    return ScoredDay(as_of, routed, features, audit, description, grievances, links, dormant, assigned)
-
-
-@task(name="publish-list", **IO_TASK)
-def publish(day: ScoredDay, settings: Settings) -> dict[str, Path]:
-    """Write the list's files and store rows atomically, then move the `latest` pointer."""
-    return publish_day(
-        day.listed,
-        day.manifest,
-        settings.lists_dir,
-        open_warehouse(settings),
-        day.grievances,
-        day.links,
-        day.dormant,
-        day.assignments,
-    )
-
-
-def log_published(day: ScoredDay) -> None:
-    """Log what was published, and the groups the list's fairness audit flags."""
-    logger = get_run_logger()
-    logger.info(
-        "published %d cases for %s (bands %s) with %s; %d assigned to %d units; %d dormant listed apart",
-        len(day.listed),
-        day.as_of,
-        day.manifest["bands"],
-        day.manifest["model_version"],
-        len(day.assignments),
-        day.assignments["unit"].nunique(),
-        len(day.dormant),
-    )
-    if day.manifest.get("empty_reason"):
-        logger.warning("the list for %s is empty: %s", day.as_of, day.manifest["empty_reason"])
-    surges = int(day.grievances["surge"].sum())
-    if surges:
-        logger.warning("%d emerging grievance(s) surging: %s", surges, surge_names(day.grievances))
-    flagged = day.audit[day.audit["status"] == "flagged"]
-    if len(flagged):
-        logger.warning(
-            "fairness audit of the list: the share listed differs from the overall share for %s "
-            "(can reflect different risk; see the manifest)",
-            ", ".join(f"{a}={g}" for a, g in zip(flagged["attribute"], flagged["group"], strict=True)),
-        )
 
 
 @flow(name="score")

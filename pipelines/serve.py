@@ -5,7 +5,6 @@ The same two deployments are registered on a work pool by `pipelines.deploy` (`f
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,6 @@ from pipelines.daily_flow import daily_flow
 from pipelines.train_flow import train_flow
 
 TIMEZONE = "Asia/Shanghai"
-SECRET_SETTINGS = ("pseudonym_key",)
 
 
 @dataclass(frozen=True)
@@ -80,18 +78,7 @@ def deployments(
     return made
 
 
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """Every setting of this process (but secrets, which served runs read from their own environment),
-    as the FENGQIAO_* variables served runs build their settings from."""
-    values = settings.model_dump(mode="json", exclude=set(SECRET_SETTINGS))
-    return {
-        f"FENGQIAO_{name.upper()}": json.dumps(value) if isinstance(value, list | dict) else str(value)
-        for name, value in values.items()
-        if value is not None
-    }
-
-
 def serve_schedules(settings: Settings) -> None:
     """Serve both deployments until interrupted (Prefect's local mode, or the server at PREFECT_API_URL)."""
-    os.environ.update(settings_environment(settings))
+    os.environ.update(settings.environment())
     serve(*deployments(settings))

@@ -18,11 +18,9 @@ from contracts.evaluation import MODEL_NAME, RULE_NAME
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features import linked_activity
-from features.dictionary import FeatureDoc
 from features.matrix import (
     ALL_FAMILIES,
     FOUNDATION_FEATURES,
-    LOGISTIC_CORE_FEATURES,
     OPTIONAL_FAMILIES,
     families_with,
     feature_docs,
@@ -33,7 +31,6 @@ from features.sources import Sources
 from models.ablation import ablation_table, family_sets
 from models.compare import precision_by_date
 from models.drift import reference_profile
-from models.estimator import Candidate
 from models.explain import importance
 from models.fairness import fairness_audit, fairness_figure, fairness_passes
 from models.metrics import precision_curve
@@ -47,18 +44,20 @@ from models.plots import (
 from models.promotion import Decision, decide
 from models.registry import Champion, version_label
 from models.rules import rule_scores
-from models.search import SearchBudget
 from models.train import (
-    TrainingPlan,
     TrainingResult,
     base_rate,
     held_out_predictions,
     metrics_by_date,
     train,
 )
+from pipelines.champions import current_champion, predicts_configured_target
+from pipelines.configuration import hyperparameters, model_grid, training_plan
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+
+__all__ = ["TrainReport", "ablation_flow", "train_flow"]
 
 Families = tuple[ModuleType, ...]
 IMPORTANCE_SAMPLE = 5000
@@ -80,69 +79,6 @@ class TrainReport:
     candidate: str
     grid: pd.DataFrame
     fairness: pd.DataFrame
-
-
-def training_plan(settings: Settings) -> TrainingPlan:
-    """How models are fitted, calibrated and judged, from the settings."""
-    return TrainingPlan(
-        horizon_days=settings.horizon_days,
-        validation_share=settings.validation_share,
-        n_folds=settings.n_folds,
-        calibration_share=settings.calibration_share,
-        calibration_method=settings.calibration_method,
-        refit_final=settings.refit_final,
-        top_fraction=settings.list_top_fraction,
-        list_k=settings.list_k,
-        seed=settings.seed,
-    )
-
-
-def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candidate]:
-    """The configured candidates with their hyperparameters, in the configured order."""
-    foundation = tuple(d for d in every if d.name in LOGISTIC_CORE_FEATURES)
-    trees = {
-        "max_iter": settings.trees_max_iter,
-        "learning_rate": settings.trees_learning_rate,
-        "max_leaf_nodes": settings.trees_max_leaf_nodes,
-        "min_samples_leaf": settings.trees_min_samples_leaf,
-        "l2_regularization": settings.trees_l2,
-        "max_features": settings.trees_max_features,
-    }
-    logistic = {"C": settings.logistic_c}
-    no_text = tuple(d for d in every if d.kind != "text")
-    budget = SearchBudget(settings.tuning_trials, settings.tuning_timeout_seconds)
-    strength = _strengths([c for c in settings.logistic_c_grid if c != settings.logistic_c], settings)
-    known = {
-        "logistic_foundation": Candidate(
-            "logistic_foundation", "logistic", foundation, logistic, tuning=strength
-        ),
-        "logistic": Candidate("logistic", "logistic", no_text, logistic, tuning=strength),
-        "logistic_sparse": Candidate(
-            "logistic_sparse",
-            "logistic",
-            no_text,
-            {"C": settings.sparse_c_grid[0], "penalty": "l1"},
-            tuning=_strengths(settings.sparse_c_grid[1:], settings),
-        ),
-        "logistic_text": Candidate(
-            "logistic_text", "logistic", every, {**logistic, "max_terms": settings.text_max_terms}
-        ),
-        "trees": Candidate("trees", "trees", no_text, trees),
-        "trees_tuned": Candidate("trees_tuned", "trees", no_text, trees, tuning=budget),
-    }
-    blended_trees = known["trees_tuned" if "trees_tuned" in settings.candidates else "trees"]
-    blended_logistic = known["logistic_sparse" if "logistic_sparse" in settings.candidates else "logistic"]
-    known["blend"] = Candidate("blend", "blend", no_text, parts=(blended_logistic, blended_trees))
-    known["logistic_blend"] = Candidate(
-        "logistic_blend", "blend", no_text, parts=(known["logistic_foundation"], known["logistic_sparse"])
-    )
-    return [known[name] for name in settings.candidates]
-
-
-def _strengths(others: Sequence[float], settings: Settings) -> SearchBudget | None:
-    """The search of a logistic's C: its start, then each of `others` on the folds (none without others)."""
-    points = tuple({"C": c} for c in others)
-    return SearchBudget(len(points) + 1, settings.tuning_timeout_seconds, points) if points else None
 
 
 def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[date]:
@@ -230,7 +166,10 @@ def ablation_flow(as_of: date, settings: Settings | None = None) -> pd.DataFrame
     _, matrix = _matrix_as_of(as_of, settings, ALL_FAMILIES)
     families = {family.__name__.rsplit(".", 1)[-1]: family.FEATURES for family in ALL_FAMILIES}
     return ablation_table(
-        matrix, family_sets(families, FOUNDATION_FEATURES), training_plan(settings), settings.logistic_c
+        matrix,
+        family_sets(families, FOUNDATION_FEATURES),
+        training_plan(settings),
+        hyperparameters(settings)["logistic"],
     )
 
 
@@ -243,15 +182,6 @@ def fit_models(matrix: pd.DataFrame, settings: Settings) -> TrainingResult:
         training_plan(settings),
         progress=lambda items: track(list(items), description="Validating candidate models"),
     )
-
-
-@task(name="load-champion", **IO_TASK)
-def current_champion(settings: Settings) -> Champion | None:
-    """The champion now, or None before the first one."""
-    try:
-        return registry(settings).load()
-    except LookupError:
-        return None
 
 
 def champion_precision(
@@ -272,12 +202,6 @@ def champion_precision(
     plan = training_plan(settings)
     per_date = metrics_by_date(held, {MODEL_NAME: scores}, plan).set_index("as_of")["precision_at_k"]
     return per_date, audit(held_out_predictions(held, scores, rule_scores(held), plan), settings)
-
-
-def predicts_configured_target(metadata: dict[str, Any], settings: Settings) -> bool:
-    """Whether a model's metadata says it predicts the escalation types and horizon the settings ask for."""
-    wanted = (settings.horizon_days, [str(t) for t in settings.escalation_events])
-    return (metadata.get("horizon_days"), metadata.get("escalation_events")) == wanted
 
 
 def challenger_precision(result: TrainingResult) -> pd.Series:

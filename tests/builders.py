@@ -19,13 +19,24 @@ from cities.demo import SimulationConfig
 from contracts.fields import columns_of
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
+from features.dictionary import FeatureDoc
 from features.sources import Sources
 from ingest.validate import validate_frame
+from models.estimator import Candidate, Kind
+from pipelines.configuration import hyperparameters
 
 if TYPE_CHECKING:
     from pipelines.demo_flow import DemoReport
 
 TEST_KEY = b"test-key-not-secret-0123456789abcdef"
+
+
+def make_candidate(
+    name: str, kind: Kind, docs: tuple[FeatureDoc, ...], params: dict[str, Any] | None = None, **fields: Any
+) -> Candidate:
+    """A model-grid candidate with the settings' default hyperparameters of its kind, `params` over them."""
+    defaults = hyperparameters(Settings.model_construct())[kind]
+    return Candidate(name, kind, docs, {**defaults, **(params or {})}, **fields)
 
 
 def case_row(case_id: str, opened_at: str, **fields: str) -> dict[str, str]:

@@ -238,12 +238,10 @@ def test_realised_quality_of_a_past_list_by_hand() -> None:
 
 
 def test_served_runs_get_every_setting_but_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.serve import settings_environment
-
     chosen = Settings(
         home=Path("/tmp/served"), horizon_days=60, escalation_events=("violence",), pseudonym_key="k"
     )
-    environment = settings_environment(chosen)
+    environment = chosen.environment()
     assert "FENGQIAO_PSEUDONYM_KEY" not in environment
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -252,7 +250,7 @@ def test_served_runs_get_every_setting_but_the_key(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_champion_for_another_horizon_or_other_events_is_not_used() -> None:
-    from pipelines.train_flow import predicts_configured_target
+    from pipelines.champions import predicts_configured_target
 
     settings = Settings(home=Path("/tmp/unused"))
     events = [str(t) for t in settings.escalation_events]

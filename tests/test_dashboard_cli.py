@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from pipelines import cli
-from pipelines.cli import app, dashboard_command, dashboard_environment
+from pipelines.cli import DASHBOARD_SETTINGS, app, dashboard_command
 from tests.builders import call_row, case_row, stored
 from warehouse.accounts import authenticate, similar_districts, verify_password
 from warehouse.dashboard_tables import users
@@ -154,8 +154,8 @@ def test_dashboard_runs_streamlit_with_the_settings(
     assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]).name == "app.py"
     assert Path(command[4]).exists() and command[command.index("--server.port") + 1] == "8611"
     assert env["FENGQIAO_HOME"] == str(settings.home) and env["FENGQIAO_LANGUAGE"] == "en"
-    assert "FENGQIAO_PSEUDONYM_KEY" not in dashboard_environment(settings)
-    for name, value in dashboard_environment(settings).items():
+    assert "FENGQIAO_PSEUDONYM_KEY" not in settings.environment(DASHBOARD_SETTINGS)
+    for name, value in settings.environment(DASHBOARD_SETTINGS).items():
         monkeypatch.setenv(name, value)
     rebuilt = Settings()
     assert rebuilt.escalation_events == settings.escalation_events and rebuilt.home == settings.home

@@ -31,7 +31,7 @@ from dashboards import audit, auth, context, present, queries
 from dashboards.labels import EN, ZH
 from dashboards.source import open_source
 from dashboards.throttle import ADDRESS_FAILURE_FACTOR, WINDOW, Policy, idle_expired, wait_seconds
-from pipelines.cli import dashboard_command, dashboard_environment
+from pipelines.cli import DASHBOARD_SETTINGS, dashboard_command
 from tests.builders import call_row, case_row, event_row, stored
 from tests.dashboard_home import EAST, NORTH, PASSWORD, SECOND, USERS, build_home, use_home
 from warehouse.accounts import Account, Role, add_account
@@ -474,7 +474,9 @@ def test_the_dashboard_command_hides_error_details_and_passes_the_settings() -> 
     command = dashboard_command(8501, "localhost")
     assert command[command.index("--client.showErrorDetails") + 1] == "none"
     assert command[command.index("--client.disableDataExport") + 1] == "true"
-    env = dashboard_environment(Settings(login_max_failures=3, session_idle_minutes=10, dormant_days=90))
+    env = Settings(login_max_failures=3, session_idle_minutes=10, dormant_days=90).environment(
+        DASHBOARD_SETTINGS
+    )
     assert (env["FENGQIAO_LOGIN_MAX_FAILURES"], env["FENGQIAO_SESSION_IDLE_MINUTES"]) == ("3", "10")
     assert env["FENGQIAO_LOGIN_BACKOFF_SECONDS"] == "30" and env["FENGQIAO_DORMANT_DAYS"] == "90"
     assert set(EN) == set(ZH)

@@ -14,10 +14,10 @@ from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features.cohort import DORMANT_COLUMNS, DORMANT_DAYS, dormant_cases, last_activity, open_cases
 from features.matrix import FOUNDATION_FEATURES, build_features, feature_docs
-from models.estimator import Candidate, make_estimator
+from models.estimator import make_estimator
 from models.registry import Champion
-from pipelines.score_flow import score_day
-from tests.builders import call_row, case_row, event_row, make_sources
+from pipelines.day_list import score_day
+from tests.builders import call_row, case_row, event_row, make_candidate, make_sources
 
 AS_OF = date(2025, 7, 1)
 INSTANT = as_of_instant(AS_OF)
@@ -123,7 +123,7 @@ def _fitted() -> Pipeline:
     """A logistic regression on the foundation features, fitted on the city's cohort at AS_OF."""
     docs = tuple(d for d in feature_docs() if d.name in FOUNDATION_FEATURES)
     features = build_features(_city(), AS_OF)
-    pipeline = make_estimator(Candidate("logistic_foundation", "logistic", docs), seed=0)
+    pipeline = make_estimator(make_candidate("logistic_foundation", "logistic", docs), seed=0)
     return pipeline.fit(features[[d.name for d in docs]], np.arange(len(features)) % 2)
 
 

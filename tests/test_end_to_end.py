@@ -97,7 +97,8 @@ def test_no_raw_phone_or_id_number_leaves_ingest(trained_home: TrainedHome) -> N
 def test_retraining_on_the_same_data_registers_a_version_but_keeps_the_champion(
     trained_home: TrainedHome, trained_copy: Settings
 ) -> None:
-    from pipelines.train_flow import registry, train_flow
+    from pipelines.runtime import registry
+    from pipelines.train_flow import train_flow
 
     report, settings = trained_home.report, trained_copy
     shared = trained_home.settings.mlflow_artifacts_dir

@@ -11,7 +11,7 @@ import pytest
 from contracts.vocabulary import CATEGORIES, SOURCES
 from features.dictionary import FeatureDoc
 from features.matrix import ALL_FAMILIES, feature_docs
-from models.estimator import Candidate, make_estimator
+from models.estimator import make_estimator
 from models.explain import (
     LOWERING_LABEL,
     NO_REASON,
@@ -26,6 +26,7 @@ from models.explain import (
     unrecorded,
 )
 from models.scoring import rank_cases
+from tests.builders import make_candidate
 
 BUILT = {d.name: d for d in feature_docs(ALL_FAMILIES)}
 NAMES = (
@@ -63,7 +64,7 @@ def _matrix(n: int = 1200, seed: int = 0) -> pd.DataFrame:
 def model() -> object:
     """A logistic regression fitted on the matrix."""
     matrix = _matrix()
-    return make_estimator(Candidate("logistic", "logistic", DOCS, {"C": 1.0}), seed=1).fit(
+    return make_estimator(make_candidate("logistic", "logistic", DOCS, {"C": 1.0}), seed=1).fit(
         matrix[list(NAMES)], matrix["label"]
     )
 
@@ -169,7 +170,7 @@ def test_lowering_is_asked_per_case_by_index(model: object) -> None:
 
 def test_tree_reasons_keep_missing_data_out_of_the_reasons() -> None:
     matrix = _matrix(n=1500, seed=2)
-    candidate = Candidate("trees", "trees", DOCS, {"max_iter": 40, "min_samples_leaf": 20})
+    candidate = make_candidate("trees", "trees", DOCS, {"max_iter": 40, "min_samples_leaf": 20})
     trees = make_estimator(candidate, seed=1).fit(matrix[list(NAMES)], matrix["label"])
     cases = matrix[list(NAMES)].head(300)
     said = reasons(trees, cases, DOCS, "zh", lowering=pd.Series(True, index=cases.index))
@@ -260,7 +261,9 @@ def test_a_value_a_flag_calls_a_fill_is_not_said_and_the_flag_is_the_note() -> N
     )
     label = rng.random(n) < 1 / (1 + np.exp(-(-2 + 0.9 * matrix["reporter_calls_30d"] + 1.0 * missing)))
     docs = (calls, phone)
-    fitted = make_estimator(Candidate("logistic", "logistic", docs, {"C": 1.0}), seed=1).fit(matrix, label)
+    fitted = make_estimator(make_candidate("logistic", "logistic", docs, {"C": 1.0}), seed=1).fit(
+        matrix, label
+    )
     said = reasons(fitted, features, docs, "zh", lowering=pd.Series([True, True, True]))
     assert said.tolist() == [
         NO_REASON["zh"] + "。注意：报案人电话未登记",  # its 0 calls are a fill: never "lowered by 0 calls"

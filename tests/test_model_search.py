@@ -32,7 +32,8 @@ from models.train import (
     training_folds,
     usable_folds,
 )
-from pipelines.train_flow import model_grid
+from pipelines.configuration import model_grid
+from tests.builders import make_candidate
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -58,8 +59,8 @@ PLAN = TrainingPlan(
     list_k=10,
     seed=3,
 )
-LOGISTIC = Candidate("logistic", "logistic", DOCS, {"C": 0.5})
-TREES = Candidate("trees", "trees", DOCS, {"max_iter": 20, "max_leaf_nodes": 4, "min_samples_leaf": 20})
+LOGISTIC = make_candidate("logistic", "logistic", DOCS, {"C": 0.5})
+TREES = make_candidate("trees", "trees", DOCS, {"max_iter": 20, "max_leaf_nodes": 4, "min_samples_leaf": 20})
 TUNED = replace(TREES, name="trees_tuned", tuning=SearchBudget(trials=3, timeout_seconds=600))
 
 
@@ -109,7 +110,7 @@ def test_the_search_stays_in_its_space_starts_from_the_given_settings_and_repeat
     assert found.value == again.search.value
     for name, (kind, low, high, _) in SPACE.items():  # widened to hold the start (max_iter=20)
         value = found.params[name]
-        assert isinstance(value, kind) and min(low, TUNED.hyperparameters[name]) <= value <= high, name
+        assert isinstance(value, kind) and min(low, TUNED.params[name]) <= value <= high, name
     assert first.candidate.name == "trees_tuned" and first.candidate.tuning is None
     assert first.candidate.params == found.params
     # sigmoid calibration keeps the order: the search's figure is the one the candidate is judged by
@@ -122,7 +123,7 @@ def test_a_one_trial_search_is_the_starting_settings_and_reuses_their_fold_model
     trees = evaluate(MATRIX, TREES, FOLDS, PLAN)
     once = evaluate(MATRIX, replace(TUNED, tuning=SearchBudget(1, 600)), FOLDS, PLAN, [trees])
     assert once.search is not None and once.search.trials == 1
-    assert once.candidate.hyperparameters == TREES.hyperparameters
+    assert once.candidate.params == TREES.params
     assert all(base_model(a) is base_model(b) for a, b in zip(once.models, trees.models, strict=True))
     pd.testing.assert_series_equal(once.fold_precision(), trees.fold_precision())
 
@@ -183,7 +184,7 @@ def test_the_logistic_candidates_try_the_configured_strengths() -> None:
     }
     expected = SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.02},))
     assert grid["logistic"].tuning == grid["logistic_foundation"].tuning == expected
-    assert grid["logistic"].hyperparameters["C"] == 0.5
+    assert grid["logistic"].params["C"] == 0.5
     plain = {c.name: c for c in model_grid(Settings(logistic_c_grid=(), candidates=every), DOCS)}
     assert plain["logistic"].tuning is None and plain["logistic_foundation"].tuning is None
     with pytest.raises(pydantic.ValidationError):
@@ -225,7 +226,7 @@ def _evaluation(name: str, per_fold: list[float]) -> Evaluation:
         for day, shift in enumerate((-0.01, 0.01))
         for scorer in (MODEL_NAME, "rule")
     ]
-    return Evaluation(Candidate(name, "logistic", DOCS), (), pd.DataFrame(rows), pd.DataFrame())
+    return Evaluation(make_candidate(name, "logistic", DOCS), (), pd.DataFrame(rows), pd.DataFrame())
 
 
 def test_choose_prefers_the_simpler_within_one_standard_error_and_the_better_beyond_it() -> None:
@@ -285,7 +286,7 @@ def _round_trip(result: object, tmp_path: Path) -> object:
 @pytest.mark.slow
 def test_the_blend_of_tuned_trees_trains_calibrates_explains_and_round_trips(tmp_path: Path) -> None:
     tuned = replace(TUNED, params={**TUNED.params, "max_features": 0.5})
-    blend = Candidate("blend", "blend", DOCS, parts=(LOGISTIC, tuned))
+    blend = make_candidate("blend", "blend", DOCS, parts=(LOGISTIC, tuned))
     result = train(MATRIX, [LOGISTIC, tuned, blend], PLAN)
     grid = result.grid.set_index("candidate")
     assert grid.index.tolist() == ["logistic", "trees_tuned", "blend"]
@@ -327,7 +328,7 @@ TEXT_DOCS = (*DOCS, TEXT)
 
 def _text_model() -> tuple[TrainingResult, pd.DataFrame, pd.DataFrame]:
     """The text model trained on the matrix, the last week's cases, and three of them naming 上访."""
-    text = Candidate("logistic_text", "logistic", TEXT_DOCS, {"C": 0.5, "max_terms": 100})
+    text = make_candidate("logistic_text", "logistic", TEXT_DOCS, {"C": 0.5, "max_terms": 100})
     result = train(MATRIX, [text], PLAN)
     cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][[d.name for d in TEXT_DOCS]]
     return result, cases, cases[cases["terms_document"].str.contains("上访")].head(3)
@@ -367,24 +368,46 @@ def test_settings_name_the_new_candidates_and_budget(settings: Settings) -> None
     every = ("logistic", "logistic_foundation", "trees", "trees_tuned", "blend")
     grid = {c.name: c for c in model_grid(Settings(tuning_trials=4, candidates=every), (*DOCS, TEXT))}
     assert grid["trees_tuned"].tuning == SearchBudget(4, settings.tuning_timeout_seconds)
-    assert grid["trees_tuned"].hyperparameters == grid["trees"].hyperparameters
+    assert grid["trees_tuned"].params == grid["trees"].params
     assert [p.name for p in grid["blend"].parts] == ["logistic", "trees_tuned"]
     assert grid["blend"].feature_names == grid["logistic"].feature_names == tuple(NAMES)
     without = model_grid(Settings(candidates=("trees", "blend")), DOCS)
     assert [p.name for p in without[1].parts] == ["logistic", "trees"]
 
 
-def test_every_default_hyperparameter_comes_from_the_settings(settings: Settings) -> None:
-    defaults = settings
-    trees = Candidate("t", "trees", DOCS).hyperparameters
-    assert trees["max_iter"] == defaults.trees_max_iter
-    assert trees["max_features"] == defaults.trees_max_features
-    assert Candidate("l", "logistic", DOCS).hyperparameters == {
-        "C": defaults.logistic_c,
-        "max_terms": defaults.text_max_terms,
+def test_every_hyperparameter_comes_from_the_settings_and_none_is_defaulted() -> None:
+    configured = Settings(trees_max_iter=7, trees_max_features=0.5, logistic_c=0.3, text_max_terms=40)
+    grid = {
+        c.name: c
+        for c in model_grid(configured.model_copy(update={"candidates": ("logistic", "trees")}), DOCS)
     }
+    assert grid["trees"].params == {
+        "max_iter": 7,
+        "learning_rate": configured.trees_learning_rate,
+        "max_leaf_nodes": configured.trees_max_leaf_nodes,
+        "min_samples_leaf": configured.trees_min_samples_leaf,
+        "l2_regularization": configured.trees_l2,
+        "max_features": 0.5,
+        "max_terms": 40,
+    }
+    assert grid["logistic"].params == {"C": 0.3, "max_terms": 40}
+    with pytest.raises(
+        ValueError, match="candidate t: hyperparameters missing: l2_regularization, learning_rate"
+    ):
+        Candidate(
+            "t",
+            "trees",
+            DOCS,
+            {
+                k: v
+                for k, v in grid["trees"].params.items()
+                if k not in {"learning_rate", "l2_regularization"}
+            },
+        )
+    with pytest.raises(ValueError, match="missing: max_terms"):
+        Candidate("l", "logistic", DOCS, {"C": 0.5})
     with pytest.raises(ValueError, match="parts"):
-        make_estimator(Candidate("b", "blend", DOCS), seed=0)
+        make_estimator(make_candidate("b", "blend", DOCS), seed=0)
 
 
 def test_a_fold_without_both_classes_refuses_the_search_like_any_fit() -> None:
@@ -400,7 +423,7 @@ def test_the_sparse_logistic_tries_its_l1_strengths_and_the_logistic_blend_avera
     chosen = ("logistic_foundation", "logistic_sparse", "logistic_blend")
     grid = {c.name: c for c in model_grid(Settings(candidates=chosen, sparse_c_grid=(0.05, 0.01)), DOCS)}
     sparse = grid["logistic_sparse"]
-    assert sparse.hyperparameters["penalty"] == "l1" and sparse.hyperparameters["C"] == 0.05
+    assert sparse.params["penalty"] == "l1" and sparse.params["C"] == 0.05
     assert sparse.tuning == SearchBudget(2, Settings().tuning_timeout_seconds, ({"C": 0.01},))
     assert sparse.feature_names == tuple(NAMES)
     assert [p.name for p in grid["logistic_blend"].parts] == ["logistic_foundation", "logistic_sparse"]
@@ -412,12 +435,12 @@ def test_the_sparse_logistic_tries_its_l1_strengths_and_the_logistic_blend_avera
 
 def test_the_l1_penalty_drops_a_noise_feature_and_keeps_the_signal() -> None:
     fitting = MATRIX[MATRIX["as_of"] < WEEKS[12]]
-    sparse = make_estimator(Candidate("s", "logistic", DOCS, {"C": 0.01, "penalty": "l1"}), seed=0)
+    sparse = make_estimator(make_candidate("s", "logistic", DOCS, {"C": 0.01, "penalty": "l1"}), seed=0)
     sparse.fit(fitting[NAMES], fitting[LABEL])
     weights = dict(zip(sparse[:-1].get_feature_names_out(), sparse[-1].coef_[0], strict=True))
     assert weights["profile_amount_missing"] == 0.0  # drawn at random: no signal
     assert weights["hotline_linked_calls_7d"] > 0.0
-    dense = make_estimator(Candidate("d", "logistic", DOCS, {"C": 0.01}), seed=0)
+    dense = make_estimator(make_candidate("d", "logistic", DOCS, {"C": 0.01}), seed=0)
     assert dense.fit(fitting[NAMES], fitting[LABEL])[-1].coef_[0].min() != 0.0  # L2 keeps every weight
 
 

@@ -20,6 +20,7 @@ from models.promotion import decide
 from models.rules import rule_scores
 from models.scoring import bands, rank_cases
 from models.train import LABEL, CannotFit, TrainingPlan, fit_calibrated, refit_calibrated, train, usable_folds
+from tests.builders import make_candidate
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -70,8 +71,8 @@ def test_folds_refuse_too_short_a_history() -> None:
         rolling_origin_folds(WEEKS[:6], 30, validation_share=0.5, n_folds=1, calibration_share=0.5)
 
 
-LOGISTIC = Candidate("logistic", "logistic", DOCS, {"C": 0.5})
-TREES = Candidate("trees", "trees", DOCS, {"max_iter": 30, "min_samples_leaf": 20})
+LOGISTIC = make_candidate("logistic", "logistic", DOCS, {"C": 0.5})
+TREES = make_candidate("trees", "trees", DOCS, {"max_iter": 30, "min_samples_leaf": 20})
 
 
 def fit(matrix: pd.DataFrame, candidate: Candidate = LOGISTIC) -> object:
@@ -190,9 +191,9 @@ PLAN = TrainingPlan(
 def test_training_chooses_the_better_candidate_over_folds_and_prefers_the_earlier_on_ties() -> None:
     noise = FeatureDoc("noise", "noise", "-", "numeric", "噪声{value}", "noise {value}")
     candidates = [
-        Candidate("noise only", "logistic", (noise,), {}),
+        make_candidate("noise only", "logistic", (noise,), {}),
         LOGISTIC,
-        Candidate("signal again", "logistic", DOCS, {"C": 0.5}),
+        make_candidate("signal again", "logistic", DOCS, {"C": 0.5}),
     ]
     result = train(_weekly(), candidates, PLAN)
     assert result.candidate.name == "logistic"
@@ -250,7 +251,7 @@ def test_training_refits_the_chosen_model_on_every_matured_date() -> None:
 
 
 def test_a_blend_is_refitted_part_by_part() -> None:
-    blend = Candidate("blend", "blend", DOCS, {}, parts=(LOGISTIC, TREES))
+    blend = make_candidate("blend", "blend", DOCS, {}, parts=(LOGISTIC, TREES))
     matrix = _weekly(weeks=8, n=600)
     names = [d.name for d in DOCS]
     plan = replace(PLAN, refit_final=True)
@@ -397,7 +398,7 @@ def test_text_reasons_name_the_terms_that_raised_the_score() -> None:
         "terms_document", "words", "-", "text", "文字中出现「{value}」", "the texts mention “{value}”"
     )
     docs = (*DOCS, text)
-    candidate = Candidate("text", "logistic", docs, {"C": 0.5, "max_terms": 50})
+    candidate = make_candidate("text", "logistic", docs, {"C": 0.5, "max_terms": 50})
     model = make_estimator(candidate, seed=1).fit(matrix[[d.name for d in docs]], matrix[LABEL])
     case = matrix[[d.name for d in docs]].iloc[[int(np.argmax(angry))]]
     said = reasons(model, case, docs, "zh").iloc[0]

@@ -12,7 +12,7 @@ from nbformat import NotebookNode
 
 from contracts.settings import Settings
 from features.matrix import LOGISTIC_CORE_FEATURES
-from pipelines.train_flow import registry
+from pipelines.runtime import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -20,8 +20,8 @@ from contracts.records import LIST_COLUMNS, check_list
 from contracts.routing import ROUTING_COLUMNS, assign_units, assignment_rows, load_routing
 from contracts.settings import Settings
 from features.grievances import empty_clusters
+from pipelines.day_list import input_fingerprint, list_audit
 from pipelines.grievance_flow import published_grievances
-from pipelines.score_flow import input_fingerprint, list_audit
 from tests.builders import make_sources
 from warehouse import atomic_files, tables
 from warehouse import lists as publishing

@@ -25,7 +25,7 @@ from contracts.routing import (
 )
 from contracts.settings import Settings
 from pipelines.daily_flow import unit_report
-from pipelines.score_flow import routing
+from pipelines.day_list import routing
 from tests.builders import case_row, make_sources
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "routing.toml"
