@@ -59,10 +59,11 @@ class Settings(BaseSettings):
     )
     calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
     refit_final: bool = Field(
-        True,
+        False,
         description="After the chosen model's probability map is fitted on the latest dates, fit the model "
         "again on every matured date, keeping the map (a sigmoid's level set again on the latest dates), so "
-        "the model learns from its latest months too (bench/generalization.md).",
+        "the model learns from its latest months too. Off: on the benchmark's cities it raised the Hawkes "
+        "cities' lists and lowered both demo draws' (python -m bench.refit_check; README).",
     )
     candidates: tuple[CandidateName, ...] = Field(
         ("logistic_blend", "trees_tuned", "blend"),
