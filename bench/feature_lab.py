@@ -20,6 +20,7 @@ import json
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -99,25 +100,26 @@ def _composed(
     return tuple(docs.values())
 
 
-def run_lab(
-    scenario: Any,
-    work_dir: Path,
-    sets: Sequence[str],
-    kinds: Sequence[str],
-    grid: str,
-    candidates: Sequence[str] = GRID_CANDIDATES,
-) -> dict[str, Any]:
-    """Every (feature set, estimator) of the scenario against its truth on the evaluation dates."""
+@dataclass(frozen=True)
+class LabCity:
+    """A lab city as training sees it on the benchmark's training date: its settings, truth, evaluation
+    dates, snapshot dates, training matrix (every family) and the evaluation dates' feature frames."""
+
+    settings: Settings
+    truth: pd.DataFrame
+    dates: list[date]
+    snapshots: list[date]
+    matrix: pd.DataFrame
+    frames: dict[date, pd.DataFrame]
+
+
+def lab_city(scenario: Any, work_dir: Path) -> LabCity:
+    """The scenario's city prepared in `work_dir`, its training matrix and evaluation frames built."""
     from contracts.timeparse import as_of_instant
     from features.matrix import ALL_FAMILIES, build_features, training_matrix
-    from models.estimator import Candidate
-    from models.folds import split_fit_calibration
-    from models.train import CannotFit, cross_validate, fit_calibrated, train, training_folds, usable_folds
-    from pipelines.configuration import model_grid, training_plan
     from pipelines.runtime import load_sources, open_warehouse
     from pipelines.train_flow import training_dates
 
-    clock = time.perf_counter()
     settings, truth = prepared(scenario, work_dir)
     dates = evaluation_dates(sorted(set(truth["as_of"])))
     sources = load_sources(open_warehouse(settings))
@@ -128,6 +130,27 @@ def run_lab(
         known, snapshots, settings.horizon_days, escalations, ALL_FAMILIES, dormant_days=settings.dormant_days
     )
     frames = {d: build_features(sources, d, ALL_FAMILIES, settings.dormant_days) for d in dates}
+    return LabCity(settings, truth, dates, snapshots, matrix, frames)
+
+
+def run_lab(
+    scenario: Any,
+    work_dir: Path,
+    sets: Sequence[str],
+    kinds: Sequence[str],
+    grid: str,
+    candidates: Sequence[str] = GRID_CANDIDATES,
+) -> dict[str, Any]:
+    """Every (feature set, estimator) of the scenario against its truth on the evaluation dates."""
+    from models.estimator import Candidate
+    from models.folds import split_fit_calibration
+    from models.train import CannotFit, cross_validate, fit_calibrated, train, training_folds, usable_folds
+    from pipelines.configuration import model_grid, training_plan
+
+    clock = time.perf_counter()
+    city = lab_city(scenario, work_dir)
+    settings, truth, dates, snapshots = city.settings, city.truth, city.dates, city.snapshots
+    matrix, frames = city.matrix, city.frames
     built = time.perf_counter() - clock
     plan = training_plan(settings)
     folds = usable_folds(matrix, training_folds(snapshots, plan))

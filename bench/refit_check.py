@@ -20,37 +20,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.feature_lab import _expected_p_at, _p_at, prepared
-from bench.generalization import all_scenarios, evaluation_dates
+from bench.feature_lab import _expected_p_at, _p_at, lab_city
+from bench.generalization import all_scenarios
 
 
 def check(scenario: Any, work_dir: Path, candidates: Sequence[str]) -> dict[str, Any]:
     """The chosen candidate fitted before calibration and refitted, against the city's truth."""
-    from contracts.timeparse import as_of_instant
-    from features.matrix import (
-        ALL_FAMILIES,
-        OPTIONAL_FAMILIES,
-        build_features,
-        families_with,
-        feature_docs,
-        training_matrix,
-    )
+    from features.matrix import OPTIONAL_FAMILIES, families_with, feature_docs
     from models.folds import split_fit_calibration
     from models.train import fit_calibrated, refit_calibrated, train
     from pipelines.configuration import model_grid, training_plan
-    from pipelines.runtime import load_sources, open_warehouse
-    from pipelines.train_flow import training_dates
 
-    settings, truth = prepared(scenario, work_dir)
-    dates = evaluation_dates(sorted(set(truth["as_of"])))
-    sources = load_sources(open_warehouse(settings))
-    known = sources.known_before(as_of_instant(dates[0]))
-    snapshots = training_dates(known, dates[0], settings)
-    escalations = [str(t) for t in settings.escalation_events]
-    matrix = training_matrix(
-        known, snapshots, settings.horizon_days, escalations, ALL_FAMILIES, dormant_days=settings.dormant_days
-    )
-    frames = {d: build_features(sources, d, ALL_FAMILIES, settings.dormant_days) for d in dates}
+    city = lab_city(scenario, work_dir)
+    settings, truth, dates, snapshots = city.settings, city.truth, city.dates, city.snapshots
+    matrix, frames = city.matrix, city.frames
     plan = training_plan(settings)
     grid = model_grid(
         settings.model_copy(update={"candidates": tuple(candidates)}),
