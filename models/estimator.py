@@ -260,8 +260,8 @@ def refitted(
     inner.calibrators = [copy.copy(calibrator) for calibrator in inner.calibrators]
     out = copy.copy(model)
     out.calibrated_classifiers_ = [inner]
-    sigmoid = inner.calibrators[0]
     if model.method == "sigmoid":
+        sigmoid = inner.calibrators[0]
         slope_scores = sigmoid.a_ * _response(base, features)
         rate = float(np.mean(labels))
         reach = float(np.max(np.abs(slope_scores))) + 50.0
