@@ -64,6 +64,7 @@ from features.grievance_keys import (
     TRADE_NAMED_KINDS,
     is_generic_name,
     place_names,
+    trade_families,
     trade_name,
     without_places,
 )
@@ -291,7 +292,9 @@ def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tupl
     distinctive name (the trade name of an organisation, school or hospital, the core of a place: at
     least two characters, neither generic nor shared by more than RARE_PAIR_KEYS keys) but other trade
     words or another suffix ('福临装修公司'/'福临装饰工程公司', '远大小区'/'远大苑'), not already one
-    containing the other. Whether they are one thing is for the data to say (`_Callers.variant_of`)."""
+    containing the other, whose trade words say no other trade (the trades of one, `trade_families`,
+    are among the other's: '瑞丰物业公司' is never another name of '瑞丰装饰工程公司'). Whether they are
+    one thing is for the data to say (`_Callers.variant_of`)."""
     names = keys["name"]
     usable = (names.str.len() >= 2) & ~names.isin(GENERIC_WORDS) & ~names.map(is_generic_name).astype(bool)
     frame = keys[usable][["block", "name"]]
@@ -299,10 +302,11 @@ def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tupl
     pairs = frame.reset_index().merge(frame.reset_index(), on=["block", "name"], suffixes=("_a", "_b"))
     pairs = pairs[pairs["index_a"] != pairs["index_b"]]
     known = set(contained) | {(y, x) for x, y in contained}
+    trades = [trade_families(t) for t in keys["trade"].tolist()]
     return sorted(
         (x, y)
         for x, y in zip(pairs["index_a"].tolist(), pairs["index_b"].tolist(), strict=True)
-        if (x, y) not in known
+        if (x, y) not in known and (trades[x] <= trades[y] or trades[y] <= trades[x])
     )
 
 

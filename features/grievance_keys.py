@@ -34,7 +34,9 @@ from features.grievance_words import (
     ABBREVIATED_SUFFIXES,
     DESCRIPTORS,
     INSTITUTION_WORDS,
+    NEUTRAL_TRADE_WORDS,
     PLATFORM,
+    TRADE_FAMILIES,
     TRADE_WORDS,
 )
 from features.named_things import GENERIC_WORDS, LINE_SUFFIX, SUFFIX_KINDS, kind_of, split_suffix
@@ -66,6 +68,10 @@ _TRAILING_GENERIC = re.compile(
 _GENERIC_NAME = re.compile(
     "(?:" + "|".join(sorted((*TRADE_WORDS, *INSTITUTION_WORDS), key=len, reverse=True)) + ")+"
 )
+_TRADE_WORD = re.compile(
+    "|".join(sorted(dict.fromkeys((*TRADE_WORDS, *INSTITUTION_WORDS)), key=len, reverse=True))
+)
+_FAMILY_OF = {word: family[0] for family in TRADE_FAMILIES for word in family}
 _NUMERALS = dict(zip("一二三四五六七八九", "123456789", strict=True))
 _LINE = re.compile(f"^(.*?)([一二三四五六七八九十]+){LINE_SUFFIX}$")
 
@@ -189,6 +195,14 @@ def trade_name(core: str) -> tuple[str, str]:
     words it ends with ('鑫源建筑工程' -> ('鑫源', '建筑工程'))."""
     found = _TRAILING_GENERIC.search(core)
     return (core[: found.start()], core[found.start() :]) if found else (core, "")
+
+
+def trade_families(trade: str) -> frozenset[str]:
+    """The trades the trade words of a name say (`trade_name`'s second part), each word read as its
+    family (TRADE_FAMILIES: '装修' and '装饰' are one trade), words said of any trade left out
+    (NEUTRAL_TRADE_WORDS): '装饰工程' and '装修' -> {'装饰'}; '物业' -> {'物业'}; '' -> {}."""
+    words = _TRADE_WORD.findall(trade)
+    return frozenset(_FAMILY_OF.get(w, w) for w in words if w not in NEUTRAL_TRADE_WORDS)
 
 
 def place_names(districts: pd.Series, keys: pd.Series) -> tuple[str, ...]:

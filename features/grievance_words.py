@@ -231,6 +231,45 @@ TRADE_WORDS: tuple[str, ...] = (
     "工贸",
     "发展",
 )
+# Words of one trade written one way or another (装修/装饰 ...): an organisation's other name may use
+# another word of the family, never a word of another trade (瑞丰物业公司 is not 瑞丰装饰工程公司); a trade
+# word of no family is a family of its own.
+TRADE_FAMILIES: tuple[tuple[str, ...], ...] = (
+    ("装饰", "装修"),
+    ("建筑", "建工", "建设", "城建", "施工", "房屋"),
+    ("服装", "制衣", "纺织"),
+    ("物流", "快递", "运输", "客运"),
+    ("金融", "理财", "投资", "贷款", "网贷", "借贷", "小额", "车贷"),
+    ("电子", "电器"),
+    ("机械", "制造", "设备"),
+    ("自来水", "供水", "水务"),
+    ("燃气", "天然气", "煤气"),
+    ("供电", "电力", "电网"),
+    ("热力", "供热", "供暖"),
+    ("房地产", "地产", "置业", "开发"),
+    ("家具", "木业"),
+    ("塑料", "塑胶"),
+    ("职业技术", "职业", "技术", "技工"),
+)
+# Trade words said of any trade ("装饰工程", "电子科技"): they tell no trade from another.
+NEUTRAL_TRADE_WORDS: tuple[str, ...] = (
+    "工程",
+    "科技",
+    "实业",
+    "集团",
+    "控股",
+    "发展",
+    "服务",
+    "管理",
+    "工贸",
+    "商贸",
+    "贸易",
+    "信息",
+    "相关",
+    "有关",
+    "新建",
+    "在建",
+)
 # Words of institutions' common names: a name of only these and trade words needs the place before it.
 INSTITUTION_WORDS: tuple[str, ...] = (
     "人民",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features.grievance_aliases import alias_roots
-from features.grievance_keys import home_districts, place_names, without_places
+from features.grievance_keys import home_districts, place_names, trade_families, without_places
 
 
 def named(
@@ -185,6 +185,29 @@ def test_a_company_named_with_other_trade_words_only_while_it_is_named_is_the_co
     assert roots(*timed)[("东湖区", "福临装修公司")] == "福临装饰工程公司"
     untimed = roots(*(frame.drop(columns=["block", "category"]) for frame in frames))
     assert untimed[("东湖区", "福临装修公司")] == "福临装修公司"
+
+
+def test_trade_words_are_read_as_their_trades() -> None:
+    """装修 and 装饰 are one trade, 工程 and 科技 are said of any; 物业 is a trade of its own."""
+    assert trade_families("装饰工程") == trade_families("装修") == frozenset({"装饰"})
+    assert trade_families("电子科技") == trade_families("电器") == frozenset({"电子"})
+    assert trade_families("物业") == frozenset({"物业"})
+    assert trade_families("") == frozenset()
+
+
+def test_another_name_is_of_the_same_trade_written_another_way_never_of_another_trade() -> None:
+    """瑞丰装修公司 (装修 is 装饰 written another way, 工程 said of any trade) named only in the weeks of
+    瑞丰装饰工程公司, by its callers' complaint, is that company; 瑞丰物业公司, named in the same weeks
+    under the same category by as few callers, is a property company of the same name: another thing."""
+    frames = (
+        filed(named("瑞丰装饰工程公司", range(30), kind="company"), [0] * 14 + [1] * 14 + [5, 6]),
+        filed(named("瑞丰装修公司", range(40, 46), kind="company"), [0, 1]),
+        filed(named("瑞丰物业公司", range(50, 56), kind="company"), [0, 1]),
+    )
+    found = roots(*frames)
+    assert found[("东湖区", "瑞丰装修公司")] == "瑞丰装饰工程公司"
+    assert found[("东湖区", "瑞丰物业公司")] == "瑞丰物业公司"
+    assert found[("东湖区", "瑞丰装饰工程公司")] == "瑞丰装饰工程公司"
 
 
 def test_of_two_names_the_same_callers_merge_the_less_named_is_not_the_root() -> None:
