@@ -34,16 +34,19 @@ written differently share one root key (the keys: `features.grievance_keys`).
   **Another name of a thing**: keys with the same distinctive name (an organisation's trade name, a
   place's core) but other trade words or another suffix ("福临装修公司"/"福临装饰工程公司",
   "远大小区"/"远大苑") are one thing only when the data says so: the other name is named only in the
-  windows the thing is named in, under the hotline categories the thing's calls are filed under there,
-  by fewer callers than the thing (at least DOMINANT_CALLERS of them): it has no life of its own. A
-  name shared by more than RARE_PAIR_KEYS keys of a district and kind, or generic, never is. When the
-  categories of the calls are known (a `category` column), a short form inside several things also
-  counts only the callers of its windows filed under its categories, its own callers towards
-  DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
+  windows the thing is named in (or the week before its first), under the hotline categories the
+  thing's calls are filed under there, by fewer callers than the thing (at least DOMINANT_CALLERS of
+  them): it has no life of its own; and its trade words say no other trade (`trade_families`: 装修 is
+  装饰 written another way, 物业 another trade). A name shared by more than RARE_PAIR_KEYS keys of a
+  district and kind, or generic, never is. When the categories of the calls are known (a `category`
+  column), a short form inside several things also counts only the callers of its windows filed
+  under its categories, its own callers towards DOMINANT_CALLERS (its callers complain of what the
+  thing's callers complain of).
   A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
   is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
-  named by at least a DOMINANCE-th as many callers, nor one named by fewer than DOMINANT_CALLERS
+  named by at least a DOMINANCE-th as many callers (of two other names, the one with fewer trade words,
+  else the less named, is the other name), nor one named by fewer than DOMINANT_CALLERS
   (盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
   wrote 鑫源职业学院 before anyone wrote 鑫源职业技术学院 do not make it the college's identity), then,
   when the times of the mentions are known (a `first` column), the one named first (which form most
@@ -385,8 +388,15 @@ def _components(
             forest.join(alias, thing)
     for project, place in _projects_of_places(keys, callers):
         forest.join(project, place)
-    # of two names of one thing however merged (the same callers ...), the less named is the other name
-    forms += [(a, t) for a, t in variants if forest.find(a) == forest.find(t) and named[t] > named[a]]
+    # of two names of one thing however merged (the same callers ...), the one with fewer trade words
+    # ('瑞丰装修' of '瑞丰装饰工程'), else the less named, is the other name
+    trade = keys["trade"].str.len().to_numpy()
+    forms += [
+        (a, t)
+        for a, t in variants
+        if forest.find(a) == forest.find(t)
+        and (trade[t] > trade[a] or (trade[t] == trade[a] and named[t] > named[a]))
+    ]
     return forest.components(), forms
 
 
@@ -453,15 +463,18 @@ class _Callers:
         """The key at position `alias` is another name of the merged thing of the key at `thing`: that
         thing was named in each window the alias was named in and, in those windows under the categories
         the alias's calls were filed under (when the categories are known), by at least DOMINANT_CALLERS
-        callers in all and by more than the alias's own thing: the alias has no life of its own. False
-        when the windows are unknown."""
+        callers in all and by more than the alias's own thing: the alias has no life of its own. The
+        window just before the thing's first counts as one of its windows (a grievance's first caller
+        may write the other name a week before anyone writes the thing's). False when the windows are
+        unknown."""
         if alias not in self.filed:
             return False
         named = self.filed_as(self.forest.find(thing), alias)
         own = sum(self.filed_as(self.forest.find(alias), alias).values())
         total = sum(named.values())
         seen = {b for i in self.members(self.forest.find(thing)) for b in self.windows.get(i, {})}
-        in_each = set(self.windows.get(alias, {})) <= seen
+        onset = {max(seen) + 1} if seen else set()
+        in_each = set(self.windows.get(alias, {})) <= seen | onset
         return in_each and total >= DOMINANT_CALLERS and total > own
 
 

@@ -210,6 +210,32 @@ def test_another_name_is_of_the_same_trade_written_another_way_never_of_another_
     assert found[("东湖区", "瑞丰装饰工程公司")] == "瑞丰装饰工程公司"
 
 
+def test_another_name_written_the_week_before_the_thing_is_the_thing() -> None:
+    """The grievance's first caller wrote 瑞丰装修公司 a week before anyone wrote 瑞丰装饰工程公司: no
+    life of its own. Written in a week further back, it has one."""
+    frames = (
+        filed(named("瑞丰装修公司", [1], kind="company"), [2]),
+        filed(named("瑞丰装修公司", [2, 3, 4], kind="company"), [0, 1]),
+        filed(named("瑞丰装饰工程公司", range(10, 17), kind="company"), [0, 1]),
+    )
+    assert set(roots(*frames).values()) == {"瑞丰装饰工程公司"}
+    lived = filed(named("瑞丰装修公司", [1], kind="company"), [4])
+    assert roots(lived, *frames[1:])[("东湖区", "瑞丰装修公司")] == "瑞丰装修公司"
+
+
+def test_of_two_other_names_the_one_with_fewer_trade_words_is_not_the_root() -> None:
+    """瑞丰装修公司, written first and by more callers this fortnight, and 瑞丰装饰工程公司 are one company:
+    its identity is the name with the trade written in full (which form most callers write changes)."""
+    first = pd.Timestamp("2025-04-03")
+    found = roots(
+        filed(named("瑞丰装修公司", range(8), kind="company"), [0, 1]).assign(first=first),
+        filed(named("瑞丰装饰工程公司", range(10, 16), kind="company"), [0, 1]).assign(
+            first=first + pd.Timedelta(days=2)
+        ),
+    )
+    assert set(found.values()) == {"瑞丰装饰工程公司"}
+
+
 def test_of_two_names_the_same_callers_merge_the_less_named_is_not_the_root() -> None:
     """福临装修公司, written first, and 福临装饰公司 are one company by their callers: the name fewer
     callers write is the other name, never the root."""
