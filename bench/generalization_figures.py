@@ -137,7 +137,9 @@ COUNTS = tuple(f"escalated_{a}" for a in AGES)
 
 def scenario_figures(dates: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """A scenario's figures from its dates: mean P@5% of each ranking, the product's ratio to the truth
-    and to the rule (ratios of the means), base rate and open cases per date; when the dates have them,
+    and to the rule (ratios of the means), base rate and open cases per date; the expected ratios and
+    the truth's own check (mean true probability of its top over its realised P@5%, 1 where the
+    generator's probabilities are exact); when the dates have them,
     the mean recalls among new and ongoing escalating cases (over the dates that have such cases), the
     product's gap (ongoing minus new), the truth's own gap and the escalating new and ongoing cases per
     date."""
@@ -158,6 +160,7 @@ def scenario_figures(dates: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if len(expected) == len(RANKINGS):  # results of dates written before it was measured lack it
         figures["expected_ratio_to_truth"] = ratio(expected["product"], expected["truth"])
         figures["expected_ratio_to_rule"] = ratio(expected["product"], expected["rule"])
+        figures["truth_top_calibration"] = ratio(expected["truth"], means["truth"])
     if dates and all(m in d for d in dates for m in RECALLS):
         figures.update({m: _mean_of_known([d[m] for d in dates]) for m in RECALLS})
         figures.update({m: float(np.mean([d[m] for d in dates])) for m in COUNTS})

@@ -55,6 +55,19 @@ def _recall_target(summary: dict[str, Any]) -> str:
     )
 
 
+def _truth_check(scenarios: list[dict[str, Any]]) -> str:
+    """The line on whether each city's true probabilities are exact: their top's mean over its realised
+    precision (n/a for results written before it was measured)."""
+    checks = ", ".join(f"{s['name']} {_field(s, 'truth_top_calibration')}" for s in scenarios)
+    return (
+        "Truth check (the mean true probability of the truth's top over its realised P@5%; about 1 where a "
+        f"generator's probabilities are exact, give or take 0.06 of noise): {checks}. Where it is well above 1 (the "
+        "demo simulator's `p_escalation` is 1 − exp(−horizon × today's hazard): it ignores the tension's "
+        "return towards its base and closings within the horizon), the expected ratio is biased and the "
+        "realised ratio is the one to judge by."
+    )
+
+
 def _signed(value: float) -> str:
     return f"{round(value, 2) + 0.0:+.2f}"
 
@@ -120,6 +133,8 @@ def render(results: dict[str, Any]) -> str:
             f"{results['settings']['top_fraction']:.0%} over that of the truth's top, mean over the dates: "
             "the same ratio without the noise of which cases happened to escalate (with ~100 listed cases a "
             "date, the realised ratio moves by about ±0.05 from draw to draw).",
+            "",
+            _truth_check(scenarios),
             "",
             "Recall new / ongoing: the share of the cases escalating within the horizon that are in the "
             f"product's top {results['settings']['top_fraction']:.0%}, among cases opened fewer than "

@@ -113,6 +113,9 @@ def test_expected_ratios_are_ratios_of_the_mean_true_probabilities_of_the_tops()
     figures = scenario_figures(dates)
     assert figures["expected_ratio_to_truth"] == pytest.approx(0.75)
     assert figures["expected_ratio_to_rule"] == pytest.approx(1.5)
+    assert figures["truth_top_calibration"] == pytest.approx(1.0)  # the truth's top: p 0.4, realised 0.4
+    overstated = scenario_figures([{**d, "truth": 0.32} for d in dates])
+    assert overstated["truth_top_calibration"] == pytest.approx(1.25)
     summary = overall([{**figures, "name": "a"}])
     assert summary["mean"]["expected_ratio_to_truth"] == pytest.approx(0.75)
 
@@ -401,6 +404,7 @@ def test_render_shows_the_recalls_and_the_target_and_n_a_for_results_without_the
     assert "| 0.90× | 1.80× | n/a | 0.30 | 0.45 | trees | 2.0 |" in text
     assert "| 0.90× | 1.80× | n/a | 0.30 | 0.45 | | |" in text
     assert "within 0.1 of ongoing: **not met** (worst gap (ongoing − new) +0.15 on **a**)." in text
+    assert "Truth check (" in text and "): a n/a." in text  # a scenario measured before the check
     ceiling = _with_recalls("c", 0.0, 0.31, truth_gap=0.354)
     text_ceiling = render(_results([ceiling], overall([ceiling])))
     assert "(worst gap (ongoing − new) +0.31 on **c**, where the truth's own top has +0.35)." in text_ceiling
