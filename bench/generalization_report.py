@@ -61,9 +61,10 @@ def _truth_check(scenarios: list[dict[str, Any]]) -> str:
     checks = ", ".join(f"{s['name']} {_field(s, 'truth_top_calibration')}" for s in scenarios)
     return (
         "Truth check (the mean true probability of the truth's top over its realised P@5%; about 1 where a "
-        f"generator's probabilities are exact, give or take 0.06 of noise): {checks}. Where it is well above 1 (the "
-        "demo simulator's `p_escalation` is 1 − exp(−horizon × today's hazard): it ignores the tension's "
-        "return towards its base and closings within the horizon), the expected ratio is biased and the "
+        "generator's probabilities are exact, give or take 0.06 of noise): "
+        f"{checks}. Where it is well above 1 (the demo simulator's closed-form `p_escalation`, "
+        "1 − exp(−horizon × today's hazard), without `truth_paths`: it ignores the tension's return towards "
+        "its base and closings within the horizon), the expected ratio is biased and the "
         "realised ratio is the one to judge by."
     )
 
