@@ -45,10 +45,11 @@ written differently share one root key (the keys: `features.grievance_keys`).
   A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
   is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
-  named by at least a DOMINANCE-th as many callers (of two other names, the one with fewer trade words,
-  else the less named, is the other name), nor one named by fewer than DOMINANT_CALLERS
-  (盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
-  wrote 鑫源职业学院 before anyone wrote 鑫源职业技术学院 do not make it the college's identity), then,
+  named by at least a DOMINANCE-th as many callers, a mention of an unknown caller counted as one (of
+  two other names, the one with fewer trade words, else the less named, is the other name;
+  盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
+  wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not make it the
+  college's identity), then,
   when the times of the mentions are known (a `first` column), the one named first (which form most
   callers write changes from day to day while few have called: the first one stays while it is in the
   lookback), then named by most callers, named most often, the longest and the first in order.
@@ -104,12 +105,13 @@ def _grams(core: str) -> list[str]:
 
 
 def _described(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Per distinct (district, key): kind, mentions, distinct callers, first mention (NaT when the
-    mentions have no `first` time), core, suffix, distinctive name and trade words (the trade name and
-    its words for organisations, schools and hospitals; the core and nothing for places), and block
-    (district and kind)."""
+    """Per distinct (district, key): kind, mentions, distinct callers, mentions of unknown callers,
+    first mention (NaT when the mentions have no `first` time), core, suffix, distinctive name and
+    trade words (the trade name and its words for organisations, schools and hospitals; the core and
+    nothing for places), and block (district and kind)."""
     grouped = mentions.groupby(["district", "key"], sort=True)
     keys = grouped.agg(kind=("kind", "first"), mentions=("kind", "size"), callers=("caller", "nunique"))
+    keys["unknown_callers"] = mentions["caller"].isna().groupby([mentions["district"], mentions["key"]]).sum()
     keys["first"] = grouped["first"].min() if "first" in mentions else pd.NaT
     keys = keys.reset_index()
     split = [split_suffix(k) for k in keys["key"].tolist()]
@@ -532,14 +534,13 @@ def _window_callers(mentions: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame 
 
 def _forms_of_named(keys: pd.DataFrame, forms: list[tuple[int, int]]) -> np.ndarray:
     """Per key position: it was merged as a shorter or other name of a key named by at least a
-    DOMINANCE-th as many callers, or is itself named by fewer than DOMINANT_CALLERS (a form of a thing
-    its callers name too, or of a thing few have called about yet: never its root, so the root does not
-    change as the first callers write one form or another; a form of a name hardly written,
-    '新世纪平台' of '新世纪理财平台' named by one caller of ten, may be)."""
-    callers = keys["callers"].to_numpy()
+    DOMINANCE-th as many callers, a mention whose caller is unknown (a call without a number, a case)
+    counted as one (a form of a thing its callers name too: never its root; a form of a name hardly
+    written, '新世纪平台' of '新世纪理财平台' named by one caller of ten, may be)."""
+    named = (keys["callers"] + keys["unknown_callers"]).to_numpy()
     out = np.zeros(len(keys), dtype=bool)
     for form, thing in forms:
-        out[form] |= bool(callers[thing] * DOMINANCE >= callers[form] or callers[form] < DOMINANT_CALLERS)
+        out[form] |= bool(named[thing] * DOMINANCE >= named[form])
     return out
 
 

@@ -150,8 +150,9 @@ def test_a_short_form_named_first_is_not_the_root() -> None:
 
 def test_the_full_name_is_the_root_while_few_have_written_a_short_form() -> None:
     """Two callers wrote 鑫源职业学院 ('鑫源职院') before one whose number is unknown wrote the full name:
-    the college is 鑫源职业技术学院 from then on, not the day a second caller writes it. A short form
-    written by ten callers and a long one by one ('新世纪平台' of '新世纪理财平台') keeps the short."""
+    a caller all the same, the college is 鑫源职业技术学院 from then on, not the day a second caller
+    writes it. A short form written by ten callers and a long one by one ('新世纪平台' of
+    '新世纪理财平台') keeps the short."""
     first = named("鑫源职业学院", [1, 2], kind="school").assign(first=pd.Timestamp("2025-03-01"))
     later = named("鑫源职业技术学院", [0], kind="school")
     later = later.assign(caller=None, first=pd.Timestamp("2025-03-05"))  # a call without a number
