@@ -397,6 +397,7 @@ def grievances(
 ) -> None:
     """Publish the emerging grievances of a day (or of each day from --from to --to) from the stored
     records alone: hotline records suffice, no case register or model is needed; lists stay as they are."""
+    from features.known import cut
     from pipelines.grievance_flow import days_from, publish_day_grievances
     from pipelines.runtime import load_sources, open_warehouse
 
@@ -413,7 +414,7 @@ def grievances(
         shown = (
             track(days, "Publishing grievances", console=console, transient=True) if len(days) > 1 else days
         )
-        published = [publish_day_grievances(day, known, settings) for day in shown]
+        published = [publish_day_grievances(cut(known, day), settings) for day in shown]
     if one_day:
         _print_grievances(published[0], top)
     else:
