@@ -55,8 +55,9 @@ A batch's decisions are remembered (MEMO, least recently used out) under a diges
 read: the instant and the configuration, the calls, per district the candidate cases and which pairs are
 candidates, and the calls linked to them known before the instant. So the as-of dates of a training run,
 whose 30-day windows overlap, decide each day once; any change to those inputs gives another digest.
-The daily run's decisions (`day_links`, STORED_LINK_COLUMNS, with the day's digest) can be stored and
-given back to a later process with `remember`, which then decides only the days whose inputs changed.
+The daily run's decisions (`day_decisions` of the day's cut, STORED_LINK_COLUMNS, with the day's digest;
+`day_links` cuts a whole store first) can be stored and given back to a later process with `remember`,
+which then decides only the days whose inputs changed.
 
 Pseudonymised phones are compared for equality and never leave this module; the evidence names only
 signals, named things, categories and figures.

@@ -52,7 +52,8 @@ class KnownBefore:
 
 def cut(stored: Sources, when: date | pd.Timestamp) -> KnownBefore:
     """The stored records known strictly before `when`: an instant, or an as-of date (its 00:00)."""
-    instant = pd.Timestamp(when) if isinstance(when, datetime) else as_of_instant(when)
+    day = isinstance(when, date) and not isinstance(when, datetime)
+    instant = as_of_instant(when) if day else pd.Timestamp(when)
     tables = stored.known_before(instant)
     _MAKING.now = True
     try:

@@ -123,3 +123,9 @@ def test_product_code_cuts_only_in_features_known() -> None:
         for line in _attribute_calls(path, "known_before")
     }
     assert found == set()
+
+
+def test_an_instant_may_be_given_as_numpy_or_python_datetime() -> None:
+    stored = _stored()
+    for when in (INSTANT.to_datetime64(), INSTANT.to_pydatetime()):
+        assert cut(stored, when).instant == INSTANT  # type: ignore[arg-type]
