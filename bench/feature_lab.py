@@ -29,17 +29,9 @@ import numpy as np
 import pandas as pd
 
 from bench.common import REPO, code_state, machine
-from bench.generalization import (
-    BENCH_KEY,
-    EXPORTS,
-    TOP_FRACTION,
-    _chosen,
-    all_scenarios,
-    evaluation_dates,
-    in_top_share,
-    precision_at_share,
-    read_truth,
-)
+from bench.generalization import BENCH_KEY, EXPORTS, _chosen, read_truth
+from bench.generalization_figures import TOP_FRACTION, evaluation_dates, in_top_share, precision_at_share
+from bench.generalization_scenarios import all_scenarios
 from contracts.settings import Settings
 
 READY = "ingested.ok"

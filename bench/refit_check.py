@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bench.feature_lab import _expected_p_at, _p_at, lab_city
-from bench.generalization import all_scenarios
+from bench.generalization_scenarios import all_scenarios
 
 
 def check(scenario: Any, work_dir: Path, candidates: Sequence[str]) -> dict[str, Any]:

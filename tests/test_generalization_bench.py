@@ -10,25 +10,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.generalization import (
+from bench.generalization import exported_openings, read_truth, refigured
+from bench.generalization_figures import (
     case_ages,
     date_figures,
-    describe_config,
     evaluation_dates,
-    exported_openings,
     in_top_share,
     list_scores,
     opening_times,
     overall,
     precision_at_share,
     ratio,
-    read_truth,
     recall_among,
-    render,
     scenario_figures,
-    sized_config,
     tie_order,
 )
+from bench.generalization_report import render
+from bench.generalization_scenarios import describe_config, sized_config
 
 
 def test_precision_at_share_takes_the_top_share_by_score() -> None:
@@ -115,6 +113,9 @@ def test_expected_ratios_are_ratios_of_the_mean_true_probabilities_of_the_tops()
     figures = scenario_figures(dates)
     assert figures["expected_ratio_to_truth"] == pytest.approx(0.75)
     assert figures["expected_ratio_to_rule"] == pytest.approx(1.5)
+    assert figures["truth_top_calibration"] == pytest.approx(1.0)  # the truth's top: p 0.4, realised 0.4
+    overstated = scenario_figures([{**d, "truth": 0.32} for d in dates])
+    assert overstated["truth_top_calibration"] == pytest.approx(1.25)
     summary = overall([{**figures, "name": "a"}])
     assert summary["mean"]["expected_ratio_to_truth"] == pytest.approx(0.75)
 
@@ -320,11 +321,16 @@ def test_scenario_recalls_are_means_over_the_dates_that_have_such_escalations() 
     assert figures["product_recall_new"] == pytest.approx(1 / 3)  # the later date has no escalating new case
     assert figures["product_recall_ongoing"] == 0.5
     assert figures["recall_gap"] == pytest.approx(0.5 - 1 / 3)
+    assert figures["truth_recall_gap"] == pytest.approx(
+        0.0 - 2 / 3
+    )  # the truth's own top: 2/3 new, 0 ongoing
     assert (figures["escalated_new"], figures["escalated_ongoing"]) == (1.5, 2.0)
     assert "recall_gap" not in scenario_figures([{k: v for k, v in first.items() if "recall" not in k}])
 
 
-def _with_recalls(name: str, new: float | None, ongoing: float | None) -> dict:
+def _with_recalls(
+    name: str, new: float | None, ongoing: float | None, truth_gap: float | None = None
+) -> dict:
     scenario = _scenario(name, 0.36, 0.40, 0.20)
     gap = None if new is None or ongoing is None else ongoing - new
     return {
@@ -332,6 +338,7 @@ def _with_recalls(name: str, new: float | None, ongoing: float | None) -> dict:
         "product_recall_new": new,
         "product_recall_ongoing": ongoing,
         "recall_gap": gap,
+        "truth_recall_gap": truth_gap,
         "escalated_new": 2.0,
         "escalated_ongoing": 40.0,
     }
@@ -340,17 +347,23 @@ def _with_recalls(name: str, new: float | None, ongoing: float | None) -> dict:
 def test_overall_recall_target_is_the_worst_absolute_gap_over_scenarios() -> None:
     close = [_with_recalls("a", 0.30, 0.35), _with_recalls("b", 0.50, 0.42)]
     summary = overall(close)
-    assert summary["worst_recall_gap"] == {"scenario": "b", "recall_gap": pytest.approx(-0.08), "lacking": []}
+    assert summary["worst_recall_gap"] == {
+        "scenario": "b",
+        "recall_gap": pytest.approx(-0.08),
+        "truth_recall_gap": None,
+        "lacking": [],
+    }
     assert summary["met"]["every_recall_gap"] is True
     assert summary["mean"]["product_recall_new"] == pytest.approx(0.40)
-    apart = overall([*close, _with_recalls("c", 0.0, 0.12)])
+    apart = overall([*close, _with_recalls("c", 0.0, 0.12, truth_gap=0.2)])
     assert apart["worst_recall_gap"]["scenario"] == "c"
+    assert apart["worst_recall_gap"]["truth_recall_gap"] == 0.2
     assert apart["met"]["every_recall_gap"] is False
     unknown = overall([*close, _with_recalls("d", None, 0.4)])
     assert unknown["worst_recall_gap"]["lacking"] == ["d"]
     assert unknown["met"]["every_recall_gap"] is None
     old = overall([_scenario("e", 0.36, 0.40, 0.20)])
-    assert old["worst_recall_gap"] == {"scenario": None, "recall_gap": None, "lacking": ["e"]}
+    assert old["worst_recall_gap"] == {"scenario": None, "recall_gap": None, "lacking": ["e"]}  # no truth gap
     assert old["met"]["every_recall_gap"] is None
 
 
@@ -391,6 +404,10 @@ def test_render_shows_the_recalls_and_the_target_and_n_a_for_results_without_the
     assert "| 0.90× | 1.80× | n/a | 0.30 | 0.45 | trees | 2.0 |" in text
     assert "| 0.90× | 1.80× | n/a | 0.30 | 0.45 | | |" in text
     assert "within 0.1 of ongoing: **not met** (worst gap (ongoing − new) +0.15 on **a**)." in text
+    assert "Truth check (" in text and "): a n/a." in text  # a scenario measured before the check
+    ceiling = _with_recalls("c", 0.0, 0.31, truth_gap=0.354)
+    text_ceiling = render(_results([ceiling], overall([ceiling])))
+    assert "(worst gap (ongoing − new) +0.31 on **c**, where the truth's own top has +0.35)." in text_ceiling
     assert "| 990 | 0 | 0.25 / 0.50 | – / 0.62 | 0 / 8 |" in text
     assert "escalating new / ongoing cases per date 2.0 / 40.0." in text
     # results written before recalls were measured: every new figure is n/a, nothing fails
@@ -402,3 +419,13 @@ def test_render_shows_the_recalls_and_the_target_and_n_a_for_results_without_the
     assert "| 0.90× | 1.80× | n/a | n/a | n/a | trees | 2.0 |" in text
     assert "within 0.1 of ongoing: n/a (not measured here)." in text
     assert "| 990 | 0 | n/a / n/a | n/a / n/a | n/a / n/a |" in text
+
+
+def test_refigured_results_gain_new_figures_from_their_stored_dates_and_keep_the_measured_ones() -> None:
+    dates = [{**date_figures(_aged_day()), "as_of": "2025-01-01", "on_list": 40, "listed_without_truth": 0}]
+    stored = {**_scenario("a", 0.36, 0.40, 0.20), **scenario_figures(dates), "dates": dates}
+    del stored["truth_recall_gap"]
+    again = refigured(_results([stored], {}))
+    assert again["scenarios"][0]["truth_recall_gap"] == pytest.approx(-2 / 3)
+    assert again["scenarios"][0]["product"] == stored["product"] == 1.0
+    assert again["summary"]["worst_recall_gap"]["truth_recall_gap"] == pytest.approx(-2 / 3)

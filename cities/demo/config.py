@@ -75,6 +75,10 @@ class SimulationConfig:
     start: date = date(2025, 1, 1)
     messiness: float = 0.0
     truth_every_days: int = 7
+    # Paths of the hidden process drawn from each open case's state for the truth's p_escalation (its
+    # share of paths escalating within the horizon); 0: 1 - exp(-horizon x today's hazard), quick but high
+    # at the top (it ignores the tension's return to its base and closings).
+    truth_paths: int = 0
     grievances: int = 2  # group grievances added to the city (the last of several still emerging at the end)
     # How callers on a real message board name a grievance's thing (`plain_grievances()`: all off, the
     # simulator before issue 17, each thing named one clean way).
@@ -87,6 +91,8 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         if self.n_cases < 1 or self.days < 1 or self.truth_every_days < 1:
             raise ValueError("n_cases, days and truth_every_days must be positive")
+        if self.truth_paths < 0:
+            raise ValueError("truth_paths must be zero or more")
         if self.grievances < 0:
             raise ValueError("grievances must be zero or more")
         if not 0.0 <= self.messiness <= 0.5:

@@ -256,6 +256,43 @@ def _step_tension(rng: np.random.Generator, state: _State, rows: np.ndarray) -> 
     state.tension[rows] = np.clip(x, *_TENSION_RANGE)
 
 
+class _EscalationMarks(_Recorder):
+    """A recorder that keeps only which rows escalated: the paths drawn for the truth are not the city's."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.escalated = np.zeros(size, bool)
+
+    def add(self, rows: np.ndarray, day: int, event: EventType, tension: np.ndarray) -> None:
+        if event in DEFAULT_ESCALATION_EVENTS:
+            self.escalated[rows] = True
+
+
+def _truth_probability(
+    state: _State, static: np.ndarray, rows: np.ndarray, day: int, config: SimulationConfig
+) -> np.ndarray:
+    """Each open case's probability of escalating within the horizon from `day`: with `truth_paths`, the
+    share of that many paths of the same process drawn from today's state (its own random stream, so the
+    city is the same); with 0, the closed form 1 - exp(-horizon x today's hazard), which ignores the
+    tension's return to its base and closings."""
+    if not config.truth_paths:
+        return -np.expm1(-HORIZON_DAYS * escalation_hazards(static[rows], state.tension[rows]).sum(axis=1))
+    rng = np.random.default_rng([config.seed, 20, day])
+    tiled = np.repeat(rows, config.truth_paths)
+    paths = _State(**{name: getattr(state, name)[tiled].copy() for name in _State.__dataclass_fields__})
+    path_static = static[tiled]
+    everyone = np.arange(tiled.size)
+    marks = _EscalationMarks(tiled.size)
+    for offset in range(HORIZON_DAYS):
+        alive = everyone[paths.stage <= _CLOSED]
+        _step_escalations(rng, paths, path_static, alive[paths.stage[alive] <= _AGREED], day + offset, marks)
+        _step_process(rng, paths, alive, day + offset, marks)
+        _step_tension(rng, paths, alive)
+        closed = alive[paths.stage[alive] == _CLOSED]
+        paths.stage[closed[day + offset - paths.closed_day[closed] >= _REOPEN_WINDOW_DAYS]] = _RETIRED
+    return marks.escalated.reshape(rows.size, config.truth_paths).mean(axis=1)
+
+
 def simulate_history(rng: np.random.Generator, cases: Cases, config: SimulationConfig) -> History:
     """Runs the hidden day-by-day process over the period (vectorised over live cases)."""
     n = len(cases.case_id)
@@ -283,8 +320,13 @@ def simulate_history(rng: np.random.Generator, cases: Cases, config: SimulationC
         is_open = state.stage[alive] <= _AGREED
         open_rows = alive[is_open]
         if day in truth_days:
-            hazard = escalation_hazards(static[open_rows], state.tension[open_rows]).sum(axis=1)
-            truth.append((np.full(open_rows.size, day), open_rows, -np.expm1(-HORIZON_DAYS * hazard)))
+            truth.append(
+                (
+                    np.full(open_rows.size, day),
+                    open_rows,
+                    _truth_probability(state, static, open_rows, day, config),
+                )
+            )
         _step_escalations(rng, state, static, open_rows, day, recorder)
         _step_process(rng, state, alive, day, recorder)
         callers, tension = _step_calls(rng, state, cases.call_propensity, alive, is_open)
