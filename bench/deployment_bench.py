@@ -213,7 +213,7 @@ def markdown(results: dict) -> str:
         "more (not counted).",
         "",
         "| command | wall s | to the flow s | of which Prefect server s | work s | exit s "
-        "| of which server stop s |",
+        "| of which after the server's stop line s |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for t in results["commands"]:
@@ -242,7 +242,8 @@ def markdown(results: dict) -> str:
         "line; of which Prefect server: from Prefect's 'Starting temporary server' line (with the early "
         "start, `prefect_early_start`, the server starts beside the command's imports, so the two "
         "overlap). Work: the flow, to its last log line. Exit: printing and the interpreter's exit, of "
-        "which stopping the temporary server (from Prefect's 'Stopping temporary server' line).",
+        "which the time after Prefect's 'Stopping temporary server' line (stopping it, at most 5 s before "
+        "Prefect kills it, and the interpreter's own teardown).",
     ]
     return "\n".join(lines) + "\n"
 
