@@ -19,6 +19,7 @@ from rich.table import Table
 from contracts.evaluation import LIFT_KEY
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
+from pipelines.prefect_runtime import prepare_prefect, wait_for_server
 from warehouse.accounts import Role
 
 app = typer.Typer(
@@ -55,8 +56,10 @@ def _settings(context: typer.Context) -> Settings:
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Show a problem the user can fix as one clear line and exit 1, without a traceback."""
+    """Show a problem the user can fix as one clear line and exit 1, without a traceback; first, wait for
+    Prefect's temporary server if the command started it (`prepare_prefect`)."""
     try:
+        wait_for_server()
         yield
     except (LookupError, ValueError, FileNotFoundError, RuntimeError) as error:
         console.print(f"[red]error:[/red] {error}")
@@ -106,10 +109,8 @@ def main(
     }
     context.obj = {key: value for key, value in given.items() if value is not None}
     if context.invoked_subcommand not in NO_FLOW_COMMANDS:
-        from pipelines.prefect_runtime import prepare_prefect
-
         with _user_errors():
-            prepare_prefect(_settings(context))
+            prepare_prefect(_settings(context), command=context.invoked_subcommand)
 
 
 def _table(frame: pd.DataFrame, title: str, columns: dict[str, str] | None = None) -> Table:
