@@ -213,7 +213,7 @@ def family_benchmark() -> dict[str, object]:
     from contracts.timeparse import as_of_instant
     from features import call_linking, linked_activity
     from features.cohort import open_cases
-    from features.matrix import snapshot_dates
+    from models.date_policy import snapshot_dates
 
     started = time.perf_counter()
     sources, _ = simulated_sources(7, 20_000, 540)

@@ -5,8 +5,8 @@ From the repository root, after the stage benchmarks have run (each writes its o
     python -m bench.summary [--out bench]
 
 Reads ``ingest_results.json`` (``bench.ingest_bench``), ``features_results.json`` (``bench.features_bench``),
-``training_results.json`` (``bench.training_bench``), ``linking_results.json`` (``bench.linking_bench``) and
-writes ``results.md`` and ``results.json``:
+``training_results.json`` (``bench.training_bench``), ``linking_results.json`` (``bench.linking_bench``),
+``deployment_results.json`` (``bench.deployment_bench``) and writes ``results.md`` and ``results.json``:
 each stage's figure, its target and whether it is met, and where the figure comes from. Nothing is
 measured here; a missing result file is reported as "not measured".
 """
@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 DAYS_PER_CITY = 730  # the simulated city spans two years
+DEMO_CASES, DEMO_DAYS = 20_000, 540  # the demo-sized city of the end-to-end target (issue 20)
 SOURCES = {
     "ingest": "ingest_results.json",
     "features": "features_results.json",
     "training": "training_results.json",
     "linking": "linking_results.json",
+    "deployment": "deployment_results.json",
 }
 
 
@@ -160,7 +162,22 @@ def city_rows(results: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]
             True,
             "linking_results.json",
         ),
+        _row(
+            "demo city (20,000 cases) end to end through the command line: ingest, train, 7 lists",
+            demo_end_to_end(results["deployment"]),
+            "s",
+            100,
+            True,
+            "deployment_results.json",
+        ),
     ]
+
+
+def demo_end_to_end(deployment: dict[str, Any] | None) -> float | None:
+    """The demo city's seconds through the command line, when the benchmark ran the demo's size."""
+    if _get(deployment, "cases") != DEMO_CASES or _get(deployment, "days") != DEMO_DAYS:
+        return None
+    return _get(deployment, "summary", "total_s")
 
 
 def _cell(value: float | None, unit: str) -> str:

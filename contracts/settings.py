@@ -241,6 +241,17 @@ class Settings(BaseSettings):
     prefect_startup_timeout_seconds: int = Field(
         300, ge=1, description="How long a command waits for Prefect's temporary local server to start."
     )
+    prefect_startup_attempts: int = Field(
+        2,
+        ge=1,
+        description="Starts of Prefect's temporary local server a command tries (each up to "
+        "prefect_startup_timeout_seconds) before it leaves the start to Prefect itself.",
+    )
+    prefect_early_start: bool = Field(
+        True,
+        description="Start Prefect's temporary local server in the background as a flow command begins, "
+        "while the command loads its own code (off: Prefect starts it at the first flow).",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -55,8 +55,9 @@ A batch's decisions are remembered (MEMO, least recently used out) under a diges
 read: the instant and the configuration, the calls, per district the candidate cases and which pairs are
 candidates, and the calls linked to them known before the instant. So the as-of dates of a training run,
 whose 30-day windows overlap, decide each day once; any change to those inputs gives another digest.
-The daily run's decisions (`day_links`, STORED_LINK_COLUMNS, with the day's digest) can be stored and
-given back to a later process with `remember`, which then decides only the days whose inputs changed.
+The daily run's decisions (`day_decisions` of the day's cut, STORED_LINK_COLUMNS, with the day's digest;
+`day_links` cuts a whole store first) can be stored and given back to a later process with `remember`,
+which then decides only the days whose inputs changed.
 
 Pseudonymised phones are compared for equality and never leave this module; the evidence names only
 signals, named things, categories and figures.
@@ -81,6 +82,7 @@ from scipy import sparse
 from contracts.masks import MASK_REGEX
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import EventType
+from features.known import KnownBefore, cut
 from features.named_things import read_names
 from features.sources import Sources
 
@@ -1053,16 +1055,19 @@ def link_calls(
 
 
 def day_links(sources: Sources, as_of: date, config: LinkConfig = LinkConfig()) -> pd.DataFrame:
-    """The decisions of the run for `as_of`, ready to be stored (STORED_LINK_COLUMNS, by call_id): the
-    calls without a case_id that became known on the day before (`known_at` in [as_of - 1 day, as_of)),
-    each linked to at most one case from what was known before as_of 00:00. The same rows whenever
-    they are computed afterwards: records known later are not read."""
-    instant = np.datetime64(as_of_instant(as_of).to_datetime64(), "us")
-    links = _decide(
-        sources.hotline, sources.cases, sources.hotline, sources.events, np.array([instant]), config
-    )
+    """`day_decisions` of the stored records as known before as_of 00:00 (`features.known.cut`)."""
+    return day_decisions(cut(sources, as_of), config)
+
+
+def day_decisions(known: KnownBefore, config: LinkConfig = LinkConfig()) -> pd.DataFrame:
+    """The decisions of the run for the cut's date, ready to be stored (STORED_LINK_COLUMNS, by call_id):
+    the calls without a case_id that became known on the day before (`known_at` in [as_of - 1 day,
+    as_of)), each linked to at most one case from the cut alone. The same rows whenever they are
+    computed afterwards: records known later are not in the cut."""
+    instant = np.datetime64(known.instant.to_datetime64(), "us")
+    links = _decide(known.hotline, known.cases, known.hotline, known.events, np.array([instant]), config)
     stored = links.sort_values("call_id", ignore_index=True)[["call_id", "case_id", "confidence", "evidence"]]
-    stored.insert(0, "as_of", as_of)
+    stored.insert(0, "as_of", known.as_of)
     stored.insert(4, "threshold", float(config.threshold))
     stored["digest"] = links.sort_values("call_id", ignore_index=True)["digest"].astype(object)
     return stored[list(STORED_LINK_COLUMNS)]

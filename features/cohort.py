@@ -29,7 +29,7 @@ def open_cases(known: Sources, instant: pd.Timestamp, dormant_days: int | None =
     with `dormant_days`, without the dormant ones (no activity in the `dormant_days` before the instant).
     The scored and trained cohort leaves dormant cases out; context counts and grievances keep them.
 
-    `known` must already be cut to what was known before the instant (Sources.known_before).
+    `known` must already be cut to what was known before the instant (`features.known.cut`: its `sources`).
     """
     cases = _not_closed(known, instant)
     if dormant_days is None:

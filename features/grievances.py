@@ -87,6 +87,7 @@ from features.grievance_levels import TOPIC, peer_levels, surged, upper_tail, wi
 from features.grievance_names import bare_mentions
 from features.grievance_summaries import summaries, surge_reasons, term_counts
 from features.grievance_topics import TopicConfig, topic_groups
+from features.known import KnownBefore, cut
 from features.named_things import (
     BOUNDARY_WORDS,
     COMPLAINT_WORDS,
@@ -694,8 +695,8 @@ def cluster_calls(
 ) -> pd.DataFrame:
     """(call_id, cluster_id) of every call received in the window before the instant (and known before
     it) and each cluster it is keyed to, whether or not the cluster is returned that day."""
-    instant = pd.Timestamp(instant)
-    calls, found, _ = _keyed_mentions(known.known_before(instant), instant, config)
+    records = cut(known, instant)
+    calls, found, _ = _keyed_mentions(records.sources, records.instant, config)
     found = found[(calls["block"].to_numpy()[found["pos"].to_numpy()] == 0)]
     ids = [cluster_id(d, k) for d, k in zip(found["district"], found["key"], strict=True)]
     call_ids = calls["call_id"].astype(object).to_numpy()[found["pos"].to_numpy()]
@@ -710,12 +711,18 @@ def grievance_clusters(
     config: GrievanceConfig = GrievanceConfig(),
     language: Language = "zh",
 ) -> pd.DataFrame:
+    """`emerging_grievances` of the stored records as known before the instant (`features.known.cut`)."""
+    return emerging_grievances(cut(known, instant), config, language)
+
+
+def emerging_grievances(
+    records: KnownBefore, config: GrievanceConfig = GrievanceConfig(), language: Language = "zh"
+) -> pd.DataFrame:
     """The emerging clusters of calls naming the same thing (or saying the same: a topic) in a district,
-    in the window before the instant (see the module docstring): one row per cluster, columns COLUMNS,
-    surges first, then by distinct callers, calls and cluster_id. Reads only records known strictly
-    before the instant; reasons and summaries are in `language`."""
-    instant = pd.Timestamp(instant)
-    known = known.known_before(instant)
+    in the window before the cut's instant (see the module docstring): one row per cluster, columns
+    COLUMNS, surges first, then by distinct callers, calls and cluster_id. Reads only the cut; reasons and
+    summaries are in `language`."""
+    instant, known = records.instant, records.sources
     calls, found, named = _keyed_mentions(known, instant, config)
     mentions = _call_mentions(calls, found)
     frame = window_counts(mentions, config)

@@ -8,7 +8,6 @@ from types import ModuleType
 
 import pandas as pd
 
-from contracts.timeparse import as_of_instant
 from features import (
     activity,
     case_history,
@@ -22,6 +21,7 @@ from features import (
 )
 from features.cohort import DORMANT_DAYS, escalation_labels, open_cases
 from features.dictionary import FeatureDoc
+from features.known import KnownBefore, cut
 from features.sources import Sources
 
 FAMILIES: tuple[ModuleType, ...] = (
@@ -78,31 +78,29 @@ def feature_docs(families: Sequence[ModuleType] = FAMILIES) -> tuple[FeatureDoc,
     return tuple(doc for family in families for doc in family.FEATURES)
 
 
+def features_at(
+    known: KnownBefore, families: Sequence[ModuleType] = FAMILIES, dormant_days: int | None = DORMANT_DAYS
+) -> pd.DataFrame:
+    """One row per case open and not dormant at the cut's instant: cohort columns, then every family's
+    features, from the cut alone (families receive only it)."""
+    cohort = open_cases(known.sources, known.instant, dormant_days)
+    parts = [
+        cohort[list(COHORT_COLUMNS)],
+        *(family.build(cohort, known.sources, known.instant) for family in families),
+    ]
+    frame = pd.concat(parts, axis=1)
+    frame.insert(0, "as_of", known.as_of)
+    return frame.sort_values("case_id", ignore_index=True)
+
+
 def build_features(
     sources: Sources,
     as_of: date,
     families: Sequence[ModuleType] = FAMILIES,
     dormant_days: int | None = DORMANT_DAYS,
 ) -> pd.DataFrame:
-    """One row per case open and not dormant at the as-of instant: cohort columns, then every family's
-    features.
-
-    This is the one place where sources are cut to what was known before the instant; families
-    receive only that cut.
-    """
-    instant = as_of_instant(as_of)
-    known = sources.known_before(instant)
-    cohort = open_cases(known, instant, dormant_days)
-    parts = [cohort[list(COHORT_COLUMNS)], *(family.build(cohort, known, instant) for family in families)]
-    frame = pd.concat(parts, axis=1)
-    frame.insert(0, "as_of", as_of)
-    return frame.sort_values("case_id", ignore_index=True)
-
-
-def snapshot_dates(first: date, last: date, every_days: int) -> list[date]:
-    """As-of dates from `last` back to `first`, every `every_days` days, oldest first."""
-    dates = pd.date_range(start=pd.Timestamp(last), end=pd.Timestamp(first), freq=f"-{every_days}D")
-    return sorted(d.date() for d in dates)
+    """`features_at` of the stored sources as known before the as-of date (`features.known.cut`)."""
+    return features_at(cut(sources, as_of), families, dormant_days)
 
 
 def training_matrix(
@@ -118,9 +116,10 @@ def training_matrix(
     types = list(escalation_types)
     frames = []
     for as_of in progress(list(dates)):
-        features = build_features(sources, as_of, families, dormant_days)
+        known = cut(sources, as_of)
+        features = features_at(known, families, dormant_days)
         labels = escalation_labels(
-            pd.Index(features["case_id"]), sources.events, as_of_instant(as_of), horizon_days, types
+            pd.Index(features["case_id"]), sources.events, known.instant, horizon_days, types
         )
         frames.append(features.join(labels, on="case_id"))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

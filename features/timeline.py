@@ -1,8 +1,8 @@
 """A district over time: disputes opened and open, escalations and hotline calls per period, and its
 categories, counted from the stored sources (for `notebooks/02-explore-a-district.ipynb`).
 
-Pure: it reads the `Sources` it is given (the point-in-time cut is the caller's `known_before`) and
-counts; no feature or model depends on it.
+Pure: it reads the `Sources` it is given and counts (cases open at a period's start from
+`features.known.cut` of them); no feature or model depends on it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 
 from contracts.vocabulary import DEFAULT_ESCALATION_EVENTS, EventType
 from features.cohort import open_cases
+from features.known import KnownBefore, cut
 from features.sources import Sources
 
 TIMELINE_COLUMNS = ("opened", "open_at_start", "closed", "escalations", "hotline_calls", "hotline_linked")
@@ -28,6 +29,11 @@ def _district_events(sources: Sources, district: str) -> pd.DataFrame:
     """The events of the district's cases (an event takes its case's district)."""
     ids = sources.cases.loc[sources.cases["district"] == district, "case_id"]
     return sources.events[sources.events["case_id"].isin(set(ids))]
+
+
+def _open_in(known: KnownBefore, district: str) -> int:
+    """How many of the district's cases are open at the cut's instant, from the cut."""
+    return int((open_cases(known.sources, known.instant)["district"] == district).sum())
 
 
 def _per_period(stamps: pd.Series, periods: pd.DatetimeIndex, freq: str) -> pd.Series:
@@ -67,10 +73,7 @@ def district_timeline(
     timeline = pd.DataFrame(
         {
             "opened": _per_period(cases["opened_at"], periods, freq),
-            "open_at_start": [
-                int((open_cases(sources.known_before(start), start)["district"] == district).sum())
-                for start in periods
-            ],
+            "open_at_start": [_open_in(cut(sources, start), district) for start in periods],
             "closed": _per_period(
                 events.loc[events["event_type"] == EventType.CLOSED.value, "event_at"], periods, freq
             ),

@@ -41,6 +41,7 @@ from ingest.readers import (
 )
 from ingest.validate import MissingColumnsError, empty_quarantine
 from warehouse import tables
+from warehouse.bulk_indexes import DeferredIndexes
 from warehouse.store import Warehouse, append, typed_frame
 
 KIND_ORDER = (RecordKind.CASES, RecordKind.CASE_EVENTS, RecordKind.HOTLINE)
@@ -94,6 +95,7 @@ class _Run:
     now: pd.Timestamp
     window: InstantWindow
     max_unpacked_bytes: int
+    indexes: DeferredIndexes
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def ingest_paths(
             now,
             window or InstantWindow.ending_after(now.to_pydatetime()),
             max_unpacked_bytes,
+            DeferredIndexes(connection),
         )
         for outcome in outcomes:
             if outcome.status != "ingested":
@@ -163,6 +166,7 @@ def ingest_paths(
                 outcome.counts = dict.fromkeys(ACCOUNTING_COLUMNS, 0)
                 outcome.released = 0
         released = _release_held_events(run)
+        run.indexes.rebuild()
         accounting = pd.DataFrame([o.row() for o in outcomes])
         append(connection, tables.ingest_runs, accounting.assign(run_id=run_id, finished_at=run.now))
     columns = list(RUN_COLUMNS)
@@ -311,6 +315,7 @@ def _store_records(
     if len(replaced):
         _keep_history(run, kind, replaced[~replaced.isin(own)])
         Warehouse.delete_rows(run.connection, table, "record_key", replaced)
+    run.indexes.before_insert(table, len(changed))
     append(run.connection, table, changed.assign(ingested_at=run.now))
     open_keys = Warehouse.open_quarantine_keys(run.connection, kind)
     now_good = open_keys & set(records["record_key"].tolist()) if open_keys else set()

@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 
 from features.dictionary import FeatureDoc
+from models.date_policy import training_folds
 from models.estimator import Candidate
-from models.train import MODEL_NAME, TrainingPlan, cross_validate, summarise, training_folds, usable_folds
+from models.train import MODEL_NAME, TrainingPlan, cross_validate, summarise, usable_folds
 
 FOUNDATION = "foundation"
 

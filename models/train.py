@@ -16,8 +16,9 @@ from sklearn.pipeline import Pipeline
 from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
+from models.date_policy import final_split, training_folds
 from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator, refitted
-from models.folds import Fold, rolling_origin_folds, split_fit_calibration
+from models.folds import Fold
 from models.metrics import (
     calibration_table,
     list_metrics,
@@ -495,13 +496,6 @@ def choose(evaluations: Sequence[Evaluation]) -> Evaluation:
     return evaluations[chosen.index(True)]
 
 
-def training_folds(dates: Sequence[date], plan: TrainingPlan) -> list[Fold]:
-    """The rolling-origin folds of the plan over the snapshot dates."""
-    return rolling_origin_folds(
-        dates, plan.horizon_days, plan.validation_share, plan.n_folds, plan.calibration_share
-    )
-
-
 def usable_folds(matrix: pd.DataFrame, folds: Sequence[Fold]) -> list[Fold]:
     """The folds whose fitting and calibration blocks both hold escalations and non-escalations.
 
@@ -541,7 +535,7 @@ def train(
     if not evaluations:
         raise ValueError(f"no candidate model could be fitted: {failures}")
     best = choose(evaluations)
-    fitting, calibrating = split_fit_calibration(dates, plan.horizon_days, plan.calibration_share)
+    fitting, calibrating = final_split(dates, plan)
     final = fit_calibrated(matrix, best.candidate, fitting, calibrating, plan)
     if plan.refit_final:  # every snapshot's label window has closed by the training date
         fitting = dates

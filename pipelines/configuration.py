@@ -1,5 +1,5 @@
-"""The settings translated into the domain's configs: the training plan, the model grid and its
-hyperparameters, the emerging-grievance rule (into environment variables: `Settings.environment`)."""
+"""The settings translated into the domain's configs: the date policy, the training plan, the model grid
+and its hyperparameters, the emerging-grievance rule (into environment variables: `Settings.environment`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,23 @@ from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from features.grievances import TOPIC, GrievanceConfig
 from features.matrix import LOGISTIC_CORE_FEATURES
+from models.date_policy import DatePolicy
 from models.estimator import Candidate, Kind
 from models.search import SearchBudget
 from models.train import TrainingPlan
+
+
+def date_policy(settings: Settings) -> DatePolicy:
+    """Which dates a model is trained and judged on, from the settings."""
+    return DatePolicy(
+        horizon_days=settings.horizon_days,
+        snapshot_every_days=settings.snapshot_every_days,
+        training_window_days=settings.training_window_days,
+        burn_in_days=settings.burn_in_days,
+        validation_share=settings.validation_share,
+        n_folds=settings.n_folds,
+        calibration_share=settings.calibration_share,
+    )
 
 
 def training_plan(settings: Settings) -> TrainingPlan:

@@ -35,7 +35,7 @@ from contracts.routing import UNIT_SUMMARY_COLUMNS, unit_summary, work_status
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features.cohort import escalation_labels
-from features.sources import Sources
+from features.known import KnownBefore, cut
 from models.drift import (
     HealthVerdict,
     drift_figure,
@@ -182,9 +182,9 @@ def file_away(intake: Intake, inbox: Path, as_of: date) -> list[dict[str, str]]:
     return moved
 
 
-def daily_volumes(known: Sources, as_of: date, days: int) -> pd.Series:
-    """Records (cases, events, calls) that became known on each of the `days` days before `as_of`."""
-    end = as_of_instant(as_of)
+def daily_volumes(known: KnownBefore, days: int) -> pd.Series:
+    """Records (cases, events, calls) that became known on each of the `days` days before the cut."""
+    end = known.instant
     start = end - pd.Timedelta(days=days)
     stamps = pd.concat([frame["known_at"] for frame in (known.cases, known.events, known.hotline)])
     stamps = stamps[(stamps >= start) & (stamps < end)]
@@ -210,7 +210,7 @@ def quarantine_rate(accounting: pd.DataFrame | None) -> float | None:
 def check_health(
     day: ScoredDay,
     model: Champion,
-    known: Sources,
+    known: KnownBefore,
     rate: float | None,
     history: list[dict[str, Any]],
     override: bool,
@@ -221,7 +221,7 @@ def check_health(
         drift = drift_table(profile, day.features.merge(day.listed[["case_id", SCORE_COLUMN]], on="case_id"))
     else:
         drift = pd.DataFrame(columns=["column", "kind", "psi", "status", "top_shift"])
-    volumes = daily_volumes(known, day.as_of, VOLUME_WEEKS * 7 + 1)
+    volumes = daily_volumes(known, VOLUME_WEEKS * 7 + 1)
     same_weekday = volumes.iloc[-8::-7].iloc[::-1]  # the same weekday as yesterday, in earlier weeks
     volume = volume_abnormal(
         same_weekday.tolist(),
@@ -254,12 +254,14 @@ def hold(as_of: date, reasons: list[str], settings: Settings) -> dict[str, Any] 
 
 
 @task(name="update-outcomes", **IO_TASK)
-def update_outcomes(as_of: date, known: Sources, settings: Settings) -> pd.DataFrame:
-    """Realised precision and calibration of every published list whose horizon has passed by `as_of`.
+def update_outcomes(known: KnownBefore, settings: Settings) -> pd.DataFrame:
+    """Realised precision and calibration of every published list whose horizon has passed by the cut's
+    date, from the escalations in the cut.
 
     Lists whose horizon ended in the last OUTCOME_REFRESH_DAYS are computed again on every run, so
     escalations recorded late still count; older results are final.
     """
+    as_of = known.as_of
     done = read_outcomes(settings.reports_dir)
     settled = as_of - timedelta(days=settings.horizon_days + OUTCOME_REFRESH_DAYS)
     if len(done):
@@ -377,16 +379,16 @@ def has_champion(settings: Settings) -> bool:
 
 
 @task(name="publish-grievances", **IO_TASK)
-def publish_grievances_alone(as_of: date, known: Sources, settings: Settings) -> PublishedGrievances:
-    """Build the day's grievances and publish them without a list (retried whole: it is atomic)."""
-    return publish_day_grievances(as_of, known, settings)
+def publish_grievances_alone(known: KnownBefore, settings: Settings) -> PublishedGrievances:
+    """Build the grievances of the cut's date and publish them without a list (retried whole: it is
+    atomic)."""
+    return publish_day_grievances(known, settings)
 
 
 def publish_grievances_only(as_of: date, settings: Settings, report: dict[str, Any]) -> DailyReport:
     """A day without a champion: no list is scored, the day's grievances are published alone (the `latest`
     pointer stays as it is), surges are alerted, and the report says why there is no list."""
-    known = load_store(settings).known_before(as_of_instant(as_of))
-    published = publish_grievances_alone(as_of, known, settings)
+    published = publish_grievances_alone(cut(load_store(settings), as_of), settings)
     message = NO_MODEL_MESSAGE.format(as_of=as_of.isoformat())
     get_run_logger().warning(message)
     report.update(
@@ -503,8 +505,8 @@ def _run_day(
         return publish_grievances_only(as_of, settings, report)
     model = champion(settings)
     stored = load_store(settings)
-    known = stored.known_before(as_of_instant(as_of))
-    day = score_day(as_of, model, known, settings, previous(as_of, settings), routing(settings, stored))
+    known = cut(stored, as_of)
+    day = score_day(model, known, settings, previous(as_of, settings), routing(settings, stored))
     report.update(
         {
             "model_version": model.version,
@@ -557,7 +559,7 @@ def _run_day(
                 as_of.isoformat(),
                 {"warnings": list(verdict.warnings)},
             )
-    outcomes = update_outcomes(as_of, known, settings)
+    outcomes = update_outcomes(known, settings)
     report["outcomes_tracked"] = len(outcomes)
     report["unit_work"] = unit_work(as_of, settings)
     if report["unit_work"].get("overdue"):

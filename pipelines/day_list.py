@@ -15,11 +15,11 @@ from prefect import get_run_logger, task
 from contracts.records import check_list
 from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
-from contracts.timeparse import as_of_instant
 from features import linked_activity
-from features.call_linking import day_links
+from features.call_linking import day_decisions
 from features.cohort import dormant_cases
-from features.matrix import build_features, families_reading
+from features.known import KnownBefore
+from features.matrix import families_reading, features_at
 from features.sources import Sources
 from models.fairness import fairness_audit
 from models.metrics import top_k
@@ -32,7 +32,7 @@ from pipelines.tasks import IO_TASK, PURE_TASK
 from warehouse.lists import manifest, previous_assignments, publish_day
 
 
-def input_fingerprint(known: Sources) -> str:
+def input_fingerprint(known: Sources | KnownBefore) -> str:
     """A hash of exactly which record versions a list was built from."""
     digest = hashlib.sha256()
     for name, frame in (("cases", known.cases), ("events", known.events), ("hotline", known.hotline)):
@@ -64,7 +64,7 @@ def list_audit(listed: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return fairness_audit(working, label=None, min_cases=settings.fairness_min_cases, seed=settings.seed)
 
 
-def routing(settings: Settings, stored: Sources) -> Routing:
+def routing(settings: Settings, stored: Sources | KnownBefore) -> Routing:
     """The configured routing table (the shipped default when none is), checked against the districts and
     towns of every stored case (not only those known before a day being rerun: a rule for a place whose
     cases came later is no mistake): RoutingError names the file, the rule and the field of a mistake."""
@@ -79,25 +79,26 @@ def previous(as_of: date, settings: Settings) -> pd.DataFrame:
 
 @task(name="score-open-cases", **PURE_TASK)
 def score_day(
-    as_of: date,
     model: Champion,
-    known: Sources,
+    known: KnownBefore,
     settings: Settings,
     before: pd.DataFrame | None = None,
     who_acts: Routing | None = None,
 ) -> ScoredDay:
-    """The ranked list of the cases open and not dormant at `as_of`, checked against the contract, with
-    who acts on its high and medium cases (`before`: the previous list's assignments, which a case kept
-    by the same unit continues), its manifest and the dormant cases.
+    """The ranked list of the cases open and not dormant at the cut's date, checked against the contract,
+    with who acts on its high and medium cases (`before`: the previous list's assignments, which a case
+    kept by the same unit continues), its manifest and the dormant cases.
 
-    `known` is the store as known before the as-of instant; `who_acts` the routing table checked against the
-    whole store (by default, against `known`).
+    `known` is the store as known before the as-of instant (`features.known.cut`), and everything of the
+    day is built from it alone; `who_acts` the routing table checked against the whole store (by default,
+    against `known`).
     """
+    as_of = known.as_of
     docs = champion_features(model, settings)
     who_acts = who_acts or routing(settings, known)  # a mistake in the routing file is told before scoring
-    dormant = dormant_cases(known, as_of_instant(as_of), settings.dormant_days)
+    dormant = dormant_cases(known.sources, known.instant, settings.dormant_days)
     families = families_reading(model.metadata["features"])
-    features = build_features(known, as_of, families, settings.dormant_days)
+    features = features_at(known, families, settings.dormant_days)
     listed = rank_cases(
         model.model,
         features,
@@ -113,8 +114,8 @@ def score_day(
     routed = assign_units(listed, who_acts.table, as_of, before)
     check_routed(routed)
     audit = list_audit(listed, settings)
-    grievances = day_grievances(known, as_of, settings)
-    links = day_links(known, as_of, linked_activity.LINK_CONFIG)
+    grievances = day_grievances(known, settings)
+    links = day_decisions(known, linked_activity.LINK_CONFIG)
     description = manifest(
         routed, as_of, model.version, input_fingerprint(known), settings, audit, grievances, dormant, who_acts
     )

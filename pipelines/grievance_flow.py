@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from contracts.settings import Settings
-from contracts.timeparse import as_of_instant
-from features.grievances import grievance_clusters
-from features.sources import Sources
+from features.grievances import emerging_grievances
+from features.known import KnownBefore
 from pipelines.configuration import grievance_config
 from pipelines.runtime import open_warehouse
 from warehouse.lists import publish_grievances
@@ -51,18 +50,19 @@ def published_grievances(clusters: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(dict.fromkeys(texts, "str"))
 
 
-def day_grievances(known: Sources, as_of: date, settings: Settings) -> pd.DataFrame:
-    """The grievances published for `as_of`: the clusters of the records known before its instant, in the
-    settings' language."""
-    clusters = grievance_clusters(known, as_of_instant(as_of), grievance_config(settings), settings.language)
+def day_grievances(known: KnownBefore, settings: Settings) -> pd.DataFrame:
+    """The grievances published for the cut's date: the clusters of the records known before its instant,
+    in the settings' language."""
+    clusters = emerging_grievances(known, grievance_config(settings), settings.language)
     return published_grievances(clusters)
 
 
-def publish_day_grievances(as_of: date, known: Sources, settings: Settings) -> PublishedGrievances:
-    """Build a day's grievances and publish them alone (files and store rows; no list, `latest` unmoved)."""
-    grievances = day_grievances(known, as_of, settings)
-    paths = publish_grievances(grievances, as_of, settings.lists_dir, open_warehouse(settings))
-    return PublishedGrievances(as_of, grievances, paths)
+def publish_day_grievances(known: KnownBefore, settings: Settings) -> PublishedGrievances:
+    """Build the grievances of the cut's date and publish them alone (files and store rows; no list,
+    `latest` unmoved)."""
+    grievances = day_grievances(known, settings)
+    paths = publish_grievances(grievances, known.as_of, settings.lists_dir, open_warehouse(settings))
+    return PublishedGrievances(known.as_of, grievances, paths)
 
 
 def days_from(first: date, last: date) -> list[date]:

@@ -12,7 +12,7 @@ import pandas as pd
 from prefect import flow
 
 from contracts.settings import Settings
-from contracts.timeparse import as_of_instant
+from features.known import cut
 from pipelines.champions import champion
 from pipelines.day_list import log_published, previous, publish, routing, score_day
 from pipelines.tasks import load_store
@@ -34,9 +34,9 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     """Score the cases open at `as_of` with the champion and publish the ranked list."""
     settings = settings or Settings()
     stored = load_store(settings)
-    known = stored.known_before(as_of_instant(as_of))
+    known = cut(stored, as_of)
     who_acts = routing(settings, stored)
-    day = score_day(as_of, champion(settings), known, settings, previous(as_of, settings), who_acts)
+    day = score_day(champion(settings), known, settings, previous(as_of, settings), who_acts)
     paths = publish(day, settings)
     log_published(day)
     return ScoreReport(day.listed, day.manifest, paths)

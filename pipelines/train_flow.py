@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from types import ModuleType
 from typing import Any
 
@@ -16,20 +16,22 @@ from rich.progress import track
 
 from contracts.evaluation import MODEL_NAME, RULE_NAME
 from contracts.settings import Settings
-from contracts.timeparse import as_of_instant, local_now
+from contracts.timeparse import local_now
 from features import linked_activity
+from features.known import cut
 from features.matrix import (
     ALL_FAMILIES,
     FOUNDATION_FEATURES,
     OPTIONAL_FAMILIES,
     families_with,
     feature_docs,
-    snapshot_dates,
     training_matrix,
 )
 from features.sources import Sources
 from models.ablation import ablation_table, family_sets
 from models.compare import precision_by_date
+from models.date_policy import date_record
+from models.date_policy import training_dates as policy_dates
 from models.drift import reference_profile
 from models.explain import importance
 from models.fairness import fairness_audit, fairness_figure, fairness_passes
@@ -52,7 +54,7 @@ from models.train import (
     train,
 )
 from pipelines.champions import current_champion, predicts_configured_target
-from pipelines.configuration import hyperparameters, model_grid, training_plan
+from pipelines.configuration import date_policy, hyperparameters, model_grid, training_plan
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
@@ -82,21 +84,11 @@ class TrainReport:
 
 
 def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[date]:
-    """Snapshot dates whose label window closed by `as_of`, within the window and after the burn-in."""
-    last = as_of - timedelta(days=settings.horizon_days)
+    """The snapshot dates of the date policy (`models.date_policy`) for training on `sources` at `as_of`."""
     first_case = sources.cases["opened_at"].min()
     if pd.isna(first_case):
         raise ValueError("the store holds no cases known before the training date: ingest data first")
-    first = max(
-        first_case.date() + timedelta(days=settings.burn_in_days),
-        as_of - timedelta(days=settings.training_window_days),
-    )
-    if first > last:
-        raise ValueError(
-            f"not enough history to train as of {as_of}: need {settings.burn_in_days} days of burn-in plus "
-            f"a {settings.horizon_days}-day label window after the first case ({first_case.date()})"
-        )
-    return snapshot_dates(first, last, settings.snapshot_every_days)
+    return policy_dates(first_case.date(), as_of, date_policy(settings))
 
 
 @task(name="build-training-snapshots", **PURE_TASK)
@@ -152,10 +144,11 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings, families
 
 
 def _matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
-    """Snapshot dates and the training matrix of the families from what was known before `as_of`."""
-    known = load_store(settings).known_before(as_of_instant(as_of))
-    dates = training_dates(known, as_of, settings)
-    return dates, build_matrix(known, dates, settings, families)
+    """Snapshot dates and the training matrix of the families from what was known before `as_of` (each
+    snapshot cut again from that cut, at its own earlier date)."""
+    known = cut(load_store(settings), as_of)
+    dates = training_dates(known.sources, as_of, settings)
+    return dates, build_matrix(known.sources, dates, settings, families)
 
 
 @flow(name="ablation")
@@ -319,6 +312,8 @@ def register(
         "escalation_events": ",".join(settings.escalation_events),
         "snapshot_every_days": settings.snapshot_every_days,
         "training_window_days": settings.training_window_days,
+        "burn_in_days": settings.burn_in_days,
+        "calibration_share": settings.calibration_share,
         "first_snapshot": result.snapshot_dates[0].isoformat(),
         "last_snapshot": result.snapshot_dates[-1].isoformat(),
         "validation_share": settings.validation_share,
@@ -340,6 +335,9 @@ def register(
         "fit_dates": [d.isoformat() for d in result.fit_dates],
         "calibration_dates": [d.isoformat() for d in result.calibration_dates],
         "validation_dates": [d.isoformat() for d in result.validation_dates],
+        "date_policy": date_record(
+            date_policy(settings), as_of, result.evaluation.folds, result.fit_dates, result.calibration_dates
+        ),
         "base_rate": rate,
         "summary": result.summary,
         "reference": training_reference(result, matrix),

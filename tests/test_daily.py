@@ -261,6 +261,7 @@ def test_a_champion_for_another_horizon_or_other_events_is_not_used() -> None:
 
 
 def test_past_lists_get_their_realised_precision_and_late_escalations_still_count(tmp_path: Path) -> None:
+    from features.known import cut
     from pipelines.daily_flow import update_outcomes
     from tests.builders import case_row, event_row, make_sources
 
@@ -274,12 +275,12 @@ def test_past_lists_get_their_realised_precision_and_late_escalations_still_coun
     cases = [case_row("A", "2025-02-01"), case_row("B", "2025-02-01")]
     quiet = make_sources(cases, [], [])
     late = make_sources(cases, [event_row("A", "2025-03-10", "violence", recorded_at="2025-04-05")], [])
-    assert update_outcomes.fn(date(2025, 3, 30), quiet, settings).empty  # its 30 days have not passed
-    first = update_outcomes.fn(date(2025, 4, 1), quiet.known_before(pd.Timestamp("2025-04-01")), settings)
+    assert update_outcomes.fn(cut(quiet, date(2025, 3, 30)), settings).empty  # its 30 days have not passed
+    first = update_outcomes.fn(cut(quiet, date(2025, 4, 1)), settings)
     assert first[["as_of", "precision_at_k", "positives"]].to_dict("records") == [
         {"as_of": "2025-03-01", "precision_at_k": 0.0, "positives": 0.0}
     ]
-    again = update_outcomes.fn(date(2025, 4, 6), late, settings)
+    again = update_outcomes.fn(cut(late, date(2025, 4, 6)), settings)
     assert again[["as_of", "precision_at_k", "recall_at_k", "positives"]].to_dict("records") == [
         {"as_of": "2025-03-01", "precision_at_k": 1.0, "recall_at_k": 1.0, "positives": 1.0}
     ]

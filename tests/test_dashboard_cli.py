@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
-from pipelines import cli
-from pipelines.cli import DASHBOARD_SETTINGS, app, dashboard_command
+from pipelines import cli_dashboard
+from pipelines.cli import app
+from pipelines.cli_dashboard import DASHBOARD_SETTINGS, dashboard_command
 from tests.builders import call_row, case_row, stored
 from warehouse.accounts import authenticate, similar_districts, verify_password
 from warehouse.dashboard_tables import users
@@ -145,7 +146,7 @@ def test_dashboard_runs_streamlit_with_the_settings(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    monkeypatch.setattr(cli.os, "execve", lambda path, command, env: calls.append((command, env)))
+    monkeypatch.setattr(cli_dashboard.os, "execve", lambda path, command, env: calls.append((command, env)))
     result = runner.invoke(
         app, ["--home", str(settings.home), "--language", "en", "dashboard", "--port", "8611"]
     )

@@ -31,7 +31,7 @@ from dashboards import audit, auth, context, present, queries
 from dashboards.labels import EN, ZH
 from dashboards.source import open_source
 from dashboards.throttle import ADDRESS_FAILURE_FACTOR, WINDOW, Policy, idle_expired, wait_seconds
-from pipelines.cli import DASHBOARD_SETTINGS, dashboard_command
+from pipelines.cli_dashboard import DASHBOARD_SETTINGS, dashboard_command
 from tests.builders import call_row, case_row, event_row, stored
 from tests.dashboard_home import EAST, NORTH, PASSWORD, SECOND, USERS, build_home, use_home
 from warehouse.accounts import Account, Role, add_account

@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from features.cohort import DORMANT_COLUMNS, DORMANT_DAYS, dormant_cases, last_activity, open_cases
+from features.known import cut
 from features.matrix import FOUNDATION_FEATURES, build_features, feature_docs
 from models.estimator import make_estimator
 from models.registry import Champion
@@ -139,7 +140,7 @@ def _champion(settings: Settings, model: object | None = None) -> Champion:
 def test_a_day_with_only_dormant_cases_gives_an_empty_list_with_the_reason(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     as_of = date(2026, 3, 1)
-    day = score_day.fn(as_of, _champion(settings), _city().known_before(as_of_instant(as_of)), settings)
+    day = score_day.fn(_champion(settings), cut(_city(), as_of), settings)
     assert day.listed.empty
     assert day.manifest["cases"] == 0 and day.manifest["dormant_cases"] == 5
     assert day.manifest["empty_reason"] == (
@@ -151,7 +152,7 @@ def test_a_day_with_only_dormant_cases_gives_an_empty_list_with_the_reason(tmp_p
 
 def test_a_shorter_setting_scores_fewer_cases_and_lists_the_rest_as_dormant(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, dormant_days=15)
-    day = score_day.fn(AS_OF, _champion(settings, _fitted()), _city().known_before(INSTANT), settings)
+    day = score_day.fn(_champion(settings, _fitted()), cut(_city(), AS_OF), settings)
     assert day.listed["case_id"].tolist() == ["ACTIVE", "NEW"]
     assert day.dormant["case_id"].tolist() == ["CALLED", "DORMANT", "LATE"]  # the call was 20 days ago
     assert day.manifest["dormant_cases"] == 3 and day.manifest["empty_reason"] is None
@@ -159,6 +160,6 @@ def test_a_shorter_setting_scores_fewer_cases_and_lists_the_rest_as_dormant(tmp_
 
 def test_a_longer_setting_scores_the_cases_the_default_calls_dormant(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, dormant_days=100_000)
-    day = score_day.fn(AS_OF, _champion(settings, _fitted()), _city().known_before(INSTANT), settings)
+    day = score_day.fn(_champion(settings, _fitted()), cut(_city(), AS_OF), settings)
     assert sorted(day.listed["case_id"]) == ["ACTIVE", "CALLED", "DORMANT", "LATE", "NEW"]
     assert day.dormant.empty and day.manifest["dormant_cases"] == 0

@@ -132,3 +132,25 @@ def test_the_days_call_links_and_grievances_are_stored_with_the_list(trained_hom
     published = pd.read_parquet(settings.lists_dir / f"{report.as_of}.grievances.parquet")
     assert sorted(grievances["cluster_id"]) == sorted(published["cluster_id"])
     assert report.score.manifest["grievances"]["clusters"] == len(published)
+
+
+def test_the_date_policy_logged_with_the_model_gives_its_dates_again(trained_home: TrainedHome) -> None:
+    from dataclasses import asdict
+    from datetime import date
+
+    from features.known import cut
+    from models.date_policy import DatePolicy, training_dates
+    from pipelines.champions import champion
+    from pipelines.configuration import date_policy
+
+    settings = trained_home.settings
+    meta = champion(settings).metadata
+    logged = meta["date_policy"]
+    policy = DatePolicy(**{name: logged[name] for name in asdict(date_policy(settings))})
+    assert policy == date_policy(settings) and logged["as_of"] == meta["as_of"]
+    as_of = date.fromisoformat(meta["as_of"])
+    first_case = cut(load_sources(open_warehouse(settings)), as_of).cases["opened_at"].min().date()
+    assert [d.isoformat() for d in training_dates(first_case, as_of, policy)] == meta["snapshot_dates"]
+    assert [d for fold in logged["folds"] for d in fold["test"]] == meta["validation_dates"]
+    assert logged["final_fit"] == meta["fit_dates"]
+    assert logged["final_calibration"] == meta["calibration_dates"]

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from contracts.timeparse import as_of_instant
 from features.cohort import escalation_labels
-from features.matrix import build_features, snapshot_dates, training_matrix
+from features.matrix import build_features, training_matrix
 from features.sources import Sources, as_categorical, compact, is_blank, positions
+from models.date_policy import snapshot_dates
 from tests.builders import call_row, case_row, event_row, make_sources
 
 T = date(2025, 2, 1)

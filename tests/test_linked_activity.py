@@ -21,11 +21,11 @@ from features.matrix import (
     build_features,
     families_reading,
     families_with,
-    snapshot_dates,
     training_matrix,
 )
 from features.sources import Sources
 from ingest.validate import validate_frame
+from models.date_policy import snapshot_dates
 from pipelines.train_flow import training_families
 from tests.builders import TEST_KEY
 

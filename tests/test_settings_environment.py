@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts.settings import Settings
-from pipelines.cli import DASHBOARD_SETTINGS
+from pipelines.cli_dashboard import DASHBOARD_SETTINGS
 from pipelines.deploy import deployment_environment
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 from contracts.timeparse import local_now
 from contracts.vocabulary import RecordKind
@@ -158,23 +159,38 @@ def _db_values(values: pd.Series, column_type: object, sqlite: bool) -> list[obj
 
 
 def append(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """Insert a frame's rows into a table in bulk (columns not in the table are ignored)."""
+    """Insert a frame's rows into a table in bulk (columns not in the table are ignored): one prepared
+    statement over plain tuples on SQLite, COPY on PostgreSQL through psycopg 3."""
     if frame.empty:
         return
     columns = [c for c in table.columns if c.name in frame.columns]
     sqlite = connection.dialect.name == "sqlite"
     series = [_db_values(frame[c.name], c.type, sqlite) for c in columns]
+    names = ", ".join(f'"{c.name}"' for c in columns)
     if sqlite:
         placeholders = ", ".join("?" for _ in columns)
-        names = ", ".join(f'"{c.name}"' for c in columns)
         connection.exec_driver_sql(
             f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})', list(zip(*series, strict=True))
         )
+    elif connection.dialect.driver == "psycopg":
+        _copy_rows(connection, f'COPY "{table.name}" ({names}) FROM STDIN', zip(*series, strict=True))
     else:
         rows = [
             dict(zip([c.name for c in columns], values, strict=True)) for values in zip(*series, strict=True)
         ]
         connection.execute(table.insert(), rows)
+
+
+def _copy_rows(connection: Connection, statement: str, rows: Iterable[tuple[object, ...]]) -> None:
+    """Rows streamed into PostgreSQL with COPY on the connection's own transaction (psycopg 3); a failure
+    raised as SQLAlchemy's error for it, like any other statement's."""
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error) from error
 
 
 def _select_in(

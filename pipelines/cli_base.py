@@ -1,0 +1,133 @@
+"""The `fengqiao` command line's frame: the app, its global options, settings, dates, errors and tables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contracts.settings import Settings
+from pipelines.prefect_runtime import prepare_prefect, wait_for_server
+
+app = typer.Typer(
+    help="Fengqiao (枫桥): early warning for grassroots dispute mediation.", no_args_is_help=True
+)
+
+
+console = Console()
+
+
+# Files the commands create are the owner's only (the home holds personal data and password hashes).
+PRIVATE_UMASK = 0o077
+
+
+# Commands that never run a flow: they do not import Prefect, so its settings are not prepared for them.
+NO_FLOW_COMMANDS = frozenset(
+    {
+        "simulate",
+        "quarantine",
+        "models",
+        "promote",
+        "rollback",
+        "dictionary",
+        "users",
+        "dashboard",
+        "grievances",
+    }
+)
+
+
+AsOf = Annotated[
+    str, typer.Option("--as-of", help="As-of date YYYY-MM-DD (the instant 00:00 Asia/Shanghai).")
+]
+
+
+def settings_of(context: typer.Context) -> Settings:
+    """Settings from env/.env with this call's global options on top."""
+    return Settings(**context.obj)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show a problem the user can fix as one clear line and exit 1, without a traceback; first, wait for
+    Prefect's temporary server if the command started it (`prepare_prefect`)."""
+    try:
+        wait_for_server()
+        yield
+    except (LookupError, ValueError, FileNotFoundError, RuntimeError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+
+
+def parse_date(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError as error:
+        raise typer.BadParameter(f"{text!r} is not a date in YYYY-MM-DD form") from error
+
+
+@app.callback()
+def main(
+    context: typer.Context,
+    home: Annotated[Path | None, typer.Option(help="Home folder (env FENGQIAO_HOME).")] = None,
+    warehouse_url: Annotated[str | None, typer.Option(help="Store URL (env FENGQIAO_WAREHOUSE_URL).")] = None,
+    mlflow_tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow URI (env FENGQIAO_MLFLOW_TRACKING_URI).")
+    ] = None,
+    horizon_days: Annotated[
+        int | None, typer.Option(help="Label horizon in days (env FENGQIAO_HORIZON_DAYS).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (env FENGQIAO_SEED).")] = None,
+    language: Annotated[str | None, typer.Option(help="Language of reasons: zh or en.")] = None,
+    task_runner: Annotated[
+        str | None,
+        typer.Option(help="Training snapshots built 'local'ly or on 'dask' (env FENGQIAO_TASK_RUNNER)."),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler; empty starts a local cluster (env FENGQIAO_DASK_ADDRESS)."),
+    ] = None,
+) -> None:
+    """Global options override the environment; the environment overrides defaults."""
+    os.umask(PRIVATE_UMASK)
+    given = {
+        "home": home,
+        "warehouse_url": warehouse_url,
+        "mlflow_tracking_uri": mlflow_tracking_uri,
+        "horizon_days": horizon_days,
+        "seed": seed,
+        "language": language,
+        "task_runner": task_runner,
+        "dask_address": dask_address,
+    }
+    context.obj = {key: value for key, value in given.items() if value is not None}
+    if context.invoked_subcommand not in NO_FLOW_COMMANDS:
+        with user_errors():
+            prepare_prefect(settings_of(context), command=context.invoked_subcommand)
+
+
+def table_of(frame: pd.DataFrame, title: str, columns: dict[str, str] | None = None) -> Table:
+    """A rich table of a frame (optionally a renamed subset of its columns)."""
+    columns = columns or {c: c for c in frame.columns}
+    table = Table(title=title, title_justify="left")
+    for header in columns.values():
+        table.add_column(header, overflow="fold")
+    for row in frame[list(columns)].itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return "" if value is None else str(value)
