@@ -107,7 +107,7 @@ class LabCity:
 
 def lab_city(scenario: Any, work_dir: Path) -> LabCity:
     """The scenario's city prepared in `work_dir`, its training matrix and evaluation frames built."""
-    from contracts.timeparse import as_of_instant
+    from features.known import cut
     from features.matrix import ALL_FAMILIES, build_features, training_matrix
     from pipelines.runtime import load_sources, open_warehouse
     from pipelines.train_flow import training_dates
@@ -115,7 +115,7 @@ def lab_city(scenario: Any, work_dir: Path) -> LabCity:
     settings, truth = prepared(scenario, work_dir)
     dates = evaluation_dates(sorted(set(truth["as_of"])))
     sources = load_sources(open_warehouse(settings))
-    known = sources.known_before(as_of_instant(dates[0]))
+    known = cut(sources, dates[0]).sources
     snapshots = training_dates(known, dates[0], settings)
     escalations = [str(t) for t in settings.escalation_events]
     matrix = training_matrix(

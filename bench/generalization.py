@@ -50,7 +50,6 @@ from bench.generalization_figures import (
 )
 from bench.generalization_report import render
 from bench.generalization_scenarios import Scenario, all_scenarios
-from contracts.timeparse import as_of_instant
 
 TRUTH_COLUMNS = ("as_of", "case_id", "p_escalation", "escalated")
 EXPORTS = ("cases", "case_events", "hotline")
@@ -91,7 +90,8 @@ def run_scenario(scenario: Scenario, work_dir: Path) -> dict[str, Any]:
     """Write the city, ingest it into a fresh home, train as of the first truth date of the evaluation,
     score the evaluation dates and compare each list with the truth and the rule."""
     from features import context, hotline_activity
-    from features.matrix import build_features
+    from features.known import cut
+    from features.matrix import features_at
     from models.rules import RULE_FEATURE, RULE_TIEBREAK, rule_scores
     from pipelines.ingest_flow import ingest_flow
     from pipelines.runtime import load_sources, open_warehouse
@@ -138,8 +138,7 @@ def run_scenario(scenario: Scenario, work_dir: Path) -> dict[str, Any]:
     rows = []
     for d in dates:
         day = truth[truth["as_of"] == d][["case_id", "p_escalation", "escalated"]].reset_index(drop=True)
-        known = sources.known_before(as_of_instant(d))
-        features = build_features(known, d, (hotline_activity, context))
+        features = features_at(cut(sources, d), (hotline_activity, context))
         rule = pd.Series(rule_scores(features[[RULE_FEATURE, RULE_TIEBREAK]]), index=features["case_id"])
         day["truth"] = day["p_escalation"].astype(float)
         day["rule"] = day["case_id"].map(rule).fillna(-1.0).to_numpy(dtype=float)
