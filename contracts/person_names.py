@@ -9,7 +9,8 @@ HMM, as unknown names are) is a name; a dictionary word, or a surname jieba left
 given characters, is a name only between a cue (start, punctuation, 与/和/跟/被, 邻居, 调解员, 申请人...) and
 what follows names (反映, 称, 因, 等, punctuation...). Words in the allow-list (places, organisations and
 ordinary words jieba tags as names) and words followed by a place or organisation suffix (区, 村, 小区,
-公司...) are never names, nor is an estate's name between a property word and a part of the estate
+公司...) or by a registered company's trade and form (华连食品有限公司, `contracts.trade_words`) are never
+names, nor is an estate's name between a property word and a part of the estate
 (安置房顺发二期, 小区金海3栋: a surname character may end the property word, 房 of 安置房). Roles without a
 surname (申请人, 当事人, 调解员) are not names.
 """
@@ -21,6 +22,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from contracts.segmenter import tokenizer as _tokenizer
+from contracts.trade_words import GOODS_WORDS, TRADE_WORDS
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -169,9 +171,21 @@ def _place_before(tokenizer: Any, text: str, start: int) -> bool:
     return len(word) == 2 and (word in ALLOW_LIST or tokenizer.FREQ.get(word, 0) > 0)
 
 
+# A registered company's trade and form after its trade name: 食品有限公司, 装饰工程有限责任公司, 服装集团
+# (of 华连食品有限公司). Not a bare 公司 or 厂 after a trade (刘洋服装厂打工 may say where 刘洋 works).
+_COMPANY_AFTER = re.compile(
+    "(?:"
+    + "|".join(sorted((*TRADE_WORDS, *GOODS_WORDS), key=len, reverse=True))
+    + ")+(?:(?:股份|有限责任|股份有限|有限)公司|集团)"
+)
+
+
 def _place_follows(text: str, end: int) -> bool:
-    """Whether a place or organisation word starts at end (高新区, 向阳小区, 华为公司)."""
-    return any(text.startswith(suffix, end) for suffix in _PLACE_SUFFIXES)
+    """Whether a place or organisation word starts at end (高新区, 向阳小区, 华为公司), or a company's trade
+    and kind (华连食品有限公司)."""
+    return any(text.startswith(suffix, end) for suffix in _PLACE_SUFFIXES) or bool(
+        _COMPANY_AFTER.match(text, end)
+    )
 
 
 # A property word's last character (安置房, 3号楼, 小区, 翠苑, 公园...) and a part of an estate after its

@@ -30,6 +30,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from contracts.trade_words import TRADE_WORDS
 from features.grievance_words import (
     ABBREVIATED_SUFFIXES,
     DESCRIPTORS,
@@ -37,7 +38,6 @@ from features.grievance_words import (
     NEUTRAL_TRADE_WORDS,
     PLATFORM,
     TRADE_FAMILIES,
-    TRADE_WORDS,
 )
 from features.named_things import GENERIC_WORDS, LINE_SUFFIX, SUFFIX_KINDS, kind_of, split_suffix
 

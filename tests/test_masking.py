@@ -98,6 +98,9 @@ def test_full_width_digits_give_the_same_pseudonym() -> None:
         ("二号楼邻居房立新反映噪音。", "二号楼邻居[姓名]反映噪音。"),
         ("安置房与房小明协商未果。", "安置房与[姓名]协商未果。"),
         ("安置房，房小明二期的住户。", "安置房，[姓名]二期的住户。"),
+        # a trade and a bare 公司 or 厂 after a name may say where the person works: masked
+        ("申请人刘洋服装厂打工。", "申请人[姓名]服装厂打工。"),
+        ("王芳装修公司的老板。", "[姓名]装修公司的老板。"),
     ],
 )
 def test_other_peoples_names_are_masked(text: str, expected: str) -> None:
@@ -121,6 +124,10 @@ def test_other_peoples_names_are_masked(text: str, expected: str) -> None:
         "安置房顺发二期漏水严重。",
         "商品房顺发3号楼电梯故障。",
         "小区金海5栋外墙脱落。",
+        # a registered company's trade name, whatever its characters (华连 could be a person's)
+        "反映华连食品有限公司拖欠工资。",
+        "华连食品有限公司拖欠工资。",
+        "鑫源装饰工程有限责任公司欠款。",
     ],
 )
 def test_place_and_organisation_words_are_kept(text: str) -> None:
