@@ -48,7 +48,15 @@ from models.outcomes import realised_quality
 from models.registry import Champion
 from pipelines.alerts import send_alert
 from pipelines.champions import champion
-from pipelines.day_list import ScoredDay, log_published, previous, publish, routing, score_day
+from pipelines.day_list import (
+    ScoredDay,
+    log_published,
+    previous,
+    publish,
+    recall_stored_links,
+    routing,
+    score_day,
+)
 from pipelines.grievance_flow import PublishedGrievances, days_from, publish_day_grievances
 from pipelines.ingest_flow import ingest_flow
 from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse, registry
@@ -506,6 +514,7 @@ def _run_day(
     model = champion(settings)
     stored = load_store(settings)
     known = cut(stored, as_of)
+    recall_stored_links(known, settings)
     day = score_day(model, known, settings, previous(as_of, settings), routing(settings, stored))
     report.update(
         {

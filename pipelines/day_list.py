@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +16,7 @@ from contracts.records import check_list
 from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
 from features import linked_activity
-from features.call_linking import day_decisions
+from features.call_linking import day_decisions, remember
 from features.cohort import dormant_cases
 from features.known import KnownBefore
 from features.matrix import families_reading, features_at
@@ -29,7 +29,7 @@ from pipelines.champions import champion_features
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
 from pipelines.tasks import IO_TASK, PURE_TASK
-from warehouse.lists import manifest, previous_assignments, publish_day
+from warehouse.lists import manifest, previous_assignments, publish_day, read_call_links
 
 
 def input_fingerprint(known: Sources | KnownBefore) -> str:
@@ -75,6 +75,16 @@ def routing(settings: Settings, stored: Sources | KnownBefore) -> Routing:
 def previous(as_of: date, settings: Settings) -> pd.DataFrame:
     """Who acted on the cases of the newest list published before `as_of`."""
     return previous_assignments(open_warehouse(settings), as_of)
+
+
+@task(name="recall-stored-links", **IO_TASK)
+def recall_stored_links(known: KnownBefore, settings: Settings) -> int:
+    """Give the call links stored with the lists of the link window's days before the cut back to this
+    process's memo, so that scoring decides again only the days whose inputs changed (or that have no
+    stored link); returns the days given back."""
+    window = linked_activity.LINK_CONFIG.call_window_days
+    first, last = known.as_of - timedelta(days=window), known.as_of - timedelta(days=1)
+    return remember(read_call_links(open_warehouse(settings), first, last), known.hotline)
 
 
 @task(name="score-open-cases", **PURE_TASK)

@@ -14,7 +14,7 @@ from prefect import flow
 from contracts.settings import Settings
 from features.known import cut
 from pipelines.champions import champion
-from pipelines.day_list import log_published, previous, publish, routing, score_day
+from pipelines.day_list import log_published, previous, publish, recall_stored_links, routing, score_day
 from pipelines.tasks import load_store
 
 __all__ = ["ScoreReport", "score_flow"]
@@ -35,6 +35,7 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     settings = settings or Settings()
     stored = load_store(settings)
     known = cut(stored, as_of)
+    recall_stored_links(known, settings)
     who_acts = routing(settings, stored)
     day = score_day(champion(settings), known, settings, previous(as_of, settings), who_acts)
     paths = publish(day, settings)

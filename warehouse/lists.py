@@ -231,6 +231,12 @@ def replace_list(
     )
 
 
+def read_call_links(warehouse: Warehouse, first: date, last: date) -> pd.DataFrame:
+    """The call links stored with the lists of the days from `first` to `last` (both included)."""
+    day = tables.call_links.c.as_of
+    return warehouse.read_table(tables.call_links, (day >= first) & (day <= last))
+
+
 def read_list(warehouse: Warehouse, as_of: date) -> pd.DataFrame:
     """The stored list of one as-of date, best first."""
     frame = warehouse.read_table(tables.lists, tables.lists.c.as_of == as_of)
