@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from contracts.settings import Settings
 from features import call_linking
 from features.known import cut
 from pipelines import day_list
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_stored_links_are_given_back_and_the_list_is_the_same(
-    trained_home: TrainedHome, trained_copy: object, monkeypatch: pytest.MonkeyPatch
+    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = trained_copy
     last = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
@@ -29,7 +30,7 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
         score_flow(day, settings)
     day = last - timedelta(days=9)
     stored = read_call_links(open_warehouse(settings), earlier[0], earlier[-1])
-    with_links = {d for d in stored["as_of"]}
+    with_links = set(stored["as_of"])
     assert with_links  # the tiny city's calls were linked on these days
 
     call_linking.MEMO.clear()
