@@ -83,6 +83,15 @@ class Settings(BaseSettings):
         "`logistic_text` also weighs the case's words (opt in: names written in free text can become terms "
         "of the model; use it where texts are name-masked at source).",
     )
+    training_max_rows: int = Field(
+        400_000,
+        ge=0,
+        description="Above this many training-matrix rows, models are fitted on every escalation and a "
+        "seeded sample of the other rows of each snapshot date (the same share on every date), each kept row "
+        "weighted by the inverse of that share; probability maps and every fold metric use all rows of "
+        "their dates. The share is recorded with the model (`negative_rate`). 0: never subsample. "
+        "At city size it bounds the grid's time and memory (bench/training_results.md).",
+    )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
     logistic_c_grid: tuple[PositiveFloat, ...] = Field(
         (0.02, 0.002),

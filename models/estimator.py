@@ -205,6 +205,12 @@ def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
     return Pipeline([("prepare", prepare), ("scale", StandardScaler()), ("classify", classify)])
 
 
+def weighted_fit_params(weights: np.ndarray | None) -> dict[str, np.ndarray]:
+    """What `make_estimator(...).fit` takes to weigh its rows: the standardisation and the classifier both
+    weighted (so 0 stays "the average training case"); nothing without weights."""
+    return {} if weights is None else {"scale__sample_weight": weights, "classify__sample_weight": weights}
+
+
 class Blend(ClassifierMixin, BaseEstimator):
     """The mean of fitted models' probabilities of escalation; each member reads its own features.
 

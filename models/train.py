@@ -17,7 +17,15 @@ from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
 from models.date_policy import final_split, training_folds
-from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator, refitted
+from models.estimator import (
+    Blend,
+    Candidate,
+    base_model,
+    calibrate,
+    make_estimator,
+    refitted,
+    weighted_fit_params,
+)
 from models.folds import Fold
 from models.metrics import (
     calibration_table,
@@ -29,6 +37,7 @@ from models.metrics import (
     top_k,
 )
 from models.rules import rule_scores
+from models.sampling import negative_rate, sample_negatives
 from models.search import Search, search
 
 LABEL = "label_any"
@@ -43,7 +52,12 @@ class CannotFit(ValueError):
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """How models are fitted, calibrated and judged."""
+    """How models are fitted, calibrated and judged.
+
+    Above `max_training_rows` matrix rows, models are fitted on every escalation and a share
+    `negative_rate` of the other rows of each snapshot date, weighted back (`models.sampling`; `train`
+    sets the rate from the matrix); calibration and every metric use all rows of their dates.
+    """
 
     horizon_days: int
     validation_share: float
@@ -54,6 +68,13 @@ class TrainingPlan:
     top_fraction: float
     list_k: int
     seed: int
+    max_training_rows: int | None = None
+    negative_rate: float = 1.0
+
+
+def sampled_plan(matrix: pd.DataFrame, plan: TrainingPlan) -> TrainingPlan:
+    """The plan with the share of non-escalations fitted on that keeps the matrix near `max_training_rows`."""
+    return replace(plan, negative_rate=negative_rate(matrix[LABEL], plan.max_training_rows))
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,7 @@ class TrainingResult:
     subsets: pd.DataFrame
     summary: dict[str, float]
     evaluations: tuple[Evaluation, ...] = ()
+    negative_rate: float = 1.0
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -140,7 +162,8 @@ def _rows(matrix: pd.DataFrame, dates: Iterable[date], what: str) -> pd.DataFram
 def fit_base(
     matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
 ) -> Pipeline:
-    """The candidate's uncalibrated pipeline fitted on the fitting dates."""
+    """The candidate's uncalibrated pipeline fitted on the fitting dates (on a sample of their
+    non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
     names = list(candidate.feature_names)
     fitting = _rows(matrix, fit_dates, "fitting")
     texts = [d.name for d in candidate.docs if d.kind == "text"]
@@ -154,7 +177,10 @@ def fit_base(
         .any()
     ):
         raise CannotFit("the cases carry no text (descriptions, notes, linked calls) to weigh")
-    return make_estimator(candidate, plan.seed).fit(fitting[names], fitting[LABEL].to_numpy())
+    fitting, weights = sample_negatives(fitting, LABEL, plan.negative_rate, plan.seed)
+    return make_estimator(candidate, plan.seed).fit(
+        fitting[names], fitting[LABEL].to_numpy(), **weighted_fit_params(weights)
+    )
 
 
 def calibrated(
@@ -164,7 +190,8 @@ def calibrated(
     calibration_dates: Iterable[date],
     plan: TrainingPlan,
 ) -> CalibratedClassifierCV:
-    """A fitted base model, frozen, with a probability map fitted on the later calibration dates."""
+    """A fitted base model, frozen, with a probability map fitted on every row of the later calibration
+    dates (never subsampled: the map then needs no weights and learns the true escalation rate)."""
     later = _rows(matrix, calibration_dates, "calibration")
     names = list(candidate.feature_names)
     return calibrate(base, later[names], later[LABEL].to_numpy(), plan.calibration_method)  # type: ignore[arg-type]
@@ -522,7 +549,9 @@ def train(
     progress: Callable[[Iterable[Candidate]], Iterable[Candidate]] = iter,
 ) -> TrainingResult:
     """Cross-validate every candidate on rolling folds (searching and blending as they ask), choose by the
-    one-standard-error rule, refit and calibrate the chosen one."""
+    one-standard-error rule, refit and calibrate the chosen one (fitting on subsampled non-escalations
+    when the matrix exceeds the plan's `max_training_rows`)."""
+    plan = sampled_plan(matrix, plan)
     dates = sorted(set(matrix["as_of"]))
     folds = usable_folds(matrix, training_folds(dates, plan))
     evaluations: list[Evaluation] = []
@@ -553,6 +582,7 @@ def train(
         subsets=subset_metrics(predictions),
         summary=summarise(best.validation, best.fold_precision()),
         evaluations=tuple(evaluations),
+        negative_rate=plan.negative_rate,
     )
 
 

@@ -45,6 +45,7 @@ def training_plan(settings: Settings) -> TrainingPlan:
         top_fraction=settings.list_top_fraction,
         list_k=settings.list_k,
         seed=settings.seed,
+        max_training_rows=settings.training_max_rows or None,
     )
 
 

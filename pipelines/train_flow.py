@@ -324,6 +324,8 @@ def register(
         "n_snapshots": len(result.snapshot_dates),
         "n_rows": rows,
         "n_features": len(result.feature_names),
+        "training_max_rows": settings.training_max_rows,
+        "negative_rate": result.negative_rate,
     }
     metadata = {
         "as_of": as_of.isoformat(),
@@ -339,6 +341,7 @@ def register(
             date_policy(settings), as_of, result.evaluation.folds, result.fit_dates, result.calibration_dates
         ),
         "base_rate": rate,
+        "negative_rate": result.negative_rate,
         "summary": result.summary,
         "reference": training_reference(result, matrix),
     }
