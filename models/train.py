@@ -36,7 +36,7 @@ from models.metrics import (
     subset_metrics,
     top_k,
 )
-from models.rules import rule_scores
+from models.rules import RULE_FEATURE, RULE_TIEBREAK, rule_scores
 from models.sampling import negative_rate, sample_negatives
 from models.search import Search, search
 
@@ -148,15 +148,39 @@ def with_case_age(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(new, "new", "ongoing"), index=frame.index, name="case_age")
 
 
-def _rows(matrix: pd.DataFrame, dates: Iterable[date], what: str) -> pd.DataFrame:
-    """The snapshots of the dates, refused when they do not hold both escalations and non-escalations."""
-    rows = matrix[matrix["as_of"].isin(set(dates))]
-    if rows[LABEL].nunique() < 2:
+def _on(matrix: pd.DataFrame, dates: Iterable[date]) -> np.ndarray:
+    """Where the snapshots of the dates lie in the matrix (row positions, in order)."""
+    return np.flatnonzero(matrix["as_of"].isin(set(dates)).to_numpy())
+
+
+def _positions(matrix: pd.DataFrame, dates: Iterable[date], what: str) -> np.ndarray:
+    """Where the snapshots of the dates lie in the matrix, refused when they do not hold both escalations
+    and non-escalations."""
+    positions = _on(matrix, dates)
+    if pd.unique(matrix[LABEL].to_numpy()[positions]).size < 2:
         raise CannotFit(
             f"the {what} snapshots hold no escalations (or only escalations): cannot fit a model; "
             "ingest a longer period or lower the share of dates held out"
         )
-    return rows
+    return positions
+
+
+def _take(matrix: pd.DataFrame, positions: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+    """Those rows of only those columns: no copy of the columns a step does not read."""
+    return matrix.iloc[positions, matrix.columns.get_indexer(list(dict.fromkeys(columns)))]
+
+
+def _labelled(
+    matrix: pd.DataFrame, positions: np.ndarray, candidate: Candidate
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The candidate's features and the labels of those rows."""
+    return _take(matrix, positions, candidate.feature_names), matrix[LABEL].to_numpy()[positions]
+
+
+def _tested(matrix: pd.DataFrame, dates: Iterable[date], columns: Sequence[str]) -> pd.DataFrame:
+    """The columns and labels of every snapshot of the test dates, with what the held-out lists need."""
+    listed = [c for c in (*PREDICTION_COLUMNS, "opened_at", RULE_FEATURE, RULE_TIEBREAK) if c in matrix]
+    return _take(matrix, _on(matrix, dates), [*columns, *listed]).reset_index(drop=True)
 
 
 def fit_base(
@@ -164,12 +188,11 @@ def fit_base(
 ) -> Pipeline:
     """The candidate's uncalibrated pipeline fitted on the fitting dates (on a sample of their
     non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
-    names = list(candidate.feature_names)
-    fitting = _rows(matrix, fit_dates, "fitting")
+    positions = _positions(matrix, fit_dates, "fitting")
     texts = [d.name for d in candidate.docs if d.kind == "text"]
     if (
         texts
-        and not fitting[texts]
+        and not _take(matrix, positions, texts)
         .fillna("")
         .astype(str)
         .apply(lambda column: column.str.strip().ne(""))
@@ -177,10 +200,13 @@ def fit_base(
         .any()
     ):
         raise CannotFit("the cases carry no text (descriptions, notes, linked calls) to weigh")
-    fitting, weights = sample_negatives(fitting, LABEL, plan.negative_rate, plan.seed)
-    return make_estimator(candidate, plan.seed).fit(
-        fitting[names], fitting[LABEL].to_numpy(), **weighted_fit_params(weights)
+    keys = pd.DataFrame(
+        {"as_of": matrix["as_of"].to_numpy()[positions], LABEL: matrix[LABEL].to_numpy()[positions]},
+        index=positions,
     )
+    kept, weights = sample_negatives(keys, LABEL, plan.negative_rate, plan.seed)
+    features, labels = _labelled(matrix, kept.index.to_numpy(), candidate)
+    return make_estimator(candidate, plan.seed).fit(features, labels, **weighted_fit_params(weights))
 
 
 def calibrated(
@@ -192,9 +218,8 @@ def calibrated(
 ) -> CalibratedClassifierCV:
     """A fitted base model, frozen, with a probability map fitted on every row of the later calibration
     dates (never subsampled: the map then needs no weights and learns the true escalation rate)."""
-    later = _rows(matrix, calibration_dates, "calibration")
-    names = list(candidate.feature_names)
-    return calibrate(base, later[names], later[LABEL].to_numpy(), plan.calibration_method)  # type: ignore[arg-type]
+    features, labels = _labelled(matrix, _positions(matrix, calibration_dates, "calibration"), candidate)
+    return calibrate(base, features, labels, plan.calibration_method)  # type: ignore[arg-type]
 
 
 def blend_of(blend: Candidate, members: Sequence[Any]) -> Blend:
@@ -223,8 +248,8 @@ def refit_calibrated(
         base: Any = blend_of(candidate, members)
     else:
         base = fit_base(matrix, candidate, dates, plan)
-    later = _rows(matrix, calibration_dates, "calibration")
-    return refitted(model, base, later[list(candidate.feature_names)], later[LABEL].to_numpy())
+    features, labels = _labelled(matrix, _positions(matrix, calibration_dates, "calibration"), candidate)
+    return refitted(model, base, features, labels)
 
 
 def fit_calibrated(
@@ -295,7 +320,7 @@ def cross_validate(
             else fit_calibrated(matrix, candidate, fold.fit_dates, fold.calibration_dates, plan)
         )
         fitted.append(model)
-        tested = matrix[matrix["as_of"].isin(set(fold.test_dates))].reset_index(drop=True)
+        tested = _tested(matrix, fold.test_dates, candidate.feature_names)
         scores = model.predict_proba(tested[list(candidate.feature_names)])[:, 1]
         rules = rule_scores(tested)
         table = metrics_by_date(tested, {MODEL_NAME: scores, RULE_NAME: rules}, plan)
@@ -318,7 +343,7 @@ def held_out_precision(
 ) -> float:
     """Mean precision at the top share over the fold's test dates of a fitted (uncalibrated) model: sigmoid
     calibration keeps the order, so this is the figure cross-validation gives it."""
-    tested = matrix[matrix["as_of"].isin(set(fold.test_dates))]
+    tested = _take(matrix, _on(matrix, fold.test_dates), [*candidate.feature_names, "as_of", LABEL])
     scores = base.predict_proba(tested[list(candidate.feature_names)])[:, 1]
     labels = tested[LABEL].to_numpy()
     return float(
