@@ -126,11 +126,20 @@ class Settings(BaseSettings):
         description="`trees_tuned`: hyperparameter settings of the trees that Optuna's TPE sampler tries on "
         "the rolling folds (the first is the trees_* settings); each costs one fit per fold.",
     )
+    tuning_startup_trials: int = Field(
+        2,
+        ge=1,
+        description="`trees_tuned`: trials after the first drawn at random before the TPE sampler models the "
+        "results. Fixed apart from tuning_trials, so that a search of n trials tries the first n trials of a "
+        "longer one: a search the time cap cut short is repeated exactly by setting tuning_trials to the "
+        "trials it ran (logged with the model).",
+    )
     tuning_timeout_seconds: float = Field(
         300.0,
         gt=0,
-        description="`trees_tuned`: wall-clock cap of the search; the trial under way finishes, and the "
-        "search is then no longer repeatable to the bit (it depends on the machine's speed).",
+        description="`trees_tuned`: wall-clock cap of the search; the trial under way finishes. Where it "
+        "cuts a search short, the trials run are logged with the model (MLflow param "
+        "`search.<candidate>.trials`) and a run with tuning_trials set to that count tries the same trials and fits the same model.",
     )
     promotion_margin: float = Field(
         0.005,

@@ -279,6 +279,17 @@ def feature_dictionary(names: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FEATURE_DICTIONARY_COLUMNS))
 
 
+def searched(result: TrainingResult) -> dict[str, Any]:
+    """Per searched candidate: the trials it ran and whether the time cap stopped it (a rerun with
+    `tuning_trials` set to those trials repeats the search)."""
+    params: dict[str, Any] = {}
+    for evaluation in result.evaluations:
+        if evaluation.search is not None:
+            params[f"search.{evaluation.candidate.name}.trials"] = evaluation.search.trials
+            params[f"search.{evaluation.candidate.name}.timed_out"] = evaluation.search.timed_out
+    return params
+
+
 @task(name="log-and-register-model", **IO_TASK)
 def register(
     result: TrainingResult,
@@ -326,6 +337,7 @@ def register(
         "n_features": len(result.feature_names),
         "training_max_rows": settings.training_max_rows,
         "negative_rate": result.negative_rate,
+        **searched(result),
     }
     metadata = {
         "as_of": as_of.isoformat(),
