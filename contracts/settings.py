@@ -139,7 +139,8 @@ class Settings(BaseSettings):
         gt=0,
         description="`trees_tuned`: wall-clock cap of the search; the trial under way finishes. Where it "
         "cuts a search short, the trials run are logged with the model (MLflow param "
-        "`search.<candidate>.trials`) and a run with tuning_trials set to that count tries the same trials and fits the same model.",
+        "`search.<candidate>.trials`) and a run with tuning_trials set to that count tries the same trials "
+        "and fits the same model.",
     )
     promotion_margin: float = Field(
         0.005,
