@@ -88,6 +88,7 @@ def measure(
     from features.sources import STORE_COLUMNS
     from models.drift import drift_table, reference_profile
     from models.fairness import fairness_audit
+    from models.matrix_dtypes import compact_matrix
     from models.metrics import top_k
     from models.scoring import rank_cases
     from models.train import train
@@ -103,7 +104,7 @@ def measure(
     dates = matrix_dates(n_dates)
     events = [str(t) for t in settings.escalation_events]
     matrix, stages["matrix"] = _stage(
-        lambda: training_matrix(sources, dates, settings.horizon_days, events, families)
+        lambda: compact_matrix(training_matrix(sources, dates, settings.horizon_days, events, families))
     )
     assert isinstance(matrix, pd.DataFrame)
     del sources  # as in the training flow, whose loaded store is gone once the matrix is built,

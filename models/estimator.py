@@ -103,7 +103,9 @@ def _one_hot_name(feature: str, category: object) -> str:
 
 
 def _signed_log1p(values: np.ndarray) -> np.ndarray:
-    """log(1 + |x|) with the sign of x: tames counts and amounts with long tails."""
+    """log(1 + |x|) with the sign of x: tames counts and amounts with long tails (in float64, whatever the
+    stored width: a compact matrix's float32 columns give the same result)."""
+    values = np.asarray(values, dtype=np.float64)
     return np.sign(values) * np.log1p(np.abs(values))
 
 

@@ -35,6 +35,7 @@ from models.date_policy import training_dates as policy_dates
 from models.drift import reference_profile
 from models.explain import importance
 from models.fairness import fairness_audit, fairness_figure, fairness_passes
+from models.matrix_dtypes import compact_matrix
 from models.metrics import precision_curve
 from models.model_card import ModelCardFacts, model_card_markdown
 from models.plots import (
@@ -95,8 +96,8 @@ def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[da
 def build_snapshots(
     known: Sources, dates: list[date], settings: Settings, families: Families, show_progress: bool
 ) -> pd.DataFrame:
-    """Features and labels over some snapshot dates."""
-    return training_matrix(
+    """Features and labels over some snapshot dates, in compact dtypes (`models.matrix_dtypes`)."""
+    matrix = training_matrix(
         known,
         dates,
         settings.horizon_days,
@@ -107,6 +108,7 @@ def build_snapshots(
         else iter,
         dormant_days=settings.dormant_days,
     )
+    return compact_matrix(matrix)
 
 
 def training_families(settings: Settings) -> Families:
