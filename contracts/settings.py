@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         "of the model; use it where texts are name-masked at source).",
     )
     training_max_rows: int = Field(
-        400_000,
+        150_000,
         ge=0,
         description="Above this many training-matrix rows, models are fitted on every escalation and a "
         "seeded sample of the other rows of each snapshot date (the same share on every date), each kept row "
