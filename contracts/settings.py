@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         "their dates. The share is recorded with the model (`negative_rate`). 0: never subsample. "
         "At city size it bounds the grid's time and memory (bench/training_results.md).",
     )
+    training_threads: int = Field(
+        1,
+        ge=0,
+        description="Threads each model fit of training may use (OpenMP of the trees, BLAS of the "
+        "logistic); 0: the libraries' default (every core). One by default: on a shared 2-core machine a "
+        "tree fit with two threads took 8-12 times the wall time of one (and 12 times the CPU), its threads "
+        "waiting on each other whenever one is descheduled; one keeps the grid's time predictable.",
+    )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
     logistic_c_grid: tuple[PositiveFloat, ...] = Field(
         (0.02, 0.002),

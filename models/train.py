@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
@@ -56,7 +57,8 @@ class TrainingPlan:
 
     Above `max_training_rows` matrix rows, models are fitted on every escalation and a share
     `negative_rate` of the other rows of each snapshot date, weighted back (`models.sampling`; `train`
-    sets the rate from the matrix); calibration and every metric use all rows of their dates.
+    sets the rate from the matrix); calibration and every metric use all rows of their dates. `threads`:
+    the OpenMP and BLAS threads the fits may use (None: the libraries' default).
     """
 
     horizon_days: int
@@ -70,6 +72,7 @@ class TrainingPlan:
     seed: int
     max_training_rows: int | None = None
     negative_rate: float = 1.0
+    threads: int | None = None
 
 
 def sampled_plan(matrix: pd.DataFrame, plan: TrainingPlan) -> TrainingPlan:
@@ -576,7 +579,17 @@ def train(
     """Cross-validate every candidate on rolling folds (searching and blending as they ask), choose by the
     one-standard-error rule, refit and calibrate the chosen one (fitting on subsampled non-escalations
     when the matrix exceeds the plan's `max_training_rows`)."""
-    plan = sampled_plan(matrix, plan)
+    with threadpool_limits(plan.threads):
+        return _train(matrix, candidates, sampled_plan(matrix, plan), progress)
+
+
+def _train(
+    matrix: pd.DataFrame,
+    candidates: Sequence[Candidate],
+    plan: TrainingPlan,
+    progress: Callable[[Iterable[Candidate]], Iterable[Candidate]],
+) -> TrainingResult:
+    """`train` with the plan's negative rate set, within its thread limit."""
     dates = sorted(set(matrix["as_of"]))
     folds = usable_folds(matrix, training_folds(dates, plan))
     evaluations: list[Evaluation] = []

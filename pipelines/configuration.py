@@ -46,6 +46,7 @@ def training_plan(settings: Settings) -> TrainingPlan:
         list_k=settings.list_k,
         seed=settings.seed,
         max_training_rows=settings.training_max_rows or None,
+        threads=settings.training_threads or None,
     )
 
 
