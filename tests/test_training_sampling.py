@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from models.estimator import base_model, calibrate, make_estimator
 from models.sampling import kept_on_date, negative_rate, sample_negatives
 from models.train import LABEL, TrainingPlan, fit_base, train
+from pipelines.configuration import training_plan
 from tests.builders import make_candidate
 
 DOCS = (
@@ -141,3 +143,10 @@ def test_above_the_limit_models_fit_on_the_weighted_sample_and_are_judged_on_eve
         result.evaluation.models[0].predict_proba(tested[NAMES]), expected.predict_proba(tested[NAMES])
     )
     assert base_model(result.evaluation.models[0])[-1].coef_.tolist() == direct[-1].coef_.tolist()
+
+
+def test_the_settings_set_the_row_limit_and_the_threads_of_the_plan() -> None:
+    plan = training_plan(Settings(training_max_rows=1000, training_threads=1))
+    assert (plan.max_training_rows, plan.threads, plan.negative_rate) == (1000, 1, 1.0)
+    unlimited = training_plan(Settings(training_max_rows=0, training_threads=0))
+    assert (unlimited.max_training_rows, unlimited.threads) == (None, None)
