@@ -54,7 +54,7 @@ def _row(
     """One stage: its figure, its target and whether the target is met (None when not measured)."""
     met = None
     if figure is not None and target is not None:
-        met = figure < target if lower_is_better else figure >= target
+        met = figure <= target if lower_is_better else figure >= target
     return {"stage": stage, "figure": figure, "unit": unit, "target": target, "met": met, "source": source}
 
 
@@ -212,7 +212,7 @@ def markdown(rows: list[dict[str, Any]], results: dict[str, dict[str, Any] | Non
         target = (
             ""
             if row["target"] is None
-            else ("≥ " if unit == "records/s" else "< ") + _cell(row["target"], unit)
+            else ("≥ " if unit == "records/s" else "≤ ") + _cell(row["target"], unit)
         )
         met = {True: "yes", False: "**no**", None: ""}[row["met"]]
         lines.append(
