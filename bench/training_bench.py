@@ -152,6 +152,11 @@ def measure(
         "chosen": result.candidate.name,
         "negative_rate": result.negative_rate,
         "training_max_rows": settings.training_max_rows,
+        "searches": {
+            e.candidate.name: {"trials": e.search.trials, "timed_out": e.search.timed_out}
+            for e in result.evaluations
+            if e.search is not None
+        },
         "grid": result.grid.drop(columns=["estimator"]).to_dict(orient="records"),
         "day": day_result,
         "stages": stages,
