@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -209,7 +210,11 @@ def fit_base(
     )
     kept, weights = sample_negatives(keys, LABEL, plan.negative_rate, plan.seed)
     features, labels = _labelled(matrix, kept.index.to_numpy(), candidate)
-    return make_estimator(candidate, plan.seed).fit(features, labels, **weighted_fit_params(weights))
+    with warnings.catch_warnings():
+        if weights is not None:  # a constant column's weighted variance can come out a hair below 0; the
+            # scaler then takes it for the constant it is (scale 1), after numpy's warning
+            warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
+        return make_estimator(candidate, plan.seed).fit(features, labels, **weighted_fit_params(weights))
 
 
 def calibrated(
