@@ -39,20 +39,12 @@ def empty_links(columns: tuple[str, ...] = LINK_COLUMNS) -> pd.DataFrame:
 Batch = tuple[int, int, np.datetime64, list[Block]]
 
 
-def _prepare(
-    calls: pd.DataFrame,
-    cases: pd.DataFrame,
-    linked: pd.DataFrame,
-    events: pd.DataFrame | None,
-    instants: np.ndarray,
-    config: LinkConfig,
-) -> tuple[LinkInputs, list[Batch]]:
-    """The linker of the calls decided at the instants and the candidate blocks of every batch with any."""
-    linker = LinkInputs(calls, cases, linked, events, instants, config)
+def _prepare(linker: LinkInputs) -> list[Batch]:
+    """The candidate blocks of every batch of the linker's calls that has any."""
     batches = [
         (first, end, at, candidate_blocks(linker, first, end, at)) for first, end, at in linker.batches()
     ]
-    return linker, [batch for batch in batches if batch[3]]
+    return [batch for batch in batches if batch[3]]
 
 
 def _fill(linker: LinkInputs, batches: list[Batch]) -> Iterator[np.ndarray]:
@@ -95,17 +87,9 @@ def _links(linker: LinkInputs, blocks: list[Block], shared: np.ndarray) -> pd.Da
     )
 
 
-def _decide(
-    calls: pd.DataFrame,
-    cases: pd.DataFrame,
-    linked: pd.DataFrame,
-    events: pd.DataFrame | None,
-    instants: np.ndarray,
-    config: LinkConfig,
-) -> pd.DataFrame:
-    """The links of every call decided at the instants (WINDOW_LINK_COLUMNS); a batch whose inputs were
+def _decide(linker: LinkInputs) -> pd.DataFrame:
+    """The links of every call the linker decides (WINDOW_LINK_COLUMNS); a batch whose inputs were
     decided before (same digest) is taken from the memo, the others are decided and remembered."""
-    linker = LinkInputs(calls, cases, linked, events, instants, config)
     batches = linker.batches()
     keys = linker.digests(batches)
     found = {key: MEMO.get(key) for key in keys}
@@ -160,7 +144,7 @@ def window_links(
     before its decision instant.
     """
     instants, start = _window(calls, instant, config)
-    links = _decide(calls, cases, linked, events, instants, config)
+    links = _decide(LinkInputs(calls, cases, linked, events, instants, config))
     links = links[links["received_at"].to_numpy() >= start]
     return links[list(WINDOW_LINK_COLUMNS)].sort_values("call_id", ignore_index=True)
 
@@ -189,7 +173,9 @@ def day_decisions(known: KnownBefore, config: LinkConfig = LinkConfig()) -> pd.D
     as_of)), each linked to at most one case from the cut alone. The same rows whenever they are
     computed afterwards: records known later are not in the cut."""
     instant = np.datetime64(known.instant.to_datetime64(), "us")
-    links = _decide(known.hotline, known.cases, known.hotline, known.events, np.array([instant]), config)
+    links = _decide(
+        LinkInputs(known.hotline, known.cases, known.hotline, known.events, np.array([instant]), config)
+    )
     stored = links.sort_values("call_id", ignore_index=True)[["call_id", "case_id", "confidence", "evidence"]]
     stored.insert(0, "as_of", known.as_of)
     stored.insert(4, "threshold", float(config.threshold))
@@ -209,7 +195,8 @@ def candidate_signals(
     linker, not for the product): call_id, case_id, decided_at, then the signals (category +1 agrees,
     -1 clashes, 0 neutral); grouped by call in decision order, cases in candidate order."""
     instants, start = _window(calls, instant, config)
-    linker, batches = _prepare(calls, cases, linked, events, instants, config)
+    linker = LinkInputs(calls, cases, linked, events, instants, config)
+    batches = _prepare(linker)
     for _ in _fill(linker, batches):
         pass
     frames = []
