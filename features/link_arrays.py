@@ -11,11 +11,11 @@ import pandas as pd
 
 def blank(values: pd.Series) -> np.ndarray:
     """True where a text value is missing or only whitespace."""
-    blank = values.isna().to_numpy().copy()
-    present = ~blank
+    empty = values.isna().to_numpy().copy()
+    present = ~empty
     if present.any():
-        blank[present] = (values[present].astype("string").str.strip() == "").to_numpy(dtype=bool)
-    return blank
+        empty[present] = (values[present].astype("string").str.strip() == "").to_numpy(dtype=bool)
+    return empty
 
 
 def shared_codes(*columns: pd.Series) -> list[np.ndarray]:
@@ -27,6 +27,7 @@ def shared_codes(*columns: pd.Series) -> list[np.ndarray]:
 
 
 def as_us(values: pd.Series) -> np.ndarray:
+    """Datetimes as datetime64[us]."""
     return values.to_numpy(dtype="datetime64[us]")
 
 
