@@ -96,10 +96,10 @@ def _published(report: ScoreReport) -> dict[str, bytes]:
     return {name: path.read_bytes() for name, path in report.paths.items() if name != "manifest"}
 
 
-def _same_day_by_parts(settings: Settings, as_of: date) -> None:
+def _same_day_by_parts(settings: Settings, as_of: date, **fields: object) -> None:
     """Scoring the day over the whole store and by three district parts publishes the same files."""
     whole = score_flow(as_of, settings)
-    parted = score_flow(as_of, settings.model_copy(update={"district_parts": 3}))
+    parted = score_flow(as_of, settings.model_copy(update={"district_parts": 3, **fields}))
     assert len(whole.listed) > 0
     pd.testing.assert_frame_equal(parted.listed, whole.listed)
     before, after = _published(whole), _published(parted)
@@ -111,6 +111,12 @@ def _same_day_by_parts(settings: Settings, as_of: date) -> None:
 def test_parts_publish_the_same_list_on_sqlite(trained_home: TrainedHome, trained_copy: Settings) -> None:
     as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
     _same_day_by_parts(trained_copy, as_of)
+
+
+@pytest.mark.slow
+def test_parts_as_dask_tasks_publish_the_same_list(trained_home: TrainedHome, trained_copy: Settings) -> None:
+    as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
+    _same_day_by_parts(trained_copy, as_of, task_runner="dask", dask_parts=2)
 
 
 @pytest.mark.slow
