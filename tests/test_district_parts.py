@@ -14,15 +14,15 @@ from contracts.settings import Settings
 from features.partition import district_groups
 from features.sources import FEATURE_COLUMNS
 from pipelines.demo_flow import demo_flow
-from pipelines.runtime import load_sources
+from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import ScoreReport, score_flow
 from tests.builders import TrainedHome, call_row, case_row, empty_postgres, event_row, make_sources
 from warehouse import tables
 from warehouse.district_parts import district_rows, part_filters
+from warehouse.lists import read_call_links
 from warehouse.store import Warehouse, append
 
 POSTGRES_CITY = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.01)
-COMPARED = ("list", "grievances", "links", "dormant")  # every file published but the manifest
 
 
 def test_districts_are_grouped_by_their_rows_the_largest_first() -> None:
@@ -92,19 +92,22 @@ def test_a_part_reads_only_its_own_rows_and_the_calls_routed_to_it(warehouse: Wa
 
 
 def _published(report: ScoreReport) -> dict[str, bytes]:
-    """The bytes of every file published with a list but its manifest."""
+    """The bytes of every file published with a list but its manifest (which says when it was made)."""
     return {name: path.read_bytes() for name, path in report.paths.items() if name != "manifest"}
 
 
 def _same_day_by_parts(settings: Settings, as_of: date, **fields: object) -> None:
-    """Scoring the day over the whole store and by three district parts publishes the same files."""
+    """Scoring the day over the whole store and by three district parts publishes the same files, the
+    same manifest but for its time, and the same call links."""
     whole = score_flow(as_of, settings)
+    before, links = _published(whole), read_call_links(open_warehouse(settings), as_of, as_of)
     parted = score_flow(as_of, settings.model_copy(update={"district_parts": 3, **fields}))
     assert len(whole.listed) > 0
     pd.testing.assert_frame_equal(parted.listed, whole.listed)
-    before, after = _published(whole), _published(parted)
-    assert set(before) >= {"list", "grievances"}
-    assert after == before
+    assert set(before) == {"parquet", "csv", "grievances.parquet", "grievances.csv", "dormant"}
+    assert _published(parted) == before
+    assert {**parted.manifest, "generated_at": ""} == {**whole.manifest, "generated_at": ""}
+    pd.testing.assert_frame_equal(read_call_links(open_warehouse(settings), as_of, as_of), links)
 
 
 @pytest.mark.slow
