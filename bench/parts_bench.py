@@ -16,7 +16,8 @@ part builds alone) for the day after the simulated period:
   (`pipelines.day_parts.parts_features`).
 
 It prints, per run, the wall seconds, the process's peak resident memory (VmHWM) and a hash of the
-feature frame (the same for every number of parts), and the machine's load average.
+feature frame (the same for every number of parts), and the machine's load average, and writes them to
+``parts_results.json`` in ``--out``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 from bench.common import REPO, machine
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--parts", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/fengqiao-bench-parts"))
+    parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--run-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_one is not None:
@@ -143,9 +146,18 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"the measurement failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
         runs.append({**json.loads(found[-1]), "load_average_before": load})
         print(json.dumps(runs[-1]), file=sys.stderr)
-    print(
-        json.dumps({"machine": machine(), "cases": args.cases, "calls": args.calls, "runs": runs}, indent=2)
-    )
+    results = {
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": "python -m bench.parts_bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": machine(),
+        "cases": args.cases,
+        "calls": args.calls,
+        "runs": runs,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "parts_results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
