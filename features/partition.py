@@ -16,17 +16,10 @@ from types import ModuleType
 
 import pandas as pd
 
-from features import activity, case_history, case_profile, context, hotline_activity, text_cues, text_terms
+from features import activity
+from features.matrix import FAMILIES
 
-PART_FAMILIES: tuple[ModuleType, ...] = (
-    case_profile,
-    case_history,
-    hotline_activity,
-    text_cues,
-    text_terms,
-    context,
-    activity,
-)
+PART_FAMILIES: tuple[ModuleType, ...] = (*FAMILIES, activity)
 
 
 def district_groups(rows: pd.Series, parts: int) -> list[tuple[str, ...]]:
