@@ -401,9 +401,13 @@ def _prefix_may_be_dropped(prefix: str) -> bool:
 
 def known_endings(keys: pd.Series) -> dict[str, str]:
     """Per distinct key: itself, or the longest key it ends with when what comes before looks like a
-    person's name or a place and the ending is named at least as often ('王芳宏达服装厂' -> '宏达服装厂').
-    A loop over distinct keys (thousands), not rows."""
-    counts = keys.value_counts()
+    person's name or a place and the ending is named at least as often ('王芳宏达服装厂' -> '宏达服装厂')."""
+    return endings_of(keys.value_counts())
+
+
+def endings_of(counts: pd.Series) -> dict[str, str]:
+    """`known_endings` of keys named as often as `counts` says (key -> times; district parts add theirs
+    up). A loop over distinct keys (thousands), not rows."""
     mapping = {}
     for key, n in counts.items():
         core_length = len(split_suffix(key)[0])

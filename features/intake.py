@@ -29,12 +29,15 @@ cases opened before it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from features.context import Places
 from features.dictionary import FeatureDoc
-from features.grievances import GrievanceConfig, configured_mentions, is_name_like, known_endings
+from features.grievances import GrievanceConfig, configured_mentions, endings_of, is_name_like
 from features.sources import Sources, is_blank, positions, smoothed_trend
 
 PREFIX = "intake_"
@@ -188,17 +191,55 @@ FEATURES: tuple[FeatureDoc, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class IntakeReading:
+    """What a cut says about its cohort's intake before the name endings are known: every feature but the
+    grievance's, and the raw things named by the window's calls (key, district, pos, received, caller),
+    the recent cases and the cohort (key, district, pos). A district part reads its own; the endings are
+    then known from every part's `key_counts` (`features.grievances.endings_of`)."""
+
+    index: pd.Index
+    opened: pd.Series
+    local: dict[str, np.ndarray]
+    mentions: dict[str, pd.DataFrame]
+
+    def key_counts(self) -> pd.Series:
+        """How often each raw key is named by the reading's texts."""
+        return pd.concat([f["key"] for f in self.mentions.values()], ignore_index=True).value_counts()
+
+
 def build(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """Intake features of the cohort's cases from what was known before the instant."""
-    out = {**_reporter(cohort, known), **_grievance(cohort, known, instant), **_crowd(cohort, known, instant)}
+    read = reading(cohort, known, instant)
+    return finish(read, instant, endings_of(read.key_counts()))
+
+
+def reading(
+    cohort: pd.DataFrame,
+    known: Sources,
+    instant: pd.Timestamp,
+    districts: Sequence[str] | None = None,
+    elsewhere: pd.DataFrame | None = None,
+) -> IntakeReading:
+    """The cohort's `IntakeReading`. A district part gives its `districts` (as stored: only the window's
+    calls logged in them are read, the calls routed in being another part's) and the cases of other
+    districts that name one of its reporters' phones (`elsewhere`: reporter_phone_pid, opened_at)."""
+    local = {**_reporter(cohort, known, elsewhere), **_crowd(cohort, known, instant)}
     new = (instant - cohort["opened_at"] < pd.Timedelta(days=NEW_DAYS)).to_numpy()
     parties = pd.to_numeric(cohort["party_count"], errors="coerce").fillna(1).to_numpy(dtype=float)
-    out["intake_is_new"] = new.astype(float)
-    out["intake_new_party_count"] = np.where(new, parties, 0.0)
+    local["intake_is_new"] = new.astype(float)
+    local["intake_new_party_count"] = np.where(new, parties, 0.0)
+    mentions = _mentions(cohort, known, instant, districts)
+    return IntakeReading(cohort.index, cohort["opened_at"], local, mentions)
+
+
+def finish(read: IntakeReading, instant: pd.Timestamp, endings: dict[str, str]) -> pd.DataFrame:
+    """Intake features of a reading's cohort, its things read with the known name endings."""
+    out = {**read.local, **_grievance(read, instant, endings)}
     out[f"intake_new_grievance_callers_{WINDOW_DAYS}d"] = np.where(
-        new, out[f"intake_grievance_callers_{WINDOW_DAYS}d"], 0.0
+        read.local["intake_is_new"] > 0, out[f"intake_grievance_callers_{WINDOW_DAYS}d"], 0.0
     )
-    return pd.DataFrame(out, index=cohort.index)[[doc.name for doc in FEATURES]].astype(float)
+    return pd.DataFrame(out, index=read.index)[[doc.name for doc in FEATURES]].astype(float)
 
 
 # ---------------------------------------------------------------- counting
@@ -236,8 +277,9 @@ def _trend(recent: np.ndarray, before: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the reporter
 
 
-def _reporter(cohort: pd.DataFrame, known: Sources) -> dict[str, np.ndarray]:
-    """The reporter phone's calls in the windows before opening and its earlier cases."""
+def _reporter(cohort: pd.DataFrame, known: Sources, elsewhere: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """The reporter phone's calls in the windows before opening and its earlier cases (also those of
+    other districts, `elsewhere`, when `known` holds only some)."""
     phone = cohort["reporter_phone_pid"].where(~is_blank(cohort["reporter_phone_pid"]))
     query, phones = pd.factorize(phone)
     phones = pd.Index(phones)
@@ -252,6 +294,10 @@ def _reporter(cohort: pd.DataFrame, known: Sources) -> dict[str, np.ndarray]:
         )
         for days in REPORTER_WINDOWS_DAYS
     }
+    if elsewhere is not None:
+        columns = ["reporter_phone_pid", "opened_at"]
+        both = [frame[columns].astype({"reporter_phone_pid": object}) for frame in (cases, elsewhere)]
+        cases = pd.concat(both, ignore_index=True)
     reporter = _phone_codes(cases["reporter_phone_pid"], phones)
     mine = reporter >= 0
     out["intake_reporter_earlier_cases"] = _count_between(
@@ -271,11 +317,34 @@ def _window(frame: pd.DataFrame, column: str, instant: pd.Timestamp, days: int) 
     )
 
 
-def _named(texts: dict[str, tuple[pd.DataFrame, str]]) -> dict[str, pd.DataFrame]:
-    """Per frame (with its text column): one row per (row position `pos`, grievance `gid`) its texts name;
-    gid numbers (district, key) alike across the frames."""
+def _mentions(
+    cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp, districts: Sequence[str] | None
+) -> dict[str, pd.DataFrame]:
+    """The raw things named by the window's calls (with when each was received and its caller, None when
+    blank), the recent cases and the cohort (`pos`: the row in each)."""
+    calls = _window(known.hotline, "received_at", instant, RECENT_DAYS + BEFORE_DAYS)
+    if districts is not None:
+        calls = calls[calls["district"].isin(list(districts)).to_numpy()].reset_index(drop=True)
+    recent_cases = _window(known.cases, "opened_at", instant, WINDOW_DAYS)
+    texts = {
+        "calls": (calls, "text"),
+        "recent": (recent_cases, "description"),
+        "cohort": (cohort.reset_index(drop=True), "description"),
+    }
     found = {name: configured_mentions(frame, column, THINGS) for name, (frame, column) in texts.items()}
-    endings = known_endings(pd.concat([f["key"] for f in found.values()], ignore_index=True))
+    at = found["calls"]["pos"].to_numpy()
+    caller = calls["caller_phone_pid"].to_numpy(dtype=object)
+    found["calls"] = found["calls"].assign(
+        received=_us(calls["received_at"])[at],
+        caller=np.where(is_blank(calls["caller_phone_pid"]), None, caller)[at],
+    )
+    columns = {"calls": ["pos", "key", "district", "received", "caller"]}
+    return {name: f[columns.get(name, ["pos", "key", "district"])] for name, f in found.items()}
+
+
+def _named(found: dict[str, pd.DataFrame], endings: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """Per frame's mentions: one row per (row position `pos`, grievance `gid`) its texts name (with the
+    mentions' other columns); gid numbers (district, key) alike across the frames."""
     kept = {}
     for name, mentions in found.items():
         key = mentions["key"].map(endings)
@@ -285,36 +354,28 @@ def _named(texts: dict[str, tuple[pd.DataFrame, str]]) -> dict[str, pd.DataFrame
     gid = pd.factorize(scope)[0] if len(stacked) else np.empty(0, np.int64)
     out, start = {}, 0
     for name, mentions in kept.items():
-        pairs = pd.DataFrame({"pos": mentions["pos"].to_numpy(), "gid": gid[start : start + len(mentions)]})
-        out[name] = pairs.drop_duplicates(ignore_index=True)
+        pairs = mentions.drop(columns=["key", "district"]).assign(gid=gid[start : start + len(mentions)])
+        out[name] = pairs.drop_duplicates(["pos", "gid"], ignore_index=True)
         start += len(mentions)
     return out
 
 
-def _grievance(cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp) -> dict[str, np.ndarray]:
+def _grievance(read: IntakeReading, instant: pd.Timestamp, endings: dict[str, str]) -> dict[str, np.ndarray]:
     """Calls, callers and trend of the grievance each case names, and other recent cases naming it."""
-    calls = _window(known.hotline, "received_at", instant, RECENT_DAYS + BEFORE_DAYS)
-    recent_cases = _window(known.cases, "opened_at", instant, WINDOW_DAYS)
-    named = _named(
-        {
-            "calls": (calls, "text"),
-            "recent": (recent_cases, "description"),
-            "cohort": (cohort.reset_index(drop=True), "description"),
-        }
-    )
+    named = _named(read.mentions, endings)
     groups = 1 + max((int(f["gid"].max()) for f in named.values() if len(f)), default=-1)
-    per_group = _per_grievance(calls, named["calls"], groups, instant)
+    per_group = _per_grievance(named["calls"], groups, instant)
     per_group["other"] = np.bincount(named["recent"]["gid"].to_numpy(), minlength=groups).astype(float)
 
     pos, gid = _main_grievance(named["cohort"], per_group)
-    size = len(cohort)
+    size = len(read.index)
 
     def per_case(values: np.ndarray, empty: float = 0.0) -> np.ndarray:
         out = np.full(size, empty)
         out[pos] = values[gid]
         return out
 
-    opened = cohort["opened_at"]
+    opened = read.opened
     own = ((opened >= instant - pd.Timedelta(days=WINDOW_DAYS)) & (opened < instant)).to_numpy()
     names = np.zeros(size)
     names[pos] = 1.0
@@ -343,16 +404,13 @@ def _main_grievance(named: pd.DataFrame, per_group: dict[str, np.ndarray]) -> tu
     return pos[first], gid[first]
 
 
-def _per_grievance(
-    calls: pd.DataFrame, named: pd.DataFrame, groups: int, instant: pd.Timestamp
-) -> dict[str, np.ndarray]:
+def _per_grievance(named: pd.DataFrame, groups: int, instant: pd.Timestamp) -> dict[str, np.ndarray]:
     """Per grievance (gid): calls and distinct callers in the recent and the longer window, and calls in
-    the window before the recent one."""
-    rows, gid = named["pos"].to_numpy(), named["gid"].to_numpy()
-    received = _us(calls["received_at"])[rows]
+    the window before the recent one (`named`: the calls' (pos, gid) with received and caller)."""
+    gid = named["gid"].to_numpy()
+    received = named["received"].to_numpy(dtype=np.int64)
     now = _us(pd.Series([instant]))[0]
-    caller = pd.factorize(calls["caller_phone_pid"])[0]
-    caller = np.where(is_blank(calls["caller_phone_pid"]), -1, caller)[rows]
+    caller = pd.factorize(named["caller"])[0]
 
     def calls_where(mask: np.ndarray) -> np.ndarray:
         return np.bincount(gid[mask], minlength=groups).astype(float)

@@ -4,9 +4,10 @@ districts are grouped into parts (docs/design/partitions.md).
 A part holds whole districts: its cases, their events, the calls logged in its districts and the calls
 routed in (quoting one of its case numbers, or from a phone its cases name). From those rows, and the
 city's base rates (`features.context.base_rates`), the PART_FAMILIES give every case exactly the values
-the whole store gives it. The other families read across districts in ways not yet cut into aggregates
-(the call linker's batch statistics; the reporter's earlier cases and the known name endings of
-`features.intake`) and are built once over the whole store.
+the whole store gives it. `features.intake` (FINISHED_FAMILIES) is read by each part (with the cases of
+other districts naming its reporters' phones) and finished with the name endings of every part's
+mentions. The call linker's family reads across districts in ways not yet cut into aggregates (its
+batch statistics) and is built once over the whole store.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from types import ModuleType
 
 import pandas as pd
 
-from features import activity
+from features import activity, intake
 from features.matrix import FAMILIES
 
 PART_FAMILIES: tuple[ModuleType, ...] = (*FAMILIES, activity)
+# Read by each part, finished once every part's aggregates are in (`intake.reading`, then `intake.finish`
+# with the name endings of every district's mentions).
+FINISHED_FAMILIES: tuple[ModuleType, ...] = (intake,)
 
 
 def district_groups(rows: pd.Series, parts: int) -> list[tuple[str, ...]]:

@@ -1,26 +1,38 @@
 """A day's features built by district parts (`settings.district_parts`): each part reads only its own
 rows from the store and builds the families that need nothing else (`features.partition`) with the
-city's base rates; the families that still read across districts are built once over the whole cut.
+city's base rates, and reads intake, finished once with the name endings of every part's mentions; the
+families that still read across districts are built once over the whole cut.
 The frame is the one `features.matrix.features_at` builds over the whole cut, value for value."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 import pandas as pd
 from prefect import task
 
 from contracts.settings import Settings
+from features import intake
+from features.cohort import open_cases
 from features.context import BaseRates, base_rates
+from features.grievances import endings_of
 from features.known import KnownBefore, cut
 from features.matrix import COHORT_COLUMNS, features_at
-from features.partition import PART_FAMILIES, district_groups
+from features.partition import FINISHED_FAMILIES, PART_FAMILIES, district_groups
 from features.sources import FEATURE_COLUMNS
 from pipelines.runners import task_runner
 from pipelines.runtime import load_sources, open_warehouse, release_memory
 from pipelines.tasks import IO_TASK
-from warehouse.district_parts import district_rows, part_filters
+from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
+
+# What a part reads of the cases of other districts naming its reporters' phones (no event, no call).
+ELSEWHERE_COLUMNS = {
+    "cases": ["reporter_phone_pid", "opened_at", "known_at"],
+    "events": ["case_id", "known_at"],
+    "hotline": ["call_id", "known_at"],
+}
 
 
 def day_features(known: KnownBefore, families: Sequence[ModuleType], settings: Settings) -> pd.DataFrame:
@@ -28,13 +40,13 @@ def day_features(known: KnownBefore, families: Sequence[ModuleType], settings: S
     if settings.district_parts <= 1:
         return features_at(known, families, settings.dormant_days)
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
-    in_parts = [family for family in families if family in PART_FAMILIES]
-    whole = [family for family in families if family not in PART_FAMILIES]
+    in_parts = [family for family in families if family in PART_FAMILIES + FINISHED_FAMILIES]
+    whole = [family for family in families if family not in in_parts]
     parted = parts_features(
         groups, known.instant, in_parts, base_rates(known.sources, known.instant), settings
     )
     if not whole:
-        return parted
+        return parted[frame_columns(families)]
     across = features_at(known, whole, settings.dormant_days).set_index("case_id")
     joined = parted.join(across.drop(columns=["as_of", *COHORT_COLUMNS[1:]]), on="case_id")
     return joined[frame_columns(families)]
@@ -45,6 +57,14 @@ def frame_columns(families: Sequence[ModuleType]) -> list[str]:
     return ["as_of", *COHORT_COLUMNS, *(doc.name for family in families for doc in family.FEATURES)]
 
 
+@dataclass(frozen=True)
+class PartFeatures:
+    """A part's features of its open cases (PART_FAMILIES), and its intake reading (when intake is built)."""
+
+    frame: pd.DataFrame
+    intake: intake.IntakeReading | None
+
+
 def parts_features(
     groups: Sequence[Sequence[str]],
     instant: pd.Timestamp,
@@ -53,7 +73,8 @@ def parts_features(
     settings: Settings,
 ) -> pd.DataFrame:
     """The families' features of every part's open cases, by case_id: the parts built one after another
-    in this process, or as tasks of the configured Dask cluster (`task_runner` = dask)."""
+    in this process, or as tasks of the configured Dask cluster (`task_runner` = dask); the intake
+    family finished here, with the name endings of every part's mentions."""
     arguments = [
         {
             "settings": settings,
@@ -67,11 +88,24 @@ def parts_features(
     if settings.task_runner == "dask":
         with task_runner(settings) as runner:
             futures = [runner.submit(part_features, parameters) for parameters in arguments]
-            frames = [future.result() for future in futures]
+            parts = [future.result() for future in futures]
     else:
-        frames = [part_features.fn(**parameters) for parameters in arguments]
+        parts = [part_features.fn(**parameters) for parameters in arguments]
+    frames = [part.frame for part in parts]
     built = [frame for frame in frames if len(frame)] or frames[:1]  # an empty part adds no dtypes
-    return pd.concat(built, ignore_index=True).sort_values("case_id", ignore_index=True)
+    frame = pd.concat(built, ignore_index=True).sort_values("case_id", ignore_index=True)
+    readings = [part.intake for part in parts if part.intake is not None]
+    if not readings:
+        return frame
+    return frame.join(finished_intake(readings, instant), on="case_id")
+
+
+def finished_intake(readings: Sequence[intake.IntakeReading], instant: pd.Timestamp) -> pd.DataFrame:
+    """The intake features of every part's cohort (by case_id), the things read with the name endings of
+    the mentions of every part."""
+    counts = pd.concat([reading.key_counts() for reading in readings]).groupby(level=0).sum()
+    endings = endings_of(counts)
+    return pd.concat([intake.finish(reading, instant, endings) for reading in readings])
 
 
 @task(name="district-part-features", **IO_TASK)
@@ -81,11 +115,21 @@ def part_features(
     instant: pd.Timestamp,
     families: list[ModuleType],
     city: BaseRates,
-) -> pd.DataFrame:
+) -> PartFeatures:
     """The families' features of the open cases of some districts (as stored), from their part of the
-    store as known before the instant: only its rows are read (`warehouse.district_parts`)."""
-    stored = load_sources(open_warehouse(settings), FEATURE_COLUMNS, where=part_filters(districts))
-    frame = features_at(cut(stored, instant), families, settings.dormant_days, city)
-    del stored
+    store as known before the instant: only its rows are read (`warehouse.district_parts`), and for
+    intake the cases of other districts naming its reporters' phones."""
+    warehouse = open_warehouse(settings)
+    stored = load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(districts))
+    known = cut(stored, instant)
+    built = [family for family in families if family in PART_FAMILIES]
+    frame = features_at(known, built, settings.dormant_days, city)
+    reading = None
+    if intake in families:
+        elsewhere = load_sources(warehouse, ELSEWHERE_COLUMNS, where=reporters_elsewhere(districts))
+        cohort = open_cases(known.sources, instant, settings.dormant_days)
+        reading = intake.reading(cohort, known.sources, instant, districts, cut(elsewhere, instant).cases)
+        reading = replace(reading, index=pd.Index(cohort["case_id"], name="case_id"))
+    del stored, known
     release_memory()
-    return frame
+    return PartFeatures(frame, reading)

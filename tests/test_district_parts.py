@@ -13,12 +13,13 @@ from cities.demo import SimulationConfig
 from contracts.settings import Settings
 from features.partition import district_groups
 from features.sources import FEATURE_COLUMNS
+from pipelines.day_parts import ELSEWHERE_COLUMNS
 from pipelines.demo_flow import demo_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import ScoreReport, score_flow
 from tests.builders import TrainedHome, call_row, case_row, empty_postgres, event_row, make_sources
 from warehouse import tables
-from warehouse.district_parts import district_rows, part_filters
+from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
 from warehouse.lists import read_call_links
 from warehouse.store import Warehouse, append
 
@@ -47,11 +48,13 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
 
 
 def _city(warehouse: Warehouse) -> None:
-    """Two districts; calls of 江北区 quote a case of 东湖区 or come from its reporter's phone."""
+    """Two districts; calls of 江北区 quote a case of 东湖区 or come from its reporter's phone; a reporter
+    of 江北区 reported a case of 东湖区 too."""
     sources = make_sources(
         [
             case_row("E1", "2025-03-01", reporter_phone="13800000001"),
             case_row("E2", "2025-03-02"),
+            case_row("E3", "2025-03-02", reporter_phone="13800000002"),  # 江北区's reporter too
             case_row("J1", "2025-03-03", district="江北区", reporter_phone="13800000002"),
         ],
         [event_row("E1", "2025-03-04", "visit"), event_row("J1", "2025-03-05", "visit")],
@@ -78,17 +81,31 @@ def _city(warehouse: Warehouse) -> None:
 
 def test_a_part_reads_only_its_own_rows_and_the_calls_routed_to_it(warehouse: Warehouse) -> None:
     _city(warehouse)
-    assert district_rows(warehouse).to_dict() == {"东湖区": 3, "江北区": 5}
+    assert district_rows(warehouse).to_dict() == {"东湖区": 4, "江北区": 5}
 
     east = load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(["东湖区"]))
-    assert sorted(east.cases["case_id"]) == ["E1", "E2"]
+    assert sorted(east.cases["case_id"]) == ["E1", "E2", "E3"]
     assert east.events["case_id"].astype(str).tolist() == ["E1"]
-    assert sorted(east.hotline["call_id"]) == ["C1", "C2", "C3"]
+    assert sorted(east.hotline["call_id"]) == ["C1", "C2", "C3", "C4"]
 
     north = load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(["江北区"]))
     assert north.cases["case_id"].tolist() == ["J1"]
     assert north.events["case_id"].astype(str).tolist() == ["J1"]
     assert sorted(north.hotline["call_id"]) == ["C2", "C3", "C4", "C5"]
+
+
+def test_a_part_reads_the_cases_of_other_districts_naming_its_reporters_phones(warehouse: Warehouse) -> None:
+    _city(warehouse)
+    for districts, expected in ((["东湖区"], ["J1"]), (["江北区"], ["E3"]), (["东湖区", "江北区"], [])):
+        elsewhere = load_sources(warehouse, ELSEWHERE_COLUMNS, where=reporters_elsewhere(districts))
+        assert elsewhere.cases.columns.tolist() == ELSEWHERE_COLUMNS["cases"]
+        assert len(elsewhere.cases) == len(expected) and elsewhere.events.empty and elsewhere.hotline.empty
+    east = load_sources(
+        warehouse,
+        {**ELSEWHERE_COLUMNS, "cases": ["case_id", "known_at"]},
+        where=reporters_elsewhere(["江北区"]),
+    )
+    assert east.cases["case_id"].tolist() == ["E3"]
 
 
 def _published(report: ScoreReport) -> dict[str, bytes]:

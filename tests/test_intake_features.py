@@ -4,6 +4,7 @@ random city."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from contracts.timeparse import as_of_instant
 from features import intake
 from features.cohort import open_cases
-from features.grievances import thing_mentions
+from features.grievances import endings_of, thing_mentions
 from features.matrix import build_features
 from features.sources import Sources
 from tests.builders import call_row, case_row, event_row, make_sources
@@ -340,3 +341,39 @@ def test_features_match_a_brute_force_count_on_a_random_city(as_of: date) -> Non
     built = intake.build(cohort, known, instant)
     assert np.isfinite(built.to_numpy()).all() and built["intake_grievance_callers_7d"].max() > 0
     pd.testing.assert_frame_equal(built, brute_force(cohort, known, instant), check_names=False)
+
+
+def _district_part(known: Sources, district: str) -> tuple[Sources, pd.DataFrame]:
+    """What a district part reads (`warehouse.district_parts`): its cases, their events, its calls and
+    the calls quoting its cases or from its reporters' phones; and the cases of other districts naming
+    its reporters' phones."""
+    own = (known.cases["district"] == district).to_numpy()
+    cases = known.cases[own]
+    phones = set(cases["reporter_phone_pid"].dropna())
+    calls = known.hotline
+    routed = (
+        (calls["district"] == district).to_numpy()
+        | calls["case_id"].isin(set(cases["case_id"])).to_numpy()
+        | calls["caller_phone_pid"].isin(phones).to_numpy()
+    )
+    events = known.events[known.events["case_id"].isin(set(cases["case_id"])).to_numpy()]
+    elsewhere = known.cases[~own & known.cases["reporter_phone_pid"].isin(phones).to_numpy()]
+    return Sources.compacted(cases, events, calls[routed]), elsewhere
+
+
+def test_district_parts_finished_with_every_districts_endings_give_the_citys_values() -> None:
+    sources = synthetic_sources(n_cases=400, n_calls=3_000, days=120, seed=5, phones=60)
+    instant = as_of_instant(date(2024, 4, 10))
+    known = sources.known_before(instant)
+    whole = intake.build(open_cases(known, instant), known, instant)
+    readings = []
+    for district in ("东湖区", "西山区", "江北区"):
+        part, elsewhere = _district_part(known, district)
+        cohort = open_cases(part, instant)
+        reading = intake.reading(cohort, part, instant, [district], elsewhere)
+        readings.append(replace(reading, index=pd.Index(cohort["case_id"])))
+    assert all(len(r.index) for r in readings) and whole["intake_reporter_earlier_cases"].max() > 0
+    counts = pd.concat([r.key_counts() for r in readings]).groupby(level=0).sum()
+    parted = pd.concat([intake.finish(r, instant, endings_of(counts)) for r in readings])
+    expected = whole.set_axis(open_cases(known, instant)["case_id"].to_numpy())
+    pd.testing.assert_frame_equal(parted.sort_index(), expected.sort_index(), check_names=False)

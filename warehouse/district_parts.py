@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from contracts.vocabulary import RecordKind
 from warehouse import tables
@@ -35,4 +35,19 @@ def part_filters(districts: Sequence[str]) -> dict[RecordKind, ColumnElement[boo
             calls.case_id.in_(case_ids),
             calls.caller_phone_pid.in_(phones),
         ),
+    }
+
+
+def reporters_elsewhere(districts: Sequence[str]) -> dict[RecordKind, ColumnElement[bool]]:
+    """Per input kind, the rows of other districts a part of these districts (as stored) reads for its
+    reporters' earlier cases: the cases of other districts naming one of its cases' reporter phones
+    (no event, no call)."""
+    cases, mine = tables.cases.c, tables.cases.alias("part_cases").c
+    phones = select(mine.reporter_phone_pid).where(
+        mine.district.in_(list(districts)), mine.reporter_phone_pid.is_not(None)
+    )
+    return {
+        RecordKind.CASES: and_(cases.district.not_in(list(districts)), cases.reporter_phone_pid.in_(phones)),
+        RecordKind.CASE_EVENTS: false(),
+        RecordKind.HOTLINE: false(),
     }
