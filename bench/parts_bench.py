@@ -2,7 +2,7 @@
 
 From the repository root::
 
-    python -m bench.parts_bench [--cases 200000] [--calls 5000000] [--parts 1 8] [--work-dir DIR]
+    python -m bench.parts_bench [--cases 200000] [--calls 5000000] [--parts 1 8] [--work-dir DIR] [--day]
 
 Uses the city ``bench.features_bench`` prepares (Parquet under ``--work-dir``), copied once into a SQLite
 store (``DIR/warehouse.db``, indexes rebuilt once as a bulk ingest does). Each measurement is a fresh
@@ -18,6 +18,9 @@ part builds alone) for the day after the simulated period:
 It prints, per run, the wall seconds, the process's peak resident memory (VmHWM) and a hash of the
 feature frame (the same for every number of parts), and the machine's load average, and writes them to
 ``parts_results.json`` in ``--out``.
+
+With ``--day``, each run is the whole day instead (`bench.parts_day`: the score flow, from features to
+the published list, grievances and call links), written under ``"day"`` in the same file.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 
 from bench.common import REPO, machine
 from bench.features_bench import TABLES, _paths, _status_kib, period_end, prepare
+from bench.parts_day import measure_day, model_home
 
 # What `features.context.base_rates` reads of every district (and known_at, which every cut reads).
 NARROW_COLUMNS = {
@@ -118,13 +122,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parts", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/fengqiao-bench-parts"))
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument("--day", action="store_true", help="measure the whole day (bench.parts_day)")
     parser.add_argument("--run-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    store = args.work_dir / "warehouse.db"
     if args.run_one is not None:
-        print(json.dumps(measure(args.work_dir / "warehouse.db", args.run_one)), flush=True)
+        found = measure_day(args.work_dir, store, args.run_one) if args.day else measure(store, args.run_one)
+        print(json.dumps(found), flush=True)
         return
     prepare(args.cases, args.calls, args.seed, 200_000, args.work_dir, regenerate=False)
     fill_store(args.work_dir)
+    if args.day:
+        model_home(args.work_dir)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
@@ -134,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         load = [round(x, 2) for x in os.getloadavg()]
         command = [sys.executable, "-m", "bench.parts_bench", "--work-dir", str(args.work_dir)]
         done = subprocess.run(
-            [*command, "--run-one", str(parts)],
+            [*command, "--run-one", str(parts), *(["--day"] if args.day else [])],
             cwd=REPO,
             env=env,
             capture_output=True,
@@ -146,6 +155,11 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"the measurement failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
         runs.append({**json.loads(found[-1]), "load_average_before": load})
         print(json.dumps(runs[-1]), file=sys.stderr)
+    record(args, runs, argv)
+
+
+def record(args: argparse.Namespace, runs: list[dict[str, object]], argv: list[str] | None) -> None:
+    """Write the runs to ``parts_results.json`` (a day's runs under "day", the rest kept)."""
     results = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "python -m bench.parts_bench " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -156,7 +170,11 @@ def main(argv: list[str] | None = None) -> None:
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "parts_results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    path = args.out / "parts_results.json"
+    if args.day:
+        before = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        results = {**before, "day": results}
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(json.dumps(results, indent=2))
 
 

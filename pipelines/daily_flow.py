@@ -35,7 +35,7 @@ from contracts.routing import UNIT_SUMMARY_COLUMNS, unit_summary, work_status
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features.cohort import escalation_labels
-from features.known import KnownBefore, cut
+from features.known import KnownBefore
 from models.drift import (
     HealthVerdict,
     drift_figure,
@@ -50,19 +50,22 @@ from pipelines.alerts import send_alert
 from pipelines.champions import champion
 from pipelines.day_list import (
     ScoredDay,
+    day_inputs,
+    day_known,
     log_published,
     previous,
     publish,
     recall_stored_links,
-    routing,
     score_day,
 )
+from pipelines.day_window import escalation_events
 from pipelines.grievance_flow import PublishedGrievances, days_from, publish_day_grievances
 from pipelines.ingest_flow import ingest_flow
 from pipelines.runtime import KeyMismatchError, MissingKeyError, open_warehouse, registry
-from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+from pipelines.tasks import IO_TASK, PURE_TASK
 from warehouse.atomic_files import remove_leftovers, write_atomic
 from warehouse.dashboard_tables import feedback
+from warehouse.day_window import known_times
 from warehouse.lists import (
     grievance_summary,
     mark_stale,
@@ -192,9 +195,21 @@ def file_away(intake: Intake, inbox: Path, as_of: date) -> list[dict[str, str]]:
 
 def daily_volumes(known: KnownBefore, days: int) -> pd.Series:
     """Records (cases, events, calls) that became known on each of the `days` days before the cut."""
-    end = known.instant
-    start = end - pd.Timedelta(days=days)
     stamps = pd.concat([frame["known_at"] for frame in (known.cases, known.events, known.hotline)])
+    return volumes_of(stamps, known.instant, days)
+
+
+def day_volumes(known: KnownBefore, days: int, settings: Settings) -> pd.Series:
+    """`daily_volumes` of the cut; by district parts (`known` is the day's window) read from the store."""
+    if settings.district_parts <= 1:
+        return daily_volumes(known, days)
+    start = known.instant - pd.Timedelta(days=days)
+    return volumes_of(known_times(open_warehouse(settings), start), known.instant, days)
+
+
+def volumes_of(stamps: pd.Series, end: pd.Timestamp, days: int) -> pd.Series:
+    """How many of the knowledge times fall on each of the `days` days before `end`."""
+    start = end - pd.Timedelta(days=days)
     stamps = stamps[(stamps >= start) & (stamps < end)]
     counts = stamps.dt.floor("D").value_counts()
     index = pd.date_range(start, end - pd.Timedelta(days=1), freq="D")
@@ -218,18 +233,18 @@ def quarantine_rate(accounting: pd.DataFrame | None) -> float | None:
 def check_health(
     day: ScoredDay,
     model: Champion,
-    known: KnownBefore,
+    volumes: pd.Series,
     rate: float | None,
     history: list[dict[str, Any]],
     override: bool,
 ) -> tuple[HealthVerdict, pd.DataFrame, dict[str, Any]]:
-    """Drift of features and scores against the training reference, input volume and quarantine rate."""
+    """Drift of features and scores against the training reference, input volume (`volumes`: records
+    known on each day before the cut, `day_volumes`) and quarantine rate."""
     profile = model.metadata.get("reference")
     if profile:
         drift = drift_table(profile, day.features.merge(day.listed[["case_id", SCORE_COLUMN]], on="case_id"))
     else:
         drift = pd.DataFrame(columns=["column", "kind", "psi", "status", "top_shift"])
-    volumes = daily_volumes(known, VOLUME_WEEKS * 7 + 1)
     same_weekday = volumes.iloc[-8::-7].iloc[::-1]  # the same weekday as yesterday, in earlier weeks
     volume = volume_abnormal(
         same_weekday.tolist(),
@@ -276,6 +291,7 @@ def update_outcomes(known: KnownBefore, settings: Settings) -> pd.DataFrame:
         done = done[pd.to_datetime(done["as_of"]).dt.date < settled]
     seen = set(done["as_of"]) if len(done) else set()
     warehouse = open_warehouse(settings)
+    events = known.events if settings.district_parts <= 1 else escalation_events(settings, known.instant)
     rows = []
     for listed_on in published_list_dates(settings.lists_dir):
         if listed_on.isoformat() in seen or listed_on + timedelta(days=settings.horizon_days) > as_of:
@@ -285,7 +301,7 @@ def update_outcomes(known: KnownBefore, settings: Settings) -> pd.DataFrame:
             continue
         labels = escalation_labels(
             pd.Index(listed["case_id"]),
-            known.events,
+            events,
             as_of_instant(listed_on),
             settings.horizon_days,
             [str(t) for t in settings.escalation_events],
@@ -396,7 +412,7 @@ def publish_grievances_alone(known: KnownBefore, settings: Settings) -> Publishe
 def publish_grievances_only(as_of: date, settings: Settings, report: dict[str, Any]) -> DailyReport:
     """A day without a champion: no list is scored, the day's grievances are published alone (the `latest`
     pointer stays as it is), surges are alerted, and the report says why there is no list."""
-    published = publish_grievances_alone(cut(load_store(settings), as_of), settings)
+    published = publish_grievances_alone(day_known(settings, as_of), settings)
     message = NO_MODEL_MESSAGE.format(as_of=as_of.isoformat())
     get_run_logger().warning(message)
     report.update(
@@ -512,10 +528,9 @@ def _run_day(
     if not has_champion(settings):
         return publish_grievances_only(as_of, settings, report)
     model = champion(settings)
-    stored = load_store(settings)
-    known = cut(stored, as_of)
+    known, who_acts = day_inputs(settings, as_of)
     recall_stored_links(known, settings)
-    day = score_day(model, known, settings, previous(as_of, settings), routing(settings, stored))
+    day = score_day(model, known, settings, previous(as_of, settings), who_acts)
     report.update(
         {
             "model_version": model.version,
@@ -540,7 +555,8 @@ def _run_day(
         report.update(status="skipped", reason="the same list is already published")
         return DailyReport(as_of, "skipped", report, settings.reports_dir / f"{as_of.isoformat()}.json")
     history = previous_reports(settings.reports_dir, as_of, VOLUME_DAYS)
-    verdict, drift, facts = check_health(day, model, known, quarantine_rate(accounting), history, override)
+    volumes = day_volumes(known, VOLUME_WEEKS * 7 + 1, settings)
+    verdict, drift, facts = check_health(day, model, volumes, quarantine_rate(accounting), history, override)
     reasons, warnings = ingest_hold(intake, override)
     if reasons or warnings:
         verdict = HealthVerdict(

@@ -17,8 +17,7 @@ from contracts.routing import Routing, assign_units, assignment_rows, check_rout
 from contracts.settings import Settings
 from features import linked_activity
 from features.call_linking import day_decisions
-from features.cohort import dormant_cases
-from features.known import KnownBefore
+from features.known import KnownBefore, cut
 from features.link_memo import remember
 from features.matrix import families_reading
 from features.sources import Sources
@@ -28,9 +27,11 @@ from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
 from pipelines.day_parts import day_features
+from pipelines.day_window import day_window
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
-from pipelines.tasks import IO_TASK, PURE_TASK
+from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+from warehouse.day_window import stored_fingerprint, stored_places
 from warehouse.lists import manifest, previous_assignments, publish_day, read_call_links
 
 
@@ -42,6 +43,14 @@ def input_fingerprint(known: Sources | KnownBefore) -> str:
         pairs = frame[["record_key", "row_hash"]].sort_values("record_key")
         digest.update(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def day_fingerprint(known: KnownBefore, settings: Settings) -> str:
+    """`input_fingerprint` of the cut: from the cut itself, or by district parts (when `known` is only the
+    day's window) from narrow sorted reads of the store."""
+    if settings.district_parts <= 1:
+        return input_fingerprint(known)
+    return stored_fingerprint(open_warehouse(settings), known.instant)
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,24 @@ def routing(settings: Settings, stored: Sources | KnownBefore) -> Routing:
     towns of every stored case (not only those known before a day being rerun: a rule for a place whose
     cases came later is no mistake): RoutingError names the file, the rule and the field of a mistake."""
     return load_routing(settings.routing_file, stored.cases["district"], stored.cases["town"].dropna())
+
+
+def day_known(settings: Settings, as_of: date) -> KnownBefore:
+    """What a day is built from: the store as known before the as-of date (by district parts, only the
+    day's window: `pipelines.day_window`)."""
+    if settings.district_parts <= 1:
+        return cut(load_store(settings), as_of)
+    return day_window(settings, as_of)
+
+
+def day_inputs(settings: Settings, as_of: date) -> tuple[KnownBefore, Routing]:
+    """`day_known` and the routing table checked against every stored case (by district parts, their
+    districts and towns as the database lists them)."""
+    if settings.district_parts <= 1:
+        stored = load_store(settings)
+        return cut(stored, as_of), routing(settings, stored)
+    districts, towns = stored_places(open_warehouse(settings))
+    return day_window(settings, as_of), load_routing(settings.routing_file, districts, towns)
 
 
 @task(name="read-previous-assignments", **IO_TASK)
@@ -108,9 +135,9 @@ def score_day(
     as_of = known.as_of
     docs = champion_features(model, settings)
     who_acts = who_acts or routing(settings, known)  # a mistake in the routing file is told before scoring
-    dormant = dormant_cases(known.sources, known.instant, settings.dormant_days)
     families = families_reading(model.metadata["features"])
-    features = day_features(known, families, settings)
+    built = day_features(known, families, settings)
+    features, dormant = built.features, built.dormant
     listed = rank_cases(
         model.model,
         features,
@@ -129,7 +156,15 @@ def score_day(
     grievances = day_grievances(known, settings)
     links = day_decisions(known, linked_activity.LINK_CONFIG)
     description = manifest(
-        routed, as_of, model.version, input_fingerprint(known), settings, audit, grievances, dormant, who_acts
+        routed,
+        as_of,
+        model.version,
+        day_fingerprint(known, settings),
+        settings,
+        audit,
+        grievances,
+        dormant,
+        who_acts,
     )
     assigned = assignment_rows(routed, who_acts.table)
     return ScoredDay(as_of, routed, features, audit, description, grievances, links, dormant, assigned)

@@ -1,8 +1,9 @@
 """A day's features built by district parts (`settings.district_parts`): each part reads only its own
 rows from the store and builds the families that need nothing else (`features.partition`) with the
-city's base rates, and reads intake, finished once with the name endings of every part's mentions; the
-families that still read across districts are built once over the whole cut.
-The frame is the one `features.matrix.features_at` builds over the whole cut, value for value."""
+city's base rates (`pipelines.day_window.city_base_rates`), its dormant cases, and reads intake,
+finished once with the name endings of every part's mentions; the linked calls, which read across
+districts, are built once from the day's window. The frame is the one `features.matrix.features_at`
+builds over the whole cut, value for value."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from prefect import task
 
 from contracts.settings import Settings
 from features import intake
-from features.cohort import open_cases
-from features.context import BaseRates, base_rates
+from features.cohort import dormant_cases, open_cases
+from features.context import BaseRates
 from features.grievances import endings_of
 from features.known import KnownBefore, cut
 from features.matrix import COHORT_COLUMNS, features_at
 from features.partition import FINISHED_FAMILIES, PART_FAMILIES, district_groups
 from features.sources import FEATURE_COLUMNS
+from pipelines.day_window import city_base_rates
 from pipelines.runners import task_runner
 from pipelines.runtime import load_sources, open_warehouse, release_memory
 from pipelines.tasks import IO_TASK
@@ -35,21 +37,30 @@ ELSEWHERE_COLUMNS = {
 }
 
 
-def day_features(known: KnownBefore, families: Sequence[ModuleType], settings: Settings) -> pd.DataFrame:
-    """`features_at` of the cut, built over the whole cut (`district_parts` = 1) or by district parts."""
+@dataclass(frozen=True)
+class DayFeatures:
+    """A day's features of its open cases (not dormant) and its dormant cases."""
+
+    features: pd.DataFrame
+    dormant: pd.DataFrame
+
+
+def day_features(known: KnownBefore, families: Sequence[ModuleType], settings: Settings) -> DayFeatures:
+    """`features_at` and `dormant_cases` of the cut, built over the whole cut (`district_parts` = 1) or
+    by district parts; then `known` may be the day's window only (`pipelines.day_window`): the families
+    reading across districts (the linked calls) read it, with the cohort of every part."""
     if settings.district_parts <= 1:
-        return features_at(known, families, settings.dormant_days)
+        dormant = dormant_cases(known.sources, known.instant, settings.dormant_days)
+        return DayFeatures(features_at(known, families, settings.dormant_days), dormant)
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
     in_parts = [family for family in families if family in PART_FAMILIES + FINISHED_FAMILIES]
     whole = [family for family in families if family not in in_parts]
-    parted = parts_features(
-        groups, known.instant, in_parts, base_rates(known.sources, known.instant), settings
-    )
-    if not whole:
-        return parted[frame_columns(families)]
-    across = features_at(known, whole, settings.dormant_days).set_index("case_id")
-    joined = parted.join(across.drop(columns=["as_of", *COHORT_COLUMNS[1:]]), on="case_id")
-    return joined[frame_columns(families)]
+    city = city_base_rates(settings, known.instant)
+    parted, dormant = parts_features(groups, known.instant, in_parts, city, settings)
+    cohort = parted[list(COHORT_COLUMNS)].set_index(parted["case_id"].to_numpy()).rename_axis(None)
+    across = [family.build(cohort, known.sources, known.instant) for family in whole]
+    joined = pd.concat([parted.set_index(cohort.index), *across], axis=1).reset_index(drop=True)
+    return DayFeatures(joined[frame_columns(families)], dormant)
 
 
 def frame_columns(families: Sequence[ModuleType]) -> list[str]:
@@ -59,9 +70,11 @@ def frame_columns(families: Sequence[ModuleType]) -> list[str]:
 
 @dataclass(frozen=True)
 class PartFeatures:
-    """A part's features of its open cases (PART_FAMILIES), and its intake reading (when intake is built)."""
+    """A part's features of its open cases (PART_FAMILIES), its dormant cases, and its intake reading
+    (when intake is built)."""
 
     frame: pd.DataFrame
+    dormant: pd.DataFrame
     intake: intake.IntakeReading | None
 
 
@@ -71,10 +84,11 @@ def parts_features(
     families: Sequence[ModuleType],
     city: BaseRates,
     settings: Settings,
-) -> pd.DataFrame:
-    """The families' features of every part's open cases, by case_id: the parts built one after another
-    in this process, or as tasks of the configured Dask cluster (`task_runner` = dask); the intake
-    family finished here, with the name endings of every part's mentions."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The families' features of every part's open cases and the parts' dormant cases, by case_id: the
+    parts built one after another in this process, or as tasks of the configured Dask cluster
+    (`task_runner` = dask); the intake family finished here, with the name endings of every part's
+    mentions."""
     arguments = [
         {
             "settings": settings,
@@ -91,13 +105,18 @@ def parts_features(
             parts = [future.result() for future in futures]
     else:
         parts = [part_features.fn(**parameters) for parameters in arguments]
-    frames = [part.frame for part in parts]
-    built = [frame for frame in frames if len(frame)] or frames[:1]  # an empty part adds no dtypes
-    frame = pd.concat(built, ignore_index=True).sort_values("case_id", ignore_index=True)
+    frame = stacked([part.frame for part in parts])
+    dormant = stacked([part.dormant for part in parts])
     readings = [part.intake for part in parts if part.intake is not None]
-    if not readings:
-        return frame
-    return frame.join(finished_intake(readings, instant), on="case_id")
+    if readings:
+        frame = frame.join(finished_intake(readings, instant), on="case_id")
+    return frame, dormant
+
+
+def stacked(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The parts' frames one after another, by case_id (an empty part adds no dtypes)."""
+    built = [frame for frame in frames if len(frame)] or list(frames[:1])
+    return pd.concat(built, ignore_index=True).sort_values("case_id", ignore_index=True)
 
 
 def finished_intake(readings: Sequence[intake.IntakeReading], instant: pd.Timestamp) -> pd.DataFrame:
@@ -124,6 +143,7 @@ def part_features(
     known = cut(stored, instant)
     built = [family for family in families if family in PART_FAMILIES]
     frame = features_at(known, built, settings.dormant_days, city)
+    dormant = dormant_cases(known.sources, instant, settings.dormant_days)
     reading = None
     if intake in families:
         elsewhere = load_sources(warehouse, ELSEWHERE_COLUMNS, where=reporters_elsewhere(districts))
@@ -132,4 +152,4 @@ def part_features(
         reading = replace(reading, index=pd.Index(cohort["case_id"], name="case_id"))
     del stored, known
     release_memory()
-    return PartFeatures(frame, reading)
+    return PartFeatures(frame, dormant, reading)

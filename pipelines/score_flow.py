@@ -12,10 +12,8 @@ import pandas as pd
 from prefect import flow
 
 from contracts.settings import Settings
-from features.known import cut
 from pipelines.champions import champion
-from pipelines.day_list import log_published, previous, publish, recall_stored_links, routing, score_day
-from pipelines.tasks import load_store
+from pipelines.day_list import day_inputs, log_published, previous, publish, recall_stored_links, score_day
 
 __all__ = ["ScoreReport", "score_flow"]
 
@@ -33,10 +31,8 @@ class ScoreReport:
 def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     """Score the cases open at `as_of` with the champion and publish the ranked list."""
     settings = settings or Settings()
-    stored = load_store(settings)
-    known = cut(stored, as_of)
+    known, who_acts = day_inputs(settings, as_of)
     recall_stored_links(known, settings)
-    who_acts = routing(settings, stored)
     day = score_day(champion(settings), known, settings, previous(as_of, settings), who_acts)
     paths = publish(day, settings)
     log_published(day)

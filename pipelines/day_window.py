@@ -1,0 +1,94 @@
+"""A day scored by district parts reads no table whole (docs/design/partitions.md): the call links and
+grievances read the day's window of the store (`warehouse.day_window`), the base rates their reference
+cases, the health checks and outcomes narrow columns; what they build is what the whole store gives."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from contracts.settings import Settings
+from contracts.timeparse import as_of_instant
+from contracts.vocabulary import RecordKind
+from features import context, linked_activity
+from features.context import BaseRates, base_rates
+from features.known import KnownBefore, cut
+from features.sources import STORE_COLUMNS
+from pipelines.configuration import grievance_config
+from pipelines.runtime import load_sources, open_warehouse
+from warehouse import tables
+from warehouse.day_window import (
+    WindowBounds,
+    earliest,
+    known_since,
+    reference_filters,
+    window_calls,
+    window_filters,
+)
+from warehouse.store import Warehouse
+
+_DAY = pd.Timedelta(days=1)
+# What the base rates read (no call).
+REFERENCE_COLUMNS = {
+    "cases": ["case_id", "opened_at", "category", "known_at"],
+    "events": ["case_id", "event_type", "event_at", "known_at"],
+    "hotline": ["call_id", "known_at"],
+}
+
+
+def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Settings) -> WindowBounds:
+    """The bounds of the rows the day's call links (the link window's decisions, and the day's) and
+    grievances can read: every call a decision of the window reads (known since the midnight before the
+    first window call became known, and at least since the window's first day), the cases they may be
+    linked to (opened at most `max_case_age_days` before the first of them) and the grievances' calls and
+    cases."""
+    link = linked_activity.LINK_CONFIG
+    config = grievance_config(settings)
+    grievance_days = config.window_days * (1 + config.guard_windows + config.baseline_windows)
+    start = instant - pd.Timedelta(days=link.call_window_days)
+    first_known = earliest(warehouse, "known_at", window_calls(start, instant))
+    known_from = start - _DAY
+    if first_known is not None:
+        known_from = min(known_from, first_known.floor("D"))
+    first_received = earliest(warehouse, "received_at", known_since(known_from))
+    first_received = instant if first_received is None else min(first_received, instant)
+    return WindowBounds(
+        calls_from=instant - pd.Timedelta(days=max(grievance_days, link.call_window_days)),
+        known_from=known_from,
+        cases_from=instant - pd.Timedelta(days=config.case_lookback_days),
+        pool_from=first_received - pd.Timedelta(days=link.max_case_age_days),
+        first_received=first_received,
+        first_decided=known_from + _DAY,
+    )
+
+
+def day_window(settings: Settings, as_of: date) -> KnownBefore:
+    """The day's window of the store as known before the as-of date (`window_bounds`): what its call
+    links, linked-call features and grievances read."""
+    warehouse = open_warehouse(settings)
+    instant = as_of_instant(as_of)
+    where = window_filters(window_bounds(warehouse, instant, settings))
+    return cut(load_sources(warehouse, STORE_COLUMNS, where=where), as_of)
+
+
+def city_base_rates(settings: Settings, instant: pd.Timestamp) -> BaseRates:
+    """`features.context.base_rates` of every district, from the reference cases and their escalation
+    events alone."""
+    config = context.DEFAULT
+    opened_from = instant - pd.Timedelta(days=config.lookback_days)
+    where = reference_filters(opened_from, config.escalation_types)
+    stored = load_sources(open_warehouse(settings), REFERENCE_COLUMNS, where=where)
+    return base_rates(cut(stored, instant).sources, instant, config)
+
+
+def escalation_events(settings: Settings, instant: pd.Timestamp) -> pd.DataFrame:
+    """The stored case events of the escalation types known before the instant (what outcomes read)."""
+    events = tables.case_events.c
+    types = [str(t) for t in settings.escalation_events]
+    frame = open_warehouse(settings).read_records(
+        RecordKind.CASE_EVENTS,
+        ["case_id", "event_type", "event_at", "known_at"],
+        where=events.event_type.in_(types),
+    )
+    return frame[(frame["known_at"] < instant).to_numpy()].reset_index(drop=True)

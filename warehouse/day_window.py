@@ -1,0 +1,167 @@
+"""Reading the store for a day by district parts without reading it whole: the rows a day's call links
+and grievances can read (a window of time, selected by the database), the reference cases of the base
+rates, and narrow reads for the list's input fingerprint, the routing check and the input volumes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, exists, false, literal_column, or_, select
+
+from contracts.vocabulary import EventType, RecordKind
+from warehouse import tables
+from warehouse.store import Warehouse
+
+MARGIN = pd.Timedelta(days=1)  # bounds compared by the database are widened by this (stored text forms)
+_STATUS = (EventType.CLOSED.value, EventType.REOPENED.value)
+
+
+@dataclass(frozen=True)
+class WindowBounds:
+    """The bounds of a day's window: calls received since `calls_from` or known since `known_from`; cases
+    opened since `cases_from`; the linker's pool: cases opened since `pool_from`, less those closed for
+    good (every closed/reopened event a 'closed' before `first_received`, all known before
+    `first_decided`, none reopening), with the calls quoting them."""
+
+    calls_from: datetime
+    known_from: datetime
+    cases_from: datetime
+    pool_from: datetime
+    first_received: datetime
+    first_decided: datetime
+
+
+def _closed_for_good(case_id: ColumnElement, bounds: WindowBounds) -> ColumnElement[bool]:
+    """Cases that no call of the window can be linked to: their closed/reopened events all closed the case
+    before the first call, known before the first decision (bounds tightened by MARGIN)."""
+    events = tables.case_events.alias("status").c
+    status = events.event_type.in_(_STATUS)
+    mine = events.case_id == case_id
+    late = or_(
+        events.event_type != EventType.CLOSED.value,
+        events.known_at >= bounds.first_decided - MARGIN,
+        events.event_at >= bounds.first_received - MARGIN,
+    )
+    return and_(
+        exists().where(mine, status),
+        ~exists().where(mine, status, late),
+    )
+
+
+def window_filters(bounds: WindowBounds) -> dict[RecordKind, ColumnElement[bool]]:
+    """Per input kind, the rows of a day's window (`WindowBounds`), each bound widened by MARGIN (the
+    readers cut exactly): the calls received or known since then, or quoting a case of the pool; the
+    cases opened since `cases_from`, of the pool, or quoted by a call received since `calls_from`; those
+    cases' events."""
+    calls_from, known_from, cases_from, pool_from = (
+        t - MARGIN for t in (bounds.calls_from, bounds.known_from, bounds.cases_from, bounds.pool_from)
+    )
+    cases, calls, events = tables.cases.c, tables.hotline.c, tables.case_events.c
+    pooled = tables.cases.alias("pooled").c
+    quoting = tables.hotline.alias("quoting").c
+    pool = select(pooled.case_id).where(
+        pooled.opened_at >= pool_from, ~_closed_for_good(pooled.case_id, bounds)
+    )
+    quoted = select(quoting.case_id).where(quoting.received_at >= calls_from, quoting.case_id.is_not(None))
+    chosen = or_(
+        cases.opened_at >= cases_from,
+        cases.case_id.in_(quoted),
+        and_(cases.opened_at >= pool_from, ~_closed_for_good(cases.case_id, bounds)),
+    )
+    return {
+        RecordKind.CASES: chosen,
+        RecordKind.CASE_EVENTS: events.case_id.in_(select(cases.case_id).where(chosen)),
+        RecordKind.HOTLINE: or_(
+            calls.received_at >= calls_from, calls.known_at >= known_from, calls.case_id.in_(pool)
+        ),
+    }
+
+
+def reference_filters(
+    opened_from: datetime, event_types: Sequence[str]
+) -> dict[RecordKind, ColumnElement[bool]]:
+    """Per input kind, the rows the base rates read: the cases opened since `opened_from` and their events
+    of the given types (no call); the bound widened by MARGIN."""
+    opened_from = opened_from - MARGIN
+    cases, events = tables.cases.c, tables.case_events.c
+    recent = select(cases.case_id).where(cases.opened_at >= opened_from)
+    return {
+        RecordKind.CASES: cases.opened_at >= opened_from,
+        RecordKind.CASE_EVENTS: events.case_id.in_(recent) & events.event_type.in_(list(event_types)),
+        RecordKind.HOTLINE: false(),
+    }
+
+
+def earliest(warehouse: Warehouse, column: str, where: ColumnElement[bool]) -> pd.Timestamp | None:
+    """The earliest value of a hotline datetime column among the calls `where` selects (None if none)."""
+    frame = warehouse.read_records(RecordKind.HOTLINE, [column], where=where)
+    return None if frame.empty else pd.Timestamp(frame[column].min())
+
+
+def window_calls(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """The calls received in [start, end) (widened by MARGIN: the caller filters exactly)."""
+    calls = tables.hotline.c
+    return (calls.received_at >= start - MARGIN) & (calls.received_at < end + MARGIN)
+
+
+def known_since(start: datetime) -> ColumnElement[bool]:
+    """The calls known since `start` (widened by MARGIN)."""
+    return tables.hotline.c.known_at >= start - MARGIN
+
+
+def fingerprint_part(
+    warehouse: Warehouse, kind: RecordKind, instant: pd.Timestamp, chunk_rows: int = 200_000
+) -> bytes:
+    """The hash bytes of `day_list.input_fingerprint` for one input kind: (record_key, row_hash) of the
+    records known before the instant, by record_key, read by the database in that order a chunk at a
+    time (never the whole table)."""
+    table = tables.INPUT_TABLES[kind]
+    with warehouse.engine.connect() as connection:
+        collate = ' COLLATE "C"' if connection.dialect.name == "postgresql" else ""
+        order = literal_column(f"record_key{collate}")
+        query = select(table.c.record_key, table.c.row_hash, table.c.known_at).order_by(order)
+        result = connection.execute(query.execution_options(yield_per=chunk_rows))
+        pieces = []
+        for rows in result.partitions():
+            frame = pd.DataFrame(rows, columns=["record_key", "row_hash", "known_at"])
+            known = pd.to_datetime(frame["known_at"]) < instant
+            pairs = frame.loc[known.to_numpy(), ["record_key", "row_hash"]].astype(object)
+            pieces.append(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
+    return b"".join(pieces)
+
+
+def stored_fingerprint(warehouse: Warehouse, instant: pd.Timestamp) -> str:
+    """`day_list.input_fingerprint` of the records known before the instant, from narrow sorted reads."""
+    digest = hashlib.sha256()
+    for name, kind in (
+        ("cases", RecordKind.CASES),
+        ("events", RecordKind.CASE_EVENTS),
+        ("hotline", RecordKind.HOTLINE),
+    ):
+        digest.update(name.encode())
+        digest.update(fingerprint_part(warehouse, kind, instant))
+    return digest.hexdigest()
+
+
+def stored_places(warehouse: Warehouse) -> tuple[list[str], list[str]]:
+    """The districts and the (non-blank-missing) towns of every stored case, each once."""
+    cases = tables.cases.c
+    with warehouse.engine.connect() as connection:
+        districts = [row[0] for row in connection.execute(select(cases.district).distinct())]
+        towns = [row[0] for row in connection.execute(select(cases.town).distinct()) if row[0] is not None]
+    return districts, towns
+
+
+def known_times(warehouse: Warehouse, start: pd.Timestamp) -> pd.Series:
+    """When each record of every input kind known since `start` (widened by MARGIN) became known."""
+    frames = [
+        warehouse.read_records(
+            kind, ["known_at"], where=tables.INPUT_TABLES[kind].c.known_at >= start - MARGIN
+        )
+        for kind in (RecordKind.CASES, RecordKind.CASE_EVENTS, RecordKind.HOTLINE)
+    ]
+    return pd.concat([f["known_at"] for f in frames], ignore_index=True)
