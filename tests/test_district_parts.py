@@ -3,7 +3,7 @@ and grievances, byte for byte, as the day scored over the whole store (docs/desi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,11 +14,12 @@ from contracts.settings import Settings
 from features.link_memo import MEMO
 from features.partition import district_groups
 from features.sources import FEATURE_COLUMNS
+from pipelines.daily_flow import daily_flow
 from pipelines.day_parts import ELSEWHERE_COLUMNS
 from pipelines.demo_flow import demo_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import ScoreReport, score_flow
-from tests.builders import TrainedHome, call_row, case_row, empty_postgres, event_row, make_sources
+from tests.builders import TrainedHome, call_row, case_row, copy_home, empty_postgres, event_row, make_sources
 from warehouse import tables
 from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
 from warehouse.lists import read_call_links
@@ -139,6 +140,41 @@ def test_parts_publish_the_same_list_on_sqlite(trained_home: TrainedHome, traine
 def test_parts_as_dask_tasks_publish_the_same_list(trained_home: TrainedHome, trained_copy: Settings) -> None:
     as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
     _same_day_by_parts(trained_copy, as_of, task_runner="dask", dask_parts=2)
+
+
+# What a daily run reports that does not depend on when or where it ran.
+DAILY_FACTS = (
+    "status",
+    "open_cases",
+    "dormant_cases",
+    "bands",
+    "grievances",
+    "call_links",
+    "input_fingerprint",
+    "volume",
+    "quarantine",
+    "drift",
+    "verdict",
+    "outcomes_tracked",
+    "unit_work",
+)
+
+
+@pytest.mark.slow
+def test_a_daily_run_by_parts_reports_and_publishes_what_the_whole_store_gives(
+    trained_home: TrainedHome, tmp_path: Path
+) -> None:
+    as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"])) + timedelta(days=1)
+    whole_home = copy_home(trained_home, tmp_path / "whole")
+    whole = daily_flow(as_of, whole_home, override=True, use_inbox=False)  # published despite checks
+    MEMO.clear()
+    parted_home = copy_home(trained_home, tmp_path / "parts").model_copy(update={"district_parts": 3})
+    parted = daily_flow(as_of, parted_home, override=True, use_inbox=False)
+    assert whole.status == "published"
+    assert {k: parted.report.get(k) for k in DAILY_FACTS} == {k: whole.report.get(k) for k in DAILY_FACTS}
+    for name in ("parquet", "grievances.parquet", "dormant.parquet"):
+        file = f"{as_of.isoformat()}.{name}"
+        assert (parted_home.lists_dir / file).read_bytes() == (whole_home.lists_dir / file).read_bytes()
 
 
 @pytest.mark.slow
