@@ -268,9 +268,9 @@ def run_one(mode: str, work: Path, n_dates: int) -> dict[str, object]:
     """One measurement in this (fresh) process: load the stored tables, then time the mode's call."""
     import pandas as pd
 
-    from contracts.timeparse import as_of_instant
     from features import matrix
     from features.cohort import open_cases
+    from features.known import KnownBefore, cut
     from features.sources import Sources
 
     (sources, load_seconds, _) = _timed(lambda: load_sources(work))
@@ -286,11 +286,11 @@ def run_one(mode: str, work: Path, n_dates: int) -> dict[str, object]:
         assert isinstance(frame, pd.DataFrame)
         out.update(as_of=as_of.isoformat(), rows=len(frame), columns=frame.shape[1])
     elif mode == "families":
-        instant = as_of_instant(as_of)
         steps: dict[str, float] = {}
         cpu_start = _cpu_seconds()
-        known, steps["known_before"], _ = _timed(lambda: sources.known_before(instant))
-        assert isinstance(known, Sources)
+        cutting, steps["known_before"], _ = _timed(lambda: cut(sources, as_of))
+        assert isinstance(cutting, KnownBefore)
+        known, instant = cutting.sources, cutting.instant
         cohort, steps["open_cases"], _ = _timed(lambda: open_cases(known, instant))
         assert isinstance(cohort, pd.DataFrame)
         columns = {}
@@ -455,7 +455,7 @@ def _markdown(results: dict[str, object]) -> str:
             "",
             f"Where the one-date time goes ({results['one_date']}, median of "
             f"{summary['families']['runs']} run(s); `family.build(cohort, known, instant)` after "
-            "`known = sources.known_before(instant)` and `cohort = open_cases(known, instant)`):",
+            "`known = features.known.cut(sources, as_of)` and `cohort = open_cases(known, instant)`):",
             "",
             "| step | seconds (median) | share |",
             "|---|---:|---:|",

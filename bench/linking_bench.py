@@ -15,7 +15,7 @@ and evidence.
 Family (`--family`): the demo city (seed 7, 20,000 cases, 540 days, simulated as
 `bench.linking_quality` does), `features.linked_activity.build` on each weekly snapshot date of a
 training as of the demo's last day (the dates `fengqiao train` uses with the default settings), oldest
-first, twice: as a training run builds it (a day's decisions are remembered, `call_linking.MEMO`, and
+first, twice: as a training run builds it (a day's decisions are remembered, `link_memo.MEMO`, and
 reused by the later dates whose window holds the day), and with nothing remembered (the memo cleared
 before every date: each date decides its 30 days afresh). Seconds per date (wall and CPU).
 
@@ -92,17 +92,17 @@ def run_day(work: Path, as_of: date) -> dict[str, object]:
 
     sizes.update(calls_decided=0, cases_in_pool=0, candidate_cases=0, candidate_pairs=0, districts=0)
 
-    class TimedLinker(cl._Linker):
+    class TimedLinker(cl.LinkInputs):
         def __init__(self, *args, **kwargs) -> None:
             began = time.perf_counter()
             super().__init__(*args, **kwargs)
             parts["candidates"] = parts.get("candidates", 0.0) + time.perf_counter() - began
             sizes.update(calls_decided=len(self.calls), cases_in_pool=len(self.cases))
 
-        narrow = timed("texts_and_signals", cl._Linker.narrow)
-        read_documents = timed("texts_and_signals", cl._Linker.read_documents)
+        narrow = timed("texts_and_signals", cl.LinkInputs.narrow)
+        read_documents = timed("texts_and_signals", cl.LinkInputs.read_documents)
 
-    blocks_of = cl._blocks
+    blocks_of = cl.candidate_blocks
 
     def counted_blocks(*args, **kwargs):
         blocks = blocks_of(*args, **kwargs)
@@ -111,9 +111,9 @@ def run_day(work: Path, as_of: date) -> dict[str, object]:
         sizes["districts"] += len(blocks)
         return blocks
 
-    cl._Linker = TimedLinker
-    cl._blocks = timed("candidates", counted_blocks)
-    cl._signals = timed("texts_and_signals", cl._signals)
+    cl.LinkInputs = TimedLinker
+    cl.candidate_blocks = timed("candidates", counted_blocks)
+    cl.fill_signals = timed("texts_and_signals", cl.fill_signals)
     cl._links = timed("choice_and_evidence", cl._links)
     cpu, began = _cpu(), time.perf_counter()
     links = cl.day_links(sources, as_of)
@@ -211,7 +211,7 @@ def family_benchmark() -> dict[str, object]:
     from bench.linking_quality import simulated_sources
     from contracts.settings import Settings
     from contracts.timeparse import as_of_instant
-    from features import call_linking, linked_activity
+    from features import link_memo, link_text, linked_activity
     from features.cohort import open_cases
     from models.date_policy import snapshot_dates
 
@@ -234,12 +234,12 @@ def family_benchmark() -> dict[str, object]:
     passes: dict[str, dict[str, object]] = {}
     for name, forget in (("remembered", False), ("afresh", True)):
         load_before = _load_average()
-        call_linking.MEMO.clear()
-        call_linking._things_of.cache_clear()
+        link_memo.MEMO.clear()
+        link_text.things_of.cache_clear()
         wall, cpu = [], []
         for cohort, known, instant in inputs:
             if forget:
-                call_linking.MEMO.clear()
+                link_memo.MEMO.clear()
             began, cpu_began = time.perf_counter(), _cpu()
             linked_activity.build(cohort, known, instant)
             wall.append(time.perf_counter() - began)
@@ -254,7 +254,7 @@ def family_benchmark() -> dict[str, object]:
             "load_average_after": _load_average(),
         }
         print(f"family, {name}: {passes[name]['per_date_mean_seconds']} s per date", flush=True)
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     return {
         "city": {"seed": 7, "cases": 20_000, "days": 540, "simulate_seconds": round(simulate_seconds, 1)},
         "dates": [dates[0].isoformat(), dates[-1].isoformat(), len(dates)],

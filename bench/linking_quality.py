@@ -34,8 +34,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from bench.common import REPO, code_state, machine
-from features import call_linking as cl
-from features.call_linking import LinkConfig, link_calls
+from features.call_linking import candidate_signals, link_calls
+from features.link_config import LinkConfig
+from features.link_scoring import confidence as link_confidence
 from features.sources import Sources
 
 KEY = b"linking-bench-key"
@@ -68,9 +69,7 @@ def simulated_sources(seed: int, n_cases: int, days: int) -> tuple[Sources, pd.D
 def signal_pairs(known: Sources, instant: pd.Timestamp, config: LinkConfig) -> pd.DataFrame:
     """Every candidate pair of the window's calls with the linker's signals (call_linking.candidate_signals),
     as the columns SIGNALS, and a call number grouping each call's pairs in candidate order."""
-    pairs = cl.candidate_signals(
-        known.hotline, known.cases, known.hotline, instant, config, events=known.events
-    )
+    pairs = candidate_signals(known.hotline, known.cases, known.hotline, instant, config, events=known.events)
     reporter = pairs["same_reporter"].to_numpy(dtype=bool)
     return pd.DataFrame(
         {
@@ -105,7 +104,7 @@ def best_two(call: np.ndarray, z: np.ndarray) -> pd.DataFrame:
 def chosen_by(pairs: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:
     """Per call: the best case under scores z and its confidence (the linker's rule)."""
     best = best_two(pairs["call"].to_numpy(), z)
-    confidence, _ = cl.confidence(best["z1"].to_numpy(), best["z2"].to_numpy())
+    confidence, _ = link_confidence(best["z1"].to_numpy(), best["z2"].to_numpy())
     rows = best["row"].to_numpy()
     return pd.DataFrame(
         {

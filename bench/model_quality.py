@@ -22,7 +22,7 @@ from rich.progress import track
 
 from bench.common import REPO, code_state
 from contracts.settings import Settings
-from contracts.timeparse import as_of_instant
+from features.known import cut
 from features.matrix import feature_docs, training_matrix
 from models.metrics import precision_at_k, top_k
 from models.train import train
@@ -59,7 +59,7 @@ def main() -> None:
     truth = pd.read_csv(settings.home / "demo-city" / "truth" / "escalation.csv")
     truth["as_of"] = pd.to_datetime(truth["as_of"]).dt.date
     as_of = max(truth["as_of"]) + timedelta(days=settings.horizon_days)
-    known = load_sources(open_warehouse(settings)).known_before(as_of_instant(as_of))
+    known = cut(load_sources(open_warehouse(settings)), as_of).sources
     dates = training_dates(known, as_of, settings)
     matrix = training_matrix(
         known,

@@ -138,16 +138,10 @@ def run_scenario(name: str, config: Any) -> dict[str, Any]:
     models on the generalization benchmark's dates."""
     from cities.export import case_ids
     from cities.hawkes import simulate_city
-    from cities.mechanics import mechanics
-    from cities.population import draw_population
-    from cities.process import simulate_history
-    from cities.truth import truth_days
 
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence([config.seed, 16]).spawn(6)]
-    m = mechanics(config.signal)
-    pop = draw_population(streams[0], config, m)
-    history = simulate_history(streams[1], config, m, pop, truth_days(config.days, config.truth_every_days))
-    truth = simulate_city(config).truth_escalation.copy()
+    city = simulate_city(config)
+    pop, history = city.population, city.history
+    truth = city.truth_escalation.copy()
     truth["as_of"] = pd.to_datetime(truth["as_of"]).dt.date
     row_of = pd.Series(np.arange(len(pop.opened_day)), index=case_ids(pop, config.start))
     rows = truth["case_id"].map(row_of).to_numpy()

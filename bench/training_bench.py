@@ -19,9 +19,9 @@ configured settings (3 candidates, 3 folds, sigmoid calibration; ``--set`` overr
 
 It records wall and CPU seconds per stage, each stage's peak memory (the process's high-water mark,
 reset before the stage) and the load average of the (shared) machine, and writes the medians over the
-runs to ``training_results.json`` and ``training_results.md`` in ``--out``. Targets (issue 8): training
-with rolling-origin validation (matrix + grid) under 5 minutes, the daily run under 30 s, peak memory
-under 4 GB.
+runs to ``training_results.json`` and ``training_results.md`` in ``--out``. Targets (issue 20): training
+with rolling-origin validation (matrix + grid) at most 200 s, the daily run at most 15 s, peak memory at
+most 3 GiB.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from pathlib import Path
 from bench.common import REPO, code_state, machine
 from bench.features_bench import _status_kib, _timed, load_sources, matrix_dates, period_end, prepare
 
-TRAINING_TARGET_SECONDS = 300.0  # matrix + grid
-DAY_TARGET_SECONDS = 30.0
-MEMORY_TARGET_GIB = 4e9 / 2**30  # 4 GB = 3.73 GiB
+TRAINING_TARGET_SECONDS = 200.0  # matrix + grid (issue 20)
+DAY_TARGET_SECONDS = 15.0
+MEMORY_TARGET_GIB = 3.0
 STAGES = ("load", "matrix", "train", "load_day", "day")
 
 
@@ -88,6 +88,7 @@ def measure(
     from features.sources import STORE_COLUMNS
     from models.drift import drift_table, reference_profile
     from models.fairness import fairness_audit
+    from models.matrix_dtypes import compact_matrix
     from models.metrics import top_k
     from models.scoring import rank_cases
     from models.train import train
@@ -103,7 +104,7 @@ def measure(
     dates = matrix_dates(n_dates)
     events = [str(t) for t in settings.escalation_events]
     matrix, stages["matrix"] = _stage(
-        lambda: training_matrix(sources, dates, settings.horizon_days, events, families)
+        lambda: compact_matrix(training_matrix(sources, dates, settings.horizon_days, events, families))
     )
     assert isinstance(matrix, pd.DataFrame)
     del sources  # as in the training flow, whose loaded store is gone once the matrix is built,
@@ -149,6 +150,13 @@ def measure(
         "rows": {"matrix": matrix_rows, "snapshots": len(dates)},
         "matrix_mib": matrix_mib,
         "chosen": result.candidate.name,
+        "negative_rate": result.negative_rate,
+        "training_max_rows": settings.training_max_rows,
+        "searches": {
+            e.candidate.name: {"trials": e.search.trials, "timed_out": e.search.timed_out}
+            for e in result.evaluations
+            if e.search is not None
+        },
         "grid": result.grid.drop(columns=["estimator"]).to_dict(orient="records"),
         "day": day_result,
         "stages": stages,
@@ -181,9 +189,9 @@ def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
         },  # type: ignore[index]
         "peak_gib": max(float(r["peak_gib"]) for r in runs),  # type: ignore[arg-type]
         "meets": {
-            "training": training < TRAINING_TARGET_SECONDS,
-            "day": seconds["day"] < DAY_TARGET_SECONDS,
-            "memory": max(float(r["peak_gib"]) for r in runs) < MEMORY_TARGET_GIB,  # type: ignore[arg-type]
+            "training": training <= TRAINING_TARGET_SECONDS,
+            "day": seconds["day"] <= DAY_TARGET_SECONDS,
+            "memory": max(float(r["peak_gib"]) for r in runs) <= MEMORY_TARGET_GIB,  # type: ignore[arg-type]
         },
     }
 
@@ -202,6 +210,11 @@ def describe(results: dict[str, object]) -> str:
         f"{', '.join(last['families'])}; the day scores "
         f"{last['day']['open_cases']:,} open cases."
     )
+
+
+def _share(rate: float) -> str:
+    """The share of non-escalations fitted on, as read in the results."""
+    return "all" if rate >= 1.0 else f"{rate:.1%}"
 
 
 def _verdict(ok: bool) -> str:
@@ -238,21 +251,23 @@ def markdown(results: dict[str, object]) -> str:
         "|---|---:|---:|---:|---|",
         row("load", "load the store (columns read, compact dtypes)", ""),
         row("matrix", f"training matrix ({last['rows']['snapshots']} dates)", ""),
-        row("train", "model grid: 3 candidates × 3 rolling folds + final refit", ""),
+        row("train", "model grid: the configured candidates × 3 rolling folds + final refit", ""),
         f"| **training: matrix + grid** | **{summary['training_seconds']}** | "  # type: ignore[index]
-        f"{round(cpu['matrix'] + cpu['train'], 1)} | | < {TRAINING_TARGET_SECONDS:.0f} s: "
+        f"{round(cpu['matrix'] + cpu['train'], 1)} | | <= {TRAINING_TARGET_SECONDS:.0f} s: "
         f"{_verdict(meets['training'])} |",
         row("load_day", "the daily run's own load of the store", ""),
         row(
             "day",
             "one day: features, scores, reasons, bands, fairness, drift",
-            f"< {DAY_TARGET_SECONDS:.0f} s: {_verdict(meets['day'])}",
+            f"<= {DAY_TARGET_SECONDS:.0f} s: {_verdict(meets['day'])}",
         ),
         "",
         f"Peak memory of the process: {summary['peak_gib']} GiB "  # type: ignore[index]
-        f"(target < 4 GB = {MEMORY_TARGET_GIB:.2f} GiB: "
+        f"(target <= {MEMORY_TARGET_GIB:.0f} GiB: "
         f"{_verdict(meets['memory'])}); resident after loading: {last['rss_after_load_gib']} GiB. "
-        f"Chosen candidate: {last['chosen']}.",
+        f"Chosen candidate: {last['chosen']}. Non-escalations fitted on: "
+        f"{_share(last.get('negative_rate', 1.0))} (above {last.get('training_max_rows', 0):,} matrix rows "
+        "models fit on every escalation and a weighted sample of the others; folds are judged on every row).",
         "",
         "| candidate | precision at top 5% (mean over folds) | sd | chosen |",
         "|---|---:|---:|---|",

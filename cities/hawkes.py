@@ -27,7 +27,7 @@ import pandas as pd
 from cities.export import case_ids, cases_frame, events_frame, hotline_frame
 from cities.mechanics import mechanics
 from cities.people import draw_callers
-from cities.population import draw_population
+from cities.population import Population, draw_population
 from cities.process import KIND, History, shock_rates, simulate_history
 from cities.scenario import HawkesScenario
 from cities.truth import HORIZON_DAYS, escalation_probability, open_mask, truth_days
@@ -43,13 +43,16 @@ TRUTH_COLUMNS: tuple[str, ...] = ("as_of", "case_id", "p_escalation", "escalated
 
 @dataclass(frozen=True)
 class HawkesCity:
-    """The three exports of a Hawkes city and its truth (as_of, case_id, p_escalation, escalated)."""
+    """The three exports of a Hawkes city and its truth (as_of, case_id, p_escalation, escalated); and the
+    hidden population and history they were drawn from, for benchmarks that read the perfect record."""
 
     scenario: HawkesScenario
     cases: pd.DataFrame
     case_events: pd.DataFrame
     hotline: pd.DataFrame
     truth_escalation: pd.DataFrame
+    population: Population
+    history: History
 
 
 def simulate_city(scenario: HawkesScenario) -> HawkesCity:
@@ -74,7 +77,7 @@ def simulate_city(scenario: HawkesScenario) -> HawkesCity:
         p = escalation_probability(m, pop, cohort, int(day), lam[cohort], shock, rates)
         rows.append((int(day), cohort, p))
     truth = _truth_frame(scenario, history, ids, rows)
-    return HawkesCity(scenario, cases, events, hotline, truth)
+    return HawkesCity(scenario, cases, events, hotline, truth, pop, history)
 
 
 def _truth_frame(

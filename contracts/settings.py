@@ -83,6 +83,23 @@ class Settings(BaseSettings):
         "`logistic_text` also weighs the case's words (opt in: names written in free text can become terms "
         "of the model; use it where texts are name-masked at source).",
     )
+    training_max_rows: int = Field(
+        150_000,
+        ge=0,
+        description="Above this many training-matrix rows, models are fitted on every escalation and a "
+        "seeded sample of the other rows of each snapshot date (the same share on every date), each kept row "
+        "weighted by the inverse of that share; probability maps and every fold metric use all rows of "
+        "their dates. The share is recorded with the model (`negative_rate`). 0: never subsample. "
+        "At city size it bounds the grid's time and memory (bench/training_results.md).",
+    )
+    training_threads: int = Field(
+        1,
+        ge=0,
+        description="Threads each model fit of training may use (OpenMP of the trees, BLAS of the "
+        "logistic); 0: the libraries' default (every core). One by default: on a shared 2-core machine a "
+        "tree fit with two threads took 8-12 times the wall time of one (and 12 times the CPU), its threads "
+        "waiting on each other whenever one is descheduled; one keeps the grid's time predictable.",
+    )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
     logistic_c_grid: tuple[PositiveFloat, ...] = Field(
         (0.02, 0.002),
@@ -117,11 +134,21 @@ class Settings(BaseSettings):
         description="`trees_tuned`: hyperparameter settings of the trees that Optuna's TPE sampler tries on "
         "the rolling folds (the first is the trees_* settings); each costs one fit per fold.",
     )
+    tuning_startup_trials: int = Field(
+        2,
+        ge=1,
+        description="`trees_tuned`: trials after the first drawn at random before the TPE sampler models the "
+        "results. Fixed apart from tuning_trials, so that a search of n trials tries the first n trials of a "
+        "longer one: a search the time cap cut short is repeated exactly by setting tuning_trials to the "
+        "trials it ran (logged with the model).",
+    )
     tuning_timeout_seconds: float = Field(
         300.0,
         gt=0,
-        description="`trees_tuned`: wall-clock cap of the search; the trial under way finishes, and the "
-        "search is then no longer repeatable to the bit (it depends on the machine's speed).",
+        description="`trees_tuned`: wall-clock cap of the search; the trial under way finishes. Where it "
+        "cuts a search short, the trials run are logged with the model (MLflow param "
+        "`search.<candidate>.trials`) and a run with tuning_trials set to that count tries the same trials "
+        "and fits the same model.",
     )
     promotion_margin: float = Field(
         0.005,

@@ -1,11 +1,13 @@
-"""Every word the dashboard shows, one dictionary per language (Chinese first, the default)."""
+"""Every word the dashboard shows, one dictionary per language (Chinese first, the default), read from
+`labels.zh.toml` and `labels.en.toml`."""
 
 from __future__ import annotations
 
-from dashboards.labels_en import EN
-from dashboards.labels_zh import ZH
+from contracts.phrases import read_phrases
 
 LANGUAGES = ("zh", "en")
+ZH: dict[str, str] = read_phrases("dashboards", "labels", "zh")["labels"]
+EN: dict[str, str] = read_phrases("dashboards", "labels", "en")["labels"]
 LABELS: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
 
 __all__ = ["EN", "LABELS", "LANGUAGES", "ZH", "labels"]

@@ -9,7 +9,7 @@ agreeing category). These features count those links for each open case, apart f
 `hotline_activity` (which counts calls by case_id and calls from the reporter's phone), so that the
 linker's value can be measured on its own. A call from the reporter's phone may be counted by both
 families. A day's decisions are computed once per process for all the as-of dates whose window holds
-it (`call_linking.MEMO`, keyed by a digest of everything they read).
+it (`link_memo.MEMO`, keyed by a digest of everything they read).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.call_linking import LinkConfig, window_links
+from features.call_linking import window_links
 from features.dictionary import FeatureDoc
 from features.hotline_activity import count_per_case, distinct_per_case, text_or_none
+from features.link_config import LinkConfig
 from features.sources import Sources
 
 PREFIX = "linked_"

@@ -1,5 +1,5 @@
 """The grammar of named things: how a company, project, estate, village, school, hospital, platform or road
-is written in a Chinese hotline text, shared by call linking (`features.call_linking.named_things`) and
+is written in a Chinese hotline text, shared by call linking (`features.link_text.named_things`) and
 the emerging grievances (`features.grievances.thing_mentions`, which reads whole columns with Arrow's RE2
 and the same patterns).
 

@@ -103,7 +103,9 @@ def _one_hot_name(feature: str, category: object) -> str:
 
 
 def _signed_log1p(values: np.ndarray) -> np.ndarray:
-    """log(1 + |x|) with the sign of x: tames counts and amounts with long tails."""
+    """log(1 + |x|) with the sign of x: tames counts and amounts with long tails (in float64, whatever the
+    stored width: a compact matrix's float32 columns give the same result)."""
+    values = np.asarray(values, dtype=np.float64)
     return np.sign(values) * np.log1p(np.abs(values))
 
 
@@ -203,6 +205,12 @@ def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
         raise ValueError(f"{candidate.name}: a {candidate.kind} is made of its parts' fitted models")
     prepare = _prepare(candidate.docs, params["max_terms"])
     return Pipeline([("prepare", prepare), ("scale", StandardScaler()), ("classify", classify)])
+
+
+def weighted_fit_params(weights: np.ndarray | None) -> dict[str, np.ndarray]:
+    """What `make_estimator(...).fit` takes to weigh its rows: the standardisation and the classifier both
+    weighted (so 0 stays "the average training case"); nothing without weights."""
+    return {} if weights is None else {"scale__sample_weight": weights, "classify__sample_weight": weights}
 
 
 class Blend(ClassifierMixin, BaseEstimator):

@@ -1,8 +1,8 @@
 """The model card: what the model is for, how it was checked, how fair it is, as Markdown (zh or en).
 
 Pure: it renders the facts it is given and adds nothing measured elsewhere. All wording lives in
-`model_card_en` and `model_card_zh` (one dict of phrases per language, the same keys) and is put together
-by one set of rendering functions, so the two languages always have the same structure.
+`model_card.en.toml` and `model_card.zh.toml` (the same keys in both) and is put together by one set of
+rendering functions, so the two languages always have the same structure.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from datetime import date
 import pandas as pd
 
 from contracts.evaluation import LIFT_KEY, VALIDATION_METRICS
+from contracts.phrases import read_phrases
 from features.dictionary import FeatureDoc, Language
-from models import model_card_en as card_en
-from models import model_card_zh as card_zh
 from models.metrics import SUBSET_KINDS as SUBSET_COLUMNS
 
 MISSING = "—"
@@ -37,15 +36,14 @@ SECTIONS: tuple[str, ...] = (
     "contact",
 )
 
-TEXT: dict[Language, dict[str, str]] = {"en": card_en.TEXT, "zh": card_zh.TEXT}
-EVENT_NAMES: dict[Language, dict[str, str]] = {"en": card_en.EVENT_NAMES, "zh": card_zh.EVENT_NAMES}
+_PHRASES = {language: read_phrases("models", "model_card", language) for language in ("en", "zh")}
+TEXT: dict[Language, dict[str, str]] = {language: p["text"] for language, p in _PHRASES.items()}
+EVENT_NAMES: dict[Language, dict[str, str]] = {language: p["event_names"] for language, p in _PHRASES.items()}
 CALIBRATION_NAMES: dict[Language, dict[str, str]] = {
-    "en": card_en.CALIBRATION_NAMES,
-    "zh": card_zh.CALIBRATION_NAMES,
+    language: p["calibration_names"] for language, p in _PHRASES.items()
 }
 ATTRIBUTE_NAMES: dict[Language, dict[str, str]] = {
-    "en": card_en.ATTRIBUTE_NAMES,
-    "zh": card_zh.ATTRIBUTE_NAMES,
+    language: p["attribute_names"] for language, p in _PHRASES.items()
 }
 
 SUMMARY_METRICS = VALIDATION_METRICS

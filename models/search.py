@@ -33,11 +33,15 @@ Objective = Callable[[dict[str, Any]], tuple[float, Any]]
 @dataclass(frozen=True)
 class SearchBudget:
     """How much a search may try: at most `trials` settings, and no new one after `timeout_seconds`;
-    with `grid`, the start and then those points in order instead of sampled ones."""
+    with `grid`, the start and then those points in order instead of sampled ones. `startup_trials`:
+    the sampled trials drawn at random before TPE models the results (default: `startup_trials(trials)`);
+    given, a search of n trials tries the first n trials of any longer one, so a search the clock cut
+    short is repeated by one of the trials it ran."""
 
     trials: int
     timeout_seconds: float
     grid: tuple[dict[str, Any], ...] = ()
+    startup_trials: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,8 @@ def search(start: dict[str, Any], objective: Objective, budget: SearchBudget, se
     import optuna  # imported here: only training searches, and loading it costs time
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials(budget.trials))
+    startup = budget.startup_trials or startup_trials(budget.trials)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.enqueue_trial({name: start[name] for name in SPACE if name in start})
     best: dict[str, Any] = {}

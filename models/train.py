@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -12,12 +13,21 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
 from models.date_policy import final_split, training_folds
-from models.estimator import Blend, Candidate, base_model, calibrate, make_estimator, refitted
+from models.estimator import (
+    Blend,
+    Candidate,
+    base_model,
+    calibrate,
+    make_estimator,
+    refitted,
+    weighted_fit_params,
+)
 from models.folds import Fold
 from models.metrics import (
     calibration_table,
@@ -28,7 +38,8 @@ from models.metrics import (
     subset_metrics,
     top_k,
 )
-from models.rules import rule_scores
+from models.rules import RULE_FEATURE, RULE_TIEBREAK, rule_scores
+from models.sampling import negative_rate, sample_negatives
 from models.search import Search, search
 
 LABEL = "label_any"
@@ -43,7 +54,13 @@ class CannotFit(ValueError):
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """How models are fitted, calibrated and judged."""
+    """How models are fitted, calibrated and judged.
+
+    Above `max_training_rows` matrix rows, models are fitted on every escalation and a share
+    `negative_rate` of the other rows of each snapshot date, weighted back (`models.sampling`; `train`
+    sets the rate from the matrix); calibration and every metric use all rows of their dates. `threads`:
+    the OpenMP and BLAS threads the fits may use (None: the libraries' default).
+    """
 
     horizon_days: int
     validation_share: float
@@ -54,6 +71,14 @@ class TrainingPlan:
     top_fraction: float
     list_k: int
     seed: int
+    max_training_rows: int | None = None
+    negative_rate: float = 1.0
+    threads: int | None = None
+
+
+def sampled_plan(matrix: pd.DataFrame, plan: TrainingPlan) -> TrainingPlan:
+    """The plan with the share of non-escalations fitted on that keeps the matrix near `max_training_rows`."""
+    return replace(plan, negative_rate=negative_rate(matrix[LABEL], plan.max_training_rows))
 
 
 @dataclass(frozen=True)
@@ -101,6 +126,7 @@ class TrainingResult:
     subsets: pd.DataFrame
     summary: dict[str, float]
     evaluations: tuple[Evaluation, ...] = ()
+    negative_rate: float = 1.0
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -126,27 +152,51 @@ def with_case_age(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(new, "new", "ongoing"), index=frame.index, name="case_age")
 
 
-def _rows(matrix: pd.DataFrame, dates: Iterable[date], what: str) -> pd.DataFrame:
-    """The snapshots of the dates, refused when they do not hold both escalations and non-escalations."""
-    rows = matrix[matrix["as_of"].isin(set(dates))]
-    if rows[LABEL].nunique() < 2:
+def _on(matrix: pd.DataFrame, dates: Iterable[date]) -> np.ndarray:
+    """Where the snapshots of the dates lie in the matrix (row positions, in order)."""
+    return np.flatnonzero(matrix["as_of"].isin(set(dates)).to_numpy())
+
+
+def _positions(matrix: pd.DataFrame, dates: Iterable[date], what: str) -> np.ndarray:
+    """Where the snapshots of the dates lie in the matrix, refused when they do not hold both escalations
+    and non-escalations."""
+    positions = _on(matrix, dates)
+    if pd.unique(matrix[LABEL].to_numpy()[positions]).size < 2:
         raise CannotFit(
             f"the {what} snapshots hold no escalations (or only escalations): cannot fit a model; "
             "ingest a longer period or lower the share of dates held out"
         )
-    return rows
+    return positions
+
+
+def _take(matrix: pd.DataFrame, positions: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+    """Those rows of only those columns: no copy of the columns a step does not read."""
+    return matrix.iloc[positions, matrix.columns.get_indexer(list(dict.fromkeys(columns)))]
+
+
+def _labelled(
+    matrix: pd.DataFrame, positions: np.ndarray, candidate: Candidate
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The candidate's features and the labels of those rows."""
+    return _take(matrix, positions, candidate.feature_names), matrix[LABEL].to_numpy()[positions]
+
+
+def _tested(matrix: pd.DataFrame, dates: Iterable[date], columns: Sequence[str]) -> pd.DataFrame:
+    """The columns and labels of every snapshot of the test dates, with what the held-out lists need."""
+    listed = [c for c in (*PREDICTION_COLUMNS, "opened_at", RULE_FEATURE, RULE_TIEBREAK) if c in matrix]
+    return _take(matrix, _on(matrix, dates), [*columns, *listed]).reset_index(drop=True)
 
 
 def fit_base(
     matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
 ) -> Pipeline:
-    """The candidate's uncalibrated pipeline fitted on the fitting dates."""
-    names = list(candidate.feature_names)
-    fitting = _rows(matrix, fit_dates, "fitting")
+    """The candidate's uncalibrated pipeline fitted on the fitting dates (on a sample of their
+    non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
+    positions = _positions(matrix, fit_dates, "fitting")
     texts = [d.name for d in candidate.docs if d.kind == "text"]
     if (
         texts
-        and not fitting[texts]
+        and not _take(matrix, positions, texts)
         .fillna("")
         .astype(str)
         .apply(lambda column: column.str.strip().ne(""))
@@ -154,7 +204,17 @@ def fit_base(
         .any()
     ):
         raise CannotFit("the cases carry no text (descriptions, notes, linked calls) to weigh")
-    return make_estimator(candidate, plan.seed).fit(fitting[names], fitting[LABEL].to_numpy())
+    keys = pd.DataFrame(
+        {"as_of": matrix["as_of"].to_numpy()[positions], LABEL: matrix[LABEL].to_numpy()[positions]},
+        index=positions,
+    )
+    kept, weights = sample_negatives(keys, LABEL, plan.negative_rate, plan.seed)
+    features, labels = _labelled(matrix, kept.index.to_numpy(), candidate)
+    with warnings.catch_warnings():
+        if weights is not None:  # a constant column's weighted variance can come out a hair below 0; the
+            # scaler then takes it for the constant it is (scale 1), after numpy's warning
+            warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
+        return make_estimator(candidate, plan.seed).fit(features, labels, **weighted_fit_params(weights))
 
 
 def calibrated(
@@ -164,10 +224,10 @@ def calibrated(
     calibration_dates: Iterable[date],
     plan: TrainingPlan,
 ) -> CalibratedClassifierCV:
-    """A fitted base model, frozen, with a probability map fitted on the later calibration dates."""
-    later = _rows(matrix, calibration_dates, "calibration")
-    names = list(candidate.feature_names)
-    return calibrate(base, later[names], later[LABEL].to_numpy(), plan.calibration_method)  # type: ignore[arg-type]
+    """A fitted base model, frozen, with a probability map fitted on every row of the later calibration
+    dates (never subsampled: the map then needs no weights and learns the true escalation rate)."""
+    features, labels = _labelled(matrix, _positions(matrix, calibration_dates, "calibration"), candidate)
+    return calibrate(base, features, labels, plan.calibration_method)  # type: ignore[arg-type]
 
 
 def blend_of(blend: Candidate, members: Sequence[Any]) -> Blend:
@@ -196,8 +256,8 @@ def refit_calibrated(
         base: Any = blend_of(candidate, members)
     else:
         base = fit_base(matrix, candidate, dates, plan)
-    later = _rows(matrix, calibration_dates, "calibration")
-    return refitted(model, base, later[list(candidate.feature_names)], later[LABEL].to_numpy())
+    features, labels = _labelled(matrix, _positions(matrix, calibration_dates, "calibration"), candidate)
+    return refitted(model, base, features, labels)
 
 
 def fit_calibrated(
@@ -268,7 +328,7 @@ def cross_validate(
             else fit_calibrated(matrix, candidate, fold.fit_dates, fold.calibration_dates, plan)
         )
         fitted.append(model)
-        tested = matrix[matrix["as_of"].isin(set(fold.test_dates))].reset_index(drop=True)
+        tested = _tested(matrix, fold.test_dates, candidate.feature_names)
         scores = model.predict_proba(tested[list(candidate.feature_names)])[:, 1]
         rules = rule_scores(tested)
         table = metrics_by_date(tested, {MODEL_NAME: scores, RULE_NAME: rules}, plan)
@@ -291,7 +351,7 @@ def held_out_precision(
 ) -> float:
     """Mean precision at the top share over the fold's test dates of a fitted (uncalibrated) model: sigmoid
     calibration keeps the order, so this is the figure cross-validation gives it."""
-    tested = matrix[matrix["as_of"].isin(set(fold.test_dates))]
+    tested = _take(matrix, _on(matrix, fold.test_dates), [*candidate.feature_names, "as_of", LABEL])
     scores = base.predict_proba(tested[list(candidate.feature_names)])[:, 1]
     labels = tested[LABEL].to_numpy()
     return float(
@@ -522,7 +582,19 @@ def train(
     progress: Callable[[Iterable[Candidate]], Iterable[Candidate]] = iter,
 ) -> TrainingResult:
     """Cross-validate every candidate on rolling folds (searching and blending as they ask), choose by the
-    one-standard-error rule, refit and calibrate the chosen one."""
+    one-standard-error rule, refit and calibrate the chosen one (fitting on subsampled non-escalations
+    when the matrix exceeds the plan's `max_training_rows`)."""
+    with threadpool_limits(plan.threads):
+        return _train(matrix, candidates, sampled_plan(matrix, plan), progress)
+
+
+def _train(
+    matrix: pd.DataFrame,
+    candidates: Sequence[Candidate],
+    plan: TrainingPlan,
+    progress: Callable[[Iterable[Candidate]], Iterable[Candidate]],
+) -> TrainingResult:
+    """`train` with the plan's negative rate set, within its thread limit."""
     dates = sorted(set(matrix["as_of"]))
     folds = usable_folds(matrix, training_folds(dates, plan))
     evaluations: list[Evaluation] = []
@@ -553,6 +625,7 @@ def train(
         subsets=subset_metrics(predictions),
         summary=summarise(best.validation, best.fold_precision()),
         evaluations=tuple(evaluations),
+        negative_rate=plan.negative_rate,
     )
 
 

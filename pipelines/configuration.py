@@ -45,6 +45,8 @@ def training_plan(settings: Settings) -> TrainingPlan:
         top_fraction=settings.list_top_fraction,
         list_k=settings.list_k,
         seed=settings.seed,
+        max_training_rows=settings.training_max_rows or None,
+        threads=settings.training_threads or None,
     )
 
 
@@ -71,7 +73,11 @@ def model_grid(settings: Settings, every: tuple[FeatureDoc, ...]) -> list[Candid
     params = hyperparameters(settings)
     logistic, trees = params["logistic"], params["trees"]
     no_text = tuple(d for d in every if d.kind != "text")
-    budget = SearchBudget(settings.tuning_trials, settings.tuning_timeout_seconds)
+    budget = SearchBudget(
+        settings.tuning_trials,
+        settings.tuning_timeout_seconds,
+        startup_trials=settings.tuning_startup_trials,
+    )
     strength = _strengths([c for c in settings.logistic_c_grid if c != settings.logistic_c], settings)
     known = {
         "logistic_foundation": Candidate(

@@ -16,9 +16,10 @@ from contracts.records import check_list
 from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
 from features import linked_activity
-from features.call_linking import day_decisions, remember
+from features.call_linking import day_decisions
 from features.cohort import dormant_cases
 from features.known import KnownBefore
+from features.link_memo import remember
 from features.matrix import families_reading, features_at
 from features.sources import Sources
 from models.fairness import fairness_audit

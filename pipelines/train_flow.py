@@ -35,6 +35,7 @@ from models.date_policy import training_dates as policy_dates
 from models.drift import reference_profile
 from models.explain import importance
 from models.fairness import fairness_audit, fairness_figure, fairness_passes
+from models.matrix_dtypes import compact_matrix
 from models.metrics import precision_curve
 from models.model_card import ModelCardFacts, model_card_markdown
 from models.plots import (
@@ -95,8 +96,8 @@ def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[da
 def build_snapshots(
     known: Sources, dates: list[date], settings: Settings, families: Families, show_progress: bool
 ) -> pd.DataFrame:
-    """Features and labels over some snapshot dates."""
-    return training_matrix(
+    """Features and labels over some snapshot dates, in compact dtypes (`models.matrix_dtypes`)."""
+    matrix = training_matrix(
         known,
         dates,
         settings.horizon_days,
@@ -107,6 +108,7 @@ def build_snapshots(
         else iter,
         dormant_days=settings.dormant_days,
     )
+    return compact_matrix(matrix)
 
 
 def training_families(settings: Settings) -> Families:
@@ -279,6 +281,17 @@ def feature_dictionary(names: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FEATURE_DICTIONARY_COLUMNS))
 
 
+def searched(result: TrainingResult) -> dict[str, Any]:
+    """Per searched candidate: the trials it ran and whether the time cap stopped it (a rerun with
+    `tuning_trials` set to those trials repeats the search)."""
+    params: dict[str, Any] = {}
+    for evaluation in result.evaluations:
+        if evaluation.search is not None:
+            params[f"search.{evaluation.candidate.name}.trials"] = evaluation.search.trials
+            params[f"search.{evaluation.candidate.name}.timed_out"] = evaluation.search.timed_out
+    return params
+
+
 @task(name="log-and-register-model", **IO_TASK)
 def register(
     result: TrainingResult,
@@ -324,6 +337,9 @@ def register(
         "n_snapshots": len(result.snapshot_dates),
         "n_rows": rows,
         "n_features": len(result.feature_names),
+        "training_max_rows": settings.training_max_rows,
+        "negative_rate": result.negative_rate,
+        **searched(result),
     }
     metadata = {
         "as_of": as_of.isoformat(),
@@ -339,6 +355,7 @@ def register(
             date_policy(settings), as_of, result.evaluation.folds, result.fit_dates, result.calibration_dates
         ),
         "base_rate": rate,
+        "negative_rate": result.negative_rate,
         "summary": result.summary,
         "reference": training_reference(result, matrix),
     }

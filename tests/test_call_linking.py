@@ -10,19 +10,12 @@ import pandas as pd
 import pytest
 
 from contracts.timeparse import as_of_instant
-from features import call_linking, linked_activity
-from features.call_linking import (
-    LINK_COLUMNS,
-    STORED_LINK_COLUMNS,
-    LinkConfig,
-    candidate_signals,
-    confidence,
-    day_links,
-    decision_instants,
-    link_calls,
-    named_things,
-    scores,
-)
+from features import link_memo, linked_activity
+from features.call_linking import LINK_COLUMNS, STORED_LINK_COLUMNS, candidate_signals, day_links, link_calls
+from features.link_config import LinkConfig
+from features.link_inputs import decision_instants
+from features.link_scoring import confidence, scores
+from features.link_text import named_things
 from features.matrix import build_features
 from features.sources import Sources
 from tests.builders import call_row, case_row, event_row, make_sources
@@ -270,9 +263,9 @@ def test_day_links_are_the_decisions_of_one_run_ready_to_store(sources: Sources)
 
 
 def test_remembered_decisions_are_those_computed_afresh(sources: Sources) -> None:
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     fresh = links_of(sources)
-    assert call_linking.MEMO.entries
+    assert link_memo.MEMO.entries
     pd.testing.assert_frame_equal(links_of(sources), fresh)
     # Any change to what a day's decisions read changes the digest: nothing stale comes back.
     changed = make_sources(
@@ -284,7 +277,7 @@ def test_remembered_decisions_are_those_computed_afresh(sources: Sources) -> Non
         links_of(changed).set_index("call_id").loc["u3", "confidence"]
         < fresh.set_index("call_id").loc["u3", "confidence"]
     )  # B now names the company too and shares the probability
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 def test_candidate_signals_give_the_links_with_the_documented_score(sources: Sources) -> None:

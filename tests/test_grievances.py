@@ -12,7 +12,6 @@ from scipy import stats
 
 from cities.demo import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from contracts.vocabulary import RecordKind
-from features.call_linking import named_things
 from features.grievances import (
     COLUMNS,
     GrievanceConfig,
@@ -22,6 +21,7 @@ from features.grievances import (
     known_endings,
     thing_mentions,
 )
+from features.link_text import named_things
 from features.sources import Sources
 from ingest.validate import validate_frame
 from tests.builders import TEST_KEY, call_row, case_row, event_row, make_sources
@@ -64,7 +64,7 @@ def clusters(hotline: list[dict[str, str]], at: pd.Timestamp, cases=(), events=(
 
 
 def test_thing_mentions_are_named_things_or_their_endings(small_city: SimulatedCity) -> None:
-    """The vectorised reader finds, in every text that call_linking.named_things finds a name in, the
+    """The vectorised reader finds, in every text that link_text.named_things finds a name in, the
     same names, or their endings (after one of the extra context words such as 投诉), or the names
     they end (a name split at a word ending like a suffix, 翠苑|家具厂, joined again); and none in the
     other texts."""

@@ -14,8 +14,10 @@ from cities.demo import FILE_NAMES, SimulationConfig, simulate_city
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import RecordKind
-from features import activity, call_linking, intake, linked_activity
+from features import activity, call_linking, intake, link_memo, linked_activity
 from features.call_linking import WINDOW_LINK_COLUMNS, day_links, window_links
+from features.link_inputs import decision_instants
+from features.link_scoring import confidence, scores
 from features.matrix import (
     FAMILIES,
     build_features,
@@ -53,7 +55,7 @@ def city() -> Sources:
 
 def fresh_window(sources: Sources, as_of: date) -> pd.DataFrame:
     """window_links for one date with nothing remembered from any other computation."""
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     instant = as_of_instant(as_of)
     known = sources.known_before(instant)
     return window_links(known.hotline, known.cases, known.hotline, instant, CONFIG, events=known.events)
@@ -67,13 +69,13 @@ def test_the_city_has_links_to_compare(city: Sources) -> None:
 @pytest.mark.slow
 def test_decisions_remembered_across_dates_equal_fresh_ones(city: Sources) -> None:
     fresh = {as_of: fresh_window(city, as_of) for as_of in DATES}
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     for as_of in DATES:  # oldest first: every date after the first reuses most of its days
         instant = as_of_instant(as_of)
         known = city.known_before(instant)
         once = window_links(known.hotline, known.cases, known.hotline, instant, CONFIG, events=known.events)
         pd.testing.assert_frame_equal(once, fresh[as_of])
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 @pytest.mark.slow
@@ -86,7 +88,7 @@ def test_a_window_is_the_days_decisions_each_made_from_its_own_cut(city: Sources
     days = [as_of - timedelta(days=n) for n in range(CONFIG.call_window_days)]
     runs = []
     for day in days:
-        call_linking.MEMO.clear()
+        link_memo.MEMO.clear()
         runs.append(day_links(city.known_before(as_of_instant(day)), day, CONFIG))
     stored = pd.concat(runs, ignore_index=True)
     received = city.hotline.set_index("call_id")["received_at"]
@@ -95,7 +97,7 @@ def test_a_window_is_the_days_decisions_each_made_from_its_own_cut(city: Sources
     columns = ["call_id", "case_id", "confidence", "evidence"]
     pd.testing.assert_frame_equal(stored[columns], window[columns])
     assert (stored["as_of"].map(as_of_instant) == window["decided_at"]).all()
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 @pytest.mark.slow
@@ -107,10 +109,10 @@ def test_stored_decisions_given_back_are_not_decided_again(
     days = [as_of - timedelta(days=n) for n in range(CONFIG.call_window_days + 1)]
     stored = []
     for day in days:
-        call_linking.MEMO.clear()
+        link_memo.MEMO.clear()
         stored.append(day_links(city.known_before(as_of_instant(day)), day, CONFIG))
-    call_linking.MEMO.clear()
-    remembered = call_linking.remember(pd.concat(stored, ignore_index=True), city.hotline)
+    link_memo.MEMO.clear()
+    remembered = link_memo.remember(pd.concat(stored, ignore_index=True), city.hotline)
     assert remembered == sum(1 for day in stored if len(day))
     decided = []
     fill = call_linking._fill
@@ -119,7 +121,7 @@ def test_stored_decisions_given_back_are_not_decided_again(
     )
     pd.testing.assert_frame_equal(fresh_window_kept(city, as_of), fresh)
     assert len(decided) <= len(days) - remembered  # only days without a stored link are decided again
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 def fresh_window_kept(sources: Sources, as_of: date) -> pd.DataFrame:
@@ -131,15 +133,15 @@ def fresh_window_kept(sources: Sources, as_of: date) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_the_family_over_many_dates_equals_each_date_built_alone(city: Sources) -> None:
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     matrix = training_matrix(city, DATES, 30, ["violence"], families=(linked_activity,))
     for as_of in DATES:
-        call_linking.MEMO.clear()
+        link_memo.MEMO.clear()
         alone = build_features(city, as_of, families=(linked_activity,))
         together = matrix[matrix["as_of"] == as_of].reset_index(drop=True)
         pd.testing.assert_frame_equal(together[["case_id", *NAMES]], alone[["case_id", *NAMES]])
     assert matrix["linked_calls_30d"].sum() > 0
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 def _rewritten_from(sources: Sources, instant: pd.Timestamp) -> Sources:
@@ -174,12 +176,12 @@ def test_features_for_a_date_never_read_what_was_known_at_or_after_it(city: Sour
     instant = as_of_instant(as_of)
     rewritten = _rewritten_from(city, instant)
     assert rewritten.hotline["known_at"].ge(instant).any()
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     expected = build_features(city, as_of, families=(linked_activity,))
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     pd.testing.assert_frame_equal(build_features(rewritten, as_of, families=(linked_activity,)), expected)
     assert expected[NAMES].to_numpy().sum() > 0
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 def test_the_documented_score_on_every_candidate_pair_gives_the_links(city: Sources) -> None:
@@ -189,12 +191,10 @@ def test_the_documented_score_on_every_candidate_pair_gives_the_links(city: Sour
     pairs = call_linking.candidate_signals(
         known.hotline, known.cases, known.hotline, instant, CONFIG, events=known.events
     )
-    pairs = pairs.assign(z=call_linking.scores(pairs, CONFIG)).sort_values(
-        "z", ascending=False, kind="stable"
-    )
+    pairs = pairs.assign(z=scores(pairs, CONFIG)).sort_values("z", ascending=False, kind="stable")
     best = pairs.groupby("call_id").nth(0).set_index("call_id")
     z2 = pairs.groupby("call_id").nth(1).set_index("call_id")["z"].reindex(best.index).fillna(-np.inf)
-    chance, _ = call_linking.confidence(best["z"].to_numpy(), z2.to_numpy())
+    chance, _ = confidence(best["z"].to_numpy(), z2.to_numpy())
     kept = best.assign(confidence=chance)[chance >= CONFIG.threshold].sort_index()
     links = fresh_window(city, as_of)
     assert kept.index.tolist() == links["call_id"].tolist()
@@ -211,7 +211,7 @@ def test_repetitive_text_columns_held_as_categoricals_give_the_same_links(city: 
     events = city.events.astype({c: "category" for c in ("case_id", "event_type")})
     categorical = fresh_window(Sources.ordered(city.cases, events, hotline), as_of)
     pd.testing.assert_frame_equal(categorical, plain)
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 def test_window_links_columns(city: Sources) -> None:
@@ -219,10 +219,10 @@ def test_window_links_columns(city: Sources) -> None:
     assert links.columns.tolist() == list(WINDOW_LINK_COLUMNS)
     assert (
         links["decided_at"]
-        == call_linking.decision_instants(city.hotline.set_index("call_id").loc[links["call_id"], "known_at"])
+        == decision_instants(city.hotline.set_index("call_id").loc[links["call_id"], "known_at"])
     ).all()
     assert links["confidence"].ge(CONFIG.threshold).all()
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
 
 
 def test_the_linked_family_is_optional_and_built_whenever_a_model_reads_it(tmp_path: Path) -> None:

@@ -158,6 +158,24 @@ def test_the_search_maximises_the_objective_within_its_budget() -> None:
     assert found.fitted == f"model {values.index(found.value) + 1}"
 
 
+def test_with_fixed_startup_trials_a_shorter_search_tries_the_first_trials_of_a_longer_one() -> None:
+    start = {"learning_rate": 0.3, "max_iter": 400}
+    tried: dict[int, list[dict[str, object]]] = {5: [], 9: []}
+    found = {}
+    for trials, calls in tried.items():
+
+        def objective(params: dict[str, object], calls: list[dict[str, object]] = calls) -> tuple[float, str]:
+            calls.append(params)
+            return _closeness(params), f"model {len(calls)}"
+
+        found[trials] = search(start, objective, SearchBudget(trials, 600, startup_trials=2), seed=3)
+    assert len(tried[5]) == 5 and tried[9][:5] == tried[5]
+    # without a fixed count the random start grows with the budget, and the trials part ways
+    free: list[dict[str, object]] = []
+    search(start, lambda p: (free.append(p), (_closeness(p), ""))[1], SearchBudget(9, 600), seed=3)
+    assert free[:5] != tried[5]
+
+
 def test_a_grid_search_tries_the_start_then_each_point_in_order() -> None:
     calls: list[dict[str, object]] = []
     values = {0.5: 0.30, 0.02: 0.34, 0.002: 0.34}
@@ -367,7 +385,9 @@ def test_settings_name_the_new_candidates_and_budget(settings: Settings) -> None
             Settings(**wrong)
     every = ("logistic", "logistic_foundation", "trees", "trees_tuned", "blend")
     grid = {c.name: c for c in model_grid(Settings(tuning_trials=4, candidates=every), (*DOCS, TEXT))}
-    assert grid["trees_tuned"].tuning == SearchBudget(4, settings.tuning_timeout_seconds)
+    assert grid["trees_tuned"].tuning == SearchBudget(
+        4, settings.tuning_timeout_seconds, startup_trials=settings.tuning_startup_trials
+    )
     assert grid["trees_tuned"].params == grid["trees"].params
     assert [p.name for p in grid["blend"].parts] == ["logistic", "trees_tuned"]
     assert grid["blend"].feature_names == grid["logistic"].feature_names == tuple(NAMES)

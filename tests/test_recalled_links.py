@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from contracts.settings import Settings
-from features import call_linking
+from features import call_linking, link_memo
 from features.known import cut
 from pipelines import day_list
 from pipelines.runtime import load_sources, open_warehouse
@@ -33,7 +33,7 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
     with_links = set(stored["as_of"])
     assert with_links  # the tiny city's calls were linked on these days
 
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     known = cut(load_sources(open_warehouse(settings)), day)
     assert day_list.recall_stored_links.fn(known, settings) == len(with_links)
 
@@ -42,12 +42,12 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
     monkeypatch.setattr(
         call_linking, "_fill", lambda linker, batches: decided.extend(batches) or fill(linker, batches)
     )
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     recalled = score_flow(day, settings).listed
     decided_recalled = len(decided)
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()
     monkeypatch.setattr(day_list, "remember", lambda stored, hotline: 0)  # nothing given back
     afresh = score_flow(day, settings).listed
     pd.testing.assert_frame_equal(recalled, afresh)
     assert decided_recalled <= len(decided) - decided_recalled - len(with_links)  # those days not again
-    call_linking.MEMO.clear()
+    link_memo.MEMO.clear()

@@ -1,0 +1,82 @@
+"""The call linker's memo: the decisions of recent batches by the digest of their inputs (`MEMO`), so
+that a day's calls are decided once per process, and `remember`, which gives stored decisions back to
+it."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+
+from contracts.timeparse import as_of_instant
+from features.link_arrays import as_us
+
+
+class Memo:
+    """The decisions of recent batches by digest (least recently used first out, at most `max_links`
+    links in all), so that a day's calls are decided once for all the as-of dates whose window holds it."""
+
+    def __init__(self, max_links: int) -> None:
+        self.max_links = max_links
+        self.links = 0
+        self.entries: OrderedDict[bytes, pd.DataFrame] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: bytes) -> pd.DataFrame | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, links: pd.DataFrame) -> None:
+        with self.lock:
+            if key in self.entries or len(links) > self.max_links:
+                return
+            self.entries[key] = links
+            self.links += len(links)
+            while self.links > self.max_links:
+                _, dropped = self.entries.popitem(last=False)
+                self.links -= len(dropped)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.links = 0
+
+
+MEMO = Memo(max_links=1_000_000)
+
+
+def remember(stored: pd.DataFrame, hotline: pd.DataFrame) -> int:
+    """Gives stored decisions (rows of `day_links`, any number of days) to this process's memo, so that
+    features decide again only the days whose inputs changed since (or that are not stored: a day
+    without any link has no rows). `hotline`: the stored hotline rows (for each call's received_at and
+    phone). Returns the number of days remembered."""
+    if stored.empty:
+        return 0
+    position = pd.Index(hotline["call_id"].astype("string")).get_indexer(stored["call_id"].astype("string"))
+    stored = stored[position >= 0].assign(_row=position[position >= 0])
+    days = 0
+    for digest, rows in stored.groupby("digest", sort=False):
+        calls = hotline.iloc[rows["_row"].to_numpy()]
+        days_of = (pd.Timestamp(d).date() for d in rows["as_of"])
+        instants = np.array([np.datetime64(as_of_instant(d).to_datetime64(), "us") for d in days_of])
+        MEMO.put(
+            bytes.fromhex(str(digest)),
+            pd.DataFrame(
+                {
+                    "call_id": rows["call_id"].astype(object).to_numpy(),
+                    "case_id": rows["case_id"].astype(object).to_numpy(),
+                    "confidence": rows["confidence"].to_numpy(dtype=float),
+                    "evidence": rows["evidence"].astype(object).to_numpy(),
+                    "received_at": as_us(calls["received_at"]),
+                    "caller_phone_pid": calls["caller_phone_pid"].astype(object).to_numpy(),
+                    "decided_at": instants,
+                }
+            ),
+        )
+        days += 1
+    return days
