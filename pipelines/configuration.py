@@ -122,5 +122,6 @@ def grievance_config(settings: Settings) -> GrievanceConfig:
         show_new=settings.grievance_show_new,
         show_after_surge=settings.grievance_show_after_surge,
         bare_names=settings.grievance_bare_names,
+        resembling=settings.grievance_resembling,
         thing_kinds=(*GrievanceConfig().thing_kinds, *((TOPIC,) if settings.grievance_topics else ())),
     )
