@@ -48,7 +48,8 @@ written differently share one root key (the keys: `features.grievance_keys`).
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
   is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
   named by at least a DOMINANCE-th as many callers, a mention of an unknown caller counted as one (of
-  two other names, the one with fewer trade words, else the less named, is the other name;
+  two other names, the one with fewer trade words, else the less named, is the other name; of two
+  spellings, the less named is the miswritten one, so merging it never changes the thing's identity;
   盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
   wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not make it the
   college's identity), then,
@@ -413,11 +414,12 @@ def _components(
     for project, place in _projects_of_places(keys, callers):
         forest.join(project, place)
     # of two names of one thing however merged (the same callers ...), the one with fewer trade words
-    # ('瑞丰装修' of '瑞丰装饰工程'), else the less named, is the other name
+    # ('瑞丰装修' of '瑞丰装饰工程'), else the less named, is the other name; of two spellings, the
+    # less named is the miswritten one ('福康职业技术学院' of '富康职业技术学院', whichever was named first)
     trade = keys["trade"].str.len().to_numpy()
     forms += [
         (a, t)
-        for a, t in variants
+        for a, t in variants + typos
         if forest.find(a) == forest.find(t)
         and (trade[t] > trade[a] or (trade[t] == trade[a] and named[t] > named[a]))
     ]

@@ -354,3 +354,14 @@ def test_a_two_character_trade_name_miswritten_is_the_company_when_the_data_says
         filed(named("华连食品公司", [20], kind="company"), [0]),
     )
     assert few[("东湖区", "华连食品公司")] == "华连食品公司"
+
+
+def test_a_two_character_trade_name_miswritten_first_is_not_the_root() -> None:
+    """The one caller who wrote 华连食品公司 called before the eight who wrote 华联食品公司: once merged,
+    the miswritten name does not become the company's identity (its cluster would change that day)."""
+    thing = filed(named("华联食品公司", range(8), kind="company"), [0] * 8)
+    typo = filed(named("华连食品公司", [20], kind="company"), [0])
+    found = roots(
+        thing.assign(first=pd.Timestamp("2025-03-03")), typo.assign(first=pd.Timestamp("2025-03-01"))
+    )
+    assert set(found.values()) == {"华联食品公司"}
