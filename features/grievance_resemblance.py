@@ -5,7 +5,9 @@ On a message board some callers describe a grievance without naming its thing ("
 config)` gives each such call the cluster of named calls it resembles, when it resembles one clearly:
 
 - **Texts** are compared as topics compare them (`features.grievance_topics.text_vectors`: unit TF-IDF
-  vectors of character n-grams, boilerplate, masks and stop n-grams left out).
+  vectors of character n-grams, boilerplate, masks and stop n-grams left out), without the words that
+  name a trade or nothing, no thing in particular (整个小区, 自来水公司: `resembling_mentions`' `nameless`):
+  a call sharing only those with a cluster's calls says nothing of which grievance it is about.
 - **Candidates.** A call is compared only with the named calls of its own district (the district the call
   was made in) received within `window` of it, and filed under the same hotline category (a call or a
   named call without a category is compared with all).
@@ -128,23 +130,37 @@ def resembling_calls(
     return joined[list(COLUMNS)].astype(np.int64).reset_index(drop=True)
 
 
+def without_words(texts: pd.Series, words: pd.DataFrame) -> pd.Series:
+    """The texts with the words of `words` (pos: the text's position, thing: the word as written) taken
+    out, each replaced by a break so that no n-gram spans it."""
+    out = texts.astype(object).to_numpy(copy=True)
+    for word, pos in words.groupby("thing", sort=True)["pos"]:
+        at = pos.to_numpy(dtype=np.int64)
+        out[at] = [t.replace(word, "，") if isinstance(t, str) else t for t in out[at].tolist()]
+    return pd.Series(out, index=texts.index, dtype=object)
+
+
 def resembling_mentions(
     calls: pd.DataFrame,
     found: pd.DataFrame,
     window: pd.Timedelta,
     config: ResemblanceConfig = ResemblanceConfig(),
     topics: TopicConfig = TOPICS,
+    nameless: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """(pos, thing, kind, key, member, district) of the calls without a key (`found`: the calls' keyed
     mentions, pos, kind, key and district) that join a cluster (district, key) by `resembling_calls`, as
     mentions of its thing written as nothing ('': never the form it is shown as). `calls`: text,
-    district, category, received_at."""
+    district, category, received_at; `nameless`: (pos, thing) of the words of the texts that name a
+    trade or nothing, no thing in particular (整个小区, 自来水公司), left out of the texts compared."""
     unnamed = np.setdiff1d(np.arange(len(calls)), found["pos"].to_numpy())
     clusters = found[["district", "key", "kind"]].drop_duplicates(["district", "key"]).reset_index(drop=True)
     at = pd.MultiIndex.from_frame(clusters[["district", "key"]])
     cluster = at.get_indexer(pd.MultiIndex.from_frame(found[["district", "key"]]))
     keyed = pd.DataFrame({"pos": found["pos"].to_numpy(), "cluster": cluster})
     rows = calls[["text", "district", "category", "received_at"]]
+    if nameless is not None and not nameless.empty:
+        rows = rows.assign(text=without_words(rows["text"], nameless).to_numpy())
     joined = resembling_calls(rows, unnamed, keyed, window, config, topics)
     thing = clusters.iloc[joined["cluster"].to_numpy()]
     return pd.DataFrame(

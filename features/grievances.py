@@ -30,7 +30,8 @@ of that thing (`features.grievance_names.bare_mentions`). With `resembling` (set
 a call still left without a key whose text clearly resembles the calls of one named cluster of its
 district, filed under the same hotline category within `window_days` of them ("老板拖欠工资3个月了，工友们
 都找不到人" among calls naming 鑫源建筑公司), is a mention of that thing
-(`features.grievance_resemblance.resembling_calls`; a caller is still counted once). Pseudonymised
+(`features.grievance_resemblance.resembling_calls`; a caller is still counted once; words naming no
+thing in particular, 整个小区 or 自来水公司, are left out of the texts compared). Pseudonymised
 phones are only counted, never returned; the caller's own name is masked at ingest.
 
 **Topics.** With the kind "topic" in `config.thing_kinds` (opt in: `settings.grievance_topics`),
@@ -695,7 +696,8 @@ def _keyed_mentions(
         found = pd.concat([found, _bare_mentions(calls, found, named, read)], ignore_index=True)
     if config.resembling:
         window = pd.Timedelta(days=config.window_days)
-        joined = resembling_mentions(calls, found, window, config.resemblance, config.topics)
+        nameless = read[0][(normalise_keys(read[0]["thing"], read[0]["kind"])["key"] == "").to_numpy()]
+        joined = resembling_mentions(calls, found, window, config.resemblance, config.topics, nameless)
         found = pd.concat([found, joined], ignore_index=True)
     if TOPIC in config.thing_kinds:
         found = pd.concat([found, _topic_mentions(calls, found, config)], ignore_index=True)

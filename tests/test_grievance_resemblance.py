@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.grievance_resemblance import ResemblanceConfig, resembling_calls
+from features.grievance_resemblance import ResemblanceConfig, resembling_calls, without_words
 
 EAST, NORTH = "东湖区", "江北区"
 WAGES = (
@@ -97,3 +97,9 @@ def test_the_config_is_checked() -> None:
         ResemblanceConfig(similarity=0)
     with pytest.raises(ValueError):
         ResemblanceConfig(neighbours=0)
+
+
+def test_words_naming_no_thing_are_taken_out_of_their_own_texts_only() -> None:
+    texts = pd.Series(["整个小区停水了，自来水公司不管", "整个小区停电了", None], dtype=object)
+    words = pd.DataFrame({"pos": [0, 0, 2], "thing": ["整个小区", "自来水公司", "整个小区"]})
+    assert without_words(texts, words).tolist() == ["，停水了，，不管", "整个小区停电了", None]

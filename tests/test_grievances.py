@@ -338,6 +338,19 @@ def test_callers_describing_a_named_grievance_without_naming_it_count_with_it() 
     assert set(pairs["cluster_id"]) == {cluster_id("东湖区", "鑫源建筑公司")}
 
 
+def test_a_call_alike_a_named_grievance_only_in_words_naming_no_thing_does_not_count_with_it() -> None:
+    """Three callers name 金桥花园 with 整个小区 and 自来水公司 (words naming no thing in particular); two
+    others use those words naming nothing, about something else: they join nothing. Two more saying what
+    the three said, naming nothing, count with it."""
+    named = calls_naming("金桥花园整个小区都停水了，自来水公司电话打不通", [3], first_day=3)
+    words = calls_naming("整个小区水压太低，不上水，自来水公司说在检修", [2], first_day=4, first_phone=10)
+    found = clusters(named + words, instant(7), config=GrievanceConfig(emerging_p=1.0))
+    assert found[["thing", "distinct_callers", "calls"]].values.tolist() == [["金桥花园", 3, 3]]
+    same = calls_naming("整个小区都停水了，自来水公司电话打不通", [2], first_day=4, first_phone=20)
+    found = clusters(named + words + same, instant(7), config=GrievanceConfig(emerging_p=1.0))
+    assert found[["thing", "distinct_callers", "calls"]].values.tolist() == [["金桥花园", 5, 5]]
+
+
 # ---------------------------------------------------------------- topics: calls naming no thing
 
 # One complaint (the square dance's loudspeakers at night), said five ways, naming no thing; with masks,
