@@ -242,6 +242,13 @@ class Settings(BaseSettings):
     dask_address: str = Field(
         "", description="Dask scheduler (e.g. tcp://scheduler:8786); empty starts a local cluster."
     )
+    district_parts: int = Field(
+        1,
+        ge=1,
+        description="Scoring a day: groups of districts whose features are built apart, each reading only "
+        "its own rows from the store (one after another, or as Dask tasks with task_runner = dask); "
+        "1 builds them over the whole store at once. The list is the same either way.",
+    )
     dask_parts: int = Field(
         2,
         ge=1,

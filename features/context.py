@@ -171,12 +171,50 @@ FEATURES: tuple[FeatureDoc, ...] = feature_docs(DEFAULT)
 
 
 def build(
-    cohort: pd.DataFrame, known: Sources, instant: pd.Timestamp, config: ContextConfig = DEFAULT
+    cohort: pd.DataFrame,
+    known: Sources,
+    instant: pd.Timestamp,
+    config: ContextConfig = DEFAULT,
+    city: BaseRates | None = None,
 ) -> pd.DataFrame:
-    """Base rates and local load of the cohort's cases from what was known before the instant."""
+    """Base rates and local load of the cohort's cases from what was known before the instant. `known`
+    may hold only whole districts (a district part) when `city` gives the base rates of every district
+    (`base_rates` of the whole store): a category's rate and the overall rate cross districts."""
     places = Places.of(known.cases, cohort)
-    out = pd.concat([_rates(places, known, instant, config), _load(places, known, instant)], axis=1)
+    rates = _rates(places, known, instant, config, None if city is None else city.of(cohort["category"]))
+    out = pd.concat([rates, _load(places, known, instant)], axis=1)
     return out[[doc.name for doc in FEATURES]].astype(float)
+
+
+@dataclass(frozen=True)
+class BaseRates:
+    """The reference cases of every district: per category (stripped) the cases n and escalations k,
+    and the overall escalation rate."""
+
+    categories: pd.DataFrame  # index: category; columns k, n
+    overall: float
+
+    def of(self, categories: pd.Series) -> tuple[np.ndarray, np.ndarray, float]:
+        """Escalations k and cases n of each given category (0 for a category without reference cases),
+        and the overall rate."""
+        tallies = self.categories.reindex(_stripped(categories), fill_value=0.0)
+        return tallies["k"].to_numpy(dtype=float), tallies["n"].to_numpy(dtype=float), self.overall
+
+
+def base_rates(known: Sources, instant: pd.Timestamp, config: ContextConfig = DEFAULT) -> BaseRates:
+    """The reference cases' tallies per category and overall rate, from the cases and events known before
+    the instant (only the columns case_id, opened_at, category, and event_type, event_at are read)."""
+    cases = known.cases
+    reference = _reference(cases["opened_at"], instant, config)
+    escalated = _escalated(cases, reference, known, config)
+    tallies = pd.DataFrame({"k": escalated, "n": np.ones(len(escalated))})
+    categories = tallies.groupby(_stripped(cases["category"][reference]).to_numpy()).sum()
+    return BaseRates(categories, float(escalated.mean()) if len(escalated) else 0.0)
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text values stripped, "" when missing (how `Places` tells values apart)."""
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 
 # ---------------------------------------------------------------- places
@@ -281,13 +319,26 @@ def _shrink(k: np.ndarray, n: np.ndarray, prior: np.ndarray | float, strength: f
     return (k + strength * prior) / (n + strength)
 
 
-def _rates(places: Places, known: Sources, instant: pd.Timestamp, config: ContextConfig) -> pd.DataFrame:
-    """Shrunk escalation rates (percent) by category, district and both, and n behind the category's."""
-    cases, horizon = known.cases, pd.Timedelta(days=config.horizon_days)
-    opened = cases["opened_at"]
-    reference = (
-        (opened >= instant - pd.Timedelta(days=config.lookback_days)) & (opened < instant - horizon)
-    ).to_numpy()
+def _reference(opened: pd.Series, instant: pd.Timestamp, config: ContextConfig) -> np.ndarray:
+    """Which cases are reference cases: opened in [T - lookback, T - horizon)."""
+    start, end = (
+        instant - pd.Timedelta(days=config.lookback_days),
+        instant - pd.Timedelta(days=config.horizon_days),
+    )
+    return ((opened >= start) & (opened < end)).to_numpy()
+
+
+def _rates(
+    places: Places,
+    known: Sources,
+    instant: pd.Timestamp,
+    config: ContextConfig,
+    city: tuple[np.ndarray, np.ndarray, float] | None = None,
+) -> pd.DataFrame:
+    """Shrunk escalation rates (percent) by category, district and both, and n behind the category's
+    (`city`: the cohort's category tallies and the overall rate, from every district)."""
+    cases = known.cases
+    reference = _reference(cases["opened_at"], instant, config)
     escalated = _escalated(cases, reference, known, config)
     m = config.prior_strength
     overall = float(escalated.mean()) if len(escalated) else 0.0
@@ -295,6 +346,9 @@ def _rates(places: Places, known: Sources, instant: pd.Timestamp, config: Contex
         fields: (places.count(reference, fields, escalated), places.count(reference, fields))
         for fields in (("category",), ("district",), ("category", "district"))
     }
+    if city is not None:
+        k, n, overall = city
+        tallies[("category",)] = (k, n)
     category_rate = _shrink(*tallies[("category",)], overall, m)
     return pd.DataFrame(
         {

@@ -383,7 +383,7 @@ def _read_column(texts: pd.Series) -> tuple[pd.DataFrame, np.ndarray, pa.Array]:
 
 def thing_mentions(texts: pd.Series) -> pd.DataFrame:
     """One row per (position in texts, named thing) with the thing's kind: what
-    features.call_linking.named_things finds in each text (without amounts of money), on whole
+    features.link_text.named_things finds in each text (without amounts of money), on whole
     columns, with a few more context words and the texts prepared first (`_prepared`). Each distinct
     text is read once; missing texts name nothing."""
     return _read_column(texts)[0]

@@ -79,14 +79,23 @@ def feature_docs(families: Sequence[ModuleType] = FAMILIES) -> tuple[FeatureDoc,
 
 
 def features_at(
-    known: KnownBefore, families: Sequence[ModuleType] = FAMILIES, dormant_days: int | None = DORMANT_DAYS
+    known: KnownBefore,
+    families: Sequence[ModuleType] = FAMILIES,
+    dormant_days: int | None = DORMANT_DAYS,
+    city: context.BaseRates | None = None,
 ) -> pd.DataFrame:
     """One row per case open and not dormant at the cut's instant: cohort columns, then every family's
-    features, from the cut alone (families receive only it)."""
+    features, from the cut alone (families receive only it; `city`: the base rates of every district,
+    when the cut holds only some, `features.partition`)."""
     cohort = open_cases(known.sources, known.instant, dormant_days)
     parts = [
         cohort[list(COHORT_COLUMNS)],
-        *(family.build(cohort, known.sources, known.instant) for family in families),
+        *(
+            context.build(cohort, known.sources, known.instant, city=city)
+            if family is context and city is not None
+            else family.build(cohort, known.sources, known.instant)
+            for family in families
+        ),
     ]
     frame = pd.concat(parts, axis=1)
     frame.insert(0, "as_of", known.as_of)

@@ -20,13 +20,14 @@ from features.call_linking import day_decisions
 from features.cohort import dormant_cases
 from features.known import KnownBefore
 from features.link_memo import remember
-from features.matrix import families_reading, features_at
+from features.matrix import families_reading
 from features.sources import Sources
 from models.fairness import fairness_audit
 from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
+from pipelines.day_parts import day_features
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
 from pipelines.tasks import IO_TASK, PURE_TASK
@@ -109,7 +110,7 @@ def score_day(
     who_acts = who_acts or routing(settings, known)  # a mistake in the routing file is told before scoring
     dormant = dormant_cases(known.sources, known.instant, settings.dormant_days)
     families = families_reading(model.metadata["features"])
-    features = features_at(known, families, settings.dormant_days)
+    features = day_features(known, families, settings)
     listed = rank_cases(
         model.model,
         features,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection
 from sqlalchemy.exc import OperationalError
 
 from contracts.settings import Settings
@@ -257,14 +257,18 @@ SOURCE_KINDS = {"cases": RecordKind.CASES, "events": RecordKind.CASE_EVENTS, "ho
 
 
 def load_sources(
-    warehouse: Warehouse, columns: Mapping[str, Sequence[str]] | None = STORE_COLUMNS
+    warehouse: Warehouse,
+    columns: Mapping[str, Sequence[str]] | None = STORE_COLUMNS,
+    where: Mapping[RecordKind, ColumnElement[bool]] | None = None,
 ) -> Sources:
-    """Every stored case, event and hotline record, with the columns that features, labels, the call
+    """Every stored case, event and hotline record (only those `where` selects, per kind: a district
+    part's, `warehouse.district_parts.part_filters`), with the columns that features, labels, the call
     linker, the timeline and the list's input fingerprint read (`columns=None`: every column), repetitive
     text as categoricals (`Sources.compacted`), in knowledge-time order."""
     frames = {}
     for name, kind in SOURCE_KINDS.items():  # each table compacted before the next is read
-        frame = warehouse.read_records(kind, None if columns is None else columns[name])
+        selected = None if where is None else where[kind]
+        frame = warehouse.read_records(kind, None if columns is None else columns[name], where=selected)
         if {"caller_name_pid", "caller_phone_pid"} <= set(frame.columns):
             # the name or account is read only as the caller of a call without a phone (a message board's)
             frame["caller_name_pid"] = frame["caller_name_pid"].where(frame["caller_phone_pid"].isna())

@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from features.dictionary import FeatureDoc
 from features.sources import Sources
 from ingest.validate import validate_frame
 from models.estimator import Candidate, Kind
+from models.train import TrainingPlan
 from pipelines.configuration import hyperparameters
 
 if TYPE_CHECKING:
@@ -178,3 +179,21 @@ def copy_home(trained: TrainedHome, to: Path) -> Settings:
                         (old, new, old),
                     )
     return trained_settings(to)
+
+
+SMALL_PLAN = TrainingPlan(
+    horizon_days=30,
+    validation_share=0.3,
+    n_folds=2,
+    calibration_share=0.25,
+    calibration_method="sigmoid",
+    refit_final=False,
+    top_fraction=0.05,
+    list_k=20,
+    seed=1,
+)
+
+
+def small_plan(**changes: Any) -> TrainingPlan:
+    """A training plan for small synthetic matrices (two folds, no final refit), with some fields changed."""
+    return replace(SMALL_PLAN, **changes)

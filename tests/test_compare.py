@@ -18,19 +18,10 @@ from models.compare import (
     top_overlap,
 )
 from models.promotion import Decision
-from models.train import LABEL, TrainingPlan
+from models.train import LABEL
+from tests.builders import small_plan
 
-PLAN = TrainingPlan(
-    horizon_days=30,
-    validation_share=0.25,
-    n_folds=1,
-    calibration_share=0.25,
-    calibration_method="sigmoid",
-    refit_final=False,
-    top_fraction=0.2,
-    list_k=2,
-    seed=0,
-)
+PLAN = small_plan(validation_share=0.25, n_folds=1, top_fraction=0.2, list_k=2, seed=0)
 DAYS = (date(2026, 3, 2), date(2026, 3, 9))
 
 

@@ -372,3 +372,26 @@ def test_features_match_a_brute_force_count_of_what_was_known(
     for cid, values in expected.items():
         for name, value in values.items():
             assert features.at[cid, name] == pytest.approx(value), (cid, name)
+
+
+@pytest.mark.parametrize("district", [EAST, WEST])
+def test_a_district_alone_with_the_citys_base_rates_gets_the_same_features(
+    sources: Sources, district: str
+) -> None:
+    instant = as_of_instant(T)
+    known = sources.known_before(instant)
+    city = context.base_rates(known, instant)
+    assert city.overall == P0
+    assert city.categories.loc[LABOUR].tolist() == [2.0, 4.0]  # R1 and R3 escalated of R1, R2, R3, Z
+    whole = context.build(open_cases(known, instant), known, instant)
+
+    own = known.cases["district"] == district
+    alone = Sources(
+        known.cases[own],
+        known.events[known.events["case_id"].isin(known.cases["case_id"][own])],
+        known.hotline,
+    )
+    cohort = open_cases(alone, instant)
+    parted = context.build(cohort, alone, instant, city=city)
+    pd.testing.assert_frame_equal(parted, whole.loc[cohort.index])
+    assert not context.build(cohort, alone, instant).equals(parted)  # without them, the rates differ

@@ -22,7 +22,6 @@ from models.train import (
     LABEL,
     MODEL_NAME,
     Evaluation,
-    TrainingPlan,
     TrainingResult,
     choose,
     evaluate,
@@ -33,7 +32,7 @@ from models.train import (
     usable_folds,
 )
 from pipelines.configuration import model_grid
-from tests.builders import make_candidate
+from tests.builders import make_candidate, small_plan
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -48,17 +47,7 @@ TEXT = FeatureDoc(
 )
 NAMES = [d.name for d in DOCS]
 WEEKS = [date(2025, 1, 6) + timedelta(days=7 * i) for i in range(24)]
-PLAN = TrainingPlan(
-    horizon_days=30,
-    validation_share=0.25,
-    n_folds=2,
-    calibration_share=0.25,
-    calibration_method="sigmoid",
-    refit_final=False,
-    top_fraction=0.1,
-    list_k=10,
-    seed=3,
-)
+PLAN = small_plan(validation_share=0.25, top_fraction=0.1, list_k=10, seed=3)
 LOGISTIC = make_candidate("logistic", "logistic", DOCS, {"C": 0.5})
 TREES = make_candidate("trees", "trees", DOCS, {"max_iter": 20, "max_leaf_nodes": 4, "min_samples_leaf": 20})
 TUNED = replace(TREES, name="trees_tuned", tuning=SearchBudget(trials=3, timeout_seconds=600))

@@ -19,8 +19,8 @@ from models.metrics import hits_bounds_at_k, listed_flags, precision_at_k, recal
 from models.promotion import decide
 from models.rules import rule_scores
 from models.scoring import bands, rank_cases
-from models.train import LABEL, CannotFit, TrainingPlan, fit_calibrated, refit_calibrated, train, usable_folds
-from tests.builders import make_candidate
+from models.train import LABEL, CannotFit, fit_calibrated, refit_calibrated, train, usable_folds
+from tests.builders import make_candidate, small_plan
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -175,17 +175,7 @@ def _weekly(weeks: int = 30, n: int = 300) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-PLAN = TrainingPlan(
-    horizon_days=30,
-    validation_share=0.3,
-    n_folds=2,
-    calibration_share=0.25,
-    calibration_method="sigmoid",
-    refit_final=False,
-    top_fraction=0.05,
-    list_k=20,
-    seed=1,
-)
+PLAN = small_plan()
 
 
 def test_training_chooses_the_better_candidate_over_folds_and_prefers_the_earlier_on_ties() -> None:

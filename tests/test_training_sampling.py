@@ -14,9 +14,9 @@ from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from models.estimator import base_model, calibrate, make_estimator
 from models.sampling import kept_on_date, negative_rate, sample_negatives
-from models.train import LABEL, TrainingPlan, fit_base, train
+from models.train import LABEL, fit_base, train
 from pipelines.configuration import training_plan
-from tests.builders import make_candidate
+from tests.builders import make_candidate, small_plan
 
 DOCS = (
     FeatureDoc("profile_category", "category", "-", "categorical", "纠纷类型为{value}", "it is {value}"),
@@ -27,17 +27,7 @@ DOCS = (
 NAMES = [d.name for d in DOCS]
 LOGISTIC = make_candidate("logistic", "logistic", DOCS, {"C": 0.5})
 WEEKS = [date(2025, 1, 1) + timedelta(days=7 * i) for i in range(24)]
-PLAN = TrainingPlan(
-    horizon_days=30,
-    validation_share=0.3,
-    n_folds=2,
-    calibration_share=0.25,
-    calibration_method="sigmoid",
-    refit_final=False,
-    top_fraction=0.05,
-    list_k=20,
-    seed=1,
-)
+PLAN = small_plan()
 
 
 def weekly(n: int = 200) -> pd.DataFrame:

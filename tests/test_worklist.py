@@ -87,7 +87,7 @@ def test_the_daily_report_counts_each_unit_s_work(tmp_path: Path) -> None:
     settings = routed_home(tmp_path / "home")
     warehouse = Warehouse(settings.warehouse_url)
     record_feedback(warehouse, USERS["ana"], "E2", "contacted", "", SECOND)
-    today = date.today()  # feedback is recorded now: the report of tomorrow counts it as the day's
+    today = worklist.today()  # recorded now, on the product's (Shanghai) clock: tomorrow's report counts it
     counted = unit_work.fn(today + pd.Timedelta(days=1), settings)
     assert counted["list_as_of"] == SECOND.isoformat() and counted["overdue"] == 2
     by_unit = {row["unit"]: row for row in counted["units"]}

@@ -26,6 +26,9 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
+    inspect,
+    literal_column,
     select,
     type_coerce,
     update,
@@ -111,6 +114,12 @@ READ_CHUNK_ROWS = 100_000  # rows per fetch when reading records
 # Fetched columns' pandas types, the same for every chunk: integers nullable, floats with NaN for missing,
 # text as `str` (Text is a String).
 _FETCHED = ((Integer, "Int64"), (Float, "float64"), (String, "str"))
+
+
+def _storage_order(dialect: str) -> ColumnElement:
+    """The order a table's rows are stored in, which a full read (a table scan) returns them in: SQLite's
+    rowid, PostgreSQL's tuple address (ctid)."""
+    return literal_column("ctid" if dialect == "postgresql" else "rowid")
 
 
 def _raw_column(column: Column, dialect: str) -> ColumnElement:
@@ -252,6 +261,20 @@ def forget_pseudonymised(connection: Connection) -> dict[str, int]:
     return removed
 
 
+def _create_missing_indexes(engine: Engine) -> None:
+    """Create the indexes of the input tables a store made by an earlier version lacks (`create_all`
+    skips tables that exist, with their indexes)."""
+    with engine.begin() as connection:
+        present = {
+            t: {i["name"] for i in inspect(connection).get_indexes(t.name)}
+            for t in tables.INPUT_TABLES.values()
+        }
+        for table, names in present.items():
+            for index in table.indexes:
+                if index.name not in names:
+                    index.create(connection)
+
+
 class Warehouse:
     """Read and write Fengqiao's tables; every write happens inside one transaction."""
 
@@ -261,6 +284,7 @@ class Warehouse:
         self.url = url
         self.engine = make_engine(url)
         tables.metadata.create_all(self.engine)
+        _create_missing_indexes(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -301,10 +325,15 @@ class Warehouse:
         return typed_frame(frame, table)
 
     def read_records(
-        self, kind: RecordKind, columns: Sequence[str] | None = None, chunk_rows: int = READ_CHUNK_ROWS
+        self,
+        kind: RecordKind,
+        columns: Sequence[str] | None = None,
+        chunk_rows: int = READ_CHUNK_ROWS,
+        where: ColumnElement[bool] | None = None,
     ) -> pd.DataFrame:
-        """All stored records of one input kind (only the named columns, if given), in pandas types:
-        text as `str`, integers as `Int64`, floats as `float64`, datetimes parsed.
+        """All stored records of one input kind (only the named columns, if given; only the rows matching
+        `where`, filtered by the database, in the order a full read returns them), in pandas types: text
+        as `str`, integers as `Int64`, floats as `float64`, datetimes parsed.
 
         Rows are fetched `chunk_rows` at a time (a server-side cursor on PostgreSQL) and each chunk is
         converted before the next is read, so only one chunk is ever held as Python objects.
@@ -313,11 +342,21 @@ class Warehouse:
         names = [c.name for c in table.columns] if columns is None else list(columns)
         with self._reading() as connection:
             query = select(*(_raw_column(table.c[name], connection.dialect.name) for name in names))
+            if where is not None:
+                query = query.where(where).order_by(_storage_order(connection.dialect.name))
             result = connection.execute(query.execution_options(yield_per=chunk_rows))
             chunks = [_typed_chunk(pd.DataFrame(rows, columns=names), table) for rows in result.partitions()]
         if not chunks:
             return _typed_chunk(pd.DataFrame(columns=names), table)
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+    def rows_per(self, kind: RecordKind, column: str) -> pd.Series:
+        """Stored records of one input kind per value of a column (counted by the database)."""
+        table = tables.INPUT_TABLES[kind]
+        query = select(table.c[column], func.count()).group_by(table.c[column])
+        with self._reading() as connection:
+            counts = {value: count for value, count in connection.execute(query)}
+        return pd.Series(counts, dtype="int64")
 
     @staticmethod
     def hashes_of(connection: Connection, kind: RecordKind, keys: Iterable[str]) -> pd.Series:

@@ -25,7 +25,7 @@ cases = Table(
     metadata,
     Column("case_id", String, nullable=False),  # unique through record_key, which is the case_id
     Column("opened_at", DateTime, nullable=False),
-    Column("district", String, nullable=False),
+    Column("district", String, nullable=False, index=True),
     Column("town", String),
     Column("category", String, nullable=False),
     Column("source", String),
@@ -56,14 +56,14 @@ hotline = Table(
     metadata,
     Column("call_id", String, nullable=False),  # unique through record_key, which is the call_id
     Column("received_at", DateTime, nullable=False),
-    Column("district", String, nullable=False),
+    Column("district", String, nullable=False, index=True),
     Column("category", String),
     Column("text", Text),
     Column("channel", String),
     Column("case_id", String, index=True),
     Column("recorded_at", DateTime),
     Column("caller_name_pid", String(20)),
-    Column("caller_phone_pid", String(20)),
+    Column("caller_phone_pid", String(20), index=True),
     *_bookkeeping(),
 )
 
@@ -131,7 +131,7 @@ lists = Table(
     Column("as_of", Date, primary_key=True),
     Column("rank", Integer, nullable=False),
     Column("case_id", String, primary_key=True),
-    Column("district", String, nullable=False),
+    Column("district", String, nullable=False, index=True),
     Column("town", String),
     Column("category", String, nullable=False),
     Column("opened_at", DateTime, nullable=False),

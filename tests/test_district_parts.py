@@ -1,0 +1,132 @@
+"""A day scored by district parts, each reading only its own rows from the store, publishes the same list
+and grievances, byte for byte, as the day scored over the whole store (docs/design/partitions.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cities.demo import SimulationConfig
+from contracts.settings import Settings
+from features.partition import district_groups
+from features.sources import FEATURE_COLUMNS
+from pipelines.demo_flow import demo_flow
+from pipelines.runtime import load_sources, open_warehouse
+from pipelines.score_flow import ScoreReport, score_flow
+from tests.builders import TrainedHome, call_row, case_row, empty_postgres, event_row, make_sources
+from warehouse import tables
+from warehouse.district_parts import district_rows, part_filters
+from warehouse.lists import read_call_links
+from warehouse.store import Warehouse, append
+
+POSTGRES_CITY = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.01)
+
+
+def test_districts_are_grouped_by_their_rows_the_largest_first() -> None:
+    rows = pd.Series({"东湖区": 50, "西山区": 30, "南湖区": 25, "北关区": 10, " 北关区": 5, "新区": 1})
+    # 东湖区 (50) and 西山区 (30) open the two groups; 南湖区 (25) joins the lighter one (30), 北关区 (15,
+    # written two ways) the then lighter first one (50), 新区 (1) the second (55 against 65)
+    assert district_groups(rows, 2) == [(" 北关区", "东湖区", "北关区"), ("南湖区", "新区", "西山区")]
+
+
+def test_grouping_is_total_and_never_makes_empty_groups() -> None:
+    rows = pd.Series({"a": 3, "b": 2, "c": 1})
+    assert district_groups(rows, 1) == [("a", "b", "c")]
+    assert district_groups(rows, 5) == [("a",), ("b",), ("c",)]
+    with pytest.raises(ValueError, match="at least 1"):
+        district_groups(rows, 0)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
+    url = empty_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
+    return Warehouse(url)
+
+
+def _city(warehouse: Warehouse) -> None:
+    """Two districts; calls of 江北区 quote a case of 东湖区 or come from its reporter's phone."""
+    sources = make_sources(
+        [
+            case_row("E1", "2025-03-01", reporter_phone="13800000001"),
+            case_row("E2", "2025-03-02"),
+            case_row("J1", "2025-03-03", district="江北区", reporter_phone="13800000002"),
+        ],
+        [event_row("E1", "2025-03-04", "visit"), event_row("J1", "2025-03-05", "visit")],
+        [
+            call_row("C1", "2025-03-06", case_id="E2"),  # 东湖区's own
+            call_row("C2", "2025-03-06", district="江北区", case_id="E1"),  # quotes 东湖区's case
+            call_row("C3", "2025-03-07", district="江北区", caller_phone="13800000001"),  # its reporter
+            call_row("C4", "2025-03-07", district="江北区", caller_phone="13800000002"),  # 江北区's alone
+            call_row("C5", "2025-03-08", district="江北区", case_id="J1"),
+        ],
+    )
+    with warehouse.transaction() as connection:
+        for table, frame in zip(
+            (tables.cases, tables.case_events, tables.hotline),
+            (sources.cases, sources.events, sources.hotline),
+            strict=True,
+        ):
+            append(
+                connection,
+                table,
+                frame.assign(source_file="test.csv", ingested_at=pd.Timestamp("2025-04-01")),
+            )
+
+
+def test_a_part_reads_only_its_own_rows_and_the_calls_routed_to_it(warehouse: Warehouse) -> None:
+    _city(warehouse)
+    assert district_rows(warehouse).to_dict() == {"东湖区": 3, "江北区": 5}
+
+    east = load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(["东湖区"]))
+    assert sorted(east.cases["case_id"]) == ["E1", "E2"]
+    assert east.events["case_id"].astype(str).tolist() == ["E1"]
+    assert sorted(east.hotline["call_id"]) == ["C1", "C2", "C3"]
+
+    north = load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(["江北区"]))
+    assert north.cases["case_id"].tolist() == ["J1"]
+    assert north.events["case_id"].astype(str).tolist() == ["J1"]
+    assert sorted(north.hotline["call_id"]) == ["C2", "C3", "C4", "C5"]
+
+
+def _published(report: ScoreReport) -> dict[str, bytes]:
+    """The bytes of every file published with a list but its manifest (which says when it was made)."""
+    return {name: path.read_bytes() for name, path in report.paths.items() if name != "manifest"}
+
+
+def _same_day_by_parts(settings: Settings, as_of: date, **fields: object) -> None:
+    """Scoring the day over the whole store and by three district parts publishes the same files, the
+    same manifest but for its time, and the same call links."""
+    whole = score_flow(as_of, settings)
+    before, links = _published(whole), read_call_links(open_warehouse(settings), as_of, as_of)
+    parted = score_flow(as_of, settings.model_copy(update={"district_parts": 3, **fields}))
+    assert len(whole.listed) > 0
+    pd.testing.assert_frame_equal(parted.listed, whole.listed)
+    assert set(before) == {"parquet", "csv", "grievances.parquet", "grievances.csv", "dormant"}
+    assert _published(parted) == before
+    assert {**parted.manifest, "generated_at": ""} == {**whole.manifest, "generated_at": ""}
+    pd.testing.assert_frame_equal(read_call_links(open_warehouse(settings), as_of, as_of), links)
+
+
+@pytest.mark.slow
+def test_parts_publish_the_same_list_on_sqlite(trained_home: TrainedHome, trained_copy: Settings) -> None:
+    as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
+    _same_day_by_parts(trained_copy, as_of)
+
+
+@pytest.mark.slow
+def test_parts_as_dask_tasks_publish_the_same_list(trained_home: TrainedHome, trained_copy: Settings) -> None:
+    as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
+    _same_day_by_parts(trained_copy, as_of, task_runner="dask", dask_parts=2)
+
+
+@pytest.mark.slow
+def test_parts_publish_the_same_list_on_postgresql(prefect_harness: None, tmp_path: Path) -> None:
+    url = empty_postgres()
+    settings = Settings(
+        home=tmp_path / "home", warehouse_url=url, pseudonym_key="postgres-test-key-0123456789abcdef"
+    )
+    report = demo_flow(POSTGRES_CITY, settings)
+    _same_day_by_parts(settings, report.as_of)
