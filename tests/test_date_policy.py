@@ -60,3 +60,21 @@ def test_the_record_holds_the_policy_every_fold_and_the_final_split() -> None:
         assert all(date.fromisoformat(d) + timedelta(days=30) <= first_test for d in fold["calibration"])
     assert record["final_calibration"][-1] == dates[-1].isoformat()
     assert record["final_fit"] == [d.isoformat() for d in fitting]
+
+
+def test_the_training_plan_cuts_its_folds_by_the_date_policy_logged_with_the_model() -> None:
+    from contracts.settings import Settings
+    from pipelines.configuration import date_policy, training_plan
+
+    chosen = {"horizon_days": 45, "n_folds": 4, "validation_share": 0.4, "calibration_share": 0.3}
+    settings = Settings(**chosen, burn_in_days=9)
+    assert training_plan(settings).date_policy == date_policy(settings)
+    assert date_policy(settings) == DatePolicy(
+        horizon_days=45,
+        snapshot_every_days=settings.snapshot_every_days,
+        training_window_days=settings.training_window_days,
+        burn_in_days=9,
+        validation_share=0.4,
+        n_folds=4,
+        calibration_share=0.3,
+    )
