@@ -183,16 +183,18 @@ def copy_home(trained: TrainedHome, to: Path) -> Settings:
 
 
 DATE_POLICY_FIELDS = {f.name for f in fields(DatePolicy)}
+# Weekly snapshots over at most 120 days, 30 days after the first case, two folds.
+SMALL_DATE_POLICY = DatePolicy(
+    horizon_days=30,
+    snapshot_every_days=7,
+    training_window_days=120,
+    burn_in_days=30,
+    validation_share=0.3,
+    n_folds=2,
+    calibration_share=0.25,
+)
 SMALL_PLAN = TrainingPlan(
-    date_policy=DatePolicy(
-        horizon_days=30,
-        snapshot_every_days=7,
-        training_window_days=365,
-        burn_in_days=30,
-        validation_share=0.3,
-        n_folds=2,
-        calibration_share=0.25,
-    ),
+    date_policy=SMALL_DATE_POLICY,
     calibration_method="sigmoid",
     refit_final=False,
     top_fraction=0.05,

@@ -15,16 +15,9 @@ from models.date_policy import (
     training_dates,
     training_folds,
 )
+from tests.builders import SMALL_DATE_POLICY
 
-POLICY = DatePolicy(
-    horizon_days=30,
-    snapshot_every_days=7,
-    training_window_days=120,
-    burn_in_days=30,
-    validation_share=0.3,
-    n_folds=2,
-    calibration_share=0.25,
-)
+POLICY = SMALL_DATE_POLICY  # horizon 30 days, weekly, a 120-day window, 30 days' burn-in, two folds
 AS_OF = date(2025, 7, 1)
 
 
