@@ -4,24 +4,27 @@ Within one training run (`shared_work`), a fold's fitting rows are prepared and 
 every candidate and trial that prepares alike (`models.estimator.preparation_key`), and so are its test
 rows; both are kept on disk, not in memory. The classifiers of the folds are then fitted in up to
 `jobs` worker processes (one thread each unless the plan says otherwise), each reading the prepared
-rows from disk. The models and figures are those of fitting each fold's whole pipeline in turn.
+rows from disk; the processes start with the run and end with it. The models and figures are those of
+fitting each fold's whole pipeline in turn.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
 import warnings
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -54,10 +57,11 @@ class Tested:
 
 @dataclass
 class Workspace:
-    """What one training run prepares once (on disk in `folder`) and the processes its fits may use."""
+    """What one training run prepares once (on disk in `folder`) and the processes its fits may use
+    (`pool`: none with one job)."""
 
     folder: Path
-    jobs: int
+    pool: ProcessPoolExecutor | None
     threads: int | None
     prepared: dict[Hashable, Prepared]
     tested: dict[Hashable, Tested]
@@ -79,14 +83,22 @@ def usable_cores() -> int:
 
 @contextmanager
 def shared_work(jobs: int, threads: int | None) -> Iterator[Workspace]:
-    """Within the block, fold preparations are shared and fold fits use up to `jobs` processes."""
+    """Within the block, fold preparations are shared and fold fits use up to `jobs` processes (started
+    afresh, so that they share no state with this one, and ended with the block)."""
+    pool = (
+        ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        if jobs > 1
+        else None
+    )
     with tempfile.TemporaryDirectory(prefix="fengqiao-folds-") as folder:
-        work = Workspace(Path(folder), max(1, jobs), threads, {}, {})
+        work = Workspace(Path(folder), pool, threads, {}, {})
         token = _WORK.set(work)
         try:
             yield work
         finally:
             _WORK.reset(token)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def current_work() -> Workspace | None:
@@ -144,7 +156,7 @@ def test_rows(
 
 
 def _fit_fold(
-    candidate: Candidate, seed: int, threads: int | None, done: Prepared, test: Tested, top_fraction: float
+    candidate: Candidate, seed: int, threads: int | None, done: Prepared, test: Tested, *, top_fraction: float
 ) -> tuple[Any, float]:
     """The candidate's classifier fitted on a fold's prepared rows, and its mean precision at the top
     share over the fold's test dates (run in a worker process)."""
@@ -168,10 +180,10 @@ def fit_folds(
     top_fraction: float,
 ) -> list[tuple[Pipeline, float]]:
     """Per fold: the candidate's pipeline fitted on the fold's prepared rows, and its mean precision at
-    the top share over the fold's test dates; the folds in up to the workspace's `jobs` processes."""
-    jobs = min(work.jobs, len(folds))
-    tasks = (delayed(_fit_fold)(candidate, seed, work.threads, p, t, top_fraction) for p, t in folds)
-    fitted = Parallel(n_jobs=jobs, backend="loky" if jobs > 1 else "sequential")(tasks)
+    the top share over the fold's test dates; the folds in the workspace's processes, if any."""
+    run = partial(_fit_fold, candidate, seed, work.threads, top_fraction=top_fraction)
+    prepared, tests = [p for p, _ in folds], [t for _, t in folds]
+    fitted = list(work.pool.map(run, prepared, tests) if work.pool else map(run, prepared, tests))
     return [
         (assembled(p.prepare, p.scale, classify), precision)
         for (p, _), (classify, precision) in zip(folds, fitted, strict=True)

@@ -48,7 +48,7 @@ def training_plan(settings: Settings) -> TrainingPlan:
         seed=settings.seed,
         max_training_rows=settings.training_max_rows or None,
         threads=settings.training_threads or None,
-        jobs=settings.training_jobs or usable_cores(),
+        jobs=settings.training_jobs or min(usable_cores(), settings.n_folds),
     )
 
 
