@@ -10,12 +10,10 @@ fitting each fold's whole pipeline in turn.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import tempfile
 import warnings
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -85,11 +84,7 @@ def usable_cores() -> int:
 def shared_work(jobs: int, threads: int | None) -> Iterator[Workspace]:
     """Within the block, fold preparations are shared and fold fits use up to `jobs` processes (started
     afresh, so that they share no state with this one, and ended with the block)."""
-    pool = (
-        ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-        if jobs > 1
-        else None
-    )
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None  # loky's: no main-module rerun
     with tempfile.TemporaryDirectory(prefix="fengqiao-folds-") as folder:
         work = Workspace(Path(folder), pool, threads, {}, {})
         token = _WORK.set(work)
@@ -98,7 +93,7 @@ def shared_work(jobs: int, threads: int | None) -> Iterator[Workspace]:
         finally:
             _WORK.reset(token)
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                pool.shutdown(wait=True)
 
 
 def current_work() -> Workspace | None:
