@@ -177,12 +177,10 @@ def run_lab(
         }
 
     rows = []
-    params = {c.kind: c.params for c in model_grid(settings, ())}
+    params = single_kind_params(settings, kinds)
     for label, docs in feature_sets(sets).items():
         for kind in kinds:
             base, _, strength = kind.partition("@")  # "logistic@0.02": the logistic with C = 0.02
-            if base not in params:
-                continue
             chosen_params = {**params[base], **({"C": float(strength)} if strength else {})}
             usable = tuple(d for d in docs if d.kind != "text" or base == "logistic")
             figures = judged(Candidate(f"{kind}:{label}", base, usable, chosen_params))  # type: ignore[arg-type]
@@ -222,6 +220,18 @@ def run_lab(
         "rows": rows,
         "grid": chosen,
     }
+
+
+def single_kind_params(settings: Settings, kinds: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each estimator kind's configured hyperparameters; a kind that is not one estimator is an error."""
+    from pipelines.configuration import hyperparameters
+
+    params = {kind: p for kind, p in hyperparameters(settings).items() if kind != "blend"}
+    unknown = sorted({k.partition("@")[0] for k in kinds} - set(params))
+    if unknown:
+        choices = ", ".join(params)
+        raise SystemExit(f"--kinds: {', '.join(unknown)} not an estimator kind (choose from {choices})")
+    return params
 
 
 def _p_at(scores: pd.Series, truth: pd.DataFrame) -> float:

@@ -4,5 +4,6 @@
 `cities.demo`: the demo city 清江市 (`fengqiao simulate`, `demo`, `rehearse`; docs/design/simulator.md).
 `cities.hawkes`: a city whose calls and incidents come from self-exciting processes, with scenarios
 (`cities.scenario.scenarios()`) that put the risk signal in different sources, and exact true risks.
-`cities.bulk_hotline`: many hotline records, fast, for the ingest throughput benchmark.
+`cities.bulk_hotline`: many hotline records, fast, for the ingest throughput benchmark; `cities.bulk_messy`
+the same as a messy export (defective, resent and changed rows) with the accounting ingest must report.
 """

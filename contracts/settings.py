@@ -38,17 +38,21 @@ class Settings(BaseSettings):
     warehouse_url: str = Field("", description="SQLAlchemy URL of the store; default SQLite under home.")
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI; default SQLite under home.")
     horizon_days: int = Field(30, ge=1, description="Label horizon: escalation within this many days.")
-    escalation_events: tuple[EventType, ...] = Field(DEFAULT_ESCALATION_EVENTS, min_length=1)
+    escalation_events: tuple[EventType, ...] = Field(
+        DEFAULT_ESCALATION_EVENTS,
+        min_length=1,
+        description="Event types that count as an escalation (the label); the contract's by default.",
+    )
     list_k: int = Field(100, ge=1, description="List length analysts work through (top-k metrics).")
     list_top_fraction: float = Field(0.05, gt=0, le=1, description="Top share of the list for metrics.")
     band_high: float = Field(0.20, gt=0, lt=1, description="Calibrated score from which a case is 'high'.")
     band_medium: float = Field(
         0.08, gt=0, lt=1, description="Calibrated score from which a case is 'medium'."
     )
-    seed: int = 42
+    seed: int = Field(42, description="Seed of every random choice (simulation, sampling, searches).")
     pseudonym_key: SecretStr | None = Field(None, description="HMAC key for pseudonyms (never commit).")
-    model_name: str = "fengqiao-escalation"
-    experiment_name: str = "fengqiao-escalation"
+    model_name: str = Field("fengqiao-escalation", description="Registered model name in MLflow.")
+    experiment_name: str = Field("fengqiao-escalation", description="MLflow experiment of the training runs.")
     snapshot_every_days: int = Field(7, ge=1, description="Spacing of training snapshot dates.")
     training_window_days: int = Field(365, ge=30, description="How far back training snapshots reach.")
     burn_in_days: int = Field(30, ge=0, description="Days of history needed before a first snapshot.")
@@ -57,7 +61,9 @@ class Settings(BaseSettings):
     calibration_share: float = Field(
         0.25, gt=0, lt=1, description="Share of a fold's matured dates kept to calibrate, not to fit."
     )
-    calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
+    calibration_method: Literal["sigmoid", "isotonic"] = Field(
+        "sigmoid", description="How scores become probabilities: a sigmoid (Platt) or isotonic map."
+    )
     refit_final: bool = Field(
         False,
         description="After the chosen model's probability map is fitted on the latest dates, fit the model "
@@ -173,7 +179,9 @@ class Settings(BaseSettings):
     )
     daily_cron: str = Field("0 6 * * *", description="When the served daily run starts (Asia/Shanghai).")
     retrain_cron: str = Field("0 5 * * 1", description="When the served weekly retraining starts.")
-    language: Literal["zh", "en"] = "zh"
+    language: Literal["zh", "en"] = Field(
+        "zh", description="Language of reasons, reports and the model card: zh or en."
+    )
     routing_file: Path | None = Field(
         None,
         description="TOML file saying which unit acts on each high and medium case of a list (by district, "

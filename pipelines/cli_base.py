@@ -38,6 +38,7 @@ NO_FLOW_COMMANDS = frozenset(
         "promote",
         "rollback",
         "dictionary",
+        "settings",
         "users",
         "dashboard",
         "grievances",

@@ -1,5 +1,5 @@
 """Commands that read or steer what is stored, without a flow: quarantine, models, promotion, rollback,
-the feature dictionary."""
+the feature dictionary, the settings in effect."""
 
 from __future__ import annotations
 
@@ -93,3 +93,36 @@ def dictionary(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dictionary_markdown(feature_docs(ALL_FAMILIES)), encoding="utf-8")
     console.print(f"{len(feature_docs(ALL_FAMILIES))} features written to {out}")
+
+
+@app.command(name="settings", rich_help_panel=RECORDS)
+def settings_command(
+    context: typer.Context,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Write the reference page of every setting here instead.")
+    ] = None,
+) -> None:
+    """Show the settings in effect by group, beside their defaults (secrets only as set or not); or write
+    their reference page."""
+    import pandas as pd
+
+    from contracts.settings import Settings
+    from contracts.settings_groups import SETTING_GROUPS, settings_markdown, shown, variable
+
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(settings_markdown(), encoding="utf-8")
+        console.print(f"{len(Settings.model_fields)} settings written to {markdown}")
+        return
+    settings = settings_of(context)
+    for chinese, english, names in SETTING_GROUPS:
+        rows = [
+            {
+                "setting": name,
+                "value": shown(getattr(settings, name)),
+                "default": shown(field.default),
+                "variable": variable(name),
+            }
+            for name, field in ((n, Settings.model_fields[n]) for n in names)
+        ]
+        console.print(table_of(pd.DataFrame(rows), f"{chinese} {english}"))

@@ -71,11 +71,12 @@ READ_ONLY = [
     (["users", "list"], 0),
     (["users", "remove", "nobody"], 1),
     (["dictionary", "--out", "{home}/dictionary.md"], 0),
+    (["settings"], 0),
     (["models"], 0),
     (["promote", "3"], 1),
     (["rollback"], 1),
 ]
-WITHOUT_MLFLOW = 4
+WITHOUT_MLFLOW = 5
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.feature_lab import _expected_p_at, _p_at, render
+from bench.feature_lab import _expected_p_at, _p_at, render, single_kind_params
+from contracts.settings import Settings
 
 
 def _truth() -> pd.DataFrame:
@@ -45,3 +46,12 @@ def test_render_puts_the_grid_first_then_feature_sets_with_means() -> None:
     assert "| foundation | 0.70× | 0.60× | 0.65× |" in text
     assert text.index("## The model grid") < text.index("## logistic: feature sets")
     assert "| a | blend | 0.300 | 0.90× | 0.85× |" in text
+
+
+def test_each_estimator_kind_gets_its_configured_hyperparameters_and_others_are_refused() -> None:
+    settings = Settings(logistic_c=0.3, trees_max_iter=77)
+    params = single_kind_params(settings, ["logistic", "logistic@0.02", "trees"])
+    assert params["logistic"]["C"] == 0.3
+    assert params["trees"]["max_iter"] == 77
+    with pytest.raises(SystemExit, match="logistic_blend, tree not an estimator kind"):
+        single_kind_params(settings, ["logistic", "tree", "logistic_blend"])
