@@ -1,12 +1,15 @@
-"""What every benchmark records beside its figures: the machine, and which code was measured."""
+"""What every benchmark shares: the machine and code it records, and measuring in a fresh process."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import sqlite3
 import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
@@ -59,3 +62,25 @@ def machine() -> dict[str, object]:
         **{name: version(name) for name in ("numpy", "pandas", "pyarrow", "sqlalchemy")},
         "sqlite": sqlite3.sqlite_version,
     }
+
+
+def run_captured(command: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """COMMAND in a fresh process from the repository root, with ENV, its output captured as text."""
+    return subprocess.run(list(command), cwd=REPO, env=dict(env), capture_output=True, text=True, check=False)
+
+
+def run_measurement(
+    module: str, arguments: Sequence[str], env: Mapping[str, str] | None = None, what: str | None = None
+) -> dict[str, object]:
+    """`python -m MODULE ARGUMENTS` in a fresh process (ENV, default this one's, with the repository on
+    PYTHONPATH); the last JSON line it printed. Exits with the output's tail if it failed or printed none."""
+    base = os.environ if env is None else env
+    path = os.pathsep.join(filter(None, [str(REPO), base.get("PYTHONPATH")]))
+    done = run_captured([sys.executable, "-m", module, *arguments], {**base, "PYTHONPATH": path})
+    found = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not found:
+        what = what or f"python -m {module} {' '.join(arguments)}"
+        raise SystemExit(
+            f"{what} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+        )
+    return json.loads(found[-1])

@@ -24,14 +24,13 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import REPO, code_state, machine
+from bench.common import REPO, code_state, machine, run_captured
 
 TARGET_SECONDS = 100.0
 SCORE_DATES = 7
@@ -100,14 +99,7 @@ def split_times(command: str, wall: float, exit_code: int, lines: list[tuple[flo
 def run_command(arguments: list[str], environment: dict[str, str]) -> CommandTime:
     """Run one `fengqiao` command in a fresh process and time it."""
     began, clock = datetime.now(), time.perf_counter()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("fengqiao")), *arguments],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_captured([str(Path(sys.executable).with_name("fengqiao")), *arguments], environment)
     wall = time.perf_counter() - clock
     output = done.stdout + "\n" + done.stderr
     if done.returncode != 0:

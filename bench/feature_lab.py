@@ -134,8 +134,8 @@ def run_lab(
     candidates: Sequence[str] = GRID_CANDIDATES,
 ) -> dict[str, Any]:
     """Every (feature set, estimator) of the scenario against its truth on the evaluation dates."""
+    from models.date_policy import final_split
     from models.estimator import Candidate
-    from models.folds import split_fit_calibration
     from models.train import CannotFit, cross_validate, fit_calibrated, train, training_folds, usable_folds
     from pipelines.configuration import model_grid, training_plan
 
@@ -145,8 +145,8 @@ def run_lab(
     matrix, frames = city.matrix, city.frames
     built = time.perf_counter() - clock
     plan = training_plan(settings)
-    folds = usable_folds(matrix, training_folds(snapshots, plan))
-    fitting, calibrating = split_fit_calibration(snapshots, plan.horizon_days, plan.calibration_share)
+    folds = usable_folds(matrix, training_folds(snapshots, plan.date_policy))
+    fitting, calibrating = final_split(snapshots, plan.date_policy)
     truths = {d: truth[truth["as_of"] == d].set_index("case_id") for d in dates}
     ceiling = float(np.mean([_p_at(t["p_escalation"], t) for t in truths.values()]))
     expected_ceiling = float(np.mean([_expected_p_at(t["p_escalation"], t) for t in truths.values()]))

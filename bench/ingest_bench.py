@@ -26,7 +26,6 @@ import pstats
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -35,7 +34,7 @@ from pathlib import Path
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from bench.common import REPO, code_fingerprint, code_state, machine
+from bench.common import REPO, code_fingerprint, code_state, machine, run_measurement
 from cities.bulk_hotline import GENERATOR_VERSION, hotline_table
 from cities.bulk_messy import messy_hotline_table
 
@@ -146,23 +145,6 @@ def _vm_hwm_kib() -> int | None:
         return None
 
 
-def _python_module(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """python -m bench.ingest_bench ARGUMENTS in a fresh process from the repository root."""
-    command = [sys.executable, "-m", "bench.ingest_bench", *arguments]
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path}
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-
-
-def _json_line(done: subprocess.CompletedProcess[str], what: str) -> dict[str, object]:
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise SystemExit(
-            f"{what} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
-        )
-    return json.loads(lines[-1])
-
-
 def prepare_in_child(args: argparse.Namespace) -> dict[str, object]:
     """The inputs, made in a separate process so that this (parent) process stays small.
 
@@ -179,7 +161,7 @@ def prepare_in_child(args: argparse.Namespace) -> dict[str, object]:
         str(args.messy),
     ]
     arguments += ["--work-dir", str(args.work_dir), *(["--regenerate"] if args.regenerate else [])]
-    return _json_line(_python_module(*arguments), "generating the inputs")
+    return run_measurement("bench.ingest_bench", arguments, what="generating the inputs")
 
 
 def run_one(path: Path, url: str, chunk_rows: int, expected: dict[str, int]) -> dict[str, object]:
@@ -232,7 +214,7 @@ def spawn(path: Path, url: str, chunk_rows: int, expected: dict[str, int]) -> di
         "--expect",
         json.dumps(expected),
     ]
-    return _json_line(_python_module(*arguments), f"the ingest of {path.name}")
+    return run_measurement("bench.ingest_bench", arguments, what=f"the ingest of {path.name}")
 
 
 def summarise(runs: list[dict[str, object]]) -> dict[str, dict[str, object]]:

@@ -40,7 +40,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import REPO, code_state, machine
+from bench.common import REPO, code_state, machine, run_measurement
 from bench.features_bench import _paths
 
 TARGET_SECONDS = 10.0
@@ -140,23 +140,7 @@ def run_day(work: Path, as_of: date) -> dict[str, object]:
 
 def _child(arguments: list[str]) -> dict[str, object]:
     """python -m bench.linking_bench ARGUMENTS in a fresh process; its last JSON line."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.linking_bench", *arguments],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    found = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not found:
-        raise SystemExit(
-            f"bench.linking_bench {' '.join(arguments)} failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
-        )
-    return json.loads(found[-1])
+    return run_measurement("bench.linking_bench", arguments)
 
 
 def day_benchmark(args: argparse.Namespace) -> dict[str, object]:

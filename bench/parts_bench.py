@@ -25,13 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-from bench.common import REPO, machine
+from bench.common import REPO, machine, run_measurement
 from bench.features_bench import TABLES, _paths, _status_kib, period_end, prepare
 
 # What `features.context.base_rates` reads of every district (and known_at, which every cut reads).
@@ -125,26 +124,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     prepare(args.cases, args.calls, args.seed, 200_000, args.work_dir, regenerate=False)
     fill_store(args.work_dir)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
     runs = []
     for parts in args.parts:
         load = [round(x, 2) for x in os.getloadavg()]
-        command = [sys.executable, "-m", "bench.parts_bench", "--work-dir", str(args.work_dir)]
-        done = subprocess.run(
-            [*command, "--run-one", str(parts)],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        found = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        if done.returncode != 0 or not found:
-            raise SystemExit(f"the measurement failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-        runs.append({**json.loads(found[-1]), "load_average_before": load})
+        arguments = ["--work-dir", str(args.work_dir), "--run-one", str(parts)]
+        runs.append({**run_measurement("bench.parts_bench", arguments), "load_average_before": load})
         print(json.dumps(runs[-1]), file=sys.stderr)
     results = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -27,7 +27,7 @@ from bench.generalization_scenarios import all_scenarios
 def check(scenario: Any, work_dir: Path, candidates: Sequence[str]) -> dict[str, Any]:
     """The chosen candidate fitted before calibration and refitted, against the city's truth."""
     from features.matrix import OPTIONAL_FAMILIES, families_with, feature_docs
-    from models.folds import split_fit_calibration
+    from models.date_policy import final_split
     from models.train import fit_calibrated, refit_calibrated, train
     from pipelines.configuration import model_grid, training_plan
 
@@ -40,7 +40,7 @@ def check(scenario: Any, work_dir: Path, candidates: Sequence[str]) -> dict[str,
         feature_docs(families_with(OPTIONAL_FAMILIES)),
     )
     candidate = replace(train(matrix, grid, plan).candidate, tuning=None)
-    fitting, calibrating = split_fit_calibration(snapshots, plan.horizon_days, plan.calibration_share)
+    fitting, calibrating = final_split(snapshots, plan.date_policy)
     before = fit_calibrated(matrix, candidate, fitting, calibrating, plan)
     after = refit_calibrated(matrix, before, candidate, snapshots, calibrating, plan)
     truths = {d: truth[truth["as_of"] == d].set_index("case_id") for d in dates}

@@ -32,14 +32,13 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from bench.common import REPO, code_state, machine
+from bench.common import REPO, code_state, machine, run_measurement
 from bench.features_bench import _status_kib, _timed, load_sources, matrix_dates, period_end, prepare
 
 TRAINING_TARGET_SECONDS = 200.0  # matrix + grid (issue 20)
@@ -326,19 +325,11 @@ def before_and_after(results: dict[str, object]) -> list[str]:
 
 def _run_child(args: argparse.Namespace) -> dict[str, object]:
     """One measurement in a fresh process (so that its peak memory is its own)."""
-    command = [sys.executable, "-m", "bench.training_bench", "--run-one", "--work-dir", str(args.work_dir)]
+    command = ["--run-one", "--work-dir", str(args.work_dir)]
     command += ["--dates", str(args.dates), *(f"--set={pair}" for pair in args.set)]
     command += ["--families", args.families] if args.families else []
     command += ["--keep-heap"] if args.keep_heap else []
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    found = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not found:
-        raise SystemExit(f"the measurement failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-    return json.loads(found[-1])
+    return run_measurement("bench.training_bench", command)
 
 
 def main(argv: list[str] | None = None) -> None:

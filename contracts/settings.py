@@ -238,6 +238,13 @@ class Settings(BaseSettings):
         "name alone, without the suffix that says its kind (顺发 for 顺发花园, 鑫源建工 for "
         "鑫源建筑工程公司).",
     )
+    grievance_resembling: bool = Field(
+        True,
+        description="Emerging grievances: count a call naming no thing with the named grievance of its "
+        "district its text clearly resembles (same hotline category, within the window; "
+        "features/grievance_resemblance.py), as message-board callers describe a grievance without "
+        "naming it.",
+    )
     grievance_topics: bool = Field(
         False,
         description="Emerging grievances: also group the calls naming no thing by what they say (topics). "

@@ -101,6 +101,7 @@ SETTING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "grievance_show_new",
             "grievance_show_after_surge",
             "grievance_bare_names",
+            "grievance_resembling",
             "grievance_topics",
         ),
     ),

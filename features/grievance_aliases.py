@@ -38,15 +38,18 @@ written differently share one root key (the keys: `features.grievance_keys`).
   thing's calls are filed under there, by fewer callers than the thing (at least DOMINANT_CALLERS of
   them): it has no life of its own; and its trade words say no other trade (`trade_families`: 装修 is
   装饰 written another way, 物业 another trade). A name shared by more than RARE_PAIR_KEYS keys of a
-  district and kind, or generic, never is. When the categories of the calls are known (a `category`
-  column), a short form inside several things also counts only the callers of its windows filed
-  under its categories, its own callers towards DOMINANT_CALLERS (its callers complain of what the
-  thing's callers complain of).
+  district and kind, or generic, never is. So too a trade name of two characters with one written
+  differently and the same trade words ("华连食品公司"/"华联食品公司": too short to tell by spelling),
+  under any category (its spelling is evidence).
+  When the categories of the calls are known (a `category` column), a short form inside several things
+  also counts only the callers of its windows filed under its categories, its own callers towards
+  DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
   A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
   is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
   named by at least a DOMINANCE-th as many callers, a mention of an unknown caller counted as one (of
-  two other names, the one with fewer trade words, else the less named, is the other name;
+  two other names, the one with fewer trade words, else the less named, is the other name; of two
+  spellings, the less named is the miswritten one, so merging it never changes the thing's identity;
   盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
   wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not make it the
   college's identity), then,
@@ -315,6 +318,24 @@ def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tupl
     )
 
 
+def _short_typos(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]:
+    """(alias, thing) position pairs, both ways, of candidate pairs whose distinctive names have two
+    characters, one written differently, with the same trade words and suffixes that may stand for each
+    other ('华连食品公司'/'华联食品公司'): too short a name to tell by its spelling, whether they are one
+    thing is for the data to say (`_Callers.variant_of`, whatever the categories: the spelling is
+    evidence)."""
+    name, trade = keys["name"].tolist(), keys["trade"].tolist()
+    out = []
+    for a, b, interchangeable in zip(
+        pairs["id_a"].tolist(), pairs["id_b"].tolist(), pairs["interchangeable"].tolist(), strict=True
+    ):
+        x, y = name[a], name[b]
+        one_differs = len(x) == len(y) == 2 and (x[0] == y[0]) != (x[1] == y[1])
+        if interchangeable and one_differs and trade[a] == trade[b] != "":
+            out += [(a, b), (b, a)]
+    return out
+
+
 class _Forest:
     """Disjoint sets of key positions (union-find); a set is named by its smallest position."""
 
@@ -384,18 +405,21 @@ def _components(
                     forest.join(short, long)
                     forms.append((short, long))
                 shorter[short] = True
-    variants, named = _variants(keys, contained), keys["callers"].to_numpy()
-    for alias, thing in variants:  # another name of a thing: when the data says so
-        if forest.find(alias) != forest.find(thing) and callers.variant_of(alias, thing):
+    variants, typos, named = _variants(keys, contained), _short_typos(keys, pairs), keys["callers"].to_numpy()
+    miswritten = set(typos)  # a miswritten name: its spelling is evidence, its categories need not be
+    for alias, thing in variants + typos:  # another name of a thing: when the data says so
+        filed = (alias, thing) not in miswritten
+        if forest.find(alias) != forest.find(thing) and callers.variant_of(alias, thing, filed=filed):
             forest.join(alias, thing)
     for project, place in _projects_of_places(keys, callers):
         forest.join(project, place)
     # of two names of one thing however merged (the same callers ...), the one with fewer trade words
-    # ('瑞丰装修' of '瑞丰装饰工程'), else the less named, is the other name
+    # ('瑞丰装修' of '瑞丰装饰工程'), else the less named, is the other name; of two spellings, the
+    # less named is the miswritten one ('福康职业技术学院' of '富康职业技术学院', whichever was named first)
     trade = keys["trade"].str.len().to_numpy()
     forms += [
         (a, t)
-        for a, t in variants
+        for a, t in variants + typos
         if forest.find(a) == forest.find(t)
         and (trade[t] > trade[a] or (trade[t] == trade[a] and named[t] > named[a]))
     ]
@@ -461,19 +485,23 @@ class _Callers:
             return {most: things[most]}
         return {}
 
-    def variant_of(self, alias: int, thing: int) -> bool:
+    def variant_of(self, alias: int, thing: int, filed: bool = True) -> bool:
         """The key at position `alias` is another name of the merged thing of the key at `thing`: that
         thing was named in each window the alias was named in and, in those windows under the categories
-        the alias's calls were filed under (when the categories are known), by at least DOMINANT_CALLERS
-        callers in all and by more than the alias's own thing: the alias has no life of its own. The
-        window just before the thing's first counts as one of its windows (a grievance's first caller
-        may write the other name a week before anyone writes the thing's). False when the windows are
-        unknown."""
+        the alias's calls were filed under (when the categories are known and `filed`; under any without
+        `filed`), by at least DOMINANT_CALLERS callers in all and by more than the alias's own thing: the
+        alias has no life of its own. The window just before the thing's first counts as one of its
+        windows (a grievance's first caller may write the other name a week before anyone writes the
+        thing's). False when the windows are unknown."""
         if alias not in self.filed:
             return False
-        named = self.filed_as(self.forest.find(thing), alias)
-        own = sum(self.filed_as(self.forest.find(alias), alias).values())
-        total = sum(named.values())
+        if filed:
+            total = sum(self.filed_as(self.forest.find(thing), alias).values())
+            own = sum(self.filed_as(self.forest.find(alias), alias).values())
+        else:
+            blocks = set(self.windows.get(alias, {}))
+            total = self.of_thing(self.forest.find(thing), blocks)
+            own = self.of_thing(self.forest.find(alias), blocks)
         seen = {b for i in self.members(self.forest.find(thing)) for b in self.windows.get(i, {})}
         onset = {max(seen) + 1} if seen else set()
         in_each = set(self.windows.get(alias, {})) <= seen | onset

@@ -15,9 +15,11 @@ It must stand where a name stands: at the start of the text, or after a break, a
 在, 的 ...), an administrative place (..区, ..街道, a district's name) or a word describing a property
 (安置房 ...); a name of two or three characters must also be followed by 的, a break or the end (a short
 word may begin a longer one: 在阳光下 names no 阳光花园). At each place the longest name read wins; a
-name that is the name of two things of the district names neither, and a name inside a thing the text
-names with a suffix of another kind (顺发超市) is that thing's. A platform (a thing in no place, keyed
-in its home district) is read in every district's texts.
+name that is the name of two things of the district names neither, unless one of them holds at least
+DOMINANT_SHARE of the mentions of the things with that name (顺发 is 顺发花园, named 31 times, not 顺发村,
+named once in a case description); and a name inside a thing the text names with a suffix of another
+kind (顺发超市) is that thing's. A platform (a thing in no place, keyed in its home district) is read in
+every district's texts.
 
 Pure functions; loops run over the distinct texts without a named thing and their few candidate names.
 """
@@ -38,6 +40,7 @@ from features.named_things import BOUNDARY_WORDS, COMPLAINT_WORDS, GENERIC_WORDS
 
 MIN_ABBREVIATION = 4  # characters of an abbreviation of a core (the first two kept, the rest in order)
 SHORT_NAME = 3  # a name of at most this many characters must also be followed by 的, a break or the end
+DOMINANT_SHARE = 0.8  # a core shared by things of a district names the one with this share of its mentions
 _ANYWHERE = ""  # the district of the names read in every district's texts (platforms)
 _PLACE_UNITS = ("省", "市", "区", "县", "镇", "乡", "街道", "社区")
 _NAME_CHARACTER = re.compile("[\u4e00-\u9fff]")
@@ -51,16 +54,21 @@ def _core(key: str) -> str:
 def known_names(things: pd.DataFrame, places: Iterable[str]) -> pd.DataFrame:
     """Per (district, core): the thing (root key, kind, member key whose core it is, the thing's
     district) it names alone; a platform's under every district (''); cores of fewer than two
-    characters, generic words, places' names and cores of two things of a district left out.
-    `things`: district, key (root), member, kind."""
-    frame = things[["district", "key", "member", "kind"]].drop_duplicates(["district", "member"])
+    characters, generic words and places' names left out, and a core of two things of a district
+    left out unless one of them holds at least DOMINANT_SHARE of its mentions (the rows of `things`).
+    `things`: district, key (root), member, kind; one row per mention."""
+    frame = things[["district", "key", "member", "kind"]]
     frame = frame.assign(core=frame["member"].map(_core), home=frame["district"])
     frame.loc[frame["kind"].isin(PLACELESS_KINDS).to_numpy(), "district"] = _ANYWHERE
     excluded = set(places) | set(GENERIC_WORDS)
     usable = frame["core"].map(lambda c: len(c) >= 2 and c not in excluded and not is_generic_name(c))
     frame = frame[usable.to_numpy(dtype=bool)]
-    roots = frame.groupby(["district", "core"])["key"].transform("nunique")
-    return frame[roots.to_numpy() == 1].drop_duplicates(["district", "core"]).reset_index(drop=True)
+    mentions = frame.groupby(["district", "core", "key"], sort=False).size()
+    share = mentions / mentions.groupby(level=["district", "core"]).transform("sum")
+    named = share[share >= DOMINANT_SHARE - 1e-9].index
+    at = pd.MultiIndex.from_frame(frame[["district", "core", "key"]])
+    frame = frame[at.isin(named)].drop_duplicates(["district", "core"])
+    return frame.reset_index(drop=True)
 
 
 def _read_at(text: str, start: int, core: str) -> int:

@@ -398,6 +398,19 @@ def _keys(weights: pd.DataFrame, config: TopicConfig) -> pd.Series:
     return words.map(lambda chosen: KEY_PREFIX + KEY_SEPARATOR.join(sorted(chosen)))
 
 
+def text_vectors(
+    calls: pd.DataFrame, config: TopicConfig = TopicConfig()
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The unit TF-IDF vectors of the calls' distinct (district, text) documents, as topics compare them
+    (see the module docstring: stop n-grams and n-grams of one document left out), and each call's row
+    among them (-1 when its text has no content or its district is missing). `calls` has `text`,
+    `district` and `received_at` (tz-aware)."""
+    documents, codes = _documents(calls)
+    if documents.empty:
+        return sparse.csr_matrix((0, 0), dtype=np.float32), codes
+    return _Terms(documents, config).vectors, codes
+
+
 def topic_groups(calls: pd.DataFrame, config: TopicConfig = TopicConfig()) -> pd.DataFrame:
     """One row per call that falls in a topic group of its district (see the module docstring): `pos`
     (the call's row position in `calls`), `key` (stable and readable: '话题:垃圾站·臭味') and `label`

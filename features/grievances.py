@@ -26,8 +26,13 @@ character miswritten, the same callers, another name named only when the thing i
 cluster is (district, root key); it is shown as the form written most often in the window.
 With `bare_names`, a call left without a key that names a thing known in its district by its name
 alone, without its suffix ("反映顺发的电梯坏了" for 顺发花园, "鑫源建工" for 鑫源建筑工程公司), is a mention
-of that thing (`features.grievance_names.bare_mentions`). Pseudonymised phones are only counted, never
-returned; the caller's own name is masked at ingest.
+of that thing (`features.grievance_names.bare_mentions`). With `resembling` (settings.grievance_resembling),
+a call still left without a key whose text clearly resembles the calls of one named cluster of its
+district, filed under the same hotline category within `window_days` of them ("老板拖欠工资3个月了，工友们
+都找不到人" among calls naming 鑫源建筑公司), is a mention of that thing
+(`features.grievance_resemblance.resembling_calls`; a caller is still counted once; words naming no
+thing in particular, 整个小区 or 自来水公司, are left out of the texts compared). Pseudonymised
+phones are only counted, never returned; the caller's own name is masked at ingest.
 
 **Topics.** With the kind "topic" in `config.thing_kinds` (opt in: `settings.grievance_topics`),
 the calls still left without a key (naming no thing, or only things dropped above) are grouped by what
@@ -78,6 +83,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from contracts.masks import MASK_REGEX
+from contracts.settings import Settings
 from features.cohort import open_cases
 from features.dictionary import Language
 from features.grievance_aliases import alias_roots
@@ -85,6 +91,7 @@ from features.grievance_generic_keys import generic_keys
 from features.grievance_keys import home_districts, normalise_keys, place_names, spelling
 from features.grievance_levels import TOPIC, peer_levels, surged, upper_tail, window_counts
 from features.grievance_names import bare_mentions
+from features.grievance_resemblance import ResemblanceConfig, resembling_mentions
 from features.grievance_summaries import summaries, surge_reasons, term_counts
 from features.grievance_topics import TopicConfig, topic_groups
 from features.known import KnownBefore, cut
@@ -237,6 +244,9 @@ class GrievanceConfig:
     show_new: bool = True  # ... or returned when no call named the thing before the window (it is new)
     show_after_surge: bool = True  # ... or when its callers of the prior window were a surge
     bare_names: bool = True  # count calls naming a known thing of their district without its suffix
+    # Count a call naming nothing with the named cluster its text resembles (settings.grievance_resembling).
+    resembling: bool = Settings.model_fields["grievance_resembling"].default
+    resemblance: ResemblanceConfig = field(default_factory=ResemblanceConfig)
     case_lookback_days: int = 90  # cases naming the thing opened this long before the instant are touched
     thing_kinds: tuple[str, ...] = (
         "company",
@@ -684,6 +694,11 @@ def _keyed_mentions(
     )
     if config.bare_names:
         found = pd.concat([found, _bare_mentions(calls, found, named, read)], ignore_index=True)
+    if config.resembling:
+        window = pd.Timedelta(days=config.window_days)
+        nameless = read[0][(normalise_keys(read[0]["thing"], read[0]["kind"])["key"] == "").to_numpy()]
+        joined = resembling_mentions(calls, found, window, config.resemblance, config.topics, nameless)
+        found = pd.concat([found, joined], ignore_index=True)
     if TOPIC in config.thing_kinds:
         found = pd.concat([found, _topic_mentions(calls, found, config)], ignore_index=True)
     named = named.assign(case_id=cases["case_id"].astype(object).to_numpy()[named["pos"].to_numpy()])

@@ -37,7 +37,7 @@ def ablation_table(
 ) -> pd.DataFrame:
     """Precision and recall at the top share, ROC AUC and Brier score of each feature set read by a logistic
     regression with the hyperparameters `logistic`, same folds."""
-    folds = usable_folds(matrix, training_folds(sorted(set(matrix["as_of"])), plan))
+    folds = usable_folds(matrix, training_folds(sorted(set(matrix["as_of"])), plan.date_policy))
     rows = []
     for label, docs in sets.items():
         evaluation = cross_validate(matrix, Candidate(label, "logistic", docs, logistic), folds, plan)

@@ -6,20 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
 from models.folds import Fold, rolling_origin_folds, split_fit_calibration
-
-
-class FoldPlan(Protocol):
-    """What the folds and the final split read of a plan (`DatePolicy`, `models.train.TrainingPlan`)."""
-
-    horizon_days: int
-    validation_share: float
-    n_folds: int
-    calibration_share: float
 
 
 @dataclass(frozen=True)
@@ -57,16 +48,16 @@ def training_dates(first_case: date, as_of: date, policy: DatePolicy) -> list[da
     return snapshot_dates(first, last, policy.snapshot_every_days)
 
 
-def training_folds(dates: Sequence[date], plan: FoldPlan) -> list[Fold]:
-    """The rolling-origin folds of the plan over the snapshot dates."""
+def training_folds(dates: Sequence[date], policy: DatePolicy) -> list[Fold]:
+    """The rolling-origin folds of the policy over the snapshot dates."""
     return rolling_origin_folds(
-        dates, plan.horizon_days, plan.validation_share, plan.n_folds, plan.calibration_share
+        dates, policy.horizon_days, policy.validation_share, policy.n_folds, policy.calibration_share
     )
 
 
-def final_split(dates: Iterable[date], plan: FoldPlan) -> tuple[list[date], list[date]]:
+def final_split(dates: Iterable[date], policy: DatePolicy) -> tuple[list[date], list[date]]:
     """The final model's fitting dates and its later calibration dates, over every snapshot."""
-    return split_fit_calibration(dates, plan.horizon_days, plan.calibration_share)
+    return split_fit_calibration(dates, policy.horizon_days, policy.calibration_share)
 
 
 def _iso(dates: Iterable[date]) -> list[str]:

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from contracts.evaluation import LIFT_KEY, MODEL_NAME, NEW_CASE_DAYS, RULE_NAME
 from contracts.settings import CandidateName
 from contracts.timeparse import as_of_instant
-from models.date_policy import final_split, training_folds
+from models.date_policy import DatePolicy, final_split, training_folds
 from models.estimator import (
     Blend,
     Candidate,
@@ -72,10 +72,7 @@ class TrainingPlan:
     the folds of a candidate are fitted in at once while the grid is compared (`models.fold_fits`).
     """
 
-    horizon_days: int
-    validation_share: float
-    n_folds: int
-    calibration_share: float
+    date_policy: DatePolicy  # the folds and the final fit/calibration split: the policy logged with the model
     calibration_method: str
     refit_final: bool
     top_fraction: float
@@ -656,7 +653,7 @@ def _train(
 ) -> TrainingResult:
     """`train` with the plan's negative rate set, within its thread limit."""
     dates = sorted(set(matrix["as_of"]))
-    folds = usable_folds(matrix, training_folds(dates, plan))
+    folds = usable_folds(matrix, training_folds(dates, plan.date_policy))
     evaluations: list[Evaluation] = []
     failures = {}
     with shared_work(plan.jobs, plan.threads):
@@ -668,7 +665,7 @@ def _train(
     if not evaluations:
         raise ValueError(f"no candidate model could be fitted: {failures}")
     best = choose(evaluations)
-    fitting, calibrating = final_split(dates, plan)
+    fitting, calibrating = final_split(dates, plan.date_policy)
     final = fit_calibrated(matrix, best.candidate, fitting, calibrating, plan)
     if plan.refit_final:  # every snapshot's label window has closed by the training date
         fitting = dates

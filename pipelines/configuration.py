@@ -17,30 +17,23 @@ from models.search import SearchBudget
 from models.train import TrainingPlan
 
 
-def _fold_plan(settings: Settings) -> dict[str, Any]:
-    """The settings the folds are cut by (`models.date_policy.FoldPlan`), shared by both plans below."""
-    return {
-        "horizon_days": settings.horizon_days,
-        "validation_share": settings.validation_share,
-        "n_folds": settings.n_folds,
-        "calibration_share": settings.calibration_share,
-    }
-
-
 def date_policy(settings: Settings) -> DatePolicy:
     """Which dates a model is trained and judged on, from the settings."""
     return DatePolicy(
-        **_fold_plan(settings),
+        horizon_days=settings.horizon_days,
         snapshot_every_days=settings.snapshot_every_days,
         training_window_days=settings.training_window_days,
         burn_in_days=settings.burn_in_days,
+        validation_share=settings.validation_share,
+        n_folds=settings.n_folds,
+        calibration_share=settings.calibration_share,
     )
 
 
 def training_plan(settings: Settings) -> TrainingPlan:
     """How models are fitted, calibrated and judged, from the settings."""
     return TrainingPlan(
-        **_fold_plan(settings),
+        date_policy=date_policy(settings),
         calibration_method=settings.calibration_method,
         refit_final=settings.refit_final,
         top_fraction=settings.list_top_fraction,
@@ -124,5 +117,6 @@ def grievance_config(settings: Settings) -> GrievanceConfig:
         show_new=settings.grievance_show_new,
         show_after_surge=settings.grievance_show_after_surge,
         bare_names=settings.grievance_bare_names,
+        resembling=settings.grievance_resembling,
         thing_kinds=(*GrievanceConfig().thing_kinds, *((TOPIC,) if settings.grievance_topics else ())),
     )

@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from contracts.vocabulary import RecordKind
 from features.dictionary import FeatureDoc
 from features.sources import Sources
 from ingest.validate import validate_frame
+from models.date_policy import DatePolicy
 from models.estimator import Candidate, Kind
 from models.train import TrainingPlan
 from pipelines.configuration import hyperparameters
@@ -181,11 +182,19 @@ def copy_home(trained: TrainedHome, to: Path) -> Settings:
     return trained_settings(to)
 
 
-SMALL_PLAN = TrainingPlan(
+DATE_POLICY_FIELDS = {f.name for f in fields(DatePolicy)}
+# Weekly snapshots over at most 120 days, 30 days after the first case, two folds.
+SMALL_DATE_POLICY = DatePolicy(
     horizon_days=30,
+    snapshot_every_days=7,
+    training_window_days=120,
+    burn_in_days=30,
     validation_share=0.3,
     n_folds=2,
     calibration_share=0.25,
+)
+SMALL_PLAN = TrainingPlan(
+    date_policy=SMALL_DATE_POLICY,
     calibration_method="sigmoid",
     refit_final=False,
     top_fraction=0.05,
@@ -195,5 +204,7 @@ SMALL_PLAN = TrainingPlan(
 
 
 def small_plan(**changes: Any) -> TrainingPlan:
-    """A training plan for small synthetic matrices (two folds, no final refit), with some fields changed."""
-    return replace(SMALL_PLAN, **changes)
+    """A training plan for small synthetic matrices (two folds, no final refit), with some fields (of the
+    plan or of its date policy) changed."""
+    dated = {name: changes.pop(name) for name in DATE_POLICY_FIELDS & changes.keys()}
+    return replace(SMALL_PLAN, date_policy=replace(SMALL_PLAN.date_policy, **dated), **changes)

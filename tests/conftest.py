@@ -21,11 +21,12 @@ from tests.builders import TEST_KEY, TrainedHome, build_trained_home, copy_home
 def pytest_configure(config: pytest.Config) -> None:
     """One OpenMP and BLAS thread in this process and those the tests start, unless OMP_NUM_THREADS says
     otherwise: the tests' fits are small, and on a busy 2-core machine threads wait for each other far
-    longer than they work (the results are the same). The variable reaches scikit-learn's OpenMP, which
-    loads later, and new processes; NumPy's BLAS, already loaded, is limited directly."""
+    longer than they work (the results are the same). The variable reaches new processes and libraries
+    loaded later; those already loaded (NumPy's BLAS, and scikit-learn's OpenMP, which this file's imports
+    load) are limited directly."""
     if "OMP_NUM_THREADS" not in os.environ:
         os.environ["OMP_NUM_THREADS"] = "1"
-        threadpool_limits(limits=1, user_api="blas")
+        threadpool_limits(limits=1)
 
 
 FLOW_FIXTURES = frozenset({"prefect_harness", "trained_home"})

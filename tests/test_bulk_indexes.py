@@ -36,6 +36,7 @@ def index_sql(warehouse: Warehouse) -> dict[str, str]:
 
 def stored(warehouse: Warehouse) -> dict[str, list[dict[str, object]]]:
     skip = {"ingested_at", "quarantined_at", "run_id", "finished_at", "superseded_at", "superseded_by_run"}
+    skip |= {"updated_at"}  # when a store fact (store_meta) was recorded
     out = {}
     for name, table in tables.metadata.tables.items():
         frame = warehouse.read_table(table)

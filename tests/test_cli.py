@@ -88,7 +88,8 @@ def test_score_without_a_model_says_what_to_do(prefect_harness: None, settings: 
     )
 
 
-def test_bad_date_option_is_explained() -> None:
+def test_bad_date_option_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FENGQIAO_PREFECT_EARLY_START", "false")  # no Prefect server for a refused date
     result = runner.invoke(app, ["train", "--as-of", "20250720"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output

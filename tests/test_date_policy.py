@@ -15,16 +15,9 @@ from models.date_policy import (
     training_dates,
     training_folds,
 )
+from tests.builders import SMALL_DATE_POLICY
 
-POLICY = DatePolicy(
-    horizon_days=30,
-    snapshot_every_days=7,
-    training_window_days=120,
-    burn_in_days=30,
-    validation_share=0.3,
-    n_folds=2,
-    calibration_share=0.25,
-)
+POLICY = SMALL_DATE_POLICY  # horizon 30 days, weekly, a 120-day window, 30 days' burn-in, two folds
 AS_OF = date(2025, 7, 1)
 
 
@@ -60,3 +53,21 @@ def test_the_record_holds_the_policy_every_fold_and_the_final_split() -> None:
         assert all(date.fromisoformat(d) + timedelta(days=30) <= first_test for d in fold["calibration"])
     assert record["final_calibration"][-1] == dates[-1].isoformat()
     assert record["final_fit"] == [d.isoformat() for d in fitting]
+
+
+def test_the_training_plan_cuts_its_folds_by_the_date_policy_logged_with_the_model() -> None:
+    from contracts.settings import Settings
+    from pipelines.configuration import date_policy, training_plan
+
+    chosen = {"horizon_days": 45, "n_folds": 4, "validation_share": 0.4, "calibration_share": 0.3}
+    settings = Settings(**chosen, burn_in_days=9)
+    assert training_plan(settings).date_policy == date_policy(settings)
+    assert date_policy(settings) == DatePolicy(
+        horizon_days=45,
+        snapshot_every_days=settings.snapshot_every_days,
+        training_window_days=settings.training_window_days,
+        burn_in_days=9,
+        validation_share=0.4,
+        n_folds=4,
+        calibration_share=0.3,
+    )

@@ -332,3 +332,36 @@ def test_a_project_named_by_a_surging_place_is_that_place() -> None:
     )
     assert found[("临川县", "绿洲征迁项目")] == "绿洲高速"
     assert found[("临川县", "锦绣片区改造项目")] == "锦绣片区改造项目"
+
+
+def test_a_two_character_trade_name_miswritten_is_the_company_when_the_data_says_so() -> None:
+    """华连食品公司 is named only in the week 华联食品公司 surges, by one caller (filed under another
+    category: the spelling is the evidence): 华联食品公司 miswritten. 华安食品公司 named in weeks of its own
+    is another company; so is 华连食品公司 next to a company named by four callers, and 华连服装公司
+    (another trade)."""
+    thing = filed(named("华联食品公司", range(8), kind="company"), [0] * 8)
+    found = roots(
+        thing,
+        filed(named("华连食品公司", [20], kind="company"), [0], "劳动保障"),
+        filed(named("华安食品公司", [30, 31], kind="company"), [2, 5]),
+        filed(named("华连服装公司", [40], kind="company"), [0]),
+    )
+    assert found[("东湖区", "华连食品公司")] == "华联食品公司"
+    assert found[("东湖区", "华安食品公司")] == "华安食品公司"
+    assert found[("东湖区", "华连服装公司")] == "华连服装公司"
+    few = roots(
+        filed(named("华联食品公司", range(4), kind="company"), [0] * 4),
+        filed(named("华连食品公司", [20], kind="company"), [0]),
+    )
+    assert few[("东湖区", "华连食品公司")] == "华连食品公司"
+
+
+def test_a_two_character_trade_name_miswritten_first_is_not_the_root() -> None:
+    """The one caller who wrote 华连食品公司 called before the eight who wrote 华联食品公司: once merged,
+    the miswritten name does not become the company's identity (its cluster would change that day)."""
+    thing = filed(named("华联食品公司", range(8), kind="company"), [0] * 8)
+    typo = filed(named("华连食品公司", [20], kind="company"), [0])
+    found = roots(
+        thing.assign(first=pd.Timestamp("2025-03-03")), typo.assign(first=pd.Timestamp("2025-03-01"))
+    )
+    assert set(found.values()) == {"华联食品公司"}

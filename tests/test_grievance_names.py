@@ -82,3 +82,17 @@ def test_callers_naming_the_thing_alone_count_with_it() -> None:
     assert found[["thing", "distinct_callers", "calls"]].values.tolist() == [["顺发花园", 6, 6]]
     keyed = cluster_calls(make_sources([], [], named + alone), instant(7))
     assert len(keyed) == 6 and keyed["cluster_id"].nunique() == 1
+
+
+def test_a_core_shared_by_things_names_the_one_most_named() -> None:
+    """顺发 is the core of 顺发花园 (named 8 times) and of 顺发村 (once): it names 顺发花园; 长青 is the
+    core of 长青苑 and 长青公司, named as often: it names neither."""
+    things = pd.concat(
+        [THINGS, pd.DataFrame([(EAST, "顺发村", "顺发村", "village")], columns=THINGS.columns)]
+        + [THINGS[THINGS["key"] == "顺发花园"]] * 3,
+        ignore_index=True,
+    )
+    names = known_names(things, PLACES).set_index("core")["key"]
+    assert names["顺发"] == "顺发花园" and "长青" not in names.index
+    fewer = known_names(things.drop_duplicates(), PLACES)  # 顺发花园 named twice, 顺发村 once: neither
+    assert "顺发" not in set(fewer["core"])

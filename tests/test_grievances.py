@@ -318,6 +318,39 @@ def test_cluster_calls_are_the_window_calls_of_each_cluster() -> None:
     }
 
 
+def test_callers_describing_a_named_grievance_without_naming_it_count_with_it() -> None:
+    """Three callers name 鑫源建筑公司; two more say the same naming nothing (one of them a caller who
+    named it: counted once): four callers, five calls. The same words in another district, or other
+    words in the district, join nothing."""
+    named = calls_naming("鑫源建筑公司拖欠工资三个月了，工友们都找不到老板", [3], first_day=3)
+    unnamed = calls_naming("老板拖欠工资三个月了，工友们都找不到人", [2], first_day=4, first_phone=2)
+    other = calls_naming("楼上邻居装修太吵了，晚上睡不着觉", [2], first_day=4, first_phone=20)
+    north = calls_naming(
+        "老板拖欠工资三个月了，工友们都找不到人", [2], first_day=4, first_phone=30, district="江北区"
+    )
+    hotline = named + [dict(c, call_id=f"U{i}") for i, c in enumerate(unnamed)] + other + north
+    found = clusters(hotline, instant(7), config=GrievanceConfig(emerging_p=1.0))
+    assert found[["thing", "distinct_callers", "calls"]].values.tolist() == [["鑫源建筑公司", 4, 5]]
+    alone = clusters(hotline, instant(7), config=GrievanceConfig(emerging_p=1.0, resembling=False))
+    assert alone[["thing", "distinct_callers", "calls"]].values.tolist() == [["鑫源建筑公司", 3, 3]]
+    pairs = cluster_calls(make_sources([], [], hotline), instant(7))
+    assert sorted(pairs["call_id"]) == ["H00000", "H00001", "H00002", "U0", "U1"]
+    assert set(pairs["cluster_id"]) == {cluster_id("东湖区", "鑫源建筑公司")}
+
+
+def test_a_call_alike_a_named_grievance_only_in_words_naming_no_thing_does_not_count_with_it() -> None:
+    """Three callers name 金桥花园 with 整个小区 and 自来水公司 (words naming no thing in particular); two
+    others use those words naming nothing, about something else: they join nothing. Two more saying what
+    the three said, naming nothing, count with it."""
+    named = calls_naming("金桥花园整个小区都停水了，自来水公司电话打不通", [3], first_day=3)
+    words = calls_naming("整个小区水压太低，不上水，自来水公司说在检修", [2], first_day=4, first_phone=10)
+    found = clusters(named + words, instant(7), config=GrievanceConfig(emerging_p=1.0))
+    assert found[["thing", "distinct_callers", "calls"]].values.tolist() == [["金桥花园", 3, 3]]
+    same = calls_naming("整个小区都停水了，自来水公司电话打不通", [2], first_day=4, first_phone=20)
+    found = clusters(named + words + same, instant(7), config=GrievanceConfig(emerging_p=1.0))
+    assert found[["thing", "distinct_callers", "calls"]].values.tolist() == [["金桥花园", 5, 5]]
+
+
 # ---------------------------------------------------------------- topics: calls naming no thing
 
 # One complaint (the square dance's loudspeakers at night), said five ways, naming no thing; with masks,
@@ -390,16 +423,19 @@ def test_a_topic_surge_says_callers_raised_the_same_issue() -> None:
 
 def test_a_call_naming_a_thing_is_counted_with_the_thing_not_in_a_topic() -> None:
     """Three more callers say the same naming their estate: they are the estate's cluster, not the
-    topic's (which would otherwise take them in)."""
+    topic's (which would otherwise take them in). Counting calls that resemble a named cluster with it,
+    four of the five others are the estate's too (the fourth is worded too differently) and no topic is
+    left."""
     named = tuple("阳光花园" + text for text in DANCE[:3])
     hotline = calls_saying(DANCE) + calls_saying(named, 100)
-    found = clusters(
-        hotline, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0)
-    ).set_index("thing_kind")
+    apart = GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0, resembling=False)
+    found = clusters(hotline, instant(5), config=apart).set_index("thing_kind")
     assert found.loc["topic", "thing"] == DANCE_LABEL and found.loc["topic", "distinct_callers"] == 5
     assert found.loc["estate", "thing"] == "阳光花园" and found.loc["estate", "distinct_callers"] == 3
-    pairs = cluster_calls(make_sources([], [], hotline), instant(5), GrievanceConfig(thing_kinds=WITH_TOPICS))
+    pairs = cluster_calls(make_sources([], [], hotline), instant(5), apart)
     assert pairs["call_id"].is_unique and len(pairs) == 8
+    joined = clusters(hotline, instant(5), config=GrievanceConfig(thing_kinds=WITH_TOPICS, emerging_p=1.0))
+    assert joined[["thing", "distinct_callers"]].values.tolist() == [["阳光花园", 7]]
 
 
 def test_topics_and_named_things_are_not_each_other_s_peers() -> None:

@@ -86,7 +86,7 @@ def _weekly(n: int = 150) -> pd.DataFrame:
 
 
 MATRIX = _weekly()
-FOLDS = usable_folds(MATRIX, training_folds(WEEKS, PLAN))
+FOLDS = usable_folds(MATRIX, training_folds(WEEKS, PLAN.date_policy))
 
 
 def test_the_search_stays_in_its_space_starts_from_the_given_settings_and_repeats_for_a_seed() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ from warehouse import dashboard_tables, tables
 _CHUNK = 5000  # values per IN (...) query; SQLite allows 32,766 parameters since 3.32
 # Every module that defines tables on the shared metadata, so that `Warehouse` creates them all.
 TABLE_MODULES = (tables, dashboard_tables)
+# The `store_meta` name under which a store records that its input tables have these indexes.
+INPUT_INDEXES = "input_indexes_version"
 
 
 def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
@@ -261,18 +264,42 @@ def forget_pseudonymised(connection: Connection) -> dict[str, int]:
     return removed
 
 
-def _create_missing_indexes(engine: Engine) -> None:
+def index_version(indexed: Iterable[Table]) -> str:
+    """A fingerprint of the tables' index definitions (names, columns, uniqueness)."""
+    described = sorted(
+        f"{table.name}:{index.name}:{','.join(c.name for c in index.columns)}:{index.unique}"
+        for table in indexed
+        for index in table.indexes
+    )
+    return hashlib.sha256("\n".join(described).encode()).hexdigest()[:16]
+
+
+def input_index_version() -> str:
+    """The version of the input tables' indexes that a store records as present (`store_meta`,
+    INPUT_INDEXES)."""
+    return index_version(tables.INPUT_TABLES.values())
+
+
+def _create_missing_indexes(connection: Connection) -> None:
     """Create the indexes of the input tables a store made by an earlier version lacks (`create_all`
     skips tables that exist, with their indexes)."""
+    inspector = inspect(connection)
+    present = {t: {i["name"] for i in inspector.get_indexes(t.name)} for t in tables.INPUT_TABLES.values()}
+    for table, names in present.items():
+        for index in table.indexes:
+            if index.name not in names:
+                index.create(connection)
+
+
+def _ensure_input_indexes(engine: Engine) -> None:
+    """Inspect the input tables' indexes (and create missing ones) only if the store does not record
+    already having this version's."""
+    version = input_index_version()
     with engine.begin() as connection:
-        present = {
-            t: {i["name"] for i in inspect(connection).get_indexes(t.name)}
-            for t in tables.INPUT_TABLES.values()
-        }
-        for table, names in present.items():
-            for index in table.indexes:
-                if index.name not in names:
-                    index.create(connection)
+        if read_meta(connection, INPUT_INDEXES) == version:
+            return
+        _create_missing_indexes(connection)
+        write_meta(connection, INPUT_INDEXES, version)
 
 
 class Warehouse:
@@ -284,7 +311,7 @@ class Warehouse:
         self.url = url
         self.engine = make_engine(url)
         tables.metadata.create_all(self.engine)
-        _create_missing_indexes(self.engine)
+        _ensure_input_indexes(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -1,0 +1,175 @@
+"""Calls that name nothing, joined to the named grievance they resemble.
+
+On a message board some callers describe a grievance without naming its thing ("老板拖欠工资3个月了，
+工友们都找不到人" among calls naming 鑫源建筑公司). `resembling_calls(calls, unnamed, keyed, window,
+config)` gives each such call the cluster of named calls it resembles, when it resembles one clearly:
+
+- **Texts** are compared as topics compare them (`features.grievance_topics.text_vectors`: unit TF-IDF
+  vectors of character n-grams, boilerplate, masks and stop n-grams left out), without the words that
+  name a trade or nothing, no thing in particular (整个小区, 自来水公司: `resembling_mentions`' `nameless`):
+  a call sharing only those with a cluster's calls says nothing of which grievance it is about.
+- **Candidates.** A call is compared only with the named calls of its own district (the district the call
+  was made in) received within `window` of it, and filed under the same hotline category (a call or a
+  named call without a category is compared with all).
+- **Likeness to a cluster** is the mean cosine of its `neighbours` most alike texts (a text written by
+  several callers counts once; a cluster with fewer alike texts counts the missing ones as 0: one
+  similar text is not a grievance's wording). The call joins the most alike cluster when that likeness
+  is at least `similarity` and the cluster holds at least `share` of the call's likeness to all named
+  texts (the sum of its cosines of at least `floor`): a follow-up worded like the calls about many
+  things ("那边还是没有解决，我们要求给个说法") resembles none in particular and joins nothing.
+
+Pure functions over sparse products per district.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.grievance_topics import TopicConfig, text_vectors
+
+COLUMNS: tuple[str, ...] = ("pos", "cluster")
+TOPICS = TopicConfig()  # how texts are compared by default (as topics compare them)
+
+
+@dataclass(frozen=True)
+class ResemblanceConfig:
+    """When a call naming nothing joins the cluster of named calls it resembles."""
+
+    similarity: float = 0.2  # mean cosine of its `neighbours` most alike calls of the cluster, at least
+    neighbours: int = 3  # alike calls of the cluster averaged
+    share: float = 0.6  # share of the call's likeness to all named calls the cluster holds, at least
+    floor: float = 0.1  # cosines below this count in no share
+
+    def __post_init__(self) -> None:
+        if not (0 < self.similarity <= 1 and 0 <= self.floor <= 1 and 0 < self.share <= 1):
+            raise ValueError("need 0 < similarity <= 1, 0 <= floor <= 1 and 0 < share <= 1")
+        if self.neighbours < 1:
+            raise ValueError("neighbours must be positive")
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in COLUMNS})
+
+
+def _pairs(
+    calls: pd.DataFrame, unnamed: np.ndarray, keyed: pd.DataFrame, window: pd.Timedelta, topics: TopicConfig
+) -> pd.DataFrame:
+    """(pos, cluster, document, cosine) of each call naming nothing and each distinct text (`document`)
+    of the named calls it may join (see the module docstring: same district, within the window, same
+    category), cosines above zero."""
+    rows = np.union1d(unnamed, keyed["pos"].to_numpy())
+    vectors, codes = text_vectors(calls.iloc[rows][["text", "district", "received_at"]], topics)
+    code = pd.Series(codes, index=rows)
+    district = calls["district"].astype("string").fillna("").to_numpy(dtype=object)
+    category = calls["category"].astype("string").fillna("").to_numpy(dtype=object)
+    received = calls["received_at"].to_numpy()
+    asking = pd.DataFrame({"pos": unnamed, "code": code.reindex(unnamed).to_numpy()})
+    asking = asking[(asking["code"] >= 0) & (district[unnamed] != "")]
+    named = keyed.assign(code=code.reindex(keyed["pos"]).to_numpy())
+    named = named[named["code"] >= 0]
+    found = []
+    for place, ask in asking.groupby(district[asking["pos"].to_numpy()], sort=True):
+        among = named[district[named["pos"].to_numpy()] == place]
+        if among.empty:
+            continue
+        product = (vectors[ask["code"].to_numpy()] @ vectors[among["code"].to_numpy()].T).tocoo()
+        pos = ask["pos"].to_numpy()[product.row]
+        other = among["pos"].to_numpy()[product.col]
+        near = np.abs(received[pos] - received[other]) <= window.to_timedelta64()
+        mine, theirs = category[pos], category[other]
+        filed = (mine == theirs) | (mine == "") | (theirs == "")
+        keep = near & filed
+        found.append(
+            pd.DataFrame(
+                {
+                    "pos": pos[keep],
+                    "cluster": among["cluster"].to_numpy()[product.col][keep],
+                    "document": among["code"].to_numpy()[product.col][keep],
+                    "cosine": product.data[keep].astype(np.float64),
+                }
+            )
+        )
+    if not found:
+        return pd.DataFrame({"pos": [], "cluster": [], "document": [], "cosine": []})
+    return pd.concat(found, ignore_index=True).drop_duplicates(["pos", "cluster", "document"])
+
+
+def resembling_calls(
+    calls: pd.DataFrame,
+    unnamed: np.ndarray,
+    keyed: pd.DataFrame,
+    window: pd.Timedelta,
+    config: ResemblanceConfig = ResemblanceConfig(),
+    topics: TopicConfig = TOPICS,
+) -> pd.DataFrame:
+    """(pos, cluster) of the calls naming nothing that join a cluster of named calls (see the module
+    docstring), by pos. `calls`: text, district, category, received_at (tz-aware); `unnamed`: the
+    positions of the calls naming nothing; `keyed`: (pos, cluster) of the named calls, one row per call
+    and cluster; `window`: how far apart in time a call and the named calls it is compared with may be."""
+    keyed = keyed[["pos", "cluster"]].drop_duplicates()
+    unnamed = np.setdiff1d(np.asarray(unnamed, dtype=np.int64), keyed["pos"].to_numpy())
+    if len(unnamed) == 0 or keyed.empty:
+        return _empty()
+    pairs = _pairs(calls, unnamed, keyed, window, topics)
+    if pairs.empty:
+        return _empty()
+    counted = pairs[pairs["cosine"] >= config.floor - 1e-9]
+    mass = counted.groupby(["pos", "cluster"])["cosine"].sum()
+    share = mass / mass.groupby(level="pos").transform("sum")
+    ranked = pairs.sort_values(["pos", "cluster", "cosine"], ascending=[True, True, False], kind="stable")
+    top = ranked.groupby(["pos", "cluster"]).head(config.neighbours)
+    likeness = (top.groupby(["pos", "cluster"])["cosine"].sum() / config.neighbours).rename("likeness")
+    frame = likeness.reset_index()
+    frame["share"] = share.reindex(pd.MultiIndex.from_frame(frame[["pos", "cluster"]])).fillna(0.0).to_numpy()
+    frame = frame.sort_values(["pos", "likeness", "cluster"], ascending=[True, False, True], kind="stable")
+    best = frame.drop_duplicates("pos")
+    joined = best[(best["likeness"] >= config.similarity - 1e-9) & (best["share"] >= config.share - 1e-9)]
+    return joined[list(COLUMNS)].astype(np.int64).reset_index(drop=True)
+
+
+def without_words(texts: pd.Series, words: pd.DataFrame) -> pd.Series:
+    """The texts with the words of `words` (pos: the text's position, thing: the word as written) taken
+    out, each replaced by a break so that no n-gram spans it."""
+    out = texts.astype(object).to_numpy(copy=True)
+    for word, pos in words.groupby("thing", sort=True)["pos"]:
+        at = pos.to_numpy(dtype=np.int64)
+        out[at] = [t.replace(word, "，") if isinstance(t, str) else t for t in out[at].tolist()]
+    return pd.Series(out, index=texts.index, dtype=object)
+
+
+def resembling_mentions(
+    calls: pd.DataFrame,
+    found: pd.DataFrame,
+    window: pd.Timedelta,
+    config: ResemblanceConfig = ResemblanceConfig(),
+    topics: TopicConfig = TOPICS,
+    nameless: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """(pos, thing, kind, key, member, district) of the calls without a key (`found`: the calls' keyed
+    mentions, pos, kind, key and district) that join a cluster (district, key) by `resembling_calls`, as
+    mentions of its thing written as nothing ('': never the form it is shown as). `calls`: text,
+    district, category, received_at; `nameless`: (pos, thing) of the words of the texts that name a
+    trade or nothing, no thing in particular (整个小区, 自来水公司), left out of the texts compared."""
+    unnamed = np.setdiff1d(np.arange(len(calls)), found["pos"].to_numpy())
+    clusters = found[["district", "key", "kind"]].drop_duplicates(["district", "key"]).reset_index(drop=True)
+    at = pd.MultiIndex.from_frame(clusters[["district", "key"]])
+    cluster = at.get_indexer(pd.MultiIndex.from_frame(found[["district", "key"]]))
+    keyed = pd.DataFrame({"pos": found["pos"].to_numpy(), "cluster": cluster})
+    rows = calls[["text", "district", "category", "received_at"]]
+    if nameless is not None and not nameless.empty:
+        rows = rows.assign(text=without_words(rows["text"], nameless).to_numpy())
+    joined = resembling_calls(rows, unnamed, keyed, window, config, topics)
+    thing = clusters.iloc[joined["cluster"].to_numpy()]
+    return pd.DataFrame(
+        {
+            "pos": joined["pos"].to_numpy(),
+            "thing": "",
+            "kind": thing["kind"].to_numpy(dtype=object),
+            "key": thing["key"].to_numpy(dtype=object),
+            "member": thing["key"].to_numpy(dtype=object),
+            "district": thing["district"].to_numpy(dtype=object),
+        }
+    )

@@ -1,0 +1,105 @@
+"""Calls that name nothing, joined to the named cluster of their district they resemble."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.grievance_resemblance import ResemblanceConfig, resembling_calls, without_words
+
+EAST, NORTH = "东湖区", "江北区"
+WAGES = (
+    "鑫源建筑公司老板拖欠工资三个月了，工友们都找不到人",
+    "鑫源建筑公司拖欠工资三个月，工友们都没拿到钱",
+    "在鑫源建筑公司干活，老板拖欠工资，工友们找不到人",
+)
+LIFT = ("顺发花园的电梯坏了一个月，物业一直不修", "顺发花园电梯坏了，物业不管，老人上不了楼")
+FOLLOW_UP = ("鑫源公司那边还是没有解决，要求给个说法", "顺发花园那边还是没有解决，要求给个说法")
+
+
+def frame(rows: list[tuple[str, str, str, int]]) -> pd.DataFrame:
+    """Calls (text, district, category, day) received on day k of March 2025 at 10:00."""
+    text, district, category, days = zip(*rows, strict=True)
+    start = pd.Timestamp("2025-03-01 10:00", tz="Asia/Shanghai")
+    return pd.DataFrame(
+        {
+            "text": text,
+            "district": district,
+            "category": category,
+            "received_at": [start + pd.Timedelta(days=d) for d in days],
+        }
+    )
+
+
+# Named calls: 0-2 about wages at 鑫源 (cluster 0), 3-4 about the lift at 顺发 (cluster 1), 5-6 their
+# follow-ups; all in EAST.
+NAMED = [
+    *((t, EAST, "欠薪", 1) for t in WAGES),
+    *((t, EAST, "物业管理", 2) for t in LIFT),
+    (FOLLOW_UP[0], EAST, "欠薪", 2),
+    (FOLLOW_UP[1], EAST, "物业管理", 2),
+]
+KEYED = pd.DataFrame({"pos": range(7), "cluster": [0, 0, 0, 1, 1, 0, 1]})
+WEEK = pd.Timedelta(days=7)
+
+
+def joined(unnamed: list[tuple[str, str, str, int]], config: ResemblanceConfig | None = None) -> dict:
+    """Per call naming nothing (numbered from 0): the cluster it joins."""
+    calls = frame([*NAMED, *unnamed])
+    found = resembling_calls(
+        calls, np.arange(len(NAMED), len(calls)), KEYED, WEEK, config or ResemblanceConfig()
+    )
+    return dict(zip((found["pos"] - len(NAMED)).tolist(), found["cluster"].tolist(), strict=True))
+
+
+def test_a_call_describing_a_named_grievance_joins_it() -> None:
+    assert joined([("老板拖欠工资三个月了，工友们都找不到人", EAST, "欠薪", 3)]) == {0: 0}
+    assert joined([("电梯坏了一个月，物业一直不修", EAST, "物业管理", 3)]) == {0: 1}
+
+
+def test_a_call_about_something_else_in_the_district_joins_nothing() -> None:
+    assert joined([("小区门口的垃圾站太臭了，夏天没法开窗", EAST, "欠薪", 3)]) == {}
+
+
+def test_a_call_in_another_district_joins_nothing() -> None:
+    assert joined([("老板拖欠工资三个月了，工友们都找不到人", NORTH, "欠薪", 3)]) == {}
+
+
+def test_a_call_filed_under_another_category_or_far_in_time_joins_nothing() -> None:
+    assert joined([("老板拖欠工资三个月了，工友们都找不到人", EAST, "物业管理", 3)]) == {}
+    assert joined([("老板拖欠工资三个月了，工友们都找不到人", EAST, "欠薪", 10)]) == {}
+    assert joined([("老板拖欠工资三个月了，工友们都找不到人", EAST, "", 3)]) == {0: 0}  # unfiled
+
+
+def test_a_call_worded_like_the_calls_about_several_things_joins_none() -> None:
+    """'那边还是没有解决' is said of 鑫源 and of 顺发 alike: an unfiled follow-up resembles neither more."""
+    follow_up = [("那边还是没有解决，要求给个说法", EAST, "", 3)]
+    assert joined(follow_up, ResemblanceConfig(neighbours=1)) == {}
+    assert list(joined(follow_up, ResemblanceConfig(neighbours=1, share=0.4))) == [0]  # the share decides
+
+
+def test_likeness_is_a_threshold() -> None:
+    call = [("老板拖欠工资三个月了，工友们都找不到人", EAST, "欠薪", 3)]
+    assert joined(call, ResemblanceConfig(similarity=0.99)) == {}
+
+
+def test_nothing_to_join_gives_the_columns() -> None:
+    calls = frame(NAMED)
+    assert list(resembling_calls(calls, np.array([], dtype=np.int64), KEYED, WEEK).columns) == [
+        "pos",
+        "cluster",
+    ]
+
+
+def test_the_config_is_checked() -> None:
+    with pytest.raises(ValueError):
+        ResemblanceConfig(similarity=0)
+    with pytest.raises(ValueError):
+        ResemblanceConfig(neighbours=0)
+
+
+def test_words_naming_no_thing_are_taken_out_of_their_own_texts_only() -> None:
+    texts = pd.Series(["整个小区停水了，自来水公司不管", "整个小区停电了", None], dtype=object)
+    words = pd.DataFrame({"pos": [0, 0, 2], "thing": ["整个小区", "自来水公司", "整个小区"]})
+    assert without_words(texts, words).tolist() == ["，停水了，，不管", "整个小区停电了", None]
