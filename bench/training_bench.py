@@ -12,7 +12,8 @@ configured settings (3 candidates, 3 folds, sigmoid calibration; ``--set`` overr
 - ``load``: reads the stored tables as the training flow does (``pipelines.runtime.load_sources``: the
   columns of ``features.sources.STORE_COLUMNS``, repetitive text as categoricals, knowledge-time order);
 - ``matrix``: the training matrix over ``--dates`` weekly snapshot dates ending 30 days before the end;
-- ``train``: ``models.train.train`` — every candidate on every fold, the choice, the final refit;
+- ``train``: ``models.train.train`` — every candidate on every fold (the folds in ``training_jobs``
+  processes, whose CPU seconds are counted), the choice, the final refit;
 - ``day``: what the daily run computes for the day after the period: features of the open cases,
   scores, reasons and bands (``rank_cases``), the list's fairness audit and the drift table against
   the training reference (no ingest, no files: those are measured by ``bench.ingest_bench``).
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 from collections.abc import Callable
@@ -55,10 +57,19 @@ def _reset_peak() -> bool:
     return True
 
 
+def _children_cpu_seconds() -> float:
+    """CPU seconds of this process's ended child processes (training's fold workers end with it)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _stage(call: Callable[[], object]) -> tuple[object, dict[str, float]]:
-    """call(): its result, wall and CPU seconds, and the peak memory (GiB) while it ran."""
+    """call(): its result, wall and CPU seconds (of its worker processes too), and the peak memory (GiB)
+    of this process while it ran."""
     _reset_peak()
+    children = _children_cpu_seconds()
     result, wall, cpu = _timed(call)
+    cpu += _children_cpu_seconds() - children
     peak = (_status_kib("VmHWM") or 0) / 2**20
     return result, {"seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "peak_gib": round(peak, 2)}
 

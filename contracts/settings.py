@@ -106,6 +106,14 @@ class Settings(BaseSettings):
         "tree fit with two threads took 8-12 times the wall time of one (and 12 times the CPU), its threads "
         "waiting on each other whenever one is descheduled; one keeps the grid's time predictable.",
     )
+    training_jobs: int = Field(
+        0,
+        ge=0,
+        description="Processes the rolling folds of a candidate are fitted in at once while the model grid "
+        "is compared (each fit with training_threads threads; the folds' prepared rows are shared through "
+        "files, not copied); 0: one per usable core, at most one per fold. The models and figures are the "
+        "same whatever the number; 1 fits the folds one after the other in the training process.",
+    )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
     logistic_c_grid: tuple[PositiveFloat, ...] = Field(
         (0.02, 0.002),

@@ -65,6 +65,7 @@ SETTING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "experiment_name",
             "training_max_rows",
             "training_threads",
+            "training_jobs",
             "logistic_c",
             "logistic_c_grid",
             "sparse_c_grid",

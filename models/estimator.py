@@ -176,22 +176,17 @@ def _prepare(docs: tuple[FeatureDoc, ...], max_terms: int) -> ColumnTransformer:
     )
 
 
-def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
-    """The candidate's uncalibrated pipeline: prepare, standardise, classify (not for a blend: its parts
-    are fitted and calibrated one by one, then averaged by `Blend`).
-
-    Every transformed column is standardised on the training data (trees do not need it, but it
-    makes 0 mean "the average training case" for every model, which the reasons rely on).
-    """
+def make_classifier(candidate: Candidate, seed: int) -> Any:
+    """The candidate's unfitted classifier, the last step of its pipeline (not for a blend)."""
     params = candidate.params
     if candidate.kind == "logistic" and params.get("penalty") == "l1":
-        classify: Any = LogisticRegression(
+        return LogisticRegression(
             C=params["C"], l1_ratio=1.0, solver="liblinear", max_iter=2000, random_state=seed
         )
-    elif candidate.kind == "logistic":
-        classify = LogisticRegression(C=params["C"], max_iter=2000, random_state=seed)
-    elif candidate.kind == "trees":
-        classify = HistGradientBoostingClassifier(
+    if candidate.kind == "logistic":
+        return LogisticRegression(C=params["C"], max_iter=2000, random_state=seed)
+    if candidate.kind == "trees":
+        return HistGradientBoostingClassifier(
             max_iter=params["max_iter"],
             learning_rate=params["learning_rate"],
             max_leaf_nodes=params["max_leaf_nodes"],
@@ -201,10 +196,33 @@ def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
             early_stopping=False,
             random_state=seed,
         )
-    else:
-        raise ValueError(f"{candidate.name}: a {candidate.kind} is made of its parts' fitted models")
-    prepare = _prepare(candidate.docs, params["max_terms"])
-    return Pipeline([("prepare", prepare), ("scale", StandardScaler()), ("classify", classify)])
+    raise ValueError(f"{candidate.name}: a {candidate.kind} is made of its parts' fitted models")
+
+
+def make_preparation(candidate: Candidate) -> tuple[ColumnTransformer, StandardScaler]:
+    """The candidate's unfitted first two steps: prepare its features, then standardise them."""
+    return _prepare(candidate.docs, candidate.params["max_terms"]), StandardScaler()
+
+
+def preparation_key(candidate: Candidate) -> tuple[Any, ...]:
+    """What the candidate's preparation depends on: candidates with the same key prepare alike."""
+    return (candidate.docs, candidate.params.get("max_terms"))
+
+
+def assembled(prepare: ColumnTransformer, scale: StandardScaler, classify: Any) -> Pipeline:
+    """The pipeline of those steps (as `make_estimator` names them)."""
+    return Pipeline([("prepare", prepare), ("scale", scale), ("classify", classify)])
+
+
+def make_estimator(candidate: Candidate, seed: int) -> Pipeline:
+    """The candidate's uncalibrated pipeline: prepare, standardise, classify (not for a blend: its parts
+    are fitted and calibrated one by one, then averaged by `Blend`).
+
+    Every transformed column is standardised on the training data (trees do not need it, but it
+    makes 0 mean "the average training case" for every model, which the reasons rely on).
+    """
+    classify = make_classifier(candidate, seed)
+    return assembled(*make_preparation(candidate), classify)
 
 
 def weighted_fit_params(weights: np.ndarray | None) -> dict[str, np.ndarray]:

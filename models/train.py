@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Any, get_args
 
 import numpy as np
@@ -25,8 +25,17 @@ from models.estimator import (
     base_model,
     calibrate,
     make_estimator,
+    preparation_key,
     refitted,
     weighted_fit_params,
+)
+from models.fold_fits import (
+    current_work,
+    fit_folds,
+    prepared_rows,
+    shared_work,
+    test_rows,
+    weighted_scaling,
 )
 from models.folds import Fold
 from models.metrics import (
@@ -59,7 +68,8 @@ class TrainingPlan:
     Above `max_training_rows` matrix rows, models are fitted on every escalation and a share
     `negative_rate` of the other rows of each snapshot date, weighted back (`models.sampling`; `train`
     sets the rate from the matrix); calibration and every metric use all rows of their dates. `threads`:
-    the OpenMP and BLAS threads the fits may use (None: the libraries' default).
+    the OpenMP and BLAS threads the fits may use (None: the libraries' default); `jobs`: the processes
+    the folds of a candidate are fitted in at once while the grid is compared (`models.fold_fits`).
     """
 
     date_policy: DatePolicy  # the folds and the final fit/calibration split: the policy logged with the model
@@ -71,6 +81,7 @@ class TrainingPlan:
     max_training_rows: int | None = None
     negative_rate: float = 1.0
     threads: int | None = None
+    jobs: int = 1
 
 
 def sampled_plan(matrix: pd.DataFrame, plan: TrainingPlan) -> TrainingPlan:
@@ -184,11 +195,11 @@ def _tested(matrix: pd.DataFrame, dates: Iterable[date], columns: Sequence[str])
     return _take(matrix, _on(matrix, dates), [*columns, *listed]).reset_index(drop=True)
 
 
-def fit_base(
+def fitting_rows(
     matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
-) -> Pipeline:
-    """The candidate's uncalibrated pipeline fitted on the fitting dates (on a sample of their
-    non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """The candidate's features, labels and weights of the rows it is fitted on: the fitting dates' (a
+    sample of their non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
     positions = _positions(matrix, fit_dates, "fitting")
     texts = [d.name for d in candidate.docs if d.kind == "text"]
     if (
@@ -207,11 +218,54 @@ def fit_base(
     )
     kept, weights = sample_negatives(keys, LABEL, plan.negative_rate, plan.seed)
     features, labels = _labelled(matrix, kept.index.to_numpy(), candidate)
-    with warnings.catch_warnings():
-        if weights is not None:  # a constant column's weighted variance can come out a hair below 0; the
-            # scaler then takes it for the constant it is (scale 1), after numpy's warning
-            warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
+    return features, labels, weights
+
+
+def fit_base(
+    matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
+) -> Pipeline:
+    """The candidate's uncalibrated pipeline fitted on the fitting dates (on a sample of their
+    non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
+    features, labels, weights = fitting_rows(matrix, candidate, fit_dates, plan)
+    with weighted_scaling(weights):
         return make_estimator(candidate, plan.seed).fit(features, labels, **weighted_fit_params(weights))
+
+
+def fold_bases(
+    matrix: pd.DataFrame, candidate: Candidate, folds: Sequence[Fold], plan: TrainingPlan
+) -> list[tuple[Any, float]]:
+    """Per fold: the candidate's uncalibrated pipeline fitted on the fold's fitting dates, and its mean
+    precision at the top share over the fold's test dates (`held_out_precision`). Within a training
+    run's shared work (`models.fold_fits`), the folds' prepared rows are shared and the folds fitted in
+    parallel; the same models and figures either way."""
+    work = current_work()
+    if work is None:
+        bases = [fit_base(matrix, candidate, fold.fit_dates, plan) for fold in folds]
+        return [
+            (b, held_out_precision(matrix, b, candidate, f, plan)) for b, f in zip(bases, folds, strict=True)
+        ]
+    prepared = []
+    for fold in folds:
+        key = (preparation_key(candidate), fold.fit_dates, plan.negative_rate, plan.seed)
+        done = prepared_rows(
+            work, key, candidate, partial(fitting_rows, matrix, candidate, fold.fit_dates, plan)
+        )
+        prepared.append(
+            (
+                done,
+                test_rows(work, (*key, fold.test_dates), done, partial(_test_rows, matrix, candidate, fold)),
+            )
+        )
+    return fit_folds(work, candidate, prepared, plan.seed, plan.top_fraction)
+
+
+def _test_rows(
+    matrix: pd.DataFrame, candidate: Candidate, fold: Fold
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The candidate's features, the labels and the as-of dates of the fold's test rows."""
+    positions = _on(matrix, fold.test_dates)
+    features, labels = _labelled(matrix, positions, candidate)
+    return features, labels, matrix["as_of"].to_numpy()[positions]
 
 
 def calibrated(
@@ -318,6 +372,11 @@ def cross_validate(
     """Fit and calibrate the candidate per fold (or take its given calibrated fold `models`); score its
     test dates with it and with the rule."""
     tables, predictions, fitted = [], [], []
+    if models is None and candidate.kind != "blend" and current_work() is not None:
+        models = [
+            calibrated(matrix, base, candidate, fold.calibration_dates, plan)
+            for (base, _), fold in zip(fold_bases(matrix, candidate, folds, plan), folds, strict=True)
+        ]
     for number, fold in enumerate(folds, start=1):
         model = (
             models[number - 1]
@@ -389,13 +448,14 @@ def tuned(
     def objective(params: dict[str, Any]) -> tuple[float, tuple[Any, ...]]:
         trial = replace(candidate, params=params, tuning=None)
         same = next((e for e in reusable if _same_model(e.candidate, trial)), None)
-        bases = (
-            tuple(base_model(m) for m in same.models)
-            if same
-            else tuple(fit_base(matrix, trial, fold.fit_dates, plan) for fold in folds)
-        )
-        precision = [held_out_precision(matrix, b, trial, f, plan) for b, f in zip(bases, folds, strict=True)]
-        return float(np.mean(precision)), bases
+        if same:
+            bases = tuple(base_model(m) for m in same.models)
+            precision = [
+                held_out_precision(matrix, b, trial, f, plan) for b, f in zip(bases, folds, strict=True)
+            ]
+            return float(np.mean(precision)), bases
+        fitted = fold_bases(matrix, trial, folds, plan)
+        return float(np.mean([p for _, p in fitted])), tuple(b for b, _ in fitted)
 
     found = search(candidate.params, objective, candidate.tuning, plan.seed)
     best = replace(candidate, params=found.params, tuning=None)
@@ -596,11 +656,12 @@ def _train(
     folds = usable_folds(matrix, training_folds(dates, plan.date_policy))
     evaluations: list[Evaluation] = []
     failures = {}
-    for candidate in progress(candidates):
-        try:
-            evaluations.append(evaluate(matrix, candidate, folds, plan, evaluations))
-        except CannotFit as error:  # e.g. no text to weigh in this data: the other candidates go on
-            failures[candidate.name] = str(error)
+    with shared_work(plan.jobs, plan.threads):
+        for candidate in progress(candidates):
+            try:
+                evaluations.append(evaluate(matrix, candidate, folds, plan, evaluations))
+            except CannotFit as error:  # e.g. no text to weigh in this data: the other candidates go on
+                failures[candidate.name] = str(error)
     if not evaluations:
         raise ValueError(f"no candidate model could be fitted: {failures}")
     best = choose(evaluations)

@@ -1,0 +1,185 @@
+"""A candidate fitted on every rolling fold with what does not depend on its hyperparameters done once.
+
+Within one training run (`shared_work`), a fold's fitting rows are prepared and standardised once for
+every candidate and trial that prepares alike (`models.estimator.preparation_key`), and so are its test
+rows; both are kept on disk, not in memory. The classifiers of the folds are then fitted in up to
+`jobs` worker processes (one thread each unless the plan says otherwise), each reading the prepared
+rows from disk; the processes start with the run and end with it. The models and figures are those of
+fitting each fold's whole pipeline in turn.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib.externals.loky import ProcessPoolExecutor
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from models.estimator import Candidate, assembled, make_classifier, make_preparation
+from models.metrics import precision_at_k, top_k
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A fold's fitting rows prepared and standardised (saved at `features`), with the fitted steps."""
+
+    prepare: ColumnTransformer
+    scale: StandardScaler
+    features: Path
+    labels: np.ndarray
+    weights: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Tested:
+    """A fold's test rows as a prepared model reads them (saved at `features`), their labels and the row
+    positions of each test date, in date order."""
+
+    features: Path
+    labels: np.ndarray
+    dates: tuple[np.ndarray, ...]
+
+
+@dataclass
+class Workspace:
+    """What one training run prepares once (on disk in `folder`) and the processes its fits may use
+    (`pool`: none with one job)."""
+
+    folder: Path
+    pool: ProcessPoolExecutor | None
+    threads: int | None
+    prepared: dict[Hashable, Prepared]
+    tested: dict[Hashable, Tested]
+
+    def save(self, values: np.ndarray) -> Path:
+        """The array, written to a new file of the folder."""
+        path = self.folder / f"{len(self.prepared) + len(self.tested)}-{id(values)}.npy"
+        np.save(path, values, allow_pickle=False)
+        return path
+
+
+_WORK: ContextVar[Workspace | None] = ContextVar("fold_fits_workspace", default=None)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def shared_work(jobs: int, threads: int | None) -> Iterator[Workspace]:
+    """Within the block, fold preparations are shared and fold fits use up to `jobs` processes (started
+    afresh, so that they share no state with this one, and ended with the block)."""
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None  # loky's: no main-module rerun
+    with tempfile.TemporaryDirectory(prefix="fengqiao-folds-") as folder:
+        work = Workspace(Path(folder), pool, threads, {}, {})
+        token = _WORK.set(work)
+        try:
+            yield work
+        finally:
+            _WORK.reset(token)
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+
+def current_work() -> Workspace | None:
+    """The training run's shared workspace, if one is open."""
+    return _WORK.get()
+
+
+@contextmanager
+def weighted_scaling(weights: np.ndarray | None) -> Iterator[None]:
+    """Where the standardisation is weighted: numpy's warning of a constant column's weighted variance
+    coming out a hair below 0 silenced (the scaler takes it for the constant it is, scale 1)."""
+    with warnings.catch_warnings():
+        if weights is not None:
+            warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
+        yield
+
+
+def fit_steps(
+    prepare: Any, scale: Any, features: Any, labels: np.ndarray, weights: np.ndarray | None
+) -> np.ndarray:
+    """Fit prepare and scale in turn as `Pipeline.fit` does (the classifier is left for later); the
+    standardised rows."""
+    weighted = {} if weights is None else {"sample_weight": weights}
+    with weighted_scaling(weights):
+        return scale.fit_transform(prepare.fit_transform(features, labels), labels, **weighted)
+
+
+def prepared_rows(
+    work: Workspace,
+    key: Hashable,
+    candidate: Candidate,
+    rows: Callable[[], tuple[pd.DataFrame, np.ndarray, np.ndarray | None]],
+) -> Prepared:
+    """The fold's prepared fitting rows under `key`, computed from `rows()` (features, labels, weights)
+    the first time."""
+    if key not in work.prepared:
+        features, labels, weights = rows()
+        prepare, scale = make_preparation(candidate)
+        standardised = fit_steps(prepare, scale, features, labels, weights)
+        work.prepared[key] = Prepared(prepare, scale, work.save(standardised), labels, weights)
+    return work.prepared[key]
+
+
+def test_rows(
+    work: Workspace, key: Hashable, done: Prepared, rows: Callable[[], tuple[pd.DataFrame, np.ndarray, Any]]
+) -> Tested:
+    """The fold's test rows under `key` as the prepared steps turn them, computed from `rows()`
+    (features, labels, as-of dates) the first time."""
+    if key not in work.tested:
+        features, labels, as_of = rows()
+        standardised = done.scale.transform(done.prepare.transform(features))
+        dates = tuple(pd.Series(np.asarray(as_of)).groupby(np.asarray(as_of)).indices.values())
+        work.tested[key] = Tested(work.save(standardised), labels, dates)
+    return work.tested[key]
+
+
+def _fit_fold(
+    candidate: Candidate, seed: int, threads: int | None, done: Prepared, test: Tested, *, top_fraction: float
+) -> tuple[Any, float]:
+    """The candidate's classifier fitted on a fold's prepared rows, and its mean precision at the top
+    share over the fold's test dates (run in a worker process)."""
+    with threadpool_limits(threads):
+        classify = make_classifier(candidate, seed)
+        weighted = {} if done.weights is None else {"sample_weight": done.weights}
+        classify.fit(np.load(done.features, mmap_mode="r"), done.labels, **weighted)
+        scores = classify.predict_proba(np.load(test.features, mmap_mode="r"))[:, 1]
+    precision = [
+        precision_at_k(test.labels[index], scores[index], top_k(len(index), top_fraction))
+        for index in test.dates
+    ]
+    return classify, float(np.mean(precision))
+
+
+def fit_folds(
+    work: Workspace,
+    candidate: Candidate,
+    folds: Sequence[tuple[Prepared, Tested]],
+    seed: int,
+    top_fraction: float,
+) -> list[tuple[Pipeline, float]]:
+    """Per fold: the candidate's pipeline fitted on the fold's prepared rows, and its mean precision at
+    the top share over the fold's test dates; the folds in the workspace's processes, if any."""
+    run = partial(_fit_fold, candidate, seed, work.threads, top_fraction=top_fraction)
+    prepared, tests = [p for p, _ in folds], [t for _, t in folds]
+    fitted = list(work.pool.map(run, prepared, tests) if work.pool else map(run, prepared, tests))
+    return [
+        (assembled(p.prepare, p.scale, classify), precision)
+        for (p, _), (classify, precision) in zip(folds, fitted, strict=True)
+    ]

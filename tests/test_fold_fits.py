@@ -1,0 +1,70 @@
+"""Shared fold work (`models.fold_fits`): the folds' prepared rows computed once per training run and the
+folds fitted in worker processes give the very models and figures of fitting each pipeline in turn."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.estimator import Candidate, base_model
+from models.fold_fits import shared_work
+from models.search import SearchBudget
+from models.train import Evaluation, evaluate, train
+from tests.builders import make_candidate
+from tests.test_model_search import DOCS, FOLDS, LOGISTIC, MATRIX, PLAN, TEXT, TUNED
+
+TEXT_LOGISTIC = make_candidate("logistic_text", "logistic", (*DOCS, TEXT), {"C": 0.5, "max_terms": 20})
+SPARSE = make_candidate("logistic_sparse", "logistic", DOCS, {"C": 0.05, "penalty": "l1"})
+SEARCHED_SPARSE = replace(SPARSE, tuning=SearchBudget(2, 600, ({"C": 0.01},)))
+BLEND = make_candidate("blend", "blend", DOCS, parts=(SEARCHED_SPARSE, TUNED))
+
+
+def _same(a: Evaluation, b: Evaluation) -> None:
+    """Both evaluations hold the same held-out figures and fold models that score alike to the bit."""
+    pd.testing.assert_frame_equal(a.predictions, b.predictions, check_exact=True)
+    pd.testing.assert_frame_equal(a.validation, b.validation, check_exact=True)
+    assert (a.search is None) == (b.search is None)
+    if a.search is not None and b.search is not None:
+        assert (a.search.params, a.search.value, a.search.trials) == (
+            b.search.params,
+            b.search.value,
+            b.search.trials,
+        )
+    names = list(a.candidate.feature_names)
+    for one, other in zip(a.models, b.models, strict=True):
+        assert np.array_equal(one.predict_proba(MATRIX[names]), other.predict_proba(MATRIX[names]))
+
+
+@pytest.mark.parametrize(("rate", "jobs"), [(1.0, 1), (0.5, 2)])
+@pytest.mark.parametrize("candidate", [TEXT_LOGISTIC, BLEND], ids=lambda c: c.name)
+def test_shared_fold_work_fits_the_same_models_as_fitting_each_pipeline(
+    candidate: Candidate, rate: float, jobs: int
+) -> None:
+    plan = replace(PLAN, negative_rate=rate, threads=1)
+    alone = evaluate(MATRIX, candidate, FOLDS, plan)
+    with shared_work(jobs, 1):
+        shared = evaluate(MATRIX, candidate, FOLDS, plan)
+    _same(alone, shared)
+
+
+def test_the_folds_are_prepared_once_for_every_trial_and_candidate_that_prepares_alike() -> None:
+    with shared_work(1, 1) as work:
+        trees = evaluate(MATRIX, TUNED, FOLDS, PLAN)
+        evaluate(MATRIX, SEARCHED_SPARSE, FOLDS, PLAN, [trees])
+    assert trees.search is not None and trees.search.trials == 3
+    assert len(work.prepared) == len(FOLDS) and len(work.tested) == len(FOLDS)
+    assert [m.named_steps["prepare"] for m in map(base_model, trees.models)] == [
+        p.prepare for p in work.prepared.values()
+    ]
+
+
+def test_training_is_the_same_in_one_process_and_in_several() -> None:
+    grid = [replace(LOGISTIC, name="logistic"), TUNED]
+    one = train(MATRIX, grid, replace(PLAN, jobs=1))
+    two = train(MATRIX, grid, replace(PLAN, jobs=2))
+    pd.testing.assert_frame_equal(one.grid, two.grid, check_exact=True)
+    names = list(one.feature_names)
+    assert np.array_equal(one.model.predict_proba(MATRIX[names]), two.model.predict_proba(MATRIX[names]))
