@@ -258,9 +258,10 @@ def card_facts(
 def training_reference(result: TrainingResult, matrix: pd.DataFrame) -> dict[str, Any]:
     """What the model's features and calibrated scores looked like in training, for the drift watch."""
     names = list(result.feature_names)
-    frame = matrix[names].assign(score=result.model.predict_proba(matrix[names])[:, 1])  # text: not profiled
-    kinds = {d.name: d.kind for d in result.candidate.docs if d.kind != "text"} | {"score": "numeric"}
-    return reference_profile(frame[list(kinds)], kinds)
+    kinds = {d.name: d.kind for d in result.candidate.docs if d.kind != "text"}  # text: not profiled
+    score = pd.Series(result.model.predict_proba(matrix[names])[:, 1], index=matrix.index, name="score")
+    frame = pd.concat([matrix[list(kinds)], score], axis=1)  # one step: the wide matrix is not fragmented
+    return reference_profile(frame, kinds | {"score": "numeric"})
 
 
 def held_out_importance(result: TrainingResult, matrix: pd.DataFrame, seed: int) -> pd.DataFrame:
