@@ -10,7 +10,6 @@ fitting each fold's whole pipeline in turn.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import warnings
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -73,11 +72,6 @@ class Workspace:
 
 
 _WORK: ContextVar[Workspace | None] = ContextVar("fold_fits_workspace", default=None)
-
-
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager

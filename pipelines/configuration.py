@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import joblib
+
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from features.grievances import TOPIC, GrievanceConfig
 from features.matrix import LOGISTIC_CORE_FEATURES
 from models.date_policy import DatePolicy
 from models.estimator import Candidate, Kind
-from models.fold_fits import usable_cores
 from models.search import SearchBudget
 from models.train import TrainingPlan
 
@@ -41,7 +42,7 @@ def training_plan(settings: Settings) -> TrainingPlan:
         seed=settings.seed,
         max_training_rows=settings.training_max_rows or None,
         threads=settings.training_threads or None,
-        jobs=settings.training_jobs or min(usable_cores(), settings.n_folds),
+        jobs=settings.training_jobs or min(joblib.cpu_count(), settings.n_folds),
     )
 
 
