@@ -183,12 +183,13 @@ def _shared_callers(mentions: pd.DataFrame, keys: pd.DataFrame, pairs: pd.DataFr
 
 def _one_thing(
     keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per candidate pair with interchangeable suffixes: whether the two keys are one thing by the same
     core (the same suffix, or both standing for others), one character of the distinctive name written
     differently (two apart from each other in names of six or more characters; the name of at least
     three, the trade words the same), or the same callers (at least two, half of the fewer's, with a
-    weighted share of character pairs of at least 0.3); and whether by the same callers."""
+    weighted share of character pairs of at least 0.3); whether by the same callers; and whether by a
+    miswritten character."""
     a, b = pairs["id_a"].to_numpy(), pairs["id_b"].to_numpy()
     core, name = keys["core"].to_numpy(dtype=object), keys["name"].to_numpy(dtype=object)
     trade = keys["trade"].to_numpy(dtype=object)
@@ -209,7 +210,8 @@ def _one_thing(
     same_callers = (shared_callers >= 2) & (shared_callers >= 0.5 * fewer) & similar
     same_core = (core[a] == core[b]) & (_stands_for(keys, a) == _stands_for(keys, b))
     interchangeable = pairs["interchangeable"].to_numpy(dtype=bool)
-    return (same_core | typo | same_callers) & interchangeable, same_callers & interchangeable
+    one = (same_core | typo | same_callers) & interchangeable
+    return one, same_callers & interchangeable, typo & interchangeable
 
 
 def _apart(a: str, b: str) -> bool:
@@ -318,22 +320,28 @@ def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tupl
     )
 
 
-def _short_typos(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]:
-    """(alias, thing) position pairs, both ways, of candidate pairs whose distinctive names have two
-    characters, one written differently, with the same trade words and suffixes that may stand for each
-    other ('华连食品公司'/'华联食品公司'): too short a name to tell by its spelling, whether they are one
-    thing is for the data to say (`_Callers.variant_of`, whatever the categories: the spelling is
-    evidence)."""
-    name, trade = keys["name"].tolist(), keys["trade"].tolist()
-    out = []
-    for a, b, interchangeable in zip(
-        pairs["id_a"].tolist(), pairs["id_b"].tolist(), pairs["interchangeable"].tolist(), strict=True
-    ):
-        x, y = name[a], name[b]
-        one_differs = len(x) == len(y) == 2 and (x[0] == y[0]) != (x[1] == y[1])
-        if interchangeable and one_differs and trade[a] == trade[b] != "":
-            out += [(a, b), (b, a)]
-    return out
+def _short_typos(keys: pd.DataFrame) -> list[tuple[int, int]]:
+    """(alias, thing) position pairs of keys of the same district and kind whose distinctive names have
+    two characters, one written differently, with suffixes that may stand for each other and the same
+    trade words, both ways ('华连食品公司'/'华联食品公司'), or the alias's abbreviating the thing's, that
+    way only, none included ('新源公司' of '鑫源建筑工程公司': a miswritten short form shares no character
+    pair with the name): too short a name to tell by its spelling, whether they are one thing is for the
+    data to say (`_Callers.variant_of`, whatever the categories: the spelling is evidence)."""
+    frame = keys[keys["kind"].isin(TRADE_NAMED_KINDS) & (keys["name"].str.len() == 2)][["block", "name"]]
+    first, last = frame["name"].str[0].to_numpy(), frame["name"].str[1].to_numpy()
+    frame = frame.reset_index().assign(first=first, last=last)
+    pairs = pd.concat(
+        [frame.merge(frame, on=["block", same], suffixes=("_a", "_b")) for same in ("first", "last")],
+        ignore_index=True,
+    )
+    pairs = pairs[pairs["name_a"] != pairs["name_b"]]
+    a, b = pairs["index_a"].to_numpy(), pairs["index_b"].to_numpy()
+    trade = keys["trade"].tolist()
+    return sorted(
+        (x, y)
+        for x, y, same in zip(a.tolist(), b.tolist(), _interchangeable(keys, a, b), strict=True)
+        if same and ((trade[x] == trade[y] != "") or _abbreviates(trade[x], trade[y]))
+    )
 
 
 class _Forest:
@@ -368,7 +376,7 @@ def _components(
     other name of a thing."""
     forest = _Forest(len(keys))
     contained = _contained(keys, pairs)
-    one, same_callers = _one_thing(keys, pairs, shared_callers)
+    one, same_callers, typo = _one_thing(keys, pairs, shared_callers)
     ordered = pd.MultiIndex.from_tuples([(min(x, y), max(x, y)) for x, y in contained], names=["a", "b"])
     key_pairs = pd.MultiIndex.from_arrays([pairs["id_a"], pairs["id_b"]], names=["a", "b"])
     one &= ~key_pairs.isin(ordered)  # a contained key is merged only by the rule for contained keys
@@ -376,6 +384,7 @@ def _components(
         pairs["id_a"].to_numpy()[one].tolist(), pairs["id_b"].to_numpy()[one].tolist(), strict=True
     ):
         forest.join(a, b)
+    spelt = [(x, y) for x, y in key_pairs[one & typo].tolist() for x, y in ((x, y), (y, x))]
     backed = set(key_pairs[same_callers].tolist())
     inside: dict[int, list[int]] = {}
     for short, long in contained:
@@ -405,7 +414,7 @@ def _components(
                     forest.join(short, long)
                     forms.append((short, long))
                 shorter[short] = True
-    variants, typos, named = _variants(keys, contained), _short_typos(keys, pairs), keys["callers"].to_numpy()
+    variants, typos, named = _variants(keys, contained), _short_typos(keys), keys["callers"].to_numpy()
     miswritten = set(typos)  # a miswritten name: its spelling is evidence, its categories need not be
     for alias, thing in variants + typos:  # another name of a thing: when the data says so
         filed = (alias, thing) not in miswritten
@@ -415,11 +424,15 @@ def _components(
         forest.join(project, place)
     # of two names of one thing however merged (the same callers ...), the one with fewer trade words
     # ('瑞丰装修' of '瑞丰装饰工程'), else the less named, is the other name; of two spellings, the
-    # less named is the miswritten one ('福康职业技术学院' of '富康职业技术学院', whichever was named first)
+    # less named is the miswritten one ('华连食品公司' of '华联食品公司', whichever was named first); of
+    # two spellings of a longer name, one written by a single caller when more wrote the other is
+    # ('伊景园宾河苑' of '伊景园滨河苑'; two and three callers: the one named first stays the root)
     trade = keys["trade"].str.len().to_numpy()
+    writers = (keys["callers"] + keys["unknown_callers"]).to_numpy()
+    spelt = [(a, t) for a, t in spelt if writers[a] == 1]
     forms += [
         (a, t)
-        for a, t in variants + typos
+        for a, t in variants + typos + spelt
         if forest.find(a) == forest.find(t)
         and (trade[t] > trade[a] or (trade[t] == trade[a] and named[t] > named[a]))
     ]
@@ -489,10 +502,11 @@ class _Callers:
         """The key at position `alias` is another name of the merged thing of the key at `thing`: that
         thing was named in each window the alias was named in and, in those windows under the categories
         the alias's calls were filed under (when the categories are known and `filed`; under any without
-        `filed`), by at least DOMINANT_CALLERS callers in all and by more than the alias's own thing: the
-        alias has no life of its own. The window just before the thing's first counts as one of its
-        windows (a grievance's first caller may write the other name a week before anyone writes the
-        thing's). False when the windows are unknown."""
+        `filed`, a miswritten name, whose own callers then count towards it), by at least DOMINANT_CALLERS
+        callers in all and by more than the alias's own thing: the alias has no life of its own. The
+        window just before the thing's first counts as one of its windows (a grievance's first caller may
+        write the other name a week before anyone writes the thing's). False when the windows are
+        unknown."""
         if alias not in self.filed:
             return False
         if filed:
@@ -505,7 +519,8 @@ class _Callers:
         seen = {b for i in self.members(self.forest.find(thing)) for b in self.windows.get(i, {})}
         onset = {max(seen) + 1} if seen else set()
         in_each = set(self.windows.get(alias, {})) <= seen | onset
-        return in_each and total >= DOMINANT_CALLERS and total > own
+        mine = own if not filed else 0  # a miswritten name's callers count too: its spelling is evidence
+        return in_each and total + mine >= DOMINANT_CALLERS and total > own
 
 
 def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
