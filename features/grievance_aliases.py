@@ -40,7 +40,9 @@ written differently share one root key (the keys: `features.grievance_keys`).
   装饰 written another way, 物业 another trade). A name shared by more than RARE_PAIR_KEYS keys of a
   district and kind, or generic, never is. So too a trade name of two characters with one written
   differently and the same trade words ("华连食品公司"/"华联食品公司": too short to tell by spelling),
-  under any category (its spelling is evidence).
+  or with its trade words left out or abbreviated ("新源公司" of "鑫源建筑工程公司": a short form
+  miswritten shares no character pair with the name), under any category (its spelling is evidence),
+  its own callers counting towards DOMINANT_CALLERS.
   When the categories of the calls are known (a `category` column), a short form inside several things
   also counts only the callers of its windows filed under its categories, its own callers towards
   DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
@@ -49,7 +51,9 @@ written differently share one root key (the keys: `features.grievance_keys`).
   is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
   named by at least a DOMINANCE-th as many callers, a mention of an unknown caller counted as one (of
   two other names, the one with fewer trade words, else the less named, is the other name; of two
-  spellings, the less named is the miswritten one, so merging it never changes the thing's identity;
+  spellings of a two-character trade name, the less named is the miswritten one, so merging it never
+  changes the thing's identity, and so is a longer name written by a single caller when more wrote the
+  other ("伊景园宾河苑" of "伊景园滨河苑", merged by its spelling the day both are named);
   盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
   wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not make it the
   college's identity), then,
