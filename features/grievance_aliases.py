@@ -40,9 +40,7 @@ written differently share one root key (the keys: `features.grievance_keys`).
   装饰 written another way, 物业 another trade). A name shared by more than RARE_PAIR_KEYS keys of a
   district and kind, or generic, never is. So too a trade name of two characters with one written
   differently and the same trade words ("华连食品公司"/"华联食品公司": too short to tell by spelling),
-  or with its trade words left out or abbreviated ("新源公司" of "鑫源建筑工程公司": a short form
-  miswritten shares no character pair with the name), under any category (its spelling is evidence),
-  its own callers counting towards DOMINANT_CALLERS.
+  under any category (its spelling is evidence).
   When the categories of the calls are known (a `category` column), a short form inside several things
   also counts only the callers of its windows filed under its categories, its own callers towards
   DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
@@ -324,28 +322,22 @@ def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tupl
     )
 
 
-def _short_typos(keys: pd.DataFrame) -> list[tuple[int, int]]:
-    """(alias, thing) position pairs of keys of the same district and kind whose distinctive names have
-    two characters, one written differently, with suffixes that may stand for each other and the same
-    trade words, both ways ('华连食品公司'/'华联食品公司'), or the alias's abbreviating the thing's, that
-    way only, none included ('新源公司' of '鑫源建筑工程公司': a miswritten short form shares no character
-    pair with the name): too short a name to tell by its spelling, whether they are one thing is for the
-    data to say (`_Callers.variant_of`, whatever the categories: the spelling is evidence)."""
-    frame = keys[keys["kind"].isin(TRADE_NAMED_KINDS) & (keys["name"].str.len() == 2)][["block", "name"]]
-    first, last = frame["name"].str[0].to_numpy(), frame["name"].str[1].to_numpy()
-    frame = frame.reset_index().assign(first=first, last=last)
-    pairs = pd.concat(
-        [frame.merge(frame, on=["block", same], suffixes=("_a", "_b")) for same in ("first", "last")],
-        ignore_index=True,
-    )
-    pairs = pairs[pairs["name_a"] != pairs["name_b"]]
-    a, b = pairs["index_a"].to_numpy(), pairs["index_b"].to_numpy()
-    trade = keys["trade"].tolist()
-    return sorted(
-        (x, y)
-        for x, y, same in zip(a.tolist(), b.tolist(), _interchangeable(keys, a, b), strict=True)
-        if same and ((trade[x] == trade[y] != "") or _abbreviates(trade[x], trade[y]))
-    )
+def _short_typos(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int]]:
+    """(alias, thing) position pairs, both ways, of candidate pairs whose distinctive names have two
+    characters, one written differently, with the same trade words and suffixes that may stand for each
+    other ('华连食品公司'/'华联食品公司'): too short a name to tell by its spelling, whether they are one
+    thing is for the data to say (`_Callers.variant_of`, whatever the categories: the spelling is
+    evidence)."""
+    name, trade = keys["name"].tolist(), keys["trade"].tolist()
+    out = []
+    for a, b, interchangeable in zip(
+        pairs["id_a"].tolist(), pairs["id_b"].tolist(), pairs["interchangeable"].tolist(), strict=True
+    ):
+        x, y = name[a], name[b]
+        one_differs = len(x) == len(y) == 2 and (x[0] == y[0]) != (x[1] == y[1])
+        if interchangeable and one_differs and trade[a] == trade[b] != "":
+            out += [(a, b), (b, a)]
+    return out
 
 
 class _Forest:
@@ -418,7 +410,7 @@ def _components(
                     forest.join(short, long)
                     forms.append((short, long))
                 shorter[short] = True
-    variants, typos, named = _variants(keys, contained), _short_typos(keys), keys["callers"].to_numpy()
+    variants, typos, named = _variants(keys, contained), _short_typos(keys, pairs), keys["callers"].to_numpy()
     miswritten = set(typos)  # a miswritten name: its spelling is evidence, its categories need not be
     for alias, thing in variants + typos:  # another name of a thing: when the data says so
         filed = (alias, thing) not in miswritten
@@ -506,11 +498,10 @@ class _Callers:
         """The key at position `alias` is another name of the merged thing of the key at `thing`: that
         thing was named in each window the alias was named in and, in those windows under the categories
         the alias's calls were filed under (when the categories are known and `filed`; under any without
-        `filed`, a miswritten name, whose own callers then count towards it), by at least DOMINANT_CALLERS
-        callers in all and by more than the alias's own thing: the alias has no life of its own. The
-        window just before the thing's first counts as one of its windows (a grievance's first caller may
-        write the other name a week before anyone writes the thing's). False when the windows are
-        unknown."""
+        `filed`), by at least DOMINANT_CALLERS callers in all and by more than the alias's own thing: the
+        alias has no life of its own. The window just before the thing's first counts as one of its
+        windows (a grievance's first caller may write the other name a week before anyone writes the
+        thing's). False when the windows are unknown."""
         if alias not in self.filed:
             return False
         if filed:
@@ -523,8 +514,7 @@ class _Callers:
         seen = {b for i in self.members(self.forest.find(thing)) for b in self.windows.get(i, {})}
         onset = {max(seen) + 1} if seen else set()
         in_each = set(self.windows.get(alias, {})) <= seen | onset
-        mine = own if not filed else 0  # a miswritten name's callers count too: its spelling is evidence
-        return in_each and total + mine >= DOMINANT_CALLERS and total > own
+        return in_each and total >= DOMINANT_CALLERS and total > own
 
 
 def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
