@@ -1,6 +1,6 @@
 """The candidate blocks of a batch of calls: per district, the calls against the cases known before the
 batch's instant that were opened at most `max_case_age_days` before a call (same town when both record
-one) and open at its time, and which (call, case) pairs are candidates."""
+one), which (call, case) pairs are candidates, and which candidates were closed at the call's time."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Block:
     calls: np.ndarray  # positions in the linker's calls, in received order
     cases: np.ndarray  # positions in the linker's case pool, in knowledge order
     valid: np.ndarray  # (call x case): the case is a candidate of the call
+    closed: np.ndarray  # (call x case): the case was closed at the call's time (as known at the decision)
     cosine: np.ndarray | None = None  # (call x case)
     category: tuple[np.ndarray, np.ndarray] | None = None  # category codes of the calls and of the cases
     # The rare signals, as sorted cell numbers (row * cases + column) of candidate pairs and their values:
@@ -60,8 +61,9 @@ def closed_at_calls(
 
 
 def candidate_blocks(linker: LinkInputs, first: int, end: int, instant: np.datetime64) -> list[Block]:
-    """Per district of the batch's calls: its calls, the cases that are a candidate of one of them, and
-    which pairs are candidates."""
+    """Per district of the batch's calls: its calls, the cases that are a candidate of one of them, which
+    pairs are candidates, and which candidates were closed at the call's time (the latest closed/reopened
+    event at or before the call, among those known before the instant, is 'closed')."""
     received = linker.received[first:end]
     districts = linker.call_district[first:end]
     possible = (
@@ -86,7 +88,7 @@ def candidate_blocks(linker: LinkInputs, first: int, end: int, instant: np.datet
             valid &= (call_town < 0) | (case_town < 0) | (call_town == case_town)
         column[cases] = np.arange(len(cases))
         events = status[status_district == district]
-        valid &= ~closed_at_calls(
+        closed = closed_at_calls(
             linker.received[calls],
             column[linker.status_case[events]],
             linker.status_at[events],
@@ -95,5 +97,5 @@ def candidate_blocks(linker: LinkInputs, first: int, end: int, instant: np.datet
         )
         used = valid.any(axis=0)
         if used.any():
-            blocks.append(Block(calls, cases[used], valid[:, used]))
+            blocks.append(Block(calls, cases[used], valid[:, used], closed[:, used] & valid[:, used]))
     return blocks

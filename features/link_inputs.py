@@ -83,9 +83,8 @@ class LinkInputs:
         self.linked_case, self.linked_known = self.linked["case"].to_numpy(), as_us(self.linked["known_at"])
 
     def _set_pool(self, cases: pd.DataFrame, events: pd.DataFrame | None) -> None:
-        """The pool: the cases, less those closed for good before every call (whatever becomes known
-        later), with their closed/reopened events in the order the cohort resolves them (at the same
-        time and knowledge time, 'reopened' comes last and wins)."""
+        """The pool: the cases, with their closed/reopened events in the order the cohort resolves them (at
+        the same time and knowledge time, 'reopened' comes last and wins)."""
         status = pd.DataFrame({"case": np.zeros(0, int), "closed": np.zeros(0, bool)})
         if events is not None:
             keep = as_us(events["known_at"]) < self.horizon
@@ -100,18 +99,6 @@ class LinkInputs:
             status = status.assign(reopened=~status["closed"]).sort_values(
                 ["event_at", "known_at", "reopened"], kind="stable"
             )
-        if len(status) and len(self.calls):
-            first = self.decided.min()
-            early = status[status["known_at"].to_numpy() < first].drop_duplicates("case", keep="last")
-            gone = early.loc[
-                early["closed"].to_numpy() & (early["event_at"].to_numpy() < self.received.min()), "case"
-            ]
-            later = status.loc[status["known_at"].to_numpy() >= first, "case"]
-            keep = ~np.isin(np.arange(len(cases)), np.setdiff1d(gone.to_numpy(), later.to_numpy()))
-            position = np.cumsum(keep) - 1
-            cases = cases[keep].reset_index(drop=True)
-            status = status[keep[status["case"].to_numpy()]]
-            status = status.assign(case=position[status["case"].to_numpy()])
         self.cases = cases
         self.case_district = shared_codes(self.calls["district"], cases["district"])[1]
         self.case_known, self.opened = as_us(cases["known_at"]), as_us(cases["opened_at"])
@@ -135,9 +122,9 @@ class LinkInputs:
     def digests(self, batches: list[tuple[int, int, np.datetime64]]) -> list[bytes]:
         """Per batch, a digest of everything its decisions can read: the linker's version, the
         configuration and the instant; its calls; the cases that may be a candidate of one of them
-        (known before the instant, in their districts, opened in their age range, not closed for good
-        before the first of them), in pool order; those cases' closed/reopened events and the calls
-        linked to them by case_id, known before the instant. Equal digests give equal decisions."""
+        (known before the instant, in their districts, opened in their age range), in pool order; those
+        cases' closed/reopened events and the calls linked to them by case_id, known before the instant.
+        Equal digests give equal decisions."""
         case_columns = ["case_id", "opened_at", "district", "category", "description", "reporter_phone_pid"]
         case_columns += ["town"] if "town" in self.cases.columns else []
         call_hash = row_hashes(self.calls.drop(columns="decided_at"))
@@ -166,12 +153,6 @@ class LinkInputs:
                 & np.isin(self.case_district, districts[districts >= 0])
             )
             status = np.flatnonzero((self.status_known < instant) & chosen[self.status_case])
-            _, from_end = np.unique(self.status_case[status][::-1], return_index=True)
-            last = status[len(status) - 1 - from_end]
-            chosen[
-                self.status_case[last[self.status_closed[last] & (self.status_at[last] < received.min())]]
-            ] = False
-            status = status[chosen[self.status_case[status]]]
             known = int(np.searchsorted(self.linked_known, instant, side="left"))
             linked = np.flatnonzero(chosen[self.linked_case[:known]])
             digest = hashlib.blake2b(
