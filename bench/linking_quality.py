@@ -241,21 +241,22 @@ def main() -> None:
     }
     del table
     path = args.out / "linking_quality.json"
-    cities = read_cities(path)
-    cities[args.scenario] = figures
+    stored = read_stored(path)
+    stored["cities"][args.scenario] = figures
     args.out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"cities": cities}, indent=2, default=str), encoding="utf-8")
-    (args.out / "linking_quality.md").write_text(page(cities), encoding="utf-8")
+    path.write_text(json.dumps(stored, indent=2, default=str), encoding="utf-8")
+    text = page(stored["cities"], stored.get("summary"))
+    (args.out / "linking_quality.md").write_text(text, encoding="utf-8")
     print(section(args.scenario, figures))
 
 
-def read_cities(path: Path) -> dict[str, dict]:
-    """The sections already written, by city (an older file with the demo's figures alone is its
-    'demo' section)."""
+def read_stored(path: Path) -> dict[str, object]:
+    """The figures already written: the cities' sections and the written summary, if any (an older file
+    with the demo's figures alone is its 'demo' section)."""
     if not path.exists():
-        return {}
+        return {"cities": {}}
     stored = json.loads(path.read_text(encoding="utf-8"))
-    return stored.get("cities", {DEMO: stored})
+    return stored if "cities" in stored else {"cities": {DEMO: stored}}
 
 
 def measure(
@@ -403,8 +404,8 @@ def _markdown(frame: pd.DataFrame) -> str:
     return header + "".join("| " + " | ".join(row) + " |\n" for row in cells.to_numpy().tolist())
 
 
-def page(cities: dict[str, dict]) -> str:
-    """The Markdown page of every city's figures (the demo first)."""
+def page(cities: dict[str, dict], summary: str | None = None) -> str:
+    """The Markdown page of every city's figures (the demo first), after the written summary if any."""
     order = sorted(cities, key=lambda name: (name != DEMO, name))
     lines = [
         "# Call-to-case linking against the simulators' truth",
@@ -412,6 +413,7 @@ def page(cities: dict[str, dict]) -> str:
         "Each section: one simulated city, linked as the daily run links it, scored against the city's "
         "truth of which case each call is about (`python -m bench.linking_quality --scenario NAME`).",
         "",
+        *([summary, ""] if summary else []),
     ]
     return "\n".join(lines) + "\n".join(section(name, cities[name]) for name in order)
 
