@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.link_arrays import equal_pairs
 from features.link_inputs import LinkInputs
 
 
@@ -60,6 +61,25 @@ def closed_at_calls(
     return out
 
 
+def shared_phone(
+    linker: LinkInputs, calls: np.ndarray, cases: np.ndarray, column: np.ndarray, instant: np.datetime64
+) -> np.ndarray:
+    """(call x case): the call's phone is the case's reporter's or that of a call linked to the case by
+    case_id known before the instant (`column`: each pool case's column among `cases`)."""
+    out = np.zeros((len(calls), len(cases)), dtype=bool)
+    phone = linker.pool_call_phone[calls]
+    reporter = linker.pool_reporter_phone[cases]
+    row, col = equal_pairs(phone, np.where(reporter >= 0, reporter, -2))
+    out[row, col] = True
+    known = int(np.searchsorted(linker.linked_known, instant, side="left"))
+    mine = np.flatnonzero(column[linker.linked_case[:known]] >= 0)
+    mine = mine[np.isin(linker.linked_case[mine], cases)]
+    caller = linker.pool_linked_phone[mine]
+    row, at = equal_pairs(phone, np.where(caller >= 0, caller, -2))
+    out[row, column[linker.linked_case[mine[at]]]] = True
+    return out
+
+
 def candidate_blocks(linker: LinkInputs, first: int, end: int, instant: np.datetime64) -> list[Block]:
     """Per district of the batch's calls: its calls, the cases that are a candidate of one of them, which
     pairs are candidates, and which candidates were closed at the call's time (the latest closed/reopened
@@ -95,7 +115,9 @@ def candidate_blocks(linker: LinkInputs, first: int, end: int, instant: np.datet
             linker.status_closed[events],
             len(cases),
         )
+        valid &= ~closed | shared_phone(linker, calls, cases, column, instant)
+        closed &= valid
         used = valid.any(axis=0)
         if used.any():
-            blocks.append(Block(calls, cases[used], valid[:, used], closed[:, used] & valid[:, used]))
+            blocks.append(Block(calls, cases[used], valid[:, used], closed[:, used]))
     return blocks

@@ -41,10 +41,10 @@ class LinkConfig:
     a little text or category agreement passes 0.9; a phone that called about the case before,
     quoting the case number, is almost as strong (+5.5); without a phone, two shared named things
     (a company and an amount, say) with agreeing category and similar wording are needed. A case closed
-    at the call's time is still a candidate (people call about a closed dispute, and such calls come
-    before a reopening) at -2: the reporter's phone with wording like the case's links it
-    (-5 + 6 - 2 + 4 x 0.4 = 0.6, p ~ 0.6), wording and category alone never do, and an open case of the
-    same reporter wins.
+    at the call's time is a candidate only when the call's phone is its reporter's or an earlier
+    number-quoting caller's (people call about a closed dispute, and such calls come before a
+    reopening), at -2: the reporter's phone with wording like the case's links it
+    (-5 + 6 - 2 + 4 x 0.4 = 0.6, p ~ 0.6), and an open case of the same reporter wins.
     """
 
     call_window_days: int = 30  # link_calls / window_links: the calls received in [instant - window, instant)
@@ -59,7 +59,7 @@ class LinkConfig:
     w_amount: float = 2.5
     w_category: float = 1.0
     w_category_clash: float = -1.0
-    w_closed: float = -2.0  # the case was closed at the call's time: only a phone links a call to it
+    w_closed: float = -2.0  # the case was closed at the call's time (a candidate only through a phone)
     max_named_cases: int = 25  # a thing named by more of the batch's candidate cases tells none of them apart
     ngram_range: tuple[int, int] = (2, 3)
     evidence_things: int = 3  # named things listed in the evidence
