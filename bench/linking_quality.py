@@ -415,7 +415,7 @@ def page(cities: dict[str, dict], summary: str | None = None) -> str:
         "",
         *([summary, ""] if summary else []),
     ]
-    return "\n".join(lines) + "\n".join(section(name, cities[name]) for name in order)
+    return "\n".join([*lines, *(section(name, cities[name]) for name in order)])
 
 
 def section(name: str, figures: dict) -> str:
