@@ -48,10 +48,18 @@ TABLE_MODULES = (tables, dashboard_tables)
 INPUT_INDEXES = "input_indexes_version"
 
 
+# The page size of a new SQLite store (an existing one keeps its own): a bulk load of a million calls
+# costs SQLite about a quarter less CPU than with the default 4 KiB (fewer pages to split, spill, scan
+# for index builds and checkpoint; docs/architecture.md).
+SQLITE_PAGE_SIZE = 16_384
+
+
 def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
-    """WAL lets readers work while a run writes; transactions are begun explicitly (so SAVEPOINTs work)."""
+    """WAL lets readers work while a run writes; transactions are begun explicitly (so SAVEPOINTs work).
+    A new, empty database gets SQLITE_PAGE_SIZE (the pragma changes nothing once a database has pages)."""
     dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
