@@ -111,7 +111,7 @@ def deliveries(folder: Path) -> list[list[Path]]:
     ]
 
 
-@pytest.mark.parametrize("helper", [False, True])
+@pytest.mark.parametrize("helper", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_the_store_after_messy_deliveries_is_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helper: bool
 ) -> None:
