@@ -63,7 +63,7 @@ def _pseudonyms(canonical: list[str], kind: str, key: bytes) -> list[str]:
 
 # Pseudonyms already made in a run, per identifier kind: the stripped cell -> its pseudonym (None: none).
 Known = dict[str, dict[str, str | None]]
-KNOWN_LIMIT = 1_000_000  # cells remembered per identifier kind before the memory starts afresh
+KNOWN_LIMIT = 500_000  # cells remembered per identifier kind before the memory starts afresh (~75 MB)
 
 
 def pseudonymise_column(values: pd.Series, kind: str, key: bytes, known: Known | None = None) -> pd.Series:
