@@ -404,3 +404,25 @@ def test_linked_dictionary_entries_are_complete() -> None:
 def test_linked_features_of_an_empty_cohort(sources: Sources) -> None:
     frame = build_features(sources, date(2024, 1, 1), families=(linked_activity,))
     assert frame.empty
+
+
+def test_a_days_digest_does_not_depend_on_the_other_days_decided_with_it() -> None:
+    """A case closed for good before the calls stays out of a day's inputs unless it shares a phone with
+    that day's calls, so the day's digest (and its remembered decisions) is the same whether the day is
+    decided alone or in a window with a day whose caller is that closed case's reporter."""
+    p7 = "13800000007"
+    cases = [
+        *CASES,
+        case("Y", "2025-01-10 09:00", p7, category="邻里纠纷", description="楼下烧烤店油烟扰民。"),
+    ]
+    events = [*EVENTS, event_row("Y", "2025-02-10 10:00", "closed")]
+    calls = [*CALLS, call("u16", "2025-03-26 10:00", p7, "楼下烧烤店油烟又扰民了。")]  # decided 03-27
+    sources = make_sources(cases, events, calls)
+    link_memo.MEMO.clear()
+    alone = day_links(sources, date(2025, 3, 21))  # u1's day, without u16
+    assert alone["call_id"].tolist() == ["u1"]
+    link_memo.MEMO.clear()
+    window = links_of(sources).set_index("call_id")
+    assert window.loc["u16", "case_id"] == "Y"  # the closed case is u16's candidate through its phone
+    assert link_memo.MEMO.get(bytes.fromhex(alone["digest"].iloc[0])) is not None
+    link_memo.MEMO.clear()
