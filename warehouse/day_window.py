@@ -25,7 +25,8 @@ class WindowBounds:
     """The bounds of a day's window: calls received since `calls_from` or known since `known_from`; cases
     opened since `cases_from`; the linker's pool: cases opened since `pool_from`, less those closed for
     good (every closed/reopened event a 'closed' before `first_received`, all known before
-    `first_decided`, none reopening), with the calls quoting them."""
+    `first_decided`, none reopening) that share no phone with the window's calls (neither the reporter's
+    nor that of a call quoting the case), with the calls quoting them."""
 
     calls_from: datetime
     known_from: datetime
@@ -52,11 +53,29 @@ def _closed_for_good(case_id: ColumnElement, bounds: WindowBounds) -> ColumnElem
     )
 
 
+def _phoned(
+    case_id: ColumnElement, reporter_phone: ColumnElement, bounds: WindowBounds
+) -> ColumnElement[bool]:
+    """Cases the linker keeps though closed for good: a call of the window comes from their reporter's phone
+    or from the phone of a call quoting them (bounds widened by MARGIN)."""
+    window = tables.hotline.alias("by_phone").c
+    phones = select(window.caller_phone_pid).where(
+        or_(window.received_at >= bounds.calls_from - MARGIN, window.known_at >= bounds.known_from - MARGIN),
+        window.caller_phone_pid.is_not(None),
+        window.caller_phone_pid != "",
+    )
+    quoting = tables.hotline.alias("quoting_phone").c
+    return or_(
+        reporter_phone.in_(phones),
+        exists().where(quoting.case_id == case_id, quoting.caller_phone_pid.in_(phones)),
+    )
+
+
 def window_filters(bounds: WindowBounds) -> dict[RecordKind, ColumnElement[bool]]:
     """Per input kind, the rows of a day's window (`WindowBounds`), each bound widened by MARGIN (the
     readers cut exactly): the calls received or known since then, or quoting a case of the pool; the
-    cases opened since `cases_from`, of the pool, or quoted by a call received since `calls_from`; those
-    cases' events."""
+    cases opened since `cases_from`, of the pool (closed ones a window call can reach by phone included),
+    or quoted by a call received since `calls_from`; those cases' events."""
     calls_from, known_from, cases_from, pool_from = (
         t - MARGIN for t in (bounds.calls_from, bounds.known_from, bounds.cases_from, bounds.pool_from)
     )
@@ -64,13 +83,23 @@ def window_filters(bounds: WindowBounds) -> dict[RecordKind, ColumnElement[bool]
     pooled = tables.cases.alias("pooled").c
     quoting = tables.hotline.alias("quoting").c
     pool = select(pooled.case_id).where(
-        pooled.opened_at >= pool_from, ~_closed_for_good(pooled.case_id, bounds)
+        pooled.opened_at >= pool_from,
+        or_(
+            ~_closed_for_good(pooled.case_id, bounds),
+            _phoned(pooled.case_id, pooled.reporter_phone_pid, bounds),
+        ),
     )
     quoted = select(quoting.case_id).where(quoting.received_at >= calls_from, quoting.case_id.is_not(None))
     chosen = or_(
         cases.opened_at >= cases_from,
         cases.case_id.in_(quoted),
-        and_(cases.opened_at >= pool_from, ~_closed_for_good(cases.case_id, bounds)),
+        and_(
+            cases.opened_at >= pool_from,
+            or_(
+                ~_closed_for_good(cases.case_id, bounds),
+                _phoned(cases.case_id, cases.reporter_phone_pid, bounds),
+            ),
+        ),
     )
     return {
         RecordKind.CASES: chosen,
