@@ -59,6 +59,7 @@ from pipelines.configuration import date_policy, hyperparameters, model_grid, tr
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+from pipelines.train_parts import matrix_by_parts
 
 __all__ = ["TrainReport", "ablation_flow", "train_flow"]
 
@@ -147,7 +148,12 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings, families
 
 def _matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
     """Snapshot dates and the training matrix of the families from what was known before `as_of` (each
-    snapshot cut again from that cut, at its own earlier date)."""
+    snapshot cut again from that cut, at its own earlier date); by district parts (`district_parts` > 1,
+    `pipelines.train_parts`) without reading any table whole, the same matrix."""
+    if settings.district_parts > 1:
+        return matrix_by_parts(
+            settings, as_of, families, progress=lambda items: track(items, description="Training by parts")
+        )
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
     return dates, build_matrix(known.sources, dates, settings, families)
