@@ -194,19 +194,41 @@ def matrix_by_parts(
         folders = run_parts(arguments, settings, progress)
         labels = label_columns(folders[0], dates)
         crossing = any(family not in PART_FAMILIES + FINISHED_FAMILIES for family in families)
-        frames = []
+        rows = Path(place) / "matrix"
+        rows.mkdir()
         for span in progress(spans(dates)):
             window = windows_of(settings, [as_of_instant(day) for day in span]) if crossing else None
-            frames.extend(snapshot_rows(folders, day, families, window, labels) for day in span)
-            del window
+            for day in span:
+                built = snapshot_rows(folders, day, families, window, labels)
+                built.to_parquet(part_file(rows, day, "parquet"), index=False)
+            del window, built
             release_memory()
-    return dates, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        matrix = stacked_columns([part_file(rows, day, "parquet") for day in dates])
+    return dates, matrix
 
 
-def read_part(path: Path) -> pd.DataFrame:
-    """A part's rows as written: the columns pandas held as objects (text of mixed types, read back as
-    strings by default) as objects again."""
-    table = pq.read_table(path)
+def stacked_columns(files: Sequence[Path]) -> pd.DataFrame:
+    """The rows of the files (one per snapshot date, of the same columns) stacked in order, built a
+    column at a time in compact dtypes (`models.matrix_dtypes`): the matrix is never held beside a copy
+    of itself. A file without rows adds none (unless all are without)."""
+    if not files:
+        return pd.DataFrame()
+    handles = [pq.ParquetFile(path) for path in files]
+    filled = [handle for handle in handles if handle.metadata.num_rows] or handles
+    columns: dict[str, pd.Series] = {}
+    for name in handles[0].schema_arrow.names:
+        pieces = [read_part(handle, [name])[name] for handle in filled]
+        column = pd.concat(pieces, ignore_index=True)
+        columns[name] = compact_matrix(column.to_frame())[name]
+        del pieces, column
+    return pd.DataFrame(columns, copy=False)
+
+
+def read_part(path: Path | pq.ParquetFile, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A part's rows (those columns) as written: the columns pandas held as objects (text of mixed types,
+    read back as strings by default) as objects again."""
+    source = path if isinstance(path, pq.ParquetFile) else pq.ParquetFile(path)
+    table = source.read(columns=None if columns is None else list(columns), use_pandas_metadata=True)
     objects = [c["name"] for c in table.schema.pandas_metadata["columns"] if c["numpy_type"] == "object"]
     frame = table.to_pandas()
     return frame.astype({name: object for name in objects if name in frame})
