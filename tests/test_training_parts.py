@@ -13,9 +13,10 @@ import pytest
 
 from contracts.settings import Settings
 from features.link_memo import MEMO
+from models.matrix_dtypes import compact_matrix
 from pipelines.runtime import registry
 from pipelines.train_flow import matrix_as_of, train_flow, training_families
-from pipelines.train_parts import read_part, spans
+from pipelines.train_parts import read_part, spans, stacked_columns
 from tests.builders import TrainedHome
 
 D = date.fromisoformat
@@ -39,6 +40,27 @@ def test_a_part_file_reads_back_with_its_dtypes(tmp_path: Path) -> None:
     )
     frame.to_parquet(tmp_path / "part.parquet", index=False)
     pd.testing.assert_frame_equal(read_part(tmp_path / "part.parquet"), frame)
+
+
+def test_dates_files_are_stacked_column_by_column_in_compact_dtypes(tmp_path: Path) -> None:
+    first = pd.DataFrame(
+        {
+            "as_of": [D("2025-01-01")] * 2,
+            "case_id": pd.Series(["A", "B"], dtype="str"),
+            "document": pd.Series(["说明", np.nan], dtype=object),
+            "count": [1.0, 2.0],  # float32 holds every value: compact on each date and stacked
+            "rate": [0.5, 0.25],
+            "label_any": np.array([0, 1], dtype="int8"),
+        }
+    )
+    second = first.assign(as_of=D("2025-01-08"), rate=[0.1, 0.5], count=[3.0, 4.0])  # 0.1 is not a float32
+    frames = [compact_matrix(first), compact_matrix(second)]
+    for number, frame in enumerate(frames):
+        frame.to_parquet(tmp_path / f"{number}.parquet", index=False)
+    stacked = stacked_columns([tmp_path / "0.parquet", tmp_path / "1.parquet"])
+    pd.testing.assert_frame_equal(stacked, compact_matrix(pd.concat([first, second], ignore_index=True)))
+    assert (stacked["count"].dtype, stacked["rate"].dtype) == (np.float32, np.float64)
+    assert stacked_columns([]).empty
 
 
 def _whole_store_refused(settings: Settings) -> None:
