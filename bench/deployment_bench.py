@@ -10,8 +10,10 @@ and a fresh home as a user types them, ``fengqiao ingest`` of the three exports,
 T`` and ``fengqiao score --as-of`` for 7 dates 14 days apart from T (T is 84 days before the exports end).
 Each command's wall time is split, from the timestamps of Prefect's own log lines, into: start (the
 interpreter and imports, up to Prefect's first line), Prefect's temporary server (from "Starting temporary
-server" to the first flow-run line: absent with ``PREFECT_API_URL``), the flow's work (to its last line) and
-exit (printing, stopping the server, the interpreter's exit). Training's work is split further by its own
+server" to the first flow-run line: absent with ``PREFECT_API_URL`` and with the shared local server, the
+default, which the first flow command starts, in a fresh Prefect home, and the others use; with
+``--temporary-servers`` every command starts its own), the flow's work (to its last line) and exit
+(printing, stopping the server, the interpreter's exit). Training's work is split further by its own
 log lines: the matrix, the model grid and registering. Writes ``deployment_results.json`` and
 ``deployment_results.md`` to ``--out`` (target: <= 100 s in all on 2 cores).
 """
@@ -125,10 +127,25 @@ def simulate(cases: int, days: int, seed: int, out: Path) -> tuple[list[Path], d
     return files, config.start, time.perf_counter() - clock
 
 
-def environment(home: Path) -> dict[str, str]:
-    """The caller's environment with a fresh home and a pseudonymisation key (other Fengqiao settings off)."""
-    kept = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    return {**kept, "FENGQIAO_HOME": str(home), "FENGQIAO_PSEUDONYM_KEY": secrets.token_hex(32)}
+def environment(home: Path, shared_server: bool) -> dict[str, str]:
+    """The caller's environment with a fresh home, a fresh Prefect home and a pseudonymisation key (other
+    Fengqiao settings off); the shared local server on or off, ending a minute after the last command."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("FENGQIAO_", "PREFECT_HOME"))}
+    return {
+        **kept,
+        "FENGQIAO_HOME": str(home),
+        "FENGQIAO_PSEUDONYM_KEY": secrets.token_hex(32),
+        "PREFECT_HOME": str(home / "prefect"),
+        "FENGQIAO_PREFECT_SHARED_SERVER": str(shared_server).lower(),
+        "FENGQIAO_PREFECT_SERVER_IDLE_SECONDS": "60",
+    }
+
+
+def server_kind(shared_server: bool) -> str:
+    """How the commands reached Prefect."""
+    if os.environ.get("PREFECT_API_URL"):
+        return "a lasting Prefect server (PREFECT_API_URL)"
+    return "the shared local Prefect server" if shared_server else "temporary servers"
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
@@ -136,7 +153,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     shutil.rmtree(args.work_dir, ignore_errors=True)
     files, start, simulated = simulate(args.cases, args.days, args.seed, args.work_dir / "city")
     trained, scored = plan(start, args.days)
-    settings = environment(args.work_dir / "home")
+    settings = environment(args.work_dir / "home", not args.temporary_servers)
     commands = [
         ["ingest", *map(str, files)],
         ["train", "--as-of", trained.isoformat()],
@@ -154,6 +171,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "seed": args.seed,
         "simulate_s": simulated,
         "prefect_api_url": bool(os.environ.get("PREFECT_API_URL")),
+        "prefect_server": server_kind(not args.temporary_servers),
         "load_before": load,
         "load_after": os.getloadavg(),
         "commands": [asdict(t) for t in times],
@@ -187,7 +205,7 @@ def markdown(results: dict) -> str:
     """The results page."""
     summary, code = results["summary"], results["code"]
     option = "" if results["cases"] == 20_000 else f" --cases {results['cases']} --days {results['days']}"
-    servers = (
+    servers = results.get("prefect_server") or (
         "a lasting Prefect server (PREFECT_API_URL)" if results["prefect_api_url"] else "temporary servers"
     )
     edited = " with uncommitted changes" if code["uncommitted"] else ""
@@ -250,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/fengqiao-bench-deployment"))
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument(
+        "--temporary-servers", action="store_true", help="every command starts Prefect's temporary server"
+    )
     args = parser.parse_args(argv)
     results = run(args)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,7 @@ from bench.generalization_figures import (
     scenario_figures,
 )
 from bench.generalization_report import render
-from bench.generalization_scenarios import Scenario, all_scenarios
+from bench.generalization_scenarios import DRAW_MARK, Scenario, all_scenarios, base_name, redrawn
 
 TRUTH_COLUMNS = ("as_of", "case_id", "p_escalation", "escalated")
 EXPORTS = ("cases", "case_events", "hotline")
@@ -254,15 +254,23 @@ def refigured(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def _chosen(scenarios: list[Scenario], names: str) -> list[Scenario]:
-    """The scenarios named (all when none), in the order given; an unknown name is an error."""
+    """The scenarios named (all when none), in the order given, `name~k` for draw k of one; an unknown name
+    is an error."""
     if not names:
         return scenarios
     by_name = {s.name: s for s in scenarios}
     wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in by_name]
+    unknown = [n for n in wanted if base_name(n) not in by_name]
     if unknown:
-        raise SystemExit(f"unknown scenario(s) {unknown}; known: {sorted(by_name)}")
-    return [by_name[n] for n in wanted]
+        raise SystemExit(f"unknown scenario(s) {unknown}; known: {sorted(by_name)} (and name{DRAW_MARK}k)")
+    return [by_name[n] if n in by_name else _draw(by_name[base_name(n)], n) for n in wanted]
+
+
+def _draw(scenario: Scenario, name: str) -> Scenario:
+    number = name.split(DRAW_MARK, 1)[1]
+    if not number.isdigit():
+        raise SystemExit(f"{name}: a draw is {scenario.name}{DRAW_MARK}k with k a whole number")
+    return redrawn(scenario, int(number))
 
 
 if __name__ == "__main__":

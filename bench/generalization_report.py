@@ -6,7 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.generalization_figures import TARGET_MEAN_TRUTH, TARGET_RECALL_GAP, TARGET_RULE, TARGET_TRUTH
+from bench.generalization_figures import (
+    TARGET_MEAN_TRUTH,
+    TARGET_RECALL_GAP,
+    TARGET_RULE,
+    TARGET_TRUTH,
+    pooled,
+)
 from contracts.evaluation import NEW_CASE_DAYS
 
 
@@ -81,6 +87,21 @@ def _ingested(accounting: dict[str, dict[str, int]] | None) -> str:
     return " Ingest: " + "; ".join(parts) + "."
 
 
+def _pooled_lines(scenarios: list[dict[str, Any]]) -> list[str]:
+    """Rows for the cities drawn more than once, each over the dates of all its draws (what the mean, the
+    worst and the targets use for them)."""
+    lines = []
+    for s in (p for p in pooled(scenarios) if p.get("draws")):
+        lines.append(
+            f"| {s['name']}, {s['draws']} draws pooled | {s['family']} | {s['open_cases']:,.0f} | "
+            f"{_num(s['base_rate'])} | **{_num(s['product'])}** | {_num(s['truth'])} | {_num(s['rule'])} | "
+            f"{_times(s['ratio_to_truth'])} | {_times(s['ratio_to_rule'])} | {_expected(s)} | "
+            f"{_field(s, 'product_recall_new')} | {_field(s, 'product_recall_ongoing')} | {s['candidate']} | "
+            f"{s['seconds']['total'] / 60:.1f} |"
+        )
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     """The results as Markdown: the table a person reads, then the targets, per-date figures and notes."""
     scenarios, summary = results["scenarios"], results.get("summary") or {}
@@ -109,6 +130,7 @@ def render(results: dict[str, Any]) -> str:
             f"{_field(s, 'product_recall_new')} | {_field(s, 'product_recall_ongoing')} | {s['candidate']} | "
             f"{s['seconds']['total'] / 60:.1f} |"
         )
+    lines += _pooled_lines(scenarios)
     if summary:
         m = summary["mean"]
         lines.append(

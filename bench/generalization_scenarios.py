@@ -17,6 +17,9 @@ CITIES_FAMILY = "cities generator"
 # overstates the riskiest cases by about a quarter; 200 paths: ±0.03 at p = 0.3, about a minute per
 # 8,000-case city).
 TRUTH_PATHS = 200
+# Another draw of a city, `name~k`: the same scenario with its seed moved by k times this step.
+DRAW_MARK = "~"
+DRAW_SEED_STEP = 1000
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,44 @@ class Scenario:
     description: str
     config: dict[str, Any]
     write: Callable[[Path], object]
+    redraw: Callable[[int], Scenario] | None = None
+
+
+def base_name(name: str) -> str:
+    """The scenario a draw `name~k` is of (the name itself when it is no draw)."""
+    return name.split(DRAW_MARK)[0]
+
+
+def redrawn(scenario: Scenario, draw: int) -> Scenario:
+    """Draw `draw` (≥ 1) of a scenario: its city with the seed moved by `draw` × DRAW_SEED_STEP."""
+    if scenario.redraw is None or draw < 1:
+        raise SystemExit(f"{scenario.name} cannot be drawn again as draw {draw}")
+    return scenario.redraw(draw)
+
+
+def _seeded(
+    name: str, family: str, description: str, config: Any, write: Callable[[Any, Path], object]
+) -> Scenario:
+    """A scenario of a seeded configuration, which can be drawn again with other seeds."""
+
+    def redraw(draw: int) -> Scenario:
+        other = dataclasses.replace(config, seed=config.seed + DRAW_SEED_STEP * draw)
+        return _seeded(
+            f"{name}{DRAW_MARK}{draw}",
+            family,
+            f"{description}; draw {draw} (seed {other.seed})",
+            other,
+            write,
+        )
+
+    return Scenario(
+        name,
+        family,
+        description,
+        _plain(_as_dict(config)),
+        lambda out: write(config, out),
+        redraw if DRAW_MARK not in name and hasattr(config, "seed") else None,
+    )
 
 
 def demo_scenarios(cases: int, days: int) -> list[Scenario]:
@@ -56,12 +97,12 @@ def demo_scenarios(cases: int, days: int) -> list[Scenario]:
     for name, (changes, description) in variants.items():
         config = SimulationConfig(**{"n_cases": cases, "days": days, "truth_paths": TRUTH_PATHS, **changes})
         scenarios.append(
-            Scenario(
+            _seeded(
                 name,
                 DEMO_FAMILY,
                 description,
-                _plain(dataclasses.asdict(config)),
-                lambda out, config=config: write_city(simulate_city(config), out),
+                config,
+                lambda config, out: write_city(simulate_city(config), out),
             )
         )
     return scenarios
@@ -79,15 +120,12 @@ def cities_scenarios(cases: int, days: int) -> tuple[list[Scenario], str | None]
     found = []
     for name, config in dict(scenarios()).items():
         sized = sized_config(config, cases, days)
-        found.append(
-            Scenario(
-                str(name),
-                CITIES_FAMILY,
-                describe_config(sized),
-                _plain(_as_dict(sized)),
-                lambda out, sized=sized: write(generate(sized), out),
-            )
+        made = _seeded(
+            str(name), CITIES_FAMILY, describe_config(sized), sized, lambda c, out: write(generate(c), out)
         )
+        if not (dataclasses.is_dataclass(sized) and not isinstance(sized, type)):
+            made = dataclasses.replace(made, redraw=None)
+        found.append(made)
     return found, None
 
 

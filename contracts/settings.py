@@ -311,6 +311,18 @@ class Settings(BaseSettings):
         description="Start Prefect's temporary local server in the background as a flow command begins, "
         "while the command loads its own code (off: Prefect starts it at the first flow).",
     )
+    prefect_shared_server: bool = Field(
+        True,
+        description="Without PREFECT_API_URL, the flow commands of one Prefect home share one local Prefect "
+        "server, started by the first and ended by itself after prefect_server_idle_seconds unused (off: "
+        "each command starts Prefect's temporary server and stops it at exit).",
+    )
+    prefect_server_idle_seconds: int = Field(
+        900,
+        ge=1,
+        description="The shared local Prefect server ends once no command using it is alive and nobody has "
+        "called it for this many seconds.",
+    )
 
     @model_validator(mode="before")
     @classmethod

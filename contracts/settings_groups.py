@@ -118,6 +118,8 @@ SETTING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "prefect_startup_timeout_seconds",
             "prefect_startup_attempts",
             "prefect_early_start",
+            "prefect_shared_server",
+            "prefect_server_idle_seconds",
         ),
     ),
     (

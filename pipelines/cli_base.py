@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +51,13 @@ NO_FLOW_COMMANDS = frozenset(
 AsOf = Annotated[
     str, typer.Option("--as-of", help="As-of date YYYY-MM-DD (the instant 00:00 Asia/Shanghai).")
 ]
+
+
+def skip_exit_collection() -> None:
+    """Leave the heap to the operating system at exit: without this the interpreter's last cyclic
+    collections take seconds after a flow (4.1 s of a 2,000-case `score`'s 23.7 s at load 6)."""
+    gc.disable()
+    gc.freeze()
 
 
 def settings_of(context: typer.Context) -> Settings:
@@ -99,6 +108,8 @@ def main(
 ) -> None:
     """Global options override the environment; the environment overrides defaults."""
     os.umask(PRIVATE_UMASK)
+    atexit.unregister(skip_exit_collection)
+    atexit.register(skip_exit_collection)  # before the handlers the command registers, so it runs after them
     given = {
         "home": home,
         "warehouse_url": warehouse_url,

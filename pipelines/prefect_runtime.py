@@ -10,7 +10,13 @@ just before its first flow, and Prefect's `get_client` then finds that very serv
 that times out, or whose process dies, is stopped and tried again (`prefect_startup_attempts`); if every
 attempt fails, the flow falls back to Prefect's own start. Prefect reads its settings once, when it is
 imported, so they are put in the environment first. With `PREFECT_API_URL` (a lasting `prefect server
-start`) nothing is started here and the timeout does not apply. docs/runbook.md says more.
+start`) nothing is started here and the timeout does not apply.
+
+By default (setting `prefect_shared_server`) the flow commands of one Prefect home share one local server
+instead (`pipelines.prefect_shared_server`): the first starts it in the background, the next find it
+running, and it ends by itself `prefect_server_idle_seconds` after the last command using it. Only a command
+that has not imported Prefect yet can use it (Prefect reads its API address once, at import).
+docs/runbook.md says more.
 """
 
 from __future__ import annotations
@@ -20,8 +26,12 @@ import os
 import sys
 import threading
 from collections.abc import MutableMapping
+from typing import TYPE_CHECKING
 
 from contracts.settings import Settings
+
+if TYPE_CHECKING:
+    from pipelines.prefect_shared_server import ServerRecord
 
 STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 ANALYTICS = "PREFECT_SERVER_ANALYTICS_ENABLED"
@@ -30,9 +40,14 @@ API_URL = "PREFECT_API_URL"
 # error handling) before their flows. `ingest` checks the key first and refuses at once, without a server;
 # `serve` and `deploy` let Prefect start its server itself (or need PREFECT_API_URL).
 EARLY_START_COMMANDS = frozenset({"train", "score", "run-daily", "backfill", "rehearse", "ablation", "demo"})
+# Commands that use the shared server when it is on (`ingest` refuses a wrong key before any server, and
+# leaves the start to Prefect as before).
+SHARED_SERVER_COMMANDS = EARLY_START_COMMANDS
+EPHEMERAL_ENABLED = "PREFECT_SERVER_EPHEMERAL_ENABLED"
 
 logger = logging.getLogger(__name__)
 _starting: list[threading.Thread] = []
+_failures: list[str] = []
 
 
 def prefect_environment(settings: Settings) -> dict[str, str]:
@@ -44,16 +59,63 @@ def prefect_environment(settings: Settings) -> dict[str, str]:
 def prepare_prefect(
     settings: Settings, environ: MutableMapping[str, str] = os.environ, command: str | None = None
 ) -> bool:
-    """Put Prefect's variables in the environment (a Prefect variable the user set wins) and, for a
+    """Put Prefect's variables in the environment (a Prefect variable the user set wins); for a command of
+    `SHARED_SERVER_COMMANDS`, use the shared local server (setting `prefect_shared_server`), else, for a
     command of `EARLY_START_COMMANDS`, start Prefect's temporary server in the background (setting
     `prefect_early_start`); whether the variables take effect in this process, which they do only if
     Prefect is not imported yet (child processes, such as the temporary server, always see them)."""
     for name, value in prefect_environment(settings).items():
         environ.setdefault(name, value)
     fresh = "prefect" not in sys.modules
+    if command in SHARED_SERVER_COMMANDS and fresh and shared_server_wanted(settings, environ):
+        use_shared(settings, environ)
     if command in EARLY_START_COMMANDS and settings.prefect_early_start and not environ.get(API_URL):
         start_server(settings.prefect_startup_attempts)
     return fresh
+
+
+def shared_server_wanted(settings: Settings, environ: MutableMapping[str, str]) -> bool:
+    """Whether a command should use the shared server: it is on, no API is named and Prefect may start a
+    local server."""
+    ephemeral = environ.get(EPHEMERAL_ENABLED, "true").strip().lower() not in {"0", "false", "no", "off"}
+    return settings.prefect_shared_server and ephemeral and not environ.get(API_URL)
+
+
+def use_shared(settings: Settings, environ: MutableMapping[str, str]) -> threading.Thread:
+    """Find or start the shared server (its address goes into `environ` at once) and wait for it to answer
+    in a background thread, starting it again after a failed start-up (`prefect_startup_attempts`);
+    `wait_for_server` waits and raises if every attempt failed."""
+    from pipelines.prefect_shared_server import use_shared_server
+
+    record, started = use_shared_server(settings.prefect_server_idle_seconds, environ)
+    if started:
+        print(
+            f"Prefect: starting the shared local server {record.url}, for this command and the next; it ends "
+            f"{settings.prefect_server_idle_seconds} s after its last use (FENGQIAO_PREFECT_SHARED_SERVER)",
+            file=sys.stderr,
+        )
+    thread = threading.Thread(
+        target=_await_shared, args=(record, settings, environ), name="prefect-shared-server", daemon=True
+    )
+    thread.start()
+    _starting.append(thread)
+    return thread
+
+
+def _await_shared(record: ServerRecord, settings: Settings, environ: MutableMapping[str, str]) -> None:
+    """Wait for the shared server to answer; restart it on the same address after a failed start-up."""
+    from pipelines.prefect_shared_server import restart, wait_until_up
+
+    for attempt in range(1, settings.prefect_startup_attempts + 1):
+        try:
+            wait_until_up(record, settings.prefect_startup_timeout_seconds, environ)
+            return
+        except RuntimeError as error:
+            logger.warning("The shared Prefect server did not start (attempt %d): %s", attempt, error)
+            if attempt == settings.prefect_startup_attempts:
+                _failures.append(str(error))
+                return
+            record = restart(record, settings.prefect_server_idle_seconds, environ)
 
 
 def start_server(attempts: int) -> threading.Thread:
@@ -68,10 +130,13 @@ def start_server(attempts: int) -> threading.Thread:
 
 
 def wait_for_server() -> None:
-    """Wait until the temporary server started in the background is up (or every attempt has failed:
-    the flow then falls back to Prefect's own start); at once if none was started."""
+    """Wait until the server started in the background is up; at once if none was started. After failed
+    attempts, the temporary server is left to Prefect's own start; the shared one raises RuntimeError (this
+    command's Prefect already has its address)."""
     while _starting:
         _starting.pop().join()
+    if _failures:
+        raise RuntimeError(_failures.pop())
 
 
 def _start_server(attempts: int) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bench.generalization import exported_openings, read_truth, refigured
+from bench.generalization import _chosen, exported_openings, read_truth, refigured
 from bench.generalization_figures import (
     case_ages,
     date_figures,
@@ -19,6 +20,7 @@ from bench.generalization_figures import (
     list_scores,
     opening_times,
     overall,
+    pooled,
     precision_at_share,
     ratio,
     recall_among,
@@ -26,7 +28,7 @@ from bench.generalization_figures import (
     tie_order,
 )
 from bench.generalization_report import render
-from bench.generalization_scenarios import describe_config, sized_config
+from bench.generalization_scenarios import _seeded, describe_config, redrawn, sized_config
 
 
 def test_precision_at_share_takes_the_top_share_by_score() -> None:
@@ -429,3 +431,41 @@ def test_refigured_results_gain_new_figures_from_their_stored_dates_and_keep_the
     assert again["scenarios"][0]["truth_recall_gap"] == pytest.approx(-2 / 3)
     assert again["scenarios"][0]["product"] == stored["product"] == 1.0
     assert again["summary"]["worst_recall_gap"]["truth_recall_gap"] == pytest.approx(-2 / 3)
+
+
+# ---------------------------------------------------------------- several draws of one city
+
+
+def test_draws_of_a_city_are_pooled_over_their_dates_for_the_mean_worst_and_targets() -> None:
+    first, second = _scenario("a", 0.36, 0.40, 0.20), _scenario("a~1", 0.28, 0.40, 0.20)
+    second["dates"][0]["as_of"] = "2026-01-15"
+    second["candidate"] = "logistic"
+    scenarios = [first, second, _scenario("b", 0.30, 0.40, 0.15)]
+    (a, b) = pooled(scenarios)
+    assert (a["name"], a["draws"], a["candidate"]) == ("a", 2, "logistic, trees")
+    assert a["product"] == pytest.approx(0.32) and a["ratio_to_truth"] == pytest.approx(0.8)
+    assert a["seconds"] == {"total": 240.0}
+    assert b is scenarios[2]
+    summary = overall(scenarios)
+    assert summary["scenarios"] == 2
+    assert summary["mean"]["ratio_to_truth"] == pytest.approx((0.8 + 0.75) / 2)
+    text = render(_results(scenarios, summary))
+    assert "| a~1 | demo simulator |" in text
+    assert (
+        "| a, 2 draws pooled | demo simulator | 1,000 | 0.060 | **0.320** | 0.400 | 0.200 | 0.80× |" in text
+    )
+    assert "| **mean of 2** |" in text
+
+
+def test_a_draw_is_the_same_city_with_its_seed_moved() -> None:
+    scenario = _seeded("c", "cities generator", "c city", _Config(seed=3), lambda config, out: config)
+    again = redrawn(scenario, 2)
+    assert (again.name, again.config["seed"]) == ("c~2", 2003)
+    assert again.description == "c city; draw 2 (seed 2003)"
+    assert again.write(Path("unused")) == _Config(seed=2003)
+    assert again.redraw is None  # a draw is not drawn again
+    with pytest.raises(SystemExit, match="cannot be drawn again as draw 0"):
+        redrawn(scenario, 0)
+    assert _chosen([scenario], "c,c~1")[1].config["seed"] == 1003
+    with pytest.raises(SystemExit, match="unknown scenario"):
+        _chosen([scenario], "d~1")

@@ -28,20 +28,24 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.mark.parametrize("command", sorted(EARLY_START_COMMANDS))
 def test_flow_commands_start_the_server_early(starts: list[int], command: str) -> None:
-    prepare_prefect(Settings(prefect_startup_attempts=3), environ={}, command=command)
+    prepare_prefect(
+        Settings(prefect_startup_attempts=3, prefect_shared_server=False), environ={}, command=command
+    )
     assert starts == [3]
 
 
 @pytest.mark.parametrize("command", ["ingest", "serve", "deploy", "quarantine", None])
 def test_other_commands_leave_the_start_to_prefect(starts: list[int], command: str | None) -> None:
     """`ingest` refuses a wrong key before any server; `serve` and `deploy` call Prefect themselves."""
-    prepare_prefect(Settings(), environ={}, command=command)
+    prepare_prefect(Settings(prefect_shared_server=False), environ={}, command=command)
     assert starts == []
 
 
 def test_no_early_start_with_an_api_url_or_when_turned_off(starts: list[int]) -> None:
     prepare_prefect(Settings(), environ={"PREFECT_API_URL": "http://127.0.0.1:4200/api"}, command="score")
-    prepare_prefect(Settings(prefect_early_start=False), environ={}, command="score")
+    prepare_prefect(
+        Settings(prefect_early_start=False, prefect_shared_server=False), environ={}, command="score"
+    )
     assert starts == []
 
 
@@ -115,7 +119,12 @@ def test_a_flow_command_uses_the_server_it_started_and_stops_it(tmp_path: Path) 
         [sys.executable, "-m", "pipelines.cli", "--home", str(tmp_path), "score", "--as-of", "2025-03-01"],
         capture_output=True,
         text=True,
-        env={**base, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+        env={
+            **base,
+            "PREFECT_HOME": str(tmp_path / "prefect"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "FENGQIAO_PREFECT_SHARED_SERVER": "false",  # the temporary server is what is tested here
+        },
         timeout=900,
     )
     output = done.stdout + done.stderr
