@@ -23,6 +23,8 @@ CASE_COLUMNS = tuple(spec.name for spec in field_specs(RecordKind.CASES))
 EVENT_COLUMNS = tuple(spec.name for spec in field_specs(RecordKind.CASE_EVENTS))
 HOTLINE_COLUMNS = tuple(spec.name for spec in field_specs(RecordKind.HOTLINE))
 _DAY = 86_400
+# The truth of the calls: which case each is about (None for background calls), as the demo city's.
+LINK_TRUTH_COLUMNS = ("call_id", "true_case_id", "linked_in_export")
 _EXPORTED_TYPE = {k: ("visit" if k == "conflict_visit" else k) for k in KINDS}
 
 
@@ -174,9 +176,10 @@ def hotline_frame(
     history: History,
     ids: np.ndarray,
     callers: Callers,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The hotline export: calls about cases (case number quoted at the scenario's rate) and background
-    calls about no case (from a pool of frequent callers, some of them also reporters of cases)."""
+    calls about no case (from a pool of frequent callers, some of them also reporters of cases); and the
+    truth of which case each call is about (LINK_TRUTH_COLUMNS, by call_id; no case for background)."""
     case, day = history.call_case, history.call_day
     level = history.call_intensity / (BASE_INTENSITY / (1.0 - branching(m)))
     n = len(case)
@@ -198,15 +201,24 @@ def hotline_frame(
             "case_id": _text_or_na(ids[case], rng.random(n) < scenario.case_number_quote_rate),
             "caller_name": _text_or_na(name, rng.random(n) < 0.5),
             "caller_phone": phone,
+            "_true": ids[case],
         }
     )
     calls = pd.concat([case_calls, _background(rng, scenario, pop, callers, n // 3)], ignore_index=True)
     calls = calls.sort_values("_at", kind="stable", ignore_index=True)
     size = len(calls)
     channel = rng.choice(len(CHANNELS), size=size, p=np.array(CHANNEL_SHARES) / sum(CHANNEL_SHARES))
-    return pd.DataFrame(
+    call_ids = np.array([f"RX{i:08d}" for i in range(1, size + 1)], dtype=object)
+    truth = pd.DataFrame(
         {
-            "call_id": np.array([f"RX{i:08d}" for i in range(1, size + 1)], dtype=object),
+            "call_id": call_ids,
+            "true_case_id": calls["_true"].to_numpy(dtype=object),
+            "linked_in_export": calls["case_id"].notna().to_numpy(),
+        }
+    )
+    hotline = pd.DataFrame(
+        {
+            "call_id": call_ids,
             "received_at": stamps(rng, calls["_at"].to_numpy(), scenario.start),
             "district": calls["district"].to_numpy(),
             "category": calls["category"].to_numpy(),
@@ -218,6 +230,7 @@ def hotline_frame(
             "recorded_at": None,
         }
     )
+    return hotline, truth
 
 
 def _background(

@@ -44,7 +44,8 @@ TRUTH_COLUMNS: tuple[str, ...] = ("as_of", "case_id", "p_escalation", "escalated
 @dataclass(frozen=True)
 class HawkesCity:
     """The three exports of a Hawkes city and its truth (as_of, case_id, p_escalation, escalated); and the
-    hidden population and history they were drawn from, for benchmarks that read the perfect record."""
+    hidden population and history they were drawn from, for benchmarks that read the perfect record; and
+    the case each call is about (truth_links: call_id, true_case_id, linked_in_export), for the linker's."""
 
     scenario: HawkesScenario
     cases: pd.DataFrame
@@ -53,6 +54,7 @@ class HawkesCity:
     truth_escalation: pd.DataFrame
     population: Population
     history: History
+    truth_links: pd.DataFrame
 
 
 def simulate_city(scenario: HawkesScenario) -> HawkesCity:
@@ -66,7 +68,7 @@ def simulate_city(scenario: HawkesScenario) -> HawkesCity:
     ids = case_ids(pop, scenario.start)
     cases, opened, known = cases_frame(streams[3], scenario, pop, ids, callers)
     events, status = events_frame(streams[4], scenario, m, history, ids, opened, known)
-    hotline = hotline_frame(streams[5], scenario, m, pop, history, ids, callers)
+    hotline, links = hotline_frame(streams[5], scenario, m, pop, history, ids, callers)
     rates = shock_rates(scenario, np.arange(scenario.days))
     rows = []
     for i, day in enumerate(days):
@@ -77,7 +79,7 @@ def simulate_city(scenario: HawkesScenario) -> HawkesCity:
         p = escalation_probability(m, pop, cohort, int(day), lam[cohort], shock, rates)
         rows.append((int(day), cohort, p))
     truth = _truth_frame(scenario, history, ids, rows)
-    return HawkesCity(scenario, cases, events, hotline, truth, pop, history)
+    return HawkesCity(scenario, cases, events, hotline, truth, pop, history, links)
 
 
 def _truth_frame(

@@ -1,6 +1,6 @@
 """The candidate blocks of a batch of calls: per district, the calls against the cases known before the
 batch's instant that were opened at most `max_case_age_days` before a call (same town when both record
-one) and open at its time, and which (call, case) pairs are candidates."""
+one), which (call, case) pairs are candidates, and which candidates were closed at the call's time."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.link_arrays import equal_pairs
 from features.link_inputs import LinkInputs
 
 
@@ -19,6 +20,7 @@ class Block:
     calls: np.ndarray  # positions in the linker's calls, in received order
     cases: np.ndarray  # positions in the linker's case pool, in knowledge order
     valid: np.ndarray  # (call x case): the case is a candidate of the call
+    closed: np.ndarray  # (call x case): the case was closed at the call's time (as known at the decision)
     cosine: np.ndarray | None = None  # (call x case)
     category: tuple[np.ndarray, np.ndarray] | None = None  # category codes of the calls and of the cases
     # The rare signals, as sorted cell numbers (row * cases + column) of candidate pairs and their values:
@@ -59,9 +61,29 @@ def closed_at_calls(
     return out
 
 
+def shared_phone(
+    linker: LinkInputs, calls: np.ndarray, cases: np.ndarray, column: np.ndarray, instant: np.datetime64
+) -> np.ndarray:
+    """(call x case): the call's phone is the case's reporter's or that of a call linked to the case by
+    case_id known before the instant (`column`: each pool case's column among `cases`)."""
+    out = np.zeros((len(calls), len(cases)), dtype=bool)
+    phone = linker.pool_call_phone[calls]
+    reporter = linker.pool_reporter_phone[cases]
+    row, col = equal_pairs(phone, np.where(reporter >= 0, reporter, -2))
+    out[row, col] = True
+    known = int(np.searchsorted(linker.linked_known, instant, side="left"))
+    mine = np.flatnonzero(column[linker.linked_case[:known]] >= 0)
+    mine = mine[np.isin(linker.linked_case[mine], cases)]
+    caller = linker.pool_linked_phone[mine]
+    row, at = equal_pairs(phone, np.where(caller >= 0, caller, -2))
+    out[row, column[linker.linked_case[mine[at]]]] = True
+    return out
+
+
 def candidate_blocks(linker: LinkInputs, first: int, end: int, instant: np.datetime64) -> list[Block]:
-    """Per district of the batch's calls: its calls, the cases that are a candidate of one of them, and
-    which pairs are candidates."""
+    """Per district of the batch's calls: its calls, the cases that are a candidate of one of them, which
+    pairs are candidates, and which candidates were closed at the call's time (the latest closed/reopened
+    event at or before the call, among those known before the instant, is 'closed')."""
     received = linker.received[first:end]
     districts = linker.call_district[first:end]
     possible = (
@@ -86,14 +108,16 @@ def candidate_blocks(linker: LinkInputs, first: int, end: int, instant: np.datet
             valid &= (call_town < 0) | (case_town < 0) | (call_town == case_town)
         column[cases] = np.arange(len(cases))
         events = status[status_district == district]
-        valid &= ~closed_at_calls(
+        closed = closed_at_calls(
             linker.received[calls],
             column[linker.status_case[events]],
             linker.status_at[events],
             linker.status_closed[events],
             len(cases),
         )
+        valid &= ~closed | shared_phone(linker, calls, cases, column, instant)
+        closed &= valid
         used = valid.any(axis=0)
         if used.any():
-            blocks.append(Block(calls, cases[used], valid[:, used]))
+            blocks.append(Block(calls, cases[used], valid[:, used], closed[:, used]))
     return blocks

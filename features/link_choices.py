@@ -68,6 +68,8 @@ def evidence(linker: LinkInputs, chosen: pd.DataFrame, shared: np.ndarray) -> li
         elif row.category < 0:
             parts.append(f"category {hotline[i]}≠{dispute[i]}")
         parts.append(f"char n-gram cosine {row.cosine:.2f}")
+        if row.closed:
+            parts.append("case closed at the call's time")
         if row.others > 0:
             parts.append(f"{row.others} other candidate(s), next {row.runner_up:.2f}")
         lines.append("; ".join(parts))

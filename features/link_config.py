@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-LINKER_VERSION = 2  # part of every digest: change it when the same inputs would be decided differently
+LINKER_VERSION = 3  # part of every digest: change it when the same inputs would be decided differently
 
 # The hotline's own categories (12345 taxonomy) -> the dispute categories they agree with. A hotline
 # category that is not listed (咨询, 城市管理 ...) is neutral; an exact match always agrees.
@@ -40,7 +40,11 @@ class LinkConfig:
     the same phone as the reporter is strong evidence on its own (-5 + 6 = 1, p ~ 0.73) and with
     a little text or category agreement passes 0.9; a phone that called about the case before,
     quoting the case number, is almost as strong (+5.5); without a phone, two shared named things
-    (a company and an amount, say) with agreeing category and similar wording are needed.
+    (a company and an amount, say) with agreeing category and similar wording are needed. A case closed
+    at the call's time is a candidate only when the call's phone is its reporter's or an earlier
+    number-quoting caller's (people call about a closed dispute, and such calls come before a
+    reopening), at -2: the reporter's phone with wording like the case's links it
+    (-5 + 6 - 2 + 4 x 0.4 = 0.6, p ~ 0.6), and an open case of the same reporter wins.
     """
 
     call_window_days: int = 30  # link_calls / window_links: the calls received in [instant - window, instant)
@@ -55,6 +59,7 @@ class LinkConfig:
     w_amount: float = 2.5
     w_category: float = 1.0
     w_category_clash: float = -1.0
+    w_closed: float = -2.0  # the case was closed at the call's time (a candidate only through a phone)
     max_named_cases: int = 25  # a thing named by more of the batch's candidate cases tells none of them apart
     ngram_range: tuple[int, int] = (2, 3)
     evidence_things: int = 3  # named things listed in the evidence

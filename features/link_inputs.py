@@ -72,20 +72,25 @@ class LinkInputs:
         cases = cases.loc[keep, columns]
         self.call_district, case_district = shared_codes(self.calls["district"], cases["district"])
         cases = cases[np.isin(case_district, self.call_district[self.call_district >= 0])]
-        self._set_pool(cases.sort_values("known_at", kind="stable", ignore_index=True), events)
         linked_known_at = known_at if linked is calls_table else as_us(linked["known_at"])
         known = (linked_known_at < horizon) & linked["case_id"].notna().to_numpy()
-        case = pd.Index(self.cases["case_id"]).get_indexer(linked["case_id"][known].astype("string"))
-        known[known] = case >= 0
-        linked = linked.loc[known, ["known_at", "text", "caller_phone_pid"]].assign(case=case[case >= 0])
+        linked = linked[known]
+        self._set_pool(cases.sort_values("known_at", kind="stable", ignore_index=True), events, linked)
+        case = pd.Index(self.cases["case_id"]).get_indexer(linked["case_id"].astype("string"))
+        linked = linked.loc[case >= 0, ["known_at", "text", "caller_phone_pid"]].assign(case=case[case >= 0])
         linked = linked.sort_values("known_at", kind="stable")
         self.linked = linked[["case", "known_at", "text", "caller_phone_pid"]].reset_index(drop=True)
         self.linked_case, self.linked_known = self.linked["case"].to_numpy(), as_us(self.linked["known_at"])
+        # Phones before `narrow`, for the candidates: a closed case is one only through a phone.
+        self.pool_call_phone, self.pool_reporter_phone, self.pool_linked_phone = shared_codes(
+            self.calls["caller_phone_pid"], self.cases["reporter_phone_pid"], self.linked["caller_phone_pid"]
+        )
 
-    def _set_pool(self, cases: pd.DataFrame, events: pd.DataFrame | None) -> None:
+    def _set_pool(self, cases: pd.DataFrame, events: pd.DataFrame | None, linked: pd.DataFrame) -> None:
         """The pool: the cases, less those closed for good before every call (whatever becomes known
-        later), with their closed/reopened events in the order the cohort resolves them (at the same
-        time and knowledge time, 'reopened' comes last and wins)."""
+        later) that share no phone with the calls (neither the reporter's nor that of a call `linked` to
+        them), with their closed/reopened events in the order the cohort resolves them (at the same time
+        and knowledge time, 'reopened' comes last and wins)."""
         status = pd.DataFrame({"case": np.zeros(0, int), "closed": np.zeros(0, bool)})
         if events is not None:
             keep = as_us(events["known_at"]) < self.horizon
@@ -107,7 +112,15 @@ class LinkInputs:
                 early["closed"].to_numpy() & (early["event_at"].to_numpy() < self.received.min()), "case"
             ]
             later = status.loc[status["known_at"].to_numpy() >= first, "case"]
-            keep = ~np.isin(np.arange(len(cases)), np.setdiff1d(gone.to_numpy(), later.to_numpy()))
+            gone = np.setdiff1d(gone.to_numpy(), later.to_numpy())
+            pids = self.calls["caller_phone_pid"]
+            phones = set(pids[~blank(pids)])
+            calling = set(linked.loc[linked["caller_phone_pid"].isin(phones).to_numpy(), "case_id"])
+            called = (
+                cases["reporter_phone_pid"].isin(phones).to_numpy()
+                | cases["case_id"].isin(calling).to_numpy()
+            )
+            keep = ~np.isin(np.arange(len(cases)), gone) | called
             position = np.cumsum(keep) - 1
             cases = cases[keep].reset_index(drop=True)
             status = status[keep[status["case"].to_numpy()]]
@@ -136,8 +149,9 @@ class LinkInputs:
         """Per batch, a digest of everything its decisions can read: the linker's version, the
         configuration and the instant; its calls; the cases that may be a candidate of one of them
         (known before the instant, in their districts, opened in their age range, not closed for good
-        before the first of them), in pool order; those cases' closed/reopened events and the calls
-        linked to them by case_id, known before the instant. Equal digests give equal decisions."""
+        before the first of them unless they share a phone with them), in pool order; those cases'
+        closed/reopened events and the calls linked to them by case_id, known before the instant.
+        Equal digests give equal decisions."""
         case_columns = ["case_id", "opened_at", "district", "category", "description", "reporter_phone_pid"]
         case_columns += ["town"] if "town" in self.cases.columns else []
         call_hash = row_hashes(self.calls.drop(columns="decided_at"))
@@ -166,11 +180,7 @@ class LinkInputs:
                 & np.isin(self.case_district, districts[districts >= 0])
             )
             status = np.flatnonzero((self.status_known < instant) & chosen[self.status_case])
-            _, from_end = np.unique(self.status_case[status][::-1], return_index=True)
-            last = status[len(status) - 1 - from_end]
-            chosen[
-                self.status_case[last[self.status_closed[last] & (self.status_at[last] < received.min())]]
-            ] = False
+            chosen[self._gone_without_phone(first, end, instant, status)] = False
             status = status[chosen[self.status_case[status]]]
             known = int(np.searchsorted(self.linked_known, instant, side="left"))
             linked = np.flatnonzero(chosen[self.linked_case[:known]])
@@ -182,6 +192,22 @@ class LinkInputs:
                 digest.update(part.tobytes())
             out.append(digest.digest())
         return out
+
+    def _gone_without_phone(
+        self, first: int, end: int, instant: np.datetime64, status: np.ndarray
+    ) -> np.ndarray:
+        """The pool cases closed for good before the first of calls[first:end] (as known before the
+        instant; `status`: their events known then) that share no phone with those calls (neither the
+        reporter's nor that of a call linked to them known before the instant): no call's candidate."""
+        _, from_end = np.unique(self.status_case[status][::-1], return_index=True)
+        last = status[len(status) - 1 - from_end]
+        ended = self.status_closed[last] & (self.status_at[last] < self.received[first:end].min())
+        gone = self.status_case[last[ended]]
+        phones = np.unique(self.pool_call_phone[first:end])
+        phones = phones[phones >= 0]
+        known = int(np.searchsorted(self.linked_known, instant, side="left"))
+        calling = self.linked_case[:known][np.isin(self.pool_linked_phone[:known], phones)]
+        return gone[~(np.isin(self.pool_reporter_phone[gone], phones) | np.isin(gone, calling))]
 
     def narrow(self, keep: np.ndarray, reading: np.ndarray) -> np.ndarray:
         """Keeps the pool cases at the given (sorted) positions and the calls linked to them, and reads

@@ -26,6 +26,7 @@ def scores(signals: dict[str, np.ndarray] | pd.DataFrame, config: LinkConfig) ->
         + config.w_amount * (np.asarray(signals["n_amount"], dtype=float) > 0)
         + config.w_category * (category > 0)
         + config.w_category_clash * (category < 0)
+        + config.w_closed * np.asarray(signals["closed"], dtype=bool)
     )
 
 
@@ -48,6 +49,7 @@ def block_scores(block: Block, linker: LinkInputs) -> np.ndarray:
         config.bias
         + config.w_text * block.cosine
         + by_category[block.category[0][:, None], block.category[1][None, :]]
+        + config.w_closed * block.closed
     )
     width = len(block.cases)
 

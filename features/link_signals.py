@@ -1,6 +1,7 @@
 """The signals of every candidate pair of a batch (SIGNALS): the same phone as the case's reporter or as
 a caller of a call linked to it, the character n-gram cosine of the call against the case's document,
-shared named things and amounts, and whether the categories agree."""
+shared named things and amounts, whether the categories agree, and whether the case was closed at the
+call's time."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from features.link_candidates import Block
 from features.link_inputs import LinkInputs
 from features.link_text import norms
 
-SIGNALS = ("same_reporter", "same_linked_caller", "cosine", "n_named", "n_amount", "category")
+SIGNALS = ("same_reporter", "same_linked_caller", "cosine", "n_named", "n_amount", "category", "closed")
 
 
 def fill_signals(
@@ -137,4 +138,5 @@ def signals_at(
         "n_named": block.at("n_named", rows, columns),
         "n_amount": block.at("n_amount", rows, columns),
         "category": linker.category_table[block.category[0][rows], block.category[1][columns]],
+        "closed": block.closed[rows, columns],
     }

@@ -3,9 +3,10 @@
 `features.call_linking.window_links` takes the calls without a case_id received in the last 30 days and
 known before the instant; each was decided once, at the midnight after it became known, from the
 records known then (so a call known before the instant was decided at or before it), and linked to at
-most one case open at the call's time when its confidence reached LINK_CONFIG.threshold (same phone as
-the reporter or as an earlier caller quoting the case number, similar wording, shared named things,
-agreeing category). These features count those links for each open case, apart from
+most one case when its confidence reached LINK_CONFIG.threshold (same phone as the reporter or as an
+earlier caller quoting the case number, similar wording, shared named things, agreeing category; a case
+closed at the call's time only with strong evidence, so a reopened case keeps the calls that came
+before its reopening). These features count those links for each open case, apart from
 `hotline_activity` (which counts calls by case_id and calls from the reporter's phone), so that the
 linker's value can be measured on its own. A call from the reporter's phone may be counted by both
 families. A day's decisions are computed once per process for all the as-of dates whose window holds

@@ -3,6 +3,7 @@ same key; events held for a missing case."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from contracts.masking import mask_column
@@ -19,15 +20,27 @@ def classify(records: pd.DataFrame, existing: pd.Series) -> pd.Series:
     'updated' or 'duplicate' (same content as the stored version); an earlier row of the key is a
     'duplicate' when it repeats the last row's content, else 'superseded' (quarantined, not stored)."""
     keys = records["record_key"]
-    last = ~keys.duplicated(keep="last")
-    last_hash = keys.map(pd.Series(records.loc[last, "row_hash"].to_numpy(), index=keys[last].to_numpy()))
-    stored = keys.map(existing)
-    status = pd.Series("updated", index=records.index)
-    status[stored.isna()] = "accepted"
-    status[stored == records["row_hash"]] = "duplicate"
-    status[~last] = "duplicate"
-    status[~last & (records["row_hash"] != last_hash)] = SUPERSEDED
-    return status
+    row_hash = records["row_hash"].to_numpy(dtype=object)
+    status = np.full(len(records), "accepted", dtype=object)
+    if len(existing):
+        at = pd.Index(existing.index).get_indexer(keys)  # stored keys are unique
+        stored = existing.to_numpy(dtype=object)[at.clip(min=0)]
+        status[at >= 0] = "updated"
+        status[(at >= 0) & (stored == row_hash)] = "duplicate"
+    last = ~keys.duplicated(keep="last").to_numpy()
+    if not last.all():
+        earlier = ~last
+        status[earlier] = "duplicate"
+        status[earlier & (row_hash != row_hash[_last_positions(keys, last)])] = SUPERSEDED
+    return pd.Series(status, index=records.index, dtype="str")
+
+
+def _last_positions(keys: pd.Series, last: np.ndarray) -> np.ndarray:
+    """Per row, the position of the last row of its key (`last`: whether a row is that last row)."""
+    codes, uniques = pd.factorize(keys)
+    position = np.empty(len(uniques), dtype=np.int64)
+    position[codes[last]] = np.flatnonzero(last)  # one last row per key: no index repeats
+    return position[codes]
 
 
 def latest_versions(records: pd.DataFrame, status: pd.Series) -> pd.DataFrame:
@@ -38,8 +51,9 @@ def latest_versions(records: pd.DataFrame, status: pd.Series) -> pd.DataFrame:
 def last_rows(records: pd.DataFrame) -> pd.Series:
     """Per record, the row number of the last row of the same key in the batch."""
     keys = records["record_key"]
-    last = ~keys.duplicated(keep="last")
-    return keys.map(pd.Series(records.loc[last, ROW_COLUMN].to_numpy(), index=keys[last].to_numpy()))
+    last = ~keys.duplicated(keep="last").to_numpy()
+    rows = records[ROW_COLUMN].to_numpy()
+    return pd.Series(rows[_last_positions(keys, last)], index=records.index)
 
 
 def superseded_reasons(

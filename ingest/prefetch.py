@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from contracts.timeparse import InstantWindow
 from contracts.vocabulary import RecordKind
 from ingest.mapping import KindMapping, apply_mapping
+from ingest.pseudonymise import Known
 from ingest.readers import DEFAULT_MAX_UNPACKED_BYTES, iter_text_chunks
 from ingest.validate import ValidatedBatch, validate_frame
 
@@ -63,9 +64,10 @@ class _Failure:
 def validated_chunks(job: FileJob, skip: int = 0) -> Iterator[ValidatedBatch]:
     """The file's chunks after the first `skip`, mapped and validated, in order (in this process)."""
     chunks = iter_text_chunks(job.path, job.encoding, job.sheet, job.chunk_rows, job.max_unpacked_bytes)
+    known: Known = {}  # each identifier pseudonymised once in the file
     for chunk in itertools.islice(chunks, skip, None):
         mapped = apply_mapping(chunk, job.section) if job.section is not None else chunk
-        yield validate_frame(mapped, job.kind, job.path.name, job.key, window=job.window)
+        yield validate_frame(mapped, job.kind, job.path.name, job.key, window=job.window, known=known)
 
 
 def worth_a_helper(job: FileJob) -> bool:

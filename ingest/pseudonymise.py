@@ -61,16 +61,40 @@ def _pseudonyms(canonical: list[str], kind: str, key: bytes) -> list[str]:
     return out
 
 
-def pseudonymise_column(values: pd.Series, kind: str, key: bytes) -> pd.Series:
+# Pseudonyms already made in a run, per identifier kind: the stripped cell -> its pseudonym (None: none).
+Known = dict[str, dict[str, str | None]]
+KNOWN_LIMIT = 500_000  # cells remembered per identifier kind before the memory starts afresh (~75 MB)
+
+
+def pseudonymise_column(values: pd.Series, kind: str, key: bytes, known: Known | None = None) -> pd.Series:
     """Pseudonyms for a column of identifiers; empty cells, and cells with nothing of an identifier in
     them (a phone cell reading 不详), stay empty (missing).
 
-    Each distinct value is normalised and hashed once, then mapped back to its rows.
+    Each distinct value is normalised and hashed once, then mapped back to its rows; with `known` (kept
+    by the caller across the batches of a run, for one key), only once in the run.
     """
     present = text_series(values).str.strip()
     codes, uniques = pd.factorize(present)
-    distinct = pd.Series(uniques, dtype="object")
-    canonical = _normalise(distinct, kind)
-    hashed = np.array(_pseudonyms(canonical.tolist(), kind, key), dtype=object)
-    hashed[(distinct.to_numpy() == "") | (canonical.to_numpy() == "")] = None
+    distinct = np.asarray(uniques, dtype=object)
+    remembered = None if known is None else known.setdefault(kind, {})
+    if remembered is None:
+        hashed = _pseudonymised(distinct, kind, key)
+    else:
+        hashed = np.array([remembered.get(value, _UNSEEN) for value in distinct], dtype=object)
+        new = np.flatnonzero(hashed == _UNSEEN) if len(hashed) else np.zeros(0, dtype=np.int64)
+        hashed[new] = _pseudonymised(distinct[new], kind, key)
+        if len(remembered) + len(new) > KNOWN_LIMIT:
+            remembered.clear()
+        remembered.update(zip(distinct[new].tolist(), hashed[new].tolist(), strict=True))
     return pd.Series(hashed[codes], index=values.index, dtype="str")
+
+
+_UNSEEN = object()
+
+
+def _pseudonymised(distinct: np.ndarray, kind: str, key: bytes) -> np.ndarray:
+    """Pseudonyms of distinct stripped cells; None where a cell holds no identifier."""
+    canonical = _normalise(pd.Series(distinct, dtype="object"), kind)
+    hashed = np.array(_pseudonyms(canonical.tolist(), kind, key), dtype=object)
+    hashed[(distinct == "") | (canonical.to_numpy() == "")] = None
+    return hashed

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.timeparse import InstantWindow, local_now
 from contracts.vocabulary import RecordKind
-from ingest.delivery import NOT_SEEN, Delivery
+from ingest.delivery import NOT_SEEN, Delivery, key_hashes
 from ingest.mapping import ColumnMapping, MappingError, kind_for
 from ingest.plan import (
     ACCOUNTING_COLUMNS,
@@ -339,17 +339,15 @@ def _supersede(
     earlier chunks were superseded by their former status, and the keys whose stored version this
     delivery wrote itself."""
     inside = status == SUPERSEDED
+    later = last_rows(records)[inside] if inside.any() else pd.Series(dtype="int64")
     found = [
         superseded_reasons(
-            kind,
-            delivery.name,
-            records.loc[inside, ROW_COLUMN],
-            records.loc[inside, "record_key"],
-            last_rows(records)[inside],
+            kind, delivery.name, records.loc[inside, ROW_COLUMN], records.loc[inside, "record_key"], later
         )
     ]
     kept = ~records["record_key"].duplicated(keep="last")
-    rows, before = delivery.earlier(records.loc[kept, "record_key"])
+    hashes = key_hashes(records.loc[kept, "record_key"])
+    rows, before = delivery.earlier(records.loc[kept, "record_key"], hashes)
     seen = pd.Series(rows != NOT_SEEN, index=before.index)
     replacing = seen & (status[kept] != "duplicate")
     found.append(
@@ -364,7 +362,10 @@ def _supersede(
     own_version = replacing & before.isin(("accepted", "updated"))
     status[own_version[own_version].index] = before[own_version]
     fresh = kept[kept].index.difference(seen[seen & ~replacing].index)  # repeats keep the earlier row
-    delivery.remember(records.loc[fresh, "record_key"], records.loc[fresh, ROW_COLUMN], status[fresh])
+    fresh_hashes = hashes[kept[kept].index.get_indexer(fresh)]
+    delivery.remember(
+        records.loc[fresh, "record_key"], records.loc[fresh, ROW_COLUMN], status[fresh], fresh_hashes
+    )
     own = set(records.loc[own_version[own_version].index, "record_key"])
     return pd.concat(found, ignore_index=True), Counter(before[replacing].tolist()), own
 

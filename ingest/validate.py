@@ -13,7 +13,7 @@ from contracts.masking import mask_column
 from contracts.records import EVENT_TIME_FIELD, RECORD_KEYS
 from contracts.timeparse import InstantWindow, parse_datetimes, stated_years
 from contracts.vocabulary import RecordKind
-from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, pseudonymise_column
+from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, Known, pseudonymise_column
 from ingest.readers import READER_ERROR_COLUMN, READER_ERROR_FIELD, ROW_COLUMN
 
 DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"
@@ -108,10 +108,10 @@ def _check_numbers(
     return values, wrong, reasons
 
 
-def _shown_value(spec: FieldSpec, raw: pd.Series, key: bytes) -> pd.Series:
+def _shown_value(spec: FieldSpec, raw: pd.Series, key: bytes, known: Known | None) -> pd.Series:
     """The value as it may be shown in quarantine: pseudonymised or masked where personal."""
     if spec.personal:
-        return pseudonymise_column(raw, IDENTIFIER_KIND[spec.name], key).fillna("")
+        return pseudonymise_column(raw, IDENTIFIER_KIND[spec.name], key, known).fillna("")
     return mask_column(raw).fillna("").str.slice(0, 200)
 
 
@@ -121,11 +121,13 @@ def validate_frame(
     source_file: str,
     key: bytes,
     window: InstantWindow | None = None,
+    known: Known | None = None,
 ) -> ValidatedBatch:
     """Split a text frame into contract-valid stored records and quarantine rows with reasons.
 
     Dates and times outside `window` (default: 1990-01-01 to now plus a day) are quarantined; rows the
     reader could not parse (a non-empty reader error) are quarantined with that error, never checked.
+    `known` holds the pseudonyms made so far in the run (for this key; filled in here).
     """
     window = window or InstantWindow.from_now()
     specs = field_specs(kind)
@@ -153,7 +155,7 @@ def validate_frame(
                         "source_file": source_file,
                         "row": frame.loc[where, ROW_COLUMN].astype("int64"),
                         "field": spec.name,
-                        "value": _shown_value(spec, raw[where], key),
+                        "value": _shown_value(spec, raw[where], key, known),
                         "reason": mask_column(result.reasons[where]),
                         "record_key": keys[where],
                     }
@@ -167,7 +169,7 @@ def validate_frame(
     broken = [c.broken.to_numpy() for c in checked.values()]
     bad = np.logical_or.reduce([unparsed.to_numpy(), *broken])
     good = pd.DataFrame({name: c.values for name, c in checked.items()})[~bad]
-    records = to_stored_form(good, kind, key)
+    records = to_stored_form(good, kind, key, known)
     records["source_file"] = source_file
     records[ROW_COLUMN] = frame.loc[~bad, ROW_COLUMN].to_numpy()
     return ValidatedBatch(kind, source_file, len(frame), records.reset_index(drop=True), quarantine)
@@ -212,8 +214,11 @@ def empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
 
 
-def to_stored_form(typed: pd.DataFrame, kind: RecordKind, key: bytes) -> pd.DataFrame:
-    """Typed rows -> stored rows: identifiers pseudonymised, text masked, knowledge time, key, hash."""
+def to_stored_form(
+    typed: pd.DataFrame, kind: RecordKind, key: bytes, known: Known | None = None
+) -> pd.DataFrame:
+    """Typed rows -> stored rows: identifiers pseudonymised (`known`: pseudonyms made so far in the run),
+    text masked, knowledge time, key, hash."""
     out = typed.copy()
     names = out.get(NAME_FIELD.get(kind, ""))
     for spec in field_specs(kind):
@@ -221,7 +226,7 @@ def to_stored_form(typed: pd.DataFrame, kind: RecordKind, key: bytes) -> pd.Data
             out[spec.name] = mask_column(out[spec.name], names)
     for spec in field_specs(kind):
         if spec.personal:
-            pseudonyms = pseudonymise_column(out.pop(spec.name), IDENTIFIER_KIND[spec.name], key)
+            pseudonyms = pseudonymise_column(out.pop(spec.name), IDENTIFIER_KIND[spec.name], key, known)
             out[spec.name + PSEUDONYM_SUFFIX] = pseudonyms
     event_time = out[EVENT_TIME_FIELD[kind]]
     out["known_at"] = out["recorded_at"].where(out["recorded_at"] > event_time, event_time)

@@ -105,8 +105,10 @@ def test_same_phone_as_the_reporter_links_with_the_documented_confidence(sources
 
 def test_same_caller_as_a_call_linked_by_case_number(sources: Sources) -> None:
     row = links_of(sources).set_index("call_id").loc["u2"]
+    # the runner-up: X, closed, whose reporter's phone is the caller's
+    runner_up = CONFIG.bias + CONFIG.w_reporter_phone + CONFIG.w_closed
     assert row["confidence"] == pytest.approx(
-        expected_confidence(CONFIG.bias + CONFIG.w_linked_caller, CONFIG.bias)
+        expected_confidence(CONFIG.bias + CONFIG.w_linked_caller, runner_up)
     )
     assert "same caller as a call linked to the case" in row["evidence"]
 
@@ -132,13 +134,49 @@ def test_other_district_before_opening_and_closed_cases_are_never_candidates(sou
     assert {"u6", "u7", "u8"}.isdisjoint(loose["call_id"])  # no candidate at all
 
 
+def test_a_closed_case_is_a_candidate_its_reporters_phone_links_and_an_open_one_wins(
+    sources: Sources,
+) -> None:
+    """People call about a closed dispute (such calls come before a reopening): the closed case is a
+    candidate when the call's phone is its reporter's (or an earlier number-quoting caller's), at
+    w_closed, and linked with like wording; wording alone never makes it one; an open case of the same
+    reporter wins a call that says nothing else."""
+    p7, p8 = "13800000007", "13800000008"
+    closed_case = case("Y", "2025-01-10 09:00", p7, category="邻里纠纷", description="楼下烧烤店油烟扰民。")
+    calls = [
+        call("u13", "2025-03-26 10:00", p7, "楼下烧烤店油烟又扰民了。"),
+        call("u14", "2025-03-26 11:00", p8, "楼下烧烤店油烟又扰民了。"),
+    ]
+    closing = event_row("Y", "2025-02-10 10:00", "closed")
+    linked = links_of(make_sources([*CASES, closed_case], [*EVENTS, closing], [*CALLS, *calls]))
+    row = linked.set_index("call_id").loc["u13"]
+    assert row["case_id"] == "Y" and row["confidence"] >= CONFIG.threshold
+    assert "; case closed at the call's time" in row["evidence"]
+    assert "u14" not in set(linked["call_id"])  # same words, another phone
+    loose = links_of(
+        make_sources([*CASES, closed_case], [*EVENTS, closing], [*CALLS, *calls]), LinkConfig(threshold=0.0)
+    ).set_index("call_id")
+    assert loose.loc["u14", "case_id"] != "Y"  # not even a candidate: a closed case needs a phone
+    # the same reporter's open case takes a call without words
+    open_case = case("Z", "2025-03-15 09:00", p7, category="借贷纠纷", description="借款到期不还。")
+    silent = call("u15", "2025-03-27 10:00", p7)
+    both = make_sources([*CASES, closed_case, open_case], [*EVENTS, closing], [*CALLS, silent])
+    row = links_of(both).set_index("call_id").loc["u15"]
+    assert row["case_id"] == "Z"
+    z_open, z_closed = (
+        CONFIG.bias + CONFIG.w_reporter_phone,
+        CONFIG.bias + CONFIG.w_reporter_phone + CONFIG.w_closed,
+    )
+    assert row["confidence"] == pytest.approx(expected_confidence(z_open, z_closed))
+
+
 def test_ambiguous_call_picks_the_better_case_and_says_so(sources: Sources) -> None:
     loose = links_of(sources, LinkConfig(threshold=0.0)).set_index("call_id")
     row = links_of(sources).set_index("call_id").loc["u4"]
     assert row["case_id"] == "E"  # both D and E have P5 as reporter; E names the village
     assert "same phone as the case's reporter" in row["evidence"] and "shared: 金桥村" in row["evidence"]
     assert "category 农业农村~土地山林" in row["evidence"]
-    assert "4 other candidate(s), next" in row["evidence"]  # D, A, B and C
+    assert "4 other candidate(s), next" in row["evidence"]  # D, A, B and C (X is closed, another phone)
     assert row["confidence"] == loose.loc["u4", "confidence"]
     without_d = make_sources([c for c in CASES if c["case_id"] != "D"], EVENTS, CALLS)
     alone = links_of(without_d).set_index("call_id").loc["u4"]
@@ -366,3 +404,25 @@ def test_linked_dictionary_entries_are_complete() -> None:
 def test_linked_features_of_an_empty_cohort(sources: Sources) -> None:
     frame = build_features(sources, date(2024, 1, 1), families=(linked_activity,))
     assert frame.empty
+
+
+def test_a_days_digest_does_not_depend_on_the_other_days_decided_with_it() -> None:
+    """A case closed for good before the calls stays out of a day's inputs unless it shares a phone with
+    that day's calls, so the day's digest (and its remembered decisions) is the same whether the day is
+    decided alone or in a window with a day whose caller is that closed case's reporter."""
+    p7 = "13800000007"
+    cases = [
+        *CASES,
+        case("Y", "2025-01-10 09:00", p7, category="邻里纠纷", description="楼下烧烤店油烟扰民。"),
+    ]
+    events = [*EVENTS, event_row("Y", "2025-02-10 10:00", "closed")]
+    calls = [*CALLS, call("u16", "2025-03-26 10:00", p7, "楼下烧烤店油烟又扰民了。")]  # decided 03-27
+    sources = make_sources(cases, events, calls)
+    link_memo.MEMO.clear()
+    alone = day_links(sources, date(2025, 3, 21))  # u1's day, without u16
+    assert alone["call_id"].tolist() == ["u1"]
+    link_memo.MEMO.clear()
+    window = links_of(sources).set_index("call_id")
+    assert window.loc["u16", "case_id"] == "Y"  # the closed case is u16's candidate through its phone
+    assert link_memo.MEMO.get(bytes.fromhex(alone["digest"].iloc[0])) is not None
+    link_memo.MEMO.clear()

@@ -168,3 +168,16 @@ def test_invalid_scenarios_are_refused() -> None:
         HawkesScenario(signal="weather")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="decoy_rate must be within"):
         HawkesScenario(decoy_rate=1.5)
+
+
+def test_truth_links_name_the_case_behind_every_call(tiny: HawkesCity) -> None:
+    """Every call has a truth row; a quoted case number is its true case; background calls have none."""
+    links, hotline = tiny.truth_links, tiny.hotline
+    assert list(links.columns) == ["call_id", "true_case_id", "linked_in_export"]
+    assert links["call_id"].tolist() == hotline["call_id"].tolist()
+    quoted = hotline["case_id"].notna().to_numpy()
+    assert (links["linked_in_export"].to_numpy() == quoted).all()
+    assert (links["true_case_id"][quoted] == hotline["case_id"][quoted]).all()
+    about = links["true_case_id"].notna()
+    assert set(links["true_case_id"][about]) <= set(tiny.cases["case_id"])
+    assert 0 < (~about).sum() < about.sum()  # background calls: a third of the case calls

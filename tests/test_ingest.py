@@ -15,6 +15,7 @@ from contracts import masking as masking_module
 from contracts.masking import mask_column, mask_text
 from contracts.masks import ID_MASK, NAME_MASK, PHONE_MASK
 from contracts.vocabulary import RecordKind
+from ingest import pseudonymise
 from ingest.plan import classify
 from ingest.pseudonymise import pseudonym, pseudonymise_column
 from ingest.readers import UnreadableFileError, detect_kind, iter_text_chunks
@@ -245,6 +246,35 @@ def test_pseudonymise_column_hashes_each_distinct_value_like_pseudonym() -> None
     expected = [None if not (v or "").strip() else pseudonym(v.strip(), "phone", TEST_KEY) for v in raw]
     assert pseudonyms.astype(object).where(pseudonyms.notna(), None).tolist() == expected
     assert pseudonyms[0] == pseudonyms[1] == pseudonyms[5] != pseudonyms[6]
+
+
+def test_pseudonyms_remembered_across_batches_are_the_ones_made_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run's memory of pseudonyms changes no pseudonym, keeps kinds apart, hashes a cell once in the run
+    and starts afresh past its limit."""
+    batches = [["13812345678", "不详", None, "138 1234 5678"], ["13812345678", "13900000000", "", "不详"]]
+    hashed: list[str] = []
+    original = pseudonymise._pseudonyms
+    monkeypatch.setattr(
+        pseudonymise,
+        "_pseudonyms",
+        lambda canonical, kind, key: hashed.extend(canonical) or original(canonical, kind, key),
+    )
+    known: pseudonymise.Known = {}
+    for raw in batches:
+        fresh = pseudonymise_column(pd.Series(raw), "phone", TEST_KEY)
+        remembered = pseudonymise_column(pd.Series(raw), "phone", TEST_KEY, known)
+        assert remembered.equals(fresh)
+    assert pseudonymise_column(pd.Series(["13812345678"]), "name", TEST_KEY, known)[0] != fresh[0]
+    assert sorted(known) == ["name", "phone"]
+    hashed.clear()
+    for raw in batches:
+        pseudonymise_column(pd.Series(raw), "phone", TEST_KEY, known)
+    assert hashed == []  # every cell of these batches was known
+    monkeypatch.setattr(pseudonymise, "KNOWN_LIMIT", 3)
+    pseudonymise_column(pd.Series(["13700000000"]), "phone", TEST_KEY, known)
+    assert list(known["phone"]) == ["13700000000"]
 
 
 def test_an_identifier_cell_without_an_identifier_is_missing_not_one_shared_person() -> None:
