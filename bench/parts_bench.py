@@ -20,7 +20,8 @@ feature frame (the same for every number of parts), and the machine's load avera
 ``parts_results.json`` in ``--out``.
 
 With ``--day``, each run is the whole day instead (`bench.parts_day`: the score flow, from features to
-the published list, grievances and call links), written under ``"day"`` in the same file.
+the published list, grievances and call links), written under ``"day"`` in the same file; with
+``--train``, the training flow's matrix (`bench.parts_training`), under ``"training"``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 from bench.common import REPO, machine, run_measurement
 from bench.features_bench import TABLES, _paths, _status_kib, period_end, prepare
 from bench.parts_day import measure_day, model_home
+from bench.parts_training import measure_training
 
 # What `features.context.base_rates` reads of every district (and known_at, which every cut reads).
 NARROW_COLUMNS = {
@@ -122,11 +124,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/fengqiao-bench-parts"))
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--day", action="store_true", help="measure the whole day (bench.parts_day)")
+    parser.add_argument(
+        "--train", action="store_true", help="measure the training matrix (bench.parts_training)"
+    )
     parser.add_argument("--run-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     store = args.work_dir / "warehouse.db"
     if args.run_one is not None:
-        found = measure_day(args.work_dir, store, args.run_one) if args.day else measure(store, args.run_one)
+        if args.train:
+            found = measure_training(args.work_dir, store, args.run_one)
+        else:
+            found = (
+                measure_day(args.work_dir, store, args.run_one) if args.day else measure(store, args.run_one)
+            )
         print(json.dumps(found), flush=True)
         return
     prepare(args.cases, args.calls, args.seed, 200_000, args.work_dir, regenerate=False)
@@ -136,14 +146,16 @@ def main(argv: list[str] | None = None) -> None:
     runs = []
     for parts in args.parts:
         load = [round(x, 2) for x in os.getloadavg()]
-        arguments = ["--work-dir", str(args.work_dir), "--run-one", str(parts)] + ["--day"] * args.day
+        arguments = ["--work-dir", str(args.work_dir), "--run-one", str(parts)]
+        arguments += ["--day"] * args.day + ["--train"] * args.train
         runs.append({**run_measurement("bench.parts_bench", arguments), "load_average_before": load})
         print(json.dumps(runs[-1]), file=sys.stderr)
     record(args, runs, argv)
 
 
 def record(args: argparse.Namespace, runs: list[dict[str, object]], argv: list[str] | None) -> None:
-    """Write the runs to ``parts_results.json`` (a day's runs under "day", the rest kept)."""
+    """Write the runs to ``parts_results.json`` (a day's runs under "day", the training matrix's under
+    "training", the rest kept)."""
     results = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "python -m bench.parts_bench " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -155,9 +167,9 @@ def record(args: argparse.Namespace, runs: list[dict[str, object]], argv: list[s
     }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "parts_results.json"
-    if args.day:
+    if args.day or args.train:
         before = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        results = {**before, "day": results}
+        results = {**before, ("day" if args.day else "training"): results}
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(json.dumps(results, indent=2))
 

@@ -4,6 +4,8 @@ cases, the health checks and outcomes narrow columns; what they build is what th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import astuple
 from datetime import date
 
 import pandas as pd
@@ -14,7 +16,7 @@ from contracts.vocabulary import RecordKind
 from features import context, linked_activity
 from features.context import BaseRates, base_rates
 from features.known import KnownBefore, cut
-from features.sources import STORE_COLUMNS
+from features.sources import STORE_COLUMNS, Sources
 from pipelines.configuration import grievance_config
 from pipelines.runtime import load_sources, open_warehouse
 from warehouse import tables
@@ -66,20 +68,31 @@ def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Setting
 def day_window(settings: Settings, as_of: date) -> KnownBefore:
     """The day's window of the store as known before the as-of date (`window_bounds`): what its call
     links, linked-call features and grievances read."""
+    return cut(windows_of(settings, [as_of_instant(as_of)]), as_of)
+
+
+def windows_of(settings: Settings, instants: Sequence[pd.Timestamp]) -> Sources:
+    """The stored rows of the days' windows at the instants, in one read (each bound the earliest of the
+    instants' `window_bounds`, so every day's window is in it), not cut."""
     warehouse = open_warehouse(settings)
-    instant = as_of_instant(as_of)
-    where = window_filters(window_bounds(warehouse, instant, settings))
-    return cut(load_sources(warehouse, STORE_COLUMNS, where=where), as_of)
+    each = [window_bounds(warehouse, instant, settings) for instant in instants]
+    bounds = WindowBounds(*(min(values) for values in zip(*(astuple(b) for b in each), strict=True)))
+    return load_sources(warehouse, STORE_COLUMNS, where=window_filters(bounds))
 
 
 def city_base_rates(settings: Settings, instant: pd.Timestamp) -> BaseRates:
     """`features.context.base_rates` of every district, from the reference cases and their escalation
     events alone."""
+    return city_base_rates_at(settings, [instant])[instant]
+
+
+def city_base_rates_at(settings: Settings, instants: Sequence[pd.Timestamp]) -> dict[pd.Timestamp, BaseRates]:
+    """`city_base_rates` at each instant, from one read of the reference cases of the earliest."""
     config = context.DEFAULT
-    opened_from = instant - pd.Timedelta(days=config.lookback_days)
+    opened_from = min(instants) - pd.Timedelta(days=config.lookback_days)
     where = reference_filters(opened_from, config.escalation_types)
     stored = load_sources(open_warehouse(settings), REFERENCE_COLUMNS, where=where)
-    return base_rates(cut(stored, instant).sources, instant, config)
+    return {instant: base_rates(cut(stored, instant).sources, instant, config) for instant in instants}
 
 
 def escalation_events(settings: Settings, instant: pd.Timestamp) -> pd.DataFrame:

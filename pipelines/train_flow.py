@@ -59,6 +59,7 @@ from pipelines.configuration import date_policy, hyperparameters, model_grid, tr
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+from pipelines.train_parts import matrix_by_parts
 
 __all__ = ["TrainReport", "ablation_flow", "train_flow"]
 
@@ -145,9 +146,14 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings, families
     return pd.concat(frames, ignore_index=True)
 
 
-def _matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
+def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
     """Snapshot dates and the training matrix of the families from what was known before `as_of` (each
-    snapshot cut again from that cut, at its own earlier date)."""
+    snapshot cut again from that cut, at its own earlier date); by district parts (`district_parts` > 1,
+    `pipelines.train_parts`) without reading any table whole, the same matrix."""
+    if settings.district_parts > 1:
+        return matrix_by_parts(
+            settings, as_of, families, progress=lambda items: track(items, description="Training by parts")
+        )
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
     return dates, build_matrix(known.sources, dates, settings, families)
@@ -158,7 +164,7 @@ def ablation_flow(as_of: date, settings: Settings | None = None) -> pd.DataFrame
     """Held-out list quality of the foundation features, foundation + each family (the optional ones
     too), and all families."""
     settings = settings or Settings()
-    _, matrix = _matrix_as_of(as_of, settings, ALL_FAMILIES)
+    _, matrix = matrix_as_of(as_of, settings, ALL_FAMILIES)
     families = {family.__name__.rsplit(".", 1)[-1]: family.FEATURES for family in ALL_FAMILIES}
     return ablation_table(
         matrix,
@@ -411,7 +417,7 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     settings = settings or Settings()
     as_of = as_of or local_now().date()
     logger = get_run_logger()
-    dates, matrix = _matrix_as_of(as_of, settings, training_families(settings))
+    dates, matrix = matrix_as_of(as_of, settings, training_families(settings))
     rate = base_rate(matrix)
     logger.info("training matrix: %d snapshots, %d rows, base rate %.3f", len(dates), len(matrix), rate)
     result = fit_models(matrix, settings)

@@ -1,0 +1,242 @@
+"""The training matrix built by district parts (`settings.district_parts` > 1, docs/design/partitions.md):
+each part reads only its own rows from the store once and writes its snapshot rows of every training date
+(the part families' features, intake's reading, the labels) to Parquet in a folder the flow owns; then,
+date by date, the parts' rows are stacked, intake is finished with the name endings of every part's
+mentions and the linked calls are built from the store's window around the dates. The matrix is the one
+`features.matrix.training_matrix` builds over the whole store, row for row and in the same order."""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import pyarrow.parquet as pq
+from prefect import task
+from sqlalchemy import false, true
+
+from contracts.settings import Settings
+from contracts.timeparse import as_of_instant
+from contracts.vocabulary import RecordKind
+from features import intake
+from features.cohort import escalation_labels, open_cases
+from features.context import BaseRates
+from features.known import cut
+from features.matrix import COHORT_COLUMNS, features_at
+from features.partition import FINISHED_FAMILIES, PART_FAMILIES, district_groups
+from features.sources import FEATURE_COLUMNS, Sources
+from models.date_policy import training_dates
+from models.matrix_dtypes import compact_matrix
+from pipelines.configuration import date_policy
+from pipelines.day_parts import ELSEWHERE_COLUMNS, finished_intake, frame_columns, stacked
+from pipelines.day_window import city_base_rates_at, windows_of
+from pipelines.runners import task_runner
+from pipelines.runtime import load_sources, open_warehouse, release_memory
+from pipelines.tasks import IO_TASK
+from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
+
+# Consecutive snapshot dates whose cross-part reads (base rates, the linked calls' window) are made once.
+SPAN_DAYS = 28
+# What the training dates read: when each case was opened.
+OPENED_COLUMNS = {
+    "cases": ["opened_at", "known_at"],
+    "events": ["case_id", "known_at"],
+    "hotline": ["call_id", "known_at"],
+}
+
+Progress = Callable[[Iterable], Iterable]
+
+
+def stored_training_dates(settings: Settings, as_of: date) -> list[date]:
+    """The snapshot dates of the date policy for training at `as_of`, from when each stored case known
+    before it was opened (a narrow read)."""
+    where = {RecordKind.CASES: true(), RecordKind.CASE_EVENTS: false(), RecordKind.HOTLINE: false()}
+    cases = cut(load_sources(open_warehouse(settings), OPENED_COLUMNS, where=where), as_of).cases
+    first_case = cases["opened_at"].min()
+    if pd.isna(first_case):
+        raise ValueError("the store holds no cases known before the training date: ingest data first")
+    return training_dates(first_case.date(), as_of, date_policy(settings))
+
+
+def spans(dates: Sequence[date], days: int = SPAN_DAYS) -> list[list[date]]:
+    """Consecutive dates (in order) in groups, each spanning less than `days` from its first date."""
+    groups: list[list[date]] = []
+    for day in dates:
+        if groups and (day - groups[-1][0]).days < days:
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+    return groups
+
+
+def part_file(folder: Path, day: date, suffix: str) -> Path:
+    """Where a part writes one snapshot date's rows (`parquet`) or intake reading (`intake`)."""
+    return folder / f"{day.isoformat()}.{suffix}"
+
+
+@task(name="district-part-snapshots", **IO_TASK)
+def part_snapshots(
+    settings: Settings,
+    districts: list[str],
+    as_of: date,
+    dates: list[date],
+    families: list[ModuleType],
+    rates: dict[date, BaseRates],
+    folder: Path,
+) -> Path:
+    """Snapshot rows of the open cases of some districts (as stored) at every date, from their part of the
+    store as known before `as_of` (only its rows are read, `warehouse.district_parts`, and for intake the
+    cases of other districts naming its reporters' phones): per date, one Parquet file of the cohort
+    columns, the part families' features and the labels, and the pickled intake reading (when intake is
+    built), in `folder`."""
+    warehouse = open_warehouse(settings)
+    stored = cut(load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(districts)), as_of).sources
+    elsewhere = None
+    if intake in families:
+        read = load_sources(warehouse, ELSEWHERE_COLUMNS, where=reporters_elsewhere(districts))
+        elsewhere = cut(read, as_of).sources
+    built = [family for family in families if family in PART_FAMILIES]
+    types = [str(t) for t in settings.escalation_events]
+    folder.mkdir(parents=True, exist_ok=True)
+    for day in dates:
+        known = cut(stored, day)
+        frame = features_at(known, built, settings.dormant_days, rates[day])
+        labels = escalation_labels(
+            pd.Index(frame["case_id"]), stored.events, known.instant, settings.horizon_days, types
+        )
+        frame.join(labels, on="case_id").to_parquet(part_file(folder, day, "parquet"), index=False)
+        if elsewhere is not None:
+            cohort = open_cases(known.sources, known.instant, settings.dormant_days)
+            reading = intake.reading(
+                cohort, known.sources, known.instant, districts, cut(elsewhere, day).cases
+            )
+            reading = replace(reading, index=pd.Index(cohort["case_id"], name="case_id"))
+            with part_file(folder, day, "intake").open("wb") as handle:
+                pickle.dump(reading, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    del stored, elsewhere
+    release_memory()
+    return folder
+
+
+def run_parts(arguments: list[dict], settings: Settings, progress: Progress) -> list[Path]:
+    """The parts' snapshots, one after another in this process or as tasks of the configured Dask
+    cluster (`task_runner` = dask; the folder must then be one the workers share)."""
+    if settings.task_runner == "dask":
+        with task_runner(settings) as runner:
+            futures = [runner.submit(part_snapshots, parameters) for parameters in arguments]
+            return [future.result() for future in progress(futures)]
+    return [part_snapshots.fn(**parameters) for parameters in progress(arguments)]
+
+
+def snapshot_rows(
+    folders: Sequence[Path],
+    day: date,
+    families: Sequence[ModuleType],
+    window: Sources | None,
+    labels: Sequence[str],
+) -> pd.DataFrame:
+    """One snapshot date's rows of the matrix: the parts' rows by case_id, intake finished with the name
+    endings of every part's mentions, the families reading across districts (the linked calls) built from
+    the window of the store, in `training_matrix`'s columns and compact dtypes."""
+    instant = as_of_instant(day)
+    frame = stacked([read_part(part_file(folder, day, "parquet")) for folder in folders])
+    frame = frame.set_index(frame["case_id"].to_numpy())
+    added = []
+    if intake in families:
+        readings = []
+        for folder in folders:
+            with part_file(folder, day, "intake").open("rb") as handle:
+                readings.append(pickle.load(handle))  # written by this flow's own parts
+        added.append(finished_intake(readings, instant))
+    whole = [family for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES]
+    if whole and window is not None:
+        cohort = frame[list(COHORT_COLUMNS)]
+        known = cut(window, day)
+        added.extend(family.build(cohort, known.sources, known.instant) for family in whole)
+    joined = pd.concat([frame, *added], axis=1).reset_index(drop=True)
+    return compact_matrix(joined[[*frame_columns(families), *labels]])
+
+
+def matrix_by_parts(
+    settings: Settings,
+    as_of: date,
+    families: Sequence[ModuleType],
+    progress: Progress = iter,
+) -> tuple[list[date], pd.DataFrame]:
+    """The snapshot dates and the training matrix of the families at `as_of`, built by district parts
+    (`features.partition.district_groups`), reading no table whole: the city's base rates per date and
+    the linked calls' windows are read once per span of dates (`SPAN_DAYS`)."""
+    dates = stored_training_dates(settings, as_of)
+    groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
+    rates: dict[date, BaseRates] = {}
+    for span in spans(dates):
+        at = city_base_rates_at(settings, [as_of_instant(day) for day in span])
+        rates.update({day: at[as_of_instant(day)] for day in span})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="training-parts-", dir=settings.home) as place:
+        arguments = [
+            {
+                "settings": settings,
+                "districts": list(group),
+                "as_of": as_of,
+                "dates": dates,
+                "families": list(families),
+                "rates": rates,
+                "folder": Path(place) / f"part-{number:03d}",
+            }
+            for number, group in enumerate(groups)
+        ]
+        folders = run_parts(arguments, settings, progress)
+        labels = label_columns(folders[0], dates)
+        crossing = any(family not in PART_FAMILIES + FINISHED_FAMILIES for family in families)
+        rows = Path(place) / "matrix"
+        rows.mkdir()
+        for span in progress(spans(dates)):
+            window = windows_of(settings, [as_of_instant(day) for day in span]) if crossing else None
+            for day in span:
+                built = snapshot_rows(folders, day, families, window, labels)
+                built.to_parquet(part_file(rows, day, "parquet"), index=False)
+            del window, built
+            release_memory()
+        matrix = stacked_columns([part_file(rows, day, "parquet") for day in dates])
+    return dates, matrix
+
+
+def stacked_columns(files: Sequence[Path]) -> pd.DataFrame:
+    """The rows of the files (one per snapshot date, of the same columns) stacked in order, built a
+    column at a time in compact dtypes (`models.matrix_dtypes`): the matrix is never held beside a copy
+    of itself. A file without rows adds none (unless all are without)."""
+    if not files:
+        return pd.DataFrame()
+    handles = [pq.ParquetFile(path) for path in files]
+    filled = [handle for handle in handles if handle.metadata.num_rows] or handles
+    columns: dict[str, pd.Series] = {}
+    for name in handles[0].schema_arrow.names:
+        pieces = [read_part(handle, [name])[name] for handle in filled]
+        column = pd.concat(pieces, ignore_index=True)
+        columns[name] = compact_matrix(column.to_frame())[name]
+        del pieces, column
+    return pd.DataFrame(columns, copy=False)
+
+
+def read_part(path: Path | pq.ParquetFile, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A part's rows (those columns) as written: the columns pandas held as objects (text of mixed types,
+    read back as strings by default) as objects again."""
+    source = path if isinstance(path, pq.ParquetFile) else pq.ParquetFile(path)
+    table = source.read(columns=None if columns is None else list(columns), use_pandas_metadata=True)
+    objects = [c["name"] for c in table.schema.pandas_metadata["columns"] if c["numpy_type"] == "object"]
+    frame = table.to_pandas()
+    return frame.astype({name: object for name in objects if name in frame})
+
+
+def label_columns(folder: Path, dates: Sequence[date]) -> list[str]:
+    """The label columns the parts wrote (those of `features.cohort.escalation_labels`)."""
+    if not dates:
+        return []
+    names = pq.read_schema(part_file(folder, dates[0], "parquet")).names
+    return [name for name in names if name.startswith("label_")]

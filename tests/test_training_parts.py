@@ -1,0 +1,104 @@
+"""Training by district parts, each part reading only its own rows from the store, builds the same
+training matrix, row for row, and trains the same model as training over the whole store
+(docs/design/partitions.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contracts.settings import Settings
+from features.link_memo import MEMO
+from models.matrix_dtypes import compact_matrix
+from pipelines.runtime import registry
+from pipelines.train_flow import matrix_as_of, train_flow, training_families
+from pipelines.train_parts import read_part, spans, stacked_columns
+from tests.builders import TrainedHome
+
+D = date.fromisoformat
+
+
+def test_dates_are_grouped_in_spans_of_less_than_the_span_days() -> None:
+    dates = [D("2025-01-01"), D("2025-01-08"), D("2025-01-28"), D("2025-01-29"), D("2025-03-01")]
+    assert spans(dates, 28) == [dates[:3], dates[3:4], dates[4:]]
+    assert spans(dates, 1) == [[d] for d in dates]
+    assert spans([], 28) == []
+
+
+def test_a_part_file_reads_back_with_its_dtypes(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "case_id": pd.Series(["A", "B"], dtype="str"),
+            "document": pd.Series(["说明", np.nan], dtype=object),  # text with missing: objects
+            "count": np.array([1.0, 2.0], dtype=np.float64),
+            "label_any": np.array([0, 1], dtype="int8"),
+        }
+    )
+    frame.to_parquet(tmp_path / "part.parquet", index=False)
+    pd.testing.assert_frame_equal(read_part(tmp_path / "part.parquet"), frame)
+
+
+def test_dates_files_are_stacked_column_by_column_in_compact_dtypes(tmp_path: Path) -> None:
+    first = pd.DataFrame(
+        {
+            "as_of": [D("2025-01-01")] * 2,
+            "case_id": pd.Series(["A", "B"], dtype="str"),
+            "document": pd.Series(["说明", np.nan], dtype=object),
+            "count": [1.0, 2.0],  # float32 holds every value: compact on each date and stacked
+            "rate": [0.5, 0.25],
+            "label_any": np.array([0, 1], dtype="int8"),
+        }
+    )
+    second = first.assign(as_of=D("2025-01-08"), rate=[0.1, 0.5], count=[3.0, 4.0])  # 0.1 is not a float32
+    frames = [compact_matrix(first), compact_matrix(second)]
+    for number, frame in enumerate(frames):
+        frame.to_parquet(tmp_path / f"{number}.parquet", index=False)
+    stacked = stacked_columns([tmp_path / "0.parquet", tmp_path / "1.parquet"])
+    pd.testing.assert_frame_equal(stacked, compact_matrix(pd.concat([first, second], ignore_index=True)))
+    assert (stacked["count"].dtype, stacked["rate"].dtype) == (np.float32, np.float64)
+    assert stacked_columns([]).empty
+
+
+def _whole_store_refused(settings: Settings) -> None:
+    raise AssertionError("training by parts read the whole store")
+
+
+@pytest.mark.slow
+def test_parts_build_the_same_matrix_and_train_the_same_model(
+    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_of, whole = trained_home.report.as_of, trained_home.report.train
+    dates, matrix = matrix_as_of(as_of, trained_copy, training_families(trained_copy))
+    MEMO.clear()  # the parts decide the links again, from the windows of the store
+    monkeypatch.setattr("pipelines.train_flow.load_store", _whole_store_refused)
+    by_parts = trained_copy.model_copy(update={"district_parts": 3})
+    parted_dates, parted_matrix = matrix_as_of(as_of, by_parts, training_families(by_parts))
+    assert parted_dates == dates and len(dates) > 2
+    assert matrix["district"].nunique() >= 3 and len(matrix) == whole.n_rows > 1000
+    assert (matrix.dtypes == np.float32).sum() > 0  # compact dtypes
+    pd.testing.assert_frame_equal(parted_matrix, matrix)  # the same rows in the same order, dtypes, values
+    assert not [p for p in trained_copy.home.iterdir() if p.name.startswith("training-parts-")]
+
+    MEMO.clear()
+    on_dask = by_parts.model_copy(update={"task_runner": "dask", "dask_parts": 2})
+    parted = train_flow(as_of, on_dask)  # the parts as tasks of a local Dask cluster
+    assert (parted.n_snapshots, parted.n_rows, parted.base_rate) == (
+        whole.n_snapshots,
+        whole.n_rows,
+        whole.base_rate,
+    )
+    assert parted.candidate == whole.candidate
+    assert parted.summary == whole.summary
+    pd.testing.assert_frame_equal(parted.grid, whole.grid)
+    pd.testing.assert_frame_equal(parted.fairness, whole.fairness)
+    place = registry(on_dask)
+    new, old = (place.load(v.rsplit("/v", 1)[1]) for v in (parted.model_version, whole.model_version))
+    names = old.metadata["features"]
+    assert new.metadata["features"] == names
+    np.testing.assert_array_equal(
+        new.model.predict_proba(matrix[names]), old.model.predict_proba(matrix[names])
+    )
