@@ -20,6 +20,16 @@ OUTCOMES = (
     "not_candidate_case_closed",
     "not_candidate_other",
 )
+# The linker's signals of a pair, as `features.call_linking.candidate_signals` names them.
+TRUE_PAIR_SIGNALS = (
+    "reporter",
+    "linked_caller",
+    "cosine",
+    "named",
+    "amount",
+    "category_agrees",
+    "category_clashes",
+)
 # The signals whose presence on the true pair is counted (bench.linking_quality.SIGNALS but the cosine).
 PRESENT = ("reporter", "linked_caller", "named", "amount", "category_agrees", "category_clashes", "closed")
 
@@ -41,15 +51,7 @@ def call_outcomes(
     window's as-of instant (as the record known then says), so the call counts in that date's features."""
     calls = targets[targets["true_case_id"].notna()].reset_index(drop=True)
     true_rows = pairs.assign(z=z)[pairs["label"].to_numpy()].drop_duplicates("call_id")
-    signals = [
-        "reporter",
-        "linked_caller",
-        "cosine",
-        "named",
-        "amount",
-        "category_agrees",
-        "category_clashes",
-    ]
+    signals = list(TRUE_PAIR_SIGNALS)
     out = calls[["call_id", "true_case_id"]].merge(
         true_rows[["call_id", "z", *signals]], on="call_id", how="left"
     )

@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from bench.common import REPO, code_state, machine
-from bench.linking_diagnosis import call_outcomes, outcome_table
+from bench.linking_diagnosis import TRUE_PAIR_SIGNALS, call_outcomes, outcome_table
 from features.call_linking import candidate_signals, link_calls
 from features.link_config import LinkConfig
 from features.link_scoring import confidence as link_confidence
@@ -49,16 +49,7 @@ SCENARIO_CASES = 8_000  # a scenario city's cases by default, as in the generali
 START = date(2025, 1, 1)
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 NEGATIVE_SHARE = 0.02  # share of non-matching pairs kept to fit the comparison model
-SIGNALS = (
-    "reporter",
-    "linked_caller",
-    "cosine",
-    "named",
-    "amount",
-    "category_agrees",
-    "category_clashes",
-    "closed",
-)
+SIGNALS = (*TRUE_PAIR_SIGNALS, "closed")
 
 
 def simulated_sources(seed: int, n_cases: int, days: int) -> tuple[Sources, pd.DataFrame]:

@@ -26,6 +26,8 @@ from models.date_policy import DatePolicy
 from models.estimator import Candidate, Kind
 from models.train import TrainingPlan
 from pipelines.configuration import hyperparameters
+from warehouse import tables
+from warehouse.store import Warehouse, append
 
 if TYPE_CHECKING:
     from pipelines.demo_flow import DemoReport
@@ -88,6 +90,21 @@ def make_sources(
         events=stored(RecordKind.CASE_EVENTS, events),
         hotline=stored(RecordKind.HOTLINE, hotline),
     )
+
+
+def store_sources(warehouse: Warehouse, sources: Sources) -> None:
+    """Hand-made sources written to a store's input tables, as from one file ingested on 2025-04-01."""
+    with warehouse.transaction() as connection:
+        for table, frame in zip(
+            (tables.cases, tables.case_events, tables.hotline),
+            (sources.cases, sources.events, sources.hotline),
+            strict=True,
+        ):
+            append(
+                connection,
+                table,
+                frame.assign(source_file="test.csv", ingested_at=pd.Timestamp("2025-04-01")),
+            )
 
 
 POSTGRES_URL = os.environ.get(

@@ -11,10 +11,9 @@ import pytest
 
 from features.sources import FEATURE_COLUMNS
 from pipelines.runtime import load_sources
-from tests.builders import call_row, case_row, empty_postgres, event_row, make_sources
-from warehouse import tables
+from tests.builders import call_row, case_row, empty_postgres, event_row, make_sources, store_sources
 from warehouse.day_window import WindowBounds, window_filters
-from warehouse.store import Warehouse, append
+from warehouse.store import Warehouse
 
 BOUNDS = WindowBounds(
     calls_from=pd.Timestamp("2025-03-01").to_pydatetime(),
@@ -49,15 +48,7 @@ def _store(warehouse: Warehouse) -> None:
             call_row("C3", "2025-03-06", caller_phone="13900000003"),
         ],
     )
-    with warehouse.transaction() as connection:
-        for table, frame in zip(
-            (tables.cases, tables.case_events, tables.hotline),
-            (sources.cases, sources.events, sources.hotline),
-            strict=True,
-        ):
-            append(
-                connection, table, frame.assign(source_file="t.csv", ingested_at=pd.Timestamp("2025-04-01"))
-            )
+    store_sources(warehouse, sources)
 
 
 def test_closed_cases_a_window_call_reaches_by_phone_stay_in_the_window(warehouse: Warehouse) -> None:

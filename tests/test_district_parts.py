@@ -19,11 +19,19 @@ from pipelines.day_parts import ELSEWHERE_COLUMNS
 from pipelines.demo_flow import demo_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import ScoreReport, score_flow
-from tests.builders import TrainedHome, call_row, case_row, copy_home, empty_postgres, event_row, make_sources
-from warehouse import tables
+from tests.builders import (
+    TrainedHome,
+    call_row,
+    case_row,
+    copy_home,
+    empty_postgres,
+    event_row,
+    make_sources,
+    store_sources,
+)
 from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
 from warehouse.lists import read_call_links
-from warehouse.store import Warehouse, append
+from warehouse.store import Warehouse
 
 POSTGRES_CITY = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.01)
 
@@ -68,17 +76,7 @@ def _city(warehouse: Warehouse) -> None:
             call_row("C5", "2025-03-08", district="江北区", case_id="J1"),
         ],
     )
-    with warehouse.transaction() as connection:
-        for table, frame in zip(
-            (tables.cases, tables.case_events, tables.hotline),
-            (sources.cases, sources.events, sources.hotline),
-            strict=True,
-        ):
-            append(
-                connection,
-                table,
-                frame.assign(source_file="test.csv", ingested_at=pd.Timestamp("2025-04-01")),
-            )
+    store_sources(warehouse, sources)
 
 
 def test_a_part_reads_only_its_own_rows_and_the_calls_routed_to_it(warehouse: Warehouse) -> None:
