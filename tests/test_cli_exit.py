@@ -27,3 +27,20 @@ def test_skipping_turns_the_collector_off_and_freezes_the_heap() -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def test_the_stores_connections_are_closed_before_the_heap_is_left(tmp_path) -> None:
+    """SQLite folds its WAL file back when the last connection closes: the exit must still close them."""
+    from warehouse.store import Warehouse
+
+    store = Warehouse(f"sqlite:///{tmp_path / 'store.db'}")
+    with store.transaction() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    assert (tmp_path / "store.db-wal").exists()
+    try:
+        cli_base.skip_exit_collection()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert not (tmp_path / "store.db-wal").exists()
+    assert store is not None

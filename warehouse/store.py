@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +100,9 @@ def _create_private(path: Path) -> None:
     make_private(path)
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()  # every engine this process made, for dispose_engines
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the store URL; for SQLite the file is made private and WAL switched on."""
     if (path := sqlite_path(url)) is not None:
@@ -106,8 +110,17 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    _ENGINES.add(engine)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every store engine of this process (SQLite's last connection folds
+    its WAL file back into the database and removes it), as a process ends."""
+    for engine in list(_ENGINES):
+        engine.dispose()
 
 
 def typed_frame(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
