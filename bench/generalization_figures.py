@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.generalization_scenarios import DRAW_MARK
+from bench.generalization_scenarios import base_name
 from contracts.evaluation import NEW_CASE_DAYS
 from contracts.timeparse import as_of_instant, parse_datetimes
 from models.metrics import top_k
@@ -193,7 +193,7 @@ def pooled(scenarios: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     dates of every draw, with `draws` saying how many; a scenario drawn once is as it is."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for scenario in scenarios:
-        groups.setdefault(scenario["name"].split(DRAW_MARK)[0], []).append(scenario)
+        groups.setdefault(base_name(scenario["name"]), []).append(scenario)
     return [
         rows[0]
         if len(rows) == 1

@@ -40,9 +40,6 @@ API_URL = "PREFECT_API_URL"
 # error handling) before their flows. `ingest` checks the key first and refuses at once, without a server;
 # `serve` and `deploy` let Prefect start its server itself (or need PREFECT_API_URL).
 EARLY_START_COMMANDS = frozenset({"train", "score", "run-daily", "backfill", "rehearse", "ablation", "demo"})
-# Commands that use the shared server when it is on (`ingest` refuses a wrong key before any server, and
-# leaves the start to Prefect as before).
-SHARED_SERVER_COMMANDS = EARLY_START_COMMANDS
 EPHEMERAL_ENABLED = "PREFECT_SERVER_EPHEMERAL_ENABLED"
 
 logger = logging.getLogger(__name__)
@@ -60,17 +57,18 @@ def prepare_prefect(
     settings: Settings, environ: MutableMapping[str, str] = os.environ, command: str | None = None
 ) -> bool:
     """Put Prefect's variables in the environment (a Prefect variable the user set wins); for a command of
-    `SHARED_SERVER_COMMANDS`, use the shared local server (setting `prefect_shared_server`), else, for a
-    command of `EARLY_START_COMMANDS`, start Prefect's temporary server in the background (setting
-    `prefect_early_start`); whether the variables take effect in this process, which they do only if
-    Prefect is not imported yet (child processes, such as the temporary server, always see them)."""
+    `EARLY_START_COMMANDS`, use the shared local server (setting `prefect_shared_server`) or else start
+    Prefect's temporary server in the background (setting `prefect_early_start`); whether the variables
+    take effect in this process, which they do only if Prefect is not imported yet (child processes, such
+    as the temporary server, always see them)."""
     for name, value in prefect_environment(settings).items():
         environ.setdefault(name, value)
     fresh = "prefect" not in sys.modules
-    if command in SHARED_SERVER_COMMANDS and fresh and shared_server_wanted(settings, environ):
-        use_shared(settings, environ)
-    if command in EARLY_START_COMMANDS and settings.prefect_early_start and not environ.get(API_URL):
-        start_server(settings.prefect_startup_attempts)
+    if command in EARLY_START_COMMANDS and not environ.get(API_URL):
+        if fresh and shared_server_wanted(settings, environ):
+            use_shared(settings, environ)
+        elif settings.prefect_early_start:
+            start_server(settings.prefect_startup_attempts)
     return fresh
 
 
