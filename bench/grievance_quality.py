@@ -25,6 +25,7 @@ the same times, each naming the thing by its full name) are the reference for th
     python -m bench.grievance_quality --seeds 11,23 --grievances 6,6 --no-reference
     python -m bench.grievance_quality --topic-only 0.8 --no-reference --out DIR  # callers name little
     python -m bench.grievance_quality --render             # the md again from the json
+    python -m bench.grievance_quality --merge DIR DIR ... --note TEXT  # one city per process, merged
 """
 
 from __future__ import annotations
@@ -606,6 +607,36 @@ def render(figures: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- command line
 
 
+def merged(runs: Sequence[dict[str, Any]], note: str | None = None) -> dict[str, Any]:
+    """The figures of runs of the same settings but their seeds and grievances (one process per city,
+    `--out DIR` each) as one run: their cities and references in order, the summary over all, the first
+    run's machine and code (with `note` saying how they were run)."""
+    first = runs[0]
+    fixed = {k: v for k, v in first["settings"].items() if k not in ("seeds", "grievances")}
+    for run in runs[1:]:
+        other = {k: v for k, v in run["settings"].items() if k not in ("seeds", "grievances")}
+        if other != fixed or run["code"]["fingerprint"] != first["code"]["fingerprint"]:
+            raise ValueError("runs of different settings or code cannot be merged")
+    cities = [c for run in runs for c in run["cities"]]
+    references = [c for run in runs for c in run["references"]]
+    seeds = [s for run in runs for s in run["settings"]["seeds"]]
+    grievances = [g for run in runs for g in run["settings"]["grievances"]]
+    return {
+        **first,
+        "command": "python -m bench.grievance_quality"
+        + (
+            ""
+            if seeds == list(DEFAULT_SEEDS) and grievances == list(DEFAULT_GRIEVANCES)
+            else f" --seeds {','.join(map(str, seeds))} --grievances {','.join(map(str, grievances))}"
+        ),
+        "settings": {**first["settings"], "seeds": seeds, "grievances": grievances},
+        "cities": cities,
+        "references": references,
+        "summary": summary(cities, references),
+        "code": {**first["code"], **({"note": note} if note else {})},
+    }
+
+
 def city_configs(
     seeds: Sequence[int], grievances: Sequence[int], cases: int, days: int, topic_only: float | None = None
 ) -> list[SimulationConfig]:
@@ -643,9 +674,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--work-dir", type=Path, default=None, help="folder for the cities and homes (kept)")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--render", action="store_true", help="only rewrite the md from the json")
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", default=None, help="merge the json of these --out folders into --out"
+    )
+    parser.add_argument("--note", default=None, help="with --merge: how the runs were made")
     args = parser.parse_args(argv)
     json_path, md_path = args.out / "grievance_quality.json", args.out / "grievance_quality.md"
-    if args.render:
+    if args.merge:
+        runs = [json.loads((d / "grievance_quality.json").read_text(encoding="utf-8")) for d in args.merge]
+        figures = merged(runs, args.note)
+        json_path.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    if args.render or args.merge:
         md_path.write_text(render(json.loads(json_path.read_text(encoding="utf-8"))), encoding="utf-8")
         return
     configs = city_configs(

@@ -11,6 +11,12 @@ config)` gives each such call the cluster of named calls it resembles, when it r
 - **Candidates.** A call is compared only with the named calls of its own district (the district the call
   was made in) received within `window` of it, and filed under the same hotline category (a call or a
   named call without a category is compared with all).
+- **Wording particular to one thing.** An n-gram's weight (its TF-IDF over the calls) is also
+  multiplied by a smooth inverse of how many named clusters (city-wide, over the calls compared) hold
+  it among their calls' texts, as class-based TF-IDF weighs a term by the classes holding it
+  (Grootendorst 2022): wording every estate's or company's callers use (物业不管, 工资, 之前已经反映过)
+  says little of which thing a call is about, wording only one thing's callers use says much
+  (`things_weigh`).
 - **Likeness to a cluster** is the mean cosine of its `neighbours` most alike texts (a text written by
   several callers counts once; a cluster with fewer alike texts counts the missing ones as 0: one
   similar text is not a grievance's wording). The call joins the most alike cluster when that likeness
@@ -27,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from sklearn.preprocessing import normalize
 
 from features.grievance_topics import TopicConfig, text_vectors
 
@@ -42,6 +50,7 @@ class ResemblanceConfig:
     neighbours: int = 3  # alike calls of the cluster averaged
     share: float = 0.6  # share of the call's likeness to all named calls the cluster holds, at least
     floor: float = 0.1  # cosines below this count in no share
+    things_weigh: bool = True  # weigh each n-gram by how few named clusters' texts hold it
 
     def __post_init__(self) -> None:
         if not (0 < self.similarity <= 1 and 0 <= self.floor <= 1 and 0 < self.share <= 1):
@@ -54,8 +63,36 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in COLUMNS})
 
 
+def thing_weights(presence: sparse.spmatrix, cluster: np.ndarray) -> np.ndarray:
+    """Per n-gram (column of `presence`: a named text's n-grams per row, `cluster` the row's cluster),
+    ln((1 + K) / (1 + k)) + 1 with k the clusters holding it (at least 1: wording no named text holds
+    weighs as wording of one) and K the clusters: 1 for wording all clusters' texts hold, highest for
+    wording of one; all 1 with one cluster, which says nothing of which thing a call is about."""
+    if presence.shape[0] == 0:
+        return np.ones(presence.shape[1])
+    codes, names = pd.factorize(np.asarray(cluster))
+    owner = sparse.csr_matrix(
+        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(names), presence.shape[0])
+    )
+    held = np.asarray(((owner @ (presence != 0).astype(np.float64)) > 0).sum(axis=0)).ravel()
+    return np.log((1 + len(names)) / (1 + np.maximum(held, 1))) + 1
+
+
+def _weighed(vectors: sparse.csr_matrix, named: pd.DataFrame) -> sparse.csr_matrix:
+    """The unit vectors with each n-gram weighed by `thing_weights` over the named texts (`named`:
+    code, a text's row, and cluster), of unit length again."""
+    held = named[["code", "cluster"]].drop_duplicates()
+    weights = thing_weights(vectors[held["code"].to_numpy()], held["cluster"].to_numpy())
+    return normalize(vectors @ sparse.diags(weights)).astype(np.float32).tocsr()
+
+
 def _pairs(
-    calls: pd.DataFrame, unnamed: np.ndarray, keyed: pd.DataFrame, window: pd.Timedelta, topics: TopicConfig
+    calls: pd.DataFrame,
+    unnamed: np.ndarray,
+    keyed: pd.DataFrame,
+    window: pd.Timedelta,
+    topics: TopicConfig,
+    things_weigh: bool = True,
 ) -> pd.DataFrame:
     """(pos, cluster, document, cosine) of each call naming nothing and each distinct text (`document`)
     of the named calls it may join (see the module docstring: same district, within the window, same
@@ -70,6 +107,8 @@ def _pairs(
     asking = asking[(asking["code"] >= 0) & (district[unnamed] != "")]
     named = keyed.assign(code=code.reindex(keyed["pos"]).to_numpy())
     named = named[named["code"] >= 0]
+    if things_weigh and vectors.shape[1]:
+        vectors = _weighed(vectors, named)
     found = []
     for place, ask in asking.groupby(district[asking["pos"].to_numpy()], sort=True):
         among = named[district[named["pos"].to_numpy()] == place]
@@ -113,7 +152,7 @@ def resembling_calls(
     unnamed = np.setdiff1d(np.asarray(unnamed, dtype=np.int64), keyed["pos"].to_numpy())
     if len(unnamed) == 0 or keyed.empty:
         return _empty()
-    pairs = _pairs(calls, unnamed, keyed, window, topics)
+    pairs = _pairs(calls, unnamed, keyed, window, topics, config.things_weigh)
     if pairs.empty:
         return _empty()
     counted = pairs[pairs["cosine"] >= config.floor - 1e-9]

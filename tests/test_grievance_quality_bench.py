@@ -20,6 +20,7 @@ from bench.grievance_quality import (
     ingested,
     is_generic,
     judged_clusters,
+    merged,
     paired_timing,
     product_config,
     render,
@@ -263,6 +264,32 @@ def test_the_report_shows_every_target_met_or_not() -> None:
     assert "| 1 | 2 | school | thing2 (东湖区) | 50 |" in text
     assert "| 60% | 2 (0) | thing2 |" in text  # clusters (of which topics), shown as
     assert "1 city of the demo simulator" in text
+
+
+def test_runs_of_one_city_each_are_merged_into_one() -> None:
+    def run(seed: int, to_flag: int, plain_to_flag: int, fingerprint: str = "f") -> dict:
+        cities, plain = (
+            [city(seed, [figures_of(1, "company", 1, 1.0, to_flag)])],
+            [city(seed, [figures_of(1, "company", 1, 1.0, plain_to_flag)])],
+        )
+        return {
+            "command": f"python -m bench.grievance_quality --seeds {seed}",
+            "settings": {"seeds": [seed], "grievances": [seed % 7], "cases": 3000, "days": 300},
+            "cities": cities,
+            "references": plain,
+            "summary": summary(cities, plain),
+            "code": {"commit": "abc1234", "uncommitted": [], "fingerprint": fingerprint},
+        }
+
+    both = merged([run(11, 8, 7), run(23, 6, 6)], note="two processes")
+    assert [c["config"]["seed"] for c in both["cities"]] == ["11", "23"]
+    assert [c["config"]["seed"] for c in both["references"]] == ["11", "23"]
+    assert both["settings"]["seeds"] == [11, 23] and both["settings"]["grievances"] == [4, 2]
+    assert both["command"] == "python -m bench.grievance_quality --seeds 11,23 --grievances 4,2"
+    assert both["summary"]["targets"]["flagged_no_later"]["value"].startswith("1/2 no later")
+    assert both["code"]["note"] == "two processes"
+    with pytest.raises(ValueError):
+        merged([run(11, 8, 7), run(23, 6, 6, fingerprint="g")])
 
 
 def test_the_judged_days_run_from_the_warm_up_to_the_morning_after_the_period() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.grievance_resemblance import ResemblanceConfig, resembling_calls, without_words
+from features.grievance_resemblance import ResemblanceConfig, resembling_calls, thing_weights, without_words
 
 EAST, NORTH = "东湖区", "江北区"
 WAGES = (
@@ -77,6 +77,37 @@ def test_a_call_worded_like_the_calls_about_several_things_joins_none() -> None:
     follow_up = [("那边还是没有解决，要求给个说法", EAST, "", 3)]
     assert joined(follow_up, ResemblanceConfig(neighbours=1)) == {}
     assert list(joined(follow_up, ResemblanceConfig(neighbours=1, share=0.4))) == [0]  # the share decides
+
+
+def test_wording_the_calls_about_many_things_use_is_no_likeness() -> None:
+    """In EAST only 顺发花园's callers say '停水两天了，物业不管', but five estates' callers elsewhere in the
+    city say it too: a call saying only that is about none of them in particular (likeness 0.22 with
+    every n-gram weighed alike, 0.13 weighed by how few clusters hold it)."""
+    estates = ("阳光家园", "金桥家园", "富康家园", "长青苑", "明珠小区")
+    named = [
+        ("顺发花园停水两天了，物业不管", EAST, "物业管理", 1),
+        ("顺发花园开发商承诺的车位没兑现", EAST, "物业管理", 1),
+        ("我是顺发花园的业主，开发商承诺的车位没兑现", EAST, "物业管理", 2),
+        *((f"{estate}停水两天了，物业不管", NORTH, "物业管理", 1) for estate in estates),
+    ]
+    keyed = pd.DataFrame({"pos": range(len(named)), "cluster": [0, 0, 0, *range(1, 1 + len(estates))]})
+    asking = np.array([len(named)])
+
+    def joins(text: str, config: ResemblanceConfig) -> list[int]:
+        calls = frame([*named, (text, EAST, "物业管理", 3)])
+        return resembling_calls(calls, asking, keyed, WEEK, config)["cluster"].tolist()
+
+    assert joins("停水两天了，物业不管", ResemblanceConfig()) == []
+    assert joins("停水两天了，物业不管", ResemblanceConfig(things_weigh=False)) == [0]
+    assert joins("开发商承诺的车位没兑现，业主要求退钱", ResemblanceConfig()) == [0]
+
+
+def test_thing_weights_count_the_clusters_holding_an_ngram() -> None:
+    """Columns held by clusters {0, 1}, {0}, none (weighed as held by one); rows of clusters 0, 0, 1."""
+    presence = np.array([[1, 1, 0], [1, 0, 0], [1, 0, 0]])
+    weights = thing_weights(presence, np.array([0, 0, 1]))
+    assert weights == pytest.approx([1.0, np.log(3 / 2) + 1, np.log(3 / 2) + 1])
+    assert thing_weights(np.zeros((0, 2)), np.array([], dtype=np.int64)).tolist() == [1.0, 1.0]
 
 
 def test_likeness_is_a_threshold() -> None:
