@@ -16,7 +16,8 @@ config)` gives each such call the cluster of named calls it resembles, when it r
   it among their calls' texts, as class-based TF-IDF weighs a term by the classes holding it
   (Grootendorst 2022): wording every estate's or company's callers use (物业不管, 工资, 之前已经反映过)
   says little of which thing a call is about, wording only one thing's callers use says much
-  (`things_weigh`).
+  (`things_weigh`; wording no named call holds weighs as wording of one, so a city of one named
+  cluster compares texts as without it). Background: docs/design/grievance-resemblance.md.
 - **Likeness to a cluster** is the mean cosine of its `neighbours` most alike texts (a text written by
   several callers counts once; a cluster with fewer alike texts counts the missing ones as 0: one
   similar text is not a grievance's wording). The call joins the most alike cluster when that likeness
