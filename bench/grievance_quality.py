@@ -683,6 +683,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.merge:
         runs = [json.loads((d / "grievance_quality.json").read_text(encoding="utf-8")) for d in args.merge]
         figures = merged(runs, args.note)
+        args.out.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     if args.render or args.merge:
         md_path.write_text(render(json.loads(json_path.read_text(encoding="utf-8"))), encoding="utf-8")
