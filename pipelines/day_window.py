@@ -73,11 +73,12 @@ def day_window(settings: Settings, as_of: date) -> KnownBefore:
 
 def windows_of(settings: Settings, instants: Sequence[pd.Timestamp]) -> Sources:
     """The stored rows of the days' windows at the instants, in one read (each bound the earliest of the
-    instants' `window_bounds`, so every day's window is in it), not cut."""
+    instants' `window_bounds`, so every day's window is in it), not cut (but none known a day or more
+    after the last instant is read)."""
     warehouse = open_warehouse(settings)
     each = [window_bounds(warehouse, instant, settings) for instant in instants]
     bounds = WindowBounds(*(min(values) for values in zip(*(astuple(b) for b in each), strict=True)))
-    return load_sources(warehouse, STORE_COLUMNS, where=window_filters(bounds))
+    return load_sources(warehouse, STORE_COLUMNS, where=window_filters(bounds, until=max(instants)))
 
 
 def city_base_rates(settings: Settings, instant: pd.Timestamp) -> BaseRates:
@@ -90,7 +91,7 @@ def city_base_rates_at(settings: Settings, instants: Sequence[pd.Timestamp]) -> 
     """`city_base_rates` at each instant, from one read of the reference cases of the earliest."""
     config = context.DEFAULT
     opened_from = min(instants) - pd.Timedelta(days=config.lookback_days)
-    where = reference_filters(opened_from, config.escalation_types)
+    where = reference_filters(opened_from, config.escalation_types, until=max(instants))
     stored = load_sources(open_warehouse(settings), REFERENCE_COLUMNS, where=where)
     return {instant: base_rates(cut(stored, instant).sources, instant, config) for instant in instants}
 
