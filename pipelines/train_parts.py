@@ -23,7 +23,7 @@ from sqlalchemy import false, true
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import RecordKind
-from features import intake
+from features import intake, linked_activity
 from features.cohort import escalation_labels, open_cases
 from features.context import BaseRates
 from features.known import cut
@@ -195,11 +195,13 @@ def matrix_by_parts(
         ]
         folders = run_parts(arguments, settings, progress)
         labels = label_columns(folders[0], dates)
-        crossing = any(family not in PART_FAMILIES + FINISHED_FAMILIES for family in families)
+        crossing = {family for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES}
+        links_only = crossing == {linked_activity}  # the window of the call links, not the grievances'
         rows = Path(place) / "matrix"
         rows.mkdir()
         for span in progress(spans(dates)):
-            window = windows_of(settings, [as_of_instant(day) for day in span]) if crossing else None
+            instants = [as_of_instant(day) for day in span]
+            window = windows_of(settings, instants, grievances=not links_only) if crossing else None
             for day in span:
                 built = snapshot_rows(folders, day, families, window, labels)
                 built.to_parquet(part_file(rows, day, "parquet"), index=False)
