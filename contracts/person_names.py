@@ -18,10 +18,11 @@ surname (申请人, 当事人, 调解员) are not names.
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from contracts.segmenter import tokenizer as _tokenizer
+from contracts.segmenter import word_tags
 from contracts.trade_words import GOODS_WORDS, TRADE_WORDS
 
 
@@ -212,18 +213,9 @@ def _plausible(tokenizer: Any, text: str, start: int, end: int) -> bool:
         return False
     if _estate_name(text, start, end):
         return False
-    tag = _word_tags(tokenizer).get(word)
+    tag = word_tags().get(word)
     known = tokenizer.FREQ.get(word, 0) > 0
     return not known or (tag is not None and tag.startswith("nr"))
-
-
-@cache
-def _word_tags(tokenizer: Any) -> dict[str, str]:
-    """jieba's dictionary part-of-speech tags (nr = person name)."""
-    import jieba.posseg
-
-    jieba.posseg.initialize()
-    return jieba.posseg.dt.word_tag_tab
 
 
 # Names never span these; texts are judged clause by clause, and a clause seen before is not judged again
@@ -255,7 +247,7 @@ def _clause_spans(text: str) -> tuple[tuple[int, int], ...]:
     for match in _IN_CONTEXT.finditer(text):
         if _plausible(tokenizer, text, *match.span("name")):
             spans.append(match.span("name"))
-    frequencies, tags, previous = tokenizer.FREQ, _word_tags(tokenizer), None
+    frequencies, tags, previous = tokenizer.FREQ, word_tags(), None
     for word, start, end in tokenizer.tokenize(text, HMM=True):
         before, previous = previous, word
         if _split_surname(word) is None:

@@ -40,7 +40,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 TOPIC = "topic"  # the kind of a cluster of calls naming no thing (features.grievance_topics)
 
@@ -121,7 +121,8 @@ def peer_levels(mentions: pd.DataFrame, frame: pd.DataFrame, rule: LevelRule) ->
 
 def upper_tail(callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray) -> np.ndarray:
     """P(N >= callers) for a Poisson count N with mean `usual`."""
-    return np.asarray(stats.poisson.sf(np.asarray(callers) - 1, np.asarray(usual)), dtype=float)
+    counts, mean = np.asarray(callers, dtype=float), np.asarray(usual, dtype=float)
+    return np.where(counts > 0, special.pdtrc(np.maximum(counts - 1, 0), mean), 1.0)
 
 
 def surged(callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray, rule: LevelRule) -> np.ndarray:

@@ -49,7 +49,7 @@ such a word is dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -59,7 +59,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from contracts.masks import MASK_REGEX
-from contracts.segmenter import tokenizer
+from contracts.segmenter import tokenizer, word_tags
 
 KEY_PREFIX = "话题:"
 KEY_SEPARATOR = "·"
@@ -312,20 +312,10 @@ def _groups(
     return groups
 
 
-@cache
-def _word_tags() -> dict[str, str]:
-    """jieba's dictionary part-of-speech tags."""
-    import jieba.posseg
-
-    tokenizer()
-    jieba.posseg.initialize()
-    return jieba.posseg.dt.word_tag_tab
-
-
 @lru_cache(maxsize=RUN_CACHE_SIZE)
 def _run_words(run: str) -> tuple[str, ...]:
     """The words of a run of Chinese characters that may show in a key or label, each once."""
-    tags = _word_tags()
+    tags = word_tags()
     return tuple(
         word
         for word in dict.fromkeys(tokenizer().cut(run, HMM=False))

@@ -94,28 +94,6 @@ def test_no_raw_phone_or_id_number_leaves_ingest(trained_home: TrainedHome) -> N
     assert TRAINED_KEY not in logged
 
 
-def test_retraining_on_the_same_data_registers_a_version_but_keeps_the_champion(
-    trained_home: TrainedHome, trained_copy: Settings
-) -> None:
-    from pipelines.runtime import registry
-    from pipelines.train_flow import train_flow
-
-    report, settings = trained_home.report, trained_copy
-    shared = trained_home.settings.mlflow_artifacts_dir
-    artifacts_before = sorted(shared.rglob("*"))
-    again = train_flow(report.as_of, settings)
-    assert again.model_version == "fengqiao-escalation/v2"
-    assert not again.promoted, again.decision
-    assert again.decision.startswith("kept the champion")
-    assert again.champion_version == "fengqiao-escalation/v1"
-    versions = registry(settings).versions().set_index("version")
-    assert versions.loc[1, "aliases"] == "champion"
-    assert versions.loc[2, "promoted"] == "False"
-    # The copy trained on its own: the shared home has its one version and its artifacts as they were.
-    assert registry(trained_home.settings).versions()["version"].tolist() == [1]
-    assert sorted(shared.rglob("*")) == artifacts_before
-
-
 def test_the_days_call_links_and_grievances_are_stored_with_the_list(trained_home: TrainedHome) -> None:
     report, settings = trained_home.report, trained_home.settings
     warehouse = open_warehouse(settings)

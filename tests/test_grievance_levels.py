@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from features.grievance_levels import own_levels, peer_levels
+from features.grievance_levels import own_levels, peer_levels, upper_tail
 from features.grievances import GrievanceConfig
 from tests.test_grievances import calls_naming, clusters, instant
 
@@ -96,3 +96,12 @@ def test_a_thing_that_surged_the_week_before_is_followed_while_it_dies_down() ->
         past + surge_before + now, instant(7), config=GrievanceConfig(show_after_surge=False)
     ).empty
     assert clusters(past + calls_naming(FACTORY, [4], first_day=-3, first_phone=100) + now, instant(7)).empty
+
+
+def test_the_upper_tail_is_the_poisson_tail_and_one_for_no_callers() -> None:
+    callers = np.array([0, 1, 1, 3, 5, 12, 40])
+    usual = np.array([2.0, 1.0, 0.0, 1.0, 0.2, 7.5, 30.0])
+    tail = upper_tail(pd.Series(callers), pd.Series(usual))
+    np.testing.assert_array_equal(tail, stats.poisson.sf(callers - 1, usual))
+    assert tail[0] == 1.0 and tail[2] == 0.0
+    assert tail[1] == pytest.approx(1 - np.exp(-1.0))

@@ -1,6 +1,6 @@
 """Training by district parts, each part reading only its own rows from the store, builds the same
 training matrix, row for row, and trains the same model as training over the whole store
-(docs/design/partitions.md)."""
+(docs/design/partitions.md); retraining on the same data keeps the champion."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 
 from contracts.settings import Settings
 from features.link_memo import MEMO
+from features.matrix import build_features
 from models.matrix_dtypes import compact_matrix
-from pipelines.runtime import registry
+from pipelines.runtime import load_sources, open_warehouse, registry
 from pipelines.train_flow import matrix_as_of, train_flow, training_families
 from pipelines.train_parts import read_part, spans, stacked_columns
 from tests.builders import TrainedHome
@@ -68,7 +69,7 @@ def _whole_store_refused(settings: Settings) -> None:
 
 
 @pytest.mark.slow
-def test_parts_build_the_same_matrix_and_train_the_same_model(
+def test_parts_build_the_same_matrix_as_the_whole_store(
     trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     as_of, whole = trained_home.report.as_of, trained_home.report.train
@@ -83,9 +84,21 @@ def test_parts_build_the_same_matrix_and_train_the_same_model(
     pd.testing.assert_frame_equal(parted_matrix, matrix)  # the same rows in the same order, dtypes, values
     assert not [p for p in trained_copy.home.iterdir() if p.name.startswith("training-parts-")]
 
+
+@pytest.mark.slow
+def test_retraining_by_parts_on_dask_trains_the_same_model_and_keeps_the_champion(
+    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One retraining serves two checks (each full training costs minutes of CI): the parts as tasks of a
+    local Dask cluster train the model the whole store trained, and retraining on the same data registers
+    a version but keeps the champion."""
+    as_of, whole = trained_home.report.as_of, trained_home.report.train
+    shared = trained_home.settings.mlflow_artifacts_dir
+    artifacts_before = sorted(shared.rglob("*"))
     MEMO.clear()
-    on_dask = by_parts.model_copy(update={"task_runner": "dask", "dask_parts": 2})
-    parted = train_flow(as_of, on_dask)  # the parts as tasks of a local Dask cluster
+    monkeypatch.setattr("pipelines.train_flow.load_store", _whole_store_refused)
+    on_dask = trained_copy.model_copy(update={"district_parts": 3, "task_runner": "dask", "dask_parts": 2})
+    parted = train_flow(as_of, on_dask)
     assert (parted.n_snapshots, parted.n_rows, parted.base_rate) == (
         whole.n_snapshots,
         whole.n_rows,
@@ -95,10 +108,21 @@ def test_parts_build_the_same_matrix_and_train_the_same_model(
     assert parted.summary == whole.summary
     pd.testing.assert_frame_equal(parted.grid, whole.grid)
     pd.testing.assert_frame_equal(parted.fairness, whole.fairness)
+
+    assert parted.model_version == "fengqiao-escalation/v2"
+    assert not parted.promoted, parted.decision
+    assert parted.decision.startswith("kept the champion")
+    assert parted.champion_version == "fengqiao-escalation/v1"
     place = registry(on_dask)
+    versions = place.versions().set_index("version")
+    assert versions.loc[1, "aliases"] == "champion"
+    assert versions.loc[2, "promoted"] == "False"
     new, old = (place.load(v.rsplit("/v", 1)[1]) for v in (parted.model_version, whole.model_version))
     names = old.metadata["features"]
     assert new.metadata["features"] == names
-    np.testing.assert_array_equal(
-        new.model.predict_proba(matrix[names]), old.model.predict_proba(matrix[names])
-    )
+    day = build_features(load_sources(open_warehouse(on_dask)), as_of, training_families(on_dask))
+    assert len(day) > 50
+    np.testing.assert_array_equal(new.model.predict_proba(day[names]), old.model.predict_proba(day[names]))
+    # The copy trained on its own: the shared home has its one version and its artifacts as they were.
+    assert registry(trained_home.settings).versions()["version"].tolist() == [1]
+    assert sorted(shared.rglob("*")) == artifacts_before
