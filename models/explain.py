@@ -186,39 +186,48 @@ def reasons(
         d.name: [c for c in levels.columns if source_feature(c) == d.name] for d in docs if d.kind == "text"
     }
 
-    def sentences(case_index: Any, ordered: pd.Series, down: bool) -> list[str]:
+    assert per_column.columns.equals(levels.columns) and pushes.index.equals(features.index)
+    names = pushes.columns.tolist()
+    push, gap = pushes.to_numpy(dtype=float), gaps.to_numpy(dtype=bool)
+    level_at = {name: levels.columns.get_loc(name) for name in names if name in levels.columns}
+    value_at = {name: features.columns.get_loc(name) for name in names}
+    term_at = {name: [levels.columns.get_loc(c) for c in columns] for name, columns in term_columns.items()}
+    level_values, wanted_rows = levels.to_numpy(), wanted.to_numpy()
+
+    def sentences(row: int, order: np.ndarray, down: bool) -> list[str]:
         """Up to `top_n` sentences of the features in the given order while they push the score up (or,
         `down`, down) by at least MIN_CONTRIBUTION, those that cannot be said truthfully left out."""
         said: list[str] = []
-        for name, push in ordered.items():
-            if len(said) == top_n or (-push if down else push) < MIN_CONTRIBUTION:
+        for column in order:
+            name, value = names[column], push[row, column]
+            if len(said) == top_n or (-value if down else value) < MIN_CONTRIBUTION:
                 break
-            doc, value = by_name[name], features.at[case_index, name]
+            doc, recorded = by_name[name], features.iat[row, value_at[name]]
             if doc.kind == "text":
-                columns = term_columns[name]
-                terms = top_terms(
-                    per_column.loc[case_index, columns], levels.loc[case_index, columns], lowering=down
-                )
+                at = term_at[name]
+                terms = top_terms(per_column.iloc[row, at], levels.iloc[row, at], lowering=down)
                 if terms:
                     said.append(doc.reason(TERM_SEPARATOR[language].join(terms), language))
-            elif sayable(doc, value, levels.at[case_index, name] if doc.kind == "numeric" else 0.0, down):
-                said.append(doc.reason(value, language))
+            elif sayable(
+                doc, recorded, level_values[row, level_at[name]] if doc.kind == "numeric" else 0.0, down
+            ):
+                said.append(doc.reason(recorded, language))
         return said
 
     texts = []
-    for case_index, row in pushes.iterrows():
-        gap = gaps.loc[case_index].to_numpy()
-        candidates = row[~gap & ~never_said]
-        raising = sentences(case_index, candidates.sort_values(ascending=False, kind="stable"), down=False)
+    for row in range(len(push)):
+        candidates = np.flatnonzero(~gap[row] & ~never_said)
+        up = candidates[np.argsort(-push[row, candidates], kind="stable")]  # largest first, ties in order
+        raising = sentences(row, up, down=False)
         falling = (
-            sentences(case_index, candidates.sort_values(kind="stable"), down=True)
-            if wanted.at[case_index]
+            sentences(row, candidates[np.argsort(push[row, candidates], kind="stable")], down=True)
+            if wanted_rows[row]
             else []
         )
-        noted = row[gap & notable & (row.abs() >= MIN_CONTRIBUTION).to_numpy()]
+        noted = np.flatnonzero(gap[row] & notable & (np.abs(push[row]) >= MIN_CONTRIBUTION))
         notes = [
-            by_name[name].unrecorded(language)
-            for name in noted.abs().sort_values(ascending=False, kind="stable").index
+            by_name[names[column]].unrecorded(language)
+            for column in noted[np.argsort(-np.abs(push[row, noted]), kind="stable")]
         ]
         texts.append(compose(raising, falling, notes, language))
     return pd.Series(texts, index=features.index, name="reasons")

@@ -39,15 +39,18 @@ REFERENCE_COLUMNS = {
 }
 
 
-def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Settings) -> WindowBounds:
+def window_bounds(
+    warehouse: Warehouse, instant: pd.Timestamp, settings: Settings, grievances: bool = True
+) -> WindowBounds:
     """The bounds of the rows the day's call links (the link window's decisions, and the day's) and
     grievances can read: every call a decision of the window reads (known since the midnight before the
     first window call became known, and at least since the window's first day), the cases they may be
     linked to (opened at most `max_case_age_days` before the first of them) and the grievances' calls and
-    cases."""
+    cases (without `grievances`, as training reads: the calls of the link window only)."""
     link = linked_activity.LINK_CONFIG
     config = grievance_config(settings)
-    grievance_days = config.window_days * (1 + config.guard_windows + config.baseline_windows)
+    grievance_windows = 1 + config.guard_windows + config.baseline_windows
+    grievance_days = config.window_days * grievance_windows if grievances else 0
     start = instant - pd.Timedelta(days=link.call_window_days)
     first_known = earliest(warehouse, "known_at", window_calls(start, instant))
     known_from = start - _DAY
@@ -71,13 +74,14 @@ def day_window(settings: Settings, as_of: date) -> KnownBefore:
     return cut(windows_of(settings, [as_of_instant(as_of)]), as_of)
 
 
-def windows_of(settings: Settings, instants: Sequence[pd.Timestamp]) -> Sources:
-    """The stored rows of the days' windows at the instants, in one read (each bound the earliest of the
-    instants' `window_bounds`, so every day's window is in it), not cut."""
+def windows_of(settings: Settings, instants: Sequence[pd.Timestamp], grievances: bool = True) -> Sources:
+    """The stored rows of the days' windows at the instants (`window_bounds`; without `grievances`, what
+    the call links alone read), in one read (each bound the earliest of the instants', so every day's
+    window is in it), not cut (but none known a day or more after the last instant is read)."""
     warehouse = open_warehouse(settings)
-    each = [window_bounds(warehouse, instant, settings) for instant in instants]
+    each = [window_bounds(warehouse, instant, settings, grievances) for instant in instants]
     bounds = WindowBounds(*(min(values) for values in zip(*(astuple(b) for b in each), strict=True)))
-    return load_sources(warehouse, STORE_COLUMNS, where=window_filters(bounds))
+    return load_sources(warehouse, STORE_COLUMNS, where=window_filters(bounds, until=max(instants)))
 
 
 def city_base_rates(settings: Settings, instant: pd.Timestamp) -> BaseRates:
@@ -90,7 +94,7 @@ def city_base_rates_at(settings: Settings, instants: Sequence[pd.Timestamp]) -> 
     """`city_base_rates` at each instant, from one read of the reference cases of the earliest."""
     config = context.DEFAULT
     opened_from = min(instants) - pd.Timedelta(days=config.lookback_days)
-    where = reference_filters(opened_from, config.escalation_types)
+    where = reference_filters(opened_from, config.escalation_types, until=max(instants))
     stored = load_sources(open_warehouse(settings), REFERENCE_COLUMNS, where=where)
     return {instant: base_rates(cut(stored, instant).sources, instant, config) for instant in instants}
 

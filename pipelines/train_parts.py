@@ -23,7 +23,7 @@ from sqlalchemy import false, true
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import RecordKind
-from features import intake
+from features import intake, linked_activity
 from features.cohort import escalation_labels, open_cases
 from features.context import BaseRates
 from features.known import cut
@@ -42,6 +42,8 @@ from warehouse.district_parts import district_rows, part_filters, reporters_else
 
 # Consecutive snapshot dates whose cross-part reads (base rates, the linked calls' window) are made once.
 SPAN_DAYS = 28
+# Columns of the dates' files read at once when they are stacked (about 6% of the matrix's at 263 columns).
+COLUMNS_AT_ONCE = 16
 # What the training dates read: when each case was opened.
 OPENED_COLUMNS = {
     "cases": ["opened_at", "known_at"],
@@ -193,11 +195,13 @@ def matrix_by_parts(
         ]
         folders = run_parts(arguments, settings, progress)
         labels = label_columns(folders[0], dates)
-        crossing = any(family not in PART_FAMILIES + FINISHED_FAMILIES for family in families)
+        crossing = {family for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES}
+        links_only = crossing == {linked_activity}  # the window of the call links, not the grievances'
         rows = Path(place) / "matrix"
         rows.mkdir()
         for span in progress(spans(dates)):
-            window = windows_of(settings, [as_of_instant(day) for day in span]) if crossing else None
+            instants = [as_of_instant(day) for day in span]
+            window = windows_of(settings, instants, grievances=not links_only) if crossing else None
             for day in span:
                 built = snapshot_rows(folders, day, families, window, labels)
                 built.to_parquet(part_file(rows, day, "parquet"), index=False)
@@ -207,19 +211,23 @@ def matrix_by_parts(
     return dates, matrix
 
 
-def stacked_columns(files: Sequence[Path]) -> pd.DataFrame:
-    """The rows of the files (one per snapshot date, of the same columns) stacked in order, built a
-    column at a time in compact dtypes (`models.matrix_dtypes`): the matrix is never held beside a copy
-    of itself. A file without rows adds none (unless all are without)."""
+def stacked_columns(files: Sequence[Path], at_once: int = COLUMNS_AT_ONCE) -> pd.DataFrame:
+    """The rows of the files (one per snapshot date, of the same columns) stacked in order, built a few
+    columns at a time (`at_once`: each file read once per batch, not once per column) in compact dtypes
+    (`models.matrix_dtypes`): the matrix is never held beside a copy of itself. A file without rows adds
+    none (unless all are without)."""
     if not files:
         return pd.DataFrame()
     handles = [pq.ParquetFile(path) for path in files]
     filled = [handle for handle in handles if handle.metadata.num_rows] or handles
+    names = handles[0].schema_arrow.names
     columns: dict[str, pd.Series] = {}
-    for name in handles[0].schema_arrow.names:
-        pieces = [read_part(handle, [name])[name] for handle in filled]
-        column = pd.concat(pieces, ignore_index=True)
-        columns[name] = compact_matrix(column.to_frame())[name]
+    for start in range(0, len(names), at_once):
+        batch = names[start : start + at_once]
+        pieces = [read_part(handle, batch) for handle in filled]
+        for name in batch:
+            column = pd.concat([piece[name] for piece in pieces], ignore_index=True)
+            columns[name] = compact_matrix(column.to_frame())[name]
         del pieces, column
     return pd.DataFrame(columns, copy=False)
 

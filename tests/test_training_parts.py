@@ -60,6 +60,9 @@ def test_dates_files_are_stacked_column_by_column_in_compact_dtypes(tmp_path: Pa
         frame.to_parquet(tmp_path / f"{number}.parquet", index=False)
     stacked = stacked_columns([tmp_path / "0.parquet", tmp_path / "1.parquet"])
     pd.testing.assert_frame_equal(stacked, compact_matrix(pd.concat([first, second], ignore_index=True)))
+    for at_once in (1, 4):  # the same matrix however many columns are read at once
+        files = [tmp_path / "0.parquet", tmp_path / "1.parquet"]
+        pd.testing.assert_frame_equal(stacked_columns(files, at_once=at_once), stacked)
     assert (stacked["count"].dtype, stacked["rate"].dtype) == (np.float32, np.float64)
     assert stacked_columns([]).empty
 

@@ -10,11 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, exists, false, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 
 from contracts.vocabulary import EventType, RecordKind
 from warehouse import tables
-from warehouse.store import Warehouse
+from warehouse.store import Warehouse, rows_frame
 
 MARGIN = pd.Timedelta(days=1)  # bounds compared by the database are widened by this (stored text forms)
 _STATUS = (EventType.CLOSED.value, EventType.REOPENED.value)
@@ -71,11 +82,25 @@ def _phoned(
     )
 
 
-def window_filters(bounds: WindowBounds) -> dict[RecordKind, ColumnElement[bool]]:
+def known_before(
+    filters: dict[RecordKind, ColumnElement[bool]], until: datetime | None
+) -> dict[RecordKind, ColumnElement[bool]]:
+    """The filters keeping only the rows known before `until` (widened by MARGIN: the readers cut exactly),
+    so that a past day's read holds none of the later rows; as they are without `until`."""
+    if until is None:
+        return filters
+    limit = until + MARGIN
+    known = {kind: tables.INPUT_TABLES[kind].c.known_at < limit for kind in filters}
+    return {kind: and_(where, known[kind]) for kind, where in filters.items()}
+
+
+def window_filters(
+    bounds: WindowBounds, until: datetime | None = None
+) -> dict[RecordKind, ColumnElement[bool]]:
     """Per input kind, the rows of a day's window (`WindowBounds`), each bound widened by MARGIN (the
     readers cut exactly): the calls received or known since then, or quoting a case of the pool; the
     cases opened since `cases_from`, of the pool (closed ones a window call can reach by phone included),
-    or quoted by a call received since `calls_from`; those cases' events."""
+    or quoted by a call received since `calls_from`; those cases' events; all known before `until`."""
     calls_from, known_from, cases_from, pool_from = (
         t - MARGIN for t in (bounds.calls_from, bounds.known_from, bounds.cases_from, bounds.pool_from)
     )
@@ -101,34 +126,40 @@ def window_filters(bounds: WindowBounds) -> dict[RecordKind, ColumnElement[bool]
             ),
         ),
     )
-    return {
+    filters = {
         RecordKind.CASES: chosen,
         RecordKind.CASE_EVENTS: events.case_id.in_(select(cases.case_id).where(chosen)),
         RecordKind.HOTLINE: or_(
             calls.received_at >= calls_from, calls.known_at >= known_from, calls.case_id.in_(pool)
         ),
     }
+    return known_before(filters, until)
 
 
 def reference_filters(
-    opened_from: datetime, event_types: Sequence[str]
+    opened_from: datetime, event_types: Sequence[str], until: datetime | None = None
 ) -> dict[RecordKind, ColumnElement[bool]]:
     """Per input kind, the rows the base rates read: the cases opened since `opened_from` and their events
-    of the given types (no call); the bound widened by MARGIN."""
+    of the given types (no call), known before `until`; the bounds widened by MARGIN."""
     opened_from = opened_from - MARGIN
     cases, events = tables.cases.c, tables.case_events.c
     recent = select(cases.case_id).where(cases.opened_at >= opened_from)
-    return {
+    filters = {
         RecordKind.CASES: cases.opened_at >= opened_from,
         RecordKind.CASE_EVENTS: events.case_id.in_(recent) & events.event_type.in_(list(event_types)),
         RecordKind.HOTLINE: false(),
     }
+    return known_before(filters, until)
 
 
 def earliest(warehouse: Warehouse, column: str, where: ColumnElement[bool]) -> pd.Timestamp | None:
-    """The earliest value of a hotline datetime column among the calls `where` selects (None if none)."""
-    frame = warehouse.read_records(RecordKind.HOTLINE, [column], where=where)
-    return None if frame.empty else pd.Timestamp(frame[column].min())
+    """The earliest value of a hotline datetime column among the calls `where` selects (None if none),
+    found by the database (SQLite compares the stored text, written in one fixed-width form)."""
+    stored = tables.hotline.c[column]
+    with warehouse.engine.connect() as connection:
+        value = type_coerce(stored, String) if connection.dialect.name == "sqlite" else stored
+        found = connection.execute(select(func.min(value)).where(where)).scalar()
+    return None if found is None else pd.Timestamp(found)
 
 
 def window_calls(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -156,7 +187,7 @@ def fingerprint_part(
         result = connection.execute(query.execution_options(yield_per=chunk_rows))
         pieces = []
         for rows in result.partitions():
-            frame = pd.DataFrame(rows, columns=["record_key", "row_hash", "known_at"])
+            frame = rows_frame(rows, ["record_key", "row_hash", "known_at"])
             known = pd.to_datetime(frame["known_at"]) < instant
             pairs = frame.loc[known.to_numpy(), ["record_key", "row_hash"]].astype(object)
             pieces.append(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    Row,
     String,
     Table,
     cast,
@@ -153,6 +154,13 @@ def _raw_column(column: Column, dialect: str) -> ColumnElement:
     if dialect == "sqlite" and isinstance(column.type, DateTime):
         return type_coerce(column, String).label(column.name)
     return column
+
+
+def rows_frame(rows: Sequence[Row], names: Sequence[str]) -> pd.DataFrame:
+    """Fetched rows as a frame of those columns, each row a plain tuple first (pandas asks every Row
+    for a `dtype` attribute, which SQLAlchemy answers by raising and catching an error: slower than
+    the read itself)."""
+    return pd.DataFrame([tuple(row) for row in rows], columns=list(names))
 
 
 def _typed_chunk(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
@@ -423,7 +431,7 @@ class Warehouse:
             if where is not None:
                 query = query.where(where).order_by(_storage_order(connection.dialect.name))
             result = connection.execute(query.execution_options(yield_per=chunk_rows))
-            chunks = [_typed_chunk(pd.DataFrame(rows, columns=names), table) for rows in result.partitions()]
+            chunks = [_typed_chunk(rows_frame(rows, names), table) for rows in result.partitions()]
         if not chunks:
             return _typed_chunk(pd.DataFrame(columns=names), table)
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
