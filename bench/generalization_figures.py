@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.generalization_scenarios import base_name
+from bench.generalization_scenarios import by_city
 from contracts.evaluation import NEW_CASE_DAYS
 from contracts.timeparse import as_of_instant, parse_datetimes
 from models.metrics import top_k
@@ -191,9 +191,6 @@ MEASURES = (
 def pooled(scenarios: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per city: a scenario drawn several times (`name~k`) has its figures computed again over the
     dates of every draw, with `draws` saying how many; a scenario drawn once is as it is."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for scenario in scenarios:
-        groups.setdefault(base_name(scenario["name"]), []).append(scenario)
     return [
         rows[0]
         if len(rows) == 1
@@ -205,7 +202,7 @@ def pooled(scenarios: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "seconds": {"total": sum(r["seconds"]["total"] for r in rows)},
             **scenario_figures([d for r in rows for d in r["dates"]]),
         }
-        for name, rows in groups.items()
+        for name, rows in by_city(scenarios).items()
     ]
 
 

@@ -39,6 +39,14 @@ def base_name(name: str) -> str:
     return name.split(DRAW_MARK)[0]
 
 
+def by_city(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows (each with a `name`) grouped by the scenario they are draws of, in the order first seen."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(base_name(row["name"]), []).append(row)
+    return groups
+
+
 def redrawn(scenario: Scenario, draw: int) -> Scenario:
     """Draw `draw` (≥ 1) of a scenario: its city with the seed moved by `draw` × DRAW_SEED_STEP."""
     if scenario.redraw is None or draw < 1:

@@ -36,7 +36,7 @@ import pandas as pd
 
 from bench.common import REPO, code_state, machine
 from bench.generalization_figures import TOP_FRACTION, evaluation_dates, in_top_share
-from bench.generalization_scenarios import DRAW_MARK, DRAW_SEED_STEP, base_name, sized_config
+from bench.generalization_scenarios import DRAW_MARK, DRAW_SEED_STEP, base_name, by_city, sized_config
 
 HALF_LIVES = (3, 7, 30)
 STREAMS = (
@@ -174,11 +174,8 @@ def merged(earlier: Sequence[dict[str, Any]], now: Sequence[dict[str, Any]]) -> 
 def pooled_rows(scenarios: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per city: a city's draws pooled (every draw has the same 7 dates, so the pooled P@5% is the
     mean of the draws'), with how many draws it holds."""
-    cities: dict[str, list[dict[str, Any]]] = {}
-    for s in scenarios:
-        cities.setdefault(base_name(s["name"]), []).append(s)
     rows = []
-    for city, draws in cities.items():
+    for city, draws in by_city(scenarios).items():
         mean = {k: float(np.mean([d[k] for d in draws])) for k in ("truth", "expected_truth", *MODELS)}
         expected = {
             m: float(np.mean([d[f"{m}_expected_ratio"] * d["expected_truth"] for d in draws])) for m in MODELS

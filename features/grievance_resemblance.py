@@ -93,7 +93,7 @@ def _pairs(
     keyed: pd.DataFrame,
     window: pd.Timedelta,
     topics: TopicConfig,
-    things_weigh: bool = True,
+    things_weigh: bool,
 ) -> pd.DataFrame:
     """(pos, cluster, document, cosine) of each call naming nothing and each distinct text (`document`)
     of the named calls it may join (see the module docstring: same district, within the window, same
