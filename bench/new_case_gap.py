@@ -68,6 +68,8 @@ def date_gap_figures(day: pd.DataFrame, fraction: float = TOP_FRACTION) -> dict[
                 "expected_recall_ongoing": c_old,
                 "expected_p_at_k": float(p[top].mean()),
                 "realised_p_at_k": float(y[top].mean()),
+                "realised_recall_new": float(top[y & new].mean()) if (y & new).any() else None,
+                "realised_recall_ongoing": float(top[y & ~new].mean()) if (y & ~new).any() else None,
             }
             break
     return {
@@ -85,6 +87,8 @@ def date_gap_figures(day: pd.DataFrame, fraction: float = TOP_FRACTION) -> dict[
         "truth_realised_p_at_k": float(y[truth_top].mean()),
         "truth_expected_recall_new": rec_new,
         "truth_expected_recall_ongoing": rec_old,
+        "truth_realised_recall_new": float(truth_top[y & new].mean()) if (y & new).any() else None,
+        "truth_realised_recall_ongoing": float(truth_top[y & ~new].mean()) if (y & ~new).any() else None,
         "constrained": constrained,
     }
 
@@ -101,6 +105,11 @@ def city_figures(folder: Path) -> list[dict[str, Any]]:
         day["new"] = case_ages(d, day["case_id"].map(opened)) == "new"
         rows.append({"as_of": d.isoformat(), **date_gap_figures(day)})
     return rows
+
+
+def _known_mean(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
 
 
 def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -123,6 +132,12 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "truth_expected_recall_new": mean("truth_expected_recall_new"),
         "truth_expected_recall_ongoing": mean("truth_expected_recall_ongoing"),
         "dates_target_reachable": len(met),
+        "constrained_realised_recall_new": _known_mean(
+            [r["constrained"]["realised_recall_new"] for r in met]
+        ),
+        "constrained_realised_recall_ongoing": _known_mean(
+            [r["constrained"]["realised_recall_ongoing"] for r in met]
+        ),
         "constrained_m": float(np.mean([r["constrained"]["m"] for r in met])) if met else None,
         "constrained_expected_ratio": float(
             np.mean([r["constrained"]["expected_p_at_k"] for r in met]) / mean("truth_expected_p_at_k", met)

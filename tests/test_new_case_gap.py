@@ -24,6 +24,7 @@ def test_the_truths_top_holds_no_new_case_and_its_expected_recalls_follow() -> N
     assert got["truth_expected_recall_ongoing"] == pytest.approx(1.7 / (1.7 + 3.0))
     assert (got["escalated_new"], got["escalated_ongoing"]) == (1, 1)
     assert got["truth_realised_p_at_k"] == 0.5
+    assert (got["truth_realised_recall_new"], got["truth_realised_recall_ongoing"]) == (0.0, 1.0)
 
 
 def test_the_constrained_top_takes_the_fewest_new_cases_that_close_the_gap() -> None:
@@ -34,6 +35,7 @@ def test_the_constrained_top_takes_the_fewest_new_cases_that_close_the_gap() -> 
     assert got["expected_recall_ongoing"] == pytest.approx(0.9 / 4.7)
     assert got["expected_p_at_k"] == pytest.approx(0.6)
     assert got["realised_p_at_k"] == 1.0
+    assert (got["realised_recall_new"], got["realised_recall_ongoing"]) == (1.0, 1.0)
     totals = summary([date_gap_figures(_day())])
     assert totals["constrained_expected_ratio"] == pytest.approx(0.6 / 0.85)
     assert totals["new_share_of_escalations"] == 0.5
