@@ -5,8 +5,9 @@ For each of the generalization benchmark's 7 evaluation dates (same cities, date
 how the true probabilities of new cases compare with the top 5%'s cut-off, the truth's expected recall
 among new and ongoing cases (sum of true probabilities in the top over the sum in the group), and the
 cheapest list that meets the target with perfect knowledge: the top 5% made of the m riskiest new cases
-and the k − m riskiest ongoing ones, m the smallest for which the expected gap (ongoing − new) is at most
-0.1. Its cost is its expected and realised P@5% against the truth's own top.
+and the k − m riskiest ongoing ones, m the smallest (from the truth's own top's count up) for which the
+expected gap (ongoing − new) is at most 0.1. Its cost is its expected and realised P@5% against the
+truth's own top.
 
     python -m bench.new_case_gap --scenarios demo-default,demo-default~1 --work-dir /tmp/ncg
 """
@@ -56,7 +57,7 @@ def date_gap_figures(day: pd.DataFrame, fraction: float = TOP_FRACTION) -> dict[
     cut = float(np.sort(p)[::-1][k - 1])
     rec_new, rec_old = _expected_recalls(p, new, truth_top)
     constrained = None
-    for m in range(0, min(k, new.sum()) + 1):
+    for m in range(int((truth_top & new).sum()), min(k, int(new.sum())) + 1):
         top = np.zeros(len(p), bool)
         top[order_new[:m]] = True
         top[order_old[: k - m]] = True
@@ -68,6 +69,8 @@ def date_gap_figures(day: pd.DataFrame, fraction: float = TOP_FRACTION) -> dict[
                 "expected_recall_ongoing": c_old,
                 "expected_p_at_k": float(p[top].mean()),
                 "realised_p_at_k": float(y[top].mean()),
+                "new_expected_escalations": float(p[top & new].sum()),
+                "new_escalated": int((top & new & y).sum()),
                 "realised_recall_new": float(top[y & new].mean()) if (y & new).any() else None,
                 "realised_recall_ongoing": float(top[y & ~new].mean()) if (y & ~new).any() else None,
             }
@@ -138,6 +141,10 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "constrained_realised_recall_ongoing": _known_mean(
             [r["constrained"]["realised_recall_ongoing"] for r in met]
         ),
+        "constrained_new_expected_escalations": float(
+            sum(r["constrained"]["new_expected_escalations"] for r in met)
+        ),
+        "constrained_new_escalated": sum(r["constrained"]["new_escalated"] for r in met),
         "constrained_m": float(np.mean([r["constrained"]["m"] for r in met])) if met else None,
         "constrained_expected_ratio": float(
             np.mean([r["constrained"]["expected_p_at_k"] for r in met]) / mean("truth_expected_p_at_k", met)

@@ -35,6 +35,7 @@ def test_the_constrained_top_takes_the_fewest_new_cases_that_close_the_gap() -> 
     assert got["expected_recall_ongoing"] == pytest.approx(0.9 / 4.7)
     assert got["expected_p_at_k"] == pytest.approx(0.6)
     assert got["realised_p_at_k"] == 1.0
+    assert (got["new_expected_escalations"], got["new_escalated"]) == (0.3, 1)
     assert (got["realised_recall_new"], got["realised_recall_ongoing"]) == (1.0, 1.0)
     totals = summary([date_gap_figures(_day())])
     assert totals["constrained_expected_ratio"] == pytest.approx(0.6 / 0.85)
