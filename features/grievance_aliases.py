@@ -511,6 +511,7 @@ class _Callers:
             thing_callers=self.of_thing(root),
             alias_windows=frozenset(b for i in self.members(own) for b in self.windows.get(i, {})),
             thing_windows=frozenset(b for i in self.members(root) for b in self.windows.get(i, {})),
+            alias_callers_then=sum(self.filed_as(own, alias).values()),
             thing_callers_then=sum(self.filed_as(root, alias).values()),
             shared_callers=shared,
         )

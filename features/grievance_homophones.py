@@ -69,13 +69,15 @@ def homophone_pairs(keys: pd.DataFrame, rare_keys: int) -> list[tuple[int, int]]
 @dataclass(frozen=True)
 class Evidence:
     """What the calls say of a candidate pair, seen from its rarer form (the alias) and the other (the
-    thing): the callers of each over the lookback, the windows each was named in, the callers of the
-    thing in the alias's windows filed under the alias's categories, and the callers who named both."""
+    thing): the distinct callers of each over the lookback, the windows each was named in, the callers
+    of each in the alias's windows filed under the alias's categories (summed over the windows and
+    categories), and the callers who named both."""
 
     alias_callers: int
     thing_callers: int
     alias_windows: frozenset[int]
     thing_windows: frozenset[int]
+    alias_callers_then: int
     thing_callers_then: int
     shared_callers: int
 
@@ -85,7 +87,7 @@ def is_miswritten(evidence: Evidence, established: int, dominance: float) -> boo
     thing's life (every window it was named in is one the thing was named in, or the one just before
     the thing's first: 0 is the latest window), and either
     - it is much smaller: at the same time and under the same categories the thing was named by at
-      least `established` callers and `dominance` times the alias's own; or
+      least `established` callers and `dominance` times as many as the alias; or
     - a caller named both, and the alias is not established (named by fewer than `established`
       callers) and named by fewer callers than the thing.
     Two forms each named by `established` callers or more, in comparable numbers, are two things,
@@ -94,6 +96,7 @@ def is_miswritten(evidence: Evidence, established: int, dominance: float) -> boo
     onset = {max(e.thing_windows) + 1} if e.thing_windows else set()
     if not e.alias_windows or not e.alias_windows <= e.thing_windows | onset:
         return False
-    much_smaller = e.thing_callers_then >= established and e.thing_callers_then >= dominance * e.alias_callers
+    then = e.thing_callers_then
+    much_smaller = then >= established and then >= dominance * e.alias_callers_then
     backed = e.shared_callers >= 1 and e.alias_callers < established and e.alias_callers < e.thing_callers
     return much_smaller or backed
