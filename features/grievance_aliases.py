@@ -41,6 +41,11 @@ written differently share one root key (the keys: `features.grievance_keys`).
   district and kind, or generic, never is. So too a trade name of two characters with one written
   differently and the same trade words ("华连食品公司"/"华联食品公司": too short to tell by spelling),
   under any category (its spelling is evidence).
+  **A miswritten short form** ("新源公司" of "鑫源建筑工程公司": a distinctive name of the same length with
+  one character read alike, `features.grievance_homophones`) is the thing when the data says so: it
+  lives only in the thing's windows and is much smaller there, or a caller of it named the thing too;
+  never two forms each named by DOMINANT_CALLERS callers or more (docs/design/grievance-homophones.md).
+  When the root is chosen it is a form of the thing (below), like a shorter or other name.
   When the categories of the calls are known (a `category` column), a short form inside several things
   also counts only the callers of its windows filed under its categories, its own callers towards
   DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
