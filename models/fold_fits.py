@@ -202,6 +202,31 @@ def _fit_fold(
     return classify, float(np.mean(precision))
 
 
+def submit_folds(
+    work: Workspace,
+    candidate: Candidate,
+    folds: Sequence[tuple[Prepared, Tested]],
+    seed: int,
+    top_fraction: float,
+) -> Callable[[], list[tuple[Pipeline, float]]]:
+    """`fit_folds`, its fits handed to the workspace's processes now (if any): the returned call waits for
+    them and gives what `fit_folds` gives (without processes, it fits the folds when called)."""
+    run = partial(_fit_fold, candidate, seed, work.threads, top_fraction=top_fraction)
+    if work.pool is not None:
+        futures = [work.pool.submit(run, prepared, tested) for prepared, tested in folds]
+        fitted: Callable[[], list[tuple[Any, float]]] = lambda: [future.result() for future in futures]  # noqa: E731
+    else:
+        fitted = lambda: [run(prepared, tested) for prepared, tested in folds]  # noqa: E731
+
+    def collect() -> list[tuple[Pipeline, float]]:
+        return [
+            (assembled(p.prepare, p.scale, classify), precision)
+            for (p, _), (classify, precision) in zip(folds, fitted(), strict=True)
+        ]
+
+    return collect
+
+
 def fit_folds(
     work: Workspace,
     candidate: Candidate,
@@ -211,10 +236,4 @@ def fit_folds(
 ) -> list[tuple[Pipeline, float]]:
     """Per fold: the candidate's pipeline fitted on the fold's prepared rows, and its mean precision at
     the top share over the fold's test dates; the folds in the workspace's processes, if any."""
-    run = partial(_fit_fold, candidate, seed, work.threads, top_fraction=top_fraction)
-    prepared, tests = [p for p, _ in folds], [t for _, t in folds]
-    fitted = list(work.pool.map(run, prepared, tests) if work.pool else map(run, prepared, tests))
-    return [
-        (assembled(p.prepare, p.scale, classify), precision)
-        for (p, _), (classify, precision) in zip(folds, fitted, strict=True)
-    ]
+    return submit_folds(work, candidate, folds, seed, top_fraction)()

@@ -15,7 +15,7 @@ from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 from models.estimator import Candidate, base_model
 from models.fold_fits import binned_once, shared_work
 from models.search import SearchBudget
-from models.train import Evaluation, evaluate, train
+from models.train import Evaluation, _started_grid, evaluate, train
 from tests.builders import make_candidate
 from tests.test_model_search import DOCS, FOLDS, LOGISTIC, MATRIX, PLAN, TEXT, TUNED
 
@@ -107,3 +107,14 @@ def test_kept_bins_are_only_given_to_a_fit_on_the_same_rows(tmp_path: Path) -> N
     assert fitted[0]._bin_mapper is fitted[2]._bin_mapper
     assert fitted[1]._bin_mapper is not fitted[0]._bin_mapper
     assert "_bin_data" not in vars(fitted[0])
+
+
+def test_a_grid_search_starts_every_point_s_folds_together_and_chooses_as_one_by_one() -> None:
+    assert _started_grid(MATRIX, SEARCHED_SPARSE, FOLDS, PLAN, ()) == {}  # no shared work
+    plan = replace(PLAN, threads=1)
+    with shared_work(2, 1):
+        started = _started_grid(MATRIX, SEARCHED_SPARSE, FOLDS, plan, ())
+        assert sorted(dict(key)["C"] for key in started) == [0.01, 0.05]
+        assert len(started[next(iter(started))]()) == len(FOLDS)
+        shared = evaluate(MATRIX, SEARCHED_SPARSE, FOLDS, plan)
+    _same(evaluate(MATRIX, SEARCHED_SPARSE, FOLDS, plan), shared)
