@@ -107,15 +107,25 @@ def store_sources(warehouse: Warehouse, sources: Sources) -> None:
             )
 
 
+STORE_BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgres))
+"""Parameters of a test run on both stores: the PostgreSQL one marked `postgres` (one shared database)."""
+
 POSTGRES_URL = os.environ.get(
     "FENGQIAO_TEST_POSTGRES_URL", "postgresql+psycopg://fengqiao:fengqiao@127.0.0.1:5432/fengqiao_test"
 )
+
+
+POSTGRES_MARKED = {"current test": False}
+"""Whether the running test is marked `postgres` (set by conftest for each test): only those may empty a
+shared database, since parallel workers run them one after another."""
 
 
 def empty_database(url: str, what: str = "test PostgreSQL database") -> str:
     """The PostgreSQL database at `url` with an empty schema, or a skip saying why there is none."""
     import sqlalchemy
 
+    if not POSTGRES_MARKED["current test"]:
+        raise pytest.UsageError("a test that empties a shared PostgreSQL database must be marked `postgres`")
     try:
         engine = sqlalchemy.create_engine(url)
         with engine.begin() as connection:

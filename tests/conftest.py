@@ -8,14 +8,16 @@ import contextlib
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from threadpoolctl import threadpool_limits
 
 from contracts.settings import Settings
-from tests.builders import TEST_KEY, TrainedHome, build_trained_home, copy_home
+from tests.builders import POSTGRES_MARKED, TEST_KEY, TrainedHome, build_trained_home, copy_home
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,6 +44,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     ]
     if unmarked:
         raise pytest.UsageError(f"flow tests without @pytest.mark.slow: {', '.join(unmarked)}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    """A test marked `postgres` runs (set up, called and torn down) holding a lock on the shared test
+    database, so that parallel workers (`pytest -n`) or runs never empty it under each other; only such a
+    test may empty it (`tests.builders.empty_database` checks)."""
+    marked = item.get_closest_marker("postgres") is not None
+    POSTGRES_MARKED["current test"] = marked
+    if not marked:
+        return (yield)
+    with FileLock(Path(tempfile.gettempdir()) / "fengqiao-test-postgres.lock"):
+        return (yield)
 
 
 @pytest.fixture(scope="session", autouse=True)

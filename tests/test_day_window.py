@@ -13,7 +13,15 @@ from contracts.vocabulary import RecordKind
 from features.known import cut
 from features.sources import FEATURE_COLUMNS
 from pipelines.runtime import load_sources
-from tests.builders import call_row, case_row, empty_postgres, event_row, make_sources, store_sources
+from tests.builders import (
+    STORE_BACKENDS,
+    call_row,
+    case_row,
+    empty_postgres,
+    event_row,
+    make_sources,
+    store_sources,
+)
 from warehouse.day_window import MARGIN, WindowBounds, earliest, known_since, window_calls, window_filters
 from warehouse.store import Warehouse
 
@@ -27,7 +35,7 @@ BOUNDS = WindowBounds(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=STORE_BACKENDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     url = empty_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
     return Warehouse(url)

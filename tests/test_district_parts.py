@@ -20,6 +20,7 @@ from pipelines.demo_flow import demo_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import ScoreReport, score_flow
 from tests.builders import (
+    STORE_BACKENDS,
     TrainedHome,
     call_row,
     case_row,
@@ -51,7 +52,7 @@ def test_grouping_is_total_and_never_makes_empty_groups() -> None:
         district_groups(rows, 0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=STORE_BACKENDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     url = empty_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
     return Warehouse(url)
@@ -176,6 +177,7 @@ def test_a_daily_run_by_parts_reports_and_publishes_what_the_whole_store_gives(
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_parts_publish_the_same_list_on_postgresql(prefect_harness: None, tmp_path: Path) -> None:
     url = empty_postgres()
     settings = Settings(

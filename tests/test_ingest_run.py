@@ -11,7 +11,7 @@ import pytest
 
 from ingest import run as ingest_run
 from ingest.run import ingest_paths
-from tests.builders import TEST_KEY, empty_postgres
+from tests.builders import STORE_BACKENDS, TEST_KEY, empty_postgres
 from warehouse import tables
 from warehouse.store import Warehouse
 
@@ -28,7 +28,7 @@ def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=STORE_BACKENDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     """The same store on the embedded default and on a PostgreSQL server (skipped where none runs)."""
     if request.param == "postgresql":

@@ -22,7 +22,7 @@ from features import case_history, case_profile, context, hotline_activity, sour
 from features.matrix import training_matrix
 from features.sources import Sources
 from pipelines.runtime import load_sources
-from tests.builders import empty_postgres
+from tests.builders import STORE_BACKENDS, empty_postgres
 from warehouse import tables
 from warehouse.store import Warehouse, append
 
@@ -98,7 +98,7 @@ def _store(url: str) -> Warehouse:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
 def test_the_loaded_store_gives_the_same_matrix(backend: str, tmp_path: Path) -> None:
     """Through the store (only the columns read, fetched in chunks, compacted) the matrix is unchanged."""
     url = f"sqlite:///{tmp_path / 'store.db'}" if backend == "sqlite" else empty_postgres()

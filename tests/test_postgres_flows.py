@@ -17,7 +17,7 @@ from warehouse.store import Warehouse
 
 CONFIG = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.01)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 def test_the_demo_runs_on_postgresql_and_its_list_is_in_the_server(

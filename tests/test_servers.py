@@ -230,6 +230,7 @@ def _finished(ids: list[UUID], logs: list[Path]) -> list[Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_two_workers_retrain_and_publish_through_the_servers(servers: Servers) -> None:
     from mlflow import MlflowClient
     from prefect.client.orchestration import get_client

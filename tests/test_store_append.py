@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tests.builders import empty_postgres
+from tests.builders import STORE_BACKENDS, empty_postgres
 from warehouse import tables
 from warehouse.store import Warehouse, append
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=STORE_BACKENDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     if request.param == "postgresql":
         return Warehouse(empty_postgres())
@@ -61,3 +61,8 @@ def test_a_failed_append_raises_the_stores_error_and_writes_nothing(warehouse: W
     with pytest.raises(IntegrityError), warehouse.transaction() as connection:
         append(connection, tables.cases, broken)
     assert warehouse.read_table(tables.cases).empty
+
+
+def test_only_a_test_marked_postgres_may_empty_the_shared_database() -> None:
+    with pytest.raises(pytest.UsageError, match="marked `postgres`"):
+        empty_postgres()
