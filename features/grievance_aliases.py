@@ -41,6 +41,11 @@ written differently share one root key (the keys: `features.grievance_keys`).
   district and kind, or generic, never is. So too a trade name of two characters with one written
   differently and the same trade words ("华连食品公司"/"华联食品公司": too short to tell by spelling),
   under any category (its spelling is evidence).
+  **A miswritten short form** ("新源公司" of "鑫源建筑工程公司": a distinctive name of the same length with
+  one character read alike, `features.grievance_homophones`) is the thing when the data says so: it
+  lives only in the thing's windows and is much smaller there, or a caller of it named the thing too;
+  never two forms each named by DOMINANT_CALLERS callers or more (docs/design/grievance-homophones.md).
+  When the root is chosen it is a form of the thing (below), like a shorter or other name.
   When the categories of the calls are known (a `category` column), a short form inside several things
   also counts only the callers of its windows filed under its categories, its own callers towards
   DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
@@ -69,6 +74,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from features.grievance_homophones import Evidence, homophone_pairs, is_miswritten
 from features.grievance_keys import (
     TRADE_NAMED_KINDS,
     is_generic_name,
@@ -361,15 +367,20 @@ class _Forest:
 
 
 def _components(
-    keys: pd.DataFrame, pairs: pd.DataFrame, shared_callers: np.ndarray, windows: pd.DataFrame | None
+    keys: pd.DataFrame,
+    pairs: pd.DataFrame,
+    shared_callers: np.ndarray,
+    windows: pd.DataFrame | None,
+    homophones: pd.DataFrame,
 ) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Per key, its merged thing (see the module docstring): the candidate pairs that are one thing
     joined first, then each shorter key contained in longer ones (longest shorter keys first) with
     them, unless two of those are (by then) different things whose cores neither start nor end one
     another; then with those having the same callers, if they may be one thing, else with the one
     most named (`_Callers.dominant`); then another name of a thing with it when the data says so
-    (`_variants`, `_Callers.variant_of`). And the (form, thing) position pairs merged as a shorter or
-    other name of a thing."""
+    (`_variants`, `_Callers.variant_of`); then a miswritten short form with the thing (`_miswritten`:
+    `homophones`, the candidate pairs of `features.grievance_homophones` with their shared callers).
+    And the (form, thing) position pairs merged as a shorter, other or miswritten name of a thing."""
     forest = _Forest(len(keys))
     contained = _contained(keys, pairs)
     one, same_callers, typo = _one_thing(keys, pairs, shared_callers)
@@ -416,6 +427,7 @@ def _components(
         filed = (alias, thing) not in miswritten
         if forest.find(alias) != forest.find(thing) and callers.variant_of(alias, thing, filed=filed):
             forest.join(alias, thing)
+    forms += _miswritten(keys, forest, callers, homophones)
     for project, place in _projects_of_places(keys, callers):
         forest.join(project, place)
     # of two names of one thing however merged (the same callers ...), the one with fewer trade words
@@ -494,6 +506,21 @@ class _Callers:
             return {most: things[most]}
         return {}
 
+    def evidence(self, alias: int, thing: int, shared: int) -> Evidence:
+        """What the calls say of the key at position `alias` as the merged thing of the key at `thing`
+        miswritten (`grievance_homophones.Evidence`): the callers of both merged things, their windows,
+        the thing's callers in the alias's windows under its categories, and `shared` callers."""
+        root, own = self.forest.find(thing), self.forest.find(alias)
+        return Evidence(
+            alias_callers=self.of_thing(own),
+            thing_callers=self.of_thing(root),
+            alias_windows=frozenset(b for i in self.members(own) for b in self.windows.get(i, {})),
+            thing_windows=frozenset(b for i in self.members(root) for b in self.windows.get(i, {})),
+            alias_callers_then=sum(self.filed_as(own, alias).values()),
+            thing_callers_then=sum(self.filed_as(root, alias).values()),
+            shared_callers=shared,
+        )
+
     def variant_of(self, alias: int, thing: int, filed: bool = True) -> bool:
         """The key at position `alias` is another name of the merged thing of the key at `thing`: that
         thing was named in each window the alias was named in and, in those windows under the categories
@@ -515,6 +542,52 @@ class _Callers:
         onset = {max(seen) + 1} if seen else set()
         in_each = set(self.windows.get(alias, {})) <= seen | onset
         return in_each and total >= DOMINANT_CALLERS and total > own
+
+
+def _miswritten(
+    keys: pd.DataFrame, forest: _Forest, callers: _Callers, homophones: pd.DataFrame
+) -> list[tuple[int, int]]:
+    """The (alias, thing) position pairs merged as a name miswritten (see the module docstring of
+    `features.grievance_homophones`). `homophones`: its candidate pairs (id_a, id_b) with the callers
+    who named both (shared); only pairs with suffixes that may stand for each other count. Each key is
+    seen as the alias of the candidates of more writers than its merged thing (a mention of an unknown
+    caller counted as one; of as many, named earlier); of several different things, the one a caller
+    of the alias also named when only one is, else the one most named in the alias's windows
+    (`_Callers.dominant`), else none. Merged when the data says so (`is_miswritten`). Nothing without
+    the windows of the calls."""
+    if homophones.empty or not callers.windows:
+        return []
+    a, b = homophones["id_a"].to_numpy(), homophones["id_b"].to_numpy()
+    usable = _interchangeable(keys, a, b)
+    writers = (keys["callers"] + keys["unknown_callers"]).to_numpy()
+    first = keys["first"].to_numpy()
+    shared = {}
+    for x, y, n in zip(
+        a[usable].tolist(), b[usable].tolist(), homophones["shared"][usable].tolist(), strict=True
+    ):
+        shared[(x, y)] = shared[(y, x)] = int(n)
+
+    def before(y: int, x: int) -> bool:  # y's thing is named by more writers than x's, or as many and earlier
+        named = [sum(int(writers[i]) for i in callers.members(forest.find(k))) for k in (y, x)]
+        earlier = pd.notna(first[y]) and (pd.isna(first[x]) or first[y] < first[x])
+        return named[0] > named[1] or (named[0] == named[1] and bool(earlier))
+
+    out = []
+    for alias in sorted({x for x, _ in shared}):
+        rivals = [
+            y for (x, y) in shared if x == alias and forest.find(y) != forest.find(alias) and before(y, alias)
+        ]
+        things = {forest.find(y): y for y in rivals}
+        if len(things) > 1:
+            told = {root: y for root, y in things.items() if shared[(alias, y)] >= 1}
+            things = told if len(told) == 1 else callers.dominant(things, alias)
+        for thing in things.values():
+            if is_miswritten(
+                callers.evidence(alias, thing, shared[(alias, thing)]), DOMINANT_CALLERS, DOMINANCE
+            ):
+                forest.join(alias, thing)
+                out.append((alias, thing))
+    return out
 
 
 def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
@@ -602,7 +675,9 @@ def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
     pairs = _candidate_pairs(keys)
     bare_mentions = mentions.assign(key=bare[codes])
     shared = _shared_callers(bare_mentions, keys, pairs)
-    component, forms = _components(keys, pairs, shared, _window_callers(bare_mentions, keys))
+    homophones = pd.DataFrame(homophone_pairs(keys, RARE_PAIR_KEYS), columns=["id_a", "id_b"], dtype=np.int64)
+    homophones["shared"] = _shared_callers(bare_mentions, keys, homophones)
+    component, forms = _components(keys, pairs, shared, _window_callers(bare_mentions, keys), homophones)
     ranked = keys.assign(
         component=component,
         form=_forms_of_named(keys, forms),

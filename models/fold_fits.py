@@ -4,8 +4,9 @@ Within one training run (`shared_work`), a fold's fitting rows are prepared and 
 every candidate and trial that prepares alike (`models.estimator.preparation_key`), and so are its test
 rows; both are kept on disk, not in memory. The classifiers of the folds are then fitted in up to
 `jobs` worker processes (one thread each unless the plan says otherwise), each reading the prepared
-rows from disk; the processes start with the run and end with it. The models and figures are those of
-fitting each fold's whole pipeline in turn.
+rows from disk; the processes start with the run and end with it. A process bins a fold's rows for the
+gradient-boosted trees once and gives every later trial on that fold the same bins (`binned_once`). The
+models and figures are those of fitting each fold's whole pipeline in turn.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -72,6 +74,9 @@ class Workspace:
 
 
 _WORK: ContextVar[Workspace | None] = ContextVar("fold_fits_workspace", default=None)
+# Per process: a fold's rows as the trees bin them, by (rows file, bin settings): (fitted bin mapper, bins)
+_BINS: dict[tuple[Any, ...], tuple[Any, np.ndarray]] = {}
+MAX_BINNED_FOLDS = 8
 
 
 @contextmanager
@@ -86,6 +91,7 @@ def shared_work(jobs: int, threads: int | None) -> Iterator[Workspace]:
             yield work
         finally:
             _WORK.reset(token)
+            _BINS.clear()
             if pool is not None:
                 pool.shutdown(wait=True)
 
@@ -144,6 +150,40 @@ def test_rows(
     return work.tested[key]
 
 
+@contextmanager
+def binned_once(classify: Any, features: Path) -> Iterator[None]:
+    """Within the block, a gradient-boosted trees classifier fitted on the rows saved at `features` takes
+    their bins from this process's earlier fit on the same rows with the same bin settings (else bins them
+    and keeps them): the bin mapper is fitted on the rows (and weights) alone, so the bins are the same and
+    so is the model. The kept bins are read-only; other classifiers are left alone."""
+    if not isinstance(classify, HistGradientBoostingClassifier):
+        yield
+        return
+    key = (str(features), classify.max_bins, classify.random_state)
+    own = classify._bin_data
+
+    def bins(X: np.ndarray, sample_weight: Any, is_training_data: bool) -> np.ndarray:
+        if not is_training_data:
+            return own(X, sample_weight, is_training_data)
+        if key in _BINS:
+            mapper, binned = _BINS[key]
+            if mapper.n_bins == classify._bin_mapper.n_bins:
+                classify._bin_mapper = mapper
+                return binned
+        binned = own(X, sample_weight, is_training_data)
+        binned.flags.writeable = False
+        while len(_BINS) >= MAX_BINNED_FOLDS:
+            _BINS.pop(next(iter(_BINS)))
+        _BINS[key] = (classify._bin_mapper, binned)
+        return binned
+
+    classify._bin_data = bins
+    try:
+        yield
+    finally:
+        del classify._bin_data
+
+
 def _fit_fold(
     candidate: Candidate, seed: int, threads: int | None, done: Prepared, test: Tested, *, top_fraction: float
 ) -> tuple[Any, float]:
@@ -152,13 +192,39 @@ def _fit_fold(
     with threadpool_limits(threads):
         classify = make_classifier(candidate, seed)
         weighted = {} if done.weights is None else {"sample_weight": done.weights}
-        classify.fit(np.load(done.features, mmap_mode="r"), done.labels, **weighted)
+        with binned_once(classify, done.features):
+            classify.fit(np.load(done.features, mmap_mode="r"), done.labels, **weighted)
         scores = classify.predict_proba(np.load(test.features, mmap_mode="r"))[:, 1]
     precision = [
         precision_at_k(test.labels[index], scores[index], top_k(len(index), top_fraction))
         for index in test.dates
     ]
     return classify, float(np.mean(precision))
+
+
+def submit_folds(
+    work: Workspace,
+    candidate: Candidate,
+    folds: Sequence[tuple[Prepared, Tested]],
+    seed: int,
+    top_fraction: float,
+) -> Callable[[], list[tuple[Pipeline, float]]]:
+    """`fit_folds`, its fits handed to the workspace's processes now (if any): the returned call waits for
+    them and gives what `fit_folds` gives (without processes, it fits the folds when called)."""
+    run = partial(_fit_fold, candidate, seed, work.threads, top_fraction=top_fraction)
+    if work.pool is not None:
+        futures = [work.pool.submit(run, prepared, tested) for prepared, tested in folds]
+        fitted: Callable[[], list[tuple[Any, float]]] = lambda: [future.result() for future in futures]  # noqa: E731
+    else:
+        fitted = lambda: [run(prepared, tested) for prepared, tested in folds]  # noqa: E731
+
+    def collect() -> list[tuple[Pipeline, float]]:
+        return [
+            (assembled(p.prepare, p.scale, classify), precision)
+            for (p, _), (classify, precision) in zip(folds, fitted(), strict=True)
+        ]
+
+    return collect
 
 
 def fit_folds(
@@ -170,10 +236,4 @@ def fit_folds(
 ) -> list[tuple[Pipeline, float]]:
     """Per fold: the candidate's pipeline fitted on the fold's prepared rows, and its mean precision at
     the top share over the fold's test dates; the folds in the workspace's processes, if any."""
-    run = partial(_fit_fold, candidate, seed, work.threads, top_fraction=top_fraction)
-    prepared, tests = [p for p, _ in folds], [t for _, t in folds]
-    fitted = list(work.pool.map(run, prepared, tests) if work.pool else map(run, prepared, tests))
-    return [
-        (assembled(p.prepare, p.scale, classify), precision)
-        for (p, _), (classify, precision) in zip(folds, fitted, strict=True)
-    ]
+    return submit_folds(work, candidate, folds, seed, top_fraction)()

@@ -31,9 +31,9 @@ from models.estimator import (
 )
 from models.fold_fits import (
     current_work,
-    fit_folds,
     prepared_rows,
     shared_work,
+    submit_folds,
     test_rows,
     weighted_scaling,
 )
@@ -238,11 +238,19 @@ def fold_bases(
     precision at the top share over the fold's test dates (`held_out_precision`). Within a training
     run's shared work (`models.fold_fits`), the folds' prepared rows are shared and the folds fitted in
     parallel; the same models and figures either way."""
+    return started_fold_bases(matrix, candidate, folds, plan)()
+
+
+def started_fold_bases(
+    matrix: pd.DataFrame, candidate: Candidate, folds: Sequence[Fold], plan: TrainingPlan
+) -> Callable[[], list[tuple[Any, float]]]:
+    """`fold_bases`, its fits started now in the shared work's processes (if any); the returned call
+    waits for them and gives what `fold_bases` gives."""
     work = current_work()
     if work is None:
-        bases = [fit_base(matrix, candidate, fold.fit_dates, plan) for fold in folds]
-        return [
-            (b, held_out_precision(matrix, b, candidate, f, plan)) for b, f in zip(bases, folds, strict=True)
+        return lambda: [
+            (b, held_out_precision(matrix, b, candidate, f, plan))
+            for b, f in ((fit_base(matrix, candidate, f.fit_dates, plan), f) for f in folds)
         ]
     prepared = []
     for fold in folds:
@@ -256,7 +264,7 @@ def fold_bases(
                 test_rows(work, (*key, fold.test_dates), done, partial(_test_rows, matrix, candidate, fold)),
             )
         )
-    return fit_folds(work, candidate, prepared, plan.seed, plan.top_fraction)
+    return submit_folds(work, candidate, prepared, plan.seed, plan.top_fraction)
 
 
 def _test_rows(
@@ -440,10 +448,13 @@ def tuned(
     its test dates), then validate the best like any candidate, reusing the search's fitted models.
 
     A trial that fits the same model as an earlier evaluation on the same folds (the first trial, when
-    the `trees` candidate came before) reuses its fold models.
+    the `trees` candidate came before) reuses its fold models. The points of a grid (which do not depend
+    on each other's results) have their fold fits started together in the shared work's processes, so
+    that the processes are kept busy; the search still takes them in order and chooses as without.
     """
     assert candidate.tuning is not None
     reusable = [e for e in earlier if e.models and e.folds == tuple(folds)]
+    started = _started_grid(matrix, candidate, folds, plan, reusable)
 
     def objective(params: dict[str, Any]) -> tuple[float, tuple[Any, ...]]:
         trial = replace(candidate, params=params, tuning=None)
@@ -454,7 +465,8 @@ def tuned(
                 held_out_precision(matrix, b, trial, f, plan) for b, f in zip(bases, folds, strict=True)
             ]
             return float(np.mean(precision)), bases
-        fitted = fold_bases(matrix, trial, folds, plan)
+        waiting = started.pop(_params_key(params), None)
+        fitted = waiting() if waiting else fold_bases(matrix, trial, folds, plan)
         return float(np.mean([p for _, p in fitted])), tuple(b for b, _ in fitted)
 
     found = search(candidate.params, objective, candidate.tuning, plan.seed)
@@ -464,6 +476,30 @@ def tuned(
         for b, f in zip(found.fitted, folds, strict=True)
     ]
     return replace(cross_validate(matrix, best, folds, plan, models), search=found)
+
+
+def _params_key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(params.items()))
+
+
+def _started_grid(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    folds: Sequence[Fold],
+    plan: TrainingPlan,
+    reusable: Sequence[Evaluation],
+) -> dict[tuple[tuple[str, Any], ...], Callable[[], list[tuple[Any, float]]]]:
+    """For a grid search within shared work that has processes: every point's fold fits (but those an
+    earlier evaluation already holds) started now, by the point's hyperparameters; else nothing."""
+    budget, work = candidate.tuning, current_work()
+    if budget is None or not budget.grid or work is None or work.pool is None:
+        return {}
+    started = {}
+    for point in ({}, *budget.grid)[: budget.trials]:
+        trial = replace(candidate, params={**candidate.params, **point}, tuning=None)
+        if not any(_same_model(e.candidate, trial) for e in reusable):
+            started[_params_key(trial.params)] = started_fold_bases(matrix, trial, folds, plan)
+    return started
 
 
 def blended(

@@ -4,15 +4,18 @@ folds fitted in worker processes give the very models and figures of fitting eac
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 
 from models.estimator import Candidate, base_model
-from models.fold_fits import shared_work
+from models.fold_fits import binned_once, shared_work
 from models.search import SearchBudget
-from models.train import Evaluation, evaluate, train
+from models.train import Evaluation, _started_grid, evaluate, train
 from tests.builders import make_candidate
 from tests.test_model_search import DOCS, FOLDS, LOGISTIC, MATRIX, PLAN, TEXT, TUNED
 
@@ -68,3 +71,50 @@ def test_training_is_the_same_in_one_process_and_in_several() -> None:
     pd.testing.assert_frame_equal(one.grid, two.grid, check_exact=True)
     names = list(one.feature_names)
     assert np.array_equal(one.model.predict_proba(MATRIX[names]), two.model.predict_proba(MATRIX[names]))
+
+
+def test_the_trees_bin_each_fold_once_per_process_and_fit_the_same_models(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fits = []
+    own = _BinMapper.fit_transform
+    monkeypatch.setattr(
+        _BinMapper, "fit_transform", lambda self, *a, **k: fits.append(1) or own(self, *a, **k)
+    )
+    alone = evaluate(MATRIX, TUNED, FOLDS, PLAN)
+    assert len(fits) == len(FOLDS) * 3  # every trial binned every fold
+    fits.clear()
+    with shared_work(1, 1):
+        shared = evaluate(MATRIX, TUNED, FOLDS, PLAN)
+    assert len(fits) == len(FOLDS)  # 3 trials, each fold binned once
+    _same(alone, shared)
+
+
+def test_kept_bins_are_only_given_to_a_fit_on_the_same_rows(tmp_path: Path) -> None:
+    rows = np.random.default_rng(0).normal(size=(300, 4))
+    labels = (rows[:, 0] > 0.5).astype(int)
+    first, second = tmp_path / "a.npy", tmp_path / "b.npy"
+    np.save(first, rows)
+    np.save(second, rows * 2)
+    fitted = []
+    for path in (first, second, first):
+        classify = HistGradientBoostingClassifier(max_iter=5, random_state=0)
+        with binned_once(classify, path):
+            classify.fit(np.load(path), labels)
+        fitted.append(classify)
+        plain = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(np.load(path), labels)
+        assert np.array_equal(classify.predict_proba(np.load(path)), plain.predict_proba(np.load(path)))
+    assert fitted[0]._bin_mapper is fitted[2]._bin_mapper
+    assert fitted[1]._bin_mapper is not fitted[0]._bin_mapper
+    assert "_bin_data" not in vars(fitted[0])
+
+
+def test_a_grid_search_starts_every_point_s_folds_together_and_chooses_as_one_by_one() -> None:
+    assert _started_grid(MATRIX, SEARCHED_SPARSE, FOLDS, PLAN, ()) == {}  # no shared work
+    plan = replace(PLAN, threads=1)
+    with shared_work(2, 1):
+        started = _started_grid(MATRIX, SEARCHED_SPARSE, FOLDS, plan, ())
+        assert sorted(dict(key)["C"] for key in started) == [0.01, 0.05]
+        assert len(started[next(iter(started))]()) == len(FOLDS)
+        shared = evaluate(MATRIX, SEARCHED_SPARSE, FOLDS, plan)
+    _same(evaluate(MATRIX, SEARCHED_SPARSE, FOLDS, plan), shared)
