@@ -25,6 +25,7 @@ import pandas as pd
 import cities.demo.dynamics as dynamics
 from cities.demo import SimulationConfig
 from cities.demo.cases import draw_cases
+from cities.demo.city import city_streams
 from cities.demo.config import DAY, ESCALATION_CODES, HORIZON_DAYS
 from cities.demo.places import draw_places
 
@@ -38,7 +39,7 @@ def truth_rows(config: SimulationConfig) -> pd.DataFrame:
     """Every (as-of day, open case) of a city: age bucket, stage, the truth's p, another draw p2 of it,
     and whether the case escalated within the horizon (the city is the one `simulate_city` makes)."""
     drawn: list[pd.DataFrame] = []
-    truth = dynamics._truth_probability
+    truth = dynamics.truth_probability
     other = dataclasses.replace(config, seed=config.seed + OTHER_PATHS_SEED)
 
     def recording(state: Any, static: np.ndarray, rows: np.ndarray, day: int, cfg: SimulationConfig) -> Any:
@@ -48,13 +49,9 @@ def truth_rows(config: SimulationConfig) -> pd.DataFrame:
         drawn.append(pd.DataFrame({"day": day, "case": rows, "stage": stage, "p": p, "p2": p2}))
         return p
 
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(6)]
+    streams = city_streams(config)
     cases = draw_cases(streams[1], config, draw_places(streams[0]))
-    dynamics._truth_probability = recording
-    try:
-        history = dynamics.simulate_history(streams[2], cases, config)
-    finally:
-        dynamics._truth_probability = truth
+    history = dynamics.simulate_history(streams[2], cases, config, truth_of=recording)
     rows = pd.concat(drawn, ignore_index=True)
     span = config.days + HORIZON_DAYS + 1
     hit = np.isin(history.event_code, ESCALATION_CODES)

@@ -20,9 +20,14 @@ from cities.demo.truth import escalation_truth, link_truth
 from contracts.vocabulary import RecordKind
 
 
+def city_streams(config: SimulationConfig) -> list[np.random.Generator]:
+    """The city's six random streams, in order: places, cases, history, case times, events, calls."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(6)]
+
+
 def simulate_city(config: SimulationConfig) -> SimulatedCity:
     """Simulates a city's exports and truth tables for config (deterministic in config)."""
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(6)]
+    streams = city_streams(config)
     places = draw_places(streams[0])
     cases = draw_cases(streams[1], config, places)
     history = simulate_history(streams[2], cases, config)

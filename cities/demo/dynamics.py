@@ -268,7 +268,7 @@ class _EscalationMarks(_Recorder):
             self.escalated[rows] = True
 
 
-def _truth_probability(
+def truth_probability(
     state: _State, static: np.ndarray, rows: np.ndarray, day: int, config: SimulationConfig
 ) -> np.ndarray:
     """Each open case's probability of escalating within the horizon from `day`: with `truth_paths`, the
@@ -293,8 +293,17 @@ def _truth_probability(
     return marks.escalated.reshape(rows.size, config.truth_paths).mean(axis=1)
 
 
-def simulate_history(rng: np.random.Generator, cases: Cases, config: SimulationConfig) -> History:
-    """Runs the hidden day-by-day process over the period (vectorised over live cases)."""
+TruthFn = Callable[[_State, np.ndarray, np.ndarray, int, SimulationConfig], np.ndarray]
+"""What computes the truth of the open cases on a truth day (`truth_probability`, or a benchmark's
+wrapper recording what it needs beside it); it must not draw from the city's own random stream."""
+
+
+def simulate_history(
+    rng: np.random.Generator, cases: Cases, config: SimulationConfig, truth_of: TruthFn | None = None
+) -> History:
+    """Runs the hidden day-by-day process over the period (vectorised over live cases); the truth on the
+    truth days by `truth_of` (default `truth_probability`)."""
+    truth_of = truth_probability if truth_of is None else truth_of
     n = len(cases.case_id)
     open_day = cases.opened_sec // DAY
     state = _State(
@@ -324,7 +333,7 @@ def simulate_history(rng: np.random.Generator, cases: Cases, config: SimulationC
                 (
                     np.full(open_rows.size, day),
                     open_rows,
-                    _truth_probability(state, static, open_rows, day, config),
+                    truth_of(state, static, open_rows, day, config),
                 )
             )
         _step_escalations(rng, state, static, open_rows, day, recorder)
