@@ -79,14 +79,19 @@ def suggest(trial: Any, space: dict[str, tuple[type, float, float, bool]]) -> di
     return drawn
 
 
+def grid_points(start: dict[str, Any], budget: SearchBudget) -> list[dict[str, Any]]:
+    """The hyperparameters a grid search tries, in order: `start`, then each grid point over it, as many
+    as the budget's trials."""
+    return [{**start, **point} for point in ({}, *budget.grid)[: budget.trials]]
+
+
 def grid_search(start: dict[str, Any], objective: Objective, budget: SearchBudget) -> Search:
-    """The best of `start` and the budget's grid points (each over `start`), tried in order until the
-    trials or the time run out; ties go to the earlier trial."""
+    """The best of `grid_points`, tried in order until they or the time run out; ties go to the earlier
+    trial."""
     began, best, ran = time.monotonic(), None, 0
-    for point in ({}, *budget.grid)[: budget.trials]:
+    for params in grid_points(start, budget):
         if ran and time.monotonic() - began >= budget.timeout_seconds:
             break
-        params = {**start, **point}
         value, fitted = objective(params)
         ran += 1
         if best is None or value > best.value:

@@ -49,7 +49,7 @@ from models.metrics import (
 )
 from models.rules import RULE_FEATURE, RULE_TIEBREAK, rule_scores
 from models.sampling import negative_rate, sample_negatives
-from models.search import Search, search
+from models.search import Search, grid_points, search
 
 LABEL = "label_any"
 PREDICTION_COLUMNS = ("as_of", "case_id", "district", "category", "case_age", LABEL)
@@ -495,8 +495,8 @@ def _started_grid(
     if budget is None or not budget.grid or work is None or work.pool is None:
         return {}
     started = {}
-    for point in ({}, *budget.grid)[: budget.trials]:
-        trial = replace(candidate, params={**candidate.params, **point}, tuning=None)
+    for params in grid_points(candidate.params, budget):
+        trial = replace(candidate, params=params, tuning=None)
         if not any(_same_model(e.candidate, trial) for e in reusable):
             started[_params_key(trial.params)] = started_fold_bases(matrix, trial, folds, plan)
     return started
