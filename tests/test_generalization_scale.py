@@ -1,0 +1,84 @@
+"""The generalization benchmark at a larger size beside the 8,000-case rows (bench.generalization_scale)."""
+
+from __future__ import annotations
+
+from bench.generalization_figures import overall, scenario_figures
+from bench.generalization_scale import assembled, of_cities, render
+
+
+def _scenario(name: str, product: float, truth: float, chosen: str = "logistic_blend") -> dict:
+    dates = [
+        {
+            "as_of": "2026-01-01",
+            "n": 1000,
+            "k": 50,
+            "base_rate": 0.05,
+            "product": product,
+            "truth": truth,
+            "rule": 0.1,
+            "expected_product": product,
+            "expected_truth": truth,
+            "expected_rule": 0.1,
+            "on_list": 990,
+            "listed_without_truth": 0,
+        }
+    ]
+    grid = [
+        {"candidate": c, "precision_at_k": p, "precision_at_k_se": 0.01, "chosen": c == chosen}
+        for c, p in (("logistic_blend", 0.31), ("trees_tuned", 0.29))
+    ]
+    return {
+        "name": name,
+        "family": "cities generator",
+        "description": name,
+        "train_as_of": "2026-01-01",
+        "model_version": "v1",
+        "candidate": chosen,
+        "grid": grid,
+        "dates": dates,
+        **scenario_figures(dates),
+        "seconds": {"simulate": 1.0, "ingest": 2.0, "train": 120.0, "score": 3.0, "total": 126.0},
+    }
+
+
+def _run(cases: int, scenarios: list[dict]) -> dict:
+    return {
+        "command": f"python -m bench.generalization --cases {cases}",
+        "date": "2026-01-02",
+        "settings": {
+            "cases": cases,
+            "days": 540,
+            "score_dates": 7,
+            "step_days": 14,
+            "top_fraction": 0.05,
+            "horizon_days": 30,
+        },
+        "notes": [],
+        "scenarios": scenarios,
+        "summary": overall(scenarios),
+        "machine": {"cpu_model": "cpu", "usable_cores": 2},
+        "code": {"commit": "abc1234", "fingerprint": "f" * 16, "uncommitted": []},
+    }
+
+
+def test_only_the_large_runs_cities_are_copied_with_all_their_draws() -> None:
+    small = _run(8000, [_scenario(n, 0.2, 0.25) for n in ("a", "a~1", "a~2", "b", "c~1")])
+    large = _run(20000, [_scenario("a", 0.24, 0.25), _scenario("c", 0.2, 0.2)])
+    kept = assembled(large, small, None, None, None, ["load 5"])
+    assert [s["name"] for s in kept["small"]["scenarios"]] == ["a", "a~1", "a~2", "c~1"]
+    assert kept["large"] is large and kept["notes"] == ["load 5"] and kept["oracle"]["small"] is None
+    assert [r["name"] for r in of_cities(small["scenarios"], {"b"})] == ["b"]
+
+
+def test_render_puts_each_size_of_a_city_together_with_the_grid_and_the_pooled_draws() -> None:
+    small = _run(8000, [_scenario("a", 0.2, 0.25), _scenario("a~1", 0.3, 0.3), _scenario("b", 0.1, 0.2)])
+    large = _run(20000, [_scenario("a", 0.24, 0.25, chosen="trees_tuned")])
+    text = render(assembled(large, small, None, None, None, ["load 5"]))
+    rows = [line for line in text.splitlines() if line.startswith("| a,") or line.startswith("| **a,")]
+    assert rows[0].startswith("| a, first draw | 8,000 |") and "**0.80×**" in rows[0]
+    assert rows[1].startswith("| a, 2 draws pooled | 8,000 |") and "**0.91×**" in rows[1]
+    assert rows[2].startswith("| **a, first draw** | 20,000 | abc1234 |") and "**0.96×**" in rows[2]
+    assert "| 2.0 |" in rows[2]  # training minutes
+    assert "- a, 20,000: logistic_blend 0.310 ± 0.010; **trees_tuned 0.290 ± 0.010**" in text
+    assert "| b," not in text and "- load 5" in text
+    assert "### Generalization: the product on cities it was not designed on" in text
