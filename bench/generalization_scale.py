@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REPO
-from bench.generalization_figures import TARGET_MEAN_TRUTH, TARGET_TRUTH, pooled
+from bench.generalization_figures import TARGET_MEAN_TRUTH, TARGET_TRUTH, overall, pooled
 from bench.generalization_report import _num, _times
 from bench.generalization_report import render as render_run
-from bench.generalization_scenarios import base_name
+from bench.generalization_scenarios import DRAW_MARK, base_name, by_city
 from bench.observable_ceiling import pooled_rows
 
 JSON_NAME, MD_NAME = "generalization_scale.json", "generalization_scale.md"
@@ -97,7 +97,8 @@ def _line(label: str, cases: int, code: str, s: dict[str, Any]) -> str:
 
 def comparison(results: dict[str, Any]) -> list[str]:
     """Per city: its first draw at 8,000 cases (as in bench/generalization.json and, when rerun, on the
-    large run's code), its three draws pooled, and the large run."""
+    large run's code), its three draws pooled, then each draw of the large run and, when several, their
+    pool."""
     large, small, rerun = results["large"], results["small"], results.get("small_rerun")
     n_large, n_small = large["settings"]["cases"], 8_000
     lines = [
@@ -106,22 +107,25 @@ def comparison(results: dict[str, Any]) -> list[str]:
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     grids = []
-    for s in large["scenarios"]:
-        city = base_name(s["name"])
+    for city, rows in by_city(large["scenarios"]).items():
         draws = [r for r in small["scenarios"] if base_name(r["name"]) == city]
-        first = [r for r in draws if r["name"] == city]
-        for r in first:
+        for r in (r for r in draws if r["name"] == city):
             lines.append(_line(f"{city}, first draw", n_small, "earlier (see notes)", r))
             grids.append(f"- {city}, {n_small:,}, first draw (earlier code): {_grid(r)}")
-        if rerun:
-            for r in (r for r in rerun["scenarios"] if r["name"] == city):
-                lines.append(_line(f"{city}, first draw, rerun", n_small, rerun["code"]["commit"], r))
-                grids.append(f"- {city}, {n_small:,}, first draw rerun: {_grid(r)}")
+        for r in (r for r in (rerun or {}).get("scenarios", []) if r["name"] == city):
+            lines.append(_line(f"{city}, first draw, rerun", n_small, rerun["code"]["commit"], r))
+            grids.append(f"- {city}, {n_small:,}, first draw rerun: {_grid(r)}")
         for p in pooled(draws):
             if p.get("draws"):
                 lines.append(_line(f"{city}, {p['draws']} draws pooled", n_small, "earlier", p))
-        lines.append(_line(f"**{city}, first draw**", n_large, large["code"]["commit"], s))
-        grids.append(f"- {city}, {n_large:,}: {_grid(s)}")
+        for r in rows:
+            label = "first draw" if r["name"] == city else f"draw {r['name'].split(DRAW_MARK)[1]}"
+            commit = r.get("commit", large["code"]["commit"])
+            lines.append(_line(f"**{city}, {label}**", n_large, commit, r))
+            grids.append(f"- {city}, {n_large:,}, {label}: {_grid(r)}")
+        for p in pooled(rows):
+            if p.get("draws"):
+                lines.append(_line(f"**{city}, {p['draws']} draws pooled**", n_large, "", p))
     return [
         *lines,
         "",
@@ -129,6 +133,19 @@ def comparison(results: dict[str, Any]) -> list[str]:
         "",
         *grids,
     ]
+
+
+def merged_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of bench.generalization at one size as one: the first's settings and record, every
+    run's scenarios (each with its run's commit), the summary over them all and each run's command."""
+    scenarios = [{**s, "commit": run["code"]["commit"]} for run in runs for s in run["scenarios"]]
+    return {
+        **runs[0],
+        "command": "; ".join(run["command"] for run in runs),
+        "scenarios": scenarios,
+        "summary": overall(scenarios),
+        "runs": [{k: run[k] for k in ("command", "date", "code", "machine")} for run in runs],
+    }
 
 
 def oracle_lines(results: dict[str, Any]) -> list[str]:
@@ -200,7 +217,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--large", type=Path, help="the --out folder of the larger generalization run")
+    parser.add_argument(
+        "--large", type=Path, action="append", default=[], help="an --out folder of a larger run; repeatable"
+    )
     parser.add_argument("--small-rerun", type=Path, help="the --out folder of a rerun at 8,000 cases")
     parser.add_argument("--note", action="append", default=[], help="a note (load, commands); repeatable")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
@@ -209,14 +228,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.render:
         results = _read(args.out / JSON_NAME)
     else:
-        if args.large is None:
+        if not args.large:
             raise SystemExit("--large DIR is needed (or --render)")
-        ceiling = args.large / "observable_ceiling.json"
+        ceilings = [
+            d / "observable_ceiling.json" for d in args.large if (d / "observable_ceiling.json").exists()
+        ]
         rerun = args.small_rerun / "generalization.json" if args.small_rerun else None
         results = assembled(
-            _read(args.large / "generalization.json"),
+            merged_runs([_read(d / "generalization.json") for d in args.large]),
             _read(REPO / "bench" / "generalization.json"),
-            _read(ceiling) if ceiling.exists() else None,
+            _read(ceilings[0]) if ceilings else None,
             _read(REPO / "bench" / "observable_ceiling.json"),
             _read(rerun) if rerun else None,
             args.note,

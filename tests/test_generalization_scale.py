@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.generalization_figures import overall, scenario_figures
-from bench.generalization_scale import assembled, of_cities, render
+from bench.generalization_scale import assembled, merged_runs, of_cities, render
 
 
 def _scenario(name: str, product: float, truth: float, chosen: str = "logistic_blend") -> dict:
@@ -79,6 +79,19 @@ def test_render_puts_each_size_of_a_city_together_with_the_grid_and_the_pooled_d
     assert rows[1].startswith("| a, 2 draws pooled | 8,000 |") and "**0.91×**" in rows[1]
     assert rows[2].startswith("| **a, first draw** | 20,000 | abc1234 |") and "**0.96×**" in rows[2]
     assert "| 2.0 |" in rows[2]  # training minutes
-    assert "- a, 20,000: logistic_blend 0.310 ± 0.010; **trees_tuned 0.290 ± 0.010**" in text
+    assert "- a, 20,000, first draw: logistic_blend 0.310 ± 0.010; **trees_tuned 0.290 ± 0.010**" in text
     assert "| b," not in text and "- load 5" in text
     assert "### Generalization: the product on cities it was not designed on" in text
+
+
+def test_runs_of_the_large_size_are_merged_with_their_commits_and_each_draw_shown_then_pooled() -> None:
+    first = _run(20000, [_scenario("a", 0.24, 0.25)])
+    second = {**_run(20000, [_scenario("a~1", 0.18, 0.25)]), "code": {**first["code"], "commit": "def5678"}}
+    large = merged_runs([first, second])
+    assert [(s["name"], s["commit"]) for s in large["scenarios"]] == [("a", "abc1234"), ("a~1", "def5678")]
+    assert large["summary"]["mean"]["ratio_to_truth"] == 0.84
+    assert [r["code"]["commit"] for r in large["runs"]] == ["abc1234", "def5678"]
+    text = render(assembled(large, _run(8000, [_scenario("a", 0.2, 0.25)]), None, None, None, []))
+    assert "| **a, first draw** | 20,000 | abc1234 |" in text
+    assert "| **a, draw 1** | 20,000 | def5678 |" in text and "| **0.72×** |" in text
+    assert "| **a, 2 draws pooled** | 20,000 |  |" in text and "**0.84×**" in text
