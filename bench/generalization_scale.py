@@ -113,7 +113,8 @@ def comparison(results: dict[str, Any]) -> list[str]:
             lines.append(_line(f"{city}, first draw", n_small, "earlier (see notes)", r))
             grids.append(f"- {city}, {n_small:,}, first draw (earlier code): {_grid(r)}")
         for r in (r for r in (rerun or {}).get("scenarios", []) if r["name"] == city):
-            lines.append(_line(f"{city}, first draw, rerun", n_small, rerun["code"]["commit"], r))
+            commit = r.get("commit", rerun["code"]["commit"])
+            lines.append(_line(f"{city}, first draw, rerun", n_small, commit, r))
             grids.append(f"- {city}, {n_small:,}, first draw rerun: {_grid(r)}")
         for p in pooled(draws):
             if p.get("draws"):
@@ -220,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--large", type=Path, action="append", default=[], help="an --out folder of a larger run; repeatable"
     )
-    parser.add_argument("--small-rerun", type=Path, help="the --out folder of a rerun at 8,000 cases")
+    parser.add_argument(
+        "--small-rerun", type=Path, action="append", default=[], help="an --out folder of a rerun at 8,000"
+    )
     parser.add_argument("--note", action="append", default=[], help="a note (load, commands); repeatable")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--render", action="store_true", help="only rewrite the md from the json")
@@ -233,13 +236,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         ceilings = [
             d / "observable_ceiling.json" for d in args.large if (d / "observable_ceiling.json").exists()
         ]
-        rerun = args.small_rerun / "generalization.json" if args.small_rerun else None
+        reruns = [_read(d / "generalization.json") for d in args.small_rerun]
         results = assembled(
             merged_runs([_read(d / "generalization.json") for d in args.large]),
             _read(REPO / "bench" / "generalization.json"),
             _read(ceilings[0]) if ceilings else None,
             _read(REPO / "bench" / "observable_ceiling.json"),
-            _read(rerun) if rerun else None,
+            merged_runs(reruns) if reruns else None,
             args.note,
         )
         (args.out / JSON_NAME).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
