@@ -47,8 +47,10 @@ written differently share one root key (the keys: `features.grievance_keys`).
   never two forms each named by DOMINANT_CALLERS callers or more (docs/design/grievance-homophones.md).
   When the root is chosen it is a form of the thing (below), like a shorter or other name.
   When the categories of the calls are known (a `category` column), a short form inside several things
-  also counts only the callers of its windows filed under its categories, its own callers towards
-  DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
+  also counts only a thing's callers of the windows in which that thing was filed under one of the short
+  form's categories too, under all the categories it was filed under there (one grievance is filed under
+  several, 欠薪 and 劳动保障: its callers complain of what the short form's callers complain of
+  whichever was chosen), its own callers towards DOMINANT_CALLERS.
   A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
   is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
@@ -487,19 +489,37 @@ class _Callers:
                     named[at] += n
         return named
 
+    def complained_of(self, root: int, key: int) -> int:
+        """The callers of the merged thing named by its root position in the windows the key at position
+        `key` was named in where the thing was also filed under one of the categories the key's calls
+        were filed under there (category '' when unknown), counted under every category: one grievance
+        is filed under several categories (欠薪 and 劳动保障), and its callers complain of one thing
+        whichever was chosen; a window the thing is named in only under other categories counts none."""
+        filed_in: dict[int, set[str]] = {}
+        for block, category in self.filed.get(key, {}):
+            filed_in.setdefault(block, set()).add(category)
+        members = self.members(root)
+        return sum(
+            self.windows.get(i, {}).get(block, 0)
+            for block, categories in filed_in.items()
+            if any((block, category) in self.filed.get(i, {}) for i in members for category in categories)
+            for i in members
+        )
+
     def dominant(self, things: dict[int, int], short: int) -> dict[int, int]:
         """Of several things (root: member) a short form may be, the one named by at least
         DOMINANT_CALLERS callers and DOMINANCE times as many as the others together (empty when none
         is), in the windows the short form was named in when they are known (a short form is most
         likely the thing most named at the same time), else over all. When the categories of the calls
-        are known, only the callers of those windows filed under the short form's categories count
-        (its callers complain of what the thing's callers complain of), and the short form's own
-        callers count towards DOMINANT_CALLERS."""
+        are known, only the callers of the windows in which the thing was also filed under the short
+        form's categories count, under all its categories there (`complained_of`: its callers complain of
+        what the short form's callers complain of, whichever of its categories each call was filed
+        under), and the short form's own callers count towards DOMINANT_CALLERS."""
         if short in self.filed:
-            named = {root: sum(self.filed_as(root, short).values()) for root in things}
+            named = {root: self.complained_of(root, short) for root in things}
         else:
             named = {root: self.of_thing(root) for root in things}
-        own = sum(self.filed_as(self.forest.find(short), short).values()) if self.categories else 0
+        own = self.complained_of(self.forest.find(short), short) if self.categories else 0
         most = max(named, key=lambda r: (named[r], -r))
         others = sum(named.values()) - named[most]
         if named[most] > 0 and named[most] + own >= DOMINANT_CALLERS and named[most] >= DOMINANCE * others:
