@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from contracts.masks import ID_MASK, NAME_MASK, PHONE_MASK
-from contracts.person_names import SURNAME_PREFILTER, mask_names
+from contracts.person_names import CLAUSE_END, CLAUSE_PREFILTER, SURNAME_PREFILTER, mask_names
 
 # Texts are matched after a one-to-one character translation (FULL_WIDTH_DIGITS): every Unicode decimal
 # digit to its ASCII digit, every dash to '-', full-width '．／＋Ｘｘ' to ASCII and zero-width characters
@@ -120,6 +120,40 @@ def mask_free_text(text: str, name: str | None = None) -> str:
     return mask_names(text, NAME_MASK)
 
 
+# Put after each clause's punctuation so that Arrow cuts texts into clauses that keep it (a text holding
+# the mark itself is judged whole).
+_CUT = "\x00"
+
+
+def _names_masked(texts: np.ndarray) -> np.ndarray:
+    """`mask_names` of each text (an object array of str), judging each distinct clause once.
+
+    Names never span clause punctuation (CLAUSE_END), so a text masked whole equals its clauses, each
+    with the punctuation after it, masked one by one and joined. Arrow cuts the texts, finds the distinct
+    clauses and those that can hold a name (CLAUSE_PREFILTER), and joins them again; Python judges only
+    those."""
+    if not len(texts):
+        return texts
+    whole = pa.array(texts, type=pa.string())
+    marked = pc.match_substring(whole, _CUT).to_numpy(zero_copy_only=False)
+    if marked.any():
+        out = texts.copy()
+        out[~marked] = _names_masked(texts[~marked])
+        out[marked] = [mask_names(text, NAME_MASK) for text in texts[marked]]
+        return out
+    cut = pc.replace_substring_regex(whole, pattern=CLAUSE_END, replacement="\\0" + _CUT)
+    clauses = pc.split_pattern(cut, _CUT)
+    encoded = pc.dictionary_encode(clauses.values)
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    masked = distinct.copy()
+    for position in _matching(distinct, CLAUSE_PREFILTER):
+        masked[position] = mask_names(distinct[position], NAME_MASK)
+    if not (masked != distinct).any():
+        return texts
+    joined = pa.ListArray.from_arrays(clauses.offsets, pa.array(masked, pa.string()).take(encoded.indices))
+    return pc.binary_join(joined, "").to_numpy(zero_copy_only=False)
+
+
 def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
     """Masked free text; where names are given, each row's own name is masked in its text too.
 
@@ -133,8 +167,8 @@ def mask_column(values: pd.Series, names: pd.Series | None = None) -> pd.Series:
     distinct = np.asarray(uniques, dtype=object)
     for position in _candidates(distinct):
         distinct[position] = mask_text(distinct[position])
-    for position in _matching(distinct, SURNAME_PREFILTER):
-        distinct[position] = mask_names(distinct[position], NAME_MASK)
+    named = _matching(distinct, SURNAME_PREFILTER)
+    distinct[named] = _names_masked(distinct[named])
     texts = distinct[codes] if len(codes) else texts
     texts[texts == ""] = None
     return pd.Series(texts, index=values.index, dtype="str")

@@ -123,6 +123,8 @@ _ADDRESSED = re.compile(
 )
 # Surname characters for the prefilter (RE2 syntax, run by pyarrow): texts without one hold no name.
 SURNAME_PREFILTER = "[" + SURNAMES + "]"
+# What every name span starts with (RE2): a clause without it holds no name.
+CLAUSE_PREFILTER = SURNAME_PREFILTER + "|" + "|".join(COMPOUND_SURNAMES)
 
 
 def _split_surname(word: str) -> tuple[str, str] | None:
@@ -220,7 +222,8 @@ def _plausible(tokenizer: Any, text: str, start: int, end: int) -> bool:
 
 # Names never span these; texts are judged clause by clause, and a clause seen before is not judged again
 # (reports repeat phrases even when whole texts differ).
-_CLAUSE_END = re.compile(r"[，。！？；、,!?;\n]")
+CLAUSE_END = r"[，。！？；、,!?;\n]"  # (the same in RE2, for pyarrow)
+_CLAUSE_END = re.compile(CLAUSE_END)
 CLAUSE_CACHE_SIZE = 1 << 17
 
 

@@ -384,6 +384,11 @@ class Settings(BaseSettings):
         return self.home / "mlartifacts"
 
     @property
+    def model_cache_dir(self) -> Path:
+        """Where loaded models are kept as signed local copies (pipelines.champions)."""
+        return self.home / "cache" / "models"
+
+    @property
     def local_key_file(self) -> Path:
         """Where the demo keeps a generated pseudonymisation key (outside the repository)."""
         return self.home / "pseudonym.key"

@@ -18,7 +18,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from pypinyin import Style, pinyin
 
 from features.grievance_keys import is_generic_name, trade_families
 from features.named_things import GENERIC_WORDS
@@ -30,6 +29,8 @@ def readings(char: str) -> frozenset[str]:
     and zhang); empty for any other character."""
     if not "\u4e00" <= char <= "\u9fff":
         return frozenset()
+    from pypinyin import Style, pinyin  # imported here: its phrase dictionary costs 2 s at every import
+
     return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0])
 
 

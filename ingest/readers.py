@@ -556,7 +556,7 @@ def _as_text(frame: pd.DataFrame, drop_nul: bool = True) -> pd.DataFrame:
         else:
             text = values.map(_cell_text, na_action=None)
         text = text.fillna("").astype(str).str.strip()
-        if drop_nul:
+        if drop_nul and text.str.contains("\x00", regex=False).any():  # a scan costs less than a rewrite
             text = text.str.replace("\x00", "", regex=False)
         out[str(column)] = text
     return pd.DataFrame(out, index=frame.index)

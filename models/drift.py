@@ -266,7 +266,8 @@ def volume_abnormal(
     tolerance: float = 4.0,
     baseline: str = "the last {n} runs",
 ) -> tuple[bool, str]:
-    """Whether today's input volume is abnormal against the last 28 runs, and one sentence why.
+    """Whether today's input volume is abnormal against its history (at most the last 28 values; the daily
+    run gives the same weekday of the 8 weeks before), and one sentence why.
 
     `baseline` says in words what the history is (with `{n}` for its length). Abnormal when
     |today - median| > tolerance * max(1.4826 * MAD, 10% of the median, 1), or when

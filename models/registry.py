@@ -218,12 +218,22 @@ class Registry:
         frame = pd.DataFrame(rows)
         return frame.sort_values("version", ascending=False, ignore_index=True) if rows else frame
 
+    def resolve(self, version: str | None = None) -> tuple[str, str]:
+        """A registered version's number (default: the champion's) and its training run's id; a LookupError
+        saying how to get one when absent."""
+        found = self._version(version)
+        return str(found.version), found.run_id
+
     def load(self, version: str | None = None) -> Champion:
         """A registered version (default: the champion) with its metadata; a clear error when absent."""
         found = self._version(version)
         model = mlflow.sklearn.load_model(f"models:/{self.model_name}/{found.version}")
         metadata = mlflow.artifacts.load_dict(f"runs:/{found.run_id}/{METADATA_FILE}")
-        return Champion(model, version_label(self.model_name, str(found.version)), found.run_id, metadata)
+        return Champion(model, self.label(str(found.version)), found.run_id, metadata)
+
+    def label(self, version: str) -> str:
+        """How a version of this registry's model is named on lists and reports."""
+        return version_label(self.model_name, version)
 
     def run_files(self, names: Iterable[str], version: str | None = None) -> tuple[str, dict[str, bytes]]:
         """A version's (default: the champion's) label and those of the named top-level files of its

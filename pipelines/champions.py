@@ -1,8 +1,11 @@
 """The champion in the registry: loaded for scoring (it must exist) or for training (None before the first),
-its features checked against this code and its target against the settings."""
+its features checked against this code and its target against the settings. A loaded version is kept as a
+signed local copy (`models.model_seal`), so later commands skip MLflow's deserialisation."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from prefect import task
@@ -10,24 +13,82 @@ from prefect import task
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from features.matrix import ALL_FAMILIES, feature_docs
-from models.registry import Champion
-from pipelines.runtime import registry
+from models.model_seal import cache_key, copy_name, runtime_versions, seal, unseal
+from models.registry import Champion, Registry
+from pipelines.runtime import existing_key, registry
 from pipelines.tasks import IO_TASK
+from warehouse.atomic_files import remove_leftovers, write_atomic
+from warehouse.store import PRIVATE_FILE, PRIVATE_FOLDER
+
+KEPT_COPIES = 3  # the newest copies kept in the cache folder (the champion and those before it)
+
+log = logging.getLogger(__name__)
 
 
 @task(name="load-champion", **IO_TASK)
 def champion(settings: Settings) -> Champion:
-    """The current champion model from the registry."""
-    return registry(settings).load()
+    """The current champion model from the registry (its local copy when one is there)."""
+    return _loaded(settings)
+
+
+def cached_load(place: Registry, folder: Path, key: bytes, version: str | None = None) -> Champion:
+    """A registered version (default: the champion): its copy in `folder` signed under `key` when there and
+    intact, else loaded from the registry and copied there."""
+    number, run_id = place.resolve(version)
+    path = folder / copy_name(place.tracking_uri, place.model_name, number, run_id, runtime_versions())
+    if path.exists():
+        try:
+            kept = unseal(path.read_bytes(), key)
+        except Exception as error:  # an unreadable copy (e.g. a class gone) is replaced, never fatal
+            log.warning(
+                "local copy of model version %s unreadable (%s): loading it from the registry", number, error
+            )
+            kept = None
+        if isinstance(kept, Champion) and (kept.version, kept.run_id) == (
+            place.label(number),
+            run_id,
+        ):
+            path.touch()
+            return kept
+        log.warning(
+            "local copy of model version %s is not this deployment's: loading it from the registry", number
+        )
+    loaded = place.load(number)
+    try:
+        _keep(path, seal(loaded, key))
+    except OSError as error:
+        log.warning("could not keep a local copy of model version %s (%s)", number, error)
+    return loaded
+
+
+def _keep(path: Path, sealed: bytes) -> None:
+    """Write a copy (private folder and file) and remove all but the newest KEPT_COPIES."""
+    for folder in (path.parent.parent, path.parent):
+        folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    remove_leftovers(path.parent)
+    write_atomic(path, sealed)
+    path.chmod(PRIVATE_FILE)
+    copies = sorted(path.parent.glob("*.model"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in copies[KEPT_COPIES:]:
+        old.unlink(missing_ok=True)
 
 
 @task(name="load-champion", **IO_TASK)
 def current_champion(settings: Settings) -> Champion | None:
     """The champion now, or None before the first one."""
     try:
-        return registry(settings).load()
+        return _loaded(settings)
     except LookupError:
         return None
+
+
+def _loaded(settings: Settings) -> Champion:
+    """The champion, through the local copy where a key can sign one."""
+    secret = existing_key(settings)
+    place = registry(settings)
+    if secret is None:
+        return place.load()
+    return cached_load(place, settings.model_cache_dir, cache_key(secret))
 
 
 def predicts_configured_target(metadata: dict[str, Any], settings: Settings) -> bool:

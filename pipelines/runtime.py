@@ -78,6 +78,17 @@ def pseudonym_key(settings: Settings, allow_local: bool = False) -> tuple[bytes,
     return _checked(path.read_text().strip().encode(), str(path)), str(path)
 
 
+def existing_key(settings: Settings) -> bytes | None:
+    """The pseudonymisation key when one is set or the demo's key file exists (and is long enough), else
+    None; never creates one."""
+    if settings.pseudonym_key is None and not settings.local_key_file.exists():
+        return None
+    try:
+        return pseudonym_key(settings, allow_local=True)[0]
+    except MissingKeyError:
+        return None
+
+
 def _checked(key: bytes, origin: str) -> bytes:
     """The key, if long enough to be a secret."""
     if not key.strip():

@@ -203,3 +203,32 @@ def test_mask_column_equals_the_row_by_row_masker(texts: list[str]) -> None:
     assert masked.astype(object).where(masked.notna(), None).tolist() == [
         mask_free_text(t) or None for t in texts
     ]
+
+
+def test_names_are_judged_per_distinct_clause_as_whole_texts_would_be(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [
+        "邻居吴云占地，上官云说要报警。\n李强称欧阳娜娜与王某某吵架",
+        "邻居吴云占地，无人处理",
+        "，，",
+        "张先生！",
+        "高新区某小区噪音扰民",
+        "上官云说\x00李强称",  # holds the cut mark: judged whole
+    ]
+    whole = [ps.mask_names(text, NAME_MASK) for text in texts]
+    calls: list[str] = []
+    original = ps.mask_names
+    monkeypatch.setattr(ps, "mask_names", lambda text, mask: calls.append(text) or original(text, mask))
+    masked = ps._names_masked(np.array(texts, dtype=object))
+    assert masked.tolist() == whole
+    assert whole[0] == "邻居[姓名]占地，[姓名]说要报警。\n[姓名]称[姓名]与[姓名]吵架"
+    assert calls.count("邻居吴云占地，") == 1  # a clause shared by two texts, judged once
+    assert "无人处理" not in calls  # no surname in it: never judged
+    assert calls[-1] == "上官云说\x00李强称"
+
+
+def test_masking_names_keeps_texts_without_names_and_an_empty_array() -> None:
+    texts = np.array(["无人处理", "噪音扰民。"], dtype=object)
+    assert ps._names_masked(texts) is texts
+    assert len(ps._names_masked(np.array([], dtype=object))) == 0

@@ -8,6 +8,7 @@ import os
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -277,13 +278,18 @@ def _select_in(
     values = values.tolist() if isinstance(values, pd.Series) else values
     for chunk in _chunks(list(dict.fromkeys(values))):
         if connection.dialect.name == "sqlite":
-            marks = ", ".join("?" for _ in chunk)
-            sql = f'SELECT {names} FROM "{table.name}" WHERE "{column}" IN ({marks})'
+            sql = f'SELECT {names} FROM "{table.name}" WHERE "{column}" IN ({_marks(len(chunk))})'
             found.extend(tuple(row) for row in connection.exec_driver_sql(sql, tuple(chunk)))
         else:
             query = select(*(table.c[c] for c in columns)).where(table.c[column].in_(chunk))
             found.extend(tuple(row) for row in connection.execute(query))
     return found
+
+
+@lru_cache(maxsize=8)
+def _marks(count: int) -> str:
+    """`count` SQL parameter marks ("?, ?, ..."), made once per count (a full batch's is 5,000 long)."""
+    return ", ".join(["?"] * count)
 
 
 def _chunks(values: list[str]) -> Iterator[list[str]]:

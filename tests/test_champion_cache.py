@@ -1,0 +1,141 @@
+"""The champion's signed local copy: opened only when this deployment's key signed it, replaced when it is
+not, and always the version the registry's alias points at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from contracts.settings import Settings
+from models.model_seal import MAGIC, cache_key, copy_name, seal, unseal
+from models.registry import Champion, Registry
+from pipelines.champions import KEPT_COPIES, cached_load, champion
+
+KEY = cache_key(b"k" * 32)
+
+
+def test_a_sealed_value_opens_only_under_its_key_and_unaltered() -> None:
+    sealed = seal({"weights": [1.5, 2.5]}, KEY)
+    assert sealed.startswith(MAGIC)
+    assert unseal(sealed, KEY) == {"weights": [1.5, 2.5]}
+    assert unseal(sealed, cache_key(b"j" * 32)) is None
+    altered = bytearray(sealed)
+    altered[-3] ^= 1
+    assert unseal(bytes(altered), KEY) is None
+    assert unseal(sealed[: len(MAGIC) + 10], KEY) is None
+    assert unseal(b"not a copy at all, but long enough to pass the length check........", KEY) is None
+
+
+def test_the_cache_key_is_derived_and_copy_names_change_with_version_run_and_runtime() -> None:
+    assert cache_key(b"k" * 32) != b"k" * 32 and len(KEY) == 32
+    names = {
+        copy_name("sqlite:///a.db", "m", "1", "run", "py=3.11"),
+        copy_name("sqlite:///a.db", "m", "2", "run", "py=3.11"),
+        copy_name("sqlite:///a.db", "m", "1", "other", "py=3.11"),
+        copy_name("sqlite:///a.db", "m", "1", "run", "py=3.12"),
+        copy_name("sqlite:///b.db", "m", "1", "run", "py=3.11"),
+    }
+    assert len(names) == 5 and all(n.endswith(".model") for n in names)
+
+
+def _fitted(seed: int) -> SimpleNamespace:
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    model = LogisticRegression().fit(x, (x["a"] + rng.normal(size=200) > 0).astype(int))
+    return SimpleNamespace(model=model, summary={}, sample=x.head(5), rows=x)
+
+
+def _register(place: Registry, fitted: SimpleNamespace) -> str:
+    version, _ = place.log_model(
+        fitted, fitted.sample, params={}, metadata={"features": ["a", "b"]}, figures={}, tables={}
+    )
+    place.promote(version)
+    return version
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> Registry:
+    return Registry(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "artifacts", "test", "escalation")
+
+
+def test_a_loaded_champion_is_kept_and_later_served_without_the_registry_deserialising(
+    place: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow.sklearn
+
+    first = _fitted(1)
+    _register(place, first)
+    folder = tmp_path / "cache"
+    loaded = cached_load(place, folder, KEY)
+    copies = list(folder.glob("*.model"))
+    assert len(copies) == 1 and copies[0].stat().st_mode & 0o777 == 0o600
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the registry deserialised the model again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mlflow.sklearn, "load_model", refuse)
+        again = cached_load(place, folder, KEY)
+    assert isinstance(again, Champion)
+    assert (again.version, again.run_id, again.metadata) == (loaded.version, loaded.run_id, loaded.metadata)
+    np.testing.assert_array_equal(
+        again.model.predict_proba(first.rows), loaded.model.predict_proba(first.rows)
+    )
+
+    second = _fitted(2)
+    _register(place, second)
+    moved = cached_load(place, folder, KEY)
+    assert moved.version == "escalation/v2"
+    np.testing.assert_array_equal(
+        moved.model.predict_proba(second.rows), second.model.predict_proba(second.rows)
+    )
+    assert len(list(folder.glob("*.model"))) == 2
+    place.rollback()
+    with monkeypatch.context() as patched:
+        patched.setattr(mlflow.sklearn, "load_model", refuse)
+        assert cached_load(place, folder, KEY).version == "escalation/v1"
+
+
+def test_a_copy_signed_by_another_key_or_altered_is_replaced_from_the_registry(
+    place: Registry, tmp_path: Path
+) -> None:
+    fitted = _fitted(3)
+    _register(place, fitted)
+    folder = tmp_path / "cache"
+    cached_load(place, folder, cache_key(b"o" * 32))
+    (copy,) = folder.glob("*.model")
+    planted = seal(Champion("not the model", "escalation/v1", "run", {}), cache_key(b"o" * 32))
+    copy.write_bytes(planted)
+    served = cached_load(place, folder, KEY)
+    assert served.model != "not the model"
+    np.testing.assert_array_equal(
+        served.model.predict_proba(fitted.rows), fitted.model.predict_proba(fitted.rows)
+    )
+    assert unseal(copy.read_bytes(), KEY) is not None
+    copy.write_bytes(copy.read_bytes()[:-10])
+    assert cached_load(place, folder, KEY).run_id == served.run_id
+
+
+def test_only_the_newest_copies_are_kept(place: Registry, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    for seed in range(KEPT_COPIES + 1):
+        _register(place, _fitted(seed))
+        cached_load(place, folder, KEY)
+    assert len(list(folder.glob("*.model"))) == KEPT_COPIES
+
+
+def test_the_champion_task_keeps_a_copy_only_where_a_key_exists(place: Registry, tmp_path: Path) -> None:
+    _register(place, _fitted(4))
+    where = {"mlflow_tracking_uri": place.tracking_uri, "model_name": "escalation", "experiment_name": "test"}
+    keyless = Settings(home=tmp_path / "keyless", pseudonym_key=None, **where)
+    assert champion.fn(keyless).version == "escalation/v1"
+    assert not keyless.model_cache_dir.exists()
+    keyed = Settings(home=tmp_path / "keyed", pseudonym_key="s" * 32, **where)
+    assert champion.fn(keyed).version == "escalation/v1"
+    assert len(list(keyed.model_cache_dir.glob("*.model"))) == 1
