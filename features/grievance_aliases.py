@@ -47,8 +47,12 @@ written differently share one root key (the keys: `features.grievance_keys`).
   never two forms each named by DOMINANT_CALLERS callers or more (docs/design/grievance-homophones.md).
   When the root is chosen it is a form of the thing (below), like a shorter or other name.
   When the categories of the calls are known (a `category` column), a short form inside several things
-  also counts only the callers of its windows filed under its categories, its own callers towards
-  DOMINANT_CALLERS (its callers complain of what the thing's callers complain of).
+  also counts only a thing's callers of the windows in which that thing was filed under one of the short
+  form's categories too, its own callers towards DOMINANT_CALLERS; when the short form has no life of
+  its own (named only in the thing's windows, by fewer callers than the thing there), all the thing's
+  callers of those windows count, whichever category each call was filed under (one grievance is filed
+  under several, 欠薪 and 劳动保障), else only its calls filed under the short form's categories (a
+  form named in weeks of its own, or by as many, may be a thing of its own).
   A merged key's root (the cluster's identity, kept from day to day whichever form is written most that
   week) is the member whose suffix names its kind precisely (顺发花园 before 顺发小区), then whose suffix
   is listed first (`SUFFIX_KINDS`: 公司 before 厂), then that is not a shorter or other name of a member
@@ -487,19 +491,56 @@ class _Callers:
                     named[at] += n
         return named
 
+    def lives_in(self, key: int, root: int) -> bool:
+        """The key at position `key` is named only in windows the merged thing named by its root position
+        is named in, or the one just before its first (a grievance's first caller): no life of its own."""
+        seen = {b for i in self.members(root) for b in self.windows.get(i, {})}
+        onset = {max(seen) + 1} if seen else set()
+        return set(self.windows.get(key, {})) <= seen | onset
+
+    def complained_of(self, root: int, key: int) -> int:
+        """The callers of the merged thing named by its root position in the windows the key at position
+        `key` was named in where the thing was also filed under one of the categories the key's calls
+        were filed under there (category '' when unknown), counted under every category: one grievance
+        is filed under several categories (欠薪 and 劳动保障), and its callers complain of one thing
+        whichever was chosen; a window the thing is named in only under other categories counts none."""
+        filed_in: dict[int, set[str]] = {}
+        for block, category in self.filed.get(key, {}):
+            filed_in.setdefault(block, set()).add(category)
+        members = self.members(root)
+        return sum(
+            self.windows.get(i, {}).get(block, 0)
+            for block, categories in filed_in.items()
+            if any((block, category) in self.filed.get(i, {}) for i in members for category in categories)
+            for i in members
+        )
+
+    def filed_alike(self, root: int, key: int) -> int:
+        """The callers of the merged thing named by its root position in the windows the key at position
+        `key` was named in: `complained_of` when the key has no life of its own (it lives only in the
+        thing's windows, `lives_in`, and is named there by fewer callers than the thing), else only those
+        of its calls filed under the key's categories (a form named in weeks of its own or by as many,
+        an estate's 华联小区 named most weeks, may be a thing of its own: only what it shares counts)."""
+        if self.lives_in(key, root):
+            every = self.complained_of(root, key)
+            if every > self.complained_of(self.forest.find(key), key):
+                return every
+        return sum(self.filed_as(root, key).values())
+
     def dominant(self, things: dict[int, int], short: int) -> dict[int, int]:
         """Of several things (root: member) a short form may be, the one named by at least
         DOMINANT_CALLERS callers and DOMINANCE times as many as the others together (empty when none
         is), in the windows the short form was named in when they are known (a short form is most
         likely the thing most named at the same time), else over all. When the categories of the calls
-        are known, only the callers of those windows filed under the short form's categories count
-        (its callers complain of what the thing's callers complain of), and the short form's own
-        callers count towards DOMINANT_CALLERS."""
+        are known, only the callers of the windows in which the thing was also filed under the short
+        form's categories count, under all its categories there (`complained_of`: its callers complain of
+        what the short form's callers complain of, whichever of its categories each call was filed
+        under), and the short form's own callers count towards DOMINANT_CALLERS."""
         if short in self.filed:
-            named = {root: sum(self.filed_as(root, short).values()) for root in things}
+            named = {root: self.filed_alike(root, short) for root in things}
         else:
             named = {root: self.of_thing(root) for root in things}
-        own = sum(self.filed_as(self.forest.find(short), short).values()) if self.categories else 0
+        own = self.complained_of(self.forest.find(short), short) if self.categories else 0
         most = max(named, key=lambda r: (named[r], -r))
         others = sum(named.values()) - named[most]
         if named[most] > 0 and named[most] + own >= DOMINANT_CALLERS and named[most] >= DOMINANCE * others:
@@ -538,10 +579,7 @@ class _Callers:
             blocks = set(self.windows.get(alias, {}))
             total = self.of_thing(self.forest.find(thing), blocks)
             own = self.of_thing(self.forest.find(alias), blocks)
-        seen = {b for i in self.members(self.forest.find(thing)) for b in self.windows.get(i, {})}
-        onset = {max(seen) + 1} if seen else set()
-        in_each = set(self.windows.get(alias, {})) <= seen | onset
-        return in_each and total >= DOMINANT_CALLERS and total > own
+        return self.lives_in(alias, self.forest.find(thing)) and total >= DOMINANT_CALLERS and total > own
 
 
 def _miswritten(

@@ -317,6 +317,54 @@ def test_a_short_form_is_the_thing_most_named_in_its_windows() -> None:
     assert roots(*without)[("东湖区", "鑫源公司")] == "鑫源公司"
 
 
+def test_a_short_form_counts_the_thing_s_callers_of_every_category_it_is_filed_under_then() -> None:
+    """鑫源工程公司 (one caller, filed under 欠薪) fits both 鑫源 companies. In its week 鑫源建筑工程公司 is
+    named by six callers, two filed under 欠薪 and four under 劳动保障 (one wage grievance filed under
+    two categories): filed under 欠薪 that week, all six count, and with its own caller seven of the
+    five needed. Named only under 环境保护 that week, the company's callers complain of something else:
+    none count, and the short form stays apart."""
+    short = filed(named("鑫源工程公司", [50], kind="company"), [0], "欠薪")
+    other = filed(named("鑫源装饰工程公司", range(20, 25), kind="company"), [1, 3, 5, 7, 9], "欠薪")
+    wages = pd.concat(
+        [
+            filed(named("鑫源建筑工程公司", range(2), kind="company"), [0], "欠薪"),
+            filed(named("鑫源建筑工程公司", range(2, 6), kind="company"), [0], "劳动保障"),
+            filed(named("鑫源建筑工程公司", range(6, 10), kind="company"), [5, 6], "欠薪"),
+        ],
+        ignore_index=True,
+    )
+    assert roots(wages, other, short)[("东湖区", "鑫源工程公司")] == "鑫源建筑工程公司"
+    fumes = wages.assign(category=wages["category"].where(wages["block"] != 0, "环境保护"))
+    assert roots(fumes, other, short)[("东湖区", "鑫源工程公司")] == "鑫源工程公司"
+    only_wages = wages[wages["category"] == "欠薪"]  # two callers of its week: with its own, three
+    assert roots(only_wages, other, short)[("东湖区", "鑫源工程公司")] == "鑫源工程公司"
+
+
+def test_a_short_form_with_a_life_of_its_own_counts_only_the_thing_s_calls_of_its_categories() -> None:
+    """鑫源工程公司 is also named in a week neither company is (a thing of its own, maybe): only the
+    company's two callers filed under 欠薪 in its week count, with its own caller's two weeks four of the
+    five needed, and it stays apart. So too when it is named by more callers than the company."""
+    wages = pd.concat(
+        [
+            filed(named("鑫源建筑工程公司", range(2), kind="company"), [0], "欠薪"),
+            filed(named("鑫源建筑工程公司", range(2, 6), kind="company"), [0], "劳动保障"),
+            filed(named("鑫源建筑工程公司", range(6, 10), kind="company"), [5, 6], "欠薪"),
+        ],
+        ignore_index=True,
+    )
+    other = filed(named("鑫源装饰工程公司", range(20, 25), kind="company"), [1, 3, 5, 7, 9], "欠薪")
+    short = filed(named("鑫源工程公司", [50, 50], kind="company"), [0, 2], "欠薪")
+    assert roots(wages, other, short)[("东湖区", "鑫源工程公司")] == "鑫源工程公司"
+    once = short[short["block"] == 0]
+    assert roots(wages, other, once)[("东湖区", "鑫源工程公司")] == "鑫源建筑工程公司"
+    # Named in the company's week only but by seven callers, more than the company's six, with one
+    # caller of 鑫源装饰工程公司 that week: by the company's two calls under 欠薪, not three times one.
+    many = filed(named("鑫源工程公司", range(50, 57), kind="company"), [0], "欠薪")
+    rival = pd.concat([other, filed(named("鑫源装饰工程公司", [26], kind="company"), [0], "欠薪")])
+    assert roots(wages, rival, many)[("东湖区", "鑫源工程公司")] == "鑫源工程公司"
+    assert roots(wages, rival, once)[("东湖区", "鑫源工程公司")] == "鑫源建筑工程公司"
+
+
 def test_a_project_named_by_a_surging_place_is_that_place() -> None:
     """绿洲征迁项目 is named in the windows the road 绿洲高速 surges in (twelve callers a window, usually
     one): one thing. 锦绣片区改造项目 shares its name with the estate 锦绣花园, named as usual (four
