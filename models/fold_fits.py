@@ -209,8 +209,9 @@ def submit_folds(
     seed: int,
     top_fraction: float,
 ) -> Callable[[], list[tuple[Pipeline, float]]]:
-    """`fit_folds`, its fits handed to the workspace's processes now (if any): the returned call waits for
-    them and gives what `fit_folds` gives (without processes, it fits the folds when called)."""
+    """Per fold: the candidate's pipeline fitted on the fold's prepared rows, and its mean precision at
+    the top share over the fold's test dates, as a call that waits for them: the fits are handed to the
+    workspace's processes now, if it has any (else they run when the call is made)."""
     run = partial(_fit_fold, candidate, seed, work.threads, top_fraction=top_fraction)
     if work.pool is not None:
         futures = [work.pool.submit(run, prepared, tested) for prepared, tested in folds]
@@ -225,15 +226,3 @@ def submit_folds(
         ]
 
     return collect
-
-
-def fit_folds(
-    work: Workspace,
-    candidate: Candidate,
-    folds: Sequence[tuple[Prepared, Tested]],
-    seed: int,
-    top_fraction: float,
-) -> list[tuple[Pipeline, float]]:
-    """Per fold: the candidate's pipeline fitted on the fold's prepared rows, and its mean precision at
-    the top share over the fold's test dates; the folds in the workspace's processes, if any."""
-    return submit_folds(work, candidate, folds, seed, top_fraction)()

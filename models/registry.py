@@ -247,7 +247,7 @@ class Registry:
                 for name in names
                 if name in present
             }
-        return version_label(self.model_name, str(found.version)), files
+        return self.label(str(found.version)), files
 
     def _version(self, version: str | None) -> Any:
         """The registered version (default: the champion's), or a LookupError saying how to get one."""

@@ -36,20 +36,11 @@ def cached_load(place: Registry, folder: Path, key: bytes, version: str | None =
     intact, else loaded from the registry and copied there."""
     number, run_id = place.resolve(version)
     path = folder / copy_name(place.tracking_uri, place.model_name, number, run_id, runtime_versions())
+    kept = _opened(path, key) if path.exists() else None
+    if isinstance(kept, Champion) and (kept.version, kept.run_id) == (place.label(number), run_id):
+        path.touch()
+        return kept
     if path.exists():
-        try:
-            kept = unseal(path.read_bytes(), key)
-        except Exception as error:  # an unreadable copy (e.g. a class gone) is replaced, never fatal
-            log.warning(
-                "local copy of model version %s unreadable (%s): loading it from the registry", number, error
-            )
-            kept = None
-        if isinstance(kept, Champion) and (kept.version, kept.run_id) == (
-            place.label(number),
-            run_id,
-        ):
-            path.touch()
-            return kept
         log.warning(
             "local copy of model version %s is not this deployment's: loading it from the registry", number
         )
@@ -59,6 +50,14 @@ def cached_load(place: Registry, folder: Path, key: bytes, version: str | None =
     except OSError as error:
         log.warning("could not keep a local copy of model version %s (%s)", number, error)
     return loaded
+
+
+def _opened(path: Path, key: bytes) -> Any | None:
+    """What a copy holds, or None when it fails its check or cannot be read or unpickled (a class gone)."""
+    try:
+        return unseal(path.read_bytes(), key)
+    except Exception:  # an unreadable copy is replaced, never fatal
+        return None
 
 
 def _keep(path: Path, sealed: bytes) -> None:

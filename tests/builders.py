@@ -235,3 +235,24 @@ def small_plan(**changes: Any) -> TrainingPlan:
     plan or of its date policy) changed."""
     dated = {name: changes.pop(name) for name in DATE_POLICY_FIELDS & changes.keys()}
     return replace(SMALL_PLAN, date_policy=replace(SMALL_PLAN.date_policy, **dated), **changes)
+
+
+def generalization_results(scenarios: list[dict], summary: dict, cases: int = 1000, days: int = 400) -> dict:
+    """A bench.generalization results record around hand-made scenario rows."""
+    return {
+        "command": f"python -m bench.generalization --cases {cases}",
+        "date": "2026-01-02",
+        "settings": {
+            "cases": cases,
+            "days": days,
+            "score_dates": 7,
+            "step_days": 14,
+            "top_fraction": 0.05,
+            "horizon_days": 30,
+        },
+        "notes": [],
+        "scenarios": scenarios,
+        "summary": summary,
+        "machine": {"cpu_model": "cpu", "usable_cores": 2},
+        "code": {"commit": "abc1234", "fingerprint": "f" * 16, "uncommitted": []},
+    }

@@ -29,6 +29,7 @@ from bench.generalization_figures import (
 )
 from bench.generalization_report import render
 from bench.generalization_scenarios import _seeded, describe_config, redrawn, sized_config
+from tests.builders import generalization_results
 
 
 def test_precision_at_share_takes_the_top_share_by_score() -> None:
@@ -370,23 +371,7 @@ def test_overall_recall_target_is_the_worst_absolute_gap_over_scenarios() -> Non
 
 
 def _results(scenarios: list[dict], summary: dict) -> dict:
-    return {
-        "command": "python -m bench.generalization --cases 1000",
-        "date": "2026-01-02",
-        "settings": {
-            "cases": 1000,
-            "days": 400,
-            "score_dates": 7,
-            "step_days": 14,
-            "top_fraction": 0.05,
-            "horizon_days": 30,
-        },
-        "notes": [],
-        "scenarios": scenarios,
-        "summary": summary,
-        "machine": {"cpu_model": "cpu", "usable_cores": 2},
-        "code": {"commit": "abc1234", "fingerprint": "f" * 16, "uncommitted": []},
-    }
+    return generalization_results(scenarios, summary)
 
 
 def test_render_shows_the_recalls_and_the_target_and_n_a_for_results_without_them() -> None:

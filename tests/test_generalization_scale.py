@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.generalization_figures import overall, scenario_figures
 from bench.generalization_scale import assembled, merged_runs, of_cities, render
+from tests.builders import generalization_results
 
 
 def _scenario(name: str, product: float, truth: float, chosen: str = "logistic_blend") -> dict:
@@ -42,23 +43,7 @@ def _scenario(name: str, product: float, truth: float, chosen: str = "logistic_b
 
 
 def _run(cases: int, scenarios: list[dict]) -> dict:
-    return {
-        "command": f"python -m bench.generalization --cases {cases}",
-        "date": "2026-01-02",
-        "settings": {
-            "cases": cases,
-            "days": 540,
-            "score_dates": 7,
-            "step_days": 14,
-            "top_fraction": 0.05,
-            "horizon_days": 30,
-        },
-        "notes": [],
-        "scenarios": scenarios,
-        "summary": overall(scenarios),
-        "machine": {"cpu_model": "cpu", "usable_cores": 2},
-        "code": {"commit": "abc1234", "fingerprint": "f" * 16, "uncommitted": []},
-    }
+    return generalization_results(scenarios, overall(scenarios), cases=cases, days=540)
 
 
 def test_only_the_large_runs_cities_are_copied_with_all_their_draws() -> None:
