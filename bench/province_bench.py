@@ -4,6 +4,7 @@ From the repository root::
 
     python -m bench.province_bench                                   # 2,000,000 cases, 50,000,000 calls
     python -m bench.province_bench --cases 3000 --calls 60000 --copies 3 --parts 3   # a quick look
+    python -m bench.province_bench --prepare-only        # the city and the store only (reused later)
 
 The city `bench.features_bench` prepares (`--cases` cases, its hotline padded to `--calls` calls, two
 years; Parquet under `--work-dir`/city, reused while its parameters are the same) is copied `--copies`
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/fengqiao-bench-province"))
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument("--prepare-only", action="store_true", help="make the city and the store, then stop")
     parser.add_argument("--run-one", choices=("train", "day"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     store = args.work_dir / "province.db"
@@ -229,6 +231,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     city = prepare(args.cases, args.calls, args.seed, 200_000, args.work_dir / "city", regenerate=False)
     fill = fill_province(args.work_dir / "city", store, args.copies)
+    if args.prepare_only:
+        print(json.dumps(fill))
+        return
     runs, loads = {}, {}
     for stage in ("train", "day"):
         loads[stage] = [round(x, 2) for x in os.getloadavg()]
