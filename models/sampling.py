@@ -91,8 +91,8 @@ def subsampled(matrix: pd.DataFrame, label: str, max_rows: int | None, seed: int
         rate,
     )
     out = compact_matrix(matrix.iloc[np.flatnonzero(keep)].reset_index(drop=True))
-    out[WEIGHT] = weights
-    out.attrs[RATE] = rate
+    out = pd.concat([out, pd.Series(weights, name=WEIGHT)], axis=1)  # one step: not fragmented
+    out.attrs = {**matrix.attrs, RATE: rate}
     return out
 
 
