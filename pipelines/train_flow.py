@@ -308,6 +308,21 @@ def searched(result: TrainingResult) -> dict[str, Any]:
     return params
 
 
+def cut_searches(result: TrainingResult, timeout_seconds: float) -> list[str]:
+    """A warning per search the time cap stopped before its trials: the model then depends on the
+    machine's speed, and the warning says how to repeat it."""
+    warnings = []
+    for evaluation in result.evaluations:
+        found, budget = evaluation.search, evaluation.candidate.tuning
+        if found is not None and found.timed_out and budget is not None:
+            warnings.append(
+                f"{evaluation.candidate.name}: the time cap ({timeout_seconds:g} s, tuning_timeout_seconds) "
+                f"stopped its search after {found.trials} of {budget.trials} trials, so this model depends "
+                f"on the machine's speed; FENGQIAO_TUNING_TRIALS={found.trials} repeats it"
+            )
+    return warnings
+
+
 @task(name="log-and-register-model", **IO_TASK)
 def register(
     result: TrainingResult,
@@ -438,6 +453,8 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     )
     result = fit_models(matrix, settings)
     logger.info("model grid (mean precision at the top over folds):\n%s", result.grid.to_string(index=False))
+    for warning in cut_searches(result, settings.tuning_timeout_seconds):
+        logger.warning(warning)
     fairness = audit(result.evaluation.predictions, settings)
     champion = current_champion(settings)
     champion_p, champion_fairness = champion_precision(champion, matrix, result, settings)
