@@ -48,7 +48,7 @@ def draws(case_ids: pd.Series, as_of: pd.Series, seed: int) -> np.ndarray:
     the case id and the date's day number; the same row gives the same draw wherever it is read."""
     days = day_numbers(as_of)
     text = pd.Series(np.asarray(case_ids)).astype(str).to_numpy(dtype=object) + "|" + days.astype(str)
-    hashed = pd.util.hash_array(text.astype(object), hash_key=_hash_key(seed), categorize=False)
+    hashed = pd.util.hash_array(text, hash_key=_hash_key(seed), categorize=False)
     return (hashed >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
@@ -71,8 +71,7 @@ def kept(
     lacking = first[k[codes[first]] == 0]
     keep[lacking] = True
     k[codes[lacking]] += 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weights = np.where(escalated, 1.0, n[codes] / np.maximum(k[codes], 1))
+    weights = np.where(escalated, 1.0, n[codes] / np.maximum(k[codes], 1))  # every date keeps one: k ≥ 1
     return keep, weights[keep]
 
 
