@@ -92,11 +92,14 @@ class Settings(BaseSettings):
     training_max_rows: int = Field(
         150_000,
         ge=0,
-        description="Above this many training-matrix rows, models are fitted on every escalation and a "
-        "seeded sample of the other rows of each snapshot date (the same share on every date), each kept row "
-        "weighted by the inverse of that share; probability maps and every fold metric use all rows of "
-        "their dates. The share is recorded with the model (`negative_rate`). 0: never subsample. "
-        "At city size it bounds the grid's time and memory (bench/training_results.md).",
+        description="Above this many training-matrix rows, the matrix keeps every escalation and a seeded "
+        "sample of the other rows (the same share on every date; a row is kept when a keyed hash of the "
+        "seed, its case and its date falls below the share, so whole or by district parts the same rows), "
+        "each kept row weighted by its date's non-escalations over those kept; the dropped rows are never "
+        "stacked in memory. The fits, probability maps, every fold metric, the fairness audit, the champion "
+        "comparison and the drift reference take the weights. The share is recorded with the model "
+        "(`negative_rate`). 0: never subsample. It bounds the grid's and the matrix's memory "
+        "(bench/training_results.md, docs/design/partitions.md).",
     )
     training_threads: int = Field(
         1,
