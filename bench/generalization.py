@@ -162,9 +162,7 @@ def run_scenario(scenario: Scenario, work_dir: Path) -> dict[str, Any]:
         "train_as_of": dates[0].isoformat(),
         "model_version": trained.model_version,
         "candidate": trained.candidate,
-        "grid": [
-            {k: v for k, v in g.items() if k != "estimator"} for g in trained.grid.to_dict(orient="records")
-        ],
+        "grid": trained.grid.to_dict(orient="records"),  # with each candidate's estimator and search
         "training_snapshots": trained.n_snapshots,
         "training_base_rate": trained.base_rate,
         "ingest": accounting,

@@ -138,14 +138,16 @@ def comparison(results: dict[str, Any]) -> list[str]:
 
 def merged_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Several runs of bench.generalization at one size as one: the first's settings and record, every
-    run's scenarios (each with its run's commit), the summary over them all and each run's command."""
-    scenarios = [{**s, "commit": run["code"]["commit"]} for run in runs for s in run["scenarios"]]
+    run's scenarios (each with its run's commit), the summary over them all and each run's command. A run
+    that is itself merged keeps its scenarios' commits and its runs."""
+    scenarios = [{"commit": run["code"]["commit"], **s} for run in runs for s in run["scenarios"]]
+    each = [one for run in runs for one in run.get("runs", [run])]
     return {
         **runs[0],
-        "command": "; ".join(run["command"] for run in runs),
+        "command": "; ".join(one["command"] for one in each),
         "scenarios": scenarios,
         "summary": overall(scenarios),
-        "runs": [{k: run[k] for k in ("command", "date", "code", "machine")} for run in runs],
+        "runs": [{k: one[k] for k in ("command", "date", "code", "machine")} for one in each],
     }
 
 

@@ -6,8 +6,9 @@ From the repository root, after the stage benchmarks have run (each writes its o
 
 Reads ``ingest_results.json`` (``bench.ingest_bench``), ``features_results.json`` (``bench.features_bench``),
 ``training_results.json`` (``bench.training_bench``), ``linking_results.json`` (``bench.linking_bench``),
-``deployment_results.json`` (``bench.deployment_bench``) and writes ``results.md`` and ``results.json``:
-each stage's figure, its target and whether it is met, and where the figure comes from. Nothing is
+``deployment_results.json`` (``bench.deployment_bench``) and ``province_results.json``
+(``bench.province_bench``) and writes ``results.md`` and ``results.json``: each stage's figure, its target
+and whether it is met, and where the figure comes from; the province's figures under "province". Nothing is
 measured here; a missing result file is reported as "not measured".
 """
 
@@ -27,6 +28,7 @@ SOURCES = {
     "training": "training_results.json",
     "linking": "linking_results.json",
     "deployment": "deployment_results.json",
+    "province": "province_results.json",
 }
 
 
@@ -236,24 +238,32 @@ def markdown(rows: list[dict[str, Any]], results: dict[str, dict[str, Any] | Non
     return "\n".join(lines) + "\n"
 
 
+def province(results: dict[str, dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The province's figures issue 20 asks for (its ingest speed is the city's, from Parquet), or None
+    where `bench.province_bench` has not run."""
+    measured = _get(results["province"], "province")
+    if measured is None:
+        return None
+    rate = _get(results["ingest"], "summary", "parquet", "records_per_second")
+    return {**measured, "ingest_records_per_s": rate}
+
+
 def province_note(results: dict[str, dict[str, Any] | None]) -> str:
-    """Why the province was not run here, and what the city's figures imply for it (ten times the city)."""
-    rate = _get(results["ingest"], "summary", "csv", "records_per_second")
-    peak = _get(results["training"], "summary", "peak_gib")
-    ingest = (
-        f"about {50_000_000 / rate / 60:.0f} minutes at the measured CSV rate" if rate else "not measured"
-    )
-    memory = f"{peak:.1f} GiB at city size" if peak else "not measured at city size"
+    """The province's figures against their targets, or how to measure them."""
+    figures = province(results)
+    if figures is None:
+        return (
+            "Not measured yet: `python -m bench.province_bench` (ten copies of the city: 2,000,000 cases and "
+            "50,000,000 calls in one SQLite store, then training and a day by 100 district parts, each in a "
+            "fresh process) writes province_results.json and .md; see bench/README.md."
+        )
+    page = results["province"] or {}
     return (
-        "Not run on this machine (2,000,000 cases and 50,000,000 calls, ten times the city). Ingest is "
-        "streamed in chunks, so its memory does not grow with the export; 50,000,000 records would take "
-        f"{ingest}. "
-        f"Training and the daily run hold the stored tables of the whole period in one process ({memory}), "
-        "and that part grows with the number of calls: about ten times the city's, more than this "
-        "machine's 23.5 GiB. A province therefore needs the store on PostgreSQL, snapshot dates spread over "
-        "a Dask cluster (`FENGQIAO_TASK_RUNNER=dask`, tested to give identical lists) and, next, reading "
-        "only the window each feature family needs instead of the whole history; splitting by district "
-        "is possible for every family but the context base rates, which pool districts."
+        f"`{page.get('command')}` ({page.get('date')}): {figures['cases']:,} cases and {figures['calls']:,} "
+        f"calls in {page.get('parts')} district parts. Daily run {_cell(figures['daily_run_s'], 's')} "
+        f"(target ≤ 600 s), training {_cell(figures['train_s'], 's')} (≤ 3,600 s), largest process "
+        f"{_cell(figures['peak_rss_gib'], 'GiB')} (≤ 8 GiB); ingest from Parquet at the city's "
+        f"{_cell(figures['ingest_records_per_s'], 'records/s')}. See province_results.md."
     )
 
 
@@ -266,7 +276,11 @@ def main(argv: list[str] | None = None) -> None:
     rows = city_rows(results)
     command = "python -m bench.summary" + (f" --out {args.out}" if args.out != Path("bench") else "")
     (args.out / "results.json").write_text(
-        json.dumps({"command": command, "city": rows}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(
+            {"command": command, "city": rows, "province": province(results)}, indent=2, ensure_ascii=False
+        )
+        + "\n",
+        encoding="utf-8",
     )
     (args.out / "results.md").write_text(markdown(rows, results, command), encoding="utf-8")
     for row in rows:

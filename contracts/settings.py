@@ -92,11 +92,14 @@ class Settings(BaseSettings):
     training_max_rows: int = Field(
         150_000,
         ge=0,
-        description="Above this many training-matrix rows, models are fitted on every escalation and a "
-        "seeded sample of the other rows of each snapshot date (the same share on every date), each kept row "
-        "weighted by the inverse of that share; probability maps and every fold metric use all rows of "
-        "their dates. The share is recorded with the model (`negative_rate`). 0: never subsample. "
-        "At city size it bounds the grid's time and memory (bench/training_results.md).",
+        description="Above this many training-matrix rows, the matrix keeps every escalation and a seeded "
+        "sample of the other rows (the same share on every date; a row is kept when a keyed hash of the "
+        "seed, its case and its date falls below the share, so whole or by district parts the same rows), "
+        "each kept row weighted by its date's non-escalations over those kept; the dropped rows are never "
+        "stacked in memory. The fits, probability maps, every fold metric, the fairness audit, the champion "
+        "comparison and the drift reference take the weights. The share is recorded with the model "
+        "(`negative_rate`). 0: never subsample. It bounds the grid's and the matrix's memory "
+        "(bench/training_results.md, docs/design/partitions.md).",
     )
     training_threads: int = Field(
         1,
@@ -157,12 +160,14 @@ class Settings(BaseSettings):
         "trials it ran (logged with the model).",
     )
     tuning_timeout_seconds: float = Field(
-        300.0,
+        1800.0,
         gt=0,
-        description="`trees_tuned`: wall-clock cap of the search; the trial under way finishes. Where it "
-        "cuts a search short, the trials run are logged with the model (MLflow param "
-        "`search.<candidate>.trials`) and a run with tuning_trials set to that count tries the same trials "
-        "and fits the same model.",
+        description="Searches on the rolling folds (`trees_tuned`, the logistics' strengths): a guard "
+        "against a runaway search, not its budget. The trial count (`tuning_trials`) decides, so the same "
+        "data and settings give the same model on a busy machine as on a quiet one; the clock only stops a "
+        "search that runs far past its usual time (the trial under way finishes). A search it stops is "
+        "logged as a warning and with the model (MLflow param `search.<candidate>.trials`), and a run with "
+        "tuning_trials set to that count tries the same trials and fits the same model.",
     )
     promotion_margin: float = Field(
         0.005,

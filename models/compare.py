@@ -19,6 +19,7 @@ from contracts.evaluation import VALIDATION_METRICS
 from models.metrics import list_metrics, listed_flags, probability_metrics, top_k
 from models.promotion import Decision
 from models.rules import rule_scores
+from models.sampling import WEIGHT, weights_of
 from models.train import TrainingPlan, held_out_predictions
 
 KEY = ("as_of", "case_id")
@@ -51,7 +52,9 @@ def _aligned(scorings: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     if len(scorings) < 1:
         raise ValueError("nothing to compare: give at least one scoring")
     ordered = {
-        name: frame.sort_values(list(KEY), ignore_index=True)[[*KEY, "label", "score"]]
+        name: frame.sort_values(list(KEY), ignore_index=True)[
+            [*KEY, "label", "score", *([WEIGHT] if WEIGHT in frame else [])]
+        ]
         for name, frame in scorings.items()
     }
     first_name, first = next(iter(ordered.items()))
@@ -70,18 +73,20 @@ def compare_by_date(scorings: Mapping[str, pd.DataFrame], plan: TrainingPlan) ->
     `scorings` maps a name (e.g. "champion", "challenger") to held-out predictions of the same rows;
     a ValueError says when they differ. The result has the columns `as_of`, `scorer`, then those of
     `models.metrics.list_metrics` and `probability_metrics` (so `models.plots.precision_by_date_figure`
-    and `models.train.summarise` read it as they read a training run's validation table).
+    and `models.train.summarise` read it as they read a training run's validation table). Held-out
+    rows of a subsampled matrix (a `WEIGHT` column) are weighted.
     """
     rows = []
     for name, frame in _aligned(scorings).items():
         for as_of, day in frame.groupby("as_of", sort=True):
             labels, scores = day["label"].to_numpy(dtype=int), day["score"].to_numpy(dtype=float)
+            weights = weights_of(day)
             rows.append(
                 {
                     "as_of": as_of,
                     "scorer": name,
-                    **list_metrics(labels, scores, plan.top_fraction, plan.list_k),
-                    **probability_metrics(labels, scores),
+                    **list_metrics(labels, scores, plan.top_fraction, plan.list_k, weights),
+                    **probability_metrics(labels, scores, weights=weights),
                 }
             )
     return pd.DataFrame(rows)
@@ -116,24 +121,27 @@ def top_overlap(first: pd.DataFrame, second: pd.DataFrame, top_fraction: float) 
     as `models.metrics.listed_flags` cuts it). Columns: `k`, `both` (cases in both tops),
     `only_first`, `only_second`, `overlap_share` (both / k: 1 means the same cases are listed),
     `jaccard` (both / cases in either top) and `spearman` (rank correlation of the two scorings over
-    all of the day's cases; NaN when either is constant).
+    all of the day's cases; NaN when either is constant). Held-out rows of a subsampled matrix (a
+    `WEIGHT` column) count as their weights (rounded to whole cases).
     """
     aligned = _aligned({"first": first, "second": second})
     left, right = aligned["first"], aligned["second"]
-    listed_left = listed_flags(left, top_fraction)
-    listed_right = listed_flags(right, top_fraction)
+    weight = WEIGHT if WEIGHT in left else None
+    listed_left = listed_flags(left, top_fraction, weight)
+    listed_right = listed_flags(right, top_fraction, weight)
+    cases = np.ones(len(left)) if weight is None else left[WEIGHT].to_numpy(dtype=float)
     rows = []
     for as_of, index in left.groupby("as_of", sort=True).indices.items():
-        a, b = listed_left[index], listed_right[index]
-        k = top_k(len(index), top_fraction)
-        both, either = int((a & b).sum()), int((a | b).sum())
+        a, b, w = listed_left[index], listed_right[index], cases[index]
+        k = top_k(round(float(w.sum())), top_fraction)
+        both, either = round(float(w[a & b].sum())), round(float(w[a | b].sum()))
         rows.append(
             {
                 "as_of": as_of,
                 "k": k,
                 "both": both,
-                "only_first": int((a & ~b).sum()),
-                "only_second": int((b & ~a).sum()),
+                "only_first": round(float(w[a & ~b].sum())),
+                "only_second": round(float(w[b & ~a].sum())),
                 "overlap_share": both / k,
                 "jaccard": both / either if either else float("nan"),
                 "spearman": _spearman(

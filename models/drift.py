@@ -64,10 +64,16 @@ def _as_float(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _numeric_counts(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
-    """Counts per right-closed bin (searchsorted on the cut points), then the missing count."""
+def _numeric_counts(
+    values: np.ndarray, edges: Sequence[float], weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Counts (sums of weights, when given) per right-closed bin (searchsorted on the cut points), then
+    the missing count."""
     missing = np.isnan(values)
     bins = np.searchsorted(np.asarray(edges, dtype=float), values[~missing], side="left")
+    if weights is not None:
+        counts = np.bincount(bins, weights=weights[~missing], minlength=len(edges) + 1)
+        return np.append(counts, weights[missing].sum()).astype(float)
     counts = np.bincount(bins, minlength=len(edges) + 1)
     return np.append(counts, missing.sum()).astype(float)
 
@@ -89,19 +95,30 @@ def _flag_name(value: Any) -> str:
     return "1" if text in _TRUE else "0" if text in _FALSE else str(value)
 
 
-def _level_counts(series: pd.Series, kind: str) -> tuple[list[str], np.ndarray, int]:
-    """Distinct levels (as text) with their counts, and the missing count: one pass by value_counts."""
-    counted = series.value_counts(dropna=True, sort=False)
+def _level_counts(
+    series: pd.Series, kind: str, weights: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray, float]:
+    """Distinct levels (as text) with their counts (sums of weights, when given), and the missing count:
+    one pass by value_counts (a grouped sum when weighted)."""
+    if weights is None:
+        counted = series.value_counts(dropna=True, sort=False)
+        missing: float = int(series.isna().sum())
+    else:
+        weight = pd.Series(weights, index=series.index)
+        counted = weight.groupby(series, dropna=True, sort=False, observed=True).sum()
+        missing = float(weight[series.isna().to_numpy()].sum())
     name = _flag_name if kind == "flag" else _level_name
     names = [name(value) for value in counted.index]  # a loop over distinct values, never rows
     merged = pd.Series(counted.to_numpy(dtype=float), index=names).groupby(level=0, sort=False).sum()
-    return merged.index.tolist(), merged.to_numpy(dtype=float), int(series.isna().sum())
+    return merged.index.tolist(), merged.to_numpy(dtype=float), missing
 
 
-def _categorical_reference(series: pd.Series, kind: str) -> tuple[list[str], np.ndarray]:
+def _categorical_reference(
+    series: pd.Series, kind: str, weights: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray]:
     """Reference levels and counts: flags "0", "1"; categoricals their 30 most frequent levels; then
     "(other)" (everything else, also levels first seen later) and "(missing)"."""
-    names, counts, missing = _level_counts(series, kind)
+    names, counts, missing = _level_counts(series, kind, weights)
     order = sorted(range(len(names)), key=lambda i: (-counts[i], names[i]))
     if kind == "flag":
         kept = ["0", "1"]
@@ -111,7 +128,7 @@ def _categorical_reference(series: pd.Series, kind: str) -> tuple[list[str], np.
     return levels, _assign(levels, names, counts, missing)
 
 
-def _assign(levels: Sequence[str], names: Sequence[str], counts: np.ndarray, missing: int) -> np.ndarray:
+def _assign(levels: Sequence[str], names: Sequence[str], counts: np.ndarray, missing: float) -> np.ndarray:
     """Counts per reference level; names not among the levels are pooled into "(other)"."""
     position = {level: i for i, level in enumerate(levels)}
     other = position[OTHER]
@@ -129,7 +146,9 @@ def _shares(counts: np.ndarray) -> np.ndarray:
 # --- reference and comparison ----------------------------------------------------------------------
 
 
-def reference_profile(frame: pd.DataFrame, kinds: Mapping[str, str], bins: int = 10) -> dict[str, Any]:
+def reference_profile(
+    frame: pd.DataFrame, kinds: Mapping[str, str], bins: int = 10, weights: np.ndarray | None = None
+) -> dict[str, Any]:
     """The training reference of every column in `kinds` (column -> "numeric" | "flag" | "categorical"),
     as a small JSON-serialisable dict to store with the model.
 
@@ -139,6 +158,8 @@ def reference_profile(frame: pd.DataFrame, kinds: Mapping[str, str], bins: int =
     Categorical: the 30 most frequent levels, "(other)" for the rest, "(missing)". Each column keeps
     its kind, `levels` (bin labels), `shares` (summing to 1) and, if numeric, `edges` (the cut points;
     the infinite outer edges are implied, so the dict is strict JSON). Also stores `n` and `bins`.
+    With row `weights` (a subsampled matrix's), the quantiles and shares are weighted and `n` is the
+    weights' effective size (Kish: (Σw)² / Σw²), what the sampling noise of the shares is judged by.
     """
     if bins < 2:
         raise ValueError(f"bins must be at least 2, got {bins}")
@@ -155,17 +176,21 @@ def reference_profile(frame: pd.DataFrame, kinds: Mapping[str, str], bins: int =
         if kind == "numeric":
             values = _as_float(frame[column])
             present = values[~np.isnan(values)]
-            cuts = np.unique(np.quantile(present, quantiles, method="inverted_cdf") if len(present) else [])
+            weighted = {} if weights is None else {"weights": weights[~np.isnan(values)]}
+            cuts = np.unique(
+                np.quantile(present, quantiles, method="inverted_cdf", **weighted) if len(present) else []
+            )
             edges = cuts[np.isfinite(cuts)].tolist()  # -inf and +inf are always the outer edges
             levels = _bin_labels(edges)
-            counts = _numeric_counts(values, edges)
+            counts = _numeric_counts(values, edges, weights)
             entry: dict[str, Any] = {"kind": kind, "edges": [float(e) for e in edges]}
         else:
-            levels, counts = _categorical_reference(frame[column], kind)
+            levels, counts = _categorical_reference(frame[column], kind, weights)
             entry = {"kind": kind}
         entry |= {"levels": levels, "shares": [float(s) for s in _shares(counts)]}
         columns[str(column)] = entry
-    return {"format": PROFILE_FORMAT, "n": len(frame), "bins": bins, "columns": columns}
+    n = len(frame) if weights is None else round(float(weights.sum()) ** 2 / float(np.sum(weights**2)))
+    return {"format": PROFILE_FORMAT, "n": n, "bins": bins, "columns": columns}
 
 
 def psi(expected: Sequence[float], actual: Sequence[float], epsilon: float = 1e-4) -> float:

@@ -4,7 +4,9 @@ calibration."""
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -268,19 +270,33 @@ class Blend(ClassifierMixin, BaseEstimator):
 
 
 def calibrate(
-    base: Pipeline, features: pd.DataFrame, labels: np.ndarray, method: Literal["sigmoid", "isotonic"]
+    base: Pipeline,
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    method: Literal["sigmoid", "isotonic"],
+    weights: np.ndarray | None = None,
 ) -> CalibratedClassifierCV:
-    """The fitted base model, frozen, with a probability map fitted on later data it never saw."""
+    """The fitted base model, frozen, with a probability map fitted on later data it never saw (its rows
+    weighted, when weights are given)."""
     calibrated = CalibratedClassifierCV(FrozenEstimator(base), method=method)
-    return calibrated.fit(features, labels)
+    if weights is None:
+        return calibrated.fit(features, labels)
+    with warnings.catch_warnings():  # the frozen model takes no weights: they go to the map alone, as meant
+        warnings.filterwarnings("ignore", "Since FrozenEstimator does not appear to accept sample_weight")
+        return calibrated.fit(features, labels, sample_weight=weights)
 
 
 def refitted(
-    model: CalibratedClassifierCV, base: Any, features: pd.DataFrame, labels: np.ndarray
+    model: CalibratedClassifierCV,
+    base: Any,
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> CalibratedClassifierCV:
     """The calibrated model with its base replaced by `base` (the same candidate fitted on more dates) and
     its probability map kept; a sigmoid map's intercept is moved so that the mean probability over
-    `features` (the calibration dates) is their escalation rate `labels.mean()`."""
+    `features` (the calibration dates) is their escalation rate `labels.mean()` (both means weighted,
+    when weights are given)."""
     inner = copy.copy(model.calibrated_classifiers_[0])
     inner.estimator = FrozenEstimator(base)
     inner.calibrators = [copy.copy(calibrator) for calibrator in inner.calibrators]
@@ -289,9 +305,10 @@ def refitted(
     if model.method == "sigmoid":
         sigmoid = inner.calibrators[0]
         slope_scores = sigmoid.a_ * _response(base, features)
-        rate = float(np.mean(labels))
+        mean = np.mean if weights is None else partial(np.average, weights=weights)
+        rate = float(mean(labels))
         reach = float(np.max(np.abs(slope_scores))) + 50.0
-        sigmoid.b_ = brentq(lambda b: float(np.mean(expit(-(slope_scores + b)))) - rate, -reach, reach)
+        sigmoid.b_ = brentq(lambda b: float(mean(expit(-(slope_scores + b)))) - rate, -reach, reach)
     return out
 
 

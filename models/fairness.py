@@ -18,6 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from models.sampling import WEIGHT
+
 BOUNDS = (0.8, 1.25)
 OVERALL = "overall"
 ALL = "all"
@@ -160,6 +162,10 @@ def fairness_audit(
     "flagged" when any ratio is named, else "ok". `*_lo`/`*_hi` are 95% percentile bootstrap
     intervals (`n_boot` resamples of the group's rows, overall rates fixed, one numpy Generator
     seeded with `seed`). A zero denominator gives NaN. The bounds are kept in `table.attrs["bounds"]`.
+
+    With a `WEIGHT` column (held-out rows of a subsampled matrix) each row stands for its weight of
+    cases: every count, rate and mean is weighted (the counts rounded to whole cases), and a bootstrap
+    resample draws rows with their weights.
     """
     if isinstance(groups, str):
         groups = (groups,)
@@ -175,19 +181,25 @@ def fairness_audit(
     pos = labels == 1
     neg = labels == 0
     values = np.column_stack([pos, neg, listed & pos, listed & neg, score]).astype(float)
+    weights = frame[WEIGHT].to_numpy(dtype=float) if WEIGHT in frame.columns else None
+    if weights is not None:
+        values *= weights[:, None]
+    cases = np.ones(len(frame)) if weights is None else weights
 
     total = values.sum(axis=0)
     n_all = len(frame)
     overall = {
-        "share": float(_divide(listed.sum(), n_all)),
+        "share": float(_divide(listed.sum(), n_all))
+        if weights is None
+        else float(_divide(cases[listed].sum(), cases.sum())),
         "recall": float(_divide(total[2], total[0])),
         "fpr": float(_divide(total[3], total[1])),
     }
     rng = np.random.default_rng(seed)
 
     def row(attribute: str, group: str, rows: np.ndarray) -> dict[str, object]:
-        n = len(rows)
-        n_listed = int(listed[rows].sum())
+        n = len(rows) if weights is None else float(cases[rows].sum())
+        n_listed = int(listed[rows].sum()) if weights is None else float(cases[rows][listed[rows]].sum())
         share = float(_divide(n_listed, n))
         sums = values[rows].sum(axis=0)
         positives, negatives, listed_pos, listed_neg, score_sum = sums
@@ -228,7 +240,7 @@ def fairness_audit(
             records.append(row(attribute, str(group), np.asarray(positions[group])))
 
     table = pd.DataFrame.from_records(records).reindex(columns=list(COLUMNS))
-    table[["n", "n_listed"]] = table[["n", "n_listed"]].astype("int64")
+    table[["n", "n_listed"]] = table[["n", "n_listed"]].round().astype("int64")
     numeric = [c for c in COLUMNS if c not in ("attribute", "group", "n", "n_listed", "status", "flagged")]
     table[numeric] = table[numeric].astype(float)
     table.attrs["bounds"] = (float(bounds[0]), float(bounds[1]))

@@ -31,7 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from models.estimator import Candidate, assembled, make_classifier, make_preparation
-from models.metrics import precision_at_k, top_k
+from models.metrics import dated_precision
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,13 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Tested:
-    """A fold's test rows as a prepared model reads them (saved at `features`), their labels and the row
-    positions of each test date, in date order."""
+    """A fold's test rows as a prepared model reads them (saved at `features`), their labels, the row
+    positions of each test date, in date order, and their weights (None when the matrix holds every row)."""
 
     features: Path
     labels: np.ndarray
     dates: tuple[np.ndarray, ...]
+    weights: np.ndarray | None = None
 
 
 @dataclass
@@ -138,15 +139,18 @@ def prepared_rows(
 
 
 def test_rows(
-    work: Workspace, key: Hashable, done: Prepared, rows: Callable[[], tuple[pd.DataFrame, np.ndarray, Any]]
+    work: Workspace,
+    key: Hashable,
+    done: Prepared,
+    rows: Callable[[], tuple[pd.DataFrame, np.ndarray, Any, Any]],
 ) -> Tested:
     """The fold's test rows under `key` as the prepared steps turn them, computed from `rows()`
-    (features, labels, as-of dates) the first time."""
+    (features, labels, as-of dates, weights) the first time."""
     if key not in work.tested:
-        features, labels, as_of = rows()
+        features, labels, as_of, weights = rows()
         standardised = done.scale.transform(done.prepare.transform(features))
         dates = tuple(pd.Series(np.asarray(as_of)).groupby(np.asarray(as_of)).indices.values())
-        work.tested[key] = Tested(work.save(standardised), labels, dates)
+        work.tested[key] = Tested(work.save(standardised), labels, dates, weights)
     return work.tested[key]
 
 
@@ -195,11 +199,7 @@ def _fit_fold(
         with binned_once(classify, done.features):
             classify.fit(np.load(done.features, mmap_mode="r"), done.labels, **weighted)
         scores = classify.predict_proba(np.load(test.features, mmap_mode="r"))[:, 1]
-    precision = [
-        precision_at_k(test.labels[index], scores[index], top_k(len(index), top_fraction))
-        for index in test.dates
-    ]
-    return classify, float(np.mean(precision))
+    return classify, dated_precision(test.labels, scores, test.dates, top_fraction, test.weights)
 
 
 def submit_folds(

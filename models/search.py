@@ -125,7 +125,10 @@ def search(start: dict[str, Any], objective: Objective, budget: SearchBudget, se
         return value
 
     began = time.monotonic()
-    study.optimize(run, n_trials=budget.trials, timeout=budget.timeout_seconds)
+    study.optimize(run, n_trials=1)  # the start always runs, whatever the clock
+    left = budget.timeout_seconds - (time.monotonic() - began)
+    if budget.trials > 1 and left > 0:
+        study.optimize(run, n_trials=budget.trials - 1, timeout=left)
     ran = len(study.trials)
     timed_out = ran < budget.trials and time.monotonic() - began >= budget.timeout_seconds
     return Search(best["params"], best["value"], ran, timed_out, best["fitted"])

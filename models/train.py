@@ -40,15 +40,14 @@ from models.fold_fits import (
 from models.folds import Fold
 from models.metrics import (
     calibration_table,
+    dated_precision,
     list_metrics,
     listed_flags,
-    precision_at_k,
     probability_metrics,
     subset_metrics,
-    top_k,
 )
 from models.rules import RULE_FEATURE, RULE_TIEBREAK, rule_scores
-from models.sampling import negative_rate, sample_negatives
+from models.sampling import WEIGHT, rate_of, subsampled, weights_of
 from models.search import Search, grid_points, search
 
 LABEL = "label_any"
@@ -65,9 +64,9 @@ class CannotFit(ValueError):
 class TrainingPlan:
     """How models are fitted, calibrated and judged.
 
-    Above `max_training_rows` matrix rows, models are fitted on every escalation and a share
-    `negative_rate` of the other rows of each snapshot date, weighted back (`models.sampling`; `train`
-    sets the rate from the matrix); calibration and every metric use all rows of their dates. `threads`:
+    Above `max_training_rows` matrix rows, the matrix holds every escalation and a share `negative_rate`
+    of the other rows, each weighted back (`models.sampling`; the flow's matrix comes so, else `train`
+    subsamples it); the fits, the probability maps and every metric take the weights. `threads`:
     the OpenMP and BLAS threads the fits may use (None: the libraries' default); `jobs`: the processes
     the folds of a candidate are fitted in at once while the grid is compared (`models.fold_fits`).
     """
@@ -84,9 +83,12 @@ class TrainingPlan:
     jobs: int = 1
 
 
-def sampled_plan(matrix: pd.DataFrame, plan: TrainingPlan) -> TrainingPlan:
-    """The plan with the share of non-escalations fitted on that keeps the matrix near `max_training_rows`."""
-    return replace(plan, negative_rate=negative_rate(matrix[LABEL], plan.max_training_rows))
+def sampled(matrix: pd.DataFrame, plan: TrainingPlan) -> tuple[pd.DataFrame, TrainingPlan]:
+    """The matrix subsampled to about `max_training_rows` (`models.sampling.subsampled`; as it is when it
+    is no larger or already subsampled) and the plan with the share of non-escalations it kept."""
+    if WEIGHT not in matrix:
+        matrix = subsampled(matrix, LABEL, plan.max_training_rows, plan.seed)
+    return matrix, replace(plan, negative_rate=rate_of(matrix))
 
 
 @dataclass(frozen=True)
@@ -189,17 +191,24 @@ def _labelled(
     return _take(matrix, positions, candidate.feature_names), matrix[LABEL].to_numpy()[positions]
 
 
+def _weights(matrix: pd.DataFrame, positions: np.ndarray) -> np.ndarray | None:
+    """The weights of those rows of a subsampled matrix (None when it holds every row)."""
+    return matrix[WEIGHT].to_numpy(dtype=float)[positions] if WEIGHT in matrix else None
+
+
 def _tested(matrix: pd.DataFrame, dates: Iterable[date], columns: Sequence[str]) -> pd.DataFrame:
     """The columns and labels of every snapshot of the test dates, with what the held-out lists need."""
-    listed = [c for c in (*PREDICTION_COLUMNS, "opened_at", RULE_FEATURE, RULE_TIEBREAK) if c in matrix]
+    listed = [
+        c for c in (*PREDICTION_COLUMNS, "opened_at", RULE_FEATURE, RULE_TIEBREAK, WEIGHT) if c in matrix
+    ]
     return _take(matrix, _on(matrix, dates), [*columns, *listed]).reset_index(drop=True)
 
 
 def fitting_rows(
     matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
-    """The candidate's features, labels and weights of the rows it is fitted on: the fitting dates' (a
-    sample of their non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
+    """The candidate's features, labels and weights of the rows it is fitted on: the fitting dates' (their
+    weights None when the matrix holds every row)."""
     positions = _positions(matrix, fit_dates, "fitting")
     texts = [d.name for d in candidate.docs if d.kind == "text"]
     if (
@@ -212,20 +221,15 @@ def fitting_rows(
         .any()
     ):
         raise CannotFit("the cases carry no text (descriptions, notes, linked calls) to weigh")
-    keys = pd.DataFrame(
-        {"as_of": matrix["as_of"].to_numpy()[positions], LABEL: matrix[LABEL].to_numpy()[positions]},
-        index=positions,
-    )
-    kept, weights = sample_negatives(keys, LABEL, plan.negative_rate, plan.seed)
-    features, labels = _labelled(matrix, kept.index.to_numpy(), candidate)
-    return features, labels, weights
+    features, labels = _labelled(matrix, positions, candidate)
+    return features, labels, _weights(matrix, positions)
 
 
 def fit_base(
     matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
 ) -> Pipeline:
-    """The candidate's uncalibrated pipeline fitted on the fitting dates (on a sample of their
-    non-escalations, weighted, when the plan's `negative_rate` is below 1)."""
+    """The candidate's uncalibrated pipeline fitted on the fitting dates (weighted when the matrix is
+    subsampled)."""
     features, labels, weights = fitting_rows(matrix, candidate, fit_dates, plan)
     with weighted_scaling(weights):
         return make_estimator(candidate, plan.seed).fit(features, labels, **weighted_fit_params(weights))
@@ -269,11 +273,11 @@ def started_fold_bases(
 
 def _test_rows(
     matrix: pd.DataFrame, candidate: Candidate, fold: Fold
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The candidate's features, the labels and the as-of dates of the fold's test rows."""
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The candidate's features, the labels, the as-of dates and the weights of the fold's test rows."""
     positions = _on(matrix, fold.test_dates)
     features, labels = _labelled(matrix, positions, candidate)
-    return features, labels, matrix["as_of"].to_numpy()[positions]
+    return features, labels, matrix["as_of"].to_numpy()[positions], _weights(matrix, positions)
 
 
 def calibrated(
@@ -283,10 +287,12 @@ def calibrated(
     calibration_dates: Iterable[date],
     plan: TrainingPlan,
 ) -> CalibratedClassifierCV:
-    """A fitted base model, frozen, with a probability map fitted on every row of the later calibration
-    dates (never subsampled: the map then needs no weights and learns the true escalation rate)."""
-    features, labels = _labelled(matrix, _positions(matrix, calibration_dates, "calibration"), candidate)
-    return calibrate(base, features, labels, plan.calibration_method)  # type: ignore[arg-type]
+    """A fitted base model, frozen, with a probability map fitted on the rows of the later calibration
+    dates (weighted when the matrix is subsampled, so that the map learns the true escalation rate)."""
+    positions = _positions(matrix, calibration_dates, "calibration")
+    features, labels = _labelled(matrix, positions, candidate)
+    weights = _weights(matrix, positions)
+    return calibrate(base, features, labels, plan.calibration_method, weights)  # type: ignore[arg-type]
 
 
 def blend_of(blend: Candidate, members: Sequence[Any]) -> Blend:
@@ -315,8 +321,9 @@ def refit_calibrated(
         base: Any = blend_of(candidate, members)
     else:
         base = fit_base(matrix, candidate, dates, plan)
-    features, labels = _labelled(matrix, _positions(matrix, calibration_dates, "calibration"), candidate)
-    return refitted(model, base, features, labels)
+    positions = _positions(matrix, calibration_dates, "calibration")
+    features, labels = _labelled(matrix, positions, candidate)
+    return refitted(model, base, features, labels, _weights(matrix, positions))
 
 
 def fit_calibrated(
@@ -346,13 +353,14 @@ def fit_calibrated(
 def metrics_by_date(frame: pd.DataFrame, scores: dict[str, np.ndarray], plan: TrainingPlan) -> pd.DataFrame:
     """Per as-of date and scorer: list metrics; probability metrics for the model's calibrated scores."""
     rows = []
-    labels = frame[LABEL].to_numpy()
+    labels, weights = frame[LABEL].to_numpy(), weights_of(frame)
     for as_of, index in frame.groupby("as_of").indices.items():
+        w = None if weights is None else weights[index]
         for scorer, values in scores.items():
             row = {"as_of": as_of, "scorer": scorer}
-            row.update(list_metrics(labels[index], values[index], plan.top_fraction, plan.list_k))
+            row.update(list_metrics(labels[index], values[index], plan.top_fraction, plan.list_k, w))
             if scorer == MODEL_NAME:
-                row.update(probability_metrics(labels[index], values[index]))
+                row.update(probability_metrics(labels[index], values[index], weights=w))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -360,13 +368,17 @@ def metrics_by_date(frame: pd.DataFrame, scores: dict[str, np.ndarray], plan: Tr
 def held_out_predictions(
     frame: pd.DataFrame, scores: np.ndarray, rules: np.ndarray, plan: TrainingPlan
 ) -> pd.DataFrame:
-    """Held-out rows with calibrated and rule scores, and whether they made the top of the day's list."""
+    """Held-out rows with calibrated and rule scores, and whether they made the top of the day's list
+    (with their weights, `WEIGHT`, when the matrix is subsampled)."""
     out = frame[[c for c in PREDICTION_COLUMNS if c != "case_age"]].reset_index(drop=True)
     out.insert(4, "case_age", with_case_age(frame).to_numpy())
     out = out.rename(columns={LABEL: "label"})
     out["score"] = scores
     out["rule_score"] = rules
-    out["listed"] = listed_flags(out, plan.top_fraction)
+    weighted = WEIGHT in frame
+    if weighted:
+        out[WEIGHT] = frame[WEIGHT].to_numpy(dtype=float)
+    out["listed"] = listed_flags(out, plan.top_fraction, WEIGHT if weighted else None)
     return out
 
 
@@ -415,16 +427,15 @@ def held_out_precision(
 ) -> float:
     """Mean precision at the top share over the fold's test dates of a fitted (uncalibrated) model: sigmoid
     calibration keeps the order, so this is the figure cross-validation gives it."""
-    tested = _take(matrix, _on(matrix, fold.test_dates), [*candidate.feature_names, "as_of", LABEL])
+    positions = _on(matrix, fold.test_dates)
+    tested = _take(matrix, positions, [*candidate.feature_names, "as_of", LABEL])
     scores = base.predict_proba(tested[list(candidate.feature_names)])[:, 1]
-    labels = tested[LABEL].to_numpy()
-    return float(
-        np.mean(
-            [
-                precision_at_k(labels[index], scores[index], top_k(len(index), plan.top_fraction))
-                for index in tested.groupby("as_of").indices.values()
-            ]
-        )
+    return dated_precision(
+        tested[LABEL].to_numpy(),
+        scores,
+        tuple(tested.groupby("as_of").indices.values()),
+        plan.top_fraction,
+        _weights(matrix, positions),
     )
 
 
@@ -678,13 +689,13 @@ def train(
     one-standard-error rule, refit and calibrate the chosen one (fitting on subsampled non-escalations
     when the matrix exceeds the plan's `max_training_rows`)."""
     with threadpool_limits(plan.threads):
-        return _train(matrix, candidates, sampled_plan(matrix, plan), progress)
+        return _train(*sampled(matrix, plan), candidates, progress)
 
 
 def _train(
     matrix: pd.DataFrame,
-    candidates: Sequence[Candidate],
     plan: TrainingPlan,
+    candidates: Sequence[Candidate],
     progress: Callable[[Iterable[Candidate]], Iterable[Candidate]],
 ) -> TrainingResult:
     """`train` with the plan's negative rate set, within its thread limit."""
@@ -715,7 +726,9 @@ def _train(
         calibration_dates=tuple(calibrating),
         evaluation=best,
         grid=grid_table(evaluations, best.candidate.name, failures),
-        calibration=calibration_table(predictions["label"], predictions["score"]),
+        calibration=calibration_table(
+            predictions["label"], predictions["score"], weights=weights_of(predictions)
+        ),
         subsets=subset_metrics(predictions),
         summary=summarise(best.validation, best.fold_precision()),
         evaluations=tuple(evaluations),
@@ -724,5 +737,18 @@ def _train(
 
 
 def base_rate(matrix: pd.DataFrame) -> float:
-    """Share of snapshot cases that escalated within the horizon."""
-    return float(np.mean(matrix[LABEL])) if len(matrix) else float("nan")
+    """Share of snapshot cases that escalated within the horizon (Σ w·y / Σ w of a subsampled matrix)."""
+    if not len(matrix):
+        return float("nan")
+    weights = weights_of(matrix)
+    return (
+        float(np.mean(matrix[LABEL]))
+        if weights is None
+        else float(np.average(matrix[LABEL], weights=weights))
+    )
+
+
+def snapshot_rows(matrix: pd.DataFrame) -> int:
+    """How many snapshot rows the matrix stands for (the sum of the weights of a subsampled one)."""
+    weights = weights_of(matrix)
+    return len(matrix) if weights is None else round(float(weights.sum()))

@@ -47,11 +47,14 @@ from models.plots import (
 from models.promotion import Decision, decide
 from models.registry import Champion, version_label
 from models.rules import rule_scores
+from models.sampling import WEIGHT, subsampled, weights_of
 from models.train import (
+    LABEL,
     TrainingResult,
     base_rate,
     held_out_predictions,
     metrics_by_date,
+    snapshot_rows,
     train,
 )
 from pipelines.champions import current_champion, predicts_configured_target
@@ -149,14 +152,17 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings, families
 def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
     """Snapshot dates and the training matrix of the families from what was known before `as_of` (each
     snapshot cut again from that cut, at its own earlier date); by district parts (`district_parts` > 1,
-    `pipelines.train_parts`) without reading any table whole, the same matrix."""
+    `pipelines.train_parts`) without reading any table whole, the same matrix. Above
+    `training_max_rows` rows, its escalations and a weighted sample of the other rows
+    (`models.sampling.subsampled`; by parts, the dropped rows are never stacked), the same rows either way."""
     if settings.district_parts > 1:
         return matrix_by_parts(
             settings, as_of, families, progress=lambda items: track(items, description="Training by parts")
         )
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
-    return dates, build_matrix(known.sources, dates, settings, families)
+    matrix = build_matrix(known.sources, dates, settings, families)
+    return dates, subsampled(matrix, LABEL, settings.training_max_rows or None, settings.seed)
 
 
 @flow(name="ablation")
@@ -262,18 +268,21 @@ def card_facts(
 
 
 def training_reference(result: TrainingResult, matrix: pd.DataFrame) -> dict[str, Any]:
-    """What the model's features and calibrated scores looked like in training, for the drift watch."""
+    """What the model's features and calibrated scores looked like in training, for the drift watch (a
+    subsampled matrix's rows weighted)."""
     names = list(result.feature_names)
     kinds = {d.name: d.kind for d in result.candidate.docs if d.kind != "text"}  # text: not profiled
     score = pd.Series(result.model.predict_proba(matrix[names])[:, 1], index=matrix.index, name="score")
     frame = pd.concat([matrix[list(kinds)], score], axis=1)  # one step: the wide matrix is not fragmented
-    return reference_profile(frame, kinds | {"score": "numeric"})
+    return reference_profile(frame, kinds | {"score": "numeric"}, weights=weights_of(matrix))
 
 
 def held_out_importance(result: TrainingResult, matrix: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Mean absolute contribution per feature over (a sample of) the held-out cases."""
+    """Mean absolute contribution per feature over (a sample of) the held-out cases (drawn by their weights
+    from a subsampled matrix)."""
     held = matrix[matrix["as_of"].isin(set(result.validation_dates))]
-    sample = held.sample(n=min(IMPORTANCE_SAMPLE, len(held)), random_state=seed)
+    weights = held.get(WEIGHT)
+    sample = held.sample(n=min(IMPORTANCE_SAMPLE, len(held)), random_state=seed, weights=weights)
     return importance(result.model, sample[list(result.feature_names)])
 
 
@@ -299,6 +308,21 @@ def searched(result: TrainingResult) -> dict[str, Any]:
     return params
 
 
+def cut_searches(result: TrainingResult, timeout_seconds: float) -> list[str]:
+    """A warning per search the time cap stopped before its trials: the model then depends on the
+    machine's speed, and the warning says how to repeat it."""
+    warnings = []
+    for evaluation in result.evaluations:
+        found, budget = evaluation.search, evaluation.candidate.tuning
+        if found is not None and found.timed_out and budget is not None:
+            warnings.append(
+                f"{evaluation.candidate.name}: the time cap ({timeout_seconds:g} s, tuning_timeout_seconds) "
+                f"stopped its search after {found.trials} of {budget.trials} trials, so this model depends "
+                f"on the machine's speed; FENGQIAO_TUNING_TRIALS={found.trials} repeats it"
+            )
+    return warnings
+
+
 @task(name="log-and-register-model", **IO_TASK)
 def register(
     result: TrainingResult,
@@ -310,7 +334,7 @@ def register(
     top_features: pd.DataFrame,
 ) -> str:
     """Log the run, its tables, pictures and model card to MLflow and register a new version."""
-    rows, rate = len(matrix), base_rate(matrix)
+    rows, rate = snapshot_rows(matrix), base_rate(matrix)
     place = registry(settings)
     curve = precision_curve(
         result.evaluation.predictions, CURVE_FRACTIONS, {MODEL_NAME: "score", RULE_NAME: "rule_score"}
@@ -343,6 +367,7 @@ def register(
         "seed": settings.seed,
         "n_snapshots": len(result.snapshot_dates),
         "n_rows": rows,
+        "n_rows_kept": len(matrix),
         "n_features": len(result.feature_names),
         "training_max_rows": settings.training_max_rows,
         "negative_rate": result.negative_rate,
@@ -419,9 +444,17 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     logger = get_run_logger()
     dates, matrix = matrix_as_of(as_of, settings, training_families(settings))
     rate = base_rate(matrix)
-    logger.info("training matrix: %d snapshots, %d rows, base rate %.3f", len(dates), len(matrix), rate)
+    logger.info(
+        "training matrix: %d snapshots, %d rows (%d kept), base rate %.3f",
+        len(dates),
+        snapshot_rows(matrix),
+        len(matrix),
+        rate,
+    )
     result = fit_models(matrix, settings)
     logger.info("model grid (mean precision at the top over folds):\n%s", result.grid.to_string(index=False))
+    for warning in cut_searches(result, settings.tuning_timeout_seconds):
+        logger.warning(warning)
     fairness = audit(result.evaluation.predictions, settings)
     champion = current_champion(settings)
     champion_p, champion_fairness = champion_precision(champion, matrix, result, settings)
@@ -447,7 +480,7 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
         champion_version=champion.version if champion else None,
         summary=result.summary,
         n_snapshots=len(dates),
-        n_rows=len(matrix),
+        n_rows=snapshot_rows(matrix),
         base_rate=rate,
         candidate=result.candidate.name,
         grid=result.grid,

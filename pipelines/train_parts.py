@@ -10,11 +10,12 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from prefect import task
@@ -32,6 +33,8 @@ from features.partition import FINISHED_FAMILIES, PART_FAMILIES, district_groups
 from features.sources import FEATURE_COLUMNS, Sources
 from models.date_policy import training_dates
 from models.matrix_dtypes import compact_matrix
+from models.sampling import RATE, WEIGHT, day_numbers, draws, kept, rate_for, split
+from models.train import LABEL
 from pipelines.configuration import date_policy
 from pipelines.day_parts import ELSEWHERE_COLUMNS, finished_intake, frame_columns, stacked
 from pipelines.day_window import city_base_rates_at, windows_of
@@ -52,6 +55,16 @@ OPENED_COLUMNS = {
 }
 
 Progress = Callable[[Iterable], Iterable]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The rows a subsampled matrix keeps: the share of non-escalations, each file's mask of kept rows,
+    and the kept rows' weights in file order (`models.sampling.kept`)."""
+
+    rate: float
+    keep: list[np.ndarray]
+    weights: np.ndarray
 
 
 def stored_training_dates(settings: Settings, as_of: date) -> list[date]:
@@ -207,29 +220,64 @@ def matrix_by_parts(
                 built.to_parquet(part_file(rows, day, "parquet"), index=False)
             del window, built
             release_memory()
-        matrix = stacked_columns([part_file(rows, day, "parquet") for day in dates])
+        files = [part_file(rows, day, "parquet") for day in dates]
+        matrix = stacked_columns(
+            files, sample=kept_rows(files, LABEL, settings.training_max_rows or None, settings.seed)
+        )
     return dates, matrix
 
 
-def stacked_columns(files: Sequence[Path], at_once: int = COLUMNS_AT_ONCE) -> pd.DataFrame:
+def kept_rows(files: Sequence[Path], label: str, max_rows: int | None, seed: int) -> Sample | None:
+    """Which rows of the files the matrix keeps (`models.sampling`): each file's case ids, dates and
+    labels read alone, the rate set from the summed counts (`rate_for`), every row's fate from its own
+    keys (`kept`); None when the files hold no more than `max_rows` rows (every row kept)."""
+    days, escalated, draw = [], [], []
+    for path in files:
+        keys = read_part(path, ["case_id", "as_of", label])
+        days.append(day_numbers(keys["as_of"]))
+        escalated.append(keys[label].to_numpy() != 0)
+        draw.append(draws(keys["case_id"], keys["as_of"], seed))
+    lengths = [len(values) for values in days]
+    flags = np.concatenate(escalated) if escalated else np.zeros(0, dtype=bool)
+    rate = rate_for(len(flags), int(flags.sum()), max_rows)
+    if rate >= 1.0:
+        return None
+    keep, weights = kept(np.concatenate(days), flags, np.concatenate(draw), rate)
+    return Sample(rate, split(keep, lengths), weights)
+
+
+def stacked_columns(
+    files: Sequence[Path], at_once: int = COLUMNS_AT_ONCE, sample: Sample | None = None
+) -> pd.DataFrame:
     """The rows of the files (one per snapshot date, of the same columns) stacked in order, built a few
     columns at a time (`at_once`: each file read once per batch, not once per column) in compact dtypes
     (`models.matrix_dtypes`): the matrix is never held beside a copy of itself. A file without rows adds
-    none (unless all are without)."""
+    none (unless all are without). With a `sample`, only its kept rows of each file, then their weights
+    (a last column `WEIGHT`, the rate in `attrs[RATE]`): the dropped rows are never held."""
     if not files:
         return pd.DataFrame()
     handles = [pq.ParquetFile(path) for path in files]
-    filled = [handle for handle in handles if handle.metadata.num_rows] or handles
+    masks = sample.keep if sample is not None else [None] * len(handles)
+    filled = [(h, m) for h, m in zip(handles, masks, strict=True) if h.metadata.num_rows]
+    filled = filled or list(zip(handles, masks, strict=True))
     names = handles[0].schema_arrow.names
     columns: dict[str, pd.Series] = {}
     for start in range(0, len(names), at_once):
         batch = names[start : start + at_once]
-        pieces = [read_part(handle, batch) for handle in filled]
+        pieces = [
+            read_part(handle, batch) if mask is None else read_part(handle, batch).iloc[np.flatnonzero(mask)]
+            for handle, mask in filled
+        ]
         for name in batch:
             column = pd.concat([piece[name] for piece in pieces], ignore_index=True)
             columns[name] = compact_matrix(column.to_frame())[name]
         del pieces, column
-    return pd.DataFrame(columns, copy=False)
+    if sample is None:
+        return pd.DataFrame(columns, copy=False)
+    columns[WEIGHT] = pd.Series(sample.weights)
+    matrix = pd.DataFrame(columns, copy=False)
+    matrix.attrs[RATE] = sample.rate
+    return matrix
 
 
 def read_part(path: Path | pq.ParquetFile, columns: Sequence[str] | None = None) -> pd.DataFrame:

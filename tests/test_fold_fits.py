@@ -14,8 +14,9 @@ from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 
 from models.estimator import Candidate, base_model
 from models.fold_fits import binned_once, shared_work
+from models.sampling import WEIGHT, subsampled
 from models.search import SearchBudget
-from models.train import Evaluation, _started_grid, evaluate, train
+from models.train import LABEL, Evaluation, _started_grid, evaluate, train
 from tests.builders import make_candidate
 from tests.test_model_search import DOCS, FOLDS, LOGISTIC, MATRIX, PLAN, TEXT, TUNED
 
@@ -46,10 +47,13 @@ def _same(a: Evaluation, b: Evaluation) -> None:
 def test_shared_fold_work_fits_the_same_models_as_fitting_each_pipeline(
     candidate: Candidate, rate: float, jobs: int
 ) -> None:
-    plan = replace(PLAN, negative_rate=rate, threads=1)
-    alone = evaluate(MATRIX, candidate, FOLDS, plan)
+    plan = replace(PLAN, threads=1)
+    positives = int(MATRIX[LABEL].sum())
+    matrix = subsampled(MATRIX, LABEL, round(positives + rate * (len(MATRIX) - positives)), PLAN.seed)
+    assert (WEIGHT in matrix) == (rate < 1)
+    alone = evaluate(matrix, candidate, FOLDS, plan)
     with shared_work(jobs, 1):
-        shared = evaluate(MATRIX, candidate, FOLDS, plan)
+        shared = evaluate(matrix, candidate, FOLDS, plan)
     _same(alone, shared)
 
 

@@ -80,3 +80,17 @@ def test_runs_of_the_large_size_are_merged_with_their_commits_and_each_draw_show
     assert "| **a, first draw** | 20,000 | abc1234 |" in text
     assert "| **a, draw 1** | 20,000 | def5678 |" in text and "| **0.72×** |" in text
     assert "| **a, 2 draws pooled** | 20,000 |  |" in text and "**0.84×**" in text
+
+
+def test_a_merged_record_merged_again_keeps_its_scenarios_commits_and_its_runs() -> None:
+    first = _run(20000, [_scenario("a", 0.24, 0.25)])
+    second = {**_run(20000, [_scenario("a~1", 0.18, 0.25)]), "code": {**first["code"], "commit": "def5678"}}
+    third = {**_run(20000, [_scenario("b", 0.2, 0.25)]), "code": {**first["code"], "commit": "fed9876"}}
+    again = merged_runs([merged_runs([first, second]), third])
+    assert [(s["name"], s["commit"]) for s in again["scenarios"]] == [
+        ("a", "abc1234"),
+        ("a~1", "def5678"),
+        ("b", "fed9876"),
+    ]
+    assert [r["code"]["commit"] for r in again["runs"]] == ["abc1234", "def5678", "fed9876"]
+    assert again["command"].count("; ") == 2

@@ -465,3 +465,29 @@ def test_the_logistic_blend_trains_on_its_searched_parts_and_explains() -> None:
     final = train(MATRIX, [grid[2]], PLAN)
     cases = MATRIX[MATRIX["as_of"] == WEEKS[-1]][NAMES]
     assert reasons(final.model, cases, DOCS, "zh").str.contains("近7天来电").any()
+
+
+def test_a_search_the_clock_stops_is_reported_with_how_to_repeat_it() -> None:
+    from types import SimpleNamespace
+
+    from pipelines.train_flow import cut_searches
+
+    budget = SearchBudget(trials=4, timeout_seconds=1e-9)
+    stopped = search({"max_iter": 20}, lambda params: (0.3, "model"), budget, seed=0)
+    assert (stopped.trials, stopped.timed_out) == (1, True)
+    whole = search(
+        {"max_iter": 20}, lambda params: (0.3, "model"), replace(budget, timeout_seconds=600), seed=0
+    )
+    assert (whole.trials, whole.timed_out) == (4, False)
+    result = SimpleNamespace(
+        evaluations=[
+            SimpleNamespace(candidate=replace(TUNED, tuning=budget), search=stopped),
+            SimpleNamespace(candidate=TUNED, search=whole),
+            SimpleNamespace(candidate=TREES, search=None),
+        ]
+    )
+    assert cut_searches(result, 1800) == [  # type: ignore[arg-type]
+        "trees_tuned: the time cap (1800 s, tuning_timeout_seconds) stopped its search after 1 of 4 trials, "
+        "so this model depends on the machine's speed; FENGQIAO_TUNING_TRIALS=1 repeats it"
+    ]
+    assert Settings().tuning_timeout_seconds >= 1800  # a guard, not the budget: the trial count decides

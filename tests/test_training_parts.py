@@ -15,6 +15,8 @@ from contracts.settings import Settings
 from features.link_memo import MEMO
 from features.matrix import build_features
 from models.matrix_dtypes import compact_matrix
+from models.sampling import WEIGHT, rate_of, subsampled
+from models.train import LABEL
 from pipelines.runtime import load_sources, open_warehouse, registry
 from pipelines.train_flow import matrix_as_of, train_flow, training_families
 from pipelines.train_parts import read_part, spans, stacked_columns
@@ -86,6 +88,16 @@ def test_parts_build_the_same_matrix_as_the_whole_store(
     assert (matrix.dtypes == np.float32).sum() > 0  # compact dtypes
     pd.testing.assert_frame_equal(parted_matrix, matrix)  # the same rows in the same order, dtypes, values
     assert not [p for p in trained_copy.home.iterdir() if p.name.startswith("training-parts-")]
+    # Above a row limit the parts stack only the rows the whole store's matrix keeps (`matrix_as_of` over
+    # the whole store subsamples its matrix so), with the same weights and rate.
+    limit = len(matrix) // 2
+    sampling = by_parts.model_copy(update={"training_max_rows": limit})
+    MEMO.clear()
+    _, parted_sample = matrix_as_of(as_of, sampling, training_families(sampling))
+    whole_sample = subsampled(matrix, LABEL, limit, sampling.seed)
+    assert WEIGHT in parted_sample and len(parted_sample) < 0.7 * len(matrix)
+    pd.testing.assert_frame_equal(parted_sample, whole_sample)
+    assert parted_sample.attrs == whole_sample.attrs and rate_of(parted_sample) < 1
 
 
 @pytest.mark.slow

@@ -1,10 +1,13 @@
-"""Negatives subsampled with weights on a large training matrix (models.sampling, models.train)."""
+"""Negatives subsampled with weights on a large training matrix (models.sampling, models.train,
+pipelines.train_parts): the kept rows depend on each row's own keys, the weights enter the fits, the
+probability maps and every metric, and the weighted metrics are unbiased over seeds."""
 
 from __future__ import annotations
 
 import pickle
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,9 +16,12 @@ import pytest
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from models.estimator import base_model, calibrate, make_estimator
-from models.sampling import kept_on_date, negative_rate, sample_negatives
-from models.train import LABEL, fit_base, train
+from models.fairness import fairness_audit
+from models.metrics import list_metrics, probability_metrics
+from models.sampling import RATE, WEIGHT, draws, kept, negative_rate, rate_of, subsampled
+from models.train import LABEL, base_rate, fit_base, snapshot_rows, train
 from pipelines.configuration import training_plan
+from pipelines.train_parts import kept_rows, stacked_columns
 from tests.builders import make_candidate, small_plan
 
 DOCS = (
@@ -55,42 +61,154 @@ def weekly(n: int = 200) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _limit(matrix: pd.DataFrame, share: float) -> int:
+    """The row limit that keeps about `share` of the matrix's non-escalations."""
+    positives = int(matrix[LABEL].sum())
+    return positives + round(share * (len(matrix) - positives))
+
+
 def test_the_rate_keeps_every_escalation_and_fills_the_rows_with_others() -> None:
     labels = pd.Series([1] * 100 + [0] * 900)
     assert negative_rate(labels, None) == 1.0
     assert negative_rate(labels, 1000) == 1.0  # not above the limit: every row
     assert negative_rate(labels, 400) == pytest.approx(300 / 900)
     assert negative_rate(labels, 50) == 0.0  # fewer rows than escalations: only escalations (one a date)
-    assert kept_on_date(0, 0.5) == 0 and kept_on_date(10, 0.0) == 1 and kept_on_date(10, 0.34) == 3
 
 
-def test_each_date_keeps_its_escalations_and_a_seeded_share_of_the_others_weighted_back() -> None:
+def test_the_draw_is_a_keyed_hash_of_the_case_and_the_date() -> None:
+    ids, days = pd.Series(["C1", "C2", "C1"]), pd.Series([WEEKS[0], WEEKS[0], WEEKS[1]])
+    u = draws(ids, days, seed=1)
+    assert ((u >= 0) & (u < 1)).all() and len(set(u)) == 3
+    np.testing.assert_array_equal(draws(ids[::-1], days[::-1], seed=1), u[::-1])  # a row's own keys only
+    np.testing.assert_array_equal(draws(ids, pd.to_datetime(days), seed=1), u)  # dates or timestamps
+    assert not np.isin(draws(ids, days, seed=2), u).any()
+    many = draws(pd.Series([f"C{i}" for i in range(20000)]), pd.Series([WEEKS[0]] * 20000), seed=3)
+    assert abs(float(np.mean(many < 0.25)) - 0.25) < 0.01  # uniform
+
+
+def test_each_date_keeps_its_escalations_and_the_rows_drawn_below_the_rate_weighted_back() -> None:
     frame = weekly(n=100)
-    kept, weights = sample_negatives(frame, LABEL, 0.25, seed=1)
-    assert weights is not None and len(weights) == len(kept)
-    assert kept.index.is_monotonic_increasing  # the frame's order
-    assert (kept.index.isin(frame.index[frame[LABEL] == 1])).sum() == frame[LABEL].sum()
-    for as_of, day in frame.groupby("as_of"):
-        negatives = int((day[LABEL] == 0).sum())
-        mine = kept["as_of"] == as_of
-        others = (kept.loc[mine, LABEL] == 0).to_numpy()
-        assert others.sum() == round(negatives * 0.25)
-        np.testing.assert_array_equal(weights[mine.to_numpy()][others], negatives / round(negatives * 0.25))
-        np.testing.assert_array_equal(weights[mine.to_numpy()][~others], 1.0)
-        # the weights give the date its rows back
-        assert weights[mine.to_numpy()].sum() == pytest.approx(len(day))
-    again, _ = sample_negatives(frame, LABEL, 0.25, seed=1)
-    pd.testing.assert_frame_equal(kept, again)
-    assert not kept.index.equals(sample_negatives(frame, LABEL, 0.25, seed=2)[0].index)
-    # a date keeps the same rows whichever dates are fitted with it
-    late = frame[frame["as_of"] >= WEEKS[10]]
-    assert sample_negatives(late, LABEL, 0.25, seed=1)[0].index.equals(kept.index[kept["as_of"] >= WEEKS[10]])
+    sampled = subsampled(frame, LABEL, _limit(frame, 0.25), seed=1)
+    rate = rate_of(sampled)
+    assert 0.24 < rate < 0.26 and sampled.attrs[RATE] == rate and sampled.columns[-1] == WEIGHT
+    u = pd.Series(draws(frame["case_id"], frame["as_of"], seed=1), index=frame.index)
+    expected = frame[(frame[LABEL] == 1) | (u < rate)]
+    pd.testing.assert_frame_equal(
+        sampled[["as_of", "case_id"]], expected[["as_of", "case_id"]].reset_index(drop=True)
+    )  # in the frame's order
+    for as_of, day in sampled.groupby("as_of"):
+        whole = frame[frame["as_of"] == as_of]
+        negatives = int((whole[LABEL] == 0).sum())
+        others = day[LABEL].to_numpy() == 0
+        np.testing.assert_array_equal(day[WEIGHT].to_numpy()[others], negatives / others.sum())
+        np.testing.assert_array_equal(day[WEIGHT].to_numpy()[~others], 1.0)
+        assert day[WEIGHT].sum() == pytest.approx(len(whole))  # the weights give the date its rows back
+    assert snapshot_rows(sampled) == len(frame) and base_rate(sampled) == pytest.approx(base_rate(frame))
+    pd.testing.assert_frame_equal(subsampled(frame, LABEL, _limit(frame, 0.25), seed=1), sampled)
+    assert not subsampled(frame, LABEL, _limit(frame, 0.25), seed=2)["case_id"].equals(sampled["case_id"])
+    # shuffled rows keep the same rows with the same weights
+    shuffled = subsampled(frame.sample(frac=1, random_state=0), LABEL, _limit(frame, 0.25), seed=1)
+    pd.testing.assert_frame_equal(
+        shuffled.sort_values(["as_of", "case_id"], ignore_index=True)[["as_of", "case_id", WEIGHT]],
+        sampled.sort_values(["as_of", "case_id"], ignore_index=True)[["as_of", "case_id", WEIGHT]],
+    )
+
+
+def test_a_date_without_a_draw_below_the_rate_keeps_its_smallest_draw() -> None:
+    frame = weekly(n=50)
+    days, escalated = frame["as_of"].to_numpy(), frame[LABEL].to_numpy() == 1
+    u = draws(frame["case_id"], frame["as_of"], seed=4)
+    keep, weights = kept(days, escalated, u, 0.0)
+    for as_of in WEEKS:
+        on = days == as_of
+        others = np.flatnonzero(on & ~escalated)
+        assert keep[others].sum() == 1 and keep[others[np.argmin(u[others])]]
+        assert keep[on & escalated].all()
+    assert weights.sum() == pytest.approx(len(frame))
+
+
+def test_one_file_a_date_or_a_date_cut_into_three_files_keep_the_same_rows_and_weights(
+    tmp_path: Path,
+) -> None:
+    frame = weekly(n=60)
+    limit = _limit(frame, 0.3)
+    whole = subsampled(frame, LABEL, limit, seed=7)
+    layouts = {
+        "dates": [frame[frame["as_of"] == day] for day in WEEKS],
+        "parts": [
+            frame[(frame["as_of"] == day) & (frame.index % 3 == part)] for day in WEEKS for part in range(3)
+        ],
+    }
+    for name, pieces in layouts.items():
+        files = []
+        for number, piece in enumerate(pieces):
+            files.append(tmp_path / f"{name}-{number:03d}.parquet")
+            piece.to_parquet(files[-1], index=False)
+        sample = kept_rows(files, LABEL, limit, seed=7)
+        assert sample is not None and sample.rate == rate_of(whole)
+        stacked = stacked_columns(files, sample=sample)
+        assert stacked.attrs[RATE] == rate_of(whole)
+        if name == "dates":  # the same order as the whole matrix's
+            pd.testing.assert_frame_equal(stacked, whole)
+        ordered = stacked.sort_values(["as_of", "case_id"], ignore_index=True)
+        pd.testing.assert_frame_equal(ordered, whole.sort_values(["as_of", "case_id"], ignore_index=True))
+    assert kept_rows(files, LABEL, len(frame), seed=7) is None  # not above the limit: every row
+
+
+def _synthetic_dates(seed: int = 0, n: int = 1500) -> pd.DataFrame:
+    """Three dates of n rows, fixed labels (8% escalations) and scores (higher for escalations, with ties)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for day in WEEKS[:3]:
+        labels = (rng.random(n) < 0.08).astype(int)
+        scores = np.round(rng.normal(labels * 1.5, 1.0), 2)
+        frames.append(
+            pd.DataFrame(
+                {"as_of": day, "case_id": [f"C{i:05d}" for i in range(n)], LABEL: labels, "score": scores}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _figures(frame: pd.DataFrame, weighted: bool) -> np.ndarray:
+    """Per date: weighted hits in the top 5 %, precision there, Brier score of the scores' sigmoid; and the
+    base rate's numerator and denominator over every date."""
+    out = []
+    weights = frame[WEIGHT] if weighted and WEIGHT in frame else pd.Series(1.0, index=frame.index)
+    for _, day in frame.groupby("as_of"):
+        w = weights[day.index].to_numpy()
+        labels, scores = day[LABEL].to_numpy(), day["score"].to_numpy()
+        listed = list_metrics(labels, scores, 0.05, 20, w)
+        probability = 1 / (1 + np.exp(-(scores - 2.5)))
+        out += [
+            listed["precision_at_k"] * listed["k"],
+            listed["precision_at_k"],
+            probability_metrics(labels, probability, weights=w)["brier"],
+        ]
+    return np.array([*out, float(weights @ frame[LABEL]), float(weights.sum())])
+
+
+@pytest.mark.parametrize("weighted", [True, False], ids=["weighted", "unweighted"])
+def test_the_weighted_metrics_of_a_sampled_matrix_are_unbiased_over_seeds_and_unweighted_ones_are_not(
+    weighted: bool,
+) -> None:
+    frame = _synthetic_dates()
+    truth = _figures(frame, weighted=True)
+    limit = _limit(frame, 0.2)
+    seeds = np.array([_figures(subsampled(frame, LABEL, limit, seed), weighted) for seed in range(400)])
+    error = seeds.std(axis=0, ddof=1) / np.sqrt(len(seeds))
+    within = np.abs(seeds.mean(axis=0) - truth) <= 4 * error + 1e-9 * np.abs(truth)
+    if weighted:
+        assert within.all(), (seeds.mean(axis=0), truth, error)
+    else:  # precision inflated about 1/rate in odds; the base rate's denominator shrunk to the kept rows
+        assert not within[1::3][:3].any() and not within[-1]
 
 
 def test_at_rate_one_nothing_is_dropped_or_weighted() -> None:
     frame = weekly(n=50)
-    kept, weights = sample_negatives(frame, LABEL, 1.0, seed=1)
-    assert kept is frame and weights is None
+    assert subsampled(frame, LABEL, len(frame), seed=1) is frame
+    assert subsampled(frame, LABEL, None, seed=1) is frame
+    assert rate_of(frame) == 1.0 and snapshot_rows(frame) == len(frame)
 
 
 def test_below_the_limit_training_is_byte_identical_to_training_without_one() -> None:
@@ -100,39 +218,51 @@ def test_below_the_limit_training_is_byte_identical_to_training_without_one() ->
     assert limited.negative_rate == unlimited.negative_rate == 1.0
     assert pickle.dumps(limited.model) == pickle.dumps(unlimited.model)
     pd.testing.assert_frame_equal(limited.validation, unlimited.validation)
+    assert WEIGHT not in limited.evaluation.predictions
 
 
-def test_above_the_limit_models_fit_on_the_weighted_sample_and_are_judged_on_every_held_out_row() -> None:
+def test_above_the_limit_models_fit_calibrate_and_are_judged_on_the_weighted_sample() -> None:
     matrix = weekly()
-    positives = int(matrix[LABEL].sum())
-    plan = replace(PLAN, max_training_rows=positives + (len(matrix) - positives) // 4)
+    plan = replace(PLAN, max_training_rows=_limit(matrix, 0.25))
     result = train(matrix, [LOGISTIC], plan)
-    assert result.negative_rate == pytest.approx(((len(matrix) - positives) // 4) / (len(matrix) - positives))
-    # every held-out row is scored: the metrics' n per date is the date's snapshot count
+    sampled = subsampled(matrix, LABEL, plan.max_training_rows, plan.seed)
+    assert result.negative_rate == rate_of(sampled) < 0.3
+    # a matrix already subsampled (by the flow) is trained on as it is: the same model
+    again = train(sampled, [LOGISTIC], plan)
+    assert pickle.dumps(again.model) == pickle.dumps(result.model)
+    # the held-out figures stand for every row of their dates: n per date is the date's snapshot count
     held = matrix[matrix["as_of"].isin(result.validation_dates)].groupby("as_of").size()
     model_rows = result.validation[result.validation["scorer"] == "model"].set_index("as_of")["n"]
-    assert model_rows.sort_index().tolist() == held.sort_index().astype(float).tolist()
-    assert len(result.evaluation.predictions) == held.sum()
-    # the fold model: fitted on the weighted sample, its map on every calibration row
+    np.testing.assert_allclose(model_rows.sort_index().to_numpy(), held.sort_index().to_numpy(dtype=float))
+    predictions = result.evaluation.predictions
+    assert len(predictions) < held.sum() and predictions[WEIGHT].sum() == pytest.approx(held.sum())
+    # the fold model: fitted on the weighted rows, its map fitted on the weighted calibration rows
     fold = result.evaluation.folds[0]
-    sampled = replace(PLAN, negative_rate=result.negative_rate)
-    fitting = matrix[matrix["as_of"].isin(fold.fit_dates)]
-    kept, weights = sample_negatives(fitting, LABEL, result.negative_rate, PLAN.seed)
-    assert weights is not None and len(kept) < len(fitting)
+    fitting = sampled[sampled["as_of"].isin(fold.fit_dates)]
+    weights = fitting[WEIGHT].to_numpy()
     direct = make_estimator(LOGISTIC, PLAN.seed).fit(
-        kept[NAMES], kept[LABEL], scale__sample_weight=weights, classify__sample_weight=weights
+        fitting[NAMES], fitting[LABEL], scale__sample_weight=weights, classify__sample_weight=weights
     )
-    fitted = fit_base(matrix, LOGISTIC, fold.fit_dates, sampled)
+    fitted = fit_base(sampled, LOGISTIC, fold.fit_dates, plan)
     np.testing.assert_array_equal(fitted[-1].coef_, direct[-1].coef_)
-    unweighted = make_estimator(LOGISTIC, PLAN.seed).fit(kept[NAMES], kept[LABEL])
+    unweighted = make_estimator(LOGISTIC, PLAN.seed).fit(fitting[NAMES], fitting[LABEL])
     assert not np.allclose(fitted[-1].intercept_, unweighted[-1].intercept_)
-    later = matrix[matrix["as_of"].isin(fold.calibration_dates)]
-    expected = calibrate(direct, later[NAMES], later[LABEL].to_numpy(), "sigmoid")
+    later = sampled[sampled["as_of"].isin(fold.calibration_dates)]
+    expected = calibrate(direct, later[NAMES], later[LABEL].to_numpy(), "sigmoid", later[WEIGHT].to_numpy())
     tested = matrix[matrix["as_of"].isin(fold.test_dates)]
     np.testing.assert_allclose(
         result.evaluation.models[0].predict_proba(tested[NAMES]), expected.predict_proba(tested[NAMES])
     )
     assert base_model(result.evaluation.models[0])[-1].coef_.tolist() == direct[-1].coef_.tolist()
+    # the weighted map's mean probability on its rows is their weighted escalation rate (not inflated)
+    mean = np.average(expected.predict_proba(later[NAMES])[:, 1], weights=later[WEIGHT])
+    assert mean == pytest.approx(np.average(later[LABEL], weights=later[WEIGHT]), abs=0.01)
+    assert mean < later[LABEL].mean() - 0.05
+    # the fairness audit counts every case its rows stand for
+    audit = fairness_audit(predictions, min_cases=1, min_positives=1)
+    assert audit.loc[0, "n"] == held.sum() and audit.loc[0, "positives"] == pytest.approx(
+        float((predictions["label"] * predictions[WEIGHT]).sum())
+    )
 
 
 def test_the_settings_set_the_row_limit_and_the_threads_of_the_plan() -> None:

@@ -32,7 +32,7 @@ class DeferredIndexes:
     def before_insert(self, table: Table, rows: int) -> None:
         """Called before `rows` rows go into `table`: drops its secondary indexes once the run's rows
         into it reach `min_rows` and the rows it held before the run."""
-        if self.connection.dialect.name != "sqlite" or not _secondary(table) or rows == 0:
+        if self.connection.dialect.name != "sqlite" or not secondary_indexes(table) or rows == 0:
             return
         name = table.name
         if name not in self._held:
@@ -47,16 +47,16 @@ class DeferredIndexes:
     def rebuild(self) -> None:
         """Build the dropped indexes again (before the transaction commits)."""
         for table in self._deferred.values():
-            for index in _secondary(table):
+            for index in secondary_indexes(table):
                 index.create(self.connection, checkfirst=True)
         self._deferred.clear()
 
     def _drop(self, table: Table) -> None:
-        for index in _secondary(table):
+        for index in secondary_indexes(table):
             self.connection.execute(DropIndex(index, if_exists=True))
 
 
-def _secondary(table: Table) -> list[object]:
+def secondary_indexes(table: Table) -> list[object]:
     """The table's non-unique indexes, in a fixed order (unique ones enforce something: they stay)."""
     return sorted((i for i in table.indexes if not i.unique), key=lambda i: str(i.name))
 
