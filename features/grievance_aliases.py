@@ -78,7 +78,8 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from features.grievance_homophones import Evidence, homophone_pairs, is_miswritten
+from features.grievance_callers import DOMINANCE, DOMINANT_CALLERS, Callers, Forest, window_callers
+from features.grievance_homophones import homophone_pairs, is_miswritten
 from features.grievance_keys import (
     TRADE_NAMED_KINDS,
     is_generic_name,
@@ -90,13 +91,7 @@ from features.grievance_keys import (
 from features.named_things import GENERIC_WORDS, SUFFIX_KINDS, split_suffix
 
 RARE_PAIR_KEYS = 30  # a character pair of cores found in more keys of a district and kind is not rare
-# A short form inside several things that cannot be one is the thing named by at least DOMINANT_CALLERS
-# callers and DOMINANCE times as many as the others together (a caller who writes "鑫源公司" when
-# twenty-five name 鑫源建筑工程公司 and five 鑫源装饰工程公司 most likely means the first); else it stays
-# apart: merging two things is worse for an analyst than showing one twice.
 _SUFFIX_RANK = {suffix: rank for rank, suffix in enumerate(SUFFIX_KINDS)}  # the root's suffix: first listed
-DOMINANT_CALLERS = 5
-DOMINANCE = 3.0
 PLACE_KINDS = ("estate", "village", "road")  # kinds of places a project may be named after
 # A place named by this many times its usual callers a window (the median over the other windows, plus
 # one) in the windows a project of its name is named in: it surges then.
@@ -316,7 +311,7 @@ def _variants(keys: pd.DataFrame, contained: list[tuple[int, int]]) -> list[tupl
     words or another suffix ('福临装修公司'/'福临装饰工程公司', '远大小区'/'远大苑'), not already one
     containing the other, whose trade words say no other trade (the trades of one, `trade_families`,
     are among the other's: '瑞丰物业公司' is never another name of '瑞丰装饰工程公司'). Whether they are
-    one thing is for the data to say (`_Callers.variant_of`)."""
+    one thing is for the data to say (`Callers.variant_of`)."""
     names = keys["name"]
     usable = (names.str.len() >= 2) & ~names.isin(GENERIC_WORDS) & ~names.map(is_generic_name).astype(bool)
     frame = keys[usable][["block", "name"]]
@@ -336,7 +331,7 @@ def _short_typos(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int
     """(alias, thing) position pairs, both ways, of candidate pairs whose distinctive names have two
     characters, one written differently, with the same trade words and suffixes that may stand for each
     other ('华连食品公司'/'华联食品公司'): too short a name to tell by its spelling, whether they are one
-    thing is for the data to say (`_Callers.variant_of`, whatever the categories: the spelling is
+    thing is for the data to say (`Callers.variant_of`, whatever the categories: the spelling is
     evidence)."""
     name, trade = keys["name"].tolist(), keys["trade"].tolist()
     out = []
@@ -350,26 +345,6 @@ def _short_typos(keys: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[int, int
     return out
 
 
-class _Forest:
-    """Disjoint sets of key positions (union-find); a set is named by its smallest position."""
-
-    def __init__(self, size: int) -> None:
-        self.parent = np.arange(size)
-
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return int(x)
-
-    def join(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        self.parent[max(ra, rb)] = min(ra, rb)
-
-    def components(self) -> np.ndarray:
-        return np.array([self.find(x) for x in range(len(self.parent))], dtype=np.int64)
-
-
 def _components(
     keys: pd.DataFrame,
     pairs: pd.DataFrame,
@@ -381,11 +356,11 @@ def _components(
     joined first, then each shorter key contained in longer ones (longest shorter keys first) with
     them, unless two of those are (by then) different things whose cores neither start nor end one
     another; then with those having the same callers, if they may be one thing, else with the one
-    most named (`_Callers.dominant`); then another name of a thing with it when the data says so
-    (`_variants`, `_Callers.variant_of`); then a miswritten short form with the thing (`_miswritten`:
+    most named (`Callers.dominant`); then another name of a thing with it when the data says so
+    (`_variants`, `Callers.variant_of`); then a miswritten short form with the thing (`_miswritten`:
     `homophones`, the candidate pairs of `features.grievance_homophones` with their shared callers).
     And the (form, thing) position pairs merged as a shorter, other or miswritten name of a thing."""
-    forest = _Forest(len(keys))
+    forest = Forest(len(keys))
     contained = _contained(keys, pairs)
     one, same_callers, typo = _one_thing(keys, pairs, shared_callers)
     ordered = pd.MultiIndex.from_tuples([(min(x, y), max(x, y)) for x, y in contained], names=["a", "b"])
@@ -407,7 +382,7 @@ def _components(
         same_kind_of = _interchangeable(keys, np.array([x]), np.array([y]))[0]
         return bool(same_kind_of) and (longer.startswith(shorter) or longer.endswith(shorter))
 
-    callers, shorter = _Callers(keys, forest, windows), np.zeros(len(keys), dtype=bool)
+    callers, shorter = Callers(keys, forest, windows), np.zeros(len(keys), dtype=bool)
     forms: list[tuple[int, int]] = []
     for by_most_named in (False, True):  # the short forms that are clear first, then the others
         for short in sorted(inside, key=lambda x: (-len(key[x]), key[x])):
@@ -451,139 +426,8 @@ def _components(
     return forest.components(), forms
 
 
-class _Callers:
-    """The callers of the merged things of a district, as they are merged (each key's distinct callers
-    summed over the keys of the thing), over all windows or over those a given key was named in (and,
-    when the hotline categories are known, in the categories its calls were filed under)."""
-
-    def __init__(self, keys: pd.DataFrame, forest: _Forest, windows: pd.DataFrame | None) -> None:
-        self.forest, self.callers = forest, keys["callers"].to_numpy()
-        self.district = {d: np.asarray(at) for d, at in keys.groupby("district").indices.items()}
-        self.of = keys["district"].tolist()
-        self.windows: dict[int, dict[int, int]] = {}
-        self.filed: dict[int, dict[tuple[int, str], int]] = {}
-        if windows is not None:
-            for (at, block), n in windows.groupby(["at", "block"])["caller"].nunique().items():
-                self.windows.setdefault(int(at), {})[int(block)] = int(n)
-            for (at, block, category), n in (
-                windows.groupby(["at", "block", "category"])["caller"].nunique().items()
-            ):
-                self.filed.setdefault(int(at), {})[(int(block), str(category))] = int(n)
-        self.categories = any(category for seen in self.filed.values() for _, category in seen)
-
-    def members(self, root: int) -> list[int]:
-        """The key positions of the merged thing named by its root position."""
-        return [i for i in self.district[self.of[root]].tolist() if self.forest.find(i) == root]
-
-    def of_thing(self, root: int, blocks: set[int] | None = None) -> int:
-        """The callers of the merged thing named by its root position (in the windows `blocks` only)."""
-        if blocks is None:
-            return int(sum(int(self.callers[i]) for i in self.members(root)))
-        return sum(n for i in self.members(root) for b, n in self.windows.get(i, {}).items() if b in blocks)
-
-    def filed_as(self, root: int, key: int) -> dict[tuple[int, str], int]:
-        """Per (window, category) the key at position `key` was named in and filed under (category ''
-        when unknown): the callers of the merged thing named by its root position."""
-        named = dict.fromkeys(self.filed.get(key, {}), 0)
-        for i in self.members(root):
-            for at, n in self.filed.get(i, {}).items():
-                if at in named:
-                    named[at] += n
-        return named
-
-    def lives_in(self, key: int, root: int) -> bool:
-        """The key at position `key` is named only in windows the merged thing named by its root position
-        is named in, or the one just before its first (a grievance's first caller): no life of its own."""
-        seen = {b for i in self.members(root) for b in self.windows.get(i, {})}
-        onset = {max(seen) + 1} if seen else set()
-        return set(self.windows.get(key, {})) <= seen | onset
-
-    def complained_of(self, root: int, key: int) -> int:
-        """The callers of the merged thing named by its root position in the windows the key at position
-        `key` was named in where the thing was also filed under one of the categories the key's calls
-        were filed under there (category '' when unknown), counted under every category: one grievance
-        is filed under several categories (欠薪 and 劳动保障), and its callers complain of one thing
-        whichever was chosen; a window the thing is named in only under other categories counts none."""
-        filed_in: dict[int, set[str]] = {}
-        for block, category in self.filed.get(key, {}):
-            filed_in.setdefault(block, set()).add(category)
-        members = self.members(root)
-        return sum(
-            self.windows.get(i, {}).get(block, 0)
-            for block, categories in filed_in.items()
-            if any((block, category) in self.filed.get(i, {}) for i in members for category in categories)
-            for i in members
-        )
-
-    def filed_alike(self, root: int, key: int) -> int:
-        """The callers of the merged thing named by its root position in the windows the key at position
-        `key` was named in: `complained_of` when the key has no life of its own (it lives only in the
-        thing's windows, `lives_in`, and is named there by fewer callers than the thing), else only those
-        of its calls filed under the key's categories (a form named in weeks of its own or by as many,
-        an estate's 华联小区 named most weeks, may be a thing of its own: only what it shares counts)."""
-        if self.lives_in(key, root):
-            every = self.complained_of(root, key)
-            if every > self.complained_of(self.forest.find(key), key):
-                return every
-        return sum(self.filed_as(root, key).values())
-
-    def dominant(self, things: dict[int, int], short: int) -> dict[int, int]:
-        """Of several things (root: member) a short form may be, the one named by at least
-        DOMINANT_CALLERS callers and DOMINANCE times as many as the others together (empty when none
-        is), in the windows the short form was named in when they are known (a short form is most
-        likely the thing most named at the same time), else over all. When the categories of the calls
-        are known, only the callers of the windows in which the thing was also filed under the short
-        form's categories count, under all its categories there (`complained_of`: its callers complain of
-        what the short form's callers complain of, whichever of its categories each call was filed
-        under), and the short form's own callers count towards DOMINANT_CALLERS."""
-        if short in self.filed:
-            named = {root: self.filed_alike(root, short) for root in things}
-        else:
-            named = {root: self.of_thing(root) for root in things}
-        own = self.complained_of(self.forest.find(short), short) if self.categories else 0
-        most = max(named, key=lambda r: (named[r], -r))
-        others = sum(named.values()) - named[most]
-        if named[most] > 0 and named[most] + own >= DOMINANT_CALLERS and named[most] >= DOMINANCE * others:
-            return {most: things[most]}
-        return {}
-
-    def evidence(self, alias: int, thing: int, shared: int) -> Evidence:
-        """What the calls say of the key at position `alias` as the merged thing of the key at `thing`
-        miswritten (`grievance_homophones.Evidence`): the callers of both merged things, their windows,
-        the thing's callers in the alias's windows under its categories, and `shared` callers."""
-        root, own = self.forest.find(thing), self.forest.find(alias)
-        return Evidence(
-            alias_callers=self.of_thing(own),
-            thing_callers=self.of_thing(root),
-            alias_windows=frozenset(b for i in self.members(own) for b in self.windows.get(i, {})),
-            thing_windows=frozenset(b for i in self.members(root) for b in self.windows.get(i, {})),
-            alias_callers_then=sum(self.filed_as(own, alias).values()),
-            thing_callers_then=sum(self.filed_as(root, alias).values()),
-            shared_callers=shared,
-        )
-
-    def variant_of(self, alias: int, thing: int, filed: bool = True) -> bool:
-        """The key at position `alias` is another name of the merged thing of the key at `thing`: that
-        thing was named in each window the alias was named in and, in those windows under the categories
-        the alias's calls were filed under (when the categories are known and `filed`; under any without
-        `filed`), by at least DOMINANT_CALLERS callers in all and by more than the alias's own thing: the
-        alias has no life of its own. The window just before the thing's first counts as one of its
-        windows (a grievance's first caller may write the other name a week before anyone writes the
-        thing's). False when the windows are unknown."""
-        if alias not in self.filed:
-            return False
-        if filed:
-            total = sum(self.filed_as(self.forest.find(thing), alias).values())
-            own = sum(self.filed_as(self.forest.find(alias), alias).values())
-        else:
-            blocks = set(self.windows.get(alias, {}))
-            total = self.of_thing(self.forest.find(thing), blocks)
-            own = self.of_thing(self.forest.find(alias), blocks)
-        return self.lives_in(alias, self.forest.find(thing)) and total >= DOMINANT_CALLERS and total > own
-
-
 def _miswritten(
-    keys: pd.DataFrame, forest: _Forest, callers: _Callers, homophones: pd.DataFrame
+    keys: pd.DataFrame, forest: Forest, callers: Callers, homophones: pd.DataFrame
 ) -> list[tuple[int, int]]:
     """The (alias, thing) position pairs merged as a name miswritten (see the module docstring of
     `features.grievance_homophones`). `homophones`: its candidate pairs (id_a, id_b) with the callers
@@ -591,7 +435,7 @@ def _miswritten(
     seen as the alias of the candidates of more writers than its merged thing (a mention of an unknown
     caller counted as one; of as many, named earlier); of several different things, the one a caller
     of the alias also named when only one is, else the one most named in the alias's windows
-    (`_Callers.dominant`), else none. Merged when the data says so (`is_miswritten`). Nothing without
+    (`Callers.dominant`), else none. Merged when the data says so (`is_miswritten`). Nothing without
     the windows of the calls."""
     if homophones.empty or not callers.windows:
         return []
@@ -628,11 +472,11 @@ def _miswritten(
     return out
 
 
-def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int, int]]:
+def _projects_of_places(keys: pd.DataFrame, callers: Callers) -> list[tuple[int, int]]:
     """(project, place) positions of the projects named by the name of a place of their district only
     ('绿洲征迁项目' and the road '绿洲高速', an estate, village or road: PLACE_KINDS) when the windows of
     the calls are known and, in the windows the project was named in, that place is named by most
-    callers (`_Callers.dominant`) and by at least CO_TIMING times its usual callers a window (the median
+    callers (`Callers.dominant`) and by at least CO_TIMING times its usual callers a window (the median
     over the other windows, plus one): the place surges when the project is named. A place's name alone is no
     evidence (a district's '锦绣片区改造项目' and '锦绣花园' are two things most of the time)."""
     if not callers.windows:
@@ -660,26 +504,6 @@ def _projects_of_places(keys: pd.DataFrame, callers: _Callers) -> list[tuple[int
     return out
 
 
-def _window_callers(mentions: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame | None:
-    """The distinct (key position, window, category, caller) of the mentions with a caller and a window
-    (`block`; category '' when the mentions have none), None without a block column."""
-    if "block" not in mentions:
-        return None
-    known = mentions[mentions["caller"].notna() & mentions["block"].notna()]
-    position = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["district", "key"]]))
-    at = position.reindex(pd.MultiIndex.from_frame(known[["district", "key"]])).to_numpy()
-    category = known["category"].fillna("") if "category" in known else pd.Series("", index=known.index)
-    frame = pd.DataFrame(
-        {
-            "at": at,
-            "block": known["block"].to_numpy(),
-            "category": category.astype(object).to_numpy(),
-            "caller": known["caller"].to_numpy(),
-        }
-    )
-    return frame.drop_duplicates(ignore_index=True)
-
-
 def _forms_of_named(keys: pd.DataFrame, forms: list[tuple[int, int]]) -> np.ndarray:
     """Per key position: it was merged as a shorter or other name of a key named by at least a
     DOMINANCE-th as many callers, a mention whose caller is unknown (a call without a number, a case)
@@ -696,8 +520,8 @@ def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
     """Per distinct (district, key): the root key of its merged thing (itself when it has no alias).
     `mentions`: district, key, kind and caller (None when unknown) of every mention, calls and cases,
     and optionally block (the window of a call's mention, missing for a case's): a short form inside
-    several things is then judged by the callers of the windows it was named in (`_Callers.dominant`),
-    and another name of a thing by the windows it was named in (`_Callers.variant_of`); category (the
+    several things is then judged by the callers of the windows it was named in (`Callers.dominant`),
+    and another name of a thing by the windows it was named in (`Callers.variant_of`); category (the
     hotline category of a call's mention, missing or '' for a case's): only the callers of those
     windows filed under the same categories are then counted; and first (the time of a call's mention,
     missing for a case's): the root is then the form named first among those of the most precise suffix
@@ -715,7 +539,7 @@ def alias_roots(mentions: pd.DataFrame) -> pd.DataFrame:
     shared = _shared_callers(bare_mentions, keys, pairs)
     homophones = pd.DataFrame(homophone_pairs(keys, RARE_PAIR_KEYS), columns=["id_a", "id_b"], dtype=np.int64)
     homophones["shared"] = _shared_callers(bare_mentions, keys, homophones)
-    component, forms = _components(keys, pairs, shared, _window_callers(bare_mentions, keys), homophones)
+    component, forms = _components(keys, pairs, shared, window_callers(bare_mentions, keys), homophones)
     ranked = keys.assign(
         component=component,
         form=_forms_of_named(keys, forms),

@@ -19,7 +19,8 @@ config)` gives each such call the cluster of named calls it resembles, when it r
   (`things_weigh`; wording no named call holds weighs as wording of one, so a city of one named
   cluster compares texts as without it). Background: docs/design/grievance-resemblance.md.
 - **Likeness to a cluster** is the mean cosine of its `neighbours` most alike texts (a text written by
-  several callers counts once; a cluster with fewer alike texts counts the missing ones as 0: one
+  several callers counts once, and so does a caller who wrote several: only their most alike text,
+  one voice however often it calls; a cluster with fewer alike texts counts the missing ones as 0: one
   similar text is not a grievance's wording). The call joins the most alike cluster when that likeness
   is at least `similarity` and the cluster holds at least `share` of the call's likeness to all named
   texts (the sum of its cosines of at least `floor`): a follow-up worded like the calls about many
@@ -87,6 +88,16 @@ def _weighed(vectors: sparse.csr_matrix, named: pd.DataFrame) -> sparse.csr_matr
     return normalize(vectors @ sparse.diags(weights)).astype(np.float32).tocsr()
 
 
+def _voices(calls: pd.DataFrame) -> np.ndarray:
+    """Per call: who called (the `caller` column), else the call itself (a call without a caller, or calls
+    without the column, each speak for one)."""
+    own = np.array([f"#{i}" for i in range(len(calls))], dtype=object)
+    if "caller" not in calls:
+        return own
+    caller = calls["caller"].astype(object).to_numpy()
+    return np.where(pd.isna(caller), own, caller)
+
+
 def _pairs(
     calls: pd.DataFrame,
     unnamed: np.ndarray,
@@ -104,6 +115,7 @@ def _pairs(
     district = calls["district"].astype("string").fillna("").to_numpy(dtype=object)
     category = calls["category"].astype("string").fillna("").to_numpy(dtype=object)
     received = calls["received_at"].to_numpy()
+    voice = _voices(calls)
     asking = pd.DataFrame({"pos": unnamed, "code": code.reindex(unnamed).to_numpy()})
     asking = asking[(asking["code"] >= 0) & (district[unnamed] != "")]
     named = keyed.assign(code=code.reindex(keyed["pos"]).to_numpy())
@@ -129,11 +141,12 @@ def _pairs(
                     "cluster": among["cluster"].to_numpy()[product.col][keep],
                     "document": among["code"].to_numpy()[product.col][keep],
                     "cosine": product.data[keep].astype(np.float64),
+                    "caller": voice[other][keep],
                 }
             )
         )
     if not found:
-        return pd.DataFrame({"pos": [], "cluster": [], "document": [], "cosine": []})
+        return pd.DataFrame({"pos": [], "cluster": [], "document": [], "cosine": [], "caller": []})
     return pd.concat(found, ignore_index=True).drop_duplicates(["pos", "cluster", "document"])
 
 
@@ -146,7 +159,8 @@ def resembling_calls(
     topics: TopicConfig = TOPICS,
 ) -> pd.DataFrame:
     """(pos, cluster) of the calls naming nothing that join a cluster of named calls (see the module
-    docstring), by pos. `calls`: text, district, category, received_at (tz-aware); `unnamed`: the
+    docstring), by pos. `calls`: text, district, category, received_at (tz-aware) and optionally caller
+    (None when unknown: a call without a caller speaks for itself); `unnamed`: the
     positions of the calls naming nothing; `keyed`: (pos, cluster) of the named calls, one row per call
     and cluster; `window`: how far apart in time a call and the named calls it is compared with may be."""
     keyed = keyed[["pos", "cluster"]].drop_duplicates()
@@ -160,6 +174,7 @@ def resembling_calls(
     mass = counted.groupby(["pos", "cluster"])["cosine"].sum()
     share = mass / mass.groupby(level="pos").transform("sum")
     ranked = pairs.sort_values(["pos", "cluster", "cosine"], ascending=[True, True, False], kind="stable")
+    ranked = ranked.drop_duplicates(["pos", "cluster", "caller"])  # a caller's most alike text only
     top = ranked.groupby(["pos", "cluster"]).head(config.neighbours)
     likeness = (top.groupby(["pos", "cluster"])["cosine"].sum() / config.neighbours).rename("likeness")
     frame = likeness.reset_index()
@@ -191,14 +206,15 @@ def resembling_mentions(
     """(pos, thing, kind, key, member, district) of the calls without a key (`found`: the calls' keyed
     mentions, pos, kind, key and district) that join a cluster (district, key) by `resembling_calls`, as
     mentions of its thing written as nothing ('': never the form it is shown as). `calls`: text,
-    district, category, received_at; `nameless`: (pos, thing) of the words of the texts that name a
-    trade or nothing, no thing in particular (整个小区, 自来水公司), left out of the texts compared."""
+    district, category, received_at and optionally caller; `nameless`: (pos, thing) of the words of the
+    texts that name a trade or nothing, no thing in particular (整个小区, 自来水公司), left out of the
+    texts compared."""
     unnamed = np.setdiff1d(np.arange(len(calls)), found["pos"].to_numpy())
     clusters = found[["district", "key", "kind"]].drop_duplicates(["district", "key"]).reset_index(drop=True)
     at = pd.MultiIndex.from_frame(clusters[["district", "key"]])
     cluster = at.get_indexer(pd.MultiIndex.from_frame(found[["district", "key"]]))
     keyed = pd.DataFrame({"pos": found["pos"].to_numpy(), "cluster": cluster})
-    rows = calls[["text", "district", "category", "received_at"]]
+    rows = calls[["text", "district", "category", "received_at", *(["caller"] if "caller" in calls else [])]]
     if nameless is not None and not nameless.empty:
         rows = rows.assign(text=without_words(rows["text"], nameless).to_numpy())
     joined = resembling_calls(rows, unnamed, keyed, window, config, topics)

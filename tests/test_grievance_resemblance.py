@@ -134,3 +134,28 @@ def test_words_naming_no_thing_are_taken_out_of_their_own_texts_only() -> None:
     texts = pd.Series(["整个小区停水了，自来水公司不管", "整个小区停电了", None], dtype=object)
     words = pd.DataFrame({"pos": [0, 0, 2], "thing": ["整个小区", "自来水公司", "整个小区"]})
     assert without_words(texts, words).tolist() == ["，停水了，，不管", "整个小区停电了", None]
+
+
+def test_a_caller_who_wrote_several_of_a_cluster_s_texts_counts_once() -> None:
+    """Three texts of 鑫源 share the crowd phrase '工友们说好了…讨说法' with a call naming nothing (cosine
+    0.54 each): written by three callers (or by calls without a caller, each speaking for itself) the
+    call joins 鑫源 (likeness 0.54); written by one caller, they are one voice (likeness 0.54 / 3 = 0.18
+    < 0.2) and it joins nothing."""
+    named = [
+        ("鑫源建筑公司拖欠工资，工友们说好了明天一起去讨说法", EAST, "欠薪", 1),
+        ("鑫源建筑公司那边还是没有解决，工友们说好了明天一起去讨说法", EAST, "欠薪", 2),
+        ("鑫源建筑公司的事情之前已经反映过，工友们说好了明天一起去讨说法", EAST, "欠薪", 3),
+        ("顺发花园的电梯坏了一个月，物业一直不修", EAST, "物业管理", 2),
+    ]
+    keyed = pd.DataFrame({"pos": range(4), "cluster": [0, 0, 0, 1]})
+    calls = frame([*named, ("工地上的活干完了，老板一直找借口，工友们说好了去讨说法", EAST, "欠薪", 4)])
+
+    def joins(callers: list[str | None] | None) -> list[int]:
+        asked = calls if callers is None else calls.assign(caller=callers)
+        return resembling_calls(asked, np.array([4]), keyed, WEEK)["cluster"].tolist()
+
+    assert joins(None) == [0]
+    assert joins(["a", "b", "c", "d", "e"]) == [0]
+    assert joins([None, None, None, "d", None]) == [0]
+    assert joins(["a", "a", "a", "d", "e"]) == []
+    assert joins(["a", "a", None, "d", "e"]) == [0]  # a and the call without a caller: two voices, 0.36
