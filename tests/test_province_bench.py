@@ -63,6 +63,8 @@ def test_the_province_holds_every_copy_whole_and_apart_with_its_indexes(city: Pa
     assert any("district" in name for name in indexes)
     again = fill_province(city, store, copies=3)
     assert again["reused"] and again["rows"] == filled["rows"]
+    other = fill_province(city, store, copies=2)
+    assert not other["reused"] and other["rows"]["cases"] == 2 * one["cases"]
 
 
 def test_the_summary_keeps_the_province_figures_with_the_city_s_parquet_ingest_rate() -> None:
