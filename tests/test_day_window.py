@@ -22,7 +22,15 @@ from tests.builders import (
     make_sources,
     store_sources,
 )
-from warehouse.day_window import MARGIN, WindowBounds, earliest, known_since, window_calls, window_filters
+from warehouse.day_window import (
+    MARGIN,
+    WindowBounds,
+    earliest,
+    known_since,
+    reference_filters,
+    window_calls,
+    window_filters,
+)
 from warehouse.store import Warehouse
 
 BOUNDS = WindowBounds(
@@ -104,3 +112,34 @@ def test_the_earliest_call_time_is_found_by_the_database(warehouse: Warehouse) -
     expected = calls.loc[calls["known_at"] >= since - MARGIN, "known_at"].min()
     assert earliest(warehouse, "known_at", known_since(since)) == expected
     assert earliest(warehouse, "received_at", window_calls(pd.Timestamp("2030-01-01"), end)) is None
+
+
+def test_the_base_rates_reference_reads_the_events_in_one_pass_and_keeps_the_same_rows(
+    tmp_path: Path,
+) -> None:
+    """SQLite scans the events once for the reference (most cases are recent), not case by case."""
+    from sqlalchemy import select
+
+    from warehouse import tables
+
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'store.db'}")
+    sources = make_sources(
+        cases=[case_row("C1", "2025-02-01"), case_row("C2", "2024-01-01")],
+        events=[
+            event_row("C1", "2025-02-10", "litigation"),
+            event_row("C1", "2025-02-11", "mediation_failed"),
+            event_row("C2", "2025-02-12", "litigation"),
+        ],
+        hotline=[],
+    )
+    store_sources(warehouse, sources)
+    where = reference_filters(pd.Timestamp("2025-01-01").to_pydatetime(), ["litigation"])
+    read = warehouse.read_records(
+        RecordKind.CASE_EVENTS, ["case_id", "event_type"], where=where[RecordKind.CASE_EVENTS]
+    )
+    assert read.values.tolist() == [["C1", "litigation"]]
+    query = select(tables.case_events.c.case_id).where(where[RecordKind.CASE_EVENTS])
+    with warehouse.engine.connect() as connection:
+        sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "SCAN case_events" in plan and "ix_case_events_case_id" not in plan
