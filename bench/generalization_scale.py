@@ -116,17 +116,13 @@ def comparison(results: dict[str, Any]) -> list[str]:
             commit = r.get("commit", rerun["code"]["commit"])
             lines.append(_line(f"{city}, first draw, rerun", n_small, commit, r))
             grids.append(f"- {city}, {n_small:,}, first draw rerun: {_grid(r)}")
-        for p in pooled(draws):
-            if p.get("draws"):
-                lines.append(_line(f"{city}, {p['draws']} draws pooled", n_small, "earlier", p))
+        lines += _pooled_lines(draws, f"{city}, {{}} draws pooled", n_small, "earlier")
         for r in rows:
             label = "first draw" if r["name"] == city else f"draw {r['name'].split(DRAW_MARK)[1]}"
             commit = r.get("commit", large["code"]["commit"])
             lines.append(_line(f"**{city}, {label}**", n_large, commit, r))
             grids.append(f"- {city}, {n_large:,}, {label}: {_grid(r)}")
-        for p in pooled(rows):
-            if p.get("draws"):
-                lines.append(_line(f"**{city}, {p['draws']} draws pooled**", n_large, "", p))
+        lines += _pooled_lines(rows, f"**{city}, {{}} draws pooled**", n_large, "")
     return [
         *lines,
         "",
@@ -149,6 +145,11 @@ def merged_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "summary": overall(scenarios),
         "runs": [{k: one[k] for k in ("command", "date", "code", "machine")} for one in each],
     }
+
+
+def _pooled_lines(rows: Sequence[dict[str, Any]], label: str, cases: int, code: str) -> list[str]:
+    """The table's line of a city's draws pooled (`label` formatted with their count), if it has several."""
+    return [_line(label.format(p["draws"]), cases, code, p) for p in pooled(rows) if p.get("draws")]
 
 
 def oracle_lines(results: dict[str, Any]) -> list[str]:
