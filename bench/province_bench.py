@@ -67,52 +67,105 @@ def copy_of(frame: Any, field: str, copy: int) -> Any:
 
 
 def fill_province(city: Path, store: Path, copies: int, batch_rows: int = BATCH_ROWS) -> dict[str, Any]:
-    """The province's SQLite store (made once): `copies` copies of the city's stored tables, a batch per
-    transaction, secondary indexes dropped first and built once at the end."""
-    import pyarrow.parquet as pq
-    from sqlalchemy.schema import DropIndex
-
-    from contracts.vocabulary import RecordKind
-    from warehouse import tables
-    from warehouse.bulk_indexes import secondary_indexes
-    from warehouse.store import Warehouse, append
+    """The province's SQLite store: `copies` copies of the city's stored tables. Made once (a batch per
+    transaction, secondary indexes dropped first and built once at the end); a store of fewer copies gains
+    the missing ones (a copy per transaction, so an interrupted run leaves whole copies), one of more is
+    made again."""
+    from warehouse.store import Warehouse
 
     meta = store.with_suffix(".json")
     if store.exists() and meta.exists():
         made = json.loads(meta.read_text(encoding="utf-8"))
         if made["copies"] == copies:
             return {**made, "reused": True}
+        if made["copies"] < copies:
+            return _added_copies(city, store, made, copies, batch_rows)
     store.unlink(missing_ok=True)
     meta.unlink(missing_ok=True)
     partial = store.with_name(store.stem + ".partial.db")
     partial.unlink(missing_ok=True)
-    started, rows = time.perf_counter(), {}
+    started = time.perf_counter()
     warehouse = Warehouse(f"sqlite:///{partial}")
-    chosen = {field: tables.INPUT_TABLES[RecordKind(kind)] for field, kind in TABLES.items()}
     with warehouse.transaction() as connection:
-        for table in chosen.values():
-            for index in secondary_indexes(table):
-                connection.execute(DropIndex(index, if_exists=True))
-    for field, file in _paths(city).items():
-        parquet, rows[field] = pq.ParquetFile(file), 0
-        for copy in range(copies):
-            for batch in parquet.iter_batches(batch_rows):
-                frame = copy_of(batch.to_pandas(), field, copy)
-                with warehouse.transaction() as connection:
-                    append(connection, chosen[field], frame)
-                rows[field] += len(frame)
-                print(
-                    f"province store: {field} copy {copy + 1}/{copies}, {rows[field]:,} rows", file=sys.stderr
-                )
+        _indexes(connection, create=False)
+    rows = {field: 0 for field in TABLES}
+    for copy in range(copies):
+        for field, added in _copy_into(warehouse, city, copy, copies, batch_rows, one_transaction=False):
+            rows[field] += added
     with warehouse.transaction() as connection:
-        for table in chosen.values():
-            for index in secondary_indexes(table):
-                index.create(connection, checkfirst=True)
+        _indexes(connection, create=True)
     warehouse.engine.dispose()
     partial.rename(store)
     found = {"copies": copies, "rows": rows, "seconds": round(time.perf_counter() - started, 1)}
     meta.write_text(json.dumps(found, indent=2), encoding="utf-8")
     return {**found, "reused": False}
+
+
+def _added_copies(
+    city: Path, store: Path, made: dict[str, Any], copies: int, batch_rows: int
+) -> dict[str, Any]:
+    """The store of `made["copies"]` copies with the others added, its record updated after each copy."""
+    from warehouse.store import Warehouse
+
+    warehouse = Warehouse(f"sqlite:///{store}")
+    rows, seconds = dict(made["rows"]), float(made["seconds"])
+    for copy in range(made["copies"], copies):
+        started = time.perf_counter()
+        for field, added in _copy_into(warehouse, city, copy, copies, batch_rows, one_transaction=True):
+            rows[field] += added
+        seconds += time.perf_counter() - started
+        found = {"copies": copy + 1, "rows": rows, "seconds": round(seconds, 1)}
+        store.with_suffix(".json").write_text(json.dumps(found, indent=2), encoding="utf-8")
+    warehouse.engine.dispose()
+    return {**found, "reused": False, "added": copies - made["copies"]}
+
+
+def _copy_into(
+    warehouse: Any, city: Path, copy: int, copies: int, batch_rows: int, one_transaction: bool
+) -> list[tuple[str, int]]:
+    """Append copy `copy` of the city's tables, a batch at a time: each batch its own transaction, or the
+    whole copy one (`one_transaction`). Returns the rows added per table."""
+    import contextlib
+
+    import pyarrow.parquet as pq
+
+    from warehouse.store import append
+
+    added = []
+    whole = warehouse.transaction() if one_transaction else contextlib.nullcontext()
+    with whole as shared:
+        for field, file in _paths(city).items():
+            count = 0
+            for batch in pq.ParquetFile(file).iter_batches(batch_rows):
+                frame = copy_of(batch.to_pandas(), field, copy)
+                each = contextlib.nullcontext(shared) if one_transaction else warehouse.transaction()
+                with each as connection:
+                    append(connection, _table(field), frame)
+                count += len(frame)
+                print(f"province store: {field} copy {copy + 1}/{copies}, {count:,} rows", file=sys.stderr)
+            added.append((field, count))
+    return added
+
+
+def _table(field: str) -> Any:
+    from contracts.vocabulary import RecordKind
+    from warehouse import tables
+
+    return tables.INPUT_TABLES[RecordKind(TABLES[field])]
+
+
+def _indexes(connection: Any, create: bool) -> None:
+    """Drop (or build) the secondary indexes of the copied tables."""
+    from sqlalchemy.schema import DropIndex
+
+    from warehouse.bulk_indexes import secondary_indexes
+
+    for field in TABLES:
+        for index in secondary_indexes(_table(field)):
+            if create:
+                index.create(connection, checkfirst=True)
+            else:
+                connection.execute(DropIndex(index, if_exists=True))
 
 
 def run_settings(work: Path, store: Path, parts: int, runner: str) -> Any:

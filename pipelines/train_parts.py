@@ -184,14 +184,13 @@ def matrix_by_parts(
     progress: Progress = iter,
 ) -> tuple[list[date], pd.DataFrame]:
     """The snapshot dates and the training matrix of the families at `as_of`, built by district parts
-    (`features.partition.district_groups`), reading no table whole: the city's base rates per date and
-    the linked calls' windows are read once per span of dates (`SPAN_DAYS`)."""
+    (`features.partition.district_groups`), reading no table whole: the city's base rates of every date
+    from one read of the reference cases (a province's 1.9 million: 36 s, 0.8 GB), the linked calls'
+    windows once per span of dates (`SPAN_DAYS`)."""
     dates = stored_training_dates(settings, as_of)
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
-    rates: dict[date, BaseRates] = {}
-    for span in spans(dates):
-        at = city_base_rates_at(settings, [as_of_instant(day) for day in span])
-        rates.update({day: at[as_of_instant(day)] for day in span})
+    at = city_base_rates_at(settings, [as_of_instant(day) for day in dates])
+    rates: dict[date, BaseRates] = {day: at[as_of_instant(day)] for day in dates}
     settings.home.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="training-parts-", dir=settings.home) as place:
         arguments = [

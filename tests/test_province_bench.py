@@ -43,7 +43,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow  # simulates a city
-def test_the_province_holds_every_copy_whole_and_apart_with_its_indexes(city: Path) -> None:
+def test_the_province_holds_every_copy_whole_and_apart_and_a_smaller_store_grows(city: Path) -> None:
     store = city.parent / "province.db"
     filled = fill_province(city, store, copies=3, batch_rows=700)
     one = {name: len(pd.read_parquet(city / "stored" / f"{name}.parquet")) for name in ("cases", "hotline")}
@@ -65,6 +65,12 @@ def test_the_province_holds_every_copy_whole_and_apart_with_its_indexes(city: Pa
     assert again["reused"] and again["rows"] == filled["rows"]
     other = fill_province(city, store, copies=2)
     assert not other["reused"] and other["rows"]["cases"] == 2 * one["cases"]
+    grown = fill_province(city, store, copies=3, batch_rows=700)
+    assert grown["added"] == 1 and grown["rows"] == filled["rows"]
+    with sqlite3.connect(store) as connection:
+        regrown = pd.read_sql("SELECT case_id, district FROM cases ORDER BY case_id", connection)
+    assert regrown.equals(cases.sort_values("case_id").reset_index(drop=True)[["case_id", "district"]])
+    assert fill_province(city, store, copies=3)["reused"]
 
 
 def test_the_summary_keeps_the_province_figures_with_the_city_s_parquet_ingest_rate() -> None:
