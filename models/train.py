@@ -467,18 +467,19 @@ def tuned(
     reusable = [e for e in earlier if e.models and e.folds == tuple(folds)]
     started = _started_grid(matrix, candidate, folds, plan, reusable)
 
-    def objective(params: dict[str, Any]) -> tuple[float, tuple[Any, ...]]:
+    def objective(params: dict[str, Any]) -> tuple[float, tuple[float, ...], tuple[Any, ...]]:
         trial = replace(candidate, params=params, tuning=None)
         same = next((e for e in reusable if _same_model(e.candidate, trial)), None)
         if same:
             bases = tuple(base_model(m) for m in same.models)
-            precision = [
+            precision = tuple(
                 held_out_precision(matrix, b, trial, f, plan) for b, f in zip(bases, folds, strict=True)
-            ]
-            return float(np.mean(precision)), bases
+            )
+            return float(np.mean(precision)), precision, bases
         waiting = started.pop(_params_key(params), None)
         fitted = waiting() if waiting else fold_bases(matrix, trial, folds, plan)
-        return float(np.mean([p for _, p in fitted])), tuple(b for b, _ in fitted)
+        precision = tuple(p for _, p in fitted)
+        return float(np.mean(precision)), precision, tuple(b for b, _ in fitted)
 
     found = search(candidate.params, objective, candidate.tuning, plan.seed)
     best = replace(candidate, params=found.params, tuning=None)
