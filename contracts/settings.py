@@ -95,11 +95,12 @@ class Settings(BaseSettings):
         description="Above this many training-matrix rows, the matrix keeps every escalation and a seeded "
         "sample of the other rows (the same share on every date; a row is kept when a keyed hash of the "
         "seed, its case and its date falls below the share, so whole or by district parts the same rows), "
-        "each kept row weighted by its date's non-escalations over those kept; the dropped rows are never "
+        "each kept row weighted by its date's rows of its class over those kept; where escalations alone "
+        "would fill more than half of it, they are sampled too, to half. The dropped rows are never "
         "stacked in memory. The fits, probability maps, every fold metric, the fairness audit, the champion "
-        "comparison and the drift reference take the weights. The share is recorded with the model "
-        "(`negative_rate`). 0: never subsample. It bounds the grid's and the matrix's memory "
-        "(bench/training_results.md, docs/design/partitions.md).",
+        "comparison and the drift reference take the weights. The shares are recorded with the model "
+        "(`negative_rate`, `escalation_rate`). 0: never subsample. It bounds the grid's and the matrix's "
+        "memory (bench/training_results.md, docs/design/partitions.md).",
     )
     training_threads: int = Field(
         1,

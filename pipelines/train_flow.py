@@ -379,6 +379,7 @@ def register(
         "n_features": len(result.feature_names),
         "training_max_rows": settings.training_max_rows,
         "negative_rate": result.negative_rate,
+        "escalation_rate": result.escalation_rate,
         **searched(result),
     }
     metadata = {
@@ -396,6 +397,7 @@ def register(
         ),
         "base_rate": rate,
         "negative_rate": result.negative_rate,
+        "escalation_rate": result.escalation_rate,
         "summary": result.summary,
         "reference": training_reference(result, matrix),
     }
