@@ -178,8 +178,15 @@ class Settings(BaseSettings):
     band_high_capacity: int = Field(
         100, ge=1, description="At most this many cases are 'high' on a day (the team's capacity)."
     )
-    fairness_min_cases: int = Field(50, ge=1, description="Smaller groups are 'insufficient', not judged.")
-    fairness_min_positives: int = Field(10, ge=1, description="Groups with fewer escalations are not judged.")
+    fairness_min_cases: int = Field(
+        50,
+        ge=1,
+        description="Smaller groups are 'insufficient', not judged (rows held: a subsampled matrix's weights "
+        "do not count).",
+    )
+    fairness_min_positives: int = Field(
+        10, ge=1, description="Groups with fewer escalations (rows held) are not judged."
+    )
     alert_webhook_url: str = Field(
         "", description="URL that receives a JSON POST on failures, holds and drift."
     )
