@@ -68,12 +68,36 @@ _ANY_NUMBER = re.compile(
     )
     + ")"
 )
+# Numbers written in Chinese numerals (手机一三八一二三四五六七八, 身份证号三三零一...): a run of at least 7
+# numerals and digits, up to 3 spaces or dashes between them, is read as digits before the patterns match
+# (三个月, 十二月 and other short runs are left alone).
+CHINESE_NUMERALS = "〇零一二三四五六七八九幺"
+_NUMERAL_DIGITS = str.maketrans(CHINESE_NUMERALS, "001234567891")
+_NUMERAL = f"[{CHINESE_NUMERALS}0-9]"
+_NUMERAL_RUN = re.compile(f"{_NUMERAL}(?:[\\s-]{{0,3}}{_NUMERAL}){{6,}}")
+_HAS_NUMERAL = re.compile(f"[{CHINESE_NUMERALS}]")
+
+
 _TRANSLATED = re.compile("[" + re.escape("".join(chr(c) for c in FULL_WIDTH_DIGITS)) + "]")
 # Texts that may hold a personal number (RE2 syntax, run by pyarrow on whole columns): only these are masked.
 _CANDIDATE = (
     r"\p{Nd}[\p{Nd}\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}\p{Pd}\x{2212}\x{200b}-\x{200d}\x{2060}\x{feff}"
-    r"./．／()（）]{5,}[\p{Nd}XxＸｘ]"
+    r"./．／()（）]{5,}[\p{Nd}XxＸｘ]" + f"|{_NUMERAL}(?:[\\s-]{{0,3}}{_NUMERAL}){{6,}}"
 )
+
+
+def _numerals_as_digits(text: str) -> str:
+    """text with each run of at least 7 Chinese numerals and digits read as ASCII digits (same length)."""
+    return _NUMERAL_RUN.sub(lambda m: m.group().translate(_NUMERAL_DIGITS), text)
+
+
+def number_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, mask) of every phone and ID number in text, whatever its digits (Unicode, full-width,
+    Chinese numerals)."""
+    read = text.translate(FULL_WIDTH_DIGITS)
+    if _HAS_NUMERAL.search(read):
+        read = _numerals_as_digits(read)
+    return [(*m.span(), _mask_match(m)) for m in _ANY_NUMBER.finditer(read)]
 
 
 def _mask_match(match: re.Match[str]) -> str:
@@ -84,7 +108,11 @@ def mask_text(text: str) -> str:
     """Free text with mobile and landline numbers and resident ID numbers replaced by mask tokens."""
     if _TRANSLATED.search(text):
         text = text.translate(FULL_WIDTH_DIGITS)
-    return _ANY_NUMBER.sub(_mask_match, text)
+    if not _HAS_NUMERAL.search(text):
+        return _ANY_NUMBER.sub(_mask_match, text)
+    for start, end, mask in reversed(number_spans(text)):
+        text = text[:start] + mask + text[end:]
+    return text
 
 
 def _texts(values: pd.Series) -> np.ndarray:

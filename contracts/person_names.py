@@ -74,8 +74,8 @@ _NAME_CUES = frozenset(
         "朋友 亲戚 房东 租客 承租人 出租人 司机 驾驶员 对方 指派 联系 委托 "
         "代理人 律师 书记 主任 网格员 民警 医生 患者 家属 欠款人 借款人 "
         "债务人 债权人 原告 被告 嫌疑人 户主 村委 老板 包工头 法定代表人 "
-        "负责人 来电人 反映人 投诉人 经办人 系 是 为 称 说 找到 告诉 通知 "
-        "要求"
+        "负责人 来电人 反映人 投诉人 经办人 联系人 本人 自称 投诉 举报 系 是 为 称 说 "
+        "找到 告诉 通知 要求"
     )
 )
 _NAME_FOLLOWERS = frozenset(
@@ -88,6 +88,14 @@ _NAME_FOLLOWERS = frozenset(
         "丈夫 父亲 母亲 签订 签字 拨打 来 去 前往 负责 调解 协商 出具 支付 "
         "赔偿 联系 电话"
     )
+)
+# Words for a person's role after which a surname and one or two given characters are a name whatever
+# follows (业主投诉邻居高志远噪音扰民, 丈夫林国庆经常殴打她); the name ends where jieba's words do.
+ROLE_WORDS = _words(
+    "邻居 调解员 申请人 被申请人 当事人 村民 业主 住户 居民 员工 工人 职工 同事 工友 丈夫 妻子 "
+    "儿子 女儿 父亲 母亲 老公 老婆 前夫 前妻 朋友 亲戚 房东 租客 承租人 出租人 司机 驾驶员 代理人 "
+    "网格员 民警 家属 欠款人 借款人 债务人 债权人 原告 被告 嫌疑人 户主 老板 包工头 法定代表人 "
+    "负责人 来电人 反映人 投诉人 举报人 经办人 联系人 本人"
 )
 # Ordinary words (places, organisations, brands, roles) that jieba or the rules take for names.
 ALLOW_LIST = frozenset(
@@ -105,16 +113,21 @@ ALLOW_LIST = frozenset(
         "江西 湖南 广东 杭州 余杭 萧山 严重 严格 连续 连接 苗木 雷雨 景区 "
         "宁波 邵阳 曲靖 牛肉 骆驼 蓝色 白色 黄色 金色 卫生 卫生院 宫殿 冷库 "
         "简单 祝福 尚未 柴油 邢台 齐全 易燃 乔木 庄稼 章节 毕业 季度 霍乱 "
-        "凌晨 苏州 陆续 汪洋 石头 石材 于今"
+        "凌晨 苏州 陆续 汪洋 石头 石材 于今 王府井 安保 房建"
     )
 )
 _PLACE_SUFFIXES = _words(
-    "区 市 县 镇 乡 村 路 街 道 巷 弄 苑 园 城 厂 店 院 校 局 所 "
+    "区 市 县 镇 乡 村 路 街 道 巷 弄 苑 园 城 院 校 局 所 "
     "馆 站 港 湾 山 河 湖 岛 里 庄 屯 寨 桥 坊 小区 公司 集团 社区 "
     "大道 广场 花园 新村 家园 大厦 中心 医院 学校 商场 超市 银行 酒店 "
-    "宾馆 饭店 物业 公寓 工地 项目 街道 委员会 开发区 工业园 家电 机械 "
+    "宾馆 饭店 物业 公寓 街道 委员会 开发区 工业园 家电 机械 "
     "建筑 实业 科技 电器 餐饮 汽车 物流 农贸 市场"
 )
+# Informal words for where people work, often named after their owner or foreman (王建国工地, 孙建国厂,
+# 刘德明项目): a name before one is masked unless it ends a word begun before it (公路征迁项目) or starts
+# a trade (永盛服装厂), and is no dictionary word other than a name (高铁工地, 钟表店).
+WORKPLACE_WORDS = _words("工地 项目 厂 店 队 班组 车间")
+_WORKPLACE = re.compile("|".join(sorted(WORKPLACE_WORDS, key=len, reverse=True)))
 _PUNCTUATION = re.compile(r"^[\s\W\d]+$")
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _SURNAME_CLASS = "[" + SURNAMES + "]|" + "|".join(COMPOUND_SURNAMES)
@@ -155,7 +168,7 @@ _FOLLOW = "|".join(
 )
 # A surname and one or two given characters between a cue (or the start, or punctuation) and a follower.
 _IN_CONTEXT = re.compile(
-    rf"(?:^|[^\w\[\]]|{_CUE})(?P<name>(?:{_SURNAME_CLASS}){_GIVEN}{{1,2}}?)(?=(?:{_FOLLOW})|[^\w]|$)"
+    rf"(?:^|[^\w\[\]]|(?P<cue>{_CUE}))(?P<name>(?:{_SURNAME_CLASS}){_GIVEN}{{1,2}}?)(?=(?:{_FOLLOW})|[^\w]|$)"
 )
 
 
@@ -191,6 +204,21 @@ def _place_follows(text: str, end: int) -> bool:
     )
 
 
+_TRADE_START = re.compile("|".join(sorted((*TRADE_WORDS, *GOODS_WORDS), key=len, reverse=True)))
+
+
+def _not_owner(tokenizer: Any, text: str, start: int, end: int) -> bool:
+    """Whether the candidate before a workplace word is not its owner's name: its surname ends a word
+    begun before it (公路 of 公路征迁项目, 经常 of 经常排队), or a trade starts it or its given name
+    (管网项目, 永盛服装厂)."""
+    given = start + len(_split_surname(text[start:end]) or ("",))
+    return (
+        _place_before(tokenizer, text, start)
+        or _TRADE_START.match(text, start, end) is not None
+        or _TRADE_START.match(text, given) is not None
+    )
+
+
 # A property word's last character (安置房, 3号楼, 小区, 翠苑, 公园...) and a part of an estate after its
 # name, with its number (二期, 3号楼, 5栋, 2单元, A座).
 _PROPERTY_END = re.compile(r"[房楼区苑园]$")
@@ -215,9 +243,27 @@ def _plausible(tokenizer: Any, text: str, start: int, end: int) -> bool:
         return False
     if _estate_name(text, start, end):
         return False
+    if _WORKPLACE.match(text, end) and _not_owner(tokenizer, text, start, end):
+        return False
     tag = word_tags().get(word)
     known = tokenizer.FREQ.get(word, 0) > 0
     return not known or (tag is not None and tag.startswith("nr"))
+
+
+# A surname and one or two given characters right before a workplace word (王建国工地) or after a role
+# word (邻居高志远).
+_BEFORE_WORKPLACE = re.compile(rf"(?:{_SURNAME_CLASS}){_GIVEN}{{1,2}}(?={_WORKPLACE.pattern})")
+_ROLE = "|".join(sorted(ROLE_WORDS, key=len, reverse=True))
+_AFTER_ROLE = re.compile(rf"(?:{_ROLE})(?P<name>(?:{_SURNAME_CLASS}){_GIVEN}{{1,2}})")
+
+
+def _role_name_end(tokenizer: Any, text: str, start: int, end: int, boundaries: set[int]) -> int | None:
+    """Where a name after a role word ends: the longest of its candidate ends (two or three characters)
+    at which jieba ends a word (林国庆|经常, 王芳|经常), None when no candidate there is a name."""
+    for stop in range(end, start + 1, -1):
+        if stop in boundaries and _plausible(tokenizer, text, start, stop):
+            return stop
+    return None
 
 
 # Names never span these; texts are judged clause by clause, and a clause seen before is not judged again
@@ -248,10 +294,24 @@ def _clause_spans(text: str) -> tuple[tuple[int, int], ...]:
         if m.group() not in ALLOW_LIST and not _place_before(tokenizer, text, m.start())
     ]
     for match in _IN_CONTEXT.finditer(text):
-        if _plausible(tokenizer, text, *match.span("name")):
-            spans.append(match.span("name"))
+        start, end = match.span("name")
+        # a one-character cue may start a word with the surname (经常 of 经常殴打): no cue then
+        in_word = len(match.group("cue") or "") == 1 and _place_before(tokenizer, text, start)
+        if not in_word and _plausible(tokenizer, text, start, end):
+            spans.append((start, end))
+    words = list(tokenizer.tokenize(text, HMM=True))
+    boundaries = {end for _, _, end in words}
+    for match in _BEFORE_WORKPLACE.finditer(text):
+        # the workplace word starts one of jieba's words (王建国|工地, not 路边|排队)
+        if match.end() in boundaries and _plausible(tokenizer, text, *match.span()):
+            spans.append(match.span())
+    for match in _AFTER_ROLE.finditer(text):
+        start, end = match.span("name")
+        stop = _role_name_end(tokenizer, text, start, end, boundaries)
+        if stop is not None:
+            spans.append((start, stop))
     frequencies, tags, previous = tokenizer.FREQ, word_tags(), None
-    for word, start, end in tokenizer.tokenize(text, HMM=True):
+    for word, start, end in words:
         before, previous = previous, word
         if _split_surname(word) is None:
             continue

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+from contracts.person_names import CLAUSE_PREFILTER, name_spans
+
 # Suffixes read in the first pass and the kind each names (a longer suffix is tried before a shorter one
 # at the same place).
 STRONG_SUFFIXES: dict[str, str] = {
@@ -177,15 +179,25 @@ def split_suffix(name: str) -> tuple[str, str]:
     return name, ""
 
 
+def names_person(name: str) -> bool:
+    """Whether a thing read holds a person's name (王建国工地, 孙建国厂: a name the masker missed), as the
+    masker (`contracts.person_names.name_spans`) finds it: such a thing is never published."""
+    if not _SURNAME.search(name):
+        return False
+    return bool(name_spans(name))
+
+
 def kind_of(name: str) -> str | None:
     """The kind of a name read by the patterns (after its context is cut and its characters restored), or
-    None when it is not a thing: fewer than two characters before the suffix, or a generic word there."""
+    None when it is not a thing: fewer than two characters before the suffix, a generic word there, or a
+    person's name in it (`names_person`)."""
     core, suffix = split_suffix(name)
-    if not suffix or len(core) < 2 or core in GENERIC_WORDS:
+    if not suffix or len(core) < 2 or core in GENERIC_WORDS or names_person(name):
         return None
     return SUFFIX_KINDS[suffix]
 
 
+_SURNAME = re.compile(CLAUSE_PREFILTER)
 _PROTECT = tuple((re.compile(pattern), replacement) for pattern, replacement in PROTECTED)
 _PASSES = (re.compile(STRONG_PATTERN), re.compile(WEAK_PATTERN))
 _BOUNDARY = re.compile(boundary_pattern())

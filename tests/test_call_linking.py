@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from contracts.masking import mask_free_text
 from contracts.timeparse import as_of_instant
 from features import link_memo, linked_activity
 from features.call_linking import LINK_COLUMNS, STORED_LINK_COLUMNS, candidate_signals, day_links, link_calls
+from features.grievances import thing_mentions
 from features.link_config import LinkConfig
 from features.link_inputs import decision_instants
 from features.link_scoring import confidence, scores
@@ -365,6 +367,29 @@ def test_named_things_read_the_shared_grammar() -> None:
     assert named_things("青山职业技术学院拖欠实习补贴3000元") == {"青山职业技术学院", "3000元"}
     assert named_things("反映快易贷APP，在金桥路也有人说") == {"快易贷APP", "金桥路"}
     assert named_things("工人们找不到出路，路灯也不亮") == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "things"),
+    [
+        # a person's name with a workplace word is no thing, masked or not
+        ("我在王建国工地干活，老板拖欠工资", set()),
+        ("我在[姓名]工地干活，老板拖欠工资", set()),
+        ("孙建国厂拖欠工资", set()),
+        ("刘德明项目拖欠工资", set()),
+        # registered names stay things
+        ("华联食品有限公司拖欠工资", {"华联食品有限公司"}),
+        ("鑫源建筑工程有限公司拖欠工资", {"鑫源建筑工程有限公司"}),
+        ("锦绣片区棚户区改造项目补偿不到位", {"锦绣片区棚户区改造项目"}),
+        ("富康花园停水", {"富康花园"}),
+        ("华联厂拖欠工资", {"华联厂"}),
+        ("在永盛服装厂打工", {"永盛服装厂"}),
+    ],
+)
+def test_a_persons_name_is_never_a_named_thing(text: str, things: set[str]) -> None:
+    assert named_things(text) == things
+    found = thing_mentions(pd.Series([text, mask_free_text(text)]))
+    assert set(found["thing"]) == things
 
 
 def test_nothing_to_link_gives_an_empty_frame(sources: Sources) -> None:
