@@ -41,7 +41,8 @@ import pandas as pd
 import cities.demo as demo
 from bench.common import REPO, code_state, machine
 from cities.demo import SimulationConfig, people, simulate_city, templates
-from contracts.masking import _ANY_NUMBER, FULL_WIDTH_DIGITS, mask_column
+from contracts.masking import mask_column
+from contracts.masking import number_spans as masked_numbers
 from contracts.person_names import name_spans
 
 LABELLED = REPO / "bench" / "data" / "masking_labelled.jsonl"
@@ -103,8 +104,8 @@ def occurrences(text: str, strings: list[str]) -> list[Span]:
 
 
 def number_spans(text: str) -> list[Span]:
-    """Spans the number masker replaces (matched on the translated text, same positions)."""
-    return [m.span() for m in _ANY_NUMBER.finditer(text.translate(FULL_WIDTH_DIGITS))]
+    """Spans the number masker replaces (`contracts.masking.number_spans`: any digits, Chinese numerals)."""
+    return [(start, end) for start, end, _ in masked_numbers(text)]
 
 
 def _covered(spans: list[Span]) -> set[int]:

@@ -204,16 +204,21 @@ def _place_follows(text: str, end: int) -> bool:
     )
 
 
+# Characters of the parts of a thing's name (地铁站, 平台, 标段, 职校, 高速, 联队, 工地, 项目) that are
+# hardly ever
+# a given name's.
+_THING_CHARACTERS = frozenset("站台段校速工项队")
 _TRADE_START = re.compile("|".join(sorted((*TRADE_WORDS, *GOODS_WORDS), key=len, reverse=True)))
 
 
 def _not_owner(tokenizer: Any, text: str, start: int, end: int) -> bool:
-    """Whether the candidate before a workplace word is not its owner's name: its surname ends a word
-    begun before it (公路 of 公路征迁项目, 经常 of 经常排队), or a trade starts it or its given name
-    (管网项目, 永盛服装厂)."""
-    given = start + len(_split_surname(text[start:end]) or ("",))
+    """Whether the candidate before a workplace word is not its owner's name: its given name holds a
+    character of a thing's name (华联站工地, 东方高速项目), its surname ends a word begun before it (公路 of
+    公路征迁项目, 经常 of 经常排队), or a trade starts it or its given name (管网项目, 永盛服装厂)."""
+    given = start + len((_split_surname(text[start:end]) or ("",))[0])
     return (
-        _place_before(tokenizer, text, start)
+        not _THING_CHARACTERS.isdisjoint(text[given:end])
+        or _place_before(tokenizer, text, start)
         or _TRADE_START.match(text, start, end) is not None
         or _TRADE_START.match(text, given) is not None
     )
