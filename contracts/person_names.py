@@ -7,7 +7,9 @@ What counts as a name (and is masked as a whole span):
 A candidate is a jieba word starting with a surname: a word the dictionary does not know (found by jieba's
 HMM, as unknown names are) is a name; a dictionary word, or a surname jieba left alone followed by one or two
 given characters, is a name only between a cue (start, punctuation, 与/和/跟/被, 邻居, 调解员, 申请人...) and
-what follows names (反映, 称, 因, 等, punctuation...). Words in the allow-list (places, organisations and
+what follows names (反映, 称, 因, 等, punctuation...); after a role word (邻居, 丈夫, 业主...) it is a name
+whatever follows, ending where jieba ends a word (丈夫林国庆经常...), and so is one right before an informal
+workplace word (王建国工地, 孙建国厂: WORKPLACE_WORDS). Words in the allow-list (places, organisations and
 ordinary words jieba tags as names) and words followed by a place or organisation suffix (区, 村, 小区,
 公司...) or by a registered company's trade and form (华连食品有限公司, `contracts.trade_words`) are never
 names, nor is an estate's name between a property word and a part of the estate
@@ -205,8 +207,7 @@ def _place_follows(text: str, end: int) -> bool:
 
 
 # Characters of the parts of a thing's name (地铁站, 平台, 标段, 职校, 高速, 联队, 工地, 项目) that are
-# hardly ever
-# a given name's.
+# hardly ever a given name's.
 _THING_CHARACTERS = frozenset("站台段校速工项队")
 _TRADE_START = re.compile("|".join(sorted((*TRADE_WORDS, *GOODS_WORDS), key=len, reverse=True)))
 
