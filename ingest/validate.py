@@ -139,13 +139,15 @@ def validate_frame(
             "rename them in the export or map them with a column-mapping file"
         )
     blank = pd.Series("", index=frame.index)
-    keys = _quarantine_key(frame, kind)
-    checked: dict[str, _Checked] = {}
+    checked = {
+        spec.name: _check(spec, frame[spec.name] if spec.name in frame.columns else blank, window)
+        for spec in specs
+    }
+    keys = _quarantine_key(checked, kind)
     problems = [_unparsed_rows(frame, unparsed, kind, source_file)] if unparsed.any() else []
     for spec in specs:
         raw = frame[spec.name] if spec.name in frame.columns else blank
-        result = _check(spec, raw, window)
-        checked[spec.name] = result
+        result = checked[spec.name]
         where = result.broken & ~unparsed
         if where.any():
             problems.append(
@@ -200,13 +202,15 @@ def _unparsed_rows(
     )
 
 
-def _quarantine_key(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
-    """Record keys of delivered rows where the key is one column (a later good version releases them)."""
-    keys = RECORD_KEYS[kind]
-    if len(keys) != 1:
-        return pd.Series(None, index=frame.index, dtype="object")
-    values = frame[keys[0]] if keys[0] in frame.columns else pd.Series("", index=frame.index)
-    return values.where(values != "", None)
+def _quarantine_key(checked: dict[str, _Checked], kind: RecordKind) -> pd.Series:
+    """Record keys of delivered rows whose key fields are all readable, else None (a later delivery of
+    the key releases their entries)."""
+    columns = RECORD_KEYS[kind]
+    readable = ~np.logical_or.reduce([checked[c].broken.to_numpy() for c in columns])
+    parts = pd.DataFrame({c: checked[c].values for c in columns})
+    keys = record_keys(parts[readable], kind) if readable.any() else pd.Series(dtype="object")
+    keys = keys.astype(object).reindex(parts.index)
+    return keys.where(keys.notna(), None)
 
 
 def empty_quarantine() -> pd.DataFrame:
