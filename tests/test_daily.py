@@ -21,7 +21,7 @@ from contracts.settings import Settings
 from features.grievances import empty_clusters
 from models.drift import drift_table, reference_profile
 from pipelines.alerts import send_alert
-from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow
+from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow, finish_skipped
 from pipelines.grievance_flow import published_grievances
 from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
 from pipelines.serve import deployments
@@ -195,6 +195,59 @@ def test_a_run_killed_at_any_step_leaves_readers_the_previous_complete_list(
     assert pointer["as_of"] == new_day.isoformat()
     pd.testing.assert_frame_equal(shown, _listed(new_day, 0.4))
     assert not [p for p in lists.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_rerun_after_a_kill_between_manifest_and_pointer_moves_latest_and_writes_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(home=tmp_path / "home")
+    lists = settings.lists_dir
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    old_day, new_day = date(2025, 3, 1), date(2025, 3, 2)
+    publish_day(_listed(old_day, 0.3), _manifest(old_day), lists, warehouse, NO_GRIEVANCES)
+    calls = {"replace": 0}
+    real_replace = os.replace
+
+    def replace(source: str, target: str) -> None:
+        calls["replace"] += 1
+        if calls["replace"] == 6:  # the manifest is in place; the pointer's rename is next
+            raise KeyboardInterrupt("killed at the latest pointer")
+        real_replace(source, target)
+
+    monkeypatch.setattr(atomic_files.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse, NO_GRIEVANCES)
+    monkeypatch.undo()
+    assert (lists / f"{new_day.isoformat()}.manifest.json").exists()
+    assert read_pointer(lists)["as_of"] == old_day.isoformat()
+
+    rerun = finish_skipped(new_day, "m/v1", {"as_of": new_day.isoformat()}, settings)
+    pointer, shown = read_latest(lists)
+    assert pointer == {"as_of": new_day.isoformat(), "model_version": "m/v1", "stale": False}
+    pd.testing.assert_frame_equal(shown, _listed(new_day, 0.4))
+    written = json.loads(rerun.path.read_text(encoding="utf-8"))
+    assert (rerun.status, written["status"], written["latest_moved"]) == ("skipped", "skipped", True)
+    assert written["latest"] == pointer
+    again = finish_skipped(new_day, "m/v1", {"as_of": new_day.isoformat()}, settings)
+    assert again.report["latest_moved"] is False and read_pointer(lists) == pointer
+
+
+def test_a_plain_rerun_keeps_the_published_report_and_a_held_mark(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    lists = settings.lists_dir
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    day = date(2025, 3, 1)
+    publish_day(_listed(day, 0.3), _manifest(day), lists, warehouse, NO_GRIEVANCES)
+    publishing.mark_stale(lists, day, ["a later run of the day was held"])
+    stale = read_pointer(lists)
+    settings.reports_dir.mkdir(parents=True)
+    published = {"as_of": day.isoformat(), "status": "published", "model_version": "m/v1", "drift": [1]}
+    report_path = settings.reports_dir / f"{day.isoformat()}.json"
+    report_path.write_text(json.dumps(published), encoding="utf-8")
+    rerun = finish_skipped(day, "m/v1", {"as_of": day.isoformat()}, settings)
+    assert rerun.status == "skipped" and rerun.report["latest_moved"] is False
+    assert read_pointer(lists) == stale and stale["stale"] is True
+    assert json.loads(report_path.read_text(encoding="utf-8")) == published
 
 
 def test_the_detector_flags_a_shifted_feature_and_not_a_resample_in_repeated_trials() -> None:
