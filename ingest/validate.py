@@ -11,12 +11,13 @@ import pyarrow as pa
 from contracts.fields import FieldSpec, field_specs
 from contracts.masking import mask_column
 from contracts.records import EVENT_TIME_FIELD, RECORD_KEYS
-from contracts.timeparse import InstantWindow, parse_datetimes, stated_years
+from contracts.timeparse import InstantWindow, impossible_offsets, parse_datetimes, stated_years
 from contracts.vocabulary import RecordKind
 from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, Known, pseudonymise_column
 from ingest.readers import READER_ERROR_COLUMN, READER_ERROR_FIELD, ROW_COLUMN
 
 DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"
+OFFSET_HELP = "has an impossible UTC offset: offsets run from -14:00 to +14:00, with minutes 00-59"
 QUARANTINE_COLUMNS = ("kind", "source_file", "row", "field", "value", "reason", "record_key")
 MAX_NUMBER = {"integer": float(2**31 - 1), "number": 1e15}
 NAME_FIELD = {RecordKind.CASES: "reporter_name", RecordKind.HOTLINE: "caller_name"}
@@ -82,6 +83,9 @@ def _check_instants(
     reasons = ("'" + raw + "' is not a valid date/time; " + DATE_HELP).where(
         ~outside, "'" + raw + f"' is outside the plausible window {window.describe()}"
     )
+    if unparsed.any():
+        bad_zone = impossible_offsets(raw[unparsed]).reindex(raw.index, fill_value=False)
+        reasons = reasons.where(~bad_zone, "'" + raw + "' " + OFFSET_HELP)
     return values.where(~outside), unparsed | outside, reasons
 
 

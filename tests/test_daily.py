@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import SecretStr
 
 from cities.demo import SimulationConfig
 from contracts.records import LIST_COLUMNS
@@ -265,7 +266,41 @@ def test_the_detector_flags_a_shifted_feature_and_not_a_resample_in_repeated_tri
 
 def test_an_unreachable_webhook_never_fails_a_run() -> None:
     assert send_alert("", "held", "2025-03-01", {}) is False
+    assert send_alert(None, "held", "2025-03-01", {}) is False
     assert send_alert("http://127.0.0.1:9/nothing-listens", "held", "2025-03-01", {}) is False
+
+
+class _Refuser(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(403)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        return
+
+
+def test_a_failed_alert_logs_the_webhook_host_never_its_token(caplog: pytest.LogCaptureFixture) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Refuser)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_port
+    try:
+        with caplog.at_level("WARNING", logger="pipelines.alerts"):
+            refused = SecretStr(f"http://127.0.0.1:{port}/robot/send?access_token=SECRET-TOKEN")
+            assert send_alert(refused, "held", "2025-03-01", {}) is False
+            assert (
+                send_alert("http://127.0.0.1:9/robot/send?access_token=SECRET-TOKEN", "held", "x", {})
+                is False
+            )
+    finally:
+        server.shutdown()
+    logged = [r.getMessage() for r in caplog.records if r.name == "pipelines.alerts"]
+    assert len(logged) == 2
+    assert not any("SECRET-TOKEN" in m or "/robot/send" in m for m in logged)
+    assert f"could not be sent to http://127.0.0.1:{port}: HTTPStatusError:" in logged[0]
+    assert "403" in logged[0]
+    assert "could not be sent to http://127.0.0.1:9: ConnectError:" in logged[1]
 
 
 def test_schedules_are_daily_at_six_and_weekly_in_shanghai_one_run_at_a_time() -> None:
