@@ -276,9 +276,9 @@ def _release_delivered_again(
     Entries are never released by the file's path alone: the daily inbox file has the same path every
     day and its next export need not hold the rows an earlier one got wrong."""
     q = tables.quarantine.c
-    delivered = set(records["record_key"].tolist()) | set(quarantine["record_key"].dropna().tolist())
     open_keys = Warehouse.open_quarantine_keys(run.connection, kind)
-    again = sorted(open_keys & delivered) if open_keys else []
+    delivered = pd.concat([records["record_key"], quarantine["record_key"].dropna()], ignore_index=True)
+    again = sorted(set(delivered[delivered.isin(open_keys)].tolist())) if open_keys else []
     released = 0
     if again:
         released += Warehouse.release_quarantine(
@@ -462,8 +462,9 @@ def _hold_events(run: _Run, orphans: pd.DataFrame, source_path: str) -> None:
 
 def _drop_held(run: _Run, keys: pd.Series) -> None:
     """Forget held versions of events this run delivers with their case present (the newer one wins)."""
-    if len(keys):
-        Warehouse.delete_rows(run.connection, tables.held_events, "record_key", keys)
+    held = set(run.connection.execute(select(tables.held_events.c.record_key)).scalars())
+    if held:
+        Warehouse.delete_rows(run.connection, tables.held_events, "record_key", keys[keys.isin(held)])
 
 
 def _quarantine(run: _Run, quarantine: pd.DataFrame, source_path: str) -> None:
