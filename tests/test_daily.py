@@ -121,6 +121,43 @@ def test_a_day_runs_once_and_a_rerun_gives_the_same_bytes(
     )  # an old day never moves `latest` back
 
 
+@pytest.mark.slow
+def test_the_daily_flow_rerun_of_a_day_killed_before_its_pointer_moves_latest_and_writes_the_report(
+    rehearsed: tuple[list[DailyReport], Settings],
+) -> None:
+    reports, settings = rehearsed
+    published = [r for r in reports if r.status == "published"]
+    day, before = published[-1], published[-2]
+    pointer_path = settings.lists_dir / "latest.json"
+    report_path = settings.reports_dir / f"{day.as_of.isoformat()}.json"
+    saved = pointer_path.read_bytes(), report_path.read_bytes()
+    try:  # what a run killed between the manifest and the pointer leaves: latest on the day before, no report
+        stuck = {
+            "as_of": before.as_of.isoformat(),
+            "model_version": before.report["model_version"],
+            "stale": False,
+        }
+        pointer_path.write_text(json.dumps(stuck), encoding="utf-8")
+        report_path.unlink()
+        again = daily_flow(day.as_of, settings, use_inbox=False)
+        assert again.status == "skipped"
+        model = day.report["model_version"]
+        assert read_pointer(settings.lists_dir) == {
+            "as_of": day.as_of.isoformat(),
+            "model_version": model,
+            "stale": False,
+        }
+        written = json.loads(report_path.read_text(encoding="utf-8"))
+        assert (written["status"], written["latest_moved"], written["model_version"]) == (
+            "skipped",
+            True,
+            model,
+        )
+    finally:
+        pointer_path.write_bytes(saved[0])
+        report_path.write_bytes(saved[1])
+
+
 def _listed(as_of: date, score: float) -> pd.DataFrame:
     return pd.DataFrame(
         {
