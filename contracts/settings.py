@@ -26,7 +26,7 @@ CandidateName = Literal[
 ]
 
 # Never passed on to other processes: they read secrets from their own environment.
-SECRET_SETTINGS = frozenset({"pseudonym_key"})
+SECRET_SETTINGS = frozenset({"pseudonym_key", "alert_webhook_url"})
 
 
 class Settings(BaseSettings):
@@ -187,8 +187,10 @@ class Settings(BaseSettings):
     fairness_min_positives: int = Field(
         10, ge=1, description="Groups with fewer escalations (rows held) are not judged."
     )
-    alert_webhook_url: str = Field(
-        "", description="URL that receives a JSON POST on failures, holds and drift."
+    alert_webhook_url: SecretStr | None = Field(
+        None,
+        description="URL that receives a JSON POST on failures, holds and drift (a secret: it often "
+        "carries a token).",
     )
     daily_cron: str = Field("0 6 * * *", description="When the served daily run starts (Asia/Shanghai).")
     retrain_cron: str = Field("0 5 * * 1", description="When the served weekly retraining starts.")
