@@ -209,6 +209,9 @@ def _place_follows(text: str, end: int) -> bool:
 # Characters of the parts of a thing's name (地铁站, 平台, 标段, 职校, 高速, 联队, 工地, 项目) that are
 # hardly ever a given name's.
 _THING_CHARACTERS = frozenset("站台段校速工项队")
+# Kinds of words (jieba's tags) that are no given name: places and directions (附近, 门口), pronouns,
+# adverbs, prepositions, conjunctions, particles, numerals and measures.
+_NOT_GIVEN_TAGS = frozenset("fsrdpcumq")
 _TRADE_START = re.compile("|".join(sorted((*TRADE_WORDS, *GOODS_WORDS), key=len, reverse=True)))
 
 
@@ -219,6 +222,7 @@ def _not_owner(tokenizer: Any, text: str, start: int, end: int) -> bool:
     given = start + len((_split_surname(text[start:end]) or ("",))[0])
     return (
         not _THING_CHARACTERS.isdisjoint(text[given:end])
+        or word_tags().get(text[given:end], "")[:1] in _NOT_GIVEN_TAGS
         or _place_before(tokenizer, text, start)
         or _TRADE_START.match(text, start, end) is not None
         or _TRADE_START.match(text, given) is not None
@@ -299,14 +303,17 @@ def _clause_spans(text: str) -> tuple[tuple[int, int], ...]:
         for m in _ADDRESSED.finditer(text)
         if m.group() not in ALLOW_LIST and not _place_before(tokenizer, text, m.start())
     ]
+    words = list(tokenizer.tokenize(text, HMM=True))
+    boundaries = {end for _, _, end in words} | {0}
     for match in _IN_CONTEXT.finditer(text):
         start, end = match.span("name")
-        # a one-character cue may start a word with the surname (经常 of 经常殴打): no cue then
-        in_word = len(match.group("cue") or "") == 1 and _place_before(tokenizer, text, start)
+        # a one-character cue in a word with the surname, an adverb or the like (经常) or the name's end
+        # inside a word too: no name (经常|排队, 经常|殴打; 称王|波 of 称王波借款 is one)
+        joined = word_tags().get(text[start - 1 : start + 1], "")[:1] in _NOT_GIVEN_TAGS
+        cut = start not in boundaries and (joined or end not in boundaries)
+        in_word = len(match.group("cue") or "") == 1 and cut
         if not in_word and _plausible(tokenizer, text, start, end):
             spans.append((start, end))
-    words = list(tokenizer.tokenize(text, HMM=True))
-    boundaries = {end for _, _, end in words}
     for match in _BEFORE_WORKPLACE.finditer(text):
         # the workplace word starts one of jieba's words (王建国|工地, not 路边|排队)
         if match.end() in boundaries and _plausible(tokenizer, text, *match.span()):
