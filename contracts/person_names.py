@@ -88,7 +88,7 @@ _NAME_FOLLOWERS = frozenset(
         "向 从 为 被 让 称其 借款 经营 承包 租用 所有 名下 处 家中 之间 "
         "双方 一方 二人 两人 共同 发生 之子 之女 之妻 之夫 儿子 女儿 妻子 "
         "丈夫 父亲 母亲 签订 签字 拨打 来 去 前往 负责 调解 协商 出具 支付 "
-        "赔偿 联系 电话"
+        "赔偿 联系 电话 举报"
     )
 )
 # Words for a person's role after which a surname and one or two given characters are a name whatever

@@ -184,7 +184,7 @@ def names_person(name: str) -> bool:
     masker (`contracts.person_names.name_spans`) finds it: such a thing is never published."""
     if not _SURNAME.search(name):
         return False
-    return bool(name_spans(name))
+    return bool(name_spans(_CONTEXT + name))  # read as in a text, not at its start (a cue)
 
 
 def kind_of(name: str) -> str | None:
@@ -198,6 +198,7 @@ def kind_of(name: str) -> str | None:
 
 
 _SURNAME = re.compile(CLAUSE_PREFILTER)
+_CONTEXT = "在"  # a word before a thing that announces no name
 _PROTECT = tuple((re.compile(pattern), replacement) for pattern, replacement in PROTECTED)
 _PASSES = (re.compile(STRONG_PATTERN), re.compile(WEAK_PATTERN))
 _BOUNDARY = re.compile(boundary_pattern())

@@ -384,6 +384,7 @@ def test_named_things_read_the_shared_grammar() -> None:
         ("富康花园停水", {"富康花园"}),
         ("华联厂拖欠工资", {"华联厂"}),
         ("在永盛服装厂打工", {"永盛服装厂"}),
+        ("桂花中医院排队太久", {"桂花中医院"}),
     ],
 )
 def test_a_persons_name_is_never_a_named_thing(text: str, things: set[str]) -> None:

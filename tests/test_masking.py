@@ -129,6 +129,8 @@ def test_full_width_digits_give_the_same_pseudonym() -> None:
         ("联系人刘志强", "联系人[姓名]"),
         ("业主投诉邻居高志远噪音扰民", "业主投诉邻居[姓名]噪音扰民"),
         ("吴桂芳投诉吴桂兰", "[姓名]投诉[姓名]"),
+        ("何秀英举报何秀云占道。", "[姓名]举报[姓名]占道。"),
+        ("吴怡称王波借款1300元。", "[姓名]称[姓名]借款1300元。"),
         ("丈夫林国庆经常殴打她", "丈夫[姓名]经常殴打她"),
         ("邻居王芳经常吵闹。", "邻居[姓名]经常吵闹。"),
     ],
@@ -171,6 +173,8 @@ def test_other_peoples_names_are_masked(text: str, expected: str) -> None:
         "钟表店不给退货。",
         "车辆在路边排队。",
         "对方全责。",
+        "锦绣苑附近工地晚上施工。",
+        "他经常排队买菜。",
     ],
 )
 def test_place_and_organisation_words_are_kept(text: str) -> None:
