@@ -701,7 +701,9 @@ def _keyed_mentions(
     if config.resembling:
         window = pd.Timedelta(days=config.window_days)
         nameless = read[0][(normalise_keys(read[0]["thing"], read[0]["kind"])["key"] == "").to_numpy()]
-        joined = resembling_mentions(calls, found, window, config.resemblance, config.topics, nameless)
+        joined = resembling_mentions(
+            calls, found, window, config.resemblance, config.topics, nameless, config
+        )
         found = pd.concat([found, joined], ignore_index=True)
     if TOPIC in config.thing_kinds:
         found = pd.concat([found, _topic_mentions(calls, found, config)], ignore_index=True)
