@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -84,3 +85,10 @@ def run_measurement(
             f"{what} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
         )
     return json.loads(found[-1])
+
+
+def markdown_table(frame: Any) -> str:
+    """A small DataFrame as a Markdown table, floats to three decimals (no extra dependency)."""
+    header = "| " + " | ".join(map(str, frame.columns)) + " |\n|" + "---|" * len(frame.columns) + "\n"
+    cells = frame.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v))
+    return header + "".join("| " + " | ".join(row) + " |\n" for row in cells.to_numpy().tolist())

@@ -163,6 +163,7 @@ def run_scenario(scenario: Scenario, work_dir: Path) -> dict[str, Any]:
         "model_version": trained.model_version,
         "candidate": trained.candidate,
         "grid": trained.grid.to_dict(orient="records"),  # with each candidate's estimator and search
+        "search_trials": trained.trials.to_dict(orient="records"),  # every trial, for replays
         "training_snapshots": trained.n_snapshots,
         "training_base_rate": trained.base_rate,
         "ingest": accounting,

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from bench.common import REPO, code_state, machine
+from bench.common import REPO, code_state, machine, markdown_table
 from bench.linking_diagnosis import TRUE_PAIR_SIGNALS, call_outcomes, outcome_table
 from features.call_linking import candidate_signals, link_calls
 from features.link_config import LinkConfig
@@ -388,13 +388,6 @@ def fitted_comparison(
     }
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    """A small table as Markdown (no extra dependency)."""
-    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
-    cells = frame.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v))
-    return header + "".join("| " + " | ".join(row) + " |\n" for row in cells.to_numpy().tolist())
-
-
 def page(cities: dict[str, dict], summary: str | None = None) -> str:
     """The Markdown page of every city's figures (the demo first), after the written summary if any."""
     order = sorted(cities, key=lambda name: (name != DEMO, name))
@@ -433,7 +426,7 @@ def section(name: str, figures: dict) -> str:
         f"recall {at['recall']:.3f}** ({int(at['links']):,} links, {int(at['correct']):,} correct, "
         f"{int(at['background_linked'])} to background calls).",
         "",
-        _markdown(table),
+        markdown_table(table),
         "",
         "**Phone rule alone** (hotline_activity: an unlinked call from a case's reporter phone since "
         f"its opening, for every such case): finds {phone['true_links_found']:,} true links "
@@ -448,12 +441,12 @@ def section(name: str, figures: dict) -> str:
             "of candidates, and the share whose phone had called earlier about the same case, quoting "
             "the number or not):",
             "",
-            _markdown(pd.DataFrame(figures["diagnosis"])),
+            markdown_table(pd.DataFrame(figures["diagnosis"])),
             "",
             "The same for the linkable calls whose true case is open at their window's as-of date (as "
             "the record known then says): the calls that count in that date's features of a listed case.",
             "",
-            _markdown(pd.DataFrame(figures["diagnosis_open_at_as_of"])),
+            markdown_table(pd.DataFrame(figures["diagnosis_open_at_as_of"])),
             "",
         ]
     if figures.get("note"):
@@ -467,9 +460,9 @@ def section(name: str, figures: dict) -> str:
             "",
         ]
         for kind in ("hand_set", "fitted"):
-            lines += [f"{kind}:", "", _markdown(pd.DataFrame(cmp["tables"][kind])), ""]
+            lines += [f"{kind}:", "", markdown_table(pd.DataFrame(cmp["tables"][kind])), ""]
         weights = pd.DataFrame({"hand_set": cmp["hand_set_weights"], "fitted": cmp["fitted_weights"]})
-        lines += [_markdown(weights.reset_index().rename(columns={"index": "weight"})), ""]
+        lines += [markdown_table(weights.reset_index().rename(columns={"index": "weight"})), ""]
     lines += [
         f"Linking time per as-of date ({window} days of decisions, none remembered from another date): "
         f"median {seconds['median']:.1f} s, "

@@ -26,6 +26,7 @@ its exports a file at a time, at the rate measured there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -40,6 +41,7 @@ from bench.features_bench import TABLES, _paths, _status_kib, period_end, prepar
 
 KEY = "province-bench-key-0123456789abcdef"
 BATCH_ROWS = 1_000_000
+RECORD = "province_bench"  # the store_meta name of the store's record: copies, rows, seconds, city
 TARGETS = {"daily_run_s": 600.0, "train_s": 3600.0, "peak_rss_gib": 8.0}
 IDENTIFIERS = {
     "cases": ("record_key", "case_id"),
@@ -68,20 +70,21 @@ def copy_of(frame: Any, field: str, copy: int) -> Any:
 
 def fill_province(city: Path, store: Path, copies: int, batch_rows: int = BATCH_ROWS) -> dict[str, Any]:
     """The province's SQLite store: `copies` copies of the city's stored tables. Made once (a batch per
-    transaction, secondary indexes dropped first and built once at the end); a store of fewer copies gains
-    the missing ones (a copy per transaction, so an interrupted run leaves whole copies), one of more is
-    made again."""
-    from warehouse.store import Warehouse
+    transaction, secondary indexes dropped first and built once at the end); a store of the same city with
+    fewer copies gains the missing ones (a copy and the store's record of it in one transaction, so an
+    interrupted run leaves whole, recorded copies); any other is made again. The record (`RECORD` in the
+    store's `store_meta`, mirrored in a JSON file beside it) names the city's parameters."""
+    from warehouse.store import Warehouse, write_meta
 
-    meta = store.with_suffix(".json")
-    if store.exists() and meta.exists():
-        made = json.loads(meta.read_text(encoding="utf-8"))
+    parameters = _city_parameters(city)
+    made = _record(store)
+    if made is not None and made.get("city") == parameters:
         if made["copies"] == copies:
             return {**made, "reused": True}
         if made["copies"] < copies:
             return _added_copies(city, store, made, copies, batch_rows)
     store.unlink(missing_ok=True)
-    meta.unlink(missing_ok=True)
+    store.with_suffix(".json").unlink(missing_ok=True)
     partial = store.with_name(store.stem + ".partial.db")
     partial.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -90,60 +93,79 @@ def fill_province(city: Path, store: Path, copies: int, batch_rows: int = BATCH_
         _indexes(connection, create=False)
     rows = {field: 0 for field in TABLES}
     for copy in range(copies):
-        for field, added in _copy_into(warehouse, city, copy, copies, batch_rows, one_transaction=False):
+        for field, added in _copy_into(warehouse, city, copy, copies, batch_rows):
             rows[field] += added
+    found = {"copies": copies, "rows": rows, "seconds": 0.0, "city": parameters}
     with warehouse.transaction() as connection:
         _indexes(connection, create=True)
+        found["seconds"] = round(time.perf_counter() - started, 1)
+        write_meta(connection, RECORD, json.dumps(found))
     warehouse.engine.dispose()
     partial.rename(store)
-    found = {"copies": copies, "rows": rows, "seconds": round(time.perf_counter() - started, 1)}
-    meta.write_text(json.dumps(found, indent=2), encoding="utf-8")
+    store.with_suffix(".json").write_text(json.dumps(found, indent=2), encoding="utf-8")
     return {**found, "reused": False}
+
+
+def _city_parameters(city: Path) -> dict[str, Any]:
+    """The parameters the copied city was made with (`bench.features_bench.prepare`'s record)."""
+    return json.loads((city / "stored" / "meta.json").read_text(encoding="utf-8"))["parameters"]
+
+
+def _record(store: Path) -> dict[str, Any] | None:
+    """The province store's record of what it holds, or None (no store, or none recorded)."""
+    import sqlite3
+
+    if not store.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as connection:
+        try:
+            found = connection.execute("SELECT value FROM store_meta WHERE name = ?", (RECORD,)).fetchone()
+        except sqlite3.OperationalError:  # no store_meta table
+            return None
+    return None if found is None else json.loads(found[0])
 
 
 def _added_copies(
     city: Path, store: Path, made: dict[str, Any], copies: int, batch_rows: int
 ) -> dict[str, Any]:
-    """The store of `made["copies"]` copies with the others added, its record updated after each copy."""
-    from warehouse.store import Warehouse
+    """The store of `made["copies"]` copies with the others added, each with its record."""
+    from warehouse.store import Warehouse, write_meta
 
     warehouse = Warehouse(f"sqlite:///{store}")
-    rows, seconds = dict(made["rows"]), float(made["seconds"])
+    found = dict(made)
     for copy in range(made["copies"], copies):
         started = time.perf_counter()
-        for field, added in _copy_into(warehouse, city, copy, copies, batch_rows, one_transaction=True):
-            rows[field] += added
-        seconds += time.perf_counter() - started
-        found = {"copies": copy + 1, "rows": rows, "seconds": round(seconds, 1)}
+        with warehouse.transaction() as connection:
+            added = _copy_into(warehouse, city, copy, copies, batch_rows, connection=connection)
+            rows = {field: found["rows"][field] + count for field, count in added}
+            seconds = round(found["seconds"] + time.perf_counter() - started, 1)
+            found = {**found, "copies": copy + 1, "rows": rows, "seconds": seconds}
+            write_meta(connection, RECORD, json.dumps(found))
         store.with_suffix(".json").write_text(json.dumps(found, indent=2), encoding="utf-8")
     warehouse.engine.dispose()
     return {**found, "reused": False, "added": copies - made["copies"]}
 
 
 def _copy_into(
-    warehouse: Any, city: Path, copy: int, copies: int, batch_rows: int, one_transaction: bool
+    warehouse: Any, city: Path, copy: int, copies: int, batch_rows: int, connection: Any = None
 ) -> list[tuple[str, int]]:
-    """Append copy `copy` of the city's tables, a batch at a time: each batch its own transaction, or the
-    whole copy one (`one_transaction`). Returns the rows added per table."""
-    import contextlib
-
+    """Append copy `copy` of the city's tables, a batch at a time: each batch in its own transaction, or
+    all in the given `connection`'s. Returns the rows added per table."""
     import pyarrow.parquet as pq
 
     from warehouse.store import append
 
     added = []
-    whole = warehouse.transaction() if one_transaction else contextlib.nullcontext()
-    with whole as shared:
-        for field, file in _paths(city).items():
-            count = 0
-            for batch in pq.ParquetFile(file).iter_batches(batch_rows):
-                frame = copy_of(batch.to_pandas(), field, copy)
-                each = contextlib.nullcontext(shared) if one_transaction else warehouse.transaction()
-                with each as connection:
-                    append(connection, _table(field), frame)
-                count += len(frame)
-                print(f"province store: {field} copy {copy + 1}/{copies}, {count:,} rows", file=sys.stderr)
-            added.append((field, count))
+    for field, file in _paths(city).items():
+        count = 0
+        for batch in pq.ParquetFile(file).iter_batches(batch_rows):
+            frame = copy_of(batch.to_pandas(), field, copy)
+            each = contextlib.nullcontext(connection) if connection is not None else warehouse.transaction()
+            with each as writing:
+                append(writing, _table(field), frame)
+            count += len(frame)
+            print(f"province store: {field} copy {copy + 1}/{copies}, {count:,} rows", file=sys.stderr)
+        added.append((field, count))
     return added
 
 

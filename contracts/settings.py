@@ -26,7 +26,7 @@ CandidateName = Literal[
 ]
 
 # Never passed on to other processes: they read secrets from their own environment.
-SECRET_SETTINGS = frozenset({"pseudonym_key"})
+SECRET_SETTINGS = frozenset({"pseudonym_key", "alert_webhook_url"})
 
 
 class Settings(BaseSettings):
@@ -95,11 +95,12 @@ class Settings(BaseSettings):
         description="Above this many training-matrix rows, the matrix keeps every escalation and a seeded "
         "sample of the other rows (the same share on every date; a row is kept when a keyed hash of the "
         "seed, its case and its date falls below the share, so whole or by district parts the same rows), "
-        "each kept row weighted by its date's non-escalations over those kept; the dropped rows are never "
+        "each kept row weighted by its date's rows of its class over those kept; where escalations alone "
+        "would fill more than half of it, they are sampled too, to half. The dropped rows are never "
         "stacked in memory. The fits, probability maps, every fold metric, the fairness audit, the champion "
-        "comparison and the drift reference take the weights. The share is recorded with the model "
-        "(`negative_rate`). 0: never subsample. It bounds the grid's and the matrix's memory "
-        "(bench/training_results.md, docs/design/partitions.md).",
+        "comparison and the drift reference take the weights. The shares are recorded with the model "
+        "(`negative_rate`, `escalation_rate`). 0: never subsample. It bounds the grid's and the matrix's "
+        "memory (bench/training_results.md, docs/design/partitions.md).",
     )
     training_threads: int = Field(
         1,
@@ -177,10 +178,19 @@ class Settings(BaseSettings):
     band_high_capacity: int = Field(
         100, ge=1, description="At most this many cases are 'high' on a day (the team's capacity)."
     )
-    fairness_min_cases: int = Field(50, ge=1, description="Smaller groups are 'insufficient', not judged.")
-    fairness_min_positives: int = Field(10, ge=1, description="Groups with fewer escalations are not judged.")
-    alert_webhook_url: str = Field(
-        "", description="URL that receives a JSON POST on failures, holds and drift."
+    fairness_min_cases: int = Field(
+        50,
+        ge=1,
+        description="Smaller groups are 'insufficient', not judged (rows held: a subsampled matrix's weights "
+        "do not count).",
+    )
+    fairness_min_positives: int = Field(
+        10, ge=1, description="Groups with fewer escalations (rows held) are not judged."
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        None,
+        description="URL that receives a JSON POST on failures, holds and drift (a secret: it often "
+        "carries a token).",
     )
     daily_cron: str = Field("0 6 * * *", description="When the served daily run starts (Asia/Shanghai).")
     retrain_cron: str = Field("0 5 * * 1", description="When the served weekly retraining starts.")

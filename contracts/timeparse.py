@@ -17,6 +17,8 @@ LOCAL_TZ = "Asia/Shanghai"
 # What Python's datetime (and so every reader of the store) can hold; parsed values outside are NaT.
 _REPRESENTABLE = (pd.Timestamp(datetime.min), pd.Timestamp(datetime.max))
 
+MAX_OFFSET_MINUTES = 14 * 60  # UTC+14:00 (Kiribati) and UTC-12:00 are the furthest any place is
+
 _PATTERN = (
     r"^\s*(?P<year>\d{4})\s*[-/年]\s*(?P<month>\d{1,2})\s*[-/月]\s*(?P<day>\d{1,2})\s*日?"
     r"(?:(?:\s+|T|(?<=日))(?P<hour>\d{1,2})[:：](?P<minute>\d{2})"
@@ -70,11 +72,31 @@ def _parse_general(text: pd.Series) -> pd.Series:
 
 
 def _zone_offsets(zone: pd.Series) -> pd.Series:
-    """UTC offsets of explicit zones; Asia/Shanghai (+08:00) where none is given."""
+    """UTC offsets of explicit zones; Asia/Shanghai (+08:00) where none is given; NaT where impossible."""
+    minutes, possible = _offset_minutes(zone)
+    return pd.to_timedelta(minutes.where(possible), unit="m")
+
+
+def _offset_minutes(zone: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Signed minutes of each zone (none given: +08:00), and whether the offset can exist: within
+    ±14:00 with minutes below 60."""
     zone = zone.fillna("+08:00").replace("Z", "+00:00").str.replace(":", "", regex=False)
     sign = zone.str[0].map({"+": 1, "-": -1}).astype("int64")
-    minutes = zone.str[1:3].astype("int64") * 60 + zone.str[3:5].replace("", "0").astype("int64")
-    return pd.to_timedelta(sign * minutes, unit="m")
+    hours = zone.str[1:3].astype("int64")
+    minutes = zone.str[3:5].replace("", "0").astype("int64")
+    total = hours * 60 + minutes
+    return sign * total, (minutes < 60) & (total <= MAX_OFFSET_MINUTES)
+
+
+def impossible_offsets(values: pd.Series) -> pd.Series:
+    """Whether each value is of an accepted form but states a UTC offset no place has (beyond ±14:00,
+    or minutes of 60 and more), e.g. ``2025-03-01T08:30:00+99:99``."""
+    zone = values.astype("string").str.extract(_PATTERN)["zone"]
+    stated = zone.notna()
+    if not stated.any():
+        return pd.Series(False, index=values.index)
+    _, possible = _offset_minutes(zone[stated].astype(str))
+    return (~possible).reindex(values.index, fill_value=False).astype(bool)
 
 
 def parse_datetime(value: object) -> datetime:

@@ -61,8 +61,9 @@ def superseded_reasons(
 ) -> pd.DataFrame:
     """Quarantine rows for earlier rows of a key whose later row in the same delivery differs (it is kept).
 
-    The field is 'record_key' and the entry carries no record key, so that only a new delivery of the same
-    file releases it (the next delivery reads these entries to know which rows the file supersedes)."""
+    The field is 'record_key'; the entry carries the key, so a later delivery of the key (from any file)
+    releases it, but not the run that wrote it (the next delivery of the same file reads these entries
+    to know which rows the file supersedes)."""
     return pd.DataFrame(
         {
             "kind": kind.value,
@@ -75,7 +76,7 @@ def superseded_reasons(
                 + later_rows.astype("int64").astype(str)
                 + " with different content; the later row is kept"
             ).to_numpy(),
-            "record_key": None,
+            "record_key": keys.to_numpy(dtype=object),
         }
     )
 

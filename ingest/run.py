@@ -106,6 +106,7 @@ class _Stored:
     status: pd.Series
     quarantine: pd.DataFrame
     superseded_earlier: Counter[str]
+    released: int = 0
 
 
 def ingest_paths(
@@ -222,9 +223,6 @@ def _ingest_file(
     assert kind is not None
     source_path = str(path.resolve())
     delivery = Delivery(path.name, _superseded_last_time(run, kind, source_path))
-    outcome.released = Warehouse.release_quarantine(
-        run.connection, tables.quarantine.c.source_path == source_path, run.run_id, run.now
-    )
     section = mapping.kinds.get(kind) if mapping else None
     job = FileJob(
         path, kind, run.key, chunk_rows, encoding, sheet, section, run.window, run.max_unpacked_bytes
@@ -232,10 +230,12 @@ def _ingest_file(
     counts = outcome.counts
     for batch in prefetched_chunks(job):
         records, quarantine = batch.records, batch.quarantine
+        outcome.released += _release_delivered_again(run, kind, records, quarantine, source_path)
         if kind is RecordKind.CASE_EVENTS:
             present = Warehouse.stored_case_ids(run.connection, records["case_id"])
             orphan = ~records["case_id"].isin(present)
             _hold_events(run, records[orphan], source_path)
+            _drop_held(run, records.loc[~orphan, "record_key"])
             quarantine = pd.concat([quarantine, held_reasons(records[orphan], path.name)], ignore_index=True)
             records = records[~orphan]
         waiting = records[ROW_COLUMN].isin(delivery.superseded_before)
@@ -246,12 +246,14 @@ def _ingest_file(
         quarantine = pd.concat([quarantine, stored.quarantine], ignore_index=True)
         _quarantine(run, quarantine, source_path)
         counts["read"] += batch.read
+        outcome.released += stored.released
         _count(counts, stored, quarantine)
         if on_chunk is not None:
             on_chunk(path, batch.read)
     if delivery.pending:
         stored = _store_pending(run, kind, delivery)
         _quarantine(run, stored.quarantine, source_path)
+        outcome.released += stored.released
         _count(counts, stored, stored.quarantine)
 
 
@@ -261,6 +263,57 @@ def _count(counts: dict[str, int], stored: _Stored, quarantine: pd.DataFrame) ->
     counts["quarantined"] += int(quarantine["row"].nunique()) if len(quarantine) else 0
     for name, label in (("accepted", "accepted"), ("updated", "updated"), ("duplicates", "duplicate")):
         counts[name] += int((stored.status == label).sum()) - stored.superseded_earlier[label]
+
+
+def _release_delivered_again(
+    run: _Run, kind: RecordKind, records: pd.DataFrame, quarantine: pd.DataFrame, source_path: str
+) -> int:
+    """Release the open entries of earlier runs that this batch replaces; how many were released.
+
+    An entry with a record key goes when a later delivery (any file) brings that key again, good or
+    broken (a broken row is quarantined anew); an entry without one (its key fields unreadable) goes
+    only when a delivery of the same file quarantines the same row, field, value and reason again.
+    Entries are never released by the file's path alone: the daily inbox file has the same path every
+    day and its next export need not hold the rows an earlier one got wrong."""
+    q = tables.quarantine.c
+    open_keys = Warehouse.open_quarantine_keys(run.connection, kind)
+    delivered = pd.concat([records["record_key"], quarantine["record_key"].dropna()], ignore_index=True)
+    again = sorted(set(delivered[delivered.isin(open_keys)].tolist())) if open_keys else []
+    released = 0
+    if again:
+        released += Warehouse.release_quarantine(
+            run.connection,
+            and_(q.kind == kind.value, q.record_key.in_(again), q.run_id != run.run_id),
+            run.run_id,
+            run.now,
+        )
+    keyless = quarantine[quarantine["record_key"].isna()]
+    if len(keyless):
+        released += _release_repeated_keyless(run, kind, keyless, source_path)
+    return released
+
+
+def _release_repeated_keyless(run: _Run, kind: RecordKind, keyless: pd.DataFrame, source_path: str) -> int:
+    """Release open keyless entries of earlier deliveries of this file that this batch repeats exactly."""
+    q = tables.quarantine.c
+    shown = ["row", "field", "value", "reason"]
+    query = select(q.id, *(q[c] for c in shown)).where(
+        q.released_at.is_(None),
+        q.kind == kind.value,
+        q.source_path == source_path,
+        q.record_key.is_(None),
+        q.run_id != run.run_id,
+        q.row.in_(sorted({int(r) for r in keyless["row"]})),
+    )
+    earlier = pd.DataFrame(run.connection.execute(query).all(), columns=["id", *shown])
+    if earlier.empty:
+        return 0
+    new = keyless[shown].astype({"row": "int64"}).fillna("").astype(str).drop_duplicates()
+    old = earlier.astype({"row": "int64"}).fillna("").astype({c: str for c in shown})
+    ids = old.merge(new, on=shown)["id"].tolist()
+    if not ids:
+        return 0
+    return Warehouse.release_quarantine(run.connection, q.id.in_(ids), run.run_id, run.now)
 
 
 def _superseded_last_time(run: _Run, kind: RecordKind, source_path: str) -> frozenset[int]:
@@ -293,6 +346,7 @@ def _store_pending(run: _Run, kind: RecordKind, delivery: Delivery) -> _Stored:
         stored.status,
         pd.concat([quarantine, stored.quarantine], ignore_index=True),
         stored.superseded_earlier,
+        stored.released,
     )
 
 
@@ -319,15 +373,18 @@ def _store_records(
     append(run.connection, table, changed.assign(ingested_at=run.now))
     open_keys = Warehouse.open_quarantine_keys(run.connection, kind)
     now_good = open_keys & set(records["record_key"].tolist()) if open_keys else set()
+    released = 0
     if now_good:
         q = tables.quarantine.c
-        Warehouse.release_quarantine(
+        # A row this run found superseded stays listed: its key's later row is what was stored.
+        own_superseded = and_(q.run_id == run.run_id, q.field == SUPERSEDED_FIELD)
+        released = Warehouse.release_quarantine(
             run.connection,
-            and_(q.kind == kind.value, q.record_key.in_(sorted(now_good))),
+            and_(q.kind == kind.value, q.record_key.in_(sorted(now_good)), ~own_superseded),
             run.run_id,
             run.now,
         )
-    return _Stored(status, quarantine, superseded_earlier)
+    return _Stored(status, quarantine, superseded_earlier, released)
 
 
 def _supersede(
@@ -401,6 +458,13 @@ def _hold_events(run: _Run, orphans: pd.DataFrame, source_path: str) -> None:
     Warehouse.delete_rows(run.connection, tables.held_events, "record_key", latest["record_key"])
     held = latest.rename(columns={ROW_COLUMN: "row"}).assign(source_path=source_path, ingested_at=run.now)
     append(run.connection, tables.held_events, held)
+
+
+def _drop_held(run: _Run, keys: pd.Series) -> None:
+    """Forget held versions of events this run delivers with their case present (the newer one wins)."""
+    held = set(run.connection.execute(select(tables.held_events.c.record_key)).scalars())
+    if held:
+        Warehouse.delete_rows(run.connection, tables.held_events, "record_key", keys[keys.isin(held)])
 
 
 def _quarantine(run: _Run, quarantine: pd.DataFrame, source_path: str) -> None:

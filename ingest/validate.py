@@ -11,12 +11,13 @@ import pyarrow as pa
 from contracts.fields import FieldSpec, field_specs
 from contracts.masking import mask_column
 from contracts.records import EVENT_TIME_FIELD, RECORD_KEYS
-from contracts.timeparse import InstantWindow, parse_datetimes, stated_years
+from contracts.timeparse import InstantWindow, impossible_offsets, parse_datetimes, stated_years
 from contracts.vocabulary import RecordKind
 from ingest.pseudonymise import IDENTIFIER_KIND, PSEUDONYM_SUFFIX, Known, pseudonymise_column
 from ingest.readers import READER_ERROR_COLUMN, READER_ERROR_FIELD, ROW_COLUMN
 
 DATE_HELP = "use YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD, YYYY年MM月DD日 [HH:MM] or ISO 8601"
+OFFSET_HELP = "has an impossible UTC offset: offsets run from -14:00 to +14:00, with minutes 00-59"
 QUARANTINE_COLUMNS = ("kind", "source_file", "row", "field", "value", "reason", "record_key")
 MAX_NUMBER = {"integer": float(2**31 - 1), "number": 1e15}
 NAME_FIELD = {RecordKind.CASES: "reporter_name", RecordKind.HOTLINE: "caller_name"}
@@ -82,6 +83,9 @@ def _check_instants(
     reasons = ("'" + raw + "' is not a valid date/time; " + DATE_HELP).where(
         ~outside, "'" + raw + f"' is outside the plausible window {window.describe()}"
     )
+    if unparsed.any():
+        bad_zone = impossible_offsets(raw[unparsed]).reindex(raw.index, fill_value=False)
+        reasons = reasons.where(~bad_zone, "'" + raw + "' " + OFFSET_HELP)
     return values.where(~outside), unparsed | outside, reasons
 
 
@@ -139,13 +143,15 @@ def validate_frame(
             "rename them in the export or map them with a column-mapping file"
         )
     blank = pd.Series("", index=frame.index)
-    keys = _quarantine_key(frame, kind)
-    checked: dict[str, _Checked] = {}
+    checked = {
+        spec.name: _check(spec, frame[spec.name] if spec.name in frame.columns else blank, window)
+        for spec in specs
+    }
+    keys = _quarantine_key(checked, kind)
     problems = [_unparsed_rows(frame, unparsed, kind, source_file)] if unparsed.any() else []
     for spec in specs:
         raw = frame[spec.name] if spec.name in frame.columns else blank
-        result = _check(spec, raw, window)
-        checked[spec.name] = result
+        result = checked[spec.name]
         where = result.broken & ~unparsed
         if where.any():
             problems.append(
@@ -200,13 +206,15 @@ def _unparsed_rows(
     )
 
 
-def _quarantine_key(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:
-    """Record keys of delivered rows where the key is one column (a later good version releases them)."""
-    keys = RECORD_KEYS[kind]
-    if len(keys) != 1:
-        return pd.Series(None, index=frame.index, dtype="object")
-    values = frame[keys[0]] if keys[0] in frame.columns else pd.Series("", index=frame.index)
-    return values.where(values != "", None)
+def _quarantine_key(checked: dict[str, _Checked], kind: RecordKind) -> pd.Series:
+    """Record keys of delivered rows whose key fields are all readable, else None (a later delivery of
+    the key releases their entries)."""
+    columns = RECORD_KEYS[kind]
+    readable = ~np.logical_or.reduce([checked[c].broken.to_numpy() for c in columns])
+    parts = pd.DataFrame({c: checked[c].values for c in columns})
+    keys = record_keys(parts[readable], kind) if readable.any() else pd.Series(dtype="object")
+    keys = keys.astype(object).reindex(parts.index)
+    return keys.where(keys.notna(), None)
 
 
 def empty_quarantine() -> pd.DataFrame:

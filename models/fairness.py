@@ -227,7 +227,9 @@ def fairness_audit(
                     f"{metric}_lo": interval[metric][0],
                     f"{metric}_hi": interval[metric][1],
                 }
-        insufficient = n < min_cases or (has_labels and positives < min_positives)
+        # judged on the rows held, not the weighted count: a subsampled group of few rows stays too small
+        held_positives = int(pos[rows].sum())
+        insufficient = len(rows) < min_cases or (has_labels and held_positives < min_positives)
         record["flagged"] = "" if insufficient else _flags({**{m: _NAN for m in RATIOS}, **record}, bounds)
         record["status"] = "insufficient" if insufficient else ("flagged" if record["flagged"] else "ok")
         return record

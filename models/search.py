@@ -2,10 +2,11 @@
 or a few given points tried in order (the logistic regression's L2 strength).
 
 The objective is given by the caller (`models.train`: mean precision at the top share over the rolling
-folds' test dates, the figure candidates are chosen by); this module owns the search space, the sampler
-and the budget. The first trial is the starting hyperparameters (the settings' trees), so the search
-never ends below them; with the same seed, objective and budget it tries the same trials, unless the
-wall-clock cap cut it short.
+folds' test dates, the figure candidates are chosen by, with each fold's figure); this module owns the
+search space, the sampler, the budget and the record of every trial (`Trial`: what a shorter search
+would have found can be read from a longer one's, see `SearchBudget`). The first trial is the starting
+hyperparameters (the settings' trees), so the search never ends below them; with the same seed,
+objective and budget it tries the same trials, unless the wall-clock cap cut it short.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 # name: (type, low, high, log scale) -- HistGradientBoostingClassifier's hyperparameters; a fit costs about
 # max_iter x max_leaf_nodes, so the ranges stop where a trial would cost several times the default trees
@@ -27,7 +30,8 @@ SPACE: dict[str, tuple[type, float, float, bool]] = {
 }
 MAX_STARTUP_TRIALS = 10
 
-Objective = Callable[[dict[str, Any]], tuple[float, Any]]
+# params -> (the value to maximise, each fold's value, what was fitted)
+Objective = Callable[[dict[str, Any]], tuple[float, tuple[float, ...], Any]]
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,61 @@ class SearchBudget:
 
 
 @dataclass(frozen=True)
+class Trial:
+    """One tried setting: its number (1: the start), hyperparameters, objective value with each fold's,
+    and the wall seconds its objective took."""
+
+    number: int
+    params: dict[str, Any]
+    value: float
+    folds: tuple[float, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Search:
-    """The best hyperparameters found, their objective value, and what the objective fitted for them."""
+    """The best hyperparameters found, their objective value, what the objective fitted for them, and
+    every trial in the order tried."""
 
     params: dict[str, Any]
     value: float
     trials: int
     timed_out: bool
     fitted: Any
+    history: tuple[Trial, ...] = ()
+
+
+def tried(objective: Objective, params: dict[str, Any], history: list[Trial]) -> tuple[float, Any]:
+    """The objective's value and fit at `params`, the trial added to `history`."""
+    began = time.perf_counter()
+    value, folds, fitted = objective(params)
+    seconds = round(time.perf_counter() - began, 3)
+    history.append(Trial(len(history) + 1, dict(params), float(value), tuple(map(float, folds)), seconds))
+    return value, fitted
+
+
+def trials_frame(searches: dict[str, Search]) -> pd.DataFrame:
+    """Every trial of the named searches, a row each: the candidate, the trial's number, value, fold values,
+    seconds and hyperparameters (a column each), and whether it was the one chosen."""
+    rows = []
+    for name, found in searches.items():
+        for trial in found.history:
+            rows.append(
+                {
+                    "candidate": name,
+                    "trial": trial.number,
+                    "value": trial.value,
+                    "folds": ",".join(f"{value:.6g}" for value in trial.folds),
+                    "seconds": trial.seconds,
+                    "chosen": trial.params == found.params and trial.value == found.value,
+                    **{key: value for key, value in trial.params.items() if _scalar(value)},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (int, float, str, bool)) or value is None
 
 
 def startup_trials(trials: int) -> int:
@@ -88,17 +139,17 @@ def grid_points(start: dict[str, Any], budget: SearchBudget) -> list[dict[str, A
 def grid_search(start: dict[str, Any], objective: Objective, budget: SearchBudget) -> Search:
     """The best of `grid_points`, tried in order until they or the time run out; ties go to the earlier
     trial."""
-    began, best, ran = time.monotonic(), None, 0
+    began, best, history = time.monotonic(), None, list[Trial]()
     for params in grid_points(start, budget):
-        if ran and time.monotonic() - began >= budget.timeout_seconds:
+        if history and time.monotonic() - began >= budget.timeout_seconds:
             break
-        value, fitted = objective(params)
-        ran += 1
+        value, fitted = tried(objective, params, history)
         if best is None or value > best.value:
-            best = Search(params, value, ran, False, fitted)
+            best = Search(params, value, len(history), False, fitted)
     assert best is not None
+    ran = len(history)
     timed_out = ran < min(budget.trials, len(budget.grid) + 1)
-    return Search(best.params, best.value, ran, timed_out, best.fitted)
+    return Search(best.params, best.value, ran, timed_out, best.fitted, tuple(history))
 
 
 def search(start: dict[str, Any], objective: Objective, budget: SearchBudget, seed: int) -> Search:
@@ -115,11 +166,11 @@ def search(start: dict[str, Any], objective: Objective, budget: SearchBudget, se
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.enqueue_trial({name: start[name] for name in SPACE if name in start})
     best: dict[str, Any] = {}
-    space = space_around(start)
+    space, history = space_around(start), list[Trial]()
 
     def run(trial: Any) -> float:
         params = {**start, **suggest(trial, space)}
-        value, fitted = objective(params)
+        value, fitted = tried(objective, params, history)
         if not best or value > best["value"]:
             best.update(value=value, params=params, fitted=fitted)
         return value
@@ -131,4 +182,4 @@ def search(start: dict[str, Any], objective: Objective, budget: SearchBudget, se
         study.optimize(run, n_trials=budget.trials - 1, timeout=left)
     ran = len(study.trials)
     timed_out = ran < budget.trials and time.monotonic() - began >= budget.timeout_seconds
-    return Search(best["params"], best["value"], ran, timed_out, best["fitted"])
+    return Search(best["params"], best["value"], ran, timed_out, best["fitted"], tuple(history))

@@ -47,7 +47,7 @@ from models.metrics import (
     subset_metrics,
 )
 from models.rules import RULE_FEATURE, RULE_TIEBREAK, rule_scores
-from models.sampling import WEIGHT, rate_of, subsampled, weights_of
+from models.sampling import WEIGHT, escalation_rate_of, rate_of, subsampled, weights_of
 from models.search import Search, grid_points, search
 
 LABEL = "label_any"
@@ -64,8 +64,9 @@ class CannotFit(ValueError):
 class TrainingPlan:
     """How models are fitted, calibrated and judged.
 
-    Above `max_training_rows` matrix rows, the matrix holds every escalation and a share `negative_rate`
-    of the other rows, each weighted back (`models.sampling`; the flow's matrix comes so, else `train`
+    Above `max_training_rows` matrix rows, the matrix holds a share `escalation_rate` of the escalations
+    (every one unless they would fill more than half) and a share `negative_rate` of the other rows, each
+    weighted back (`models.sampling`; the flow's matrix comes so, else `train`
     subsamples it); the fits, the probability maps and every metric take the weights. `threads`:
     the OpenMP and BLAS threads the fits may use (None: the libraries' default); `jobs`: the processes
     the folds of a candidate are fitted in at once while the grid is compared (`models.fold_fits`).
@@ -79,16 +80,19 @@ class TrainingPlan:
     seed: int
     max_training_rows: int | None = None
     negative_rate: float = 1.0
+    escalation_rate: float = 1.0
     threads: int | None = None
     jobs: int = 1
 
 
 def sampled(matrix: pd.DataFrame, plan: TrainingPlan) -> tuple[pd.DataFrame, TrainingPlan]:
     """The matrix subsampled to about `max_training_rows` (`models.sampling.subsampled`; as it is when it
-    is no larger or already subsampled) and the plan with the share of non-escalations it kept."""
+    is no larger or already subsampled) and the plan with the shares of non-escalations and escalations
+    it kept."""
     if WEIGHT not in matrix:
         matrix = subsampled(matrix, LABEL, plan.max_training_rows, plan.seed)
-    return matrix, replace(plan, negative_rate=rate_of(matrix))
+    rates = {"negative_rate": rate_of(matrix), "escalation_rate": escalation_rate_of(matrix)}
+    return matrix, replace(plan, **rates)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class TrainingResult:
     summary: dict[str, float]
     evaluations: tuple[Evaluation, ...] = ()
     negative_rate: float = 1.0
+    escalation_rate: float = 1.0
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -258,7 +263,8 @@ def started_fold_bases(
         ]
     prepared = []
     for fold in folds:
-        key = (preparation_key(candidate), fold.fit_dates, plan.negative_rate, plan.seed)
+        rates = (plan.negative_rate, plan.escalation_rate)
+        key = (preparation_key(candidate), fold.fit_dates, *rates, plan.seed)
         done = prepared_rows(
             work, key, candidate, partial(fitting_rows, matrix, candidate, fold.fit_dates, plan)
         )
@@ -467,18 +473,19 @@ def tuned(
     reusable = [e for e in earlier if e.models and e.folds == tuple(folds)]
     started = _started_grid(matrix, candidate, folds, plan, reusable)
 
-    def objective(params: dict[str, Any]) -> tuple[float, tuple[Any, ...]]:
+    def objective(params: dict[str, Any]) -> tuple[float, tuple[float, ...], tuple[Any, ...]]:
         trial = replace(candidate, params=params, tuning=None)
         same = next((e for e in reusable if _same_model(e.candidate, trial)), None)
         if same:
             bases = tuple(base_model(m) for m in same.models)
-            precision = [
+            precision = tuple(
                 held_out_precision(matrix, b, trial, f, plan) for b, f in zip(bases, folds, strict=True)
-            ]
-            return float(np.mean(precision)), bases
+            )
+            return float(np.mean(precision)), precision, bases
         waiting = started.pop(_params_key(params), None)
         fitted = waiting() if waiting else fold_bases(matrix, trial, folds, plan)
-        return float(np.mean([p for _, p in fitted])), tuple(b for b, _ in fitted)
+        precision = tuple(p for _, p in fitted)
+        return float(np.mean(precision)), precision, tuple(b for b, _ in fitted)
 
     found = search(candidate.params, objective, candidate.tuning, plan.seed)
     best = replace(candidate, params=found.params, tuning=None)
@@ -733,6 +740,7 @@ def _train(
         summary=summarise(best.validation, best.fold_precision()),
         evaluations=tuple(evaluations),
         negative_rate=plan.negative_rate,
+        escalation_rate=plan.escalation_rate,
     )
 
 

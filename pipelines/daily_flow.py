@@ -67,6 +67,7 @@ from warehouse.atomic_files import remove_leftovers, write_atomic
 from warehouse.dashboard_tables import feedback
 from warehouse.day_window import known_times
 from warehouse.lists import (
+    catch_up_latest,
     grievance_summary,
     mark_stale,
     newest_list_date,
@@ -388,6 +389,25 @@ def already_published(day: ScoredDay, settings: Settings) -> bool:
     return all(published.get(k) == day.manifest.get(k) for k in ("model_version", "list_sha256"))
 
 
+def finish_skipped(
+    as_of: date, model_version: str, report: dict[str, Any], settings: Settings
+) -> DailyReport:
+    """A rerun of a day whose same list is published: complete what a run stopped after the manifest
+    left undone (move `latest` to the list, write the day's report) and change nothing else.
+
+    The report is written unless one already records this list as published (its facts stay)."""
+    moved = catch_up_latest(settings.lists_dir, as_of, model_version)
+    pointer = read_pointer(settings.lists_dir)
+    reason = "the same list is already published"
+    report.update(status="skipped", reason=reason, latest=pointer, latest_moved=moved)
+    path = settings.reports_dir / f"{as_of.isoformat()}.json"
+    written = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if written.get("status") != "published" or written.get("model_version") != model_version:
+        report["finished_at"] = local_now().isoformat(timespec="seconds")
+        path = write_report(report, pd.DataFrame(), settings)
+    return DailyReport(as_of, "skipped", report, path)
+
+
 def alert_surges(as_of: date, grievances: pd.DataFrame, settings: Settings) -> None:
     """Tell the team about grievances surging today (things and places, with their published numbers)."""
     surges = grievances[grievances["surge"]]
@@ -552,8 +572,10 @@ def _run_day(
             as_of,
             model.version,
         )
-        report.update(status="skipped", reason="the same list is already published")
-        return DailyReport(as_of, "skipped", report, settings.reports_dir / f"{as_of.isoformat()}.json")
+        skipped = finish_skipped(as_of, model.version, report, settings)
+        if skipped.report["latest_moved"]:
+            logger.warning("the list for %s was published but `latest` never moved to it: moved now", as_of)
+        return skipped
     history = previous_reports(settings.reports_dir, as_of, VOLUME_DAYS)
     volumes = day_volumes(known, VOLUME_WEEKS * 7 + 1, settings)
     verdict, drift, facts = check_health(day, model, volumes, quarantine_rate(accounting), history, override)

@@ -48,6 +48,7 @@ from models.promotion import Decision, decide
 from models.registry import Champion, version_label
 from models.rules import rule_scores
 from models.sampling import WEIGHT, subsampled, weights_of
+from models.search import trials_frame
 from models.train import (
     LABEL,
     TrainingResult,
@@ -86,6 +87,7 @@ class TrainReport:
     candidate: str
     grid: pd.DataFrame
     fairness: pd.DataFrame
+    trials: pd.DataFrame  # every trial of the grid's searches (`models.search.trials_frame`)
 
 
 def training_dates(sources: Sources, as_of: date, settings: Settings) -> list[date]:
@@ -308,6 +310,12 @@ def searched(result: TrainingResult) -> dict[str, Any]:
     return params
 
 
+def search_trials(result: TrainingResult) -> pd.DataFrame:
+    """Every trial of the searched candidates (`models.search.trials_frame`): from a search of n trials,
+    what any shorter one would have chosen."""
+    return trials_frame({e.candidate.name: e.search for e in result.evaluations if e.search is not None})
+
+
 def cut_searches(result: TrainingResult, timeout_seconds: float) -> list[str]:
     """A warning per search the time cap stopped before its trials: the model then depends on the
     machine's speed, and the warning says how to repeat it."""
@@ -371,6 +379,7 @@ def register(
         "n_features": len(result.feature_names),
         "training_max_rows": settings.training_max_rows,
         "negative_rate": result.negative_rate,
+        "escalation_rate": result.escalation_rate,
         **searched(result),
     }
     metadata = {
@@ -388,6 +397,7 @@ def register(
         ),
         "base_rate": rate,
         "negative_rate": result.negative_rate,
+        "escalation_rate": result.escalation_rate,
         "summary": result.summary,
         "reference": training_reference(result, matrix),
     }
@@ -402,6 +412,7 @@ def register(
             tables={
                 "validation_by_date": result.validation,
                 "model_grid": result.grid,
+                "search_trials": search_trials(result),
                 "subsets": result.subsets,
                 "fairness": fairness,
                 "calibration": result.calibration.reset_index(),
@@ -485,4 +496,5 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
         candidate=result.candidate.name,
         grid=result.grid,
         fairness=fairness,
+        trials=search_trials(result),
     )

@@ -33,7 +33,7 @@ from features.partition import FINISHED_FAMILIES, PART_FAMILIES, district_groups
 from features.sources import FEATURE_COLUMNS, Sources
 from models.date_policy import training_dates
 from models.matrix_dtypes import compact_matrix
-from models.sampling import RATE, WEIGHT, day_numbers, draws, kept, rate_for, split
+from models.sampling import ESCALATION_RATE, RATE, WEIGHT, day_numbers, draws, kept, rates_for, split
 from models.train import LABEL
 from pipelines.configuration import date_policy
 from pipelines.day_parts import ELSEWHERE_COLUMNS, finished_intake, frame_columns, stacked
@@ -59,12 +59,13 @@ Progress = Callable[[Iterable], Iterable]
 
 @dataclass(frozen=True)
 class Sample:
-    """The rows a subsampled matrix keeps: the share of non-escalations, each file's mask of kept rows,
-    and the kept rows' weights in file order (`models.sampling.kept`)."""
+    """The rows a subsampled matrix keeps: the shares of non-escalations and of escalations, each file's
+    mask of kept rows, and the kept rows' weights in file order (`models.sampling.kept`)."""
 
     rate: float
     keep: list[np.ndarray]
     weights: np.ndarray
+    escalation_rate: float = 1.0
 
 
 def stored_training_dates(settings: Settings, as_of: date) -> list[date]:
@@ -228,7 +229,7 @@ def matrix_by_parts(
 
 def kept_rows(files: Sequence[Path], label: str, max_rows: int | None, seed: int) -> Sample | None:
     """Which rows of the files the matrix keeps (`models.sampling`): each file's case ids, dates and
-    labels read alone, the rate set from the summed counts (`rate_for`), every row's fate from its own
+    labels read alone, the rates set from the summed counts (`rates_for`), every row's fate from its own
     keys (`kept`); None when the files hold no more than `max_rows` rows (every row kept)."""
     days, escalated, draw = [], [], []
     for path in files:
@@ -238,11 +239,11 @@ def kept_rows(files: Sequence[Path], label: str, max_rows: int | None, seed: int
         draw.append(draws(keys["case_id"], keys["as_of"], seed))
     lengths = [len(values) for values in days]
     flags = np.concatenate(escalated) if escalated else np.zeros(0, dtype=bool)
-    rate = rate_for(len(flags), int(flags.sum()), max_rows)
-    if rate >= 1.0:
+    escalation_rate, rate = rates_for(len(flags), int(flags.sum()), max_rows)
+    if min(rate, escalation_rate) >= 1.0:
         return None
-    keep, weights = kept(np.concatenate(days), flags, np.concatenate(draw), rate)
-    return Sample(rate, split(keep, lengths), weights)
+    keep, weights = kept(np.concatenate(days), flags, np.concatenate(draw), rate, escalation_rate)
+    return Sample(rate, split(keep, lengths), weights, escalation_rate)
 
 
 def stacked_columns(
@@ -252,7 +253,7 @@ def stacked_columns(
     columns at a time (`at_once`: each file read once per batch, not once per column) in compact dtypes
     (`models.matrix_dtypes`): the matrix is never held beside a copy of itself. A file without rows adds
     none (unless all are without). With a `sample`, only its kept rows of each file, then their weights
-    (a last column `WEIGHT`, the rate in `attrs[RATE]`): the dropped rows are never held."""
+    (a last column `WEIGHT`, the rates in `attrs`): the dropped rows are never held."""
     if not files:
         return pd.DataFrame()
     handles = [pq.ParquetFile(path) for path in files]
@@ -276,6 +277,7 @@ def stacked_columns(
     columns[WEIGHT] = pd.Series(sample.weights)
     matrix = pd.DataFrame(columns, copy=False)
     matrix.attrs[RATE] = sample.rate
+    matrix.attrs[ESCALATION_RATE] = sample.escalation_rate
     return matrix
 
 

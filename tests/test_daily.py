@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import SecretStr
 
 from cities.demo import SimulationConfig
 from contracts.records import LIST_COLUMNS
@@ -21,7 +22,7 @@ from contracts.settings import Settings
 from features.grievances import empty_clusters
 from models.drift import drift_table, reference_profile
 from pipelines.alerts import send_alert
-from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow
+from pipelines.daily_flow import DailyReport, backfill_flow, daily_flow, finish_skipped
 from pipelines.grievance_flow import published_grievances
 from pipelines.rehearsal import RehearsalPlan, rehearsal_flow
 from pipelines.serve import deployments
@@ -120,6 +121,43 @@ def test_a_day_runs_once_and_a_rerun_gives_the_same_bytes(
     )  # an old day never moves `latest` back
 
 
+@pytest.mark.slow
+def test_the_daily_flow_rerun_of_a_day_killed_before_its_pointer_moves_latest_and_writes_the_report(
+    rehearsed: tuple[list[DailyReport], Settings],
+) -> None:
+    reports, settings = rehearsed
+    published = [r for r in reports if r.status == "published"]
+    day, before = published[-1], published[-2]
+    pointer_path = settings.lists_dir / "latest.json"
+    report_path = settings.reports_dir / f"{day.as_of.isoformat()}.json"
+    saved = pointer_path.read_bytes(), report_path.read_bytes()
+    try:  # what a run killed between the manifest and the pointer leaves: latest on the day before, no report
+        stuck = {
+            "as_of": before.as_of.isoformat(),
+            "model_version": before.report["model_version"],
+            "stale": False,
+        }
+        pointer_path.write_text(json.dumps(stuck), encoding="utf-8")
+        report_path.unlink()
+        again = daily_flow(day.as_of, settings, use_inbox=False)
+        assert again.status == "skipped"
+        model = day.report["model_version"]
+        assert read_pointer(settings.lists_dir) == {
+            "as_of": day.as_of.isoformat(),
+            "model_version": model,
+            "stale": False,
+        }
+        written = json.loads(report_path.read_text(encoding="utf-8"))
+        assert (written["status"], written["latest_moved"], written["model_version"]) == (
+            "skipped",
+            True,
+            model,
+        )
+    finally:
+        pointer_path.write_bytes(saved[0])
+        report_path.write_bytes(saved[1])
+
+
 def _listed(as_of: date, score: float) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -197,6 +235,59 @@ def test_a_run_killed_at_any_step_leaves_readers_the_previous_complete_list(
     assert not [p for p in lists.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_rerun_after_a_kill_between_manifest_and_pointer_moves_latest_and_writes_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(home=tmp_path / "home")
+    lists = settings.lists_dir
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    old_day, new_day = date(2025, 3, 1), date(2025, 3, 2)
+    publish_day(_listed(old_day, 0.3), _manifest(old_day), lists, warehouse, NO_GRIEVANCES)
+    calls = {"replace": 0}
+    real_replace = os.replace
+
+    def replace(source: str, target: str) -> None:
+        calls["replace"] += 1
+        if calls["replace"] == 6:  # the manifest is in place; the pointer's rename is next
+            raise KeyboardInterrupt("killed at the latest pointer")
+        real_replace(source, target)
+
+    monkeypatch.setattr(atomic_files.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        publish_day(_listed(new_day, 0.4), _manifest(new_day), lists, warehouse, NO_GRIEVANCES)
+    monkeypatch.undo()
+    assert (lists / f"{new_day.isoformat()}.manifest.json").exists()
+    assert read_pointer(lists)["as_of"] == old_day.isoformat()
+
+    rerun = finish_skipped(new_day, "m/v1", {"as_of": new_day.isoformat()}, settings)
+    pointer, shown = read_latest(lists)
+    assert pointer == {"as_of": new_day.isoformat(), "model_version": "m/v1", "stale": False}
+    pd.testing.assert_frame_equal(shown, _listed(new_day, 0.4))
+    written = json.loads(rerun.path.read_text(encoding="utf-8"))
+    assert (rerun.status, written["status"], written["latest_moved"]) == ("skipped", "skipped", True)
+    assert written["latest"] == pointer
+    again = finish_skipped(new_day, "m/v1", {"as_of": new_day.isoformat()}, settings)
+    assert again.report["latest_moved"] is False and read_pointer(lists) == pointer
+
+
+def test_a_plain_rerun_keeps_the_published_report_and_a_held_mark(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    lists = settings.lists_dir
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    day = date(2025, 3, 1)
+    publish_day(_listed(day, 0.3), _manifest(day), lists, warehouse, NO_GRIEVANCES)
+    publishing.mark_stale(lists, day, ["a later run of the day was held"])
+    stale = read_pointer(lists)
+    settings.reports_dir.mkdir(parents=True)
+    published = {"as_of": day.isoformat(), "status": "published", "model_version": "m/v1", "drift": [1]}
+    report_path = settings.reports_dir / f"{day.isoformat()}.json"
+    report_path.write_text(json.dumps(published), encoding="utf-8")
+    rerun = finish_skipped(day, "m/v1", {"as_of": day.isoformat()}, settings)
+    assert rerun.status == "skipped" and rerun.report["latest_moved"] is False
+    assert read_pointer(lists) == stale and stale["stale"] is True
+    assert json.loads(report_path.read_text(encoding="utf-8")) == published
+
+
 def test_the_detector_flags_a_shifted_feature_and_not_a_resample_in_repeated_trials() -> None:
     flagged, quiet = 0, 0
     for trial in range(20):
@@ -212,7 +303,41 @@ def test_the_detector_flags_a_shifted_feature_and_not_a_resample_in_repeated_tri
 
 def test_an_unreachable_webhook_never_fails_a_run() -> None:
     assert send_alert("", "held", "2025-03-01", {}) is False
+    assert send_alert(None, "held", "2025-03-01", {}) is False
     assert send_alert("http://127.0.0.1:9/nothing-listens", "held", "2025-03-01", {}) is False
+
+
+class _Refuser(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(403)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        return
+
+
+def test_a_failed_alert_logs_the_webhook_host_never_its_token(caplog: pytest.LogCaptureFixture) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Refuser)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_port
+    try:
+        with caplog.at_level("WARNING", logger="pipelines.alerts"):
+            refused = SecretStr(f"http://127.0.0.1:{port}/robot/send?access_token=SECRET-TOKEN")
+            assert send_alert(refused, "held", "2025-03-01", {}) is False
+            assert (
+                send_alert("http://127.0.0.1:9/robot/send?access_token=SECRET-TOKEN", "held", "x", {})
+                is False
+            )
+    finally:
+        server.shutdown()
+    logged = [r.getMessage() for r in caplog.records if r.name == "pipelines.alerts"]
+    assert len(logged) == 2
+    assert not any("SECRET-TOKEN" in m or "/robot/send" in m for m in logged)
+    assert f"could not be sent to http://127.0.0.1:{port}: HTTPStatusError:" in logged[0]
+    assert "403" in logged[0]
+    assert "could not be sent to http://127.0.0.1:9: ConnectError:" in logged[1]
 
 
 def test_schedules_are_daily_at_six_and_weekly_in_shanghai_one_run_at_a_time() -> None:

@@ -132,3 +132,21 @@ def test_the_date_policy_logged_with_the_model_gives_its_dates_again(trained_hom
     assert [d for fold in logged["folds"] for d in fold["test"]] == meta["validation_dates"]
     assert logged["final_fit"] == meta["fit_dates"]
     assert logged["final_calibration"] == meta["calibration_dates"]
+
+
+def test_every_trial_of_the_searches_is_logged_with_the_model(trained_home: TrainedHome) -> None:
+    import json
+
+    from pipelines.runtime import registry
+
+    settings = trained_home.settings
+    _, files = registry(settings).run_files(["search_trials.json"])
+    logged = json.loads(files["search_trials.json"])
+    trials = pd.DataFrame(logged["data"], columns=logged["columns"])
+    numbers = trials.groupby("candidate")["trial"].agg(list)
+    assert len(numbers["trees_tuned"]) == settings.tuning_trials
+    assert all(found == list(range(1, len(found) + 1)) for found in numbers)
+    assert trials.groupby("candidate")["chosen"].sum().eq(1).all()
+    chosen = trials[trials["chosen"]].set_index("candidate")["value"]
+    assert (trials.groupby("candidate")["value"].max() == chosen).all()
+    assert trials["folds"].str.count(",").nunique() == 1  # every trial judged on the same folds

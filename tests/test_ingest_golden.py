@@ -45,9 +45,9 @@ EXPECTED = {
     "cases": "f25e41b0d29f8a2d",
     "case_events": "91894f4cf6085a33",
     "held_events": "5943ad213b9dbe9f",
-    "quarantine": "ea6ebd6f784d7e63",
+    "quarantine": "1e1ede124eb9b2ea",
     "record_history": "1ac20b02fa64db5e",
-    "ingest_runs": "ef0a9c52bbc7ff95",
+    "ingest_runs": "477cb2f9123c3715",
 }
 CASES = (
     "case_id,opened_at,district,category,description,reporter_name,reporter_phone,amount,party_count\n"

@@ -93,6 +93,37 @@ def test_implausible_instants_are_quarantined_naming_the_window(value: str) -> N
     ]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-03-01T08:30:00+99:99",
+        "2025-03-01T08:30:00-23",
+        "2025-03-01T08:30:00+14:30",
+        "2025-03-01T08:30+05:60",
+    ],
+)
+def test_impossible_utc_offsets_are_quarantined_naming_the_offset(value: str) -> None:
+    frame = text_frame([case_row("A", value), case_row("B", "2025-03-01T08:30:00+14:00")], RecordKind.CASES)
+    batch = validate_frame(frame, RecordKind.CASES, "cases.csv", TEST_KEY, WINDOW)
+    assert batch.records[["case_id", "opened_at"]].values.tolist() == [
+        ["B", pd.Timestamp("2025-03-01 02:30")]
+    ]
+    assert batch.quarantine[["source_file", "row", "field", "value", "reason"]].to_dict("records") == [
+        {
+            "source_file": "cases.csv",
+            "row": 1,
+            "field": "opened_at",
+            "value": value,
+            "reason": f"'{value}' has an impossible UTC offset: offsets run from -14:00 to +14:00, "
+            "with minutes 00-59",
+        }
+    ]
+    assert parse_datetimes(pd.Series([value, "2025-03-01T08:30:00-12:00"])).tolist() == [
+        pd.NaT,
+        pd.Timestamp("2025-03-02 04:30"),
+    ]
+
+
 def test_the_default_window_ends_a_day_after_now() -> None:
     frame = text_frame(
         [case_row("A", "1990-01-01"), case_row("B", "1989-12-31 23:59"), case_row("C", "2999-01-01")],

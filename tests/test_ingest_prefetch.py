@@ -39,7 +39,8 @@ def write(path: Path, text: str, encoding: str) -> Path:
 
 def stored(warehouse: Warehouse) -> dict[str, list[dict[str, object]]]:
     """Every table, without what differs between runs (run ids and clock times)."""
-    volatile = {"run_id", "superseded_by_run", "ingested_at", "quarantined_at", "released_at", "finished_at"}
+    volatile = {"run_id", "superseded_by_run", "released_by_run", "ingested_at", "quarantined_at"}
+    volatile |= {"released_at", "finished_at"}
     volatile |= {"updated_at"}  # when a store fact (store_meta) was recorded
     frames = {name: warehouse.read_table(table) for name, table in tables.metadata.tables.items()}
     history = frames["record_history"]

@@ -210,3 +210,84 @@ def test_broken_or_ambiguous_excel_files_are_refused_alone(tmp_path: Path, wareh
     assert sorted(report.failed) == ["cases.xlsx", "cases_twice.xlsx"]
     assert "repeated column headings ['district']" in report.failed["cases_twice.xlsx"]
     assert counts(report)["hotline.csv"] == [1, 1, 0, 0, 0]
+
+
+def test_next_days_export_at_the_same_path_keeps_an_earlier_bad_row_quarantined(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    header = "case_id,opened_at,district,category\n"
+    rows = "C1,2025-03-01 08:00,东湖区,其他\nC9,2025-13-01 08:00,东湖区,其他\n"
+    day1 = write(inbox, "cases.csv", header + rows)
+    ingest_paths([day1], warehouse, TEST_KEY)
+    day2 = write(inbox, "cases.csv", header + "C10,2025-03-02 08:00,东湖区,其他\n")
+    report = ingest_paths([day2], warehouse, TEST_KEY)
+    assert report.accounting["released"].tolist() == [0]
+    entries = warehouse.read_table(tables.quarantine)
+    assert entries[["row", "field", "record_key"]].values.tolist() == [[2, "opened_at", "C9"]]
+    assert entries["released_at"].isna().all()
+
+
+def test_a_later_delivery_of_a_key_replaces_its_entry_good_or_broken(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    header = "case_id,opened_at,district,category\n"
+    ingest_paths([write(tmp_path, "cases.csv", header + "C9,2025-13-01,东湖区,其他\n")], warehouse, TEST_KEY)
+    again = write(tmp_path, "other.csv", header + "C9,2025-14-01,东湖区,其他\n")  # still broken, other file
+    assert ingest_paths([again], warehouse, TEST_KEY).accounting["released"].tolist() == [1]
+    entries = warehouse.read_table(tables.quarantine)
+    assert entries[["source_file", "released_at"]].isna().values.tolist() == [[False, False], [False, True]]
+    assert entries.loc[entries["released_at"].isna(), "value"].tolist() == ["2025-14-01"]
+    good = write(tmp_path, "cases.csv", header + "C9,2025-01-01,东湖区,其他\n")
+    assert ingest_paths([good], warehouse, TEST_KEY).accounting["released"].tolist() == [1]
+    assert warehouse.read_table(tables.quarantine)["released_at"].notna().all()
+
+
+def test_an_event_with_a_broken_field_is_released_by_its_corrected_event(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    ingest_paths([write(tmp_path, "cases.csv", CASES)], warehouse, TEST_KEY)
+    broken = "case_id,event_at,event_type,recorded_at\nA,2025-01-03,visit,2025-99-01\n"
+    ingest_paths([write(tmp_path, "case_events.csv", broken)], warehouse, TEST_KEY)
+    entry = warehouse.read_table(tables.quarantine)
+    assert entry[["field", "record_key"]].values.tolist() == [["recorded_at", "A|2025-01-03T00:00:00|visit"]]
+    fixed = "case_id,event_at,event_type,recorded_at\nA,2025-01-03,visit,2025-01-04\n"
+    report = ingest_paths([write(tmp_path, "events_fixed.csv", fixed)], warehouse, TEST_KEY)
+    assert report.accounting["released"].tolist() == [1]
+    assert warehouse.read_table(tables.quarantine)["released_at"].notna().all()
+
+
+def test_a_row_without_a_readable_key_is_released_only_when_its_file_repeats_it(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    header = "case_id,opened_at,district,category\n"
+    broken = header + "A,2025-01-01,东湖区,其他\n,2025-01-02,东湖区,其他\n"
+    ingest_paths([write(tmp_path, "cases.csv", broken)], warehouse, TEST_KEY)
+    other = write(tmp_path, "cases.csv", header + ",2025-01-01,东湖区,其他\n")
+    assert ingest_paths([other], warehouse, TEST_KEY).accounting["released"].tolist() == [0]  # row 1, not 2
+    again = ingest_paths([write(tmp_path, "cases.csv", broken)], warehouse, TEST_KEY)
+    assert again.accounting["released"].tolist() == [1]  # the same entry made again: listed once
+    entries = warehouse.read_table(tables.quarantine)
+    assert entries[["row", "field"]].values.tolist() == [[2, "case_id"], [1, "case_id"], [2, "case_id"]]
+    assert entries["released_at"].isna().tolist() == [False, True, True]
+
+
+def test_an_event_delivered_with_its_case_wins_over_its_held_older_version(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r2").mkdir()
+    header = "case_id,event_at,event_type,note\n"
+    write(tmp_path / "r1", "case_events.csv", header + "C1,2025-03-02 09:00,mediation_session,old note\n")
+    case = "case_id,opened_at,district,category\nC1,2025-03-01 08:00,东湖区,其他\n"
+    write(tmp_path / "r2", "cases.csv", case)
+    write(tmp_path / "r2", "case_events.csv", header + "C1,2025-03-02 09:00,mediation_session,corrected\n")
+    ingest_paths([tmp_path / "r1"], warehouse, TEST_KEY)
+    assert len(warehouse.read_table(tables.held_events)) == 1
+    report = ingest_paths([tmp_path / "r2"], warehouse, TEST_KEY)
+    assert report.released_events == 0
+    assert warehouse.read_records(ingest_run.RecordKind.CASE_EVENTS)["note"].tolist() == ["corrected"]
+    assert warehouse.read_table(tables.held_events).empty
+    assert warehouse.read_table(tables.record_history).empty  # the held version was never stored
+    assert warehouse.read_table(tables.quarantine)["released_at"].notna().all()  # the hold is over

@@ -17,7 +17,7 @@ from features.dictionary import FeatureDoc
 from models.estimator import Blend, Candidate, base_model, make_estimator, term_text
 from models.explain import column_pushes, contributions, reasons
 from models.folds import Fold
-from models.search import SPACE, SearchBudget, search, space_around
+from models.search import SPACE, SearchBudget, search, space_around, trials_frame
 from models.train import (
     LABEL,
     MODEL_NAME,
@@ -104,6 +104,13 @@ def test_the_search_stays_in_its_space_starts_from_the_given_settings_and_repeat
     assert first.candidate.params == found.params
     # sigmoid calibration keeps the order: the search's figure is the one the candidate is judged by
     assert first.fold_precision().mean() == pytest.approx(found.value, abs=1e-9)
+    # every trial is kept with its fold figures; the chosen one's are the candidate's
+    assert [t.number for t in found.history] == [1, 2, 3]
+    assert found.history[0].params == TUNED.params
+    assert all(len(t.folds) == len(FOLDS) for t in found.history)
+    assert all(t.value == pytest.approx(np.mean(t.folds)) for t in found.history)
+    chosen = next(t for t in found.history if t.params == found.params)
+    assert list(chosen.folds) == pytest.approx(first.fold_precision().tolist(), abs=1e-9)
     other_seed = evaluate(MATRIX, TUNED, FOLDS, replace(PLAN, seed=4)).search
     assert other_seed is not None and other_seed.params != found.params
 
@@ -133,9 +140,9 @@ def test_the_search_maximises_the_objective_within_its_budget() -> None:
     start = {"learning_rate": 0.3, "max_iter": 400, "extra": "kept"}
     calls: list[dict[str, object]] = []
 
-    def objective(params: dict[str, object]) -> tuple[float, str]:
+    def objective(params: dict[str, object]) -> tuple[float, tuple[float, ...], str]:
         calls.append(params)
-        return _closeness(params), f"model {len(calls)}"
+        return _closeness(params), (_closeness(params),), f"model {len(calls)}"
 
     found = search(start, objective, SearchBudget(trials=12, timeout_seconds=600), seed=0)
     assert calls[0]["learning_rate"] == 0.3 and calls[0]["max_iter"] == 400
@@ -145,6 +152,12 @@ def test_the_search_maximises_the_objective_within_its_budget() -> None:
     assert found.value == max(values) > values[0]
     assert found.params == calls[values.index(found.value)]
     assert found.fitted == f"model {values.index(found.value) + 1}"
+    assert [t.params for t in found.history] == calls and [t.value for t in found.history] == values
+    assert all(t.seconds >= 0 and t.folds == (t.value,) for t in found.history)
+    table = trials_frame({"trees_tuned": found})
+    assert table["trial"].tolist() == list(range(1, 13)) and table["chosen"].sum() == 1
+    assert table.loc[table["chosen"], "value"].item() == found.value
+    assert table["extra"].eq("kept").all() and table["candidate"].eq("trees_tuned").all()
 
 
 def test_with_fixed_startup_trials_a_shorter_search_tries_the_first_trials_of_a_longer_one() -> None:
@@ -153,15 +166,21 @@ def test_with_fixed_startup_trials_a_shorter_search_tries_the_first_trials_of_a_
     found = {}
     for trials, calls in tried.items():
 
-        def objective(params: dict[str, object], calls: list[dict[str, object]] = calls) -> tuple[float, str]:
+        def objective(
+            params: dict[str, object], calls: list[dict[str, object]] = calls
+        ) -> tuple[float, tuple[float, ...], str]:
             calls.append(params)
-            return _closeness(params), f"model {len(calls)}"
+            return _closeness(params), (), f"model {len(calls)}"
 
         found[trials] = search(start, objective, SearchBudget(trials, 600, startup_trials=2), seed=3)
     assert len(tried[5]) == 5 and tried[9][:5] == tried[5]
+    # so a longer search's trials say what the shorter would have chosen (ties to the earlier trial)
+    first_five = found[9].history[:5]
+    best = max(first_five, key=lambda t: (t.value, -t.number))
+    assert best.params == found[5].params and best.value == found[5].value
     # without a fixed count the random start grows with the budget, and the trials part ways
     free: list[dict[str, object]] = []
-    search(start, lambda p: (free.append(p), (_closeness(p), ""))[1], SearchBudget(9, 600), seed=3)
+    search(start, lambda p: (free.append(p), (_closeness(p), (), ""))[1], SearchBudget(9, 600), seed=3)
     assert free[:5] != tried[5]
 
 
@@ -169,9 +188,9 @@ def test_a_grid_search_tries_the_start_then_each_point_in_order() -> None:
     calls: list[dict[str, object]] = []
     values = {0.5: 0.30, 0.02: 0.34, 0.002: 0.34}
 
-    def objective(params: dict[str, object]) -> tuple[float, str]:
+    def objective(params: dict[str, object]) -> tuple[float, tuple[float, ...], str]:
         calls.append(params)
-        return values[params["C"]], f"model C={params['C']}"  # type: ignore[index]
+        return values[params["C"]], (), f"model C={params['C']}"  # type: ignore[index]
 
     grid = ({"C": 0.02}, {"C": 0.002})
     found = search({"C": 0.5, "max_terms": 9}, objective, SearchBudget(3, 600, grid), seed=0)
@@ -473,10 +492,10 @@ def test_a_search_the_clock_stops_is_reported_with_how_to_repeat_it() -> None:
     from pipelines.train_flow import cut_searches
 
     budget = SearchBudget(trials=4, timeout_seconds=1e-9)
-    stopped = search({"max_iter": 20}, lambda params: (0.3, "model"), budget, seed=0)
+    stopped = search({"max_iter": 20}, lambda params: (0.3, (), "model"), budget, seed=0)
     assert (stopped.trials, stopped.timed_out) == (1, True)
     whole = search(
-        {"max_iter": 20}, lambda params: (0.3, "model"), replace(budget, timeout_seconds=600), seed=0
+        {"max_iter": 20}, lambda params: (0.3, (), "model"), replace(budget, timeout_seconds=600), seed=0
     )
     assert (whole.trials, whole.timed_out) == (4, False)
     result = SimpleNamespace(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -71,6 +73,16 @@ def test_the_province_holds_every_copy_whole_and_apart_and_a_smaller_store_grows
         regrown = pd.read_sql("SELECT case_id, district FROM cases ORDER BY case_id", connection)
     assert regrown.equals(cases.sort_values("case_id").reset_index(drop=True)[["case_id", "district"]])
     assert fill_province(city, store, copies=3)["reused"]
+    # the record is the store's own (the JSON beside it only mirrors it) and names the city copied
+    store.with_suffix(".json").unlink()
+    assert fill_province(city, store, copies=3)["reused"]
+    other_city = city.parent / "other-city"
+    shutil.copytree(city, other_city)
+    meta = other_city / "stored" / "meta.json"
+    made = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**made, "parameters": {**made["parameters"], "seed": -1}}))
+    again = fill_province(other_city, store, copies=3, batch_rows=700)
+    assert not again["reused"] and "added" not in again and again["city"]["seed"] == -1
 
 
 def test_the_summary_keeps_the_province_figures_with_the_city_s_parquet_ingest_rate() -> None:

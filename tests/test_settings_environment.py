@@ -39,3 +39,13 @@ def test_the_variables_build_the_same_settings_again(monkeypatch: pytest.MonkeyP
     for name, value in chosen.environment().items():
         monkeypatch.setenv(name, value)
     assert Settings(_env_file=None) == chosen  # type: ignore[call-arg]
+
+
+def test_the_alert_webhook_is_a_secret_kept_out_of_variables_and_parameters() -> None:
+    hook = "https://oapi.dingtalk.com/robot/send?access_token=SECRET-TOKEN"
+    chosen = Settings(home=Path("/tmp/chosen"), alert_webhook_url=hook)
+    assert chosen.alert_webhook_url is not None and chosen.alert_webhook_url.get_secret_value() == hook
+    assert "FENGQIAO_ALERT_WEBHOOK_URL" not in chosen.environment()
+    assert "FENGQIAO_ALERT_WEBHOOK_URL" not in deployment_environment(chosen)[0]
+    assert "SECRET-TOKEN" not in json.dumps(chosen.model_dump(mode="json"))  # what Prefect records
+    assert "SECRET-TOKEN" not in repr(chosen)

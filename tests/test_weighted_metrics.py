@@ -105,6 +105,12 @@ def test_subsets_and_the_fairness_audit_of_weighted_rows_are_those_of_the_rows_r
     weighted = fairness_audit(frame, min_cases=20, min_positives=3)[points]
     pd.testing.assert_frame_equal(weighted, fairness_audit(copies, min_cases=20, min_positives=3)[points])
     assert weighted.loc[0, "n"] == len(copies)
+    # whether a group is large enough to judge counts the rows held, not what they weigh
+    by_held = fairness_audit(frame, min_cases=150, min_positives=3).set_index(["attribute", "group"])
+    by_copies = fairness_audit(copies, min_cases=150, min_positives=3).set_index(["attribute", "group"])
+    assert by_held.loc[("district", "东湖区"), "n"] > 150  # weighs more than the limit, holds 140 rows
+    assert by_held.loc[("district", "东湖区"), "status"] == "insufficient"
+    assert by_copies.loc[("district", "东湖区"), "status"] != "insufficient"
 
 
 def test_the_weighted_drift_reference_is_that_of_the_rows_repeated_with_its_effective_size() -> None:

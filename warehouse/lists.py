@@ -338,6 +338,19 @@ def move_latest(lists_dir: Path, as_of: date, model_version: str) -> bool:
     return True
 
 
+def catch_up_latest(lists_dir: Path, as_of: date, model_version: str) -> bool:
+    """Point `latest` at a completed list it was never moved to (a run stopped between the manifest
+    and the pointer); returns whether it moved.
+
+    Only forward: a pointer already at a later day, or at this day with this model, stays as it is
+    (so does a mark that this day's list was held: it came after the list was published)."""
+    current = read_pointer(lists_dir)
+    at_this_day = current is not None and date.fromisoformat(current["as_of"]) == as_of
+    if at_this_day and (current.get("stale") or current.get("model_version") == model_version):
+        return False
+    return move_latest(lists_dir, as_of, model_version)
+
+
 def mark_stale(lists_dir: Path, held_as_of: date, reasons: list[str]) -> dict[str, Any] | None:
     """Keep the latest list in place but mark it stale, with the day whose list was held and why.
 
