@@ -32,8 +32,8 @@ district, filed under the same hotline category within `window_days` of them ("�
 都找不到人" among calls naming 鑫源建筑公司), is a mention of that thing
 (`features.grievance_resemblance.resembling_calls`; a caller is still counted once; words naming no
 thing in particular, 整个小区 or 自来水公司, are left out of the texts compared; a cluster emerging when
-the call is made, by the rule that shows a cluster, also offers its calls filed under other categories). Pseudonymised
-phones are only counted, never returned; the caller's own name is masked at ingest.
+the call is made, by the rule that shows a cluster, also offers its calls filed under other categories).
+Pseudonymised phones are only counted, never returned; the caller's own name is masked at ingest.
 
 **Topics.** With the kind "topic" in `config.thing_kinds` (opt in: `settings.grievance_topics`),
 the calls still left without a key (naming no thing, or only things dropped above) are grouped by what
