@@ -96,7 +96,7 @@ PLACE_KINDS = ("estate", "village", "road")  # kinds of places a project may be 
 # A place named by this many times its usual callers a window (the median over the other windows, plus
 # one) in the windows a project of its name is named in: it surges then.
 CO_TIMING = 4.0
-CO_TIMING_CALLERS = 2  # ... by at least this many callers
+CO_TIMING_CALLERS = 1  # ... named by at least this many callers (the place's surge is the evidence)
 # Per kind, the suffixes that may stand for any other of the kind (an estate is a 小区 too, a factory a
 # 公司, a platform its APP): keys with other different suffixes (红星小学, 红星中学) are different things.
 STANDS_FOR: dict[str, frozenset[str]] = {

@@ -62,6 +62,13 @@ class LevelRule(Protocol):
     def surge_p(self) -> float: ...
 
 
+class EmergingRule(LevelRule, Protocol):
+    """A level rule with the tail below which a cluster's window is unusual (`emerging_p`)."""
+
+    @property
+    def emerging_p(self) -> float: ...
+
+
 def window_counts(mentions: pd.DataFrame, rule: LevelRule) -> pd.DataFrame:
     """Per cluster (gid index) with at least `min_callers` distinct callers in the window: calls,
     distinct callers and new callers (not naming it before the window) in the window, calls and distinct
@@ -123,6 +130,14 @@ def upper_tail(callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray) -
     """P(N >= callers) for a Poisson count N with mean `usual`."""
     counts, mean = np.asarray(callers, dtype=float), np.asarray(usual, dtype=float)
     return np.where(counts > 0, special.pdtrc(np.maximum(counts - 1, 0), mean), 1.0)
+
+
+def emerging(
+    callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray, rule: EmergingRule
+) -> np.ndarray:
+    """Whether so many distinct callers are unusual against the usual level, as a cluster is shown:
+    at least `min_callers` and a Poisson tail below `emerging_p`."""
+    return (np.asarray(callers) >= rule.min_callers) & (upper_tail(callers, usual) < rule.emerging_p)
 
 
 def surged(callers: pd.Series | np.ndarray, usual: pd.Series | np.ndarray, rule: LevelRule) -> np.ndarray:

@@ -11,6 +11,15 @@ config)` gives each such call the cluster of named calls it resembles, when it r
 - **Candidates.** A call is compared only with the named calls of its own district (the district the call
   was made in) received within `window` of it, and filed under the same hotline category (a call or a
   named call without a category is compared with all).
+- **An emerging cluster's other categories** (`emerging`, given the product's level rule). One grievance's
+  callers file the same complaint under several categories (征地拆迁 and 住房城乡建设). A cluster that is
+  emerging when the call is made (its distinct callers in the `window` before the call are unusual
+  against its own usual level, as the product shows a cluster: `grievance_levels.emerging`) also offers
+  its texts filed under other categories, when one of its texts filed under the call's category alone is
+  alike at `similarity` or more (the category still has to vouch for it). Timing is the evidence: a
+  thing nobody named for weeks that many name now is what a call made now, worded like its callers,
+  is about; an estate named every week offers only its texts of the call's category (its follow-ups
+  filed under 咨询 would else join calls of every category: docs/design/grievance-resemblance.md).
 - **Wording particular to one thing.** An n-gram's weight (its TF-IDF over the calls) is also
   multiplied by a smooth inverse of how many named clusters (city-wide, over the calls compared) hold
   it among their calls' texts, as class-based TF-IDF weighs a term by the classes holding it
@@ -38,6 +47,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
+from features.grievance_levels import EmergingRule, emerging
 from features.grievance_topics import TopicConfig, text_vectors
 
 COLUMNS: tuple[str, ...] = ("pos", "cluster")
@@ -53,6 +63,7 @@ class ResemblanceConfig:
     share: float = 0.6  # share of the call's likeness to all named calls the cluster holds, at least
     floor: float = 0.1  # cosines below this count in no share
     things_weigh: bool = True  # weigh each n-gram by how few named clusters' texts hold it
+    emerging: bool = True  # an emerging cluster offers its texts of every category (given a level rule)
 
     def __post_init__(self) -> None:
         if not (0 < self.similarity <= 1 and 0 <= self.floor <= 1 and 0 < self.share <= 1):
@@ -105,10 +116,12 @@ def _pairs(
     window: pd.Timedelta,
     topics: TopicConfig,
     things_weigh: bool,
+    any_category: bool = False,
 ) -> pd.DataFrame:
-    """(pos, cluster, document, cosine) of each call naming nothing and each distinct text (`document`)
-    of the named calls it may join (see the module docstring: same district, within the window, same
-    category), cosines above zero."""
+    """(pos, cluster, document, cosine, caller, filed) of each call naming nothing and each distinct text
+    (`document`) of the named calls it may join (see the module docstring: same district, within the
+    window, same category; of any category with `any_category`, `filed` telling which are of the
+    call's), cosines above zero."""
     rows = np.union1d(unnamed, keyed["pos"].to_numpy())
     vectors, codes = text_vectors(calls.iloc[rows][["text", "district", "received_at"]], topics)
     code = pd.Series(codes, index=rows)
@@ -133,7 +146,7 @@ def _pairs(
         near = np.abs(received[pos] - received[other]) <= window.to_timedelta64()
         mine, theirs = category[pos], category[other]
         filed = (mine == theirs) | (mine == "") | (theirs == "")
-        keep = near & filed
+        keep = near & (filed | any_category)
         found.append(
             pd.DataFrame(
                 {
@@ -142,11 +155,13 @@ def _pairs(
                     "document": among["code"].to_numpy()[product.col][keep],
                     "cosine": product.data[keep].astype(np.float64),
                     "caller": voice[other][keep],
+                    "filed": filed[keep],
                 }
             )
         )
     if not found:
-        return pd.DataFrame({"pos": [], "cluster": [], "document": [], "cosine": [], "caller": []})
+        columns = ("pos", "cluster", "document", "cosine", "caller", "filed")
+        return pd.DataFrame({c: [] for c in columns})
     return pd.concat(found, ignore_index=True).drop_duplicates(["pos", "cluster", "document"])
 
 
@@ -157,17 +172,23 @@ def resembling_calls(
     window: pd.Timedelta,
     config: ResemblanceConfig = ResemblanceConfig(),
     topics: TopicConfig = TOPICS,
+    rule: EmergingRule | None = None,
 ) -> pd.DataFrame:
     """(pos, cluster) of the calls naming nothing that join a cluster of named calls (see the module
     docstring), by pos. `calls`: text, district, category, received_at (tz-aware) and optionally caller
     (None when unknown: a call without a caller speaks for itself); `unnamed`: the
     positions of the calls naming nothing; `keyed`: (pos, cluster) of the named calls, one row per call
-    and cluster; `window`: how far apart in time a call and the named calls it is compared with may be."""
+    and cluster; `window`: how far apart in time a call and the named calls it is compared with may be;
+    `rule`: the level rule telling an emerging cluster (with `config.emerging`; without a rule, texts
+    of the call's category only)."""
     keyed = keyed[["pos", "cluster"]].drop_duplicates()
     unnamed = np.setdiff1d(np.asarray(unnamed, dtype=np.int64), keyed["pos"].to_numpy())
     if len(unnamed) == 0 or keyed.empty:
         return _empty()
-    pairs = _pairs(calls, unnamed, keyed, window, topics, config.things_weigh)
+    wider = config.emerging and rule is not None
+    pairs = _pairs(calls, unnamed, keyed, window, topics, config.things_weigh, wider)
+    if wider:
+        pairs = _emerging_only(pairs, calls, keyed, window, config, rule)
     if pairs.empty:
         return _empty()
     counted = pairs[pairs["cosine"] >= config.floor - 1e-9]
@@ -183,6 +204,52 @@ def resembling_calls(
     best = frame.drop_duplicates("pos")
     joined = best[(best["likeness"] >= config.similarity - 1e-9) & (best["share"] >= config.share - 1e-9)]
     return joined[list(COLUMNS)].astype(np.int64).reset_index(drop=True)
+
+
+def _emerging_only(
+    pairs: pd.DataFrame,
+    calls: pd.DataFrame,
+    keyed: pd.DataFrame,
+    window: pd.Timedelta,
+    config: ResemblanceConfig,
+    rule: EmergingRule,
+) -> pd.DataFrame:
+    """The pairs of `_pairs` with texts of any category, keeping those of other categories than the
+    call's only for a cluster emerging when the call was made (`emerging_at`) with a text filed under
+    the call's category alike at `similarity` or more."""
+    filed = pairs["filed"].to_numpy(dtype=bool)
+    other = pairs[~filed]
+    vouched = pairs[filed & (pairs["cosine"].to_numpy() >= config.similarity - 1e-9)]
+    asked = other[["pos", "cluster"]].drop_duplicates()
+    at = pd.MultiIndex.from_frame(asked)
+    asked = asked[at.isin(pd.MultiIndex.from_frame(vouched[["pos", "cluster"]]))]
+    young = asked[emerging_at(calls, asked, keyed, window, rule)]
+    kept = pd.MultiIndex.from_frame(other[["pos", "cluster"]]).isin(pd.MultiIndex.from_frame(young))
+    return pd.concat([pairs[filed], other[kept]], ignore_index=True)
+
+
+def emerging_at(
+    calls: pd.DataFrame, asked: pd.DataFrame, keyed: pd.DataFrame, window: pd.Timedelta, rule: EmergingRule
+) -> np.ndarray:
+    """Per (pos, cluster) of `asked`: the cluster was emerging when the call at pos was received: its
+    distinct callers (`_voices`) among the named calls (`keyed`: pos, cluster) of the `window` before
+    the call are unusual (`grievance_levels.emerging`) against its usual level, the mean of its
+    distinct callers per window over the `baseline_windows` windows before `guard_windows` windows
+    before that one (each counted back from the call; at least `min_usual`)."""
+    if asked.empty:
+        return np.zeros(0, dtype=bool)
+    received, voice = calls["received_at"].to_numpy(), _voices(calls)
+    both = asked.merge(keyed[["pos", "cluster"]].rename(columns={"pos": "named"}), on="cluster")
+    ago = (received[both["pos"].to_numpy()] - received[both["named"].to_numpy()]) / window.to_timedelta64()
+    both = both.assign(voice=voice[both["named"].to_numpy()], back=np.floor(ago).astype(np.int64))
+    first = 1 + rule.guard_windows
+    baseline = both["back"].between(first, first + rule.baseline_windows - 1)
+    counted = both[(both["back"] == 0) | baseline].drop_duplicates(["pos", "cluster", "voice", "back"])
+    now = counted[counted["back"] == 0].groupby(["pos", "cluster"]).size()
+    before = counted[counted["back"] > 0].groupby(["pos", "cluster"]).size()
+    at = pd.MultiIndex.from_frame(asked[["pos", "cluster"]])
+    usual = np.maximum(before.reindex(at).fillna(0).to_numpy() / rule.baseline_windows, rule.min_usual)
+    return emerging(now.reindex(at).fillna(0).to_numpy(), usual, rule)
 
 
 def without_words(texts: pd.Series, words: pd.DataFrame) -> pd.Series:
@@ -202,13 +269,14 @@ def resembling_mentions(
     config: ResemblanceConfig = ResemblanceConfig(),
     topics: TopicConfig = TOPICS,
     nameless: pd.DataFrame | None = None,
+    rule: EmergingRule | None = None,
 ) -> pd.DataFrame:
     """(pos, thing, kind, key, member, district) of the calls without a key (`found`: the calls' keyed
     mentions, pos, kind, key and district) that join a cluster (district, key) by `resembling_calls`, as
     mentions of its thing written as nothing ('': never the form it is shown as). `calls`: text,
     district, category, received_at and optionally caller; `nameless`: (pos, thing) of the words of the
     texts that name a trade or nothing, no thing in particular (整个小区, 自来水公司), left out of the
-    texts compared."""
+    texts compared; `rule`: the product's level rule (`resembling_calls`)."""
     unnamed = np.setdiff1d(np.arange(len(calls)), found["pos"].to_numpy())
     clusters = found[["district", "key", "kind"]].drop_duplicates(["district", "key"]).reset_index(drop=True)
     at = pd.MultiIndex.from_frame(clusters[["district", "key"]])
@@ -217,7 +285,7 @@ def resembling_mentions(
     rows = calls[["text", "district", "category", "received_at", *(["caller"] if "caller" in calls else [])]]
     if nameless is not None and not nameless.empty:
         rows = rows.assign(text=without_words(rows["text"], nameless).to_numpy())
-    joined = resembling_calls(rows, unnamed, keyed, window, config, topics)
+    joined = resembling_calls(rows, unnamed, keyed, window, config, topics, rule)
     thing = clusters.iloc[joined["cluster"].to_numpy()]
     return pd.DataFrame(
         {

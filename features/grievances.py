@@ -31,8 +31,9 @@ a call still left without a key whose text clearly resembles the calls of one na
 district, filed under the same hotline category within `window_days` of them ("老板拖欠工资3个月了，工友们
 都找不到人" among calls naming 鑫源建筑公司), is a mention of that thing
 (`features.grievance_resemblance.resembling_calls`; a caller is still counted once; words naming no
-thing in particular, 整个小区 or 自来水公司, are left out of the texts compared). Pseudonymised
-phones are only counted, never returned; the caller's own name is masked at ingest.
+thing in particular, 整个小区 or 自来水公司, are left out of the texts compared; a cluster emerging when
+the call is made, by the rule that shows a cluster, also offers its calls filed under other categories).
+Pseudonymised phones are only counted, never returned; the caller's own name is masked at ingest.
 
 **Topics.** With the kind "topic" in `config.thing_kinds` (opt in: `settings.grievance_topics`),
 the calls still left without a key (naming no thing, or only things dropped above) are grouped by what
@@ -701,7 +702,9 @@ def _keyed_mentions(
     if config.resembling:
         window = pd.Timedelta(days=config.window_days)
         nameless = read[0][(normalise_keys(read[0]["thing"], read[0]["kind"])["key"] == "").to_numpy()]
-        joined = resembling_mentions(calls, found, window, config.resemblance, config.topics, nameless)
+        joined = resembling_mentions(
+            calls, found, window, config.resemblance, config.topics, nameless, config
+        )
         found = pd.concat([found, joined], ignore_index=True)
     if TOPIC in config.thing_kinds:
         found = pd.concat([found, _topic_mentions(calls, found, config)], ignore_index=True)

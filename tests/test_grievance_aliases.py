@@ -425,3 +425,16 @@ def test_a_longer_name_miswritten_first_is_not_the_root() -> None:
     assert set(roots(thing, typo).values()) == {"伊景园滨河苑"}
     even = named("伊景园滨河苑", [1]).assign(first=pd.Timestamp("2025-03-03"))
     assert set(roots(even, typo).values()) == {"伊景园宾河苑"}
+
+
+def test_a_project_named_by_one_caller_while_its_place_surges_is_that_place() -> None:
+    """One caller names 绿洲征迁项目 in the week the road 绿洲高速 has five callers (one in the nine other
+    weeks: median none; 锦绣花园 is named every week): the road's surge is the evidence, one thing.
+    Named by one caller in a week the road has its usual two callers (two a week for ten weeks), it
+    stays apart."""
+    others = in_windows(named("锦绣花园", range(100, 110), district="临川县"), list(range(10)))  # every week
+    surging = in_windows(named("绿洲高速", range(6), district="临川县", kind="road"), [0] * 5 + [6])
+    project = in_windows(named("绿洲征迁项目", [40], district="临川县", kind="project"), [0])
+    assert roots(others, surging, project)[("临川县", "绿洲征迁项目")] == "绿洲高速"
+    usual = in_windows(named("绿洲高速", range(20), district="临川县", kind="road"), list(range(10)) * 2)
+    assert roots(others, usual, project)[("临川县", "绿洲征迁项目")] == "绿洲征迁项目"

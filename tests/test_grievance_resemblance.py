@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from features.grievance_resemblance import ResemblanceConfig, resembling_calls, thing_weights, without_words
+from features.grievances import GrievanceConfig
 
 EAST, NORTH = "东湖区", "江北区"
 WAGES = (
@@ -159,3 +160,41 @@ def test_a_caller_who_wrote_several_of_a_cluster_s_texts_counts_once() -> None:
     assert joins([None, None, None, "d", None]) == [0]
     assert joins(["a", "a", "a", "d", "e"]) == []
     assert joins(["a", "a", None, "d", "e"]) == [0]  # a and the call without a caller: two voices, 0.36
+
+
+# A project's callers in EAST: the same complaint filed under two categories (征地拆迁, 住房城乡建设).
+PROJECT = [
+    ("我是绿洲高速项目工地涉及的村民，拆迁安置房一直没有落实", EAST, "征地拆迁", 1),
+    ("投诉绿洲高速项目强行施工，补偿标准没谈好就开始挖地了", EAST, "征地拆迁", 2),
+    ("我是绿洲高速项目涉及的村民，安置房一直没有落实，村民意见很大", EAST, "住房城乡建设", 2),
+    ("关于绿洲高速项目征地补偿的问题，我家被少补了", EAST, "征地拆迁", 3),
+]
+HOMELESS = ("拆迁安置房迟迟不落实，村民意见很大", EAST, "征地拆迁", 4)
+
+
+def joins_project(
+    baseline: list[tuple[str, str, str, int]], rule: GrievanceConfig | None, first: str = "征地拆迁"
+) -> list[int]:
+    """The cluster HOMELESS joins: PROJECT (cluster 0, callers a-d, its first text filed under `first`)
+    after `baseline` (cluster 0 too, callers b0, b1 ...), beside 顺发花园 (cluster 1)."""
+    project = [(PROJECT[0][0], EAST, first, 1), *PROJECT[1:]]
+    named = [*project, *baseline, *((t, EAST, "物业管理", 2) for t in LIFT)]
+    callers = ["a", "b", "c", "d", *(f"b{i}" for i in range(len(baseline))), "e", "f", "g"]
+    calls = frame([*named, HOMELESS]).assign(caller=callers)
+    keyed = pd.DataFrame({"pos": range(len(named)), "cluster": [0] * (len(named) - 2) + [1, 1]})
+    return resembling_calls(calls, np.array([len(named)]), keyed, WEEK, rule=rule)["cluster"].tolist()
+
+
+def test_an_emerging_cluster_offers_its_texts_of_other_categories() -> None:
+    """The call (征地拆迁) is alike at 0.34 to the project's text of its category (at least `similarity`:
+    it vouches) and 0.50 to the one filed under 住房城乡建设: likeness 0.34 / 3 = 0.11 over its category's
+    texts, 0.28 over both. Named by four callers this week and by nobody before (usual 1, tail 0.019),
+    the project is emerging: the call joins it. Named by two callers every week of the baseline (usual 2,
+    tail 0.14: not unusual), or without the product's level rule, its category's texts decide: nothing.
+    With its first text filed under 住房城乡建设 too, no text of the call's category vouches: nothing."""
+    rule = GrievanceConfig()
+    assert joins_project([], rule) == [0]
+    assert joins_project([], None) == []
+    steady = [("绿洲高速项目的施工噪音太大", EAST, "征地拆迁", -d) for d in range(14, 70, 7) for _ in (0, 1)]
+    assert joins_project(steady, rule) == []
+    assert joins_project([], rule, first="住房城乡建设") == []
