@@ -224,7 +224,7 @@ def test_next_days_export_at_the_same_path_keeps_an_earlier_bad_row_quarantined(
     day2 = write(inbox, "cases.csv", header + "C10,2025-03-02 08:00,东湖区,其他\n")
     report = ingest_paths([day2], warehouse, TEST_KEY)
     assert report.accounting["released"].tolist() == [0]
-    entries = warehouse.read_table(tables.quarantine)
+    entries = warehouse.read_table(tables.quarantine).sort_values("id", ignore_index=True)  # in order made
     assert entries[["row", "field", "record_key"]].values.tolist() == [[2, "opened_at", "C9"]]
     assert entries["released_at"].isna().all()
 
@@ -236,7 +236,7 @@ def test_a_later_delivery_of_a_key_replaces_its_entry_good_or_broken(
     ingest_paths([write(tmp_path, "cases.csv", header + "C9,2025-13-01,东湖区,其他\n")], warehouse, TEST_KEY)
     again = write(tmp_path, "other.csv", header + "C9,2025-14-01,东湖区,其他\n")  # still broken, other file
     assert ingest_paths([again], warehouse, TEST_KEY).accounting["released"].tolist() == [1]
-    entries = warehouse.read_table(tables.quarantine)
+    entries = warehouse.read_table(tables.quarantine).sort_values("id", ignore_index=True)  # in order made
     assert entries[["source_file", "released_at"]].isna().values.tolist() == [[False, False], [False, True]]
     assert entries.loc[entries["released_at"].isna(), "value"].tolist() == ["2025-14-01"]
     good = write(tmp_path, "cases.csv", header + "C9,2025-01-01,东湖区,其他\n")
@@ -268,7 +268,7 @@ def test_a_row_without_a_readable_key_is_released_only_when_its_file_repeats_it(
     assert ingest_paths([other], warehouse, TEST_KEY).accounting["released"].tolist() == [0]  # row 1, not 2
     again = ingest_paths([write(tmp_path, "cases.csv", broken)], warehouse, TEST_KEY)
     assert again.accounting["released"].tolist() == [1]  # the same entry made again: listed once
-    entries = warehouse.read_table(tables.quarantine)
+    entries = warehouse.read_table(tables.quarantine).sort_values("id", ignore_index=True)  # in order made
     assert entries[["row", "field"]].values.tolist() == [[2, "case_id"], [1, "case_id"], [2, "case_id"]]
     assert entries["released_at"].isna().tolist() == [False, True, True]
 
