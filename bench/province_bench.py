@@ -113,16 +113,15 @@ def _city_parameters(city: Path) -> dict[str, Any]:
 
 def _record(store: Path) -> dict[str, Any] | None:
     """The province store's record of what it holds, or None (no store, or none recorded)."""
-    import sqlite3
+    from warehouse.store import Warehouse, read_meta
 
     if not store.exists():
         return None
-    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as connection:
-        try:
-            found = connection.execute("SELECT value FROM store_meta WHERE name = ?", (RECORD,)).fetchone()
-        except sqlite3.OperationalError:  # no store_meta table
-            return None
-    return None if found is None else json.loads(found[0])
+    warehouse = Warehouse(f"sqlite:///{store}")
+    with warehouse.engine.connect() as connection:
+        found = read_meta(connection, RECORD)
+    warehouse.engine.dispose()
+    return None if found is None else json.loads(found)
 
 
 def _added_copies(

@@ -340,8 +340,10 @@ def register(
     fairness: pd.DataFrame,
     verdict: str,
     top_features: pd.DataFrame,
+    trials: pd.DataFrame,
 ) -> str:
-    """Log the run, its tables, pictures and model card to MLflow and register a new version."""
+    """Log the run, its tables (`trials`: `search_trials`), pictures and model card to MLflow and register
+    a new version."""
     rows, rate = snapshot_rows(matrix), base_rate(matrix)
     place = registry(settings)
     curve = precision_curve(
@@ -412,7 +414,7 @@ def register(
             tables={
                 "validation_by_date": result.validation,
                 "model_grid": result.grid,
-                "search_trials": search_trials(result),
+                "search_trials": trials,
                 "subsets": result.subsets,
                 "fairness": fairness,
                 "calibration": result.calibration.reset_index(),
@@ -480,7 +482,8 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     else:
         decision = decide(challenger_precision(result), champion_p, settings.promotion_margin, fair, verdict)
     top_features = held_out_importance(result, matrix, settings.seed)
-    number = register(result, matrix, settings, as_of, fairness, verdict, top_features)
+    trials = search_trials(result)
+    number = register(result, matrix, settings, as_of, fairness, verdict, top_features, trials)
     settle(number, decision, settings)
     version = version_label(settings.model_name, number)
     logger.info("registered %s: %s", version, decision.reason)
@@ -496,5 +499,5 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
         candidate=result.candidate.name,
         grid=result.grid,
         fairness=fairness,
-        trials=search_trials(result),
+        trials=trials,
     )
