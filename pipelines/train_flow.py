@@ -340,10 +340,10 @@ def register(
     fairness: pd.DataFrame,
     verdict: str,
     top_features: pd.DataFrame,
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | None = None,
 ) -> str:
-    """Log the run, its tables (`trials`: `search_trials`), pictures and model card to MLflow and register
-    a new version."""
+    """Log the run, its tables (`trials`: `search_trials`, built here when not given), pictures and model
+    card to MLflow and register a new version."""
     rows, rate = snapshot_rows(matrix), base_rate(matrix)
     place = registry(settings)
     curve = precision_curve(
@@ -414,7 +414,7 @@ def register(
             tables={
                 "validation_by_date": result.validation,
                 "model_grid": result.grid,
-                "search_trials": trials,
+                "search_trials": search_trials(result) if trials is None else trials,
                 "subsets": result.subsets,
                 "fairness": fairness,
                 "calibration": result.calibration.reset_index(),
