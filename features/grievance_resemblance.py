@@ -27,10 +27,11 @@ config)` gives each such call the cluster of named calls it resembles, when it r
   says little of which thing a call is about, wording only one thing's callers use says much
   (`things_weigh`; wording no named call holds weighs as wording of one, so a city of one named
   cluster compares texts as without it). Background: docs/design/grievance-resemblance.md.
-- **Likeness to a cluster** is the mean cosine of its `neighbours` most alike texts (a text written by
-  several callers counts once, and so does a caller who wrote several: only their most alike text,
-  one voice however often it calls; a cluster with fewer alike texts counts the missing ones as 0: one
-  similar text is not a grievance's wording). The call joins the most alike cluster when that likeness
+- **Likeness to a cluster** is the mean cosine of its `neighbours` most alike texts, no two of one text
+  or one voice (a text written by several callers counts once, and so does a caller who wrote several:
+  one voice however often it calls), paired most alike first (`distinct_voices`: the same whatever the
+  order the calls come in); a cluster with fewer alike texts counts the missing ones as 0: one
+  similar text is not a grievance's wording. The call joins the most alike cluster when that likeness
   is at least `similarity` and the cluster holds at least `share` of the call's likeness to all named
   texts (the sum of its cosines of at least `floor`): a follow-up worded like the calls about many
   things ("那边还是没有解决，我们要求给个说法") resembles none in particular and joins nothing.
@@ -119,9 +120,10 @@ def _pairs(
     any_category: bool = False,
 ) -> pd.DataFrame:
     """(pos, cluster, document, cosine, caller, filed) of each call naming nothing and each distinct text
-    (`document`) of the named calls it may join (see the module docstring: same district, within the
-    window, same category; of any category with `any_category`, `filed` telling which are of the
-    call's), cosines above zero."""
+    (`document`) and voice (`caller`) of the named calls it may join (see the module docstring: same
+    district, within the window, same category; of any category with `any_category`, `filed` telling
+    whether one of the voice's calls of that text is of the call's category), cosines above zero; one row
+    per (pos, cluster, document, caller), whatever the order of the calls."""
     rows = np.union1d(unnamed, keyed["pos"].to_numpy())
     vectors, codes = text_vectors(calls.iloc[rows][["text", "district", "received_at"]], topics)
     code = pd.Series(codes, index=rows)
@@ -162,7 +164,11 @@ def _pairs(
     if not found:
         columns = ("pos", "cluster", "document", "cosine", "caller", "filed")
         return pd.DataFrame({c: [] for c in columns})
-    return pd.concat(found, ignore_index=True).drop_duplicates(["pos", "cluster", "document"])
+    pairs = pd.concat(found, ignore_index=True)
+    pairs = pairs.sort_values(
+        ["pos", "cluster", "document", "caller", "filed"], ascending=[*[True] * 4, False]
+    )
+    return pairs.drop_duplicates(["pos", "cluster", "document", "caller"]).reset_index(drop=True)
 
 
 def resembling_calls(
@@ -191,19 +197,37 @@ def resembling_calls(
         pairs = _emerging_only(pairs, calls, keyed, window, config, rule)
     if pairs.empty:
         return _empty()
-    counted = pairs[pairs["cosine"] >= config.floor - 1e-9]
+    counted = pairs[pairs["cosine"] >= config.floor - 1e-9].drop_duplicates(["pos", "cluster", "document"])
     mass = counted.groupby(["pos", "cluster"])["cosine"].sum()
     share = mass / mass.groupby(level="pos").transform("sum")
-    ranked = pairs.sort_values(["pos", "cluster", "cosine"], ascending=[True, True, False], kind="stable")
-    ranked = ranked.drop_duplicates(["pos", "cluster", "caller"])  # a caller's most alike text only
-    top = ranked.groupby(["pos", "cluster"]).head(config.neighbours)
-    likeness = (top.groupby(["pos", "cluster"])["cosine"].sum() / config.neighbours).rename("likeness")
-    frame = likeness.reset_index()
+    likeness = (distinct_voices(pairs, config.neighbours).groupby(["pos", "cluster"])["cosine"].sum()) / (
+        config.neighbours
+    )
+    frame = likeness.rename("likeness").reset_index()
     frame["share"] = share.reindex(pd.MultiIndex.from_frame(frame[["pos", "cluster"]])).fillna(0.0).to_numpy()
     frame = frame.sort_values(["pos", "likeness", "cluster"], ascending=[True, False, True], kind="stable")
     best = frame.drop_duplicates("pos")
     joined = best[(best["likeness"] >= config.similarity - 1e-9) & (best["share"] >= config.share - 1e-9)]
     return joined[list(COLUMNS)].astype(np.int64).reset_index(drop=True)
+
+
+def distinct_voices(pairs: pd.DataFrame, neighbours: int) -> pd.DataFrame:
+    """Per (pos, cluster) of `pairs` (pos, cluster, document, caller, cosine): up to `neighbours` rows, no
+    two of one text (`document`) or one voice (`caller`), taken most alike first (ties by document, then
+    caller): the greedy pairing of voices and texts, the same whatever the order of the rows."""
+    left = pairs.sort_values(
+        ["pos", "cluster", "cosine", "document", "caller"], ascending=[True, True, False, True, True]
+    )[["pos", "cluster", "document", "caller", "cosine"]]
+    taken = []
+    for _ in range(neighbours):
+        if left.empty:
+            break
+        first = left.drop_duplicates(["pos", "cluster"])
+        taken.append(first)
+        for column in ("document", "caller"):
+            used = pd.MultiIndex.from_frame(first[["pos", "cluster", column]])
+            left = left[~pd.MultiIndex.from_frame(left[["pos", "cluster", column]]).isin(used)]
+    return pd.concat(taken, ignore_index=True) if taken else left.iloc[:0]
 
 
 def _emerging_only(

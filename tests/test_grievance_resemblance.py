@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.grievance_resemblance import ResemblanceConfig, resembling_calls, thing_weights, without_words
+from features.grievance_resemblance import (
+    ResemblanceConfig,
+    distinct_voices,
+    resembling_calls,
+    thing_weights,
+    without_words,
+)
 from features.grievances import GrievanceConfig
 
 EAST, NORTH = "东湖区", "江北区"
@@ -198,3 +204,55 @@ def test_an_emerging_cluster_offers_its_texts_of_other_categories() -> None:
     steady = [("绿洲高速项目的施工噪音太大", EAST, "征地拆迁", -d) for d in range(14, 70, 7) for _ in (0, 1)]
     assert joins_project(steady, rule) == []
     assert joins_project([], rule, first="住房城乡建设") == []
+
+
+def test_voices_and_texts_pair_most_alike_first() -> None:
+    """Text 1 written by callers a and b, text 2 by b, text 3 by c: 1 goes to a (ties by caller), b keeps
+    text 2, c text 3, whatever the order of the rows; a caller or a text is never counted twice."""
+    pairs = pd.DataFrame(
+        {
+            "pos": [9] * 5,
+            "cluster": [0] * 5,
+            "document": [1, 1, 2, 3, 3],
+            "caller": ["a", "b", "b", "c", "a"],
+            "cosine": [0.6, 0.6, 0.4, 0.3, 0.3],
+        }
+    )
+    expected = [(1, "a", 0.6), (2, "b", 0.4), (3, "c", 0.3)]
+    for seed in range(6):
+        shuffled = pairs.sample(frac=1, random_state=seed)
+        found = distinct_voices(shuffled, 3)
+        assert list(zip(found["document"], found["caller"], found["cosine"], strict=True)) == expected
+    assert distinct_voices(pairs, 1)["caller"].tolist() == ["a"]
+    assert distinct_voices(pairs.iloc[:0], 3).empty
+
+
+def test_the_joins_do_not_depend_on_the_order_of_the_calls() -> None:
+    """Text 1 (cosine 0.58 to the call) written by callers a and b, text 2 (0.53) by b: a voices text 1, b
+    text 2, likeness (0.58 + 0.53) / 3 = 0.37 and the call joins 鑫源, however the calls are ordered
+    (giving text 1 to b would leave a silent: 0.19, nothing)."""
+    named = [
+        ("鑫源建筑公司拖欠工资，工友们说好了明天一起去讨说法", EAST, "欠薪", 1),
+        ("鑫源建筑公司拖欠工资，工友们说好了明天一起去讨说法", EAST, "欠薪", 2),
+        ("鑫源建筑公司老板跑了，工资一直拖着不给", EAST, "欠薪", 2),
+        *((t, EAST, "物业管理", 2) for t in LIFT),
+    ]
+    asking = [
+        ("老板跑了，工友们说好了去讨说法，工资一直拖着", EAST, "欠薪", 4),
+        ("电梯坏了一个月，物业一直不修", EAST, "物业管理", 3),
+    ]
+    calls = frame([*named, *asking]).assign(caller=["a", "b", "b", "d", "e", "h", "i"])
+    keyed = pd.DataFrame({"pos": range(5), "cluster": [0, 0, 0, 1, 1]})
+
+    def joins(order: np.ndarray) -> dict[int, int]:
+        where = np.argsort(order)  # the new position of each original row
+        found = resembling_calls(
+            calls.iloc[order].reset_index(drop=True),
+            where[np.arange(5, 7)],
+            keyed.assign(pos=where[keyed["pos"]]),
+            WEEK,
+        )
+        return dict(zip(order[found["pos"]].tolist(), found["cluster"].tolist(), strict=True))
+
+    for order in ([0, 1, 2, 3, 4, 5, 6], [1, 0, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [2, 1, 0, 6, 3, 5, 4]):
+        assert joins(np.array(order)) == {5: 0, 6: 1}
