@@ -107,11 +107,13 @@ def _mask_match(match: re.Match[str]) -> str:
 def mask_text(text: str) -> str:
     """Free text with mobile and landline numbers and resident ID numbers replaced by mask tokens."""
     if _TRANSLATED.search(text):
-        text = text.translate(FULL_WIDTH_DIGITS)
-    if not _HAS_NUMERAL.search(text):
+        text = text.translate(FULL_WIDTH_DIGITS)  # translated text translates to itself
+    read = _numerals_as_digits(text) if _HAS_NUMERAL.search(text) else text
+    if read == text:  # no run of Chinese numerals to read as digits (三个月, 一起): the text as it is
         return _ANY_NUMBER.sub(_mask_match, text)
-    for start, end, mask in reversed(number_spans(text)):
-        text = text[:start] + mask + text[end:]
+    for match in reversed(list(_ANY_NUMBER.finditer(read))):
+        start, end = match.span()
+        text = text[:start] + _mask_match(match) + text[end:]
     return text
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,6 +23,7 @@ import pytest
 
 from cities.bulk_hotline import hotline_table
 from cities.bulk_messy import messy_hotline_table
+from contracts.timeparse import InstantWindow
 from ingest import prefetch
 from ingest.run import ingest_paths
 from warehouse.store import Warehouse
@@ -51,6 +53,9 @@ EXPECTED = {
     "record_history": "f0dde8a4ce93f7ac",
     "ingest_runs": "477cb2f9123c3715",
 }
+# The plausible window is fixed: its end date is written into quarantine reasons ("outside the plausible
+# window 1990-01-01 .. 2026-12-07"), and by default it ends a day after the run's local time.
+WINDOW = InstantWindow.ending_after(datetime(2026, 12, 6, 12, 0))
 CASES = (
     "case_id,opened_at,district,category,description,reporter_name,reporter_phone,amount,party_count\n"
     "A,2025-01-01 09:00,东湖区,邻里纠纷,张伟说邻居王芳占用楼道，电话13812345678,张伟,13812345678,100,2\n"
@@ -121,7 +126,7 @@ def test_the_store_after_messy_deliveries_is_unchanged(
     database = tmp_path / "store.db"
     warehouse = Warehouse(f"sqlite:///{database}")
     for paths in deliveries(tmp_path):
-        report = ingest_paths(paths, warehouse, KEY, chunk_rows=700)
+        report = ingest_paths(paths, warehouse, KEY, chunk_rows=700, window=WINDOW)
         assert not report.failed
     warehouse.engine.dispose()
     assert fingerprints(database) == EXPECTED
