@@ -416,6 +416,7 @@ def _components(
     # ('伊景园宾河苑' of '伊景园滨河苑'; two and three callers: the one named first stays the root)
     trade = keys["trade"].str.len().to_numpy()
     writers = (keys["callers"] + keys["unknown_callers"]).to_numpy()
+    spellings = [(a, t) for a, t in typos + spelt if forest.find(a) == forest.find(t)]
     spelt = [(a, t) for a, t in spelt if writers[a] == 1]
     forms += [
         (a, t)
@@ -423,6 +424,12 @@ def _components(
         if forest.find(a) == forest.find(t)
         and (trade[t] > trade[a] or (trade[t] == trade[a] and named[t] > named[a]))
     ]
+    # a spelling of a form of a thing is a form of it too: '佳禾装修公司', as many writers as its spelling
+    # '嘉禾装修公司', another name of '嘉禾装饰工程公司', is never the root because it was written first
+    form_of: dict[int, set[int]] = {}
+    for form, thing in forms:
+        form_of.setdefault(form, set()).add(thing)
+    forms += [(a, t) for a, b in spellings for t in sorted(form_of.get(b, ())) if t != a]
     return forest.components(), forms
 
 
