@@ -61,9 +61,10 @@ written differently share one root key (the keys: `features.grievance_keys`).
   spellings of a two-character trade name, the less named is the miswritten one, so merging it never
   changes the thing's identity, and so is a longer name written by a single caller when more wrote the
   other ("伊景园宾河苑" of "伊景园滨河苑", merged by its spelling the day both are named);
-  盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
-  wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not make it the
-  college's identity), then,
+  盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; a spelling of such a
+  form is a form of the thing too (佳禾装修公司, as many writers as 嘉禾装修公司, of 嘉禾装饰工程公司);
+  the two callers who wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not
+  make it the college's identity), then,
   when the times of the mentions are known (a `first` column), the one named first (which form most
   callers write changes from day to day while few have called: the first one stays while it is in the
   lookback), then named by most callers, named most often, the longest and the first in order.
