@@ -620,7 +620,7 @@ def merged(runs: Sequence[dict[str, Any]], note: str | None = None) -> dict[str,
     cities = [c for run in runs for c in run["cities"]]
     references = [c for run in runs for c in run["references"]]
     seeds = [s for run in runs for s in run["settings"]["seeds"]]
-    grievances = [g for run in runs for g in run["settings"]["grievances"]]
+    grievances = [int(city["config"]["grievances"]) for city in cities]  # what each city was run with
     return {
         **first,
         "command": "python -m bench.grievance_quality"

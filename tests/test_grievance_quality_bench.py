@@ -272,9 +272,11 @@ def test_runs_of_one_city_each_are_merged_into_one() -> None:
             [city(seed, [figures_of(1, "company", 1, 1.0, to_flag)])],
             [city(seed, [figures_of(1, "company", 1, 1.0, plain_to_flag)])],
         )
-        return {
+        for made in (*cities, *plain):
+            made["config"]["grievances"] = str(seed % 7)
+        return {  # a run of one seed records the grievances list it was given, cycled over its seeds
             "command": f"python -m bench.grievance_quality --seeds {seed}",
-            "settings": {"seeds": [seed], "grievances": [seed % 7], "cases": 3000, "days": 300},
+            "settings": {"seeds": [seed], "grievances": [seed % 7, 9], "cases": 3000, "days": 300},
             "cities": cities,
             "references": plain,
             "summary": summary(cities, plain),
