@@ -61,9 +61,10 @@ written differently share one root key (the keys: `features.grievance_keys`).
   spellings of a two-character trade name, the less named is the miswritten one, so merging it never
   changes the thing's identity, and so is a longer name written by a single caller when more wrote the
   other ("伊景园宾河苑" of "伊景园滨河苑", merged by its spelling the day both are named);
-  盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; the two callers who
-  wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not make it the
-  college's identity), then,
+  盛世建筑公司 is never the root of 盛世建筑工程公司, whichever was named first; a spelling of such a
+  form is a form of the thing too (佳禾装修公司, as many writers as 嘉禾装修公司, of 嘉禾装饰工程公司);
+  the two callers who wrote 鑫源职业学院 before a call without a number named 鑫源职业技术学院 do not
+  make it the college's identity), then,
   when the times of the mentions are known (a `first` column), the one named first (which form most
   callers write changes from day to day while few have called: the first one stays while it is in the
   lookback), then named by most callers, named most often, the longest and the first in order.
@@ -416,6 +417,7 @@ def _components(
     # ('伊景园宾河苑' of '伊景园滨河苑'; two and three callers: the one named first stays the root)
     trade = keys["trade"].str.len().to_numpy()
     writers = (keys["callers"] + keys["unknown_callers"]).to_numpy()
+    spellings = [(a, t) for a, t in typos + spelt if forest.find(a) == forest.find(t)]
     spelt = [(a, t) for a, t in spelt if writers[a] == 1]
     forms += [
         (a, t)
@@ -423,6 +425,12 @@ def _components(
         if forest.find(a) == forest.find(t)
         and (trade[t] > trade[a] or (trade[t] == trade[a] and named[t] > named[a]))
     ]
+    # a spelling of a form of a thing is a form of it too: '佳禾装修公司', as many writers as its spelling
+    # '嘉禾装修公司', another name of '嘉禾装饰工程公司', is never the root because it was written first
+    form_of: dict[int, set[int]] = {}
+    for form, thing in forms:
+        form_of.setdefault(form, set()).add(thing)
+    forms += [(a, t) for a, b in spellings for t in sorted(form_of.get(b, ())) if t != a]
     return forest.components(), forms
 
 

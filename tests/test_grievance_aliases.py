@@ -415,6 +415,23 @@ def test_a_two_character_trade_name_miswritten_first_is_not_the_root() -> None:
     assert set(found.values()) == {"华联食品公司"}
 
 
+def test_a_miswritten_spelling_of_another_name_written_first_is_not_the_root() -> None:
+    """The grievance's first caller wrote 佳禾装修公司 (佳 for 嘉, 装修 for 装饰工程) a week before anyone
+    wrote 嘉禾装饰工程公司; a week later one caller wrote 嘉禾装修公司. 佳禾装修公司 is a spelling of
+    嘉禾装修公司, itself another name of 嘉禾装饰工程公司 with fewer trade words: a form of a form of the
+    company, so neither is its identity (seed 23 of bench.grievance_quality: the cluster changed for a
+    day)."""
+    first = pd.Timestamp("2025-03-06")
+    frames = (
+        filed(named("佳禾装修公司", [1], kind="company"), [1]).assign(first=first),
+        filed(named("嘉禾装饰工程公司", range(2, 12), kind="company"), [1] * 5 + [0] * 5).assign(
+            first=first + pd.Timedelta(days=2)
+        ),
+        filed(named("嘉禾装修公司", [20], kind="company"), [0]).assign(first=first + pd.Timedelta(days=13)),
+    )
+    assert set(roots(*frames).values()) == {"嘉禾装饰工程公司"}
+
+
 def test_a_longer_name_miswritten_first_is_not_the_root() -> None:
     """The one caller who wrote 伊景园宾河苑 (one character miswritten in a name of five) called before the
     eight who wrote 伊景园滨河苑: merged, the miswritten name is not the estate's identity (its cluster
