@@ -425,12 +425,14 @@ def _components(
         if forest.find(a) == forest.find(t)
         and (trade[t] > trade[a] or (trade[t] == trade[a] and named[t] > named[a]))
     ]
-    # a spelling of a form of a thing is a form of it too: '佳禾装修公司', as many writers as its spelling
-    # '嘉禾装修公司', another name of '嘉禾装饰工程公司', is never the root because it was written first
+    # a spelling of a form of a thing (either way round) is a form of it too: '佳禾装修公司', as many
+    # writers as its spelling '嘉禾装修公司', another name of '嘉禾装饰工程公司', is never the root because
+    # it was written first
     form_of: dict[int, set[int]] = {}
     for form, thing in forms:
         form_of.setdefault(form, set()).add(thing)
-    forms += [(a, t) for a, b in spellings for t in sorted(form_of.get(b, ())) if t != a]
+    both_ways = spellings + [(b, a) for a, b in spellings]
+    forms += [(a, t) for a, b in both_ways for t in sorted(form_of.get(b, ())) if t != a]
     return forest.components(), forms
 
 
