@@ -97,6 +97,11 @@ def number_spans(text: str) -> list[tuple[int, int, str]]:
     read = text.translate(FULL_WIDTH_DIGITS)
     if _HAS_NUMERAL.search(read):
         read = _numerals_as_digits(read)
+    return _spans(read)
+
+
+def _spans(read: str) -> list[tuple[int, int, str]]:
+    """(start, end, mask) of every phone and ID number in text already read as ASCII digits."""
     return [(*m.span(), _mask_match(m)) for m in _ANY_NUMBER.finditer(read)]
 
 
@@ -111,9 +116,8 @@ def mask_text(text: str) -> str:
     read = _numerals_as_digits(text) if _HAS_NUMERAL.search(text) else text
     if read == text:  # no run of Chinese numerals to read as digits (三个月, 一起): the text as it is
         return _ANY_NUMBER.sub(_mask_match, text)
-    for match in reversed(list(_ANY_NUMBER.finditer(read))):
-        start, end = match.span()
-        text = text[:start] + _mask_match(match) + text[end:]
+    for start, end, mask in reversed(_spans(read)):
+        text = text[:start] + mask + text[end:]
     return text
 
 
