@@ -100,7 +100,7 @@ def measure(store: Path, parts: int) -> dict[str, object]:
     else:
         rates = base_rates(load_sources(warehouse, NARROW_COLUMNS).known_before(instant), instant)
         groups = district_groups(district_rows(warehouse), parts)
-        frame = parts_features(groups, instant, FAMILIES, rates, settings)
+        frame = parts_features(groups, instant, FAMILIES, rates, settings).features
     seconds = time.perf_counter() - started
     digest = pd.util.hash_pandas_object(frame.astype(str), index=False).sum()
     return {

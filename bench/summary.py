@@ -255,8 +255,9 @@ def province_note(results: dict[str, dict[str, Any] | None]) -> str:
         return (
             "Not measured yet: `python -m bench.province_bench` (11 copies of the city: 2,125,805 cases and "
             "55,000,000 calls in one SQLite store, then training and a day by 100 district parts, each in a "
-            "fresh process) writes province_results.json and .md. Its training runs out of memory after the "
-            "parts, at the window of the store the call linker reads whole; see bench/README.md."
+            "fresh process) writes province_results.json and .md. Its training ran out of memory after the "
+            "parts, at the window of the store the call linker read whole (the linker now runs in the parts; "
+            "the day's grievances still read the window); see bench/README.md."
         )
     page = results["province"] or {}
     return (

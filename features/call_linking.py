@@ -4,6 +4,7 @@ decisions come with confidence and evidence (docs/design/call-linking.md)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date
 
@@ -31,6 +32,11 @@ STORED_LINK_COLUMNS = ("as_of", "call_id", "case_id", "confidence", "threshold",
 
 def empty_links(columns: tuple[str, ...] = LINK_COLUMNS) -> pd.DataFrame:
     """A links frame without rows."""
+    return _empty(columns).copy()
+
+
+@functools.cache
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
     kinds = {"confidence": float, "threshold": float, "received_at": "datetime64[us]"}
     kinds["decided_at"] = "datetime64[us]"
     return pd.DataFrame({name: pd.Series(dtype=kinds.get(name, object)) for name in columns})
@@ -70,15 +76,15 @@ def _fill(linker: LinkInputs, batches: list[Batch]) -> Iterator[np.ndarray]:
 
 def _links(linker: LinkInputs, blocks: list[Block], shared: np.ndarray) -> pd.DataFrame:
     """The links of one batch (WINDOW_LINK_COLUMNS)."""
-    chosen = pd.DataFrame(best_candidates(linker, blocks))
-    if chosen.empty:
+    chosen = best_candidates(linker, blocks)
+    if not len(chosen.get("call", ())):
         return empty_links(WINDOW_LINK_COLUMNS)
-    call, case = chosen["call"].to_numpy(), chosen["case"].to_numpy()
+    call, case = chosen["call"], chosen["case"]
     return pd.DataFrame(
         {
             "call_id": linker.call_ids[call],
             "case_id": linker.case_ids[case],
-            "confidence": chosen["confidence"].to_numpy(dtype=float),
+            "confidence": chosen["confidence"].astype(float),
             "evidence": np.array(evidence(linker, chosen, shared), dtype=object),
             "received_at": linker.received[call],
             "caller_phone_pid": linker.caller_pids[call],

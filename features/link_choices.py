@@ -5,7 +5,6 @@ person's name)."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from features.link_arrays import equal_pairs
 from features.link_candidates import Block
@@ -40,37 +39,41 @@ def best_candidates(linker: LinkInputs, blocks: list[Block]) -> dict[str, np.nda
     return {name: np.concatenate(parts) for name, parts in found.items()}
 
 
-def evidence(linker: LinkInputs, chosen: pd.DataFrame, shared: np.ndarray) -> list[str]:
-    """Short text naming the signals behind each chosen link (never a phone or a name)."""
-    call, case = chosen["call"].to_numpy(), chosen["case"].to_numpy()
+def evidence(linker: LinkInputs, chosen: dict[str, np.ndarray], shared: np.ndarray) -> list[str]:
+    """Short text naming the signals behind each chosen link (`best_candidates`; never a phone or a
+    name)."""
+    call, case = chosen["call"], chosen["case"]
     if linker.call_town is not None:
         same_town = (linker.call_town[call] >= 0) & (linker.call_town[call] == linker.case_town[case])
     else:
-        same_town = np.zeros(len(chosen), dtype=bool)
+        same_town = np.zeros(len(call), dtype=bool)
     width = max(len(linker.cases), 1)
     left, right = equal_pairs(call * width + case, shared[:, 0] * width + shared[:, 1])
-    names: list[list[str]] = [[] for _ in range(len(chosen))]
+    names: list[list[str]] = [[] for _ in range(len(call))]
     for link, name in zip(left.tolist(), linker.thing_names[shared[right, 2]].tolist(), strict=True):
         names[link].append(name)
     listed = ["、".join(sorted(n)[: linker.config.evidence_things]) for n in names]
     hotline, dispute = linker.hotline_category[call], linker.dispute_category[case]
+    columns = ("same_reporter", "same_linked_caller", "category", "cosine", "closed", "others", "runner_up")
     lines = []
-    for i, row in enumerate(chosen.itertuples(index=False)):
+    for i, (reporter, linked_caller, category, cosine, closed, others, runner_up) in enumerate(
+        zip(*(chosen[name].tolist() for name in columns), strict=True)
+    ):
         parts = ["same district+town" if same_town[i] else "same district"]
-        if row.same_reporter:
+        if reporter:
             parts.append("same phone as the case's reporter")
-        elif row.same_linked_caller:
+        elif linked_caller:
             parts.append("same caller as a call linked to the case")
         if listed[i]:
             parts.append(f"shared: {listed[i]}")
-        if row.category > 0:
+        if category > 0:
             parts.append(f"category {hotline[i]}~{dispute[i]}")
-        elif row.category < 0:
+        elif category < 0:
             parts.append(f"category {hotline[i]}≠{dispute[i]}")
-        parts.append(f"char n-gram cosine {row.cosine:.2f}")
-        if row.closed:
+        parts.append(f"char n-gram cosine {cosine:.2f}")
+        if closed:
             parts.append("case closed at the call's time")
-        if row.others > 0:
-            parts.append(f"{row.others} other candidate(s), next {row.runner_up:.2f}")
+        if others > 0:
+            parts.append(f"{others} other candidate(s), next {runner_up:.2f}")
         lines.append("; ".join(parts))
     return lines

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-LINKER_VERSION = 3  # part of every digest: change it when the same inputs would be decided differently
+LINKER_VERSION = 4  # part of every digest: change it when the same inputs would be decided differently
 
 # The hotline's own categories (12345 taxonomy) -> the dispute categories they agree with. A hotline
 # category that is not listed (咨询, 城市管理 ...) is neutral; an exact match always agrees.

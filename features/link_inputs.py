@@ -28,9 +28,10 @@ def decision_instants(known_at: pd.Series | np.ndarray) -> np.ndarray:
 
 class LinkInputs:
     """The inputs of the batches decided at some instants, read once: the calls to decide (sorted by
-    decision instant, then received), the cases that may be their candidates (the pool, in knowledge
-    order), the pool's closed/reopened events and, once `narrow` has kept the cases that are some
-    call's candidate, the calls linked to them by case_id and every text's n-grams and named things."""
+    decision instant, district, then received: a batch is one district's calls at one instant), the
+    cases that may be their candidates (the pool, in knowledge order), the pool's closed/reopened events
+    and, once `narrow` has kept the cases that are some call's candidate, the calls linked to them by
+    case_id and every text's n-grams and named things."""
 
     def __init__(
         self,
@@ -53,7 +54,12 @@ class LinkInputs:
         chosen = (known_at < horizon) & np.isin(decided, instants)
         chosen[chosen] = blank(calls["case_id"][chosen])
         calls = calls.loc[chosen, columns].assign(decided_at=decided[chosen]).drop(columns="known_at")
-        self.calls = calls.sort_values(["decided_at", "received_at", "call_id"], ignore_index=True)
+        # A batch is one district's calls decided at one instant: a district is decided alone.
+        district = calls["district"].astype("string").where(~blank(calls["district"]))
+        calls = calls.assign(_district=district).sort_values(
+            ["decided_at", "_district", "received_at", "call_id"], ignore_index=True, na_position="last"
+        )
+        self.calls = calls.drop(columns="_district")
         self.received, self.decided = as_us(self.calls["received_at"]), as_us(self.calls["decided_at"])
         columns = [
             "case_id",
@@ -138,10 +144,10 @@ class LinkInputs:
             self.call_town = self.case_town = None
 
     def batches(self) -> list[tuple[int, int, np.datetime64]]:
-        """(first, end, instant): the calls decided at each instant are calls[first:end]."""
-        starts = (
-            np.flatnonzero(np.r_[True, self.decided[1:] != self.decided[:-1]]) if len(self.decided) else []
-        )
+        """(first, end, instant): the calls of one district (or of none) decided at one instant are
+        calls[first:end]."""
+        change = (self.decided[1:] != self.decided[:-1]) | (self.call_district[1:] != self.call_district[:-1])
+        starts = np.flatnonzero(np.r_[True, change]) if len(self.decided) else []
         ends = np.r_[starts[1:], len(self.decided)] if len(starts) else []
         return [(int(a), int(b), self.decided[a]) for a, b in zip(starts, ends, strict=True)]
 

@@ -52,14 +52,14 @@ MEMO = Memo(max_links=1_000_000)
 
 def remember(stored: pd.DataFrame, hotline: pd.DataFrame) -> int:
     """Gives stored decisions (rows of `day_links`, any number of days) to this process's memo, so that
-    features decide again only the days whose inputs changed since (or that are not stored: a day
-    without any link has no rows). `hotline`: the stored hotline rows (for each call's received_at and
-    phone). Returns the number of days remembered."""
+    features decide again only the batches (a district's calls of a day) whose inputs changed since (or
+    that are not stored: a batch without any link has no rows). `hotline`: the stored hotline rows (for
+    each call's received_at and phone). Returns the number of batches remembered."""
     if stored.empty:
         return 0
     position = pd.Index(hotline["call_id"].astype("string")).get_indexer(stored["call_id"].astype("string"))
     stored = stored[position >= 0].assign(_row=position[position >= 0])
-    days = 0
+    batches = 0
     for digest, rows in stored.groupby("digest", sort=False):
         calls = hotline.iloc[rows["_row"].to_numpy()]
         days_of = (pd.Timestamp(d).date() for d in rows["as_of"])
@@ -78,5 +78,5 @@ def remember(stored: pd.DataFrame, hotline: pd.DataFrame) -> int:
                 }
             ),
         )
-        days += 1
-    return days
+        batches += 1
+    return batches

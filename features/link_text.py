@@ -32,8 +32,10 @@ def normalised(texts: pd.Series) -> pd.Series:
 
 def ngram_counts(texts: list[str], ngram_range: tuple[int, int]) -> sparse.csr_matrix:
     """Per text (rows), how often each character n-gram occurs in it (columns: the distinct n-grams of
-    these texts, in order of first appearance). Texts must not contain NUL. One vectorised pass: every
-    n-gram (n <= 3) is a 63-bit key of its code points."""
+    these texts in the order of their keys, so any subset of the texts numbers its n-grams in the same
+    relative order and sums a row's entries in the same order: a district's figures are the same read
+    alone or with others). Texts must not contain NUL. One vectorised pass: every n-gram (n <= 3) is a
+    63-bit key of its code points."""
     low, high = ngram_range
     if not texts:
         return sparse.csr_matrix((0, 0))
@@ -43,7 +45,7 @@ def ngram_counts(texts: list[str], ngram_range: tuple[int, int]) -> sparse.csr_m
     text_of = np.cumsum(ends) - ends
     rows, keys = [], []
     for size in range(low, high + 1):
-        starts = len(codes) - size + 1
+        starts = max(len(codes) - size + 1, 0)
         inside = np.ones(starts, dtype=bool)
         key = np.zeros(starts, dtype=np.uint64)
         for offset in range(size):
@@ -52,16 +54,18 @@ def ngram_counts(texts: list[str], ngram_range: tuple[int, int]) -> sparse.csr_m
             key = (key << np.uint64(_CODE_BITS)) | part
         rows.append(text_of[:starts][inside])
         keys.append(key[inside])  # sizes never collide: an n-gram's first code point is > 0
-    column, vocabulary = pd.factorize(np.concatenate(keys))
+    column, vocabulary = pd.factorize(np.concatenate(keys), sort=True)
     counts = sparse.coo_matrix(
         (np.ones(len(column)), (np.concatenate(rows), column)), shape=(len(texts), len(vocabulary))
-    )
-    return counts.tocsr()  # duplicates summed: one entry per (text, n-gram)
+    ).tocsr()  # duplicates summed: one entry per (text, n-gram)
+    counts.sort_indices()
+    return counts
 
 
 def sublinear(counts: sparse.csr_matrix) -> sparse.csr_matrix:
-    """1 + ln(count) for every count."""
+    """1 + ln(count) for every count, each row's entries in column order."""
     out = counts.copy()
+    out.sort_indices()
     out.data = 1.0 + np.log(out.data)
     return out
 

@@ -4,10 +4,10 @@ districts are grouped into parts (docs/design/partitions.md).
 A part holds whole districts: its cases, their events, the calls logged in its districts and the calls
 routed in (quoting one of its case numbers, or from a phone its cases name). From those rows, and the
 city's base rates (`features.context.base_rates`), the PART_FAMILIES give every case exactly the values
-the whole store gives it. `features.intake` (FINISHED_FAMILIES) is read by each part (with the cases of
-other districts naming its reporters' phones) and finished with the name endings of every part's
-mentions. The call linker's family reads across districts in ways not yet cut into aggregates (its
-batch statistics) and is built once over the whole store.
+the whole store gives it; the linked calls among them, since the call linker decides each district's
+calls alone (a call's candidates are cases of its district, and a batch is one district's calls of a
+day). `features.intake` (FINISHED_FAMILIES) is read by each part (with the cases of other districts
+naming its reporters' phones) and finished with the name endings of every part's mentions.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from types import ModuleType
 
 import pandas as pd
 
-from features import activity, intake
+from features import activity, intake, linked_activity
 from features.matrix import FAMILIES
 
-PART_FAMILIES: tuple[ModuleType, ...] = (*FAMILIES, activity)
+PART_FAMILIES: tuple[ModuleType, ...] = (*FAMILIES, linked_activity, activity)
 # Read by each part, finished once every part's aggregates are in (`intake.reading`, then `intake.finish`
 # with the name endings of every district's mentions).
 FINISHED_FAMILIES: tuple[ModuleType, ...] = (intake,)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +18,6 @@ from contracts.settings import Settings
 from features import linked_activity
 from features.call_linking import day_decisions
 from features.known import KnownBefore, cut
-from features.link_memo import remember
 from features.matrix import families_reading
 from features.sources import Sources
 from models.fairness import fairness_audit
@@ -30,9 +29,10 @@ from pipelines.day_parts import day_features
 from pipelines.day_window import day_window
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
+from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from warehouse.day_window import stored_fingerprint, stored_places
-from warehouse.lists import manifest, previous_assignments, publish_day, read_call_links
+from warehouse.lists import manifest, previous_assignments, publish_day
 
 
 def input_fingerprint(known: Sources | KnownBefore) -> str:
@@ -109,11 +109,9 @@ def previous(as_of: date, settings: Settings) -> pd.DataFrame:
 @task(name="recall-stored-links", **IO_TASK)
 def recall_stored_links(known: KnownBefore, settings: Settings) -> int:
     """Give the call links stored with the lists of the link window's days before the cut back to this
-    process's memo, so that scoring decides again only the days whose inputs changed (or that have no
-    stored link); returns the days given back."""
-    window = linked_activity.LINK_CONFIG.call_window_days
-    first, last = known.as_of - timedelta(days=window), known.as_of - timedelta(days=1)
-    return remember(read_call_links(open_warehouse(settings), first, last), known.hotline)
+    process's memo, so that scoring decides again only the batches (a district's calls of a day) whose
+    inputs changed (or that have no stored link); returns the batches given back."""
+    return recall_links(settings, known.as_of - LINK_WINDOW, known.as_of, known.hotline)
 
 
 @task(name="score-open-cases", **PURE_TASK)
@@ -154,7 +152,7 @@ def score_day(
     check_routed(routed)
     audit = list_audit(listed, settings)
     grievances = day_grievances(known, settings)
-    links = day_decisions(known, linked_activity.LINK_CONFIG)
+    links = built.links if built.links is not None else day_decisions(known, linked_activity.LINK_CONFIG)
     description = manifest(
         routed,
         as_of,

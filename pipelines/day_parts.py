@@ -1,9 +1,8 @@
 """A day's features built by district parts (`settings.district_parts`): each part reads only its own
 rows from the store and builds the families that need nothing else (`features.partition`) with the
-city's base rates (`pipelines.day_window.city_base_rates`), its dormant cases, and reads intake,
-finished once with the name endings of every part's mentions; the linked calls, which read across
-districts, are built once from the day's window. The frame is the one `features.matrix.features_at`
-builds over the whole cut, value for value."""
+city's base rates (`pipelines.day_window.city_base_rates`), the linked calls among them, its dormant
+cases, and reads intake, finished once with the name endings of every part's mentions. The frame is the
+one `features.matrix.features_at` builds over the whole cut, value for value."""
 
 from __future__ import annotations
 
@@ -15,7 +14,8 @@ import pandas as pd
 from prefect import task
 
 from contracts.settings import Settings
-from features import intake
+from features import intake, linked_activity
+from features.call_linking import day_decisions
 from features.cohort import dormant_cases, open_cases
 from features.context import BaseRates
 from features.grievances import endings_of
@@ -39,28 +39,27 @@ ELSEWHERE_COLUMNS = {
 
 @dataclass(frozen=True)
 class DayFeatures:
-    """A day's features of its open cases (not dormant) and its dormant cases."""
+    """A day's features of its open cases (not dormant) and its dormant cases; by district parts, the
+    day's call links too (`features.call_linking.day_decisions`, the parts' together)."""
 
     features: pd.DataFrame
     dormant: pd.DataFrame
+    links: pd.DataFrame | None = None
 
 
 def day_features(known: KnownBefore, families: Sequence[ModuleType], settings: Settings) -> DayFeatures:
     """`features_at` and `dormant_cases` of the cut, built over the whole cut (`district_parts` = 1) or
-    by district parts; then `known` may be the day's window only (`pipelines.day_window`): the families
-    reading across districts (the linked calls) read it, with the cohort of every part."""
+    by district parts (then only `known`'s instant is read: each part reads its own rows)."""
     if settings.district_parts <= 1:
         dormant = dormant_cases(known.sources, known.instant, settings.dormant_days)
         return DayFeatures(features_at(known, families, settings.dormant_days), dormant)
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
-    in_parts = [family for family in families if family in PART_FAMILIES + FINISHED_FAMILIES]
-    whole = [family for family in families if family not in in_parts]
+    unknown = [family.__name__ for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES]
+    if unknown:
+        raise ValueError(f"no district parts for the feature families {unknown}")
     city = city_base_rates(settings, known.instant)
-    parted, dormant = parts_features(groups, known.instant, in_parts, city, settings)
-    cohort = parted[list(COHORT_COLUMNS)].set_index(parted["case_id"].to_numpy()).rename_axis(None)
-    across = [family.build(cohort, known.sources, known.instant) for family in whole]
-    joined = pd.concat([parted.set_index(cohort.index), *across], axis=1).reset_index(drop=True)
-    return DayFeatures(joined[frame_columns(families)], dormant)
+    parted = parts_features(groups, known.instant, families, city, settings)
+    return replace(parted, features=parted.features[frame_columns(families)])
 
 
 def frame_columns(families: Sequence[ModuleType]) -> list[str]:
@@ -70,11 +69,12 @@ def frame_columns(families: Sequence[ModuleType]) -> list[str]:
 
 @dataclass(frozen=True)
 class PartFeatures:
-    """A part's features of its open cases (PART_FAMILIES), its dormant cases, and its intake reading
-    (when intake is built)."""
+    """A part's features of its open cases (PART_FAMILIES), its dormant cases, the day's call links of
+    its districts, and its intake reading (when intake is built)."""
 
     frame: pd.DataFrame
     dormant: pd.DataFrame
+    links: pd.DataFrame
     intake: intake.IntakeReading | None
 
 
@@ -84,11 +84,11 @@ def parts_features(
     families: Sequence[ModuleType],
     city: BaseRates,
     settings: Settings,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The families' features of every part's open cases and the parts' dormant cases, by case_id: the
-    parts built one after another in this process, or as tasks of the configured Dask cluster
-    (`task_runner` = dask); the intake family finished here, with the name endings of every part's
-    mentions."""
+) -> DayFeatures:
+    """The families' features of every part's open cases and the parts' dormant cases, by case_id, and
+    their day's call links, by call_id: the parts built one after another in this process, or as tasks of
+    the configured Dask cluster (`task_runner` = dask); the intake family finished here, with the name
+    endings of every part's mentions."""
     arguments = [
         {
             "settings": settings,
@@ -107,16 +107,17 @@ def parts_features(
         parts = [part_features.fn(**parameters) for parameters in arguments]
     frame = stacked([part.frame for part in parts])
     dormant = stacked([part.dormant for part in parts])
+    links = stacked([part.links for part in parts], "call_id")
     readings = [part.intake for part in parts if part.intake is not None]
     if readings:
         frame = frame.join(finished_intake(readings, instant), on="case_id")
-    return frame, dormant
+    return DayFeatures(frame, dormant, links)
 
 
-def stacked(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """The parts' frames one after another, by case_id (an empty part adds no dtypes)."""
+def stacked(frames: Sequence[pd.DataFrame], key: str = "case_id") -> pd.DataFrame:
+    """The parts' frames one after another, by the key (an empty part adds no dtypes)."""
     built = [frame for frame in frames if len(frame)] or list(frames[:1])
-    return pd.concat(built, ignore_index=True).sort_values("case_id", ignore_index=True)
+    return pd.concat(built, ignore_index=True).sort_values(key, ignore_index=True)
 
 
 def finished_intake(readings: Sequence[intake.IntakeReading], instant: pd.Timestamp) -> pd.DataFrame:
@@ -135,15 +136,18 @@ def part_features(
     families: list[ModuleType],
     city: BaseRates,
 ) -> PartFeatures:
-    """The families' features of the open cases of some districts (as stored), from their part of the
-    store as known before the instant: only its rows are read (`warehouse.district_parts`), and for
-    intake the cases of other districts naming its reporters' phones."""
+    """The families' features of the open cases of some districts (as stored), and the day's call links
+    of their calls, from their part of the store as known before the instant: only its rows are read
+    (`warehouse.district_parts`), and for intake the cases of other districts naming its reporters'
+    phones. (The part's calls of other districts, quoting its case numbers or from its reporters' phones,
+    have no candidate in it: a call's candidates are of its district.)"""
     warehouse = open_warehouse(settings)
     stored = load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(districts))
     known = cut(stored, instant)
     built = [family for family in families if family in PART_FAMILIES]
     frame = features_at(known, built, settings.dormant_days, city)
     dormant = dormant_cases(known.sources, instant, settings.dormant_days)
+    links = day_decisions(known, linked_activity.LINK_CONFIG)
     reading = None
     if intake in families:
         elsewhere = load_sources(warehouse, ELSEWHERE_COLUMNS, where=reporters_elsewhere(districts))
@@ -152,4 +156,4 @@ def part_features(
         reading = replace(reading, index=pd.Index(cohort["case_id"], name="case_id"))
     del stored, known
     release_memory()
-    return PartFeatures(frame, dormant, reading)
+    return PartFeatures(frame, dormant, links, reading)

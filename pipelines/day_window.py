@@ -39,18 +39,15 @@ REFERENCE_COLUMNS = {
 }
 
 
-def window_bounds(
-    warehouse: Warehouse, instant: pd.Timestamp, settings: Settings, grievances: bool = True
-) -> WindowBounds:
+def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Settings) -> WindowBounds:
     """The bounds of the rows the day's call links (the link window's decisions, and the day's) and
     grievances can read: every call a decision of the window reads (known since the midnight before the
     first window call became known, and at least since the window's first day), the cases they may be
     linked to (opened at most `max_case_age_days` before the first of them) and the grievances' calls and
-    cases (without `grievances`, as training reads: the calls of the link window only)."""
+    cases."""
     link = linked_activity.LINK_CONFIG
     config = grievance_config(settings)
-    grievance_windows = 1 + config.guard_windows + config.baseline_windows
-    grievance_days = config.window_days * grievance_windows if grievances else 0
+    grievance_days = config.window_days * (1 + config.guard_windows + config.baseline_windows)
     start = instant - pd.Timedelta(days=link.call_window_days)
     first_known = earliest(warehouse, "known_at", window_calls(start, instant))
     known_from = start - _DAY
@@ -74,12 +71,12 @@ def day_window(settings: Settings, as_of: date) -> KnownBefore:
     return cut(windows_of(settings, [as_of_instant(as_of)]), as_of)
 
 
-def windows_of(settings: Settings, instants: Sequence[pd.Timestamp], grievances: bool = True) -> Sources:
-    """The stored rows of the days' windows at the instants (`window_bounds`; without `grievances`, what
-    the call links alone read), in one read (each bound the earliest of the instants', so every day's
-    window is in it), not cut (but none known a day or more after the last instant is read)."""
+def windows_of(settings: Settings, instants: Sequence[pd.Timestamp]) -> Sources:
+    """The stored rows of the days' windows at the instants (`window_bounds`), in one read (each bound
+    the earliest of the instants', so every day's window is in it), not cut (but none known a day or more
+    after the last instant is read)."""
     warehouse = open_warehouse(settings)
-    each = [window_bounds(warehouse, instant, settings, grievances) for instant in instants]
+    each = [window_bounds(warehouse, instant, settings) for instant in instants]
     bounds = WindowBounds(*(min(values) for values in zip(*(astuple(b) for b in each), strict=True)))
     return load_sources(warehouse, STORE_COLUMNS, where=window_filters(bounds, until=max(instants)))
 

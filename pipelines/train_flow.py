@@ -62,6 +62,7 @@ from pipelines.champions import current_champion, predicts_configured_target
 from pipelines.configuration import date_policy, hyperparameters, model_grid, training_plan
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
+from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from pipelines.train_parts import matrix_by_parts
 
@@ -153,7 +154,8 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings, families
 
 def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
     """Snapshot dates and the training matrix of the families from what was known before `as_of` (each
-    snapshot cut again from that cut, at its own earlier date); by district parts (`district_parts` > 1,
+    snapshot cut again from that cut, at its own earlier date; the call links the daily runs stored are
+    reused where their inputs are unchanged); by district parts (`district_parts` > 1,
     `pipelines.train_parts`) without reading any table whole, the same matrix. Above
     `training_max_rows` rows, its escalations and a weighted sample of the other rows
     (`models.sampling.subsampled`; by parts, the dropped rows are never stacked), the same rows either way."""
@@ -163,6 +165,8 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
         )
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
+    if linked_activity in families and dates:
+        recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)
     matrix = build_matrix(known.sources, dates, settings, families)
     return dates, subsampled(matrix, LABEL, settings.training_max_rows or None, settings.seed)
 

@@ -1,9 +1,9 @@
 """The training matrix built by district parts (`settings.district_parts` > 1, docs/design/partitions.md):
 each part reads only its own rows from the store once and writes its snapshot rows of every training date
-(the part families' features, intake's reading, the labels) to Parquet in a folder the flow owns; then,
-date by date, the parts' rows are stacked, intake is finished with the name endings of every part's
-mentions and the linked calls are built from the store's window around the dates. The matrix is the one
-`features.matrix.training_matrix` builds over the whole store, row for row and in the same order."""
+(the part families' features, the linked calls among them, intake's reading, the labels) to Parquet in a
+folder the flow owns; then, date by date, the parts' rows are stacked and intake is finished with the name
+endings of every part's mentions. The matrix is the one `features.matrix.training_matrix` builds over the
+whole store, row for row and in the same order."""
 
 from __future__ import annotations
 
@@ -28,23 +28,22 @@ from features import intake, linked_activity
 from features.cohort import escalation_labels, open_cases
 from features.context import BaseRates
 from features.known import cut
-from features.matrix import COHORT_COLUMNS, features_at
-from features.partition import FINISHED_FAMILIES, PART_FAMILIES, district_groups
-from features.sources import FEATURE_COLUMNS, Sources
+from features.matrix import features_at
+from features.partition import PART_FAMILIES, district_groups
+from features.sources import FEATURE_COLUMNS
 from models.date_policy import training_dates
 from models.matrix_dtypes import compact_matrix
 from models.sampling import ESCALATION_RATE, RATE, WEIGHT, day_numbers, draws, kept, rates_for, split
 from models.train import LABEL
 from pipelines.configuration import date_policy
 from pipelines.day_parts import ELSEWHERE_COLUMNS, finished_intake, frame_columns, stacked
-from pipelines.day_window import city_base_rates_at, windows_of
+from pipelines.day_window import city_base_rates_at
 from pipelines.runners import task_runner
 from pipelines.runtime import load_sources, open_warehouse, release_memory
+from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK
 from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
 
-# Consecutive snapshot dates whose cross-part reads (base rates, the linked calls' window) are made once.
-SPAN_DAYS = 28
 # Columns of the dates' files read at once when they are stacked (about 6% of the matrix's at 263 columns).
 COLUMNS_AT_ONCE = 16
 # What the training dates read: when each case was opened.
@@ -79,17 +78,6 @@ def stored_training_dates(settings: Settings, as_of: date) -> list[date]:
     return training_dates(first_case.date(), as_of, date_policy(settings))
 
 
-def spans(dates: Sequence[date], days: int = SPAN_DAYS) -> list[list[date]]:
-    """Consecutive dates (in order) in groups, each spanning less than `days` from its first date."""
-    groups: list[list[date]] = []
-    for day in dates:
-        if groups and (day - groups[-1][0]).days < days:
-            groups[-1].append(day)
-        else:
-            groups.append([day])
-    return groups
-
-
 def part_file(folder: Path, day: date, suffix: str) -> Path:
     """Where a part writes one snapshot date's rows (`parquet`) or intake reading (`intake`)."""
     return folder / f"{day.isoformat()}.{suffix}"
@@ -112,6 +100,8 @@ def part_snapshots(
     built), in `folder`."""
     warehouse = open_warehouse(settings)
     stored = cut(load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(districts)), as_of).sources
+    if linked_activity in families and dates:
+        recall_links(settings, dates[0] - LINK_WINDOW, as_of, stored.hotline, districts)
     elsewhere = None
     if intake in families:
         read = load_sources(warehouse, ELSEWHERE_COLUMNS, where=reporters_elsewhere(districts))
@@ -150,15 +140,10 @@ def run_parts(arguments: list[dict], settings: Settings, progress: Progress) -> 
 
 
 def snapshot_rows(
-    folders: Sequence[Path],
-    day: date,
-    families: Sequence[ModuleType],
-    window: Sources | None,
-    labels: Sequence[str],
+    folders: Sequence[Path], day: date, families: Sequence[ModuleType], labels: Sequence[str]
 ) -> pd.DataFrame:
-    """One snapshot date's rows of the matrix: the parts' rows by case_id, intake finished with the name
-    endings of every part's mentions, the families reading across districts (the linked calls) built from
-    the window of the store, in `training_matrix`'s columns and compact dtypes."""
+    """One snapshot date's rows of the matrix: the parts' rows by case_id and intake finished with the
+    name endings of every part's mentions, in `training_matrix`'s columns and compact dtypes."""
     instant = as_of_instant(day)
     frame = stacked([read_part(part_file(folder, day, "parquet")) for folder in folders])
     frame = frame.set_index(frame["case_id"].to_numpy())
@@ -169,11 +154,6 @@ def snapshot_rows(
             with part_file(folder, day, "intake").open("rb") as handle:
                 readings.append(pickle.load(handle))  # written by this flow's own parts
         added.append(finished_intake(readings, instant))
-    whole = [family for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES]
-    if whole and window is not None:
-        cohort = frame[list(COHORT_COLUMNS)]
-        known = cut(window, day)
-        added.extend(family.build(cohort, known.sources, known.instant) for family in whole)
     joined = pd.concat([frame, *added], axis=1).reset_index(drop=True)
     return compact_matrix(joined[[*frame_columns(families), *labels]])
 
@@ -186,8 +166,8 @@ def matrix_by_parts(
 ) -> tuple[list[date], pd.DataFrame]:
     """The snapshot dates and the training matrix of the families at `as_of`, built by district parts
     (`features.partition.district_groups`), reading no table whole: the city's base rates of every date
-    from one read of the reference cases (a province's 1.9 million: 36 s, 0.8 GB), the linked calls'
-    windows once per span of dates (`SPAN_DAYS`)."""
+    from one read of the reference cases (a province's 1.9 million: 36 s, 0.8 GB), then each part's
+    rows."""
     dates = stored_training_dates(settings, as_of)
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
     at = city_base_rates_at(settings, [as_of_instant(day) for day in dates])
@@ -208,18 +188,12 @@ def matrix_by_parts(
         ]
         folders = run_parts(arguments, settings, progress)
         labels = label_columns(folders[0], dates)
-        crossing = {family for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES}
-        links_only = crossing == {linked_activity}  # the window of the call links, not the grievances'
         rows = Path(place) / "matrix"
         rows.mkdir()
-        for span in progress(spans(dates)):
-            instants = [as_of_instant(day) for day in span]
-            window = windows_of(settings, instants, grievances=not links_only) if crossing else None
-            for day in span:
-                built = snapshot_rows(folders, day, families, window, labels)
-                built.to_parquet(part_file(rows, day, "parquet"), index=False)
-            del window, built
-            release_memory()
+        for day in progress(dates):
+            snapshot_rows(folders, day, families, labels).to_parquet(
+                part_file(rows, day, "parquet"), index=False
+            )
         files = [part_file(rows, day, "parquet") for day in dates]
         matrix = stacked_columns(
             files, sample=kept_rows(files, LABEL, settings.training_max_rows or None, settings.seed)

@@ -3,6 +3,7 @@ once with what was known the midnight after a call became known, no leakage, sto
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import numpy as np
@@ -17,7 +18,7 @@ from features.grievances import thing_mentions
 from features.link_config import LinkConfig
 from features.link_inputs import decision_instants
 from features.link_scoring import confidence, scores
-from features.link_text import named_things
+from features.link_text import named_things, ngram_counts
 from features.matrix import build_features
 from features.sources import Sources
 from tests.builders import call_row, case_row, event_row, make_sources
@@ -452,3 +453,31 @@ def test_a_days_digest_does_not_depend_on_the_other_days_decided_with_it() -> No
     assert window.loc["u16", "case_id"] == "Y"  # the closed case is u16's candidate through its phone
     assert link_memo.MEMO.get(bytes.fromhex(alone["digest"].iloc[0])) is not None
     link_memo.MEMO.clear()
+
+
+def _grams(text: str) -> Counter[str]:
+    return Counter(text[i : i + n] for n in (2, 3) for i in range(len(text) - n + 1))
+
+
+def _key(gram: str) -> int:
+    """The linker's 63-bit key of an n-gram: its code points, 21 bits each."""
+    return sum(ord(c) << (21 * (len(gram) - 1 - i)) for i, c in enumerate(gram))
+
+
+@pytest.mark.parametrize(
+    "texts", [["拖欠工资工资", "工资未付", "物业漏水"], ["工资未付"], ["物业漏水", "拖欠工资工资"]]
+)
+def test_ngram_columns_are_the_texts_ngrams_in_key_order(texts: list[str]) -> None:
+    """Columns are numbered in key order (so any subset of texts numbers its n-grams in the same relative
+    order, and a district read alone sums its products in the same order), each row in column order."""
+    counts = ngram_counts(texts, (2, 3))
+    columns = sorted(set().union(*(_grams(t) for t in texts)), key=_key)
+    assert counts.shape == (len(texts), len(columns)) and counts.has_sorted_indices
+    for row, text in enumerate(texts):
+        entries = counts[row]
+        assert [columns[i] for i in entries.indices] == sorted(_grams(text), key=_key)
+        assert entries.data.tolist() == [_grams(text)[columns[i]] for i in entries.indices]
+
+
+def test_texts_too_short_for_an_ngram_give_rows_without_entries() -> None:
+    assert ngram_counts(["", "a"], (2, 3)).shape == (2, 0)

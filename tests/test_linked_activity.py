@@ -66,6 +66,41 @@ def test_the_city_has_links_to_compare(city: Sources) -> None:
     assert len(links) > 50 and links["case_id"].nunique() > 20
 
 
+def district_part(sources: Sources, district: str) -> Sources:
+    """What a district part reads (`warehouse.district_parts.part_filters`): its cases, their events, the
+    calls of the district and those quoting its case numbers or from its reporters' phones."""
+    cases = sources.cases[sources.cases["district"] == district]
+    ids, phones = set(cases["case_id"]), set(cases["reporter_phone_pid"].dropna())
+    calls = sources.hotline
+    mine = (
+        (calls["district"] == district) | calls["case_id"].isin(ids) | calls["caller_phone_pid"].isin(phones)
+    )
+    return Sources.ordered(cases, sources.events[sources.events["case_id"].isin(ids)], calls[mine])
+
+
+def test_a_district_is_linked_alone_as_with_the_others(city: Sources) -> None:
+    """A district's links, confidences to the last bit, evidence and digests are the same whether the
+    linker reads the whole city or only the district's part (so the linked calls are built by parts)."""
+    as_of = DATES[-1]
+    whole = fresh_window(city, as_of)
+    district_of = city.hotline.set_index("call_id")["district"]
+    stored = day_links(city, as_of, CONFIG)
+    districts = sorted(city.cases["district"].unique())
+    assert len(districts) > 2
+    for district in districts:
+        part = district_part(city, district)
+        alone = fresh_window(part, as_of)
+        expected = whole[whole["call_id"].map(district_of).to_numpy() == district].reset_index(drop=True)
+        assert len(expected) > 5
+        pd.testing.assert_frame_equal(alone, expected, check_exact=True)
+        link_memo.MEMO.clear()
+        day = day_links(part, as_of, CONFIG)
+        in_district = stored["call_id"].map(district_of).to_numpy() == district
+        expected = stored[in_district].reset_index(drop=True)
+        pd.testing.assert_frame_equal(day, expected, check_exact=True, check_dtype=False)
+    link_memo.MEMO.clear()
+
+
 @pytest.mark.slow
 def test_decisions_remembered_across_dates_equal_fresh_ones(city: Sources) -> None:
     fresh = {as_of: fresh_window(city, as_of) for as_of in DATES}
@@ -105,22 +140,26 @@ def test_stored_decisions_given_back_are_not_decided_again(
     city: Sources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     as_of = DATES[-1]
-    fresh = fresh_window(city, as_of)
-    days = [as_of - timedelta(days=n) for n in range(CONFIG.call_window_days + 1)]
-    stored = []
-    for day in days:
-        link_memo.MEMO.clear()
-        stored.append(day_links(city.known_before(as_of_instant(day)), day, CONFIG))
-    link_memo.MEMO.clear()
-    remembered = link_memo.remember(pd.concat(stored, ignore_index=True), city.hotline)
-    assert remembered == sum(1 for day in stored if len(day))
     decided = []
     fill = call_linking._fill
     monkeypatch.setattr(
         call_linking, "_fill", lambda linker, batches: decided.extend(batches) or fill(linker, batches)
     )
+    fresh = fresh_window(city, as_of)
+    decided_fresh = len(decided)
+    days = [as_of - timedelta(days=n) for n in range(CONFIG.call_window_days)]  # the window's decisions
+    stored = []
+    for day in days:
+        link_memo.MEMO.clear()
+        stored.append(day_links(city.known_before(as_of_instant(day)), day, CONFIG))
+    stored = pd.concat(stored, ignore_index=True)
+    link_memo.MEMO.clear()
+    remembered = link_memo.remember(stored, city.hotline)
+    assert remembered == stored["digest"].nunique() > len(days)  # a batch is a district's day
+    decided.clear()
     pd.testing.assert_frame_equal(fresh_window_kept(city, as_of), fresh)
-    assert len(decided) <= len(days) - remembered  # only days without a stored link are decided again
+    # Only the batches without a stored link are decided again.
+    assert len(decided) == decided_fresh - remembered
     link_memo.MEMO.clear()
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from contracts.settings import Settings
-from features import call_linking, link_memo
+from features import call_linking, link_memo, linked_activity
 from features.known import cut
-from pipelines import day_list
+from pipelines import day_list, stored_links, train_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import score_flow
 from tests.builders import TrainedHome
@@ -30,12 +30,12 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
         score_flow(day, settings)
     day = last - timedelta(days=9)
     stored = read_call_links(open_warehouse(settings), earlier[0], earlier[-1])
-    with_links = set(stored["as_of"])
-    assert with_links  # the tiny city's calls were linked on these days
+    batches = stored["digest"].nunique()  # a district's calls of a day with a link
+    assert batches >= len(set(stored["as_of"])) > 0  # the tiny city's calls were linked on these days
 
     link_memo.MEMO.clear()
     known = cut(load_sources(open_warehouse(settings)), day)
-    assert day_list.recall_stored_links.fn(known, settings) == len(with_links)
+    assert day_list.recall_stored_links.fn(known, settings) == batches
 
     decided: list[object] = []
     fill = call_linking._fill
@@ -46,8 +46,42 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
     recalled = score_flow(day, settings).listed
     decided_recalled = len(decided)
     link_memo.MEMO.clear()
-    monkeypatch.setattr(day_list, "remember", lambda stored, hotline: 0)  # nothing given back
+    monkeypatch.setattr(stored_links, "remember", lambda stored, hotline: 0)  # nothing given back
     afresh = score_flow(day, settings).listed
     pd.testing.assert_frame_equal(recalled, afresh)
-    assert decided_recalled <= len(decided) - decided_recalled - len(with_links)  # those days not again
+    assert decided_recalled <= len(decided) - decided_recalled - batches  # those batches not again
+    link_memo.MEMO.clear()
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_training_reuses_the_stored_links_and_builds_the_same_matrix(
+    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch, parts: int
+) -> None:
+    """Training gives the links the daily runs stored back to the linker (by parts, each part those of
+    its districts' calls): the matrix is the one built afresh, and those batches are not decided again."""
+    settings = trained_copy.model_copy(update={"district_parts": parts})
+    as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
+    families = train_flow.training_families(settings)
+    assert linked_activity in families
+    dates = train_flow.training_dates(
+        cut(load_sources(open_warehouse(settings)), as_of).sources, as_of, settings
+    )
+    for day in (dates[-1] - timedelta(days=d) for d in (2, 1, 0)):
+        score_flow(day, settings)
+    batches = read_call_links(open_warehouse(settings), dates[0], dates[-1])["digest"].nunique()
+    assert batches > 3
+
+    decided: list[object] = []
+    fill = call_linking._fill
+    monkeypatch.setattr(
+        call_linking, "_fill", lambda linker, batches: decided.extend(batches) or fill(linker, batches)
+    )
+    link_memo.MEMO.clear()
+    _, recalled = train_flow.matrix_as_of(as_of, settings, families)
+    decided_recalled = len(decided)
+    link_memo.MEMO.clear()
+    monkeypatch.setattr(stored_links, "remember", lambda stored, hotline: 0)  # nothing given back
+    _, afresh = train_flow.matrix_as_of(as_of, settings, families)
+    pd.testing.assert_frame_equal(recalled, afresh, check_exact=True)
+    assert decided_recalled <= len(decided) - decided_recalled - batches
     link_memo.MEMO.clear()

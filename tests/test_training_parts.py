@@ -19,17 +19,10 @@ from models.sampling import WEIGHT, rate_of, subsampled
 from models.train import LABEL
 from pipelines.runtime import load_sources, open_warehouse, registry
 from pipelines.train_flow import matrix_as_of, train_flow, training_families
-from pipelines.train_parts import read_part, spans, stacked_columns
+from pipelines.train_parts import read_part, stacked_columns
 from tests.builders import TrainedHome
 
 D = date.fromisoformat
-
-
-def test_dates_are_grouped_in_spans_of_less_than_the_span_days() -> None:
-    dates = [D("2025-01-01"), D("2025-01-08"), D("2025-01-28"), D("2025-01-29"), D("2025-03-01")]
-    assert spans(dates, 28) == [dates[:3], dates[3:4], dates[4:]]
-    assert spans(dates, 1) == [[d] for d in dates]
-    assert spans([], 28) == []
 
 
 def test_a_part_file_reads_back_with_its_dtypes(tmp_path: Path) -> None:
