@@ -169,13 +169,19 @@ class _Collect(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+# The whole grid (the default holds the logistic blend alone), so that the tests train, search, blend
+# and choose among every kind of candidate.
+FULL_GRID = ("logistic_blend", "trees_tuned", "blend")
+
+
 def trained_settings(home: Path, **fields: Any) -> Settings:
-    """Settings of a home of the tiny city: its key, the default model grid, the given fields."""
-    return Settings(home=home, pseudonym_key=TRAINED_KEY, **fields)
+    """Settings of a home of the tiny city: its key, the full model grid (`FULL_GRID`), the given
+    fields."""
+    return Settings(home=home, pseudonym_key=TRAINED_KEY, **{"candidates": FULL_GRID, **fields})
 
 
 def build_trained_home(home: Path) -> TrainedHome:
-    """The tiny city simulated, ingested, trained (the default grid) and listed in `home` by the demo."""
+    """The tiny city simulated, ingested, trained (the full grid) and listed in `home` by the demo."""
     from pipelines.demo_flow import demo_flow  # Prefect and MLflow load only for the flow tests
 
     settings = trained_settings(home)
