@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         "optimistic, and the one-standard-error rule keeps the simpler model when the evidence is thin. "
         "The trees and their blend left the default grid on the generalization benchmark's 37 grid runs "
         "(7 cities, 8,000 and 20,000 cases): the folds chose them 4 times, and where they were chosen the "
-        "logistic blend's own list was as near the truth in expectation (bench/generalization_scale.md), "
+        "logistic blend's own list was as near the truth in expectation (bench/grid_cost.md), "
         "while their search took most of the training time; add them (e.g. "
         '\'["logistic_blend","trees_tuned","blend"]\') to let the folds choose on your data. '
         "`logistic_text` also weighs the case's words (opt in: names written in free text can become terms "
