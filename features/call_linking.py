@@ -25,8 +25,8 @@ LINK_COLUMNS = ("call_id", "case_id", "confidence", "evidence")
 # `window_links`: the links with what the features need about the call and when it was decided.
 WINDOW_LINK_COLUMNS = (*LINK_COLUMNS, "received_at", "caller_phone_pid", "decided_at")
 # `day_links`: one day's decisions as they are stored (as_of: the list date whose run decided them).
-# `digest`: the day's inputs (hex); `remember` (features.link_memo) gives stored decisions back to a
-# later run whose inputs for that day are the same.
+# `digest`: the inputs of the decision's batch, one district's calls of the day (hex); `remember`
+# (features.link_memo) gives stored decisions back to a later run whose inputs for that batch are the same.
 STORED_LINK_COLUMNS = ("as_of", "call_id", "case_id", "confidence", "threshold", "evidence", "digest")
 
 

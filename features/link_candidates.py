@@ -1,6 +1,7 @@
-"""The candidate blocks of a batch of calls: per district, the calls against the cases known before the
-batch's instant that were opened at most `max_case_age_days` before a call (same town when both record
-one), which (call, case) pairs are candidates, and which candidates were closed at the call's time."""
+"""The candidate blocks of a batch of calls (a batch is one district's, so one block at most): per
+district, the calls against the cases known before the batch's instant that were opened at most
+`max_case_age_days` before a call (same town when both record one), which (call, case) pairs are
+candidates, and which candidates were closed at the call's time."""
 
 from __future__ import annotations
 

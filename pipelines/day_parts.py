@@ -26,6 +26,7 @@ from features.sources import FEATURE_COLUMNS
 from pipelines.day_window import city_base_rates
 from pipelines.runners import task_runner
 from pipelines.runtime import load_sources, open_warehouse, release_memory
+from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK
 from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
 
@@ -144,6 +145,9 @@ def part_features(
     warehouse = open_warehouse(settings)
     stored = load_sources(warehouse, FEATURE_COLUMNS, where=part_filters(districts))
     known = cut(stored, instant)
+    # The links its districts' earlier lists stored, given back to this process's memo (a Dask worker's
+    # own): only the batches whose inputs changed are decided again.
+    recall_links(settings, known.as_of - LINK_WINDOW, known.as_of, known.hotline, districts)
     built = [family for family in families if family in PART_FAMILIES]
     frame = features_at(known, built, settings.dormant_days, city)
     dormant = dormant_cases(known.sources, instant, settings.dormant_days)

@@ -1,6 +1,8 @@
-"""A day scored by district parts reads no table whole (docs/design/partitions.md): the call links and
-grievances read the day's window of the store (`warehouse.day_window`), the base rates their reference
-cases, the health checks and outcomes narrow columns; what they build is what the whole store gives."""
+"""A day scored by district parts reads no table whole (docs/design/partitions.md): the parts read their
+own rows (features, the linked calls and the day's call links among them); the grievances and the
+recalled call links read the day's window of the store (`warehouse.day_window`), the base rates their
+reference cases, the health checks and outcomes narrow columns; what they build is what the whole store
+gives."""
 
 from __future__ import annotations
 
@@ -40,8 +42,9 @@ REFERENCE_COLUMNS = {
 
 
 def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Settings) -> WindowBounds:
-    """The bounds of the rows the day's call links (the link window's decisions, and the day's) and
-    grievances can read: every call a decision of the window reads (known since the midnight before the
+    """The bounds of the rows the day's grievances and the link window's decisions can read (the window
+    was first cut for the linker, which now runs in the parts; its pool bounds are still kept): every
+    call a decision of the window reads (known since the midnight before the
     first window call became known, and at least since the window's first day), the cases they may be
     linked to (opened at most `max_case_age_days` before the first of them) and the grievances' calls and
     cases."""
@@ -66,8 +69,8 @@ def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Setting
 
 
 def day_window(settings: Settings, as_of: date) -> KnownBefore:
-    """The day's window of the store as known before the as-of date (`window_bounds`): what its call
-    links, linked-call features and grievances read."""
+    """The day's window of the store as known before the as-of date (`window_bounds`): what its
+    grievances and recalled call links read."""
     return cut(windows_of(settings, [as_of_instant(as_of)]), as_of)
 
 

@@ -386,7 +386,7 @@ def test_term_columns_read_as_the_term_a_negated_word_with_its_negation() -> Non
 
 
 def test_settings_name_the_new_candidates_and_budget(settings: Settings) -> None:
-    assert Settings().candidates == ("logistic_blend",)
+    assert Settings.model_fields["candidates"].default == ("logistic_blend",)
     assert settings.tuning_trials >= 1 and settings.tuning_timeout_seconds > 0
     for wrong in ({"candidates": ("forest",)}, {"tuning_trials": 0}, {"tuning_timeout_seconds": 0}):
         with pytest.raises(pydantic.ValidationError):
