@@ -110,7 +110,10 @@ def previous(as_of: date, settings: Settings) -> pd.DataFrame:
 def recall_stored_links(known: KnownBefore, settings: Settings) -> int:
     """Give the call links stored with the lists of the link window's days before the cut back to this
     process's memo, so that scoring decides again only the batches (a district's calls of a day) whose
-    inputs changed (or that have no stored link); returns the batches given back."""
+    inputs changed (or that have no stored link); returns the batches given back. By district parts the
+    linker runs in the parts, each giving back its own (`pipelines.day_parts.part_features`): none here."""
+    if settings.district_parts > 1:
+        return 0
     return recall_links(settings, known.as_of - LINK_WINDOW, known.as_of, known.hotline)
 
 

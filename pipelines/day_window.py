@@ -7,7 +7,6 @@ gives."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple
 from datetime import date
 
 import pandas as pd
@@ -18,7 +17,7 @@ from contracts.vocabulary import RecordKind
 from features import context, linked_activity
 from features.context import BaseRates, base_rates
 from features.known import KnownBefore, cut
-from features.sources import STORE_COLUMNS, Sources
+from features.sources import STORE_COLUMNS
 from pipelines.configuration import grievance_config
 from pipelines.runtime import load_sources, open_warehouse
 from warehouse import tables
@@ -71,17 +70,10 @@ def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Setting
 def day_window(settings: Settings, as_of: date) -> KnownBefore:
     """The day's window of the store as known before the as-of date (`window_bounds`): what its
     grievances and recalled call links read."""
-    return cut(windows_of(settings, [as_of_instant(as_of)]), as_of)
-
-
-def windows_of(settings: Settings, instants: Sequence[pd.Timestamp]) -> Sources:
-    """The stored rows of the days' windows at the instants (`window_bounds`), in one read (each bound
-    the earliest of the instants', so every day's window is in it), not cut (but none known a day or more
-    after the last instant is read)."""
     warehouse = open_warehouse(settings)
-    each = [window_bounds(warehouse, instant, settings) for instant in instants]
-    bounds = WindowBounds(*(min(values) for values in zip(*(astuple(b) for b in each), strict=True)))
-    return load_sources(warehouse, STORE_COLUMNS, where=window_filters(bounds, until=max(instants)))
+    instant = as_of_instant(as_of)
+    where = window_filters(window_bounds(warehouse, instant, settings), until=instant)
+    return cut(load_sources(warehouse, STORE_COLUMNS, where=where), as_of)
 
 
 def city_base_rates(settings: Settings, instant: pd.Timestamp) -> BaseRates:
