@@ -12,10 +12,13 @@ times into one SQLite store: each copy's case, event and call identifiers get a 
 (`S00-`, `S01-`, ...), its pseudonyms another first byte and its districts a suffix, so the province has
 `--copies` times the city's districts, cases, callers and calls, and no copy's records meet another's.
 The copies are written a batch at a time (memory bounded by a batch, not the province), the store's
-secondary indexes built once at the end. Then two fresh processes, each with `district_parts` =
-`--parts` (`--task-runner dask` for a local Dask cluster): `train_flow` as of the day after the period
-(the matrix by parts, negatives sampled above `training_max_rows`, the model grid), then `score_flow`
-for that day with the model it registered (features, links, grievances, scores, the published list).
+secondary indexes built once at the end. Then three fresh processes, each with `district_parts` =
+`--parts` (`--task-runner dask` for a local Dask cluster): `link_backfill_flow` (`fengqiao links`) over
+the days training and the day read (a store ingested with its history has no stored call links; once
+stored, daily runs add each day's), `train_flow` as of the day after the period (the matrix by parts,
+negatives sampled above `training_max_rows`, the model grid), then `score_flow` for that day with the
+model it registered (features, links, grievances, scores, the published list). Each stage's figures are
+kept as it finishes (`province_stages.json` in `--work-dir`); `--resume` keeps those already measured.
 Each reports its wall seconds (a temporary Prefect server's start included) and the peak resident
 memory of the largest single process (itself, or the largest of its worker processes). Results go to
 `province_results.json` and `.md` in `--out`; `python -m bench.summary` copies the figures into
@@ -32,7 +35,7 @@ import os
 import resource
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,11 @@ KEY = "province-bench-key-0123456789abcdef"
 BATCH_ROWS = 1_000_000
 RECORD = "province_bench"  # the store_meta name of the store's record: copies, rows, seconds, city
 TARGETS = {"daily_run_s": 600.0, "train_s": 3600.0, "peak_rss_gib": 8.0}
+# In order, each in a fresh process: the call links of the days training and the day read (a store
+# ingested with its history has none: decided once, `fengqiao links`), training, then the day.
+STAGES = ("links", "train", "day")
+STAGES_FILE = "province_stages.json"  # each stage's figures as it finishes (for --resume)
+CODE_PACKAGES = ("contracts", "warehouse", "ingest", "features", "models", "pipelines")
 IDENTIFIERS = {
     "cases": ("record_key", "case_id"),
     "events": ("record_key", "case_id"),
@@ -213,7 +221,19 @@ def measure(stage: str, work: Path, store: Path, parts: int, runner: str) -> dic
     """In this process: training (`train`) or the day (`day`) on the province, by parts."""
     settings = run_settings(work, store, parts, runner)
     started = time.perf_counter()
-    if stage == "train":
+    if stage == "links":
+        from pipelines.link_flow import link_backfill_flow
+
+        first, last = link_days(settings)
+        done = link_backfill_flow(first, last, settings)
+        found = {
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "parts_decided": done.parts_decided,
+            "days_decided": done.days_decided,
+            "links": done.links,
+        }
+    elif stage == "train":
         from pipelines.train_flow import train_flow
 
         trained = train_flow(period_end(), settings)
@@ -240,6 +260,16 @@ def measure(stage: str, work: Path, store: Path, parts: int, runner: str) -> dic
     }
 
 
+def link_days(settings: Any) -> tuple[date, date]:
+    """The days whose call links the training and the day read: from the link window before the first
+    snapshot date to the day before the period's end."""
+    from pipelines.stored_links import LINK_WINDOW
+    from pipelines.train_parts import stored_training_dates
+
+    dates = stored_training_dates(settings, period_end())
+    return dates[0] - LINK_WINDOW, period_end() - timedelta(days=1)
+
+
 def figures(record: dict[str, Any]) -> dict[str, Any]:
     """The keys issue 20 asks for under "province" (ingest speed filled in by bench.summary)."""
     return {
@@ -247,7 +277,8 @@ def figures(record: dict[str, Any]) -> dict[str, Any]:
         "calls": record["calls"],
         "daily_run_s": record["day"]["seconds"],
         "train_s": record["train"]["seconds"],
-        "peak_rss_gib": max(record["day"]["peak_rss_gib"], record["train"]["peak_rss_gib"]),
+        "peak_rss_gib": max(record[stage]["peak_rss_gib"] for stage in STAGES),
+        "link_backfill_s": record["links"]["seconds"],
     }
 
 
@@ -267,15 +298,23 @@ def markdown(record: dict[str, Any]) -> str:
         "|---|---:|---:|---|",
     ]
     for key, label in (
+        ("link_backfill_s", "call links of the history, once, s"),
         ("daily_run_s", "daily run, s"),
         ("train_s", "training, s"),
         ("peak_rss_gib", "peak, GiB"),
     ):
+        if key not in TARGETS:
+            lines.append(f"| {label} | {shown[key]:,} | none | |")
+            continue
         met = "yes" if shown[key] <= TARGETS[key] else "no"
         lines.append(f"| {label} | {shown[key]:,} | {TARGETS[key]:,.0f} | {met} |")
     lines += [
         "",
-        f"Store filled in {record['fill']['seconds']:,} s (rows: {record['fill']['rows']}). Training: "
+        f"Store filled in {record['fill']['seconds']:,} s (rows: {record['fill']['rows']}). Call links of "
+        f"{record['links']['first']} to {record['links']['last']}: {record['links']['links']:,} stored, "
+        f"{record['links']['days_decided']:,} part-days decided in {record['links']['parts_decided']} "
+        "parts (what the daily runs store with their lists; a store ingested with its history has none). "
+        "Training: "
         f"{record['train']['model_version']} ({record['train']['candidate']}, {record['train']['snapshots']} "
         f"snapshot dates). The day listed {record['day']['listed']:,} cases and "
         f"{record['day']['grievances']} grievances ({record['day']['surges']} surging). "
@@ -305,7 +344,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/fengqiao-bench-province"))
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--prepare-only", action="store_true", help="make the city and the store, then stop")
-    parser.add_argument("--run-one", choices=("train", "day"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--resume", action="store_true", help=f"keep the stages an earlier run measured ({STAGES_FILE})"
+    )
+    parser.add_argument("--run-one", choices=STAGES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     store = args.work_dir / "province.db"
     if args.run_one:
@@ -317,17 +359,25 @@ def main(argv: list[str] | None = None) -> None:
     if args.prepare_only:
         print(json.dumps(fill))
         return
+    measured = args.work_dir / STAGES_FILE
+    kept = json.loads(measured.read_text(encoding="utf-8")) if args.resume and measured.exists() else {}
     runs, loads = {}, {}
-    for stage in ("train", "day"):
+    for stage in STAGES:
+        if stage in kept:  # measured by an earlier, interrupted run (--resume)
+            runs[stage], loads[stage] = kept[stage]["run"], kept[stage]["load_before"]
+            continue
         loads[stage] = [round(x, 2) for x in os.getloadavg()]
         arguments = ["--work-dir", str(args.work_dir), "--parts", str(args.parts)]
         arguments += ["--task-runner", args.task_runner, "--run-one", stage]
         runs[stage] = run_measurement("bench.province_bench", arguments)
+        runs[stage]["code"] = code_state(CODE_PACKAGES).get("commit")
+        kept[stage] = {"run": runs[stage], "load_before": loads[stage]}
+        measured.write_text(json.dumps(kept, indent=2), encoding="utf-8")
         print(json.dumps(runs[stage]), file=sys.stderr)
     record = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "python -m bench.province_bench " + " ".join(sys.argv[1:] if argv is None else argv),
-        "code": code_state(("contracts", "warehouse", "ingest", "features", "models", "pipelines")),
+        "code": code_state(CODE_PACKAGES),
         "machine": machine(),
         "city_cases": city["rows"]["cases"],
         "city_calls": city["rows"]["hotline"],

@@ -5,12 +5,13 @@ decisions come with confidence and evidence (docs/design/call-linking.md)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from contracts.timeparse import as_of_instant
 from features.known import KnownBefore, cut
 from features.link_arrays import as_us, blank
 from features.link_candidates import Block, candidate_blocks
@@ -178,14 +179,26 @@ def day_decisions(known: KnownBefore, config: LinkConfig = LinkConfig()) -> pd.D
     the calls without a case_id that became known on the day before (`known_at` in [as_of - 1 day,
     as_of)), each linked to at most one case from the cut alone. The same rows whenever they are
     computed afterwards: records known later are not in the cut."""
-    instant = np.datetime64(known.instant.to_datetime64(), "us")
-    links = _decide(
-        LinkInputs(known.hotline, known.cases, known.hotline, known.events, np.array([instant]), config)
-    )
-    stored = links.sort_values("call_id", ignore_index=True)[["call_id", "case_id", "confidence", "evidence"]]
-    stored.insert(0, "as_of", known.as_of)
+    return days_decisions(known, [known.as_of], config)
+
+
+def days_decisions(
+    known: KnownBefore, days: Sequence[date], config: LinkConfig = LinkConfig()
+) -> pd.DataFrame:
+    """`day_decisions` of each of the days (none after the cut's date), from one cut: each call reads only
+    what was known before its day's midnight, so the rows are those each day's run stores (as_of: the
+    day; by as_of, then call_id)."""
+    late = [day for day in days if day > known.as_of]
+    if late:
+        raise ValueError(f"links of {late[0]} cannot be decided from what was known before {known.as_of}")
+    instants = np.array([np.datetime64(as_of_instant(day).to_datetime64(), "us") for day in days])
+    links = _decide(LinkInputs(known.hotline, known.cases, known.hotline, known.events, instants, config))
+    links = links.sort_values(["decided_at", "call_id"], ignore_index=True)
+    stored = links[["call_id", "case_id", "confidence", "evidence"]].copy()
+    decided = links["decided_at"].to_numpy(dtype="datetime64[us]").astype("datetime64[D]")
+    stored.insert(0, "as_of", pd.Series(decided.astype(object), dtype=object))
     stored.insert(4, "threshold", float(config.threshold))
-    stored["digest"] = links.sort_values("call_id", ignore_index=True)["digest"].astype(object)
+    stored["digest"] = links["digest"].astype(object)
     return stored[list(STORED_LINK_COLUMNS)]
 
 

@@ -1,5 +1,6 @@
 """Commands that run flows, for operators and data scientists: simulate, ingest, train, score, grievances,
-the daily run, backfills, rehearsals, schedules, deployment, ablation and the demo."""
+the daily run, backfills (of lists and of call links), rehearsals, schedules, deployment, ablation and the
+demo."""
 
 from __future__ import annotations
 
@@ -195,6 +196,25 @@ def backfill(
     with user_errors():
         reports = backfill_flow(parse_date(first), parse_date(last), settings_of(context), override=override)
     print_daily(reports)
+
+
+@app.command(rich_help_panel=FLOWS)
+def links(
+    context: typer.Context,
+    first: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    last: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
+) -> None:
+    """Decide and store the call links of past days that have none (a store ingested with its history), by
+    district parts: later daily runs and training read them instead of deciding them again."""
+    from pipelines.link_flow import link_backfill_flow
+
+    with user_errors():
+        done = link_backfill_flow(parse_date(first), parse_date(last), settings_of(context))
+    console.print(
+        f"call links of {done.first} to {done.last}: {done.days_decided:,} part-days decided in "
+        f"{done.parts_decided} of {done.parts} district parts (the others were stored), {done.links:,} links "
+        f"stored in {done.seconds:,} s"
+    )
 
 
 @app.command(rich_help_panel=FLOWS)

@@ -24,7 +24,7 @@ from features.matrix import COHORT_COLUMNS, features_at
 from features.partition import FINISHED_FAMILIES, PART_FAMILIES, district_groups
 from features.sources import FEATURE_COLUMNS
 from pipelines.day_window import city_base_rates
-from pipelines.runners import task_runner
+from pipelines.runners import run_tasks
 from pipelines.runtime import load_sources, open_warehouse, release_memory
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK
@@ -100,12 +100,7 @@ def parts_features(
         }
         for g in groups
     ]
-    if settings.task_runner == "dask":
-        with task_runner(settings) as runner:
-            futures = [runner.submit(part_features, parameters) for parameters in arguments]
-            parts = [future.result() for future in futures]
-    else:
-        parts = [part_features.fn(**parameters) for parameters in arguments]
+    parts = list(run_tasks(part_features, arguments, settings))
     frame = stacked([part.frame for part in parts])
     dormant = stacked([part.dormant for part in parts])
     links = stacked([part.links for part in parts], "call_id")

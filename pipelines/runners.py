@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import pairwise
 from typing import Any, TypeVar
 
@@ -50,3 +50,22 @@ def parts_of(items: Sequence[T], settings: Settings) -> list[list[T]]:
     size, extra = divmod(len(items), count)
     bounds = [i * size + min(i, extra) for i in range(count + 1)]
     return [list(items[start:end]) for start, end in pairwise(bounds)]
+
+
+def run_tasks(
+    work: Any,
+    arguments: Sequence[dict[str, Any]],
+    settings: Settings,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+) -> Iterator[Any]:
+    """The results of a task called with each of the arguments, in their order: one after another in this
+    process, or all submitted to the configured Dask cluster (`task_runner` = dask) and given back as each
+    is ready in turn."""
+    if settings.task_runner == "dask":
+        with task_runner(settings) as runner:
+            futures = [runner.submit(work, parameters) for parameters in arguments]
+            for future in progress(futures):
+                yield future.result()
+        return
+    for parameters in progress(arguments):
+        yield work.fn(**parameters)

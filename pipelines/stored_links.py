@@ -13,7 +13,7 @@ from contracts.settings import Settings
 from features.link_memo import remember
 from features.linked_activity import LINK_CONFIG
 from pipelines.runtime import open_warehouse
-from warehouse.lists import read_call_links
+from warehouse.call_links import read_call_links
 
 # The days of decisions before a date whose links its linked-call features read.
 LINK_WINDOW = timedelta(days=LINK_CONFIG.call_window_days)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -60,6 +60,7 @@ from models.train import (
 )
 from pipelines.champions import current_champion, predicts_configured_target
 from pipelines.configuration import date_policy, hyperparameters, model_grid, training_plan
+from pipelines.link_backfill import backfill_links
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
 from pipelines.stored_links import LINK_WINDOW, recall_links
@@ -166,6 +167,7 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
     if linked_activity in families and dates:
+        backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
         recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)
     matrix = build_matrix(known.sources, dates, settings, families)
     return dates, subsampled(matrix, LABEL, settings.training_max_rows or None, settings.seed)

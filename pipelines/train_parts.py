@@ -11,7 +11,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -38,7 +38,8 @@ from models.train import LABEL
 from pipelines.configuration import date_policy
 from pipelines.day_parts import ELSEWHERE_COLUMNS, finished_intake, frame_columns, stacked
 from pipelines.day_window import city_base_rates_at
-from pipelines.runners import task_runner
+from pipelines.link_backfill import backfill_links
+from pipelines.runners import run_tasks
 from pipelines.runtime import load_sources, open_warehouse, release_memory
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK
@@ -132,11 +133,7 @@ def part_snapshots(
 def run_parts(arguments: list[dict], settings: Settings, progress: Progress) -> list[Path]:
     """The parts' snapshots, one after another in this process or as tasks of the configured Dask
     cluster (`task_runner` = dask; the folder must then be one the workers share)."""
-    if settings.task_runner == "dask":
-        with task_runner(settings) as runner:
-            futures = [runner.submit(part_snapshots, parameters) for parameters in arguments]
-            return [future.result() for future in progress(futures)]
-    return [part_snapshots.fn(**parameters) for parameters in progress(arguments)]
+    return list(run_tasks(part_snapshots, arguments, settings, progress))
 
 
 def snapshot_rows(
@@ -172,6 +169,8 @@ def matrix_by_parts(
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
     at = city_base_rates_at(settings, [as_of_instant(day) for day in dates])
     rates: dict[date, BaseRates] = {day: at[as_of_instant(day)] for day in dates}
+    if linked_activity in families and dates:  # stored once, then recalled by every part
+        backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), progress)
     settings.home.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="training-parts-", dir=settings.home) as place:
         arguments = [

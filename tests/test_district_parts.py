@@ -30,8 +30,8 @@ from tests.builders import (
     make_sources,
     store_sources,
 )
+from warehouse.call_links import read_call_links
 from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
-from warehouse.lists import read_call_links
 from warehouse.store import Warehouse
 
 POSTGRES_CITY = SimulationConfig(seed=3, n_cases=500, days=200, messiness=0.01)

@@ -7,15 +7,17 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy import delete
 
 from contracts.settings import Settings
 from features import call_linking, link_memo, linked_activity
 from features.known import cut
-from pipelines import day_list, stored_links, train_flow
+from pipelines import day_list, stored_links, train_flow, train_parts
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import score_flow
 from tests.builders import TrainedHome
-from warehouse.lists import read_call_links
+from warehouse import tables
+from warehouse.call_links import read_call_links
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +26,8 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
     trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = trained_copy
+    with open_warehouse(settings).transaction() as connection:  # only the lists' links (not training's)
+        connection.execute(delete(tables.call_links))
     last = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
     earlier = [last - timedelta(days=d) for d in (12, 11, 10)]
     for day in earlier:
@@ -60,6 +64,8 @@ def test_training_reuses_the_stored_links_and_builds_the_same_matrix(
     """Training gives the links the daily runs stored back to the linker (by parts, each part those of
     its districts' calls): the matrix is the one built afresh, and those batches are not decided again."""
     settings = trained_copy.model_copy(update={"district_parts": parts})
+    with open_warehouse(settings).transaction() as connection:  # only the lists' links (not training's)
+        connection.execute(delete(tables.call_links))
     as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
     families = train_flow.training_families(settings)
     assert linked_activity in families
@@ -76,6 +82,8 @@ def test_training_reuses_the_stored_links_and_builds_the_same_matrix(
     monkeypatch.setattr(
         call_linking, "_fill", lambda linker, batches: decided.extend(batches) or fill(linker, batches)
     )
+    for module in (train_flow, train_parts):  # only the lists' links (test_link_backfill: training's own)
+        monkeypatch.setattr(module, "backfill_links", lambda *args, **kwargs: None)
     link_memo.MEMO.clear()
     _, recalled = train_flow.matrix_as_of(as_of, settings, families)
     decided_recalled = len(decided)

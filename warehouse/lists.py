@@ -231,19 +231,6 @@ def replace_list(
     )
 
 
-def read_call_links(
-    warehouse: Warehouse, first: date, last: date, districts: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """The call links stored with the lists of the days from `first` to `last` (both included); with
-    `districts` (as stored), only those of calls logged in them."""
-    links = tables.call_links.c
-    where = (links.as_of >= first) & (links.as_of <= last)
-    if districts is not None:
-        calls = tables.hotline.c
-        where &= links.call_id.in_(select(calls.call_id).where(calls.district.in_(list(districts))))
-    return warehouse.read_table(tables.call_links, where)
-
-
 def read_list(warehouse: Warehouse, as_of: date) -> pd.DataFrame:
     """The stored list of one as-of date, best first."""
     frame = warehouse.read_table(tables.lists, tables.lists.c.as_of == as_of)

@@ -1,0 +1,111 @@
+"""The call links of past days decided and stored (`fengqiao links`, and training before its matrix): the
+rows each day's run would have stored with its list, so that daily runs and training recall them
+(`pipelines.stored_links`) instead of deciding a store's history again in every process. By district
+parts (`settings.district_parts`), each part reading only its own rows, in this process or on Dask; each
+part's links stored in one transaction as it is ready, so an interrupted run keeps the parts it finished
+and a rerun decides only the days still without links (docs/design/call-linking.md)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from prefect import task
+
+from contracts.settings import Settings
+from features.call_linking import STORED_LINK_COLUMNS, days_decisions, empty_links
+from features.known import cut
+from features.linked_activity import LINK_CONFIG
+from features.partition import district_groups
+from features.sources import FEATURE_COLUMNS, Sources
+from pipelines.grievance_flow import days_from
+from pipelines.runners import run_tasks
+from pipelines.runtime import load_sources, open_warehouse, release_memory
+from pipelines.stored_links import LINK_WINDOW
+from pipelines.tasks import IO_TASK
+from warehouse.call_links import add_call_links, stored_link_days
+from warehouse.district_parts import district_rows, part_filters
+
+# The days decided from one cut: one read of the linker's inputs (cases, events, linked calls) serves
+# them all, as it serves the window of a day's features.
+CHUNK_DAYS = LINK_WINDOW.days
+
+Progress = Callable[[Iterable], Iterable]
+
+
+@dataclass(frozen=True)
+class LinkBackfill:
+    """What a backfill did: the days asked for, the parts that had days without links (of `parts`), the
+    part-days decided, the links stored and the seconds taken."""
+
+    first: date
+    last: date
+    parts: int
+    parts_decided: int
+    days_decided: int
+    links: int
+    seconds: float
+
+
+def decisions_of_days(stored: Sources, days: Sequence[date]) -> pd.DataFrame:
+    """The links decided at the midnights of the days (`features.call_linking.days_decisions`), from the
+    stored records, a cut per `CHUNK_DAYS` days (STORED_LINK_COLUMNS, by as_of, then call_id)."""
+    ordered = sorted(days)
+    chunks = [ordered[start : start + CHUNK_DAYS] for start in range(0, len(ordered), CHUNK_DAYS)]
+    frames = [days_decisions(cut(stored, chunk[-1]), chunk, LINK_CONFIG) for chunk in chunks]
+    filled = [frame for frame in frames if len(frame)]
+    return pd.concat(filled, ignore_index=True) if filled else empty_links(STORED_LINK_COLUMNS)
+
+
+@task(name="district-part-links", **IO_TASK)
+def part_links(settings: Settings, districts: list[str], days: list[date]) -> pd.DataFrame:
+    """The links decided at the midnights of the days for the calls of some districts (as stored), from
+    their part of the store (only its rows are read, `warehouse.district_parts`)."""
+    stored = load_sources(open_warehouse(settings), FEATURE_COLUMNS, where=part_filters(districts))
+    links = decisions_of_days(stored, days)
+    del stored
+    release_memory()
+    return links
+
+
+def backfill_links(
+    settings: Settings,
+    first: date,
+    last: date,
+    progress: Progress = iter,
+    loaded: Sources | None = None,
+) -> LinkBackfill:
+    """Decide and store the call links of the days from `first` to `last` that have none stored (per
+    district part, by its districts' calls). With one part, `loaded` (the stored records, when this
+    process holds them) is read instead of the store."""
+    started = time.perf_counter()
+    warehouse = open_warehouse(settings)
+    groups = district_groups(district_rows(warehouse), settings.district_parts)
+    wanted = days_from(first, last)
+    arguments = []
+    for group in groups:
+        done = stored_link_days(warehouse, first, last, None if len(groups) == 1 else group)
+        days = [day for day in wanted if day not in done]
+        if days:
+            arguments.append({"settings": settings, "districts": list(group), "days": days})
+    links = 0
+    if len(groups) == 1 and loaded is not None and arguments:
+        decided = iter([decisions_of_days(loaded, arguments[0]["days"])])
+    else:
+        decided = run_tasks(part_links, arguments, settings, progress)
+    for found in decided:
+        with warehouse.transaction() as connection:
+            add_call_links(connection, found)
+        links += len(found)
+    return LinkBackfill(
+        first,
+        last,
+        len(groups),
+        len(arguments),
+        sum(len(a["days"]) for a in arguments),
+        links,
+        round(time.perf_counter() - started, 1),
+    )
