@@ -1,8 +1,7 @@
 """A day scored by district parts reads no table whole (docs/design/partitions.md): the parts read their
-own rows (features, the linked calls and the day's call links among them); the grievances and the
-recalled call links read the day's window of the store (`warehouse.day_window`), the base rates their
-reference cases, the health checks and outcomes narrow columns; what they build is what the whole store
-gives."""
+own rows (features, the linked calls and the day's call links among them); the grievances read the day's
+window of the store (`warehouse.day_window`), the base rates their reference cases, the health checks and
+outcomes narrow columns; what they build is what the whole store gives."""
 
 from __future__ import annotations
 
@@ -14,24 +13,15 @@ import pandas as pd
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
 from contracts.vocabulary import RecordKind
-from features import context, linked_activity
+from features import context
 from features.context import BaseRates, base_rates
 from features.known import KnownBefore, cut
 from features.sources import STORE_COLUMNS
 from pipelines.configuration import grievance_config
 from pipelines.runtime import load_sources, open_warehouse
 from warehouse import tables
-from warehouse.day_window import (
-    WindowBounds,
-    earliest,
-    known_since,
-    reference_filters,
-    window_calls,
-    window_filters,
-)
-from warehouse.store import Warehouse
+from warehouse.day_window import WindowBounds, reference_filters, window_filters
 
-_DAY = pd.Timedelta(days=1)
 # What the base rates read (no call).
 REFERENCE_COLUMNS = {
     "cases": ["case_id", "opened_at", "category", "known_at"],
@@ -40,40 +30,24 @@ REFERENCE_COLUMNS = {
 }
 
 
-def window_bounds(warehouse: Warehouse, instant: pd.Timestamp, settings: Settings) -> WindowBounds:
-    """The bounds of the rows the day's grievances and the link window's decisions can read (the window
-    was first cut for the linker, which now runs in the parts; its pool bounds are still kept): every
-    call a decision of the window reads (known since the midnight before the
-    first window call became known, and at least since the window's first day), the cases they may be
-    linked to (opened at most `max_case_age_days` before the first of them) and the grievances' calls and
-    cases."""
-    link = linked_activity.LINK_CONFIG
+def window_bounds(instant: pd.Timestamp, settings: Settings) -> WindowBounds:
+    """The bounds of the rows the day's grievances read: the calls of their windows (the rolling window,
+    the guard and the baseline windows before it) and the cases of their lookback (with the cases the
+    window's calls quote)."""
     config = grievance_config(settings)
     grievance_days = config.window_days * (1 + config.guard_windows + config.baseline_windows)
-    start = instant - pd.Timedelta(days=link.call_window_days)
-    first_known = earliest(warehouse, "known_at", window_calls(start, instant))
-    known_from = start - _DAY
-    if first_known is not None:
-        known_from = min(known_from, first_known.floor("D"))
-    first_received = earliest(warehouse, "received_at", known_since(known_from))
-    first_received = instant if first_received is None else min(first_received, instant)
     return WindowBounds(
-        calls_from=instant - pd.Timedelta(days=max(grievance_days, link.call_window_days)),
-        known_from=known_from,
+        calls_from=instant - pd.Timedelta(days=grievance_days),
         cases_from=instant - pd.Timedelta(days=config.case_lookback_days),
-        pool_from=first_received - pd.Timedelta(days=link.max_case_age_days),
-        first_received=first_received,
-        first_decided=known_from + _DAY,
     )
 
 
 def day_window(settings: Settings, as_of: date) -> KnownBefore:
     """The day's window of the store as known before the as-of date (`window_bounds`): what its
-    grievances and recalled call links read."""
-    warehouse = open_warehouse(settings)
+    grievances read."""
     instant = as_of_instant(as_of)
-    where = window_filters(window_bounds(warehouse, instant, settings), until=instant)
-    return cut(load_sources(warehouse, STORE_COLUMNS, where=where), as_of)
+    where = window_filters(window_bounds(instant, settings), until=instant)
+    return cut(load_sources(open_warehouse(settings), STORE_COLUMNS, where=where), as_of)
 
 
 def city_base_rates(settings: Settings, instant: pd.Timestamp) -> BaseRates:

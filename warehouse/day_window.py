@@ -1,6 +1,6 @@
-"""Reading the store for a day by district parts without reading it whole: the rows a day's call links
-and grievances can read (a window of time, selected by the database), the reference cases of the base
-rates, and narrow reads for the list's input fingerprint, the routing check and the input volumes."""
+"""Reading the store for a day by district parts without reading it whole: the rows a day's grievances
+read (a window of time, selected by the database), the reference cases of the base rates, and narrow
+reads for the list's input fingerprint, the routing check and the input volumes."""
 
 from __future__ import annotations
 
@@ -12,74 +12,27 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
-    String,
     and_,
-    exists,
     false,
-    func,
     literal_column,
     or_,
     select,
-    type_coerce,
 )
 
-from contracts.vocabulary import EventType, RecordKind
+from contracts.vocabulary import RecordKind
 from warehouse import tables
 from warehouse.store import Warehouse, rows_frame
 
 MARGIN = pd.Timedelta(days=1)  # bounds compared by the database are widened by this (stored text forms)
-_STATUS = (EventType.CLOSED.value, EventType.REOPENED.value)
 
 
 @dataclass(frozen=True)
 class WindowBounds:
-    """The bounds of a day's window: calls received since `calls_from` or known since `known_from`; cases
-    opened since `cases_from`; the linker's pool: cases opened since `pool_from`, less those closed for
-    good (every closed/reopened event a 'closed' before `first_received`, all known before
-    `first_decided`, none reopening) that share no phone with the window's calls (neither the reporter's
-    nor that of a call quoting the case), with the calls quoting them."""
+    """The bounds of a day's window (what its grievances read): calls received since `calls_from`; cases
+    opened since `cases_from` or quoted by one of those calls."""
 
     calls_from: datetime
-    known_from: datetime
     cases_from: datetime
-    pool_from: datetime
-    first_received: datetime
-    first_decided: datetime
-
-
-def _closed_for_good(case_id: ColumnElement, bounds: WindowBounds) -> ColumnElement[bool]:
-    """Cases that no call of the window can be linked to: their closed/reopened events all closed the case
-    before the first call, known before the first decision (bounds tightened by MARGIN)."""
-    events = tables.case_events.alias("status").c
-    status = events.event_type.in_(_STATUS)
-    mine = events.case_id == case_id
-    late = or_(
-        events.event_type != EventType.CLOSED.value,
-        events.known_at >= bounds.first_decided - MARGIN,
-        events.event_at >= bounds.first_received - MARGIN,
-    )
-    return and_(
-        exists().where(mine, status),
-        ~exists().where(mine, status, late),
-    )
-
-
-def _phoned(
-    case_id: ColumnElement, reporter_phone: ColumnElement, bounds: WindowBounds
-) -> ColumnElement[bool]:
-    """Cases the linker keeps though closed for good: a call of the window comes from their reporter's phone
-    or from the phone of a call quoting them (bounds widened by MARGIN)."""
-    window = tables.hotline.alias("by_phone").c
-    phones = select(window.caller_phone_pid).where(
-        or_(window.received_at >= bounds.calls_from - MARGIN, window.known_at >= bounds.known_from - MARGIN),
-        window.caller_phone_pid.is_not(None),
-        window.caller_phone_pid != "",
-    )
-    quoting = tables.hotline.alias("quoting_phone").c
-    return or_(
-        reporter_phone.in_(phones),
-        exists().where(quoting.case_id == case_id, quoting.caller_phone_pid.in_(phones)),
-    )
 
 
 def known_before(
@@ -98,40 +51,17 @@ def window_filters(
     bounds: WindowBounds, until: datetime | None = None
 ) -> dict[RecordKind, ColumnElement[bool]]:
     """Per input kind, the rows of a day's window (`WindowBounds`), each bound widened by MARGIN (the
-    readers cut exactly): the calls received or known since then, or quoting a case of the pool; the
-    cases opened since `cases_from`, of the pool (closed ones a window call can reach by phone included),
-    or quoted by a call received since `calls_from`; those cases' events; all known before `until`."""
-    calls_from, known_from, cases_from, pool_from = (
-        t - MARGIN for t in (bounds.calls_from, bounds.known_from, bounds.cases_from, bounds.pool_from)
-    )
+    readers cut exactly): the calls received since `calls_from`; the cases opened since `cases_from` or
+    quoted by one of those calls; those cases' events; all known before `until`."""
+    calls_from, cases_from = (t - MARGIN for t in (bounds.calls_from, bounds.cases_from))
     cases, calls, events = tables.cases.c, tables.hotline.c, tables.case_events.c
-    pooled = tables.cases.alias("pooled").c
     quoting = tables.hotline.alias("quoting").c
-    pool = select(pooled.case_id).where(
-        pooled.opened_at >= pool_from,
-        or_(
-            ~_closed_for_good(pooled.case_id, bounds),
-            _phoned(pooled.case_id, pooled.reporter_phone_pid, bounds),
-        ),
-    )
     quoted = select(quoting.case_id).where(quoting.received_at >= calls_from, quoting.case_id.is_not(None))
-    chosen = or_(
-        cases.opened_at >= cases_from,
-        cases.case_id.in_(quoted),
-        and_(
-            cases.opened_at >= pool_from,
-            or_(
-                ~_closed_for_good(cases.case_id, bounds),
-                _phoned(cases.case_id, cases.reporter_phone_pid, bounds),
-            ),
-        ),
-    )
+    chosen = or_(cases.opened_at >= cases_from, cases.case_id.in_(quoted))
     filters = {
         RecordKind.CASES: chosen,
         RecordKind.CASE_EVENTS: events.case_id.in_(select(cases.case_id).where(chosen)),
-        RecordKind.HOTLINE: or_(
-            calls.received_at >= calls_from, calls.known_at >= known_from, calls.case_id.in_(pool)
-        ),
+        RecordKind.HOTLINE: calls.received_at >= calls_from,
     }
     return known_before(filters, until)
 
@@ -154,27 +84,6 @@ def reference_filters(
         RecordKind.HOTLINE: false(),
     }
     return known_before(filters, until)
-
-
-def earliest(warehouse: Warehouse, column: str, where: ColumnElement[bool]) -> pd.Timestamp | None:
-    """The earliest value of a hotline datetime column among the calls `where` selects (None if none),
-    found by the database (SQLite compares the stored text, written in one fixed-width form)."""
-    stored = tables.hotline.c[column]
-    with warehouse.engine.connect() as connection:
-        value = type_coerce(stored, String) if connection.dialect.name == "sqlite" else stored
-        found = connection.execute(select(func.min(value)).where(where)).scalar()
-    return None if found is None else pd.Timestamp(found)
-
-
-def window_calls(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """The calls received in [start, end) (widened by MARGIN: the caller filters exactly)."""
-    calls = tables.hotline.c
-    return (calls.received_at >= start - MARGIN) & (calls.received_at < end + MARGIN)
-
-
-def known_since(start: datetime) -> ColumnElement[bool]:
-    """The calls known since `start` (widened by MARGIN)."""
-    return tables.hotline.c.known_at >= start - MARGIN
 
 
 def fingerprint_part(
