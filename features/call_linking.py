@@ -28,7 +28,17 @@ WINDOW_LINK_COLUMNS = (*LINK_COLUMNS, "received_at", "caller_phone_pid", "decide
 # `day_links`: one day's decisions as they are stored (as_of: the list date whose run decided them).
 # `digest`: the inputs of the decision's batch, one district's calls of the day (hex); `remember`
 # (features.link_memo) gives stored decisions back to a later run whose inputs for that batch are the same.
-STORED_LINK_COLUMNS = ("as_of", "call_id", "case_id", "confidence", "threshold", "evidence", "digest")
+# `district`: the call's, as stored (a district part reads its own links by it).
+STORED_LINK_COLUMNS = (
+    "as_of",
+    "call_id",
+    "case_id",
+    "confidence",
+    "threshold",
+    "evidence",
+    "digest",
+    "district",
+)
 
 
 def empty_links(columns: tuple[str, ...] = LINK_COLUMNS) -> pd.DataFrame:
@@ -199,6 +209,9 @@ def days_decisions(
     stored.insert(0, "as_of", pd.Series(decided.astype(object), dtype=object))
     stored.insert(4, "threshold", float(config.threshold))
     stored["digest"] = links["digest"].astype(object)
+    district = pd.Series(known.hotline["district"].to_numpy(dtype=object), index=known.hotline["call_id"])
+    found = district[~district.index.duplicated(keep="last")].reindex(stored["call_id"]).to_numpy()
+    stored["district"] = pd.Series([None if pd.isna(d) else d for d in found], dtype=object)
     return stored[list(STORED_LINK_COLUMNS)]
 
 

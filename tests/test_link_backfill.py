@@ -53,7 +53,9 @@ def test_a_backfill_stores_the_rows_each_days_run_stores(
     done = link_backfill.backfill_links(settings, days[0], days[-1])
 
     found = read_call_links(open_warehouse(settings), days[0], days[-1])
-    found = found.sort_values(["as_of", "call_id"], ignore_index=True).astype({"digest": object})
+    found = found.sort_values(["as_of", "call_id"], ignore_index=True).astype(
+        {"digest": object, "district": object}
+    )
     pd.testing.assert_frame_equal(found, expected, check_exact=True)
     assert (done.parts, done.links) == (parts, len(expected))
     assert done.days_decided == len(days) * done.parts_decided

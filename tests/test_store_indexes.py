@@ -3,12 +3,17 @@ creates the missing ones when that record is absent or older."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Column, Connection, MetaData, String, Table, inspect, text
 
+from tests.builders import call_row, case_row, make_sources, store_sources
 from warehouse import store, tables
+from warehouse.call_links import add_call_links, read_call_links, stored_link_days
 from warehouse.store import (
     INPUT_INDEXES,
     Warehouse,
@@ -86,3 +91,54 @@ def test_the_index_version_follows_the_index_definitions() -> None:
     versions = {index_version([table("a")]), index_version([table("b")]), index_version([table("a", "b")])}
     assert len(versions | {index_version([table("a", unique=True)])}) == 4
     assert index_version([table("a")]) == index_version([table("a")])
+
+
+def test_an_older_stores_call_links_gain_the_district_and_their_rows_are_still_read_by_part(
+    tmp_path: Path,
+) -> None:
+    """A store written before call links kept their district gets the column and its index on opening;
+    its links without a district are read by their call's district part, the new ones by their own."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with sqlite3.connect(tmp_path / "store.db") as connection:  # the table as an earlier version made it
+        connection.execute(
+            "CREATE TABLE call_links (as_of DATE NOT NULL, call_id VARCHAR NOT NULL, case_id VARCHAR NOT"
+            " NULL, confidence FLOAT NOT NULL, threshold FLOAT NOT NULL, evidence TEXT NOT NULL, digest"
+            " VARCHAR NOT NULL, PRIMARY KEY (as_of, call_id))"
+        )
+        connection.execute("INSERT INTO call_links VALUES ('2025-03-02', 'C1', 'K1', 0.9, 0.5, 'e', 'd')")
+    warehouse = Warehouse(url)
+    store_sources(
+        warehouse,
+        make_sources(
+            [case_row("K1", "2025-03-01"), case_row("K2", "2025-03-01", district="江北区")],
+            [],
+            [call_row("C1", "2025-03-01"), call_row("C2", "2025-03-01", district="江北区")],
+        ),
+    )
+    with warehouse.transaction() as connection:
+        add_call_links(
+            connection,
+            pd.DataFrame(
+                {
+                    "as_of": [date(2025, 3, 2)],
+                    "call_id": ["C2"],
+                    "case_id": ["K2"],
+                    "confidence": [0.8],
+                    "threshold": [0.5],
+                    "evidence": ["e"],
+                    "digest": ["d2"],
+                    "district": ["江北区"],
+                }
+            ),
+        )
+    with warehouse.engine.connect() as connection:
+        names = {i["name"] for i in inspect(connection).get_indexes("call_links")}
+    assert "ix_call_links_district_as_of" in names
+    day = date(2025, 3, 2)
+    by_district = {
+        district: read_call_links(warehouse, day, day, [district])["call_id"].tolist()
+        for district in ("东湖区", "江北区", "西山区")
+    }
+    assert by_district == {"东湖区": ["C1"], "江北区": ["C2"], "西山区": []}
+    assert stored_link_days(warehouse, day, day, ["东湖区"]) == {day}
+    assert read_call_links(warehouse, day, day)["district"].isna().tolist() == [True, False]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, or_, select
 
 from warehouse import tables
 from warehouse.store import Warehouse, append
@@ -19,9 +19,11 @@ def _stored_between(first: date, last: date, districts: Sequence[str] | None) ->
     (as stored) when given."""
     links = tables.call_links.c
     where = (links.as_of >= first) & (links.as_of <= last)
-    if districts is not None:
+    if districts is not None:  # a link stored without its district (an earlier version's): by its call's
         calls = tables.hotline.c
-        where &= links.call_id.in_(select(calls.call_id).where(calls.district.in_(list(districts))))
+        theirs = select(calls.call_id).where(calls.district.in_(list(districts)))
+        unmarked = links.district.is_(None) & links.call_id.in_(theirs)
+        where &= or_(links.district.in_(list(districts)), unmarked)
     return where
 
 

@@ -339,17 +339,23 @@ def index_version(indexed: Iterable[Table]) -> str:
     return hashlib.sha256("\n".join(described).encode()).hexdigest()[:16]
 
 
+# The tables whose indexes a store made by an earlier version may lack: the inputs, and the call links
+# (which gained their district, and an index on it, later).
+INDEXED_TABLES = (*tables.INPUT_TABLES.values(), tables.call_links)
+
+
 def input_index_version() -> str:
-    """The version of the input tables' indexes that a store records as present (`store_meta`,
+    """The version of the indexed tables' indexes that a store records as present (`store_meta`,
     INPUT_INDEXES)."""
-    return index_version(tables.INPUT_TABLES.values())
+    return index_version(INDEXED_TABLES)
 
 
 def _create_missing_indexes(connection: Connection) -> None:
-    """Create the indexes of the input tables a store made by an earlier version lacks (`create_all`
-    skips tables that exist, with their indexes)."""
+    """Create the indexes of the indexed tables a store made by an earlier version lacks (`create_all`
+    skips tables that exist, with their indexes), after the nullable columns they index."""
+    dashboard_tables.add_missing_columns(connection, [tables.call_links])
     inspector = inspect(connection)
-    present = {t: {i["name"] for i in inspector.get_indexes(t.name)} for t in tables.INPUT_TABLES.values()}
+    present = {t: {i["name"] for i in inspector.get_indexes(t.name)} for t in INDEXED_TABLES}
     for table, names in present.items():
         for index in table.indexes:
             if index.name not in names:
@@ -357,7 +363,7 @@ def _create_missing_indexes(connection: Connection) -> None:
 
 
 def _ensure_input_indexes(engine: Engine) -> None:
-    """Inspect the input tables' indexes (and create missing ones) only if the store does not record
+    """Inspect the indexed tables' indexes (and create missing ones) only if the store does not record
     already having this version's."""
     version = input_index_version()
     with engine.begin() as connection:

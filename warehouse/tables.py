@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 from contracts.vocabulary import RecordKind
 
@@ -180,6 +180,10 @@ call_links = Table(
     Column("threshold", Float, nullable=False),
     Column("evidence", Text, nullable=False),
     Column("digest", String, nullable=False),
+    # The call's district as stored (null in a store written before it was kept): a district part reads
+    # its own links by it.
+    Column("district", String, nullable=True),
+    Index("ix_call_links_district_as_of", "district", "as_of"),
 )
 
 list_manifests = Table(
