@@ -266,7 +266,8 @@ def case_profile(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFra
 def case_timeline(viewer: Viewer, source: DataSource, case_id: str) -> pd.DataFrame:
     """The case's events and hotline calls in time order: when, kind, what, text (masked), district. Calls
     quoting the case number are of kind 'call'; calls without one that a daily run's linker attached to the
-    case (`call_links`, stored with the list) are of kind 'linked_call', each once."""
+    case (`call_links`: stored with the list, or for past days by training or `fengqiao links`) are of kind
+    'linked_call', each once."""
     district = case_district(viewer, source, case_id)
     if district is None:
         return pd.DataFrame(columns=["at", "kind", "what", "text", "district"])
