@@ -18,7 +18,10 @@ the days training and the day read (a store ingested with its history has no sto
 stored, daily runs add each day's), `train_flow` as of the day after the period (the matrix by parts,
 negatives sampled above `training_max_rows`, the model grid), then `score_flow` for that day with the
 model it registered (features, links, grievances, scores, the published list). Each stage's figures are
-kept as it finishes (`province_stages.json` in `--work-dir`); `--resume` keeps those already measured.
+kept as it finishes (`province_stages.json` in `--work-dir`); `--resume` keeps those already measured (with
+the same parts, runner and copies), and a links stage resumed after an interruption decides, and measures,
+only the part-days still without links. Without `--resume` the links an earlier run stored are dropped
+first.
 Each reports its wall seconds (a temporary Prefect server's start included) and the peak resident
 memory of the largest single process (itself, or the largest of its worker processes). Results go to
 `province_results.json` and `.md` in `--out`; `python -m bench.summary` copies the figures into
@@ -260,6 +263,15 @@ def measure(stage: str, work: Path, store: Path, parts: int, runner: str) -> dic
     }
 
 
+def forget_links(store: Path) -> None:
+    """Drop the call links an earlier run stored (the table is made again, empty, when the store opens)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(store)) as connection:
+        connection.execute("DROP TABLE IF EXISTS call_links")
+        connection.commit()
+
+
 def link_days(settings: Any) -> tuple[date, date]:
     """The days whose call links the training and the day read: from the link window before the first
     snapshot date to the day before the period's end."""
@@ -360,7 +372,13 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(fill))
         return
     measured = args.work_dir / STAGES_FILE
+    run = {"parts": args.parts, "task_runner": args.task_runner, "copies": args.copies}
     kept = json.loads(measured.read_text(encoding="utf-8")) if args.resume and measured.exists() else {}
+    if kept and kept.get("run") != run:
+        raise SystemExit(f"{measured} was measured with {kept.get('run')}, not {run}: run without --resume")
+    if not args.resume:  # a fresh measurement: no links stored by an earlier run
+        forget_links(store)
+    kept["run"] = run
     runs, loads = {}, {}
     for stage in STAGES:
         if stage in kept:  # measured by an earlier, interrupted run (--resume)

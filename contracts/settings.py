@@ -284,8 +284,8 @@ class Settings(BaseSettings):
         description="Scoring a day and training: groups of districts whose features, intake and dormant "
         "cases (training: snapshot rows of every date, written to Parquet) are built apart, each reading "
         "only its own rows from the store (one after another, or as Dask tasks with task_runner = dask), "
-        "while call links and grievances read only the day's window: no table is read whole. 1 reads the "
-        "whole store at once. The list and the training matrix are the same either way.",
+        "the call links too, while grievances read only the day's window: no table is read whole. 1 reads "
+        "the whole store at once. The list and the training matrix are the same either way.",
     )
     dask_parts: int = Field(
         2,

@@ -212,8 +212,8 @@ def links(
         done = link_backfill_flow(parse_date(first), parse_date(last), settings_of(context))
     console.print(
         f"call links of {done.first} to {done.last}: {done.days_decided:,} part-days decided in "
-        f"{done.parts_decided} of {done.parts} district parts (the others were stored), {done.links:,} links "
-        f"stored in {done.seconds:,} s"
+        f"{done.parts_decided} of {done.parts} district parts, {done.links:,} links stored in "
+        f"{done.seconds:,} s"
     )
 
 

@@ -2,16 +2,18 @@
 rows each day's run would have stored with its list, so that daily runs and training recall them
 (`pipelines.stored_links`) instead of deciding a store's history again in every process. By district
 parts (`settings.district_parts`), each part reading only its own rows, in this process or on Dask; each
-part's links stored in one transaction as it is ready, so an interrupted run keeps the parts it finished
-and a rerun decides only the days still without links (docs/design/call-linking.md)."""
+part's links stored in one transaction as it is ready (on Dask, as each part finishes), so an interrupted
+run keeps the parts it finished and a rerun decides only the days on which a district still has no link
+(docs/design/call-linking.md)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from prefect import task
 
@@ -24,9 +26,9 @@ from features.sources import FEATURE_COLUMNS, Sources
 from pipelines.grievance_flow import days_from
 from pipelines.runners import run_tasks
 from pipelines.runtime import load_sources, open_warehouse, release_memory
-from pipelines.stored_links import LINK_WINDOW
+from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK
-from warehouse.call_links import add_call_links, stored_link_days
+from warehouse.call_links import add_call_links, stored_link_districts
 from warehouse.district_parts import district_rows, part_filters
 
 # The days decided from one cut: one read of the linker's inputs (cases, events, linked calls) serves
@@ -52,10 +54,12 @@ class LinkBackfill:
 
 def decisions_of_days(stored: Sources, days: Sequence[date]) -> pd.DataFrame:
     """The links decided at the midnights of the days (`features.call_linking.days_decisions`), from the
-    stored records, a cut per `CHUNK_DAYS` days (STORED_LINK_COLUMNS, by as_of, then call_id)."""
+    stored records, a cut per `CHUNK_DAYS` calendar days (STORED_LINK_COLUMNS, by as_of, then call_id)."""
     ordered = sorted(days)
-    chunks = [ordered[start : start + CHUNK_DAYS] for start in range(0, len(ordered), CHUNK_DAYS)]
-    frames = [days_decisions(cut(stored, chunk[-1]), chunk, LINK_CONFIG) for chunk in chunks]
+    chunks: dict[int, list[date]] = {}
+    for day in ordered:  # by calendar span, so that a cut never reads more than CHUNK_DAYS of decisions
+        chunks.setdefault((day - ordered[0]).days // CHUNK_DAYS, []).append(day)
+    frames = [days_decisions(cut(stored, chunk[-1]), chunk, LINK_CONFIG) for chunk in chunks.values()]
     filled = [frame for frame in frames if len(frame)]
     return pd.concat(filled, ignore_index=True) if filled else empty_links(STORED_LINK_COLUMNS)
 
@@ -65,10 +69,17 @@ def part_links(settings: Settings, districts: list[str], days: list[date]) -> pd
     """The links decided at the midnights of the days for the calls of some districts (as stored), from
     their part of the store (only its rows are read, `warehouse.district_parts`)."""
     stored = load_sources(open_warehouse(settings), FEATURE_COLUMNS, where=part_filters(districts))
-    links = decisions_of_days(stored, days)
+    links = decisions_of_days(recalled(settings, stored, days, districts), days)
     del stored
     release_memory()
     return links
+
+
+def recalled(settings: Settings, stored: Sources, days: Sequence[date], districts: Sequence[str]) -> Sources:
+    """The stored records, once the links stored of the days (of the districts' calls) are given back to
+    this process's memo: a day decided again decides only its batches without a stored link."""
+    recall_links(settings, min(days), max(days) + timedelta(days=1), stored.hotline, districts)
+    return stored
 
 
 def backfill_links(
@@ -78,25 +89,28 @@ def backfill_links(
     progress: Progress = iter,
     loaded: Sources | None = None,
 ) -> LinkBackfill:
-    """Decide and store the call links of the days from `first` to `last` that have none stored (per
-    district part, by its districts' calls). With one part, `loaded` (the stored records, when this
-    process holds them) is read instead of the store."""
+    """Decide and store the call links of the days from `first` to `last` on which some district of a part
+    has none stored (the part's days decided again replace what was stored of them). With one part,
+    `loaded` (the stored records, when this process holds them) is read instead of the store."""
     started = time.perf_counter()
     warehouse = open_warehouse(settings)
     groups = district_groups(district_rows(warehouse), settings.district_parts)
     wanted = days_from(first, last)
+    present = stored_link_districts(warehouse, first, last, [d for group in groups for d in group])
     arguments = []
-    for group in groups:
-        done = stored_link_days(warehouse, first, last, None if len(groups) == 1 else group)
-        days = [day for day in wanted if day not in done]
+    for group in groups:  # a part's day is decided again unless each of its districts has a stored link
+        days = [day for day in wanted if not all((day, district) in present for district in group)]
         if days:
             arguments.append({"settings": settings, "districts": list(group), "days": days})
     links = 0
     if len(groups) == 1 and loaded is not None and arguments:
-        decided = iter([decisions_of_days(loaded, arguments[0]["days"])])
+        days, districts = arguments[0]["days"], arguments[0]["districts"]
+        decided = iter([decisions_of_days(recalled(settings, loaded, days, districts), days)])
     else:
-        decided = run_tasks(part_links, arguments, settings, progress)
+        decided = run_tasks(part_links, arguments, settings, progress, as_ready=True)
     for found in decided:
+        pairs = zip(found["as_of"], found["district"], strict=True)
+        found = found.loc[np.array([pair not in present for pair in pairs], dtype=bool)]  # not stored yet
         with warehouse.transaction() as connection:
             add_call_links(connection, found)
         links += len(found)

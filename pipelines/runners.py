@@ -8,6 +8,7 @@ from itertools import pairwise
 from typing import Any, TypeVar
 
 from prefect.client.orchestration import get_client
+from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from contracts.settings import Settings
@@ -57,14 +58,17 @@ def run_tasks(
     arguments: Sequence[dict[str, Any]],
     settings: Settings,
     progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+    as_ready: bool = False,
 ) -> Iterator[Any]:
-    """The results of a task called with each of the arguments, in their order: one after another in this
-    process, or all submitted to the configured Dask cluster (`task_runner` = dask) and given back as each
-    is ready in turn."""
+    """The results of a task called with each of the arguments, in their order (with `as_ready` on Dask, in
+    the order they finish): one after another in this process, or all submitted to the configured Dask
+    cluster (`task_runner` = dask; none is started for no arguments)."""
     if settings.task_runner == "dask":
+        if not arguments:
+            return
         with task_runner(settings) as runner:
             futures = [runner.submit(work, parameters) for parameters in arguments]
-            for future in progress(futures):
+            for future in progress(as_completed(futures) if as_ready else futures):
                 yield future.result()
         return
     for parameters in progress(arguments):

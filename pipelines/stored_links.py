@@ -1,6 +1,6 @@
-"""The call links the daily runs stored, given back to this process's linker memo (`features.link_memo`), so
-that a day or a training run decides again only the batches (a district's calls of a day) whose inputs
-changed since, or that have no stored link."""
+"""The call links stored (with each day's list, or for past days by `pipelines.link_backfill`), given back
+to this process's linker memo (`features.link_memo`), so that a day or a training run decides again only
+the batches (a district's calls of a day) whose inputs changed since, or that have no stored link."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def recall_links(
     hotline: pd.DataFrame,
     districts: Sequence[str] | None = None,
 ) -> int:
-    """Give the links stored with the lists of the days from `first` to the day before `before` (of the
-    calls logged in `districts`, when given) back to the memo; `hotline`: the stored calls they are read
+    """Give the links stored of the days from `first` to the day before `before` (of the calls logged in
+    `districts`, when given) back to the memo; `hotline`: the stored calls they are read
     against. Returns the batches given back."""
     stored = read_call_links(open_warehouse(settings), first, before - timedelta(days=1), districts)
     return remember(stored, hotline)

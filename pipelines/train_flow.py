@@ -155,9 +155,10 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings, families
 
 def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
     """Snapshot dates and the training matrix of the families from what was known before `as_of` (each
-    snapshot cut again from that cut, at its own earlier date; the call links the daily runs stored are
-    reused where their inputs are unchanged); by district parts (`district_parts` > 1,
-    `pipelines.train_parts`) without reading any table whole, the same matrix. Above
+    snapshot cut again from that cut, at its own earlier date; the call links of the days read, from 30
+    days before the first snapshot to the day before `as_of`, are first decided and stored where the store
+    has none, `pipelines.link_backfill`, then reused where their inputs are unchanged); by district parts
+    (`district_parts` > 1, `pipelines.train_parts`) without reading any table whole, the same matrix. Above
     `training_max_rows` rows, its escalations and a weighted sample of the other rows
     (`models.sampling.subsampled`; by parts, the dropped rows are never stacked), the same rows either way."""
     if settings.district_parts > 1:

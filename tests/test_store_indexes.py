@@ -3,15 +3,13 @@ creates the missing ones when that record is absent or older."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlalchemy import Column, Connection, MetaData, String, Table, inspect, text
 
-from tests.builders import call_row, case_row, make_sources, store_sources
+from tests.builders import STORE_BACKENDS, call_row, case_row, empty_postgres, make_sources, store_sources
 from warehouse import store, tables
 from warehouse.call_links import add_call_links, read_call_links, stored_link_days
 from warehouse.store import (
@@ -93,19 +91,14 @@ def test_the_index_version_follows_the_index_definitions() -> None:
     assert index_version([table("a")]) == index_version([table("a")])
 
 
-def test_an_older_stores_call_links_gain_the_district_and_their_rows_are_still_read_by_part(
-    tmp_path: Path,
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+def test_an_older_stores_call_links_gain_their_calls_district_and_are_read_by_part(
+    tmp_path: Path, backend: str
 ) -> None:
-    """A store written before call links kept their district gets the column and its index on opening;
-    its links without a district are read by their call's district part, the new ones by their own."""
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    with sqlite3.connect(tmp_path / "store.db") as connection:  # the table as an earlier version made it
-        connection.execute(
-            "CREATE TABLE call_links (as_of DATE NOT NULL, call_id VARCHAR NOT NULL, case_id VARCHAR NOT"
-            " NULL, confidence FLOAT NOT NULL, threshold FLOAT NOT NULL, evidence TEXT NOT NULL, digest"
-            " VARCHAR NOT NULL, PRIMARY KEY (as_of, call_id))"
-        )
-        connection.execute("INSERT INTO call_links VALUES ('2025-03-02', 'C1', 'K1', 0.9, 0.5, 'e', 'd')")
+    """A store written before call links kept their district (the column, its index and this version's
+    record absent) gets them on opening, each stored link its call's district; a part then reads its
+    own links and days by it, and a link stored again replaces the one before."""
+    url = empty_postgres() if backend == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
     warehouse = Warehouse(url)
     store_sources(
         warehouse,
@@ -115,30 +108,37 @@ def test_an_older_stores_call_links_gain_the_district_and_their_rows_are_still_r
             [call_row("C1", "2025-03-01"), call_row("C2", "2025-03-01", district="江北区")],
         ),
     )
-    with warehouse.transaction() as connection:
-        add_call_links(
-            connection,
-            pd.DataFrame(
-                {
-                    "as_of": [date(2025, 3, 2)],
-                    "call_id": ["C2"],
-                    "case_id": ["K2"],
-                    "confidence": [0.8],
-                    "threshold": [0.5],
-                    "evidence": ["e"],
-                    "digest": ["d2"],
-                    "district": ["江北区"],
-                }
-            ),
-        )
-    with warehouse.engine.connect() as connection:
+    with warehouse.engine.begin() as connection:  # the table as an earlier version left it
+        connection.execute(text("DROP INDEX ix_call_links_district_as_of"))
+        connection.execute(text("ALTER TABLE call_links DROP COLUMN district"))
+        for call, case in (("C1", "K1"), ("C2", "K2")):
+            connection.execute(
+                text(
+                    "INSERT INTO call_links (as_of, call_id, case_id, confidence, threshold, evidence,"
+                    f" digest) VALUES ('2025-03-02', '{call}', '{case}', 0.9, 0.5, 'e', 'd')"
+                )
+            )
+        write_meta(connection, INPUT_INDEXES, "an-earlier-version")
+    warehouse.engine.dispose()
+    reopened = Warehouse(url)
+    with reopened.engine.connect() as connection:
         names = {i["name"] for i in inspect(connection).get_indexes("call_links")}
     assert "ix_call_links_district_as_of" in names
     day = date(2025, 3, 2)
+    assert read_call_links(reopened, day, day)["district"].tolist() == ["东湖区", "江北区"]
     by_district = {
-        district: read_call_links(warehouse, day, day, [district])["call_id"].tolist()
+        district: read_call_links(reopened, day, day, [district])["call_id"].tolist()
         for district in ("东湖区", "江北区", "西山区")
     }
     assert by_district == {"东湖区": ["C1"], "江北区": ["C2"], "西山区": []}
-    assert stored_link_days(warehouse, day, day, ["东湖区"]) == {day}
-    assert read_call_links(warehouse, day, day)["district"].isna().tolist() == [True, False]
+    assert stored_link_days(reopened, day, day, ["东湖区"]) == {day}
+    assert stored_link_days(reopened, day, day, ["东湖区", "西山区"]) == set()  # 西山区 has none
+    assert stored_link_days(reopened, day, day) == {day}
+    again = read_call_links(reopened, day, day, ["江北区"]).assign(case_id="K1", district="东湖区")
+    with reopened.transaction() as connection:
+        add_call_links(connection, again)  # the call moved to another district: decided again
+    stored = read_call_links(reopened, day, day)
+    assert stored.sort_values("call_id")[["call_id", "case_id", "district"]].values.tolist() == [
+        ["C1", "K1", "东湖区"],
+        ["C2", "K1", "东湖区"],
+    ]

@@ -1,6 +1,7 @@
 """The call links in the store (`tables.call_links`): the linker's decisions of each day, stored with the
-day's list or by a backfill of past days, read back by later runs (`pipelines.stored_links`) and by the
-dashboard's case timeline."""
+day's list or for past days (training, `fengqiao links`), each with its call's district, read back by
+later runs (`pipelines.stored_links`), by district parts through that district, and by the dashboard's
+case timeline."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, delete, select
 
 from warehouse import tables
 from warehouse.store import Warehouse, append
+
+_CHUNK = 5000  # call ids per DELETE ... IN (...)
 
 
 def _stored_between(first: date, last: date, districts: Sequence[str] | None) -> ColumnElement[bool]:
@@ -19,11 +22,8 @@ def _stored_between(first: date, last: date, districts: Sequence[str] | None) ->
     (as stored) when given."""
     links = tables.call_links.c
     where = (links.as_of >= first) & (links.as_of <= last)
-    if districts is not None:  # a link stored without its district (an earlier version's): by its call's
-        calls = tables.hotline.c
-        theirs = select(calls.call_id).where(calls.district.in_(list(districts)))
-        unmarked = links.district.is_(None) & links.call_id.in_(theirs)
-        where &= or_(links.district.in_(list(districts)), unmarked)
+    if districts is not None:
+        where &= links.district.in_(list(districts))
     return where
 
 
@@ -35,17 +35,37 @@ def read_call_links(
     return warehouse.read_table(tables.call_links, _stored_between(first, last, districts))
 
 
+def stored_link_districts(
+    warehouse: Warehouse, first: date, last: date, districts: Sequence[str] | None = None
+) -> set[tuple[date, str]]:
+    """The (day, district) pairs from `first` to `last` with a stored link (of the `districts`, as stored,
+    when given)."""
+    links = tables.call_links.c
+    query = select(links.as_of, links.district).where(_stored_between(first, last, districts)).distinct()
+    with warehouse.engine.connect() as connection:
+        return {(pd.Timestamp(day).date(), district) for day, district in connection.execute(query)}
+
+
 def stored_link_days(
     warehouse: Warehouse, first: date, last: date, districts: Sequence[str] | None = None
 ) -> set[date]:
-    """The days from `first` to `last` with a stored link (of a call logged in `districts`, when given)."""
-    as_of = tables.call_links.c.as_of
-    query = select(as_of).where(_stored_between(first, last, districts)).distinct()
-    with warehouse.engine.connect() as connection:
-        return {pd.Timestamp(day).date() for day in connection.execute(query).scalars()}
+    """The days from `first` to `last` with a stored link: of a call of each of the `districts` (as stored)
+    when given, else of any call."""
+    present = stored_link_districts(warehouse, first, last, districts)
+    days = {day for day, _ in present}
+    if districts is None:
+        return days
+    return {day for day in days if all((day, district) in present for district in districts)}
 
 
 def add_call_links(connection: Connection, links: pd.DataFrame) -> None:
-    """Store decided links (`features.call_linking.STORED_LINK_COLUMNS`) of days that have none stored for
-    their calls yet (a call's link of a day is stored once: a duplicate fails the transaction)."""
-    append(connection, tables.call_links, links)
+    """Store decided links (`features.call_linking.STORED_LINK_COLUMNS`), each replacing a link stored
+    before for the same call and day (decided again because its district or inputs changed, or by another
+    run at the same time)."""
+    table = tables.call_links
+    for day, calls in links.groupby("as_of", sort=True)["call_id"]:
+        ids = calls.astype(object).tolist()
+        for start in range(0, len(ids), _CHUNK):
+            chosen = table.c.call_id.in_(ids[start : start + _CHUNK])
+            connection.execute(delete(table).where(table.c.as_of == day, chosen))
+    append(connection, table, links)

@@ -353,13 +353,22 @@ def input_index_version() -> str:
 def _create_missing_indexes(connection: Connection) -> None:
     """Create the indexes of the indexed tables a store made by an earlier version lacks (`create_all`
     skips tables that exist, with their indexes), after the nullable columns they index."""
-    dashboard_tables.add_missing_columns(connection, [tables.call_links])
+    if dashboard_tables.add_missing_columns(connection, [tables.call_links]):
+        _fill_link_districts(connection)
     inspector = inspect(connection)
     present = {t: {i["name"] for i in inspector.get_indexes(t.name)} for t in INDEXED_TABLES}
     for table, names in present.items():
         for index in table.indexes:
             if index.name not in names:
                 index.create(connection)
+
+
+def _fill_link_districts(connection: Connection) -> None:
+    """Give the call links an earlier version stored without a district their call's, once (a join the
+    database plans; SQLite indexes the calls' ids for it by itself)."""
+    links, calls = tables.call_links, tables.hotline
+    joined = update(links).values(district=calls.c.district).where(calls.c.call_id == links.c.call_id)
+    connection.execute(joined.where(links.c.district.is_(None)))
 
 
 def _ensure_input_indexes(engine: Engine) -> None:
