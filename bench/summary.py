@@ -254,10 +254,11 @@ def province_note(results: dict[str, dict[str, Any] | None]) -> str:
     if figures is None:
         return (
             "Not measured yet: `python -m bench.province_bench` (11 copies of the city: 2,125,805 cases and "
-            "55,000,000 calls in one SQLite store, then training and a day by 100 district parts, each in a "
-            "fresh process) writes province_results.json and .md. Its training ran out of memory after the "
-            "parts, at the window of the store the call linker read whole (the linker now runs in the parts; "
-            "the day's grievances still read the window); see bench/README.md."
+            "55,000,000 calls in one SQLite store, then the history's call links, training and a day by 100 "
+            "district parts, each in a fresh process) writes province_results.json and .md. Its training "
+            "ran out of memory after the parts, at the window of the store the call linker read whole; the "
+            "linker now runs in the parts and stores the history's links once (about 100 minutes for the "
+            "province, an estimate), and the day reads only its grievances' window; see bench/README.md."
         )
     page = results["province"] or {}
     return (
