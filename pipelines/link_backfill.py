@@ -28,7 +28,7 @@ from pipelines.runners import run_tasks
 from pipelines.runtime import load_sources, open_warehouse, release_memory
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK
-from warehouse.call_links import add_call_links, stored_link_districts
+from warehouse.call_links import add_call_links, days_of_each, stored_link_districts
 from warehouse.district_parts import district_rows, part_filters
 
 # The days decided from one cut: one read of the linker's inputs (cases, events, linked calls) serves
@@ -69,17 +69,17 @@ def part_links(settings: Settings, districts: list[str], days: list[date]) -> pd
     """The links decided at the midnights of the days for the calls of some districts (as stored), from
     their part of the store (only its rows are read, `warehouse.district_parts`)."""
     stored = load_sources(open_warehouse(settings), FEATURE_COLUMNS, where=part_filters(districts))
-    links = decisions_of_days(recalled(settings, stored, days, districts), days)
+    recall_part(settings, stored, days, districts)
+    links = decisions_of_days(stored, days)
     del stored
     release_memory()
     return links
 
 
-def recalled(settings: Settings, stored: Sources, days: Sequence[date], districts: Sequence[str]) -> Sources:
-    """The stored records, once the links stored of the days (of the districts' calls) are given back to
-    this process's memo: a day decided again decides only its batches without a stored link."""
+def recall_part(settings: Settings, stored: Sources, days: Sequence[date], districts: Sequence[str]) -> None:
+    """Give the links stored of the days (of the districts' calls) back to this process's memo, so that a
+    day decided again decides only its batches without a stored link."""
     recall_links(settings, min(days), max(days) + timedelta(days=1), stored.hotline, districts)
-    return stored
 
 
 def backfill_links(
@@ -99,13 +99,15 @@ def backfill_links(
     present = stored_link_districts(warehouse, first, last, [d for group in groups for d in group])
     arguments = []
     for group in groups:  # a part's day is decided again unless each of its districts has a stored link
-        days = [day for day in wanted if not all((day, district) in present for district in group)]
+        done = days_of_each(present, group)
+        days = [day for day in wanted if day not in done]
         if days:
             arguments.append({"settings": settings, "districts": list(group), "days": days})
     links = 0
     if len(groups) == 1 and loaded is not None and arguments:
-        days, districts = arguments[0]["days"], arguments[0]["districts"]
-        decided = iter([decisions_of_days(recalled(settings, loaded, days, districts), days)])
+        days = arguments[0]["days"]
+        recall_part(settings, loaded, days, arguments[0]["districts"])
+        decided = iter([decisions_of_days(loaded, days)])
     else:
         decided = run_tasks(part_links, arguments, settings, progress, as_ready=True)
     for found in decided:

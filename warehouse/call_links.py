@@ -12,9 +12,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, delete, select
 
 from warehouse import tables
-from warehouse.store import Warehouse, append
-
-_CHUNK = 5000  # call ids per DELETE ... IN (...)
+from warehouse.store import Warehouse, append, id_chunks
 
 
 def _stored_between(first: date, last: date, districts: Sequence[str] | None) -> ColumnElement[bool]:
@@ -52,10 +50,14 @@ def stored_link_days(
     """The days from `first` to `last` with a stored link: of a call of each of the `districts` (as stored)
     when given, else of any call."""
     present = stored_link_districts(warehouse, first, last, districts)
-    days = {day for day, _ in present}
     if districts is None:
-        return days
-    return {day for day in days if all((day, district) in present for district in districts)}
+        return {day for day, _ in present}
+    return days_of_each(present, districts)
+
+
+def days_of_each(present: set[tuple[date, str]], districts: Sequence[str]) -> set[date]:
+    """The days of the (day, district) pairs on which each of the districts has a pair."""
+    return {day for day, _ in present if all((day, district) in present for district in districts)}
 
 
 def add_call_links(connection: Connection, links: pd.DataFrame) -> None:
@@ -64,8 +66,6 @@ def add_call_links(connection: Connection, links: pd.DataFrame) -> None:
     run at the same time)."""
     table = tables.call_links
     for day, calls in links.groupby("as_of", sort=True)["call_id"]:
-        ids = calls.astype(object).tolist()
-        for start in range(0, len(ids), _CHUNK):
-            chosen = table.c.call_id.in_(ids[start : start + _CHUNK])
-            connection.execute(delete(table).where(table.c.as_of == day, chosen))
+        for ids in id_chunks(calls.astype(object).tolist()):
+            connection.execute(delete(table).where(table.c.as_of == day, table.c.call_id.in_(ids)))
     append(connection, table, links)

@@ -276,7 +276,7 @@ def _select_in(
     found: list[tuple[object, ...]] = []
     names = ", ".join(f'"{c}"' for c in columns)
     values = values.tolist() if isinstance(values, pd.Series) else values
-    for chunk in _chunks(list(dict.fromkeys(values))):
+    for chunk in id_chunks(list(dict.fromkeys(values))):
         if connection.dialect.name == "sqlite":
             sql = f'SELECT {names} FROM "{table.name}" WHERE "{column}" IN ({_marks(len(chunk))})'
             found.extend(tuple(row) for row in connection.exec_driver_sql(sql, tuple(chunk)))
@@ -292,7 +292,8 @@ def _marks(count: int) -> str:
     return ", ".join(["?"] * count)
 
 
-def _chunks(values: list[str]) -> Iterator[list[str]]:
+def id_chunks(values: list[str]) -> Iterator[list[str]]:
+    """The values cut into lists of at most `_CHUNK` (one IN (...) query each)."""
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
 
@@ -496,7 +497,7 @@ class Warehouse:
         ]
         frames = [
             pd.read_sql(select(*columns).where(table.c[column].in_(chunk)), connection)
-            for chunk in _chunks(list(dict.fromkeys(values)))
+            for chunk in id_chunks(list(dict.fromkeys(values)))
         ]
         if not frames:
             return pd.DataFrame(columns=[c.name for c in table.columns])
@@ -511,7 +512,7 @@ class Warehouse:
     @staticmethod
     def delete_rows(connection: Connection, table: Table, column: str, values: Iterable[str]) -> None:
         """Delete the rows of a table whose column is among the values."""
-        for chunk in _chunks(list(dict.fromkeys(values))):
+        for chunk in id_chunks(list(dict.fromkeys(values))):
             connection.execute(delete(table).where(table.c[column].in_(chunk)))
 
     @staticmethod
