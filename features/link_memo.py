@@ -58,25 +58,26 @@ def remember(stored: pd.DataFrame, hotline: pd.DataFrame) -> int:
     if stored.empty:
         return 0
     position = pd.Index(hotline["call_id"].astype("string")).get_indexer(stored["call_id"].astype("string"))
-    stored = stored[position >= 0].assign(_row=position[position >= 0])
-    batches = 0
-    for digest, rows in stored.groupby("digest", sort=False):
-        calls = hotline.iloc[rows["_row"].to_numpy()]
-        days_of = (pd.Timestamp(d).date() for d in rows["as_of"])
-        instants = np.array([np.datetime64(as_of_instant(d).to_datetime64(), "us") for d in days_of])
-        MEMO.put(
-            bytes.fromhex(str(digest)),
-            pd.DataFrame(
-                {
-                    "call_id": rows["call_id"].astype(object).to_numpy(),
-                    "case_id": rows["case_id"].astype(object).to_numpy(),
-                    "confidence": rows["confidence"].to_numpy(dtype=float),
-                    "evidence": rows["evidence"].astype(object).to_numpy(),
-                    "received_at": as_us(calls["received_at"]),
-                    "caller_phone_pid": calls["caller_phone_pid"].astype(object).to_numpy(),
-                    "decided_at": instants,
-                }
-            ),
-        )
-        batches += 1
-    return batches
+    found = position >= 0
+    stored, rows = stored[found], position[found]
+    days = pd.Series(stored["as_of"].to_numpy(dtype=object))
+    instant = {day: as_of_instant(pd.Timestamp(day).date()).to_datetime64() for day in days.unique()}
+    links = pd.DataFrame(
+        {
+            "call_id": stored["call_id"].astype(object).to_numpy(),
+            "case_id": stored["case_id"].astype(object).to_numpy(),
+            "confidence": stored["confidence"].to_numpy(dtype=float),
+            "evidence": stored["evidence"].astype(object).to_numpy(),
+            "received_at": as_us(hotline["received_at"].iloc[rows]),
+            "caller_phone_pid": hotline["caller_phone_pid"].iloc[rows].astype(object).to_numpy(),
+            "decided_at": days.map(instant).to_numpy(dtype="datetime64[us]"),
+        }
+    )
+    codes, digests = pd.factorize(stored["digest"].astype(object).to_numpy())
+    order = np.argsort(codes, kind="stable")  # each batch's rows together, in their stored order
+    bounds = np.searchsorted(codes[order], np.arange(len(digests) + 1))
+    links = links.take(order)
+    for code, digest in enumerate(digests):
+        batch = links.iloc[bounds[code] : bounds[code + 1]].reset_index(drop=True)
+        MEMO.put(bytes.fromhex(str(digest)), batch)
+    return len(digests)

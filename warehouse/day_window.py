@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from contracts.vocabulary import RecordKind
 from warehouse import tables
-from warehouse.store import Warehouse, rows_frame
+from warehouse.store import Warehouse, fetched_rows, rows_frame
 
 MARGIN = pd.Timedelta(days=1)  # bounds compared by the database are widened by this (stored text forms)
 
@@ -97,9 +97,8 @@ def fingerprint_part(
         collate = ' COLLATE "C"' if connection.dialect.name == "postgresql" else ""
         order = literal_column(f"record_key{collate}")
         query = select(table.c.record_key, table.c.row_hash, table.c.known_at).order_by(order)
-        result = connection.execute(query.execution_options(yield_per=chunk_rows))
         pieces = []
-        for rows in result.partitions():
+        for rows in fetched_rows(connection, query, chunk_rows):
             frame = rows_frame(rows, ["record_key", "row_hash", "known_at"])
             known = pd.to_datetime(frame["known_at"]) < instant
             pairs = frame.loc[known.to_numpy(), ["record_key", "row_hash"]].astype(object)
