@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +28,7 @@ from pipelines.champions import champion_features
 from pipelines.day_parts import day_features
 from pipelines.day_window import day_window
 from pipelines.grievance_flow import day_grievances, surge_names
+from pipelines.link_backfill import backfill_links
 from pipelines.runtime import open_warehouse
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
@@ -106,15 +107,18 @@ def previous(as_of: date, settings: Settings) -> pd.DataFrame:
     return previous_assignments(open_warehouse(settings), as_of)
 
 
-@task(name="recall-stored-links", **IO_TASK)
-def recall_stored_links(known: KnownBefore, settings: Settings) -> int:
-    """Give the call links stored with the lists of the link window's days before the cut back to this
-    process's memo, so that scoring decides again only the batches (a district's calls of a day) whose
-    inputs changed (or that have no stored link); returns the batches given back. By district parts the
-    linker runs in the parts, each giving back its own (`pipelines.day_parts.part_features`): none here."""
-    if settings.district_parts > 1:
-        return 0
-    return recall_links(settings, known.as_of - LINK_WINDOW, known.as_of, known.hotline)
+@task(name="stored-window-links", **IO_TASK)
+def stored_window_links(known: KnownBefore, settings: Settings) -> int:
+    """Store the call links of the link window's days before the cut on which a district has none (days no
+    list was published for, a store ingested with its history: decided as `fengqiao links` decides them,
+    `pipelines.link_backfill`), then give the window's stored links back to this process's memo, so that
+    scoring decides again only the batches (a district's calls of a day) whose inputs changed; returns the
+    batches given back. By district parts the missing days are decided by parts and each part gives its
+    own links back (`pipelines.day_parts.part_features`): none here."""
+    whole = settings.district_parts <= 1
+    first, last = known.as_of - LINK_WINDOW, known.as_of - timedelta(days=1)
+    backfill_links(settings, first, last, loaded=known.sources if whole else None)
+    return recall_links(settings, first, known.as_of, known.hotline) if whole else 0
 
 
 @task(name="score-open-cases", **PURE_TASK)

@@ -1,4 +1,4 @@
-"""A list is scored with the call links stored beside earlier lists given back (`recall_stored_links`):
+"""A list is scored with the call links stored beside earlier lists given back (`stored_window_links`):
 the days whose inputs are unchanged are not decided again, and the list is the same as one made afresh."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from contracts.settings import Settings
 from features import call_linking, link_memo, linked_activity
 from features.known import cut
 from pipelines import day_list, stored_links, train_flow, train_parts
+from pipelines.grievance_flow import days_from
+from pipelines.link_backfill import decisions_of_days
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.score_flow import score_flow
 from tests.builders import TrainedHome
@@ -33,13 +35,15 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
     for day in earlier:
         score_flow(day, settings)
     day = last - timedelta(days=9)
-    stored = read_call_links(open_warehouse(settings), earlier[0], earlier[-1])
+    # the lists' days and the days of their link windows without a link (stored by the first list)
+    window = (day - stored_links.LINK_WINDOW, day - timedelta(days=1))
+    stored = read_call_links(open_warehouse(settings), *window)
     batches = stored["digest"].nunique()  # a district's calls of a day with a link
-    assert batches >= len(set(stored["as_of"])) > 0  # the tiny city's calls were linked on these days
+    assert batches >= len(set(stored["as_of"])) > len(earlier)
 
     link_memo.MEMO.clear()
     known = cut(load_sources(open_warehouse(settings)), day)
-    assert day_list.recall_stored_links.fn(known, settings) == batches
+    assert day_list.stored_window_links.fn(known, settings) == batches
 
     decided: list[object] = []
     fill = call_linking._fill
@@ -54,6 +58,40 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
     afresh = score_flow(day, settings).listed
     pd.testing.assert_frame_equal(recalled, afresh)
     assert decided_recalled <= len(decided) - decided_recalled - batches  # those batches not again
+    link_memo.MEMO.clear()
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_a_day_stores_the_links_of_its_window_s_days_that_had_none(
+    trained_home: TrainedHome, trained_copy: Settings, parts: int
+) -> None:
+    """A list scored where no earlier day's links are stored stores them with the day's: the rows a
+    backfill (`fengqiao links`) stores, whole or by parts; a list the next day decides none of them
+    again and stores only its own day."""
+    settings = trained_copy.model_copy(update={"district_parts": parts})
+    with open_warehouse(settings).transaction() as connection:
+        connection.execute(delete(tables.call_links))
+    day = date.fromisoformat(str(trained_home.report.score.manifest["as_of"])) - timedelta(days=5)
+    link_memo.MEMO.clear()
+    score_flow(day, settings)
+    first, last = day - stored_links.LINK_WINDOW, day - timedelta(days=1)
+    warehouse = open_warehouse(settings)
+    window = read_call_links(warehouse, first, last).drop(columns="digest")
+    link_memo.MEMO.clear()
+    expected = decisions_of_days(load_sources(warehouse), days_from(first, last)).drop(columns="digest")
+    key = ["as_of", "call_id"]
+    assert len(expected) > 0 and expected["as_of"].nunique() > 10
+    pd.testing.assert_frame_equal(
+        window.sort_values(key, ignore_index=True)[list(expected.columns)],
+        expected.sort_values(key, ignore_index=True),
+        check_dtype=False,
+    )
+    score_flow(day + timedelta(days=1), settings)
+    after = read_call_links(open_warehouse(settings), first, day).drop(columns="digest")
+    pd.testing.assert_frame_equal(
+        after[after["as_of"] < day].sort_values(key, ignore_index=True),
+        window.sort_values(key, ignore_index=True),
+    )
     link_memo.MEMO.clear()
 
 
