@@ -76,8 +76,7 @@ def remember(stored: pd.DataFrame, hotline: pd.DataFrame) -> int:
     codes, digests = pd.factorize(stored["digest"].astype(object).to_numpy())
     order = np.argsort(codes, kind="stable")  # each batch's rows together, in their stored order
     bounds = np.searchsorted(codes[order], np.arange(len(digests) + 1))
-    links = links.take(order)
-    for code, digest in enumerate(digests):
-        batch = links.iloc[bounds[code] : bounds[code + 1]].reset_index(drop=True)
+    for code, digest in enumerate(digests):  # each batch its own arrays (the memo's bound is in links)
+        batch = links.take(order[bounds[code] : bounds[code + 1]]).reset_index(drop=True)
         MEMO.put(bytes.fromhex(str(digest)), batch)
     return len(digests)

@@ -55,8 +55,8 @@ from pipelines.day_list import (
     log_published,
     previous,
     publish,
+    recall_stored_links,
     score_day,
-    stored_window_links,
 )
 from pipelines.day_window import escalation_events
 from pipelines.grievance_flow import PublishedGrievances, days_from, publish_day_grievances
@@ -549,8 +549,8 @@ def _run_day(
         return publish_grievances_only(as_of, settings, report)
     model = champion(settings)
     known, who_acts = day_inputs(settings, as_of)
-    stored_window_links(known, settings)
-    day = score_day(model, known, settings, previous(as_of, settings), who_acts)
+    unlinked = recall_stored_links(known, settings)
+    day = score_day(model, known, settings, previous(as_of, settings), who_acts, unlinked)
     report.update(
         {
             "model_version": model.version,

@@ -5,6 +5,7 @@ the day's grievances and call links beside it (used by `score_flow` and `daily_f
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,8 +16,6 @@ from prefect import get_run_logger, task
 from contracts.records import check_list
 from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
-from features import linked_activity
-from features.call_linking import day_decisions
 from features.known import KnownBefore, cut
 from features.matrix import families_reading
 from features.sources import Sources
@@ -25,14 +24,15 @@ from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
-from pipelines.day_parts import day_features
+from pipelines.day_parts import day_features, links_to_store
 from pipelines.day_window import day_window
 from pipelines.grievance_flow import day_grievances, surge_names
-from pipelines.link_backfill import backfill_links
 from pipelines.runtime import open_warehouse
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
+from warehouse.call_links import unlinked_days
 from warehouse.day_window import stored_fingerprint, stored_places
+from warehouse.district_parts import district_rows
 from warehouse.lists import manifest, previous_assignments, publish_day
 
 
@@ -107,18 +107,21 @@ def previous(as_of: date, settings: Settings) -> pd.DataFrame:
     return previous_assignments(open_warehouse(settings), as_of)
 
 
-@task(name="stored-window-links", **IO_TASK)
-def stored_window_links(known: KnownBefore, settings: Settings) -> int:
-    """Store the call links of the link window's days before the cut on which a district has none (days no
-    list was published for, a store ingested with its history: decided as `fengqiao links` decides them,
-    `pipelines.link_backfill`), then give the window's stored links back to this process's memo, so that
-    scoring decides again only the batches (a district's calls of a day) whose inputs changed; returns the
-    batches given back. By district parts the missing days are decided by parts and each part gives its
-    own links back (`pipelines.day_parts.part_features`): none here."""
-    whole = settings.district_parts <= 1
+@task(name="recall-stored-links", **IO_TASK)
+def recall_stored_links(known: KnownBefore, settings: Settings) -> list[date]:
+    """Give the call links stored of the link window's days before the cut back to this process's memo, so
+    that scoring decides again only the batches (a district's calls of a day) whose inputs changed or that
+    have no stored link; returns the window's days on which a district of the store has no stored link
+    (days no list was published for, a store ingested with its history), whose links the day's features
+    decide anyway and its list stores (`score_day`). By district parts each part does both for its own
+    districts (`pipelines.day_parts.part_features`): none here."""
+    if settings.district_parts > 1:
+        return []
     first, last = known.as_of - LINK_WINDOW, known.as_of - timedelta(days=1)
-    backfill_links(settings, first, last, loaded=known.sources if whole else None)
-    return recall_links(settings, first, known.as_of, known.hotline) if whole else 0
+    recall_links(settings, first, known.as_of, known.hotline)
+    warehouse = open_warehouse(settings)
+    districts = [d for d in district_rows(warehouse).index if isinstance(d, str)]
+    return unlinked_days(warehouse, first, last, districts)
 
 
 @task(name="score-open-cases", **PURE_TASK)
@@ -128,6 +131,7 @@ def score_day(
     settings: Settings,
     before: pd.DataFrame | None = None,
     who_acts: Routing | None = None,
+    unlinked: Sequence[date] = (),
 ) -> ScoredDay:
     """The ranked list of the cases open and not dormant at the cut's date, checked against the contract,
     with who acts on its high and medium cases (`before`: the previous list's assignments, which a case
@@ -135,7 +139,8 @@ def score_day(
 
     `known` is the store as known before the as-of instant (`features.known.cut`), and everything of the
     day is built from it alone; `who_acts` the routing table checked against the whole store (by default,
-    against `known`).
+    against `known`); `unlinked`: the link window's days without stored links (`recall_stored_links`),
+    whose links the list stores too.
     """
     as_of = known.as_of
     docs = champion_features(model, settings)
@@ -159,7 +164,7 @@ def score_day(
     check_routed(routed)
     audit = list_audit(listed, settings)
     grievances = day_grievances(known, settings)
-    links = built.links if built.links is not None else day_decisions(known, linked_activity.LINK_CONFIG)
+    links = built.links if built.links is not None else links_to_store(known, unlinked, families)
     description = manifest(
         routed,
         as_of,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from types import ModuleType
 
 import pandas as pd
@@ -15,7 +16,7 @@ from prefect import task
 
 from contracts.settings import Settings
 from features import intake, linked_activity
-from features.call_linking import day_decisions
+from features.call_linking import days_decisions
 from features.cohort import dormant_cases, open_cases
 from features.context import BaseRates
 from features.grievances import endings_of
@@ -28,6 +29,7 @@ from pipelines.runners import run_tasks
 from pipelines.runtime import load_sources, open_warehouse, release_memory
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK
+from warehouse.call_links import unlinked_days
 from warehouse.district_parts import district_rows, part_filters, reporters_elsewhere
 
 # What a part reads of the cases of other districts naming its reporters' phones (no event, no call).
@@ -41,7 +43,7 @@ ELSEWHERE_COLUMNS = {
 @dataclass(frozen=True)
 class DayFeatures:
     """A day's features of its open cases (not dormant) and its dormant cases; by district parts, the
-    day's call links too (`features.call_linking.day_decisions`, the parts' together)."""
+    call links its list stores too (`links_to_store`, the parts' together)."""
 
     features: pd.DataFrame
     dormant: pd.DataFrame
@@ -61,6 +63,16 @@ def day_features(known: KnownBefore, families: Sequence[ModuleType], settings: S
     city = city_base_rates(settings, known.instant)
     parted = parts_features(groups, known.instant, families, city, settings)
     return replace(parted, features=parted.features[frame_columns(families)])
+
+
+def links_to_store(
+    known: KnownBefore, unlinked: Sequence[date], families: Sequence[ModuleType]
+) -> pd.DataFrame:
+    """The call links a day's list stores (`features.call_linking.STORED_LINK_COLUMNS`, by as_of, then
+    call_id): the day's decisions, and, when its features read the linked calls (and so decided them),
+    those of the link window's `unlinked` days (days on which a district has no stored link)."""
+    days = [*unlinked, known.as_of] if linked_activity in families else [known.as_of]
+    return days_decisions(known, sorted(days), linked_activity.LINK_CONFIG)
 
 
 def frame_columns(families: Sequence[ModuleType]) -> list[str]:
@@ -103,14 +115,14 @@ def parts_features(
     parts = list(run_tasks(part_features, arguments, settings))
     frame = stacked([part.frame for part in parts])
     dormant = stacked([part.dormant for part in parts])
-    links = stacked([part.links for part in parts], "call_id")
+    links = stacked([part.links for part in parts], ["as_of", "call_id"])
     readings = [part.intake for part in parts if part.intake is not None]
     if readings:
         frame = frame.join(finished_intake(readings, instant), on="case_id")
     return DayFeatures(frame, dormant, links)
 
 
-def stacked(frames: Sequence[pd.DataFrame], key: str = "case_id") -> pd.DataFrame:
+def stacked(frames: Sequence[pd.DataFrame], key: str | list[str] = "case_id") -> pd.DataFrame:
     """The parts' frames one after another, by the key (an empty part adds no dtypes)."""
     built = [frame for frame in frames if len(frame)] or list(frames[:1])
     return pd.concat(built, ignore_index=True).sort_values(key, ignore_index=True)
@@ -132,8 +144,9 @@ def part_features(
     families: list[ModuleType],
     city: BaseRates,
 ) -> PartFeatures:
-    """The families' features of the open cases of some districts (as stored), and the day's call links
-    of their calls, from their part of the store as known before the instant: only its rows are read
+    """The families' features of the open cases of some districts (as stored), and the call links of their
+    calls the day's list stores (`links_to_store`), from their part of the store as known before the
+    instant: only its rows are read
     (`warehouse.district_parts`), and for intake the cases of other districts naming its reporters'
     phones. (The part's calls of other districts, quoting its case numbers or from its reporters' phones,
     have no candidate in it: a call's candidates are of its district.)"""
@@ -142,11 +155,13 @@ def part_features(
     known = cut(stored, instant)
     # The links its districts' earlier lists stored, given back to this process's memo (a Dask worker's
     # own): only the batches whose inputs changed are decided again.
-    recall_links(settings, known.as_of - LINK_WINDOW, known.as_of, known.hotline, districts)
+    first, last = known.as_of - LINK_WINDOW, known.as_of - timedelta(days=1)
+    recall_links(settings, first, known.as_of, known.hotline, districts)
+    unlinked = unlinked_days(warehouse, first, last, districts) if linked_activity in families else []
     built = [family for family in families if family in PART_FAMILIES]
     frame = features_at(known, built, settings.dormant_days, city)
     dormant = dormant_cases(known.sources, instant, settings.dormant_days)
-    links = day_decisions(known, linked_activity.LINK_CONFIG)
+    links = links_to_store(known, unlinked, families)
     reading = None
     if intake in families:
         elsewhere = load_sources(warehouse, ELSEWHERE_COLUMNS, where=reporters_elsewhere(districts))

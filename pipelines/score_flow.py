@@ -13,7 +13,7 @@ from prefect import flow
 
 from contracts.settings import Settings
 from pipelines.champions import champion
-from pipelines.day_list import day_inputs, log_published, previous, publish, score_day, stored_window_links
+from pipelines.day_list import day_inputs, log_published, previous, publish, recall_stored_links, score_day
 
 __all__ = ["ScoreReport", "score_flow"]
 
@@ -32,8 +32,8 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     """Score the cases open at `as_of` with the champion and publish the ranked list."""
     settings = settings or Settings()
     known, who_acts = day_inputs(settings, as_of)
-    stored_window_links(known, settings)
-    day = score_day(champion(settings), known, settings, previous(as_of, settings), who_acts)
+    unlinked = recall_stored_links(known, settings)
+    day = score_day(champion(settings), known, settings, previous(as_of, settings), who_acts, unlinked)
     paths = publish(day, settings)
     log_published(day)
     return ScoreReport(day.listed, day.manifest, paths)

@@ -1,4 +1,4 @@
-"""A list is scored with the call links stored beside earlier lists given back (`stored_window_links`):
+"""A list is scored with the call links stored beside earlier lists given back (`recall_stored_links`):
 the days whose inputs are unchanged are not decided again, and the list is the same as one made afresh."""
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
 
     link_memo.MEMO.clear()
     known = cut(load_sources(open_warehouse(settings)), day)
-    assert day_list.stored_window_links.fn(known, settings) == batches
+    unlinked = day_list.recall_stored_links.fn(known, settings)
+    assert len(link_memo.MEMO.entries) == batches  # the window's stored batches, given back
+    assert all(window[0] <= day <= window[1] for day in unlinked)  # a district without a link that day
 
     decided: list[object] = []
     fill = call_linking._fill
@@ -65,9 +67,9 @@ def test_stored_links_are_given_back_and_the_list_is_the_same(
 def test_a_day_stores_the_links_of_its_window_s_days_that_had_none(
     trained_home: TrainedHome, trained_copy: Settings, parts: int
 ) -> None:
-    """A list scored where no earlier day's links are stored stores them with the day's: the rows a
-    backfill (`fengqiao links`) stores, whole or by parts; a list the next day decides none of them
-    again and stores only its own day."""
+    """A list scored where no earlier day's links are stored stores those of its link window with the
+    day's: the rows a backfill (`fengqiao links`) stores, whole or by parts; the next day's list leaves
+    them as they are."""
     settings = trained_copy.model_copy(update={"district_parts": parts})
     with open_warehouse(settings).transaction() as connection:
         connection.execute(delete(tables.call_links))

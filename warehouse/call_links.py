@@ -6,7 +6,7 @@ case timeline."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, delete, select
@@ -53,6 +53,14 @@ def stored_link_days(
     if districts is None:
         return {day for day, _ in present}
     return days_of_each(present, districts)
+
+
+def unlinked_days(warehouse: Warehouse, first: date, last: date, districts: Sequence[str]) -> list[date]:
+    """The days from `first` to `last` on which one of the districts (as stored) has no stored link, in
+    order."""
+    done = days_of_each(stored_link_districts(warehouse, first, last, districts), districts)
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [day for day in days if day not in done]
 
 
 def days_of_each(present: set[tuple[date, str]], districts: Sequence[str]) -> set[date]:

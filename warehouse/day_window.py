@@ -100,7 +100,7 @@ def fingerprint_part(
         pieces = []
         for rows in fetched_rows(connection, query, chunk_rows):
             frame = rows_frame(rows, ["record_key", "row_hash", "known_at"])
-            known = pd.to_datetime(frame["known_at"]) < instant
+            known = pd.to_datetime(frame["known_at"], format="ISO8601") < instant
             pairs = frame.loc[known.to_numpy(), ["record_key", "row_hash"]].astype(object)
             pieces.append(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
     return b"".join(pieces)

@@ -34,6 +34,7 @@ from contracts.spreadsheet import neutralised
 from contracts.timeparse import local_now
 from warehouse import tables
 from warehouse.atomic_files import remove_leftovers, write_all_atomic, write_atomic
+from warehouse.call_links import add_call_links
 from warehouse.dashboard_tables import assignments as assignments_table
 from warehouse.store import Warehouse, append
 
@@ -249,7 +250,8 @@ def publish_list(
 ) -> dict[str, Path]:
     """Replace the list's files (its CSV in the manifest's language), the grievances' and (when given) the
     dormant cases', and the store's list, grievances, who acts on the list's cases (`assignments`, none when
-    not given), the day's call links (when given) and manifest, together; then write the manifest file.
+    not given), the call links (when given: the day's replace the day's, those of earlier days the run
+    decided are added, `add_call_links`) and manifest, together; then write the manifest file.
     The files are staged and renamed inside the store's transaction, after its rows are written, so a
     failure before the commit changes neither. Temporary files left by a killed earlier writer are removed
     first."""
@@ -274,7 +276,9 @@ def publish_list(
             assignments_table: unassigned if assignments is None else assignments,
         }
         if links is not None:
-            day_tables[tables.call_links] = links
+            today = (links["as_of"] == as_of).to_numpy(dtype=bool)
+            day_tables[tables.call_links] = links[today]
+            add_call_links(connection, links[~today])
         replace_list(connection, as_of, listed, text, day_tables)
         write_all_atomic(files)
     paths["manifest"] = day_file(lists_dir, as_of, MANIFEST_SUFFIX)

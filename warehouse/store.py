@@ -175,7 +175,8 @@ def fetched_rows(
         while rows := result.cursor.fetchmany(chunk_rows):
             yield rows
     except error_type as error:
-        raise DBAPIError.instance(str(query), None, error, error_type) from error
+        statement = str(query.compile(dialect=connection.dialect))
+        raise DBAPIError.instance(statement, None, error, error_type) from error
     finally:
         result.close()
 
