@@ -562,7 +562,7 @@ def _run_day(
             "empty_reason": day.manifest["empty_reason"],
             "bands": day.manifest["bands"],
             "grievances": day.manifest["grievances"],
-            "call_links": len(day.links),
+            "call_links": int((day.links["as_of"] == as_of).sum()),  # the day's own
             "input_fingerprint": day.manifest["input_fingerprint"],
         }
     )
