@@ -9,6 +9,8 @@ import platform
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -74,15 +76,19 @@ def run_measurement(
     module: str, arguments: Sequence[str], env: Mapping[str, str] | None = None, what: str | None = None
 ) -> dict[str, object]:
     """`python -m MODULE ARGUMENTS` in a fresh process (ENV, default this one's, with the repository on
-    PYTHONPATH); the last JSON line it printed. Exits with the output's tail if it failed or printed none."""
+    PYTHONPATH); the last JSON line it printed. Exits with the output's tail if it failed or printed none,
+    its whole output kept in a file the message names (a failure's cause is often far from the tail)."""
     base = os.environ if env is None else env
     path = os.pathsep.join(filter(None, [str(REPO), base.get("PYTHONPATH")]))
     done = run_captured([sys.executable, "-m", module, *arguments], {**base, "PYTHONPATH": path})
     found = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not found:
         what = what or f"python -m {module} {' '.join(arguments)}"
+        kept = Path(tempfile.gettempdir()) / f"{module}-{os.getpid()}-{time.time_ns()}.failed.log"
+        kept.write_text(f"{what}\n{done.stdout}\n{done.stderr}", encoding="utf-8")
         raise SystemExit(
-            f"{what} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+            f"{what} failed (exit {done.returncode}), whole output in {kept}:\n"
+            f"{done.stdout[-2000:]}{done.stderr[-4000:]}"
         )
     return json.loads(found[-1])
 
