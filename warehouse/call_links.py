@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, delete, select
 
 from warehouse import tables
-from warehouse.store import Warehouse, append, id_chunks
+from warehouse.store import Warehouse, append, id_chunks, reading
 
 
 def _stored_between(first: date, last: date, districts: Sequence[str] | None) -> ColumnElement[bool]:
@@ -40,7 +40,7 @@ def stored_link_districts(
     when given)."""
     links = tables.call_links.c
     query = select(links.as_of, links.district).where(_stored_between(first, last, districts)).distinct()
-    with warehouse.engine.connect() as connection:
+    with reading(warehouse.engine) as connection:
         return {(pd.Timestamp(day).date(), district) for day, district in connection.execute(query)}
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from contracts.vocabulary import RecordKind
 from warehouse import tables
-from warehouse.store import Warehouse, fetched_rows, rows_frame
+from warehouse.store import Warehouse, fetched_rows, reading, rows_frame
 
 MARGIN = pd.Timedelta(days=1)  # bounds compared by the database are widened by this (stored text forms)
 
@@ -93,7 +93,7 @@ def fingerprint_part(
     records known before the instant, by record_key, read by the database in that order a chunk at a
     time (never the whole table)."""
     table = tables.INPUT_TABLES[kind]
-    with warehouse.engine.connect() as connection:
+    with reading(warehouse.engine) as connection:
         collate = ' COLLATE "C"' if connection.dialect.name == "postgresql" else ""
         order = literal_column(f"record_key{collate}")
         query = select(table.c.record_key, table.c.row_hash, table.c.known_at).order_by(order)
@@ -122,7 +122,7 @@ def stored_fingerprint(warehouse: Warehouse, instant: pd.Timestamp) -> str:
 def stored_places(warehouse: Warehouse) -> tuple[list[str], list[str]]:
     """The districts and the (non-blank-missing) towns of every stored case, each once."""
     cases = tables.cases.c
-    with warehouse.engine.connect() as connection:
+    with reading(warehouse.engine) as connection:
         districts = [row[0] for row in connection.execute(select(cases.district).distinct())]
         towns = [row[0] for row in connection.execute(select(cases.town).distinct()) if row[0] is not None]
     return districts, towns

@@ -69,8 +69,23 @@ def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+# The execution option of connections that only read (`reading`).
+READ_ONLY = "fengqiao_read_only"
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """A transaction that writes takes the write lock when it begins (no deadlock upgrading a read lock
+    later); one that only reads (`reading`) is deferred: in WAL mode a snapshot that takes no lock, so a
+    long read never holds up a writer or another reader."""
+    deferred = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only (on SQLite its transactions take no lock: `_sqlite_begin`)."""
+    with engine.connect() as connection:
+        yield connection.execution_options(**{READ_ONLY: True})
 
 
 PRIVATE_FILE = 0o600
@@ -444,7 +459,7 @@ class Warehouse:
         if self._bound is not None:
             yield self._bound
             return
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             yield connection
 
     def read_table(self, table: Table, where: object | None = None) -> pd.DataFrame:
