@@ -50,6 +50,7 @@ from pipelines.alerts import send_alert
 from pipelines.champions import champion
 from pipelines.day_list import (
     ScoredDay,
+    champion_day_features,
     day_inputs,
     day_known,
     log_published,
@@ -550,7 +551,8 @@ def _run_day(
     model = champion(settings)
     known, who_acts = day_inputs(settings, as_of)
     unlinked = recall_stored_links(known, settings)
-    day = score_day(model, known, settings, previous(as_of, settings), who_acts, unlinked)
+    built = champion_day_features(model, known, settings)  # by the flow: parts are not sent a task's inputs
+    day = score_day(model, known, settings, previous(as_of, settings), who_acts, unlinked, built)
     report.update(
         {
             "model_version": model.version,

@@ -24,7 +24,7 @@ from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
-from pipelines.day_parts import day_features, links_to_store
+from pipelines.day_parts import DayFeatures, day_features, links_to_store
 from pipelines.day_window import day_window
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
@@ -124,6 +124,14 @@ def recall_stored_links(known: KnownBefore, settings: Settings) -> list[date]:
     return unlinked_days(warehouse, first, last, districts)
 
 
+def champion_day_features(model: Champion, known: KnownBefore, settings: Settings) -> DayFeatures:
+    """The day's features of the families the champion reads, built by the flow itself rather than inside
+    `score_day`: by district parts on Dask, every part submitted from inside a task carries that task's
+    parameters (Prefect serialises the running task's context with each submission), 900 MiB of the
+    day's window at province size."""
+    return day_features(known, families_reading(model.metadata["features"]), settings)
+
+
 @task(name="score-open-cases", **PURE_TASK)
 def score_day(
     model: Champion,
@@ -132,6 +140,7 @@ def score_day(
     before: pd.DataFrame | None = None,
     who_acts: Routing | None = None,
     unlinked: Sequence[date] = (),
+    built: DayFeatures | None = None,
 ) -> ScoredDay:
     """The ranked list of the cases open and not dormant at the cut's date, checked against the contract,
     with who acts on its high and medium cases (`before`: the previous list's assignments, which a case
@@ -140,13 +149,14 @@ def score_day(
     `known` is the store as known before the as-of instant (`features.known.cut`), and everything of the
     day is built from it alone; `who_acts` the routing table checked against the whole store (by default,
     against `known`); `unlinked`: the link window's days without stored links (`recall_stored_links`),
-    whose links the list stores too.
+    whose links the list stores too; `built`: the day's features when the flow built them
+    (`champion_day_features`), else built here.
     """
     as_of = known.as_of
     docs = champion_features(model, settings)
     who_acts = who_acts or routing(settings, known)  # a mistake in the routing file is told before scoring
     families = families_reading(model.metadata["features"])
-    built = day_features(known, families, settings)
+    built = built or day_features(known, families, settings)
     features, dormant = built.features, built.dormant
     listed = rank_cases(
         model.model,

@@ -13,7 +13,15 @@ from prefect import flow
 
 from contracts.settings import Settings
 from pipelines.champions import champion
-from pipelines.day_list import day_inputs, log_published, previous, publish, recall_stored_links, score_day
+from pipelines.day_list import (
+    champion_day_features,
+    day_inputs,
+    log_published,
+    previous,
+    publish,
+    recall_stored_links,
+    score_day,
+)
 
 __all__ = ["ScoreReport", "score_flow"]
 
@@ -33,7 +41,9 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     settings = settings or Settings()
     known, who_acts = day_inputs(settings, as_of)
     unlinked = recall_stored_links(known, settings)
-    day = score_day(champion(settings), known, settings, previous(as_of, settings), who_acts, unlinked)
+    model = champion(settings)
+    built = champion_day_features(model, known, settings)  # by the flow: parts are not sent a task's inputs
+    day = score_day(model, known, settings, previous(as_of, settings), who_acts, unlinked, built)
     paths = publish(day, settings)
     log_published(day)
     return ScoreReport(day.listed, day.manifest, paths)

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from prefect.context import TaskRunContext
 
 from cities.demo import SimulationConfig
 from contracts.settings import Settings
 from features.link_memo import MEMO
 from features.partition import district_groups
 from features.sources import FEATURE_COLUMNS
+from pipelines import day_parts
 from pipelines.daily_flow import daily_flow
 from pipelines.day_parts import ELSEWHERE_COLUMNS
 from pipelines.demo_flow import demo_flow
@@ -185,3 +187,25 @@ def test_parts_publish_the_same_list_on_postgresql(prefect_harness: None, tmp_pa
     )
     report = demo_flow(POSTGRES_CITY, settings)
     _same_day_by_parts(settings, report.as_of)
+
+
+@pytest.mark.slow
+def test_the_days_parts_are_sent_by_the_flow_not_from_inside_a_task(
+    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect sends the running task's context, its parameters included, with every part submitted to
+    Dask: submitted from inside the scoring task, each part carried the day's window (901 MiB a part at
+    province size, which ran the province's day out of memory), so the flow fans the parts out itself."""
+    contexts: list[object] = []
+    submit = day_parts.run_tasks
+
+    def seen(*args: object, **kwargs: object) -> object:
+        contexts.append(TaskRunContext.get())
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(day_parts, "run_tasks", seen)
+    as_of = date.fromisoformat(str(trained_home.report.score.manifest["as_of"]))
+    for flow in (score_flow, daily_flow):
+        contexts.clear()
+        flow(as_of, trained_copy.model_copy(update={"district_parts": 3}))
+        assert contexts == [None]  # one fan-out of the day's parts, by the flow itself
