@@ -111,4 +111,4 @@ def test_the_summary_keeps_the_province_figures_with_the_city_s_parquet_ingest_r
     }
     assert "training 3,100 s (≤ 3,600 s)" in province_note(results)  # type: ignore[arg-type]
     assert province({"ingest": None, "province": None}) is None
-    assert "Not measured yet" in province_note({"ingest": None, "province": None})
+    assert "Not finished yet" in province_note({"ingest": None, "province": None})
