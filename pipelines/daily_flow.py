@@ -551,8 +551,8 @@ def _run_day(
     model = champion(settings)
     known, who_acts = day_inputs(settings, as_of)
     unlinked = recall_stored_links(known, settings)
-    built = champion_day_features(model, known, settings)  # by the flow: parts are not sent a task's inputs
-    day = score_day(model, known, settings, previous(as_of, settings), who_acts, unlinked, built)
+    built = champion_day_features(model, known, settings, unlinked)  # by the flow, not in a task
+    day = score_day(model, known, settings, previous(as_of, settings), who_acts, built)
     report.update(
         {
             "model_version": model.version,

@@ -24,7 +24,7 @@ from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
-from pipelines.day_parts import DayFeatures, day_features, links_to_store
+from pipelines.day_parts import DayFeatures, day_features
 from pipelines.day_window import day_window
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
@@ -32,7 +32,6 @@ from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from warehouse.call_links import unlinked_days
 from warehouse.day_window import stored_fingerprint, stored_places
-from warehouse.district_parts import district_rows
 from warehouse.lists import manifest, previous_assignments, publish_day
 
 
@@ -119,17 +118,19 @@ def recall_stored_links(known: KnownBefore, settings: Settings) -> list[date]:
         return []
     first, last = known.as_of - LINK_WINDOW, known.as_of - timedelta(days=1)
     recall_links(settings, first, known.as_of, known.hotline)
-    warehouse = open_warehouse(settings)
-    districts = [d for d in district_rows(warehouse).index if isinstance(d, str)]
-    return unlinked_days(warehouse, first, last, districts)
+    named = pd.concat([known.cases["district"], known.hotline["district"]]).dropna().astype(object).unique()
+    districts = [d for d in named if isinstance(d, str)]
+    return unlinked_days(open_warehouse(settings), first, last, districts)
 
 
-def champion_day_features(model: Champion, known: KnownBefore, settings: Settings) -> DayFeatures:
-    """The day's features of the families the champion reads, built by the flow itself rather than inside
-    `score_day`: by district parts on Dask, every part submitted from inside a task carries that task's
-    parameters (Prefect serialises the running task's context with each submission), 900 MiB of the
-    day's window at province size."""
-    return day_features(known, families_reading(model.metadata["features"]), settings)
+def champion_day_features(
+    model: Champion, known: KnownBefore, settings: Settings, unlinked: Sequence[date] = ()
+) -> DayFeatures:
+    """The day's features of the families the champion reads and the call links its list stores
+    (`unlinked`: `recall_stored_links`'s days), built by the flow itself rather than inside `score_day`: by
+    district parts on Dask, every part submitted from inside a task would carry that task's parameters
+    (`pipelines.runners.run_tasks` refuses it), 900 MiB of the day's window at province size."""
+    return day_features(known, families_reading(model.metadata["features"]), settings, unlinked)
 
 
 @task(name="score-open-cases", **PURE_TASK)
@@ -139,7 +140,6 @@ def score_day(
     settings: Settings,
     before: pd.DataFrame | None = None,
     who_acts: Routing | None = None,
-    unlinked: Sequence[date] = (),
     built: DayFeatures | None = None,
 ) -> ScoredDay:
     """The ranked list of the cases open and not dormant at the cut's date, checked against the contract,
@@ -148,9 +148,8 @@ def score_day(
 
     `known` is the store as known before the as-of instant (`features.known.cut`), and everything of the
     day is built from it alone; `who_acts` the routing table checked against the whole store (by default,
-    against `known`); `unlinked`: the link window's days without stored links (`recall_stored_links`),
-    whose links the list stores too; `built`: the day's features when the flow built them
-    (`champion_day_features`), else built here.
+    against `known`); `built`: the day's features and links when the flow built them
+    (`champion_day_features`), else built here (the day's links alone).
     """
     as_of = known.as_of
     docs = champion_features(model, settings)
@@ -174,7 +173,6 @@ def score_day(
     check_routed(routed)
     audit = list_audit(listed, settings)
     grievances = day_grievances(known, settings)
-    links = built.links if built.links is not None else links_to_store(known, unlinked, families)
     description = manifest(
         routed,
         as_of,
@@ -187,7 +185,7 @@ def score_day(
         who_acts,
     )
     assigned = assignment_rows(routed, who_acts.table)
-    return ScoredDay(as_of, routed, features, audit, description, grievances, links, dormant, assigned)
+    return ScoredDay(as_of, routed, features, audit, description, grievances, built.links, dormant, assigned)
 
 
 @task(name="publish-list", **IO_TASK)

@@ -42,20 +42,28 @@ ELSEWHERE_COLUMNS = {
 
 @dataclass(frozen=True)
 class DayFeatures:
-    """A day's features of its open cases (not dormant) and its dormant cases; by district parts, the
-    call links its list stores too (`links_to_store`, the parts' together)."""
+    """A day's features of its open cases (not dormant), its dormant cases and the call links its list
+    stores (`links_to_store`; by district parts, the parts' together)."""
 
     features: pd.DataFrame
     dormant: pd.DataFrame
-    links: pd.DataFrame | None = None
+    links: pd.DataFrame
 
 
-def day_features(known: KnownBefore, families: Sequence[ModuleType], settings: Settings) -> DayFeatures:
-    """`features_at` and `dormant_cases` of the cut, built over the whole cut (`district_parts` = 1) or
-    by district parts (then only `known`'s instant is read: each part reads its own rows)."""
+def day_features(
+    known: KnownBefore,
+    families: Sequence[ModuleType],
+    settings: Settings,
+    unlinked: Sequence[date] = (),
+) -> DayFeatures:
+    """`features_at` and `dormant_cases` of the cut, and the call links its list stores
+    (`links_to_store`; `unlinked`: the link window's days without a stored link), built over the whole cut
+    (`district_parts` = 1) or by district parts (then only `known`'s instant is read: each part reads its
+    own rows and finds its own unlinked days)."""
     if settings.district_parts <= 1:
         dormant = dormant_cases(known.sources, known.instant, settings.dormant_days)
-        return DayFeatures(features_at(known, families, settings.dormant_days), dormant)
+        features = features_at(known, families, settings.dormant_days)
+        return DayFeatures(features, dormant, links_to_store(known, unlinked, families))
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
     unknown = [family.__name__ for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES]
     if unknown:

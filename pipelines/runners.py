@@ -8,6 +8,7 @@ from itertools import pairwise
 from typing import Any, TypeVar
 
 from prefect.client.orchestration import get_client
+from prefect.context import TaskRunContext
 from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -66,6 +67,11 @@ def run_tasks(
     if settings.task_runner == "dask":
         if not arguments:
             return
+        if TaskRunContext.get() is not None:  # Prefect sends the running task's context with each part
+            raise RuntimeError(
+                f"{work.name}: Dask parts are submitted by a flow, not from inside a task (each part would "
+                "be sent the task's inputs)"
+            )
         with task_runner(settings) as runner:
             futures = [runner.submit(work, parameters) for parameters in arguments]
             for future in progress(as_completed(futures) if as_ready else futures):

@@ -42,8 +42,8 @@ def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     known, who_acts = day_inputs(settings, as_of)
     unlinked = recall_stored_links(known, settings)
     model = champion(settings)
-    built = champion_day_features(model, known, settings)  # by the flow: parts are not sent a task's inputs
-    day = score_day(model, known, settings, previous(as_of, settings), who_acts, unlinked, built)
+    built = champion_day_features(model, known, settings, unlinked)  # by the flow, not in a task
+    day = score_day(model, known, settings, previous(as_of, settings), who_acts, built)
     paths = publish(day, settings)
     log_published(day)
     return ScoreReport(day.listed, day.manifest, paths)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from prefect import flow, task
 
 from contracts.settings import Settings
 from pipelines.demo_flow import demo_flow
-from pipelines.runners import parts_of
+from pipelines.runners import parts_of, run_tasks
 from tests.builders import TRAINED_CITY, TrainedHome, trained_settings
 
 
@@ -50,3 +51,31 @@ def test_a_dask_cluster_and_this_process_publish_identical_lists(
         published = (distributed.lists_dir / name).read_bytes()
         assert published == (embedded.lists_dir / name).read_bytes()
     assert len(local.score.listed) > 0
+
+
+@task
+def _half(x: int) -> float:
+    return x / 2
+
+
+def test_dask_parts_are_refused_from_inside_a_task(tmp_path: Path) -> None:
+    """Prefect sends the running task's context, its inputs included, with every task submitted to Dask:
+    parts fanned out from inside a task would each carry them, so `run_tasks` refuses before any cluster
+    starts; from the flow itself they run."""
+    settings = Settings(home=tmp_path, task_runner="dask", dask_parts=1)
+
+    @task
+    def inside() -> list[float]:
+        return list(run_tasks(_half, [{"x": 1}], settings))
+
+    @flow
+    def from_a_task() -> list[float]:
+        return inside()
+
+    @flow
+    def from_the_flow() -> list[float]:
+        return list(run_tasks(_half, [{"x": 1}, {"x": 3}], settings))
+
+    with pytest.raises(RuntimeError, match="not from inside a task"):
+        from_a_task()
+    assert from_the_flow() == [0.5, 1.5]

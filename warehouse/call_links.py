@@ -58,7 +58,7 @@ def stored_link_days(
 def unlinked_days(warehouse: Warehouse, first: date, last: date, districts: Sequence[str]) -> list[date]:
     """The days from `first` to `last` on which one of the districts (as stored) has no stored link, in
     order."""
-    done = days_of_each(stored_link_districts(warehouse, first, last, districts), districts)
+    done = stored_link_days(warehouse, first, last, districts)
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
     return [day for day in days if day not in done]
 
