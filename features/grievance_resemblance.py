@@ -41,6 +41,7 @@ Pure functions over sparse products per district.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,8 @@ from features.grievance_topics import TopicConfig, text_vectors
 
 COLUMNS: tuple[str, ...] = ("pos", "cluster")
 TOPICS = TopicConfig()  # how texts are compared by default (as topics compare them)
+# Calls naming nothing compared at a time: each block's pairs are decided before the next block's are made.
+ASKED_PER_BLOCK = 2_000
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,13 @@ def _weighed(vectors: sparse.csr_matrix, named: pd.DataFrame) -> sparse.csr_matr
     return normalize(vectors @ sparse.diags(weights)).astype(np.float32).tocsr()
 
 
+def _instants(times: pd.Series) -> np.ndarray:
+    """The times as datetime64[ns] in UTC (a tz-aware column's values are objects: slow to subtract)."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ns]")
+
+
 def _voices(calls: pd.DataFrame) -> np.ndarray:
     """Per call: who called (the `caller` column), else the call itself (a call without a caller, or calls
     without the column, each speak for one)."""
@@ -110,65 +120,113 @@ def _voices(calls: pd.DataFrame) -> np.ndarray:
     return np.where(pd.isna(caller), own, caller)
 
 
-def _pairs(
-    calls: pd.DataFrame,
-    unnamed: np.ndarray,
-    keyed: pd.DataFrame,
-    window: pd.Timedelta,
-    topics: TopicConfig,
-    things_weigh: bool,
-    any_category: bool = False,
-) -> pd.DataFrame:
-    """(pos, cluster, document, cosine, caller, filed) of each call naming nothing and each distinct text
-    (`document`) and voice (`caller`) of the named calls it may join (see the module docstring: same
-    district, within the window, same category; of any category with `any_category`, `filed` telling
-    whether one of the voice's calls of that text is of the call's category), cosines above zero; one row
-    per (pos, cluster, document, caller), whatever the order of the calls."""
+@dataclass(frozen=True)
+class _Compared:
+    """What the calls are compared by: the texts' vectors, the calls naming nothing that have a text
+    (`asking`: pos, code) and the named calls with theirs (`named`: pos, cluster, code), and per call its
+    district, category, time and voice (a code, in the voices' order)."""
+
+    vectors: sparse.csr_matrix
+    asking: pd.DataFrame
+    named: pd.DataFrame
+    district: np.ndarray
+    category: np.ndarray
+    received: np.ndarray
+    voice: np.ndarray
+
+
+def _compared(
+    calls: pd.DataFrame, unnamed: np.ndarray, keyed: pd.DataFrame, topics: TopicConfig, things_weigh: bool
+) -> _Compared:
+    """The vectors of every text compared (the n-grams' weights over all of them) and the calls compared."""
     rows = np.union1d(unnamed, keyed["pos"].to_numpy())
     vectors, codes = text_vectors(calls.iloc[rows][["text", "district", "received_at"]], topics)
     code = pd.Series(codes, index=rows)
     district = calls["district"].astype("string").fillna("").to_numpy(dtype=object)
-    category = calls["category"].astype("string").fillna("").to_numpy(dtype=object)
-    received = calls["received_at"].to_numpy()
-    voice = _voices(calls)
     asking = pd.DataFrame({"pos": unnamed, "code": code.reindex(unnamed).to_numpy()})
     asking = asking[(asking["code"] >= 0) & (district[unnamed] != "")]
     named = keyed.assign(code=code.reindex(keyed["pos"]).to_numpy())
     named = named[named["code"] >= 0]
     if things_weigh and vectors.shape[1]:
         vectors = _weighed(vectors, named)
-    found = []
+    return _Compared(
+        vectors,
+        asking,
+        named,
+        district,
+        calls["category"].astype("string").fillna("").to_numpy(dtype=object),
+        _instants(calls["received_at"]),
+        pd.factorize(_voices(calls), sort=True)[0],  # in the voices' order: ties are broken by it
+    )
+
+
+def _district_pairs(
+    compared: _Compared, ask: pd.DataFrame, among: pd.DataFrame, window: pd.Timedelta, any_category: bool
+) -> pd.DataFrame:
+    """`_pairs` of the calls naming nothing of one district (`ask`) and the named calls made there
+    (`among`)."""
+    c = compared
+    product = (c.vectors[ask["code"].to_numpy()] @ c.vectors[among["code"].to_numpy()].T).tocoo()
+    pos = ask["pos"].to_numpy()[product.row]
+    other = among["pos"].to_numpy()[product.col]
+    near = np.abs(c.received[pos] - c.received[other]) <= window.to_timedelta64()
+    mine, theirs = c.category[pos], c.category[other]
+    filed = (mine == theirs) | (mine == "") | (theirs == "")
+    keep = near & (filed | any_category)
+    pairs = pd.DataFrame(
+        {
+            "pos": pos[keep],
+            "cluster": among["cluster"].to_numpy()[product.col][keep],
+            "document": among["code"].to_numpy()[product.col][keep],
+            "cosine": product.data[keep].astype(np.float64),
+            "caller": c.voice[other][keep],
+            "filed": filed[keep],
+        }
+    )
+    order = ["pos", "cluster", "document", "caller", "filed"]
+    pairs = pairs.sort_values(order, ascending=[*[True] * 4, False])
+    return pairs.drop_duplicates(["pos", "cluster", "document", "caller"]).reset_index(drop=True)
+
+
+def _pairs(compared: _Compared, window: pd.Timedelta, any_category: bool = False) -> Iterator[pd.DataFrame]:
+    """Per district in name order, a block of its calls naming nothing at a time (in time order, with the
+    district's named calls received within the window of the block): (pos, cluster, document, cosine,
+    caller, filed) of each call naming nothing and each distinct text (`document`) and voice (`caller`)
+    of the named calls it may join (see the module docstring: same district, within the window, same
+    category; of any category with `any_category`, `filed` telling whether one of the voice's calls of
+    that text is of the call's category), cosines above zero; one row per (pos, cluster, document,
+    caller), whatever the order of the calls. A block at a time: a city's pairs at once take gigabytes."""
+    asking, named, district, received = compared.asking, compared.named, compared.district, compared.received
     for place, ask in asking.groupby(district[asking["pos"].to_numpy()], sort=True):
         among = named[district[named["pos"].to_numpy()] == place]
         if among.empty:
             continue
-        product = (vectors[ask["code"].to_numpy()] @ vectors[among["code"].to_numpy()].T).tocoo()
-        pos = ask["pos"].to_numpy()[product.row]
-        other = among["pos"].to_numpy()[product.col]
-        near = np.abs(received[pos] - received[other]) <= window.to_timedelta64()
-        mine, theirs = category[pos], category[other]
-        filed = (mine == theirs) | (mine == "") | (theirs == "")
-        keep = near & (filed | any_category)
-        found.append(
-            pd.DataFrame(
-                {
-                    "pos": pos[keep],
-                    "cluster": among["cluster"].to_numpy()[product.col][keep],
-                    "document": among["code"].to_numpy()[product.col][keep],
-                    "cosine": product.data[keep].astype(np.float64),
-                    "caller": voice[other][keep],
-                    "filed": filed[keep],
-                }
-            )
-        )
-    if not found:
-        columns = ("pos", "cluster", "document", "cosine", "caller", "filed")
-        return pd.DataFrame({c: [] for c in columns})
-    pairs = pd.concat(found, ignore_index=True)
-    pairs = pairs.sort_values(
-        ["pos", "cluster", "document", "caller", "filed"], ascending=[*[True] * 4, False]
+        among = among.iloc[np.argsort(received[among["pos"].to_numpy()], kind="stable")]
+        times = received[among["pos"].to_numpy()]
+        ask = ask.iloc[np.argsort(received[ask["pos"].to_numpy()], kind="stable")]
+        for start in range(0, len(ask), ASKED_PER_BLOCK):
+            block = ask.iloc[start : start + ASKED_PER_BLOCK]
+            asked = received[block["pos"].to_numpy()]
+            lo = np.searchsorted(times, asked[0] - window.to_timedelta64(), side="left")
+            hi = np.searchsorted(times, asked[-1] + window.to_timedelta64(), side="right")
+            if hi > lo:
+                yield _district_pairs(compared, block, among.iloc[lo:hi], window, any_category)
+
+
+def _joined(pairs: pd.DataFrame, config: ResemblanceConfig) -> pd.DataFrame:
+    """(pos, cluster) of the calls of `pairs` that join the cluster they resemble most, when clearly."""
+    counted = pairs[pairs["cosine"] >= config.floor - 1e-9].drop_duplicates(["pos", "cluster", "document"])
+    mass = counted.groupby(["pos", "cluster"])["cosine"].sum()
+    share = mass / mass.groupby(level="pos").transform("sum")
+    likeness = (distinct_voices(pairs, config.neighbours).groupby(["pos", "cluster"])["cosine"].sum()) / (
+        config.neighbours
     )
-    return pairs.drop_duplicates(["pos", "cluster", "document", "caller"]).reset_index(drop=True)
+    frame = likeness.rename("likeness").reset_index()
+    frame["share"] = share.reindex(pd.MultiIndex.from_frame(frame[["pos", "cluster"]])).fillna(0.0).to_numpy()
+    frame = frame.sort_values(["pos", "likeness", "cluster"], ascending=[True, False, True], kind="stable")
+    best = frame.drop_duplicates("pos")
+    joined = best[(best["likeness"] >= config.similarity - 1e-9) & (best["share"] >= config.share - 1e-9)]
+    return joined[list(COLUMNS)].astype(np.int64)
 
 
 def resembling_calls(
@@ -186,29 +244,25 @@ def resembling_calls(
     positions of the calls naming nothing; `keyed`: (pos, cluster) of the named calls, one row per call
     and cluster; `window`: how far apart in time a call and the named calls it is compared with may be;
     `rule`: the level rule telling an emerging cluster (with `config.emerging`; without a rule, texts
-    of the call's category only)."""
+    of the call's category only). Everything of a call is decided from its own pairs: decided a block of
+    calls at a time (`_pairs`)."""
     keyed = keyed[["pos", "cluster"]].drop_duplicates()
     unnamed = np.setdiff1d(np.asarray(unnamed, dtype=np.int64), keyed["pos"].to_numpy())
     if len(unnamed) == 0 or keyed.empty:
         return _empty()
     wider = config.emerging and rule is not None
-    pairs = _pairs(calls, unnamed, keyed, window, topics, config.things_weigh, wider)
-    if wider:
-        pairs = _emerging_only(pairs, calls, keyed, window, config, rule)
-    if pairs.empty:
+    found = []
+    compared = _compared(calls, unnamed, keyed, topics, config.things_weigh)
+    for pairs in _pairs(compared, window, wider):
+        if wider:
+            offered = keyed[keyed["cluster"].isin(pairs["cluster"].unique())]
+            pairs = _emerging_only(pairs, compared, offered, window, config, rule)
+        if not pairs.empty:
+            found.append(_joined(pairs, config))
+    if not found:
         return _empty()
-    counted = pairs[pairs["cosine"] >= config.floor - 1e-9].drop_duplicates(["pos", "cluster", "document"])
-    mass = counted.groupby(["pos", "cluster"])["cosine"].sum()
-    share = mass / mass.groupby(level="pos").transform("sum")
-    likeness = (distinct_voices(pairs, config.neighbours).groupby(["pos", "cluster"])["cosine"].sum()) / (
-        config.neighbours
-    )
-    frame = likeness.rename("likeness").reset_index()
-    frame["share"] = share.reindex(pd.MultiIndex.from_frame(frame[["pos", "cluster"]])).fillna(0.0).to_numpy()
-    frame = frame.sort_values(["pos", "likeness", "cluster"], ascending=[True, False, True], kind="stable")
-    best = frame.drop_duplicates("pos")
-    joined = best[(best["likeness"] >= config.similarity - 1e-9) & (best["share"] >= config.share - 1e-9)]
-    return joined[list(COLUMNS)].astype(np.int64).reset_index(drop=True)
+    joined = pd.concat(found, ignore_index=True).sort_values("pos", kind="stable")
+    return joined.reset_index(drop=True)
 
 
 def distinct_voices(pairs: pd.DataFrame, neighbours: int) -> pd.DataFrame:
@@ -232,7 +286,7 @@ def distinct_voices(pairs: pd.DataFrame, neighbours: int) -> pd.DataFrame:
 
 def _emerging_only(
     pairs: pd.DataFrame,
-    calls: pd.DataFrame,
+    compared: _Compared,
     keyed: pd.DataFrame,
     window: pd.Timedelta,
     config: ResemblanceConfig,
@@ -247,13 +301,18 @@ def _emerging_only(
     asked = other[["pos", "cluster"]].drop_duplicates()
     at = pd.MultiIndex.from_frame(asked)
     asked = asked[at.isin(pd.MultiIndex.from_frame(vouched[["pos", "cluster"]]))]
-    young = asked[emerging_at(calls, asked, keyed, window, rule)]
+    young = asked[emerging_at(compared.received, compared.voice, asked, keyed, window, rule)]
     kept = pd.MultiIndex.from_frame(other[["pos", "cluster"]]).isin(pd.MultiIndex.from_frame(young))
     return pd.concat([pairs[filed], other[kept]], ignore_index=True)
 
 
 def emerging_at(
-    calls: pd.DataFrame, asked: pd.DataFrame, keyed: pd.DataFrame, window: pd.Timedelta, rule: EmergingRule
+    received: np.ndarray,
+    voice: np.ndarray,
+    asked: pd.DataFrame,
+    keyed: pd.DataFrame,
+    window: pd.Timedelta,
+    rule: EmergingRule,
 ) -> np.ndarray:
     """Per (pos, cluster) of `asked`: the cluster was emerging when the call at pos was received: its
     distinct callers (`_voices`) among the named calls (`keyed`: pos, cluster) of the `window` before
@@ -262,7 +321,6 @@ def emerging_at(
     before that one (each counted back from the call; at least `min_usual`)."""
     if asked.empty:
         return np.zeros(0, dtype=bool)
-    received, voice = calls["received_at"].to_numpy(), _voices(calls)
     both = asked.merge(keyed[["pos", "cluster"]].rename(columns={"pos": "named"}), on="cluster")
     ago = (received[both["pos"].to_numpy()] - received[both["named"].to_numpy()]) / window.to_timedelta64()
     both = both.assign(voice=voice[both["named"].to_numpy()], back=np.floor(ago).astype(np.int64))

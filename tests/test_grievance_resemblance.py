@@ -256,3 +256,24 @@ def test_the_joins_do_not_depend_on_the_order_of_the_calls() -> None:
 
     for order in ([0, 1, 2, 3, 4, 5, 6], [1, 0, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [2, 1, 0, 6, 3, 5, 4]):
         assert joins(np.array(order)) == {5: 0, 6: 1}
+
+
+@pytest.mark.parametrize("block", [1, 2, 3])
+def test_calls_decided_a_block_at_a_time_join_as_all_at_once(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A district's calls naming nothing are compared a block at a time, each block with the named calls
+    within the window of its first and last: the blocks give what one block gives (the calls of days 3
+    and 4 join 鑫源 and 顺发, so does the one of day 9 exactly a week after 顺发's calls; the one of day 10
+    is more than a week after every named call, the other district's joins nothing)."""
+    unnamed = [
+        ("电梯坏了一个月，物业一直不修", EAST, "物业管理", 4),
+        ("老板拖欠工资三个月了，工友们都找不到人", NORTH, "欠薪", 3),
+        ("老板拖欠工资三个月了，工友们都找不到人", EAST, "欠薪", 10),
+        ("老板拖欠工资三个月了，工友们都找不到人", EAST, "欠薪", 3),
+        ("工友们都找不到人，老板拖欠工资", EAST, "欠薪", 4),
+        ("电梯坏了一个月，物业一直不修", EAST, "物业管理", 9),
+    ]
+    whole = joined(unnamed)
+    monkeypatch.setattr("features.grievance_resemblance.ASKED_PER_BLOCK", block)
+    assert joined(unnamed) == whole == {0: 1, 3: 0, 4: 0, 5: 1}
