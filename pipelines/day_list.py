@@ -4,7 +4,6 @@ the day's grievances and call links beside it (used by `score_flow` and `daily_f
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,17 +31,14 @@ from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from warehouse.call_links import unlinked_days
 from warehouse.day_window import stored_fingerprint, stored_places
+from warehouse.fingerprints import KINDS, fingerprint, version_sum
 from warehouse.lists import manifest, previous_assignments, publish_day
 
 
 def input_fingerprint(known: Sources | KnownBefore) -> str:
-    """A hash of exactly which record versions a list was built from."""
-    digest = hashlib.sha256()
-    for name, frame in (("cases", known.cases), ("events", known.events), ("hotline", known.hotline)):
-        digest.update(name.encode())
-        pairs = frame[["record_key", "row_hash"]].sort_values("record_key")
-        digest.update(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+    """A hash of exactly which record versions a list was built from (`warehouse.fingerprints`)."""
+    frames = (known.cases, known.events, known.hotline)
+    return fingerprint({kind: version_sum(frame) for kind, frame in zip(KINDS, frames, strict=True)})
 
 
 def day_fingerprint(known: KnownBefore, settings: Settings) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from contracts.vocabulary import RecordKind
 from features.known import cut
-from features.sources import FEATURE_COLUMNS
+from features.sources import FEATURE_COLUMNS, STORE_COLUMNS
 from pipelines.runtime import load_sources
 from tests.builders import (
     STORE_BACKENDS,
@@ -123,3 +123,24 @@ def test_the_base_rates_reference_reads_the_events_in_one_pass_and_keeps_the_sam
         sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
         plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
     assert "SCAN case_events" in plan and "ix_case_events_case_id" not in plan
+
+
+def test_the_stored_fingerprint_is_the_cut_s_whatever_the_order_and_the_chunks(warehouse: Warehouse) -> None:
+    """Read in the store's own order a chunk at a time, the fingerprint of the records known before an
+    instant is the in-memory cut's (which is the same for its rows in any order); a June record known
+    after the instant changes neither, one known before it changes both."""
+    from pipelines.day_list import input_fingerprint
+    from warehouse.day_window import stored_fingerprint, stored_sum
+
+    _store(warehouse, later=True)
+    stored = load_sources(warehouse, STORE_COLUMNS)
+    may, july = cut(stored, pd.Timestamp("2025-05-01").date()), cut(stored, pd.Timestamp("2025-07-01").date())
+    shuffled = type(may.sources)(
+        cases=may.cases.iloc[::-1],
+        events=may.events.sample(frac=1, random_state=3),
+        hotline=may.hotline.iloc[::-1],
+    )
+    assert stored_fingerprint(warehouse, may.instant) == input_fingerprint(may) == input_fingerprint(shuffled)
+    assert stored_fingerprint(warehouse, july.instant) == input_fingerprint(july) != input_fingerprint(may)
+    calls = [stored_sum(warehouse, RecordKind.HOTLINE, july.instant, chunk_rows=n) for n in (1, 2, 1000)]
+    assert calls[0] == calls[1] == calls[2] and calls[0].count == 6

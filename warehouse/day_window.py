@@ -4,7 +4,6 @@ reads for the list's input fingerprint, the routing check and the input volumes.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +13,13 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     false,
-    literal_column,
     or_,
     select,
 )
 
 from contracts.vocabulary import RecordKind
 from warehouse import tables
+from warehouse.fingerprints import KINDS, VersionSum, fingerprint, version_sum
 from warehouse.store import Warehouse, fetched_rows, reading, rows_frame
 
 MARGIN = pd.Timedelta(days=1)  # bounds compared by the database are widened by this (stored text forms)
@@ -86,37 +85,28 @@ def reference_filters(
     return known_before(filters, until)
 
 
-def fingerprint_part(
+def stored_sum(
     warehouse: Warehouse, kind: RecordKind, instant: pd.Timestamp, chunk_rows: int = 200_000
-) -> bytes:
-    """The hash bytes of `day_list.input_fingerprint` for one input kind: (record_key, row_hash) of the
-    records known before the instant, by record_key, read by the database in that order a chunk at a
-    time (never the whole table)."""
+) -> VersionSum:
+    """The `VersionSum` of one input kind's records known before the instant, read in the store's own order
+    a chunk at a time (never the whole table, no sort)."""
     table = tables.INPUT_TABLES[kind]
+    query = select(table.c.record_key, table.c.row_hash, table.c.known_at)
+    found = VersionSum()
     with reading(warehouse.engine) as connection:
-        collate = ' COLLATE "C"' if connection.dialect.name == "postgresql" else ""
-        order = literal_column(f"record_key{collate}")
-        query = select(table.c.record_key, table.c.row_hash, table.c.known_at).order_by(order)
-        pieces = []
         for rows in fetched_rows(connection, query, chunk_rows):
             frame = rows_frame(rows, ["record_key", "row_hash", "known_at"])
             known = pd.to_datetime(frame["known_at"], format="ISO8601") < instant
-            pairs = frame.loc[known.to_numpy(), ["record_key", "row_hash"]].astype(object)
-            pieces.append(pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())
-    return b"".join(pieces)
+            found = found + version_sum(frame.loc[known.to_numpy()])
+    return found
 
 
 def stored_fingerprint(warehouse: Warehouse, instant: pd.Timestamp) -> str:
-    """`day_list.input_fingerprint` of the records known before the instant, from narrow sorted reads."""
-    digest = hashlib.sha256()
-    for name, kind in (
-        ("cases", RecordKind.CASES),
-        ("events", RecordKind.CASE_EVENTS),
-        ("hotline", RecordKind.HOTLINE),
-    ):
-        digest.update(name.encode())
-        digest.update(fingerprint_part(warehouse, kind, instant))
-    return digest.hexdigest()
+    """`day_list.input_fingerprint` of the records known before the instant, from narrow reads."""
+    kinds = (RecordKind.CASES, RecordKind.CASE_EVENTS, RecordKind.HOTLINE)
+    return fingerprint(
+        {name: stored_sum(warehouse, kind, instant) for name, kind in zip(KINDS, kinds, strict=True)}
+    )
 
 
 def stored_places(warehouse: Warehouse) -> tuple[list[str], list[str]]:
