@@ -36,7 +36,7 @@ config)` gives each such call the cluster of named calls it resembles, when it r
   texts (the sum of its cosines of at least `floor`): a follow-up worded like the calls about many
   things ("那边还是没有解决，我们要求给个说法") resembles none in particular and joins nothing.
 
-Pure functions over sparse products per district.
+Pure functions over sparse products, a block of a district's calls at a time.
 """
 
 from __future__ import annotations
