@@ -16,7 +16,9 @@ configured settings (3 candidates, 3 folds, sigmoid calibration; ``--set`` overr
   processes, whose CPU seconds are counted), the choice, the final refit;
 - ``day``: what the daily run computes for the day after the period: features of the open cases,
   scores, reasons and bands (``rank_cases``), the list's fairness audit and the drift table against
-  the training reference (no ingest, no files: those are measured by ``bench.ingest_bench``).
+  the training reference (no ingest, no files: those are measured by ``bench.ingest_bench``);
+- ``grievances``: the day's emerging grievances (``pipelines.grievance_flow.day_grievances``), the other
+  half of what the daily run publishes (the daily run's figure is ``day`` + ``grievances``).
 
 It records wall and CPU seconds per stage, each stage's peak memory (the process's high-water mark,
 reset before the stage) and the load average of the (shared) machine, and writes the medians over the
@@ -44,7 +46,7 @@ from bench.features_bench import _status_kib, _timed, load_sources, matrix_dates
 TRAINING_TARGET_SECONDS = 200.0  # matrix + grid (issue 20)
 DAY_TARGET_SECONDS = 15.0
 MEMORY_TARGET_GIB = 3.0
-STAGES = ("load", "matrix", "train", "load_day", "day")
+STAGES = ("load", "matrix", "train", "load_day", "day", "grievances")
 
 
 def _reset_peak() -> bool:
@@ -94,6 +96,7 @@ def measure(
 
     from contracts.settings import Settings
     from contracts.timeparse import as_of_instant
+    from features.known import cut
     from features.matrix import ALL_FAMILIES, FAMILIES, build_features, feature_docs, training_matrix
     from features.sources import STORE_COLUMNS
     from models.drift import drift_table, reference_profile
@@ -103,6 +106,7 @@ def measure(
     from models.scoring import rank_cases
     from models.train import train
     from pipelines.configuration import model_grid, training_plan
+    from pipelines.grievance_flow import day_grievances
     from pipelines.runtime import release_memory
 
     settings = Settings(home=work / "home", **overrides)  # type: ignore[arg-type]
@@ -155,6 +159,9 @@ def measure(
         return {"open_cases": len(listed)}
 
     day_result, stages["day"] = _stage(one_day)
+    clusters, stages["grievances"] = _stage(lambda: day_grievances(cut(sources, day), settings))
+    assert isinstance(day_result, dict) and isinstance(clusters, pd.DataFrame)
+    day_result["grievances"] = len(clusters)
     return {
         "families": [f.__name__.rsplit(".", 1)[-1] for f in families],
         "rows": {"matrix": matrix_rows, "snapshots": len(dates)},
@@ -200,7 +207,7 @@ def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
         "peak_gib": max(float(r["peak_gib"]) for r in runs),  # type: ignore[arg-type]
         "meets": {
             "training": training <= TRAINING_TARGET_SECONDS,
-            "day": seconds["day"] <= DAY_TARGET_SECONDS,
+            "day": seconds["day"] + seconds["grievances"] <= DAY_TARGET_SECONDS,
             "memory": max(float(r["peak_gib"]) for r in runs) <= MEMORY_TARGET_GIB,  # type: ignore[arg-type]
         },
     }
@@ -266,10 +273,11 @@ def markdown(results: dict[str, object]) -> str:
         f"{round(cpu['matrix'] + cpu['train'], 1)} | | <= {TRAINING_TARGET_SECONDS:.0f} s: "
         f"{_verdict(meets['training'])} |",
         row("load_day", "the daily run's own load of the store", ""),
+        row("day", "one day: features, scores, reasons, bands, fairness, drift", ""),
         row(
-            "day",
-            "one day: features, scores, reasons, bands, fairness, drift",
-            f"<= {DAY_TARGET_SECONDS:.0f} s: {_verdict(meets['day'])}",
+            "grievances",
+            "the day's emerging grievances",
+            f"day + grievances <= {DAY_TARGET_SECONDS:.0f} s: {_verdict(meets['day'])}",
         ),
         "",
         f"Peak memory of the process: {summary['peak_gib']} GiB "  # type: ignore[index]

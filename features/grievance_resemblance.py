@@ -56,6 +56,7 @@ COLUMNS: tuple[str, ...] = ("pos", "cluster")
 TOPICS = TopicConfig()  # how texts are compared by default (as topics compare them)
 # Calls naming nothing compared at a time: each block's pairs are decided before the next block's are made.
 ASKED_PER_BLOCK = 2_000
+UNFILED = 0  # the category code of a call filed under no category
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ def _instants(times: pd.Series) -> np.ndarray:
     return times.to_numpy(dtype="datetime64[ns]")
 
 
+def _category_codes(categories: pd.Series) -> np.ndarray:
+    """A code per call's category, UNFILED for a call without one."""
+    named = categories.astype("string").fillna("").to_numpy(dtype=object)
+    return pd.factorize(np.concatenate([np.array([""], dtype=object), named]))[0][1:]
+
+
 def _voices(calls: pd.DataFrame) -> np.ndarray:
     """Per call: who called (the `caller` column), else the call itself (a call without a caller, or calls
     without the column, each speak for one)."""
@@ -124,7 +131,7 @@ def _voices(calls: pd.DataFrame) -> np.ndarray:
 class _Compared:
     """What the calls are compared by: the texts' vectors, the calls naming nothing that have a text
     (`asking`: pos, code) and the named calls with theirs (`named`: pos, cluster, code), and per call its
-    district, category, time and voice (a code, in the voices' order)."""
+    district, category (a code: `_category_codes`), time and voice (a code, in the voices' order)."""
 
     vectors: sparse.csr_matrix
     asking: pd.DataFrame
@@ -154,7 +161,7 @@ def _compared(
         asking,
         named,
         district,
-        calls["category"].astype("string").fillna("").to_numpy(dtype=object),
+        _category_codes(calls["category"]),
         _instants(calls["received_at"]),
         pd.factorize(_voices(calls), sort=True)[0],  # in the voices' order: ties are broken by it
     )
@@ -171,21 +178,23 @@ def _district_pairs(
     other = among["pos"].to_numpy()[product.col]
     near = np.abs(c.received[pos] - c.received[other]) <= window.to_timedelta64()
     mine, theirs = c.category[pos], c.category[other]
-    filed = (mine == theirs) | (mine == "") | (theirs == "")
+    filed = (mine == theirs) | (mine == UNFILED) | (theirs == UNFILED)
     keep = near & (filed | any_category)
-    pairs = pd.DataFrame(
-        {
-            "pos": pos[keep],
-            "cluster": among["cluster"].to_numpy()[product.col][keep],
-            "document": among["code"].to_numpy()[product.col][keep],
-            "cosine": product.data[keep].astype(np.float64),
-            "caller": c.voice[other][keep],
-            "filed": filed[keep],
-        }
-    )
-    order = ["pos", "cluster", "document", "caller", "filed"]
-    pairs = pairs.sort_values(order, ascending=[*[True] * 4, False])
-    return pairs.drop_duplicates(["pos", "cluster", "document", "caller"]).reset_index(drop=True)
+    columns = {
+        "pos": pos[keep],
+        "cluster": among["cluster"].to_numpy()[product.col][keep],
+        "document": among["code"].to_numpy()[product.col][keep],
+        "cosine": product.data[keep].astype(np.float64),
+        "caller": c.voice[other][keep],
+        "filed": filed[keep],
+    }
+    keys = [columns[k] for k in ("pos", "cluster", "document", "caller")]
+    order = np.lexsort((~columns["filed"], *keys[::-1]))  # by the keys, a filed pair first
+    ordered = [k[order] for k in keys]
+    first = np.ones(len(order), dtype=bool)
+    if len(order):
+        first[1:] = np.logical_or.reduce([k[1:] != k[:-1] for k in ordered])
+    return pd.DataFrame({name: values[order][first] for name, values in columns.items()})
 
 
 def _pairs(compared: _Compared, window: pd.Timedelta, any_category: bool = False) -> Iterator[pd.DataFrame]:
@@ -269,19 +278,24 @@ def distinct_voices(pairs: pd.DataFrame, neighbours: int) -> pd.DataFrame:
     """Per (pos, cluster) of `pairs` (pos, cluster, document, caller, cosine): up to `neighbours` rows, no
     two of one text (`document`) or one voice (`caller`), taken most alike first (ties by document, then
     caller): the greedy pairing of voices and texts, the same whatever the order of the rows."""
-    left = pairs.sort_values(
-        ["pos", "cluster", "cosine", "document", "caller"], ascending=[True, True, False, True, True]
-    )[["pos", "cluster", "document", "caller", "cosine"]]
-    taken = []
+    columns = ["pos", "cluster", "document", "caller", "cosine"]
+    if pairs.empty:
+        return pairs[columns].iloc[:0]
+    caller = pd.factorize(pairs["caller"], sort=True)[0]  # codes in the callers' order
+    pos, cluster, document = (pairs[c].to_numpy(dtype=np.int64) for c in ("pos", "cluster", "document"))
+    order = np.lexsort((caller, document, -pairs["cosine"].to_numpy(dtype=np.float64), cluster, pos))
+    group = pd.factorize(pos[order] * (cluster.max() + 1) + cluster[order])[0].astype(np.int64)
+    text = group * (document.max() + 1) + document[order]  # a text of a group
+    voice = group * (caller.max() + 1) + caller[order]  # a voice of a group
+    left, taken = np.ones(len(order), dtype=bool), []
     for _ in range(neighbours):
-        if left.empty:
+        at = np.flatnonzero(left)
+        if not len(at):
             break
-        first = left.drop_duplicates(["pos", "cluster"])
+        first = at[np.r_[True, group[at][1:] != group[at][:-1]]]  # each group's most alike row left
         taken.append(first)
-        for column in ("document", "caller"):
-            used = pd.MultiIndex.from_frame(first[["pos", "cluster", column]])
-            left = left[~pd.MultiIndex.from_frame(left[["pos", "cluster", column]]).isin(used)]
-    return pd.concat(taken, ignore_index=True) if taken else left.iloc[:0]
+        left &= ~np.isin(text, text[first]) & ~np.isin(voice, voice[first])
+    return pairs[columns].iloc[order[np.concatenate(taken)]].reset_index(drop=True)
 
 
 def _emerging_only(
