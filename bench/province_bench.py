@@ -303,8 +303,8 @@ def markdown(record: dict[str, Any]) -> str:
         f"`{record['command']}` ({record['date']}, code {record['code'].get('commit')}; "
         f"{record['machine'].get('usable_cores')} cores, {record['machine'].get('ram_gib')} GiB). "
         f"{record['copies']} copies of a city of {record['city_cases']:,} cases and {record['city_calls']:,} "
-        f"calls: {shown['cases']:,} cases, {shown['calls']:,} calls, {record['districts']} districts, in "
-        f"{record['parts']} district parts ({record['task_runner']}).",
+        f"calls: {shown['cases']:,} cases, {shown['calls']:,} calls, {record['districts']} districts, each "
+        f"a part (at most {record['parts']}; {record['task_runner']}).",
         "",
         "| stage | figure | target | met |",
         "|---|---:|---:|---|",

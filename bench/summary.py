@@ -276,7 +276,8 @@ def province_note(results: dict[str, dict[str, Any] | None]) -> str:
     page = results["province"] or {}
     return (
         f"`{page.get('command')}` ({page.get('date')}): {figures['cases']:,} cases and {figures['calls']:,} "
-        f"calls in {page.get('parts')} district parts. Daily run {_cell(figures['daily_run_s'], 's')} "
+        f"calls in {page.get('districts')} districts, each a part (at most {page.get('parts')}). "
+        f"Daily run {_cell(figures['daily_run_s'], 's')} "
         f"(target ≤ 600 s), training {_cell(figures['train_s'], 's')} (≤ 3,600 s), largest process "
         f"{_cell(figures['peak_rss_gib'], 'GiB')} (≤ 8 GiB); ingest from Parquet at the city's "
         f"{_cell(figures['ingest_records_per_s'], 'records/s')}. See province_results.md."
