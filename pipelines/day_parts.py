@@ -43,11 +43,13 @@ ELSEWHERE_COLUMNS = {
 @dataclass(frozen=True)
 class DayFeatures:
     """A day's features of its open cases (not dormant), its dormant cases and the call links its list
-    stores (`links_to_store`; by district parts, the parts' together)."""
+    stores (`links_to_store`; by district parts, the parts' together), and by district parts its input
+    fingerprint (`pipelines.day_list.champion_day_features`)."""
 
     features: pd.DataFrame
     dormant: pd.DataFrame
     links: pd.DataFrame
+    fingerprint: str | None = None  # the day's input fingerprint, when read beside the parts
 
 
 def day_features(

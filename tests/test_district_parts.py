@@ -209,3 +209,35 @@ def test_the_days_parts_are_sent_by_the_flow_not_from_inside_a_task(
         contexts.clear()
         flow(as_of, trained_copy.model_copy(update={"district_parts": 3}))
         assert contexts == [None]  # one fan-out of the day's parts, by the flow itself
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_by_parts_the_fingerprint_is_read_while_the_parts_run(
+    parts: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """By district parts the day's input fingerprint (a read of every stored record) is read beside the
+    parts: the parts here finish only once it has begun. Over the whole store it is the cut's, later."""
+    import threading
+    from types import SimpleNamespace
+
+    from pipelines import day_list
+
+    begun = threading.Event()
+
+    def fingerprint(known: object, settings: Settings) -> str:
+        begun.set()
+        return "read"
+
+    def features(
+        known: object, families: object, settings: Settings, unlinked: object
+    ) -> day_parts.DayFeatures:
+        assert parts == 1 or begun.wait(timeout=30), "the fingerprint was not read while the parts ran"
+        return day_parts.DayFeatures(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+
+    monkeypatch.setattr(day_list, "day_fingerprint", fingerprint)
+    monkeypatch.setattr(day_list, "day_features", features)
+    model = SimpleNamespace(metadata={"features": []})
+    settings = Settings(home=tmp_path, district_parts=parts)
+    built = day_list.champion_day_features(model, None, settings)  # type: ignore[arg-type]
+    assert built.fingerprint == ("read" if parts > 1 else None)
+    assert begun.is_set() == (parts > 1)
