@@ -131,7 +131,8 @@ def _voices(calls: pd.DataFrame) -> np.ndarray:
 class _Compared:
     """What the calls are compared by: the texts' vectors, the calls naming nothing that have a text
     (`asking`: pos, code) and the named calls with theirs (`named`: pos, cluster, code), and per call its
-    district, category (a code: `_category_codes`), time and voice (a code, in the voices' order)."""
+    district (a code, in the districts' order), category (a code: `_category_codes`), time and voice (a
+    code, in the voices' order)."""
 
     vectors: sparse.csr_matrix
     asking: pd.DataFrame
@@ -149,9 +150,10 @@ def _compared(
     rows = np.union1d(unnamed, keyed["pos"].to_numpy())
     vectors, codes = text_vectors(calls.iloc[rows][["text", "district", "received_at"]], topics)
     code = pd.Series(codes, index=rows)
-    district = calls["district"].astype("string").fillna("").to_numpy(dtype=object)
+    named_district = calls["district"].astype("string").fillna("").to_numpy(dtype=object)
+    district = pd.factorize(named_district, sort=True)[0]  # in the districts' name order
     asking = pd.DataFrame({"pos": unnamed, "code": code.reindex(unnamed).to_numpy()})
-    asking = asking[(asking["code"] >= 0) & (district[unnamed] != "")]
+    asking = asking[(asking["code"] >= 0) & (named_district[unnamed] != "")]
     named = keyed.assign(code=code.reindex(keyed["pos"]).to_numpy())
     named = named[named["code"] >= 0]
     if things_weigh and vectors.shape[1]:
@@ -260,8 +262,8 @@ def resembling_calls(
     if len(unnamed) == 0 or keyed.empty:
         return _empty()
     wider = config.emerging and rule is not None
-    found = []
     compared = _compared(calls, unnamed, keyed, topics, config.things_weigh)
+    found = []
     for pairs in _pairs(compared, window, wider):
         if wider:
             offered = keyed[keyed["cluster"].isin(pairs["cluster"].unique())]
