@@ -56,6 +56,9 @@ COLUMNS: tuple[str, ...] = ("pos", "cluster")
 TOPICS = TopicConfig()  # how texts are compared by default (as topics compare them)
 # Calls naming nothing compared at a time: each block's pairs are decided before the next block's are made.
 ASKED_PER_BLOCK = 2_000
+# Pairs decided at a time: the blocks' pairs gathered up to this many rows (few rows per block: the calls'
+# decisions are each its own, and pandas' cost per decision is mostly fixed).
+PAIRS_AT_ONCE = 1_000_000
 UNFILED = 0  # the category code of a call filed under no category
 
 
@@ -170,25 +173,46 @@ def _compared(
 
 
 def _district_pairs(
-    compared: _Compared, ask: pd.DataFrame, among: pd.DataFrame, window: pd.Timedelta, any_category: bool
+    compared: _Compared,
+    ask: pd.DataFrame,
+    among: pd.DataFrame,
+    window: pd.Timedelta,
+    any_category: bool,
+    least: float,
 ) -> pd.DataFrame:
     """`_pairs` of the calls naming nothing of one district (`ask`) and the named calls made there
     (`among`)."""
     c = compared
     product = (c.vectors[ask["code"].to_numpy()] @ c.vectors[among["code"].to_numpy()].T).tocoo()
-    pos = ask["pos"].to_numpy()[product.row]
-    other = among["pos"].to_numpy()[product.col]
-    near = np.abs(c.received[pos] - c.received[other]) <= window.to_timedelta64()
-    mine, theirs = c.category[pos], c.category[other]
-    filed = (mine == theirs) | (mine == UNFILED) | (theirs == UNFILED)
-    keep = near & (filed | any_category)
+    asking, named = ask["pos"].to_numpy(), among["pos"].to_numpy()
+    clusters, cluster_of = np.unique(among["cluster"].to_numpy(), return_inverse=True)
+
+    def compared_at(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the product's entries `at`: the pairs that may join (near in time, filed alike), filed alike."""
+        pos, other = asking[product.row[at]], named[product.col[at]]
+        near = np.abs(c.received[pos] - c.received[other]) <= window.to_timedelta64()
+        mine, theirs = c.category[pos], c.category[other]
+        filed = (mine == theirs) | (mine == UNFILED) | (theirs == UNFILED)
+        return near & (filed | any_category), filed
+
+    high = np.flatnonzero(product.data >= least)
+    high = high[compared_at(high)[0]]
+    hot = np.full(len(clusters), -1, dtype=np.int64)  # clusters a call is alike to at `least`
+    hot_clusters = np.unique(cluster_of[product.col[high]])
+    hot[hot_clusters] = np.arange(len(hot_clusters))
+    holds = np.zeros((len(ask), len(hot_clusters)), dtype=bool)
+    holds[product.row[high], hot[cluster_of[product.col[high]]]] = True
+    at = np.flatnonzero(hot[cluster_of[product.col]] >= 0)
+    at = at[holds[product.row[at], hot[cluster_of[product.col[at]]]]]
+    may, filed = compared_at(at)
+    at, filed = at[may], filed[may]
     columns = {
-        "pos": pos[keep],
-        "cluster": among["cluster"].to_numpy()[product.col][keep],
-        "document": among["code"].to_numpy()[product.col][keep],
-        "cosine": product.data[keep].astype(np.float64),
-        "caller": c.voice[other][keep],
-        "filed": filed[keep],
+        "pos": asking[product.row[at]],
+        "cluster": clusters[cluster_of[product.col[at]]],
+        "document": among["code"].to_numpy()[product.col[at]],
+        "cosine": product.data[at].astype(np.float64),
+        "caller": c.voice[named[product.col[at]]],
+        "filed": filed,
     }
     keys = [columns[k] for k in ("pos", "cluster", "document", "caller")]
     order = np.lexsort((~columns["filed"], *keys[::-1]))  # by the keys, a filed pair first
@@ -199,14 +223,19 @@ def _district_pairs(
     return pd.DataFrame({name: values[order][first] for name, values in columns.items()})
 
 
-def _pairs(compared: _Compared, window: pd.Timedelta, any_category: bool = False) -> Iterator[pd.DataFrame]:
+def _pairs(
+    compared: _Compared, window: pd.Timedelta, least: float, any_category: bool = False
+) -> Iterator[pd.DataFrame]:
     """Per district in name order, a block of its calls naming nothing at a time (in time order, with the
-    district's named calls received within the window of the block): (pos, cluster, document, cosine,
-    caller, filed) of each call naming nothing and each distinct text (`document`) and voice (`caller`)
-    of the named calls it may join (see the module docstring: same district, within the window, same
-    category; of any category with `any_category`, `filed` telling whether one of the voice's calls of
-    that text is of the call's category), cosines above zero; one row per (pos, cluster, document,
-    caller), whatever the order of the calls. A block at a time: a city's pairs at once take gigabytes."""
+        district's named calls received within the window of the block): (pos, cluster, document, cosine,
+        caller, filed) of each call naming nothing and each distinct text (`document`) and voice (`caller`)
+        of the named calls it may join (see the module docstring: same district, within the window, same
+        category; of any category with `any_category`, `filed` telling whether one of the voice's calls of
+        that text is of the call's category), cosines above zero; one row per (pos, cluster, document,
+        caller), whatever the order of the calls, of the (pos, cluster) with a pair alike at `least` or more (the
+    others can neither be the cluster a call joins nor count in its share when `least` is at most the floor
+    and the similarity: `_joined`; at city size 4 % of the pairs). A block at a time: a city's pairs at once
+    take gigabytes."""
     asking, named, district, received = compared.asking, compared.named, compared.district, compared.received
     for place, ask in asking.groupby(district[asking["pos"].to_numpy()], sort=True):
         among = named[district[named["pos"].to_numpy()] == place]
@@ -221,7 +250,28 @@ def _pairs(compared: _Compared, window: pd.Timedelta, any_category: bool = False
             lo = np.searchsorted(times, asked[0] - window.to_timedelta64(), side="left")
             hi = np.searchsorted(times, asked[-1] + window.to_timedelta64(), side="right")
             if hi > lo:
-                yield _district_pairs(compared, block, among.iloc[lo:hi], window, any_category)
+                yield _district_pairs(compared, block, among.iloc[lo:hi], window, any_category, least)
+
+
+def least_alike(config: ResemblanceConfig) -> float:
+    """The cosine a call's pairs with a cluster reach at least in one pair for the cluster to count: one
+    less alike can neither be the one the call joins (its likeness is below the similarity) nor hold a
+    share of its likeness (no cosine reaches the floor)."""
+    return min(config.floor, config.similarity) - 1e-9
+
+
+def _gathered(frames: Iterator[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
+    """The frames concatenated in order, a frame out once it holds `rows` rows or more (the last, fewer)."""
+    held: list[pd.DataFrame] = []
+    count = 0
+    for frame in frames:
+        held.append(frame)
+        count += len(frame)
+        if count >= rows:
+            yield pd.concat(held, ignore_index=True)
+            held, count = [], 0
+    if held:
+        yield pd.concat(held, ignore_index=True)
 
 
 def _joined(pairs: pd.DataFrame, config: ResemblanceConfig) -> pd.DataFrame:
@@ -264,7 +314,8 @@ def resembling_calls(
     wider = config.emerging and rule is not None
     compared = _compared(calls, unnamed, keyed, topics, config.things_weigh)
     found = []
-    for pairs in _pairs(compared, window, wider):
+    least = least_alike(config)
+    for pairs in _gathered(_pairs(compared, window, least, wider), PAIRS_AT_ONCE):
         if wider:
             offered = keyed[keyed["cluster"].isin(pairs["cluster"].unique())]
             pairs = _emerging_only(pairs, compared, offered, window, config, rule)

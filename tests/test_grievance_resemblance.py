@@ -277,3 +277,35 @@ def test_calls_decided_a_block_at_a_time_join_as_all_at_once(
     whole = joined(unnamed)
     monkeypatch.setattr("features.grievance_resemblance.ASKED_PER_BLOCK", block)
     assert joined(unnamed) == whole == {0: 1, 3: 0, 4: 0, 5: 1}
+
+
+def test_clusters_no_pair_of_which_reaches_the_floor_are_left_out_and_nothing_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call's clusters with no cosine at the floor or the similarity are left out of its pairs (most of a
+    city's pairs): the calls join what they join with every pair compared (a synthetic district of six
+    things, words they share and calls mixing them, under several thresholds)."""
+    rng = np.random.default_rng(7)
+    things = ["鑫源建筑", "顺发花园", "明珠广场", "安居小区", "宏达工厂", "金桥市场"]
+    own = ["拖欠工资三个月", "电梯坏了没人修", "晚上噪音扰民", "楼上漏水严重", "工厂排放臭气", "摊位费乱涨价"]
+    words = ["物业不管", "找不到人", "要求解决", "多次反映", "老人孩子", "一直拖着"]
+    rows, keyed = [], []
+    for i in range(120):
+        thing = int(rng.integers(len(things)))
+        said = [own[thing], *rng.choice(words, size=2, replace=False)]
+        if rng.random() < 0.4:
+            said.append(own[int(rng.integers(len(things)))])  # some calls also tell of another thing
+        named = i < 60
+        text = (things[thing] if named else "") + "，".join(said)
+        rows.append((text, EAST, "欠薪", int(rng.integers(1, 12))))
+        if named:
+            keyed.append((i, thing))
+    calls = frame(rows).assign(caller=[f"c{int(v)}" for v in rng.integers(0, 80, size=120)])
+    keyed_frame = pd.DataFrame(keyed, columns=["pos", "cluster"])
+    for config in (ResemblanceConfig(), ResemblanceConfig(similarity=0.3, floor=0.05, share=0.4)):
+        found = resembling_calls(calls, np.arange(60, 120), keyed_frame, WEEK, config)
+        with monkeypatch.context() as every_pair:
+            every_pair.setattr("features.grievance_resemblance.least_alike", lambda _config: -1.0)
+            whole = resembling_calls(calls, np.arange(60, 120), keyed_frame, WEEK, config)
+        assert len(found) > 5
+        pd.testing.assert_frame_equal(found, whole)
