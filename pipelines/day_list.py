@@ -39,7 +39,8 @@ from warehouse.lists import manifest, previous_assignments, publish_day
 def input_fingerprint(known: Sources | KnownBefore) -> str:
     """A hash of exactly which record versions a list was built from (`warehouse.fingerprints`)."""
     frames = (known.cases, known.events, known.hotline)
-    return fingerprint({kind: version_sum(frame) for kind, frame in zip(KINDS, frames, strict=True)})
+    sums = {kind: version_sum(frame["row_hash"].tolist()) for kind, frame in zip(KINDS, frames, strict=True)}
+    return fingerprint(sums)
 
 
 def day_fingerprint(known: KnownBefore, settings: Settings) -> str:

@@ -144,3 +144,25 @@ def test_the_stored_fingerprint_is_the_cut_s_whatever_the_order_and_the_chunks(w
     assert stored_fingerprint(warehouse, july.instant) == input_fingerprint(july) != input_fingerprint(may)
     calls = [stored_sum(warehouse, RecordKind.HOTLINE, july.instant, chunk_rows=n) for n in (1, 2, 1000)]
     assert calls[0] == calls[1] == calls[2] and calls[0].count == 6
+    for day in ("2025-06-01", "2025-06-02", "2025-06-03", "2025-06-04"):  # June's records a day either side
+        june = cut(stored, pd.Timestamp(day).date())
+        assert stored_fingerprint(warehouse, june.instant) == input_fingerprint(june)
+    counts = [
+        stored_sum(warehouse, RecordKind.HOTLINE, cut(stored, pd.Timestamp(d).date()).instant).count
+        for d in ("2025-06-01", "2025-06-02", "2025-06-04")
+    ]
+    assert counts == [4, 5, 6]
+
+
+def test_the_records_surely_known_are_read_by_a_scan_of_the_table(tmp_path: Path) -> None:
+    """On SQLite the hashes of the records known a day before an instant (most of a table) are read in the
+    table's own order, not looked up one by one through the knowledge time's index."""
+    from warehouse.day_window import surely_known
+
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'store.db'}")
+    _store(warehouse)
+    query = surely_known(RecordKind.HOTLINE, pd.Timestamp("2025-07-01", tz="UTC"), "sqlite")
+    with warehouse.engine.connect() as connection:
+        sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "SCAN hotline" in plan and "known_at" not in plan

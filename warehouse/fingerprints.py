@@ -1,15 +1,15 @@
 """A fingerprint of a set of record versions that does not depend on their order, so that the store can
-be read in its own order (no sort) and in chunks: per kind, the count of (record_key, row_hash) pairs and
-the sum modulo 2**64 of their 64-bit hashes."""
+be read in its own order (no sort) and in chunks: per kind, the count of the versions and the sum modulo
+2**64 of their row hashes (64 bits each, over every field of the record, its key's fields included: a
+version's hash names it)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 KINDS = ("cases", "events", "hotline")  # the order the kinds enter the digest
 _MODULUS = 2**64
@@ -17,8 +17,7 @@ _MODULUS = 2**64
 
 @dataclass(frozen=True)
 class VersionSum:
-    """How many record versions and the sum of their hashes (`pandas.util.hash_pandas_object` of the
-    record_key and row_hash), modulo 2**64."""
+    """How many record versions and the sum of their row hashes, modulo 2**64."""
 
     count: int = 0
     total: int = 0
@@ -27,10 +26,14 @@ class VersionSum:
         return VersionSum(self.count + other.count, (self.total + other.total) % _MODULUS)
 
 
-def version_sum(pairs: pd.DataFrame) -> VersionSum:
-    """The `VersionSum` of a frame's (record_key, row_hash) rows, whatever their order."""
-    hashes = pd.util.hash_pandas_object(pairs[["record_key", "row_hash"]].astype(object), index=False)
-    return VersionSum(len(pairs), int(hashes.to_numpy().sum(dtype=np.uint64)))  # numpy wraps modulo 2**64
+def version_sum(row_hashes: Iterable[str]) -> VersionSum:
+    """The `VersionSum` of row hashes (the store's 16-digit hex text), whatever their order."""
+    text = "".join(row_hashes)
+    count = len(text) // 16
+    if len(text) != 16 * count:
+        raise ValueError("row hashes are 16 hex digits each")
+    values = np.frombuffer(bytes.fromhex(text), dtype=">u8")
+    return VersionSum(count, int(values.sum(dtype=np.uint64)))  # numpy wraps modulo 2**64
 
 
 def fingerprint(sums: Mapping[str, VersionSum]) -> str:
