@@ -50,13 +50,11 @@ from pipelines.alerts import send_alert
 from pipelines.champions import champion
 from pipelines.day_list import (
     ScoredDay,
-    champion_day_features,
-    day_inputs,
+    champion_day,
     day_known,
     log_published,
     previous,
     publish,
-    recall_stored_links,
     score_day,
 )
 from pipelines.day_window import escalation_events
@@ -549,9 +547,7 @@ def _run_day(
     if not has_champion(settings):
         return publish_grievances_only(as_of, settings, report)
     model = champion(settings)
-    known, who_acts = day_inputs(settings, as_of)
-    unlinked = recall_stored_links(known, settings)
-    built = champion_day_features(model, known, settings, unlinked)  # by the flow, not in a task
+    known, who_acts, built = champion_day(model, settings, as_of)  # by the flow, not in a task
     day = score_day(model, known, settings, previous(as_of, settings), who_acts, built)
     report.update(
         {

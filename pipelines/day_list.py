@@ -4,8 +4,8 @@ the day's grievances and call links beside it (used by `score_flow` and `daily_f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +16,7 @@ from prefect import get_run_logger, task
 from contracts.records import check_list
 from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
+from contracts.timeparse import as_of_instant
 from features.known import KnownBefore, cut
 from features.matrix import families_reading
 from features.sources import Sources
@@ -24,7 +25,7 @@ from models.metrics import top_k
 from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
-from pipelines.day_parts import DayFeatures, day_features
+from pipelines.day_parts import DayFeatures, day_features, parted_day_features
 from pipelines.day_window import day_window
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
@@ -121,22 +122,34 @@ def recall_stored_links(known: KnownBefore, settings: Settings) -> list[date]:
     return unlinked_days(open_warehouse(settings), first, last, districts)
 
 
-def champion_day_features(
-    model: Champion, known: KnownBefore, settings: Settings, unlinked: Sequence[date] = ()
-) -> DayFeatures:
-    """The day's features of the families the champion reads and the call links its list stores
-    (`unlinked`: `recall_stored_links`'s days), built by the flow itself rather than inside `score_day`: by
-    district parts on Dask, every part submitted from inside a task would carry that task's parameters
-    (`pipelines.runners.run_tasks` refuses it), 900 MiB of the day's window at province size. By parts the
-    day's input fingerprint, which reads every stored record's key and hash (a province's 77 million in
-    about 4 minutes), is read beside the parts (the process only waits for them)."""
+def champion_day(
+    model: Champion, settings: Settings, as_of: date
+) -> tuple[KnownBefore, Routing, DayFeatures]:
+    """What a day's list is built from: the store as known before the as-of date and the routing table
+    (`day_inputs`), and the day's features of the families the champion reads with the call links its list
+    stores; built by the flow itself rather than inside a task (by district parts on Dask, every part
+    submitted from inside a task would carry that task's parameters: `pipelines.runners.run_tasks` refuses
+    it). By district parts the parts start at once, and this process, which only waits for them, reads
+    the day's window and builds its grievances (the rest of a province's day) and reads the day's input
+    fingerprint (every stored record's hash: a province's 77 million) beside them."""
     families = families_reading(model.metadata["features"])
     if settings.district_parts <= 1:
-        return day_features(known, families, settings, unlinked)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint") as beside:
-        read = beside.submit(day_fingerprint, known, settings)  # the store read whole while the parts run
-        built = day_features(known, families, settings, unlinked)
-        return replace(built, fingerprint=read.result())
+        known, who_acts = day_inputs(settings, as_of)
+        unlinked = recall_stored_links(known, settings)
+        return known, who_acts, day_features(known, families, settings, unlinked)
+    instant = as_of_instant(as_of)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="beside-the-parts") as beside:
+        read = beside.submit(stored_fingerprint, open_warehouse(settings), instant)
+        window = beside.submit(copy_context().run, window_and_grievances, settings, as_of)
+        built = parted_day_features(instant, families, settings)
+        known, who_acts, grievances = window.result()
+        return known, who_acts, replace(built, fingerprint=read.result(), grievances=grievances)
+
+
+def window_and_grievances(settings: Settings, as_of: date) -> tuple[KnownBefore, Routing, pd.DataFrame]:
+    """`day_inputs` and the day's grievances built from them."""
+    known, who_acts = day_inputs(settings, as_of)
+    return known, who_acts, day_grievances(known, settings)
 
 
 @task(name="score-open-cases", **PURE_TASK)
@@ -154,8 +167,8 @@ def score_day(
 
     `known` is the store as known before the as-of instant (`features.known.cut`), and everything of the
     day is built from it alone; `who_acts` the routing table checked against the whole store (by default,
-    against `known`); `built`: the day's features and links when the flow built them
-    (`champion_day_features`), else built here (the day's links alone).
+    against `known`); `built`: the day's features and links (by district parts, its fingerprint and
+    grievances too) when the flow built them (`champion_day`), else built here (the day's links alone).
     """
     as_of = known.as_of
     docs = champion_features(model, settings)
@@ -178,7 +191,7 @@ def score_day(
     routed = assign_units(listed, who_acts.table, as_of, before)
     check_routed(routed)
     audit = list_audit(listed, settings)
-    grievances = day_grievances(known, settings)
+    grievances = day_grievances(known, settings) if built.grievances is None else built.grievances
     description = manifest(
         routed,
         as_of,

@@ -44,12 +44,13 @@ ELSEWHERE_COLUMNS = {
 class DayFeatures:
     """A day's features of its open cases (not dormant), its dormant cases and the call links its list
     stores (`links_to_store`; by district parts, the parts' together), and by district parts its input
-    fingerprint (`pipelines.day_list.champion_day_features`)."""
+    fingerprint and grievances (`pipelines.day_list.champion_day`)."""
 
     features: pd.DataFrame
     dormant: pd.DataFrame
     links: pd.DataFrame
     fingerprint: str | None = None  # the day's input fingerprint, when read beside the parts
+    grievances: pd.DataFrame | None = None  # the day's grievances, when built beside the parts
 
 
 def day_features(
@@ -66,12 +67,20 @@ def day_features(
         dormant = dormant_cases(known.sources, known.instant, settings.dormant_days)
         features = features_at(known, families, settings.dormant_days)
         return DayFeatures(features, dormant, links_to_store(known, unlinked, families))
+    return parted_day_features(known.instant, families, settings)
+
+
+def parted_day_features(
+    instant: pd.Timestamp, families: Sequence[ModuleType], settings: Settings
+) -> DayFeatures:
+    """`day_features` by district parts: each part reads its own rows of the store as known before the
+    instant and finds its own unlinked days."""
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
     unknown = [family.__name__ for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES]
     if unknown:
         raise ValueError(f"no district parts for the feature families {unknown}")
-    city = city_base_rates(settings, known.instant)
-    parted = parts_features(groups, known.instant, families, city, settings)
+    city = city_base_rates(settings, instant)
+    parted = parts_features(groups, instant, families, city, settings)
     return replace(parted, features=parted.features[frame_columns(families)])
 
 

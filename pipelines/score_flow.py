@@ -14,12 +14,10 @@ from prefect import flow
 from contracts.settings import Settings
 from pipelines.champions import champion
 from pipelines.day_list import (
-    champion_day_features,
-    day_inputs,
+    champion_day,
     log_published,
     previous,
     publish,
-    recall_stored_links,
     score_day,
 )
 
@@ -39,10 +37,8 @@ class ScoreReport:
 def score_flow(as_of: date, settings: Settings | None = None) -> ScoreReport:
     """Score the cases open at `as_of` with the champion and publish the ranked list."""
     settings = settings or Settings()
-    known, who_acts = day_inputs(settings, as_of)
-    unlinked = recall_stored_links(known, settings)
     model = champion(settings)
-    built = champion_day_features(model, known, settings, unlinked)  # by the flow, not in a task
+    known, who_acts, built = champion_day(model, settings, as_of)  # by the flow, not in a task
     day = score_day(model, known, settings, previous(as_of, settings), who_acts, built)
     paths = publish(day, settings)
     log_published(day)

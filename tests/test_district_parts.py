@@ -212,32 +212,50 @@ def test_the_days_parts_are_sent_by_the_flow_not_from_inside_a_task(
 
 
 @pytest.mark.parametrize("parts", [1, 3])
-def test_by_parts_the_fingerprint_is_read_while_the_parts_run(
+def test_by_parts_the_window_grievances_and_fingerprint_are_made_while_the_parts_run(
     parts: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """By district parts the day's input fingerprint (a read of every stored record) is read beside the
-    parts: the parts here finish only once it has begun. Over the whole store it is the cut's, later."""
+    """By district parts the day's window and its grievances, and the day's input fingerprint (a read of
+    every stored record), are made beside the parts: the parts here finish only once both have begun.
+    Over the whole store the window is read first and the features built from it, the rest later."""
     import threading
     from types import SimpleNamespace
 
     from pipelines import day_list
 
-    begun = threading.Event()
+    fingerprinted, windowed, started = threading.Event(), threading.Event(), threading.Event()
+    grievances = pd.DataFrame({"thing": ["鑫源建筑"]})
 
-    def fingerprint(known: object, settings: Settings) -> str:
-        begun.set()
+    def fingerprint(warehouse: object, instant: object) -> str:
+        fingerprinted.set()
+        assert started.wait(timeout=30), "the fingerprint was read before the parts began"
         return "read"
 
-    def features(
-        known: object, families: object, settings: Settings, unlinked: object
-    ) -> day_parts.DayFeatures:
-        assert parts == 1 or begun.wait(timeout=30), "the fingerprint was not read while the parts ran"
+    def window(settings: Settings, as_of: object) -> tuple[str, str, pd.DataFrame]:
+        windowed.set()
+        assert started.wait(timeout=30), "the window was read before the parts began"
+        return "known", "routing", grievances
+
+    def parted(instant: object, families: object, settings: Settings) -> day_parts.DayFeatures:
+        started.set()
+        assert fingerprinted.wait(timeout=30), "the fingerprint was not read while the parts ran"
+        assert windowed.wait(timeout=30), "the window was not read while the parts ran"
         return day_parts.DayFeatures(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
 
-    monkeypatch.setattr(day_list, "day_fingerprint", fingerprint)
-    monkeypatch.setattr(day_list, "day_features", features)
+    def whole(known: object, families: object, settings: Settings, unlinked: object) -> day_parts.DayFeatures:
+        assert known == "known"
+        return day_parts.DayFeatures(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+
+    monkeypatch.setattr(day_list, "stored_fingerprint", fingerprint)
+    monkeypatch.setattr(day_list, "window_and_grievances", window)
+    monkeypatch.setattr(day_list, "parted_day_features", parted)
+    monkeypatch.setattr(day_list, "day_inputs", lambda settings, as_of: ("known", "routing"))
+    monkeypatch.setattr(day_list, "recall_stored_links", lambda known, settings: [])
+    monkeypatch.setattr(day_list, "day_features", whole)
     model = SimpleNamespace(metadata={"features": []})
     settings = Settings(home=tmp_path, district_parts=parts)
-    built = day_list.champion_day_features(model, None, settings)  # type: ignore[arg-type]
+    known, who_acts, built = day_list.champion_day(model, settings, date(2025, 6, 1))  # type: ignore[arg-type]
+    assert (known, who_acts) == ("known", "routing")
     assert built.fingerprint == ("read" if parts > 1 else None)
-    assert begun.is_set() == (parts > 1)
+    assert built.grievances is (grievances if parts > 1 else None)
+    assert fingerprinted.is_set() == windowed.is_set() == (parts > 1)
