@@ -123,13 +123,23 @@ def item_pushes(pushes: pd.DataFrame, docs: tuple[FeatureDoc, ...]) -> pd.DataFr
 def unrecorded(features: pd.DataFrame, docs: tuple[FeatureDoc, ...]) -> pd.DataFrame:
     """Per case and feature: True where the value was not recorded (a missing-data flag that is set, a value
     such a flag says is a fill, a categorical value standing for "not recorded")."""
-    gaps = pd.DataFrame(
-        {d.name: features[d.name].map(d.not_recorded).astype(bool) for d in docs}, index=features.index
-    )
+    gaps = pd.DataFrame({d.name: _not_recorded(d, features[d.name]) for d in docs}, index=features.index)
     flags = {**missing_pairs(docs), **{d.name: d.recorded_by for d in docs if d.recorded_by in gaps}}
     for value, flag in flags.items():
         gaps[value] |= gaps[flag]
     return gaps
+
+
+def _not_recorded(doc: FeatureDoc, values: pd.Series) -> np.ndarray:
+    """`doc.not_recorded` of each value, asked once per distinct value present (and of each missing one)."""
+    found = np.zeros(len(values), dtype=bool)
+    if not doc.flags_missing and doc.kind != "categorical":
+        return found  # only a missing-data flag or a categorical value says nothing was recorded
+    missing = values.isna().to_numpy()
+    found[missing] = [doc.not_recorded(value) for value in values[missing]]
+    codes, distinct = pd.factorize(values[~missing])
+    found[~missing] = np.array([doc.not_recorded(value) for value in distinct], dtype=bool)[codes]
+    return found
 
 
 def sayable(doc: FeatureDoc, value: object, level: float, lowering: bool) -> bool:

@@ -299,3 +299,25 @@ def test_the_list_says_what_lowered_the_medium_and_low_bands(model: object) -> N
     assert not lowered[listed["band"] == "high"].any()
     assert lowered[listed["band"] == "low"].mean() > 0.9
     assert not listed["reasons"].str.split("。").str[0].str.contains("未登记|unknown").any()
+
+
+def test_what_was_not_recorded_is_told_value_by_value_whatever_the_column_s_type() -> None:
+    """A categorical value standing for "not recorded" (as text, None, NaN, in a category column), a set
+    missing-data flag (a missing flag too) and never a number: the same as asking each value."""
+    categorical = next(d for d in BUILT.values() if d.kind == "categorical")
+    flag, number = BUILT["profile_amount_missing"], BUILT["profile_party_count"]
+    values = ["未登记", None, "工地", np.nan, " Unknown ", "工地", ""]
+    features = pd.DataFrame(
+        {
+            categorical.name: pd.Series(values, dtype=object),
+            flag.name: [1.0, 0.0, np.nan, 0.0, 1.0, 0.0, 0.0],
+            number.name: [np.nan, 0.0, 2.0, 1.0, np.nan, 3.0, 0.0],
+        }
+    )
+    docs = (categorical, flag, number)
+    expected = [True, True, False, True, True, False, True]
+    assert unrecorded(features, docs)[categorical.name].tolist() == expected
+    as_category = features.astype({categorical.name: "category"})
+    assert unrecorded(as_category, docs)[categorical.name].tolist() == expected
+    assert unrecorded(features, docs)[flag.name].tolist() == [True, False, True, False, True, False, False]
+    assert not unrecorded(features, docs)[number.name].any()
