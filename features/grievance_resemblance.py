@@ -227,15 +227,15 @@ def _pairs(
     compared: _Compared, window: pd.Timedelta, least: float, any_category: bool = False
 ) -> Iterator[pd.DataFrame]:
     """Per district in name order, a block of its calls naming nothing at a time (in time order, with the
-        district's named calls received within the window of the block): (pos, cluster, document, cosine,
-        caller, filed) of each call naming nothing and each distinct text (`document`) and voice (`caller`)
-        of the named calls it may join (see the module docstring: same district, within the window, same
-        category; of any category with `any_category`, `filed` telling whether one of the voice's calls of
-        that text is of the call's category), cosines above zero; one row per (pos, cluster, document,
-        caller), whatever the order of the calls, of the (pos, cluster) with a pair alike at `least` or more (the
-    others can neither be the cluster a call joins nor count in its share when `least` is at most the floor
-    and the similarity: `_joined`; at city size 4 % of the pairs). A block at a time: a city's pairs at once
-    take gigabytes."""
+    district's named calls received within the window of the block): (pos, cluster, document, cosine,
+    caller, filed) of each call naming nothing and each distinct text (`document`) and voice (`caller`) of
+    the named calls it may join (see the module docstring: same district, within the window, same
+    category; of any category with `any_category`, `filed` telling whether one of the voice's calls of
+    that text is of the call's category), cosines above zero; one row per (pos, cluster, document,
+    caller), whatever the order of the calls; only of the (pos, cluster) with a pair alike at `least` or
+    more (the others can neither be the cluster a call joins nor count in its share when `least` is at
+    most the floor and the similarity: `least_alike`; at city size 4 % of the pairs). A block at a time:
+    a city's pairs at once take gigabytes."""
     asking, named, district, received = compared.asking, compared.named, compared.district, compared.received
     for place, ask in asking.groupby(district[asking["pos"].to_numpy()], sort=True):
         among = named[district[named["pos"].to_numpy()] == place]
