@@ -26,7 +26,7 @@ from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
 from pipelines.day_parts import DayFeatures, day_features, parted_day_features
-from pipelines.day_window import day_window
+from pipelines.day_window import city_base_rates, day_window
 from pipelines.grievance_flow import day_grievances, surge_names
 from pipelines.runtime import open_warehouse
 from pipelines.stored_links import LINK_WINDOW, recall_links
@@ -139,9 +139,10 @@ def champion_day(
         return known, who_acts, day_features(known, families, settings, unlinked)
     instant = as_of_instant(as_of)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="beside-the-parts") as beside:
-        read = beside.submit(stored_fingerprint, open_warehouse(settings), instant)
+        read = beside.submit(stored_fingerprint, open_warehouse(settings), instant)  # mostly the database's
+        city = city_base_rates(settings, instant)  # what the parts wait for, before the window's Python work
         window = beside.submit(copy_context().run, window_and_grievances, settings, as_of)
-        built = parted_day_features(instant, families, settings)
+        built = parted_day_features(instant, families, settings, city)
         known, who_acts, grievances = window.result()
         return known, who_acts, replace(built, fingerprint=read.result(), grievances=grievances)
 

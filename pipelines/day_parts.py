@@ -71,15 +71,16 @@ def day_features(
 
 
 def parted_day_features(
-    instant: pd.Timestamp, families: Sequence[ModuleType], settings: Settings
+    instant: pd.Timestamp, families: Sequence[ModuleType], settings: Settings, city: BaseRates | None = None
 ) -> DayFeatures:
     """`day_features` by district parts: each part reads its own rows of the store as known before the
-    instant and finds its own unlinked days."""
+    instant and finds its own unlinked days (`city`: the city's base rates at the instant, when already
+    read)."""
     groups = district_groups(district_rows(open_warehouse(settings)), settings.district_parts)
     unknown = [family.__name__ for family in families if family not in PART_FAMILIES + FINISHED_FAMILIES]
     if unknown:
         raise ValueError(f"no district parts for the feature families {unknown}")
-    city = city_base_rates(settings, instant)
+    city = city_base_rates(settings, instant) if city is None else city
     parted = parts_features(groups, instant, families, city, settings)
     return replace(parted, features=parted.features[frame_columns(families)])
 

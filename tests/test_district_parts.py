@@ -236,7 +236,8 @@ def test_by_parts_the_window_grievances_and_fingerprint_are_made_while_the_parts
         assert started.wait(timeout=30), "the window was read before the parts began"
         return "known", "routing", grievances
 
-    def parted(instant: object, families: object, settings: Settings) -> day_parts.DayFeatures:
+    def parted(instant: object, families: object, settings: Settings, city: object) -> day_parts.DayFeatures:
+        assert city == "base rates"
         started.set()
         assert fingerprinted.wait(timeout=30), "the fingerprint was not read while the parts ran"
         assert windowed.wait(timeout=30), "the window was not read while the parts ran"
@@ -249,6 +250,7 @@ def test_by_parts_the_window_grievances_and_fingerprint_are_made_while_the_parts
     monkeypatch.setattr(day_list, "stored_fingerprint", fingerprint)
     monkeypatch.setattr(day_list, "window_and_grievances", window)
     monkeypatch.setattr(day_list, "parted_day_features", parted)
+    monkeypatch.setattr(day_list, "city_base_rates", lambda settings, instant: "base rates")
     monkeypatch.setattr(day_list, "day_inputs", lambda settings, as_of: ("known", "routing"))
     monkeypatch.setattr(day_list, "recall_stored_links", lambda known, settings: [])
     monkeypatch.setattr(day_list, "day_features", whole)
