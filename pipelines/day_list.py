@@ -95,8 +95,13 @@ def day_inputs(settings: Settings, as_of: date) -> tuple[KnownBefore, Routing]:
     if settings.district_parts <= 1:
         stored = load_store(settings)
         return cut(stored, as_of), routing(settings, stored)
+    return day_window(settings, as_of), stored_routing(settings)
+
+
+def stored_routing(settings: Settings) -> Routing:
+    """`routing` checked against the districts and towns of every stored case as the database lists them."""
     districts, towns = stored_places(open_warehouse(settings))
-    return day_window(settings, as_of), load_routing(settings.routing_file, districts, towns)
+    return load_routing(settings.routing_file, districts, towns)
 
 
 @task(name="read-previous-assignments", **IO_TASK)
@@ -138,19 +143,20 @@ def champion_day(
         unlinked = recall_stored_links(known, settings)
         return known, who_acts, day_features(known, families, settings, unlinked)
     instant = as_of_instant(as_of)
+    who_acts = stored_routing(settings)  # a mistake in the routing file is told before the parts run
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="beside-the-parts") as beside:
         read = beside.submit(stored_fingerprint, open_warehouse(settings), instant)  # mostly the database's
         city = city_base_rates(settings, instant)  # what the parts wait for, before the window's Python work
         window = beside.submit(copy_context().run, window_and_grievances, settings, as_of)
         built = parted_day_features(instant, families, settings, city)
-        known, who_acts, grievances = window.result()
+        known, grievances = window.result()
         return known, who_acts, replace(built, fingerprint=read.result(), grievances=grievances)
 
 
-def window_and_grievances(settings: Settings, as_of: date) -> tuple[KnownBefore, Routing, pd.DataFrame]:
-    """`day_inputs` and the day's grievances built from them."""
-    known, who_acts = day_inputs(settings, as_of)
-    return known, who_acts, day_grievances(known, settings)
+def window_and_grievances(settings: Settings, as_of: date) -> tuple[KnownBefore, pd.DataFrame]:
+    """The day's window (`day_window`) and the day's grievances built from it."""
+    known = day_window(settings, as_of)
+    return known, day_grievances(known, settings)
 
 
 @task(name="score-open-cases", **PURE_TASK)

@@ -231,10 +231,10 @@ def test_by_parts_the_window_grievances_and_fingerprint_are_made_while_the_parts
         assert started.wait(timeout=30), "the fingerprint was read before the parts began"
         return "read"
 
-    def window(settings: Settings, as_of: object) -> tuple[str, str, pd.DataFrame]:
+    def window(settings: Settings, as_of: object) -> tuple[str, pd.DataFrame]:
         windowed.set()
         assert started.wait(timeout=30), "the window was read before the parts began"
-        return "known", "routing", grievances
+        return "known", grievances
 
     def parted(instant: object, families: object, settings: Settings, city: object) -> day_parts.DayFeatures:
         assert city == "base rates"
@@ -251,6 +251,7 @@ def test_by_parts_the_window_grievances_and_fingerprint_are_made_while_the_parts
     monkeypatch.setattr(day_list, "window_and_grievances", window)
     monkeypatch.setattr(day_list, "parted_day_features", parted)
     monkeypatch.setattr(day_list, "city_base_rates", lambda settings, instant: "base rates")
+    monkeypatch.setattr(day_list, "stored_routing", lambda settings: "routing")
     monkeypatch.setattr(day_list, "day_inputs", lambda settings, as_of: ("known", "routing"))
     monkeypatch.setattr(day_list, "recall_stored_links", lambda known, settings: [])
     monkeypatch.setattr(day_list, "day_features", whole)
@@ -261,3 +262,26 @@ def test_by_parts_the_window_grievances_and_fingerprint_are_made_while_the_parts
     assert built.fingerprint == ("read" if parts > 1 else None)
     assert built.grievances is (grievances if parts > 1 else None)
     assert fingerprinted.is_set() == windowed.is_set() == (parts > 1)
+
+
+def test_by_parts_a_mistake_in_the_routing_file_is_told_before_the_parts_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A routing file naming no stored district stops the day before its parts (a province's nine minutes)."""
+    from types import SimpleNamespace
+
+    from contracts.routing import RoutingError
+    from pipelines import day_list
+
+    def mistaken(settings: Settings) -> object:
+        raise RoutingError("routing.csv rule 3: district 东湖区99 is not a stored district")
+
+    def parted(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the parts ran")
+
+    monkeypatch.setattr(day_list, "stored_routing", mistaken)
+    monkeypatch.setattr(day_list, "parted_day_features", parted)
+    monkeypatch.setattr(day_list, "stored_fingerprint", lambda warehouse, instant: "read")
+    settings = Settings(home=tmp_path, district_parts=3)
+    with pytest.raises(RoutingError, match="东湖区99"):
+        day_list.champion_day(SimpleNamespace(metadata={"features": []}), settings, date(2025, 6, 1))  # type: ignore[arg-type]
