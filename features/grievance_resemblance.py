@@ -201,9 +201,10 @@ def _district_pairs(
     hot_clusters = np.unique(cluster_of[product.col[high]])
     hot[hot_clusters] = np.arange(len(hot_clusters))
     holds = np.zeros((len(ask), len(hot_clusters)), dtype=bool)
-    holds[product.row[high], hot[cluster_of[product.col[high]]]] = True
-    at = np.flatnonzero(hot[cluster_of[product.col]] >= 0)
-    at = at[holds[product.row[at], hot[cluster_of[product.col[at]]]]]
+    entry_hot = hot[cluster_of[product.col]]  # per entry of the product, its cluster's column in `holds`
+    holds[product.row[high], entry_hot[high]] = True
+    at = np.flatnonzero(entry_hot >= 0)
+    at = at[holds[product.row[at], entry_hot[at]]]
     may, filed = compared_at(at)
     at, filed = at[may], filed[may]
     columns = {

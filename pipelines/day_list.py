@@ -90,12 +90,10 @@ def day_known(settings: Settings, as_of: date) -> KnownBefore:
 
 
 def day_inputs(settings: Settings, as_of: date) -> tuple[KnownBefore, Routing]:
-    """`day_known` and the routing table checked against every stored case (by district parts, their
-    districts and towns as the database lists them)."""
-    if settings.district_parts <= 1:
-        stored = load_store(settings)
-        return cut(stored, as_of), routing(settings, stored)
-    return day_window(settings, as_of), stored_routing(settings)
+    """Over the whole store (`district_parts` = 1): the store as known before the as-of date and the
+    routing table checked against every stored case (by district parts: `champion_day`)."""
+    stored = load_store(settings)
+    return cut(stored, as_of), routing(settings, stored)
 
 
 def stored_routing(settings: Settings) -> Routing:
@@ -130,13 +128,14 @@ def recall_stored_links(known: KnownBefore, settings: Settings) -> list[date]:
 def champion_day(
     model: Champion, settings: Settings, as_of: date
 ) -> tuple[KnownBefore, Routing, DayFeatures]:
-    """What a day's list is built from: the store as known before the as-of date and the routing table
-    (`day_inputs`), and the day's features of the families the champion reads with the call links its list
-    stores; built by the flow itself rather than inside a task (by district parts on Dask, every part
-    submitted from inside a task would carry that task's parameters: `pipelines.runners.run_tasks` refuses
-    it). By district parts the parts start at once, and this process, which only waits for them, reads
-    the day's window and builds its grievances (the rest of a province's day) and reads the day's input
-    fingerprint (every stored record's hash: a province's 77 million) beside them."""
+    """What a day's list is built from: the store as known before the as-of date (`day_known`) and the
+    routing table checked against every stored case, and the day's features of the families the champion
+    reads with the call links its list stores; built by the flow itself rather than inside a task (by
+    district parts on Dask, every part submitted from inside a task would carry that task's parameters:
+    `pipelines.runners.run_tasks` refuses it). By district parts the parts start at once, and this
+    process, which only waits for them, reads the day's window and builds its grievances (the rest of a
+    province's day) and reads the day's input fingerprint (every stored record's hash: a province's 77
+    million) beside them."""
     families = families_reading(model.metadata["features"])
     if settings.district_parts <= 1:
         known, who_acts = day_inputs(settings, as_of)
