@@ -125,10 +125,12 @@ def _decide(linker: LinkInputs) -> pd.DataFrame:
             found[key] = _links(linker, batch[3], things)
             MEMO.put(key, found[key])
             batch[3].clear()  # its dense (call x case) arrays are not needed any more
-    frames = [found[key].assign(digest=key.hex()) for key in keys if len(found[key])]
-    if not frames:
+    kept = [key for key in keys if len(found[key])]
+    if not kept:
         return empty_links((*WINDOW_LINK_COLUMNS, "digest"))
-    return pd.concat(frames, ignore_index=True)
+    links = pd.concat([found[key] for key in kept], ignore_index=True)
+    hexes = np.array([key.hex() for key in kept], dtype=object)
+    return links.assign(digest=np.repeat(hexes, [len(found[key]) for key in kept]))
 
 
 def _window(
