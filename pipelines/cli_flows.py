@@ -20,6 +20,7 @@ from pipelines.cli_printing import (
     print_list,
     print_training,
 )
+from pipelines.prefect_runtime import start_prefect, wait_for_server
 
 FLOWS = "Flows (operators, data scientists)"
 
@@ -99,8 +100,10 @@ def ingest(
         else:
             with open_warehouse(settings).transaction() as connection:
                 check_key(connection, key)  # before Prefect starts: a different key is refused at once
+            start_prefect(settings)  # the server starts while the flow's code is imported
             from pipelines.ingest_flow import ingest_flow
 
+            wait_for_server()
             report = ingest_flow(
                 paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
             )

@@ -37,8 +37,9 @@ STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 ANALYTICS = "PREFECT_SERVER_ANALYTICS_ENABLED"
 API_URL = "PREFECT_API_URL"
 # Commands that load their code, then wait for the server (`wait_for_server`, through the command line's
-# error handling) before their flows. `ingest` checks the key first and refuses at once, without a server;
-# `serve` and `deploy` let Prefect start its server itself (or need PREFECT_API_URL).
+# error handling) before their flows. `ingest` checks the key first and refuses at once, without a server,
+# then starts it (`start_prefect`) while it imports its flow; `serve` and `deploy` let Prefect start its
+# server itself (or need PREFECT_API_URL).
 EARLY_START_COMMANDS = frozenset({"train", "score", "run-daily", "backfill", "rehearse", "ablation", "demo"})
 EPHEMERAL_ENABLED = "PREFECT_SERVER_EPHEMERAL_ENABLED"
 
@@ -64,12 +65,21 @@ def prepare_prefect(
     for name, value in prefect_environment(settings).items():
         environ.setdefault(name, value)
     fresh = "prefect" not in sys.modules
-    if command in EARLY_START_COMMANDS and not environ.get(API_URL):
-        if fresh and shared_server_wanted(settings, environ):
-            use_shared(settings, environ)
-        elif settings.prefect_early_start:
-            start_server(settings.prefect_startup_attempts)
+    if command in EARLY_START_COMMANDS:
+        start_prefect(settings, environ)
     return fresh
+
+
+def start_prefect(settings: Settings, environ: MutableMapping[str, str] = os.environ) -> None:
+    """Unless an API is named: use the shared local server (setting `prefect_shared_server`, and only while
+    Prefect is not imported yet) or else start Prefect's temporary server in the background (setting
+    `prefect_early_start`); `wait_for_server` waits for either."""
+    if environ.get(API_URL):
+        return
+    if "prefect" not in sys.modules and shared_server_wanted(settings, environ):
+        use_shared(settings, environ)
+    elif settings.prefect_early_start:
+        start_server(settings.prefect_startup_attempts)
 
 
 def shared_server_wanted(settings: Settings, environ: MutableMapping[str, str]) -> bool:

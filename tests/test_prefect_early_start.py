@@ -135,3 +135,38 @@ def test_a_flow_command_uses_the_server_it_started_and_stops_it(tmp_path: Path) 
     assert "Beginning flow run" in output
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", int(ports[0]))) != 0  # nothing listens there any more
+
+
+@pytest.mark.parametrize("accepted", [True, False])
+def test_ingest_starts_the_server_once_its_key_is_accepted_and_waits_for_it_before_its_flow(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, accepted: bool
+) -> None:
+    """The server starts while the flow's code is imported, never for a key the store refuses."""
+    from typer.testing import CliRunner
+
+    import pipelines.ingest_flow
+    from pipelines import cli_flows
+    from pipelines.cli import app
+    from pipelines.runtime import open_warehouse, remember_key
+
+    stored, given = "k" * 40, ("k" if accepted else "x") * 40
+    with open_warehouse(Settings(home=tmp_path)).transaction() as connection:
+        remember_key(connection, stored.encode())
+    seen: list[str] = []
+
+    def flow(*_: object, **__: object) -> None:
+        seen.append("flow")
+        raise ValueError("no flow in this test")
+
+    monkeypatch.setattr(cli_flows, "start_prefect", lambda settings: seen.append("start"))
+    monkeypatch.setattr(cli_flows, "wait_for_server", lambda: seen.append("wait"))
+    monkeypatch.setattr(pipelines.ingest_flow, "ingest_flow", flow)
+    monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", given)
+    result = CliRunner().invoke(app, ["--home", str(tmp_path), "ingest", str(tmp_path)])
+    assert result.exit_code == 1
+    if accepted:
+        assert seen == ["start", "wait", "flow"], result.output
+        assert "no flow in this test" in result.output
+    else:
+        assert seen == [], result.output
+        assert "different key" in " ".join(result.output.split())
