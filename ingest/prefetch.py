@@ -4,13 +4,14 @@ Validation (parsing, masking, pseudonymising, hashing) needs no database, so whi
 chunk N, a helper process can already read and validate chunk N+1 on the second core. The helper sends
 the batches back in file order through a pipe; it blocks until the run takes each one, so at most one
 batch waits. The first chunk is validated here while the helper starts (the helper reads past it), so
-the run does not wait for the helper's start-up. Results are the same with or without a helper.
+the run does not wait for the helper's start-up; the helper's batches get their row hashes here, in the
+time the run would otherwise wait for the next one (the helper is the longer chain). Results are the
+same with or without a helper.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import pickle
 import signal
@@ -28,7 +29,7 @@ from contracts.vocabulary import RecordKind
 from ingest.mapping import KindMapping, apply_mapping
 from ingest.pseudonymise import Known
 from ingest.readers import DEFAULT_MAX_UNPACKED_BYTES, iter_text_chunks
-from ingest.validate import ValidatedBatch, validate_frame
+from ingest.validate import ValidatedBatch, validate_frame, with_row_hashes
 
 # A helper pays off for a file of more than one chunk and enough rows to outweigh its start (about a
 # second of CPU on the other core). Rows are told exactly for Parquet (its metadata) and estimated from
@@ -61,13 +62,18 @@ class _Failure:
     error: BaseException
 
 
-def validated_chunks(job: FileJob, skip: int = 0) -> Iterator[ValidatedBatch]:
-    """The file's chunks after the first `skip`, mapped and validated, in order (in this process)."""
-    chunks = iter_text_chunks(job.path, job.encoding, job.sheet, job.chunk_rows, job.max_unpacked_bytes)
+def validated_chunks(job: FileJob, skip: int = 0, hashed: bool = True) -> Iterator[ValidatedBatch]:
+    """The file's chunks after the first `skip` (read, never converted), mapped and validated, in order (in
+    this process; `hashed=False`: without their row hashes, `validate_frame`)."""
+    chunks = iter_text_chunks(
+        job.path, job.encoding, job.sheet, job.chunk_rows, job.max_unpacked_bytes, skip=skip
+    )
     known: Known = {}  # each identifier pseudonymised once in the file
-    for chunk in itertools.islice(chunks, skip, None):
+    for chunk in chunks:
         mapped = apply_mapping(chunk, job.section) if job.section is not None else chunk
-        yield validate_frame(mapped, job.kind, job.path.name, job.key, window=job.window, known=known)
+        yield validate_frame(
+            mapped, job.kind, job.path.name, job.key, window=job.window, known=known, hashed=hashed
+        )
 
 
 def worth_a_helper(job: FileJob) -> bool:
@@ -103,7 +109,7 @@ def prefetched_chunks(job: FileJob, helper: bool | None = None) -> Iterator[Vali
         if first is not None:
             yield first
         while (batch := running.receive()) is not None:
-            yield batch
+            yield with_row_hashes(batch)  # here, where the run waits for the helper, not in the helper
 
 
 class _Helper:
@@ -158,9 +164,10 @@ class _Helper:
 
 
 def _messages(job: FileJob) -> Iterator[ValidatedBatch | _Failure | None]:
-    """What the helper sends: each validated chunk after the first, then None; or the error."""
+    """What the helper sends: each validated chunk after the first (without its row hashes), then None; or
+    the error."""
     try:
-        yield from validated_chunks(job, skip=1)
+        yield from validated_chunks(job, skip=1, hashed=False)
         yield None
     except Exception as error:
         yield _failure(error)

@@ -148,8 +148,10 @@ def iter_text_chunks(
     sheet: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
+    skip: int = 0,
 ) -> Iterator[pd.DataFrame]:
-    """A delivered file as frames of text ('' when empty) of at most chunk_rows rows, with the 1-based row.
+    """A delivered file as frames of text ('' when empty) of at most chunk_rows rows, with the 1-based row;
+    the first `skip` chunks are read (their rows counted) but not given, nor turned into text.
 
     Raises only UnreadableFileError (whatever the file holds); broken rows are marked, see the module.
     """
@@ -160,7 +162,11 @@ def iter_text_chunks(
         )
     first_row = 1
     try:
-        for raw in _raw_chunks(path, suffix, encoding, sheet, chunk_rows, max_unpacked_bytes):
+        for at, raw in enumerate(_raw_chunks(path, suffix, encoding, sheet, chunk_rows, max_unpacked_bytes)):
+            if at < skip:
+                numbered = ROW_COLUMN in raw.columns and len(raw)
+                first_row = int(raw[ROW_COLUMN].iloc[-1]) + 1 if numbered else first_row + len(raw)
+                continue
             frame = _as_text(raw, drop_nul=suffix != ".csv")
             if ROW_COLUMN not in frame.columns:
                 frame.insert(0, ROW_COLUMN, range(first_row, first_row + len(frame)))

@@ -126,12 +126,14 @@ def validate_frame(
     key: bytes,
     window: InstantWindow | None = None,
     known: Known | None = None,
+    hashed: bool = True,
 ) -> ValidatedBatch:
     """Split a text frame into contract-valid stored records and quarantine rows with reasons.
 
     Dates and times outside `window` (default: 1990-01-01 to now plus a day) are quarantined; rows the
     reader could not parse (a non-empty reader error) are quarantined with that error, never checked.
-    `known` holds the pseudonyms made so far in the run (for this key; filled in here).
+    `known` holds the pseudonyms made so far in the run (for this key; filled in here). `hashed=False`
+    leaves out the records' row hashes, for `with_row_hashes` to add elsewhere.
     """
     window = window or InstantWindow.from_now()
     specs = field_specs(kind)
@@ -175,7 +177,7 @@ def validate_frame(
     broken = [c.broken.to_numpy() for c in checked.values()]
     bad = np.logical_or.reduce([unparsed.to_numpy(), *broken])
     good = pd.DataFrame({name: c.values for name, c in checked.items()})[~bad]
-    records = to_stored_form(good, kind, key, known)
+    records = to_stored_form(good, kind, key, known, hashed)
     records["source_file"] = source_file
     records[ROW_COLUMN] = frame.loc[~bad, ROW_COLUMN].to_numpy()
     return ValidatedBatch(kind, source_file, len(frame), records.reset_index(drop=True), quarantine)
@@ -223,10 +225,10 @@ def empty_quarantine() -> pd.DataFrame:
 
 
 def to_stored_form(
-    typed: pd.DataFrame, kind: RecordKind, key: bytes, known: Known | None = None
+    typed: pd.DataFrame, kind: RecordKind, key: bytes, known: Known | None = None, hashed: bool = True
 ) -> pd.DataFrame:
     """Typed rows -> stored rows: identifiers pseudonymised (`known`: pseudonyms made so far in the run),
-    text masked, knowledge time, key, hash."""
+    text masked, knowledge time, key, hash (unless `hashed` is False)."""
     out = typed.copy()
     names = out.get(NAME_FIELD.get(kind, ""))
     for spec in field_specs(kind):
@@ -239,8 +241,18 @@ def to_stored_form(
     event_time = out[EVENT_TIME_FIELD[kind]]
     out["known_at"] = out["recorded_at"].where(out["recorded_at"] > event_time, event_time)
     out["record_key"] = record_keys(out, kind)
-    out["row_hash"] = row_hashes(out.drop(columns=["record_key"]), kind)
+    if hashed:
+        out["row_hash"] = row_hashes(out.drop(columns=["record_key"]), kind)
     return out
+
+
+def with_row_hashes(batch: ValidatedBatch) -> ValidatedBatch:
+    """A batch validated with `hashed=False`, its records given the row hashes `validate_frame` gives them
+    (over every stored field and the knowledge time; not the key, the file or the row), after the key."""
+    records = batch.records
+    stored = records.drop(columns=["record_key", "source_file", ROW_COLUMN])
+    records.insert(records.columns.get_loc("record_key") + 1, "row_hash", row_hashes(stored, batch.kind))
+    return batch
 
 
 def record_keys(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:

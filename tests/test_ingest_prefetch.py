@@ -181,3 +181,28 @@ def test_bulk_insert_stores_missing_values_as_null(tmp_path: Path) -> None:
             "null",
         ),
     ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_skipped_chunks_are_counted_but_not_given(tmp_path: Path, suffix: str) -> None:
+    """What the helper reads past: the later chunks come as a whole read gives them, with the same row
+    numbers (a quoted CSV field over two lines is one row)."""
+    from ingest.readers import iter_text_chunks
+
+    text = calls_csv(23).replace(",来电 4 ", ',"来电\n4 ', 1)
+    text = text.replace("电话13900000004,", '电话13900000004",', 1)
+    path = tmp_path / f"hotline{suffix}"
+    (tmp_path / "calls.csv").write_text(text, encoding="utf-8")
+    if suffix == ".csv":
+        path = tmp_path / "calls.csv"
+    else:
+        pd.read_csv(tmp_path / "calls.csv", dtype=str).to_parquet(path)
+    whole = list(iter_text_chunks(path, chunk_rows=5))
+    assert [len(chunk) for chunk in whole] == [5, 5, 5, 5, 3]
+    assert pd.concat(whole)["_row"].tolist() == list(range(1, 24))
+    assert "\n" in whole[0]["text"].iloc[4]
+    for skip in (0, 1, 3, 5, 6):
+        later = list(iter_text_chunks(path, chunk_rows=5, skip=skip))
+        assert len(later) == len(whole[skip:])
+        for mine, theirs in zip(later, whole[skip:], strict=True):
+            pd.testing.assert_frame_equal(mine, theirs)
