@@ -251,7 +251,9 @@ def markdown(results: dict) -> str:
         "To the flow: the interpreter, imports and Prefect's temporary server, up to the first flow-run log "
         "line; of which Prefect server: from Prefect's 'Starting temporary server' line (with the early "
         "start, `prefect_early_start`, the server starts beside the command's imports, so the two "
-        "overlap). Work: the flow, to its last log line. Exit: printing and the interpreter's exit, of "
+        "overlap; the shared local server, started by the first command, `ingest`, once the store has "
+        "accepted its key, prints no such line: its start-up is in that command's time to the flow). "
+        "Work: the flow, to its last log line. Exit: printing and the interpreter's exit, of "
         "which the time after Prefect's 'Stopping temporary server' line (stopping it, at most 5 s before "
         "Prefect kills it, and the interpreter's own teardown).",
     ]
