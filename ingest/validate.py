@@ -247,8 +247,9 @@ def to_stored_form(
 
 
 def with_row_hashes(batch: ValidatedBatch) -> ValidatedBatch:
-    """A batch validated with `hashed=False`, its records given the row hashes `validate_frame` gives them
-    (over every stored field and the knowledge time; not the key, the file or the row), after the key."""
+    """A batch validated with `hashed=False`, its records given (in place) the row hashes `validate_frame`
+    gives them (over every stored field and the knowledge time; not the key, the file or the row), after
+    the key."""
     records = batch.records
     stored = records.drop(columns=["record_key", "source_file", ROW_COLUMN])
     records.insert(records.columns.get_loc("record_key") + 1, "row_hash", row_hashes(stored, batch.kind))
