@@ -115,3 +115,30 @@ def test_a_refused_file_after_its_indexes_were_dropped_leaves_them_rebuilt(
     assert "cases.csv" in report.failed
     assert index_sql(warehouse) == fresh
     assert warehouse.read_records(ingest_run.RecordKind.CASES).empty
+
+
+def test_the_rebuild_sorts_with_a_thread_per_core_and_leaves_the_connection_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import bulk_indexes
+
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'store.db'}")
+    ingest_paths([write(tmp_path, "cases.csv", CASES)], warehouse, TEST_KEY)
+    monkeypatch.setattr(bulk_indexes, "usable_cores", lambda: 3)
+    seen: list[int] = []
+    real = bulk_indexes.secondary_indexes
+
+    def watched(table: object) -> list[object]:
+        seen.append(connection.exec_driver_sql("PRAGMA threads").scalar())
+        return real(table)
+
+    monkeypatch.setattr(bulk_indexes, "secondary_indexes", watched)
+    with warehouse.engine.begin() as connection:
+        indexes = DeferredIndexes(connection, min_rows=1)
+        indexes.before_insert(tables.cases, 7)
+        assert seen == [0, 0] and "ix_cases_known_at" not in names(connection)
+        indexes.rebuild()
+        assert seen[2:] == [3] and "ix_cases_known_at" in names(connection)
+        assert connection.exec_driver_sql("PRAGMA threads").scalar() == 0
+        indexes.rebuild()  # nothing left to build: nothing asked of SQLite
+        assert len(seen) == 3
