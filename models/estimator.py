@@ -106,9 +106,14 @@ def _one_hot_name(feature: str, category: object) -> str:
 
 def _signed_log1p(values: np.ndarray) -> np.ndarray:
     """log(1 + |x|) with the sign of x: tames counts and amounts with long tails (in float64, whatever the
-    stored width: a compact matrix's float32 columns give the same result)."""
+    stored width: a compact matrix's float32 columns give the same result). Computed in one array besides
+    the input (three temporaries of a matrix's size cost more in fresh memory than the arithmetic)."""
     values = np.asarray(values, dtype=np.float64)
-    return np.sign(values) * np.log1p(np.abs(values))
+    out = np.abs(values)
+    np.log1p(out, out=out)
+    np.copysign(out, values, out=out)
+    out += 0.0  # -0.0 as 0.0, as sign(-0.0) * log1p(0.0) gives
+    return out
 
 
 class DocumentTerms(TfidfVectorizer):

@@ -396,3 +396,26 @@ def test_text_reasons_name_the_terms_that_raised_the_score() -> None:
     assert any(term in said for term in ("上访", "扬言", "言要", "要去"))
     calm = matrix[[d.name for d in docs]].iloc[[int(np.argmin(angry))]]
     assert "文字中出现" not in reasons(model, calm, docs, "zh").iloc[0]
+
+
+def test_the_signed_log_keeps_the_sign_and_the_input_whatever_the_width() -> None:
+    from models.estimator import _signed_log1p
+
+    values = pd.DataFrame(
+        {
+            "wide": np.array([0.0, -0.0, 1.0, -1.0, 1e12, -3.5, np.nan], dtype=np.float64),
+            "narrow": np.array([0.0, -0.0, 2.0, -2.0, 7.0, np.nan, 0.5], dtype=np.float32),
+        }
+    )
+    before = values.copy()
+    got = _signed_log1p(values)
+    plain = values.to_numpy(dtype=np.float64)
+    want = np.sign(plain) * np.log1p(np.abs(plain))
+    assert got.dtype == np.float64 and got.shape == (7, 2)
+    np.testing.assert_array_equal(got, want)
+    numbers = ~np.isnan(want)
+    np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(want[numbers]))  # no -0.0
+    pd.testing.assert_frame_equal(values, before)
+    array = plain.copy()
+    _signed_log1p(array)
+    np.testing.assert_array_equal(array, plain)  # an ndarray given is not written into
