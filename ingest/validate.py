@@ -224,6 +224,9 @@ def empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
 
 
+NOT_HASHED = ("record_key", "source_file", ROW_COLUMN)  # what a record's row hash leaves out
+
+
 def to_stored_form(
     typed: pd.DataFrame, kind: RecordKind, key: bytes, known: Known | None = None, hashed: bool = True
 ) -> pd.DataFrame:
@@ -242,18 +245,22 @@ def to_stored_form(
     out["known_at"] = out["recorded_at"].where(out["recorded_at"] > event_time, event_time)
     out["record_key"] = record_keys(out, kind)
     if hashed:
-        out["row_hash"] = row_hashes(out.drop(columns=["record_key"]), kind)
+        _insert_row_hashes(out, kind)
     return out
 
 
 def with_row_hashes(batch: ValidatedBatch) -> ValidatedBatch:
     """A batch validated with `hashed=False`, its records given (in place) the row hashes `validate_frame`
-    gives them (over every stored field and the knowledge time; not the key, the file or the row), after
-    the key."""
-    records = batch.records
-    stored = records.drop(columns=["record_key", "source_file", ROW_COLUMN])
-    records.insert(records.columns.get_loc("record_key") + 1, "row_hash", row_hashes(stored, batch.kind))
+    gives them."""
+    _insert_row_hashes(batch.records, batch.kind)
     return batch
+
+
+def _insert_row_hashes(records: pd.DataFrame, kind: RecordKind) -> None:
+    """Stored-form records given (in place, after the key) their row hash: over every stored field and the
+    knowledge time, not the key, the file or the row."""
+    hashed = records.drop(columns=[c for c in NOT_HASHED if c in records.columns])
+    records.insert(records.columns.get_loc("record_key") + 1, "row_hash", row_hashes(hashed, kind))
 
 
 def record_keys(frame: pd.DataFrame, kind: RecordKind) -> pd.Series:

@@ -12,9 +12,9 @@ PostgreSQL is left alone (dropping an index would lock out readers for the whole
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from joblib import cpu_count as usable_cores  # the cores this process may use (affinity, cgroups)
 from sqlalchemy import Connection, Table
 from sqlalchemy.schema import DropIndex
 
@@ -65,11 +65,6 @@ class DeferredIndexes:
     def _drop(self, table: Table) -> None:
         for index in secondary_indexes(table):
             self.connection.execute(DropIndex(index, if_exists=True))
-
-
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def secondary_indexes(table: Table) -> list[object]:

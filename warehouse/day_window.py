@@ -24,9 +24,9 @@ from sqlalchemy import (
 from contracts.vocabulary import RecordKind
 from warehouse import tables
 from warehouse.fingerprints import KINDS, VersionSum, fingerprint, version_sum
-from warehouse.store import Warehouse, fetched_rows, reading
+from warehouse.store import Warehouse, fetched_rows, reading, storage_order
 
-ROWID = literal_column("rowid")  # SQLite's storage order
+ROWID = storage_order("sqlite")  # SQLite's storage order (its rowid)
 MARGIN = pd.Timedelta(days=1)  # bounds compared by the database are widened by this (stored text forms)
 
 

@@ -158,7 +158,7 @@ READ_CHUNK_ROWS = 100_000  # rows per fetch when reading records
 _FETCHED = ((Integer, "Int64"), (Float, "float64"), (String, "str"))
 
 
-def _storage_order(dialect: str) -> ColumnElement:
+def storage_order(dialect: str) -> ColumnElement:
     """The order a table's rows are stored in, which a full read (a table scan) returns them in: SQLite's
     rowid, PostgreSQL's tuple address (ctid)."""
     return literal_column("ctid" if dialect == "postgresql" else "rowid")
@@ -488,7 +488,7 @@ class Warehouse:
         with self._reading() as connection:
             query = select(*(_raw_column(table.c[name], connection.dialect.name) for name in names))
             if where is not None:
-                query = query.where(where).order_by(_storage_order(connection.dialect.name))
+                query = query.where(where).order_by(storage_order(connection.dialect.name))
             chunks = [
                 _typed_chunk(rows_frame(rows, names), table)
                 for rows in fetched_rows(connection, query, chunk_rows)
