@@ -21,13 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from contracts.vocabulary import DEFAULT_ESCALATION_EVENTS
 from features.cohort import open_cases
 from features.dictionary import FeatureDoc
-from features.sources import Sources, positions
+from features.sources import Sources, is_among, positions
 
 PREFIX = "context_"
 
@@ -284,17 +282,6 @@ class Places:
         return np.where(self.town_missing, by_district, by_town) - own
 
 
-def _member(ids: pd.Index | pd.Series, among: pd.Index | pd.Series) -> np.ndarray:
-    """Whether each id is among the others (an arrow hash lookup: pandas' `isin` is slow on many str)."""
-    found = pc.is_in(_arrow_ids(ids), value_set=_arrow_ids(among))
-    return found.to_numpy(zero_copy_only=False).astype(bool)
-
-
-def _arrow_ids(ids: pd.Index | pd.Series) -> pa.Array:
-    """Case ids as an arrow string array."""
-    return pa.array(pd.Index(ids).astype("str"), type=pa.large_string())
-
-
 # ---------------------------------------------------------------- base rates
 
 
@@ -311,7 +298,7 @@ def _escalated(
     at = positions(events["case_id"], ids)
     at, when = at[at >= 0], events["event_at"].to_numpy()[at >= 0]
     hit = (when >= opened[at]) & (when < opened[at] + np.timedelta64(config.horizon_days, "D"))
-    return _member(ids, ids.iloc[at[hit]]).astype(float)
+    return is_among(ids, ids.iloc[at[hit]]).astype(float)
 
 
 def _shrink(k: np.ndarray, n: np.ndarray, prior: np.ndarray | float, strength: float) -> np.ndarray:
@@ -368,14 +355,14 @@ def _rates(
 def _load(places: Places, known: Sources, instant: pd.Timestamp) -> pd.DataFrame:
     """Other open and new cases around each cohort case, and the trend of new ones of its category."""
     cases = known.cases
-    open_now = _member(cases["case_id"], open_cases(known, instant).index)
+    open_now = is_among(cases["case_id"], open_cases(known, instant).index)
     opened = cases["opened_at"]
     recent_start = instant - pd.Timedelta(days=NEW_WINDOW_DAYS)
     recent = ((opened >= recent_start) & (opened < instant)).to_numpy()
     base_start = recent_start - pd.Timedelta(days=TREND_BASE_DAYS)
     base = ((opened >= base_start) & (opened < recent_start)).to_numpy()
     own_open, own_recent, own_base = (
-        _member(places.ids, cases["case_id"][pool]) for pool in (open_now, recent, base)
+        is_among(places.ids, cases["case_id"][pool]) for pool in (open_now, recent, base)
     )
     recent_same = places.count_town_or_district(recent, ("category",), own_recent)
     per_window = (

@@ -150,9 +150,14 @@ def normalise_key(name: str, kind: str) -> tuple[str, str]:
 def normalise_keys(things: pd.Series, kinds: pd.Series) -> pd.DataFrame:
     """Per thing (with its kind as read): its key and kind (`normalise_key`), same index. A loop over
     the distinct (thing, kind) pairs."""
-    pairs = pd.Series(list(zip(things.to_numpy(dtype=object), kinds.to_numpy(dtype=object), strict=True)))
-    codes, distinct = pd.factorize(pairs)
-    done = pd.DataFrame([normalise_key(thing, kind) for thing, kind in distinct], columns=["key", "kind"])
+    thing_codes, distinct_things = pd.factorize(things.to_numpy(dtype=object), use_na_sentinel=False)
+    kind_codes, distinct_kinds = pd.factorize(kinds.to_numpy(dtype=object), use_na_sentinel=False)
+    width = max(len(distinct_kinds), 1)
+    codes, pairs = pd.factorize(thing_codes.astype(np.int64) * width + kind_codes)
+    done = pd.DataFrame(
+        [normalise_key(distinct_things[p // width], distinct_kinds[p % width]) for p in pairs],
+        columns=["key", "kind"],
+    )
     return pd.DataFrame(
         {
             "key": done["key"].to_numpy(dtype=object)[codes],

@@ -15,6 +15,7 @@ from contracts.vocabulary import EventType
 from features.link_arrays import as_us, blank, ranges, row_hashes, shared_codes
 from features.link_config import LINKER_VERSION, LinkConfig, category_agreement
 from features.link_text import ngram_counts, normalised, sublinear, things_table
+from features.sources import is_among
 
 _STATUS = (EventType.CLOSED.value, EventType.REOPENED.value)
 _DAY = np.timedelta64(1, "D")
@@ -120,12 +121,9 @@ class LinkInputs:
             later = status.loc[status["known_at"].to_numpy() >= first, "case"]
             gone = np.setdiff1d(gone.to_numpy(), later.to_numpy())
             pids = self.calls["caller_phone_pid"]
-            phones = set(pids[~blank(pids)])
-            calling = set(linked.loc[linked["caller_phone_pid"].isin(phones).to_numpy(), "case_id"])
-            called = (
-                cases["reporter_phone_pid"].isin(phones).to_numpy()
-                | cases["case_id"].isin(calling).to_numpy()
-            )
+            phones = pids[~blank(pids)]
+            calling = linked.loc[is_among(linked["caller_phone_pid"], phones), "case_id"]
+            called = is_among(cases["reporter_phone_pid"], phones) | is_among(cases["case_id"], calling)
             keep = ~np.isin(np.arange(len(cases)), gone) | called
             position = np.cumsum(keep) - 1
             cases = cases[keep].reset_index(drop=True)
@@ -212,8 +210,9 @@ class LinkInputs:
         phones = np.unique(self.pool_call_phone[first:end])
         phones = phones[phones >= 0]
         known = int(np.searchsorted(self.linked_known, instant, side="left"))
-        calling = self.linked_case[:known][np.isin(self.pool_linked_phone[:known], phones)]
-        return gone[~(np.isin(self.pool_reporter_phone[gone], phones) | np.isin(gone, calling))]
+        calling = self.linked_case[:known][np.isin(self.pool_linked_phone[:known], phones, kind="table")]
+        phoned = np.isin(self.pool_reporter_phone[gone], phones, kind="table")
+        return gone[~(phoned | np.isin(gone, calling, kind="table"))]
 
     def narrow(self, keep: np.ndarray, reading: np.ndarray) -> np.ndarray:
         """Keeps the pool cases at the given (sorted) positions and the calls linked to them, and reads

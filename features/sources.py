@@ -183,6 +183,23 @@ def positions(values: pd.Series, keys: pd.Index | pd.Series) -> np.ndarray:
     return _answer(distinct[0], find(distinct[1]), -1)
 
 
+def is_among(values: pd.Series | pd.Index, others: Iterable[str | None] | pd.Series | pd.Index) -> np.ndarray:
+    """True where a text value is one of the others; a missing value never is (an Arrow hash lookup:
+    pandas' `isin` of Arrow text makes a Python object of every other value)."""
+    if not isinstance(others, (pd.Series, pd.Index, np.ndarray)):
+        others = np.array(list(others), dtype=object)
+    value_set = arrow_strings(others).combine_chunks()
+
+    def member(strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        found = pc.is_in(strings, value_set=value_set, skip_nulls=True)
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False).astype(bool)
+
+    distinct = _distinct(values) if isinstance(values, pd.Series) else None
+    if distinct is None:
+        return member(arrow_strings(values))
+    return _answer(distinct[0], member(distinct[1]), False)
+
+
 def is_blank(values: pd.Series) -> np.ndarray:
     """True where a text value is missing or only whitespace."""
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from contracts.timeparse import as_of_instant
 from features.cohort import escalation_labels
 from features.matrix import build_features, training_matrix
-from features.sources import Sources, as_categorical, compact, is_blank, positions
+from features.sources import Sources, as_categorical, compact, is_among, is_blank, positions
 from models.date_policy import snapshot_dates
 from tests.builders import call_row, case_row, event_row, make_sources
 
@@ -234,6 +234,17 @@ def test_positions_and_blanks_read_plain_and_categorical_text_alike(values: pd.S
     assert is_blank(values).tolist() == [
         v is None or not isinstance(v, str) or not v.strip() for v in expected
     ]
+
+
+@pytest.mark.parametrize("values", [TEXTS, as_categorical(TEXTS), as_categorical(TEXTS).iloc[1:3]])
+@pytest.mark.parametrize(
+    "others", [{"a", "c", "zz"}, pd.Series(["c", None, "a", "a"], dtype="str"), pd.Index(["a", "c"]), set()]
+)
+def test_is_among_answers_as_isin_and_a_missing_value_never_is(values: pd.Series, others: object) -> None:
+    wanted = {v for v in others if isinstance(v, str)}
+    expected = [isinstance(v, str) and v in wanted for v in TEXTS.loc[values.index]]
+    assert is_among(values, others).tolist() == expected
+    assert is_among(pd.Index(TEXTS.loc[values.index]), others).tolist() == expected
 
 
 def test_as_categorical_sorts_categories_and_keeps_values_and_missing() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import os
@@ -111,9 +112,13 @@ def make_private(path: Path) -> None:
 def _create_private(path: Path) -> None:
     """Create the folder (owner only, if new) and an empty database file readable by the owner only, so
     SQLite, which gives its WAL and shared-memory files the database file's mode, never writes one that
-    others can read."""
+    others can read. An existing file is never opened here: closing any descriptor of a database drops
+    every POSIX lock this process's connections hold on it (SQLite's howtocorrupt 2.2.1), and another
+    process's last connection may then fold the WAL back and truncate it under theirs."""
     path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process: no lock of ours
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     make_private(path)
 
 
