@@ -123,6 +123,15 @@ class Settings(BaseSettings):
         "files, not copied); 0: one per usable core, at most one per fold. The models and figures are the "
         "same whatever the number; 1 fits the folds one after the other in the training process.",
     )
+    training_helper_min_records: int = Field(
+        100_000,
+        ge=0,
+        description="Stored records (cases, events and calls known at the training date) from which "
+        "training over the whole store builds the latest of its snapshots in helper processes (training_jobs "
+        "- 1 of them, each reading the store itself: a copy of the loaded store per helper) while it decides "
+        "the history's call links; the matrix is the same. Below it a helper's start (an interpreter, the "
+        "imports, its read of the store: about 4 s on 2 cores) would cost more than it saves.",
+    )
     logistic_c: float = Field(0.5, gt=0, description="Inverse L2 strength of the logistic regression.")
     logistic_c_grid: tuple[PositiveFloat, ...] = Field(
         (0.02, 0.002),

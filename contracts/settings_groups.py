@@ -66,6 +66,7 @@ SETTING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "training_max_rows",
             "training_threads",
             "training_jobs",
+            "training_helper_min_records",
             "logistic_c",
             "logistic_c_grid",
             "sparse_c_grid",

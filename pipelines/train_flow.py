@@ -25,7 +25,6 @@ from features.matrix import (
     OPTIONAL_FAMILIES,
     families_with,
     feature_docs,
-    training_matrix,
 )
 from features.sources import Sources
 from models.ablation import ablation_table, family_sets
@@ -35,7 +34,6 @@ from models.date_policy import training_dates as policy_dates
 from models.drift import reference_profile
 from models.explain import importance
 from models.fairness import fairness_audit, fairness_figure, fairness_passes
-from models.matrix_dtypes import compact_matrix
 from models.metrics import precision_curve
 from models.model_card import ModelCardFacts, model_card_markdown
 from models.plots import (
@@ -63,6 +61,7 @@ from pipelines.configuration import date_policy, hyperparameters, model_grid, tr
 from pipelines.link_backfill import backfill_links
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
+from pipelines.snapshot_helpers import helper_count, shared_snapshots, snapshots
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from pipelines.train_parts import matrix_by_parts
@@ -105,18 +104,10 @@ def build_snapshots(
     known: Sources, dates: list[date], settings: Settings, families: Families, show_progress: bool
 ) -> pd.DataFrame:
     """Features and labels over some snapshot dates, in compact dtypes (`models.matrix_dtypes`)."""
-    matrix = training_matrix(
-        known,
-        dates,
-        settings.horizon_days,
-        [str(t) for t in settings.escalation_events],
-        families,
-        progress=(lambda items: track(items, description="Building training snapshots"))
-        if show_progress
-        else iter,
-        dormant_days=settings.dormant_days,
+    progress = (
+        (lambda items: track(items, description="Building training snapshots")) if show_progress else iter
     )
-    return compact_matrix(matrix)
+    return snapshots(known, dates, settings, families, progress)
 
 
 def training_families(settings: Settings) -> Families:
@@ -167,10 +158,17 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
         )
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
-    if linked_activity in families and dates:
-        backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
-        recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)
-    matrix = build_matrix(known.sources, dates, settings, families)
+    helpers = helper_count(settings, known.sources, training_plan(settings).jobs)
+    with shared_snapshots(settings, as_of, dates, families, helpers) as shared:
+        if linked_activity in families and dates:
+            backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
+            recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)
+        if helpers:
+            matrix = shared.stack(
+                known.sources, lambda chunks: track(chunks, description="Building training snapshots")
+            )
+        else:
+            matrix = build_matrix(known.sources, dates, settings, families)
     return dates, subsampled(matrix, LABEL, settings.training_max_rows or None, settings.seed)
 
 

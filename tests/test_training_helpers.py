@@ -1,0 +1,76 @@
+"""Training's snapshots built with helper processes (`pipelines.snapshot_helpers`): the helpers take the
+latest chunks, this process the others, and the stacked matrix is the one this process builds alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from contracts.settings import Settings
+from features.known import cut
+from pipelines import train_flow
+from pipelines.runtime import load_sources, open_warehouse
+from pipelines.snapshot_helpers import SharedSnapshots, chunks, helper_count, shared_snapshots, snapshots
+from tests.builders import TrainedHome
+
+DAYS = [date(2026, 1, 1) + timedelta(days=i) for i in range(10)]
+
+
+def test_the_dates_are_cut_into_nearly_even_chunks_in_date_order() -> None:
+    assert chunks(DAYS, 4) == [DAYS[0:3], DAYS[3:6], DAYS[6:8], DAYS[8:10]]
+    assert chunks(DAYS, 20) == [[day] for day in DAYS]
+    assert chunks(DAYS, 1) == [DAYS]
+    assert chunks([], 4) == [[]]
+
+
+def test_helpers_are_one_fewer_than_the_jobs_from_enough_records_and_only_over_the_whole_store() -> None:
+    known: Any = SimpleNamespace(cases=range(40), events=range(30), hotline=range(30))  # 100 records
+    settings = Settings(training_helper_min_records=100)
+    assert helper_count(settings, known, jobs=2) == 1
+    assert helper_count(settings, known, jobs=4) == 3
+    assert helper_count(settings, known, jobs=1) == 0
+    assert helper_count(settings.model_copy(update={"training_helper_min_records": 101}), known, 2) == 0
+    assert helper_count(settings.model_copy(update={"district_parts": 2}), known, 2) == 0
+    assert helper_count(settings.model_copy(update={"task_runner": "dask"}), known, 2) == 0
+
+
+@pytest.mark.slow
+def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone(
+    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_of = trained_home.report.as_of
+    settings = trained_copy.model_copy(update={"training_jobs": 2, "training_helper_min_records": 0})
+    known = cut(load_sources(open_warehouse(settings)), as_of).sources
+    dates = train_flow.training_dates(known, as_of, settings)
+    families = train_flow.training_families(settings)
+    alone = snapshots(known, dates, settings, families)
+    with shared_snapshots(settings, as_of, dates, families, helpers=1) as shared:
+        assert len(shared.parts) == min(8, len(dates)) > 2
+        last = len(shared.parts) - 1
+        shared.futures[last].result()  # the helper has built the latest chunk before this process stacks
+        stacked = shared.stack(known)
+    assert last in shared.helped and 0 not in shared.helped
+    pd.testing.assert_frame_equal(stacked, alone)
+
+    # Training itself: helpers over this store once its records pass the setting; the same matrix.
+    used: list[SharedSnapshots] = []
+
+    @contextmanager
+    def spied(*args: Any) -> Iterator[SharedSnapshots]:
+        with shared_snapshots(*args) as opened:
+            used.append(opened)
+            yield opened
+
+    monkeypatch.setattr(train_flow, "shared_snapshots", spied)
+    families = train_flow.training_families(settings)
+    _, helped = train_flow.matrix_as_of(as_of, settings, families)
+    alone_settings = settings.model_copy(update={"training_jobs": 1})
+    _, built_alone = train_flow.matrix_as_of(as_of, alone_settings, families)
+    assert [s.pool is not None for s in used] == [True, False]
+    pd.testing.assert_frame_equal(helped, built_alone)
