@@ -1,15 +1,16 @@
 """Training's snapshots built by this process and helper processes at once (training over the whole store
 with cores to spare): the snapshot dates are cut into consecutive chunks; the helpers take chunks from the
 latest while this process decides and stores the history's call links, then this process takes them from
-the earliest (a chunk no helper has begun is taken back) until the two meet. Each helper reads the store
-itself and decides the call links its chunks read (equal inputs give equal links), so the matrix is the
-one this process builds alone, row for row (docs/design/training-helpers.md)."""
+the earliest until the two meet. Each helper reads the store itself and decides the call links its chunks
+read (equal inputs give equal links), so the matrix is the one this process builds alone, row for row
+(docs/design/training-helpers.md)."""
 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from datetime import date
 from itertools import pairwise
@@ -86,8 +87,10 @@ def _helper_chunk(
 
 
 class SharedSnapshots:
-    """The chunks of some snapshot dates, the latest given to helper processes as they start (`helped`:
-    the chunks a helper built), the others built by `stack` in this process."""
+    """The chunks of some snapshot dates, claimed from both ends: each helper process is given the latest
+    unclaimed chunk whenever it has none (a feeding thread keeps one chunk per helper, never more, so no
+    chunk waits queued for a busy helper), `stack` builds the earliest unclaimed ones in this process.
+    `helped`: the chunks helpers built."""
 
     def __init__(
         self,
@@ -97,34 +100,72 @@ class SharedSnapshots:
         families: Sequence[ModuleType],
         helpers: int,
     ) -> None:
-        self.settings, self.families = settings, tuple(families)
+        self.settings, self.as_of, self.families = settings, as_of, tuple(families)
         self.parts = chunks(dates, CHUNKS_PER_PROCESS * (helpers + 1))
-        self.pool = ProcessPoolExecutor(max_workers=helpers) if helpers and len(self.parts) > 1 else None
+        self.helpers = helpers if len(self.parts) > 1 else 0
         self.futures: dict[int, Future] = {}
         self.helped: list[int] = []
-        names = [family.__name__ for family in families]
+        self._unclaimed = [0, len(self.parts) - 1]  # the first and last chunk no process has claimed
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self.pool = ProcessPoolExecutor(max_workers=self.helpers) if self.helpers else None
+        self._names = [family.__name__ for family in families]
+        self._feeder = threading.Thread(target=self._feed, name="snapshot-helpers", daemon=True)
         if self.pool is not None:
-            for index in reversed(range(1, len(self.parts))):  # the latest first; the first is ours
-                self.futures[index] = self.pool.submit(
-                    _helper_chunk, settings, as_of, names, self.parts[index]
-                )
+            for _ in range(self.helpers):  # each helper's first chunk at once, the next ones as they finish
+                self._give_latest()
+            self._feeder.start()
+
+    def _claim(self, latest: bool) -> int | None:
+        """The latest (else the earliest) chunk no process has claimed, now claimed; None if none is left."""
+        with self._lock:
+            first, last = self._unclaimed
+            if first > last:
+                return None
+            self._unclaimed = [first, last - 1] if latest else [first + 1, last]
+            return last if latest else first
+
+    def _give_latest(self) -> bool:
+        """Submit the latest unclaimed chunk to the helpers; False if none is left."""
+        index = self._claim(latest=True)
+        if index is None or self.pool is None:
+            return False
+        self.futures[index] = self.pool.submit(
+            _helper_chunk, self.settings, self.as_of, self._names, self.parts[index]
+        )
+        return True
+
+    def _feed(self) -> None:
+        """Give each helper the latest unclaimed chunk whenever it has none, until none is left."""
+        while not self._closing.is_set():
+            busy = [future for future in self.futures.values() if not future.done()]
+            if len(busy) >= self.helpers:
+                wait(busy, timeout=1.0, return_when=FIRST_COMPLETED)
+            elif not self._give_latest():
+                return
+
+    def _built(self, known: Sources) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(chunk, its snapshots) of every chunk: the earliest unclaimed built here, then the helpers'."""
+        while (index := self._claim(latest=False)) is not None:
+            yield index, snapshots(known, self.parts[index], self.settings, self.families)
+        if self.pool is not None:
+            self._feeder.join()
+        for index in sorted(self.futures):
+            self.helped.append(index)
+            yield index, self.futures[index].result()
 
     def stack(self, known: Sources, progress: Callable[[Iterable], Iterable] = iter) -> pd.DataFrame:
-        """Every chunk's `snapshots` in date order: those no helper has begun built here from `known` (the
-        store as known before the as-of date), the others as their helper built them."""
-        frames = []
-        for index in progress(range(len(self.parts))):
-            future = self.futures.get(index)
-            if future is None or future.cancel():  # not begun by a helper: built here
-                frames.append(snapshots(known, self.parts[index], self.settings, self.families))
-            else:
-                frames.append(future.result())
-                self.helped.append(index)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        """Every chunk's `snapshots` in date order, those built here from `known` (the store as known before
+        the as-of date)."""
+        built = self._built(known)
+        frames = dict(next(built) for _ in progress(range(len(self.parts))))
+        return pd.concat([frames[i] for i in sorted(frames)], ignore_index=True) if frames else pd.DataFrame()
 
     def close(self) -> None:
         """End the helpers (a chunk one is building is dropped)."""
+        self._closing.set()
         if self.pool is not None:
+            self._feeder.join()
             for future in self.futures.values():
                 future.cancel()
             self.pool.shutdown(wait=True, kill_workers=True)
