@@ -11,7 +11,16 @@ import typer
 from rich.progress import track
 
 from contracts.vocabulary import RecordKind
-from pipelines.cli_base import AsOf, app, console, parse_date, settings_of, table_of, user_errors
+from pipelines.cli_base import (
+    AsOf,
+    app,
+    console,
+    parse_date,
+    ready_to_run,
+    settings_of,
+    table_of,
+    user_errors,
+)
 from pipelines.cli_printing import (
     print_daily,
     print_grievance_days,
@@ -20,7 +29,7 @@ from pipelines.cli_printing import (
     print_list,
     print_training,
 )
-from pipelines.prefect_runtime import start_prefect, wait_for_server
+from pipelines.prefect_runtime import start_prefect
 
 FLOWS = "Flows (operators, data scientists)"
 
@@ -103,7 +112,7 @@ def ingest(
             start_prefect(settings)  # the server starts while the flow's code is imported
             from pipelines.ingest_flow import ingest_flow
 
-            wait_for_server()
+            ready_to_run()
             report = ingest_flow(
                 paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
             )

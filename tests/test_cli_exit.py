@@ -44,3 +44,19 @@ def test_the_stores_connections_are_closed_before_the_heap_is_left(tmp_path) -> 
         gc.enable()
     assert not (tmp_path / "store.db-wal").exists()
     assert store is not None
+
+
+def test_a_command_runs_with_its_imports_frozen_and_gives_them_back_at_its_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Full collections during a command's work skip what its imports made (`ready_to_run`)."""
+    seen: list[str] = []
+    monkeypatch.setattr(cli_base, "wait_for_server", lambda: seen.append("waited"))
+    assert gc.get_freeze_count() == 0
+    with cli_base.user_errors():
+        seen.append(f"frozen {gc.get_freeze_count() > 0}")
+    assert seen == ["waited", "frozen True"]
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(cli_base.typer.Exit), cli_base.user_errors():
+        raise ValueError("a problem the user can fix")
+    assert gc.get_freeze_count() == 0

@@ -159,7 +159,7 @@ def test_ingest_starts_the_server_once_its_key_is_accepted_and_waits_for_it_befo
         raise ValueError("no flow in this test")
 
     monkeypatch.setattr(cli_flows, "start_prefect", lambda settings: seen.append("start"))
-    monkeypatch.setattr(cli_flows, "wait_for_server", lambda: seen.append("wait"))
+    monkeypatch.setattr(cli_flows, "ready_to_run", lambda: seen.append("wait"))
     monkeypatch.setattr(pipelines.ingest_flow, "ingest_flow", flow)
     monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", given)
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "ingest", str(tmp_path)])
