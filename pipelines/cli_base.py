@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.settings import Settings
+from pipelines.entry import RUN_GC_THRESHOLDS
 from pipelines.prefect_runtime import prepare_prefect, wait_for_server
 
 app = typer.Typer(
@@ -69,18 +70,12 @@ def settings_of(context: typer.Context) -> Settings:
     return Settings(**context.obj)
 
 
-# The collector's thresholds while a command works: a young collection after 10,000 new container objects
-# (Python's default: 700), the older generations as before relative to it. A demo `score`, 4 interleaved
-# runs each: Python's thresholds, nothing frozen 9.31 s; frozen, Python's thresholds about 8.85 s; frozen
-# and these 8.30 s; frozen and (50,000, 20, 20) 8.20 s, which keeps cyclic garbage 20 times longer.
-RUN_GC_THRESHOLDS = (10_000, 10, 10)
-
-
 def ready_to_run() -> tuple[int, int, int]:
     """Wait for Prefect's server if this command started it (`prepare_prefect`), move what the command's
     imports made into the collector's permanent generation (`gc.freeze`: every full collection of the
     run, Python's own and `release_memory`'s after a read, traversed them again, 0.22 s each in a `score`)
-    and collect less often (`RUN_GC_THRESHOLDS`); the thresholds it replaced."""
+    and collect less often (`pipelines.entry.RUN_GC_THRESHOLDS`, which the `fengqiao` executable sets
+    before its imports); the thresholds it replaced."""
     wait_for_server()
     gc.freeze()
     before = gc.get_threshold()

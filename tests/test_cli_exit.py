@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from pipelines import cli_base
 from pipelines.cli import app
+from pipelines.entry import RUN_GC_THRESHOLDS
 
 
 def test_every_command_skips_the_last_collections(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,11 +55,41 @@ def test_a_command_runs_with_its_imports_frozen_and_gives_them_back_at_its_end(
     seen: list[str] = []
     monkeypatch.setattr(cli_base, "wait_for_server", lambda: seen.append("waited"))
     before = gc.get_threshold()
-    assert gc.get_freeze_count() == 0 and before != cli_base.RUN_GC_THRESHOLDS
+    assert gc.get_freeze_count() == 0 and before != RUN_GC_THRESHOLDS
     with cli_base.user_errors():
         seen.append(f"frozen {gc.get_freeze_count() > 0}, thresholds {gc.get_threshold()}")
-    assert seen == ["waited", f"frozen True, thresholds {cli_base.RUN_GC_THRESHOLDS}"]
+    assert seen == ["waited", f"frozen True, thresholds {RUN_GC_THRESHOLDS}"]
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
     with pytest.raises(cli_base.typer.Exit), cli_base.user_errors():
         raise ValueError("a problem the user can fix")
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+
+
+ENTRY_SPY = """
+import gc, sys
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pipelines.cli":
+            print("thresholds when the command line loads", gc.get_threshold())
+        return None
+sys.meta_path.insert(0, Spy())
+sys.argv = ["fengqiao", "--help"]
+from pipelines.entry import main
+try:
+    main()
+except SystemExit:
+    pass
+"""
+
+
+def test_the_executable_sets_the_run_thresholds_before_the_command_line_loads() -> None:
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["scripts"]["fengqiao"] == "pipelines.entry:main"
+    done = subprocess.run([sys.executable, "-c", ENTRY_SPY], capture_output=True, text=True, check=True)
+    assert f"thresholds when the command line loads {RUN_GC_THRESHOLDS}" in done.stdout
+    assert "Usage: fengqiao" in done.stdout
