@@ -460,6 +460,7 @@ def tuned(
     folds: Sequence[Fold],
     plan: TrainingPlan,
     earlier: Sequence[Evaluation] = (),
+    started: dict[tuple[tuple[str, Any], ...], Callable[[], list[tuple[Any, float]]]] | None = None,
 ) -> Evaluation:
     """Search the candidate's hyperparameters on the folds (fitted on each fold's fitting dates, judged on
     its test dates), then validate the best like any candidate, reusing the search's fitted models.
@@ -467,11 +468,12 @@ def tuned(
     A trial that fits the same model as an earlier evaluation on the same folds (the first trial, when
     the `trees` candidate came before) reuses its fold models. The points of a grid (which do not depend
     on each other's results) have their fold fits started together in the shared work's processes, so
-    that the processes are kept busy; the search still takes them in order and chooses as without.
+    that the processes are kept busy; the search still takes them in order and chooses as without
+    (`started`: those fits, when the caller started them earlier: `blended`).
     """
     assert candidate.tuning is not None
-    reusable = [e for e in earlier if e.models and e.folds == tuple(folds)]
-    started = _started_grid(matrix, candidate, folds, plan, reusable)
+    reusable = _reusable(earlier, folds)
+    started = _started_grid(matrix, candidate, folds, plan, reusable) if started is None else started
 
     def objective(params: dict[str, Any]) -> tuple[float, tuple[float, ...], tuple[Any, ...]]:
         trial = replace(candidate, params=params, tuning=None)
@@ -498,6 +500,11 @@ def tuned(
 
 def _params_key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(params.items()))
+
+
+def _reusable(earlier: Sequence[Evaluation], folds: Sequence[Fold]) -> list[Evaluation]:
+    """The earlier evaluations whose fold models a search on these folds may reuse."""
+    return [e for e in earlier if e.models and e.folds == tuple(folds)]
 
 
 def _started_grid(
@@ -528,8 +535,21 @@ def blended(
     earlier: Sequence[Evaluation] = (),
 ) -> Evaluation:
     """Validate a blend: per fold, its parts' calibrated models (from their earlier evaluations by name,
-    else evaluated here) averaged and calibrated again on the fold's calibration dates."""
-    parts = [evaluate(matrix, part, folds, plan, earlier) for part in candidate.parts]
+    else evaluated here) averaged and calibrated again on the fold's calibration dates. The fold fits of
+    every part's grid are started first, so that the processes fit a later part's while this one
+    prepares, searches and calibrates an earlier (the same models: each fit depends on its own inputs)."""
+    done = {e.candidate.name for e in earlier}
+    grids = {
+        part.name: _started_grid(matrix, part, folds, plan, _reusable(earlier, folds))
+        for part in candidate.parts
+        if part.tuning is not None and part.name not in done
+    }
+    parts = [
+        tuned(matrix, part, folds, plan, earlier, grids[part.name])
+        if part.name in grids
+        else evaluate(matrix, part, folds, plan, earlier)
+        for part in candidate.parts
+    ]
     blend = replace(candidate, parts=tuple(p.candidate for p in parts))
     models = [
         calibrated(matrix, blend_of(blend, [p.models[k] for p in parts]), blend, fold.calibration_dates, plan)

@@ -122,3 +122,32 @@ def test_a_grid_search_starts_every_point_s_folds_together_and_chooses_as_one_by
         assert len(started[next(iter(started))]()) == len(FOLDS)
         shared = evaluate(MATRIX, SEARCHED_SPARSE, FOLDS, plan)
     _same(evaluate(MATRIX, SEARCHED_SPARSE, FOLDS, plan), shared)
+
+
+def test_a_blend_starts_every_part_s_grid_before_it_searches_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The processes fit the later part's folds while the first part is searched and calibrated."""
+    from models import train as training
+
+    seen: list[tuple[str, str]] = []
+    started, searched = training._started_grid, training.search
+
+    def starting(matrix: pd.DataFrame, candidate: Candidate, *rest: object) -> object:
+        seen.append(("started", candidate.name))
+        return started(matrix, candidate, *rest)
+
+    def searching(params: dict, *rest: object) -> object:
+        seen.append(("searched", "sparse" if params.get("penalty") == "l1" else "other"))
+        return searched(params, *rest)
+
+    monkeypatch.setattr(training, "_started_grid", starting)
+    monkeypatch.setattr(training, "search", searching)
+    with shared_work(2, 1):
+        evaluate(MATRIX, BLEND, FOLDS, replace(PLAN, threads=1))
+    assert seen == [
+        ("started", SEARCHED_SPARSE.name),
+        ("started", TUNED.name),
+        ("searched", "sparse"),
+        ("searched", "other"),
+    ]
