@@ -33,15 +33,13 @@ from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from warehouse.call_links import unlinked_days
 from warehouse.day_window import stored_fingerprint, stored_places
-from warehouse.fingerprints import KINDS, fingerprint, version_sum
+from warehouse.fingerprints import records_fingerprint
 from warehouse.lists import manifest, previous_assignments, publish_day
 
 
 def input_fingerprint(known: Sources | KnownBefore) -> str:
     """A hash of exactly which record versions a list was built from (`warehouse.fingerprints`)."""
-    frames = (known.cases, known.events, known.hotline)
-    sums = {kind: version_sum(frame["row_hash"].tolist()) for kind, frame in zip(KINDS, frames, strict=True)}
-    return fingerprint(sums)
+    return records_fingerprint((known.cases, known.events, known.hotline))
 
 
 def day_fingerprint(known: KnownBefore, settings: Settings) -> str:

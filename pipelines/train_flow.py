@@ -159,14 +159,12 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
     helpers = helper_count(settings, known.sources, training_plan(settings).jobs)
-    with shared_snapshots(settings, as_of, dates, families, helpers) as shared:
+    with shared_snapshots(settings, as_of, known.sources, dates, families, helpers) as shared:
         if linked_activity in families and dates:
             backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
             recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)
         if helpers:
-            matrix = shared.stack(
-                known.sources, lambda chunks: track(chunks, description="Building training snapshots")
-            )
+            matrix = shared.stack(lambda chunks: track(chunks, description="Building training snapshots"))
         else:
             matrix = build_matrix(known.sources, dates, settings, families)
     return dates, subsampled(matrix, LABEL, settings.training_max_rows or None, settings.seed)

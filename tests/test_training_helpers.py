@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +17,14 @@ from contracts.settings import Settings
 from features.known import cut
 from pipelines import train_flow
 from pipelines.runtime import load_sources, open_warehouse
-from pipelines.snapshot_helpers import SharedSnapshots, chunks, helper_count, shared_snapshots, snapshots
+from pipelines.snapshot_helpers import (
+    SharedSnapshots,
+    StoreChanged,
+    chunks,
+    helper_count,
+    shared_snapshots,
+    snapshots,
+)
 from tests.builders import TrainedHome
 
 DAYS = [date(2026, 1, 1) + timedelta(days=i) for i in range(10)]
@@ -50,13 +58,23 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     dates = train_flow.training_dates(known, as_of, settings)
     families = train_flow.training_families(settings)
     alone = snapshots(known, dates, settings, families)
-    with shared_snapshots(settings, as_of, dates, families, helpers=1) as shared:
+    with shared_snapshots(settings, as_of, known, dates, families, helpers=1) as shared:
         assert len(shared.parts) == min(8, len(dates)) > 2
         last = len(shared.parts) - 1
         shared.futures[last].result()  # the helper has built the latest chunk before this process stacks
-        stacked = shared.stack(known)
+        stacked = shared.stack()
     assert last in shared.helped and 0 not in shared.helped
     pd.testing.assert_frame_equal(stacked, alone)
+
+    # A helper that reads other record versions than this process holds (an ingest in between: here this
+    # process's copy lacks a call) builds nothing; its chunks are built here, from this process's copy.
+    fewer = replace(known, hotline=known.hotline.iloc[1:].reset_index(drop=True))
+    with shared_snapshots(settings, as_of, fewer, dates, families, helpers=1) as shared:
+        with pytest.raises(StoreChanged):
+            shared.futures[len(shared.parts) - 1].result()
+        stacked = shared.stack()
+    assert shared.helped == []
+    pd.testing.assert_frame_equal(stacked, snapshots(fewer, dates, settings, families))
 
     # Training itself: helpers over this store once its records pass the setting; the same matrix.
     used: list[SharedSnapshots] = []

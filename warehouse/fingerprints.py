@@ -6,10 +6,11 @@ version's hash names it)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 KINDS = ("cases", "events", "hotline")  # the order the kinds enter the digest
 _MODULUS = 2**64
@@ -43,3 +44,10 @@ def fingerprint(sums: Mapping[str, VersionSum]) -> str:
         found = sums[kind]
         digest.update(f"{kind}:{found.count}:{found.total};".encode())
     return digest.hexdigest()
+
+
+def records_fingerprint(frames: Sequence[pd.DataFrame]) -> str:
+    """The `fingerprint` of exactly which record versions the frames hold (one per input kind, in KINDS
+    order, each with the stored `row_hash` of its rows)."""
+    sums = {kind: version_sum(frame["row_hash"].tolist()) for kind, frame in zip(KINDS, frames, strict=True)}
+    return fingerprint(sums)
