@@ -12,7 +12,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from contextlib import contextmanager
 from datetime import date
 from itertools import pairwise
 from types import ModuleType
@@ -102,7 +101,8 @@ class SharedSnapshots:
     unclaimed chunk whenever it has none (a feeding thread keeps one chunk per helper, never more, so no
     chunk waits queued for a busy helper), `stack` builds the earliest unclaimed ones in this process from
     `known` (the store as known before the as-of date). A chunk whose helper failed (or read another store)
-    is built here too. `helped`: the chunks helpers built."""
+    is built here too. `helped`: the chunks helpers built. The helpers start at once and, used as a context
+    manager, end with its block."""
 
     def __init__(
         self,
@@ -122,9 +122,9 @@ class SharedSnapshots:
         self._unclaimed = [0, len(self.parts) - 1]  # the first and last chunk no process has claimed
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self.pool = ProcessPoolExecutor(max_workers=self.helpers) if self.helpers else None
         self._names = [family.__name__ for family in families]
         self._read = records_fingerprint((known.cases, known.events, known.hotline)) if self.helpers else ""
+        self.pool = ProcessPoolExecutor(max_workers=self.helpers) if self.helpers else None
         self._feeder = threading.Thread(target=self._feed, name="snapshot-helpers", daemon=True)
         if self.pool is not None:
             for _ in range(self.helpers):  # each helper's first chunk at once, the next ones as they finish
@@ -197,6 +197,12 @@ class SharedSnapshots:
         frames = dict(next(built) for _ in progress(range(len(self.parts))))
         return pd.concat([frames[i] for i in sorted(frames)], ignore_index=True) if frames else pd.DataFrame()
 
+    def __enter__(self) -> SharedSnapshots:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """End the helpers (a chunk one is building is dropped)."""
         self._closing.set()
@@ -205,21 +211,3 @@ class SharedSnapshots:
             for future in self.futures.values():
                 future.cancel()
             self.pool.shutdown(wait=True, kill_workers=True)
-
-
-@contextmanager
-def shared_snapshots(
-    settings: Settings,
-    as_of: date,
-    known: Sources,
-    dates: Sequence[date],
-    families: Sequence[ModuleType],
-    helpers: int,
-) -> Iterator[SharedSnapshots]:
-    """`SharedSnapshots` of the dates whose helpers (`helpers` processes) start at once and end with the
-    block."""
-    shared = SharedSnapshots(settings, as_of, known, dates, families, helpers)
-    try:
-        yield shared
-    finally:
-        shared.close()

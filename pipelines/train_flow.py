@@ -61,7 +61,7 @@ from pipelines.configuration import date_policy, hyperparameters, model_grid, tr
 from pipelines.link_backfill import backfill_links
 from pipelines.runners import parts_of, task_runner
 from pipelines.runtime import registry
-from pipelines.snapshot_helpers import helper_count, shared_snapshots, snapshots
+from pipelines.snapshot_helpers import SharedSnapshots, helper_count, snapshots
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from pipelines.train_parts import matrix_by_parts
@@ -159,7 +159,7 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
     helpers = helper_count(settings, known.sources, training_plan(settings).jobs)
-    with shared_snapshots(settings, as_of, known.sources, dates, families, helpers) as shared:
+    with SharedSnapshots(settings, as_of, known.sources, dates, families, helpers) as shared:
         if linked_activity in families and dates:
             backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
             recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)

@@ -3,8 +3,6 @@ latest chunks, this process the others, and the stacked matrix is the one this p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -22,7 +20,6 @@ from pipelines.snapshot_helpers import (
     StoreChanged,
     chunks,
     helper_count,
-    shared_snapshots,
     snapshots,
 )
 from tests.builders import TrainedHome
@@ -58,7 +55,7 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     dates = train_flow.training_dates(known, as_of, settings)
     families = train_flow.training_families(settings)
     alone = snapshots(known, dates, settings, families)
-    with shared_snapshots(settings, as_of, known, dates, families, helpers=1) as shared:
+    with SharedSnapshots(settings, as_of, known, dates, families, helpers=1) as shared:
         assert len(shared.parts) == min(8, len(dates)) > 2
         last = len(shared.parts) - 1
         shared.futures[last].result()  # the helper has built the latest chunk before this process stacks
@@ -69,7 +66,7 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     # A helper that reads other record versions than this process holds (an ingest in between: here this
     # process's copy lacks a call) builds nothing; its chunks are built here, from this process's copy.
     fewer = replace(known, hotline=known.hotline.iloc[1:].reset_index(drop=True))
-    with shared_snapshots(settings, as_of, fewer, dates, families, helpers=1) as shared:
+    with SharedSnapshots(settings, as_of, fewer, dates, families, helpers=1) as shared:
         with pytest.raises(StoreChanged):
             shared.futures[len(shared.parts) - 1].result()
         stacked = shared.stack()
@@ -79,13 +76,12 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     # Training itself: helpers over this store once its records pass the setting; the same matrix.
     used: list[SharedSnapshots] = []
 
-    @contextmanager
-    def spied(*args: Any) -> Iterator[SharedSnapshots]:
-        with shared_snapshots(*args) as opened:
-            used.append(opened)
-            yield opened
+    class Spied(SharedSnapshots):
+        def __enter__(self) -> SharedSnapshots:
+            used.append(self)
+            return self
 
-    monkeypatch.setattr(train_flow, "shared_snapshots", spied)
+    monkeypatch.setattr(train_flow, "SharedSnapshots", Spied)
     families = train_flow.training_families(settings)
     _, helped = train_flow.matrix_as_of(as_of, settings, families)
     alone_settings = settings.model_copy(update={"training_jobs": 1})
