@@ -13,7 +13,10 @@ naming its reporters' phones) and finished with the name endings of every part's
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
+from itertools import pairwise
 from types import ModuleType
+from typing import TypeVar
 
 import pandas as pd
 
@@ -24,6 +27,18 @@ PART_FAMILIES: tuple[ModuleType, ...] = (*FAMILIES, linked_activity, activity)
 # Read by each part, finished once every part's aggregates are in (`intake.reading`, then `intake.finish`
 # with the name endings of every district's mentions).
 FINISHED_FAMILIES: tuple[ModuleType, ...] = (intake,)
+
+
+T = TypeVar("T")
+
+
+def consecutive_parts(items: Sequence[T], count: int) -> list[list[T]]:
+    """The items cut into at most `count` consecutive parts of nearly equal length, in order (one part,
+    empty, for no items)."""
+    count = max(1, min(count, len(items)))
+    size, extra = divmod(len(items), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [list(items[start:end]) for start, end in pairwise(bounds)]
 
 
 def district_groups(rows: pd.Series, parts: int) -> list[tuple[str, ...]]:

@@ -70,17 +70,15 @@ def settings_of(context: typer.Context) -> Settings:
     return Settings(**context.obj)
 
 
-def ready_to_run() -> tuple[int, int, int]:
+def ready_to_run() -> None:
     """Wait for Prefect's server if this command started it (`prepare_prefect`), move what the command's
     imports made into the collector's permanent generation (`gc.freeze`: every full collection of the
     run, Python's own and `release_memory`'s after a read, traversed them again, 0.22 s each in a `score`)
     and collect less often (`pipelines.entry.RUN_GC_THRESHOLDS`, which the `fengqiao` executable sets
-    before its imports); the thresholds it replaced."""
+    before its imports)."""
     wait_for_server()
     gc.freeze()
-    before = gc.get_threshold()
     gc.set_threshold(*RUN_GC_THRESHOLDS)
-    return before
 
 
 @contextmanager

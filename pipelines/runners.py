@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import pairwise
 from typing import Any, TypeVar
 
 from prefect.client.orchestration import get_client
@@ -13,6 +12,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from contracts.settings import Settings
+from features.partition import consecutive_parts
 
 T = TypeVar("T")
 
@@ -46,12 +46,7 @@ def _api_url() -> str:
 
 def parts_of(items: Sequence[T], settings: Settings) -> list[list[T]]:
     """Items cut into consecutive parts, one task each: one part locally, `dask_parts` on Dask."""
-    count = 1 if settings.task_runner == "local" else min(settings.dask_parts, len(items))
-    if count <= 1:
-        return [list(items)]
-    size, extra = divmod(len(items), count)
-    bounds = [i * size + min(i, extra) for i in range(count + 1)]
-    return [list(items[start:end]) for start, end in pairwise(bounds)]
+    return consecutive_parts(items, 1 if settings.task_runner == "local" else settings.dask_parts)
 
 
 def run_tasks(

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import date
-from itertools import pairwise
 from types import ModuleType
 
 import pandas as pd
@@ -22,6 +21,7 @@ from joblib.externals.loky import ProcessPoolExecutor
 from contracts.settings import Settings
 from features.known import cut
 from features.matrix import training_matrix
+from features.partition import consecutive_parts
 from features.sources import Sources
 from models.matrix_dtypes import compact_matrix
 from pipelines.runtime import load_sources, open_warehouse, release_memory
@@ -42,14 +42,6 @@ def helper_count(settings: Settings, known: Sources, jobs: int) -> int:
     if settings.task_runner != "local" or settings.district_parts > 1:
         return 0
     return max(jobs - 1, 0) if records >= settings.training_helper_min_records else 0
-
-
-def chunks(dates: Sequence[date], count: int) -> list[list[date]]:
-    """The dates cut into at most `count` consecutive chunks of nearly equal length, in date order."""
-    count = max(1, min(count, len(dates)))
-    size, extra = divmod(len(dates), count)
-    bounds = [i * size + min(i, extra) for i in range(count + 1)]
-    return [list(dates[a:b]) for a, b in pairwise(bounds)]
 
 
 def snapshots(
@@ -114,7 +106,7 @@ class SharedSnapshots:
         helpers: int,
     ) -> None:
         self.settings, self.as_of, self.known, self.families = settings, as_of, known, tuple(families)
-        self.parts = chunks(dates, CHUNKS_PER_PROCESS * (helpers + 1))
+        self.parts = consecutive_parts(dates, CHUNKS_PER_PROCESS * (helpers + 1))
         self.helpers = helpers if len(self.parts) > 1 else 0
         self.futures: dict[int, Future] = {}
         self.helped: list[int] = []

@@ -13,12 +13,12 @@ import pytest
 
 from contracts.settings import Settings
 from features.known import cut
+from features.partition import consecutive_parts as chunks
 from pipelines import train_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.snapshot_helpers import (
     SharedSnapshots,
     StoreChanged,
-    chunks,
     helper_count,
     snapshots,
 )
