@@ -20,6 +20,7 @@ SETTING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "mlflow_tracking_uri",
             "pseudonym_key",
             "ingest_chunk_rows",
+            "store_mirror",
             "earliest_instant",
             "future_tolerance_days",
             "max_unpacked_mib",

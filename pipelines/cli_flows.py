@@ -157,7 +157,7 @@ def grievances(
     records alone: hotline records suffice, no case register or model is needed; lists stay as they are."""
     from features.known import cut
     from pipelines.grievance_flow import days_from, publish_day_grievances
-    from pipelines.runtime import load_sources, open_warehouse
+    from pipelines.runtime import stored_sources
 
     one_day, a_range = bool(as_of), bool(first and last)
     if one_day == a_range or bool(first) != bool(last):
@@ -166,7 +166,7 @@ def grievances(
     with user_errors():
         days = [parse_date(as_of)] if as_of else days_from(parse_date(first), parse_date(last))
         with console.status("Reading the stored records..."):
-            known = load_sources(open_warehouse(settings))
+            known = stored_sources(settings)
         if known.hotline.empty:
             console.print("[yellow]no hotline record is stored yet: `fengqiao ingest` them first[/yellow]")
         shown = (

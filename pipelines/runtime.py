@@ -21,6 +21,7 @@ from contracts.settings import Settings
 from contracts.timeparse import InstantWindow, local_now
 from contracts.vocabulary import RecordKind
 from features.sources import CATEGORICAL_COLUMNS, STORE_COLUMNS, Sources, compact
+from pipelines.store_mirror import forget_copy, mirrored_sources
 from warehouse import tables
 from warehouse.store import (
     PRIVATE_FILE,
@@ -190,6 +191,8 @@ def ingest_keyed(
     window = InstantWindow.ending_after(
         local_now().to_pydatetime(), settings.earliest_instant, settings.future_tolerance_days
     )
+    if rotate:  # the store's copy of the old pseudonyms goes first (none stays on disk after a rotation)
+        forget_copy(settings.store_mirror_dir)
     with keyed_store(open_warehouse(settings), key, rotate=rotate) as store:
         return ingest_paths(
             list(paths),
@@ -288,6 +291,18 @@ def load_sources(
     del frames
     release_memory()
     return sources
+
+
+def stored_sources(settings: Settings) -> Sources:
+    """Every stored record (`load_sources`), through the columnar copy when the settings keep one
+    (`store_mirror`, `pipelines.store_mirror`; off, a copy kept before is deleted)."""
+    warehouse = open_warehouse(settings)
+    if not settings.store_mirror:
+        forget_copy(settings.store_mirror_dir)  # one kept while it was on goes
+        return load_sources(warehouse)
+    return mirrored_sources(
+        warehouse, settings.store_mirror_dir, STORE_COLUMNS, lambda: load_sources(warehouse)
+    )
 
 
 def release_memory() -> None:

@@ -24,7 +24,7 @@ from features.matrix import training_matrix
 from features.partition import consecutive_parts
 from features.sources import Sources
 from models.matrix_dtypes import compact_matrix
-from pipelines.runtime import load_sources, open_warehouse, release_memory
+from pipelines.runtime import release_memory, stored_sources
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from warehouse.fingerprints import records_fingerprint
 
@@ -78,7 +78,7 @@ def _helper_chunk(
     if key not in _KNOWN:
         _KNOWN.clear()
         release_memory()
-        known = cut(load_sources(open_warehouse(settings)), as_of).sources
+        known = cut(stored_sources(settings), as_of).sources
         _KNOWN[key] = (known, records_fingerprint((known.cases, known.events, known.hotline)))
     known, found = _KNOWN[key]
     if found != read:

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from contracts.settings import Settings
 from features.sources import Sources
-from pipelines.runtime import load_sources, open_warehouse, retry_transient
+from pipelines.runtime import retry_transient, stored_sources
 
 # Frames are passed in memory, never hashed for caching; transient I/O and database errors are retried.
 IO_TASK: dict[str, Any] = {
@@ -24,4 +24,4 @@ PURE_TASK: dict[str, Any] = {"cache_policy": NO_CACHE}
 @task(name="load-sources", **IO_TASK)
 def load_store(settings: Settings) -> Sources:
     """Every stored record (pseudonymised)."""
-    return load_sources(open_warehouse(settings))
+    return stored_sources(settings)

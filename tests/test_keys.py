@@ -29,6 +29,7 @@ from pipelines.runtime import (
     pseudonym_key,
     rotate_pseudonyms,
     secure_home,
+    stored_sources,
 )
 from warehouse import tables
 from warehouse.store import Warehouse, read_meta
@@ -180,7 +181,8 @@ def test_a_rotation_missing_records_or_cases_is_refused_and_changes_nothing(
 def test_cli_ingest_refuses_another_key_and_rotates_with_the_flag(
     tmp_path: Path, exports: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Through the command: the key check runs before any flow starts; `--rotate-key` runs without one."""
+    """Through the command: the key check runs before any flow starts; `--rotate-key` runs without one,
+    and removes the store's columnar copy (which held the old pseudonyms)."""
     home = tmp_path / "home"
     _ingest(open_warehouse(_settings(home, OLD_KEY)), list(exports.values()), OLD_KEY)
     monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", NEW_KEY.decode())
@@ -193,11 +195,14 @@ def test_cli_ingest_refuses_another_key_and_rotates_with_the_flag(
     assert result.exit_code == 1
     assert "1 stored hotline records are not in the given exports" in " ".join(result.output.split())
 
+    stored_sources(_settings(home, OLD_KEY))  # a columnar copy of the old pseudonyms
+    assert len(list(_settings(home, OLD_KEY).store_mirror_dir.iterdir())) == 3
     folder = str(exports["cases"].parent)
     result = runner.invoke(app, ["--home", str(home), "ingest", "--rotate-key", folder])
     assert result.exit_code == 0, result.output
     assert "key rotated" in result.output
     settings = _settings(home, NEW_KEY)
+    assert list(settings.store_mirror_dir.iterdir()) == []  # no old pseudonym stays on disk
     with open_warehouse(settings).transaction() as connection:
         assert read_meta(connection, KEY_FINGERPRINT) == key_fingerprint(NEW_KEY)
     pids = open_warehouse(settings).read_records(RecordKind.CASES)["reporter_phone_pid"]

@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pytest
@@ -25,7 +26,7 @@ from pipelines.grievance_flow import published_grievances
 from tests.builders import make_sources
 from warehouse import atomic_files, tables
 from warehouse import lists as publishing
-from warehouse.atomic_files import write_atomic
+from warehouse.atomic_files import write_atomic, write_atomic_with
 from warehouse.dashboard_tables import assignments
 from warehouse.lists import (
     dormant_bytes,
@@ -153,6 +154,24 @@ def test_a_failed_write_leaves_the_previous_file(tmp_path: Path, monkeypatch: py
         write_atomic(target, b"new list, half written")
     assert target.read_bytes() == b"old complete list"
     assert [p.name for p in tmp_path.iterdir()] == ["list.csv"]
+
+
+def test_a_streamed_write_that_fails_halfway_leaves_the_previous_file_and_no_temporary(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "copy.arrow"
+    write_atomic(target, b"old complete copy")
+
+    def half(handle: BinaryIO) -> None:
+        handle.write(b"new copy, half wri")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic_with(target, half)
+    assert target.read_bytes() == b"old complete copy"
+    assert [p.name for p in tmp_path.iterdir()] == ["copy.arrow"]
+    write_atomic_with(target, lambda handle: handle.write(b"new complete copy"))
+    assert target.read_bytes() == b"new complete copy"
 
 
 def test_fingerprint_changes_with_any_record_version() -> None:

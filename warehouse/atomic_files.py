@@ -4,7 +4,9 @@ ever sees half a file; temporary files a killed writer left are removed by the n
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 TEMPORARY_SUFFIX = ".tmp"
 
@@ -53,14 +55,19 @@ def _fsync_folder(folder: Path) -> None:
         os.close(directory)
 
 
-def _stage(path: Path, payload: bytes) -> Path:
-    """Write the payload to the file's temporary path and fsync it; the temporary path."""
+def _stage(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write the file's temporary path with `write` and fsync it; the temporary path (removed if `write`
+    fails)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_path(path)
-    with open(temporary, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(temporary, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     return temporary
 
 
@@ -70,7 +77,7 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
     staged: list[Path] = []
     try:
         for path, payload in files.items():
-            staged.append(_stage(path, payload))
+            staged.append(_stage(path, lambda handle, data=payload: handle.write(data)))
         for path, temporary in zip(files, staged, strict=True):
             os.replace(temporary, path)
     finally:
@@ -83,3 +90,14 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
 def write_atomic(path: Path, payload: bytes) -> None:
     """Replace a file in one step: temporary file beside it, fsync, rename (readers never see half)."""
     write_all_atomic({path: payload})
+
+
+def write_atomic_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Replace a file in one step with what `write` writes to an open binary file (streamed: no payload in
+    memory); a failed `write` leaves the old file."""
+    temporary = _stage(path, write)
+    try:
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_folder(path.parent)

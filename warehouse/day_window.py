@@ -91,11 +91,12 @@ def reference_filters(
 
 
 def stored_sum(
-    warehouse: Warehouse, kind: RecordKind, instant: pd.Timestamp, chunk_rows: int = 200_000
+    warehouse: Warehouse, kind: RecordKind, instant: pd.Timestamp | None, chunk_rows: int = 200_000
 ) -> VersionSum:
-    """The `VersionSum` of one input kind's records known before the instant: those surely known before it
-    (MARGIN earlier) by their row hashes alone, read in the store's own order a chunk at a time (never the
-    whole table, no sort, no index), those near it with their knowledge time, cut exactly."""
+    """The `VersionSum` of one input kind's records known before the instant (None: of every stored one):
+    those surely known before it (MARGIN earlier) by their row hashes alone, read in the store's own order
+    a chunk at a time (never the whole table, no sort, no index), those near it with their knowledge time,
+    cut exactly."""
     table = tables.INPUT_TABLES[kind]
     found = VersionSum()
     with reading(warehouse.engine) as connection:
@@ -110,19 +111,22 @@ def stored_sum(
         else:
             for rows in fetched_rows(connection, surely_known(kind, instant, dialect), chunk_rows):
                 found = found + version_sum(row[0] for row in rows)
+    if instant is None:
+        return found
     near = (table.c.known_at >= instant - MARGIN) & (table.c.known_at < instant + MARGIN)
     close = warehouse.read_records(kind, ["row_hash", "known_at"], chunk_rows, where=near)
     return found + version_sum(close.loc[(close["known_at"] < instant).to_numpy(), "row_hash"])
 
 
-def surely_known(kind: RecordKind, instant: pd.Timestamp, dialect: str) -> Select:
-    """The row hashes of one input kind's records known MARGIN before the instant or earlier, read by a
-    scan of the table (`_scanned`)."""
+def surely_known(kind: RecordKind, instant: pd.Timestamp | None, dialect: str) -> Select:
+    """The row hashes of one input kind's records known MARGIN before the instant or earlier (None: all),
+    read by a scan of the table (`_scanned`)."""
     table = tables.INPUT_TABLES[kind]
-    return select(table.c.row_hash).where(_scanned(table.c.known_at, dialect) < instant - MARGIN)
+    hashes = select(table.c.row_hash)
+    return hashes if instant is None else hashes.where(_scanned(table.c.known_at, dialect) < instant - MARGIN)
 
 
-def surely_known_text(kind: RecordKind, instant: pd.Timestamp, first: int, stop: int) -> Select:
+def surely_known_text(kind: RecordKind, instant: pd.Timestamp | None, first: int, stop: int) -> Select:
     """On SQLite, `surely_known`'s hashes of the rowids from `first` to before `stop` as one text (a range
     of the table read in its own order)."""
     table = tables.INPUT_TABLES[kind]
@@ -138,8 +142,9 @@ def _scanned(column: Column, dialect: str) -> ColumnElement:
     return column
 
 
-def stored_fingerprint(warehouse: Warehouse, instant: pd.Timestamp) -> str:
-    """`day_list.input_fingerprint` of the records known before the instant, from narrow reads."""
+def stored_fingerprint(warehouse: Warehouse, instant: pd.Timestamp | None = None) -> str:
+    """`day_list.input_fingerprint` of the records known before the instant (None: of every stored record,
+    `warehouse.fingerprints.records_fingerprint` of a full read), from narrow reads."""
     kinds = (RecordKind.CASES, RecordKind.CASE_EVENTS, RecordKind.HOTLINE)
     return fingerprint(
         {name: stored_sum(warehouse, kind, instant) for name, kind in zip(KINDS, kinds, strict=True)}
