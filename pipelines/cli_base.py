@@ -19,7 +19,7 @@ from rich.table import Table
 
 from contracts.settings import Settings
 from pipelines.entry import RUN_GC_THRESHOLDS
-from pipelines.prefect_runtime import prepare_prefect, wait_for_server
+from pipelines.prefect_runtime import prepare_prefect, wait_for_server, without_unasked_heartbeats
 
 app = typer.Typer(
     help="Fengqiao (枫桥): early warning for grassroots dispute mediation.", no_args_is_help=True
@@ -70,31 +70,37 @@ def settings_of(context: typer.Context) -> Settings:
     return Settings(**context.obj)
 
 
-def ready_to_run() -> None:
-    """Wait for Prefect's server if this command started it (`prepare_prefect`), move what the command's
-    imports made into the collector's permanent generation (`gc.freeze`: every full collection of the
-    run, Python's own and `release_memory`'s after a read, traversed them again, 0.22 s each in a `score`)
-    and collect less often (`pipelines.entry.RUN_GC_THRESHOLDS`, which the `fengqiao` executable sets
-    before its imports)."""
+@contextmanager
+def ready_to_run() -> Iterator[None]:
+    """For the block, a command's work: wait for Prefect's server if this command started it
+    (`prepare_prefect`), move what the command's imports made into the collector's permanent generation
+    (`gc.freeze`: every full collection of the run, Python's own and `release_memory`'s after a read,
+    traversed them again, 0.22 s each in a `score`), collect less often (`pipelines.entry.RUN_GC_THRESHOLDS`,
+    which the `fengqiao` executable sets before its imports) and run flows without Prefect's heartbeats
+    unless asked for (`without_unasked_heartbeats`); the collector as it was again at the end (a caller
+    that goes on, such as a test's command runner, collects as before)."""
+    before = gc.get_threshold()
     wait_for_server()
     gc.freeze()
     gc.set_threshold(*RUN_GC_THRESHOLDS)
+    try:
+        with without_unasked_heartbeats():
+            yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show a problem the user can fix as one clear line and exit 1, without a traceback; first, get
-    `ready_to_run` (the collector as it was again at the end)."""
-    before = gc.get_threshold()
+    """Run the block `ready_to_run`, showing a problem the user can fix as one clear line and exiting 1,
+    without a traceback."""
     try:
-        ready_to_run()
-        yield
+        with ready_to_run():
+            yield
     except (LookupError, ValueError, FileNotFoundError, RuntimeError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
-    finally:  # a caller that goes on (a test's command runner) collects as before
-        gc.unfreeze()
-        gc.set_threshold(*before)
 
 
 def parse_date(text: str) -> date:

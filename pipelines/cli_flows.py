@@ -112,10 +112,10 @@ def ingest(
             start_prefect(settings)  # the server starts while the flow's code is imported
             from pipelines.ingest_flow import ingest_flow
 
-            ready_to_run()
-            report = ingest_flow(
-                paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
-            )
+            with ready_to_run():  # the flow's code is imported: Prefect is there
+                report = ingest_flow(
+                    paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
+                )
     print_ingest(report)
     if report.failed:
         raise typer.Exit(code=1)

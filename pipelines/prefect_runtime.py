@@ -25,7 +25,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from contracts.settings import Settings
@@ -124,6 +125,25 @@ def _await_shared(record: ServerRecord, settings: Settings, environ: MutableMapp
                 _failures.append(str(error))
                 return
             record = restart(record, settings.prefect_server_idle_seconds, environ)
+
+
+@contextmanager
+def without_unasked_heartbeats() -> Iterator[None]:
+    """Flows run in this process within the block send no flow-run heartbeats unless the user asked for
+    them (`PREFECT_FLOWS_HEARTBEAT_FREQUENCY`, in the environment or a Prefect profile). Prefect's heartbeat
+    thread sleeps a second at a time and each flow waits for it at its end (0-1 s a command); heartbeats
+    only feed an automation that marks silent runs as crashed. Nothing is done where Prefect is not
+    imported (a command that runs no flow never imports it)."""
+    if "prefect" not in sys.modules:
+        yield
+        return
+    from prefect.settings import get_current_settings, temporary_settings
+
+    if "heartbeat_frequency" in get_current_settings().flows.model_fields_set:
+        yield
+        return
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        yield
 
 
 def start_server(attempts: int) -> threading.Thread:

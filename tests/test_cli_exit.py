@@ -65,6 +65,21 @@ def test_a_command_runs_with_its_imports_frozen_and_gives_them_back_at_its_end(
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
 
 
+def test_flows_of_a_command_send_no_heartbeats_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within a command, flows run without Prefect's heartbeat thread (each flow waited for it at its end);
+    one set by the user is kept, and after the command Prefect's own setting is back."""
+    from prefect.settings import get_current_settings, temporary_settings
+
+    monkeypatch.setattr(cli_base, "wait_for_server", lambda: None)
+    default = get_current_settings().flows.heartbeat_frequency
+    assert default is not None
+    with cli_base.user_errors():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    assert get_current_settings().flows.heartbeat_frequency == default
+    with temporary_settings(updates={"flows.heartbeat_frequency": 60}), cli_base.user_errors():
+        assert get_current_settings().flows.heartbeat_frequency == 60
+
+
 ENTRY_SPY = """
 import gc, sys
 class Spy:

@@ -8,6 +8,8 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -159,7 +161,13 @@ def test_ingest_starts_the_server_once_its_key_is_accepted_and_waits_for_it_befo
         raise ValueError("no flow in this test")
 
     monkeypatch.setattr(cli_flows, "start_prefect", lambda settings: seen.append("start"))
-    monkeypatch.setattr(cli_flows, "ready_to_run", lambda: seen.append("wait"))
+
+    @contextmanager
+    def ready() -> Iterator[None]:
+        seen.append("wait")
+        yield
+
+    monkeypatch.setattr(cli_flows, "ready_to_run", ready)
     monkeypatch.setattr(pipelines.ingest_flow, "ingest_flow", flow)
     monkeypatch.setenv("FENGQIAO_PSEUDONYM_KEY", given)
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "ingest", str(tmp_path)])
