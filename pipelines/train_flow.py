@@ -33,7 +33,8 @@ from models.date_policy import date_record
 from models.date_policy import training_dates as policy_dates
 from models.drift import reference_profile
 from models.explain import importance
-from models.fairness import fairness_audit, fairness_figure, fairness_passes
+from models.fairness import fairness_audit, fairness_passes
+from models.fairness_figure import fairness_figure
 from models.metrics import precision_curve
 from models.model_card import ModelCardFacts, model_card_markdown
 from models.plots import (

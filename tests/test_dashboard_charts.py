@@ -19,8 +19,9 @@ from streamlit.testing.v1 import AppTest
 from dashboards import charts, context, queries
 from dashboards.labels import EN, ZH, labels
 from dashboards.source import DataSource, open_source
-from models import fairness
-from models.fairness import fairness_audit, fairness_figure
+from models import fairness_figure as fairness
+from models.fairness import fairness_audit
+from models.fairness_figure import fairness_figure
 from pipelines.train_flow import feature_dictionary
 from tests.dashboard_home import EAST, NORTH, USERS, build_home
 from tests.test_dashboard_app import rendered

@@ -13,10 +13,10 @@ from matplotlib.figure import Figure
 from models.fairness import (
     BOUNDS,
     fairness_audit,
-    fairness_figure,
     fairness_passes,
     significant_flags,
 )
+from models.fairness_figure import fairness_figure
 
 EXPECTED_COLUMNS = [
     "attribute",
