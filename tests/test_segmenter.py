@@ -23,3 +23,17 @@ def test_masking_a_name_does_not_import_jieba_posseg() -> None:
         "assert 'jieba.posseg' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_jieba_loads_its_files_without_pkg_resources() -> None:
+    """In a fresh process the segmenter's import leaves setuptools' pkg_resources out (a slow, deprecated
+    import) and jieba still reads its dictionary and model files from its folder."""
+    script = (
+        "import sys\n"
+        "from contracts.segmenter import tokenizer, word_tags\n"
+        "import jieba.finalseg\n"
+        "words = tokenizer().lcut('拖欠工资的老板跑了')\n"
+        "print('pkg_resources' in sys.modules, len(word_tags()) > 300000, words)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False True ['拖欠工资', '的', '老板', '跑', '了']"
