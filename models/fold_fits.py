@@ -202,6 +202,25 @@ def _fit_fold(
     return classify, dated_precision(test.labels, scores, test.dates, top_fraction, test.weights)
 
 
+def _fit_prepared(candidate: Candidate, seed: int, threads: int | None, done: Prepared) -> Any:
+    """The candidate's classifier fitted on prepared rows (run in a worker process)."""
+    with threadpool_limits(threads):
+        classify = make_classifier(candidate, seed)
+        weighted = {} if done.weights is None else {"sample_weight": done.weights}
+        with binned_once(classify, done.features):
+            return classify.fit(np.load(done.features, mmap_mode="r"), done.labels, **weighted)
+
+
+def submit_fit(work: Workspace, candidate: Candidate, done: Prepared, seed: int) -> Callable[[], Pipeline]:
+    """The candidate's pipeline fitted on prepared rows, as a call that waits for it: the fit is handed to
+    the workspace's processes now, if it has any (else it runs when the call is made)."""
+    run = partial(_fit_prepared, candidate, seed, work.threads, done)
+    if work.pool is not None:
+        future = work.pool.submit(run)
+        return lambda: assembled(done.prepare, done.scale, future.result())
+    return lambda: assembled(done.prepare, done.scale, run())
+
+
 def submit_folds(
     work: Workspace,
     candidate: Candidate,

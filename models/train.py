@@ -33,6 +33,7 @@ from models.fold_fits import (
     current_work,
     prepared_rows,
     shared_work,
+    submit_fit,
     submit_folds,
     test_rows,
     weighted_scaling,
@@ -240,6 +241,29 @@ def fit_base(
         return make_estimator(candidate, plan.seed).fit(features, labels, **weighted_fit_params(weights))
 
 
+def started_base(
+    matrix: pd.DataFrame, candidate: Candidate, fit_dates: Iterable[date], plan: TrainingPlan
+) -> Callable[[], Pipeline]:
+    """`fit_base`, its fit started now in the shared work's processes (if any: its rows prepared once with
+    a fold's on the same dates); the returned call waits for it and gives the fitted pipeline."""
+    fit_dates = tuple(fit_dates)
+    work = current_work()
+    if work is None:
+        return lambda: fit_base(matrix, candidate, fit_dates, plan)
+    rows = partial(fitting_rows, matrix, candidate, fit_dates, plan)
+    return submit_fit(
+        work,
+        candidate,
+        prepared_rows(work, _rows_key(candidate, fit_dates, plan), candidate, rows),
+        plan.seed,
+    )
+
+
+def _rows_key(candidate: Candidate, fit_dates: tuple[date, ...], plan: TrainingPlan) -> tuple[Any, ...]:
+    """What decides a candidate's prepared fitting rows on some dates (`models.fold_fits.prepared_rows`)."""
+    return (preparation_key(candidate), fit_dates, plan.negative_rate, plan.escalation_rate, plan.seed)
+
+
 def fold_bases(
     matrix: pd.DataFrame, candidate: Candidate, folds: Sequence[Fold], plan: TrainingPlan
 ) -> list[tuple[Any, float]]:
@@ -263,8 +287,7 @@ def started_fold_bases(
         ]
     prepared = []
     for fold in folds:
-        rates = (plan.negative_rate, plan.escalation_rate)
-        key = (preparation_key(candidate), fold.fit_dates, *rates, plan.seed)
+        key = _rows_key(candidate, fold.fit_dates, plan)
         done = prepared_rows(
             work, key, candidate, partial(fitting_rows, matrix, candidate, fold.fit_dates, plan)
         )
@@ -317,19 +340,37 @@ def refit_calibrated(
     """The calibrated model (of `fit_calibrated`) fitted again on `dates` (its fitting and calibration
     dates), its probability maps kept with their level set on the calibration dates (`refitted`); a blend's
     parts each so, then the blend's own map."""
-    dates, calibration_dates = list(dates), list(calibration_dates)
+    return started_refit(matrix, candidate, dates, calibration_dates, plan)(model)
+
+
+def started_refit(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    dates: Iterable[date],
+    calibration_dates: Iterable[date],
+    plan: TrainingPlan,
+) -> Callable[[CalibratedClassifierCV], CalibratedClassifierCV]:
+    """`refit_calibrated`, every base fit it needs started now (`started_base`); the returned call takes the
+    calibrated model to fit again and gives what `refit_calibrated` gives."""
+    dates, calibration_dates = tuple(dates), list(calibration_dates)
     if candidate.kind == "blend":
-        parts = base_model(model).members
-        members = [
-            refit_calibrated(matrix, member, part, dates, calibration_dates, plan)
-            for member, part in zip(parts, candidate.parts, strict=True)
-        ]
-        base: Any = blend_of(candidate, members)
+        parts = [started_refit(matrix, part, dates, calibration_dates, plan) for part in candidate.parts]
+
+        def base_of(model: CalibratedClassifierCV) -> Any:
+            members = base_model(model).members
+            return blend_of(candidate, [refit(m) for refit, m in zip(parts, members, strict=True)])
     else:
-        base = fit_base(matrix, candidate, dates, plan)
-    positions = _positions(matrix, calibration_dates, "calibration")
-    features, labels = _labelled(matrix, positions, candidate)
-    return refitted(model, base, features, labels, _weights(matrix, positions))
+        fitted = started_base(matrix, candidate, dates, plan)
+
+        def base_of(model: CalibratedClassifierCV) -> Any:
+            return fitted()
+
+    def finish(model: CalibratedClassifierCV) -> CalibratedClassifierCV:
+        positions = _positions(matrix, calibration_dates, "calibration")
+        features, labels = _labelled(matrix, positions, candidate)
+        return refitted(model, base_of(model), features, labels, _weights(matrix, positions))
+
+    return finish
 
 
 def fit_calibrated(
@@ -345,15 +386,29 @@ def fit_calibrated(
     (averaging calibrated probabilities pulls them towards the mean). A candidate still to be searched
     is fitted with its starting hyperparameters.
     """
-    fit_dates, calibration_dates = list(fit_dates), list(calibration_dates)
+    return started_calibrated(matrix, candidate, fit_dates, calibration_dates, plan)()
+
+
+def started_calibrated(
+    matrix: pd.DataFrame,
+    candidate: Candidate,
+    fit_dates: Iterable[date],
+    calibration_dates: Iterable[date],
+    plan: TrainingPlan,
+) -> Callable[[], CalibratedClassifierCV]:
+    """`fit_calibrated`, every base fit it needs (a blend's parts') started now (`started_base`); the
+    returned call waits for them, calibrates and gives what `fit_calibrated` gives."""
+    fit_dates, calibration_dates = tuple(fit_dates), list(calibration_dates)
     if candidate.kind == "blend":
-        members = [
-            fit_calibrated(matrix, part, fit_dates, calibration_dates, plan) for part in candidate.parts
+        parts = [
+            started_calibrated(matrix, part, fit_dates, calibration_dates, plan) for part in candidate.parts
         ]
-        base: Any = blend_of(candidate, members)
+
+        def base() -> Any:
+            return blend_of(candidate, [part() for part in parts])
     else:
-        base = fit_base(matrix, candidate, fit_dates, plan)
-    return calibrated(matrix, base, candidate, calibration_dates, plan)
+        base = started_base(matrix, candidate, fit_dates, plan)
+    return lambda: calibrated(matrix, base(), candidate, calibration_dates, plan)
 
 
 def metrics_by_date(frame: pd.DataFrame, scores: dict[str, np.ndarray], plan: TrainingPlan) -> pd.DataFrame:
@@ -736,14 +791,16 @@ def _train(
                 evaluations.append(evaluate(matrix, candidate, folds, plan, evaluations))
             except CannotFit as error:  # e.g. no text to weigh in this data: the other candidates go on
                 failures[candidate.name] = str(error)
-    if not evaluations:
-        raise ValueError(f"no candidate model could be fitted: {failures}")
-    best = choose(evaluations)
-    fitting, calibrating = final_split(dates, plan.date_policy)
-    final = fit_calibrated(matrix, best.candidate, fitting, calibrating, plan)
-    if plan.refit_final:  # every snapshot's label window has closed by the training date
-        fitting = dates
-        final = refit_calibrated(matrix, final, best.candidate, fitting, calibrating, plan)
+        if not evaluations:
+            raise ValueError(f"no candidate model could be fitted: {failures}")
+        best = choose(evaluations)
+        fitting, calibrating = final_split(dates, plan.date_policy)
+        # the final model's base fits (and the refit's) all started before the first is waited for
+        fitted = started_calibrated(matrix, best.candidate, fitting, calibrating, plan)
+        refit = started_refit(matrix, best.candidate, dates, calibrating, plan) if plan.refit_final else None
+        final = fitted()
+        if refit is not None:  # every snapshot's label window has closed by the training date
+            fitting, final = dates, refit(final)
     predictions = best.predictions
     return TrainingResult(
         model=final,

@@ -151,3 +151,33 @@ def test_a_blend_starts_every_part_s_grid_before_it_searches_the_first(
         ("searched", "sparse"),
         ("searched", "other"),
     ]
+
+
+def test_the_final_blend_s_fits_start_together_and_are_the_fits_of_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every base fit of the chosen blend, and of its refit on every date, is handed to the processes
+    before the first is waited for; the model is the one a single process fits."""
+    from models import train as training
+
+    seen: list[str] = []
+    submit = training.submit_fit
+
+    def submitting(*arguments: object) -> object:
+        seen.append("started")
+        fitted = submit(*arguments)  # type: ignore[arg-type]
+
+        def waited() -> object:
+            seen.append("waited")
+            return fitted()
+
+        return waited
+
+    plan = replace(PLAN, threads=1, refit_final=True)
+    one = train(MATRIX, [BLEND], replace(plan, jobs=1))
+    monkeypatch.setattr(training, "submit_fit", submitting)
+    two = train(MATRIX, [BLEND], replace(plan, jobs=2))
+    assert seen == ["started"] * 4 + ["waited"] * 4  # two parts, fitted and refitted
+    names = list(one.feature_names)
+    assert np.array_equal(one.model.predict_proba(MATRIX[names]), two.model.predict_proba(MATRIX[names]))
+    assert one.fit_dates == two.fit_dates == tuple(sorted(set(MATRIX["as_of"])))
