@@ -24,6 +24,7 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
 from contracts.settings import Settings
+from models.champion import Champion, version_label
 
 if TYPE_CHECKING:
     from models.train import TrainingResult
@@ -42,16 +43,6 @@ TRUSTED_TYPES = [
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 ]
-
-
-@dataclass(frozen=True)
-class Champion:
-    """A registered model with its version label and training metadata."""
-
-    model: Any
-    version: str
-    run_id: str
-    metadata: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -279,8 +270,3 @@ def _loggable(table: pd.DataFrame) -> pd.DataFrame:
     return table.astype(
         {c: str for c in table.columns if table[c].dtype == object or "date" in str(table[c].dtype)}
     )
-
-
-def version_label(model_name: str, version: str) -> str:
-    """How a model version is named on lists and reports."""
-    return f"{model_name}/v{version}"

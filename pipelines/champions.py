@@ -1,26 +1,34 @@
 """The champion in the registry: loaded for scoring (it must exist) or for training (None before the first),
 its features checked against this code and its target against the settings. A loaded version is kept as a
-signed local copy (`models.model_seal`), so later commands skip MLflow's deserialisation."""
+signed local copy (`models.model_seal`), so later commands skip MLflow's deserialisation; with a local
+registry (a SQLite file), which version the alias named is remembered with the state of the registry's
+files, so a later command whose registry files are unchanged does not even import MLflow
+(docs/design/model-cache.md)."""
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 
 from contracts.settings import Settings
 from features.dictionary import FeatureDoc
 from features.matrix import ALL_FAMILIES, feature_docs
+from models.champion import Champion, version_label, version_of
 from models.model_seal import cache_key, copy_name, runtime_versions, seal, unseal
-from models.registry import Champion, Registry
 from pipelines.runtime import existing_key, registry
 from pipelines.tasks import IO_TASK
 from warehouse.atomic_files import remove_leftovers, write_atomic
-from warehouse.store import PRIVATE_FILE, PRIVATE_FOLDER
+from warehouse.store import PRIVATE_FILE, PRIVATE_FOLDER, sqlite_path
+
+if TYPE_CHECKING:
+    from models.registry import Registry
 
 KEPT_COPIES = 3  # the newest copies kept in the cache folder (the champion and those before it)
+MEMO_NAME = "champion.memo"  # which version the alias named, and the registry files' state then
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +44,8 @@ def cached_load(place: Registry, folder: Path, key: bytes, version: str | None =
     intact, else loaded from the registry and copied there."""
     number, run_id = place.resolve(version)
     path = folder / copy_name(place.tracking_uri, place.model_name, number, run_id, runtime_versions())
-    kept = _opened(path, key) if path.exists() else None
-    if isinstance(kept, Champion) and (kept.version, kept.run_id) == (place.label(number), run_id):
-        path.touch()
+    kept = _kept(path, key, place.label(number), run_id)
+    if kept is not None:
         return kept
     if path.exists():
         log.warning(
@@ -50,6 +57,61 @@ def cached_load(place: Registry, folder: Path, key: bytes, version: str | None =
     except OSError as error:
         log.warning("could not keep a local copy of model version %s (%s)", number, error)
     return loaded
+
+
+def _kept(path: Path, key: bytes, label: str, run_id: str) -> Champion | None:
+    """The copy at `path` when it is intact and holds that version of that run (its use noted), else None."""
+    kept = _opened(path, key) if path.exists() else None
+    if isinstance(kept, Champion) and (kept.version, kept.run_id) == (label, run_id):
+        path.touch()
+        return kept
+    return None
+
+
+def registry_state(tracking_uri: str) -> tuple[tuple[int, int, int, int], ...] | None:
+    """The state of a local registry's files (the SQLite database and its journal or WAL, not the readers'
+    shared memory: inode, size, last change and status change, in nanoseconds; zeros for one absent), which
+    any write to the registry changes; None for a registry elsewhere (a tracking server, a database server),
+    whose state is unseen."""
+    path = sqlite_path(tracking_uri)
+    if path is None or not path.exists():
+        return None
+    state = []
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")):
+        try:
+            found = os.stat(name)
+        except FileNotFoundError:
+            state.append((0, 0, 0, 0))
+        else:
+            state.append((found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns))
+    return tuple(state)
+
+
+def remembered_champion(settings: Settings, key: bytes) -> Champion | None:
+    """The champion the memo names when the registry's files are as they were when it was written and the
+    version's copy is intact (nothing of MLflow imported), else None."""
+    state = registry_state(settings.mlflow_tracking_uri)
+    memo = _opened(settings.model_cache_dir / MEMO_NAME, key) if state is not None else None
+    identity = (settings.mlflow_tracking_uri, settings.model_name, state)
+    if not isinstance(memo, dict) or memo.get("identity") != identity:
+        return None
+    number, run_id = memo["version"], memo["run_id"]
+    name = copy_name(settings.mlflow_tracking_uri, settings.model_name, number, run_id, runtime_versions())
+    return _kept(settings.model_cache_dir / name, key, version_label(settings.model_name, number), run_id)
+
+
+def _remember(settings: Settings, key: bytes, state: object, loaded: Champion) -> None:
+    """Write the memo: the champion `loaded` was the alias's version while the registry's files were in
+    `state` (read before the registry was asked)."""
+    memo = {
+        "identity": (settings.mlflow_tracking_uri, settings.model_name, state),
+        "version": version_of(loaded.version),
+        "run_id": loaded.run_id,
+    }
+    try:
+        write_atomic(settings.model_cache_dir / MEMO_NAME, seal(memo, key))
+    except OSError as error:
+        log.warning("could not remember the champion's version (%s)", error)
 
 
 def _opened(path: Path, key: bytes) -> Any | None:
@@ -82,12 +144,20 @@ def current_champion(settings: Settings) -> Champion | None:
 
 
 def _loaded(settings: Settings) -> Champion:
-    """The champion, through the local copy where a key can sign one."""
+    """The champion, through the local copy where a key can sign one (and, with a local registry whose
+    files are unchanged, the memo of which version its alias named)."""
     secret = existing_key(settings)
-    place = registry(settings)
     if secret is None:
-        return place.load()
-    return cached_load(place, settings.model_cache_dir, cache_key(secret))
+        return registry(settings).load()
+    key = cache_key(secret)
+    if (remembered := remembered_champion(settings, key)) is not None:
+        return remembered
+    place = registry(settings)  # the home's files made private first (which changes their state)
+    state = registry_state(settings.mlflow_tracking_uri)  # before the registry is asked
+    loaded = cached_load(place, settings.model_cache_dir, key)
+    if state is not None:
+        _remember(settings, key, state, loaded)
+    return loaded
 
 
 def predicts_configured_target(metadata: dict[str, Any], settings: Settings) -> bool:

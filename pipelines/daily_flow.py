@@ -36,6 +36,7 @@ from contracts.settings import Settings
 from contracts.timeparse import as_of_instant, local_now
 from features.cohort import escalation_labels
 from features.known import KnownBefore
+from models.champion import Champion
 from models.drift import (
     HealthVerdict,
     drift_figure,
@@ -45,7 +46,6 @@ from models.drift import (
     volume_abnormal,
 )
 from models.outcomes import realised_quality
-from models.registry import Champion
 from pipelines.alerts import send_alert
 from pipelines.champions import champion
 from pipelines.day_list import (

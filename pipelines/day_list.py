@@ -20,9 +20,9 @@ from contracts.timeparse import as_of_instant
 from features.known import KnownBefore, cut
 from features.matrix import families_reading
 from features.sources import Sources
+from models.champion import Champion
 from models.fairness import fairness_audit
 from models.metrics import top_k
-from models.registry import Champion
 from models.scoring import rank_cases
 from pipelines.champions import champion_features
 from pipelines.day_parts import DayFeatures, day_features, parted_day_features

@@ -28,6 +28,7 @@ from features.matrix import (
 )
 from features.sources import Sources
 from models.ablation import ablation_table, family_sets
+from models.champion import Champion, version_label
 from models.compare import precision_by_date
 from models.date_policy import date_record
 from models.date_policy import training_dates as policy_dates
@@ -44,7 +45,6 @@ from models.plots import (
     precision_curve_figure,
 )
 from models.promotion import Decision, decide
-from models.registry import Champion, version_label
 from models.rules import rule_scores
 from models.sampling import WEIGHT, subsampled, weights_of
 from models.search import trials_frame

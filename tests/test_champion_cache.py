@@ -12,8 +12,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from contracts.settings import Settings
+from models.champion import Champion
 from models.model_seal import MAGIC, cache_key, copy_name, seal, unseal
-from models.registry import Champion, Registry
+from models.registry import Registry
 from pipelines.champions import KEPT_COPIES, cached_load, champion
 
 KEY = cache_key(b"k" * 32)
@@ -139,3 +140,57 @@ def test_the_champion_task_keeps_a_copy_only_where_a_key_exists(place: Registry,
     keyed = Settings(home=tmp_path / "keyed", pseudonym_key="s" * 32, **where)
     assert champion.fn(keyed).version == "escalation/v1"
     assert len(list(keyed.model_cache_dir.glob("*.model"))) == 1
+
+
+def test_an_unchanged_local_registry_is_not_asked_again_and_a_changed_one_is(
+    place: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memo of which version the alias named serves the next load while the registry's files are
+    unchanged (MLflow not called); a promotion changes them, and the new champion is loaded."""
+    from pipelines import champions
+
+    _register(place, _fitted(5))
+    where = {"mlflow_tracking_uri": place.tracking_uri, "model_name": "escalation", "experiment_name": "test"}
+    settings = Settings(home=tmp_path / "home", pseudonym_key="s" * 32, **where)
+    first = champion.fn(settings)
+    assert (settings.model_cache_dir / champions.MEMO_NAME).exists()
+
+    def refuse(_: Settings) -> None:
+        raise AssertionError("the registry was asked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(champions, "registry", refuse)
+        again = champion.fn(settings)
+    assert (again.version, again.run_id) == (first.version, first.run_id)
+    _register(place, _fitted(6))  # a new champion: the registry's files change
+    assert champion.fn(settings).version == "escalation/v2"
+    with monkeypatch.context() as patched:
+        patched.setattr(champions, "registry", refuse)
+        assert champion.fn(settings).version == "escalation/v2"
+
+
+def test_the_memo_needs_a_local_registry_and_its_own_signature(place: Registry, tmp_path: Path) -> None:
+    """A registry on a server has no state to compare (always asked); a memo signed by another key, or
+    naming another registry, is not taken."""
+    from pipelines import champions
+
+    assert champions.registry_state("http://mlflow:5000") is None
+    assert champions.registry_state(f"sqlite:///{tmp_path / 'absent.db'}") is None
+    _register(place, _fitted(7))
+    where = {"mlflow_tracking_uri": place.tracking_uri, "model_name": "escalation", "experiment_name": "test"}
+    settings = Settings(home=tmp_path / "home", pseudonym_key="s" * 32, **where)
+    champion.fn(settings)
+    key = cache_key(b"s" * 32)
+    assert champions.remembered_champion(settings, key) is not None
+    assert champions.remembered_champion(settings, cache_key(b"t" * 32)) is None
+    assert champions.remembered_champion(settings.model_copy(update={"model_name": "other"}), key) is None
+
+
+def test_a_copy_names_the_champion_class_that_imports_no_mlflow() -> None:
+    """Unpickling a copy imports the class it was sealed with: `models.champion`, which imports no MLflow."""
+    import subprocess
+    import sys
+
+    assert b"models.champion" in seal(Champion(None, "m/v1", "run", {}), KEY)
+    check = "import sys, models.champion; assert 'mlflow' not in sys.modules"
+    subprocess.run([sys.executable, "-c", check], check=True)

@@ -15,8 +15,8 @@ from contracts.timeparse import as_of_instant
 from features.cohort import DORMANT_COLUMNS, DORMANT_DAYS, dormant_cases, last_activity, open_cases
 from features.known import cut
 from features.matrix import FOUNDATION_FEATURES, build_features, feature_docs
+from models.champion import Champion
 from models.estimator import make_estimator
-from models.registry import Champion
 from pipelines.day_list import score_day
 from tests.builders import call_row, case_row, event_row, make_candidate, make_sources
 

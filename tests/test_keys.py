@@ -264,3 +264,16 @@ def test_a_command_leaves_the_home_private(tmp_path: Path) -> None:
     assert done.stdout.strip() == "0o77"
     assert _mode(home) == 0o700
     assert {p.name: _mode(p) for p in home.iterdir() if p.is_file()} == {"warehouse.db": 0o600}
+
+
+def test_a_file_already_private_is_left_untouched(tmp_path: Path) -> None:
+    """Opening the home again changes nothing of a private store (its status-change time is part of the
+    registry state the champion's memo compares)."""
+    home = tmp_path / "home"
+    secure_home(Settings(home=home))
+    database = home / "mlflow.db"
+    database.write_text("x")
+    database.chmod(0o600)
+    before = database.stat().st_ctime_ns
+    secure_home(Settings(home=home))
+    assert database.stat().st_ctime_ns == before and _mode(database) == 0o600

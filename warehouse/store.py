@@ -6,6 +6,7 @@ import contextlib
 import copy
 import hashlib
 import os
+import stat
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -103,10 +104,13 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_private(path: Path) -> None:
-    """Make a SQLite database and its side files (WAL, shared memory, journal) readable by the owner only."""
+    """Make a SQLite database and its side files (WAL, shared memory, journal) readable by the owner only
+    (a file already so is left untouched: its status-change time is part of `pipelines.champions`'
+    registry state)."""
     for name in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
-        if name.exists():
-            name.chmod(PRIVATE_FILE)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(name.stat().st_mode) != PRIVATE_FILE:
+                name.chmod(PRIVATE_FILE)
 
 
 def _create_private(path: Path) -> None:
