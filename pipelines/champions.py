@@ -7,6 +7,7 @@ files, so a later command whose registry files are unchanged does not even impor
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -112,6 +113,31 @@ def _remember(settings: Settings, key: bytes, state: object, loaded: Champion) -
         write_atomic(settings.model_cache_dir / MEMO_NAME, seal(memo, key))
     except OSError as error:
         log.warning("could not remember the champion's version (%s)", error)
+
+
+def keep_registered(
+    settings: Settings, model: Any, number: str, run_id: str, metadata: dict[str, Any]
+) -> None:
+    """Keep the copy of a version this process has just registered, as loading it from the registry would
+    give it (the metadata as its JSON file holds it), so that the first command loading it skips MLflow's
+    deserialisation; nothing without a key."""
+    secret = existing_key(settings)
+    if secret is None:
+        return
+    as_logged = json.loads(json.dumps(metadata, default=str))  # as MLflow's log_dict writes it
+    kept = Champion(model, version_label(settings.model_name, number), run_id, as_logged)
+    name = copy_name(settings.mlflow_tracking_uri, settings.model_name, number, run_id, runtime_versions())
+    try:
+        _keep(settings.model_cache_dir / name, seal(kept, cache_key(secret)))
+    except OSError as error:
+        log.warning("could not keep a local copy of model version %s (%s)", number, error)
+
+
+def remember_champion(settings: Settings) -> None:
+    """Ask the registry which version is champion now and remember it (`champion.memo`), where a key can
+    sign the memo: for a process that has just moved the alias to a version whose copy it kept."""
+    if existing_key(settings) is not None:
+        _loaded(settings)
 
 
 def _opened(path: Path, key: bytes) -> Any | None:

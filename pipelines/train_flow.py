@@ -57,7 +57,12 @@ from models.train import (
     snapshot_rows,
     train,
 )
-from pipelines.champions import current_champion, predicts_configured_target
+from pipelines.champions import (
+    current_champion,
+    keep_registered,
+    predicts_configured_target,
+    remember_champion,
+)
 from pipelines.configuration import date_policy, hyperparameters, model_grid, training_plan
 from pipelines.link_backfill import backfill_links
 from pipelines.runners import parts_of, task_runner
@@ -347,7 +352,7 @@ def register(
     trials: pd.DataFrame | None = None,
 ) -> str:
     """Log the run, its tables (`trials`: `search_trials`, built here when not given), pictures and model
-    card to MLflow and register a new version."""
+    card to MLflow and register a new version (its local copy kept: `keep_registered`)."""
     rows, rate = snapshot_rows(matrix), base_rate(matrix)
     place = registry(settings)
     curve = precision_curve(
@@ -427,6 +432,7 @@ def register(
                 "feature_dictionary": feature_dictionary(result.feature_names),
             },
         )
+        keep_registered(settings, result.model, number, run_id, metadata)
         version = version_label(settings.model_name, number)
         facts = card_facts(result, settings, as_of, rows, rate, fairness, verdict, top_features, version)
         place.attach_texts(
@@ -451,6 +457,7 @@ def settle(version: str, decision: Decision, settings: Settings) -> None:
     )
     if decision.promote:
         place.promote(version)
+        remember_champion(settings)  # the next command takes the copy `register` kept, without MLflow
 
 
 @flow(name="train")

@@ -3,6 +3,7 @@ not, and always the version the registry's alias points at."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -194,3 +195,36 @@ def test_a_copy_names_the_champion_class_that_imports_no_mlflow() -> None:
     assert b"models.champion" in seal(Champion(None, "m/v1", "run", {}), KEY)
     check = "import sys, models.champion; assert 'mlflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+def test_the_copy_training_keeps_is_the_registry_s_and_the_next_load_asks_no_registry(
+    place: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy a training run keeps of the version it registered holds what loading that version from the
+    registry gives (model, label, run, metadata as JSON); once promoted and remembered, a load asks no
+    registry."""
+    from pipelines import champions
+
+    fitted = _fitted(8)
+    metadata = {"features": ["a", "b"], "horizon_days": 30, "dates": ("2025-01-01",), "rate": float("nan")}
+    number, run_id = place.log_model(
+        fitted, fitted.sample, params={}, metadata=metadata, figures={}, tables={}
+    )
+    where = {"mlflow_tracking_uri": place.tracking_uri, "model_name": "escalation", "experiment_name": "test"}
+    settings = Settings(home=tmp_path / "home", pseudonym_key="s" * 32, **where)
+    champions.keep_registered(settings, fitted.model, number, run_id, metadata)
+    place.promote(number)
+    champions.remember_champion(settings)
+
+    def refuse(_: Settings) -> None:
+        raise AssertionError("the registry was asked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(champions, "registry", refuse)
+        kept = champion.fn(settings)
+    loaded = place.load(number)
+    assert (kept.version, kept.run_id) == (loaded.version, loaded.run_id) == ("escalation/v1", run_id)
+    assert json.dumps(kept.metadata, sort_keys=True) == json.dumps(loaded.metadata, sort_keys=True)
+    np.testing.assert_array_equal(
+        kept.model.predict_proba(fitted.rows), loaded.model.predict_proba(fitted.rows)
+    )
