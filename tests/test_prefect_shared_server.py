@@ -17,7 +17,7 @@ import pytest
 from contracts.settings import Settings
 from pipelines import prefect_shared_server as shared
 from pipelines.prefect_runtime import shared_server_wanted
-from pipelines.prefect_server_process import IdleWatch
+from pipelines.prefect_server_process import IdleWatch, server_defaults
 
 
 @pytest.fixture
@@ -187,3 +187,12 @@ def test_a_fresh_flow_command_uses_the_shared_server(
     monkeypatch.delitem(sys.modules, "prefect", raising=False)
     prefect_runtime.prepare_prefect(Settings(), environ={}, command=command)
     assert seen == (["shared"] if used else [])
+
+
+def test_the_server_runs_as_the_temporary_one_without_the_block_catalogue_unless_told() -> None:
+    environ: dict[str, str] = {}
+    server_defaults(environ)
+    assert environ == {"PREFECT__SERVER_EPHEMERAL": "1", "PREFECT_API_BLOCKS_REGISTER_ON_START": "false"}
+    chosen = {"PREFECT_API_BLOCKS_REGISTER_ON_START": "true"}
+    server_defaults(chosen)
+    assert chosen["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
