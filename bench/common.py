@@ -67,6 +67,25 @@ def machine() -> dict[str, object]:
     }
 
 
+def reference_seconds(repeats: int = 3) -> float:
+    """Seconds this machine takes for a fixed single-core workload (a pure-Python loop of 5 million additions
+    and NumPy sorting 2 million floats; the fastest of `repeats`): benchmark figures of other days or
+    machines compare in its proportion (the same code took 1.5 times longer on one machine of this
+    workplace than on another, a day apart)."""
+    import numpy as np
+
+    values = np.random.default_rng(0).random(2_000_000)
+    best = float("inf")
+    for _ in range(repeats):
+        clock = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        np.sort(values)
+        best = min(best, time.perf_counter() - clock)
+    return best
+
+
 def run_captured(command: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """COMMAND in a fresh process from the repository root, with ENV, its output captured as text."""
     return subprocess.run(list(command), cwd=REPO, env=dict(env), capture_output=True, text=True, check=False)

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import REPO, code_state, machine, run_captured
+from bench.common import REPO, code_state, machine, reference_seconds, run_captured
 
 TARGET_SECONDS = 100.0
 SCORE_DATES = 7
@@ -159,6 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         ["train", "--as-of", trained.isoformat()],
         *(["score", "--as-of", day.isoformat()] for day in scored),
     ]
+    reference = reference_seconds()
     load = os.getloadavg()
     times = []
     for arguments in commands:
@@ -172,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "simulate_s": simulated,
         "prefect_api_url": bool(os.environ.get("PREFECT_API_URL")),
         "prefect_server": server_kind(not args.temporary_servers),
+        "reference_s": reference,
         "load_before": load,
         "load_after": os.getloadavg(),
         "commands": [asdict(t) for t in times],
@@ -186,6 +188,16 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "code": code_state(("contracts", "warehouse", "ingest", "features", "models", "pipelines")),
         "measured_at": datetime.now().isoformat(timespec="seconds"),
     }
+
+
+def _reference(results: dict) -> str:
+    """The machine's speed as the page says it (results written before it was measured have none)."""
+    if (reference := results.get("reference_s")) is None:
+        return ""
+    return (
+        f" A fixed single-core workload (`bench.common.reference_seconds`) took {reference:.2f} s on this "
+        "machine just before: figures of another day compare in its proportion."
+    )
 
 
 def _sum(times: list[CommandTime], part: str) -> float | None:
@@ -216,7 +228,7 @@ def markdown(results: dict) -> str:
         f"{results['cases']:,} cases over {results['days']} days (seed {results['seed']}), each command in a "
         "fresh process in a fresh home, as a new deployment runs them. Load average "
         f"{results['load_before'][0]:.1f} before, {results['load_after'][0]:.1f} after; {servers}; code "
-        f"{code['commit']}{edited}.",
+        f"{code['commit']}{edited}.{_reference(results)}",
         "",
         f"**In all {summary['total_s']:.1f} s** (target <= {summary['target_s']:.0f} s: "
         f"{'met' if summary['met'] else 'not met'}); simulating the city took {results['simulate_s']:.1f} s "

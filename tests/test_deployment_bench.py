@@ -59,3 +59,10 @@ def test_the_summary_shows_only_a_demo_sized_run() -> None:
     assert demo_end_to_end(demo) == 90.0
     assert demo_end_to_end({**demo, "cases": 2_000}) is None
     assert demo_end_to_end(None) is None
+
+
+def test_the_page_gives_the_machine_s_speed_when_measured() -> None:
+    from bench.deployment_bench import _reference
+
+    assert _reference({}) == ""
+    assert "took 0.52 s on this machine" in _reference({"reference_s": 0.5234})
