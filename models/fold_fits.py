@@ -188,20 +188,6 @@ def binned_once(classify: Any, features: Path) -> Iterator[None]:
         del classify._bin_data
 
 
-def _fit_fold(
-    candidate: Candidate, seed: int, threads: int | None, done: Prepared, test: Tested, *, top_fraction: float
-) -> tuple[Any, float]:
-    """The candidate's classifier fitted on a fold's prepared rows, and its mean precision at the top
-    share over the fold's test dates (run in a worker process)."""
-    with threadpool_limits(threads):
-        classify = make_classifier(candidate, seed)
-        weighted = {} if done.weights is None else {"sample_weight": done.weights}
-        with binned_once(classify, done.features):
-            classify.fit(np.load(done.features, mmap_mode="r"), done.labels, **weighted)
-        scores = classify.predict_proba(np.load(test.features, mmap_mode="r"))[:, 1]
-    return classify, dated_precision(test.labels, scores, test.dates, top_fraction, test.weights)
-
-
 def _fit_prepared(candidate: Candidate, seed: int, threads: int | None, done: Prepared) -> Any:
     """The candidate's classifier fitted on prepared rows (run in a worker process)."""
     with threadpool_limits(threads):
@@ -209,6 +195,17 @@ def _fit_prepared(candidate: Candidate, seed: int, threads: int | None, done: Pr
         weighted = {} if done.weights is None else {"sample_weight": done.weights}
         with binned_once(classify, done.features):
             return classify.fit(np.load(done.features, mmap_mode="r"), done.labels, **weighted)
+
+
+def _fit_fold(
+    candidate: Candidate, seed: int, threads: int | None, done: Prepared, test: Tested, *, top_fraction: float
+) -> tuple[Any, float]:
+    """The candidate's classifier fitted on a fold's prepared rows, and its mean precision at the top
+    share over the fold's test dates (run in a worker process)."""
+    classify = _fit_prepared(candidate, seed, threads, done)
+    with threadpool_limits(threads):
+        scores = classify.predict_proba(np.load(test.features, mmap_mode="r"))[:, 1]
+    return classify, dated_precision(test.labels, scores, test.dates, top_fraction, test.weights)
 
 
 def submit_fit(work: Workspace, candidate: Candidate, done: Prepared, seed: int) -> Callable[[], Pipeline]:

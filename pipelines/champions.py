@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 KEPT_COPIES = 3  # the newest copies kept in the cache folder (the champion and those before it)
 MEMO_NAME = "champion.memo"  # which version the alias named, and the registry files' state then
+RACY_SECONDS = 2.0  # a file changed this recently may change again unseen within its clock's tick
 
 log = logging.getLogger(__name__)
 
@@ -69,23 +72,62 @@ def _kept(path: Path, key: bytes, label: str, run_id: str) -> Champion | None:
     return None
 
 
-def registry_state(tracking_uri: str) -> tuple[tuple[int, int, int, int], ...] | None:
-    """The state of a local registry's files (the SQLite database and its journal or WAL, not the readers'
-    shared memory: inode, size, last change and status change, in nanoseconds; zeros for one absent), which
-    any write to the registry changes; None for a registry elsewhere (a tracking server, a database server),
-    whose state is unseen."""
+@dataclass(frozen=True)
+class RegistryState:
+    """A local registry's files as they were read at `read_at` (epoch seconds): per file (the SQLite
+    database, its WAL, its rollback journal; not the readers' shared memory) its inode, size, last change
+    and status change in nanoseconds (zeros when absent), the database header's change counter and the
+    WAL's header."""
+
+    files: tuple[tuple[int, int, int, int], ...]
+    counter: bytes
+    wal_header: bytes
+    read_at: float
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """What a memo compares."""
+        return (self.files, self.counter, self.wal_header)
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the next write to the registry is sure to change this state: without a WAL the change
+        counter counts every write (a WAL that appears is a change too); with one, only once every file
+        was last changed RACY_SECONDS before the state was read (a later write then falls in a later tick
+        of the file system's clock, which may be coarse)."""
+        if not self.wal_header:
+            return True
+        newest = max(mtime for _, _, mtime, _ in self.files) / 1e9
+        return self.read_at - newest >= RACY_SECONDS
+
+
+def registry_state(tracking_uri: str) -> RegistryState | None:
+    """The state of a local registry's files, which any write to the registry changes; None for a registry
+    elsewhere (a tracking server, a database server), whose state is unseen."""
     path = sqlite_path(tracking_uri)
     if path is None or not path.exists():
         return None
-    state = []
+    read_at = time.time()
+    files = []
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")):
         try:
             found = os.stat(name)
         except FileNotFoundError:
-            state.append((0, 0, 0, 0))
+            files.append((0, 0, 0, 0))
         else:
-            state.append((found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns))
-    return tuple(state)
+            files.append((found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns))
+    return RegistryState(
+        tuple(files), _head(path, 100)[24:28], _head(path.with_name(path.name + "-wal"), 32), read_at
+    )
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first bytes of a file (none when it is absent)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except FileNotFoundError:
+        return b""
 
 
 def remembered_champion(settings: Settings, key: bytes) -> Champion | None:
@@ -93,7 +135,7 @@ def remembered_champion(settings: Settings, key: bytes) -> Champion | None:
     version's copy is intact (nothing of MLflow imported), else None."""
     state = registry_state(settings.mlflow_tracking_uri)
     memo = _opened(settings.model_cache_dir / MEMO_NAME, key) if state is not None else None
-    identity = (settings.mlflow_tracking_uri, settings.model_name, state)
+    identity = (settings.mlflow_tracking_uri, settings.model_name, state and state.identity)
     if not isinstance(memo, dict) or memo.get("identity") != identity:
         return None
     number, run_id = memo["version"], memo["run_id"]
@@ -101,11 +143,13 @@ def remembered_champion(settings: Settings, key: bytes) -> Champion | None:
     return _kept(settings.model_cache_dir / name, key, version_label(settings.model_name, number), run_id)
 
 
-def _remember(settings: Settings, key: bytes, state: object, loaded: Champion) -> None:
+def _remember(settings: Settings, key: bytes, state: RegistryState, loaded: Champion) -> None:
     """Write the memo: the champion `loaded` was the alias's version while the registry's files were in
-    `state` (read before the registry was asked)."""
+    `state` (read before the registry was asked); none for a state a write could leave unchanged."""
+    if not state.trusted:
+        return
     memo = {
-        "identity": (settings.mlflow_tracking_uri, settings.model_name, state),
+        "identity": (settings.mlflow_tracking_uri, settings.model_name, state.identity),
         "version": version_of(loaded.version),
         "run_id": loaded.run_id,
     }
@@ -136,8 +180,12 @@ def keep_registered(
 def remember_champion(settings: Settings) -> None:
     """Ask the registry which version is champion now and remember it (`champion.memo`), where a key can
     sign the memo: for a process that has just moved the alias to a version whose copy it kept."""
-    if existing_key(settings) is not None:
+    if existing_key(settings) is None:
+        return
+    try:
         _loaded(settings)
+    except Exception as error:  # a speed-up only: the promotion is done whatever happens here
+        log.warning("could not remember the new champion (%s): the next command asks the registry", error)
 
 
 def _opened(path: Path, key: bytes) -> Any | None:

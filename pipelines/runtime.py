@@ -194,7 +194,7 @@ def ingest_keyed(
     if rotate:  # the store's copy of the old pseudonyms goes first (none stays on disk after a rotation)
         forget_copy(settings.store_mirror_dir)
     with keyed_store(open_warehouse(settings), key, rotate=rotate) as store:
-        return ingest_paths(
+        report = ingest_paths(
             list(paths),
             store,
             key,
@@ -207,6 +207,9 @@ def ingest_keyed(
             window=window,
             max_unpacked_bytes=settings.max_unpacked_mib * 1024 * 1024,
         )
+    if rotate:  # and again once committed: a read begun before it may have copied the old records
+        forget_copy(settings.store_mirror_dir)
+    return report
 
 
 def rotate_pseudonyms(

@@ -228,3 +228,32 @@ def test_the_copy_training_keeps_is_the_registry_s_and_the_next_load_asks_no_reg
     np.testing.assert_array_equal(
         kept.model.predict_proba(fitted.rows), loaded.model.predict_proba(fitted.rows)
     )
+
+
+def test_a_rollback_that_moves_only_the_alias_is_followed(place: Registry, tmp_path: Path) -> None:
+    """Moving the alias back rewrites a page in place (the file's size unchanged): the database's change
+    counter still tells the memo is old."""
+    from pipelines import champions
+
+    _register(place, _fitted(9))
+    _register(place, _fitted(10))
+    where = {"mlflow_tracking_uri": place.tracking_uri, "model_name": "escalation", "experiment_name": "test"}
+    settings = Settings(home=tmp_path / "home", pseudonym_key="s" * 32, **where)
+    assert champion.fn(settings).version == "escalation/v2"
+    before = champions.registry_state(place.tracking_uri)
+    place.rollback()
+    after = champions.registry_state(place.tracking_uri)
+    assert before is not None and after is not None and before.counter != after.counter
+    assert champion.fn(settings).version == "escalation/v1"
+
+
+def test_a_registry_with_a_wal_is_remembered_only_once_its_files_have_settled() -> None:
+    """With a WAL a write need not change the database's counter: a state read within RACY_SECONDS of the
+    files' last change is not trusted (a coarse clock could hide the next write), an older one is."""
+    from pipelines.champions import RACY_SECONDS, RegistryState
+
+    changed = 1_000_000_000.0
+    files = ((1, 4096, int(changed * 1e9), 0), (2, 8192, int(changed * 1e9), 0), (0, 0, 0, 0))
+    assert not RegistryState(files, b"\0\0\0\1", b"wal header", changed + 0.5).trusted
+    assert RegistryState(files, b"\0\0\0\1", b"wal header", changed + RACY_SECONDS).trusted
+    assert RegistryState(files, b"\0\0\0\1", b"", changed).trusted  # no WAL: the counter counts every write

@@ -181,3 +181,24 @@ def test_the_final_blend_s_fits_start_together_and_are_the_fits_of_one_process(
     names = list(one.feature_names)
     assert np.array_equal(one.model.predict_proba(MATRIX[names]), two.model.predict_proba(MATRIX[names]))
     assert one.fit_dates == two.fit_dates == tuple(sorted(set(MATRIX["as_of"])))
+
+
+@pytest.mark.parametrize("rate", [1.0, 0.5])
+@pytest.mark.parametrize("candidate", [TEXT_LOGISTIC, BLEND], ids=lambda c: c.name)
+def test_the_final_model_fitted_in_the_processes_is_the_pipeline_fitted_in_turn(
+    candidate: Candidate, rate: float
+) -> None:
+    """The final model from prepared rows and the processes' fits (with weights when the matrix is
+    subsampled) predicts as the whole pipelines fitted one after the other without shared work."""
+    from models.train import fit_calibrated
+
+    plan = replace(PLAN, threads=1)
+    positives = int(MATRIX[LABEL].sum())
+    matrix = subsampled(MATRIX, LABEL, round(positives + rate * (len(MATRIX) - positives)), PLAN.seed)
+    dates = sorted(set(matrix["as_of"]))
+    fitting, calibrating = dates[: len(dates) // 2], dates[len(dates) // 2 :]
+    alone = fit_calibrated(matrix, candidate, fitting, calibrating, plan)
+    with shared_work(2, 1):
+        shared = fit_calibrated(matrix, candidate, fitting, calibrating, plan)
+    names = list(candidate.feature_names)
+    assert np.array_equal(alone.predict_proba(MATRIX[names]), shared.predict_proba(MATRIX[names]))

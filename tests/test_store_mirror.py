@@ -152,3 +152,39 @@ def test_the_settings_keep_a_copy_in_the_home_s_cache_or_none(settings: Settings
     loaded = stored_sources(settings.model_copy(update={"store_mirror": False}))
     assert loaded.cases["case_id"].tolist() == ["K1", "K2"]
     assert list(settings.store_mirror_dir.iterdir()) == []
+
+
+def test_a_copy_whose_rows_are_not_its_stamp_s_is_not_taken(tmp_path: Path) -> None:
+    """A copy that parses but holds other rows than its stamp names (damaged, or written by a faulty
+    process) is read again from the store and replaced."""
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'store.db'}")
+    store_sources(warehouse, _city())
+    folder, counted = tmp_path / "copy", []
+    first = store_mirror.mirrored_sources(
+        warehouse, folder, STORE_COLUMNS, lambda: _reads(warehouse, counted)
+    )
+    frames = {name: getattr(first, name) for name in store_mirror.NAMES}
+    frames["hotline"] = frames["hotline"].iloc[:1]
+    mirror.write_frames(folder, frames, store_mirror.stamp(STORE_COLUMNS, stored_fingerprint(warehouse)))
+    again = store_mirror.mirrored_sources(
+        warehouse, folder, STORE_COLUMNS, lambda: _reads(warehouse, counted)
+    )
+    assert counted == [1, 1] and again.hotline["call_id"].tolist() == ["C1", "C2"]
+
+
+def test_the_stamp_names_the_loading_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies made by other code than this (reading, typing, compaction) are not taken."""
+    before = store_mirror.stamp(STORE_COLUMNS, "r")
+    monkeypatch.setattr(store_mirror, "loading_code", lambda: "other code")
+    assert store_mirror.stamp(STORE_COLUMNS, "r") != before
+
+
+def test_a_copy_that_cannot_be_deleted_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(_: Path) -> None:
+        raise PermissionError("another account's folder")
+
+    monkeypatch.setattr(store_mirror, "remove_frames", refuse)
+    store_mirror.forget_copy(tmp_path)
+    assert "could not delete the store's columnar copy" in caplog.text
