@@ -108,17 +108,16 @@ def registry_state(tracking_uri: str) -> RegistryState | None:
     if path is None or not path.exists():
         return None
     read_at = time.time()
+    wal = path.with_name(path.name + "-wal")
     files = []
-    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")):
+    for name in (path, wal, path.with_name(path.name + "-journal")):
         try:
             found = os.stat(name)
         except FileNotFoundError:
             files.append((0, 0, 0, 0))
         else:
             files.append((found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns))
-    return RegistryState(
-        tuple(files), _head(path, 100)[24:28], _head(path.with_name(path.name + "-wal"), 32), read_at
-    )
+    return RegistryState(tuple(files), _head(path, 100)[24:28], _head(wal, 32), read_at)
 
 
 def _head(path: Path, size: int) -> bytes:

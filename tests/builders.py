@@ -145,6 +145,11 @@ def empty_postgres() -> str:
     return empty_database(POSTGRES_URL)
 
 
+def backend_store(backend: str, folder: Path) -> Warehouse:
+    """An empty store on one of STORE_BACKENDS: the shared PostgreSQL test database, or SQLite in `folder`."""
+    return Warehouse(empty_postgres() if backend == "postgresql" else f"sqlite:///{folder / 'store.db'}")
+
+
 # ---------------------------------------------------------------- the trained home the flow tests share
 
 TRAINED_CITY = SimulationConfig(seed=3, n_cases=700, days=240, messiness=0.01)

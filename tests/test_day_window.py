@@ -15,9 +15,9 @@ from features.sources import FEATURE_COLUMNS, STORE_COLUMNS
 from pipelines.runtime import load_sources
 from tests.builders import (
     STORE_BACKENDS,
+    backend_store,
     call_row,
     case_row,
-    empty_postgres,
     event_row,
     make_sources,
     store_sources,
@@ -33,8 +33,7 @@ BOUNDS = WindowBounds(
 
 @pytest.fixture(params=STORE_BACKENDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
-    url = empty_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
-    return Warehouse(url)
+    return backend_store(request.param, tmp_path)
 
 
 def _store(warehouse: Warehouse, later: bool = False) -> None:

@@ -24,6 +24,7 @@ from pipelines.score_flow import ScoreReport, score_flow
 from tests.builders import (
     STORE_BACKENDS,
     TrainedHome,
+    backend_store,
     call_row,
     case_row,
     copy_home,
@@ -56,8 +57,7 @@ def test_grouping_is_total_and_never_makes_empty_groups() -> None:
 
 @pytest.fixture(params=STORE_BACKENDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
-    url = empty_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
-    return Warehouse(url)
+    return backend_store(request.param, tmp_path)
 
 
 def _city(warehouse: Warehouse) -> None:

@@ -17,9 +17,9 @@ from pipelines import store_mirror
 from pipelines.runtime import load_sources, open_warehouse, stored_sources
 from tests.builders import (
     STORE_BACKENDS,
+    backend_store,
     call_row,
     case_row,
-    empty_postgres,
     event_row,
     make_sources,
     store_sources,
@@ -79,8 +79,7 @@ def _city() -> Sources:
 
 @pytest.fixture(params=STORE_BACKENDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
-    url = empty_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
-    return Warehouse(url)
+    return backend_store(request.param, tmp_path)
 
 
 def test_the_store_s_fingerprint_from_its_row_hashes_is_a_full_read_s(warehouse: Warehouse) -> None:
