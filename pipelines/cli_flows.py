@@ -94,6 +94,7 @@ def ingest(
     ] = False,
 ) -> None:
     """Validate, pseudonymise and store delivered files; bad rows go to quarantine."""
+    from pipelines.ingest_ahead import IngestCall, ingest_ahead
     from pipelines.runtime import check_key, open_warehouse, pseudonym_key, rotate_pseudonyms
 
     settings = settings_of(context)
@@ -109,13 +110,15 @@ def ingest(
         else:
             with open_warehouse(settings).transaction() as connection:
                 check_key(connection, key)  # before Prefect starts: a different key is refused at once
-            start_prefect(settings)  # the server starts while the flow's code is imported
-            from pipelines.ingest_flow import ingest_flow
+            start_prefect(settings)  # the server starts while the files are ingested, uncommitted
+            call = IngestCall(tuple(paths), settings, key, kind, encoding, sheet, mapping)
+            with ingest_ahead(call):  # committed by the flow's task, else rolled back
+                from pipelines.ingest_flow import ingest_flow
 
-            with ready_to_run():  # the flow's code is imported: Prefect is there
-                report = ingest_flow(
-                    paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
-                )
+                with ready_to_run():  # the flow's code is imported: Prefect is there
+                    report = ingest_flow(
+                        paths, settings, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
+                    )
     print_ingest(report)
     if report.failed:
         raise typer.Exit(code=1)

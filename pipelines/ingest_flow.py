@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from ingest.run import IngestReport
-from pipelines.runtime import ingest_keyed, pseudonym_key
+from pipelines.ingest_ahead import IngestCall, ingest_with_progress, taken_ahead
+from pipelines.runtime import pseudonym_key
 from pipelines.tasks import IO_TASK
 
 __all__ = ["IngestReport", "ingest_flow"]
@@ -26,28 +26,13 @@ def ingest_files(
     mapping_file: Path | None,
     allow_local_key: bool,
 ) -> IngestReport:
-    """Stream every file into the store; retried as a whole on transient I/O errors (it is atomic)."""
+    """Stream every file into the store, or commit the run the command started ahead with these arguments
+    (`pipelines.ingest_ahead`); retried as a whole on transient I/O errors (it is atomic)."""
     key, key_origin = pseudonym_key(settings, allow_local=allow_local_key)
     get_run_logger().info("pseudonymisation key from %s", key_origin)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as progress:
-        bars: dict[Path, int] = {}
-
-        def advance(path: Path, rows: int) -> None:
-            if path not in bars:
-                bars[path] = progress.add_task(f"Ingesting {path.name} (rows)", total=None)
-            progress.advance(bars[path], rows)
-
-        return ingest_keyed(
-            paths,
-            settings,
-            key,
-            kind=kind,
-            encoding=encoding,
-            sheet=sheet,
-            mapping_file=mapping_file,
-            on_chunk=advance,
-        )
+    call = IngestCall(tuple(paths), settings, key, kind, encoding, sheet, mapping_file)
+    started = taken_ahead(call)
+    return started.take() if started is not None else ingest_with_progress(call)
 
 
 @flow(name="ingest")

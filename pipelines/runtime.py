@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -180,10 +180,12 @@ def ingest_keyed(
     sheet: str | None = None,
     mapping_file: Path | None = None,
     on_chunk: ChunkCallback | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> IngestReport:
     """One ingest run into the configured store under `key` (checked against the store's fingerprint, or
     with `rotate` the store re-pseudonymised from the complete raw exports; see `keyed_store`), with the
-    settings' plausible-instant window and size limits."""
+    settings' plausible-instant window and size limits; `before_commit` is called last, inside the run's
+    transaction (what it raises rolls the run back)."""
     from ingest.mapping import load_mapping
     from ingest.run import ingest_paths
 
@@ -207,6 +209,8 @@ def ingest_keyed(
             window=window,
             max_unpacked_bytes=settings.max_unpacked_mib * 1024 * 1024,
         )
+        if before_commit is not None:
+            before_commit()
     if rotate:  # and again once committed: a read begun before it may have copied the old records
         forget_copy(settings.store_mirror_dir)
     return report
