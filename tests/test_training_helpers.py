@@ -13,6 +13,7 @@ import pytest
 
 from contracts.settings import Settings
 from features.known import cut
+from features.link_memo import MEMO
 from features.partition import consecutive_parts as chunks
 from pipelines import train_flow
 from pipelines.runtime import load_sources, open_warehouse
@@ -55,13 +56,16 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     dates = train_flow.training_dates(known, as_of, settings)
     families = train_flow.training_families(settings)
     alone = snapshots(known, dates, settings, families)
+    MEMO.clear()
     with SharedSnapshots(settings, as_of, known, dates, families, helpers=1) as shared:
         assert len(shared.parts) == min(8, len(dates)) > 2
         last = len(shared.parts) - 1
-        shared.futures[last].result()  # the helper has built the latest chunk before this process stacks
+        _, decided = shared.futures[last].result()  # the helper built the latest chunk before this stacks
+        assert decided and not set(decided) & MEMO.keys()
         stacked = shared.stack()
     assert last in shared.helped and 0 not in shared.helped
     pd.testing.assert_frame_equal(stacked, alone)
+    assert set(decided) <= MEMO.keys()  # the link batches the helper decided are this process's too
 
     # A helper that reads other record versions than this process holds (an ingest in between: here this
     # process's copy lacks a call) builds nothing; its chunks are built here, from this process's copy.
