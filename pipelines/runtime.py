@@ -7,8 +7,10 @@ import ctypes
 import gc
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -272,6 +274,25 @@ def registry(settings: Settings) -> Registry:
     place = Registry.of(settings)
     secure_home(settings)  # MLflow has created its database by now
     return place
+
+
+def registry_warming(settings: Settings) -> Callable[[], None]:
+    """Connect to the settings' MLflow registry in a background thread (MLflow and the model format's
+    modules imported, a new home's database created: about 3 s of a first training's end on 2 cores),
+    while the caller does other work; the returned call waits for it. A failure there is only logged at
+    debug level: the registry's next use meets it again and says so."""
+
+    def warm() -> None:
+        try:
+            registry(settings).connect()
+            import mlflow.sklearn  # noqa: F401
+            import skops.io  # noqa: F401
+        except Exception as error:  # the registry's next use raises it where it belongs
+            logging.getLogger(__name__).debug("warming the registry failed: %s", error)
+
+    thread = threading.Thread(target=warm, name="registry-warm-up", daemon=True)
+    thread.start()
+    return thread.join
 
 
 SOURCE_KINDS = {"cases": RecordKind.CASES, "events": RecordKind.CASE_EVENTS, "hotline": RecordKind.HOTLINE}

@@ -66,7 +66,7 @@ from pipelines.champions import (
 from pipelines.configuration import date_policy, hyperparameters, model_grid, training_plan
 from pipelines.link_backfill import backfill_links
 from pipelines.runners import parts_of, task_runner
-from pipelines.runtime import registry
+from pipelines.runtime import registry, registry_warming
 from pipelines.snapshot_helpers import SharedSnapshots, helper_count, snapshots
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
@@ -469,6 +469,7 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     settings = settings or Settings()
     as_of = as_of or local_now().date()
     logger = get_run_logger()
+    registry_warmed = registry_warming(settings)  # beside the matrix, for the champion and registering
     dates, matrix = matrix_as_of(as_of, settings, training_families(settings))
     rate = base_rate(matrix)
     logger.info(
@@ -483,6 +484,7 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     for warning in cut_searches(result, settings.tuning_timeout_seconds):
         logger.warning(warning)
     fairness = audit(result.evaluation.predictions, settings)
+    registry_warmed()
     champion = current_champion(settings)
     champion_p, champion_fairness = champion_precision(champion, matrix, result, settings)
     fair, verdict = fairness_passes(fairness, champion_fairness)

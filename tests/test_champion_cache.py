@@ -257,3 +257,22 @@ def test_a_registry_with_a_wal_is_remembered_only_once_its_files_have_settled() 
     assert not RegistryState(files, b"\0\0\0\1", b"wal header", changed + 0.5).trusted
     assert RegistryState(files, b"\0\0\0\1", b"wal header", changed + RACY_SECONDS).trusted
     assert RegistryState(files, b"\0\0\0\1", b"", changed).trusted  # no WAL: the counter counts every write
+
+
+def test_the_registry_is_warmed_beside_other_work_and_a_failure_is_left_to_its_next_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from pipelines import runtime
+
+    settings = Settings(home=tmp_path / "home")
+    runtime.registry_warming(settings)()
+    assert (settings.home / "mlflow.db").exists()  # the home's new registry database, created
+    assert {"mlflow.sklearn", "skops.io"} <= set(sys.modules)
+
+    def broken(_: Settings) -> Registry:
+        raise RuntimeError("the registry cannot be reached")
+
+    monkeypatch.setattr(runtime, "registry", broken)
+    runtime.registry_warming(settings)()  # returns: the registry's next use says what is wrong
