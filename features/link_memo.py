@@ -41,15 +41,6 @@ class Memo:
                 _, dropped = self.entries.popitem(last=False)
                 self.links -= len(dropped)
 
-    def keys(self) -> set[bytes]:
-        with self.lock:
-            return set(self.entries)
-
-    def added_since(self, keys: set[bytes]) -> dict[bytes, pd.DataFrame]:
-        """The entries whose digests are not among `keys` (those of an earlier `keys()`)."""
-        with self.lock:
-            return {key: links for key, links in self.entries.items() if key not in keys}
-
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()

@@ -35,8 +35,8 @@ WORD_MARK = "W:"  # word columns: terms_document=W:<word>; never a character n-g
 TEXT_FEATURE = DOCUMENT
 Kind = Literal["logistic", "trees", "blend"]
 KIND_NAMES = {"logistic": "logistic regression", "trees": "gradient-boosted trees"}
-# The L1 logistic's stopping tolerance (liblinear's newGLMNET): ten times LIBLINEAR's own default for
-# L1-regularised logistic regression (0.01) and a tenth of scikit-learn's generic one (1e-4). On the demo
+# The L1 logistic's stopping tolerance (liblinear's newGLMNET): a tenth of LIBLINEAR's own default for
+# L1-regularised logistic regression (0.01) and ten times scikit-learn's generic one (1e-4). On the demo
 # city's grid its fits took a third less time, with the same top 5% of scores to 99.8%; the
 # generalization benchmark's cities gave the same lists to every digit, while 0.01 lowered one city's
 # (docs/design/l1-tolerance.md).

@@ -111,7 +111,9 @@ def ingest(
             with open_warehouse(settings).transaction() as connection:
                 check_key(connection, key)  # before Prefect starts: a different key is refused at once
             start_prefect(settings)  # the server starts while the files are ingested, uncommitted
-            call = IngestCall(tuple(paths), settings, key, kind, encoding, sheet, mapping)
+            call = IngestCall(
+                tuple(paths), settings, key, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping
+            )
             with ingest_ahead(call):  # committed by the flow's task, else rolled back
                 from pipelines.ingest_flow import ingest_flow
 

@@ -4,10 +4,11 @@ Prefect's server starts, committed only once the flow's task takes it, else roll
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,6 +17,8 @@ from contracts.settings import Settings
 from contracts.vocabulary import RecordKind
 from ingest.run import IngestReport
 from pipelines.runtime import ingest_keyed
+
+logger = logging.getLogger(__name__)
 
 
 class IngestAbandoned(BaseException):
@@ -29,7 +32,7 @@ class IngestCall:
 
     paths: tuple[Path, ...]
     settings: Settings
-    key: bytes
+    key: bytes = field(repr=False)
     kind: RecordKind | None = None
     encoding: str | None = None
     sheet: str | None = None
@@ -40,11 +43,14 @@ def ingest_with_progress(
     call: IngestCall,
     before_commit: Callable[[], None] | None = None,
     on_chunk: Callable[[], None] | None = None,
+    redirect: bool = True,
 ) -> IngestReport:
     """`pipelines.runtime.ingest_keyed` of the call with a progress bar per file (`on_chunk` is also
-    called after each chunk, `before_commit` last, inside the run's transaction)."""
+    called after each chunk, `before_commit` last, inside the run's transaction; `redirect`: the bar takes
+    over the process's stdout and stderr while shown, which a run in a thread must not do, or whatever
+    binds them then, such as Prefect's log handler, keeps the bar's stand-ins)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as progress:
+    with Progress(*columns, transient=True, redirect_stdout=redirect, redirect_stderr=redirect) as progress:
         bars: dict[Path, int] = {}
 
         def advance(path: Path, rows: int) -> None:
@@ -73,6 +79,7 @@ class StartedIngest:
 
     def __init__(self, call: IngestCall) -> None:
         self.call = call
+        self.at_commit = threading.Event()  # its work done, the run waits to be taken or abandoned
         self._decided = threading.Event()
         self._commit = False
         self._report: IngestReport | None = None
@@ -84,8 +91,10 @@ class StartedIngest:
 
     def _run(self) -> None:
         try:
-            self._report = ingest_with_progress(self.call, before_commit=self._gate, on_chunk=self._check)
-        except BaseException as error:  # handed to whoever takes or abandons the run
+            self._report = ingest_with_progress(
+                self.call, before_commit=self._gate, on_chunk=self._check, redirect=False
+            )
+        except BaseException as error:  # handed to whoever takes the run
             self._error = error
 
     def _check(self) -> None:
@@ -93,14 +102,20 @@ class StartedIngest:
             raise IngestAbandoned
 
     def _gate(self) -> None:
+        self.at_commit.set()
         self._decided.wait()
         self._check()
 
     def take(self) -> IngestReport:
-        """Commit the run once its work is done; its report (its error, if it failed)."""
+        """Commit the run once its work is done; its report (its error, if it failed). Interrupted while
+        it waits (Ctrl-C), the run is rolled back instead, unless its commit has begun."""
         self._commit = True
         self._decided.set()
-        self._thread.join()
+        try:
+            self._thread.join()
+        except BaseException:
+            self._commit = False
+            raise
         if self._error is not None:
             raise self._error
         assert self._report is not None
@@ -110,6 +125,8 @@ class StartedIngest:
         """Roll the run back (at once, or at its next chunk) unless it was taken; wait for it to end."""
         self._decided.set()
         self._thread.join()
+        if self._error is not None and not isinstance(self._error, IngestAbandoned):
+            logger.debug("the ingest started ahead, abandoned, had failed: %s", self._error)
 
 
 _waiting: list[StartedIngest] = []
@@ -131,9 +148,15 @@ def ingest_ahead(call: IngestCall) -> Iterator[None]:
 
 
 def taken_ahead(call: IngestCall) -> StartedIngest | None:
-    """The ingest started ahead with exactly these arguments, now this caller's to take (once)."""
-    for started in _waiting:
-        if started.call == call:
-            _waiting.remove(started)
-            return started
-    return None
+    """The ingest started ahead with exactly these arguments, now this caller's to take (once); any other
+    started ahead is rolled back first (it holds the store's write transaction, which the caller's own
+    ingest would wait for)."""
+    waiting = list(_waiting)
+    _waiting.clear()
+    found = None
+    for started in waiting:
+        if found is None and started.call == call:
+            found = started
+        else:
+            started.abandon()
+    return found

@@ -30,7 +30,9 @@ def ingest_files(
     (`pipelines.ingest_ahead`); retried as a whole on transient I/O errors (it is atomic)."""
     key, key_origin = pseudonym_key(settings, allow_local=allow_local_key)
     get_run_logger().info("pseudonymisation key from %s", key_origin)
-    call = IngestCall(tuple(paths), settings, key, kind, encoding, sheet, mapping_file)
+    call = IngestCall(
+        tuple(paths), settings, key, kind=kind, encoding=encoding, sheet=sheet, mapping_file=mapping_file
+    )
     started = taken_ahead(call)
     return started.take() if started is not None else ingest_with_progress(call)
 

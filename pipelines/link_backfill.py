@@ -1,4 +1,4 @@
-"""The call links of past days decided and stored (`fengqiao links`, and training after its snapshots): the
+"""The call links of past days decided and stored (`fengqiao links`, and training before its matrix): the
 rows each day's run would have stored with its list, so that daily runs and training recall them
 (`pipelines.stored_links`) instead of deciding a store's history again in every process. By district
 parts (`settings.district_parts`), each part reading only its own rows, in this process or on Dask; each

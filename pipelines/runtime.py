@@ -279,8 +279,9 @@ def registry(settings: Settings) -> Registry:
 def registry_warming(settings: Settings) -> Callable[[], None]:
     """Connect to the settings' MLflow registry in a background thread (MLflow and the model format's
     modules imported, a new home's database created: about 3 s of a first training's end on 2 cores),
-    while the caller does other work; the returned call waits for it. A failure there is only logged at
-    debug level: the registry's next use meets it again and says so."""
+    while the caller does other work; the returned call waits for it (so does the interpreter's exit: a new
+    database is never left half made). A failure there is only logged at debug level: the registry's next
+    use meets it again and says so."""
 
     def warm() -> None:
         try:
@@ -290,7 +291,7 @@ def registry_warming(settings: Settings) -> Callable[[], None]:
         except Exception as error:  # the registry's next use raises it where it belongs
             logging.getLogger(__name__).debug("warming the registry failed: %s", error)
 
-    thread = threading.Thread(target=warm, name="registry-warm-up", daemon=True)
+    thread = threading.Thread(target=warm, name="registry-warm-up")  # the interpreter waits for it at exit
     thread.start()
     return thread.join
 

@@ -1,9 +1,9 @@
 """Training's snapshots built by this process and helper processes at once (training over the whole store
 with cores to spare): the snapshot dates are cut into consecutive chunks; the helpers take chunks from the
-latest, this process from the earliest, until the two meet. Each helper reads the store itself and decides
-the call links its chunks read (equal inputs give equal links), so the matrix is the one this process
-builds alone, row for row; the link batches a helper decided come back with its chunk, into this
-process's memo, so that training stores them without deciding them again (docs/design/training-helpers.md)."""
+latest while this process decides and stores the history's call links, then this process takes them from
+the earliest until the two meet. Each helper reads the store itself and decides the call links its chunks
+read (equal inputs give equal links), so the matrix is the one this process builds alone, row for row
+(docs/design/training-helpers.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from joblib.externals.loky import ProcessPoolExecutor
 
 from contracts.settings import Settings
 from features.known import cut
-from features.link_memo import MEMO
 from features.matrix import training_matrix
 from features.partition import consecutive_parts
 from features.sources import Sources
@@ -71,11 +70,10 @@ class StoreChanged(RuntimeError):
 
 def _helper_chunk(
     settings: Settings, as_of: date, family_names: list[str], dates: list[date], read: str
-) -> tuple[pd.DataFrame, dict[bytes, pd.DataFrame]]:
+) -> pd.DataFrame:
     """In a helper: the chunk's snapshots from the store as known before `as_of` (read once per helper,
-    with the call links stored of the chunk's windows given back to its memo), and the call-link batches
-    it decided for them (its memo's new entries, by digest); StoreChanged unless the store holds the
-    record versions the training process read (`read`: their `records_fingerprint`)."""
+    with the call links stored of the chunk's windows given back to its memo); StoreChanged unless the
+    store holds the record versions the training process read (`read`: their `records_fingerprint`)."""
     key = (settings.warehouse_url, as_of)
     if key not in _KNOWN:
         _KNOWN.clear()
@@ -87,8 +85,7 @@ def _helper_chunk(
         raise StoreChanged("the store's records changed after the training process read them")
     recall_links(settings, dates[0] - LINK_WINDOW, dates[-1], known.hotline)
     families = tuple(importlib.import_module(name) for name in family_names)
-    before = MEMO.keys()
-    return snapshots(known, dates, settings, families), MEMO.added_since(before)
+    return snapshots(known, dates, settings, families)
 
 
 class SharedSnapshots:
@@ -165,16 +162,13 @@ class SharedSnapshots:
         return snapshots(self.known, self.parts[index], self.settings, self.families)
 
     def _helper_built(self, index: int) -> pd.DataFrame:
-        """The chunk as its helper built it, the call-link batches it decided given to this process's memo;
-        built here if the helper failed (a failure of the snapshots themselves fails here again, with this
-        process's traceback)."""
+        """The chunk as its helper built it; built here if the helper failed (a failure of the snapshots
+        themselves fails here again, with this process's traceback)."""
         try:
-            frame, decided = self.futures[index].result()
+            frame = self.futures[index].result()
         except Exception as error:
             log.warning("training helper failed on snapshot chunk %d (%s): built here", index, error)
             return self._here(index)
-        for key, links in decided.items():
-            MEMO.put(key, links)
         self.helped.append(index)
         return frame
 

@@ -152,10 +152,9 @@ def build_matrix(known: Sources, dates: list[date], settings: Settings, families
 
 def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[list[date], pd.DataFrame]:
     """Snapshot dates and the training matrix of the families from what was known before `as_of` (each
-    snapshot cut again from that cut, at its own earlier date; the call links stored of the days read are
-    reused where their inputs are unchanged, and those the snapshots decided, in this process or its
-    helpers, are then stored, from 30 days before the first snapshot to the day before `as_of`, where the
-    store has none, `pipelines.link_backfill`); by district parts
+    snapshot cut again from that cut, at its own earlier date; the call links of the days read, from 30
+    days before the first snapshot to the day before `as_of`, are first decided and stored where the store
+    has none, `pipelines.link_backfill`, then reused where their inputs are unchanged); by district parts
     (`district_parts` > 1, `pipelines.train_parts`) without reading any table whole, the same matrix. Above
     `training_max_rows` rows, its escalations and a weighted sample of the other rows
     (`models.sampling.subsampled`; by parts, the dropped rows are never stacked), the same rows either way."""
@@ -166,16 +165,14 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
     known = cut(load_store(settings), as_of)
     dates = training_dates(known.sources, as_of, settings)
     helpers = helper_count(settings, known.sources, training_plan(settings).jobs)
-    linked = linked_activity in families and bool(dates)
     with SharedSnapshots(settings, as_of, known.sources, dates, families, helpers) as shared:
-        if linked:
+        if linked_activity in families and dates:
+            backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
             recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)
         if helpers:
             matrix = shared.stack(lambda chunks: track(chunks, description="Building training snapshots"))
         else:
             matrix = build_matrix(known.sources, dates, settings, families)
-    if linked:  # the batches the snapshots decided are in the memo: stored without deciding them again
-        backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
     return dates, subsampled(matrix, LABEL, settings.training_max_rows or None, settings.seed)
 
 
@@ -469,7 +466,6 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
     settings = settings or Settings()
     as_of = as_of or local_now().date()
     logger = get_run_logger()
-    registry_warmed = registry_warming(settings)  # beside the matrix, for the champion and registering
     dates, matrix = matrix_as_of(as_of, settings, training_families(settings))
     rate = base_rate(matrix)
     logger.info(
@@ -479,6 +475,7 @@ def train_flow(as_of: date | None = None, settings: Settings | None = None) -> T
         len(matrix),
         rate,
     )
+    registry_warmed = registry_warming(settings)  # while the grid's processes fit, for the champion
     result = fit_models(matrix, settings)
     logger.info("model grid (mean precision at the top over folds):\n%s", result.grid.to_string(index=False))
     for warning in cut_searches(result, settings.tuning_timeout_seconds):

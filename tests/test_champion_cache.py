@@ -260,7 +260,7 @@ def test_a_registry_with_a_wal_is_remembered_only_once_its_files_have_settled() 
 
 
 def test_the_registry_is_warmed_beside_other_work_and_a_failure_is_left_to_its_next_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     import sys
 
@@ -275,4 +275,6 @@ def test_the_registry_is_warmed_beside_other_work_and_a_failure_is_left_to_its_n
         raise RuntimeError("the registry cannot be reached")
 
     monkeypatch.setattr(runtime, "registry", broken)
-    runtime.registry_warming(settings)()  # returns: the registry's next use says what is wrong
+    with caplog.at_level("DEBUG", logger="pipelines.runtime"):
+        runtime.registry_warming(settings)()  # returns: the registry's next use says what is wrong
+    assert "warming the registry failed: the registry cannot be reached" in caplog.text

@@ -3,8 +3,9 @@ back when the command ends without it (a server that never starts), the same sto
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,11 +17,13 @@ from contracts.vocabulary import RecordKind
 from ingest.mapping import MappingError
 from pipelines import cli_flows
 from pipelines.cli import app
-from pipelines.ingest_ahead import IngestCall, ingest_ahead, ingest_with_progress, taken_ahead
+from pipelines.ingest_ahead import IngestCall, _waiting, ingest_ahead, ingest_with_progress, taken_ahead
 from pipelines.runtime import open_warehouse
 from tests.builders import TEST_KEY, call_row, case_row, text_frame
 from warehouse import tables
 from warehouse.day_window import stored_fingerprint
+
+pytestmark = pytest.mark.usefixtures("settings")  # no FENGQIAO_* variable of the developer's in the runs
 
 CASES = [case_row(f"c{i}", f"2025-03-{1 + i % 28:02d} 09:00", district="东湖区") for i in range(60)]
 CALLS = [call_row(f"h{i}", f"2025-03-{1 + i % 28:02d} 10:00", district="江北区") for i in range(90)]
@@ -40,7 +43,10 @@ def _call(home: Path, paths: tuple[Path, ...], **fields: object) -> IngestCall:
 
 def _stored(home: Path) -> dict[str, int]:
     store = open_warehouse(Settings(home=home))
-    return {table.name: len(store.read_table(table)) for table in (tables.cases, tables.hotline, tables.ingest_runs)}
+    return {
+        table.name: len(store.read_table(table))
+        for table in (tables.cases, tables.hotline, tables.ingest_runs)
+    }
 
 
 def test_a_run_taken_by_the_flow_commits_the_store_a_plain_run_makes(tmp_path: Path) -> None:
@@ -54,26 +60,51 @@ def test_a_run_taken_by_the_flow_commits_the_store_a_plain_run_makes(tmp_path: P
         assert taken_ahead(call) is None  # taken once
     pd.testing.assert_frame_equal(report.accounting, plain.accounting)
     assert _stored(tmp_path / "ahead") == {"cases": 60, "hotline": 90, "ingest_runs": 2}
-    fingerprints = {stored_fingerprint(open_warehouse(Settings(home=tmp_path / h))) for h in ("plain", "ahead")}
+    fingerprints = {
+        stored_fingerprint(open_warehouse(Settings(home=tmp_path / h))) for h in ("plain", "ahead")
+    }
     assert len(fingerprints) == 1
 
 
-def test_a_run_nobody_takes_is_rolled_back(tmp_path: Path) -> None:
+@pytest.mark.parametrize("at_commit", [False, True])
+def test_a_run_nobody_takes_is_rolled_back(tmp_path: Path, at_commit: bool) -> None:
     paths = _exports(tmp_path / "exports")
     open_warehouse(Settings(home=tmp_path / "home"))  # the store exists, empty
-    with ingest_ahead(_call(tmp_path / "home", paths)):
-        pass  # stopped at its next chunk, or at its commit: rolled back either way
+    call = _call(tmp_path / "home", paths)
+    with ingest_ahead(call):
+        if at_commit:  # its work done, waiting inside its transaction; else stopped at its next chunk
+            started = taken_ahead(call)
+            assert started is not None and started.at_commit.wait(timeout=120)
+            _waiting.append(started)  # given back: the block's end abandons it
     assert _stored(tmp_path / "home") == {"cases": 0, "hotline": 0, "ingest_runs": 0}
 
 
-def test_only_the_same_arguments_take_the_run(tmp_path: Path) -> None:
+def test_another_run_waiting_is_rolled_back_before_the_caller_ingests(tmp_path: Path) -> None:
+    paths = _exports(tmp_path / "exports")
+    with ingest_ahead(_call(tmp_path / "home", paths)):
+        assert taken_ahead(_call(tmp_path / "home", paths[:1])) is None  # the other one was abandoned
+        ingest_with_progress(_call(tmp_path / "home", paths[:1]))  # its transaction is free
+    assert _stored(tmp_path / "home") == {"cases": 60, "hotline": 0, "ingest_runs": 1}
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        lambda call: replace(call, paths=call.paths[:1]),
+        lambda call: replace(call, kind=RecordKind.CASES),
+        lambda call: replace(call, key=b"another-key-0123456789abcdef01234567"),
+        lambda call: replace(call, settings=call.settings.model_copy(update={"ingest_chunk_rows": 11})),
+    ],
+)
+def test_only_the_same_arguments_take_the_run(
+    tmp_path: Path, other: Callable[[IngestCall], IngestCall]
+) -> None:
     paths = _exports(tmp_path / "exports")
     call = _call(tmp_path / "home", paths)
     with ingest_ahead(call):
-        assert taken_ahead(_call(tmp_path / "home", paths[:1])) is None
-        assert taken_ahead(_call(tmp_path / "home", paths, kind=RecordKind.CASES)) is None
-        assert taken_ahead(IngestCall(paths, call.settings, b"another-key-0123456789abcdef01234567")) is None
-        assert taken_ahead(_call(tmp_path / "home", paths)) is not None
+        assert taken_ahead(other(call)) is None
+    with ingest_ahead(call):
+        assert taken_ahead(_call(tmp_path / "home", paths)) is not None  # equal arguments, another object
     assert taken_ahead(call) is None  # none waits after the block
 
 
