@@ -10,14 +10,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete
 
 from contracts.settings import Settings
 from features.known import cut
-from features.link_memo import MEMO
 from features.partition import consecutive_parts as chunks
 from pipelines import train_flow
-from pipelines.link_backfill import backfill_links
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.snapshot_helpers import (
     SharedSnapshots,
@@ -25,9 +22,7 @@ from pipelines.snapshot_helpers import (
     helper_count,
     snapshots,
 )
-from pipelines.stored_links import LINK_WINDOW
 from tests.builders import TrainedHome
-from warehouse import tables
 
 DAYS = [date(2026, 1, 1) + timedelta(days=i) for i in range(10)]
 
@@ -93,22 +88,3 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     _, built_alone = train_flow.matrix_as_of(as_of, alone_settings, families)
     assert [s.pool is not None for s in used] == [True, False]
     pd.testing.assert_frame_equal(helped, built_alone)
-
-    # The call links training stores over the whole store, from the records it loaded, are those a
-    # backfill of the same days decides from the store by district parts, in a fresh memo.
-    def stored_links() -> pd.DataFrame:
-        links = open_warehouse(settings).read_table(tables.call_links)
-        return links.sort_values(["as_of", "call_id"], ignore_index=True)
-
-    def no_links() -> None:
-        with open_warehouse(settings).transaction() as connection:
-            connection.execute(delete(tables.call_links))
-        MEMO.clear()
-
-    no_links()
-    train_flow.matrix_as_of(as_of, settings, families)
-    by_training = stored_links()
-    no_links()
-    backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1))
-    assert len(by_training) > 0
-    pd.testing.assert_frame_equal(by_training, stored_links())
