@@ -17,7 +17,7 @@ from contracts.vocabulary import RecordKind
 from ingest.mapping import MappingError
 from pipelines import cli_flows
 from pipelines.cli import app
-from pipelines.ingest_ahead import IngestCall, _waiting, ingest_ahead, ingest_with_progress, taken_ahead
+from pipelines.ingest_ahead import IngestCall, ingest_ahead, ingest_with_progress, taken_ahead
 from pipelines.runtime import open_warehouse
 from tests.builders import TEST_KEY, call_row, case_row, text_frame
 from warehouse import tables
@@ -75,7 +75,7 @@ def test_a_run_nobody_takes_is_rolled_back(tmp_path: Path, at_commit: bool) -> N
         if at_commit:  # its work done, waiting inside its transaction; else stopped at its next chunk
             started = taken_ahead(call)
             assert started is not None and started.at_commit.wait(timeout=120)
-            _waiting.append(started)  # given back: the block's end abandons it
+            started.abandon()  # as the block's end does with a run nobody took
     assert _stored(tmp_path / "home") == {"cases": 0, "hotline": 0, "ingest_runs": 0}
 
 
