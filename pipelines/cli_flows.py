@@ -142,11 +142,15 @@ def score(
     context: typer.Context, as_of: AsOf, top: Annotated[int, typer.Option(help="Rows to show.")] = 15
 ) -> None:
     """Score every case open at the date with the champion and publish the ranked list."""
-    from pipelines.score_flow import score_flow
+    from pipelines.grievances_ahead import grievances_ahead
 
     as_of_date = parse_date(as_of)
-    with user_errors():
-        report = score_flow(as_of_date, settings_of(context))
+    settings = settings_of(context)
+    with grievances_ahead(settings, as_of_date):  # built on the other core while this one imports and scores
+        from pipelines.score_flow import score_flow
+
+        with user_errors():
+            report = score_flow(as_of_date, settings)
     print_list(report, top)
 
 

@@ -28,6 +28,7 @@ from pipelines.champions import champion_features
 from pipelines.day_parts import DayFeatures, day_features, parted_day_features
 from pipelines.day_window import city_base_rates, day_window
 from pipelines.grievance_flow import day_grievances, surge_names
+from pipelines.grievances_ahead import taken as taken_grievances
 from pipelines.runtime import open_warehouse
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
@@ -195,7 +196,10 @@ def score_day(
     routed = assign_units(listed, who_acts.table, as_of, before)
     check_routed(routed)
     audit = list_audit(listed, settings)
-    grievances = day_grievances(known, settings) if built.grievances is None else built.grievances
+    grievances = built.grievances
+    if grievances is None:  # built by a helper from the command's start (`fengqiao score`), else here
+        ahead = taken_grievances(known, settings)
+        grievances = day_grievances(known, settings) if ahead is None else ahead
     description = manifest(
         routed,
         as_of,

@@ -12,30 +12,25 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from prefect import task
 
 from contracts.settings import Settings
-from features.call_linking import STORED_LINK_COLUMNS, days_decisions, empty_links
-from features.known import cut
-from features.linked_activity import LINK_CONFIG
 from features.partition import district_groups
 from features.sources import FEATURE_COLUMNS, Sources
 from pipelines.grievance_flow import days_from
 from pipelines.runners import run_tasks
 from pipelines.runtime import load_sources, open_warehouse, release_memory
-from pipelines.stored_links import LINK_WINDOW, recall_links
+from pipelines.stored_links import decisions_of_days, recall_links
 from pipelines.tasks import IO_TASK
 from warehouse.call_links import add_call_links, days_of_each, stored_link_districts
 from warehouse.district_parts import district_rows, part_filters
 
-# The days decided from one cut: one read of the linker's inputs (cases, events, linked calls) serves
-# them all, as it serves the window of a day's features.
-CHUNK_DAYS = LINK_WINDOW.days
-
 Progress = Callable[[Iterable], Iterable]
+Decide = Callable[[Sequence[date]], pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -50,18 +45,6 @@ class LinkBackfill:
     days_decided: int
     links: int
     seconds: float
-
-
-def decisions_of_days(stored: Sources, days: Sequence[date]) -> pd.DataFrame:
-    """The links decided at the midnights of the days (`features.call_linking.days_decisions`), from the
-    stored records, a cut per `CHUNK_DAYS` calendar days (STORED_LINK_COLUMNS, by as_of, then call_id)."""
-    ordered = sorted(days)
-    chunks: dict[int, list[date]] = {}
-    for day in ordered:  # by calendar span, so that a cut never reads more than CHUNK_DAYS of decisions
-        chunks.setdefault((day - ordered[0]).days // CHUNK_DAYS, []).append(day)
-    frames = [days_decisions(cut(stored, chunk[-1]), chunk, LINK_CONFIG) for chunk in chunks.values()]
-    filled = [frame for frame in frames if len(frame)]
-    return pd.concat(filled, ignore_index=True) if filled else empty_links(STORED_LINK_COLUMNS)
 
 
 @task(name="district-part-links", **IO_TASK)
@@ -88,10 +71,13 @@ def backfill_links(
     last: date,
     progress: Progress = iter,
     loaded: Sources | None = None,
+    decide: Decide | None = None,
 ) -> LinkBackfill:
     """Decide and store the call links of the days from `first` to `last` on which some district of a part
     has none stored (the part's days decided again replace what was stored of them). With one part,
-    `loaded` (the stored records, when this process holds them) is read instead of the store."""
+    `loaded` (the stored records, when this process holds them) is read instead of the store, and the
+    days' links are `decide`d (by default `decisions_of_days` of `loaded`; training's helper processes
+    share the work, `pipelines.snapshot_helpers`)."""
     started = time.perf_counter()
     warehouse = open_warehouse(settings)
     groups = district_groups(district_rows(warehouse), settings.district_parts)
@@ -107,7 +93,7 @@ def backfill_links(
     if len(groups) == 1 and loaded is not None and arguments:
         days = arguments[0]["days"]
         recall_part(settings, loaded, days, arguments[0]["districts"])
-        decided = iter([decisions_of_days(loaded, days)])
+        decided = iter([(decide or partial(decisions_of_days, loaded))(days)])
     else:
         decided = run_tasks(part_links, arguments, settings, progress, as_ready=True)
     for found in decided:

@@ -1,8 +1,10 @@
-"""Training's snapshots built by this process and helper processes at once (training over the whole store
-with cores to spare): the snapshot dates are cut into consecutive chunks; the helpers take chunks from the
-latest while this process decides and stores the history's call links, then this process takes them from
-the earliest until the two meet. Each helper reads the store itself and decides the call links its chunks
-read (equal inputs give equal links), so the matrix is the one this process builds alone, row for row
+"""Training's call links and snapshots built by this process and helper processes at once (training over
+the whole store with cores to spare). The days whose call links the store lacks are cut into chunks of
+days (`pipelines.stored_links.day_chunks`), the snapshot dates into consecutive chunks; each kind is
+claimed from both ends, the helpers taking the latest chunks and this process the earliest, the links
+first: a helper goes on to the latest snapshots once every link chunk is claimed, this process once the
+links are all decided and stored. Each helper reads the store itself; equal inputs give equal links, so
+the links and the matrix are those this process decides and builds alone, row for row
 (docs/design/training-helpers.md)."""
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from types import ModuleType
+from typing import Any
 
 import pandas as pd
 from joblib.externals.loky import ProcessPoolExecutor
@@ -25,13 +29,12 @@ from features.partition import consecutive_parts
 from features.sources import Sources
 from models.matrix_dtypes import compact_matrix
 from pipelines.runtime import release_memory, stored_sources
-from pipelines.stored_links import LINK_WINDOW, recall_links
+from pipelines.stored_links import LINK_WINDOW, chunk_decisions, day_chunks, recall_links, stacked_decisions
 from warehouse.fingerprints import records_fingerprint
 
 log = logging.getLogger(__name__)
 CHUNKS_PER_PROCESS = 4  # a process's share in chunks: the two meet within about a chunk of each other
 
-# Per helper process: the store as known at the training date, read by its first chunk.
 _KNOWN: dict[tuple[str, date], tuple[Sources, str]] = {}
 
 
@@ -68,12 +71,9 @@ class StoreChanged(RuntimeError):
     """A helper read other record versions than the training process had (an ingest in between)."""
 
 
-def _helper_chunk(
-    settings: Settings, as_of: date, family_names: list[str], dates: list[date], read: str
-) -> pd.DataFrame:
-    """In a helper: the chunk's snapshots from the store as known before `as_of` (read once per helper,
-    with the call links stored of the chunk's windows given back to its memo); StoreChanged unless the
-    store holds the record versions the training process read (`read`: their `records_fingerprint`)."""
+def _known(settings: Settings, as_of: date, read: str) -> Sources:
+    """In a helper: the store as known before `as_of` (read once per helper); StoreChanged unless it holds
+    the record versions the training process read (`read`: their `records_fingerprint`)."""
     key = (settings.warehouse_url, as_of)
     if key not in _KNOWN:
         _KNOWN.clear()
@@ -83,18 +83,66 @@ def _helper_chunk(
     known, found = _KNOWN[key]
     if found != read:
         raise StoreChanged("the store's records changed after the training process read them")
+    return known
+
+
+def _helper_links(settings: Settings, as_of: date, days: list[date], read: str) -> pd.DataFrame:
+    """In a helper: the links decided at the midnights of a chunk of days (`chunk_decisions`), the links
+    stored of those days given back to its memo first."""
+    known = _known(settings, as_of, read)
+    recall_links(settings, days[0], days[-1] + timedelta(days=1), known.hotline)
+    return chunk_decisions(known, days)
+
+
+def _helper_snapshots(
+    settings: Settings, as_of: date, dates: list[date], read: str, family_names: list[str]
+) -> pd.DataFrame:
+    """In a helper: the chunk's snapshots, the call links stored of the chunk's windows given back to its
+    memo first (those it decided itself are there already)."""
+    known = _known(settings, as_of, read)
     recall_links(settings, dates[0] - LINK_WINDOW, dates[-1], known.hotline)
     families = tuple(importlib.import_module(name) for name in family_names)
     return snapshots(known, dates, settings, families)
 
 
+@dataclass
+class _Work:
+    """Chunks of one kind, claimed from both ends: `helper` builds one in a helper process (called with the
+    settings, the as-of date, the chunk, the training process's read and `extra`). `futures`: the chunks
+    given to helpers; `helped`: those they built; `unsent`: those the pool refused."""
+
+    parts: list[list[date]]
+    helper: Callable[..., pd.DataFrame]
+    extra: tuple[Any, ...] = ()
+    futures: dict[int, Future] = field(default_factory=dict)
+    helped: list[int] = field(default_factory=list)
+    unsent: list[int] = field(default_factory=list)
+    unclaimed: list[int] = field(default_factory=list)  # the first and last chunk no process has claimed
+
+    def __post_init__(self) -> None:
+        self.unclaimed = [0, len(self.parts) - 1]
+
+    def left(self) -> bool:
+        return self.unclaimed[0] <= self.unclaimed[1]
+
+    def claim(self, latest: bool) -> int | None:
+        """The latest (else the earliest) chunk no process has claimed, now claimed; None if none is left."""
+        if not self.left():
+            return None
+        first, last = self.unclaimed
+        self.unclaimed = [first, last - 1] if latest else [first + 1, last]
+        return last if latest else first
+
+
 class SharedSnapshots:
-    """The chunks of some snapshot dates, claimed from both ends: each helper process is given the latest
-    unclaimed chunk whenever it has none (a feeding thread keeps one chunk per helper, never more, so no
-    chunk waits queued for a busy helper), `stack` builds the earliest unclaimed ones in this process from
-    `known` (the store as known before the as-of date). A chunk whose helper failed (or read another store)
-    is built here too. `helped`: the chunks helpers built. The helpers start at once and, used as a context
-    manager, end with its block."""
+    """The chunks of the call links to decide (`decide_links`) and of the snapshot dates (`stack`), each
+    kind claimed from both ends: each helper process is given the latest unclaimed chunk whenever it has
+    none (links while any is unclaimed, then snapshots; a feeding thread keeps one chunk per helper, never
+    more, so no chunk waits queued for a busy helper), this process builds the earliest unclaimed ones
+    from `known` (the store as known before the as-of date). A chunk whose helper failed (or read another
+    store) is built here too. `parts`, `futures` and `helped`: the snapshot chunks, those given to helpers
+    and those they built. The helpers start with the first of `decide_links` or `stack` (`start`) and,
+    used as a context manager, end with its block."""
 
     def __init__(
         self,
@@ -108,84 +156,103 @@ class SharedSnapshots:
         self.settings, self.as_of, self.known, self.families = settings, as_of, known, tuple(families)
         self.parts = consecutive_parts(dates, CHUNKS_PER_PROCESS * (helpers + 1))
         self.helpers = helpers if len(self.parts) > 1 else 0
-        self.futures: dict[int, Future] = {}
-        self.helped: list[int] = []
-        self._unsent: list[int] = []  # claimed for a helper, but the pool refused them
-        self._unclaimed = [0, len(self.parts) - 1]  # the first and last chunk no process has claimed
+        self._snapshots = _Work(self.parts, _helper_snapshots, ([family.__name__ for family in families],))
+        self.futures, self.helped = self._snapshots.futures, self._snapshots.helped
+        self._links: _Work | None = None
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._names = [family.__name__ for family in families]
         self._read = records_fingerprint((known.cases, known.events, known.hotline)) if self.helpers else ""
         self.pool = ProcessPoolExecutor(max_workers=self.helpers) if self.helpers else None
         self._feeder = threading.Thread(target=self._feed, name="snapshot-helpers", daemon=True)
-        if self.pool is not None:
-            for _ in range(self.helpers):  # each helper's first chunk at once, the next ones as they finish
-                self._give_latest()
-            self._feeder.start()
 
-    def _claim(self, latest: bool) -> int | None:
-        """The latest (else the earliest) chunk no process has claimed, now claimed; None if none is left."""
+    def start(self) -> None:
+        """Give each helper its first chunk, and the next ones as they finish (once)."""
+        if self.pool is None or self._feeder.ident is not None:
+            return
+        for _ in range(self.helpers):
+            self._give_latest()
+        self._feeder.start()
+
+    def decide_links(self, days: Sequence[date]) -> pd.DataFrame:
+        """The links decided at the midnights of the days (`pipelines.stored_links.decisions_of_days` of
+        `known`, the same rows), the latest chunks of days decided by the helpers; before `start`."""
+        if self._feeder.ident is not None:
+            raise RuntimeError("the links are decided before the helpers start on the snapshots")
+        chunks = day_chunks(days)
+        self._links = _Work(chunks, _helper_links)
+        self.start()
+        frames = dict(self._built(self._links, lambda index: chunk_decisions(self.known, chunks[index])))
+        return stacked_decisions([frames[index] for index in sorted(frames)])
+
+    def _claim(self, work: _Work, latest: bool) -> int | None:
         with self._lock:
-            first, last = self._unclaimed
-            if first > last:
-                return None
-            self._unclaimed = [first, last - 1] if latest else [first + 1, last]
-            return last if latest else first
+            return work.claim(latest)
 
     def _give_latest(self) -> bool:
-        """Submit the latest unclaimed chunk to the helpers; False if none is left or the pool refuses it
-        (it is then built here)."""
-        index = self._claim(latest=True)
-        if index is None or self.pool is None:
-            return False
-        try:
-            self.futures[index] = self.pool.submit(
-                _helper_chunk, self.settings, self.as_of, self._names, self.parts[index], self._read
-            )
-        except Exception as error:  # a broken pool (a helper killed): this process builds the rest
-            log.warning("training helpers stopped (%s): the snapshots left are built here", error)
-            self._unsent.append(index)
-            return False
-        return True
+        """Submit the latest unclaimed chunk (of links while any is left, else of snapshots) to the
+        helpers; False if none is left or the pool refuses it (it is then built here). The claim and the
+        submission are one step, so a chunk claimed is always among its kind's futures or unsent."""
+        with self._lock:
+            work = self._links if self._links is not None and self._links.left() else self._snapshots
+            index = work.claim(latest=True)
+            if index is None or self.pool is None:
+                return False
+            try:
+                work.futures[index] = self.pool.submit(
+                    work.helper, self.settings, self.as_of, work.parts[index], self._read, *work.extra
+                )
+            except Exception as error:  # a broken pool (a helper killed): this process builds the rest
+                log.warning("training helpers stopped (%s): the chunks left are built here", error)
+                work.unsent.append(index)
+                return False
+            return True
 
     def _feed(self) -> None:
         """Give each helper the latest unclaimed chunk whenever it has none, until none is left."""
+        works = [work for work in (self._links, self._snapshots) if work is not None]
         while not self._closing.is_set():
-            busy = [future for future in self.futures.values() if not future.done()]
+            busy = [f for work in works for f in list(work.futures.values()) if not f.done()]
             if len(busy) >= self.helpers:
                 wait(busy, timeout=1.0, return_when=FIRST_COMPLETED)
             elif not self._give_latest():
                 return
 
     def _here(self, index: int) -> pd.DataFrame:
-        """The chunk's snapshots built in this process."""
+        """The snapshot chunk built in this process."""
         return snapshots(self.known, self.parts[index], self.settings, self.families)
 
-    def _helper_built(self, index: int) -> pd.DataFrame:
-        """The chunk as its helper built it; built here if the helper failed (a failure of the snapshots
-        themselves fails here again, with this process's traceback)."""
+    def _helper_built(self, work: _Work, index: int, here: Callable[[int], pd.DataFrame]) -> pd.DataFrame:
+        """The chunk as its helper built it; built here if the helper failed (a failure of the chunk's work
+        itself fails here again, with this process's traceback)."""
         try:
-            frame = self.futures[index].result()
+            frame = work.futures[index].result()
         except Exception as error:
-            log.warning("training helper failed on snapshot chunk %d (%s): built here", index, error)
-            return self._here(index)
-        self.helped.append(index)
+            log.warning(
+                "training helper failed on chunk %d of %s (%s): built here",
+                index,
+                work.helper.__name__,
+                error,
+            )
+            return here(index)
+        work.helped.append(index)
         return frame
 
-    def _built(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        """(chunk, its snapshots) of every chunk: the earliest unclaimed built here, then the helpers'."""
-        while (index := self._claim(latest=False)) is not None:
-            yield index, self._here(index)
-        if self.pool is not None:
-            self._feeder.join()
-        for index in sorted(self.futures):
-            yield index, self._helper_built(index)
-        for index in self._unsent:
-            yield index, self._here(index)
+    def _built(self, work: _Work, here: Callable[[int], pd.DataFrame]) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(chunk, its frame) of every chunk of the work: the earliest unclaimed built here, then the
+        helpers'."""
+        while (index := self._claim(work, latest=False)) is not None:
+            yield index, here(index)
+        with self._lock:  # every chunk is claimed: each is among the futures or unsent
+            sent, unsent = sorted(work.futures), list(work.unsent)
+        for index in sent:
+            yield index, self._helper_built(work, index, here)
+        for index in unsent:
+            yield index, here(index)
 
     def stack(self, progress: Callable[[Iterable], Iterable] = iter) -> pd.DataFrame:
-        """Every chunk's `snapshots` in date order."""
-        built = self._built()
+        """Every snapshot chunk's `snapshots` in date order."""
+        self.start()
+        built = self._built(self._snapshots, self._here)
         frames = dict(next(built) for _ in progress(range(len(self.parts))))
         return pd.concat([frames[i] for i in sorted(frames)], ignore_index=True) if frames else pd.DataFrame()
 
@@ -199,7 +266,9 @@ class SharedSnapshots:
         """End the helpers (a chunk one is building is dropped)."""
         self._closing.set()
         if self.pool is not None:
-            self._feeder.join()
-            for future in self.futures.values():
-                future.cancel()
+            if self._feeder.ident is not None:
+                self._feeder.join()
+            for work in (self._links, self._snapshots):
+                for future in work.futures.values() if work is not None else ():
+                    future.cancel()
             self.pool.shutdown(wait=True, kill_workers=True)

@@ -167,8 +167,9 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
     helpers = helper_count(settings, known.sources, training_plan(settings).jobs)
     with SharedSnapshots(settings, as_of, known.sources, dates, families, helpers) as shared:
         if linked_activity in families and dates:
-            backfill_links(settings, dates[0] - LINK_WINDOW, as_of - timedelta(days=1), loaded=known.sources)
-            recall_links(settings, dates[0] - LINK_WINDOW, as_of, known.hotline)
+            first, last = dates[0] - LINK_WINDOW, as_of - timedelta(days=1)
+            backfill_links(settings, first, last, loaded=known.sources, decide=shared.decide_links)
+            recall_links(settings, first, as_of, known.hotline)
         if helpers:
             matrix = shared.stack(lambda chunks: track(chunks, description="Building training snapshots"))
         else:

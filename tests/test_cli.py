@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from contracts.settings import Settings
+from pipelines import day_list, grievances_ahead
 from pipelines.cli import app
 from pipelines.runtime import open_warehouse
 from warehouse.tables import ingest_runs
@@ -17,6 +18,10 @@ runner = CliRunner()
 
 
 LONG_KEY = "cli-test-key-0123456789abcdef0123456789"  # keys shorter than 32 bytes are refused
+
+
+def _not_built_here(*_: object) -> pd.DataFrame:
+    raise AssertionError("the grievances were built by the command's process")
 
 
 @pytest.mark.slow
@@ -59,8 +64,12 @@ def test_simulate_ingest_train_score(
     assert result.exit_code == 1
     assert "has no version 7" in " ".join(result.output.split())
 
+    # The day's grievances are built by a helper process from the command's start: this one never builds them.
+    monkeypatch.setattr(grievances_ahead, "_cores", lambda: 2)
+    monkeypatch.setattr(day_list, "day_grievances", _not_built_here)
     result = runner.invoke(app, [*home, "--language", "en", "score", "--as-of", "2025-07-20", "--top", "5"])
     assert result.exit_code == 0, result.output
+    assert (settings.home / "lists" / "2025-07-20.grievances.csv").exists()
     listed = pd.read_csv(settings.home / "lists" / "2025-07-20.csv", encoding="utf-8-sig")
     assert listed["as_of"].unique().tolist() == ["2025-07-20"]
     assert listed["model_version"].unique().tolist() == ["fengqiao-escalation/v1"]

@@ -1,5 +1,6 @@
-"""Training's snapshots built with helper processes (`pipelines.snapshot_helpers`): the helpers take the
-latest chunks, this process the others, and the stacked matrix is the one this process builds alone."""
+"""Training's call links and snapshots built with helper processes (`pipelines.snapshot_helpers`): the
+helpers take the latest chunks, this process the others, and the links and the stacked matrix are those
+this process decides and builds alone."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from pipelines.snapshot_helpers import (
     helper_count,
     snapshots,
 )
+from pipelines.stored_links import LINK_WINDOW, day_chunks, decisions_of_days
 from tests.builders import TrainedHome
 
 DAYS = [date(2026, 1, 1) + timedelta(days=i) for i in range(10)]
@@ -58,6 +60,7 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     with SharedSnapshots(settings, as_of, known, dates, families, helpers=1) as shared:
         assert len(shared.parts) == min(8, len(dates)) > 2
         last = len(shared.parts) - 1
+        shared.start()
         shared.futures[last].result()  # the helper has built the latest chunk before this process stacks
         stacked = shared.stack()
     assert last in shared.helped and 0 not in shared.helped
@@ -67,11 +70,26 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     # process's copy lacks a call) builds nothing; its chunks are built here, from this process's copy.
     fewer = replace(known, hotline=known.hotline.iloc[1:].reset_index(drop=True))
     with SharedSnapshots(settings, as_of, fewer, dates, families, helpers=1) as shared:
+        shared.start()
         with pytest.raises(StoreChanged):
             shared.futures[len(shared.parts) - 1].result()
         stacked = shared.stack()
     assert shared.helped == []
     pd.testing.assert_frame_equal(stacked, snapshots(fewer, dates, settings, families))
+
+    # The links of the history's days: the helper decides the latest chunks of days, this process the
+    # earliest, then the helper goes on to the latest snapshots; the same rows as decided alone.
+    days = [dates[0] - LINK_WINDOW + timedelta(days=i) for i in range((as_of - dates[0] + LINK_WINDOW).days)]
+    chunked = day_chunks(days)
+    assert len(chunked) >= 3 and [day for chunk in chunked for day in chunk] == days
+    with SharedSnapshots(settings, as_of, known, dates, families, helpers=1) as shared:
+        decided = shared.decide_links(days)
+        links = shared._links
+        assert links is not None and len(chunked) - 1 in links.helped and 0 not in links.helped
+        with pytest.raises(RuntimeError, match="before the helpers start"):
+            shared.decide_links(days)
+        pd.testing.assert_frame_equal(shared.stack(), alone)
+    pd.testing.assert_frame_equal(decided, decisions_of_days(known, days))
 
     # Training itself: helpers over this store once its records pass the setting; the same matrix.
     used: list[SharedSnapshots] = []
