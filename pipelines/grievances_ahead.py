@@ -59,9 +59,9 @@ def _built_in_helper(settings: Settings, as_of: date) -> tuple[pd.DataFrame, str
 
 
 def start(settings: Settings, as_of: date) -> bool:
-    """Start building the day's grievances in a helper process; False (nothing started) by district parts
-    (each part builds its own) or on a single core."""
-    if settings.district_parts > 1 or _cores() < 2:
+    """Start building the day's grievances in a helper process; False (nothing started) when the settings
+    turn it off (`grievances_ahead`), by district parts (each part builds its own) or on a single core."""
+    if not settings.grievances_ahead or settings.district_parts > 1 or _cores() < 2:
         return False
     from joblib.externals.loky import ProcessPoolExecutor
 

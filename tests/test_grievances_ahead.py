@@ -16,11 +16,13 @@ from pipelines.runtime import load_sources, open_warehouse
 from tests.builders import TrainedHome
 
 
-def test_nothing_is_started_by_district_parts_or_on_one_core(
+def test_nothing_is_started_when_turned_off_by_district_parts_or_on_one_core(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parts = settings.model_copy(update={"district_parts": 2})
     assert not grievances_ahead.start(parts, pd.Timestamp("2026-01-01").date())
+    off = settings.model_copy(update={"grievances_ahead": False})
+    assert not grievances_ahead.start(off, pd.Timestamp("2026-01-01").date())
     monkeypatch.setattr(grievances_ahead, "_cores", lambda: 1)
     assert not grievances_ahead.start(settings, pd.Timestamp("2026-01-01").date())
     assert grievances_ahead._started == []
