@@ -76,6 +76,7 @@ cases opened before it.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -355,10 +356,18 @@ def _read_column(texts: pd.Series) -> tuple[pd.DataFrame, np.ndarray, pa.Array]:
     """`thing_mentions` of the texts, with the position of each text among the distinct texts (-1 for
     a missing one) and the distinct texts as read (`_prepared`)."""
     codes, distinct = _distinct_texts(texts)
-    empty = pd.DataFrame({"pos": np.empty(0, np.int64), "thing": [], "kind": []})
     if len(distinct) == 0:
-        return empty, codes, pa.array([], type=pa.large_string())
+        return _mentions_at(codes, _EMPTY_THINGS), codes, pa.array([], type=pa.large_string())
     array = _prepared(distinct)
+    return _mentions_at(codes, _things_per_text(array)), codes, array
+
+
+_EMPTY_THINGS = pd.DataFrame({"code": np.empty(0, np.int64), "thing": [], "kind": []})
+
+
+def _things_per_text(array: pa.Array) -> pd.DataFrame:
+    """(code: the text's position in `array`, thing, kind) of every thing the prepared texts name, each
+    text's in the order read (its strong names, then its weak ones), each thing once per text."""
     strong, strong_parent = _read(array, STRONG_PATTERN, join=True)
     weak, weak_parent = _read(
         pc.replace_substring_regex(array, STRONG_PATTERN, SEPARATOR), WEAK_PATTERN, False
@@ -370,24 +379,71 @@ def _read_column(texts: pd.Series) -> tuple[pd.DataFrame, np.ndarray, pa.Array]:
     read = [restore(name) for name in distinct_names]
     kinds = np.array([*(kind_of(name) for name in read), None], dtype=object)[name_code]
     keep = pd.notna(kinds)
-    per_text = pd.DataFrame(
+    return pd.DataFrame(
         {
             "code": np.concatenate([strong_parent, weak_parent])[keep],
             "thing": np.array([*read, ""], dtype=object)[name_code][keep],
             "kind": kinds[keep],
         }
     ).drop_duplicates(["code", "thing"])
-    owners = pd.DataFrame({"pos": np.arange(len(texts)), "code": codes})
-    found = owners[codes >= 0].merge(per_text, on="code")[["pos", "thing", "kind"]].reset_index(drop=True)
-    return found, codes, array
+
+
+def _mentions_at(codes: np.ndarray, per_text: pd.DataFrame) -> pd.DataFrame:
+    """(pos, thing, kind): per position, the things of its text (`codes` into `per_text`'s codes, -1 for
+    a missing text), positions in order."""
+    owners = pd.DataFrame({"pos": np.arange(len(codes)), "code": codes})
+    return owners[codes >= 0].merge(per_text, on="code")[["pos", "thing", "kind"]].reset_index(drop=True)
+
+
+class _ThingsMemo:
+    """The things each text named when last read (text -> (things, kinds)), for a process that reads the
+    same texts again (training reads a case's description and a call's text in every snapshot whose
+    window holds them); the oldest entries go first beyond `max_texts`."""
+
+    def __init__(self, max_texts: int) -> None:
+        self.max_texts = max_texts
+        self.entries: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self.lock = threading.Lock()
+
+    def per_text(self, distinct: np.ndarray) -> pd.DataFrame:
+        """`_things_per_text` of the distinct texts (codes: positions in `distinct`), the texts not
+        remembered read now and remembered."""
+        with self.lock:
+            found = {i: entry for i, text in enumerate(distinct) if (entry := self.entries.get(text))}
+        missed = [i for i in range(len(distinct)) if i not in found]
+        if missed:
+            read = _things_per_text(_prepared(distinct[missed]))
+            things: list[list[str]] = [[] for _ in missed]
+            kinds: list[list[str]] = [[] for _ in missed]
+            for code, thing, kind in zip(read["code"], read["thing"], read["kind"], strict=True):
+                things[code].append(thing)
+                kinds[code].append(kind)
+            with self.lock:
+                for at, i in enumerate(missed):
+                    found[i] = self.entries[distinct[i]] = (tuple(things[at]), tuple(kinds[at]))
+                for old in list(self.entries)[: max(len(self.entries) - self.max_texts, 0)]:
+                    del self.entries[old]
+        entries = [found[i] for i in range(len(distinct))]
+        return pd.DataFrame(
+            {
+                "code": np.repeat(np.arange(len(entries), dtype=np.int64), [len(e[0]) for e in entries]),
+                "thing": np.array([thing for e in entries for thing in e[0]], dtype=object),
+                "kind": np.array([kind for e in entries for kind in e[1]], dtype=object),
+            }
+        )
+
+
+THINGS_MEMO = _ThingsMemo(max_texts=1 << 18)
 
 
 def thing_mentions(texts: pd.Series) -> pd.DataFrame:
     """One row per (position in texts, named thing) with the thing's kind: what
     features.link_text.named_things finds in each text (without amounts of money), on whole
     columns, with a few more context words and the texts prepared first (`_prepared`). Each distinct
-    text is read once; missing texts name nothing."""
-    return _read_column(texts)[0]
+    text is read once, and once per process while remembered (`THINGS_MEMO`); missing texts name
+    nothing."""
+    codes, distinct = _distinct_texts(texts)
+    return _mentions_at(codes, THINGS_MEMO.per_text(distinct) if len(distinct) else _EMPTY_THINGS)
 
 
 def _canonical(things: pd.Series) -> np.ndarray:

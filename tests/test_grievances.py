@@ -12,6 +12,7 @@ from scipy import stats
 
 from cities.demo import FILE_NAMES, SimulatedCity, SimulationConfig, simulate_city
 from contracts.vocabulary import RecordKind
+from features import grievances as grievances_module
 from features.grievances import (
     COLUMNS,
     GrievanceConfig,
@@ -84,6 +85,23 @@ def test_thing_mentions_are_named_things_or_their_endings(small_city: SimulatedC
             reference,
         )
         assert bool(mine) == bool(reference), (text, mine, reference)
+
+
+def test_thing_mentions_remembered_are_those_read_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text read before gives the things it gave then, in the same order, as a column of texts read
+    afresh gives them; beyond its bound the memo forgets its oldest texts."""
+    monkeypatch.setattr(grievances_module, "THINGS_MEMO", grievances_module._ThingsMemo(max_texts=4))
+    texts = pd.Series([*HAND_TEXTS, None, HAND_TEXTS[1]], dtype=object)
+    first = thing_mentions(texts)
+    assert first.columns.tolist() == ["pos", "thing", "kind"]
+    assert first.loc[first["pos"] == 1, "thing"].tolist() == ["宏达服装厂"]
+    assert first[first["pos"] == 9].drop(columns="pos").values.tolist() == [["宏达服装厂", "company"]]
+    assert len(grievances_module.THINGS_MEMO.entries) == 4  # the last four distinct texts kept
+    reversed_texts = pd.Series(texts.iloc[::-1].tolist(), dtype="category")  # remembered and new, mixed
+    again = thing_mentions(reversed_texts)
+    grievances_module.THINGS_MEMO = grievances_module._ThingsMemo(max_texts=100)
+    pd.testing.assert_frame_equal(again, thing_mentions(reversed_texts))
+    pd.testing.assert_frame_equal(thing_mentions(texts), first)
 
 
 HAND_TEXTS = (
