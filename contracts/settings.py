@@ -310,13 +310,14 @@ class Settings(BaseSettings):
         ge=1,
         description="With Dask: tasks the snapshot dates are split into (and workers of a local cluster).",
     )
-    grievances_ahead: bool = Field(
+    score_helper: bool = Field(
         True,
-        description="`fengqiao score` builds the day's emerging grievances in a helper process from its "
-        "start, on the second core while it loads its code and builds the day's features, and the list takes "
-        "them when the helper read the same records (on the demo about 0.7-1 s of a 8-9 s score); the helper "
-        "holds a copy of the loaded store. Off, or by district parts, or on one core: built in the "
-        "command's process. The published grievances are the same.",
+        description="`fengqiao score` starts a helper process as it begins that, on the second core while "
+        "the command loads its code and builds the day's features, decides the call links of the day's "
+        "window the store has not stored and builds the day's emerging grievances; the list takes them (the "
+        "grievances when the helper read the same records; on the demo about 1-2 s of a 7-9 s score). The "
+        "helper holds a copy of the loaded store. Off, by district parts or on one core: all in the "
+        "command's process. The list and the grievances are the same.",
     )
 
     earliest_instant: date = Field(

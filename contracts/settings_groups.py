@@ -117,7 +117,7 @@ SETTING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "dask_address",
             "district_parts",
             "dask_parts",
-            "grievances_ahead",
+            "score_helper",
             "prefect_startup_timeout_seconds",
             "prefect_startup_attempts",
             "prefect_early_start",

@@ -142,11 +142,11 @@ def score(
     context: typer.Context, as_of: AsOf, top: Annotated[int, typer.Option(help="Rows to show.")] = 15
 ) -> None:
     """Score every case open at the date with the champion and publish the ranked list."""
-    from pipelines.grievances_ahead import grievances_ahead
+    from pipelines.score_helper import score_helper
 
     as_of_date = parse_date(as_of)
     settings = settings_of(context)
-    with grievances_ahead(settings, as_of_date):  # built on the other core while this one imports and scores
+    with score_helper(settings, as_of_date):  # links and grievances on the other core while this one works
         from pipelines.score_flow import score_flow
 
         with user_errors():

@@ -17,6 +17,7 @@ from contracts.records import check_list
 from contracts.routing import Routing, assign_units, assignment_rows, check_routed, load_routing
 from contracts.settings import Settings
 from contracts.timeparse import as_of_instant
+from features import linked_activity
 from features.known import KnownBefore, cut
 from features.matrix import families_reading
 from features.sources import Sources
@@ -28,8 +29,8 @@ from pipelines.champions import champion_features
 from pipelines.day_parts import DayFeatures, day_features, parted_day_features
 from pipelines.day_window import city_base_rates, day_window
 from pipelines.grievance_flow import day_grievances, surge_names
-from pipelines.grievances_ahead import taken as taken_grievances
 from pipelines.runtime import open_warehouse
+from pipelines.score_helper import give_links, taken_grievances
 from pipelines.stored_links import LINK_WINDOW, recall_links
 from pipelines.tasks import IO_TASK, PURE_TASK, load_store
 from warehouse.call_links import unlinked_days
@@ -139,6 +140,8 @@ def champion_day(
     if settings.district_parts <= 1:
         known, who_acts = day_inputs(settings, as_of)
         unlinked = recall_stored_links(known, settings)
+        if linked_activity in families:  # those the score's helper decided (`pipelines.score_helper`)
+            give_links(known, settings)
         return known, who_acts, day_features(known, families, settings, unlinked)
     instant = as_of_instant(as_of)
     who_acts = stored_routing(settings)  # a mistake in the routing file is told before the parts run
@@ -197,7 +200,7 @@ def score_day(
     check_routed(routed)
     audit = list_audit(listed, settings)
     grievances = built.grievances
-    if grievances is None:  # built by a helper from the command's start (`fengqiao score`), else here
+    if grievances is None:  # built by the score's helper (`pipelines.score_helper`), else here
         ahead = taken_grievances(known, settings)
         grievances = day_grievances(known, settings) if ahead is None else ahead
     description = manifest(

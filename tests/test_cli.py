@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from contracts.settings import Settings
-from pipelines import day_list, grievances_ahead
+from pipelines import day_list, score_helper
 from pipelines.cli import app
 from pipelines.runtime import open_warehouse
 from warehouse.tables import ingest_runs
@@ -65,7 +65,7 @@ def test_simulate_ingest_train_score(
     assert "has no version 7" in " ".join(result.output.split())
 
     # The day's grievances are built by a helper process from the command's start: this one never builds them.
-    monkeypatch.setattr(grievances_ahead, "_cores", lambda: 2)
+    monkeypatch.setattr(score_helper, "_cores", lambda: 2)
     monkeypatch.setattr(day_list, "day_grievances", _not_built_here)
     result = runner.invoke(app, [*home, "--language", "en", "score", "--as-of", "2025-07-20", "--top", "5"])
     assert result.exit_code == 0, result.output
