@@ -315,9 +315,10 @@ class Settings(BaseSettings):
         description="`fengqiao score` starts a helper process as it begins that, on the second core while "
         "the command loads its code and builds the day's features, decides the call links of the day's "
         "window the store has not stored and builds the day's emerging grievances; the list takes them (the "
-        "grievances when the helper read the same records; on the demo about 1-2 s of a 7-9 s score). The "
-        "helper holds a copy of the loaded store. Off, by district parts or on one core: all in the "
-        "command's process. The list and the grievances are the same.",
+        "grievances when the helper read the same records; on the demo 0.3-2 s of a 6-9 s score, the most "
+        "when many days of the window have no stored links). The helper holds a copy of the loaded store. "
+        "Off, by district parts or on one core: all in the command's process. The list and the grievances "
+        "are the same.",
     )
 
     earliest_instant: date = Field(

@@ -35,6 +35,7 @@ from warehouse.fingerprints import records_fingerprint
 log = logging.getLogger(__name__)
 CHUNKS_PER_PROCESS = 4  # a process's share in chunks: the two meet within about a chunk of each other
 
+# Per helper process: the store as known at the training date, read by its first chunk.
 _KNOWN: dict[tuple[str, date], tuple[Sources, str]] = {}
 
 
