@@ -33,11 +33,17 @@ def test_nothing_is_started_when_turned_off_by_district_parts_or_on_one_core(
     assert score_helper._started == []
 
 
-@pytest.mark.slow
-def test_the_list_takes_the_helpers_grievances_only_from_the_same_records_and_settings(
-    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper starts whatever cores the machine running the tests has."""
     monkeypatch.setattr(score_helper, "_cores", lambda: 2)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("two_cores")
+def test_the_list_takes_the_helpers_grievances_only_from_the_same_records_and_settings(
+    trained_home: TrainedHome, trained_copy: Settings
+) -> None:
     as_of = trained_home.report.as_of
     known = cut(load_sources(open_warehouse(trained_copy)), as_of)
     built_here = day_grievances(known, trained_copy)
@@ -64,10 +70,10 @@ def test_the_list_takes_the_helpers_grievances_only_from_the_same_records_and_se
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("two_cores")
 def test_the_links_the_helper_decided_are_not_decided_again(
     trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(score_helper, "_cores", lambda: 2)
     warehouse = open_warehouse(trained_copy)
     with warehouse.transaction() as connection:  # no link stored: every batch of the window is decided
         connection.execute(call_links.delete())
@@ -89,10 +95,10 @@ def test_the_links_the_helper_decided_are_not_decided_again(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("two_cores")
 def test_a_helper_not_taken_is_ended_with_its_block(
-    trained_home: TrainedHome, trained_copy: Settings, monkeypatch: pytest.MonkeyPatch
+    trained_home: TrainedHome, trained_copy: Settings
 ) -> None:
-    monkeypatch.setattr(score_helper, "_cores", lambda: 2)
     with score_helper.score_helper(trained_copy, trained_home.report.as_of):
         (started,) = score_helper._started
     assert score_helper._started == []
