@@ -421,8 +421,9 @@ class _ThingsMemo:
             with self.lock:
                 for at, i in enumerate(missed):
                     found[i] = self.entries[distinct[i]] = (tuple(things[at]), tuple(kinds[at]))
-                for old in list(self.entries)[: max(len(self.entries) - self.max_texts, 0)]:
-                    del self.entries[old]
+                if len(self.entries) > self.max_texts:
+                    for old in list(self.entries)[: len(self.entries) - self.max_texts]:
+                        del self.entries[old]
         entries = [found[i] for i in range(len(distinct))]
         return pd.DataFrame(
             {

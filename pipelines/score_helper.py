@@ -11,7 +11,6 @@ imported in the helper, or by the functions that need them.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,8 +50,10 @@ _KNOWN: dict[tuple[str, date], KnownBefore] = {}  # in the helper: the store as 
 
 
 def _cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    """The cores this process may use (affinity and a container's CPU quota counted, as the grid counts)."""
+    from joblib.externals.loky import cpu_count
+
+    return int(cpu_count())
 
 
 def _known_in_helper(settings: Settings, as_of: date) -> KnownBefore:
@@ -100,9 +101,20 @@ def start(settings: Settings, as_of: date) -> bool:
         return False
     from joblib.externals.loky import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=1)
-    links = pool.submit(_links_in_helper, settings, as_of) if settings.linked_call_features else None
-    grievances = pool.submit(_grievances_in_helper, settings, as_of)
+    if not settings.warehouse_url.startswith("sqlite"):
+        from warehouse.store import Warehouse
+
+        Warehouse(settings.warehouse_url)  # the schema checked here first: two first opens could collide
+    pool = None
+    try:
+        pool = ProcessPoolExecutor(max_workers=1)
+        links = pool.submit(_links_in_helper, settings, as_of) if settings.linked_call_features else None
+        grievances = pool.submit(_grievances_in_helper, settings, as_of)
+    except Exception as error:  # no process could start (limits, memory): the command does it all itself
+        logger.warning("the score's helper process could not start (%s): everything is done here", error)
+        if pool is not None:
+            pool.shutdown(wait=False, kill_workers=True)
+        return False
     with _lock:
         _started.append(_Started(pool, settings, as_of, links, grievances))
     return True
@@ -138,7 +150,8 @@ def give_links(known: KnownBefore, settings: Settings) -> int:
     """Give the call-link batches the helper of the cut's date (started with these settings) decided to
     this process's linker memo, waiting for them if it is still deciding. A batch is used only where the
     digest of its inputs is the one the linker computes here, so a helper that read another store gives
-    nothing that is used. Returns the batches given: 0 without such a helper, or when it failed."""
+    nothing that is used. Returns the batches given: 0 without such a helper, or when it failed (a
+    warning)."""
     from features.link_memo import MEMO
 
     with _lock:
@@ -148,7 +161,7 @@ def give_links(known: KnownBefore, settings: Settings) -> int:
     try:
         decided = found[0].links.result()
     except Exception as error:  # a killed helper, a broken pool: the linker decides them here
-        logger.debug("the call links decided by the score's helper failed (%s): decided here", error)
+        logger.warning("the call links decided by the score's helper failed (%s): decided here", error)
         return 0
     for key, links in decided.items():
         MEMO.put(key, links)
@@ -158,8 +171,8 @@ def give_links(known: KnownBefore, settings: Settings) -> int:
 def taken_grievances(known: KnownBefore, settings: Settings) -> pd.DataFrame | None:
     """The grievances of the cut's date the helper built, when it was started with these settings and read
     exactly the records of the cut (the same `records_fingerprint`); else None (the caller builds them).
-    Waits for the helper if it is still building; a helper that failed is logged and left. The helper
-    ends once its grievances are taken."""
+    Waits for the helper if it is still building; a helper that failed is logged (a warning) and left.
+    The helper ends once its grievances are taken."""
     with _lock:
         found = [s for s in _started if s.serves(known, settings)]
         for started in found:
@@ -169,7 +182,7 @@ def taken_grievances(known: KnownBefore, settings: Settings) -> pd.DataFrame | N
     try:
         grievances, read = found[0].grievances.result()
     except Exception as error:  # a killed helper, a broken pool, an error in its reading: built here
-        logger.debug("the grievances built by the score's helper failed (%s): built here", error)
+        logger.warning("the grievances built by the score's helper failed (%s): built here", error)
         return None
     finally:
         for started in found:

@@ -34,6 +34,10 @@ from warehouse.fingerprints import records_fingerprint
 
 log = logging.getLogger(__name__)
 CHUNKS_PER_PROCESS = 4  # a process's share in chunks: the two meet within about a chunk of each other
+# Link chunks shared with the helpers from this many per process: a helper's start (about 4 s on 2 cores:
+# an interpreter, the imports, its read of the store) is about three chunks' deciding; fewer (a weekly
+# retraining's days) are decided here while the helpers start.
+LINK_CHUNKS_PER_PROCESS = 4
 
 # Per helper process: the store as known at the training date, read by its first chunk.
 _KNOWN: dict[tuple[str, date], tuple[Sources, str]] = {}
@@ -142,8 +146,8 @@ class SharedSnapshots:
     more, so no chunk waits queued for a busy helper), this process builds the earliest unclaimed ones
     from `known` (the store as known before the as-of date). A chunk whose helper failed (or read another
     store) is built here too. `parts`, `futures` and `helped`: the snapshot chunks, those given to helpers
-    and those they built. The helpers start with the first of `decide_links` or `stack` (`start`) and,
-    used as a context manager, end with its block."""
+    and those they built. The helpers start (`start`) with the first of `decide_links` (when it shares its
+    chunks), the caller's own call or `stack`, and, used as a context manager, end with its block."""
 
     def __init__(
         self,
@@ -176,13 +180,16 @@ class SharedSnapshots:
 
     def decide_links(self, days: Sequence[date]) -> pd.DataFrame:
         """The links decided at the midnights of the days (`pipelines.stored_links.decisions_of_days` of
-        `known`, the same rows), the latest chunks of days decided by the helpers; before `start`."""
+        `known`, the same rows), the latest chunks of days decided by the helpers when there are at least
+        `LINK_CHUNKS_PER_PROCESS` per process (else all here, the helpers not started); before `start`."""
         if self._feeder.ident is not None:
             raise RuntimeError("the links are decided before the helpers start on the snapshots")
         chunks = day_chunks(days)
-        self._links = _Work(chunks, _helper_links)
-        self.start()
-        frames = dict(self._built(self._links, lambda index: chunk_decisions(self.known, chunks[index])))
+        links = _Work(chunks, _helper_links)
+        if len(chunks) >= LINK_CHUNKS_PER_PROCESS * (self.helpers + 1):
+            self._links = links
+            self.start()
+        frames = dict(self._built(links, lambda index: chunk_decisions(self.known, chunks[index])))
         return stacked_decisions([frames[index] for index in sorted(frames)])
 
     def _claim(self, work: _Work, latest: bool) -> int | None:

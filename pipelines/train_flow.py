@@ -169,6 +169,7 @@ def matrix_as_of(as_of: date, settings: Settings, families: Families) -> tuple[l
         if linked_activity in families and dates:
             first, last = dates[0] - LINK_WINDOW, as_of - timedelta(days=1)
             backfill_links(settings, first, last, loaded=known.sources, decide=shared.decide_links)
+            shared.start()  # the helpers' snapshots, while this process recalls the stored links
             recall_links(settings, first, as_of, known.hotline)
         if helpers:
             matrix = shared.stack(lambda chunks: track(chunks, description="Building training snapshots"))

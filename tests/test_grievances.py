@@ -102,6 +102,8 @@ def test_thing_mentions_remembered_are_those_read_afresh(monkeypatch: pytest.Mon
     grievances_module.THINGS_MEMO = grievances_module._ThingsMemo(max_texts=100)
     pd.testing.assert_frame_equal(again, thing_mentions(reversed_texts))
     pd.testing.assert_frame_equal(thing_mentions(texts), first)
+    read_afresh = grievances_module._read_column(texts)[0]  # every distinct text read at once, no memo
+    pd.testing.assert_frame_equal(first, read_afresh)
 
 
 HAND_TEXTS = (

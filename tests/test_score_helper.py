@@ -5,9 +5,11 @@ with the list's settings, and a helper not taken is ended."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 import pytest
+from joblib.externals import loky
 
 from contracts.settings import Settings
 from features import call_linking
@@ -29,6 +31,19 @@ def test_nothing_is_started_when_turned_off_by_district_parts_or_on_one_core(
     off = settings.model_copy(update={"score_helper": False})
     assert not score_helper.start(off, pd.Timestamp("2026-01-01").date())
     monkeypatch.setattr(score_helper, "_cores", lambda: 1)
+    assert not score_helper.start(settings, pd.Timestamp("2026-01-01").date())
+    assert score_helper._started == []
+
+
+def test_a_helper_that_cannot_start_leaves_the_work_to_the_command(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoProcesses(loky.ProcessPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> Any:
+            raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(score_helper, "_cores", lambda: 2)
+    monkeypatch.setattr(loky, "ProcessPoolExecutor", NoProcesses)
     assert not score_helper.start(settings, pd.Timestamp("2026-01-01").date())
     assert score_helper._started == []
 

@@ -15,7 +15,7 @@ import pytest
 from contracts.settings import Settings
 from features.known import cut
 from features.partition import consecutive_parts as chunks
-from pipelines import train_flow
+from pipelines import snapshot_helpers, train_flow
 from pipelines.runtime import load_sources, open_warehouse
 from pipelines.snapshot_helpers import (
     SharedSnapshots,
@@ -25,6 +25,7 @@ from pipelines.snapshot_helpers import (
 )
 from pipelines.stored_links import LINK_WINDOW, day_chunks, decisions_of_days
 from tests.builders import TrainedHome
+from warehouse.tables import call_links
 
 DAYS = [date(2026, 1, 1) + timedelta(days=i) for i in range(10)]
 
@@ -82,6 +83,13 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
     days = [dates[0] - LINK_WINDOW + timedelta(days=i) for i in range((as_of - dates[0] + LINK_WINDOW).days)]
     chunked = day_chunks(days)
     assert len(chunked) >= 3 and [day for chunk in chunked for day in chunk] == days
+    some = [day for chunk in chunked[:2] for day in chunk]
+    assert len(day_chunks(some)) == 2 < 2 * snapshot_helpers.LINK_CHUNKS_PER_PROCESS
+    with SharedSnapshots(settings, as_of, known, dates, families, helpers=1) as shared:
+        few = shared.decide_links(some)  # too few chunks to pay for a helper's start: all decided here
+        assert shared._links is None and shared._feeder.ident is None
+    pd.testing.assert_frame_equal(few, decisions_of_days(known, some))
+    monkeypatch.setattr(snapshot_helpers, "LINK_CHUNKS_PER_PROCESS", 1)  # shared whatever the city's span
     with SharedSnapshots(settings, as_of, known, dates, families, helpers=1) as shared:
         decided = shared.decide_links(days)
         links = shared._links
@@ -101,8 +109,11 @@ def test_a_helper_builds_the_latest_chunks_and_the_matrix_is_the_one_built_alone
 
     monkeypatch.setattr(train_flow, "SharedSnapshots", Spied)
     families = train_flow.training_families(settings)
+    with open_warehouse(settings).transaction() as connection:  # the history's links decided anew, shared
+        connection.execute(call_links.delete())
     _, helped = train_flow.matrix_as_of(as_of, settings, families)
     alone_settings = settings.model_copy(update={"training_jobs": 1})
     _, built_alone = train_flow.matrix_as_of(as_of, alone_settings, families)
     assert [s.pool is not None for s in used] == [True, False]
+    assert used[0]._links is not None and used[0]._links.helped
     pd.testing.assert_frame_equal(helped, built_alone)
