@@ -12,6 +12,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +23,11 @@ from sqlalchemy.exc import OperationalError
 from contracts.settings import Settings
 from contracts.timeparse import InstantWindow, local_now
 from contracts.vocabulary import RecordKind
+from features.known import KnownBefore, cut
 from features.sources import CATEGORICAL_COLUMNS, STORE_COLUMNS, Sources, compact
 from pipelines.store_mirror import forget_copy, mirrored_sources
 from warehouse import tables
+from warehouse.fingerprints import records_fingerprint
 from warehouse.store import (
     PRIVATE_FILE,
     PRIVATE_FOLDER,
@@ -332,6 +335,24 @@ def stored_sources(settings: Settings) -> Sources:
     return mirrored_sources(
         warehouse, settings.store_mirror_dir, STORE_COLUMNS, lambda: load_sources(warehouse)
     )
+
+
+# Per helper process (training's, the score's): the store as known before one date and its records'
+# fingerprint, read by the helper's first piece of work.
+_KNOWN_HERE: dict[tuple[str, date], tuple[KnownBefore, str]] = {}
+
+
+def known_once(settings: Settings, as_of: date) -> tuple[KnownBefore, str]:
+    """The store as known before `as_of` (`stored_sources`, cut) and the `records_fingerprint` of what it
+    holds, read once per process and date (another date's read is let go first)."""
+    key = (settings.warehouse_url, as_of)
+    if key not in _KNOWN_HERE:
+        _KNOWN_HERE.clear()
+        release_memory()
+        known = cut(stored_sources(settings), as_of)
+        read = records_fingerprint((known.cases, known.events, known.hotline))
+        _KNOWN_HERE[key] = (known, read)
+    return _KNOWN_HERE[key]
 
 
 def release_memory() -> None:

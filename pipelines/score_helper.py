@@ -46,8 +46,6 @@ class _Started:
 _started: list[_Started] = []
 _lock = threading.Lock()
 
-_KNOWN: dict[tuple[str, date], KnownBefore] = {}  # in the helper: the store as known before its day
-
 
 def _cores() -> int:
     """The cores this process may use (affinity and a container's CPU quota counted, as the grid counts)."""
@@ -56,27 +54,16 @@ def _cores() -> int:
     return int(cpu_count())
 
 
-def _known_in_helper(settings: Settings, as_of: date) -> KnownBefore:
-    """In the helper: the store as known before the day, read once."""
-    from features.known import cut
-    from pipelines.runtime import stored_sources
-
-    key = (settings.warehouse_url, as_of)
-    if key not in _KNOWN:
-        _KNOWN.clear()
-        _KNOWN[key] = cut(stored_sources(settings), as_of)
-    return _KNOWN[key]
-
-
 def _links_in_helper(settings: Settings, as_of: date) -> dict[bytes, pd.DataFrame]:
     """In the helper: the call-link batches of the day's window that are not stored, decided as the
     list's features decide them (`features.linked_activity.case_links`, once the stored ones are given
     back to its memo, as the list's flow does), by the digest of their inputs."""
     from features.link_memo import MEMO
     from features.linked_activity import case_links
+    from pipelines.runtime import known_once
     from pipelines.stored_links import LINK_WINDOW, recall_links
 
-    known = _known_in_helper(settings, as_of)
+    known, _ = known_once(settings, as_of)
     recall_links(settings, as_of - LINK_WINDOW, as_of, known.hotline)
     recalled = set(MEMO.entries)
     case_links(known.sources, known.instant)
@@ -87,10 +74,10 @@ def _grievances_in_helper(settings: Settings, as_of: date) -> tuple[pd.DataFrame
     """In the helper: the grievances of the day from the store as known before it, and the
     `records_fingerprint` of the records they were built from."""
     from pipelines.grievance_flow import day_grievances
-    from warehouse.fingerprints import records_fingerprint
+    from pipelines.runtime import known_once
 
-    known = _known_in_helper(settings, as_of)
-    return day_grievances(known, settings), records_fingerprint((known.cases, known.events, known.hotline))
+    known, read = known_once(settings, as_of)
+    return day_grievances(known, settings), read
 
 
 def start(settings: Settings, as_of: date) -> bool:

@@ -23,12 +23,11 @@ import pandas as pd
 from joblib.externals.loky import ProcessPoolExecutor
 
 from contracts.settings import Settings
-from features.known import cut
 from features.matrix import training_matrix
 from features.partition import consecutive_parts
 from features.sources import Sources
 from models.matrix_dtypes import compact_matrix
-from pipelines.runtime import release_memory, stored_sources
+from pipelines.runtime import known_once
 from pipelines.stored_links import LINK_WINDOW, chunk_decisions, day_chunks, recall_links, stacked_decisions
 from warehouse.fingerprints import records_fingerprint
 
@@ -38,9 +37,6 @@ CHUNKS_PER_PROCESS = 4  # a process's share in chunks: the two meet within about
 # an interpreter, the imports, its read of the store) is about three chunks' deciding; fewer (a weekly
 # retraining's days) are decided here while the helpers start.
 LINK_CHUNKS_PER_PROCESS = 4
-
-# Per helper process: the store as known at the training date, read by its first chunk.
-_KNOWN: dict[tuple[str, date], tuple[Sources, str]] = {}
 
 
 def helper_count(settings: Settings, known: Sources, jobs: int) -> int:
@@ -77,18 +73,13 @@ class StoreChanged(RuntimeError):
 
 
 def _known(settings: Settings, as_of: date, read: str) -> Sources:
-    """In a helper: the store as known before `as_of` (read once per helper); StoreChanged unless it holds
-    the record versions the training process read (`read`: their `records_fingerprint`)."""
-    key = (settings.warehouse_url, as_of)
-    if key not in _KNOWN:
-        _KNOWN.clear()
-        release_memory()
-        known = cut(stored_sources(settings), as_of).sources
-        _KNOWN[key] = (known, records_fingerprint((known.cases, known.events, known.hotline)))
-    known, found = _KNOWN[key]
+    """In a helper: the store as known before `as_of` (read once per helper, `pipelines.runtime.known_once`);
+    StoreChanged unless it holds the record versions the training process read (`read`: their
+    `records_fingerprint`)."""
+    known, found = known_once(settings, as_of)
     if found != read:
         raise StoreChanged("the store's records changed after the training process read them")
-    return known
+    return known.sources
 
 
 def _helper_links(settings: Settings, as_of: date, days: list[date], read: str) -> pd.DataFrame:
@@ -122,7 +113,7 @@ class _Work:
     futures: dict[int, Future] = field(default_factory=dict)
     helped: list[int] = field(default_factory=list)
     unsent: list[int] = field(default_factory=list)
-    unclaimed: list[int] = field(default_factory=list)  # the first and last chunk no process has claimed
+    unclaimed: list[int] = field(init=False)  # the first and last chunk no process has claimed
 
     def __post_init__(self) -> None:
         self.unclaimed = [0, len(self.parts) - 1]
