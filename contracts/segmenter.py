@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from functools import cache
 from pathlib import Path
+
+from contracts.private_cache import kept, private_cache
 
 # jieba finds its files through setuptools' pkg_resources when it can import it (0.18 s of every command's
 # imports, and a deprecated API), else opens them from its own folder: it is made to do the latter.
@@ -22,11 +23,27 @@ finally:
 
 @cache
 def tokenizer() -> jieba.Tokenizer:
-    """jieba's default tokenizer, initialised once per process (its dictionary loads in about a second)."""
+    """jieba's default tokenizer, initialised once per process. Its prefix dictionary is kept pickled in
+    the private cache (0.2 s to load, against 0.6 s for jieba's own marshal cache and 3 s to build)."""
     jieba.setLogLevel(logging.WARNING)
-    jieba.dt.tmp_dir = str(private_cache())  # not the shared /tmp, where anyone could plant a dictionary
-    jieba.initialize()
-    return jieba.dt
+    segmenter = jieba.dt
+    segmenter.tmp_dir = str(private_cache())  # not the shared /tmp, where anyone could plant a dictionary
+    if not segmenter.initialized:
+        segmenter.FREQ, segmenter.total = kept(_prefix_dictionary_name(), _built_prefix_dictionary)
+        segmenter.initialized = True
+    return segmenter
+
+
+def _prefix_dictionary_name() -> str:
+    """The kept prefix dictionary's name: jieba's version and its dictionary file's size and time."""
+    source = (Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME).stat()
+    return f"jieba-{jieba.__version__}-prefix-dictionary-{source.st_size}-{source.st_mtime_ns}"
+
+
+def _built_prefix_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary (every word and word prefix with its count) and the counts' total."""
+    jieba.dt.initialize()
+    return jieba.dt.FREQ, jieba.dt.total
 
 
 @cache
@@ -39,11 +56,3 @@ def word_tags() -> dict[str, str]:
     if len(fields) % 3:
         raise ValueError("jieba's dictionary has a line without its three fields (word, count, tag)")
     return dict(zip(fields[0::3], fields[2::3], strict=True))
-
-
-def private_cache() -> Path:
-    """A cache folder only this account can write (jieba keeps its prepared dictionary there)."""
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fengqiao"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
-    return folder

@@ -52,6 +52,14 @@ def test_characters_read_alike_by_any_toneless_reading() -> None:
     assert not read_alike("A", "a") and readings("A") == frozenset()
 
 
+def test_a_character_pypinyin_cannot_read_has_no_reading() -> None:
+    """兙 (U+5159, a unit of weight) is in the ideographs block without a reading: a name holding it is
+    compared like any other, it reads like nothing."""
+    assert readings("兙") == frozenset() and not read_alike("兙", "克")
+    keys = pd.DataFrame({"block": [0, 0], "name": ["兙源", "克源"], "trade": ["", ""]})
+    assert homophone_pairs(keys, rare_keys=5) == []
+
+
 def test_candidates_are_names_of_one_block_one_character_read_alike_of_no_other_trade() -> None:
     keys = pd.DataFrame(
         [
