@@ -175,6 +175,9 @@ def _start_server(attempts: int) -> None:
         return
     from prefect.server.api.server import SubprocessASGIServer
 
+    from pipelines.prefect_database import place_kept_database
+
+    place_kept_database()  # Prefect's server then finds its new database migrated
     for attempt in range(1, attempts + 1):
         server = SubprocessASGIServer()  # the instance Prefect's get_client will use
         try:

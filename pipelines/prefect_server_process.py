@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
     from prefect.server.api.server import create_app
 
+    from pipelines.prefect_database import prepare_database
+
+    prepare_database()  # a new Prefect home's database copied from a kept, migrated one
+
     watch = IdleWatch(args.state, args.idle_seconds)
     app = watch.wrap(create_app(final=True))
     config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="error")
