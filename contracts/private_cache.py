@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,13 @@ T = TypeVar("T")
 
 
 def private_cache() -> Path:
-    """A cache folder only this account can write ($XDG_CACHE_HOME/fengqiao, else ~/.cache/fengqiao)."""
+    """A cache folder only this account can write ($XDG_CACHE_HOME/fengqiao, else ~/.cache/fengqiao).
+    PermissionError when it is another account's or a symbolic link; OSError when it cannot be made."""
     folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fengqiao"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.lstat()
+    if stat.S_ISLNK(status.st_mode) or status.st_uid != os.geteuid():
+        raise PermissionError(f"{folder} is not a folder of this account")
     folder.chmod(0o700)
     return folder
 
@@ -27,8 +32,13 @@ def private_cache() -> Path:
 def kept(name: str, build: Callable[[], T]) -> T:
     """`build()`'s value, read from the private cache file `name` when it is there, else built and kept
     there (written whole or not at all). `name` must change whenever the value would: it names the
-    library versions and files the value is built from. A file that cannot be read is built anew."""
-    path = private_cache() / f"{name}.pickle"
+    library versions and files the value is built from. A file that cannot be read is built anew; without
+    a usable cache folder the value is built every time."""
+    try:
+        path = private_cache() / f"{name}.pickle"
+    except OSError as error:
+        log.warning("No private cache folder (%s): the table %s is built, not kept", error, name)
+        return build()
     try:
         with path.open("rb") as kept_file:
             return pickle.load(kept_file)  # a folder only this account can write (0700)

@@ -84,13 +84,16 @@ def worth_a_helper(job: FileJob) -> bool:
     if suffix not in HELPER_SUFFIXES or os.name != "posix":  # the helper's pipe is passed as a POSIX fd
         return False
     try:
-        rows = pq.ParquetFile(job.path).metadata.num_rows if suffix == ".parquet" else _text_rows(job.path)
+        if suffix == ".parquet":
+            rows = pq.ParquetFile(job.path).metadata.num_rows
+        else:
+            rows = _text_lines(job.path) - (suffix == ".csv")  # a CSV's header is no row
     except Exception:  # an unreadable file is reported by the reader itself, without a helper
         return False
     return rows > job.chunk_rows and rows >= HELPER_MIN_ROWS
 
 
-def _text_rows(path: Path) -> int:
+def _text_lines(path: Path) -> int:
     """The lines of a text file, estimated from those of its first SAMPLE_BYTES (exact when it is no
     longer; a quoted field over several lines counts them all)."""
     with path.open("rb") as handle:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-import tempfile
+import threading
 from pathlib import Path
 
 from contracts.private_cache import private_cache
@@ -45,23 +45,27 @@ def kept_database() -> Path:
 def place_kept_database() -> bool:
     """Copy the kept database to Prefect's database file when that file is not there yet (never over one);
     True when copied."""
-    target, kept = sqlite_file(), kept_database()
-    if target is None or target.exists() or not _migrated(kept):
+    target = sqlite_file()
+    if target is None or target.exists() or not _migrations_on_start():
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        with os.fdopen(handle, "wb") as out, kept.open("rb") as source:
-            out.write(source.read())
-        os.link(temporary, target)  # fails if another process made the file meanwhile: theirs is kept
+        kept = kept_database()
+        if not _migrated(kept):
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            with open(temporary, "xb") as out:  # the permissions Prefect's own new file would get
+                out.write(kept.read_bytes())
+            os.link(temporary, target)  # fails if another process made the file meanwhile: theirs is kept
+        finally:
+            temporary.unlink(missing_ok=True)
         return True
     except FileExistsError:
         return False
-    except OSError as error:  # no hard links on this file system, a full disk: Prefect migrates its own
+    except OSError as error:  # no cache folder, no hard links, a full disk: Prefect migrates its own
         log.warning("Prefect's kept database could not be copied to %s (%s)", target, error)
         return False
-    finally:
-        Path(temporary).unlink(missing_ok=True)
 
 
 def prepare_database() -> None:
@@ -70,13 +74,21 @@ def prepare_database() -> None:
     if place_kept_database():
         return
     target = sqlite_file()
-    if target is None or target.exists():
+    if target is None or target.exists() or not _migrations_on_start():
         return
     asyncio.run(_migrate())
     try:
         _keep(target, kept_database())
     except (OSError, sqlite3.Error) as error:  # the server starts all the same
         log.warning("Prefect's migrated database could not be kept (%s)", error)
+
+
+def _migrations_on_start() -> bool:
+    """Whether Prefect's server migrates its database as it starts (PREFECT_API_DATABASE_MIGRATE_ON_START):
+    when it does not, its database is left alone here too."""
+    from prefect.settings import get_current_settings
+
+    return bool(get_current_settings().server.database.migrate_on_start)
 
 
 async def _migrate() -> None:
@@ -101,12 +113,16 @@ def _keep(database: Path, kept: Path) -> None:
 
 
 def _migrated(kept: Path) -> bool:
-    """Whether `kept` is a readable SQLite database that Prefect's migrations have stamped."""
+    """Whether `kept` is a readable, intact SQLite database that Prefect's migrations have stamped."""
     if not kept.is_file():
         return False
     read_only = f"{kept.resolve().as_uri()}?mode=ro"
     try:
         with contextlib.closing(sqlite3.connect(read_only, uri=True)) as connection:
-            return connection.execute("SELECT version_num FROM alembic_version").fetchone() is not None
+            intact = connection.execute("PRAGMA quick_check").fetchone() == ("ok",)
+            return (
+                intact
+                and connection.execute("SELECT version_num FROM alembic_version").fetchone() is not None
+            )
     except sqlite3.Error:
         return False

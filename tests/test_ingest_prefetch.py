@@ -125,8 +125,8 @@ def test_a_helper_is_used_for_big_files_only(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(prefetch, "HELPER_MIN_ROWS", 20)
     assert worth_a_helper(FileJob(parquet, RecordKind.HOTLINE, TEST_KEY, chunk_rows=7))
     assert not worth_a_helper(FileJob(parquet, RecordKind.HOTLINE, TEST_KEY, chunk_rows=30))
-    assert worth_a_helper(FileJob(small, RecordKind.HOTLINE, TEST_KEY, chunk_rows=7))  # 31 lines
-    assert not worth_a_helper(FileJob(small, RecordKind.HOTLINE, TEST_KEY, chunk_rows=31))
+    assert worth_a_helper(FileJob(small, RecordKind.HOTLINE, TEST_KEY, chunk_rows=29))  # 30 rows
+    assert not worth_a_helper(FileJob(small, RecordKind.HOTLINE, TEST_KEY, chunk_rows=30))  # one chunk
     monkeypatch.setattr(prefetch, "SAMPLE_BYTES", small.stat().st_size // 3)  # rows told from a third
     assert worth_a_helper(FileJob(small, RecordKind.HOTLINE, TEST_KEY, chunk_rows=20))
     assert not worth_a_helper(FileJob(small, RecordKind.HOTLINE, TEST_KEY, chunk_rows=40))

@@ -54,6 +54,25 @@ def test_a_kept_file_that_is_no_migrated_database_is_not_copied(paths: tuple[Pat
     assert not prefect_database.place_kept_database() and not target.exists()
 
 
+def test_without_a_cache_folder_or_with_migrations_off_nothing_is_copied(
+    paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.settings import PREFECT_API_DATABASE_MIGRATE_ON_START, temporary_settings
+
+    target, kept = paths
+    stamped(kept)
+    with temporary_settings(updates={PREFECT_API_DATABASE_MIGRATE_ON_START: False}):
+        assert not prefect_database.place_kept_database()
+        prefect_database.prepare_database()  # nor migrated here
+    assert not target.exists()
+
+    def no_folder() -> Path:
+        raise PermissionError("not a folder of this account")
+
+    monkeypatch.setattr(prefect_database, "kept_database", no_folder)
+    assert not prefect_database.place_kept_database() and not target.exists()
+
+
 def test_only_a_sqlite_file_database_is_prepared() -> None:
     from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL, temporary_settings
 

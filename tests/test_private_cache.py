@@ -53,6 +53,22 @@ def test_a_full_disk_still_gives_the_value(
     assert "could not be kept" in caplog.text and not list(cache_home.iterdir())
 
 
+def test_without_a_folder_of_its_own_the_table_is_built_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cache folder that is a symbolic link (to another account's, say) or cannot be made is not used:
+    the table is built, never read from there nor written there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "fengqiao").symlink_to(elsewhere)
+    (tmp_path / "a-file").write_text("")
+    for home in ("linked", "a-file"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / home))
+        assert kept("table-1", lambda: 7) == 7 and kept("table-1", lambda: 8) == 8
+    assert not list(elsewhere.iterdir()) and caplog.text.count("No private cache folder") == 4
+
+
 def test_the_segmenter_keeps_jiebas_prefix_dictionary(tmp_path: Path) -> None:
     """The first process builds the kept dictionary, a second loads it: both segment as jieba does with
     its own dictionary, and the kept one is jieba's prefix dictionary exactly."""
@@ -61,15 +77,16 @@ def test_the_segmenter_keeps_jiebas_prefix_dictionary(tmp_path: Path) -> None:
         "from contracts.segmenter import tokenizer\n"
         "segmenter = tokenizer()\n"
         "fresh = jieba.Tokenizer()\n"
-        "fresh.tmp_dir = segmenter.tmp_dir\n"
+        f"fresh.tmp_dir = {str(tmp_path / 'jieba')!r}\n"  # jieba's own build, none of its caches
         "fresh.initialize()\n"
         "same = segmenter.FREQ == fresh.FREQ and segmenter.total == fresh.total\n"
         "print(same, segmenter.lcut('拖欠工资的老板跑了'))\n"
     )
+    (tmp_path / "jieba").mkdir()
     environment = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     for _ in range(2):
         done = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=environment
         )
         assert done.stdout.strip() == "True ['拖欠工资', '的', '老板', '跑', '了']"
-    assert len(list((tmp_path / "fengqiao").glob("jieba-*-prefix-dictionary-*.pickle"))) == 1
+    assert [p.name.split("-")[2] for p in (tmp_path / "fengqiao").iterdir()] == ["prefix"]  # no jieba.cache
