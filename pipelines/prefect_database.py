@@ -12,10 +12,10 @@ import contextlib
 import logging
 import os
 import sqlite3
-import threading
 from pathlib import Path
 
 from contracts.private_cache import private_cache
+from warehouse.atomic_files import temporary_path
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,40 @@ def kept_database() -> Path:
 def place_kept_database() -> bool:
     """Copy the kept database to Prefect's database file when that file is not there yet (never over one);
     True when copied."""
+    target = _new_database()
+    return target is not None and _placed(target)
+
+
+def prepare_database() -> None:
+    """Before a local server starts: copy the kept database to Prefect's new one; without a kept one,
+    migrate Prefect's new database here and keep a copy of it."""
+    target = _new_database()
+    if target is None or _placed(target):
+        return
+    asyncio.run(_migrate())
+    try:
+        _keep(target, kept_database())
+    except (OSError, sqlite3.Error) as error:  # the server starts all the same
+        log.warning("Prefect's migrated database could not be kept (%s)", error)
+
+
+def _new_database() -> Path | None:
+    """Prefect's database file when it is a SQLite file not made yet, which Prefect migrates as its server
+    starts; else None (left to Prefect)."""
     target = sqlite_file()
     if target is None or target.exists() or not _migrations_on_start():
-        return False
+        return None
+    return target
+
+
+def _placed(target: Path) -> bool:
+    """Whether the kept database was copied to `target` (never over a file another process made)."""
     try:
         kept = kept_database()
         if not _migrated(kept):
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+        temporary = temporary_path(target)
         try:
             with open(temporary, "xb") as out:  # the permissions Prefect's own new file would get
                 out.write(kept.read_bytes())
@@ -66,21 +91,6 @@ def place_kept_database() -> bool:
     except OSError as error:  # no cache folder, no hard links, a full disk: Prefect migrates its own
         log.warning("Prefect's kept database could not be copied to %s (%s)", target, error)
         return False
-
-
-def prepare_database() -> None:
-    """Before a local server starts: copy the kept database to Prefect's new one; without a kept one,
-    migrate Prefect's new database here and keep a copy of it."""
-    if place_kept_database():
-        return
-    target = sqlite_file()
-    if target is None or target.exists() or not _migrations_on_start():
-        return
-    asyncio.run(_migrate())
-    try:
-        _keep(target, kept_database())
-    except (OSError, sqlite3.Error) as error:  # the server starts all the same
-        log.warning("Prefect's migrated database could not be kept (%s)", error)
 
 
 def _migrations_on_start() -> bool:
@@ -102,7 +112,7 @@ async def _migrate() -> None:
 
 def _keep(database: Path, kept: Path) -> None:
     """A compact copy of the database, written whole to `kept`."""
-    temporary = kept.with_name(f".{kept.name}.{os.getpid()}")
+    temporary = temporary_path(kept)
     temporary.unlink(missing_ok=True)
     try:
         with contextlib.closing(sqlite3.connect(database)) as connection:
